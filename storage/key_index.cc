@@ -1,0 +1,43 @@
+#include "storage/key_index.h"
+
+#include <algorithm>
+
+namespace optout::storage {
+
+void KeyIndex::Add(const Key32& key, uint64_t value) {
+  absl::MutexLock lock(&mu_);
+  Values& values = map_[key];
+  if (std::find(values.begin(), values.end(), value) != values.end()) return;
+  values.push_back(value);
+  ++pairs_;
+}
+
+bool KeyIndex::Remove(const Key32& key, uint64_t value) {
+  absl::MutexLock lock(&mu_);
+  auto it = map_.find(key);
+  if (it == map_.end()) return false;
+  Values& values = it->second;
+  auto pos = std::find(values.begin(), values.end(), value);
+  if (pos == values.end()) return false;
+  values.erase(pos);
+  --pairs_;
+  if (values.empty()) map_.erase(it);
+  return true;
+}
+
+void KeyIndex::LookupMany(absl::Span<const Key32> keys,
+                          const std::function<void(size_t, uint64_t)>& visit) const {
+  absl::ReaderMutexLock lock(&mu_);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto it = map_.find(keys[i]);
+    if (it == map_.end()) continue;
+    for (uint64_t v : it->second) visit(i, v);
+  }
+}
+
+size_t KeyIndex::size() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return pairs_;
+}
+
+}  // namespace optout::storage

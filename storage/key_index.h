@@ -1,0 +1,63 @@
+// File: storage/key_index.h
+//
+// KeyIndex: in-memory map from 32-byte keys (keyed digests, already uniformly
+// distributed) to the small set of 64-bit values registered under each key.
+// It serves exact-match checks; the durable copy of every key lives in the
+// records of OptOutStore and the index is rebuilt from them at start.
+//
+// Thread-safety: all methods may be called concurrently; lookups share a
+// reader lock, Add/Remove take it exclusively.
+#ifndef OPTOUT_STORAGE_KEY_INDEX_H_
+#define OPTOUT_STORAGE_KEY_INDEX_H_
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
+
+namespace optout::storage {
+
+using Key32 = std::array<uint8_t, 32>;
+
+class KeyIndex final {
+ public:
+  KeyIndex() = default;
+  KeyIndex(const KeyIndex&) = delete;
+  KeyIndex& operator=(const KeyIndex&) = delete;
+
+  void Add(const Key32& key, uint64_t value);
+  // Removes one (key, value) pair; false when it was not present.
+  bool Remove(const Key32& key, uint64_t value);
+
+  // Calls visit(i, value) for every value stored under keys[i], under one
+  // reader lock for the whole batch. `visit` must not call back into the index.
+  void LookupMany(absl::Span<const Key32> keys,
+                  const std::function<void(size_t, uint64_t)>& visit) const;
+
+  size_t size() const;  // number of (key, value) pairs
+
+ private:
+  // Keys are HMAC outputs, so their first 8 bytes are already a good hash.
+  struct PrefixHash {
+    size_t operator()(const Key32& k) const {
+      uint64_t h;
+      std::memcpy(&h, k.data(), sizeof(h));
+      return static_cast<size_t>(h);
+    }
+  };
+  using Values = absl::InlinedVector<uint64_t, 1>;
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<Key32, Values, PrefixHash> map_ ABSL_GUARDED_BY(mu_);
+  size_t pairs_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace optout::storage
+
+#endif  // OPTOUT_STORAGE_KEY_INDEX_H_

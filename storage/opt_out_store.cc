@@ -1,0 +1,151 @@
+#include "storage/opt_out_store.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/write_batch.h"
+
+namespace optout::storage {
+namespace {
+
+constexpr char kRecordsFamily[] = "records";
+constexpr char kRequestsFamily[] = "requests";
+
+rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+// The one place RocksDB statuses become absl statuses; `what` says which
+// operation failed (never which key: keys are derived from user data).
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  const std::string message = absl::StrCat("store ", what, ": ", s.ToString());
+  if (s.IsIOError() || s.IsBusy() || s.IsTimedOut() || s.IsTryAgain() || s.IsNoSpace()) {
+    return absl::UnavailableError(message);
+  }
+  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(message);
+  return absl::InternalError(message);
+}
+
+}  // namespace
+
+struct OptOutStore::Impl {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // default, records, requests
+  rocksdb::WriteOptions write_options;
+
+  rocksdb::ColumnFamilyHandle* records() const { return handles[1]; }
+  rocksdb::ColumnFamilyHandle* requests() const { return handles[2]; }
+
+  ~Impl() {
+    if (db == nullptr) return;
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+    // Close() flushes nothing by itself; the WAL already holds every synced
+    // write, so a clean close needs no flush.
+    db->Close().PermitUncheckedError();
+  }
+};
+
+OptOutStore::OptOutStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+OptOutStore::~OptOutStore() = default;
+
+absl::StatusOr<std::unique_ptr<OptOutStore>> OptOutStore::Open(const std::string& path,
+                                                               const StoreOptions& options) {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.paranoid_checks = true;
+  if (options.env != nullptr) db_options.env = options.env;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  rocksdb::ColumnFamilyOptions cf;
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, cf},
+      {kRecordsFamily, cf},
+      {kRequestsFamily, cf},
+  };
+  auto impl = std::make_unique<Impl>();
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, path, families, &impl->handles, &raw);
+  if (!s.ok()) return FromRocks(s, "open");
+  impl->db.reset(raw);
+  impl->write_options.sync = options.sync_writes;
+  return std::unique_ptr<OptOutStore>(new OptOutStore(std::move(impl)));
+}
+
+absl::Status OptOutStore::Insert(absl::string_view id, absl::string_view record,
+                                 absl::string_view request_key) {
+  rocksdb::WriteBatch batch;
+  rocksdb::Status s = batch.Put(impl_->records(), ToSlice(id), ToSlice(record));
+  if (s.ok() && !request_key.empty()) {
+    s = batch.Put(impl_->requests(), ToSlice(request_key), ToSlice(id));
+  }
+  if (!s.ok()) return FromRocks(s, "insert");
+  return FromRocks(impl_->db->Write(impl_->write_options, &batch), "insert");
+}
+
+absl::Status OptOutStore::Delete(absl::string_view id, absl::string_view request_key) {
+  rocksdb::WriteBatch batch;
+  rocksdb::Status s = batch.Delete(impl_->records(), ToSlice(id));
+  if (s.ok() && !request_key.empty()) s = batch.Delete(impl_->requests(), ToSlice(request_key));
+  if (!s.ok()) return FromRocks(s, "delete");
+  return FromRocks(impl_->db->Write(impl_->write_options, &batch), "delete");
+}
+
+namespace {
+
+absl::StatusOr<std::optional<std::string>> GetFrom(rocksdb::DB& db,
+                                                   rocksdb::ColumnFamilyHandle* family,
+                                                   absl::string_view key) {
+  std::string value;
+  rocksdb::Status s = db.Get(rocksdb::ReadOptions(), family, ToSlice(key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocks(s, "get");
+  return std::optional<std::string>(std::move(value));
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<std::string>> OptOutStore::GetRecord(absl::string_view id) const {
+  return GetFrom(*impl_->db, impl_->records(), id);
+}
+
+absl::StatusOr<std::optional<std::string>> OptOutStore::GetRequest(
+    absl::string_view request_key) const {
+  return GetFrom(*impl_->db, impl_->requests(), request_key);
+}
+
+absl::Status OptOutStore::ForEachRecord(
+    const std::function<absl::Status(absl::string_view, absl::string_view)>& fn) const {
+  rocksdb::ReadOptions read_options;
+  read_options.fill_cache = false;  // a start-up scan should not evict hot blocks
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read_options, impl_->records()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const rocksdb::Slice k = it->key();
+    const rocksdb::Slice v = it->value();
+    absl::Status s = fn(absl::string_view(k.data(), k.size()), absl::string_view(v.data(), v.size()));
+    if (!s.ok()) return s;
+  }
+  return FromRocks(it->status(), "scan");
+}
+
+absl::Status OptOutStore::FlushAndCompact() {
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  absl::Status s = FromRocks(impl_->db->Flush(flush, impl_->handles), "flush");
+  if (!s.ok()) return s;
+  for (auto* h : impl_->handles) {
+    s = FromRocks(impl_->db->CompactRange(rocksdb::CompactRangeOptions(), h, nullptr, nullptr),
+                  "compact");
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace optout::storage

@@ -1,0 +1,85 @@
+// File: storage/opt_out_store.h
+//
+// OptOutStore is the durable home of opt-out records: an embedded RocksDB
+// with two column families,
+//   "records":  opt-out id  -> record bytes (opaque here; the service encrypts)
+//   "requests": request key -> opt-out id (idempotent registration)
+// It knows bytes only: no crypto, no gRPC, no protobuf.
+//
+// Thread-safety: all methods may be called concurrently. Concurrent synced
+// writes are group-committed by RocksDB (one WAL fsync for many writers).
+//
+// Errors: Unavailable when RocksDB reports an I/O error, Internal for
+// corruption or other faults, InvalidArgument for bad options at Open.
+#ifndef OPTOUT_STORAGE_OPT_OUT_STORE_H_
+#define OPTOUT_STORAGE_OPT_OUT_STORE_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
+
+namespace optout::storage {
+
+struct StoreOptions {
+  // Fsync the WAL before a write returns. Turning it off loses acknowledged
+  // opt-outs on power failure; only benchmarks of the engine itself do that.
+  // Default: true.
+  bool sync_writes = true;
+  // RocksDB environment; nullptr means the real file system. Unit tests pass
+  // rocksdb::NewMemEnv() to keep pure-logic tests off the disk.
+  // Default: nullptr.
+  rocksdb::Env* env = nullptr;
+  // Block cache for record reads, in bytes. Default: 64 MiB.
+  size_t block_cache_bytes = 64 << 20;
+};
+
+class OptOutStore final {
+ public:
+  // Opens (creating if missing) the database in directory `path`.
+  static absl::StatusOr<std::unique_ptr<OptOutStore>> Open(const std::string& path,
+                                                           const StoreOptions& options);
+  ~OptOutStore();
+  OptOutStore(const OptOutStore&) = delete;
+  OptOutStore& operator=(const OptOutStore&) = delete;
+
+  // Writes a record and (when `request_key` is non-empty) its request key in
+  // one atomic, synced batch: after OK both are durable, after a crash either
+  // both exist or neither does.
+  absl::Status Insert(absl::string_view id, absl::string_view record,
+                      absl::string_view request_key);
+
+  // Deletes a record and its request key atomically and durably.
+  absl::Status Delete(absl::string_view id, absl::string_view request_key);
+
+  // nullopt when no record has that id.
+  absl::StatusOr<std::optional<std::string>> GetRecord(absl::string_view id) const;
+  // The opt-out id stored for `request_key`, nullopt if none.
+  absl::StatusOr<std::optional<std::string>> GetRequest(absl::string_view request_key) const;
+
+  // Calls `fn` for every record in id order; stops at the first non-OK status
+  // and returns it.
+  absl::Status ForEachRecord(
+      const std::function<absl::Status(absl::string_view id, absl::string_view record)>& fn) const;
+
+  // Flushes memtables to SST files and compacts everything (maintenance and
+  // tests that inspect files on disk).
+  absl::Status FlushAndCompact();
+
+ private:
+  struct Impl;
+  explicit OptOutStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace optout::storage
+
+#endif  // OPTOUT_STORAGE_OPT_OUT_STORE_H_

@@ -1,0 +1,90 @@
+#include "storage/opt_out_store.h"
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "rocksdb/env.h"
+
+namespace optout::storage {
+namespace {
+
+class OptOutStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
+    Reopen();
+  }
+  void Reopen() {
+    store_.reset();
+    StoreOptions options;
+    options.env = env_.get();
+    auto store = OptOutStore::Open("/mem/db", options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+  }
+  std::unique_ptr<rocksdb::Env> env_;
+  std::unique_ptr<OptOutStore> store_;
+};
+
+TEST_F(OptOutStoreTest, InsertedRecordAndRequestSurviveReopen) {
+  ASSERT_TRUE(store_->Insert("id1", "record-bytes", "req1").ok());
+  Reopen();
+  auto record = store_->GetRecord("id1");
+  ASSERT_TRUE(record.ok());
+  ASSERT_TRUE(record->has_value());
+  EXPECT_EQ(**record, "record-bytes");
+  auto request = store_->GetRequest("req1");
+  ASSERT_TRUE(request.ok());
+  EXPECT_EQ(request->value_or(""), "id1");
+}
+
+TEST_F(OptOutStoreTest, MissingKeysAreNulloptNotErrors) {
+  auto record = store_->GetRecord("nope");
+  ASSERT_TRUE(record.ok());
+  EXPECT_FALSE(record->has_value());
+  auto request = store_->GetRequest("nope");
+  ASSERT_TRUE(request.ok());
+  EXPECT_FALSE(request->has_value());
+}
+
+TEST_F(OptOutStoreTest, DeleteRemovesRecordAndRequestKey) {
+  ASSERT_TRUE(store_->Insert("id1", "r", "req1").ok());
+  ASSERT_TRUE(store_->Delete("id1", "req1").ok());
+  EXPECT_FALSE(store_->GetRecord("id1")->has_value());
+  EXPECT_FALSE(store_->GetRequest("req1")->has_value());
+}
+
+TEST_F(OptOutStoreTest, ForEachRecordVisitsEveryRecordInIdOrder) {
+  ASSERT_TRUE(store_->Insert("b", "2", "").ok());
+  ASSERT_TRUE(store_->Insert("a", "1", "").ok());
+  ASSERT_TRUE(store_->FlushAndCompact().ok());
+  ASSERT_TRUE(store_->Insert("c", "3", "").ok());
+  std::map<std::string, std::string> seen;
+  std::string order;
+  ASSERT_TRUE(store_
+                  ->ForEachRecord([&](absl::string_view id, absl::string_view record) {
+                    seen[std::string(id)] = std::string(record);
+                    order += std::string(id);
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(order, "abc");
+  EXPECT_EQ(seen["b"], "2");
+}
+
+TEST_F(OptOutStoreTest, ForEachRecordStopsAtFirstError) {
+  ASSERT_TRUE(store_->Insert("a", "1", "").ok());
+  ASSERT_TRUE(store_->Insert("b", "2", "").ok());
+  int calls = 0;
+  absl::Status s = store_->ForEachRecord([&](absl::string_view, absl::string_view) {
+    ++calls;
+    return absl::DataLossError("bad record");
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(calls, 1);
+}
+
+}  // namespace
+}  // namespace optout::storage
