@@ -1,0 +1,248 @@
+#include "service/checker.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/strings/str_cat.h"
+#include "client/digest/digest.h"
+#include "service/status_macros.h"
+#include "service/validation.h"
+
+namespace optout::service {
+namespace {
+
+// Which stored kinds a looked-up key may match.
+enum Accept : uint8_t {
+  kAcceptUrlOrScope = 1,  // a URL's exact expression
+  kAcceptScope = 2,       // any other lookup expression
+  kAcceptSha256 = 3,
+  kAcceptMd5 = 4,
+};
+
+bool Accepts(Accept accept, v1::MatchKind kind) {
+  switch (accept) {
+    case kAcceptUrlOrScope:
+      return kind == v1::MATCH_KIND_URL || kind == v1::MATCH_KIND_SCOPE;
+    case kAcceptScope:
+      return kind == v1::MATCH_KIND_SCOPE;
+    case kAcceptSha256:
+      return kind == v1::MATCH_KIND_SHA256;
+    case kAcceptMd5:
+      return kind == v1::MATCH_KIND_MD5;
+  }
+  return false;
+}
+
+// Per-item outcome while a request is being answered.
+struct ItemMatch {
+  v1::MatchKind kind = v1::MATCH_KIND_NONE;
+  absl::InlinedVector<uint64_t, 2> handles;
+
+  void Add(v1::MatchKind k, uint64_t handle) {
+    // Lower enum values are stronger evidence (URL before SCOPE).
+    if (kind == v1::MATCH_KIND_NONE || k < kind) kind = k;
+    if (std::find(handles.begin(), handles.end(), handle) == handles.end()) {
+      handles.push_back(handle);
+    }
+  }
+};
+
+// Everything to look up for one request, flattened across items.
+struct LookupPlan {
+  std::vector<storage::Key32> keys;
+  std::vector<uint32_t> key_item;
+  std::vector<Accept> key_accept;
+  std::vector<storage::Code256> codes;
+  std::vector<uint32_t> code_item;
+
+  void AddKey(const Mac32& key, uint32_t item, Accept accept) {
+    keys.push_back(key);
+    key_item.push_back(item);
+    key_accept.push_back(accept);
+  }
+  void AddCode(absl::string_view bytes32, uint32_t item) {
+    codes.push_back(storage::CodeFromBytes(bytes32));
+    code_item.push_back(item);
+  }
+};
+
+absl::string_view View(const digest::Sha256Digest& d) { return digest::AsStringView(d); }
+
+}  // namespace
+
+namespace {
+
+class RequestRun {
+ public:
+  RequestRun(const Keyring& keyring, const url::PublicSuffixList& psl, const MatchIndex& index,
+             const RegistryOptions& options)
+      : keyring_(keyring), psl_(psl), index_(index), options_(options) {}
+
+  absl::Status PlanItem(uint32_t item, const v1::CheckItem& in, size_t field_index) {
+    switch (in.kind_case()) {
+      case v1::CheckItem::kUrl:
+        return PlanUrl(item, in.url(), field_index);
+      case v1::CheckItem::kUrlDigests:
+        plan_.AddKey(keyring_.url_key().Mac(in.url_digests().exact()), item, kAcceptUrlOrScope);
+        for (const auto& e : in.url_digests().expressions()) {
+          plan_.AddKey(keyring_.url_key().Mac(e), item, kAcceptScope);
+        }
+        return absl::OkStatus();
+      case v1::CheckItem::kPdq:
+        plan_.AddCode(in.pdq().hash(), item);
+        for (const auto& d : in.pdq().dihedral()) plan_.AddCode(d, item);
+        return absl::OkStatus();
+      case v1::CheckItem::kSha256:
+        plan_.AddKey(keyring_.file_key().Mac(in.sha256()), item, kAcceptSha256);
+        return absl::OkStatus();
+      case v1::CheckItem::kMd5:
+        plan_.AddKey(keyring_.file_key().Mac(in.md5()), item, kAcceptMd5);
+        return absl::OkStatus();
+      case v1::CheckItem::KIND_NOT_SET:
+        break;
+    }
+    return absl::InvalidArgumentError(absl::StrCat("items[", field_index, "]: empty item"));
+  }
+
+  void PlanPacked(uint32_t first_item, const v1::PackedItems& packed) {
+    const absl::string_view data = packed.data();
+    const size_t unit = PackedItemBytes(packed);
+    const size_t n = PackedItemCount(packed);
+    switch (packed.kind()) {
+      case v1::PackedItems::KIND_URL_DIGESTS: {
+        size_t offset = 0;
+        for (size_t i = 0; i < n; ++i) {
+          const size_t count = packed.counts_size() > 0 ? packed.counts(i) : 1;
+          for (size_t j = 0; j < count; ++j, offset += 32) {
+            plan_.AddKey(keyring_.url_key().Mac(data.substr(offset, 32)), first_item + i,
+                         j == 0 ? kAcceptUrlOrScope : kAcceptScope);
+          }
+        }
+        break;
+      }
+      case v1::PackedItems::KIND_SHA256:
+      case v1::PackedItems::KIND_MD5: {
+        const Accept accept =
+            packed.kind() == v1::PackedItems::KIND_SHA256 ? kAcceptSha256 : kAcceptMd5;
+        for (size_t i = 0; i < n; ++i) {
+          plan_.AddKey(keyring_.file_key().Mac(data.substr(i * unit, unit)), first_item + i,
+                       accept);
+        }
+        break;
+      }
+      case v1::PackedItems::KIND_PDQ:
+        for (size_t off = 0; off < data.size(); off += 32) {
+          plan_.AddCode(data.substr(off, 32), first_item + off / unit);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  // Runs every lookup of the plan; fills one ItemMatch per item.
+  void Execute(size_t item_count) {
+    matches_.assign(item_count, ItemMatch());
+    index_.keys().LookupMany(plan_.keys, [&](size_t i, uint64_t value) {
+      const v1::MatchKind kind = MatchIndex::KindOfKeyValue(value);
+      if (Accepts(plan_.key_accept[i], kind)) {
+        matches_[plan_.key_item[i]].Add(kind, MatchIndex::HandleOfKeyValue(value));
+      }
+    });
+    if (!plan_.codes.empty()) {
+      auto hits = index_.pdq().SearchBatch(plan_.codes, options_.pdq_threshold);
+      for (size_t q = 0; q < hits.size(); ++q) {
+        for (uint64_t entry : hits[q]) {
+          matches_[plan_.code_item[q]].Add(v1::MATCH_KIND_PDQ, MatchIndex::HandleOfPdqEntry(entry));
+        }
+      }
+    }
+  }
+
+  // Resolves handles to ids; false when every handle was revoked meanwhile.
+  template <typename Ids>
+  bool FillIds(const ItemMatch& m, Ids* ids) const {
+    bool any = false;
+    for (uint64_t handle : m.handles) {
+      if (ids->size() >= options_.max_ids_per_result) break;
+      auto id = index_.IdOf(handle);
+      if (!id.has_value()) continue;
+      *ids->Add() = digest::ToHex(*id);
+      any = true;
+    }
+    return any;
+  }
+
+  const ItemMatch& match(size_t item) const { return matches_[item]; }
+
+ private:
+  absl::Status PlanUrl(uint32_t item, const std::string& raw, size_t field_index) {
+    auto canonical = url::Canonicalize(raw);
+    if (!canonical.ok()) {
+      return WithField(absl::StrCat("items[", field_index, "].url"), canonical.status());
+    }
+    const std::vector<std::string> expressions = url::LookupExpressions(*canonical, psl_);
+    for (size_t j = 0; j < expressions.size(); ++j) {
+      const digest::Sha256Digest d = digest::Sha256(expressions[j]);
+      plan_.AddKey(keyring_.url_key().Mac(View(d)), item, j == 0 ? kAcceptUrlOrScope : kAcceptScope);
+    }
+    return absl::OkStatus();
+  }
+
+  const Keyring& keyring_;
+  const url::PublicSuffixList& psl_;
+  const MatchIndex& index_;
+  const RegistryOptions& options_;
+  LookupPlan plan_;
+  std::vector<ItemMatch> matches_;
+};
+
+}  // namespace
+
+absl::Status Checker::Check(const v1::CheckRequest& request, v1::CheckResponse* response) const {
+  OPTOUT_RETURN_IF_ERROR(ValidateCheckRequest(request, options_));
+  RequestRun run(keyring_, psl_, index_, options_);
+  uint32_t item = 0;
+  for (int i = 0; i < request.items_size(); ++i, ++item) {
+    OPTOUT_RETURN_IF_ERROR(run.PlanItem(item, request.items(i), i));
+  }
+  std::vector<uint32_t> packed_first(request.packed_size());
+  for (int g = 0; g < request.packed_size(); ++g) {
+    packed_first[g] = item;
+    run.PlanPacked(item, request.packed(g));
+    item += PackedItemCount(request.packed(g));
+  }
+  run.Execute(item);
+
+  response->set_tag(request.tag());
+  for (int i = 0; i < request.items_size(); ++i) {
+    v1::ItemResult* result = response->add_results();
+    const ItemMatch& m = run.match(i);
+    if (m.kind != v1::MATCH_KIND_NONE && run.FillIds(m, result->mutable_opt_out_ids())) {
+      result->set_matched(true);
+      result->set_kind(m.kind);
+    }
+  }
+  for (int g = 0; g < request.packed_size(); ++g) {
+    const size_t n = PackedItemCount(request.packed(g));
+    v1::PackedVerdict* verdict = response->add_packed_verdicts();
+    std::string bitmap((n + 7) / 8, '\0');
+    for (size_t i = 0; i < n; ++i) {
+      const ItemMatch& m = run.match(packed_first[g] + i);
+      if (m.kind == v1::MATCH_KIND_NONE) continue;
+      v1::PackedMatch match;
+      if (!run.FillIds(m, match.mutable_opt_out_ids())) continue;
+      match.set_index(static_cast<uint32_t>(i));
+      match.set_kind(m.kind);
+      *verdict->add_matches() = std::move(match);
+      bitmap[i / 8] = static_cast<char>(bitmap[i / 8] | (1 << (i % 8)));
+    }
+    verdict->set_matched_bitmap(std::move(bitmap));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace optout::service

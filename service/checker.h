@@ -1,0 +1,41 @@
+// File: service/checker.h
+//
+// Checker answers Check requests from the MatchIndex: URLs are canonicalized
+// and expanded to lookup expressions, every digest is keyed with its purpose
+// HMAC, and PDQ hashes (with any dihedral variants) are searched within the
+// threshold. All keyed lookups of a request share one pass over the index.
+//
+// A result never carries a stored hash or a distance (design.md).
+// Thread-safe; holds references to objects that must outlive it.
+#ifndef OPTOUT_SERVICE_CHECKER_H_
+#define OPTOUT_SERVICE_CHECKER_H_
+
+#include "absl/status/status.h"
+#include "client/url/url.h"
+#include "optout/v1/optout.pb.h"
+#include "service/keyring.h"
+#include "service/match_index.h"
+#include "service/registry_options.h"
+
+namespace optout::service {
+
+class Checker final {
+ public:
+  Checker(const Keyring& keyring, const url::PublicSuffixList& psl, const MatchIndex& index,
+          const RegistryOptions& options)
+      : keyring_(keyring), psl_(psl), index_(index), options_(options) {}
+
+  // InvalidArgument (naming item index and field) for any malformed item; then
+  // nothing is answered. Otherwise one result per item / packed item, in order.
+  absl::Status Check(const v1::CheckRequest& request, v1::CheckResponse* response) const;
+
+ private:
+  const Keyring& keyring_;
+  const url::PublicSuffixList& psl_;
+  const MatchIndex& index_;
+  const RegistryOptions options_;
+};
+
+}  // namespace optout::service
+
+#endif  // OPTOUT_SERVICE_CHECKER_H_

@@ -1,0 +1,66 @@
+#include "service/grpc_service.h"
+
+#include "service/check_stream_reactor.h"
+#include "service/status_util.h"
+
+namespace optout::service {
+
+grpc::ServerUnaryReactor* RegistryServiceImpl::Register(grpc::CallbackServerContext* context,
+                                                        const v1::RegisterRequest* request,
+                                                        v1::RegisterResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  pool_->Schedule([this, reactor, request, response] {
+    auto result = registry_->Register(*request);
+    if (result.ok()) *response = std::move(*result);
+    reactor->Finish(ToGrpcStatus(result.status()));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RegistryServiceImpl::Get(grpc::CallbackServerContext* context,
+                                                   const v1::GetRequest* request,
+                                                   v1::GetResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  pool_->Schedule([this, reactor, request, response] {
+    auto result = registry_->Get(*request);
+    if (result.ok()) *response = std::move(*result);
+    reactor->Finish(ToGrpcStatus(result.status()));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RegistryServiceImpl::Revoke(grpc::CallbackServerContext* context,
+                                                      const v1::RevokeRequest* request,
+                                                      v1::RevokeResponse* /*response*/) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  pool_->Schedule([this, reactor, request] {
+    reactor->Finish(ToGrpcStatus(registry_->Revoke(*request)));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* CheckServiceImpl::Check(grpc::CallbackServerContext* context,
+                                                  const v1::CheckRequest* request,
+                                                  v1::CheckResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status status = registry_->Check(*request, response);
+  if (!status.ok()) response->Clear();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+grpc::ServerBidiReactor<v1::CheckRequest, v1::CheckResponse>* CheckServiceImpl::CheckStream(
+    grpc::CallbackServerContext* /*context*/) {
+  return new CheckStreamReactor(registry_);
+}
+
+grpc::ServerUnaryReactor* CheckServiceImpl::GetInfo(grpc::CallbackServerContext* context,
+                                                    const v1::GetInfoRequest* /*request*/,
+                                                    v1::GetInfoResponse* response) {
+  *response = registry_->Info();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+}  // namespace optout::service

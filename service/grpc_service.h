@@ -1,0 +1,55 @@
+// File: service/grpc_service.h
+//
+// The thin gRPC layer: each handler converts nothing (the core speaks the
+// API's messages), calls Registry, and finishes with ToGrpcStatus. Blocking
+// calls (durable writes) run on the WorkerPool; checks run inline because
+// they only touch memory.
+#ifndef OPTOUT_SERVICE_GRPC_SERVICE_H_
+#define OPTOUT_SERVICE_GRPC_SERVICE_H_
+
+#include "optout/v1/optout.grpc.pb.h"
+#include "service/registry.h"
+#include "service/worker_pool.h"
+
+namespace optout::service {
+
+class RegistryServiceImpl final : public v1::Registry::CallbackService {
+ public:
+  // `registry` and `pool` must outlive the gRPC server.
+  RegistryServiceImpl(Registry* registry, WorkerPool* pool) : registry_(registry), pool_(pool) {}
+
+  grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* context,
+                                     const v1::RegisterRequest* request,
+                                     v1::RegisterResponse* response) override;
+  grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext* context,
+                                const v1::GetRequest* request,
+                                v1::GetResponse* response) override;
+  grpc::ServerUnaryReactor* Revoke(grpc::CallbackServerContext* context,
+                                   const v1::RevokeRequest* request,
+                                   v1::RevokeResponse* response) override;
+
+ private:
+  Registry* const registry_;
+  WorkerPool* const pool_;
+};
+
+class CheckServiceImpl final : public v1::Check::CallbackService {
+ public:
+  explicit CheckServiceImpl(const Registry* registry) : registry_(registry) {}
+
+  grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* context,
+                                  const v1::CheckRequest* request,
+                                  v1::CheckResponse* response) override;
+  grpc::ServerBidiReactor<v1::CheckRequest, v1::CheckResponse>* CheckStream(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerUnaryReactor* GetInfo(grpc::CallbackServerContext* context,
+                                    const v1::GetInfoRequest* request,
+                                    v1::GetInfoResponse* response) override;
+
+ private:
+  const Registry* const registry_;
+};
+
+}  // namespace optout::service
+
+#endif  // OPTOUT_SERVICE_GRPC_SERVICE_H_

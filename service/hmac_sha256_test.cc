@@ -1,0 +1,39 @@
+#include "service/hmac_sha256.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace optout::service {
+namespace {
+
+Mac32 OneShotHmac(const std::array<uint8_t, 32>& key, const std::string& message) {
+  Mac32 out{};
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), key.size(), reinterpret_cast<const uint8_t*>(message.data()),
+       message.size(), out.data(), &len);
+  return out;
+}
+
+TEST(HmacSha256Test, PrecomputedStateMatchesOpenSslHmacForManyLengths) {
+  std::array<uint8_t, 32> key{};
+  for (size_t i = 0; i < key.size(); ++i) key[i] = static_cast<uint8_t>(i * 7 + 1);
+  const HmacSha256 hmac(key);
+  std::string message;
+  for (int len = 0; len < 200; ++len) {
+    EXPECT_EQ(hmac.Mac(message), OneShotHmac(key, message)) << "length " << len;
+    message.push_back(static_cast<char>(len));
+  }
+}
+
+TEST(HmacSha256Test, DifferentKeysGiveDifferentMacs) {
+  std::array<uint8_t, 32> a{}, b{};
+  b[0] = 1;
+  EXPECT_NE(HmacSha256(a).Mac("x"), HmacSha256(b).Mac("x"));
+}
+
+}  // namespace
+}  // namespace optout::service

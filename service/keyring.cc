@@ -1,0 +1,56 @@
+#include "service/keyring.h"
+
+#include <openssl/core_names.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace optout::service {
+namespace {
+
+using Key32 = std::array<uint8_t, 32>;
+
+absl::StatusOr<Key32> Hkdf(const SecretBytes& secret, const std::string& info) {
+  EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
+  if (kdf == nullptr) return absl::InternalError("HKDF unavailable in OpenSSL");
+  EVP_KDF_CTX* ctx = EVP_KDF_CTX_new(kdf);
+  EVP_KDF_free(kdf);
+  if (ctx == nullptr) return absl::InternalError("HKDF context allocation failed");
+  static const char kSalt[] = "optout-registry hkdf salt";
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, const_cast<char*>("SHA256"), 0),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, const_cast<uint8_t*>(secret.data()),
+                                        secret.size()),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, const_cast<char*>(kSalt),
+                                        sizeof(kSalt) - 1),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, const_cast<char*>(info.data()),
+                                        info.size()),
+      OSSL_PARAM_construct_end(),
+  };
+  Key32 out{};
+  const int ok = EVP_KDF_derive(ctx, out.data(), out.size(), params);
+  EVP_KDF_CTX_free(ctx);
+  if (ok != 1) return absl::InternalError("HKDF derivation failed");
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<Keyring> Keyring::Derive(const SecretBytes& secret) {
+  const std::string version = absl::StrCat(" v", kKeyVersion);
+  Key32 keys[5];
+  const char* purposes[5] = {"url-index", "file-index", "request-id", "manage-token",
+                             "record-encryption"};
+  for (int i = 0; i < 5; ++i) {
+    auto key = Hkdf(secret, absl::StrCat(purposes[i], version));
+    if (!key.ok()) return key.status();
+    keys[i] = *key;
+  }
+  return Keyring(HmacSha256(keys[0]), HmacSha256(keys[1]), HmacSha256(keys[2]),
+                 HmacSha256(keys[3]), RecordCipher(keys[4]));
+}
+
+}  // namespace optout::service

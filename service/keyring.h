@@ -1,0 +1,50 @@
+// File: service/keyring.h
+//
+// Purpose keys derived from the registry secret with HKDF-SHA256, one per
+// purpose and key version, so that no key is ever used for two jobs.
+// Immutable after construction; thread-safe.
+#ifndef OPTOUT_SERVICE_KEYRING_H_
+#define OPTOUT_SERVICE_KEYRING_H_
+
+#include <array>
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "service/hmac_sha256.h"
+#include "service/record_cipher.h"
+#include "service/registry_secret.h"
+
+namespace optout::service {
+
+class Keyring final {
+ public:
+  // Version of the derivation; stored with every record so a rotation can
+  // tell old records from new ones.
+  static constexpr uint32_t kKeyVersion = 1;
+
+  static absl::StatusOr<Keyring> Derive(const SecretBytes& secret);
+
+  // HMAC over SHA-256 digests of URL expressions and scopes.
+  const HmacSha256& url_key() const { return url_key_; }
+  // HMAC over SHA-256 / MD5 digests of file bytes.
+  const HmacSha256& file_key() const { return file_key_; }
+  // HMAC over client request ids and request content fingerprints.
+  const HmacSha256& request_key() const { return request_key_; }
+  // Derives manage tokens from opt-out ids (so a retried Register can return
+  // the same token while the store keeps only the token's hash).
+  const HmacSha256& token_key() const { return token_key_; }
+  // AES-256-GCM for the secret part of each record (PDQ hashes, digests).
+  const RecordCipher& record_cipher() const { return record_cipher_; }
+
+ private:
+  Keyring(HmacSha256 url, HmacSha256 file, HmacSha256 request, HmacSha256 token,
+          RecordCipher cipher)
+      : url_key_(url), file_key_(file), request_key_(request), token_key_(token),
+        record_cipher_(cipher) {}
+  HmacSha256 url_key_, file_key_, request_key_, token_key_;
+  RecordCipher record_cipher_;
+};
+
+}  // namespace optout::service
+
+#endif  // OPTOUT_SERVICE_KEYRING_H_

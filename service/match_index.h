@@ -1,0 +1,83 @@
+// File: service/match_index.h
+//
+// MatchIndex is the in-memory serving state of the registry: keyed URL and
+// file digests (exact lookups), PDQ codes (Hamming search), and the opt-out
+// id behind every internal handle. It is rebuilt from the store at start and
+// updated after each durable Register/Revoke.
+//
+// Values stored in the key indexes pack (opt-out handle << 3 | MatchKind);
+// PDQ entries are (opt-out handle << 16 | position in the opt-out).
+//
+// Thread-safety: all methods may be called concurrently.
+#ifndef OPTOUT_SERVICE_MATCH_INDEX_H_
+#define OPTOUT_SERVICE_MATCH_INDEX_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "optout/v1/optout.pb.h"
+#include "storage/hamming_index.h"
+#include "storage/key_index.h"
+
+namespace optout::service {
+
+// Everything the index holds for one opt-out.
+struct IndexedOptOut {
+  std::string id;  // 16 raw bytes
+  struct Key {
+    v1::MatchKind kind;
+    storage::Key32 key;
+  };
+  std::vector<Key> keys;  // URL, SCOPE, SHA256, MD5
+  std::vector<storage::Code256> pdq;
+};
+
+class MatchIndex final {
+ public:
+  // Largest number of PDQ hashes one opt-out may hold (fits the packing).
+  static constexpr size_t kMaxPdqPerOptOut = 1 << 16;
+
+  MatchIndex() = default;
+  MatchIndex(const MatchIndex&) = delete;
+  MatchIndex& operator=(const MatchIndex&) = delete;
+
+  // Adds an opt-out (no-op if its id is already present).
+  void Add(const IndexedOptOut& opt_out);
+  // Removes an opt-out and every entry of it; false if the id is unknown.
+  bool Remove(const IndexedOptOut& opt_out);
+  // Bulk start-up load: much faster than Add one by one (PDQ index built once).
+  void Load(const std::vector<IndexedOptOut>& opt_outs);
+
+  static uint64_t KeyValue(uint64_t handle, v1::MatchKind kind) { return handle << 3 | kind; }
+  static uint64_t HandleOfKeyValue(uint64_t value) { return value >> 3; }
+  static v1::MatchKind KindOfKeyValue(uint64_t value) {
+    return static_cast<v1::MatchKind>(value & 7);
+  }
+  static uint64_t HandleOfPdqEntry(uint64_t entry) { return entry >> 16; }
+
+  // The opt-out id (16 raw bytes) of a handle; nullopt once revoked.
+  std::optional<std::string> IdOf(uint64_t handle) const;
+
+  const storage::KeyIndex& keys() const { return keys_; }
+  const storage::HammingIndex& pdq() const { return pdq_; }
+  size_t opt_out_count() const;
+
+ private:
+  uint64_t AssignHandle(const std::string& id, bool* fresh);
+
+  storage::KeyIndex keys_;
+  storage::HammingIndex pdq_;
+  mutable absl::Mutex mu_;  // protects the handle tables below
+  uint64_t next_handle_ ABSL_GUARDED_BY(mu_) = 1;
+  absl::flat_hash_map<uint64_t, std::string> id_of_handle_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, uint64_t> handle_of_id_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace optout::service
+
+#endif  // OPTOUT_SERVICE_MATCH_INDEX_H_

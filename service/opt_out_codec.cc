@@ -1,0 +1,109 @@
+#include "service/opt_out_codec.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "client/digest/digest.h"
+#include "service/status_macros.h"
+#include "service/validation.h"
+
+namespace optout::service {
+namespace {
+
+std::string DigestOf(absl::string_view expression) {
+  const digest::Sha256Digest d = digest::Sha256(expression);
+  return std::string(d.begin(), d.end());
+}
+
+void AddEntry(internal::OptOutRecord* record, v1::MatchKind kind, const Mac32& key) {
+  internal::IndexEntry* entry = record->add_entries();
+  entry->set_kind(kind);
+  entry->set_key(std::string(key.begin(), key.end()));
+}
+
+}  // namespace
+
+absl::StatusOr<internal::SealedPart> SaltableContent(const v1::RegisterRequest& request,
+                                                     const url::PublicSuffixList& psl) {
+  internal::SealedPart content;
+  for (int i = 0; i < request.urls_size(); ++i) {
+    auto canonical = url::Canonicalize(request.urls(i));
+    if (!canonical.ok()) return WithField(absl::StrCat("urls[", i, "]"), canonical.status());
+    content.add_url_digests(DigestOf(canonical->ExactExpression()));
+  }
+  for (int i = 0; i < request.scopes_size(); ++i) {
+    const std::string field = absl::StrCat("scopes[", i, "]");
+    auto canonical = url::Canonicalize(request.scopes(i));
+    if (!canonical.ok()) return WithField(field, canonical.status());
+    auto scope = url::ScopeExpression(*canonical, psl);
+    if (!scope.ok()) return WithField(field, scope.status());
+    content.add_scope_digests(DigestOf(*scope));
+  }
+  for (const auto& pdq : request.pdq()) content.add_pdq(pdq.hash());
+  for (const auto& d : request.sha256()) content.add_sha256(d);
+  for (const auto& d : request.md5()) content.add_md5(d);
+  return content;
+}
+
+std::string Fingerprint(const Keyring& keyring, const internal::SealedPart& content) {
+  internal::SealedPart without_token = content;
+  without_token.clear_manage_token();
+  const Mac32 mac = keyring.request_key().Mac(
+      absl::StrCat("content:", without_token.SerializeAsString()));
+  return std::string(mac.begin(), mac.end());
+}
+
+absl::StatusOr<internal::OptOutRecord> BuildRecord(const Keyring& keyring, absl::string_view id,
+                                                   const internal::SealedPart& content,
+                                                   absl::string_view request_key,
+                                                   absl::string_view fingerprint,
+                                                   int64_t created_unix_seconds) {
+  internal::OptOutRecord record;
+  record.set_key_version(Keyring::kKeyVersion);
+  record.set_created_unix_seconds(created_unix_seconds);
+  const digest::Sha256Digest token_hash = digest::Sha256(content.manage_token());
+  record.set_token_sha256(std::string(token_hash.begin(), token_hash.end()));
+  record.set_request_key(std::string(request_key));
+  record.set_request_fingerprint(std::string(fingerprint));
+  for (const auto& d : content.url_digests()) AddEntry(&record, v1::MATCH_KIND_URL, keyring.url_key().Mac(d));
+  for (const auto& d : content.scope_digests()) AddEntry(&record, v1::MATCH_KIND_SCOPE, keyring.url_key().Mac(d));
+  for (const auto& d : content.sha256()) AddEntry(&record, v1::MATCH_KIND_SHA256, keyring.file_key().Mac(d));
+  for (const auto& d : content.md5()) AddEntry(&record, v1::MATCH_KIND_MD5, keyring.file_key().Mac(d));
+  record.set_pdq_count(content.pdq_size());
+  OPTOUT_ASSIGN_OR_RETURN(std::string sealed,
+                          keyring.record_cipher().Seal(content.SerializeAsString(), id));
+  record.set_sealed(std::move(sealed));
+  return record;
+}
+
+absl::StatusOr<internal::SealedPart> OpenSealed(const Keyring& keyring, absl::string_view id,
+                                                const internal::OptOutRecord& record) {
+  OPTOUT_ASSIGN_OR_RETURN(std::string plain, keyring.record_cipher().Open(record.sealed(), id));
+  internal::SealedPart part;
+  if (!part.ParseFromString(plain)) return absl::DataLossError("sealed part does not parse");
+  return part;
+}
+
+absl::StatusOr<IndexedOptOut> IndexedFromRecord(const Keyring& keyring, absl::string_view id,
+                                                const internal::OptOutRecord& record) {
+  IndexedOptOut out;
+  out.id = std::string(id);
+  out.keys.reserve(record.entries_size());
+  for (const auto& entry : record.entries()) {
+    if (entry.key().size() != 32) return absl::DataLossError("index key of wrong size");
+    IndexedOptOut::Key key;
+    key.kind = static_cast<v1::MatchKind>(entry.kind());
+    std::memcpy(key.key.data(), entry.key().data(), 32);
+    out.keys.push_back(key);
+  }
+  if (record.pdq_count() > 0) {
+    OPTOUT_ASSIGN_OR_RETURN(internal::SealedPart part, OpenSealed(keyring, id, record));
+    for (const auto& pdq : part.pdq()) {
+      if (pdq.size() != 32) return absl::DataLossError("sealed PDQ hash of wrong size");
+      out.pdq.push_back(storage::CodeFromBytes(pdq));
+    }
+  }
+  return out;
+}
+
+}  // namespace optout::service

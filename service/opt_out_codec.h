@@ -1,0 +1,45 @@
+// File: service/opt_out_codec.h
+//
+// Turns a RegisterRequest into what is stored (salted index keys plus an
+// encrypted part) and a stored record back into what the index serves.
+// Nothing raw leaves these functions in clear: URLs become SHA-256 digests of
+// their expressions, then HMAC keys; PDQ hashes and digests are sealed.
+#ifndef OPTOUT_SERVICE_OPT_OUT_CODEC_H_
+#define OPTOUT_SERVICE_OPT_OUT_CODEC_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "client/url/url.h"
+#include "optout/internal/record.pb.h"
+#include "optout/v1/optout.pb.h"
+#include "service/keyring.h"
+#include "service/match_index.h"
+
+namespace optout::service {
+
+// Canonicalizes URLs and scopes into expression digests; copies PDQ hashes
+// and file digests. InvalidArgument names the field ("scopes[1]: ...").
+absl::StatusOr<internal::SealedPart> SaltableContent(const v1::RegisterRequest& request,
+                                                     const url::PublicSuffixList& psl);
+
+// Keyed fingerprint of the content (not of the token): equal for a retry.
+std::string Fingerprint(const Keyring& keyring, const internal::SealedPart& content);
+
+absl::StatusOr<internal::OptOutRecord> BuildRecord(const Keyring& keyring, absl::string_view id,
+                                                   const internal::SealedPart& content,
+                                                   absl::string_view request_key,
+                                                   absl::string_view fingerprint,
+                                                   int64_t created_unix_seconds);
+
+absl::StatusOr<internal::SealedPart> OpenSealed(const Keyring& keyring, absl::string_view id,
+                                                const internal::OptOutRecord& record);
+
+absl::StatusOr<IndexedOptOut> IndexedFromRecord(const Keyring& keyring, absl::string_view id,
+                                                const internal::OptOutRecord& record);
+
+}  // namespace optout::service
+
+#endif  // OPTOUT_SERVICE_OPT_OUT_CODEC_H_

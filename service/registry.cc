@@ -1,0 +1,197 @@
+#include "service/registry.h"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "client/digest/digest.h"
+#include "optout/internal/record.pb.h"
+#include "service/opt_out_codec.h"
+#include "service/status_macros.h"
+#include "service/validation.h"
+
+namespace optout::service {
+namespace {
+
+constexpr size_t kIdBytes = 16;
+constexpr size_t kTokenBytes = 32;
+
+// Parses the hex id and token of Get/Revoke. InvalidArgument names the field.
+absl::Status ParseCredentials(const std::string& id_hex, const std::string& token_hex,
+                              std::string* id, std::string* token) {
+  auto id_bytes = digest::FromHex(id_hex, kIdBytes);
+  if (!id_bytes.ok()) return WithField("opt_out_id", id_bytes.status());
+  auto token_bytes = digest::FromHex(token_hex, kTokenBytes);
+  if (!token_bytes.ok()) return WithField("manage_token", token_bytes.status());
+  *id = std::move(*id_bytes);
+  *token = std::move(*token_bytes);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+Registry::Registry(storage::OptOutStore* store, Keyring keyring,
+                   const url::PublicSuffixList* psl, const RegistryOptions& options)
+    : store_(store),
+      keyring_(std::move(keyring)),
+      psl_(psl),
+      options_(options),
+      checker_(keyring_, *psl_, index_, options_) {}
+
+absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(storage::OptOutStore* store,
+                                                         Keyring keyring,
+                                                         const url::PublicSuffixList* psl,
+                                                         const RegistryOptions& options) {
+  std::unique_ptr<Registry> registry(new Registry(store, std::move(keyring), psl, options));
+  OPTOUT_RETURN_IF_ERROR(registry->LoadAll());
+  return registry;
+}
+
+absl::Status Registry::LoadAll() {
+  std::vector<IndexedOptOut> all;
+  OPTOUT_RETURN_IF_ERROR(store_->ForEachRecord([&](absl::string_view id, absl::string_view bytes) {
+    internal::OptOutRecord record;
+    if (!record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      return absl::DataLossError("stored opt-out record does not parse");
+    }
+    OPTOUT_ASSIGN_OR_RETURN(IndexedOptOut opt_out, IndexedFromRecord(keyring_, id, record));
+    all.push_back(std::move(opt_out));
+    return absl::OkStatus();
+  }));
+  index_.Load(all);
+  return absl::OkStatus();
+}
+
+void Registry::LockRequestKey(const std::string& key) {
+  absl::MutexLock lock(&requests_mu_);
+  while (requests_in_flight_.contains(key)) requests_done_.Wait(&requests_mu_);
+  requests_in_flight_.insert(key);
+}
+
+void Registry::UnlockRequestKey(const std::string& key) {
+  absl::MutexLock lock(&requests_mu_);
+  requests_in_flight_.erase(key);
+  requests_done_.SignalAll();
+}
+
+absl::StatusOr<v1::RegisterResponse> Registry::Register(const v1::RegisterRequest& request) {
+  OPTOUT_RETURN_IF_ERROR(ValidateRegisterRequest(request, options_));
+  if (request.request_id().empty()) return RegisterNew(request, "");
+  const Mac32 key_mac = keyring_.request_key().Mac(absl::StrCat("id:", request.request_id()));
+  const std::string request_key(key_mac.begin(), key_mac.end());
+  LockRequestKey(request_key);
+  auto result = RegisterNew(request, request_key);
+  UnlockRequestKey(request_key);
+  return result;
+}
+
+absl::StatusOr<v1::RegisterResponse> Registry::RegisterNew(const v1::RegisterRequest& request,
+                                                           const std::string& request_key) {
+  OPTOUT_ASSIGN_OR_RETURN(internal::SealedPart content, SaltableContent(request, *psl_));
+  const std::string fingerprint = Fingerprint(keyring_, content);
+
+  if (!request_key.empty()) {
+    OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> existing, store_->GetRequest(request_key));
+    if (existing.has_value()) {
+      OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> bytes, store_->GetRecord(*existing));
+      internal::OptOutRecord record;
+      if (bytes.has_value() && record.ParseFromString(*bytes)) {
+        if (record.request_fingerprint() != fingerprint) {
+          return absl::AlreadyExistsError(
+              "request_id: already used for a registration with other content");
+        }
+        OPTOUT_ASSIGN_OR_RETURN(internal::SealedPart sealed,
+                                OpenSealed(keyring_, *existing, record));
+        v1::RegisterResponse response;
+        response.set_opt_out_id(digest::ToHex(*existing));
+        response.set_manage_token(digest::ToHex(sealed.manage_token()));
+        return response;
+      }
+    }
+  }
+
+  std::string id(kIdBytes, '\0');
+  std::string token(kTokenBytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(id.data()), kIdBytes) != 1 ||
+      RAND_bytes(reinterpret_cast<unsigned char*>(token.data()), kTokenBytes) != 1) {
+    return absl::InternalError("no randomness for a new opt-out");
+  }
+  content.set_manage_token(token);
+  OPTOUT_ASSIGN_OR_RETURN(
+      internal::OptOutRecord record,
+      BuildRecord(keyring_, id, content, request_key, fingerprint, absl::ToUnixSeconds(absl::Now())));
+  OPTOUT_RETURN_IF_ERROR(store_->Insert(id, record.SerializeAsString(), request_key));
+  OPTOUT_ASSIGN_OR_RETURN(IndexedOptOut indexed, IndexedFromRecord(keyring_, id, record));
+  index_.Add(indexed);
+
+  v1::RegisterResponse response;
+  response.set_opt_out_id(digest::ToHex(id));
+  response.set_manage_token(digest::ToHex(token));
+  return response;
+}
+
+namespace {
+
+// Loads the record of `id` and checks `token` against it in constant time.
+absl::StatusOr<internal::OptOutRecord> Authorize(const storage::OptOutStore& store,
+                                                 const std::string& id,
+                                                 const std::string& token) {
+  OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> bytes, store.GetRecord(id));
+  if (!bytes.has_value()) return absl::NotFoundError("opt_out_id: no such opt-out");
+  internal::OptOutRecord record;
+  if (!record.ParseFromString(*bytes)) return absl::DataLossError("stored record does not parse");
+  const digest::Sha256Digest token_hash = digest::Sha256(token);
+  if (record.token_sha256().size() != token_hash.size() ||
+      CRYPTO_memcmp(record.token_sha256().data(), token_hash.data(), token_hash.size()) != 0) {
+    return absl::PermissionDeniedError("manage_token: does not match this opt-out");
+  }
+  return record;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::GetResponse> Registry::Get(const v1::GetRequest& request) const {
+  std::string id, token;
+  OPTOUT_RETURN_IF_ERROR(
+      ParseCredentials(request.opt_out_id(), request.manage_token(), &id, &token));
+  OPTOUT_ASSIGN_OR_RETURN(internal::OptOutRecord record, Authorize(*store_, id, token));
+  v1::GetResponse response;
+  response.set_opt_out_id(request.opt_out_id());
+  response.set_created_unix_seconds(record.created_unix_seconds());
+  response.set_pdq_count(record.pdq_count());
+  for (const auto& entry : record.entries()) {
+    switch (entry.kind()) {
+      case v1::MATCH_KIND_URL: response.set_url_count(response.url_count() + 1); break;
+      case v1::MATCH_KIND_SCOPE: response.set_scope_count(response.scope_count() + 1); break;
+      case v1::MATCH_KIND_SHA256: response.set_sha256_count(response.sha256_count() + 1); break;
+      case v1::MATCH_KIND_MD5: response.set_md5_count(response.md5_count() + 1); break;
+      default: break;
+    }
+  }
+  return response;
+}
+
+absl::Status Registry::Revoke(const v1::RevokeRequest& request) {
+  std::string id, token;
+  OPTOUT_RETURN_IF_ERROR(
+      ParseCredentials(request.opt_out_id(), request.manage_token(), &id, &token));
+  OPTOUT_ASSIGN_OR_RETURN(internal::OptOutRecord record, Authorize(*store_, id, token));
+  OPTOUT_ASSIGN_OR_RETURN(IndexedOptOut indexed, IndexedFromRecord(keyring_, id, record));
+  OPTOUT_RETURN_IF_ERROR(store_->Delete(id, record.request_key()));
+  index_.Remove(indexed);
+  return absl::OkStatus();
+}
+
+v1::GetInfoResponse Registry::Info() const {
+  v1::GetInfoResponse info;
+  info.set_psl_version(psl_->version());
+  info.set_pdq_threshold(options_.pdq_threshold);
+  info.set_max_batch_items(options_.max_batch_items);
+  info.set_min_pdq_quality(options_.min_pdq_quality);
+  return info;
+}
+
+}  // namespace optout::service

@@ -1,0 +1,84 @@
+// File: service/registry.h
+//
+// Registry is the core of optoutd, below the gRPC layer: it validates and
+// salts registrations, keeps them durable in the OptOutStore and live in the
+// MatchIndex, verifies manage tokens, and answers checks.
+//
+// Durability: Register and Revoke return only after the store's synced write;
+// the index is updated after that write and before the call returns, so a
+// revocation holds for every check that starts after it is acknowledged.
+//
+// Errors: InvalidArgument (field path and item index in the message),
+// AlreadyExists (request id reused with other content), NotFound (unknown
+// opt-out id), PermissionDenied (wrong manage token), Unavailable / Internal
+// from the store, DataLoss for a record that fails authentication.
+//
+// Thread-safety: all methods may be called concurrently.
+#ifndef OPTOUT_SERVICE_REGISTRY_H_
+#define OPTOUT_SERVICE_REGISTRY_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "client/url/url.h"
+#include "optout/v1/optout.pb.h"
+#include "service/checker.h"
+#include "service/keyring.h"
+#include "service/match_index.h"
+#include "service/registry_options.h"
+#include "storage/opt_out_store.h"
+
+namespace optout::service {
+
+class Registry final {
+ public:
+  // Loads every stored opt-out into memory. `store` and `psl` must outlive
+  // the registry. DataLoss if a record cannot be decrypted (wrong secret).
+  static absl::StatusOr<std::unique_ptr<Registry>> Open(storage::OptOutStore* store,
+                                                        Keyring keyring,
+                                                        const url::PublicSuffixList* psl,
+                                                        const RegistryOptions& options);
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  absl::StatusOr<v1::RegisterResponse> Register(const v1::RegisterRequest& request);
+  absl::StatusOr<v1::GetResponse> Get(const v1::GetRequest& request) const;
+  absl::Status Revoke(const v1::RevokeRequest& request);
+  absl::Status Check(const v1::CheckRequest& request, v1::CheckResponse* response) const {
+    return checker_.Check(request, response);
+  }
+  v1::GetInfoResponse Info() const;
+
+  size_t opt_out_count() const { return index_.opt_out_count(); }
+  const RegistryOptions& options() const { return options_; }
+
+ private:
+  Registry(storage::OptOutStore* store, Keyring keyring, const url::PublicSuffixList* psl,
+           const RegistryOptions& options);
+  absl::Status LoadAll();
+  absl::StatusOr<v1::RegisterResponse> RegisterNew(const v1::RegisterRequest& request,
+                                                   const std::string& request_key);
+  // Waits until no other Register holds `key`, then holds it.
+  void LockRequestKey(const std::string& key);
+  void UnlockRequestKey(const std::string& key);
+
+  storage::OptOutStore* const store_;
+  const Keyring keyring_;
+  const url::PublicSuffixList* const psl_;
+  const RegistryOptions options_;
+  MatchIndex index_;
+  Checker checker_;
+
+  absl::Mutex requests_mu_;
+  // Request keys whose Register is in progress (retries of one request wait).
+  absl::flat_hash_set<std::string> requests_in_flight_ ABSL_GUARDED_BY(requests_mu_);
+  absl::CondVar requests_done_;
+};
+
+}  // namespace optout::service
+
+#endif  // OPTOUT_SERVICE_REGISTRY_H_

@@ -1,0 +1,27 @@
+// File: service/registry_options.h
+//
+// Matching and validation policy of the registry core.
+#ifndef OPTOUT_SERVICE_REGISTRY_OPTIONS_H_
+#define OPTOUT_SERVICE_REGISTRY_OPTIONS_H_
+
+#include <cstdint>
+
+namespace optout::service {
+
+struct RegistryOptions {
+  // A PDQ hash matches a registered one within this Hamming distance (of 256
+  // bits). Range 0..63. Default: 31 (the reference's confident-match bound).
+  int pdq_threshold = 31;
+  // Items per Check request (typed plus packed), and per Register request.
+  // Default: 10,000.
+  int max_batch_items = 10000;
+  // PDQ hashes with a client-reported quality below this are refused: they
+  // come from flat or tiny images and match unrelated ones. Default: 50.
+  int min_pdq_quality = 50;
+  // At most this many opt-out ids are returned per matched item. Default: 16.
+  int max_ids_per_result = 16;
+};
+
+}  // namespace optout::service
+
+#endif  // OPTOUT_SERVICE_REGISTRY_OPTIONS_H_

@@ -1,0 +1,76 @@
+#include "service/registry_secret.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <openssl/rand.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace optout::service {
+namespace {
+
+absl::Status Errno(absl::string_view what, const std::string& path) {
+  return absl::UnavailableError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+}
+
+absl::StatusOr<SecretBytes> ReadSecret(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno("cannot open secret file", path);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    return Errno("cannot stat secret file", path);
+  }
+  if ((st.st_mode & 077) != 0) {
+    ::close(fd);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "secret file ", path, " is accessible by group or others (mode ",
+        absl::Hex(st.st_mode & 0777), "); run: chmod 600 ", path));
+  }
+  if (st.st_size != static_cast<off_t>(SecretBytes().size())) {
+    ::close(fd);
+    return absl::FailedPreconditionError(absl::StrCat("secret file ", path, " has ", st.st_size,
+                                                      " bytes; a registry secret has exactly 32"));
+  }
+  SecretBytes secret{};
+  const ssize_t n = ::read(fd, secret.data(), secret.size());
+  ::close(fd);
+  if (n != static_cast<ssize_t>(secret.size())) return Errno("cannot read secret file", path);
+  return secret;
+}
+
+absl::Status CreateSecret(const std::string& path) {
+  SecretBytes secret{};
+  if (RAND_bytes(secret.data(), static_cast<int>(secret.size())) != 1) {
+    return absl::InternalError("no randomness for a new registry secret");
+  }
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Errno("cannot create secret file", tmp);
+  const bool written = ::write(fd, secret.data(), secret.size()) ==
+                       static_cast<ssize_t>(secret.size());
+  const bool synced = written && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!synced) return Errno("cannot write secret file", tmp);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return Errno("cannot rename secret file", tmp);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<SecretBytes> LoadOrCreateRegistrySecret(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT) return Errno("cannot stat secret file", path);
+    absl::Status created = CreateSecret(path);
+    if (!created.ok()) return created;
+  }
+  return ReadSecret(path);
+}
+
+}  // namespace optout::service

@@ -1,0 +1,291 @@
+#include "service/registry.h"
+
+#include <memory>
+#include <random>
+#include <string>
+
+#include "client/digest/digest.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "rocksdb/env.h"
+
+namespace optout::service {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+std::string RandomPdq(uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string h(32, '\0');
+  for (char& c : h) c = static_cast<char>(rng());
+  return h;
+}
+
+std::string FlipBits(std::string h, int bits) {
+  for (int i = 0; i < bits; ++i) h[i / 8] = static_cast<char>(h[i / 8] ^ (1 << (i % 8)));
+  return h;
+}
+
+class RegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
+    auto psl = url::PublicSuffixList::Load();
+    ASSERT_TRUE(psl.ok()) << psl.status();
+    psl_ = std::move(*psl);
+    Reopen();
+  }
+
+  void Reopen() {
+    registry_.reset();
+    store_.reset();
+    storage::StoreOptions options;
+    options.env = env_.get();
+    auto store = storage::OptOutStore::Open("/mem/db", options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    SecretBytes secret{};
+    secret.fill(7);
+    auto registry = Registry::Open(store_.get(), *Keyring::Derive(secret), psl_.get(), {});
+    ASSERT_TRUE(registry.ok()) << registry.status();
+    registry_ = std::move(*registry);
+  }
+
+  v1::RegisterResponse MustRegister(const v1::RegisterRequest& request) {
+    auto response = registry_->Register(request);
+    EXPECT_TRUE(response.ok()) << response.status();
+    return response.ok() ? *response : v1::RegisterResponse();
+  }
+
+  v1::CheckResponse MustCheck(const v1::CheckRequest& request) {
+    v1::CheckResponse response;
+    absl::Status s = registry_->Check(request, &response);
+    EXPECT_TRUE(s.ok()) << s;
+    return response;
+  }
+
+  v1::ItemResult CheckOne(const v1::CheckItem& item) {
+    v1::CheckRequest request;
+    *request.add_items() = item;
+    v1::CheckResponse response = MustCheck(request);
+    return response.results_size() == 1 ? response.results(0) : v1::ItemResult();
+  }
+
+  v1::ItemResult CheckUrl(const std::string& url) {
+    v1::CheckItem item;
+    item.set_url(url);
+    return CheckOne(item);
+  }
+
+  v1::ItemResult CheckPdq(const std::string& hash) {
+    v1::CheckItem item;
+    item.mutable_pdq()->set_hash(hash);
+    return CheckOne(item);
+  }
+
+  std::unique_ptr<rocksdb::Env> env_;
+  std::unique_ptr<url::PublicSuffixList> psl_;
+  std::unique_ptr<storage::OptOutStore> store_;
+  std::unique_ptr<Registry> registry_;
+};
+
+TEST_F(RegistryTest, RegisteredUrlMatchesExactlyWhateverTheSchemeButNotOtherQueries) {
+  v1::RegisterRequest request;
+  request.add_urls("https://img.example.com/a/b.jpg?size=2");
+  const std::string id = MustRegister(request).opt_out_id();
+
+  v1::ItemResult hit = CheckUrl("HTTP://img.example.com:8080/a/./b.jpg?size=2#frag");
+  EXPECT_TRUE(hit.matched());
+  EXPECT_EQ(hit.kind(), v1::MATCH_KIND_URL);
+  EXPECT_THAT(hit.opt_out_ids(), ElementsAre(id));
+  EXPECT_FALSE(CheckUrl("https://img.example.com/a/b.jpg?size=3").matched());
+  EXPECT_FALSE(CheckUrl("https://img.example.com/a/b.jpg").matched());
+}
+
+TEST_F(RegistryTest, ScopeMatchesSubdomainsAndDeeperPathsOnly) {
+  v1::RegisterRequest request;
+  request.add_scopes("https://photos.example.org/users/me/");
+  MustRegister(request);
+  EXPECT_EQ(CheckUrl("http://photos.example.org/users/me/2024/01/x.jpg").kind(),
+            v1::MATCH_KIND_SCOPE);
+  EXPECT_TRUE(CheckUrl("http://cdn.photos.example.org/users/me/x.jpg").matched());
+  EXPECT_FALSE(CheckUrl("http://photos.example.org/users/you/x.jpg").matched());
+  EXPECT_FALSE(CheckUrl("http://example.org/users/me/x.jpg").matched());
+}
+
+TEST_F(RegistryTest, PublicSuffixScopeIsRejectedNamingTheField) {
+  v1::RegisterRequest request;
+  request.add_urls("https://ok.example/x.jpg");
+  request.add_scopes("https://co.uk/");
+  auto response = registry_->Register(request);
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(response.status().message()), HasSubstr("scopes[0]"));
+  EXPECT_FALSE(CheckUrl("https://ok.example/x.jpg").matched()) << "nothing half-written";
+}
+
+TEST_F(RegistryTest, MalformedUrlRejectsRegistrationWithItsIndex) {
+  v1::RegisterRequest request;
+  request.add_urls("https://fine.example/a.jpg");
+  request.add_urls("http://x.example:7z/");
+  auto response = registry_->Register(request);
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(response.status().message()), HasSubstr("urls[1]"));
+  EXPECT_THAT(std::string(response.status().message()), HasSubstr("INVALID_PORT"));
+  EXPECT_EQ(registry_->opt_out_count(), 0u);
+}
+
+TEST_F(RegistryTest, PdqMatchesAtThresholdAndNotOneBitBeyond) {
+  const std::string hash = RandomPdq(1);
+  v1::RegisterRequest request;
+  request.add_pdq()->set_hash(hash);
+  MustRegister(request);
+  EXPECT_EQ(CheckPdq(FlipBits(hash, 31)).kind(), v1::MATCH_KIND_PDQ);
+  EXPECT_FALSE(CheckPdq(FlipBits(hash, 32)).matched());
+}
+
+TEST_F(RegistryTest, DihedralVariantSentWithTheQueryCanMatch) {
+  const std::string registered = RandomPdq(2);
+  v1::RegisterRequest request;
+  request.add_pdq()->set_hash(registered);
+  MustRegister(request);
+  v1::CheckItem item;
+  item.mutable_pdq()->set_hash(RandomPdq(3));
+  for (int i = 0; i < 8; ++i) {
+    item.mutable_pdq()->add_dihedral(i == 5 ? FlipBits(registered, 4) : RandomPdq(10 + i));
+  }
+  EXPECT_TRUE(CheckOne(item).matched());
+}
+
+TEST_F(RegistryTest, FileDigestsMatchByEqualityAndKind) {
+  const std::string sha(32, 'S');
+  const std::string md5(16, 'M');
+  v1::RegisterRequest request;
+  request.add_sha256(sha);
+  request.add_md5(md5);
+  MustRegister(request);
+  v1::CheckItem s, m, other;
+  s.set_sha256(sha);
+  m.set_md5(md5);
+  other.set_sha256(std::string(32, 'T'));
+  EXPECT_EQ(CheckOne(s).kind(), v1::MATCH_KIND_SHA256);
+  EXPECT_EQ(CheckOne(m).kind(), v1::MATCH_KIND_MD5);
+  EXPECT_FALSE(CheckOne(other).matched());
+}
+
+TEST_F(RegistryTest, RetryWithSameRequestIdReturnsSameOptOutAndToken) {
+  v1::RegisterRequest request;
+  request.set_request_id("req-1");
+  request.add_urls("https://a.example/1.jpg");
+  v1::RegisterResponse first = MustRegister(request);
+  v1::RegisterResponse second = MustRegister(request);
+  EXPECT_EQ(first.opt_out_id(), second.opt_out_id());
+  EXPECT_EQ(first.manage_token(), second.manage_token());
+  EXPECT_EQ(registry_->opt_out_count(), 1u);
+
+  request.set_urls(0, "https://a.example/2.jpg");
+  EXPECT_EQ(registry_->Register(request).status().code(), absl::StatusCode::kAlreadyExists);
+}
+
+TEST_F(RegistryTest, GetNeedsTheRightTokenAndReportsCounts) {
+  v1::RegisterRequest request;
+  request.add_urls("https://a.example/1.jpg");
+  request.add_scopes("https://a.example/dir/");
+  request.add_pdq()->set_hash(RandomPdq(4));
+  v1::RegisterResponse r = MustRegister(request);
+
+  v1::GetRequest get;
+  get.set_opt_out_id(r.opt_out_id());
+  get.set_manage_token(r.manage_token());
+  auto got = registry_->Get(get);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->url_count(), 1);
+  EXPECT_EQ(got->scope_count(), 1);
+  EXPECT_EQ(got->pdq_count(), 1);
+  EXPECT_GT(got->created_unix_seconds(), 0);
+
+  get.set_manage_token(std::string(64, '0'));
+  EXPECT_EQ(registry_->Get(get).status().code(), absl::StatusCode::kPermissionDenied);
+  get.set_manage_token("not hex");
+  EXPECT_EQ(registry_->Get(get).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RegistryTest, RevokeRemovesEveryMatchAndNeedsTheToken) {
+  const std::string hash = RandomPdq(5);
+  v1::RegisterRequest request;
+  request.add_urls("https://a.example/1.jpg");
+  request.add_pdq()->set_hash(hash);
+  v1::RegisterResponse r = MustRegister(request);
+
+  v1::RevokeRequest revoke;
+  revoke.set_opt_out_id(r.opt_out_id());
+  revoke.set_manage_token(std::string(64, 'a'));
+  EXPECT_EQ(registry_->Revoke(revoke).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(CheckUrl("https://a.example/1.jpg").matched());
+
+  revoke.set_manage_token(r.manage_token());
+  ASSERT_TRUE(registry_->Revoke(revoke).ok());
+  EXPECT_FALSE(CheckUrl("https://a.example/1.jpg").matched());
+  EXPECT_FALSE(CheckPdq(hash).matched());
+  EXPECT_EQ(registry_->Revoke(revoke).code(), absl::StatusCode::kNotFound);
+  Reopen();
+  EXPECT_FALSE(CheckUrl("https://a.example/1.jpg").matched());
+}
+
+TEST_F(RegistryTest, OptOutsSurviveReopen) {
+  const std::string hash = RandomPdq(6);
+  v1::RegisterRequest request;
+  request.add_urls("https://a.example/1.jpg");
+  request.add_pdq()->set_hash(hash);
+  MustRegister(request);
+  Reopen();
+  EXPECT_TRUE(CheckUrl("https://a.example/1.jpg").matched());
+  EXPECT_TRUE(CheckPdq(FlipBits(hash, 3)).matched());
+}
+
+TEST_F(RegistryTest, PackedUrlDigestsAnswerLikeTypedUrls) {
+  v1::RegisterRequest request;
+  request.add_urls("https://a.example/1.jpg");
+  request.add_scopes("https://b.example/");
+  const std::string id = MustRegister(request).opt_out_id();
+
+  auto sha = [](const std::string& s) {
+    auto d = digest::Sha256(s);
+    return std::string(d.begin(), d.end());
+  };
+  v1::CheckRequest check;
+  auto* packed = check.add_packed();
+  packed->set_kind(v1::PackedItems::KIND_URL_DIGESTS);
+  // item 0: a.example/1.jpg (exact + a.example/), item 1: unrelated,
+  // item 2: x.b.example/p.jpg with its expressions.
+  packed->set_data(sha("a.example/1.jpg") + sha("a.example/") + sha("c.example/z.jpg") +
+                   sha("x.b.example/p.jpg") + sha("x.b.example/") + sha("b.example/p.jpg") +
+                   sha("b.example/"));
+  packed->add_counts(2);
+  packed->add_counts(1);
+  packed->add_counts(4);
+  v1::CheckResponse response = MustCheck(check);
+  ASSERT_EQ(response.packed_verdicts_size(), 1);
+  const auto& verdict = response.packed_verdicts(0);
+  EXPECT_EQ(verdict.matched_bitmap(), std::string(1, '\x05'));
+  ASSERT_EQ(verdict.matches_size(), 2);
+  EXPECT_EQ(verdict.matches(0).index(), 0u);
+  EXPECT_EQ(verdict.matches(0).kind(), v1::MATCH_KIND_URL);
+  EXPECT_THAT(verdict.matches(0).opt_out_ids(), ElementsAre(id));
+  EXPECT_EQ(verdict.matches(1).index(), 2u);
+  EXPECT_EQ(verdict.matches(1).kind(), v1::MATCH_KIND_SCOPE);
+}
+
+TEST_F(RegistryTest, MalformedCheckUrlRejectsTheBatchNamingTheItem) {
+  v1::CheckRequest check;
+  check.add_items()->set_url("https://a.example/ok.jpg");
+  check.add_items()->set_url("gopher://x/");
+  v1::CheckResponse response;
+  absl::Status s = registry_->Check(check, &response);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("items[1].url"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("UNSUPPORTED_SCHEME"));
+}
+
+}  // namespace
+}  // namespace optout::service

@@ -1,0 +1,108 @@
+#include "service/server.h"
+
+#include <fstream>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "service/grpc_service.h"
+#include "service/keyring.h"
+#include "service/log.h"
+#include "service/registry_secret.h"
+#include "service/status_macros.h"
+#include "storage/opt_out_store.h"
+
+namespace optout::service {
+
+struct Server::Impl {
+  std::unique_ptr<url::PublicSuffixList> psl;
+  std::unique_ptr<storage::OptOutStore> store;
+  std::unique_ptr<Registry> registry;
+  std::unique_ptr<WorkerPool> pool;
+  std::unique_ptr<RegistryServiceImpl> registry_service;
+  std::unique_ptr<CheckServiceImpl> check_service;
+  std::unique_ptr<grpc::Server> grpc_server;
+  int port = 0;
+  bool shut_down = false;
+};
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() { Shutdown(absl::Seconds(5)); }
+
+int Server::port() const { return impl_->port; }
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
+  const RegistryOptions& r = options.registry;
+  if (r.pdq_threshold < 0 || r.pdq_threshold > 63) {
+    return absl::InvalidArgumentError("pdq_threshold must be 0..63");
+  }
+  if (r.max_batch_items < 1) return absl::InvalidArgumentError("max_batch_items must be >= 1");
+
+  auto impl = std::make_unique<Impl>();
+  const std::string secret_file =
+      options.secret_file.empty() ? options.data_dir + ".secret" : options.secret_file;
+  OPTOUT_ASSIGN_OR_RETURN(SecretBytes secret, LoadOrCreateRegistrySecret(secret_file));
+  OPTOUT_ASSIGN_OR_RETURN(Keyring keyring, Keyring::Derive(secret));
+  secret.fill(0);
+
+  const std::string psl_file =
+      options.psl_file.empty() ? url::PublicSuffixList::kDefaultPath : options.psl_file;
+  OPTOUT_ASSIGN_OR_RETURN(impl->psl, url::PublicSuffixList::Load(psl_file));
+
+  storage::StoreOptions store_options;
+  OPTOUT_ASSIGN_OR_RETURN(impl->store, storage::OptOutStore::Open(options.data_dir, store_options));
+  const absl::Time load_start = absl::Now();
+  OPTOUT_ASSIGN_OR_RETURN(impl->registry, Registry::Open(impl->store.get(), std::move(keyring),
+                                                         impl->psl.get(), options.registry));
+  Log(LogLevel::kInfo, absl::StrCat("loaded ", impl->registry->opt_out_count(), " opt-outs in ",
+                                    absl::FormatDuration(absl::Now() - load_start)));
+
+  impl->pool = std::make_unique<WorkerPool>(options.write_threads);
+  impl->registry_service = std::make_unique<RegistryServiceImpl>(impl->registry.get(), impl->pool.get());
+  impl->check_service = std::make_unique<CheckServiceImpl>(impl->registry.get());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &impl->port);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.SetMaxSendMessageSize(options.max_message_bytes);
+  builder.RegisterService(impl->registry_service.get());
+  builder.RegisterService(impl->check_service.get());
+  impl->grpc_server = builder.BuildAndStart();
+  if (impl->grpc_server == nullptr || impl->port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
+  }
+  if (!options.port_file.empty()) {
+    // Written to a temp name and renamed, so a reader never sees half a number.
+    const std::string tmp = options.port_file + ".tmp";
+    std::ofstream(tmp) << impl->port << "\n";
+    if (std::rename(tmp.c_str(), options.port_file.c_str()) != 0) {
+      return absl::UnavailableError("cannot write port file");
+    }
+  }
+  Log(LogLevel::kInfo, absl::StrCat("listening on port ", impl->port, "; PSL ",
+                                    impl->psl->version(), "; pdq_threshold ",
+                                    r.pdq_threshold, "; max_batch_items ", r.max_batch_items));
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+void Server::Shutdown(absl::Duration deadline) {
+  if (impl_ == nullptr || impl_->shut_down) return;
+  impl_->shut_down = true;
+  Log(LogLevel::kInfo, "shutting down: finishing in-flight calls");
+  impl_->grpc_server->Shutdown(absl::ToChronoTime(absl::Now() + deadline));
+  impl_->grpc_server->Wait();
+  impl_->pool.reset();  // runs any queued durable write to completion
+  impl_->registry.reset();
+  impl_->store.reset();  // closes RocksDB
+  Log(LogLevel::kInfo, "database closed; bye");
+}
+
+}  // namespace optout::service

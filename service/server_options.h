@@ -1,0 +1,39 @@
+// File: service/server_options.h
+//
+// Everything optoutd needs to start; main.cc fills it from flags.
+#ifndef OPTOUT_SERVICE_SERVER_OPTIONS_H_
+#define OPTOUT_SERVICE_SERVER_OPTIONS_H_
+
+#include <string>
+
+#include "service/registry_options.h"
+
+namespace optout::service {
+
+struct ServerOptions {
+  // HOST:PORT to listen on; port 0 picks a free port (see port_file).
+  // Default: 127.0.0.1:50051.
+  std::string listen = "127.0.0.1:50051";
+  // RocksDB directory, created if missing. Default: ./data.
+  std::string data_dir = "./data";
+  // Registry secret (32 bytes, mode 0600), created on first start. Keep it
+  // outside the data directory so backups of one do not include the other.
+  // Default: <data_dir>.secret.
+  std::string secret_file;
+  // Public Suffix List file; clients sending URL digests need the same one.
+  // Default: /usr/share/publicsuffix/public_suffix_list.dat (Debian publicsuffix).
+  std::string psl_file;
+  // When set, the bound port is written here once the server listens.
+  // Default: empty (none).
+  std::string port_file;
+  // Threads running durable writes; more threads = bigger commit groups.
+  // Default: 32.
+  int write_threads = 32;
+  // Largest request accepted, in bytes. Default: 64 MiB.
+  int max_message_bytes = 64 << 20;
+  RegistryOptions registry;
+};
+
+}  // namespace optout::service
+
+#endif  // OPTOUT_SERVICE_SERVER_OPTIONS_H_

@@ -1,0 +1,210 @@
+#include "service/validation.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "service/status_macros.h"
+
+namespace optout::service {
+namespace {
+
+constexpr size_t kPdqBytes = 32;
+constexpr size_t kMaxRequestIdBytes = 128;
+constexpr size_t kMaxExpressionsPerUrl = 64;
+constexpr int kDihedralVariants = 8;
+
+absl::Status Invalid(absl::string_view field, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
+}
+
+std::string At(absl::string_view name, size_t i) { return absl::StrCat(name, "[", i, "]"); }
+
+}  // namespace
+
+absl::Status WithField(absl::string_view field, const absl::Status& status) {
+  if (status.ok()) return status;
+  return absl::Status(status.code(), absl::StrCat(field, ": ", status.message()));
+}
+
+absl::Status ValidateDigest(absl::string_view field, absl::string_view digest, size_t size) {
+  if (digest.size() != size) {
+    return Invalid(field, absl::StrCat("must be ", size, " bytes, got ", digest.size()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidatePdqBytes(absl::string_view field, absl::string_view hash) {
+  OPTOUT_RETURN_IF_ERROR(ValidateDigest(field, hash, kPdqBytes));
+  const bool all_zero = std::all_of(hash.begin(), hash.end(), [](char c) { return c == 0; });
+  const bool all_one = std::all_of(hash.begin(), hash.end(),
+                                   [](char c) { return static_cast<uint8_t>(c) == 0xff; });
+  if (all_zero || all_one) {
+    return Invalid(field, "all bits equal: this is what a failed or flat-image hash looks like");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidatePdqHash(absl::string_view field, const v1::PdqHash& pdq,
+                             const RegistryOptions& options, bool allow_dihedral) {
+  OPTOUT_RETURN_IF_ERROR(ValidatePdqBytes(absl::StrCat(field, ".hash"), pdq.hash()));
+  if (pdq.has_quality() && (pdq.quality() < options.min_pdq_quality || pdq.quality() > 100)) {
+    return Invalid(absl::StrCat(field, ".quality"),
+                   absl::StrCat("quality ", pdq.quality(), " is outside ",
+                                options.min_pdq_quality,
+                                "..100: the image is too flat or small to match reliably"));
+  }
+  if (pdq.dihedral_size() != 0) {
+    if (!allow_dihedral) {
+      return Invalid(absl::StrCat(field, ".dihedral"),
+                     "not accepted here; register each variant as its own hash");
+    }
+    if (pdq.dihedral_size() != kDihedralVariants) {
+      return Invalid(absl::StrCat(field, ".dihedral"),
+                     absl::StrCat("must hold 0 or 8 hashes, got ", pdq.dihedral_size()));
+    }
+    for (int i = 0; i < pdq.dihedral_size(); ++i) {
+      OPTOUT_RETURN_IF_ERROR(ValidatePdqBytes(At(absl::StrCat(field, ".dihedral"), i),
+                                              pdq.dihedral(i)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRegisterRequest(const v1::RegisterRequest& request,
+                                     const RegistryOptions& options) {
+  if (request.request_id().size() > kMaxRequestIdBytes) {
+    return Invalid("request_id", absl::StrCat("longer than ", kMaxRequestIdBytes, " bytes"));
+  }
+  const size_t items = request.urls_size() + request.scopes_size() + request.pdq_size() +
+                       request.sha256_size() + request.md5_size();
+  if (items == 0) {
+    return Invalid("request", "empty registration: give at least one url, scope, pdq, sha256 or md5");
+  }
+  if (items > static_cast<size_t>(options.max_batch_items)) {
+    return Invalid("request", absl::StrCat("too many items: ", items, " > limit ",
+                                           options.max_batch_items));
+  }
+  for (int i = 0; i < request.pdq_size(); ++i) {
+    OPTOUT_RETURN_IF_ERROR(ValidatePdqHash(At("pdq", i), request.pdq(i), options, false));
+  }
+  for (int i = 0; i < request.sha256_size(); ++i) {
+    OPTOUT_RETURN_IF_ERROR(ValidateDigest(At("sha256", i), request.sha256(i), 32));
+  }
+  for (int i = 0; i < request.md5_size(); ++i) {
+    OPTOUT_RETURN_IF_ERROR(ValidateDigest(At("md5", i), request.md5(i), 16));
+  }
+  return absl::OkStatus();
+}
+
+size_t PackedItemBytes(const v1::PackedItems& packed) {
+  switch (packed.kind()) {
+    case v1::PackedItems::KIND_MD5:
+      return 16;
+    case v1::PackedItems::KIND_PDQ:
+      return packed.pdq_dihedral() ? 9 * kPdqBytes : kPdqBytes;
+    default:
+      return 32;
+  }
+}
+
+size_t PackedItemCount(const v1::PackedItems& packed) {
+  if (packed.kind() == v1::PackedItems::KIND_URL_DIGESTS && packed.counts_size() > 0) {
+    return packed.counts_size();
+  }
+  return packed.data().size() / PackedItemBytes(packed);
+}
+
+namespace {
+
+absl::Status ValidatePacked(absl::string_view field, const v1::PackedItems& packed) {
+  if (packed.kind() == v1::PackedItems::KIND_UNSPECIFIED ||
+      !v1::PackedItems::Kind_IsValid(packed.kind())) {
+    return Invalid(absl::StrCat(field, ".kind"), "must be set to a known kind");
+  }
+  const size_t unit = PackedItemBytes(packed);
+  if (packed.data().size() % unit != 0) {
+    return Invalid(absl::StrCat(field, ".data"),
+                   absl::StrCat("length ", packed.data().size(), " is not a multiple of ", unit));
+  }
+  if (packed.counts_size() > 0) {
+    if (packed.kind() != v1::PackedItems::KIND_URL_DIGESTS) {
+      return Invalid(absl::StrCat(field, ".counts"), "only URL digests carry counts");
+    }
+    uint64_t total = 0;
+    for (int i = 0; i < packed.counts_size(); ++i) {
+      const uint32_t c = packed.counts(i);
+      if (c == 0 || c > kMaxExpressionsPerUrl) {
+        return Invalid(At(absl::StrCat(field, ".counts"), i),
+                       absl::StrCat("must be 1..", kMaxExpressionsPerUrl, ", got ", c));
+      }
+      total += c;
+    }
+    if (total * unit != packed.data().size()) {
+      return Invalid(absl::StrCat(field, ".counts"),
+                     absl::StrCat("sum ", total, " does not match ",
+                                  packed.data().size() / unit, " digests in data"));
+    }
+  }
+  if (packed.kind() == v1::PackedItems::KIND_PDQ) {
+    const size_t hashes = packed.data().size() / kPdqBytes;
+    for (size_t h = 0; h < hashes; ++h) {
+      const size_t item = h * kPdqBytes / unit;
+      OPTOUT_RETURN_IF_ERROR(ValidatePdqBytes(
+          absl::StrCat(field, ".data item ", item),
+          absl::string_view(packed.data()).substr(h * kPdqBytes, kPdqBytes)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateItem(absl::string_view field, const v1::CheckItem& item,
+                          const RegistryOptions& options) {
+  switch (item.kind_case()) {
+    case v1::CheckItem::kUrl:
+      return absl::OkStatus();  // canonicalized (and rejected) by the checker
+    case v1::CheckItem::kUrlDigests: {
+      const auto& d = item.url_digests();
+      OPTOUT_RETURN_IF_ERROR(ValidateDigest(absl::StrCat(field, ".url_digests.exact"),
+                                            d.exact(), 32));
+      if (static_cast<size_t>(d.expressions_size()) > kMaxExpressionsPerUrl) {
+        return Invalid(absl::StrCat(field, ".url_digests.expressions"), "too many expressions");
+      }
+      for (int i = 0; i < d.expressions_size(); ++i) {
+        OPTOUT_RETURN_IF_ERROR(ValidateDigest(
+            At(absl::StrCat(field, ".url_digests.expressions"), i), d.expressions(i), 32));
+      }
+      return absl::OkStatus();
+    }
+    case v1::CheckItem::kPdq:
+      return ValidatePdqHash(absl::StrCat(field, ".pdq"), item.pdq(), options, true);
+    case v1::CheckItem::kSha256:
+      return ValidateDigest(absl::StrCat(field, ".sha256"), item.sha256(), 32);
+    case v1::CheckItem::kMd5:
+      return ValidateDigest(absl::StrCat(field, ".md5"), item.md5(), 16);
+    case v1::CheckItem::KIND_NOT_SET:
+      break;
+  }
+  return Invalid(field, "empty item: set url, url_digests, pdq, sha256 or md5");
+}
+
+}  // namespace
+
+absl::Status ValidateCheckRequest(const v1::CheckRequest& request,
+                                  const RegistryOptions& options) {
+  for (int i = 0; i < request.packed_size(); ++i) {
+    OPTOUT_RETURN_IF_ERROR(ValidatePacked(At("packed", i), request.packed(i)));
+  }
+  size_t items = request.items_size();
+  for (const auto& packed : request.packed()) items += PackedItemCount(packed);
+  if (items > static_cast<size_t>(options.max_batch_items)) {
+    return Invalid("request", absl::StrCat("too many items: ", items, " > limit ",
+                                           options.max_batch_items,
+                                           "; split the batch or use CheckStream"));
+  }
+  for (int i = 0; i < request.items_size(); ++i) {
+    OPTOUT_RETURN_IF_ERROR(ValidateItem(At("items", i), request.items(i), options));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace optout::service
