@@ -1,0 +1,167 @@
+// File: storage/internal/mih_segment.cc
+#include "storage/internal/mih_segment.h"
+
+#include <algorithm>
+#include <bitset>
+
+#include <cstdlib>
+
+namespace optout::storage::internal {
+
+std::shared_ptr<const MihSegment> MihSegment::Build(
+    std::vector<std::pair<uint64_t, Code256>> entries) {
+  // Positions are 32-bit; 4 billion codes would need ~400 GB anyway.
+  if (entries.size() >= (size_t{1} << 32)) std::abort();
+  std::shared_ptr<MihSegment> seg(new MihSegment());
+  const size_t n = entries.size();
+
+  // Place entries in slot-0 prefix order (a counting sort), so slot 0's
+  // buckets are ranges of positions and need no position array.
+  std::vector<uint32_t> cursor(kNumBuckets + 1, 0);
+  for (const auto& e : entries) ++cursor[(SlotValue(e.second, 0) & kPrefixMask) + 1];
+  for (uint32_t b = 0; b < kNumBuckets; ++b) cursor[b + 1] += cursor[b];
+  seg->codes_.Resize(n);
+  seg->handles_.resize(n);
+  for (const auto& e : entries) {
+    const uint32_t pos = cursor[SlotValue(e.second, 0) & kPrefixMask]++;
+    seg->codes_.Set(pos, e.second);
+    seg->handles_[pos] = e.first;
+  }
+  std::vector<std::pair<uint64_t, Code256>>().swap(entries);
+
+  // One counting sort per slot. Positions are visited in increasing order,
+  // so each bucket lists its positions ascending, which keeps the candidate
+  // fetches of one bucket moving forward through memory.
+  std::vector<uint32_t> values(n);
+  for (int s = 0; s < kNumSlots; ++s) {
+    Slot& slot = seg->slots_[s];
+    slot.directory.assign(kNumBuckets + 1, 0);
+    for (size_t pos = 0; pos < n; ++pos) {
+      values[pos] = SlotValue(seg->codes_.Get(pos), s);
+      ++slot.directory[(values[pos] & kPrefixMask) + 1];
+    }
+    for (uint32_t b = 0; b < kNumBuckets; ++b) {
+      slot.directory[b + 1] += slot.directory[b];
+    }
+    slot.subkeys.resize(n);
+    if (s > 0) slot.positions.resize(n);
+    cursor.assign(slot.directory.begin(), slot.directory.end());
+    for (size_t pos = 0; pos < n; ++pos) {
+      const uint32_t dst = cursor[values[pos] & kPrefixMask]++;
+      slot.subkeys[dst] = static_cast<uint8_t>(values[pos] >> kPrefixBits);
+      if (s > 0) slot.positions[dst] = static_cast<uint32_t>(pos);
+    }
+  }
+  return seg;
+}
+
+void MihSegment::ProbeSlot(int s, const Code256& query, int threshold,
+                           const ScanKernels& kernels,
+                           std::vector<uint32_t>* out) const {
+  const Slot& slot = slots_[s];
+  const uint32_t value = SlotValue(query, s);
+  const uint32_t prefix = value & kPrefixMask;
+  const auto subkey = static_cast<uint8_t>(value >> kPrefixBits);
+  const int subkey_bits = kSlotWidth[s] - kPrefixBits;
+  const uint32_t* positions = s == 0 ? nullptr : slot.positions.data();
+  const uint32_t* dir = slot.directory.data();
+  absl::Span<const uint16_t> masks =
+      MasksByPopcount().subspan(0, BallSize16(threshold));
+
+  // Buckets are random places in large arrays: issue the prefetches for a
+  // window of upcoming buckets before matching inside the current one.
+  constexpr size_t kAhead = 8;
+  auto prefetch = [&](size_t i) {
+    const uint32_t begin = dir[prefix ^ masks[i]];
+    __builtin_prefetch(slot.subkeys.data() + begin);
+    if (positions != nullptr) __builtin_prefetch(positions + begin);
+  };
+  for (size_t i = 0; i < masks.size() && i < kAhead; ++i) prefetch(i);
+  for (size_t i = 0; i < masks.size(); ++i) {
+    if (i + kAhead < masks.size()) prefetch(i + kAhead);
+    const uint32_t bucket = prefix ^ masks[i];
+    const uint32_t begin = dir[bucket];
+    const uint32_t end = dir[bucket + 1];
+    if (begin == end) continue;
+    const int budget =
+        threshold - static_cast<int>(std::bitset<16>(masks[i]).count());
+    if (budget >= subkey_bits) {
+      for (uint32_t k = begin; k < end; ++k) {
+        out->push_back(positions != nullptr ? positions[k] : k);
+      }
+    } else {
+      kernels.match_subkeys(slot.subkeys.data(), positions, begin, end, subkey,
+                            budget, out);
+    }
+  }
+}
+
+void MihSegment::SearchMih(const Code256& query, int radius,
+                           const ScanKernels& kernels,
+                           std::vector<uint32_t>* scratch,
+                           std::vector<uint32_t>* out) const {
+  if (size() == 0 || radius < 0) return;
+  scratch->clear();
+  const std::array<int, kNumSlots> thresholds = SlotThresholds(radius);
+  for (int s = 0; s < kNumSlots; ++s) {
+    if (thresholds[s] >= 0) ProbeSlot(s, query, thresholds[s], kernels, scratch);
+  }
+  // A code near the query usually shows up in several slots; only matches
+  // can repeat in the output, and they are few, so dedupe after verifying.
+  const size_t first = out->size();
+  kernels.verify(codes_.words(), scratch->data(), scratch->size(), query, radius,
+                 out);
+  std::sort(out->begin() + first, out->end());
+  out->erase(std::unique(out->begin() + first, out->end()), out->end());
+}
+
+double MihSegment::EstimateMihNanos(int radius, const CostModel& cost) const {
+  const std::array<int, kNumSlots> thresholds = SlotThresholds(radius);
+  double buckets = 0;
+  double candidates = 0;
+  for (int s = 0; s < kNumSlots; ++s) {
+    buckets += BallSize16(thresholds[s]);
+    candidates += BallSize(kSlotWidth[s], thresholds[s]) /
+                  static_cast<double>(uint64_t{1} << kSlotWidth[s]);
+  }
+  const double n = static_cast<double>(size());
+  return buckets * cost.bucket_ns +
+         buckets * (n / kNumBuckets) * cost.entry_ns +
+         candidates * n * cost.candidate_ns;
+}
+
+bool MihSegment::Find(uint64_t handle, uint32_t* pos) const {
+  auto it = std::find(handles_.begin(), handles_.end(), handle);
+  if (it == handles_.end()) return false;
+  *pos = static_cast<uint32_t>(it - handles_.begin());
+  return true;
+}
+
+size_t MihSegment::MemoryBytes() const {
+  size_t bytes = sizeof(*this) + codes_.MemoryBytes() +
+                 handles_.capacity() * sizeof(uint64_t);
+  for (const Slot& slot : slots_) {
+    bytes += slot.directory.capacity() * sizeof(uint32_t) +
+             slot.subkeys.capacity() +
+             slot.positions.capacity() * sizeof(uint32_t);
+  }
+  return bytes;
+}
+
+const CostModel& CostModelFor(ScanIsa isa) {
+  // Measured on the development machine (see README "Performance"); only
+  // the ratios matter, to pick the cheaper plan.
+  static const CostModel kAvx512 = {40, 0.05, 8, 1.0, 0.15};
+  static const CostModel kAvx2 = {40, 0.1, 8, 1.5, 0.5};
+  static const CostModel kPortable = {40, 1.0, 8, 4.0, 3.0};
+  switch (isa == ScanIsa::kAuto ? KernelsFor(isa).isa : isa) {
+    case ScanIsa::kAvx512:
+      return kAvx512;
+    case ScanIsa::kAvx2:
+      return kAvx2;
+    default:
+      return kPortable;
+  }
+}
+
+}  // namespace optout::storage::internal
