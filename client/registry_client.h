@@ -1,0 +1,58 @@
+// File: client/registry_client.h
+//
+// RegistryClient: typed calls to an optoutd over one gRPC channel, returning
+// absl::StatusOr with the server's status code and message.
+//
+// Thread-safety: all methods may be called concurrently (gRPC stubs are).
+#ifndef OPTOUT_CLIENT_REGISTRY_CLIENT_H_
+#define OPTOUT_CLIENT_REGISTRY_CLIENT_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "optout/v1/optout.grpc.pb.h"
+
+namespace optout::client {
+
+struct ClientOptions {
+  // Per-call deadline of unary calls. Default: 30 s.
+  absl::Duration timeout = absl::Seconds(30);
+  // Largest message sent or received. Default: 64 MiB (matches optoutd).
+  int max_message_bytes = 64 << 20;
+};
+
+// gRPC status -> absl status, same code and message.
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+class RegistryClient final {
+ public:
+  // `target` is HOST:PORT. The channel connects lazily; the first call
+  // reports Unavailable if nothing listens there.
+  static std::unique_ptr<RegistryClient> Create(const std::string& target,
+                                                const ClientOptions& options = {});
+
+  absl::StatusOr<v1::RegisterResponse> Register(const v1::RegisterRequest& request);
+  absl::StatusOr<v1::GetResponse> Get(const std::string& opt_out_id,
+                                      const std::string& manage_token);
+  absl::Status Revoke(const std::string& opt_out_id, const std::string& manage_token);
+  absl::StatusOr<v1::CheckResponse> Check(const v1::CheckRequest& request);
+  absl::StatusOr<v1::GetInfoResponse> GetInfo();
+
+  v1::Check::Stub& check_stub() { return *check_; }
+  const ClientOptions& options() const { return options_; }
+
+ private:
+  RegistryClient(std::shared_ptr<grpc::Channel> channel, const ClientOptions& options);
+  void SetDeadline(grpc::ClientContext* context) const;
+
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Registry::Stub> registry_;
+  std::unique_ptr<v1::Check::Stub> check_;
+  ClientOptions options_;
+};
+
+}  // namespace optout::client
+
+#endif  // OPTOUT_CLIENT_REGISTRY_CLIENT_H_

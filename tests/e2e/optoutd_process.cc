@@ -1,0 +1,141 @@
+#include "tests/e2e/optoutd_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+
+namespace optout::testing {
+
+std::string OptoutdBinary() { return OPTOUTD_PATH; }
+std::string OptoutCliBinary() { return OPTOUT_CLI_PATH; }
+
+OptoutdProcess::OptoutdProcess(std::vector<std::string> extra_flags)
+    : extra_flags_(std::move(extra_flags)) {
+  char tmpl[] = "/tmp/optoutd-test-XXXXXX";
+  root_ = mkdtemp(tmpl);
+}
+
+OptoutdProcess::~OptoutdProcess() {
+  Kill();
+  std::system(("rm -rf '" + root_ + "'").c_str());
+}
+
+absl::Status OptoutdProcess::Start() {
+  const std::string port_file = root_ + "/port";
+  ::unlink(port_file.c_str());
+  std::vector<std::string> args = {OptoutdBinary(),
+                                   "--listen=127.0.0.1:0",
+                                   "--data_dir=" + data_dir(),
+                                   "--secret_file=" + secret_file(),
+                                   "--port_file=" + port_file};
+  args.insert(args.end(), extra_flags_.begin(), extra_flags_.end());
+  const std::string log = root_ + "/optoutd.log";
+  pid_ = fork();
+  if (pid_ == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    ::dup2(fd, 2);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    _exit(127);
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (absl::Now() < deadline) {
+    std::ifstream in(port_file);
+    std::string text;
+    if (in && std::getline(in, text) && absl::SimpleAtoi(text, &port_) && port_ > 0) {
+      return absl::OkStatus();
+    }
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return absl::InternalError(absl::StrCat("optoutd exited at start: ", ReadLog()));
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return absl::DeadlineExceededError("optoutd did not start listening within 60 s");
+}
+
+absl::Status OptoutdProcess::Stop() {
+  if (pid_ < 0) return absl::OkStatus();
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return absl::InternalError(absl::StrCat("optoutd exit status ", status));
+  }
+  return absl::OkStatus();
+}
+
+void OptoutdProcess::Kill() {
+  if (pid_ < 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+std::string OptoutdProcess::ReadLog() const {
+  std::ifstream in(root_ + "/optoutd.log");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+namespace {
+
+std::string ReadAllFd(int fd) {
+  std::string out;
+  char buf[65536];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof(buf))) > 0) out.append(buf, n);
+  return out;
+}
+
+}  // namespace
+
+CommandResult RunCommand(const std::vector<std::string>& argv_in, const std::string& stdin_text) {
+  char tmpl[] = "/tmp/optout-cmd-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  const std::string in_path = dir + "/in", out_path = dir + "/out", err_path = dir + "/err";
+  std::ofstream(in_path) << stdin_text;
+  CommandResult result;
+  const pid_t pid = fork();
+  if (pid == 0) {
+    ::dup2(::open(in_path.c_str(), O_RDONLY), 0);
+    ::dup2(::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), 1);
+    ::dup2(::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), 2);
+    std::vector<std::string> args = argv_in;
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  const int out_fd = ::open(out_path.c_str(), O_RDONLY);
+  result.out = ReadAllFd(out_fd);
+  ::close(out_fd);
+  const int err_fd = ::open(err_path.c_str(), O_RDONLY);
+  result.err = ReadAllFd(err_fd);
+  ::close(err_fd);
+  std::system(("rm -rf '" + dir + "'").c_str());
+  return result;
+}
+
+}  // namespace optout::testing

@@ -1,0 +1,62 @@
+// File: tests/e2e/optoutd_process.h
+//
+// OptoutdProcess runs the real optoutd binary as a child process on a free
+// loopback port with its own temporary data directory and secret, for
+// end-to-end tests (the MiniTabletServer idea). Kill() is SIGKILL, Stop()
+// is SIGTERM and waits; Start() again reuses the same data.
+#ifndef OPTOUT_TESTS_E2E_OPTOUTD_PROCESS_H_
+#define OPTOUT_TESTS_E2E_OPTOUTD_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace optout::testing {
+
+class OptoutdProcess final {
+ public:
+  // Creates a fresh temp directory; nothing runs yet.
+  explicit OptoutdProcess(std::vector<std::string> extra_flags = {});
+  ~OptoutdProcess();  // kills the child and removes the directory
+  OptoutdProcess(const OptoutdProcess&) = delete;
+  OptoutdProcess& operator=(const OptoutdProcess&) = delete;
+
+  // Starts optoutd and waits until it listens (port file written).
+  absl::Status Start();
+  // SIGTERM, then waits for exit; returns the exit status as an error if not 0.
+  absl::Status Stop();
+  // SIGKILL and reap: a crash at an arbitrary point.
+  void Kill();
+
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  const std::string& root() const { return root_; }
+  std::string data_dir() const { return root_ + "/data"; }
+  std::string secret_file() const { return root_ + "/registry.secret"; }
+  // Everything the child wrote to stderr so far.
+  std::string ReadLog() const;
+
+ private:
+  std::string root_;
+  std::vector<std::string> extra_flags_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+// Path of a built binary next to optoutd (e.g. "optout"); set by CMake.
+std::string OptoutdBinary();
+std::string OptoutCliBinary();
+
+// Runs a command, returns its exit status and captures stdout (and stderr).
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+CommandResult RunCommand(const std::vector<std::string>& argv, const std::string& stdin_text = "");
+
+}  // namespace optout::testing
+
+#endif  // OPTOUT_TESTS_E2E_OPTOUTD_PROCESS_H_
