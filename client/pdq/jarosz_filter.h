@@ -1,0 +1,23 @@
+// File: client/pdq/jarosz_filter.h
+//
+// The reference's "Jarosz" tent filter and decimation to 64x64
+// (docs/pdq.md §3): two passes, each a running-sum box filter along every row
+// (window ceil(W/128)) then every column (window ceil(H/128)), then point
+// samples at the 64x64 block centres. Bit-exact with the reference's float32
+// arithmetic. Pure functions; thread-safe.
+#ifndef OPTOUT_CLIENT_PDQ_JAROSZ_FILTER_H_
+#define OPTOUT_CLIENT_PDQ_JAROSZ_FILTER_H_
+
+namespace optout::pdq {
+
+// Box window for an axis of `length` samples: (length + 127) / 128.
+int JaroszWindow(int length);
+
+// `luma_transposed` holds the H x W luma transposed (element [x * height + y]);
+// it is used as scratch and clobbered. Writes the 64x64 matrix A row-major
+// (A[i][j] at out[64 * i + j], i = vertical). height, width >= 1.
+void JaroszFilterAndDecimate(float* luma_transposed, int height, int width, float* out);
+
+}  // namespace optout::pdq
+
+#endif  // OPTOUT_CLIENT_PDQ_JAROSZ_FILTER_H_

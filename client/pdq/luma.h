@@ -1,0 +1,21 @@
+// File: client/pdq/luma.h
+//
+// Luminance of 8-bit pixels as the PDQ reference computes it (docs/pdq.md §2):
+// RGB -> ((0.299f*R) + (0.587f*G)) + (0.114f*B) in float32, grey copied as is.
+// Pure functions; thread-safe.
+#ifndef OPTOUT_CLIENT_PDQ_LUMA_H_
+#define OPTOUT_CLIENT_PDQ_LUMA_H_
+
+#include "client/pdq/image.h"
+
+namespace optout::pdq {
+
+// Writes width*height floats, row-major. `image.channels` must be 1 or 3.
+void ComputeLuma(const Image& image, float* out);
+
+// Same values, written transposed: out[x * height + y].
+void ComputeLumaTransposed(const Image& image, float* out);
+
+}  // namespace optout::pdq
+
+#endif  // OPTOUT_CLIENT_PDQ_LUMA_H_

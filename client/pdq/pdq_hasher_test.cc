@@ -1,0 +1,163 @@
+#include "client/pdq/pdq_hasher.h"
+
+#include <algorithm>
+
+#include "client/pdq/jarosz_filter.h"
+#include "client/pdq/prescale.h"
+#include "client/pdq/testing/image_encoder.h"
+#include "client/pdq/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace optout::pdq {
+namespace {
+
+using ::optout::pdq::testing::IsOk;
+using ::optout::pdq::testing::StatusIs;
+using ::testing::HasSubstr;
+
+// Pixel-level transforms, to check the DCT-domain dihedral variants.
+Image Transformed(const Image& in, int variant) {
+  const bool swap = variant == kRotate90 || variant == kRotate270 || variant == kFlipPlus1 ||
+                    variant == kFlipMinus1;
+  Image out;
+  out.width = swap ? in.height : in.width;
+  out.height = swap ? in.width : in.height;
+  out.channels = in.channels;
+  out.pixels.resize(in.pixels.size());
+  const int w = in.width, h = in.height;
+  for (int y = 0; y < out.height; ++y) {
+    for (int x = 0; x < out.width; ++x) {
+      int sx = x, sy = y;
+      switch (variant) {
+        case kRotate90: sx = w - 1 - y; sy = x; break;  // counter-clockwise
+        case kRotate180: sx = w - 1 - x; sy = h - 1 - y; break;
+        case kRotate270: sx = y; sy = h - 1 - x; break;
+        case kFlipX: sy = h - 1 - y; break;
+        case kFlipY: sx = w - 1 - x; break;
+        case kFlipPlus1: sx = y; sy = x; break;
+        case kFlipMinus1: sx = w - 1 - y; sy = h - 1 - x; break;
+        default: break;
+      }
+      std::copy_n(in.row(sy) + sx * in.channels, in.channels, out.row(y) + x * in.channels);
+    }
+  }
+  return out;
+}
+
+TEST(PdqHasherTest, JaroszWindowIsCeilingOfLengthOver128) {
+  EXPECT_EQ(JaroszWindow(512), 4);
+  EXPECT_EQ(JaroszWindow(300), 3);
+  EXPECT_EQ(JaroszWindow(128), 1);
+  EXPECT_EQ(JaroszWindow(129), 2);
+  EXPECT_EQ(JaroszWindow(5), 1);
+}
+
+TEST(PdqHasherTest, SidesUnderFivePixelsAreRefused) {
+  EXPECT_THAT(HashPixels(testing::SyntheticPhoto(4, 100), false),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("at least 5 px")));
+  EXPECT_THAT(HashPixels(testing::SyntheticPhoto(100, 4), false),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("at least 5 px")));
+  EXPECT_THAT(HashPixels(testing::SyntheticPhoto(5, 5), false), IsOk());
+}
+
+TEST(PdqHasherTest, MalformedImagesAreRefused) {
+  Image image = testing::SyntheticPhoto(10, 10);
+  image.channels = 4;
+  EXPECT_THAT(HashPixels(image, false), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("channels")));
+  image.channels = 3;
+  image.pixels.pop_back();
+  EXPECT_THAT(HashPixels(image, false), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("size")));
+}
+
+TEST(PdqHasherTest, FlatImageHasQualityZero) {
+  auto result = HashPixels(testing::Uniform(300, 200, 3, 128), false);
+  ASSERT_THAT(result, IsOk());
+  EXPECT_EQ(result->quality, 0);
+}
+
+TEST(PdqHasherTest, DetailedImageHasHighQualityAndHalfTheBitsSet) {
+  auto result = HashPixels(testing::SyntheticPhoto(400, 300), false);
+  ASSERT_THAT(result, IsOk());
+  EXPECT_GE(result->quality, 50);
+  int ones = 0;
+  for (int k = 0; k < PdqHash::kBits; ++k) ones += result->hash.bit(k);
+  EXPECT_EQ(ones, 128);
+}
+
+TEST(PdqHasherTest, HashIsDeterministic) {
+  const Image image = testing::SyntheticPhoto(257, 129, 3);
+  auto a = HashPixels(image, true);
+  auto b = HashPixels(image, true);
+  ASSERT_THAT(a, IsOk());
+  ASSERT_THAT(b, IsOk());
+  EXPECT_EQ(a->hash, b->hash);
+  EXPECT_EQ(a->dihedral, b->dihedral);
+}
+
+// A 301x301 image has a centred (odd) box window and a decimation grid that
+// mirrors onto itself, so each variant should (nearly) equal the hash of
+// the transformed pixels (exact equality is not expected: pdq.md §7).
+TEST(PdqHasherTest, EachDihedralVariantIsCloseToTheTransformedImagesHash) {
+  const Image image = testing::SyntheticPhoto(301, 301, 11);
+  auto original = HashPixels(image, true);
+  ASSERT_THAT(original, IsOk());
+  for (int variant = 0; variant < 8; ++variant) {
+    SCOPED_TRACE(variant);
+    auto moved = HashPixels(Transformed(image, variant), false);
+    ASSERT_THAT(moved, IsOk());
+    const int own = HammingDistance(original->dihedral[variant], moved->hash);
+    // Only float rounding differs between the two routes.
+    EXPECT_LE(own, 4);
+    for (int other = 0; other < 8; ++other) {
+      if (other != variant) EXPECT_LT(own, HammingDistance(original->dihedral[other], moved->hash));
+    }
+  }
+}
+
+TEST(PdqHasherTest, ExactSixtyFourSkipsTheFilterOnlyOnThePlainPath) {
+  const Image image = testing::SyntheticPhoto(64, 64, 5);
+  auto result = HashPixels(image, true);
+  ASSERT_THAT(result, IsOk());
+  // Growing the image by one pixel row re-enables the filter (window 1,
+  // essentially identity), so both paths should still agree closely.
+  EXPECT_LE(HammingDistance(result->hash, result->dihedral[kOriginal]), 32);
+}
+
+TEST(PdqHasherTest, PrescaleSamplesNearestNeighbourToExactly512) {
+  Image wide;
+  wide.width = 1024;
+  wide.height = 4;
+  wide.channels = 1;
+  wide.pixels.resize(1024 * 4);
+  for (int y = 0; y < 4; ++y) {
+    for (int x = 0; x < 1024; ++x) wide.pixels[y * 1024 + x] = static_cast<uint8_t>((x + 7 * y) & 0xFF);
+  }
+  const Image out = Prescale(wide);
+  ASSERT_EQ(out.width, 512);
+  ASSERT_EQ(out.height, 512);
+  EXPECT_EQ(out.row(0)[1], wide.row(0)[2]);
+  EXPECT_EQ(out.row(511)[300], wide.row(511 * 4 / 512)[600]);
+  EXPECT_EQ(out.row(130)[5], wide.row(130 * 4 / 512)[10]);
+}
+
+TEST(PdqHasherTest, PrescaleLeavesImagesUpTo512Alone) {
+  const Image image = testing::SyntheticPhoto(512, 100);
+  const Image out = Prescale(image);
+  EXPECT_EQ(out.width, 512);
+  EXPECT_EQ(out.height, 100);
+  EXPECT_EQ(out.pixels, image.pixels);
+}
+
+TEST(PdqHasherTest, PrescaleFoldsAllGreyRgbToOneChannel) {
+  const Image grey_rgb = testing::Uniform(20, 10, 3, 77);
+  const Image out = Prescale(grey_rgb);
+  EXPECT_EQ(out.channels, 1);
+  EXPECT_EQ(out.pixels, std::vector<uint8_t>(200, 77));
+  Image tinted = grey_rgb;
+  tinted.pixels[3 * 199 + 2] = 78;  // last pixel, blue
+  EXPECT_EQ(Prescale(tinted).channels, 3);
+}
+
+}  // namespace
+}  // namespace optout::pdq
