@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "storage/internal/huge_array.h"
+
 
 namespace optout::storage::internal {
 
@@ -27,8 +29,7 @@ void CodeBlocks::Reserve(size_t n) {
   // Doubling keeps Append amortized O(1) for the delta buffer.
   const size_t new_blocks = std::max(blocks, 2 * capacity_blocks_);
   const size_t bytes = new_blocks * kBlockWords * 8;
-  auto* fresh = static_cast<uint64_t*>(std::aligned_alloc(64, bytes));
-  if (fresh == nullptr) std::abort();  // out of memory, as operator new would
+  auto* fresh = static_cast<uint64_t*>(AllocateLarge(bytes));
   std::memset(fresh, 0, bytes);
   if (size_ > 0) {
     std::memcpy(fresh, words_.get(), num_blocks() * kBlockWords * 8);

@@ -5,7 +5,8 @@
 // words()[32b + 8k + i]. One vector load then reads the same word of 8 codes,
 // which is what the scan kernels want, and the first two words of a code (the
 // ones the kernels test first) share one 128-byte pair of cache lines.
-// Blocks are 64-byte aligned; slots past size() in the last block are zero.
+// Blocks are 64-byte aligned (large arrays on huge pages, see
+// huge_array.h); slots past size() in the last block are zero.
 //
 // Thread-safety: none; the owner synchronizes. Const methods may run
 // concurrently with each other.

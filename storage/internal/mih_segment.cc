@@ -8,48 +8,77 @@
 
 namespace optout::storage::internal {
 
+namespace {
+
+// Sort items by bits [40, 56) (a 16-bit prefix) with two stable 8-bit LSD
+// radix passes. 256 output streams per pass stay in cache, where a direct
+// 65536-bucket scatter misses on nearly every write; that makes a 10M build
+// several times faster. Stability keeps equal prefixes in input order.
+void SortByPrefix(HugeArray<uint64_t>* items, HugeArray<uint64_t>* tmp) {
+  for (int shift : {40, 48}) {
+    size_t start[257] = {};
+    const uint64_t* in = items->data();
+    uint64_t* out = tmp->data();
+    const size_t n = items->size();
+    for (size_t i = 0; i < n; ++i) ++start[((in[i] >> shift) & 0xff) + 1];
+    for (int d = 0; d < 256; ++d) start[d + 1] += start[d];
+    for (size_t i = 0; i < n; ++i) out[start[(in[i] >> shift) & 0xff]++] = in[i];
+    std::swap(*items, *tmp);
+  }
+}
+
+// Item layout: prefix (16 bits) << 40 | subkey (8 bits) << 32 | index.
+inline uint64_t Item(uint32_t slot_value, uint32_t index) {
+  return (uint64_t{slot_value & kPrefixMask} << 40) |
+         (uint64_t{slot_value >> kPrefixBits} << 32) | index;
+}
+
+}  // namespace
+
 std::shared_ptr<const MihSegment> MihSegment::Build(
     std::vector<std::pair<uint64_t, Code256>> entries) {
   // Positions are 32-bit; 4 billion codes would need ~400 GB anyway.
   if (entries.size() >= (size_t{1} << 32)) std::abort();
   std::shared_ptr<MihSegment> seg(new MihSegment());
   const size_t n = entries.size();
+  HugeArray<uint64_t> items(n);
+  HugeArray<uint64_t> tmp(n);
 
-  // Place entries in slot-0 prefix order (a counting sort), so slot 0's
-  // buckets are ranges of positions and need no position array.
-  std::vector<uint32_t> cursor(kNumBuckets + 1, 0);
-  for (const auto& e : entries) ++cursor[(SlotValue(e.second, 0) & kPrefixMask) + 1];
-  for (uint32_t b = 0; b < kNumBuckets; ++b) cursor[b + 1] += cursor[b];
+  // Place entries in slot-0 prefix order, so slot 0's buckets are ranges of
+  // positions and need no position array.
+  for (size_t i = 0; i < n; ++i) {
+    items[i] = Item(SlotValue(entries[i].second, 0), static_cast<uint32_t>(i));
+  }
+  SortByPrefix(&items, &tmp);
   seg->codes_.Resize(n);
-  seg->handles_.resize(n);
-  for (const auto& e : entries) {
-    const uint32_t pos = cursor[SlotValue(e.second, 0) & kPrefixMask]++;
+  seg->handles_ = HugeArray<uint64_t>(n);
+  for (size_t pos = 0; pos < n; ++pos) {
+    const auto& e = entries[static_cast<uint32_t>(items[pos])];
     seg->codes_.Set(pos, e.second);
     seg->handles_[pos] = e.first;
   }
   std::vector<std::pair<uint64_t, Code256>>().swap(entries);
 
-  // One counting sort per slot. Positions are visited in increasing order,
-  // so each bucket lists its positions ascending, which keeps the candidate
-  // fetches of one bucket moving forward through memory.
-  std::vector<uint32_t> values(n);
+  // One sort per slot. Positions go in ascending, so each bucket lists its
+  // positions ascending, which keeps one bucket's candidate fetches moving
+  // forward through memory.
   for (int s = 0; s < kNumSlots; ++s) {
     Slot& slot = seg->slots_[s];
     slot.directory.assign(kNumBuckets + 1, 0);
     for (size_t pos = 0; pos < n; ++pos) {
-      values[pos] = SlotValue(seg->codes_.Get(pos), s);
-      ++slot.directory[(values[pos] & kPrefixMask) + 1];
+      const uint32_t value = SlotValue(seg->codes_.Get(pos), s);
+      ++slot.directory[(value & kPrefixMask) + 1];
+      items[pos] = Item(value, static_cast<uint32_t>(pos));
     }
     for (uint32_t b = 0; b < kNumBuckets; ++b) {
       slot.directory[b + 1] += slot.directory[b];
     }
-    slot.subkeys.resize(n);
-    if (s > 0) slot.positions.resize(n);
-    cursor.assign(slot.directory.begin(), slot.directory.end());
-    for (size_t pos = 0; pos < n; ++pos) {
-      const uint32_t dst = cursor[values[pos] & kPrefixMask]++;
-      slot.subkeys[dst] = static_cast<uint8_t>(values[pos] >> kPrefixBits);
-      if (s > 0) slot.positions[dst] = static_cast<uint32_t>(pos);
+    if (s > 0) SortByPrefix(&items, &tmp);  // slot 0 is already in order
+    slot.subkeys = HugeArray<uint8_t>(n);
+    if (s > 0) slot.positions = HugeArray<uint32_t>(n);
+    for (size_t i = 0; i < n; ++i) {
+      slot.subkeys[i] = static_cast<uint8_t>(items[i] >> 32);
+      if (s > 0) slot.positions[i] = static_cast<uint32_t>(items[i]);
     }
   }
   return seg;
@@ -131,19 +160,19 @@ double MihSegment::EstimateMihNanos(int radius, const CostModel& cost) const {
 }
 
 bool MihSegment::Find(uint64_t handle, uint32_t* pos) const {
-  auto it = std::find(handles_.begin(), handles_.end(), handle);
-  if (it == handles_.end()) return false;
-  *pos = static_cast<uint32_t>(it - handles_.begin());
+  const uint64_t* begin = handles_.data();
+  const uint64_t* end = begin + handles_.size();
+  const uint64_t* it = std::find(begin, end, handle);
+  if (it == end) return false;
+  *pos = static_cast<uint32_t>(it - begin);
   return true;
 }
 
 size_t MihSegment::MemoryBytes() const {
-  size_t bytes = sizeof(*this) + codes_.MemoryBytes() +
-                 handles_.capacity() * sizeof(uint64_t);
+  size_t bytes = sizeof(*this) + codes_.MemoryBytes() + handles_.MemoryBytes();
   for (const Slot& slot : slots_) {
     bytes += slot.directory.capacity() * sizeof(uint32_t) +
-             slot.subkeys.capacity() +
-             slot.positions.capacity() * sizeof(uint32_t);
+             slot.subkeys.MemoryBytes() + slot.positions.MemoryBytes();
   }
   return bytes;
 }

@@ -23,6 +23,7 @@
 
 #include "storage/code256.h"
 #include "storage/internal/code_blocks.h"
+#include "storage/internal/huge_array.h"
 #include "storage/internal/mih_layout.h"
 #include "storage/internal/scan_kernels.h"
 
@@ -70,15 +71,15 @@ class MihSegment {
 
   struct Slot {
     std::vector<uint32_t> directory;  // kNumBuckets + 1 offsets by prefix
-    std::vector<uint8_t> subkeys;     // one per entry, in prefix order
-    std::vector<uint32_t> positions;  // one per entry; empty for slot 0
+    HugeArray<uint8_t> subkeys;       // one per entry, in prefix order
+    HugeArray<uint32_t> positions;    // one per entry; empty for slot 0
   };
 
   void ProbeSlot(int s, const Code256& query, int threshold,
                  const ScanKernels& kernels, std::vector<uint32_t>* out) const;
 
   CodeBlocks codes_;
-  std::vector<uint64_t> handles_;
+  HugeArray<uint64_t> handles_;
   std::array<Slot, kNumSlots> slots_;
 };
 

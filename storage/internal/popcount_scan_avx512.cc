@@ -6,7 +6,7 @@
 // counts it, and a mask compare gives the survivors. As in the AVX2 file the
 // first two words bound the distance and the last two are read only when
 // some code in the block survives; the hot loop is then 2 loads, 2 XOR,
-// 2 POPCNT, 1 add and 1 compare per 8 codes, and two blocks share a branch.
+// 2 POPCNT, 1 add and 1 compare per 8 codes (less in batches, see ScanFour).
 #include <immintrin.h>
 
 #include "storage/internal/code_blocks.h"
@@ -80,10 +80,45 @@ void Scan(const uint64_t* words, size_t n, const Code256& query, int radius,
   });
 }
 
+// Four queries share each block load, and one compare on the minimum of
+// their partial distances decides whether any of them needs a closer look;
+// this trims the hot loop to about 6.75 instructions per block and query.
+void ScanFour(const uint64_t* words, size_t n, const Code256* queries,
+              uint64_t first_query, int radius, uint32_t offset,
+              std::vector<uint64_t>* out) {
+  const Query512 q[4] = {Query512(queries[0], radius), Query512(queries[1], radius),
+                         Query512(queries[2], radius), Query512(queries[3], radius)};
+  const size_t blocks = (n + kBlockCodes - 1) / kBlockCodes;
+  for (size_t b = 0; b < blocks; ++b) {
+    const uint64_t* blk = words + b * kBlockWords;
+    const __m512i w0 = _mm512_load_si512(blk);
+    const __m512i w1 = _mm512_load_si512(blk + 8);
+    __m512i p[4];
+    for (int k = 0; k < 4; ++k) {
+      p[k] = _mm512_add_epi64(_mm512_popcnt_epi64(_mm512_xor_si512(w0, q[k].w0)),
+                              _mm512_popcnt_epi64(_mm512_xor_si512(w1, q[k].w1)));
+    }
+    const __m512i low = _mm512_min_epu64(_mm512_min_epu64(p[0], p[1]),
+                                         _mm512_min_epu64(p[2], p[3]));
+    if (_mm512_cmple_epu64_mask(low, q[0].r) == 0) continue;
+    for (int k = 0; k < 4; ++k) {
+      if (_mm512_cmple_epu64_mask(p[k], q[k].r) == 0) continue;
+      auto emit = [&](size_t i) {
+        out->push_back(((first_query + k) << 32) | (offset + i));
+      };
+      EmitBlock(words, n, b, p[k], q[k], emit);
+    }
+  }
+}
+
 void ScanBatch(const uint64_t* words, size_t n, const Code256* queries,
                size_t nq, int radius, uint32_t offset,
                std::vector<uint64_t>* out) {
-  for (size_t j = 0; j < nq; ++j) {
+  size_t j = 0;
+  for (; j + 4 <= nq; j += 4) {
+    ScanFour(words, n, queries + j, j, radius, offset, out);
+  }
+  for (; j < nq; ++j) {
     ScanOne(words, n, queries[j], radius, [&](size_t i) {
       out->push_back((uint64_t{j} << 32) | (offset + i));
     });
