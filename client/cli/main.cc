@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   app.add_option("--server", ctx.server, "registry address HOST:PORT (env OPTOUT_SERVER)");
   app.add_flag("--json", ctx.json, "machine-readable JSON output");
   // OPTOUT_CLI_COMMANDS (each Add*Commands is added here when it exists)
+  optout::cli::AddHashCommand(app, ctx);
   CLI11_PARSE(app, argc, argv);
   return ctx.exit_code;
 }
