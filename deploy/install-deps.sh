@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages optout-registry needs to build, test and run.
+# Idempotent: runs apt-get only when something is missing.
+#   deploy/install-deps.sh          build + test + run dependencies
+#   deploy/install-deps.sh --bench  also FAISS (peer in the Hamming benchmark)
+set -euo pipefail
+
+packages=(
+  cmake g++ make pkg-config ca-certificates
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  librocksdb-dev libabsl-dev libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libjpeg62-turbo-dev libpng-dev libwebp-dev
+  libpsl-dev publicsuffix libicu-dev
+  libarchive-dev nlohmann-json3-dev libcli11-dev
+)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(libfaiss-dev)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# One command to run the registry locally: installs what is missing, builds
+# (Release) and starts optoutd on 127.0.0.1:50051 with its data in ./data
+# (registry secret in ./data.secret). Stop it with Ctrl-C.
+# Extra arguments go to optoutd, e.g. deploy/run-local.sh --pdq_threshold=24
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash deploy/install-deps.sh
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release \
+  -DOPTOUT_BUILD_TESTS=OFF -DOPTOUT_BUILD_BENCHMARKS=OFF >/dev/null
+cmake --build build-release -j"$(nproc)" --target optoutd optout
+
+echo "run-local: the CLI is build-release/client/optout (try: build-release/client/optout --help)"
+exec build-release/service/optoutd --listen=127.0.0.1:50051 --data_dir=./data "$@"
