@@ -24,6 +24,9 @@ int main(int argc, char** argv) {
   app.add_flag("--json", ctx.json, "machine-readable JSON output");
   // OPTOUT_CLI_COMMANDS (each Add*Commands is added here when it exists)
   optout::cli::AddHashCommand(app, ctx);
+  optout::cli::AddRegistryCommands(app, ctx);
+  optout::cli::AddCheckCommand(app, ctx);
+  optout::cli::AddUrlCommands(app, ctx);
   CLI11_PARSE(app, argc, argv);
   return ctx.exit_code;
 }

@@ -7,13 +7,33 @@
 namespace optout::digest {
 namespace {
 
+// OpenSSL 3 looks the implementation up again on every
+// EVP_Digest(EVP_sha256(), ...) call, which costs more than hashing a short
+// string (~350 ns vs ~125 ns for a URL expression). So each algorithm is
+// fetched once and each thread reuses one context.
+const EVP_MD* Fetched(const char* name, const EVP_MD* fallback) {
+  EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
+  return md != nullptr ? md : fallback;
+}
+
+struct ThreadContext {
+  ThreadContext() : ctx(EVP_MD_CTX_new()) {}
+  ~ThreadContext() { EVP_MD_CTX_free(ctx); }
+  EVP_MD_CTX* ctx;
+};
+
 template <size_t N>
 std::array<uint8_t, N> EvpDigest(const EVP_MD* md, absl::string_view data) {
   std::array<uint8_t, N> out{};
   unsigned int len = 0;
-  // EVP_Digest only fails on allocation failure; the all-zero result would
-  // then be visible in tests, never silently trusted by a match.
-  EVP_Digest(data.data(), data.size(), out.data(), &len, md, nullptr);
+  // These only fail on allocation failure; the all-zero result would then be
+  // visible in tests, never silently trusted by a match.
+  thread_local ThreadContext context;
+  if (context.ctx == nullptr || EVP_DigestInit_ex(context.ctx, md, nullptr) != 1 ||
+      EVP_DigestUpdate(context.ctx, data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(context.ctx, out.data(), &len) != 1) {
+    out.fill(0);
+  }
   return out;
 }
 
@@ -26,8 +46,14 @@ int HexValue(char c) {
 
 }  // namespace
 
-Sha256Digest Sha256(absl::string_view data) { return EvpDigest<32>(EVP_sha256(), data); }
-Md5Digest Md5(absl::string_view data) { return EvpDigest<16>(EVP_md5(), data); }
+Sha256Digest Sha256(absl::string_view data) {
+  static const EVP_MD* const md = Fetched("SHA256", EVP_sha256());
+  return EvpDigest<32>(md, data);
+}
+Md5Digest Md5(absl::string_view data) {
+  static const EVP_MD* const md = Fetched("MD5", EVP_md5());
+  return EvpDigest<16>(md, data);
+}
 
 std::string ToHex(absl::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
