@@ -99,6 +99,7 @@ void Server::Shutdown(absl::Duration deadline) {
   Log(LogLevel::kInfo, "shutting down: finishing in-flight calls");
   impl_->grpc_server->Shutdown(absl::ToChronoTime(absl::Now() + deadline));
   impl_->grpc_server->Wait();
+  Log(LogLevel::kInfo, "gRPC server stopped; closing the database");
   impl_->pool.reset();  // runs any queued durable write to completion
   impl_->registry.reset();
   impl_->store.reset();  // closes RocksDB
