@@ -102,6 +102,7 @@ bool HammingIndex::Rep::UseMih(const MihSegment& seg, int radius,
     case Strategy::kAuto:
       break;
   }
+  if (radius > options.max_radius) return false;
   const double n = static_cast<double>(seg.size());
   const double mih = queries * seg.EstimateMihNanos(radius, cost);
   const double scan = queries == 1 ? n * cost.scan_code_ns

@@ -38,8 +38,8 @@ class HammingIndex final {
   };
 
   struct Options {
-    // Largest radius callers use. Larger radii are still answered exactly
-    // (by scanning). Default: 63.
+    // Largest radius the multi-index serves under Strategy::kAuto; larger
+    // radii are still answered exactly, by scanning. Default: 63.
     int max_radius = 63;
     // Entries added or removed since the last rebuild that trigger the next
     // one. The buffer of recent adds is scanned by every query, so this

@@ -122,6 +122,29 @@ INSTANTIATE_TEST_SUITE_P(
                                          Strategy::kAuto)),
     ParamName);
 
+TEST(HammingIndexTest, MultiIndexIsExactAtEveryRadiusUpTo64) {
+  // Each radius gives a different split of thresholds over the 11 slots.
+  CodeRng rng(51);
+  std::vector<Code256> codes = ClusteredCodes(2000, 52);
+  const std::vector<Code256> queries = {rng.Code(), codes[7]};
+  for (const Code256& q : queries) {
+    for (int r = 0; r <= 65; ++r) {
+      codes.push_back(FlipBits(q, r, rng));
+      codes.push_back(FlipBits(q, r, rng));
+    }
+  }
+  HammingIndex::Options options;
+  options.strategy = Strategy::kMultiIndex;
+  HammingIndex index(options);
+  index.Build(Entries(codes));
+  for (int r = 0; r <= 64; ++r) {
+    for (const Code256& q : queries) {
+      EXPECT_THAT(index.Search(q, r), UnorderedElementsAreArray(PlainScan(codes, q, r)))
+          << "radius " << r;
+    }
+  }
+}
+
 TEST(HammingIndexTest, EmptyIndexFindsNothing) {
   HammingIndex index;
   EXPECT_THAT(index.Search(Code256{}, 63), IsEmpty());

@@ -179,8 +179,9 @@ size_t MihSegment::MemoryBytes() const {
 
 const CostModel& CostModelFor(ScanIsa isa) {
   // Fitted to CPU-time measurements on the development machine (1M and 10M
-  // uniform codes, r = 8..63; README "Performance"). Only the ratios matter:
-  // they place the MIH/scan crossover near r = 45 at 1M and r = 58 at 10M.
+  // uniform codes, r = 8..63; tests/bench/hamming_bench.cc). Only the ratios
+  // matter: they put the MIH/scan crossover near r = 45 at 1M codes and
+  // r = 58 at 10M.
   static const CostModel kAvx512 = {100, 0.2, 20, 1.2, 0.08};
   static const CostModel kAvx2 = {100, 0.3, 20, 1.5, 0.45};
   static const CostModel kPortable = {100, 1.5, 25, 4.0, 4.0};

@@ -63,6 +63,7 @@ struct Fixture {
   std::vector<Code256> queries;
   std::unique_ptr<HammingIndex> index;
   std::unique_ptr<CodeBlocks> blocks;
+  std::map<int, std::vector<size_t>> plain_counts;  // radius -> per query
 #ifdef OPTOUT_HAVE_FAISS
   std::unique_ptr<faiss::IndexBinaryFlat> faiss_flat;
   std::unique_ptr<faiss::IndexBinaryMultiHash> faiss_mih;
@@ -131,6 +132,25 @@ size_t PlainScanCount(const std::vector<Code256>& codes, const Code256& q, int r
   return found;
 }
 
+// Every benchmarked implementation must agree with the plain scan on the
+// first queries; a disagreement fails the benchmark instead of timing it.
+constexpr size_t kCheckedQueries = 8;
+
+template <typename CountFn>
+bool AgreesWithPlainScan(Fixture& f, int radius, CountFn count) {
+  std::vector<size_t>& want = f.plain_counts[radius];
+  const size_t checked = std::min(kCheckedQueries, f.queries.size());
+  if (want.empty()) {
+    for (size_t i = 0; i < checked; ++i) {
+      want.push_back(PlainScanCount(f.codes, f.queries[i], radius));
+    }
+  }
+  for (size_t i = 0; i < checked; ++i) {
+    if (count(i) != want[i]) return false;
+  }
+  return true;
+}
+
 // --- build ---------------------------------------------------------------
 
 void BM_BuildIndex(benchmark::State& state, Data data, size_t n) {
@@ -156,6 +176,12 @@ void BM_BuildIndex(benchmark::State& state, Data data, size_t n) {
 void BM_SingleIndex(benchmark::State& state, Data data, size_t n, int radius) {
   Fixture& f = Get(data, n);
   HammingIndex& index = Index(f);
+  if (!AgreesWithPlainScan(f, radius, [&](size_t q) {
+        return index.Search(f.queries[q], radius).size();
+      })) {
+    state.SkipWithError("HammingIndex disagrees with the plain scan");
+    return;
+  }
   size_t i = 0;
   size_t matches = 0;
   for (auto _ : state) {
@@ -200,6 +226,12 @@ void BM_BatchIndex(benchmark::State& state, Data data, size_t n) {
   Fixture& f = Get(data, n);
   HammingIndex& index = Index(f);
   const size_t batch = std::min(kBatch, f.queries.size());
+  const auto checked = index.SearchBatch(
+      absl::MakeConstSpan(f.queries).subspan(0, std::min(kCheckedQueries, batch)), kRadius);
+  if (!AgreesWithPlainScan(f, kRadius, [&](size_t q) { return checked[q].size(); })) {
+    state.SkipWithError("SearchBatch disagrees with the plain scan");
+    return;
+  }
   for (auto _ : state) {
     auto results = index.SearchBatch(absl::MakeConstSpan(f.queries).subspan(0, batch), kRadius);
     benchmark::DoNotOptimize(results.data());
@@ -271,6 +303,15 @@ void BM_FaissRange(benchmark::State& state, Data data, size_t n, bool multihash,
   const faiss::IndexBinary& index =
       multihash ? static_cast<const faiss::IndexBinary&>(FaissMih(f)) : FaissFlat(f);
   batch = std::min(batch, f.queries.size());
+  if (!AgreesWithPlainScan(f, kRadius, [&](size_t q) {
+        faiss::RangeSearchResult result(1);
+        index.range_search(1, reinterpret_cast<const uint8_t*>(&f.queries[q]),
+                           kRadius + 1, &result);
+        return static_cast<size_t>(result.lims[1]);
+      })) {
+    state.SkipWithError("FAISS disagrees with the plain scan");
+    return;
+  }
   size_t i = 0;
   size_t matches = 0;
   for (auto _ : state) {
