@@ -13,10 +13,9 @@ namespace optout::pdq {
 // Box window for an axis of `length` samples: (length + 127) / 128.
 int JaroszWindow(int length);
 
-// `luma_transposed` holds the H x W luma transposed (element [x * height + y]);
-// it is used as scratch and clobbered. Writes the 64x64 matrix A row-major
+// `luma` is the H x W luma, row-major. Writes the 64x64 matrix A row-major
 // (A[i][j] at out[64 * i + j], i = vertical). height, width >= 1.
-void JaroszFilterAndDecimate(float* luma_transposed, int height, int width, float* out);
+void JaroszFilterAndDecimate(const float* luma, int height, int width, float* out);
 
 }  // namespace optout::pdq
 

@@ -1,7 +1,6 @@
 #include "client/pdq/luma.h"
 
-#include <algorithm>
-#include <vector>
+#include <cstddef>
 
 namespace optout::pdq {
 namespace {
@@ -10,15 +9,34 @@ constexpr float kLumaR = 0.299f;
 constexpr float kLumaG = 0.587f;
 constexpr float kLumaB = 0.114f;
 
+// The three products of every possible 8-bit sample. A table entry is the
+// very float the reference's multiplication yields, so summing entries in the
+// reference's order ((R + G) + B) gives identical luma, with no conversions or
+// multiplications per pixel.
+struct LumaTables {
+  float r[256], g[256], b[256];
+  LumaTables() {
+    for (int v = 0; v < 256; ++v) {
+      r[v] = kLumaR * static_cast<float>(v);
+      g[v] = kLumaG * static_cast<float>(v);
+      b[v] = kLumaB * static_cast<float>(v);
+    }
+  }
+};
+
+const LumaTables& Tables() {
+  static const LumaTables* const tables = new LumaTables();
+  return *tables;
+}
+
 void LumaRow(const uint8_t* src, int width, int channels, float* dst) {
   if (channels == 1) {
     for (int x = 0; x < width; ++x) dst[x] = static_cast<float>(src[x]);
     return;
   }
-  // Evaluation order matters for bit-exactness: (R + G) first, then B.
+  const LumaTables& t = Tables();
   for (int x = 0; x < width; ++x) {
-    const float r = src[3 * x], g = src[3 * x + 1], b = src[3 * x + 2];
-    dst[x] = kLumaR * r + kLumaG * g + kLumaB * b;
+    dst[x] = (t.r[src[3 * x]] + t.g[src[3 * x + 1]]) + t.b[src[3 * x + 2]];
   }
 }
 
@@ -27,24 +45,6 @@ void LumaRow(const uint8_t* src, int width, int channels, float* dst) {
 void ComputeLuma(const Image& image, float* out) {
   for (int y = 0; y < image.height; ++y) {
     LumaRow(image.row(y), image.width, image.channels, out + static_cast<size_t>(y) * image.width);
-  }
-}
-
-void ComputeLumaTransposed(const Image& image, float* out) {
-  // Work in bands of rows so each output cache line is filled by several
-  // consecutive rows before it is evicted.
-  constexpr int kBand = 16;
-  const int w = image.width, h = image.height;
-  std::vector<float> band(static_cast<size_t>(kBand) * w);
-  for (int y0 = 0; y0 < h; y0 += kBand) {
-    const int rows = std::min(kBand, h - y0);
-    for (int r = 0; r < rows; ++r) {
-      LumaRow(image.row(y0 + r), w, image.channels, band.data() + static_cast<size_t>(r) * w);
-    }
-    for (int x = 0; x < w; ++x) {
-      float* dst = out + static_cast<size_t>(x) * h + y0;
-      for (int r = 0; r < rows; ++r) dst[r] = band[static_cast<size_t>(r) * w + x];
-    }
   }
 }
 

@@ -13,9 +13,6 @@ namespace optout::pdq {
 // Writes width*height floats, row-major. `image.channels` must be 1 or 3.
 void ComputeLuma(const Image& image, float* out);
 
-// Same values, written transposed: out[x * height + y].
-void ComputeLumaTransposed(const Image& image, float* out);
-
 }  // namespace optout::pdq
 
 #endif  // OPTOUT_CLIENT_PDQ_LUMA_H_

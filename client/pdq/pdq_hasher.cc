@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <memory>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -23,9 +24,9 @@ void MatrixA(const Image& image, bool skip_filter_at_64, float* a) {
     ComputeLuma(image, a);
     return;
   }
-  std::vector<float> luma_t(static_cast<size_t>(image.width) * image.height);
-  ComputeLumaTransposed(image, luma_t.data());
-  JaroszFilterAndDecimate(luma_t.data(), image.height, image.width, a);
+  std::unique_ptr<float[]> luma(new float[static_cast<size_t>(image.width) * image.height]);
+  ComputeLuma(image, luma.get());
+  JaroszFilterAndDecimate(luma.get(), image.height, image.width, a);
 }
 
 }  // namespace
