@@ -1,0 +1,88 @@
+#include "tests/load/batch_builder.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "client/digest/digest.h"
+
+namespace optout::load {
+namespace {
+
+absl::Status AddUrlDigests(const std::string& raw, bool exact_only,
+                           const url::PublicSuffixList& psl, url::CanonicalUrl* canonical,
+                           url::ExpressionList* expressions, v1::PackedItems* packed) {
+  absl::Status s = url::CanonicalizeInto(raw, canonical);
+  if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("workload URL: ", s.message()));
+  url::ComputeLookupExpressions(*canonical, psl, expressions);
+  const size_t n = exact_only ? 1 : expressions->size();
+  for (size_t e = 0; e < n; ++e) {
+    const digest::Sha256Digest d = digest::Sha256((*expressions)[e]);
+    packed->mutable_data()->append(reinterpret_cast<const char*>(d.data()), d.size());
+  }
+  if (!exact_only) packed->add_counts(static_cast<uint32_t>(n));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Batch> BuildBatch(const Workload& workload, const BatchOptions& options,
+                                 const url::PublicSuffixList* psl, uint64_t first,
+                                 uint32_t count) {
+  Batch batch;
+  batch.items = count;
+  batch.request.set_tag(first);
+  switch (options.mode) {
+    case CheckMode::kDigests: {
+      if (psl == nullptr) return absl::InvalidArgumentError("digests mode needs a PSL");
+      v1::PackedItems* packed = batch.request.add_packed();
+      packed->set_kind(v1::PackedItems::KIND_URL_DIGESTS);
+      packed->mutable_data()->reserve(static_cast<size_t>(count) * 32 * (options.exact_only ? 1 : 12));
+      url::CanonicalUrl canonical;
+      url::ExpressionList expressions;
+      for (uint64_t j = first; j < first + count; ++j) {
+        absl::Status s = AddUrlDigests(workload.CheckUrl(j), options.exact_only, *psl, &canonical,
+                                       &expressions, packed);
+        if (!s.ok()) return s;
+      }
+      batch.units = static_cast<uint32_t>(packed->data().size() / 32);
+      break;
+    }
+    case CheckMode::kUrls:
+      for (uint64_t j = first; j < first + count; ++j) {
+        batch.request.add_items()->set_url(workload.CheckUrl(j));
+      }
+      batch.units = count;
+      break;
+    case CheckMode::kPdq: {
+      v1::PackedItems* packed = batch.request.add_packed();
+      packed->set_kind(v1::PackedItems::KIND_PDQ);
+      packed->set_pdq_dihedral(options.dihedral);
+      std::string* data = packed->mutable_data();
+      data->reserve(static_cast<size_t>(count) * 32 * (options.dihedral ? 9 : 1));
+      for (uint64_t j = first; j < first + count; ++j) {
+        const Code code = workload.CheckPdq(j);
+        data->append(reinterpret_cast<const char*>(code.data()), code.size());
+        if (!options.dihedral) continue;
+        for (int k = 0; k < 8; ++k) {
+          const Code filler = workload.DihedralFiller(j, k);
+          data->append(reinterpret_cast<const char*>(filler.data()), filler.size());
+        }
+      }
+      batch.units = static_cast<uint32_t>(data->size() / 32);
+      break;
+    }
+  }
+  for (uint64_t j = first; j < first + count; ++j) batch.expected_matches += workload.IsHit(j);
+  return batch;
+}
+
+uint64_t CountMatches(const v1::CheckResponse& response) {
+  uint64_t matched = 0;
+  for (const auto& r : response.results()) matched += r.matched();
+  for (const auto& v : response.packed_verdicts()) {
+    for (unsigned char byte : v.matched_bitmap()) matched += __builtin_popcount(byte);
+  }
+  return matched;
+}
+
+}  // namespace optout::load
