@@ -2,7 +2,6 @@
 #include "storage/internal/mih_segment.h"
 
 #include <algorithm>
-#include <bitset>
 
 #include <cstdlib>
 
@@ -90,39 +89,27 @@ void MihSegment::ProbeSlot(int s, const Code256& query, int threshold,
   const Slot& slot = slots_[s];
   const uint32_t value = SlotValue(query, s);
   const uint32_t prefix = value & kPrefixMask;
-  const auto subkey = static_cast<uint8_t>(value >> kPrefixBits);
-  const int subkey_bits = kSlotWidth[s] - kPrefixBits;
-  const uint32_t* positions = s == 0 ? nullptr : slot.positions.data();
   const uint32_t* dir = slot.directory.data();
-  absl::Span<const uint16_t> masks =
-      MasksByPopcount().subspan(0, BallSize16(threshold));
+  absl::Span<const uint16_t> masks = MasksByPopcount();
 
-  // Buckets are random places in large arrays: issue the prefetches for a
-  // window of upcoming buckets before matching inside the current one.
-  constexpr size_t kAhead = 8;
-  auto prefetch = [&](size_t i) {
-    const uint32_t begin = dir[prefix ^ masks[i]];
-    __builtin_prefetch(slot.subkeys.data() + begin);
-    if (positions != nullptr) __builtin_prefetch(positions + begin);
-  };
-  for (size_t i = 0; i < masks.size() && i < kAhead; ++i) prefetch(i);
-  for (size_t i = 0; i < masks.size(); ++i) {
-    if (i + kAhead < masks.size()) prefetch(i + kAhead);
-    const uint32_t bucket = prefix ^ masks[i];
-    const uint32_t begin = dir[bucket];
-    const uint32_t end = dir[bucket + 1];
-    if (begin == end) continue;
-    const int budget =
-        threshold - static_cast<int>(std::bitset<16>(masks[i]).count());
-    if (budget >= subkey_bits) {
-      for (uint32_t k = begin; k < end; ++k) {
-        out->push_back(positions != nullptr ? positions[k] : k);
-      }
-    } else {
-      kernels.match_subkeys(slot.subkeys.data(), positions, begin, end, subkey,
-                            budget, out);
+  // First collect the non-empty buckets: the directory reads are independent
+  // loads the CPU overlaps. Masks come ordered by popcount, so the k-flip
+  // masks are [BallSize16(k - 1), BallSize16(k)) and budget = threshold - k.
+  thread_local std::vector<SubkeyRange> ranges;
+  ranges.clear();
+  for (int k = 0; k <= std::min(threshold, kPrefixBits); ++k) {
+    const int32_t budget = threshold - k;
+    for (uint32_t i = BallSize16(k - 1); i < BallSize16(k); ++i) {
+      const uint32_t bucket = prefix ^ masks[i];
+      const uint32_t begin = dir[bucket];
+      const uint32_t end = dir[bucket + 1];
+      if (begin != end) ranges.push_back({begin, end, budget});
     }
   }
+  kernels.match_subkeys(slot.subkeys.data(),
+                        s == 0 ? nullptr : slot.positions.data(), ranges.data(),
+                        ranges.size(), static_cast<uint8_t>(value >> kPrefixBits),
+                        out);
 }
 
 void MihSegment::SearchMih(const Code256& query, int radius,

@@ -119,26 +119,45 @@ void Verify(const uint64_t* words, const uint32_t* positions, size_t n,
   }
 }
 
-void MatchSubkeys(const uint8_t* subkeys, const uint32_t* ids, uint32_t begin,
-                  uint32_t end, uint8_t query_subkey, int budget,
-                  std::vector<uint32_t>* out) {
+// Buckets are scattered: a few ranges ahead, their first lines are fetched.
+constexpr size_t kRangesAhead = 6;
+
+inline void PrefetchRange(const uint8_t* subkeys, const uint32_t* ids,
+                          const SubkeyRange& range) {
+  __builtin_prefetch(subkeys + range.begin);
+  if (ids != nullptr) __builtin_prefetch(ids + range.begin);
+}
+
+void MatchSubkeys(const uint8_t* subkeys, const uint32_t* ids,
+                  const SubkeyRange* ranges, size_t num_ranges,
+                  uint8_t query_subkey, std::vector<uint32_t>* out) {
   const __m256i q = _mm256_set1_epi8(static_cast<char>(query_subkey));
-  const __m256i limit = _mm256_set1_epi8(static_cast<char>(budget));
-  uint32_t i = begin;
-  for (; i + 32 <= end; i += 32) {
-    const __m256i v = _mm256_xor_si256(
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(subkeys + i)), q);
-    const __m256i gt = _mm256_cmpgt_epi8(ByteCounts(v), limit);
-    unsigned mask = ~static_cast<unsigned>(_mm256_movemask_epi8(gt));
-    while (mask != 0) {
-      const uint32_t k = i + __builtin_ctz(mask);
-      out->push_back(ids != nullptr ? ids[k] : k);
-      mask &= mask - 1;
-    }
+  for (size_t r = 0; r < num_ranges && r < kRangesAhead; ++r) {
+    PrefetchRange(subkeys, ids, ranges[r]);
   }
-  for (; i < end; ++i) {
-    if (static_cast<int>(_mm_popcnt_u32(subkeys[i] ^ query_subkey)) <= budget) {
-      out->push_back(ids != nullptr ? ids[i] : i);
+  for (size_t r = 0; r < num_ranges; ++r) {
+    if (r + kRangesAhead < num_ranges) {
+      PrefetchRange(subkeys, ids, ranges[r + kRangesAhead]);
+    }
+    const uint32_t end = ranges[r].end;
+    const int budget = ranges[r].budget;
+    const __m256i limit = _mm256_set1_epi8(static_cast<char>(budget));
+    uint32_t i = ranges[r].begin;
+    for (; i + 32 <= end; i += 32) {
+      const __m256i v = _mm256_xor_si256(
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(subkeys + i)), q);
+      const __m256i gt = _mm256_cmpgt_epi8(ByteCounts(v), limit);
+      unsigned mask = ~static_cast<unsigned>(_mm256_movemask_epi8(gt));
+      while (mask != 0) {
+        const uint32_t k = i + __builtin_ctz(mask);
+        out->push_back(ids != nullptr ? ids[k] : k);
+        mask &= mask - 1;
+      }
+    }
+    for (; i < end; ++i) {
+      if (static_cast<int>(_mm_popcnt_u32(subkeys[i] ^ query_subkey)) <= budget) {
+        out->push_back(ids != nullptr ? ids[i] : i);
+      }
     }
   }
 }

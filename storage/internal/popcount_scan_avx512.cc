@@ -154,23 +154,42 @@ void Verify(const uint64_t* words, const uint32_t* positions, size_t n,
   }
 }
 
-void MatchSubkeys(const uint8_t* subkeys, const uint32_t* ids, uint32_t begin,
-                  uint32_t end, uint8_t query_subkey, int budget,
-                  std::vector<uint32_t>* out) {
+// Buckets are scattered: a few ranges ahead, their first lines are fetched.
+constexpr size_t kRangesAhead = 6;
+
+inline void PrefetchRange(const uint8_t* subkeys, const uint32_t* ids,
+                          const SubkeyRange& range) {
+  __builtin_prefetch(subkeys + range.begin);
+  if (ids != nullptr) __builtin_prefetch(ids + range.begin);
+}
+
+void MatchSubkeys(const uint8_t* subkeys, const uint32_t* ids,
+                  const SubkeyRange* ranges, size_t num_ranges,
+                  uint8_t query_subkey, std::vector<uint32_t>* out) {
   const __m512i q = _mm512_set1_epi8(static_cast<char>(query_subkey));
-  const __m512i limit = _mm512_set1_epi8(static_cast<char>(budget));
-  for (uint32_t i = begin; i < end; i += 64) {
-    const uint32_t left = end - i;
-    // Masked loads never touch bytes past `end`.
-    const __mmask64 valid = left >= 64 ? ~__mmask64{0} : (__mmask64{1} << left) - 1;
-    const __m512i v =
-        _mm512_xor_si512(_mm512_maskz_loadu_epi8(valid, subkeys + i), q);
-    uint64_t mask =
-        _mm512_mask_cmple_epu8_mask(valid, _mm512_popcnt_epi8(v), limit);
-    while (mask != 0) {
-      const uint32_t k = i + static_cast<uint32_t>(__builtin_ctzll(mask));
-      out->push_back(ids != nullptr ? ids[k] : k);
-      mask &= mask - 1;
+  for (size_t r = 0; r < num_ranges && r < kRangesAhead; ++r) {
+    PrefetchRange(subkeys, ids, ranges[r]);
+  }
+  for (size_t r = 0; r < num_ranges; ++r) {
+    if (r + kRangesAhead < num_ranges) {
+      PrefetchRange(subkeys, ids, ranges[r + kRangesAhead]);
+    }
+    const uint32_t end = ranges[r].end;
+    const __m512i limit = _mm512_set1_epi8(static_cast<char>(ranges[r].budget));
+    for (uint32_t i = ranges[r].begin; i < end; i += 64) {
+      const uint32_t left = end - i;
+      // Masked loads never touch bytes past `end`.
+      const __mmask64 valid =
+          left >= 64 ? ~__mmask64{0} : (__mmask64{1} << left) - 1;
+      const __m512i v =
+          _mm512_xor_si512(_mm512_maskz_loadu_epi8(valid, subkeys + i), q);
+      uint64_t mask =
+          _mm512_mask_cmple_epu8_mask(valid, _mm512_popcnt_epi8(v), limit);
+      while (mask != 0) {
+        const uint32_t k = i + static_cast<uint32_t>(__builtin_ctzll(mask));
+        out->push_back(ids != nullptr ? ids[k] : k);
+        mask &= mask - 1;
+      }
     }
   }
 }

@@ -58,12 +58,14 @@ void Verify(const uint64_t* words, const uint32_t* positions, size_t n,
   }
 }
 
-void MatchSubkeys(const uint8_t* subkeys, const uint32_t* ids, uint32_t begin,
-                  uint32_t end, uint8_t query_subkey, int budget,
-                  std::vector<uint32_t>* out) {
-  for (uint32_t i = begin; i < end; ++i) {
-    if (Popcount64(subkeys[i] ^ query_subkey) <= budget) {
-      out->push_back(ids != nullptr ? ids[i] : i);
+void MatchSubkeys(const uint8_t* subkeys, const uint32_t* ids,
+                  const SubkeyRange* ranges, size_t num_ranges,
+                  uint8_t query_subkey, std::vector<uint32_t>* out) {
+  for (size_t r = 0; r < num_ranges; ++r) {
+    for (uint32_t i = ranges[r].begin; i < ranges[r].end; ++i) {
+      if (Popcount64(subkeys[i] ^ query_subkey) <= ranges[r].budget) {
+        out->push_back(ids != nullptr ? ids[i] : i);
+      }
     }
   }
 }

@@ -23,6 +23,14 @@
 
 namespace optout::storage::internal {
 
+// A bucket of one MIH slot: entries [begin, end) and the largest subkey
+// distance (budget) that can still put a code within the radius.
+struct SubkeyRange {
+  uint32_t begin;
+  uint32_t end;
+  int32_t budget;
+};
+
 struct ScanKernels {
   ScanIsa isa;
   const char* name;
@@ -44,12 +52,13 @@ struct ScanKernels {
   void (*verify)(const uint64_t* words, const uint32_t* positions, size_t n,
                  const Code256& query, int radius, std::vector<uint32_t>* out);
 
-  // Appends id(i) for every i in [begin, end) with
+  // For every range: appends id(i) for every i in [begin, end) with
   // popcount(subkeys[i] ^ query_subkey) <= budget, where id(i) = ids[i], or
-  // i itself when ids is null.
+  // i itself when ids is null. One call covers all the buckets one slot
+  // probes, so per-bucket overhead stays small when buckets hold few entries.
   void (*match_subkeys)(const uint8_t* subkeys, const uint32_t* ids,
-                        uint32_t begin, uint32_t end, uint8_t query_subkey,
-                        int budget, std::vector<uint32_t>* out);
+                        const SubkeyRange* ranges, size_t num_ranges,
+                        uint8_t query_subkey, std::vector<uint32_t>* out);
 };
 
 // The kernels for `isa`; kAuto, or a level this CPU cannot run, gives the
