@@ -1,5 +1,7 @@
 #include "client/pdq/jarosz_filter.h"
 
+#include "client/pdq/luma.h"
+
 #include <algorithm>
 #include <cstddef>
 #include <memory>
@@ -36,8 +38,15 @@ struct Divider {
 // When `keep` is non-null only output rows keep[0..kOut) (ascending, repeats
 // allowed) are stored, compacted: the running sum still visits every row, but
 // rows nobody samples are never divided or stored.
-void BoxPass(const float* in, float* out, int rows, int cols, int window, const int* keep,
-             float* sum) {
+//
+// kLanes > 0 fixes the number of columns at compile time (the 4-line strips of
+// HorizontalPass), so the loops become single SIMD operations on registers.
+template <int kLanes>
+void BoxPass(const float* in, float* out, int rows, int runtime_cols, int window,
+             const int* keep, float* runtime_sum) {
+  const int cols = kLanes > 0 ? kLanes : runtime_cols;
+  float lane_sum[kLanes > 0 ? kLanes : 1];
+  float* sum = kLanes > 0 ? lane_sum : runtime_sum;
   const int half = (window + 2) / 2;
   std::fill(sum, sum + cols, 0.0f);
   int read = 0, leave = 0, written = 0, next_keep = 0, count = 0;
@@ -122,42 +131,144 @@ void BoxPass(const float* in, float* out, int rows, int cols, int window, const 
   }
 }
 
-void Transpose(const float* in, float* out, int rows, int cols) {
-  constexpr int kBlock = 8;
-  for (int r0 = 0; r0 < rows; r0 += kBlock) {
-    const int r1 = std::min(rows, r0 + kBlock);
-    for (int c0 = 0; c0 < cols; c0 += kBlock) {
-      const int c1 = std::min(cols, c0 + kBlock);
-      int r = r0;
+// Lines per strip: 4 SSE registers of 4, so four independent running-sum
+// chains hide the add/sub latency that a single chain would wait on.
+constexpr int kLanes = 16;
+constexpr int kRegs = kLanes / 4;
+
 #if defined(__SSE2__)
-      // 4x4 tiles through registers; shuffles only, so values are untouched.
-      for (; r + 4 <= r1; r += 4) {
-        int c = c0;
-        for (; c + 4 <= c1; c += 4) {
-          __m128 a = _mm_loadu_ps(in + static_cast<size_t>(r) * cols + c);
-          __m128 b = _mm_loadu_ps(in + static_cast<size_t>(r + 1) * cols + c);
-          __m128 d = _mm_loadu_ps(in + static_cast<size_t>(r + 2) * cols + c);
-          __m128 e = _mm_loadu_ps(in + static_cast<size_t>(r + 3) * cols + c);
-          _MM_TRANSPOSE4_PS(a, b, d, e);
-          _mm_storeu_ps(out + static_cast<size_t>(c) * rows + r, a);
-          _mm_storeu_ps(out + static_cast<size_t>(c + 1) * rows + r, b);
-          _mm_storeu_ps(out + static_cast<size_t>(c + 2) * rows + r, d);
-          _mm_storeu_ps(out + static_cast<size_t>(c + 3) * rows + r, e);
-        }
-        for (; c < c1; ++c) {
-          for (int k = 0; k < 4; ++k) {
-            out[static_cast<size_t>(c) * rows + r + k] = in[static_cast<size_t>(r + k) * cols + c];
-          }
-        }
-      }
+// BoxPass<4> written with SSE registers: the running sums of the four lines
+// of a strip live in one register. Lane-wise add, sub, mul and div are the
+// same IEEE operations as their scalar forms, so results are identical.
+void BoxPassStrip(const float* in, float* out, int rows, int window, const int* keep) {
+  const int half = (window + 2) / 2;
+  __m128 sum[kRegs];
+  for (__m128& s : sum) s = _mm_setzero_ps();
+  int read = 0, leave = 0, written = 0, next_keep = 0, count = 0;
+  auto line = [&](int r) { return in + static_cast<size_t>(r) * kLanes; };
+  auto add = [&](int r) {
+    for (int g = 0; g < kRegs; ++g) sum[g] = _mm_add_ps(sum[g], _mm_loadu_ps(line(r) + 4 * g));
+  };
+  auto sub = [&](int r) {
+    for (int g = 0; g < kRegs; ++g) sum[g] = _mm_sub_ps(sum[g], _mm_loadu_ps(line(r) + 4 * g));
+  };
+  auto store_at = [&](int index, const Divider& div) {
+    float* o = out + static_cast<size_t>(index) * kLanes;
+    for (int g = 0; g < kRegs; ++g) {
+      const __m128 v = div.power_of_two ? _mm_mul_ps(sum[g], _mm_set1_ps(div.reciprocal))
+                                        : _mm_div_ps(sum[g], _mm_set1_ps(div.d));
+      _mm_storeu_ps(o + 4 * g, v);
+    }
+  };
+  auto emit = [&](const Divider& div) {
+    if (keep == nullptr) {
+      store_at(written, div);
+    } else {
+      while (next_keep < kOut && keep[next_keep] == written) store_at(next_keep++, div);
+    }
+    ++written;
+  };
+  for (int k = 0; k < half - 1; ++k, ++count) add(read++);
+  for (int k = 0; k < window - half + 1; ++k) {
+    add(read++);
+    emit(Divider(++count));
+  }
+  const Divider div(window);
+  for (int k = 0; k < rows - window; ++k) {
+    add(read++);
+    sub(leave++);
+    emit(div);
+  }
+  for (int k = 0; k < half - 1; ++k) {
+    sub(leave++);
+    emit(Divider(--count));
+  }
+}
+#else
+void BoxPassStrip(const float* in, float* out, int rows, int window, const int* keep) {
+  BoxPass<kLanes>(in, out, rows, kLanes, window, keep, nullptr);
+}
 #endif
-      for (; r < r1; ++r) {
-        for (int c = c0; c < c1; ++c) {
-          out[static_cast<size_t>(c) * rows + r] = in[static_cast<size_t>(r) * cols + c];
-        }
+
+// strip[x * kLanes + k] = rows[k][x], x = 0 .. width-1; lanes past n are
+// zero (their results are discarded).
+void Interleave(const float* const* rows, int width, int n, float* strip) {
+  int x = 0;
+#if defined(__SSE2__)
+  if (n == kLanes) {
+    // 4x4 tiles through registers; shuffles only, so values are untouched.
+    for (; x + 4 <= width; x += 4) {
+      for (int g = 0; g < kRegs; ++g) {
+        const float* const* r = rows + 4 * g;
+        __m128 a = _mm_loadu_ps(r[0] + x), b = _mm_loadu_ps(r[1] + x);
+        __m128 c = _mm_loadu_ps(r[2] + x), d = _mm_loadu_ps(r[3] + x);
+        _MM_TRANSPOSE4_PS(a, b, c, d);
+        float* dst = strip + static_cast<size_t>(x) * kLanes + 4 * g;
+        _mm_storeu_ps(dst, a);
+        _mm_storeu_ps(dst + kLanes, b);
+        _mm_storeu_ps(dst + 2 * kLanes, c);
+        _mm_storeu_ps(dst + 3 * kLanes, d);
       }
     }
   }
+#endif
+  for (; x < width; ++x) {
+    for (int k = 0; k < kLanes; ++k) strip[static_cast<size_t>(kLanes) * x + k] = k < n ? rows[k][x] : 0.0f;
+  }
+}
+
+// Inverse of Interleave for the first n lanes of a strip of `width` columns.
+void Deinterleave(const float* strip, int width, int r0, int n, float* out) {
+  float* rows[kLanes];
+  for (int k = 0; k < kLanes; ++k) rows[k] = out + static_cast<size_t>(r0 + std::min(k, n - 1)) * width;
+  int x = 0;
+#if defined(__SSE2__)
+  if (n == kLanes) {
+    for (; x + 4 <= width; x += 4) {
+      for (int g = 0; g < kRegs; ++g) {
+        const float* src = strip + static_cast<size_t>(x) * kLanes + 4 * g;
+        __m128 a = _mm_loadu_ps(src), b = _mm_loadu_ps(src + kLanes);
+        __m128 c = _mm_loadu_ps(src + 2 * kLanes), d = _mm_loadu_ps(src + 3 * kLanes);
+        _MM_TRANSPOSE4_PS(a, b, c, d);
+        _mm_storeu_ps(rows[4 * g] + x, a);
+        _mm_storeu_ps(rows[4 * g + 1] + x, b);
+        _mm_storeu_ps(rows[4 * g + 2] + x, c);
+        _mm_storeu_ps(rows[4 * g + 3] + x, d);
+      }
+    }
+  }
+#endif
+  for (; x < width; ++x) {
+    for (int k = 0; k < n; ++k) rows[k][x] = strip[static_cast<size_t>(kLanes) * x + k];
+  }
+}
+
+// Box pass along every row of a height x width image. `fill(r0, n, strip)`
+// writes rows r0 .. r0+n-1 interleaved into `strip` (strip[x * kLanes + k] =
+// row r0+k, column x) and zeroes lanes n .. kLanes-1. Rows are filtered 16 at
+// a time in that small strip (one SIMD lane per row), which keeps the serial
+// running sums fast without transposing the whole image. Writes height x
+// width row-major, or height x 64 when `keep` selects the sampled columns.
+template <typename Fill>
+void HorizontalPass(Fill fill, float* out, int height, int width, int window, const int* keep) {
+  const int out_width = keep != nullptr ? kOut : width;
+  std::unique_ptr<float[]> strip(new float[static_cast<size_t>(width) * kLanes]);
+  std::unique_ptr<float[]> filtered(new float[static_cast<size_t>(out_width) * kLanes]);
+  for (int r0 = 0; r0 < height; r0 += kLanes) {
+    const int n = std::min(kLanes, height - r0);
+    fill(r0, n, strip.get());
+    BoxPassStrip(strip.get(), filtered.get(), width, window, keep);
+    Deinterleave(filtered.get(), out_width, r0, n, out);
+  }
+}
+
+// Strip filler for a row-major matrix.
+auto MatrixRows(const float* in, int width) {
+  return [in, width](int r0, int n, float* strip) {
+    const float* rows[kLanes];
+    for (int k = 0; k < kLanes; ++k) rows[k] = in + static_cast<size_t>(r0 + std::min(k, n - 1)) * width;
+    Interleave(rows, width, n, strip);
+  };
 }
 
 // Decimation sample positions floor((i + 0.5) * n / 64), exact in integers.
@@ -165,37 +276,49 @@ void SamplePositions(int n, int* positions) {
   for (int i = 0; i < kOut; ++i) positions[i] = static_cast<int>((2LL * i + 1) * n / (2 * kOut));
 }
 
-}  // namespace
-
-int JaroszWindow(int length) { return (length + 127) / 128; }
-
-void JaroszFilterAndDecimate(const float* luma, int height, int width, float* out) {
+template <typename Fill>
+void FilterAndDecimate(Fill fill_first_pass, int height, int width, float* out) {
   const int wx = JaroszWindow(width);
   const int wy = JaroszWindow(height);
-  // Pass 2 keeps 64 lines, which is more than an axis shorter than 64 px has.
-  const size_t size = std::max(static_cast<size_t>(height) * width, static_cast<size_t>(kOut) * height);
+  // Pass 2 keeps 64 columns, which is more than an image narrower than 64 px has.
+  const size_t size = static_cast<size_t>(height) * std::max(width, kOut);
   // Uninitialised on purpose: every element is written before it is read.
   std::unique_ptr<float[]> buf_a(new float[size]);
   std::unique_ptr<float[]> buf_b(new float[size]);
-  std::unique_ptr<float[]> sum(new float[std::max({height, width, kOut})]);
+  std::unique_ptr<float[]> sum(new float[std::max(width, kOut)]);
   int rows_kept[kOut], cols_kept[kOut];
   SamplePositions(height, rows_kept);
   SamplePositions(width, cols_kept);
   float* a = buf_a.get();
   float* b = buf_b.get();
 
-  // Horizontal passes run on the transposed image so that, like the vertical
-  // ones, they sweep whole rows of independent lines.
-  Transpose(luma, a, height, width);                     // a: W x H
-  BoxPass(a, b, width, height, wx, nullptr, sum.get());  // pass 1, horizontal
-  Transpose(b, a, width, height);                        // a: H x W
-  BoxPass(a, b, height, width, wy, nullptr, sum.get());  // pass 1, vertical
-  Transpose(b, a, height, width);                        // a: W x H
-  // Pass 2, horizontal: only the 64 sampled columns are ever read again.
-  BoxPass(a, b, width, height, wx, cols_kept, sum.get());  // b: 64 x H
-  Transpose(b, a, kOut, height);                           // a: H x 64
-  // Pass 2, vertical, on those 64 columns, keeping the 64 sampled rows.
-  BoxPass(a, out, height, kOut, wy, rows_kept, sum.get());
+  HorizontalPass(fill_first_pass, a, height, width, wx, nullptr);  // pass 1, rows
+  BoxPass<0>(a, b, height, width, wy, nullptr, sum.get());   // pass 1, columns
+  // Pass 2: only the 64 sampled columns and then 64 sampled rows are needed.
+  HorizontalPass(MatrixRows(b, width), a, height, width, wx, cols_kept);  // a: H x 64
+  BoxPass<0>(a, out, height, kOut, wy, rows_kept, sum.get());  // out: 64 x 64
+}
+
+}  // namespace
+
+int JaroszWindow(int length) { return (length + 127) / 128; }
+
+void JaroszFilterAndDecimate(const float* luma, int height, int width, float* out) {
+  FilterAndDecimate(MatrixRows(luma, width), height, width, out);
+}
+
+void LumaFilterAndDecimate(const Image& image, float* out) {
+  // Luma is written straight into the filter's strips: the same values,
+  // without a 1 MB round trip through memory.
+  const int width = image.width;
+  FilterAndDecimate(
+      [&image, width](int r0, int n, float* strip) {
+        for (int k = 0; k < n; ++k) ComputeLumaRow(image, r0 + k, strip + k, kLanes);
+        for (int x = 0; x < width; ++x) {
+          for (int k = n; k < kLanes; ++k) strip[static_cast<size_t>(x) * kLanes + k] = 0.0f;
+        }
+      },
+      image.height, width, out);
 }
 
 }  // namespace optout::pdq

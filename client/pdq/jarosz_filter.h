@@ -8,6 +8,8 @@
 #ifndef OPTOUT_CLIENT_PDQ_JAROSZ_FILTER_H_
 #define OPTOUT_CLIENT_PDQ_JAROSZ_FILTER_H_
 
+#include "client/pdq/image.h"
+
 namespace optout::pdq {
 
 // Box window for an axis of `length` samples: (length + 127) / 128.
@@ -16,6 +18,10 @@ int JaroszWindow(int length);
 // `luma` is the H x W luma, row-major. Writes the 64x64 matrix A row-major
 // (A[i][j] at out[64 * i + j], i = vertical). height, width >= 1.
 void JaroszFilterAndDecimate(const float* luma, int height, int width, float* out);
+
+// Same result as ComputeLuma (luma.h) followed by JaroszFilterAndDecimate,
+// computing luma rows as the filter consumes them. image.channels is 1 or 3.
+void LumaFilterAndDecimate(const Image& image, float* out);
 
 }  // namespace optout::pdq
 

@@ -29,14 +29,14 @@ const LumaTables& Tables() {
   return *tables;
 }
 
-void LumaRow(const uint8_t* src, int width, int channels, float* dst) {
+void LumaRow(const uint8_t* src, int width, int channels, float* dst, size_t stride) {
   if (channels == 1) {
-    for (int x = 0; x < width; ++x) dst[x] = static_cast<float>(src[x]);
+    for (int x = 0; x < width; ++x) dst[x * stride] = static_cast<float>(src[x]);
     return;
   }
   const LumaTables& t = Tables();
   for (int x = 0; x < width; ++x) {
-    dst[x] = (t.r[src[3 * x]] + t.g[src[3 * x + 1]]) + t.b[src[3 * x + 2]];
+    dst[x * stride] = (t.r[src[3 * x]] + t.g[src[3 * x + 1]]) + t.b[src[3 * x + 2]];
   }
 }
 
@@ -44,8 +44,12 @@ void LumaRow(const uint8_t* src, int width, int channels, float* dst) {
 
 void ComputeLuma(const Image& image, float* out) {
   for (int y = 0; y < image.height; ++y) {
-    LumaRow(image.row(y), image.width, image.channels, out + static_cast<size_t>(y) * image.width);
+    LumaRow(image.row(y), image.width, image.channels, out + static_cast<size_t>(y) * image.width, 1);
   }
+}
+
+void ComputeLumaRow(const Image& image, int y, float* out, int stride) {
+  LumaRow(image.row(y), image.width, image.channels, out, static_cast<size_t>(stride));
 }
 
 }  // namespace optout::pdq

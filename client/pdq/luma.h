@@ -13,6 +13,9 @@ namespace optout::pdq {
 // Writes width*height floats, row-major. `image.channels` must be 1 or 3.
 void ComputeLuma(const Image& image, float* out);
 
+// Row y only: writes image.width floats, x-th at out[x * stride].
+void ComputeLumaRow(const Image& image, int y, float* out, int stride = 1);
+
 }  // namespace optout::pdq
 
 #endif  // OPTOUT_CLIENT_PDQ_LUMA_H_

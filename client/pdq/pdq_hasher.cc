@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <memory>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -24,9 +23,7 @@ void MatrixA(const Image& image, bool skip_filter_at_64, float* a) {
     ComputeLuma(image, a);
     return;
   }
-  std::unique_ptr<float[]> luma(new float[static_cast<size_t>(image.width) * image.height]);
-  ComputeLuma(image, luma.get());
-  JaroszFilterAndDecimate(luma.get(), image.height, image.width, a);
+  LumaFilterAndDecimate(image, a);
 }
 
 }  // namespace

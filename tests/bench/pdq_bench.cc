@@ -10,7 +10,9 @@
 //   DecodePrescaled/...  decode with the streaming 512x512 pre-scale (what File uses)
 //   Prescale/...  nearest-neighbour pre-scale of already decoded pixels
 //   HashPixels    PDQ from decoded 512x512 RGB pixels (luma + filter + DCT + bits)
-//   Stage*        the parts of HashPixels; Digests: SHA-256 + MD5 of the file
+//   Stage*        the parts of HashPixels, each on its own (HashPixels writes
+//                 luma straight into the filter, so it costs less than
+//                 StageLuma + StageJaroszFilter); Digests: SHA-256 + MD5
 #include <map>
 #include <string>
 #include <utility>
