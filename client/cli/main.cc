@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   optout::cli::AddHashCommand(app, ctx);
   optout::cli::AddRegistryCommands(app, ctx);
   optout::cli::AddCheckCommand(app, ctx);
+  optout::cli::AddCheckDatasetCommand(app, ctx);
   optout::cli::AddUrlCommands(app, ctx);
   CLI11_PARSE(app, argc, argv);
   return ctx.exit_code;

@@ -1,0 +1,104 @@
+#include "client/cli/receipt.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+
+namespace optout::cli {
+namespace {
+
+absl::Status IoError(const std::string& what, const std::string& path) {
+  return absl::UnavailableError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> DefaultReceiptPath(const std::string& id) {
+  const char* home = std::getenv("HOME");
+  if (home == nullptr || *home == '\0') {
+    return absl::FailedPreconditionError("$HOME is not set; give --receipt FILE");
+  }
+  return absl::StrCat(home, "/.optout/receipt-", id, ".json");
+}
+
+absl::Status CheckReceiptPathFree(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) == 0) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("receipt file ", path, " already exists; it is never overwritten"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteReceipt(const std::string& path, const Receipt& receipt) {
+  const size_t slash = path.rfind('/');
+  if (slash != std::string::npos && slash > 0) {
+    // Only the last directory level is created (that is ~/.optout by default);
+    // 0700 because it holds tokens.
+    const std::string dir = path.substr(0, slash);
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return IoError("cannot create", dir);
+  }
+  nlohmann::ordered_json json;
+  json["id"] = receipt.id;
+  json["token"] = receipt.token;
+  json["server"] = receipt.server;
+  json["created"] = receipt.created;
+  json["registered"] = receipt.registered;
+  const std::string text =
+      json.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+  // O_EXCL: never replace an existing receipt (or follow a planted symlink);
+  // the mode is set at creation so the token is never readable by others.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return CheckReceiptPathFree(path);
+    return IoError("cannot create", path);
+  }
+  ::fchmod(fd, 0600);  // exactly 0600 whatever the umask
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      absl::Status s = IoError("cannot write", path);
+      ::close(fd);
+      return s;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) return IoError("cannot write", path);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Receipt> ReadReceipt(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read receipt ", path));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  auto json = nlohmann::ordered_json::parse(buffer.str(), nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded() || !json.is_object() || !json.contains("id") ||
+      !json.contains("token") || !json["id"].is_string() || !json["token"].is_string()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, " is not an optout receipt (needs \"id\" and \"token\")"));
+  }
+  Receipt receipt;
+  receipt.id = json["id"].get<std::string>();
+  receipt.token = json["token"].get<std::string>();
+  if (json.contains("server") && json["server"].is_string()) {
+    receipt.server = json["server"].get<std::string>();
+  }
+  if (json.contains("created") && json["created"].is_string()) {
+    receipt.created = json["created"].get<std::string>();
+  }
+  if (json.contains("registered")) receipt.registered = json["registered"];
+  return receipt;
+}
+
+}  // namespace optout::cli

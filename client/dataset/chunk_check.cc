@@ -1,0 +1,125 @@
+#include "client/dataset/chunk_check.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "client/digest/digest.h"
+#include "client/pdq/image_hasher.h"
+
+namespace optout::dataset {
+
+void PrepareRecord(UrlDigester& digester, int min_pdq_quality, Record* r) {
+  if (r->passthrough) return;
+  if (r->has_url) {
+    auto count = digester.Append(r->url, &r->url_digests);
+    if (count.ok()) {
+      r->url_count = *count;
+    } else if (r->unchecked.empty()) {
+      r->unchecked = absl::StrCat("bad URL: ", count.status().message());
+    }
+  }
+  if (r->image_file >= 0) {
+    const SampleFile& image = r->files[r->image_file];
+    pdq::HashOptions options;
+    options.dihedral = true;
+    auto hashes = pdq::HashImageBytes(image.bytes, options);
+    if (!hashes.ok()) {
+      // The exact file digests still work for an undecodable file.
+      const digest::Sha256Digest sha256 = digest::Sha256(image.bytes);
+      const digest::Md5Digest md5 = digest::Md5(image.bytes);
+      r->sha256.assign(sha256.begin(), sha256.end());
+      r->md5.assign(md5.begin(), md5.end());
+      if (r->unchecked.empty()) {
+        r->unchecked = absl::StrCat("undecodable image ", image.name, ": ",
+                                    hashes.status().message());
+      }
+      return;
+    }
+    // The bytes at hand beat any digest a manifest claims.
+    r->sha256.assign(hashes->sha256.begin(), hashes->sha256.end());
+    r->md5.assign(hashes->md5.begin(), hashes->md5.end());
+    if (hashes->quality < min_pdq_quality) {
+      r->low_quality = true;
+      return;
+    }
+    r->pdq.reserve(9 * 32);
+    r->pdq.append(hashes->pdq.bytes.begin(), hashes->pdq.bytes.end());
+    for (const pdq::PdqHash& h : hashes->dihedral) r->pdq.append(h.bytes.begin(), h.bytes.end());
+  }
+}
+
+void BuildRequest(const std::vector<Record>& records, ChunkPlan* plan) {
+  enum Group { kUrl, kSha256, kMd5, kPdq, kGroups };
+  v1::PackedItems* groups[kGroups] = {};
+  std::vector<uint32_t> members[kGroups];
+  size_t url_bytes = 0;
+  for (const Record& r : records) url_bytes += r.url_digests.size();
+  auto group = [&](Group g) {
+    if (groups[g] == nullptr) {
+      groups[g] = plan->request.add_packed();
+      static constexpr v1::PackedItems::Kind kKinds[] = {
+          v1::PackedItems::KIND_URL_DIGESTS, v1::PackedItems::KIND_SHA256,
+          v1::PackedItems::KIND_MD5, v1::PackedItems::KIND_PDQ};
+      groups[g]->set_kind(kKinds[g]);
+      if (g == kPdq) groups[g]->set_pdq_dihedral(true);
+      if (g == kUrl) groups[g]->mutable_data()->reserve(url_bytes);
+    }
+    return groups[g];
+  };
+  for (uint32_t i = 0; i < records.size(); ++i) {
+    const Record& r = records[i];
+    if (r.passthrough) continue;
+    if (r.url_count > 0) {
+      v1::PackedItems* p = group(kUrl);
+      p->mutable_data()->append(r.url_digests);
+      p->add_counts(r.url_count);
+      members[kUrl].push_back(i);
+    }
+    if (r.sha256.size() == 32) {
+      group(kSha256)->mutable_data()->append(r.sha256);
+      members[kSha256].push_back(i);
+    }
+    if (r.md5.size() == 16) {
+      group(kMd5)->mutable_data()->append(r.md5);
+      members[kMd5].push_back(i);
+    }
+    if (r.pdq.size() == 9 * 32) {
+      group(kPdq)->mutable_data()->append(r.pdq);
+      members[kPdq].push_back(i);
+    }
+  }
+  // item_record follows the order in which the groups were added.
+  plan->item_record.clear();
+  for (int p = 0; p < plan->request.packed_size(); ++p) {
+    for (int g = 0; g < kGroups; ++g) {
+      if (groups[g] == plan->request.mutable_packed(p)) {
+        plan->item_record.push_back(std::move(members[g]));
+      }
+    }
+  }
+}
+
+absl::Status ApplyResponse(const ChunkPlan& plan, const v1::CheckResponse& response,
+                           std::vector<Verdict>* verdicts) {
+  if (response.packed_verdicts_size() != static_cast<int>(plan.item_record.size())) {
+    return absl::InternalError(absl::StrCat("server answered ", response.packed_verdicts_size(),
+                                            " packed groups, sent ", plan.item_record.size()));
+  }
+  for (size_t g = 0; g < plan.item_record.size(); ++g) {
+    const std::vector<uint32_t>& members = plan.item_record[g];
+    for (const v1::PackedMatch& m : response.packed_verdicts(g).matches()) {
+      if (m.index() >= members.size()) {
+        return absl::InternalError("server answered a match for an item never sent");
+      }
+      Verdict& v = (*verdicts)[members[m.index()]];
+      // Lower MatchKind values are stronger evidence (URL before SCOPE).
+      if (v.kind == v1::MATCH_KIND_NONE || m.kind() < v.kind) v.kind = m.kind();
+      for (const std::string& id : m.opt_out_ids()) {
+        if (std::find(v.ids.begin(), v.ids.end(), id) == v.ids.end()) v.ids.push_back(id);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace optout::dataset

@@ -1,0 +1,91 @@
+// Request building and verdict mapping, without a server.
+#include "client/dataset/chunk_check.h"
+
+#include "client/digest/digest.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace optout::dataset {
+namespace {
+
+class ChunkCheckTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto psl = url::PublicSuffixList::Load();
+    ASSERT_TRUE(psl.ok()) << psl.status();
+    psl_ = *std::move(psl);
+  }
+  std::unique_ptr<url::PublicSuffixList> psl_;
+};
+
+TEST_F(ChunkCheckTest, BadUrlsBringNoItemAndAreUnchecked) {
+  UrlDigester digester(*psl_);
+  std::vector<Record> records(4);
+  records[0].url = "https://Photos.Example.com/a/b.jpg?x=1";
+  records[0].has_url = true;
+  records[1].url = "gopher://nope/";
+  records[1].has_url = true;
+  records[1].md5 = std::string(16, '\x01');
+  records[2].passthrough = true;
+  records[3].sha256 = std::string(32, '\x02');
+  for (Record& r : records) PrepareRecord(digester, 50, &r);
+  EXPECT_GE(records[0].url_count, 2u);
+  EXPECT_EQ(records[0].url_digests.substr(0, 32),
+            digest::AsStringView(digest::Sha256("photos.example.com/a/b.jpg?x=1")));
+  EXPECT_THAT(records[1].unchecked, ::testing::HasSubstr("UNSUPPORTED_SCHEME"));
+  EXPECT_EQ(records[1].url_count, 0u);
+
+  ChunkPlan plan;
+  BuildRequest(records, &plan);
+  ASSERT_EQ(plan.request.packed_size(), 3);  // URL digests, MD5, SHA-256
+  EXPECT_EQ(plan.request.packed(0).kind(), v1::PackedItems::KIND_URL_DIGESTS);
+  EXPECT_EQ(plan.request.packed(0).counts_size(), 1);
+  EXPECT_EQ(plan.request.packed(0).data().size(), 32u * records[0].url_count);
+  EXPECT_THAT(plan.item_record[1], ::testing::ElementsAre(1u));
+  EXPECT_THAT(plan.item_record[2], ::testing::ElementsAre(3u));
+
+  v1::CheckResponse response;
+  response.add_packed_verdicts();
+  auto* md5 = response.add_packed_verdicts()->add_matches();
+  md5->set_index(0);
+  md5->set_kind(v1::MATCH_KIND_MD5);
+  md5->add_opt_out_ids("id-1");
+  auto* sha = response.add_packed_verdicts()->add_matches();
+  sha->set_index(0);
+  sha->set_kind(v1::MATCH_KIND_SHA256);
+  sha->add_opt_out_ids("id-2");
+  std::vector<Verdict> verdicts(records.size());
+  ASSERT_TRUE(ApplyResponse(plan, response, &verdicts).ok());
+  EXPECT_EQ(verdicts[0].kind, v1::MATCH_KIND_NONE);
+  EXPECT_EQ(verdicts[1].kind, v1::MATCH_KIND_MD5);
+  EXPECT_THAT(verdicts[1].ids, ::testing::ElementsAre("id-1"));
+  EXPECT_EQ(verdicts[3].kind, v1::MATCH_KIND_SHA256);
+}
+
+TEST_F(ChunkCheckTest, ResponseNotFittingThePlanIsAnError) {
+  std::vector<Record> records(1);
+  records[0].md5 = std::string(16, '\x01');
+  ChunkPlan plan;
+  BuildRequest(records, &plan);
+  v1::CheckResponse response;
+  std::vector<Verdict> verdicts(1);
+  EXPECT_FALSE(ApplyResponse(plan, response, &verdicts).ok());
+  auto* m = response.add_packed_verdicts()->add_matches();
+  m->set_index(5);
+  EXPECT_FALSE(ApplyResponse(plan, response, &verdicts).ok());
+}
+
+TEST_F(ChunkCheckTest, UndecodableImageIsUncheckedButItsDigestsAreNot) {
+  UrlDigester digester(*psl_);
+  Record r;
+  r.files.push_back({"x.jpg", "not an image"});
+  r.image_file = 0;
+  PrepareRecord(digester, 50, &r);
+  EXPECT_THAT(r.unchecked, ::testing::HasSubstr("undecodable image x.jpg"));
+  EXPECT_TRUE(r.pdq.empty());
+  EXPECT_EQ(r.sha256, digest::AsStringView(digest::Sha256("not an image")));
+  EXPECT_EQ(r.md5.size(), 16u);
+}
+
+}  // namespace
+}  // namespace optout::dataset

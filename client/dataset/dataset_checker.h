@@ -1,0 +1,62 @@
+// File: client/dataset/dataset_checker.h
+//
+// CheckDataset: checks whole dataset inputs against the registry and writes
+// a filtered copy of each (same format, same order, opted-out rows removed)
+// plus <out>/report.json. Streams: memory is bounded by the chunk size and
+// the number of chunks in flight, whatever the input size. URLs are
+// canonicalized and digested here, images hashed here on all cores; the
+// registry sees only digests and hashes, several batches in flight on one
+// CheckStream. Re-running into the same `out_dir` skips finished inputs.
+//
+// Errors (the run stops; finished inputs stay finished): InvalidArgument for
+// bad options or an input without a URL column, NotFound for a missing
+// input, FailedPrecondition for a PSL mismatch with the server, the
+// server's status when a check fails, Unavailable/DataLoss for I/O.
+// Thread-compatible: one call at a time per RegistryClient stream.
+#ifndef OPTOUT_CLIENT_DATASET_DATASET_CHECKER_H_
+#define OPTOUT_CLIENT_DATASET_DATASET_CHECKER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "client/dataset/report.h"
+#include "client/registry_client.h"
+
+namespace optout::dataset {
+
+struct DatasetOptions {
+  std::vector<std::string> inputs;
+  std::string out_dir;
+  // URL column / JSONL key name. Default: found by name.
+  std::string url_column;
+  // Write rows that could not be checked to the output too. Default: false.
+  bool keep_unchecked = false;
+  bool quiet = false;
+  // Plain progress lines when stderr is not a terminal. Default: 10 s.
+  absl::Duration progress_interval = absl::Seconds(10);
+  // Threads hashing images and digesting URLs. Default (0): one per core.
+  int jobs = 0;
+  // Batches in flight on the CheckStream. Default: 4.
+  int max_in_flight = 4;
+  // Public Suffix List file. Default: Debian's.
+  std::string psl_file;
+  // Recorded in the report.
+  std::string server_label;
+};
+
+struct DatasetResult {
+  std::vector<InputSummary> inputs;
+  InputSummary total;   // sums over inputs (name/input empty)
+  int resumed = 0;      // inputs finished by an earlier run
+  double seconds = 0;   // wall time of this run
+  std::string report_path;
+};
+
+absl::StatusOr<DatasetResult> CheckDataset(const DatasetOptions& options,
+                                           client::RegistryClient& client);
+
+}  // namespace optout::dataset
+
+#endif  // OPTOUT_CLIENT_DATASET_DATASET_CHECKER_H_

@@ -1,0 +1,165 @@
+// Readers and writers on small files in a temp folder: the rows come out as
+// written, malformed ones flagged, and a filtered copy keeps format and order.
+#include <archive.h>
+#include <archive_entry.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "client/dataset/reader.h"
+#include "client/dataset/writer.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace optout::dataset {
+namespace {
+
+class ReaderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/dataset-test-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+  }
+  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
+  std::string Write(const std::string& name, const std::string& text) {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  }
+  static std::string Read(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  static std::vector<Record> ReadAll(RecordReader& reader, size_t chunk = 2) {
+    std::vector<Record> all;
+    for (;;) {
+      std::vector<Record> part;
+      EXPECT_TRUE(reader.Read(chunk, &part).ok());
+      if (part.empty()) return all;
+      for (auto& r : part) all.push_back(std::move(r));
+    }
+  }
+  std::string dir_;
+};
+
+TEST_F(ReaderTest, CsvFindsUrlAndDigestColumnsAndFlagsBadRows) {
+  const std::string path = Write(
+      "m.csv",
+      "caption,URL,md5\n"
+      "\"a, b\",http://x.example/1.jpg,0123456789abcdef0123456789ABCDEF\n"
+      "\n"
+      "\"multi\nline\",http://x.example/2.jpg,\n"
+      "c,http://x.example/3.jpg,nothex\n"
+      "\"never closed,http://x.example/4.jpg\n");
+  auto reader = OpenTableReader(path, Format::kCsv, {});
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  EXPECT_EQ((*reader)->header(), "caption,URL,md5\n");
+  auto rows = ReadAll(**reader);
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_EQ(rows[0].url, "http://x.example/1.jpg");
+  EXPECT_EQ(rows[0].md5.size(), 16u);
+  EXPECT_EQ(rows[0].row, 1u);
+  EXPECT_TRUE(rows[1].passthrough);
+  EXPECT_EQ(rows[2].url, "http://x.example/2.jpg");
+  EXPECT_EQ(rows[2].raw, "\"multi\nline\",http://x.example/2.jpg,\n");
+  EXPECT_EQ(rows[2].row, 2u);
+  EXPECT_THAT(rows[3].unchecked, ::testing::HasSubstr("bad md5"));
+  EXPECT_THAT(rows[4].unchecked, ::testing::HasSubstr("malformed"));
+}
+
+TEST_F(ReaderTest, CsvWithoutUrlColumnIsAnError) {
+  const std::string path = Write("n.csv", "a,b\n1,2\n");
+  auto reader = OpenTableReader(path, Format::kCsv, {});
+  EXPECT_EQ(reader.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(OpenTableReader(path, Format::kCsv, {"b"}).ok());
+}
+
+TEST_F(ReaderTest, JsonlAndUrlListsKeepBrokenLinesAsUnchecked) {
+  auto jsonl = OpenTableReader(
+      Write("m.jsonl", "{\"url\":\"http://a.example/x\"}\n{broken\n{\"sha256\":\"zz\"}\n"),
+      Format::kJsonl, {});
+  ASSERT_TRUE(jsonl.ok());
+  auto rows = ReadAll(**jsonl);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].url, "http://a.example/x");
+  EXPECT_EQ(rows[1].unchecked, "broken JSON line");
+  EXPECT_FALSE(rows[2].unchecked.empty());
+  auto list = OpenTableReader(Write("u.txt", "http://a.example/1\r\nhttp://a.example/2"),
+                              Format::kUrlList, {});
+  ASSERT_TRUE(list.ok());
+  rows = ReadAll(**list);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].url, "http://a.example/1");
+  EXPECT_EQ(rows[1].raw, "http://a.example/2");
+}
+
+TEST_F(ReaderTest, TableWriterKeepsHeaderAndExactBytes) {
+  const std::string in = Write("m.tsv", "url\tx\nhttp://a.example/1\t\"q\"\nhttp://a.example/2\ty\n");
+  auto reader = OpenTableReader(in, Format::kTsv, {});
+  ASSERT_TRUE(reader.ok());
+  auto rows = ReadAll(**reader);
+  const std::string out = dir_ + "/out.tsv";
+  auto writer = OpenTableWriter(out, (*reader)->header());
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE((*writer)->Write(rows[0]).ok());
+  EXPECT_EQ(access(out.c_str(), F_OK), -1);  // only the .partial exists before Commit
+  ASSERT_TRUE((*writer)->Commit().ok());
+  EXPECT_EQ(Read(out), "url\tx\nhttp://a.example/1\t\"q\"\n");
+}
+
+TEST_F(ReaderTest, ShardSamplesGroupByKeyAndRoundTrip) {
+  const std::string in = dir_ + "/s.tar";
+  {
+    archive* a = archive_write_new();
+    archive_write_set_format_pax_restricted(a);
+    ASSERT_EQ(archive_write_open_filename(a, in.c_str()), ARCHIVE_OK);
+    for (auto [name, body] : std::vector<std::pair<std::string, std::string>>{
+             {"000.jpg", "notajpeg"}, {"000.json", "{\"url\":\"http://a.example/0\"}"},
+             {"000.txt", "cap"}, {"001.json", "{oops"}}) {
+      archive_entry* e = archive_entry_new();
+      archive_entry_set_pathname(e, name.c_str());
+      archive_entry_set_filetype(e, AE_IFREG);
+      archive_entry_set_perm(e, 0644);
+      archive_entry_set_size(e, body.size());
+      archive_write_header(a, e);
+      archive_write_data(a, body.data(), body.size());
+      archive_entry_free(e);
+    }
+    archive_write_close(a);
+    archive_write_free(a);
+  }
+  auto reader = OpenShardReader(in);
+  ASSERT_TRUE(reader.ok());
+  auto samples = ReadAll(**reader, 1);
+  ASSERT_EQ(samples.size(), 2u);
+  EXPECT_EQ(samples[0].key, "000");
+  EXPECT_EQ(samples[0].files.size(), 3u);
+  EXPECT_EQ(samples[0].image_file, 0);
+  EXPECT_EQ(samples[0].url, "http://a.example/0");
+  EXPECT_THAT(samples[1].unchecked, ::testing::HasSubstr("broken JSON"));
+
+  auto writer = OpenShardWriter(dir_ + "/o.tar");
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE((*writer)->Write(samples[1]).ok());
+  ASSERT_TRUE((*writer)->Commit().ok());
+  auto again = OpenShardReader(dir_ + "/o.tar");
+  ASSERT_TRUE(again.ok());
+  auto kept = ReadAll(**again);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].files[0].name, "001.json");
+  EXPECT_EQ(kept[0].files[0].bytes, "{oops");
+}
+
+TEST(SampleKeyTest, IsThePathUpToTheFirstDotOfTheBaseName) {
+  EXPECT_EQ(SampleKey("a.b/000012.seg.jpg"), "a.b/000012");
+  EXPECT_EQ(SampleKey("noext"), "noext");
+  EXPECT_TRUE(IsImageName("x.JPeG"));
+  EXPECT_FALSE(IsImageName("x.json"));
+}
+
+}  // namespace
+}  // namespace optout::dataset

@@ -1,0 +1,61 @@
+// File: client/dataset/record.h
+//
+// The unit a dataset check works on: one row of a table (CSV, TSV, JSONL,
+// URL list) or one sample of an image collection (a webdataset shard or a
+// folder: the files sharing a key). A Record carries what is needed to check
+// it and what is needed to write it back unchanged. Plain value types.
+#ifndef OPTOUT_CLIENT_DATASET_RECORD_H_
+#define OPTOUT_CLIENT_DATASET_RECORD_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace optout::dataset {
+
+enum class Format { kCsv, kTsv, kJsonl, kUrlList, kWebdataset, kImageFolder };
+
+// "csv", "tsv", "jsonl", "urls", "webdataset", "folder".
+const char* FormatName(Format format);
+
+// One file of a sample, kept to be written back.
+struct SampleFile {
+  std::string name;  // path inside the shard / relative to the folder
+  std::string bytes;
+  int64_t mtime = 0;
+  int mode = 0644;
+  bool is_dir = false;  // a directory entry of a shard
+};
+
+struct Record {
+  // Not a row (blank line, directory entry): written back as is, never
+  // checked or counted.
+  bool passthrough = false;
+  // Where it is: 1-based data row of a table (header not counted), or the
+  // sample key of a shard or folder.
+  uint64_t row = 0;
+  std::string key;
+
+  // What the reader found to check.
+  std::string url;
+  bool has_url = false;
+  std::string md5;     // 16 raw bytes, or empty
+  std::string sha256;  // 32 raw bytes, or empty
+  int image_file = -1;  // index into `files` of the image to hash, or -1
+  // Why (part of) the record cannot be checked; empty when it can.
+  std::string unchecked;
+
+  // How to write it back: the record's exact bytes (tables) or its files.
+  std::string raw;
+  std::vector<SampleFile> files;
+
+  // Filled by PrepareRecord (chunk_check.h).
+  std::string url_digests;   // N x 32 bytes, exact expression first
+  uint32_t url_count = 0;    // N; 0 = no URL to check
+  std::string pdq;           // 9 x 32 bytes (hash + 8 dihedral), or empty
+  bool low_quality = false;  // image hashed but PDQ quality below the minimum
+};
+
+}  // namespace optout::dataset
+
+#endif  // OPTOUT_CLIENT_DATASET_RECORD_H_

@@ -1,0 +1,82 @@
+// File: client/dataset/report.h
+//
+// The report of a dataset check and the state that lets a re-run resume.
+// Under <out>/.optout-state/ each input NAME gets, while it is checked,
+// NAME.removed.jsonl / NAME.unchecked.jsonl (one JSON object per line, so the
+// lists never sit in memory) and, once its filtered output is committed,
+// NAME.done.json with its totals. A re-run skips inputs whose done file
+// matches the input's size, mtime and the check options. report.json is
+// assembled from these files at the end, streaming.
+//
+// Thread-compatible.
+#ifndef OPTOUT_CLIENT_DATASET_REPORT_H_
+#define OPTOUT_CLIENT_DATASET_REPORT_H_
+
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "client/dataset/chunk_check.h"
+#include "client/dataset/record.h"
+
+namespace optout::dataset {
+
+struct InputSummary {
+  std::string input;   // as given on the command line
+  std::string name;    // its base name, unique within a run
+  std::string format;  // FormatName()
+  std::string output;  // the filtered copy
+  std::string fingerprint;
+  uint64_t rows = 0, kept = 0, removed = 0, unchecked = 0, low_quality = 0;
+  std::array<uint64_t, 6> removed_by_kind{};  // indexed by v1::MatchKind
+  double seconds = 0;
+  bool resumed = false;  // finished by an earlier run
+};
+
+// Collects one input's removed and unchecked lists on disk.
+class InputLog final {
+ public:
+  static absl::StatusOr<std::unique_ptr<InputLog>> Open(const std::string& state_dir,
+                                                        const std::string& name);
+  ~InputLog();
+  InputLog(const InputLog&) = delete;
+  InputLog& operator=(const InputLog&) = delete;
+
+  absl::Status AddRemoved(const Record& record, const Verdict& verdict);
+  absl::Status AddUnchecked(const Record& record, bool kept);
+  // Moves the lists into place and writes NAME.done.json last.
+  absl::Status Commit(const InputSummary& summary);
+
+ private:
+  InputLog(std::string state_dir, std::string name, std::FILE* removed, std::FILE* unchecked);
+  absl::Status Line(std::FILE* file, const std::string& line);
+
+  const std::string state_dir_, name_;
+  std::FILE* removed_;
+  std::FILE* unchecked_;
+};
+
+// The summary of a finished input whose fingerprint matches, else nullopt.
+std::optional<InputSummary> LoadDone(const std::string& state_dir, const std::string& name,
+                                     const std::string& fingerprint);
+
+struct RunInfo {
+  std::string server;
+  std::string started, finished;  // RFC 3339
+  bool keep_unchecked = false;
+  int min_pdq_quality = 50;
+};
+
+// Writes <out>/report.json (via a temp file and rename): run info, totals,
+// counts by match kind, per-input totals, and every removed and unchecked
+// row from the state files.
+absl::Status WriteReport(const std::string& out_dir, const std::string& state_dir,
+                         const RunInfo& run, const std::vector<InputSummary>& inputs);
+
+}  // namespace optout::dataset
+
+#endif  // OPTOUT_CLIENT_DATASET_REPORT_H_

@@ -1,0 +1,45 @@
+// File: client/dataset/url_digests.h
+//
+// Client-side URL preparation for the packed bulk path: canonicalize a raw
+// URL and append the SHA-256 digests of its lookup expressions (exact
+// expression first) to a KIND_URL_DIGESTS buffer. Canonicalizing here lets a
+// bad URL be reported as unchecked instead of failing a whole batch.
+//
+// Thread-compatible: use one UrlDigester per thread (it reuses buffers); the
+// PublicSuffixList may be shared.
+#ifndef OPTOUT_CLIENT_DATASET_URL_DIGESTS_H_
+#define OPTOUT_CLIENT_DATASET_URL_DIGESTS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "client/url/url.h"
+#include "optout/v1/optout.pb.h"
+
+namespace optout::dataset {
+
+class UrlDigester {
+ public:
+  explicit UrlDigester(const url::PublicSuffixList& psl) : psl_(psl) {}
+
+  // Appends the digests of `raw`'s lookup expressions to `*data` and returns
+  // how many (>= 1). On a malformed URL returns its InvalidArgument status
+  // ("KIND: reason", never the URL) and leaves `*data` unchanged.
+  absl::StatusOr<uint32_t> Append(absl::string_view raw, std::string* data);
+
+ private:
+  const url::PublicSuffixList& psl_;
+  url::CanonicalUrl canonical_;
+  url::ExpressionList expressions_;
+};
+
+// OK when the client's list is the one the server uses for scopes (the
+// digests of scope expressions depend on it); FailedPrecondition otherwise.
+absl::Status CheckPslMatchesServer(const url::PublicSuffixList& psl,
+                                   const v1::GetInfoResponse& info);
+
+}  // namespace optout::dataset
+
+#endif  // OPTOUT_CLIENT_DATASET_URL_DIGESTS_H_
