@@ -1,6 +1,7 @@
 #include "client/pdq/decode_jpeg.h"
 
 #include <csetjmp>
+#include <cstdint>
 #include <cstdio>
 #include <vector>
 
@@ -88,7 +89,8 @@ bool RunDecode(jpeg_decompress_struct* cinfo, ErrorManager* err, absl::string_vi
   // Bounds libjpeg's own allocations (coefficient buffers of progressive
   // files) even if the size check below were bypassed; there is no backing
   // store, so exceeding it is an error rather than a temp file.
-  cinfo->mem->max_memory_to_use = static_cast<long>(limits->max_pixels * 8 + (64L << 20));
+  const int64_t pixels = limits->max_pixels < (int64_t{1} << 40) ? limits->max_pixels : int64_t{1} << 40;
+  cinfo->mem->max_memory_to_use = static_cast<long>(pixels * 8 + (int64_t{64} << 20));
   jpeg_mem_src(cinfo, reinterpret_cast<const unsigned char*>(bytes.data()),
                static_cast<unsigned long>(bytes.size()));
   if (jpeg_read_header(cinfo, TRUE) != JPEG_HEADER_OK) {

@@ -112,6 +112,20 @@ TEST(ImageDecoderTest, GreyJpegDecodesToOneChannel) {
   EXPECT_EQ(decoded->width, 16);
 }
 
+TEST(ImageDecoderTest, CmykJpegDecodesToRgb) {
+  // Uniform samples (Adobe convention: 255 = no ink): C=255, M=0, Y=255, K=255.
+  std::vector<uint8_t> cmyk;
+  for (int i = 0; i < 16 * 8; ++i) cmyk.insert(cmyk.end(), {255, 0, 255, 255});
+  auto decoded = DecodeFull(testing::EncodeCmykJpeg(16, 8, cmyk), DecodeLimits{});
+  ASSERT_THAT(decoded, IsOk());
+  EXPECT_EQ(decoded->channels, 3);
+  EXPECT_EQ(decoded->width, 16);
+  // Lossy, so only roughly: strong red and blue, no green.
+  EXPECT_GT(decoded->pixels[0], 240);
+  EXPECT_LT(decoded->pixels[1], 15);
+  EXPECT_GT(decoded->pixels[2], 240);
+}
+
 TEST(ImageDecoderTest, ProgressiveJpegDecodesLikeBaselineOfSameImage) {
   const Image photo = testing::SyntheticPhoto(120, 90);
   auto baseline = DecodeFull(testing::EncodeJpeg(photo, 90, false), DecodeLimits{});

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -270,6 +271,12 @@ TEST(ImageHasherBadInputTest, PixelLimitIsConfigurable) {
   options.max_pixels = 1000;
   EXPECT_THAT(HashImageFile(TestdataPath("images/d01_plasma__orig.jpg"), options),
               StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("limit of 1000")));
+}
+
+TEST(ImageHasherBadInputTest, HugePixelLimitIsSafe) {
+  HashOptions options;
+  options.max_pixels = std::numeric_limits<int64_t>::max();
+  EXPECT_THAT(HashImageFile(TestdataPath("images/d14_progressive__orig.jpg"), options), IsOk());
 }
 
 TEST(ImageHasherBadInputTest, UniformBlackImageHasNoHashRatherThanAllZeros) {

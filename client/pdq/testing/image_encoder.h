@@ -31,6 +31,8 @@ std::string EncodePalettePng(int width, int height, const std::vector<uint8_t>& 
                              const std::vector<uint8_t>& trns = {});
 // Baseline JPEG, 4:2:0 for colour, libjpeg-turbo defaults otherwise.
 std::string EncodeJpeg(const Image& image, int quality = 90, bool progressive = false);
+// CMYK JPEG from width*height*4 samples (stored as given, no Adobe inversion).
+std::string EncodeCmykJpeg(int width, int height, const std::vector<uint8_t>& cmyk);
 // Lossless WebP of a 3-channel image.
 std::string EncodeWebpLossless(const Image& image);
 
