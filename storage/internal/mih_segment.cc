@@ -2,8 +2,8 @@
 #include "storage/internal/mih_segment.h"
 
 #include <algorithm>
-
 #include <cstdlib>
+#include <utility>
 
 namespace optout::storage::internal {
 

@@ -4,11 +4,11 @@
 // multi-index hash over them (layout in mih_layout.h). Per entry it keeps the
 // code (32 B), the handle (8 B) and, per slot, a subkey byte and a 4-byte
 // position (slot 0 needs no positions: entries are sorted by its prefix), so
-// about 95 bytes per code plus 2.9 MB of directories.
+// 91 bytes per code plus 2.9 MB of directories.
 //
-// A search either probes the slots (cost grows with the radius, and barely
-// with size) or scans every code with the SIMD kernels (cost linear in size);
-// EstimateMihNanos/EstimateScanNanos let callers pick.
+// A search either probes the slots (SearchMih: cost grows steeply with the
+// radius and slowly with size) or scans codes() with the SIMD kernels (cost
+// linear in size); EstimateMihNanos and CostModelFor let callers pick.
 //
 // Thread-safety: immutable after Build; all const methods are safe to call
 // concurrently. Segments are shared through shared_ptr<const MihSegment>.
