@@ -1,7 +1,5 @@
 #include "client/pdq/jarosz_filter.h"
 
-#include "client/pdq/luma.h"
-
 #include <algorithm>
 #include <cstddef>
 #include <memory>
@@ -9,6 +7,8 @@
 #if defined(__SSE2__)
 #include <xmmintrin.h>
 #endif
+
+#include "client/pdq/luma.h"
 
 namespace optout::pdq {
 namespace {
@@ -38,15 +38,9 @@ struct Divider {
 // When `keep` is non-null only output rows keep[0..kOut) (ascending, repeats
 // allowed) are stored, compacted: the running sum still visits every row, but
 // rows nobody samples are never divided or stored.
-//
-// kLanes > 0 fixes the number of columns at compile time (the 4-line strips of
-// HorizontalPass), so the loops become single SIMD operations on registers.
-template <int kLanes>
-void BoxPass(const float* in, float* out, int rows, int runtime_cols, int window,
-             const int* keep, float* runtime_sum) {
-  const int cols = kLanes > 0 ? kLanes : runtime_cols;
-  float lane_sum[kLanes > 0 ? kLanes : 1];
-  float* sum = kLanes > 0 ? lane_sum : runtime_sum;
+// `sum` is scratch for `cols` floats.
+void BoxPass(const float* in, float* out, int rows, int cols, int window, const int* keep,
+             float* sum) {
   const int half = (window + 2) / 2;
   std::fill(sum, sum + cols, 0.0f);
   int read = 0, leave = 0, written = 0, next_keep = 0, count = 0;
@@ -137,8 +131,8 @@ constexpr int kLanes = 16;
 constexpr int kRegs = kLanes / 4;
 
 #if defined(__SSE2__)
-// BoxPass<4> written with SSE registers: the running sums of the four lines
-// of a strip live in one register. Lane-wise add, sub, mul and div are the
+// BoxPass on a strip, written with SSE registers: the running sums of the 16
+// lines of a strip live in four registers. Lane-wise add, sub, mul and div are the
 // same IEEE operations as their scalar forms, so results are identical.
 void BoxPassStrip(const float* in, float* out, int rows, int window, const int* keep) {
   const int half = (window + 2) / 2;
@@ -186,7 +180,8 @@ void BoxPassStrip(const float* in, float* out, int rows, int window, const int* 
 }
 #else
 void BoxPassStrip(const float* in, float* out, int rows, int window, const int* keep) {
-  BoxPass<kLanes>(in, out, rows, kLanes, window, keep, nullptr);
+  float sum[kLanes];
+  BoxPass(in, out, rows, kLanes, window, keep, sum);
 }
 #endif
 
@@ -293,10 +288,10 @@ void FilterAndDecimate(Fill fill_first_pass, int height, int width, float* out) 
   float* b = buf_b.get();
 
   HorizontalPass(fill_first_pass, a, height, width, wx, nullptr);  // pass 1, rows
-  BoxPass<0>(a, b, height, width, wy, nullptr, sum.get());   // pass 1, columns
+  BoxPass(a, b, height, width, wy, nullptr, sum.get());   // pass 1, columns
   // Pass 2: only the 64 sampled columns and then 64 sampled rows are needed.
   HorizontalPass(MatrixRows(b, width), a, height, width, wx, cols_kept);  // a: H x 64
-  BoxPass<0>(a, out, height, kOut, wy, rows_kept, sum.get());  // out: 64 x 64
+  BoxPass(a, out, height, kOut, wy, rows_kept, sum.get());  // out: 64 x 64
 }
 
 }  // namespace
