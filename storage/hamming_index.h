@@ -67,7 +67,8 @@ class HammingIndex final {
   // Much faster than repeated Add: about 0.4 s of one core per million
   // entries. Searches keep running on the old contents until the final
   // swap. Memory: ~92 bytes per entry once built (plus 2.9 MB); while
-  // building, the input and the old contents are held too.
+  // building, the input and the old contents are held too. Adds and removes
+  // that race with Build may be lost: call it before serving writes.
   void Build(std::vector<std::pair<uint64_t, Code256>> entries);
 
   // Adds one entry. `handle` must not already be present.
