@@ -238,6 +238,7 @@ absl::StatusOr<InputSummary> Run::CheckInput(const InputSpec& spec, const std::s
   for (;;) {
     while (!eof && preparing.size() < depth) {
       auto chunk = std::make_shared<Chunk>();
+      chunk->records.reserve(chunk_rows);
       absl::Status s = (*reader)->Read(chunk_rows, &chunk->records);
       if (!s.ok()) return absl::Status(s.code(), absl::StrCat(spec.path, ": ", s.message()));
       if (chunk->records.empty()) {
