@@ -83,10 +83,13 @@ absl::StatusOr<std::unique_ptr<PublicSuffixList>> PublicSuffixList::Load(const s
     return absl::NotFoundError(absl::StrCat("cannot stat public suffix list ", path));
   }
   // Parse exactly the bytes that were hashed.
-  FILE* fp = fmemopen(const_cast<char*>(content.data()), content.size(), "r");
-  if (fp == nullptr) return absl::InternalError("fmemopen failed");
-  psl_ctx_t* psl = content.empty() ? nullptr : psl_load_fp(fp);
-  std::fclose(fp);
+  psl_ctx_t* psl = nullptr;
+  if (!content.empty()) {
+    FILE* fp = fmemopen(const_cast<char*>(content.data()), content.size(), "r");
+    if (fp == nullptr) return absl::InternalError("fmemopen failed");
+    psl = psl_load_fp(fp);
+    std::fclose(fp);
+  }
   if (psl == nullptr || psl_suffix_count(psl) <= 0) {
     if (psl != nullptr) psl_free(psl);
     return absl::FailedPreconditionError(

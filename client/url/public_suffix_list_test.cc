@@ -54,6 +54,9 @@ TEST(PublicSuffixList, VersionHeaderAndErrors) {
   const std::string empty = ::testing::TempDir() + "/psl_empty.dat";
   { std::ofstream out(empty); out << "// nothing\n"; }
   EXPECT_EQ(PublicSuffixList::Load(empty).status().code(), absl::StatusCode::kFailedPrecondition);
+  const std::string zero = ::testing::TempDir() + "/psl_zero.dat";
+  { std::ofstream out(zero); }
+  EXPECT_EQ(PublicSuffixList::Load(zero).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

@@ -58,6 +58,22 @@ const std::vector<std::string>& Urls() {
   return urls;
 }
 
+// The same URLs with a distinct random subdomain each: every PSL lookup
+// misses the per-thread cache and goes to libpsl.
+const std::vector<std::string>& DistinctHostUrls() {
+  static const std::vector<std::string> urls = [] {
+    std::vector<std::string> out;
+    std::mt19937_64 rng(7);
+    for (const std::string& url : Urls()) {
+      const size_t host_start = url.find("://") + 3;
+      out.push_back(absl::StrCat(url.substr(0, host_start), "u", rng() % 100000000, ".",
+                                 url.substr(host_start)));
+    }
+    return out;
+  }();
+  return urls;
+}
+
 const PublicSuffixList& Psl() {
   static const PublicSuffixList* const psl = PublicSuffixList::Load()->release();
   return *psl;
@@ -132,6 +148,26 @@ void BM_FullPath(benchmark::State& state) {
 }
 BENCHMARK(BM_FullPath);
 
+// The whole path when every host is new (PSL cache misses).
+void BM_FullPathDistinctHosts(benchmark::State& state) {
+  const std::vector<std::string>& urls = DistinctHostUrls();
+  const PublicSuffixList& psl = Psl();
+  CanonicalUrl canonical;
+  ExpressionList expressions;
+  size_t i = 0;
+  for (auto _ : state) {
+    if (!CanonicalizeInto(urls[i++ & (urls.size() - 1)], &canonical).ok()) {
+      state.SkipWithError("invalid URL");
+    }
+    ComputeLookupExpressions(canonical, psl, &expressions);
+    for (size_t e = 0; e < expressions.size(); ++e) {
+      benchmark::DoNotOptimize(digest::Sha256(expressions[e]));
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_FullPathDistinctHosts);
+
 // The same with the convenience API (StatusOr<CanonicalUrl>, vector<string>).
 void BM_FullPathConvenienceApi(benchmark::State& state) {
   const std::vector<std::string>& urls = Urls();
@@ -203,6 +239,19 @@ void BM_PslRegistrableDomain(benchmark::State& state) {
   SetCounters(state);
 }
 BENCHMARK(BM_PslRegistrableDomain);
+
+// Stage 2a without the cache: libpsl's psl_registrable_domain itself.
+void BM_PslRegistrableDomainUncached(benchmark::State& state) {
+  const std::vector<CanonicalUrl>& canonical = CanonicalUrls();
+  const PublicSuffixList& psl = Psl();
+  size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(
+        psl.RegistrableDomainLabelsUncached(canonical[i++ & (canonical.size() - 1)].host));
+  }
+  SetCounters(state);
+}
+BENCHMARK(BM_PslRegistrableDomainUncached);
 
 // Stage 3: SHA-256 of every expression of one URL, optout::digest::Sha256.
 void BM_HashExpressions(benchmark::State& state) {
