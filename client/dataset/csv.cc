@@ -36,14 +36,17 @@ size_t CsvRecordLength(absl::string_view data, char delimiter, bool at_eof,
   return data.size();
 }
 
-bool SplitCsvRecord(absl::string_view record, char delimiter, std::vector<std::string>* fields) {
-  fields->clear();
+bool SplitCsvRecord(absl::string_view record, char delimiter, std::vector<std::string>* fields,
+                    size_t max_fields) {
   if (!record.empty() && record.back() == '\n') record.remove_suffix(1);
   if (!record.empty() && record.back() == '\r') record.remove_suffix(1);
-  std::string field;
   bool ok = true;
   size_t i = 0;
-  for (;;) {
+  size_t n = 0;
+  for (; n < max_fields; ++n) {
+    // Reuses the strings of earlier calls: no allocation per field per row.
+    if (n == fields->size()) fields->emplace_back();
+    std::string& field = (*fields)[n];
     field.clear();
     if (i < record.size() && record[i] == '"') {
       ++i;
@@ -71,10 +74,13 @@ bool SplitCsvRecord(absl::string_view record, char delimiter, std::vector<std::s
     } else {
       while (i < record.size() && record[i] != delimiter) field.push_back(record[i++]);
     }
-    fields->push_back(field);
-    if (i >= record.size()) break;
+    if (i >= record.size()) {
+      ++n;
+      break;
+    }
     ++i;  // the delimiter
   }
+  fields->resize(n);
   return ok;
 }
 

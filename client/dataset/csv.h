@@ -23,10 +23,13 @@ namespace optout::dataset {
 size_t CsvRecordLength(absl::string_view data, char delimiter, bool at_eof,
                        bool* unterminated_quote);
 
-// Splits one record (with or without its line break) into unquoted fields.
-// Returns false when the record is malformed (a quote that never closes, or
-// text after a closing quote); `*fields` then holds what could be parsed.
-bool SplitCsvRecord(absl::string_view record, char delimiter, std::vector<std::string>* fields);
+// Splits one record (with or without its line break) into unquoted fields,
+// at most `max_fields` of them (the rest of the record is not parsed).
+// Returns false when the parsed part is malformed (a quote that never
+// closes, or text after a closing quote); `*fields` then holds what could be
+// parsed. `*fields` keeps its strings' capacity from call to call.
+bool SplitCsvRecord(absl::string_view record, char delimiter, std::vector<std::string>* fields,
+                    size_t max_fields = static_cast<size_t>(-1));
 
 }  // namespace optout::dataset
 

@@ -73,7 +73,7 @@ absl::StatusOr<std::vector<InputSpec>> ResolveInputs(const DatasetOptions& optio
     spec.path = path;
     spec.name = BaseName(path);
     if (spec.name.empty() || spec.name == "." || spec.name == ".." || spec.name == "report.json" ||
-        spec.name[0] == '.') {
+        spec.name == ".optout-state") {
       return absl::InvalidArgumentError(absl::StrCat("cannot name the output of input ", path));
     }
     if (!names.insert(spec.name).second) {

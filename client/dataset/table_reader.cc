@@ -1,4 +1,5 @@
 // Readers of tables: CSV, TSV, JSONL, URL lists.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -69,6 +70,7 @@ class TableReader final : public RecordReader {
                                       : absl::StrCat("no column named \"", options_.url_column, "\""),
           "; name it with --url-column (columns: ", absl::StrJoin(names, ", "), ")"));
     }
+    needed_fields_ = static_cast<size_t>(std::max({url_col_, md5_col_, sha256_col_})) + 1;
     return absl::OkStatus();
   }
 
@@ -145,7 +147,7 @@ class TableReader final : public RecordReader {
     switch (format_) {
       case Format::kCsv:
       case Format::kTsv: {
-        if (!SplitCsvRecord(line, delimiter(), &fields_) || malformed) {
+        if (!SplitCsvRecord(line, delimiter(), &fields_, needed_fields_) || malformed) {
           r->unchecked = "malformed row (unbalanced quotes)";
           return;
         }
@@ -214,6 +216,7 @@ class TableReader final : public RecordReader {
   int64_t consumed_ = 0;
   uint64_t rows_ = 0;
   int url_col_ = -1, md5_col_ = -1, sha256_col_ = -1;
+  size_t needed_fields_ = 0;  // fields parsed per row: up to the last column used
   std::vector<std::string> fields_;
 };
 
