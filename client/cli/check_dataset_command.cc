@@ -2,6 +2,8 @@
 // writes a filtered copy of each input plus DIR/report.json (see
 // client/dataset/dataset_checker.h). Exit 0 when the check completed,
 // whatever it found; non-zero, with one line on stderr, when it could not.
+#include <malloc.h>
+
 #include <iostream>
 #include <memory>
 #include <string>
@@ -42,7 +44,18 @@ std::string SummaryLine(const dataset::DatasetResult& r) {
   return line;
 }
 
+// Chunks allocate and free megabyte-sized buffers (records, requests) many
+// times a second; by default glibc serves those with mmap/munmap, and the
+// page faults of fresh mappings cost ~30% of the client's CPU. Keep them on
+// the heap instead (memory stays bounded by the chunks in flight).
+void TuneAllocatorForStreaming() {
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  mallopt(M_TOP_PAD, 64 << 20);
+}
+
 void RunCheckDataset(CommandContext& ctx, dataset::DatasetOptions options) {
+  TuneAllocatorForStreaming();
   options.server_label = ctx.server;
   client::ClientOptions client_options;
   auto client = client::RegistryClient::Create(ctx.server, client_options);
