@@ -5,26 +5,25 @@
 // PDQ corpus queries. One core: run under `taskset -c 1`; FAISS is limited
 // to one OpenMP thread. A ratio table vs the plain scan ends the run.
 //
-// Usage:
-//   hamming_bench                                    # everything (~10 GB RAM)
-//   hamming_bench --benchmark_filter=/1M/            # quick: 1M only
-//   hamming_bench --benchmark_filter=/10M/           # the 10M cases
-//   hamming_bench --benchmark_filter='uniform/1M/single'
-// Names are <data>/<size>/<operation>/<implementation>.
+// Usage (names are <data>/<size>/<operation>/<implementation>):
+//   taskset -c 1 hamming_bench --benchmark_filter=/1M/     # quick, ~3 min
+//   taskset -c 1 hamming_bench --benchmark_filter=/10M/    # ~20 min, 5 GB
+//   taskset -c 1 hamming_bench --benchmark_filter='/10M/.*/(index|plain_scan|simd_scan|scan_)'
+//                                                  # 10M without FAISS
+// With no filter it runs everything (1M then 10M).
 #include <algorithm>
-#include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "benchmark/benchmark.h"
 #include "storage/hamming_index.h"
 #include "storage/internal/code_blocks.h"
 #include "storage/internal/scan_kernels.h"
 #include "storage/testing/code_generators.h"
+#include "tests/bench/ratio_reporter.h"
 
 #ifdef OPTOUT_HAVE_FAISS
 #include <faiss/IndexBinaryFlat.h>
@@ -333,7 +332,7 @@ void BM_FaissRange(benchmark::State& state, Data data, size_t n, bool multihash,
 }
 #endif
 
-// --- registration and the ratio table ----------------------------------------
+// --- registration ----------------------------------------
 
 void RegisterAll() {
   const std::vector<std::pair<size_t, const char*>> sizes = {{1000000, "1M"},
@@ -387,38 +386,6 @@ void RegisterAll() {
   }
 }
 
-// Prints, after the usual output, each benchmark's throughput relative to
-// the plain scan of the same data set and size.
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& run : runs) {
-      auto it = run.counters.find("items_per_second");
-      if (it != run.counters.end()) rates_.emplace_back(run.benchmark_name(), it->second.value);
-    }
-  }
-  void Finalize() override {
-    ConsoleReporter::Finalize();
-    std::map<std::string, double> plain;  // "<data>/<size>/" -> queries/s
-    for (const auto& [name, rate] : rates_) {
-      const size_t pos = name.find("single/plain_scan");
-      if (pos != std::string::npos) plain[name.substr(0, pos)] = rate;
-    }
-    std::printf("\n%-44s %14s %12s\n", "benchmark", "queries/s", "x plain scan");
-    for (const auto& [name, rate] : rates_) {
-      const size_t slash = name.find('/', name.find('/') + 1);
-      auto base = plain.find(name.substr(0, slash + 1));
-      std::printf("%-44s %14.0f %12s\n", name.c_str(), rate,
-                  base == plain.end() ? "-"
-                                      : absl::StrFormat("%.1f", rate / base->second).c_str());
-    }
-  }
-
- private:
-  std::vector<std::pair<std::string, double>> rates_;
-};
-
 }  // namespace
 }  // namespace optout::storage
 
@@ -429,7 +396,7 @@ int main(int argc, char** argv) {
   optout::storage::RegisterAll();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  optout::storage::RatioReporter reporter;
+  optout::bench::RatioReporter reporter("single/plain_scan");
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
   return 0;
