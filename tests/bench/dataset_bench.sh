@@ -2,8 +2,8 @@
 # check-dataset end to end: a generated URL manifest checked against a
 # registry of many opt-outs, client and server on this machine.
 #
-#   tests/bench/dataset_bench.sh [BUILD_DIR] [ROWS] [OPTOUTS]
-#   (defaults: build 1000000 1000000)
+#   tests/bench/dataset_bench.sh [BUILD_DIR] [ROWS] [OPTOUTS] [RUNS]
+#   (defaults: build 1000000 1000000 1)
 #
 # Starts optoutd on a free loopback port with a temp data dir, registers
 # OPTOUTS opt-outs (URL only) with `optout-bench --populate` (many concurrent
@@ -11,12 +11,14 @@
 # rows repeat a registered URL (tests/bench/dataset_manifest_gen), runs
 # `optout check-dataset` once, checks that exactly the expected rows were
 # removed, and prints rows/s end to end and the CPU time of client and server
-# (utime + stime from /proc/<pid>/stat around the run).
+# (utime + stime from /proc/<pid>/stat around the run). RUNS > 1 repeats the
+# check (each into a fresh --out) against the same registry.
 set -euo pipefail
 
 BUILD=${1:-build}
 ROWS=${2:-1000000}
 OPTOUTS=${3:-1000000}
+RUNS=${4:-1}
 OPTOUT=$BUILD/client/optout
 OPTOUTD=$BUILD/service/optoutd
 BENCH=$BUILD/tests/load/optout-bench
@@ -52,6 +54,8 @@ echo "populated in $(echo "$t1 - $t0" | bc) s"
 EXPECTED=$("$GEN" --rows "$ROWS" --stored "$OPTOUTS" --match-fraction 0.01 --out "$WORK/manifest.csv")
 echo "manifest: $ROWS rows, $(du -h "$WORK/manifest.csv" | cut -f1), $EXPECTED meant to match"
 
+for run in $(seq "$RUNS"); do
+rm -rf "$WORK/out"
 s0=$(server_ticks)
 /usr/bin/time -f "%e %U %S %M" -o "$WORK/time" \
   "$OPTOUT" --server "$SERVER" --json check-dataset "$WORK/manifest.csv" --out "$WORK/out" --quiet \
@@ -62,8 +66,9 @@ REMOVED=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["remov
 SERVER_CPU=$(echo "scale=2; ($s1 - $s0) / $TCK" | bc)
 CLIENT_CPU=$(echo "scale=2; $CUSER + $CSYS" | bc)
 TOTAL_CPU=$(echo "scale=2; $CLIENT_CPU + $SERVER_CPU" | bc)
-echo "check-dataset: $ROWS rows in $WALL s = $(echo "$ROWS / $WALL" | bc) rows/s end to end"
-echo "removed $REMOVED rows (expected $EXPECTED)"
-echo "CPU: client $CLIENT_CPU s ($(echo "scale=1; 100 * $CLIENT_CPU / $TOTAL_CPU" | bc)%), server $SERVER_CPU s ($(echo "scale=1; 100 * $SERVER_CPU / $TOTAL_CPU" | bc)%), client peak RSS $((CRSS / 1024)) MiB"
-echo "CPU per row: $(echo "scale=2; 1000000 * $TOTAL_CPU / $ROWS" | bc) us (client + server); load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "run $run: check-dataset: $ROWS rows in $WALL s = $(echo "$ROWS / $WALL" | bc) rows/s end to end"
+echo "run $run: removed $REMOVED rows (expected $EXPECTED)"
+echo "run $run: CPU: client $CLIENT_CPU s ($(echo "scale=1; 100 * $CLIENT_CPU / $TOTAL_CPU" | bc)%), server $SERVER_CPU s ($(echo "scale=1; 100 * $SERVER_CPU / $TOTAL_CPU" | bc)%), client peak RSS $((CRSS / 1024)) MiB"
+echo "run $run: CPU per row: $(echo "scale=2; 1000000 * $TOTAL_CPU / $ROWS" | bc) us (client + server); load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
 [[ $REMOVED == "$EXPECTED" ]] || { echo "dataset_bench: removed $REMOVED rows, expected $EXPECTED" >&2; exit 3; }
+done
