@@ -29,10 +29,13 @@ std::string SummaryLine(const dataset::DatasetResult& r) {
     absl::StrAppend(&by_kind, by_kind.empty() ? "" : ", ", kKindNames[k], " ",
                     r.total.removed_by_kind[k]);
   }
+  // The rate counts only rows checked by this run, not resumed ones.
+  uint64_t fresh_rows = 0;
+  for (const auto& input : r.inputs) fresh_rows += input.resumed ? 0 : input.rows;
   std::string line = absl::StrFormat(
       "checked %d rows in %d input(s) in %.1f s (%.0f rows/s): %d kept, %d removed%s, "
       "%d unchecked",
-      r.total.rows, r.inputs.size(), r.seconds, r.total.rows / std::max(1e-3, r.seconds),
+      r.total.rows, r.inputs.size(), r.seconds, fresh_rows / std::max(1e-3, r.seconds),
       r.total.kept, r.total.removed, by_kind.empty() ? "" : absl::StrCat(" (", by_kind, ")"),
       r.total.unchecked);
   if (r.total.low_quality > 0) {
