@@ -8,61 +8,106 @@ namespace optout::service {
 
 CheckStreamReactor::CheckStreamReactor(const Registry* registry) : registry_(registry) {
   absl::MutexLock lock(&mu_);
+  MaybeStartRead();
+}
+
+void CheckStreamReactor::MaybeStartRead() {
+  if (reading_ || reads_done_ || finished_) return;
+  // answers_ holds a slot for every batch read and not yet being written.
+  if (answers_.size() + (writing_ ? 1 : 0) >= kMaxOutstanding) return;
+  if (spare_.empty()) {
+    reading_into_ = std::make_unique<v1::CheckRequest>();
+  } else {
+    reading_into_ = std::move(spare_.back());
+    spare_.pop_back();
+  }
   reading_ = true;
-  StartRead(&request_);
+  StartRead(reading_into_.get());
 }
 
 void CheckStreamReactor::OnReadDone(bool ok) {
-  absl::MutexLock lock(&mu_);
-  reading_ = false;
-  if (!ok) {
-    reads_done_ = true;  // client half-closed (or the call broke)
-    Pump();
-    return;
+  std::unique_ptr<v1::CheckRequest> request;
+  uint64_t seq = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    reading_ = false;
+    if (!ok) {
+      reads_done_ = true;  // client half-closed (or the call broke)
+      Pump();
+      return;
+    }
+    request = std::move(reading_into_);
+    seq = next_read_++;
+    ++checking_;
+    answers_.emplace_back();  // placeholder, in sequence order
+    // Reading on while this batch is checked lets another callback thread
+    // check the next batch in parallel.
+    MaybeStartRead();
   }
-  v1::CheckResponse response;
-  absl::Status status = registry_->Check(request_, &response);
+  Answer answer;
+  google::protobuf::ArenaOptions arena_options;
+  arena_options.start_block_size = 4096;
+  arena_options.max_block_size = 1 << 20;
+  answer.arena = std::make_unique<google::protobuf::Arena>(arena_options);
+  answer.message = google::protobuf::Arena::CreateMessage<v1::CheckResponse>(answer.arena.get());
+  absl::Status status = registry_->Check(*request, answer.message);
+
+  absl::MutexLock lock(&mu_);
+  --checking_;
+  spare_.push_back(std::move(request));
   if (!status.ok()) {
     // A bad batch ends the stream; earlier answers still go out first.
+    if (seq < failed_at_) {
+      failed_at_ = seq;
+      final_status_ = status;
+    }
     reads_done_ = true;
-    final_status_ = status;
-    Pump();
-    return;
-  }
-  queue_.push_back(std::move(response));
-  if (queue_.size() < kMaxQueued) {
-    reading_ = true;
-    StartRead(&request_);
+  } else if (seq >= next_write_ && seq < failed_at_) {
+    answers_[seq - next_write_] = std::move(answer);
   }
   Pump();
+  MaybeStartRead();
 }
 
 void CheckStreamReactor::OnWriteDone(bool ok) {
   absl::MutexLock lock(&mu_);
   writing_ = false;
-  queue_.pop_front();
+  writing_msg_ = Answer();
   if (!ok) {
     // The client went away; nothing more can be delivered.
-    queue_.clear();
+    answers_.clear();
+    next_write_ = next_read_;
     reads_done_ = true;
-    final_status_ = absl::CancelledError("stream write failed");
-  }
-  if (!reads_done_ && !reading_ && queue_.size() < kMaxQueued) {
-    reading_ = true;
-    StartRead(&request_);
+    if (failed_at_ == UINT64_MAX) {
+      failed_at_ = 0;
+      final_status_ = absl::CancelledError("stream write failed");
+    }
   }
   Pump();
+  MaybeStartRead();
 }
 
 void CheckStreamReactor::Pump() {
   if (finished_ || writing_) return;
-  if (!queue_.empty()) {
+  if (!answers_.empty() && next_write_ < failed_at_ && answers_.front().message != nullptr) {
+    writing_msg_ = std::move(answers_.front());
+    answers_.pop_front();
+    ++next_write_;
     writing_ = true;
-    StartWrite(&queue_.front());
+    StartWrite(writing_msg_.message);
     return;
   }
-  if (reads_done_ && !reading_) {
+  // Done when nothing is being checked and nothing more can be written:
+  // either the client half-closed and every answer went out, or a batch
+  // failed and every answer before it went out (a pending read then just
+  // fails when the call ends).
+  if (checking_ > 0 || !reads_done_) return;
+  const bool all_written = answers_.empty();
+  const bool failed_and_flushed = failed_at_ != UINT64_MAX && next_write_ >= failed_at_;
+  if (all_written || failed_and_flushed) {
+    if (reading_ && !failed_and_flushed) return;  // half-close not seen yet
     finished_ = true;
+    answers_.clear();
     Finish(ToGrpcStatus(final_status_));
   }
 }

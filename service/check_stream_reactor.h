@@ -1,19 +1,27 @@
 // File: service/check_stream_reactor.h
 //
 // CheckStream: each request batch is answered by one response, in order.
-// Flow control: at most kMaxQueued answered batches wait for the network;
-// beyond that the reactor stops reading, so a fast client cannot make the
-// server buffer without bound. A bad batch ends the stream with its error
-// (INVALID_ARGUMENT naming the item); batches before it were answered.
+// Batches of one stream are checked concurrently: as soon as a batch has
+// been read the next read starts, so while one gRPC callback thread checks
+// batch n another can already check batch n+1; answers are written strictly
+// in batch order. Flow control: at most kMaxOutstanding batches are being
+// checked or wait for the network; beyond that the reactor stops reading, so
+// a fast client cannot make the server buffer without bound. A bad batch
+// ends the stream with its error (INVALID_ARGUMENT naming the item); the
+// batches before it are answered first, the ones after it are dropped.
 //
-// Deletes itself in OnDone. Callbacks may run concurrently; `mu_` guards the
-// queue and the read/write state.
+// Deletes itself in OnDone. Callbacks may run concurrently; `mu_` guards all
+// state below it and is never held while a batch is checked.
 #ifndef OPTOUT_SERVICE_CHECK_STREAM_REACTOR_H_
 #define OPTOUT_SERVICE_CHECK_STREAM_REACTOR_H_
 
+#include <cstdint>
 #include <deque>
+#include <memory>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "google/protobuf/arena.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "optout/v1/optout.grpc.pb.h"
@@ -32,20 +40,40 @@ class CheckStreamReactor final
   void OnCancel() override {}
 
  private:
-  static constexpr size_t kMaxQueued = 4;
+  static constexpr size_t kMaxOutstanding = 4;
 
-  // Starts the next write or finishes, as the state allows. Needs mu_ held.
+  // An answer and the arena it lives on: a 10,000-item answer is 10,000+
+  // small messages, which an arena allocates and frees in a few blocks.
+  struct Answer {
+    std::unique_ptr<google::protobuf::Arena> arena;
+    v1::CheckResponse* message = nullptr;  // owned by `arena`
+  };
+
+  // Starts a read when the stream is open and there is room. Needs mu_.
+  void MaybeStartRead() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Starts the next in-order write or finishes, as the state allows. Needs mu_.
   void Pump() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Registry* const registry_;
-  v1::CheckRequest request_;  // target of the one outstanding read
 
   absl::Mutex mu_;
-  std::deque<v1::CheckResponse> queue_ ABSL_GUARDED_BY(mu_);  // front is being written
+  // Target of the one outstanding read.
+  std::unique_ptr<v1::CheckRequest> reading_into_ ABSL_GUARDED_BY(mu_);
+  // Request messages kept for reuse (their repeated fields keep capacity).
+  std::vector<std::unique_ptr<v1::CheckRequest>> spare_ ABSL_GUARDED_BY(mu_);
+  // Answers from sequence number next_write_ on; message is nullptr while
+  // still being checked. The front is written first.
+  std::deque<Answer> answers_ ABSL_GUARDED_BY(mu_);
+  Answer writing_msg_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_read_ ABSL_GUARDED_BY(mu_) = 0;   // sequence number of the next batch read
+  uint64_t next_write_ ABSL_GUARDED_BY(mu_) = 0;  // sequence number of answers_.front()
+  size_t checking_ ABSL_GUARDED_BY(mu_) = 0;      // batches being checked right now
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool reading_ ABSL_GUARDED_BY(mu_) = false;
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  // Sequence number of the first failed batch; answers from it on are dropped.
+  uint64_t failed_at_ ABSL_GUARDED_BY(mu_) = UINT64_MAX;
   absl::Status final_status_ ABSL_GUARDED_BY(mu_);
 };
 
