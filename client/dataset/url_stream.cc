@@ -3,7 +3,6 @@
 #include <stdio.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <deque>
 #include <memory>
 #include <string>
@@ -69,17 +68,27 @@ class LineQueue {
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
+// Lines longer than this are cut (they are far beyond the URL length limit,
+// so they are reported as TOO_LONG either way): memory stays bounded even
+// for input without line breaks.
+constexpr size_t kMaxLineBytes = 2 * url::kMaxUrlLength;
+
 void ReadLines(std::FILE* in, std::shared_ptr<LineQueue> queue) {
-  char* buffer = nullptr;
-  size_t capacity = 0;
-  ssize_t n;
-  while ((n = ::getline(&buffer, &capacity, in)) >= 0) {
-    std::string line(buffer, static_cast<size_t>(n));
-    if (!line.empty() && line.back() == '\n') line.pop_back();
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    queue->Push(std::move(line));
+  std::string line;
+  bool any = false;
+  int c;
+  while ((c = getc_unlocked(in)) != EOF) {
+    any = true;
+    if (c == '\n') {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      queue->Push(std::move(line));
+      line.clear();
+      any = false;
+    } else if (line.size() < kMaxLineBytes) {
+      line.push_back(static_cast<char>(c));
+    }
   }
-  std::free(buffer);
+  if (any) queue->Push(std::move(line));
   queue->SetEof();
 }
 

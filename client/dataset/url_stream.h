@@ -7,7 +7,8 @@
 // valid URL. Lines are batched as they arrive: a batch goes out as soon as
 // the server can take one, so an interactive caller gets each answer
 // without waiting for more input, and a bulk caller gets large batches.
-// Memory is bounded by max_batch x (max_in_flight + 2) lines. Output is
+// Memory is bounded by max_batch x (max_in_flight + 2) lines of at most
+// 16 KiB (longer lines are cut; they are TOO_LONG anyway). Output is
 // flushed after every batch.
 //
 // Errors: the check stream's status (e.g. Unavailable), or

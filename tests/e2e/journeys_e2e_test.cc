@@ -133,11 +133,12 @@ TEST_F(JourneysE2eTest, CheckStdinAnswersOneJsonLinePerUrlInOrder) {
       "\n";
   // Enough lines to need several batches, all after the interesting ones.
   for (int i = 0; i < 20000; ++i) input += "https://bulk.example/" + std::to_string(i) + ".jpg\n";
-  input += "https://c.example/a.jpg";  // no final newline
+  input += "https://" + std::string(100000, 'a') + "\n";  // cut, reported as too long
+  input += "https://c.example/a.jpg";                       // no final newline
   auto run = Optout({"check", "--stdin"}, input);
   ASSERT_EQ(run.exit_code, 0) << run.err;
   std::vector<std::string> lines = absl::StrSplit(run.out, '\n', absl::SkipEmpty());
-  ASSERT_EQ(lines.size(), 20006u);
+  ASSERT_EQ(lines.size(), 20007u);
   auto line = [&](size_t i) { return nlohmann::json::parse(lines[i]); };
   EXPECT_EQ(line(0)["url"], "http://C.example/a.jpg");
   EXPECT_EQ(line(0)["match"], "url");
@@ -151,7 +152,8 @@ TEST_F(JourneysE2eTest, CheckStdinAnswersOneJsonLinePerUrlInOrder) {
     ASSERT_EQ(line(5 + i)["url"], "https://bulk.example/" + std::to_string(i) + ".jpg");
     ASSERT_EQ(line(5 + i)["matched"], false);
   }
-  EXPECT_EQ(line(20005)["match"], "url");
+  EXPECT_THAT(line(20005)["error"].get<std::string>(), HasSubstr("TOO_LONG"));
+  EXPECT_EQ(line(20006)["match"], "url");
 }
 
 }  // namespace
