@@ -28,7 +28,8 @@ constexpr char kPdqHex[] = "e1c95d4aa7cc1853cf60248336b99ab56fc9e1e91839af516a48
 TEST_F(CliE2eTest, RegisterCheckGetRevokeWithJsonOutput) {
   auto reg = Optout({"register", "--json", "--url", "https://cli.example/a.jpg", "--scope",
                      "https://cli.example/private/", "--pdq", kPdqHex, "--md5",
-                     "0123456789abcdef0123456789abcdef"});
+                     "0123456789abcdef0123456789abcdef", "--receipt",
+                     server_.root() + "/receipt.json"});
   ASSERT_EQ(reg.exit_code, 0) << reg.err;
   auto registered = nlohmann::json::parse(reg.out);
   const std::string id = registered["id"];
@@ -61,7 +62,7 @@ TEST_F(CliE2eTest, RegisterCheckGetRevokeWithJsonOutput) {
 }
 
 TEST_F(CliE2eTest, ErrorsAreOneLineOnStderrWithNonZeroExit) {
-  auto bad_url = Optout({"register", "--url", "gopher://x/"});
+  auto bad_url = Optout({"register", "--url", "gopher://x/", "--no-receipt"});
   EXPECT_NE(bad_url.exit_code, 0);
   EXPECT_THAT(bad_url.err, HasSubstr("urls[0]"));
   EXPECT_THAT(bad_url.err, HasSubstr("UNSUPPORTED_SCHEME"));
