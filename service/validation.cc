@@ -12,6 +12,9 @@ constexpr size_t kPdqBytes = 32;
 constexpr size_t kMaxRequestIdBytes = 128;
 constexpr size_t kMaxExpressionsPerUrl = 64;
 constexpr int kDihedralVariants = 8;
+// One person's images; also keeps PDQ entry handles within their 16 bits
+// (MatchIndex) whatever --max_batch_items is set to.
+constexpr int kMaxPdqPerRegistration = 4096;
 
 absl::Status Invalid(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
@@ -83,6 +86,10 @@ absl::Status ValidateRegisterRequest(const v1::RegisterRequest& request,
   if (items > static_cast<size_t>(options.max_batch_items)) {
     return Invalid("request", absl::StrCat("too many items: ", items, " > limit ",
                                            options.max_batch_items));
+  }
+  if (request.pdq_size() > kMaxPdqPerRegistration) {
+    return Invalid("pdq", absl::StrCat("too many hashes: ", request.pdq_size(), " > limit ",
+                                       kMaxPdqPerRegistration, " per opt-out"));
   }
   for (int i = 0; i < request.pdq_size(); ++i) {
     OPTOUT_RETURN_IF_ERROR(ValidatePdqHash(At("pdq", i), request.pdq(i), options, false));

@@ -58,6 +58,14 @@ TEST(ValidationTest, DigestsOfWrongLengthNameTheirIndex) {
   ExpectInvalid(ValidateRegisterRequest(m, RegistryOptions()), "md5[0]");
 }
 
+TEST(ValidationTest, TooManyPdqHashesInOneRegistrationAreRejected) {
+  RegistryOptions options;
+  options.max_batch_items = 100000;
+  v1::RegisterRequest r;
+  for (int i = 0; i < 4097; ++i) r.add_pdq()->set_hash(MixedPdq());
+  ExpectInvalid(ValidateRegisterRequest(r, options), "too many hashes");
+}
+
 TEST(ValidationTest, TooManyItemsInACheckIsRejected) {
   RegistryOptions options;
   options.max_batch_items = 3;
