@@ -1,8 +1,8 @@
 // File: service/check_stream_reactor.h
 //
 // CheckStream: each request batch is answered by one response, in order.
-// Batches of one stream are checked concurrently: as soon as a batch has
-// been read the next read starts, so while one gRPC callback thread checks
+// Batches of one stream are checked concurrently: as soon as a large batch
+// has been read the next read starts, so while one gRPC callback thread checks
 // batch n another can already check batch n+1; answers are written strictly
 // in batch order. Flow control: at most kMaxOutstanding batches are being
 // checked or wait for the network; beyond that the reactor stops reading, so
@@ -41,6 +41,9 @@ class CheckStreamReactor final
 
  private:
   static constexpr size_t kMaxOutstanding = 4;
+  // Batches with at least this many items (or 32-byte packed units) start
+  // the next read before they are checked.
+  static constexpr size_t kReadAheadItems = 64;
 
   // An answer and the arena it lives on: a 10,000-item answer is 10,000+
   // small messages, which an arena allocates and frees in a few blocks.
