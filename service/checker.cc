@@ -1,10 +1,4 @@
-// The low-level SHA256_Transform is deprecated in OpenSSL 3, but it is the
-// only way to run one compression without EVP's per-call dispatch (which
-// costs more than hashing a short URL expression).
-#define OPENSSL_SUPPRESS_DEPRECATED
 #include "service/checker.h"
-
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <cstring>
@@ -96,29 +90,6 @@ RunBuffers& ThreadRunBuffers() {
 }
 
 absl::string_view View(const digest::Sha256Digest& d) { return digest::AsStringView(d); }
-
-// SHA-256 of a URL expression. Nearly all fit one padded block (< 56
-// bytes), which is one compression call here; longer ones take the general
-// path. Same result as digest::Sha256.
-digest::Sha256Digest ExpressionDigest(absl::string_view m) {
-  if (m.size() > 55) return digest::Sha256(m);
-  alignas(16) unsigned char block[SHA256_CBLOCK] = {};
-  std::memcpy(block, m.data(), m.size());
-  block[m.size()] = 0x80;
-  const uint64_t bits = static_cast<uint64_t>(m.size()) * 8;
-  for (int b = 0; b < 8; ++b) block[63 - b] = static_cast<unsigned char>(bits >> (8 * b));
-  SHA256_CTX ctx;
-  SHA256_Init(&ctx);
-  SHA256_Transform(&ctx, block);
-  digest::Sha256Digest out;
-  for (int i = 0; i < 8; ++i) {
-    out[4 * i] = static_cast<uint8_t>(ctx.h[i] >> 24);
-    out[4 * i + 1] = static_cast<uint8_t>(ctx.h[i] >> 16);
-    out[4 * i + 2] = static_cast<uint8_t>(ctx.h[i] >> 8);
-    out[4 * i + 3] = static_cast<uint8_t>(ctx.h[i]);
-  }
-  return out;
-}
 
 // Per-thread scratch of the URL path, reused across items and requests so
 // that canonicalizing and expanding a URL allocates nothing once warm.
@@ -256,7 +227,7 @@ class RequestRun {
     url::ComputeLookupExpressions(scratch.canonical, psl_, &scratch.expressions);
     const url::ExpressionList& expressions = scratch.expressions;
     for (size_t j = 0; j < expressions.size(); ++j) {
-      const digest::Sha256Digest d = ExpressionDigest(expressions[j]);
+      const digest::Sha256Digest d = digest::Sha256(expressions[j]);
       plan_.AddKey(keyring_.url_key().Mac(View(d)), item, j == 0 ? kAcceptUrlOrScope : kAcceptScope);
     }
     return absl::OkStatus();

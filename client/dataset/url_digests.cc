@@ -1,27 +1,11 @@
-// SHA256_Init/Update/Final are deprecated in OpenSSL 3 in favour of EVP, but
-// still provided; see ExpressionSha256 for why they are used here.
-#define OPENSSL_SUPPRESS_DEPRECATED
 #include "client/dataset/url_digests.h"
 
-#include <openssl/sha.h>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "client/digest/digest.h"
 
 namespace optout::dataset {
-namespace {
-
-// A URL brings ~10 expressions of ~40 bytes each, so the per-call overhead
-// of the digest dominates: through EVP (even with a fetched algorithm and a
-// reused context) one costs ~170 ns here, through the low-level SHA-256
-// calls ~120 ns (SHA-NI either way). Same digest as digest::Sha256.
-void ExpressionSha256(absl::string_view expression, char* out) {
-  SHA256_CTX ctx;
-  SHA256_Init(&ctx);
-  SHA256_Update(&ctx, expression.data(), expression.size());
-  SHA256_Final(reinterpret_cast<unsigned char*>(out), &ctx);
-}
-
-}  // namespace
 
 absl::StatusOr<uint32_t> UrlDigester::Append(absl::string_view raw, std::string* data) {
   absl::Status s = url::CanonicalizeInto(raw, &canonical_);
@@ -31,7 +15,10 @@ absl::StatusOr<uint32_t> UrlDigester::Append(absl::string_view raw, std::string*
   const size_t old_size = data->size();
   data->resize(old_size + n * 32);
   char* out = data->data() + old_size;
-  for (size_t i = 0; i < n; ++i) ExpressionSha256(expressions_[i], out + i * 32);
+  for (size_t i = 0; i < n; ++i) {
+    const digest::Sha256Digest d = digest::Sha256(expressions_[i]);
+    std::memcpy(out + i * 32, d.data(), d.size());
+  }
   return static_cast<uint32_t>(n);
 }
 
