@@ -237,7 +237,7 @@ TEST_F(DatasetE2eTest, MissingInputOrUrlColumnFailsWithOneLine) {
 
 
 std::string TestImage(const std::string& name) {
-  return ReadFile(std::string(std::getenv("OPTOUT_TESTDATA")) + "/pdq/images/" + name);
+  return ReadFile(testing::TestDataPath("pdq/images/" + name));
 }
 
 // A sample: key + image (a test image, or bytes when `image` starts with '!')
@@ -280,7 +280,7 @@ std::vector<std::pair<std::string, std::string>> ShardContents(const std::string
 }
 
 TEST_F(DatasetE2eTest, ShardsAndFoldersLoseNearDuplicatesOfRegisteredImages) {
-  const std::string images = std::string(std::getenv("OPTOUT_TESTDATA")) + "/pdq/images/";
+  const std::string images = testing::TestDataPath("pdq/images/");
   auto reg = Optout({"register", "--no-receipt", "--dihedral", "--image",
                      images + "d01_plasma__orig.jpg", "--image", images + "d02_plasma_png_il__orig.png",
                      "--image", images + "d12_mixed__orig.jpg", "--image",

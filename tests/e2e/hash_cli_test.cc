@@ -19,12 +19,12 @@ using testing::OptoutCliBinary;
 using testing::RunCommand;
 
 std::string Image(const std::string& name) {
-  return std::string(std::getenv("OPTOUT_TESTDATA")) + "/pdq/images/" + name;
+  return testing::TestDataPath("pdq/images/" + name);
 }
 
 // The expected.tsv row of an image: {pdq_hex, quality}.
 std::pair<std::string, std::string> Expected(const std::string& name) {
-  std::ifstream in(std::string(std::getenv("OPTOUT_TESTDATA")) + "/pdq/expected.tsv");
+  std::ifstream in(testing::TestDataPath("pdq/expected.tsv"));
   std::string line;
   while (std::getline(in, line)) {
     std::vector<std::string> cols = absl::StrSplit(line, '\t');

@@ -21,7 +21,7 @@ using testing::OptoutCliBinary;
 using testing::RunCommand;
 
 std::string Image(const std::string& name) {
-  return std::string(std::getenv("OPTOUT_TESTDATA")) + "/pdq/images/" + name;
+  return testing::TestDataPath("pdq/images/" + name);
 }
 
 class JourneysE2eTest : public ::testing::Test {

@@ -18,6 +18,11 @@
 namespace optout::testing {
 
 std::string OptoutdBinary() { return OPTOUTD_PATH; }
+
+std::string TestDataPath(const std::string& relative) {
+  const char* root = std::getenv("OPTOUT_TESTDATA");
+  return std::string(root != nullptr ? root : "tests/testdata") + "/" + relative;
+}
 std::string OptoutCliBinary() { return OPTOUT_CLI_PATH; }
 
 OptoutdProcess::OptoutdProcess(std::vector<std::string> extra_flags)

@@ -45,6 +45,10 @@ class OptoutdProcess final {
   int port_ = 0;
 };
 
+// Path of a file under tests/testdata (env OPTOUT_TESTDATA, set by ctest),
+// e.g. TestDataPath("pdq/images/d01_plasma__orig.jpg").
+std::string TestDataPath(const std::string& relative);
+
 // Path of a built binary next to optoutd (e.g. "optout"); set by CMake.
 std::string OptoutdBinary();
 std::string OptoutCliBinary();
