@@ -106,40 +106,12 @@ std::string EncodePalettePng(int width, int height, const std::vector<uint8_t>& 
                   });
 }
 
-std::string EncodeJpeg(const Image& image, int quality, bool progressive) {
-  jpeg_compress_struct cinfo;
-  JpegError err;
-  cinfo.err = jpeg_std_error(&err.pub);
-  err.pub.error_exit = JpegFail;
-  unsigned char* buffer = nullptr;
-  unsigned long size = 0;
-  if (setjmp(err.jump)) {
-    jpeg_destroy_compress(&cinfo);
-    std::free(buffer);
-    return "";
-  }
-  jpeg_create_compress(&cinfo);
-  jpeg_mem_dest(&cinfo, &buffer, &size);
-  cinfo.image_width = image.width;
-  cinfo.image_height = image.height;
-  cinfo.input_components = image.channels;
-  cinfo.in_color_space = image.channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
-  jpeg_set_defaults(&cinfo);
-  jpeg_set_quality(&cinfo, quality, TRUE);
-  if (progressive) jpeg_simple_progression(&cinfo);
-  jpeg_start_compress(&cinfo, TRUE);
-  while (cinfo.next_scanline < cinfo.image_height) {
-    JSAMPROW row = const_cast<uint8_t*>(image.row(static_cast<int>(cinfo.next_scanline)));
-    jpeg_write_scanlines(&cinfo, &row, 1);
-  }
-  jpeg_finish_compress(&cinfo);
-  jpeg_destroy_compress(&cinfo);
-  std::string out(reinterpret_cast<char*>(buffer), size);
-  std::free(buffer);
-  return out;
-}
+namespace {
 
-std::string EncodeCmykJpeg(int width, int height, const std::vector<uint8_t>& cmyk) {
+// Encodes `height` rows of `width * components` bytes each, starting at
+// `pixels`, in `color_space`. Empty on a libjpeg error.
+std::string EncodeJpegRows(const uint8_t* pixels, int width, int height, int components,
+                           J_COLOR_SPACE color_space, int quality, bool progressive) {
   jpeg_compress_struct cinfo;
   JpegError err;
   cinfo.err = jpeg_std_error(&err.pub);
@@ -155,12 +127,15 @@ std::string EncodeCmykJpeg(int width, int height, const std::vector<uint8_t>& cm
   jpeg_mem_dest(&cinfo, &buffer, &size);
   cinfo.image_width = width;
   cinfo.image_height = height;
-  cinfo.input_components = 4;
-  cinfo.in_color_space = JCS_CMYK;
+  cinfo.input_components = components;
+  cinfo.in_color_space = color_space;
   jpeg_set_defaults(&cinfo);
+  if (quality > 0) jpeg_set_quality(&cinfo, quality, TRUE);
+  if (progressive) jpeg_simple_progression(&cinfo);
   jpeg_start_compress(&cinfo, TRUE);
+  const size_t stride = static_cast<size_t>(width) * components;
   while (cinfo.next_scanline < cinfo.image_height) {
-    JSAMPROW row = const_cast<uint8_t*>(cmyk.data()) + static_cast<size_t>(cinfo.next_scanline) * width * 4;
+    JSAMPROW row = const_cast<uint8_t*>(pixels) + cinfo.next_scanline * stride;
     jpeg_write_scanlines(&cinfo, &row, 1);
   }
   jpeg_finish_compress(&cinfo);
@@ -168,6 +143,19 @@ std::string EncodeCmykJpeg(int width, int height, const std::vector<uint8_t>& cm
   std::string out(reinterpret_cast<char*>(buffer), size);
   std::free(buffer);
   return out;
+}
+
+}  // namespace
+
+std::string EncodeJpeg(const Image& image, int quality, bool progressive) {
+  return EncodeJpegRows(image.row(0), image.width, image.height, image.channels,
+                        image.channels == 1 ? JCS_GRAYSCALE : JCS_RGB, quality, progressive);
+}
+
+// libjpeg's default quality (75), as before.
+std::string EncodeCmykJpeg(int width, int height, const std::vector<uint8_t>& cmyk) {
+  return EncodeJpegRows(cmyk.data(), width, height, 4, JCS_CMYK, /*quality=*/0,
+                        /*progressive=*/false);
 }
 
 std::string EncodeWebpLossless(const Image& image) {
