@@ -11,7 +11,7 @@
 #define OPTOUT_SERVICE_CHECKER_H_
 
 #include "absl/status/status.h"
-#include "client/url/url.h"
+#include "client/common/url/url.h"
 #include "optout/v1/optout.pb.h"
 #include "service/keyring.h"
 #include "service/match_index.h"

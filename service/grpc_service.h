@@ -2,21 +2,21 @@
 //
 // The thin gRPC layer: each handler converts nothing (the core speaks the
 // API's messages), calls Registry, and finishes with ToGrpcStatus. Blocking
-// calls (durable writes) run on the WorkerPool; checks run inline because
+// calls (durable writes) run on the ThreadPool; checks run inline because
 // they only touch memory.
 #ifndef OPTOUT_SERVICE_GRPC_SERVICE_H_
 #define OPTOUT_SERVICE_GRPC_SERVICE_H_
 
 #include "optout/v1/optout.grpc.pb.h"
 #include "service/registry.h"
-#include "service/worker_pool.h"
+#include "client/common/base/thread_pool.h"
 
 namespace optout::service {
 
 class RegistryServiceImpl final : public v1::Registry::CallbackService {
  public:
   // `registry` and `pool` must outlive the gRPC server.
-  RegistryServiceImpl(Registry* registry, WorkerPool* pool) : registry_(registry), pool_(pool) {}
+  RegistryServiceImpl(Registry* registry, ThreadPool* pool) : registry_(registry), pool_(pool) {}
 
   grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* context,
                                      const v1::RegisterRequest* request,
@@ -30,7 +30,7 @@ class RegistryServiceImpl final : public v1::Registry::CallbackService {
 
  private:
   Registry* const registry_;
-  WorkerPool* const pool_;
+  ThreadPool* const pool_;
 };
 
 class CheckServiceImpl final : public v1::Check::CallbackService {

@@ -3,8 +3,8 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "client/digest/digest.h"
-#include "service/status_macros.h"
+#include "client/common/digest/digest.h"
+#include "client/common/base/status_macros.h"
 #include "service/validation.h"
 
 namespace optout::service {

@@ -12,7 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "client/url/url.h"
+#include "client/common/url/url.h"
 #include "optout/internal/record.pb.h"
 #include "optout/v1/optout.pb.h"
 #include "service/keyring.h"

@@ -7,10 +7,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "client/digest/digest.h"
+#include "client/common/digest/digest.h"
 #include "optout/internal/record.pb.h"
 #include "service/opt_out_codec.h"
-#include "service/status_macros.h"
+#include "client/common/base/status_macros.h"
 #include "service/validation.h"
 
 namespace optout::service {

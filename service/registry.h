@@ -24,7 +24,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "client/url/url.h"
+#include "client/common/url/url.h"
 #include "optout/v1/optout.pb.h"
 #include "service/checker.h"
 #include "service/keyring.h"

@@ -4,7 +4,7 @@
 #include <random>
 #include <string>
 
-#include "client/digest/digest.h"
+#include "client/common/digest/digest.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/env.h"

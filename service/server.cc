@@ -15,7 +15,7 @@
 #include "service/keyring.h"
 #include "service/log.h"
 #include "service/registry_secret.h"
-#include "service/status_macros.h"
+#include "client/common/base/status_macros.h"
 #include "storage/opt_out_store.h"
 
 namespace optout::service {
@@ -24,7 +24,7 @@ struct Server::Impl {
   std::unique_ptr<url::PublicSuffixList> psl;
   std::unique_ptr<storage::OptOutStore> store;
   std::unique_ptr<Registry> registry;
-  std::unique_ptr<WorkerPool> pool;
+  std::unique_ptr<ThreadPool> pool;
   std::unique_ptr<RegistryServiceImpl> registry_service;
   std::unique_ptr<CheckServiceImpl> check_service;
   std::unique_ptr<grpc::Server> grpc_server;
@@ -70,7 +70,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   Log(LogLevel::kInfo, absl::StrCat("loaded ", impl->registry->opt_out_count(), " opt-outs in ",
                                     absl::FormatDuration(absl::Now() - load_start)));
 
-  impl->pool = std::make_unique<WorkerPool>(options.write_threads);
+  impl->pool = std::make_unique<ThreadPool>(options.write_threads);
   impl->registry_service = std::make_unique<RegistryServiceImpl>(impl->registry.get(), impl->pool.get());
   impl->check_service = std::make_unique<CheckServiceImpl>(impl->registry.get());
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "service/status_macros.h"
+#include "client/common/base/status_macros.h"
 
 namespace optout::service {
 namespace {
@@ -23,11 +23,6 @@ absl::Status Invalid(absl::string_view field, absl::string_view why) {
 std::string At(absl::string_view name, size_t i) { return absl::StrCat(name, "[", i, "]"); }
 
 }  // namespace
-
-absl::Status WithField(absl::string_view field, const absl::Status& status) {
-  if (status.ok()) return status;
-  return absl::Status(status.code(), absl::StrCat(field, ": ", status.message()));
-}
 
 absl::Status ValidateDigest(absl::string_view field, absl::string_view digest, size_t size) {
   if (digest.size() != size) {

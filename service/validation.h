@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "client/common/base/with_field.h"
 #include "optout/v1/optout.pb.h"
 #include "service/registry_options.h"
 
@@ -32,9 +33,6 @@ absl::Status ValidateCheckRequest(const v1::CheckRequest& request,
 size_t PackedItemCount(const v1::PackedItems& packed);
 // Bytes per item of a packed group (PDQ with dihedral: 9 × 32).
 size_t PackedItemBytes(const v1::PackedItems& packed);
-
-// Prefixes an error message with a field path ("urls[2]: ..."); keeps the code.
-absl::Status WithField(absl::string_view field, const absl::Status& status);
 
 }  // namespace optout::service
 

@@ -13,7 +13,7 @@
 #include "client/dataset/url_stream.h"
 #include "client/pdq/image_hasher.h"
 #include "client/registry_client.h"
-#include "client/url/url.h"
+#include "client/common/url/url.h"
 #include "nlohmann/json.hpp"
 
 namespace optout::cli {

@@ -22,7 +22,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client/cli/command.h"
-#include "client/digest/digest.h"
+#include "client/common/digest/digest.h"
 #include "client/pdq/image_hasher.h"
 #include "nlohmann/json.hpp"
 

@@ -17,7 +17,7 @@
 #include "client/cli/cli_util.h"
 #include "client/cli/command.h"
 #include "client/cli/receipt.h"
-#include "client/digest/digest.h"
+#include "client/common/digest/digest.h"
 #include "client/pdq/image_hasher.h"
 #include "client/registry_client.h"
 #include "nlohmann/json.hpp"

@@ -14,8 +14,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/cli/command.h"
-#include "client/url/idna.h"
-#include "client/url/url.h"
+#include "client/common/url/idna.h"
+#include "client/common/url/url.h"
 
 namespace optout::cli {
 namespace {

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "client/digest/digest.h"
+#include "client/common/digest/digest.h"
 #include "client/pdq/image_hasher.h"
 
 namespace optout::dataset {

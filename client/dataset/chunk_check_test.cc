@@ -1,7 +1,7 @@
 // Request building and verdict mapping, without a server.
 #include "client/dataset/chunk_check.h"
 
-#include "client/digest/digest.h"
+#include "client/common/digest/digest.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

@@ -16,7 +16,7 @@
 #include "client/dataset/chunk_check.h"
 #include "client/dataset/progress.h"
 #include "client/dataset/reader.h"
-#include "client/dataset/thread_pool.h"
+#include "client/common/base/thread_pool.h"
 #include "client/dataset/url_digests.h"
 #include "client/dataset/writer.h"
 
@@ -120,7 +120,7 @@ class Run {
   client::RegistryClient& client_;
   const url::PublicSuffixList& psl_;
   const v1::GetInfoResponse& info_;
-  ThreadPool pool_;
+  optout::ThreadPool pool_;
   Progress progress_;
   int64_t bytes_base_ = 0;  // bytes of inputs before the current one
   uint64_t rows_ = 0, removed_ = 0, unchecked_ = 0;  // over the whole run

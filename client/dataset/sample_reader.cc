@@ -15,7 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client/dataset/reader.h"
-#include "client/digest/digest.h"
+#include "client/common/digest/digest.h"
 #include "nlohmann/json.hpp"
 
 namespace optout::dataset {

@@ -9,7 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "client/dataset/csv.h"
 #include "client/dataset/reader.h"
-#include "client/digest/digest.h"
+#include "client/common/digest/digest.h"
 #include "nlohmann/json.hpp"
 
 namespace optout::dataset {

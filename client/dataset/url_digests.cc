@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "client/digest/digest.h"
+#include "client/common/digest/digest.h"
 
 namespace optout::dataset {
 

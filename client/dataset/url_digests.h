@@ -15,7 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "client/url/url.h"
+#include "client/common/url/url.h"
 #include "optout/v1/optout.pb.h"
 
 namespace optout::dataset {

@@ -20,7 +20,7 @@
 
 #include "absl/status/status.h"
 #include "client/registry_client.h"
-#include "client/url/url.h"
+#include "client/common/url/url.h"
 
 namespace optout::dataset {
 

@@ -9,7 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "client/digest/digest.h"
+#include "client/common/digest/digest.h"
 #include "client/pdq/decode_limits.h"
 #include "client/pdq/image_decoder.h"
 #include "client/pdq/pdq_hasher.h"

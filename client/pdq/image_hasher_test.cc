@@ -11,18 +11,18 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "client/digest/digest.h"
+#include "client/common/digest/digest.h"
 #include "client/pdq/testing/image_encoder.h"
 #include "client/pdq/testing/reference_tables.h"
-#include "client/pdq/testing/status_matchers.h"
+#include "client/common/base/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace optout::pdq {
 namespace {
 
-using ::optout::pdq::testing::IsOk;
-using ::optout::pdq::testing::StatusIs;
+using ::optout::testing::IsOk;
+using ::optout::testing::StatusIs;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 

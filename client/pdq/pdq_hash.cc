@@ -6,7 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "client/digest/digest.h"
+#include "client/common/digest/digest.h"
 
 namespace optout::pdq {
 

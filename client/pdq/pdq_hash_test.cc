@@ -2,15 +2,15 @@
 
 #include <string>
 
-#include "client/pdq/testing/status_matchers.h"
+#include "client/common/base/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace optout::pdq {
 namespace {
 
-using ::optout::pdq::testing::IsOk;
-using ::optout::pdq::testing::StatusIs;
+using ::optout::testing::IsOk;
+using ::optout::testing::StatusIs;
 using ::testing::HasSubstr;
 
 TEST(PdqHashTest, BitZeroIsTheLastHexDigitsLeastSignificantBit) {

@@ -5,15 +5,15 @@
 #include "client/pdq/jarosz_filter.h"
 #include "client/pdq/prescale.h"
 #include "client/pdq/testing/image_encoder.h"
-#include "client/pdq/testing/status_matchers.h"
+#include "client/common/base/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace optout::pdq {
 namespace {
 
-using ::optout::pdq::testing::IsOk;
-using ::optout::pdq::testing::StatusIs;
+using ::optout::testing::IsOk;
+using ::optout::testing::StatusIs;
 using ::testing::HasSubstr;
 
 // Pixel-level transforms, to check the DCT-domain dihedral variants.

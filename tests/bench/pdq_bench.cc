@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "client/digest/digest.h"
+#include "client/common/digest/digest.h"
 #include "client/pdq/dct.h"
 #include "client/pdq/image_decoder.h"
 #include "client/pdq/image_hasher.h"

@@ -14,8 +14,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
-#include "client/digest/digest.h"
-#include "client/url/url.h"
+#include "client/common/digest/digest.h"
+#include "client/common/url/url.h"
 
 namespace optout::url {
 namespace {

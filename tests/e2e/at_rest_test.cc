@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
-#include "client/digest/digest.h"
+#include "client/common/digest/digest.h"
 #include "client/registry_client.h"
 #include "gtest/gtest.h"
 #include "storage/opt_out_store.h"

@@ -20,7 +20,7 @@
 #include "absl/time/clock.h"
 #include "client/dataset/reader.h"
 #include "client/dataset/writer.h"
-#include "client/digest/digest.h"
+#include "client/common/digest/digest.h"
 #include "client/registry_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "client/bulk_checker.h"
-#include "client/digest/digest.h"
+#include "client/common/digest/digest.h"
 #include "client/registry_client.h"
 #include "gmock/gmock.h"
 #include "absl/synchronization/notification.h"

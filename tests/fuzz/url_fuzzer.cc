@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "client/url/escape.h"
-#include "client/url/url.h"
+#include "client/common/url/escape.h"
+#include "client/common/url/url.h"
 
 namespace {
 

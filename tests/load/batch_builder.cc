@@ -3,7 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "client/digest/digest.h"
+#include "client/common/digest/digest.h"
 
 namespace optout::load {
 namespace {

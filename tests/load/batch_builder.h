@@ -17,7 +17,7 @@
 #include <cstdint>
 
 #include "absl/status/statusor.h"
-#include "client/url/url.h"
+#include "client/common/url/url.h"
 #include "optout/v1/optout.pb.h"
 #include "tests/load/workload.h"
 

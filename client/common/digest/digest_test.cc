@@ -1,0 +1,48 @@
+#include "client/common/digest/digest.h"
+
+#include <openssl/evp.h>
+
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace optout::digest {
+namespace {
+
+TEST(DigestTest, Sha256OfAbcMatchesFips180Vector) {
+  EXPECT_EQ(ToHex(Sha256("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(DigestTest, Sha256MatchesEvpAcrossThePaddingBoundaries) {
+  std::string message;
+  for (int len = 0; len <= 200; ++len) {
+    unsigned char expected[32];
+    unsigned int n = 0;
+    EVP_Digest(message.data(), message.size(), expected, &n, EVP_sha256(), nullptr);
+    const Sha256Digest got = Sha256(message);
+    EXPECT_EQ(std::string(got.begin(), got.end()),
+              std::string(reinterpret_cast<char*>(expected), 32))
+        << "length " << len;
+    message.push_back(static_cast<char>('a' + len % 26));
+  }
+}
+
+TEST(DigestTest, Md5OfEmptyMatchesRfc1321Vector) {
+  EXPECT_EQ(ToHex(Md5("")), "d41d8cd98f00b204e9800998ecf8427e");
+}
+
+TEST(DigestTest, FromHexRoundTripsAndAcceptsUpperCase) {
+  auto bytes = FromHex("00FFa5");
+  ASSERT_TRUE(bytes.ok());
+  EXPECT_EQ(ToHex(*bytes), "00ffa5");
+}
+
+TEST(DigestTest, FromHexRejectsOddLengthBadDigitAndWrongSize) {
+  EXPECT_FALSE(FromHex("abc").ok());
+  EXPECT_FALSE(FromHex("zz").ok());
+  EXPECT_FALSE(FromHex("abcd", 3).ok());
+}
+
+}  // namespace
+}  // namespace optout::digest
