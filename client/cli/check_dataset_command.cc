@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "client/cli/cli_util.h"
 #include "client/cli/command.h"
+#include "client/cli/error_reporter.h"
 #include "client/dataset/dataset_checker.h"
 #include "client/registry_client.h"
 #include "nlohmann/json.hpp"

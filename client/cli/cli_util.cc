@@ -2,39 +2,9 @@
 
 #include <openssl/rand.h>
 
-#include <algorithm>
-#include <cstdio>
-
-#include "absl/strings/str_cat.h"
 #include "client/common/digest/digest.h"
-#include "client/pdq/pdq_hash.h"
 
 namespace optout::cli {
-
-void ReportError(CommandContext& ctx, absl::string_view command, const absl::Status& status) {
-  std::string message(status.message());
-  std::replace(message.begin(), message.end(), '\n', ' ');
-  std::fprintf(stderr, "optout %s: %s [%s]\n", std::string(command).c_str(), message.c_str(),
-               absl::StatusCodeToString(status.code()).c_str());
-  ctx.exit_code = 1;
-}
-
-absl::StatusOr<std::string> PdqWireBytesFromHex(absl::string_view hex) {
-  auto hash = pdq::PdqHash::FromHex(hex);
-  if (!hash.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("--pdq: ", hash.status().message()));
-  }
-  return std::string(hash->bytes.begin(), hash->bytes.end());
-}
-
-absl::StatusOr<std::string> DigestFromHex(absl::string_view flag, absl::string_view hex,
-                                          size_t bytes) {
-  auto parsed = digest::FromHex(hex, bytes);
-  if (!parsed.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, ": ", parsed.status().message()));
-  }
-  return *parsed;
-}
 
 std::string MatchKindName(v1::MatchKind kind) {
   switch (kind) {

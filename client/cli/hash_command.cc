@@ -11,7 +11,6 @@
 // status is 1.
 #include <algorithm>
 #include <atomic>
-#include <cstdio>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -22,6 +21,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client/cli/command.h"
+#include "client/cli/error_reporter.h"
 #include "client/common/digest/digest.h"
 #include "client/pdq/image_hasher.h"
 #include "nlohmann/json.hpp"
@@ -34,16 +34,6 @@ constexpr const char* kDihedralNames[8] = {"orig",  "rot90", "rot180",    "rot27
 // Files hashed between two flushes of output; bounds memory for huge lists
 // while keeping every core busy.
 constexpr size_t kFilesPerThreadPerBatch = 16;
-
-// One line on stderr, like the other subcommands: "optout hash: <path>:
-// <reason> [CODE]".
-void ReportFailure(CommandContext& ctx, const absl::Status& status) {
-  std::string message(status.message());
-  std::replace(message.begin(), message.end(), '\n', ' ');
-  std::fprintf(stderr, "optout hash: %s [%s]\n", message.c_str(),
-               absl::StatusCodeToString(status.code()).c_str());
-  ctx.exit_code = 1;
-}
 
 struct HashArgs {
   std::vector<std::string> files;
@@ -121,8 +111,7 @@ void RunHash(const HashArgs& args, CommandContext& ctx) {
       const std::string& path = args.files[i];
       const auto& result = results[i - begin];
       if (!result.ok()) {
-        std::cout << std::flush;
-        ReportFailure(ctx, result.status());
+        ReportError(ctx, "hash", result.status());
         if (ctx.json) std::cout << JsonError(path, result.status()) << "\n";
         continue;
       }

@@ -3,11 +3,9 @@
 // `register --image FILE` hashes the image here (PDQ, SHA-256, MD5); only the
 // hashes are sent. Every registration leaves a receipt file (mode 0600)
 // holding the manage token, because the registry keeps only the token's hash.
-#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -16,123 +14,31 @@
 #include "absl/time/time.h"
 #include "client/cli/cli_util.h"
 #include "client/cli/command.h"
+#include "client/cli/error_reporter.h"
+#include "client/cli/item_flags.h"
 #include "client/cli/receipt.h"
-#include "client/common/digest/digest.h"
-#include "client/pdq/image_hasher.h"
+#include "client/cli/request_builder.h"
 #include "client/registry_client.h"
 #include "nlohmann/json.hpp"
 
 namespace optout::cli {
 namespace {
 
-// Used when the server does not say (GetInfo unavailable).
-constexpr int kDefaultMinPdqQuality = 50;
-
 struct RegisterArgs {
-  std::vector<std::string> urls, scopes, pdq, sha256, md5, images;
+  ItemFlags items;
   std::string request_id;
   std::string receipt_path;
   bool dihedral = false;
   bool no_receipt = false;
 };
 
-std::string Bytes(const std::array<uint8_t, 32>& b) { return std::string(b.begin(), b.end()); }
-
-absl::StatusOr<v1::RegisterRequest> BuildRegisterRequest(const RegisterArgs& args,
-                                                         nlohmann::ordered_json* registered) {
-  v1::RegisterRequest request;
-  request.set_request_id(args.request_id.empty() ? NewRequestId() : args.request_id);
-  for (const auto& u : args.urls) request.add_urls(u);
-  for (const auto& s : args.scopes) request.add_scopes(s);
-  for (const auto& hex : args.pdq) {
-    auto bytes = PdqWireBytesFromHex(hex);
-    if (!bytes.ok()) return bytes.status();
-    request.add_pdq()->set_hash(*bytes);
-  }
-  for (const auto& hex : args.sha256) {
-    auto bytes = DigestFromHex("--sha256", hex, 32);
-    if (!bytes.ok()) return bytes.status();
-    request.add_sha256(*bytes);
-  }
-  for (const auto& hex : args.md5) {
-    auto bytes = DigestFromHex("--md5", hex, 16);
-    if (!bytes.ok()) return bytes.status();
-    request.add_md5(*bytes);
-  }
-  (*registered)["urls"] = args.urls;
-  (*registered)["scopes"] = args.scopes;
-  (*registered)["pdq"] = args.pdq;
-  (*registered)["sha256"] = args.sha256;
-  (*registered)["md5"] = args.md5;
-  return request;
-}
-
-// Hashes each image and adds its hashes to `request`. Images whose PDQ
-// quality is below the server's minimum are registered by file digests only
-// (the server would refuse the hash), with a note on stderr.
-absl::Status AddImages(const RegisterArgs& args, int min_quality, v1::RegisterRequest* request,
-                       nlohmann::ordered_json* registered) {
-  pdq::HashOptions options;
-  options.dihedral = args.dihedral;
-  nlohmann::ordered_json images = nlohmann::ordered_json::array();
-  for (const std::string& file : args.images) {
-    auto hashes = pdq::HashImageFile(file, options);
-    if (!hashes.ok()) {
-      return absl::Status(hashes.status().code(),
-                          absl::StrCat("--image ", hashes.status().message()));
-    }
-    nlohmann::ordered_json image;
-    image["file"] = file;
-    image["pdq"] = hashes->pdq.ToHex();
-    image["quality"] = hashes->quality;
-    image["sha256"] = digest::ToHex(hashes->sha256);
-    image["md5"] = digest::ToHex(hashes->md5);
-    const bool pdq_ok = hashes->quality >= min_quality;
-    image["pdq_registered"] = pdq_ok;
-    if (pdq_ok) {
-      // The plain hash first, then the distinct rotations/flips of it.
-      std::set<std::string> seen;
-      nlohmann::ordered_json variants = nlohmann::ordered_json::array();
-      auto add = [&](const pdq::PdqHash& h, bool variant) {
-        if (!seen.insert(Bytes(h.bytes)).second) return;
-        v1::PdqHash* out = request->add_pdq();
-        out->set_hash(Bytes(h.bytes));
-        out->set_quality(hashes->quality);
-        if (variant) variants.push_back(h.ToHex());
-      };
-      add(hashes->pdq, false);
-      if (args.dihedral) {
-        for (const pdq::PdqHash& h : hashes->dihedral) add(h, true);
-        image["dihedral"] = variants;
-      }
-    } else {
-      std::fprintf(stderr,
-                   "optout register: note: %s has PDQ quality %d (< %d, too flat or small): "
-                   "registered by its file digests only, near-duplicates will not match\n",
-                   file.c_str(), hashes->quality, min_quality);
-    }
-    request->add_sha256(Bytes(hashes->sha256));
-    request->add_md5(std::string(hashes->md5.begin(), hashes->md5.end()));
-    images.push_back(std::move(image));
-  }
-  (*registered)["images"] = std::move(images);
-  (*registered)["dihedral"] = args.dihedral;
-  return absl::OkStatus();
-}
-
 void RunRegister(CommandContext& ctx, const RegisterArgs& args) {
   auto client = client::RegistryClient::Create(ctx.server);
   nlohmann::ordered_json registered;
-  auto request = BuildRegisterRequest(args, &registered);
+  auto request = BuildRegisterRequest(
+      args.items, args.request_id.empty() ? NewRequestId() : args.request_id, args.dihedral,
+      [&client] { return ServerMinPdqQuality(*client); }, &registered);
   if (!request.ok()) return ReportError(ctx, "register", request.status());
-  if (!args.images.empty()) {
-    auto info = client->GetInfo();
-    if (!info.ok()) return ReportError(ctx, "register", info.status());
-    const int min_quality =
-        info->min_pdq_quality() > 0 ? info->min_pdq_quality() : kDefaultMinPdqQuality;
-    absl::Status added = AddImages(args, min_quality, &*request, &registered);
-    if (!added.ok()) return ReportError(ctx, "register", added);
-  }
   // The receipt path is settled before registering, so that a bad path never
   // costs a token.
   std::string receipt_path = args.receipt_path;
@@ -244,16 +150,16 @@ void AddRegistryCommands(CLI::App& app, CommandContext& ctx) {
   CLI::App* reg = app.add_subcommand(
       "register",
       "register an opt-out: images (hashed locally), URLs, scopes, PDQ hashes, file digests");
-  reg->add_option("--image", args->images,
+  args->items.Add(*reg, ItemKind::kImage,
                   "image file to opt out; hashed here, only PDQ/SHA-256/MD5 are sent (repeatable)");
   reg->add_flag("--dihedral", args->dihedral,
                 "with --image: also register the rotated and mirrored PDQ hashes");
-  reg->add_option("--url", args->urls, "exact URL to opt out (repeatable)");
-  reg->add_option("--scope", args->scopes,
+  args->items.Add(*reg, ItemKind::kUrl, "exact URL to opt out (repeatable)");
+  args->items.Add(*reg, ItemKind::kScope,
                   "host or directory scope, e.g. https://example.com/photos/ (repeatable)");
-  reg->add_option("--pdq", args->pdq, "PDQ hash, 64 hex digits (repeatable)");
-  reg->add_option("--sha256", args->sha256, "SHA-256 of image file bytes, hex (repeatable)");
-  reg->add_option("--md5", args->md5, "MD5 of image file bytes, hex (repeatable)");
+  args->items.Add(*reg, ItemKind::kPdq, "PDQ hash, 64 hex digits (repeatable)");
+  args->items.Add(*reg, ItemKind::kSha256, "SHA-256 of image file bytes, hex (repeatable)");
+  args->items.Add(*reg, ItemKind::kMd5, "MD5 of image file bytes, hex (repeatable)");
   reg->add_option("--request-id", args->request_id,
                   "idempotency key; a retry with the same id returns the same opt-out "
                   "(default: random)");

@@ -8,14 +8,16 @@
 // is a JSON object (errors included, as {"input":…,"error":KIND,"reason":…}).
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/cli/command.h"
-#include "client/common/url/idna.h"
+#include "client/cli/error_reporter.h"
 #include "client/common/url/url.h"
+#include "nlohmann/json.hpp"
 
 namespace optout::cli {
 namespace {
@@ -43,51 +45,10 @@ std::string ShowInput(absl::string_view input) {
   return out;
 }
 
-// A JSON string literal. Valid UTF-8 is kept; control characters are
-// \u-escaped and bytes that are not valid UTF-8 become U+FFFD.
-std::string JsonString(absl::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(c));
-      ++i;
-    } else if (c < 0x20 || c == 0x7f) {
-      out.append({'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]});
-      ++i;
-    } else if (c < 0x80) {
-      out.push_back(static_cast<char>(c));
-      ++i;
-    } else {
-      size_t len = 1;
-      while (len < 4 && i + len < s.size() &&
-             (static_cast<unsigned char>(s[i + len]) & 0xC0) == 0x80) {
-        ++len;
-      }
-      // Take the longest prefix that is one valid UTF-8 character.
-      while (len > 1 && !url::IsValidUtf8(s.substr(i, len))) --len;
-      if (len == 1) {  // a lone byte >= 0x80 is never valid UTF-8
-        out.append("\\ufffd");
-      } else {
-        out.append(s.data() + i, len);
-      }
-      i += len;
-    }
-  }
-  out.push_back('"');
-  return out;
-}
-
-std::string JsonList(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    out.append(JsonString(items[i]));
-  }
-  out.push_back(']');
-  return out;
+// One JSON object per line. Inputs need not be UTF-8: bytes that are not
+// become U+FFFD instead of failing the line.
+void PrintJsonLine(const nlohmann::ordered_json& line) {
+  std::cout << line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
 }
 
 struct UrlArgs {
@@ -103,66 +64,68 @@ std::vector<std::string> InputsOrStdin(const std::vector<std::string>& urls) {
   return lines;
 }
 
-// Reports an invalid input; returns false.
-bool ReportInvalid(const CommandContext& ctx, absl::string_view input, const absl::Status& status) {
-  const std::optional<url::UrlErrorKind> kind = url::GetUrlErrorKind(status);
-  std::cerr << "optout: invalid URL " << ShowInput(input) << ": " << status.message() << "\n";
+// Reports an invalid input (and, with --json, its error line); the other
+// inputs go on.
+void ReportInvalid(CommandContext& ctx, absl::string_view command, absl::string_view input,
+                   const absl::Status& status) {
+  ReportError(ctx, command,
+              absl::Status(status.code(),
+                           absl::StrCat("invalid URL ", ShowInput(input), ": ", status.message())));
   if (ctx.json) {
-    const absl::string_view message = status.message();
+    const std::optional<url::UrlErrorKind> kind = url::GetUrlErrorKind(status);
     const absl::string_view name = kind ? url::UrlErrorKindName(*kind) : "INVALID";
-    absl::string_view reason = message;
+    absl::string_view reason = status.message();
+    // The message starts with "<KIND>: ", which has its own field here.
     if (kind && reason.size() > name.size() + 2) reason.remove_prefix(name.size() + 2);
-    std::cout << "{\"input\":" << JsonString(input) << ",\"error\":" << JsonString(name)
-              << ",\"reason\":" << JsonString(reason) << "}\n";
+    nlohmann::ordered_json line;
+    line["input"] = std::string(input);
+    line["error"] = std::string(name);
+    line["reason"] = std::string(reason);
+    PrintJsonLine(line);
   }
-  return false;
 }
 
 void RunCanonicalize(const UrlArgs& args, CommandContext& ctx) {
-  bool all_ok = true;
   for (const std::string& input : InputsOrStdin(args.urls)) {
     absl::StatusOr<url::CanonicalUrl> canonical = url::Canonicalize(input);
     if (!canonical.ok()) {
-      all_ok = ReportInvalid(ctx, input, canonical.status()) && all_ok;
+      ReportInvalid(ctx, "url canonicalize", input, canonical.status());
       continue;
     }
     if (ctx.json) {
-      std::cout << "{\"input\":" << JsonString(input)
-                << ",\"canonical\":" << JsonString(canonical->ToString())
-                << ",\"exact_expression\":" << JsonString(canonical->ExactExpression()) << "}\n";
+      nlohmann::ordered_json line;
+      line["input"] = input;
+      line["canonical"] = canonical->ToString();
+      line["exact_expression"] = canonical->ExactExpression();
+      PrintJsonLine(line);
     } else {
       std::cout << canonical->ToString() << "\n";
     }
   }
-  if (!all_ok) ctx.exit_code = 1;
 }
 
 void RunExpressions(const UrlArgs& args, CommandContext& ctx) {
   absl::StatusOr<std::unique_ptr<url::PublicSuffixList>> psl =
       url::PublicSuffixList::Load(args.psl_path);
-  if (!psl.ok()) {
-    std::cerr << "optout: " << psl.status().message() << "\n";
-    ctx.exit_code = 2;
-    return;
-  }
-  bool all_ok = true;
+  if (!psl.ok()) return ReportError(ctx, "url expressions", psl.status());
   for (const std::string& input : InputsOrStdin(args.urls)) {
     absl::StatusOr<url::CanonicalUrl> canonical = url::Canonicalize(input);
     if (!canonical.ok()) {
-      all_ok = ReportInvalid(ctx, input, canonical.status()) && all_ok;
+      ReportInvalid(ctx, "url expressions", input, canonical.status());
       continue;
     }
     const std::vector<std::string> expressions = url::LookupExpressions(*canonical, **psl);
     if (ctx.json) {
-      std::cout << "{\"input\":" << JsonString(input)
-                << ",\"canonical\":" << JsonString(canonical->ToString())
-                << ",\"expressions\":" << JsonList(expressions)
-                << ",\"psl_version\":" << JsonString((*psl)->version()) << "}\n";
+      nlohmann::ordered_json line;
+      line["input"] = input;
+      line["canonical"] = canonical->ToString();
+      line["expressions"] = expressions;
+      line["psl_version"] = (*psl)->version();
+      PrintJsonLine(line);
     } else {
       std::cout << absl::StrJoin(expressions, ",") << "\n";
     }
   }
-  if (!all_ok) ctx.exit_code = 1;
 }
 
 }  // namespace
@@ -182,7 +145,7 @@ void AddUrlCommands(CLI::App& app, CommandContext& ctx) {
       "expressions",
       "print the lookup expressions of each URL, comma-separated, exact expression first");
   expressions->add_option("URL", expressions_args->urls, "URLs");
-  expressions->add_option("--psl", expressions_args->psl_path, "Public Suffix List file");
+  expressions->add_option("--psl-file", expressions_args->psl_path, "Public Suffix List file");
   expressions->callback([expressions_args, &ctx] { RunExpressions(*expressions_args, ctx); });
 }
 

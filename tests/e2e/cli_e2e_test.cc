@@ -1,6 +1,10 @@
 // The optout command against a real optoutd: what a person or a script sees.
+#include <algorithm>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -43,6 +47,7 @@ TEST_F(CliE2eTest, RegisterCheckGetRevokeWithJsonOutput) {
   ASSERT_EQ(check.exit_code, 0) << check.err;
   auto results = nlohmann::json::parse(check.out)["results"];
   ASSERT_EQ(results.size(), 5u);
+  EXPECT_EQ(results[0]["item"], "http://cli.example/a.jpg");
   EXPECT_EQ(results[0]["match"], "url");
   EXPECT_EQ(results[0]["ids"][0], id);
   EXPECT_EQ(results[1]["match"], "scope");
@@ -50,6 +55,7 @@ TEST_F(CliE2eTest, RegisterCheckGetRevokeWithJsonOutput) {
   EXPECT_EQ(results[2]["match"], "none");
   EXPECT_EQ(results[3]["match"], "pdq");
   EXPECT_EQ(results[4]["match"], "md5");
+  EXPECT_EQ(results[4]["item"], "md5:0123456789ABCDEF0123456789ABCDEF");  // as typed
 
   auto get = Optout({"get", "--json", "--id", id, "--token", token});
   ASSERT_EQ(get.exit_code, 0) << get.err;
@@ -61,6 +67,47 @@ TEST_F(CliE2eTest, RegisterCheckGetRevokeWithJsonOutput) {
   EXPECT_EQ(nlohmann::json::parse(after.out)["results"][0]["matched"], false);
 }
 
+// A script pairs results with its inputs: one result per item, in the order
+// given across flags, each naming its item.
+TEST_F(CliE2eTest, CheckResultsFollowCommandLineOrderAndNameTheirItems) {
+  const std::string image = testing::TestDataPath("pdq/images/d01_plasma__orig.jpg");
+  auto reg = Optout({"register", "--json", "--no-receipt", "--image", image, "--url",
+                     "https://order.example/b.jpg", "--sha256", std::string(64, 'a')});
+  ASSERT_EQ(reg.exit_code, 0) << reg.err;
+  const std::string id = nlohmann::json::parse(reg.out)["id"];
+
+  const std::string md5 = "0123456789abcdef0123456789abcdef";
+  const std::string sha256 = std::string(64, 'A');
+  auto check = Optout({"--json", "check", "--md5", md5, "--url", "https://order.example/a.jpg",
+                       "--image", image, "--pdq", kPdqHex, "--url",
+                       "https://order.example/b.jpg", "--sha256", sha256});
+  ASSERT_EQ(check.exit_code, 0) << check.err;
+  const auto results = nlohmann::json::parse(check.out)["results"];
+  ASSERT_EQ(results.size(), 6u) << check.out;
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"md5:" + md5, "none"},
+      {"https://order.example/a.jpg", "none"},
+      {"image:" + image, "pdq"},
+      {std::string("pdq:") + kPdqHex, "pdq"},  // a brightened copy of the image
+      {"https://order.example/b.jpg", "url"},
+      {"sha256:" + sha256, "sha256"},
+  };
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(results[i]["item"], expected[i].first) << i;
+    EXPECT_EQ(results[i]["match"], expected[i].second) << i;
+    EXPECT_EQ(results[i]["matched"], expected[i].second != "none") << i;
+    EXPECT_EQ(results[i]["ids"].size(), expected[i].second != "none" ? 1u : 0u) << i;
+  }
+  EXPECT_EQ(results[2]["ids"][0], id);
+  EXPECT_EQ(results[3]["ids"][0], id);
+
+  // The text form: one line per item in the same order, the item last.
+  auto text = Optout({"check", "--url", "https://order.example/b.jpg", "--md5", md5});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_EQ(text.out, "OPTED-OUT url\t" + id + "\thttps://order.example/b.jpg\n" +
+                          "clear     none\t-\tmd5:" + md5 + "\n");
+}
+
 TEST_F(CliE2eTest, ErrorsAreOneLineOnStderrWithNonZeroExit) {
   auto bad_url = Optout({"register", "--url", "gopher://x/", "--no-receipt"});
   EXPECT_NE(bad_url.exit_code, 0);
@@ -68,9 +115,20 @@ TEST_F(CliE2eTest, ErrorsAreOneLineOnStderrWithNonZeroExit) {
   EXPECT_THAT(bad_url.err, HasSubstr("UNSUPPORTED_SCHEME"));
   EXPECT_EQ(std::count(bad_url.err.begin(), bad_url.err.end(), '\n'), 1);
 
-  auto bad_hex = Optout({"check", "--sha256", "xyz"});
+  auto bad_hex = Optout({"check", "--url", "https://x.example/", "--sha256", "xyz"});
   EXPECT_NE(bad_hex.exit_code, 0);
-  EXPECT_THAT(bad_hex.err, HasSubstr("--sha256"));
+  EXPECT_THAT(bad_hex.err, ::testing::StartsWith("optout check: --sha256"));
+  EXPECT_THAT(bad_hex.err, ::testing::EndsWith("[INVALID_ARGUMENT]\n"));
+  EXPECT_EQ(bad_hex.out, "");
+
+  auto bad_pdq = Optout({"register", "--no-receipt", "--pdq", "12"});
+  EXPECT_NE(bad_pdq.exit_code, 0);
+  EXPECT_THAT(bad_pdq.err, ::testing::StartsWith("optout register: --pdq"));
+
+  auto bad_image = Optout({"check", "--image", "/nonexistent/x.jpg"});
+  EXPECT_NE(bad_image.exit_code, 0);
+  EXPECT_THAT(bad_image.err, ::testing::StartsWith("optout check: --image /nonexistent/x.jpg"));
+  EXPECT_EQ(std::count(bad_image.err.begin(), bad_image.err.end(), '\n'), 1);
 
   auto wrong_token = Optout({"revoke", "--id", std::string(32, 'a'), "--token", std::string(64, 'b')});
   EXPECT_NE(wrong_token.exit_code, 0);
@@ -82,6 +140,52 @@ TEST(CliNoServerTest, UnreachableServerIsAClearError) {
                             "0123456789abcdef0123456789abcdef"});
   EXPECT_NE(result.exit_code, 0);
   EXPECT_THAT(result.err, HasSubstr("UNAVAILABLE"));
+}
+
+// `optout url`: needs no server.
+TEST(CliUrlTest, InvalidInputsAreReportedLikeEveryOtherErrorAndTheOthersGoOn) {
+  auto run = RunCommand({OptoutCliBinary(), "url", "canonicalize", "gopher://x/",
+                         "HTTP://Example.COM:80/a/../b.jpg"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.out, "http://example.com/b.jpg\n");
+  EXPECT_THAT(run.err, ::testing::StartsWith("optout url canonicalize: invalid URL \"gopher://x/\""));
+  EXPECT_THAT(run.err, HasSubstr("UNSUPPORTED_SCHEME"));
+  EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1);
+}
+
+TEST(CliUrlTest, JsonLinesStayValidForAnyInputBytes) {
+  // A quote, a backslash, a control character and a byte that is not UTF-8,
+  // in an input that canonicalizes and in one that does not.
+  const std::string odd = "http://x.example/\"\\\x01\xff" "caf\xc3\xa9";
+  auto run = RunCommand({OptoutCliBinary(), "--json", "url", "canonicalize", odd,
+                         "gopher://\xff\"x"});
+  EXPECT_EQ(run.exit_code, 1);
+  std::vector<std::string> lines = absl::StrSplit(run.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << run.out;
+  const auto ok = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(ok["input"], "http://x.example/\"\\\x01\xef\xbf\xbd" "caf\xc3\xa9");  // U+FFFD
+  EXPECT_EQ(ok["canonical"], "http://x.example/\"/%01%FFcaf%C3%A9");
+  const auto error = nlohmann::json::parse(lines[1]);
+  EXPECT_EQ(error["input"], "gopher://\xef\xbf\xbd\"x");
+  EXPECT_EQ(error["error"], "UNSUPPORTED_SCHEME");
+  EXPECT_EQ(error["reason"], "scheme is not http or https");
+}
+
+TEST(CliUrlTest, ExpressionsReadThePublicSuffixListFromPslFile) {
+  const std::string system_psl = "/usr/share/publicsuffix/public_suffix_list.dat";
+  auto run = RunCommand({OptoutCliBinary(), "--json", "url", "expressions", "--psl-file",
+                         system_psl, "https://a.b.example.co.uk/1/2/3.jpg?x=1"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto line = nlohmann::json::parse(run.out);
+  EXPECT_EQ(line["canonical"], "https://a.b.example.co.uk/1/2/3.jpg?x=1");
+  EXPECT_FALSE(line["psl_version"].get<std::string>().empty());
+  EXPECT_GE(line["expressions"].size(), 2u);
+
+  auto missing = RunCommand({OptoutCliBinary(), "url", "expressions", "--psl-file",
+                             "/nonexistent/psl.dat", "https://example.com/"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, ::testing::StartsWith("optout url expressions: "));
+  EXPECT_EQ(missing.out, "");
 }
 
 }  // namespace

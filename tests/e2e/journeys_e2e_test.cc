@@ -34,7 +34,9 @@ class JourneysE2eTest : public ::testing::Test {
   nlohmann::json CheckImage(const std::string& name) {
     auto r = Optout({"check", "--json", "--image", Image(name)});
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    return nlohmann::json::parse(r.out)["results"][0];
+    auto result = nlohmann::json::parse(r.out)["results"][0];
+    EXPECT_EQ(result["item"], "image:" + Image(name));
+    return result;
   }
   testing::OptoutdProcess server_;
 };

@@ -1,0 +1,34 @@
+#include "client/cli/error_reporter.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+namespace optout::cli {
+namespace {
+
+std::string OneLine(absl::string_view text) {
+  std::string line(text);
+  std::replace(line.begin(), line.end(), '\n', ' ');
+  return line;
+}
+
+}  // namespace
+
+void ReportError(CommandContext& ctx, absl::string_view command, const absl::Status& status) {
+  // Results already written to stdout come first when both go to one place.
+  std::cout << std::flush;
+  std::fprintf(stderr, "optout %s: %s [%s]\n", std::string(command).c_str(),
+               OneLine(status.message()).c_str(),
+               absl::StatusCodeToString(status.code()).c_str());
+  ctx.exit_code = 1;
+}
+
+void ReportNote(absl::string_view command, absl::string_view message) {
+  std::cout << std::flush;
+  std::fprintf(stderr, "optout %s: note: %s\n", std::string(command).c_str(),
+               OneLine(message).c_str());
+}
+
+}  // namespace optout::cli

@@ -1,0 +1,56 @@
+// File: client/cli/item_flags.h
+//
+// The repeatable item flags of `register` and `check` (--url, --scope, --pdq,
+// --sha256, --md5, --image), read back in the order they were given on the
+// command line, across flags, so that results can follow that order and name
+// their input.
+#ifndef OPTOUT_CLIENT_CLI_ITEM_FLAGS_H_
+#define OPTOUT_CLIENT_CLI_ITEM_FLAGS_H_
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+
+namespace optout::cli {
+
+enum class ItemKind { kUrl, kScope, kPdq, kSha256, kMd5, kImage };
+
+// One flag value: a URL, a hex hash or digest, or an image path, as typed.
+struct ItemArg {
+  ItemKind kind;
+  std::string value;
+};
+
+// "--url", "--scope", "--pdq", "--sha256", "--md5" or "--image".
+const char* FlagName(ItemKind kind);
+
+// How a result names its input: the URL (or scope) itself, else
+// "pdq:<hex>", "sha256:<hex>", "md5:<hex>" or "image:PATH", as typed.
+std::string ItemName(const ItemArg& item);
+
+// Owns the values of the item flags added to one subcommand. Must outlive the
+// parse (keep it in the subcommand's shared args).
+class ItemFlags {
+ public:
+  // Adds the repeatable flag of `kind` to `cmd`.
+  CLI::Option* Add(CLI::App& cmd, ItemKind kind, const std::string& help);
+
+  // After parsing `cmd`: every value of the flags added here, in command-line
+  // order.
+  std::vector<ItemArg> InOrder(const CLI::App& cmd) const;
+  // After parsing: the values of one flag, in order.
+  const std::vector<std::string>& Values(ItemKind kind) const {
+    return values_[static_cast<size_t>(kind)];
+  }
+
+ private:
+  static constexpr size_t kKinds = static_cast<size_t>(ItemKind::kImage) + 1;
+  std::array<std::vector<std::string>, kKinds> values_;
+  std::array<const CLI::Option*, kKinds> options_{};
+};
+
+}  // namespace optout::cli
+
+#endif  // OPTOUT_CLIENT_CLI_ITEM_FLAGS_H_

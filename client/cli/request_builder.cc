@@ -1,0 +1,221 @@
+#include "client/cli/request_builder.h"
+
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "client/cli/error_reporter.h"
+#include "client/common/base/status_macros.h"
+#include "client/common/digest/digest.h"
+#include "client/pdq/image_hasher.h"
+#include "client/pdq/pdq_hash.h"
+
+namespace optout::cli {
+namespace {
+
+// Used when the server does not say.
+constexpr int kDefaultMinPdqQuality = 50;
+
+std::string Bytes(const std::array<uint8_t, 32>& b) { return std::string(b.begin(), b.end()); }
+std::string Bytes(const std::array<uint8_t, 16>& b) { return std::string(b.begin(), b.end()); }
+
+// One image hashed for a request. `pdq_usable` is false below the server's
+// minimum quality: the server would refuse the hash, so only the file
+// digests go, and a note tells the user (`command` names who speaks, `use`
+// what happens instead, e.g. "checked").
+struct HashedImage {
+  pdq::ImageHashes hashes;
+  bool pdq_usable = false;
+};
+
+absl::StatusOr<HashedImage> HashImage(absl::string_view command, absl::string_view use,
+                                      const std::string& path, bool dihedral, int min_quality) {
+  pdq::HashOptions options;
+  options.dihedral = dihedral;
+  auto hashes = pdq::HashImageFile(path, options);
+  if (!hashes.ok()) {
+    // HashImageFile's message starts with the path.
+    return absl::Status(hashes.status().code(),
+                        absl::StrCat("--image ", hashes.status().message()));
+  }
+  HashedImage image{*std::move(hashes), false};
+  image.pdq_usable = image.hashes.quality >= min_quality;
+  if (!image.pdq_usable) {
+    ReportNote(command, absl::StrCat(path, " has PDQ quality ", image.hashes.quality, " (< ",
+                                     min_quality, ", too flat or small): ", use,
+                                     " by its file digests only, near-duplicates will not match"));
+  }
+  return image;
+}
+
+// The request items of one non-image command-line item.
+absl::StatusOr<v1::CheckItem> CheckItemOf(const ItemArg& item) {
+  v1::CheckItem out;
+  switch (item.kind) {
+    case ItemKind::kUrl:
+      out.set_url(item.value);
+      return out;
+    case ItemKind::kPdq: {
+      OPTOUT_ASSIGN_OR_RETURN(std::string bytes, HexItemBytes(item.kind, item.value));
+      out.mutable_pdq()->set_hash(std::move(bytes));
+      return out;
+    }
+    case ItemKind::kSha256: {
+      OPTOUT_ASSIGN_OR_RETURN(std::string bytes, HexItemBytes(item.kind, item.value));
+      out.set_sha256(std::move(bytes));
+      return out;
+    }
+    case ItemKind::kMd5: {
+      OPTOUT_ASSIGN_OR_RETURN(std::string bytes, HexItemBytes(item.kind, item.value));
+      out.set_md5(std::move(bytes));
+      return out;
+    }
+    case ItemKind::kScope:
+    case ItemKind::kImage:
+      break;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(FlagName(item.kind), " cannot be checked here"));
+}
+
+// The check items of an image: its PDQ hash with the dihedral variants (the
+// server matches any of them) when usable, then SHA-256 and MD5.
+std::vector<v1::CheckItem> ImageCheckItems(const HashedImage& image) {
+  std::vector<v1::CheckItem> items(image.pdq_usable ? 3 : 2);
+  size_t i = 0;
+  if (image.pdq_usable) {
+    v1::PdqHash* pdq = items[i++].mutable_pdq();
+    pdq->set_hash(Bytes(image.hashes.pdq.bytes));
+    pdq->set_quality(image.hashes.quality);
+    for (const pdq::PdqHash& d : image.hashes.dihedral) pdq->add_dihedral(Bytes(d.bytes));
+  }
+  items[i++].set_sha256(Bytes(image.hashes.sha256));
+  items[i].set_md5(Bytes(image.hashes.md5));
+  return items;
+}
+
+}  // namespace
+
+absl::StatusOr<int> ServerMinPdqQuality(client::RegistryClient& client) {
+  OPTOUT_ASSIGN_OR_RETURN(v1::GetInfoResponse info, client.GetInfo());
+  return info.min_pdq_quality() > 0 ? info.min_pdq_quality() : kDefaultMinPdqQuality;
+}
+
+absl::StatusOr<std::string> HexItemBytes(ItemKind kind, absl::string_view hex) {
+  if (kind == ItemKind::kPdq) {
+    auto hash = pdq::PdqHash::FromHex(hex);
+    if (!hash.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--pdq: ", hash.status().message()));
+    }
+    return Bytes(hash->bytes);
+  }
+  const size_t size = kind == ItemKind::kSha256 ? 32 : kind == ItemKind::kMd5 ? 16 : 0;
+  if (size == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(FlagName(kind), " does not take hex"));
+  }
+  auto parsed = digest::FromHex(hex, size);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(FlagName(kind), ": ", parsed.status().message()));
+  }
+  return *std::move(parsed);
+}
+
+absl::StatusOr<CheckPlan> BuildCheckRequest(const std::vector<ItemArg>& items,
+                                            const MinPdqQualityFn& min_pdq_quality) {
+  // First every typed item (hex checked before the network), then images.
+  std::vector<std::vector<v1::CheckItem>> per_item(items.size());
+  bool any_image = false;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (items[i].kind == ItemKind::kImage) {
+      any_image = true;
+      continue;
+    }
+    OPTOUT_ASSIGN_OR_RETURN(v1::CheckItem item, CheckItemOf(items[i]));
+    per_item[i].push_back(std::move(item));
+  }
+  if (any_image) {
+    OPTOUT_ASSIGN_OR_RETURN(const int min_quality, min_pdq_quality());
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (items[i].kind != ItemKind::kImage) continue;
+      OPTOUT_ASSIGN_OR_RETURN(
+          HashedImage image,
+          HashImage("check", "checked", items[i].value, /*dihedral=*/true, min_quality));
+      per_item[i] = ImageCheckItems(image);
+    }
+  }
+  CheckPlan plan;
+  for (std::vector<v1::CheckItem>& request_items : per_item) {
+    plan.spans.push_back({plan.request.items_size(), static_cast<int>(request_items.size())});
+    for (v1::CheckItem& item : request_items) *plan.request.add_items() = std::move(item);
+  }
+  return plan;
+}
+
+absl::StatusOr<v1::RegisterRequest> BuildRegisterRequest(const ItemFlags& flags,
+                                                         const std::string& request_id,
+                                                         bool dihedral,
+                                                         const MinPdqQualityFn& min_pdq_quality,
+                                                         nlohmann::ordered_json* registered) {
+  v1::RegisterRequest request;
+  request.set_request_id(request_id);
+  for (const auto& u : flags.Values(ItemKind::kUrl)) request.add_urls(u);
+  for (const auto& s : flags.Values(ItemKind::kScope)) request.add_scopes(s);
+  for (const auto& hex : flags.Values(ItemKind::kPdq)) {
+    OPTOUT_ASSIGN_OR_RETURN(std::string bytes, HexItemBytes(ItemKind::kPdq, hex));
+    request.add_pdq()->set_hash(std::move(bytes));
+  }
+  for (const auto& hex : flags.Values(ItemKind::kSha256)) {
+    OPTOUT_ASSIGN_OR_RETURN(std::string bytes, HexItemBytes(ItemKind::kSha256, hex));
+    request.add_sha256(std::move(bytes));
+  }
+  for (const auto& hex : flags.Values(ItemKind::kMd5)) {
+    OPTOUT_ASSIGN_OR_RETURN(std::string bytes, HexItemBytes(ItemKind::kMd5, hex));
+    request.add_md5(std::move(bytes));
+  }
+  (*registered)["urls"] = flags.Values(ItemKind::kUrl);
+  (*registered)["scopes"] = flags.Values(ItemKind::kScope);
+  (*registered)["pdq"] = flags.Values(ItemKind::kPdq);
+  (*registered)["sha256"] = flags.Values(ItemKind::kSha256);
+  (*registered)["md5"] = flags.Values(ItemKind::kMd5);
+
+  const std::vector<std::string>& files = flags.Values(ItemKind::kImage);
+  if (files.empty()) return request;
+  OPTOUT_ASSIGN_OR_RETURN(const int min_quality, min_pdq_quality());
+  nlohmann::ordered_json images = nlohmann::ordered_json::array();
+  for (const std::string& file : files) {
+    OPTOUT_ASSIGN_OR_RETURN(HashedImage hashed,
+                            HashImage("register", "registered", file, dihedral, min_quality));
+    const pdq::ImageHashes& hashes = hashed.hashes;
+    nlohmann::ordered_json image;
+    image["file"] = file;
+    image["pdq"] = hashes.pdq.ToHex();
+    image["quality"] = hashes.quality;
+    image["sha256"] = digest::ToHex(hashes.sha256);
+    image["md5"] = digest::ToHex(hashes.md5);
+    image["pdq_registered"] = hashed.pdq_usable;
+    if (hashed.pdq_usable) {
+      // The plain hash first, then the distinct rotations/flips of it.
+      std::set<std::string> seen;
+      nlohmann::ordered_json variants = nlohmann::ordered_json::array();
+      auto add = [&](const pdq::PdqHash& h, bool variant) {
+        if (!seen.insert(Bytes(h.bytes)).second) return;
+        v1::PdqHash* out = request.add_pdq();
+        out->set_hash(Bytes(h.bytes));
+        out->set_quality(hashes.quality);
+        if (variant) variants.push_back(h.ToHex());
+      };
+      add(hashes.pdq, false);
+      if (dihedral) {
+        for (const pdq::PdqHash& h : hashes.dihedral) add(h, true);
+        image["dihedral"] = variants;
+      }
+    }
+    request.add_sha256(Bytes(hashes.sha256));
+    request.add_md5(Bytes(hashes.md5));
+    images.push_back(std::move(image));
+  }
+  (*registered)["images"] = std::move(images);
+  (*registered)["dihedral"] = dihedral;
+  return request;
+}
+
+}  // namespace optout::cli
