@@ -5,7 +5,8 @@
 // HMAC, and PDQ hashes (with any dihedral variants) are searched within the
 // threshold. All keyed lookups of a request share one pass over the index.
 //
-// A result never carries a stored hash or a distance (design.md).
+// A result never carries a stored hash or a distance
+// (DESIGN.md#what-a-check-reveals).
 // Thread-safe; holds references to objects that must outlive it.
 #ifndef OPTOUT_SERVICE_CHECKER_H_
 #define OPTOUT_SERVICE_CHECKER_H_

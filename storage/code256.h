@@ -32,7 +32,7 @@ Code256 CodeFromBytes(absl::string_view bytes32);
 std::string CodeToBytes(const Code256& code);
 
 // Parses a 64-digit PDQ hex string (the 256-bit number, big-endian; see
-// docs/pdq.md §6): the wire bytes are the hex-decoded bytes.
+// client/pdq/README.md#bits-and-hex): the wire bytes are the hex-decoded bytes.
 // Returns InvalidArgument for a wrong length or a non-hex digit.
 absl::StatusOr<Code256> CodeFromPdqHex(absl::string_view hex);
 

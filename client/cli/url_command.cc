@@ -1,7 +1,7 @@
 // File: client/cli/url_command.cc
 //
 // `optout url canonicalize URL...` and `optout url expressions URL...`: show
-// how the registry sees a URL (spec shared/docs/url-canonicalization.md). One
+// how the registry sees a URL (client/common/url/URL_RULES.md). One
 // output line per input, in order; with no URL arguments, one URL per line of
 // standard input. An invalid URL prints a one-line reason on stderr, the
 // other inputs go on, and the exit status is 1. With --json each output line

@@ -1,6 +1,6 @@
 // File: client/pdq/dct.h
 //
-// The reference's 64x64 -> 16x16 DCT (docs/pdq.md §5): B = D * A * D^T with
+// The reference's 64x64 -> 16x16 DCT (README.md#dct): B = D * A * D^T with
 // the 16x64 matrix D[i][j] = float(sqrt(2/64)) * cos(pi/2/64 * (i+1) * (2j+1)),
 // float32 accumulators summing k = 0..63 in order, no fused multiply-add.
 // Pure functions; thread-safe (D is built once, then read-only).

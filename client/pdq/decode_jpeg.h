@@ -2,7 +2,7 @@
 //
 // JPEG decoding with Debian's libjpeg-turbo at its defaults (integer "islow"
 // IDCT, fancy upsampling): the pixels the reference sees through ImageMagick
-// (docs/pdq.md §9). EXIF orientation is ignored, as by the reference.
+// (README.md#decoding). EXIF orientation is ignored, as by the reference.
 // Thread-safe (no shared state).
 #ifndef OPTOUT_CLIENT_PDQ_DECODE_JPEG_H_
 #define OPTOUT_CLIENT_PDQ_DECODE_JPEG_H_

@@ -1,7 +1,7 @@
 // File: client/pdq/decode_png.h
 //
 // PNG decoding with libpng, following the reference's conventions
-// (docs/pdq.md §9, tests/testdata/pdq/decode-notes.tsv): palette and 1/2/4-bit
+// (README.md#decoding, tests/testdata/pdq/decode-notes.tsv): palette and 1/2/4-bit
 // grey expand to 8-bit values (1-bit: 0 or 255), alpha and tRNS are ignored
 // (stored colours are hashed, never composited), 16-bit samples are reduced
 // to 8 bits as ImageMagick's "-depth 8" does (floor(v / 257)), gamma and

@@ -1,6 +1,7 @@
 // File: client/pdq/image.h
 //
-// Image: an 8-bit pixel matrix, the input of the PDQ core (docs/pdq.md §1).
+// Image: an 8-bit pixel matrix, the input of the PDQ core
+// (README.md#input-pixels).
 // RowSink: how decoders hand rows to their consumer, so that large images can
 // be reduced while they are decoded instead of being held whole.
 //

@@ -1,7 +1,7 @@
 // File: client/pdq/image_hasher.h
 //
 // Hashes an image file the way the reference PDQ file hasher does
-// (docs/pdq.md): decode (JPEG, PNG, WebP), pre-scale to 512x512 when larger,
+// (README.md): decode (JPEG, PNG, WebP), pre-scale to 512x512 when larger,
 // PDQ hash + quality (+ the 8 dihedral variants), plus SHA-256 and MD5 of the
 // file bytes. The image itself never leaves this process.
 //
@@ -23,9 +23,9 @@ namespace optout::pdq {
 struct ImageHashes {
   PdqHash pdq;
   int quality = 0;  // 0..100; the registry refuses hashes of quality < 50
-  // Filled only with HashOptions::dihedral, in the order of pdq.md §7:
-  // orig, rot90, rot180, rot270, flipX, flipY, flipPlus1, flipMinus1
-  // (indices: DihedralIndex in pdq_hasher.h).
+  // Filled only with HashOptions::dihedral, in the order of
+  // README.md#dihedral-variants: orig, rot90, rot180, rot270, flipX, flipY,
+  // flipPlus1, flipMinus1 (indices: DihedralIndex in pdq_hasher.h).
   std::array<PdqHash, 8> dihedral{};
   std::array<uint8_t, 32> sha256{};  // of the file bytes
   std::array<uint8_t, 16> md5{};     // of the file bytes

@@ -1,10 +1,10 @@
 // File: client/pdq/jarosz_filter.h
 //
 // The reference's "Jarosz" tent filter and decimation to 64x64
-// (docs/pdq.md §3): two passes, each a running-sum box filter along every row
-// (window ceil(W/128)) then every column (window ceil(H/128)), then point
-// samples at the 64x64 block centres. Bit-exact with the reference's float32
-// arithmetic. Pure functions; thread-safe.
+// (README.md#jarosz-filter): two passes, each a running-sum box filter along
+// every row (window ceil(W/128)) then every column (window ceil(H/128)), then
+// point samples at the 64x64 block centres. Bit-exact with the reference's
+// float32 arithmetic. Pure functions; thread-safe.
 #ifndef OPTOUT_CLIENT_PDQ_JAROSZ_FILTER_H_
 #define OPTOUT_CLIENT_PDQ_JAROSZ_FILTER_H_
 

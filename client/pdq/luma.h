@@ -1,6 +1,6 @@
 // File: client/pdq/luma.h
 //
-// Luminance of 8-bit pixels as the PDQ reference computes it (docs/pdq.md §2):
+// Luminance of 8-bit pixels as the PDQ reference computes it (README.md#luma):
 // RGB -> ((0.299f*R) + (0.587f*G)) + (0.114f*B) in float32, grey copied as is.
 // Pure functions; thread-safe.
 #ifndef OPTOUT_CLIENT_PDQ_LUMA_H_

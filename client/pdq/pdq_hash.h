@@ -2,10 +2,11 @@
 //
 // PdqHash: a 256-bit PDQ perceptual hash, its hex form and Hamming distance.
 //
-// Bit k of the hash (k = 16*i + j for DCT row i, column j; docs/pdq.md §6) is
-// bit (k % 8) of bytes[k / 8]; this is the wire layout of
-// optout.v1.PdqHash.hash. The hex form is the reference's: the 256-bit number
-// printed big-endian, i.e. the bytes reversed, 2 lower-case hex digits each.
+// Bit k of the hash (k = 16*i + j for DCT row i, column j;
+// README.md#bits-and-hex) is bit (k % 8) of bytes[k / 8]; this is the wire
+// layout of optout.v1.PdqHash.hash. The hex form is the reference's: the
+// 256-bit number printed big-endian, i.e. the bytes reversed, 2 lower-case hex
+// digits each.
 //
 // Value type; all functions are pure and thread-safe.
 #ifndef OPTOUT_CLIENT_PDQ_PDQ_HASH_H_

@@ -1,9 +1,9 @@
 // File: client/pdq/pdq_hasher.h
 //
-// The PDQ core (docs/pdq.md §2-§7): 8-bit pixels -> luma -> Jarosz filter ->
-// 64x64 -> 16x16 DCT -> median threshold -> 256-bit hash, plus the quality
-// metric and the 8 dihedral variants. Bit-exact with the reference C++
-// (facebook/ThreatExchange pdq/cpp) when given the same pixels.
+// The PDQ core (README.md, #luma to #dihedral-variants): 8-bit pixels -> luma
+// -> Jarosz filter -> 64x64 -> 16x16 DCT -> median threshold -> 256-bit hash,
+// plus the quality metric and the 8 dihedral variants. Bit-exact with the
+// reference C++ (facebook/ThreatExchange pdq/cpp) when given the same pixels.
 //
 // No file conventions here: callers that want the reference *file* hasher's
 // result apply Prescale() (prescale.h) first; image_hasher.h does all of it.
@@ -23,7 +23,7 @@ namespace optout::pdq {
 // reference returns an all-zero hash, which we report as an error instead.
 inline constexpr int kMinHashableSide = 5;
 
-// Order of the reference's --pdqdih output (docs/pdq.md §7).
+// Order of the reference's --pdqdih output (README.md#dihedral-variants).
 enum DihedralIndex {
   kOriginal = 0,
   kRotate90 = 1,    // 90 degrees counter-clockwise
@@ -50,7 +50,7 @@ struct PdqResult {
 absl::StatusOr<PdqResult> HashPixels(const Image& image, bool with_dihedral);
 
 // Stages, exposed for benchmarks and tests.
-// Quality of the 64x64 matrix `a` (docs/pdq.md §4).
+// Quality of the 64x64 matrix `a` (README.md#quality).
 int QualityOf64(const float* a);
 // Bits of the 16x16 DCT `b`: bit 16*i+j set iff b[16*i+j] > lower median.
 PdqHash BitsOf16(const float* b);

@@ -96,8 +96,9 @@ TEST(PdqHasherTest, HashIsDeterministic) {
 }
 
 // A 301x301 image has a centred (odd) box window and a decimation grid that
-// mirrors onto itself, so each variant should (nearly) equal the hash of
-// the transformed pixels (exact equality is not expected: pdq.md §7).
+// mirrors onto itself, so each variant should (nearly) equal the hash of the
+// transformed pixels (exact equality is not expected:
+// README.md#dihedral-variants).
 TEST(PdqHasherTest, EachDihedralVariantIsCloseToTheTransformedImagesHash) {
   const Image image = testing::SyntheticPhoto(301, 301, 11);
   auto original = HashPixels(image, true);

@@ -1,6 +1,6 @@
 // File: client/pdq/prescale.h
 //
-// The reference file hasher's input conventions (docs/pdq.md §1, §9):
+// The reference file hasher's input conventions (README.md#input-pixels):
 //  * an image wider or taller than 512 px is resized to exactly 512x512 by
 //    nearest neighbour (aspect ratio not kept): destination (x, y) takes source
 //    (floor(x*W/512), floor(y*H/512));

@@ -1,7 +1,7 @@
 // File: storage/internal/mih_layout.h
 //
 // How MihSegment cuts a 256-bit code into substrings ("slots") for
-// multi-index hashing (Norouzi et al., 2014; docs/pdq.md §10).
+// multi-index hashing (Norouzi et al., 2014; service/DESIGN.md#indexes).
 //
 // 11 slots of 24, 24, 24, 23, ..., 23 contiguous bits. Within a slot, the low
 // 16 bits are the *prefix* (the bucket in a 65536-entry directory) and the

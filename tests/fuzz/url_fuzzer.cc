@@ -2,11 +2,12 @@
 //
 // libFuzzer target for optout_url. For any input bytes: no crash or sanitizer
 // report; an error always carries a UrlErrorKind; a canonical URL is
-// printable ASCII of at most 8192 bytes and canonicalizes to itself
-// (idempotence, spec §1) with the same expression set; expressions put the
-// exact expression first, have no duplicates and number at most 30; a valid
-// scope key is one of the scope URL's own expressions; and the single-pass
-// percent-decoder agrees with the round-based definition of spec §3.3.
+// printable ASCII of at most 8192 bytes and canonicalizes to itself with the
+// same expression set (idempotence); expressions put the exact expression
+// first, have no duplicates and number at most 30; a valid scope key is one of
+// the scope URL's own expressions; and the single-pass percent-decoder agrees
+// with the round-based definition. Rules: client/common/url/URL_RULES.md
+// (#overview, #lookup-expressions, #exact-urls-and-scopes, #decoding).
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>

@@ -88,7 +88,7 @@ std::string CanonicalUrl::ExactExpression() const {
 }
 
 absl::Status CanonicalizeInto(absl::string_view raw, CanonicalUrl* out) {
-  // §3.1 pre-checks.
+  // URL_RULES.md#pre-checks.
   if (raw.size() > kMaxUrlLength) {
     return UrlError(UrlErrorKind::kTooLong,
                     absl::StrCat("input is ", raw.size(), " bytes, the limit is ", kMaxUrlLength));
@@ -96,8 +96,8 @@ absl::Status CanonicalizeInto(absl::string_view raw, CanonicalUrl* out) {
   if (std::memchr(raw.data(), '\0', raw.size()) != nullptr) {
     return UrlError(UrlErrorKind::kNulByte, "input contains a NUL byte");
   }
-  // §3.2 clean-up: trim 0x01-0x20, cut the fragment (TAB/CR/LF are dropped
-  // while decoding).
+  // URL_RULES.md#clean-up: trim 0x01-0x20, cut the fragment (TAB/CR/LF are
+  // dropped while decoding).
   size_t begin = 0, end = raw.size();
   while (begin < end && static_cast<unsigned char>(raw[begin]) <= 0x20) ++begin;
   while (end > begin && static_cast<unsigned char>(raw[end - 1]) <= 0x20) --end;
@@ -105,14 +105,14 @@ absl::Status CanonicalizeInto(absl::string_view raw, CanonicalUrl* out) {
   if (const void* hash = std::memchr(s.data(), '#', s.size()); hash != nullptr) {
     s = s.substr(0, static_cast<size_t>(static_cast<const char*>(hash) - s.data()));
   }
-  // §3.3 decode to a fixpoint.
+  // URL_RULES.md#decoding: to a fixpoint.
   Scratch& scratch = ThreadScratch();
   scratch.decoded.clear();
   AppendPercentDecodedFixpoint(s, /*drop_tab_cr_lf=*/true, &scratch.decoded);
   const absl::string_view d = scratch.decoded;
   if (d.empty()) return UrlError(UrlErrorKind::kEmptyInput, "nothing left after trimming");
 
-  // §3.4 step 8: scheme.
+  // URL_RULES.md#splitting, step 8: scheme.
   size_t pos = 0;
   out->scheme.assign("http");
   if (IsAsciiAlpha(d[0])) {

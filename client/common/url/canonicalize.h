@@ -1,6 +1,7 @@
 // File: client/common/url/canonicalize.h
 //
-// URL canonicalization (spec §3-§6): raw bytes -> canonical URL.
+// URL canonicalization (URL_RULES.md, #pre-checks to #escaping): raw bytes ->
+// canonical URL.
 #ifndef OPTOUT_CLIENT_COMMON_URL_CANONICALIZE_H_
 #define OPTOUT_CLIENT_COMMON_URL_CANONICALIZE_H_
 
@@ -17,7 +18,7 @@ namespace optout::url {
 inline constexpr size_t kMaxUrlLength = 8192;
 
 // A canonical URL. host, path and query are exactly as they appear in the
-// canonical URL (escaped per §6, printable ASCII only).
+// canonical URL (escaped per URL_RULES.md#escaping, printable ASCII only).
 struct CanonicalUrl {
   std::string scheme;  // "http" or "https"
   std::string host;    // domain name, dotted-quad IPv4 or "[...]" IPv6
@@ -28,7 +29,8 @@ struct CanonicalUrl {
 
   // scheme "://" host path ["?" query]
   std::string ToString() const;
-  // host path ["?" query when the query is non-empty]: the exact-URL key (§9).
+  // host path ["?" query when the query is non-empty]: the exact-URL key
+  // (URL_RULES.md#exact-urls-and-scopes).
   std::string ExactExpression() const;
   // Appending forms of the above (no allocation when `out` has capacity).
   void AppendTo(std::string* out) const;

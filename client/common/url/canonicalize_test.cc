@@ -21,7 +21,7 @@ std::optional<UrlErrorKind> KindOf(absl::string_view raw) {
   return GetUrlErrorKind(Canonicalize(raw).status());
 }
 
-// Canonical output re-canonicalizes to itself (spec §1).
+// Canonical output re-canonicalizes to itself (URL_RULES.md#overview).
 void ExpectIdempotent(absl::string_view raw) {
   absl::StatusOr<CanonicalUrl> first = Canonicalize(raw);
   if (!first.ok()) return;
@@ -62,7 +62,7 @@ TEST(Canonicalize, ExactExpressionIgnoresEmptyQueryAndScheme) {
             Canonicalize("http://x.example/a.jpg")->ExactExpression());
 }
 
-TEST(Canonicalize, PercentDecodingExamples) {  // §3.3
+TEST(Canonicalize, PercentDecodingExamples) {  // URL_RULES.md#decoding
   EXPECT_EQ(Canon("http://x/%2541"), "http://x/A");
   EXPECT_EQ(Canon("http://x/%%36%31"), "http://x/a");
   EXPECT_EQ(Canon("http://x/%25%32%35"), "http://x/%25");
@@ -78,7 +78,7 @@ TEST(Canonicalize, PercentDecodingExamples) {  // §3.3
   EXPECT_EQ(Canon("http://x/a?b%5Cc"), "http://x/a?b\\c");  // no '\' rewrite in the query
 }
 
-TEST(Canonicalize, Cleanup) {  // §3.2
+TEST(Canonicalize, Cleanup) {  // URL_RULES.md#clean-up
   EXPECT_EQ(Canon("\x01\x1f http://x/ \x7f"), "http://x/%20%7F");
   // U+00A0 is not trimmed: no scheme, so the host is "\u00a0http", which
   // UTS #46 maps to " http".
@@ -88,7 +88,7 @@ TEST(Canonicalize, Cleanup) {  // §3.2
   EXPECT_EQ(Canon("http://x/a#b#c"), "http://x/a");
 }
 
-TEST(Canonicalize, Scheme) {  // §3.4 step 8
+TEST(Canonicalize, Scheme) {  // URL_RULES.md#splitting, step 8
   EXPECT_EQ(Canon("HtTpS://x/"), "https://x/");
   EXPECT_EQ(Canon("http:\\\\x\\a"), "http://x/a");
   EXPECT_EQ(Canon("http:/\\x/"), "http://x/");
@@ -97,7 +97,7 @@ TEST(Canonicalize, Scheme) {  // §3.4 step 8
   EXPECT_EQ(Canon("/x/a"), "ERROR EMPTY_HOST: host is empty");
 }
 
-TEST(Canonicalize, HostIpv6) {  // §4.1
+TEST(Canonicalize, HostIpv6) {  // URL_RULES.md#ipv6-hosts
   EXPECT_EQ(Canon("http://[2001:DB8:0:0:8:800:200C:417A]/"), "http://[2001:db8::8:800:200c:417a]/");
   EXPECT_EQ(Canon("http://[1:0:0:1:0:0:0:1]/"), "http://[1:0:0:1::1]/");
   EXPECT_EQ(Canon("http://[::192.0.2.1]/"), "http://[::c000:201]/");
@@ -114,7 +114,7 @@ TEST(Canonicalize, HostIpv6) {  // §4.1
   EXPECT_TRUE(Canonicalize("http://[::1]/")->host_is_ip);
 }
 
-TEST(Canonicalize, HostIpv4) {  // §4.4
+TEST(Canonicalize, HostIpv4) {  // URL_RULES.md#ipv4-hosts
   EXPECT_EQ(Canon("http://3279880203/"), "http://195.127.0.11/");
   EXPECT_EQ(Canon("http://0x7f.0.1/"), "http://127.0.0.1/");
   EXPECT_EQ(Canon("http://10.0x100/"), "http://10.0.1.0/");
@@ -132,7 +132,7 @@ TEST(Canonicalize, HostIpv4) {  // §4.4
   EXPECT_FALSE(Canonicalize("http://a.com/")->host_is_ip);
 }
 
-TEST(Canonicalize, HostNames) {  // §4.2, §4.3
+TEST(Canonicalize, HostNames) {  // URL_RULES.md#host-names, URL_RULES.md#idna
   EXPECT_EQ(Canon("http://straße.example/"), "http://xn--strae-oqa.example/");
   EXPECT_EQ(Canon("http://BÜCHER.example/"), "http://xn--bcher-kva.example/");
   EXPECT_EQ(Canon("http://\xef\xbd\x89\xef\xbd\x8d\xef\xbd\x87.example/"), "http://img.example/");
@@ -158,7 +158,7 @@ TEST(Canonicalize, HostNames) {  // §4.2, §4.3
   EXPECT_EQ(Canon("http://\xc3\xbc\xe3\x80\x82\xe3\x80\x82x/"), "http://xn--tda.x/");
 }
 
-TEST(Canonicalize, Paths) {  // §5
+TEST(Canonicalize, Paths) {  // URL_RULES.md#paths
   EXPECT_EQ(Canon("http://x/p//../q"), "http://x/q");
   EXPECT_EQ(Canon("http://x/blah/.."), "http://x/");
   EXPECT_EQ(Canon("http://x/a/b/.."), "http://x/a/");
@@ -177,7 +177,7 @@ TEST(Canonicalize, Paths) {  // §5
   EXPECT_EQ(Canon("http://x/a?/../b//c"), "http://x/a?/../b//c");  // query untouched
 }
 
-TEST(Canonicalize, Limits) {  // §3.1, §3.4 step 14
+TEST(Canonicalize, Limits) {  // URL_RULES.md#pre-checks, URL_RULES.md#splitting step 14
   const std::string prefix = "http://x/";
   const std::string at_limit = prefix + std::string(kMaxUrlLength - prefix.size(), 'a');
   EXPECT_EQ(Canon(at_limit), at_limit);
@@ -293,7 +293,7 @@ TEST(Canonicalize, NulByteAnywhere) {
   EXPECT_EQ(KindOf(absl::string_view("http://x/ \0", 11)), UrlErrorKind::kNulByte);
 }
 
-TEST(Canonicalize, NotErrors) {  // §11 last paragraph
+TEST(Canonicalize, NotErrors) {  // URL_RULES.md#errors, "Not errors"
   EXPECT_TRUE(Canonicalize("http://x/%zz%4%").ok());
   EXPECT_TRUE(Canonicalize("http://x/\x01\x02\x7f").ok());
   EXPECT_TRUE(Canonicalize("http://a b/").ok());

@@ -8,7 +8,7 @@
 namespace optout::url {
 namespace {
 
-// The round-based description of spec §3.3, verbatim.
+// The round-based description of URL_RULES.md#decoding, step by step.
 std::string DecodeByRounds(std::string s) {
   while (true) {
     std::string next;

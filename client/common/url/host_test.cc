@@ -101,8 +101,8 @@ TEST(Idna, Utf8Validation) {
 }
 
 TEST(Idna, PinnedUnicodeVersion) {
-  // Spec §4.3 pins Unicode 15.0 (ICU 72, Debian 12); a newer ICU is handled by
-  // refusing code points assigned after 15.0.
+  // URL_RULES.md#idna pins Unicode 15.0 (ICU 72, Debian 12); a newer ICU is
+  // handled by refusing code points assigned after 15.0.
   EXPECT_EQ(IcuUnicodeVersion(), "15.0");
 }
 

@@ -1,7 +1,8 @@
 // File: client/common/url/idna.h
 //
-// Internationalized hosts (spec §4.3): strict UTF-8 validation and UTS #46
-// ToASCII with ICU, using the profile WHATWG uses for non-strict parsing.
+// Internationalized hosts (URL_RULES.md#idna): strict UTF-8 validation and
+// UTS #46 ToASCII with ICU, using the profile WHATWG uses for non-strict
+// parsing.
 #ifndef OPTOUT_CLIENT_COMMON_URL_IDNA_H_
 #define OPTOUT_CLIENT_COMMON_URL_IDNA_H_
 
@@ -17,10 +18,11 @@ bool IsValidUtf8(absl::string_view s);
 
 // UTS #46 ToASCII of a whole valid-UTF-8 host (nontransitional, CheckBidi,
 // CheckJoiners, no STD3 rules, no hyphen/DNS-length checks). Also applies the
-// §4.3 pre-check (ASCII bytes only letters, digits, '-', '.', '_') and rejects
-// code points assigned after Unicode 15.0 (the pinned version) when a newer
-// ICU is in use. Errors are INVALID_IDN. The output is not dot-cleaned and not
-// yet checked against the §4.3 post-check (the caller does both).
+// pre-check of URL_RULES.md#idna (ASCII bytes only letters, digits, '-', '.',
+// '_') and rejects code points assigned after Unicode 15.0 (the pinned version)
+// when a newer ICU is in use. Errors are INVALID_IDN. The output is not
+// dot-cleaned and not yet checked against the post-check of URL_RULES.md#idna
+// (the caller does both).
 absl::Status IdnaToAscii(absl::string_view utf8_host, std::string* out);
 
 // The Unicode version of the ICU library in use, e.g. "15.0".

@@ -1,7 +1,8 @@
 // File: client/common/url/ipv6.h
 //
-// Bracketed IPv6 hosts (spec §4.1): RFC 4291 text form in, RFC 5952 text out;
-// IPv4-mapped (::ffff:0:0/96) and NAT64 (64:ff9b::/96) become dotted quads.
+// Bracketed IPv6 hosts (URL_RULES.md#ipv6-hosts): RFC 4291 text form in,
+// RFC 5952 text out; IPv4-mapped (::ffff:0:0/96) and NAT64 (64:ff9b::/96)
+// become dotted quads.
 #ifndef OPTOUT_CLIENT_COMMON_URL_IPV6_H_
 #define OPTOUT_CLIENT_COMMON_URL_IPV6_H_
 

@@ -44,7 +44,8 @@ void ComputeLookupExpressions(const CanonicalUrl& url, const PublicSuffixList& p
   out->Clear();
   const absl::InlinedVector<size_t, kMaxHostExpressions> host_starts = HostSuffixStarts(url, psl);
 
-  // Paths (§7.2). The first is the exact path (with a non-empty query).
+  // Paths (URL_RULES.md#path-prefixes). The first is the exact path (with a
+  // non-empty query).
   const absl::string_view path = url.path;
   const bool with_query = url.has_query && !url.query.empty();
   absl::InlinedVector<absl::string_view, kMaxPathExpressions> paths;

@@ -1,7 +1,8 @@
 // File: client/common/url/lookup_expressions.h
 //
-// Lookup expressions (spec §7): host suffixes bounded by the registrable
-// domain × path prefixes. The exact expression always comes first.
+// Lookup expressions (URL_RULES.md#lookup-expressions): host suffixes bounded
+// by the registrable domain × path prefixes. The exact expression always comes
+// first.
 #ifndef OPTOUT_CLIENT_COMMON_URL_LOOKUP_EXPRESSIONS_H_
 #define OPTOUT_CLIENT_COMMON_URL_LOOKUP_EXPRESSIONS_H_
 
@@ -51,8 +52,9 @@ void ComputeLookupExpressions(const CanonicalUrl& url, const PublicSuffixList& p
                               ExpressionList* out);
 std::vector<std::string> LookupExpressions(const CanonicalUrl& url, const PublicSuffixList& psl);
 
-// Offsets into `host` where the host suffixes of §7.1 begin: 0 (the host
-// itself) first, then the suffixes from longest to the registrable domain.
+// Offsets into `host` where the host suffixes (URL_RULES.md#host-suffixes)
+// begin: 0 (the host itself) first, then the suffixes from longest to the
+// registrable domain.
 absl::InlinedVector<size_t, kMaxHostExpressions> HostSuffixStarts(const CanonicalUrl& url,
                                                                   const PublicSuffixList& psl);
 

@@ -56,14 +56,14 @@ TEST(LookupExpressionVectors, EveryRowOfExpressionsTsv) {
     EXPECT_EQ(got, want) << "expressions.tsv line " << row.line << "\n got: "
                          << absl::StrJoin(got, ",") << "\nwant: " << absl::StrJoin(want, ",");
     ExpectWellFormed(*url, exprs);
-    // Idempotence of the expression set (spec §1).
+    // Idempotence of the expression set (URL_RULES.md#overview).
     absl::StatusOr<CanonicalUrl> again = Canonicalize(url->ToString());
     ASSERT_TRUE(again.ok());
     EXPECT_EQ(LookupExpressions(*again, Psl()), exprs);
   }
 }
 
-TEST(LookupExpressions, WorkedExamples) {  // §7.4
+TEST(LookupExpressions, WorkedExamples) {  // URL_RULES.md#examples
   EXPECT_THAT(Exprs("https://www.example.co.uk/img/cat.png?s=2"),
               ElementsAre("www.example.co.uk/img/cat.png?s=2", "www.example.co.uk/img/cat.png",
                           "www.example.co.uk/", "www.example.co.uk/img/",
@@ -82,7 +82,7 @@ TEST(LookupExpressions, WorkedExamples) {  // §7.4
                   "example.com/users/lapine/2024/"));
 }
 
-TEST(LookupExpressions, HostSuffixBounds) {  // §7.1
+TEST(LookupExpressions, HostSuffixBounds) {  // URL_RULES.md#host-suffixes
   EXPECT_THAT(Exprs("http://a.b.c.d.e.f.example.com/"),
               ElementsAre("a.b.c.d.e.f.example.com/", "d.e.f.example.com/", "e.f.example.com/",
                           "f.example.com/", "example.com/"));
@@ -106,7 +106,7 @@ TEST(LookupExpressions, HostSuffixBounds) {  // §7.1
               ElementsAre("a.b.xn--55qx5d.cn/", "b.xn--55qx5d.cn/"));
 }
 
-TEST(LookupExpressions, PathPrefixes) {  // §7.2
+TEST(LookupExpressions, PathPrefixes) {  // URL_RULES.md#path-prefixes
   EXPECT_THAT(Exprs("http://x/1/2/3/4/5.jpg?x"),
               ElementsAre("x/1/2/3/4/5.jpg?x", "x/1/2/3/4/5.jpg", "x/", "x/1/", "x/1/2/",
                           "x/1/2/3/"));

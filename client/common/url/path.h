@@ -1,6 +1,7 @@
 // File: client/common/url/path.h
 //
-// Path canonicalization (spec §5) fused with re-escaping (§6).
+// Path canonicalization (URL_RULES.md#paths) fused with re-escaping
+// (URL_RULES.md#escaping).
 #ifndef OPTOUT_CLIENT_COMMON_URL_PATH_H_
 #define OPTOUT_CLIENT_COMMON_URL_PATH_H_
 

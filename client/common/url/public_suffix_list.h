@@ -1,9 +1,9 @@
 // File: client/common/url/public_suffix_list.h
 //
-// The pinned Public Suffix List (spec §7.5), loaded with libpsl from a list
-// file (Debian's `publicsuffix` package by default). ICANN and PRIVATE
-// sections, libpsl semantics (a wildcard rule `*.X` also makes `X` a public
-// suffix). Immutable after Load(); safe to share between threads.
+// The pinned Public Suffix List (URL_RULES.md#public-suffix-list), loaded with
+// libpsl from a list file (Debian's `publicsuffix` package by default). ICANN
+// and PRIVATE sections, libpsl semantics (a wildcard rule `*.X` also makes `X`
+// a public suffix). Immutable after Load(); safe to share between threads.
 #ifndef OPTOUT_CLIENT_COMMON_URL_PUBLIC_SUFFIX_LIST_H_
 #define OPTOUT_CLIENT_COMMON_URL_PUBLIC_SUFFIX_LIST_H_
 

@@ -1,6 +1,7 @@
 // File: client/common/url/scope.h
 //
-// Scope validation for registration and the scope key (spec §9).
+// Scope validation for registration and the scope key
+// (URL_RULES.md#exact-urls-and-scopes).
 #ifndef OPTOUT_CLIENT_COMMON_URL_SCOPE_H_
 #define OPTOUT_CLIENT_COMMON_URL_SCOPE_H_
 

@@ -63,7 +63,7 @@ TEST(Scope, PathRules) {
   EXPECT_EQ(Scope("https://example.com/a/?"), "SCOPE_HAS_QUERY");
 }
 
-TEST(Scope, KeysMatchTheUrlsTheyShould) {  // §9
+TEST(Scope, KeysMatchTheUrlsTheyShould) {  // URL_RULES.md#exact-urls-and-scopes
   EXPECT_TRUE(Matches("https://example.com/", "http://example.com/a/b/c/d/e/f.jpg?x"));
   EXPECT_TRUE(Matches("https://example.com/", "http://a.b.c.example.com/f.jpg"));
   EXPECT_TRUE(Matches("https://a.b.c.example.com/", "http://x.y.a.b.c.example.com/f.jpg"));

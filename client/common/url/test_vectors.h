@@ -1,6 +1,6 @@
 // File: client/common/url/test_vectors.h
 //
-// Test helper: reads the spec §10 TSV vector files.
+// Test helper: reads the TSV vector files (URL_RULES.md#test-vectors).
 #ifndef OPTOUT_CLIENT_COMMON_URL_TEST_VECTORS_H_
 #define OPTOUT_CLIENT_COMMON_URL_TEST_VECTORS_H_
 
@@ -18,7 +18,7 @@ struct VectorRow {
   std::string expected;
 };
 
-// Undoes the §10 escaping (\t \n \r \\ \xHH).
+// Undoes the field escaping of URL_RULES.md#test-vectors (\t \n \r \\ \xHH).
 absl::StatusOr<std::string> UnescapeField(absl::string_view field);
 
 // Reads $OPTOUT_TESTDATA/url/<name> (or tests/testdata/url/<name>): comment

@@ -1,7 +1,7 @@
 // File: client/common/url/url.h
 //
 // Umbrella header of optout_url: URL canonicalization, lookup expressions and
-// scope keys as specified in shared/docs/url-canonicalization.md. No gRPC.
+// scope keys as specified in URL_RULES.md (this folder). No gRPC.
 //
 //   auto psl = optout::url::PublicSuffixList::Load();          // once
 //   absl::StatusOr<CanonicalUrl> url = Canonicalize(raw);      // per URL

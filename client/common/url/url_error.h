@@ -1,9 +1,10 @@
 // File: client/common/url/url_error.h
 //
-// Error kinds of the URL canonicalization spec (§11) and of scope validation
-// (§9). Errors are absl::InvalidArgumentError statuses whose message is
-// "KIND_NAME: short reason"; the reason never contains the URL itself (the
-// message is meant for logs). GetUrlErrorKind() recovers the kind.
+// Error kinds of URL canonicalization (URL_RULES.md#errors) and of scope
+// validation (URL_RULES.md#exact-urls-and-scopes). Errors are
+// absl::InvalidArgumentError statuses whose message is "KIND_NAME: short
+// reason"; the reason never contains the URL itself (the message is meant for
+// logs). GetUrlErrorKind() recovers the kind.
 #ifndef OPTOUT_CLIENT_COMMON_URL_URL_ERROR_H_
 #define OPTOUT_CLIENT_COMMON_URL_URL_ERROR_H_
 
@@ -15,7 +16,7 @@
 namespace optout::url {
 
 enum class UrlErrorKind {
-  // Canonicalization (spec §11).
+  // Canonicalization (URL_RULES.md#errors).
   kTooLong,
   kNulByte,
   kEmptyInput,
@@ -27,7 +28,7 @@ enum class UrlErrorKind {
   kInvalidIpv6,
   kInvalidHost,
   kInvalidIdn,
-  // Scope validation (spec §9).
+  // Scope validation (URL_RULES.md#exact-urls-and-scopes).
   kScopePublicSuffix,
   kScopeTooDeepHost,
   kScopePathNoTrailingSlash,
