@@ -1,8 +1,14 @@
 // optout check-dataset INPUT... --out DIR: checks a whole dataset release and
 // writes a filtered copy of each input plus DIR/report.json (see
-// client/dataset/dataset_checker.h). Exit 0 when the check completed,
-// whatever it found; non-zero, with one line on stderr, when it could not.
+// client/dataset/dataset_checker.h). Exit status: 0 when every row of every
+// input was checked (whatever it found); 2 when the run completed but some
+// input was refused or some rows or files could not be checked (each named
+// on stderr or in report.json); 130 when interrupted (a re-run resumes);
+// 1, with one line on stderr, when the run could not complete.
 #include <malloc.h>
+#include <signal.h>
+
+#include <atomic>
 
 #include <iostream>
 #include <memory>
@@ -23,7 +29,7 @@ namespace {
 
 constexpr const char* kKindNames[] = {"none", "url", "scope", "pdq", "sha256", "md5"};
 
-std::string SummaryLine(const dataset::DatasetResult& r) {
+std::string SummaryLine(const dataset::DatasetResult& r, bool keep_unchecked) {
   std::string by_kind;
   for (int k = 1; k < 6; ++k) {
     if (r.total.removed_by_kind[k] == 0) continue;
@@ -39,10 +45,14 @@ std::string SummaryLine(const dataset::DatasetResult& r) {
       r.total.rows, r.inputs.size(), r.seconds, fresh_rows / std::max(1e-3, r.seconds),
       r.total.kept, r.total.removed, by_kind.empty() ? "" : absl::StrCat(" (", by_kind, ")"),
       r.total.unchecked);
+  if (r.total.unchecked > 0) {
+    absl::StrAppend(&line, keep_unchecked ? " (kept, as --keep-unchecked asks)" : " (not copied)");
+  }
   if (r.total.low_quality > 0) {
     absl::StrAppend(&line, "; ", r.total.low_quality,
                     " low-quality image(s) checked by file digest only");
   }
+  if (!r.refused.empty()) absl::StrAppend(&line, "; ", r.refused.size(), " input(s) refused");
   if (r.resumed > 0) absl::StrAppend(&line, "; ", r.resumed, " input(s) already done, skipped");
   absl::StrAppend(&line, "; report: ", r.report_path);
   return line;
@@ -58,28 +68,79 @@ void TuneAllocatorForStreaming() {
   mallopt(M_TOP_PAD, 64 << 20);
 }
 
+// Ctrl-C (or SIGTERM) asks the run to stop between chunks, so that what is
+// finished stays finished and the state in --out allows a resume. A second
+// Ctrl-C kills at once.
+std::atomic<bool> g_stop{false};
+
+extern "C" void OnInterrupt(int signal_number) {
+  g_stop.store(true);
+  ::signal(signal_number, SIG_DFL);
+}
+
+std::string Quoted(const std::string& arg) {
+  if (!arg.empty() && arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                            "0123456789-_./:=@+,") == std::string::npos) {
+    return arg;
+  }
+  std::string quoted = "'";
+  for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+// The command that resumes an interrupted run (the options that decide
+// whether finished inputs are reused, and where).
+std::string ResumeCommand(const CommandContext& ctx, const dataset::DatasetOptions& o) {
+  std::string cmd = absl::StrCat("optout --server ", Quoted(ctx.server), " check-dataset");
+  for (const std::string& input : o.inputs) absl::StrAppend(&cmd, " ", Quoted(input));
+  absl::StrAppend(&cmd, " --out ", Quoted(o.out_dir));
+  if (!o.url_column.empty()) absl::StrAppend(&cmd, " --url-column ", Quoted(o.url_column));
+  if (o.keep_unchecked) absl::StrAppend(&cmd, " --keep-unchecked");
+  return cmd;
+}
+
 void RunCheckDataset(CommandContext& ctx, dataset::DatasetOptions options) {
   TuneAllocatorForStreaming();
   options.server_label = ctx.server;
+  options.stop = &g_stop;
+  ::signal(SIGINT, OnInterrupt);
+  ::signal(SIGTERM, OnInterrupt);
   client::ClientOptions client_options;
   auto client = client::RegistryClient::Create(ctx.server, client_options);
   auto result = dataset::CheckDataset(options, *client);
+  ::signal(SIGINT, SIG_DFL);
+  ::signal(SIGTERM, SIG_DFL);
+  if (!result.ok() && result.status().code() == absl::StatusCode::kCancelled) {
+    std::fprintf(stderr, "optout check-dataset: %s; to resume, run: %s\n",
+                 std::string(result.status().message()).c_str(), ResumeCommand(ctx, options).c_str());
+    ctx.exit_code = 130;
+    return;
+  }
   if (!result.ok()) return ReportError(ctx, "check-dataset", result.status());
+  for (const dataset::RefusedInput& refused : result->refused) {
+    std::fprintf(stderr, "optout check-dataset: %s: %s\n", refused.input.c_str(), refused.reason.c_str());
+  }
+  if (!result->refused.empty() || result->total.unchecked > 0) ctx.exit_code = 2;
   if (ctx.json) {
     nlohmann::json by_kind;
     for (int k = 1; k < 6; ++k) by_kind[kKindNames[k]] = result->total.removed_by_kind[k];
+    nlohmann::json refused = nlohmann::json::array();
+    for (const dataset::RefusedInput& r : result->refused) {
+      refused.push_back({{"input", r.input}, {"reason", r.reason}});
+    }
     nlohmann::json out = {{"rows", result->total.rows},
                           {"kept", result->total.kept},
                           {"removed", result->total.removed},
                           {"unchecked", result->total.unchecked},
                           {"removed_by_match", by_kind},
-                          {"inputs", result->inputs.size()},
+                          {"inputs", result->inputs.size() + result->refused.size()},
+                          {"refused", refused},
                           {"resumed", result->resumed},
                           {"seconds", result->seconds},
                           {"report", result->report_path}};
-    std::cout << out.dump() << std::endl;
+    std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
   } else {
-    std::cout << "optout check-dataset: " << SummaryLine(*result) << std::endl;
+    std::cout << "optout check-dataset: " << SummaryLine(*result, options.keep_unchecked) << std::endl;
   }
 }
 
@@ -90,16 +151,21 @@ void AddCheckDatasetCommand(CLI::App& app, CommandContext& ctx) {
   auto progress_seconds = std::make_shared<double>(10);
   CLI::App* cmd = app.add_subcommand(
       "check-dataset",
-      "check a dataset release (CSV, TSV, JSONL, URL lists, image folders, webdataset .tar "
-      "shards); write filtered copies and report.json into --out");
+      "check a dataset release (CSV, TSV, JSONL, URL lists, webdataset .tar shards, folders of "
+      "these and of images); write filtered copies and report.json into --out. Inputs it cannot "
+      "read (zip, gzip, Parquet, non-UTF-8 text, ...) are refused, never copied. Exit 0: all "
+      "checked; 2: some input refused or rows/files unchecked (see report.json); 130: "
+      "interrupted (re-run to resume); 1: failed");
   cmd->add_option("inputs", options->inputs, "input files or folders")->required();
   cmd->add_option("--out", options->out_dir,
-                  "output folder: filtered copies, report.json; re-running into it resumes")
+                  "output folder (not inside an input folder; one run at a time): filtered "
+                  "copies, report.json; re-running into it resumes")
       ->required();
   cmd->add_option("--url-column", options->url_column,
                   "name of the URL column or JSON key (default: url, image_url, ... found by name)");
   cmd->add_flag("--keep-unchecked", options->keep_unchecked,
-                "keep rows that could not be checked in the output (they are always reported)");
+                "keep rows and files that could not be checked in the output (they are always "
+                "reported)");
   cmd->add_flag("--quiet", options->quiet, "no progress output");
   cmd->add_option("--progress-interval", *progress_seconds,
                   "seconds between plain progress lines when stderr is not a terminal");

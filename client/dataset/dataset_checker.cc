@@ -1,6 +1,9 @@
 #include "client/dataset/dataset_checker.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -9,14 +12,22 @@
 #include <memory>
 #include <set>
 
+#include <fstream>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "client/bulk_checker.h"
+#include "client/common/base/status_macros.h"
+#include "client/common/base/thread_pool.h"
+#include "client/common/digest/digest.h"
 #include "client/dataset/chunk_check.h"
 #include "client/dataset/progress.h"
 #include "client/dataset/reader.h"
-#include "client/common/base/thread_pool.h"
+#include "client/dataset/sniff.h"
 #include "client/dataset/url_digests.h"
 #include "client/dataset/writer.h"
 
@@ -43,18 +54,49 @@ struct Chunk {
 
 struct InputSpec {
   std::string path, name, output;
-  Format format;
+  Format format = Format::kUrlList;
+  std::string refusal;  // why the input is refused; empty when it is read
   std::string fingerprint;
   int64_t bytes = 0;
 };
 
-int64_t FolderBytes(const std::string& path) {
-  int64_t total = 0;
-  std::error_code ec;
-  for (fs::recursive_directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->is_regular_file(ec)) total += static_cast<int64_t>(it->file_size(ec));
+// Readers' errors that mean "this input is not what it can be read as"
+// (not text, no URL column, corrupt tar) refuse the input; the run goes on.
+// Other errors (I/O, the server) stop the run.
+constexpr absl::string_view kRefusedPayload = "optout.dataset/refused";
+
+absl::Status Refusal(absl::string_view reason) {
+  absl::Status s = absl::InvalidArgumentError(reason);
+  s.SetPayload(kRefusedPayload, absl::Cord("1"));
+  return s;
+}
+
+bool IsRefusal(const absl::Status& s) { return s.GetPayload(kRefusedPayload).has_value(); }
+
+absl::Status AsRefusalIfContent(const absl::Status& s) {
+  if (s.code() == absl::StatusCode::kInvalidArgument || s.code() == absl::StatusCode::kDataLoss) {
+    return Refusal(s.message());
   }
-  return total;
+  return s;
+}
+
+// The first bytes of a file, for SniffContent.
+absl::StatusOr<std::string> ReadHead(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::UnavailableError(absl::StrCat("cannot open ", path));
+  std::string head(kSniffBytes, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  if (in.bad()) return absl::UnavailableError(absl::StrCat("cannot read ", path));
+  return head;
+}
+
+// How to read the file `path`, or why it is refused (as a Refusal).
+absl::StatusOr<Format> SniffFile(const std::string& path, int64_t size) {
+  OPTOUT_ASSIGN_OR_RETURN(const std::string head, ReadHead(path));
+  auto format = DecideFileFormat(path, SniffContent(head, size <= static_cast<int64_t>(head.size())));
+  if (!format.ok()) return Refusal(format.status().message());
+  return *format;
 }
 
 std::string BaseName(std::string path) {
@@ -63,9 +105,83 @@ std::string BaseName(std::string path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+// The files of a folder input: tars are checked as shards, tables as
+// manifests, everything else as image samples.
+struct FolderPlan {
+  std::vector<std::string> shards, tables;  // relative paths
+  std::vector<FolderFile> samples;
+  int64_t bytes = 0;
+  std::string fingerprint;  // of every file's path, size and mtime
+};
+
+absl::StatusOr<FolderPlan> PlanFolder(const std::string& root) {
+  FolderPlan plan;
+  std::error_code ec;
+  fs::recursive_directory_iterator it(root, ec), end;
+  if (ec) return absl::NotFoundError(absl::StrCat("cannot read folder ", root, ": ", ec.message()));
+  std::vector<std::pair<std::string, std::string>> listing;  // name, "size:mtime"
+  for (; it != end; it.increment(ec)) {
+    if (ec) return absl::UnavailableError(absl::StrCat("cannot list ", root, ": ", ec.message()));
+    const std::string rel = fs::relative(it->path(), root, ec).generic_string();
+    struct stat st;
+    if (::stat(it->path().c_str(), &st) != 0) {
+      // A dangling link: nothing to check or copy, but said so.
+      plan.samples.push_back({rel, "broken symbolic link: not checked"});
+      listing.emplace_back(rel, "dangling");
+      continue;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      if (it->is_symlink(ec)) {
+        plan.samples.push_back({rel, "symbolic link to a folder: not followed, not checked"});
+        listing.emplace_back(rel, "link");
+      }
+      continue;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      plan.samples.push_back({rel, "not a regular file: not checked"});
+      listing.emplace_back(rel, "special");
+      continue;
+    }
+    plan.bytes += st.st_size;
+    listing.emplace_back(rel, absl::StrCat(st.st_size, ":", st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec));
+    if (absl::EndsWithIgnoreCase(rel, ".tar")) {
+      plan.shards.push_back(rel);
+    } else if (IsTableName(rel)) {
+      plan.tables.push_back(rel);
+    } else {
+      plan.samples.push_back({rel, ""});
+    }
+  }
+  std::sort(listing.begin(), listing.end());
+  std::string text;
+  for (const auto& [name, stamp] : listing) absl::StrAppend(&text, name, "\n", stamp, "\n");
+  plan.fingerprint = digest::ToHex(digest::Sha256(text));
+  std::sort(plan.shards.begin(), plan.shards.end());
+  std::sort(plan.tables.begin(), plan.tables.end());
+  return plan;
+}
+
+// Samples sorted by name so a key's files are adjacent; files already known
+// to be unchecked go last, so they never split a sample.
+void SortSamples(std::vector<FolderFile>* files) {
+  std::sort(files->begin(), files->end(), [](const FolderFile& a, const FolderFile& b) {
+    if (a.unchecked.empty() != b.unchecked.empty()) return a.unchecked.empty();
+    return a.name < b.name;
+  });
+}
+
+// Absolute, links resolved, no trailing separator: comparable by component.
+fs::path Normalized(const std::string& path) {
+  std::error_code ec;
+  fs::path p = fs::weakly_canonical(fs::absolute(path, ec), ec).lexically_normal();
+  while (p.has_parent_path() && !p.has_filename()) p = p.parent_path();
+  return p;
+}
+
 absl::StatusOr<std::vector<InputSpec>> ResolveInputs(const DatasetOptions& options) {
   std::vector<InputSpec> specs;
   std::set<std::string> names;
+  const fs::path out = Normalized(options.out_dir);
   for (const std::string& path : options.inputs) {
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) return absl::NotFoundError(absl::StrCat("no such input: ", path));
@@ -80,18 +196,67 @@ absl::StatusOr<std::vector<InputSpec>> ResolveInputs(const DatasetOptions& optio
       return absl::InvalidArgumentError(absl::StrCat(
           "two inputs are named ", spec.name, "; their filtered copies would collide in --out"));
     }
-    const bool dir = S_ISDIR(st.st_mode);
-    spec.format = DetectFormat(path, dir);
-    spec.bytes = dir ? FolderBytes(path) : static_cast<int64_t>(st.st_size);
     spec.output = absl::StrCat(options.out_dir, "/", spec.name);
+    std::string stamp;
+    if (S_ISDIR(st.st_mode)) {
+      // Writing into the folder being read would check our own output.
+      const fs::path folder = Normalized(path);
+      const auto [diverge, rest] = std::mismatch(folder.begin(), folder.end(), out.begin(), out.end());
+      if (diverge == folder.end()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--out ", options.out_dir, " is ", rest == out.end() ? "the input folder " : "inside the input folder ",
+            path, "; choose a folder outside it"));
+      }
+      spec.format = Format::kImageFolder;
+      OPTOUT_ASSIGN_OR_RETURN(FolderPlan plan, PlanFolder(path));
+      spec.bytes = plan.bytes;
+      stamp = plan.fingerprint;
+    } else {
+      spec.bytes = static_cast<int64_t>(st.st_size);
+      stamp = absl::StrCat(st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec);
+      auto format = SniffFile(path, spec.bytes);
+      if (format.ok()) {
+        spec.format = *format;
+      } else if (IsRefusal(format.status())) {
+        spec.refusal = std::string(format.status().message());
+      } else {
+        return format.status();
+      }
+    }
     // What makes an earlier result reusable: the same input bytes (size and
     // modification time) checked with the same options.
-    spec.fingerprint = absl::StrCat(spec.bytes, ":", st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec,
-                                    ":", options.url_column, ":", options.keep_unchecked);
+    spec.fingerprint = absl::StrCat(spec.bytes, ":", stamp, ":", options.url_column, ":",
+                                    options.keep_unchecked);
     specs.push_back(std::move(spec));
   }
   return specs;
 }
+
+// Holds <out>/.optout-state/lock for the run: two runs writing into one
+// folder would overwrite each other's partial files.
+class OutLock final {
+ public:
+  static absl::StatusOr<std::unique_ptr<OutLock>> Acquire(const std::string& out_dir,
+                                                          const std::string& state_dir) {
+    const std::string path = state_dir + "/lock";
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot create ", path));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd);
+      return absl::FailedPreconditionError(absl::StrCat(
+          "another check-dataset run is writing into ", out_dir,
+          "; wait for it to finish or choose another --out"));
+    }
+    return std::unique_ptr<OutLock>(new OutLock(fd));
+  }
+  ~OutLock() { ::close(fd_); }
+  OutLock(const OutLock&) = delete;
+  OutLock& operator=(const OutLock&) = delete;
+
+ private:
+  explicit OutLock(int fd) : fd_(fd) {}
+  const int fd_;
+};
 
 class Run {
  public:
@@ -104,17 +269,21 @@ class Run {
         pool_(options.jobs),
         progress_({options.quiet, options.progress_interval}, total_bytes) {}
 
-  absl::StatusOr<InputSummary> CheckInput(const InputSpec& spec, const std::string& state_dir);
+  // Checks one input into spec.output. A Refusal status when the input is
+  // refused (its partial output and lists are removed by the caller).
+  absl::StatusOr<InputSummary> CheckInput(const InputSpec& spec, InputLog& log);
   void SkipBytes(int64_t bytes) { bytes_base_ += bytes; }
   void FinishProgress() { progress_.Finish(); }
 
  private:
-  absl::StatusOr<std::unique_ptr<RecordReader>> OpenReader(const InputSpec& spec);
-  absl::StatusOr<std::unique_ptr<RecordWriter>> OpenWriter(const InputSpec& spec,
-                                                           const RecordReader& reader);
+  absl::Status CheckFolder(const InputSpec& spec, InputLog& log, InputSummary* summary);
+  // Streams one reader through the registry into one writer.
+  absl::Status CheckRecords(RecordReader& reader, RecordWriter& writer, InputLog& log,
+                            InputSummary* summary);
   void Schedule(std::shared_ptr<Chunk> chunk, bool images);
   absl::Status Handle(Chunk& chunk, const v1::CheckResponse& response, RecordWriter& writer,
                       InputLog& log, InputSummary* summary);
+  bool Stopped() const { return options_.stop != nullptr && options_.stop->load(); }
 
   const DatasetOptions& options_;
   client::RegistryClient& client_;
@@ -122,26 +291,9 @@ class Run {
   const v1::GetInfoResponse& info_;
   optout::ThreadPool pool_;
   Progress progress_;
-  int64_t bytes_base_ = 0;  // bytes of inputs before the current one
+  int64_t bytes_base_ = 0;  // bytes of inputs (and folder parts) before the current one
   uint64_t rows_ = 0, removed_ = 0, unchecked_ = 0;  // over the whole run
 };
-
-absl::StatusOr<std::unique_ptr<RecordReader>> Run::OpenReader(const InputSpec& spec) {
-  switch (spec.format) {
-    case Format::kWebdataset: return OpenShardReader(spec.path);
-    case Format::kImageFolder: return OpenFolderReader(spec.path);
-    default: return OpenTableReader(spec.path, spec.format, {options_.url_column});
-  }
-}
-
-absl::StatusOr<std::unique_ptr<RecordWriter>> Run::OpenWriter(const InputSpec& spec,
-                                                              const RecordReader& reader) {
-  switch (spec.format) {
-    case Format::kWebdataset: return OpenShardWriter(spec.output);
-    case Format::kImageFolder: return OpenFolderWriter(spec.output);
-    default: return OpenTableWriter(spec.output, reader.header());
-  }
-}
 
 void Run::Schedule(std::shared_ptr<Chunk> chunk, bool images) {
   const size_t n = chunk->records.size();
@@ -166,60 +318,45 @@ void Run::Schedule(std::shared_ptr<Chunk> chunk, bool images) {
 absl::Status Run::Handle(Chunk& chunk, const v1::CheckResponse& response, RecordWriter& writer,
                          InputLog& log, InputSummary* s) {
   std::vector<Verdict> verdicts(chunk.records.size());
-  absl::Status applied = ApplyResponse(chunk.plan, response, &verdicts);
-  if (!applied.ok()) return applied;
+  OPTOUT_RETURN_IF_ERROR(ApplyResponse(chunk.plan, response, &verdicts));
   for (size_t i = 0; i < chunk.records.size(); ++i) {
     const Record& r = chunk.records[i];
-    absl::Status st;
     if (r.passthrough) {
-      st = writer.Write(r);
-    } else if (verdicts[i].kind != v1::MATCH_KIND_NONE) {
-      ++s->rows;
+      OPTOUT_RETURN_IF_ERROR(writer.Write(r));
+      continue;
+    }
+    ++s->rows;
+    if (r.low_quality) ++s->low_quality;
+    if (verdicts[i].kind != v1::MATCH_KIND_NONE) {
       ++s->removed;
       ++s->removed_by_kind[verdicts[i].kind];
-      st = log.AddRemoved(r, verdicts[i]);
+      OPTOUT_RETURN_IF_ERROR(log.AddRemoved(r, verdicts[i]));
     } else if (!r.unchecked.empty()) {
-      ++s->rows;
+      // Only what can be written whole is kept.
+      const bool keep = options_.keep_unchecked && !r.incomplete;
       ++s->unchecked;
-      st = log.AddUnchecked(r, options_.keep_unchecked);
-      if (st.ok() && options_.keep_unchecked) {
+      OPTOUT_RETURN_IF_ERROR(log.AddUnchecked(r, keep));
+      if (keep) {
         ++s->kept;
-        st = writer.Write(r);
+        OPTOUT_RETURN_IF_ERROR(writer.Write(r));
       }
     } else {
-      ++s->rows;
       ++s->kept;
-      st = writer.Write(r);
+      OPTOUT_RETURN_IF_ERROR(writer.Write(r));
     }
-    if (r.low_quality) ++s->low_quality;
-    if (!st.ok()) return st;
   }
   progress_.Update(rows_ + s->rows, removed_ + s->removed, unchecked_ + s->unchecked,
                    bytes_base_ + chunk.bytes_after);
   return absl::OkStatus();
 }
 
-absl::StatusOr<InputSummary> Run::CheckInput(const InputSpec& spec, const std::string& state_dir) {
-  const absl::Time start = absl::Now();
-  auto reader = OpenReader(spec);
-  if (!reader.ok()) return reader.status();
-  auto writer = OpenWriter(spec, **reader);
-  if (!writer.ok()) return writer.status();
-  auto log = InputLog::Open(state_dir, spec.name);
-  if (!log.ok()) return log.status();
-
-  InputSummary summary;
-  summary.input = spec.path;
-  summary.name = spec.name;
-  summary.format = FormatName(spec.format);
-  summary.output = spec.output;
-  summary.fingerprint = spec.fingerprint;
-
-  const bool images = (*reader)->has_images();
+absl::Status Run::CheckRecords(RecordReader& reader, RecordWriter& writer, InputLog& log,
+                               InputSummary* summary) {
+  const bool images = reader.has_images();
   const size_t max_items = info_.max_batch_items() > 0 ? info_.max_batch_items() : 10000;
   const size_t chunk_rows =
       std::max<size_t>(1, std::min(images ? kSampleChunkRows : kTableChunkRows,
-                                   max_items / (*reader)->items_per_record()));
+                                   max_items / reader.items_per_record()));
   // Chunks read ahead: enough to keep every worker busy while batches are
   // on the wire; this (with max_in_flight) is what bounds memory.
   const size_t depth = images ? std::max<size_t>(2, 2 * pool_.size() / chunk_rows + 1)
@@ -229,23 +366,23 @@ absl::StatusOr<InputSummary> Run::CheckInput(const InputSpec& spec, const std::s
   std::deque<std::shared_ptr<Chunk>> preparing, sent;
   bool eof = false;
   auto handle_oldest = [&]() -> absl::Status {
-    auto response = bulk.Next();
-    if (!response.ok()) return response.status();
-    absl::Status s = Handle(*sent.front(), *response, **writer, **log, &summary);
+    OPTOUT_ASSIGN_OR_RETURN(const v1::CheckResponse response, bulk.Next());
+    absl::Status s = Handle(*sent.front(), response, writer, log, summary);
     sent.pop_front();
     return s;
   };
   for (;;) {
+    if (Stopped()) return absl::CancelledError("interrupted");
     while (!eof && preparing.size() < depth) {
       auto chunk = std::make_shared<Chunk>();
       chunk->records.reserve(chunk_rows);
-      absl::Status s = (*reader)->Read(chunk_rows, &chunk->records);
-      if (!s.ok()) return absl::Status(s.code(), absl::StrCat(spec.path, ": ", s.message()));
+      absl::Status s = reader.Read(chunk_rows, &chunk->records);
+      if (!s.ok()) return AsRefusalIfContent(s);
       if (chunk->records.empty()) {
         eof = true;
         break;
       }
-      chunk->bytes_after = (*reader)->bytes_read();
+      chunk->bytes_after = reader.bytes_read();
       Schedule(chunk, images);
       preparing.push_back(std::move(chunk));
     }
@@ -254,35 +391,118 @@ absl::StatusOr<InputSummary> Run::CheckInput(const InputSpec& spec, const std::s
     // Take an answer while the next chunk is still being prepared, rather
     // than wait idle.
     if (!sent.empty() && (!can_send || !preparing.front()->prepared.HasBeenNotified())) {
-      absl::Status s = handle_oldest();
-      if (!s.ok()) return s;
+      OPTOUT_RETURN_IF_ERROR(handle_oldest());
       continue;
     }
     std::shared_ptr<Chunk> chunk = std::move(preparing.front());
     preparing.pop_front();
     chunk->prepared.WaitForNotification();
     BuildRequest(chunk->records, &chunk->plan);
-    absl::Status s = bulk.Send(chunk->plan.request);
-    if (!s.ok()) return s;
+    OPTOUT_RETURN_IF_ERROR(bulk.Send(chunk->plan.request));
     chunk->plan.request.Clear();
     sent.push_back(std::move(chunk));
   }
-  absl::Status finished = bulk.Finish();
-  if (!finished.ok()) return finished;
+  return bulk.Finish();
+}
+
+absl::StatusOr<InputSummary> Run::CheckInput(const InputSpec& spec, InputLog& log) {
+  const absl::Time start = absl::Now();
+  InputSummary summary;
+  summary.input = spec.path;
+  summary.name = spec.name;
+  summary.format = FormatName(spec.format);
+  summary.output = spec.output;
+  summary.fingerprint = spec.fingerprint;
+
+  const ReaderOptions reader_options{options_.url_column};
   if (spec.format == Format::kImageFolder) {
-    absl::Status s = RemovePath(spec.output);
-    if (!s.ok()) return s;
+    OPTOUT_RETURN_IF_ERROR(CheckFolder(spec, log, &summary));
+  } else {
+    auto reader = spec.format == Format::kWebdataset
+                      ? OpenShardReader(spec.path, reader_options)
+                      : OpenTableReader(spec.path, spec.format, reader_options);
+    if (!reader.ok()) return AsRefusalIfContent(reader.status());
+    auto writer = spec.format == Format::kWebdataset ? OpenShardWriter(spec.output)
+                                                     : OpenTableWriter(spec.output, (*reader)->header());
+    if (!writer.ok()) return writer.status();
+    absl::Status s = CheckRecords(**reader, **writer, log, &summary);
+    if (!s.ok()) return IsRefusal(s) ? Refusal(absl::StrCat(spec.path, ": ", s.message())) : s;
+    OPTOUT_RETURN_IF_ERROR((*writer)->Commit());
   }
-  absl::Status s = (*writer)->Commit();
-  if (!s.ok()) return s;
   summary.seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  s = (*log)->Commit(summary);
-  if (!s.ok()) return s;
+  OPTOUT_RETURN_IF_ERROR(log.Commit(summary));
   rows_ += summary.rows;
   removed_ += summary.removed;
   unchecked_ += summary.unchecked;
   bytes_base_ += spec.bytes;
   return summary;
+}
+
+// A folder is built under <out>/NAME.partial and renamed when complete:
+// first its shards and manifests (each like an input of its own, its
+// output at the same relative path), then its image samples. A shard or
+// manifest that is refused becomes one unchecked file of the folder.
+absl::Status Run::CheckFolder(const InputSpec& spec, InputLog& log, InputSummary* summary) {
+  OPTOUT_ASSIGN_OR_RETURN(FolderPlan plan, PlanFolder(spec.path));
+  const std::string partial = spec.output + ".partial";
+  OPTOUT_RETURN_IF_ERROR(RemovePath(partial));
+  const ReaderOptions reader_options{options_.url_column};
+  const int64_t folder_base = bytes_base_;
+  std::vector<std::pair<std::string, bool>> parts;  // path, is a shard
+  for (const std::string& rel : plan.shards) parts.emplace_back(rel, true);
+  for (const std::string& rel : plan.tables) parts.emplace_back(rel, false);
+  for (const auto& [rel, shard] : parts) {
+    const std::string source = spec.path + "/" + rel;
+    const std::string target = partial + "/" + rel;
+    std::error_code ec;
+    fs::create_directories(fs::path(target).parent_path(), ec);
+    if (ec) return absl::UnavailableError(absl::StrCat("cannot create folder for ", target));
+    const int64_t size = static_cast<int64_t>(fs::file_size(source, ec));
+    auto format = SniffFile(source, size);
+    if (!format.ok() && !IsRefusal(format.status())) return format.status();
+    if (format.ok() && shard != (*format == Format::kWebdataset)) {
+      format = Refusal(shard ? "not a tar archive" : "a tar archive with a table's name");
+    }
+    absl::Status s = format.status();
+    const InputSummary before = *summary;
+    OPTOUT_ASSIGN_OR_RETURN(const InputLog::Mark mark, log.MarkHere());
+    log.SetInput(absl::StrCat(spec.name, "/", rel));
+    if (s.ok()) {
+      auto reader = shard ? OpenShardReader(source, reader_options)
+                          : OpenTableReader(source, *format, reader_options);
+      s = reader.ok() ? absl::OkStatus() : AsRefusalIfContent(reader.status());
+      if (s.ok()) {
+        auto writer = shard ? OpenShardWriter(target) : OpenTableWriter(target, (*reader)->header());
+        if (!writer.ok()) return writer.status();
+        s = CheckRecords(**reader, **writer, log, summary);
+        if (s.ok()) s = (*writer)->Commit();
+      }
+    }
+    if (!s.ok() && !IsRefusal(s)) return s;
+    if (!s.ok()) {
+      // Refused: none of its rows count, its partial copy goes, and the
+      // file is reported with the folder's unchecked files.
+      *summary = before;
+      OPTOUT_RETURN_IF_ERROR(log.Rollback(mark));
+      OPTOUT_RETURN_IF_ERROR(RemovePath(target + ".partial"));
+      absl::string_view reason = s.message();
+      absl::ConsumePrefix(&reason, source + ": ");
+      plan.samples.push_back({rel, std::string(reason)});
+    }
+    bytes_base_ += size;
+  }
+  log.SetInput(spec.name);
+  SortSamples(&plan.samples);
+  OPTOUT_ASSIGN_OR_RETURN(auto reader, OpenFolderReader(spec.path, std::move(plan.samples), reader_options));
+  OPTOUT_ASSIGN_OR_RETURN(auto writer, OpenFolderWriter(partial));
+  OPTOUT_RETURN_IF_ERROR(CheckRecords(*reader, *writer, log, summary));
+  OPTOUT_RETURN_IF_ERROR(writer->Commit());
+  bytes_base_ = folder_base;
+  OPTOUT_RETURN_IF_ERROR(RemovePath(spec.output));
+  if (::rename(partial.c_str(), spec.output.c_str()) != 0) {
+    return absl::UnavailableError(absl::StrCat("cannot rename ", partial, " to ", spec.output));
+  }
+  return absl::OkStatus();
 }
 
 std::string NowRfc3339() {
@@ -296,9 +516,8 @@ absl::StatusOr<DatasetResult> CheckDataset(const DatasetOptions& options,
   const absl::Time start = absl::Now();
   if (options.inputs.empty()) return absl::InvalidArgumentError("no input given");
   if (options.out_dir.empty()) return absl::InvalidArgumentError("--out DIR is required");
-  auto specs = ResolveInputs(options);
-  if (!specs.ok()) return specs.status();
-  for (const InputSpec& spec : *specs) {
+  OPTOUT_ASSIGN_OR_RETURN(const std::vector<InputSpec> specs, ResolveInputs(options));
+  for (const InputSpec& spec : specs) {
     std::error_code ec;
     if (fs::equivalent(spec.path, spec.output, ec)) {
       return absl::InvalidArgumentError(
@@ -309,27 +528,39 @@ absl::StatusOr<DatasetResult> CheckDataset(const DatasetOptions& options,
   std::error_code ec;
   fs::create_directories(state_dir, ec);
   if (ec) return absl::UnavailableError(absl::StrCat("cannot create ", state_dir, ": ", ec.message()));
+  OPTOUT_ASSIGN_OR_RETURN(const std::unique_ptr<OutLock> lock, OutLock::Acquire(options.out_dir, state_dir));
 
-  auto info = client.GetInfo();
-  if (!info.ok()) return info.status();
-  auto psl = options.psl_file.empty() ? url::PublicSuffixList::Load()
-                                      : url::PublicSuffixList::Load(options.psl_file);
-  if (!psl.ok()) return psl.status();
-  absl::Status compatible = CheckPslMatchesServer(**psl, *info);
-  if (!compatible.ok()) return compatible;
+  OPTOUT_ASSIGN_OR_RETURN(const v1::GetInfoResponse info, client.GetInfo());
+  OPTOUT_ASSIGN_OR_RETURN(const auto psl, options.psl_file.empty()
+                                              ? url::PublicSuffixList::Load()
+                                              : url::PublicSuffixList::Load(options.psl_file));
+  OPTOUT_RETURN_IF_ERROR(CheckPslMatchesServer(*psl, info));
 
   int64_t total_bytes = 0;
-  for (const InputSpec& spec : *specs) total_bytes += spec.bytes;
+  for (const InputSpec& spec : specs) total_bytes += spec.bytes;
   RunInfo run_info;
   run_info.server = options.server_label;
   run_info.started = NowRfc3339();
   run_info.keep_unchecked = options.keep_unchecked;
-  run_info.min_pdq_quality = info->min_pdq_quality();
+  run_info.min_pdq_quality = info.min_pdq_quality();
 
   DatasetResult result;
   {
-    Run run(options, client, **psl, *info, total_bytes);
-    for (const InputSpec& spec : *specs) {
+    Run run(options, client, *psl, info, total_bytes);
+    // Nothing may stay in --out for a refused input: not an earlier run's
+    // copy, not a partial one, not its lists.
+    auto forget = [&](const InputSpec& spec) {
+      RemovePath(spec.output + ".partial").IgnoreError();
+      RemovePath(spec.output).IgnoreError();
+      ::unlink(absl::StrCat(state_dir, "/", spec.name, ".done.json").c_str());
+    };
+    for (const InputSpec& spec : specs) {
+      if (!spec.refusal.empty()) {
+        forget(spec);
+        result.refused.push_back({spec.path, spec.refusal});
+        run.SkipBytes(spec.bytes);
+        continue;
+      }
       if (auto done = LoadDone(state_dir, spec.name, spec.fingerprint); done.has_value()) {
         done->input = spec.path;
         result.inputs.push_back(*std::move(done));
@@ -337,12 +568,29 @@ absl::StatusOr<DatasetResult> CheckDataset(const DatasetOptions& options,
         run.SkipBytes(spec.bytes);
         continue;
       }
-      auto summary = run.CheckInput(spec, state_dir);
-      if (!summary.ok()) {
-        run.FinishProgress();
-        return summary.status();
+      auto log = InputLog::Open(state_dir, spec.name);
+      if (!log.ok()) return log.status();
+      auto summary = run.CheckInput(spec, **log);
+      if (summary.ok()) {
+        result.inputs.push_back(*std::move(summary));
+        continue;
       }
-      result.inputs.push_back(*std::move(summary));
+      (*log)->Discard();
+      forget(spec);
+      if (IsRefusal(summary.status())) {
+        absl::string_view reason = summary.status().message();
+        absl::ConsumePrefix(&reason, spec.path + ": ");
+        result.refused.push_back({spec.path, std::string(reason)});
+        run.SkipBytes(spec.bytes);
+        continue;
+      }
+      run.FinishProgress();
+      if (summary.status().code() == absl::StatusCode::kCancelled) {
+        return absl::CancelledError(absl::StrCat(
+            "interrupted; ", result.inputs.size(), " of ", specs.size(),
+            " input(s) finished and kept in ", options.out_dir));
+      }
+      return summary.status();
     }
     run.FinishProgress();
   }
@@ -355,8 +603,7 @@ absl::StatusOr<DatasetResult> CheckDataset(const DatasetOptions& options,
     for (int k = 0; k < 6; ++k) result.total.removed_by_kind[k] += s.removed_by_kind[k];
   }
   run_info.finished = NowRfc3339();
-  absl::Status written = WriteReport(options.out_dir, state_dir, run_info, result.inputs);
-  if (!written.ok()) return written;
+  OPTOUT_RETURN_IF_ERROR(WriteReport(options.out_dir, state_dir, run_info, result.inputs, result.refused));
   result.report_path = options.out_dir + "/report.json";
   result.seconds = absl::ToDoubleSeconds(absl::Now() - start);
   return result;

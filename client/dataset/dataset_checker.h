@@ -8,14 +8,24 @@
 // registry sees only digests and hashes, several batches in flight on one
 // CheckStream. Re-running into the same `out_dir` skips finished inputs.
 //
+// Fail closed: an input that is not what it can be read as (sniff.h: a zip,
+// a gzip-compressed CSV, a JPEG named .csv, text that is not UTF-8, an empty
+// file, no URL column, a corrupt tar) is refused: nothing is written for
+// it, the other inputs go on, and DatasetResult::refused says why. Every
+// file under a folder input is checked (tars as shards, .csv/.tsv/.jsonl as
+// manifests, the rest as image samples) or reported unchecked, and only
+// copied then with keep_unchecked.
+//
 // Errors (the run stops; finished inputs stay finished): InvalidArgument for
-// bad options or an input without a URL column, NotFound for a missing
-// input, FailedPrecondition for a PSL mismatch with the server, the
-// server's status when a check fails, Unavailable/DataLoss for I/O.
+// bad options (including an `out_dir` equal to or inside an input folder),
+// NotFound for a missing input, FailedPrecondition for a PSL mismatch with
+// the server or another run holding `out_dir`, Cancelled when `stop` was
+// set, the server's status when a check fails, Unavailable for I/O.
 // Thread-compatible: one call at a time per RegistryClient stream.
 #ifndef OPTOUT_CLIENT_DATASET_DATASET_CHECKER_H_
 #define OPTOUT_CLIENT_DATASET_DATASET_CHECKER_H_
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -44,11 +54,15 @@ struct DatasetOptions {
   std::string psl_file;
   // Recorded in the report.
   std::string server_label;
+  // Set (e.g. by a SIGINT handler) to stop between chunks; the run returns
+  // Cancelled and a re-run resumes. Default: never.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct DatasetResult {
   std::vector<InputSummary> inputs;
   InputSummary total;   // sums over inputs (name/input empty)
+  std::vector<RefusedInput> refused;  // nothing written for these
   int resumed = 0;      // inputs finished by an earlier run
   double seconds = 0;   // wall time of this run
   std::string report_path;

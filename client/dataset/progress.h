@@ -2,7 +2,9 @@
 //
 // Progress of a dataset check on stderr: a bar redrawn in place on a
 // terminal (rows, rows/s, ETA, removed), or plain lines every `interval`
-// when stderr is not a terminal (logs, CI), or nothing at all (quiet).
+// when stderr is not a terminal (logs, CI), or nothing at all (quiet). The
+// bar never reaches the terminal's last column: a line that wraps cannot be
+// redrawn in place and scrolls instead.
 //
 // Thread-compatible: called from the thread that drives the check.
 #ifndef OPTOUT_CLIENT_DATASET_PROGRESS_H_
@@ -10,6 +12,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <string>
 
 #include "absl/time/time.h"
 
@@ -20,6 +23,18 @@ struct ProgressOptions {
   // Plain lines, when not a terminal: one per interval. Default: 10 s.
   absl::Duration interval = absl::Seconds(10);
 };
+
+// What one progress line shows.
+struct ProgressFigures {
+  uint64_t rows = 0, removed = 0, unchecked = 0;
+  double rows_per_second = 0;
+  double fraction = -1;  // of the input bytes done; < 0 when unknown
+  std::string eta;       // "1:05", or "?"
+};
+
+// The terminal line for `figures` in at most `width - 1` columns: the bar
+// shrinks, then goes, then the least useful figures go.
+std::string FitProgressLine(const ProgressFigures& figures, int width);
 
 class Progress final {
  public:

@@ -52,5 +52,31 @@ TEST(ProgressTest, QuietPrintsNothingAndLinesAreThrottled) {
   std::fclose(f);
 }
 
+TEST(ProgressTest, TerminalLineFitsTheWidthAndDropsTheLeastUsefulFirst) {
+  ProgressFigures f;
+  f.rows = 123456789;
+  f.removed = 1234567;
+  f.unchecked = 98765;
+  f.rows_per_second = 385000;
+  f.fraction = 0.42;
+  f.eta = "1:23:45";
+  for (int width : {20, 40, 60, 80, 100, 200}) {
+    const std::string line = FitProgressLine(f, width);
+    EXPECT_LT(line.size(), static_cast<size_t>(width)) << width << ": " << line;
+    EXPECT_THAT(line, HasSubstr("123456789 rows")) << width;
+  }
+  const std::string wide = FitProgressLine(f, 200);
+  EXPECT_THAT(wide, HasSubstr("[##########.............."));  // 24 cells, 42 %
+  EXPECT_THAT(wide, HasSubstr(" 42%  123456789 rows  385000 rows/s  ETA 1:23:45  1234567 removed  "
+                              "98765 unchecked"));
+  const std::string at80 = FitProgressLine(f, 80);
+  EXPECT_THAT(at80, HasSubstr("removed"));
+  EXPECT_THAT(at80, HasSubstr("42%"));
+  // Without a known size there is no bar, and the counts still fit.
+  f.fraction = -1;
+  EXPECT_LT(FitProgressLine(f, 30).size(), 30u);
+  EXPECT_EQ(FitProgressLine(f, 200).find('['), std::string::npos);
+}
+
 }  // namespace
 }  // namespace optout::dataset

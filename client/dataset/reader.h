@@ -5,11 +5,16 @@
 //   tables  CSV, TSV (header row; URL column found by name or --url-column;
 //           optional md5 / sha256 columns), JSONL (same names as keys),
 //           URL lists (one URL per line);
-//   images  webdataset .tar shards (KEY.jpg|png|webp + KEY.json with "url")
-//           and folders of images (same grouping by key).
+//   images  webdataset .tar shards (KEY.jpg|png|webp|... + KEY.json with a
+//           URL key) and the image samples of folders (same grouping by key).
 // A row that cannot be understood (broken JSON, bad quoting, bad digest) is
-// still returned, with Record::unchecked saying why: never an error.
-// Errors are for the input as a whole (cannot open, truncated archive).
+// still returned, with Record::unchecked saying why: never an error. So is a
+// sample that cannot be checked whole: an image the decoder cannot read (it
+// decides, so a newly decodable format just works), two images under one
+// key, a .json without a URL key, an archive among its files, or nothing to
+// check at all. Errors are for the input as a whole: InvalidArgument when it
+// is not what it claims (not UTF-8 text, no URL column), DataLoss for a
+// truncated or corrupt archive, NotFound / Unavailable when it cannot be read.
 //
 // Thread-compatible: one thread uses a reader.
 #ifndef OPTOUT_CLIENT_DATASET_READER_H_
@@ -26,8 +31,8 @@
 namespace optout::dataset {
 
 struct ReaderOptions {
-  // Name of the URL column (tables) or key (JSONL). Default: the first of
-  // url, image_url, img_url, URL-like names found (case-insensitive).
+  // Name of the URL column (tables) or key (JSONL, sample .json). Default:
+  // the best of url, image_url, img_url, ... found (field_names.h).
   std::string url_column;
 };
 
@@ -46,22 +51,31 @@ class RecordReader {
   virtual bool has_images() const = 0;
 };
 
-// From the path: a directory is an image folder; *.tar a webdataset shard;
-// *.csv, *.tsv, *.jsonl / *.ndjson; anything else a URL list.
-Format DetectFormat(const std::string& path, bool is_directory);
-
 // InvalidArgument when a table has no URL column (and no md5/sha256 column);
 // NotFound / Unavailable when the input cannot be read.
 absl::StatusOr<std::unique_ptr<RecordReader>> OpenTableReader(const std::string& path,
                                                               Format format,
                                                               const ReaderOptions& options);
-absl::StatusOr<std::unique_ptr<RecordReader>> OpenShardReader(const std::string& path);
-absl::StatusOr<std::unique_ptr<RecordReader>> OpenFolderReader(const std::string& path);
+absl::StatusOr<std::unique_ptr<RecordReader>> OpenShardReader(const std::string& path,
+                                                              const ReaderOptions& options = {});
+
+// A file of a folder for OpenFolderReader: its path relative to the folder
+// and, when it is known not to be checkable (a refused manifest, a link to
+// a folder), why; such a file becomes an unchecked record of its own.
+struct FolderFile {
+  std::string name;
+  std::string unchecked;
+};
+// The samples among `files` (sorted by name, so a key's files are adjacent).
+absl::StatusOr<std::unique_ptr<RecordReader>> OpenFolderReader(const std::string& root,
+                                                               std::vector<FolderFile> files,
+                                                               const ReaderOptions& options = {});
 
 // The webdataset key of a file name: the path up to the first '.' of its
 // last component ("a/b/000012.jpg" -> "a/b/000012").
 std::string SampleKey(const std::string& name);
-// The image extensions hashed: jpg, jpeg, png, webp (any case).
+// Names of image files (any case): jpg, jpeg, png, webp, gif, heic, heif,
+// avif, tif, tiff, bmp, ... Whether one can be decoded is the hasher's call.
 bool IsImageName(const std::string& name);
 
 }  // namespace optout::dataset

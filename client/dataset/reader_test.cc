@@ -2,6 +2,7 @@
 // written, malformed ones flagged, and a filtered copy keeps format and order.
 #include <archive.h>
 #include <archive_entry.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -154,11 +155,73 @@ TEST_F(ReaderTest, ShardSamplesGroupByKeyAndRoundTrip) {
   EXPECT_EQ(kept[0].files[0].bytes, "{oops");
 }
 
+TEST_F(ReaderTest, UrlKeysAreFoundInAnyCaseInJsonlAndSampleJson) {
+  auto jsonl = OpenTableReader(
+      Write("laion.jsonl", "{\"URL\":\"http://a.example/x\",\"TEXT\":\"t\"}\n{\"caption\":\"c\"}\n"),
+      Format::kJsonl, {});
+  ASSERT_TRUE(jsonl.ok());
+  auto rows = ReadAll(**jsonl);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_TRUE(rows[0].has_url);
+  EXPECT_EQ(rows[0].url, "http://a.example/x");
+  EXPECT_EQ(rows[1].unchecked, "no URL field");
+
+  ASSERT_EQ(mkdir((dir_ + "/f").c_str(), 0755), 0);
+  Write("f/1.jpg", "\xFF\xD8\xFF not really");
+  Write("f/1.json", "{\"URL\": \"http://a.example/1\"}");
+  Write("f/2.jpg", "\xFF\xD8\xFF");
+  Write("f/2.json", "{\"caption\": \"no url here\"}");
+  Write("f/3.gif", "GIF89a\x01\x00\x01\x00");  // decodable or not: the hasher decides
+  Write("f/4.jpg", "\xFF\xD8\xFF");
+  Write("f/4.png", "\x89PNG\r\n\x1A\n");
+  Write("f/5.txt", "a caption alone");
+  Write("f/6.bin", "PK\x03\x04 zipped");
+  auto folder = OpenFolderReader(dir_ + "/f",
+                                 {{"1.jpg", ""}, {"1.json", ""}, {"2.jpg", ""}, {"2.json", ""},
+                                  {"3.gif", ""}, {"4.jpg", ""}, {"4.png", ""}, {"5.txt", ""},
+                                  {"6.bin", ""}, {"7.csv", "no URL column"}});
+  Write("f/7.csv", "a,b\n");
+  ASSERT_TRUE(folder.ok());
+  auto samples = ReadAll(**folder, 3);
+  ASSERT_EQ(samples.size(), 7u);
+  EXPECT_EQ(samples[0].url, "http://a.example/1");
+  EXPECT_EQ(samples[0].unchecked, "");
+  EXPECT_THAT(samples[1].unchecked, ::testing::HasSubstr("no URL key in 2.json"));
+  EXPECT_EQ(samples[2].image_file, 0);
+  EXPECT_EQ(samples[2].unchecked, "");
+  EXPECT_THAT(samples[3].unchecked, ::testing::HasSubstr("2 images under one key"));
+  EXPECT_THAT(samples[4].unchecked, ::testing::HasSubstr("nothing to check"));
+  EXPECT_THAT(samples[5].unchecked, ::testing::HasSubstr("6.bin: zip archive"));
+  EXPECT_EQ(samples[6].unchecked, "7.csv: no URL column");
+  EXPECT_EQ(samples[6].files[0].bytes, "");  // not read; copied from its source if kept
+  EXPECT_EQ(samples[6].files[0].source, dir_ + "/f/7.csv");
+}
+
+TEST_F(ReaderTest, TextThatStopsBeingUtf8IsRefusedWhereverItIs) {
+  // The bad byte lies beyond the first read block: rows before it were
+  // returned, then the input as a whole is refused.
+  std::string text = "url\n";
+  while (text.size() < (3u << 20)) text += "http://a.example/some/long/path/to/an/image.jpg\n";
+  text += "http://a.example/caf\xE9.jpg\n";
+  auto reader = OpenTableReader(Write("late.csv", text), Format::kCsv, {});
+  ASSERT_TRUE(reader.ok());
+  absl::Status status;
+  for (int i = 0; i < 1000 && status.ok(); ++i) {
+    std::vector<Record> part;
+    status = (*reader)->Read(4096, &part);
+    if (status.ok() && part.empty()) break;
+  }
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), ::testing::HasSubstr("not UTF-8 text"));
+}
+
 TEST(SampleKeyTest, IsThePathUpToTheFirstDotOfTheBaseName) {
   EXPECT_EQ(SampleKey("a.b/000012.seg.jpg"), "a.b/000012");
   EXPECT_EQ(SampleKey("noext"), "noext");
   EXPECT_TRUE(IsImageName("x.JPeG"));
   EXPECT_FALSE(IsImageName("x.json"));
+  EXPECT_TRUE(IsImageName("IMG_0001.HEIC"));
+  EXPECT_TRUE(IsImageName("scan.tiff"));
 }
 
 }  // namespace

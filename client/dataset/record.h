@@ -25,6 +25,9 @@ struct SampleFile {
   int64_t mtime = 0;
   int mode = 0644;
   bool is_dir = false;  // a directory entry of a shard
+  // Folder files not read into `bytes` (too large, or unchecked): the file
+  // to copy from when the record is written.
+  std::string source;
 };
 
 struct Record {
@@ -44,6 +47,9 @@ struct Record {
   int image_file = -1;  // index into `files` of the image to hash, or -1
   // Why (part of) the record cannot be checked; empty when it can.
   std::string unchecked;
+  // `files` do not hold all the bytes (a shard member over the size limit):
+  // never written, even with --keep-unchecked, rather than written cut.
+  bool incomplete = false;
 
   // How to write it back: the record's exact bytes (tables) or its files.
   std::string raw;

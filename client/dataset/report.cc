@@ -75,7 +75,7 @@ absl::Status AppendLines(const std::string& path, std::ostream& out, bool* first
 
 InputLog::InputLog(std::string state_dir, std::string name, std::FILE* removed,
                    std::FILE* unchecked)
-    : state_dir_(std::move(state_dir)), name_(std::move(name)), removed_(removed),
+    : state_dir_(std::move(state_dir)), name_(std::move(name)), shown_(name_), removed_(removed),
       unchecked_(unchecked) {}
 
 InputLog::~InputLog() {
@@ -107,7 +107,7 @@ absl::Status InputLog::Line(std::FILE* file, const std::string& line) {
 
 absl::Status InputLog::AddRemoved(const Record& record, const Verdict& verdict) {
   Json line;
-  line["input"] = name_;
+  line["input"] = shown_;
   Locate(record, &line);
   line["match"] = kKindNames[verdict.kind];
   line["ids"] = verdict.ids;
@@ -116,11 +116,40 @@ absl::Status InputLog::AddRemoved(const Record& record, const Verdict& verdict) 
 
 absl::Status InputLog::AddUnchecked(const Record& record, bool kept) {
   Json line;
-  line["input"] = name_;
+  line["input"] = shown_;
   Locate(record, &line);
   line["reason"] = record.unchecked;
   line["kept"] = kept;
   return Line(unchecked_, Dump(line));
+}
+
+absl::StatusOr<InputLog::Mark> InputLog::MarkHere() {
+  Mark mark;
+  mark.removed = std::ftell(removed_);
+  mark.unchecked = std::ftell(unchecked_);
+  if (mark.removed < 0 || mark.unchecked < 0) return IoError("cannot write state of", name_);
+  return mark;
+}
+
+absl::Status InputLog::Rollback(const Mark& mark) {
+  for (auto [file, pos] : {std::pair{removed_, mark.removed}, std::pair{unchecked_, mark.unchecked}}) {
+    if (std::fflush(file) != 0 || ::ftruncate(fileno(file), pos) != 0 ||
+        std::fseek(file, pos, SEEK_SET) != 0) {
+      return IoError("cannot write state of", name_);
+    }
+  }
+  return absl::OkStatus();
+}
+
+void InputLog::Discard() {
+  for (std::FILE** f : {&removed_, &unchecked_}) {
+    if (*f != nullptr) std::fclose(*f);
+    *f = nullptr;
+  }
+  for (const char* list : {".removed.jsonl", ".unchecked.jsonl"}) {
+    ::unlink(Path(state_dir_, name_, absl::StrCat(list, ".partial").c_str()).c_str());
+    ::unlink(Path(state_dir_, name_, list).c_str());
+  }
 }
 
 absl::Status InputLog::Commit(const InputSummary& summary) {
@@ -178,7 +207,8 @@ std::optional<InputSummary> LoadDone(const std::string& state_dir, const std::st
 }
 
 absl::Status WriteReport(const std::string& out_dir, const std::string& state_dir,
-                         const RunInfo& run, const std::vector<InputSummary>& inputs) {
+                         const RunInfo& run, const std::vector<InputSummary>& inputs,
+                         const std::vector<RefusedInput>& refused) {
   InputSummary total;
   Json per_input = Json::array();
   for (const InputSummary& s : inputs) {
@@ -197,7 +227,8 @@ absl::Status WriteReport(const std::string& out_dir, const std::string& state_di
   head["keep_unchecked"] = run.keep_unchecked;
   head["min_pdq_quality"] = run.min_pdq_quality;
   Json totals;
-  totals["inputs"] = inputs.size();
+  totals["inputs"] = inputs.size() + refused.size();
+  totals["refused"] = refused.size();
   totals["rows"] = total.rows;
   totals["kept"] = total.kept;
   totals["removed"] = total.removed;
@@ -208,6 +239,9 @@ absl::Status WriteReport(const std::string& out_dir, const std::string& state_di
   for (int k = 1; k < 6; ++k) by_kind[kKindNames[k]] = total.removed_by_kind[k];
   head["removed_by_match"] = by_kind;
   head["inputs"] = per_input;
+  Json refused_json = Json::array();
+  for (const RefusedInput& r : refused) refused_json.push_back({{"input", r.input}, {"reason", r.reason}});
+  head["refused"] = refused_json;
 
   const std::string path = out_dir + "/report.json";
   std::ofstream out(path + ".tmp", std::ios::trunc);

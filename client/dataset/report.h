@@ -37,6 +37,13 @@ struct InputSummary {
   bool resumed = false;  // finished by an earlier run
 };
 
+// An input refused as a whole (not the format it claims, or one not read):
+// nothing is written for it.
+struct RefusedInput {
+  std::string input;   // as given on the command line
+  std::string reason;  // one line, e.g. "zip archive: not supported; unpack it first"
+};
+
 // Collects one input's removed and unchecked lists on disk.
 class InputLog final {
  public:
@@ -46,16 +53,31 @@ class InputLog final {
   InputLog(const InputLog&) = delete;
   InputLog& operator=(const InputLog&) = delete;
 
+  // The "input" of the lines that follow: a file inside a folder input is
+  // named "FOLDER/PATH". Default: the input's name.
+  void SetInput(std::string shown) { shown_ = std::move(shown); }
   absl::Status AddRemoved(const Record& record, const Verdict& verdict);
   absl::Status AddUnchecked(const Record& record, bool kept);
+
+  // A point to return to when a file inside a folder is refused halfway:
+  // its lines are dropped again.
+  struct Mark {
+    long removed = 0, unchecked = 0;
+  };
+  absl::StatusOr<Mark> MarkHere();
+  absl::Status Rollback(const Mark& mark);
+
   // Moves the lists into place and writes NAME.done.json last.
   absl::Status Commit(const InputSummary& summary);
+  // Closes and deletes the lists (the input was refused).
+  void Discard();
 
  private:
   InputLog(std::string state_dir, std::string name, std::FILE* removed, std::FILE* unchecked);
   absl::Status Line(std::FILE* file, const std::string& line);
 
   const std::string state_dir_, name_;
+  std::string shown_;
   std::FILE* removed_;
   std::FILE* unchecked_;
 };
@@ -72,10 +94,11 @@ struct RunInfo {
 };
 
 // Writes <out>/report.json (via a temp file and rename): run info, totals,
-// counts by match kind, per-input totals, and every removed and unchecked
-// row from the state files.
+// counts by match kind, per-input totals, the refused inputs, and every
+// removed and unchecked row from the state files.
 absl::Status WriteReport(const std::string& out_dir, const std::string& state_dir,
-                         const RunInfo& run, const std::vector<InputSummary>& inputs);
+                         const RunInfo& run, const std::vector<InputSummary>& inputs,
+                         const std::vector<RefusedInput>& refused = {});
 
 }  // namespace optout::dataset
 

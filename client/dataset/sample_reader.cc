@@ -14,8 +14,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "client/dataset/field_names.h"
 #include "client/dataset/reader.h"
-#include "client/common/digest/digest.h"
+#include "client/dataset/sniff.h"
 #include "nlohmann/json.hpp"
 
 namespace optout::dataset {
@@ -25,28 +27,62 @@ namespace {
 // unchecked instead of exhausting memory. 512 MiB, the hasher's own limit.
 constexpr int64_t kMaxFileBytes = int64_t{512} << 20;
 
-// Fills the check fields of a sample from its files.
-void Interpret(Record* r) {
+void Flag(Record* r, std::string reason) {
+  if (r->unchecked.empty()) r->unchecked = std::move(reason);
+}
+
+// Fills the check fields of a sample from its files: the image to hash
+// (found by content as well as name) and the URL of its .json. Anything
+// that leaves part of the sample unchecked flags the whole sample.
+void Interpret(const ReaderOptions& options, Record* r) {
+  std::vector<std::string> images;
+  std::string json_without_url;
   for (size_t i = 0; i < r->files.size(); ++i) {
     const SampleFile& f = r->files[i];
-    if (IsImageName(f.name) && r->image_file < 0) r->image_file = static_cast<int>(i);
+    if (f.is_dir) continue;
+    const absl::string_view bytes = f.bytes;
+    const Sniffed content = SniffContent(bytes.substr(0, kSniffBytes), bytes.size() <= kSniffBytes);
+    if (content.kind == ContentKind::kImage || IsImageName(f.name)) {
+      images.push_back(f.name);
+      if (r->image_file < 0) r->image_file = static_cast<int>(i);
+      continue;
+    }
+    if (content.kind == ContentKind::kContainer || content.kind == ContentKind::kTar) {
+      Flag(r, absl::StrCat(f.name, ": ", content.what, ": not checked inside a sample"));
+      continue;
+    }
     if (!absl::EndsWithIgnoreCase(f.name, ".json")) continue;
     auto json = nlohmann::json::parse(f.bytes, nullptr, /*allow_exceptions=*/false);
     if (json.is_discarded() || !json.is_object()) {
-      r->unchecked = absl::StrCat("broken JSON in ", f.name);
+      Flag(r, absl::StrCat("broken JSON in ", f.name));
       continue;
     }
-    auto it = json.find("url");
-    if (it != json.end() && it->is_string()) {
-      r->url = it->get<std::string>();
+    auto url = FindUrlKey(json, options.url_column);
+    if (url != json.end() && url->is_string()) {
+      r->url = url->get<std::string>();
       r->has_url = true;
+    } else if (url != json.end() && !url->is_null()) {
+      Flag(r, absl::StrCat("\"", url.key(), "\" in ", f.name, " is not a string"));
+    } else {
+      json_without_url = f.name;
     }
+  }
+  if (images.size() > 1) {
+    Flag(r, absl::StrCat(images.size(), " images under one key (", absl::StrJoin(images, ", "),
+                         "): only one can be checked per sample"));
+  }
+  if (!json_without_url.empty() && !r->has_url) {
+    Flag(r, absl::StrCat("no URL key in ", json_without_url, " (looked for ",
+                         options.url_column.empty() ? UrlNameList() : options.url_column, ")"));
+  }
+  if (images.empty() && !r->has_url) {
+    Flag(r, "nothing to check: no image and no URL (not a shard or a manifest either)");
   }
 }
 
 class ShardReader final : public RecordReader {
  public:
-  explicit ShardReader(archive* a) : archive_(a) {}
+  ShardReader(archive* a, ReaderOptions options) : archive_(a), options_(std::move(options)) {}
   ~ShardReader() override { archive_read_free(archive_); }
 
   absl::Status Read(size_t max_records, std::vector<Record>* out) override {
@@ -81,10 +117,11 @@ class ShardReader final : public RecordReader {
       r.row = ++samples_;
       for (const SampleFile& f : r.files) {
         if (static_cast<int64_t>(f.bytes.size()) >= kMaxFileBytes) {
-          r.unchecked = absl::StrCat(f.name, " is larger than 512 MiB");
+          r.unchecked = absl::StrCat(f.name, " is larger than 512 MiB (not copied)");
+          r.incomplete = true;
         }
       }
-      Interpret(&r);
+      Interpret(options_, &r);
       out->push_back(std::move(r));
       ++n;
     }
@@ -136,6 +173,7 @@ class ShardReader final : public RecordReader {
   }
 
   archive* const archive_;
+  const ReaderOptions options_;
   std::string header_;
   SampleFile pending_;
   bool pending_valid_ = false;
@@ -146,37 +184,45 @@ class ShardReader final : public RecordReader {
 
 class FolderReader final : public RecordReader {
  public:
-  FolderReader(std::string root, std::vector<std::string> files)
-      : root_(std::move(root)), files_(std::move(files)) {}
+  FolderReader(std::string root, std::vector<FolderFile> files, ReaderOptions options)
+      : root_(std::move(root)), files_(std::move(files)), options_(std::move(options)) {}
 
   absl::Status Read(size_t max_records, std::vector<Record>* out) override {
     for (size_t n = 0; n < max_records && next_ < files_.size(); ++n) {
       Record r;
-      r.key = SampleKey(files_[next_]);
-      while (next_ < files_.size() && SampleKey(files_[next_]) == r.key) {
+      r.key = SampleKey(files_[next_].name);
+      // A file known to be unchecked is a record of its own; the others
+      // sharing a key form one sample.
+      const bool alone = !files_[next_].unchecked.empty();
+      do {
+        const FolderFile& file = files_[next_++];
         SampleFile f;
-        f.name = files_[next_++];
-        const std::string path = root_ + "/" + f.name;
+        f.name = file.name;
+        f.source = root_ + "/" + f.name;
         struct stat st;
-        if (::stat(path.c_str(), &st) != 0) {
-          return absl::UnavailableError(absl::StrCat("cannot read ", path));
+        if (::stat(f.source.c_str(), &st) != 0) {
+          return absl::UnavailableError(absl::StrCat("cannot read ", f.source));
         }
         f.mode = st.st_mode & 07777;
         f.mtime = st.st_mtime;
-        if (st.st_size >= kMaxFileBytes) {
-          r.unchecked = absl::StrCat(f.name, " is larger than 512 MiB");
+        bytes_ += st.st_size;
+        if (alone) {
+          r.unchecked = absl::StrCat(f.name, ": ", file.unchecked);
+          if (!S_ISREG(st.st_mode)) r.incomplete = true;
+        } else if (st.st_size >= kMaxFileBytes) {
+          Flag(&r, absl::StrCat(f.name, " is larger than 512 MiB"));
         } else {
-          std::ifstream in(path, std::ios::binary);
+          std::ifstream in(f.source, std::ios::binary);
           std::ostringstream ss;
           ss << in.rdbuf();
-          if (!in) return absl::UnavailableError(absl::StrCat("cannot read ", path));
+          if (!in) return absl::UnavailableError(absl::StrCat("cannot read ", f.source));
           f.bytes = ss.str();
         }
-        bytes_ += st.st_size;
         r.files.push_back(std::move(f));
-      }
+      } while (!alone && next_ < files_.size() && files_[next_].unchecked.empty() &&
+               SampleKey(files_[next_].name) == r.key);
       r.row = ++samples_;
-      Interpret(&r);
+      if (!alone) Interpret(options_, &r);
       out->push_back(std::move(r));
     }
     return absl::OkStatus();
@@ -189,7 +235,8 @@ class FolderReader final : public RecordReader {
 
  private:
   const std::string root_;
-  const std::vector<std::string> files_;  // relative paths, sorted
+  const std::vector<FolderFile> files_;  // relative paths, sorted
+  const ReaderOptions options_;
   std::string header_;
   size_t next_ = 0;
   int64_t bytes_ = 0;
@@ -206,13 +253,15 @@ std::string SampleKey(const std::string& name) {
 }
 
 bool IsImageName(const std::string& name) {
-  for (const char* ext : {".jpg", ".jpeg", ".png", ".webp"}) {
+  for (const char* ext : {".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic", ".heif", ".avif",
+                          ".tif", ".tiff", ".bmp", ".jxl", ".jp2", ".svg", ".ico", ".psd"}) {
     if (absl::EndsWithIgnoreCase(name, ext)) return true;
   }
   return false;
 }
 
-absl::StatusOr<std::unique_ptr<RecordReader>> OpenShardReader(const std::string& path) {
+absl::StatusOr<std::unique_ptr<RecordReader>> OpenShardReader(const std::string& path,
+                                                              const ReaderOptions& options) {
   archive* a = archive_read_new();
   archive_read_support_format_tar(a);
   archive_read_support_filter_none(a);
@@ -221,24 +270,14 @@ absl::StatusOr<std::unique_ptr<RecordReader>> OpenShardReader(const std::string&
     archive_read_free(a);
     return absl::NotFoundError(absl::StrCat("cannot open ", path, ": ", error));
   }
-  return std::unique_ptr<RecordReader>(std::make_unique<ShardReader>(a));
+  return std::unique_ptr<RecordReader>(std::make_unique<ShardReader>(a, options));
 }
 
-absl::StatusOr<std::unique_ptr<RecordReader>> OpenFolderReader(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  std::vector<std::string> files;
-  fs::recursive_directory_iterator it(path, ec), end;
-  if (ec) return absl::NotFoundError(absl::StrCat("cannot read folder ", path));
-  for (; it != end; it.increment(ec)) {
-    if (ec) return absl::UnavailableError(absl::StrCat("cannot list ", path, ": ", ec.message()));
-    if (it->is_regular_file(ec)) {
-      files.push_back(fs::relative(it->path(), path, ec).generic_string());
-    }
-  }
-  // Sorted so that a sample's files are adjacent and the order is stable.
-  std::sort(files.begin(), files.end());
-  return std::unique_ptr<RecordReader>(std::make_unique<FolderReader>(path, std::move(files)));
+absl::StatusOr<std::unique_ptr<RecordReader>> OpenFolderReader(const std::string& root,
+                                                               std::vector<FolderFile> files,
+                                                               const ReaderOptions& options) {
+  return std::unique_ptr<RecordReader>(
+      std::make_unique<FolderReader>(root, std::move(files), options));
 }
 
 }  // namespace optout::dataset

@@ -8,7 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/dataset/csv.h"
+#include "client/dataset/field_names.h"
 #include "client/dataset/reader.h"
+#include "client/dataset/sniff.h"
 #include "client/common/digest/digest.h"
 #include "nlohmann/json.hpp"
 
@@ -19,8 +21,6 @@ constexpr size_t kBlockBytes = 1 << 20;
 // A record longer than this is cut at its first line break and reported as
 // malformed: one unbalanced quote must not swallow the rest of a file.
 constexpr size_t kMaxRecordBytes = 8 << 20;
-constexpr const char* kUrlNames[] = {"url", "image_url", "img_url", "imageurl", "image_link",
-                                     "link", "uri", "src"};
 
 void SetDigest(absl::string_view column, absl::string_view hex, size_t bytes, std::string* out,
                Record* record) {
@@ -44,7 +44,10 @@ class TableReader final : public RecordReader {
     if (format_ != Format::kCsv && format_ != Format::kTsv) return absl::OkStatus();
     std::string raw;
     bool malformed = false;
-    if (!NextRaw(&raw, &malformed)) return absl::InvalidArgumentError("empty table: no header row");
+    if (!NextRaw(&raw, &malformed)) {
+      if (!text_error_.empty()) return absl::InvalidArgumentError(text_error_);
+      return absl::InvalidArgumentError("empty table: no header row");
+    }
     header_ = raw;
     std::vector<std::string> names;
     SplitCsvRecord(raw, delimiter(), &names);
@@ -53,20 +56,11 @@ class TableReader final : public RecordReader {
       const std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(names[i]));
       if (name == "md5") md5_col_ = static_cast<int>(i);
       if (name == "sha256") sha256_col_ = static_cast<int>(i);
-      if (!options_.url_column.empty() && names[i] == options_.url_column) url_col_ = i;
     }
-    if (options_.url_column.empty()) {
-      for (const char* candidate : kUrlNames) {
-        for (size_t i = 0; i < names.size() && url_col_ < 0; ++i) {
-          if (absl::AsciiStrToLower(absl::StripAsciiWhitespace(names[i])) == candidate) {
-            url_col_ = static_cast<int>(i);
-          }
-        }
-      }
-    }
+    url_col_ = FindUrlName(names, options_.url_column);
     if (url_col_ < 0 && (!options_.url_column.empty() || (md5_col_ < 0 && sha256_col_ < 0))) {
       return absl::InvalidArgumentError(absl::StrCat(
-          options_.url_column.empty() ? "no URL column found"
+          options_.url_column.empty() ? absl::StrCat("no URL column found (looked for ", UrlNameList(), ")")
                                       : absl::StrCat("no column named \"", options_.url_column, "\""),
           "; name it with --url-column (columns: ", absl::StrJoin(names, ", "), ")"));
     }
@@ -79,7 +73,6 @@ class TableReader final : public RecordReader {
       Record record;
       bool malformed = false;
       if (!NextRaw(&record.raw, &malformed)) break;
-      if (std::ferror(file_)) return absl::UnavailableError("read error");
       if (IsBlank(record.raw)) {
         record.passthrough = true;
       } else {
@@ -88,6 +81,10 @@ class TableReader final : public RecordReader {
       }
       out->push_back(std::move(record));
     }
+    if (std::ferror(file_)) return absl::UnavailableError("read error");
+    // The whole input is refused, not read half: rows before the bad byte
+    // were fine, but the file is not the text it claims to be.
+    if (!text_error_.empty()) return absl::InvalidArgumentError(text_error_);
     return absl::OkStatus();
   }
 
@@ -121,7 +118,7 @@ class TableReader final : public RecordReader {
         unterminated = true;
       }
       if (len > 0 || (eof_ && data.empty())) {
-        if (len == 0) return false;
+        if (len == 0 || !text_error_.empty()) return false;
         raw->assign(data.data(), len);
         *malformed = unterminated;
         pos_ += len;
@@ -129,6 +126,7 @@ class TableReader final : public RecordReader {
         return true;
       }
       Refill();
+      if (!text_error_.empty()) return false;
     }
   }
 
@@ -140,6 +138,8 @@ class TableReader final : public RecordReader {
     const size_t n = std::fread(buffer_.data() + old, 1, kBlockBytes, file_);
     buffer_.resize(old + n);
     if (n == 0) eof_ = true;
+    const bool valid = n > 0 ? utf8_.Feed(absl::string_view(buffer_).substr(old)) : utf8_.Finish();
+    if (!valid) text_error_ = utf8_.error();
   }
 
   void Parse(bool malformed, Record* r) {
@@ -183,20 +183,18 @@ class TableReader final : public RecordReader {
       return;
     }
     auto text = [&](const char* key, std::string* value) {
-      auto it = json.find(key);
+      auto it = FindKeyIgnoringCase(json, key);
       if (it == json.end() || !it->is_string()) return false;
       *value = it->get<std::string>();
       return true;
     };
     std::string value;
-    if (!options_.url_column.empty()) {
-      r->has_url = text(options_.url_column.c_str(), &r->url);
-    } else {
-      for (const char* key : kUrlNames) {
-        if (text(key, &r->url)) {
-          r->has_url = true;
-          break;
-        }
+    if (auto url = FindUrlKey(json, options_.url_column); url != json.end()) {
+      if (url->is_string()) {
+        r->url = url->get<std::string>();
+        r->has_url = true;
+      } else if (!url->is_null()) {
+        r->unchecked = absl::StrCat("\"", url.key(), "\" is not a string");
       }
     }
     if (text("md5", &value)) SetDigest("md5", value, 16, &r->md5, r);
@@ -218,6 +216,8 @@ class TableReader final : public RecordReader {
   int url_col_ = -1, md5_col_ = -1, sha256_col_ = -1;
   size_t needed_fields_ = 0;  // fields parsed per row: up to the last column used
   std::vector<std::string> fields_;
+  Utf8Validator utf8_;
+  std::string text_error_;  // why the input is not text; empty while it is
 };
 
 }  // namespace
@@ -232,16 +232,6 @@ const char* FormatName(Format format) {
     case Format::kImageFolder: return "folder";
   }
   return "?";
-}
-
-Format DetectFormat(const std::string& path, bool is_directory) {
-  if (is_directory) return Format::kImageFolder;
-  const std::string lower = absl::AsciiStrToLower(path);
-  if (absl::EndsWith(lower, ".tar")) return Format::kWebdataset;
-  if (absl::EndsWith(lower, ".csv")) return Format::kCsv;
-  if (absl::EndsWith(lower, ".tsv")) return Format::kTsv;
-  if (absl::EndsWith(lower, ".jsonl") || absl::EndsWith(lower, ".ndjson")) return Format::kJsonl;
-  return Format::kUrlList;
 }
 
 absl::StatusOr<std::unique_ptr<RecordReader>> OpenTableReader(const std::string& path,

@@ -101,32 +101,34 @@ class ShardWriter final : public RecordWriter {
 
 class FolderWriter final : public RecordWriter {
  public:
-  explicit FolderWriter(std::string path) : path_(std::move(path)) {}
+  explicit FolderWriter(std::string dir) : dir_(std::move(dir)) {}
 
   absl::Status Write(const Record& record) override {
     for (const SampleFile& f : record.files) {
-      const fs::path target = fs::path(path_ + ".partial") / f.name;
+      const fs::path target = fs::path(dir_) / f.name;
       std::error_code ec;
       fs::create_directories(target.parent_path(), ec);
       if (ec) return absl::UnavailableError(absl::StrCat("cannot create ", target.parent_path().string()));
-      std::FILE* out = std::fopen(target.c_str(), "wb");
-      if (out == nullptr) return IoError("cannot create", target.string());
-      const bool ok = std::fwrite(f.bytes.data(), 1, f.bytes.size(), out) == f.bytes.size();
-      if (std::fclose(out) != 0 || !ok) return IoError("cannot write", target.string());
+      if (f.bytes.empty() && !f.source.empty()) {
+        // Not read into memory (too large, or never checked): copied as is.
+        fs::copy_file(f.source, target, fs::copy_options::overwrite_existing, ec);
+        if (ec) return absl::UnavailableError(absl::StrCat("cannot copy to ", target.string(), ": ", ec.message()));
+      } else {
+        std::FILE* out = std::fopen(target.c_str(), "wb");
+        if (out == nullptr) return IoError("cannot create", target.string());
+        const bool ok = std::fwrite(f.bytes.data(), 1, f.bytes.size(), out) == f.bytes.size();
+        if (std::fclose(out) != 0 || !ok) return IoError("cannot write", target.string());
+      }
       ::chmod(target.c_str(), static_cast<mode_t>(f.mode));
     }
     return absl::OkStatus();
   }
 
-  absl::Status Commit() override {
-    if (::rename((path_ + ".partial").c_str(), path_.c_str()) != 0) {
-      return IoError("cannot rename to", path_);
-    }
-    return absl::OkStatus();
-  }
+  // Each file is complete once written; the caller moves the folder.
+  absl::Status Commit() override { return absl::OkStatus(); }
 
  private:
-  const std::string path_;
+  const std::string dir_;
 };
 
 }  // namespace
@@ -161,13 +163,11 @@ absl::StatusOr<std::unique_ptr<RecordWriter>> OpenShardWriter(const std::string&
   return std::unique_ptr<RecordWriter>(std::make_unique<ShardWriter>(path, a));
 }
 
-absl::StatusOr<std::unique_ptr<RecordWriter>> OpenFolderWriter(const std::string& path) {
-  absl::Status s = RemovePath(path + ".partial");
-  if (!s.ok()) return s;
+absl::StatusOr<std::unique_ptr<RecordWriter>> OpenFolderWriter(const std::string& dir) {
   std::error_code ec;
-  fs::create_directories(path + ".partial", ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("cannot create ", path, ".partial"));
-  return std::unique_ptr<RecordWriter>(std::make_unique<FolderWriter>(path));
+  fs::create_directories(dir, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
+  return std::unique_ptr<RecordWriter>(std::make_unique<FolderWriter>(dir));
 }
 
 }  // namespace optout::dataset

@@ -1,7 +1,8 @@
 // File: client/dataset/writer.h
 //
 // Writers of the filtered copy of one input, in its own format and order.
-// Output goes to "<path>.partial" and is renamed to `path` by Commit(), so a
+// Table and shard output goes to "<path>.partial" (whose folder must exist)
+// and is renamed to `path` by Commit(), so a
 // finished output is always complete: an interrupted run leaves only a
 // .partial behind, which the next run replaces.
 //
@@ -31,8 +32,11 @@ absl::StatusOr<std::unique_ptr<RecordWriter>> OpenTableWriter(const std::string&
                                                               const std::string& header);
 // Webdataset shards: the kept samples' files, as a POSIX (pax) tar.
 absl::StatusOr<std::unique_ptr<RecordWriter>> OpenShardWriter(const std::string& path);
-// Image folders: the kept samples' files under the folder `path`.
-absl::StatusOr<std::unique_ptr<RecordWriter>> OpenFolderWriter(const std::string& path);
+// Image folders: the kept samples' files written straight into the folder
+// `dir` (created if needed); a file not held in memory is copied from its
+// SampleFile::source. Commit() does nothing: the caller writes the whole
+// folder under a temporary name and renames it when every part is done.
+absl::StatusOr<std::unique_ptr<RecordWriter>> OpenFolderWriter(const std::string& dir);
 
 // Removes `path` (file or folder, recursively) if it exists.
 absl::Status RemovePath(const std::string& path);
