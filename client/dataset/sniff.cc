@@ -130,9 +130,17 @@ const Magic kContainers[] = {
 #undef OPTOUT_MAGIC
 
 // Magic numbers made only of printable ASCII ("PAR1", "BZh", "BM") could
-// start a text file too; they count only when the file is not text.
+// start a text file too; they count only when what follows is not plain
+// text (binary fields right after the magic: NULs, control bytes).
 bool IsPrintable(absl::string_view magic) {
   return std::all_of(magic.begin(), magic.end(), [](char c) { return c >= 0x20 && c < 0x7F; });
+}
+
+bool HasControlBytes(absl::string_view bytes) {
+  return std::any_of(bytes.begin(), bytes.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && u != '\t' && u != '\n' && u != '\r' && u != '\f') || u == 0x7F;
+  });
 }
 
 std::string TextError(const Scan& scan) {
@@ -156,10 +164,11 @@ Sniffed SniffContent(absl::string_view head, bool whole_file) {
   }
   const Scan scan = ScanUtf8(reinterpret_cast<const unsigned char*>(head.data()), head.size());
   const bool text = scan.bad < 0 && (!whole_file || scan.valid == head.size());
+  const bool plain_text = text && !HasControlBytes(head.substr(0, 64));
   for (const Magic& m : kContainers) {
     const absl::string_view magic(m.bytes, m.size);
     if (head.size() >= m.offset + m.size && head.substr(m.offset, m.size) == magic &&
-        !(text && IsPrintable(magic))) {
+        !(plain_text && IsPrintable(magic))) {
       return {ContentKind::kContainer, m.what, m.advice};
     }
   }

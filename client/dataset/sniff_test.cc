@@ -68,6 +68,8 @@ TEST(SniffTest, AsciiMagicAtTheStartOfTextIsStillText) {
     const Sniffed s = SniffContent(text, /*whole_file=*/true);
     EXPECT_EQ(s.kind, ContentKind::kText) << text << ": " << s.what;
   }
+  // The same magic followed by binary fields (all below 0x80 here) is not.
+  EXPECT_EQ(SniffContent("PAR1\x15\x04\x15\x10\x15\x14\x4CPAR1", true).kind, ContentKind::kContainer);
 }
 
 TEST(SniffTest, TarImagesTextAndEmpty) {
