@@ -2,20 +2,14 @@
 
 #include <utility>
 
+#include "service/check_dispatch.h"
 #include "service/status_util.h"
 
 namespace optout::service {
-namespace {
 
-size_t BatchItems(const v1::CheckRequest& request) {
-  size_t n = request.items_size();
-  for (const auto& packed : request.packed()) n += packed.data().size() / 32;
-  return n;
-}
-
-}  // namespace
-
-CheckStreamReactor::CheckStreamReactor(const Registry* registry) : registry_(registry) {
+CheckStreamReactor::CheckStreamReactor(const Registry* registry, CheckWorkers* workers,
+                                       const grpc::CallbackServerContext* context)
+    : registry_(registry), workers_(workers), interrupt_(InterruptOf(context)) {
   absl::MutexLock lock(&mu_);
   MaybeStartRead();
 }
@@ -49,20 +43,37 @@ void CheckStreamReactor::OnReadDone(bool ok) {
     seq = next_read_++;
     ++checking_;
     answers_.emplace_back();  // placeholder, in sequence order
-    // Reading on while a large batch is checked lets another callback thread
-    // check the next batch in parallel. A small batch is checked faster than
+    // Reading on while a large batch is checked lets another worker check
+    // the next batch in parallel. A small batch is checked faster than
     // a read completes, and an early read measurably slowed single-item
     // round trips, so those read on after their answer is queued.
-    if (BatchItems(*request) >= kReadAheadItems) MaybeStartRead();
+    if (CheckWorkUnits(*request) >= kReadAheadItems) MaybeStartRead();
   }
+  if (CheckWorkUnits(*request) <= kInlineCheckItems) {
+    CheckBatch(seq, std::move(request));
+    return;
+  }
+  // std::function needs a copyable closure: the request travels as a raw
+  // pointer and is owned again by CheckBatch (or below, if not queued).
+  v1::CheckRequest* raw = request.release();
+  absl::Status queued = workers_->TrySchedule(
+      [this, seq, raw] { CheckBatch(seq, std::unique_ptr<v1::CheckRequest>(raw)); });
+  if (!queued.ok()) BatchDone(seq, std::unique_ptr<v1::CheckRequest>(raw), Answer(), queued);
+}
+
+void CheckStreamReactor::CheckBatch(uint64_t seq, std::unique_ptr<v1::CheckRequest> request) {
   Answer answer;
   google::protobuf::ArenaOptions arena_options;
   arena_options.start_block_size = 4096;
   arena_options.max_block_size = 1 << 20;
   answer.arena = std::make_unique<google::protobuf::Arena>(arena_options);
   answer.message = google::protobuf::Arena::CreateMessage<v1::CheckResponse>(answer.arena.get());
-  absl::Status status = registry_->Check(*request, answer.message);
+  const absl::Status status = registry_->Check(*request, answer.message, interrupt_);
+  BatchDone(seq, std::move(request), std::move(answer), status);
+}
 
+void CheckStreamReactor::BatchDone(uint64_t seq, std::unique_ptr<v1::CheckRequest> request,
+                                   Answer answer, const absl::Status& status) {
   absl::MutexLock lock(&mu_);
   --checking_;
   spare_.push_back(std::move(request));

@@ -2,9 +2,11 @@
 //
 // CheckStream: each request batch is answered by one response, in order.
 // Batches of one stream are checked concurrently: as soon as a large batch
-// has been read the next read starts, so while one gRPC callback thread checks
+// has been read the next read starts, so while one check worker checks
 // batch n another can already check batch n+1; answers are written strictly
-// in batch order. Flow control: at most kMaxOutstanding batches are being
+// in batch order. Batches run on CheckWorkers (the smallest inline); a full
+// worker queue ends the stream with RESOURCE_EXHAUSTED, and cancellation or
+// the deadline stops the batch being checked. Flow control: at most kMaxOutstanding batches are being
 // checked or wait for the network; beyond that the reactor stops reading, so
 // a fast client cannot make the server buffer without bound. A bad batch
 // ends the stream with its error (INVALID_ARGUMENT naming the item); the
@@ -25,6 +27,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "optout/v1/optout.grpc.pb.h"
+#include "service/check_workers.h"
 #include "service/registry.h"
 
 namespace optout::service {
@@ -32,7 +35,9 @@ namespace optout::service {
 class CheckStreamReactor final
     : public grpc::ServerBidiReactor<v1::CheckRequest, v1::CheckResponse> {
  public:
-  explicit CheckStreamReactor(const Registry* registry);
+  // `registry`, `workers` and `context` outlive the reactor.
+  CheckStreamReactor(const Registry* registry, CheckWorkers* workers,
+                     const grpc::CallbackServerContext* context);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -52,12 +57,19 @@ class CheckStreamReactor final
     v1::CheckResponse* message = nullptr;  // owned by `arena`
   };
 
+  // Checks batch `seq` (on a worker or inline) and queues its answer.
+  void CheckBatch(uint64_t seq, std::unique_ptr<v1::CheckRequest> request);
+  // Records the answer (or error) of batch `seq` and moves the stream on.
+  void BatchDone(uint64_t seq, std::unique_ptr<v1::CheckRequest> request, Answer answer,
+                 const absl::Status& status);
   // Starts a read when the stream is open and there is room. Needs mu_.
   void MaybeStartRead() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Starts the next in-order write or finishes, as the state allows. Needs mu_.
   void Pump() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Registry* const registry_;
+  CheckWorkers* const workers_;
+  const CheckInterrupt interrupt_;
 
   absl::Mutex mu_;
   // Target of the one outstanding read.

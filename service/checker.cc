@@ -14,6 +14,12 @@
 namespace optout::service {
 namespace {
 
+// How often a check asks its interrupt: every this many typed items while
+// planning (URL canonicalization ~1 us each) and PDQ queries while searching
+// (up to milliseconds each against a dense index).
+constexpr int kInterruptEveryItems = 512;
+constexpr size_t kInterruptEveryCodes = 1024;
+
 // Which stored kinds a looked-up key may match.
 enum Accept : uint8_t {
   kAcceptUrlOrScope = 1,  // a URL's exact expression
@@ -184,8 +190,10 @@ class RequestRun {
     }
   }
 
-  // Runs every lookup of the plan; fills one ItemMatch per item.
-  void Execute(size_t item_count) {
+  // Runs every lookup of the plan; fills one ItemMatch per item. PDQ
+  // queries, the costly part, are searched in chunks with `interrupt` asked
+  // between them.
+  absl::Status Execute(size_t item_count, const CheckInterrupt& interrupt) {
     matches_.assign(item_count, ItemMatch());
     index_.keys().LookupMany(plan_.keys, [&](size_t i, uint64_t value) {
       const v1::MatchKind kind = MatchIndex::KindOfKeyValue(value);
@@ -193,14 +201,19 @@ class RequestRun {
         matches_[plan_.key_item[i]].Add(kind, MatchIndex::HandleOfKeyValue(value));
       }
     });
-    if (!plan_.codes.empty()) {
-      auto hits = index_.pdq().SearchBatch(plan_.codes, options_.pdq_threshold);
+    const absl::Span<const storage::Code256> codes(plan_.codes);
+    for (size_t first = 0; first < codes.size(); first += kInterruptEveryCodes) {
+      if (interrupt) OPTOUT_RETURN_IF_ERROR(interrupt());
+      auto hits = index_.pdq().SearchBatch(codes.subspan(first, kInterruptEveryCodes),
+                                           options_.pdq_threshold);
       for (size_t q = 0; q < hits.size(); ++q) {
         for (uint64_t entry : hits[q]) {
-          matches_[plan_.code_item[q]].Add(v1::MATCH_KIND_PDQ, MatchIndex::HandleOfPdqEntry(entry));
+          matches_[plan_.code_item[first + q]].Add(v1::MATCH_KIND_PDQ,
+                                                   MatchIndex::HandleOfPdqEntry(entry));
         }
       }
     }
+    return absl::OkStatus();
   }
 
   // Resolves handles to ids; false when every handle was revoked meanwhile.
@@ -243,13 +256,17 @@ class RequestRun {
 
 }  // namespace
 
-absl::Status Checker::Check(const v1::CheckRequest& request, v1::CheckResponse* response) const {
+absl::Status Checker::Check(const v1::CheckRequest& request, v1::CheckResponse* response,
+                            const CheckInterrupt& interrupt) const {
   OPTOUT_RETURN_IF_ERROR(ValidateCheckRequest(request, options_));
   RequestRun run(keyring_, psl_, index_, options_);
   // Typed items are mostly URLs, ~10 lookup expressions each.
   run.Reserve(static_cast<size_t>(request.items_size()) * 12);
   uint32_t item = 0;
   for (int i = 0; i < request.items_size(); ++i, ++item) {
+    if (interrupt && i % kInterruptEveryItems == kInterruptEveryItems - 1) {
+      OPTOUT_RETURN_IF_ERROR(interrupt());
+    }
     OPTOUT_RETURN_IF_ERROR(run.PlanItem(item, request.items(i), i));
   }
   std::vector<uint32_t> packed_first(request.packed_size());
@@ -258,7 +275,7 @@ absl::Status Checker::Check(const v1::CheckRequest& request, v1::CheckResponse* 
     run.PlanPacked(item, request.packed(g));
     item += PackedItemCount(request.packed(g));
   }
-  run.Execute(item);
+  OPTOUT_RETURN_IF_ERROR(run.Execute(item, interrupt));
 
   response->set_tag(request.tag());
   for (int i = 0; i < request.items_size(); ++i) {

@@ -11,6 +11,8 @@
 #ifndef OPTOUT_SERVICE_CHECKER_H_
 #define OPTOUT_SERVICE_CHECKER_H_
 
+#include <functional>
+
 #include "absl/status/status.h"
 #include "client/common/url/url.h"
 #include "optout/v1/optout.pb.h"
@@ -20,6 +22,12 @@
 
 namespace optout::service {
 
+// Asked between chunks of a check (every few hundred items, between PDQ
+// search batches): a non-OK status (Cancelled, DeadlineExceeded) stops the
+// check there and is returned, so an abandoned or late request stops costing
+// CPU. Empty: never interrupted.
+using CheckInterrupt = std::function<absl::Status()>;
+
 class Checker final {
  public:
   Checker(const Keyring& keyring, const url::PublicSuffixList& psl, const MatchIndex& index,
@@ -28,7 +36,8 @@ class Checker final {
 
   // InvalidArgument (naming item index and field) for any malformed item; then
   // nothing is answered. Otherwise one result per item / packed item, in order.
-  absl::Status Check(const v1::CheckRequest& request, v1::CheckResponse* response) const;
+  absl::Status Check(const v1::CheckRequest& request, v1::CheckResponse* response,
+                     const CheckInterrupt& interrupt = nullptr) const;
 
  private:
   const Keyring& keyring_;

@@ -1,5 +1,6 @@
 #include "service/grpc_service.h"
 
+#include "service/check_dispatch.h"
 #include "service/check_stream_reactor.h"
 #include "service/status_util.h"
 
@@ -43,15 +44,23 @@ grpc::ServerUnaryReactor* CheckServiceImpl::Check(grpc::CallbackServerContext* c
                                                   const v1::CheckRequest* request,
                                                   v1::CheckResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status status = registry_->Check(*request, response);
-  if (!status.ok()) response->Clear();
-  reactor->Finish(ToGrpcStatus(status));
+  auto run = [this, context, reactor, request, response] {
+    absl::Status status = registry_->Check(*request, response, InterruptOf(context));
+    if (!status.ok()) response->Clear();
+    reactor->Finish(ToGrpcStatus(status));
+  };
+  if (CheckWorkUnits(*request) <= kInlineCheckItems) {
+    run();
+    return reactor;
+  }
+  absl::Status queued = workers_->TrySchedule(std::move(run));
+  if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
   return reactor;
 }
 
 grpc::ServerBidiReactor<v1::CheckRequest, v1::CheckResponse>* CheckServiceImpl::CheckStream(
-    grpc::CallbackServerContext* /*context*/) {
-  return new CheckStreamReactor(registry_);
+    grpc::CallbackServerContext* context) {
+  return new CheckStreamReactor(registry_, workers_, context);
 }
 
 grpc::ServerUnaryReactor* CheckServiceImpl::GetInfo(grpc::CallbackServerContext* context,

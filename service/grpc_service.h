@@ -2,12 +2,14 @@
 //
 // The thin gRPC layer: each handler converts nothing (the core speaks the
 // API's messages), calls Registry, and finishes with ToGrpcStatus. Blocking
-// calls (durable writes) run on the ThreadPool; checks run inline because
-// they only touch memory.
+// calls (durable writes) run on the ThreadPool; checks run on CheckWorkers
+// (bounded queue, stopped by cancellation and deadlines), except the
+// smallest, whose bounded cost is below a hand-off to another thread.
 #ifndef OPTOUT_SERVICE_GRPC_SERVICE_H_
 #define OPTOUT_SERVICE_GRPC_SERVICE_H_
 
 #include "optout/v1/optout.grpc.pb.h"
+#include "service/check_workers.h"
 #include "service/registry.h"
 #include "client/common/base/thread_pool.h"
 
@@ -35,7 +37,9 @@ class RegistryServiceImpl final : public v1::Registry::CallbackService {
 
 class CheckServiceImpl final : public v1::Check::CallbackService {
  public:
-  explicit CheckServiceImpl(const Registry* registry) : registry_(registry) {}
+  // `registry` and `workers` must outlive the gRPC server.
+  CheckServiceImpl(const Registry* registry, CheckWorkers* workers)
+      : registry_(registry), workers_(workers) {}
 
   grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* context,
                                   const v1::CheckRequest* request,
@@ -48,6 +52,7 @@ class CheckServiceImpl final : public v1::Check::CallbackService {
 
  private:
   const Registry* const registry_;
+  CheckWorkers* const workers_;
 };
 
 }  // namespace optout::service

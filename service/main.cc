@@ -28,6 +28,8 @@ ABSL_FLAG(int, pdq_threshold, 31, "PDQ match distance, 0..63 bits of 256");
 ABSL_FLAG(int, max_batch_items, 10000, "largest number of items in one Check batch or registration");
 ABSL_FLAG(int, min_pdq_quality, 50, "PDQ hashes with a lower reported quality are refused");
 ABSL_FLAG(std::string, psl_file, "", "Public Suffix List file (default: Debian's /usr/share/publicsuffix/public_suffix_list.dat)");
+ABSL_FLAG(int, check_threads, 0, "threads running checks (0: one per core)");
+ABSL_FLAG(int, max_queued_checks, 64, "checks that may wait for a check thread; more are refused with RESOURCE_EXHAUSTED");
 ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once listening");
 ABSL_FLAG(int, shutdown_grace_seconds, 10, "on SIGTERM, how long in-flight calls may take to finish");
 
@@ -41,6 +43,8 @@ int main(int argc, char** argv) {
   options.secret_file = absl::GetFlag(FLAGS_secret_file);
   options.psl_file = absl::GetFlag(FLAGS_psl_file);
   options.port_file = absl::GetFlag(FLAGS_port_file);
+  options.check_threads = absl::GetFlag(FLAGS_check_threads);
+  options.max_queued_checks = absl::GetFlag(FLAGS_max_queued_checks);
   options.registry.pdq_threshold = absl::GetFlag(FLAGS_pdq_threshold);
   options.registry.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);
   options.registry.min_pdq_quality = absl::GetFlag(FLAGS_min_pdq_quality);

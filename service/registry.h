@@ -48,8 +48,9 @@ class Registry final {
   absl::StatusOr<v1::RegisterResponse> Register(const v1::RegisterRequest& request);
   absl::StatusOr<v1::GetResponse> Get(const v1::GetRequest& request) const;
   absl::Status Revoke(const v1::RevokeRequest& request);
-  absl::Status Check(const v1::CheckRequest& request, v1::CheckResponse* response) const {
-    return checker_.Check(request, response);
+  absl::Status Check(const v1::CheckRequest& request, v1::CheckResponse* response,
+                     const CheckInterrupt& interrupt = nullptr) const {
+    return checker_.Check(request, response, interrupt);
   }
   v1::GetInfoResponse Info() const;
 

@@ -25,6 +25,7 @@ struct Server::Impl {
   std::unique_ptr<storage::OptOutStore> store;
   std::unique_ptr<Registry> registry;
   std::unique_ptr<ThreadPool> pool;
+  std::unique_ptr<CheckWorkers> check_workers;
   std::unique_ptr<RegistryServiceImpl> registry_service;
   std::unique_ptr<CheckServiceImpl> check_service;
   std::unique_ptr<grpc::Server> grpc_server;
@@ -44,6 +45,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     return absl::InvalidArgumentError("pdq_threshold must be 0..63");
   }
   if (r.max_batch_items < 1) return absl::InvalidArgumentError("max_batch_items must be >= 1");
+  if (options.max_queued_checks < 1) {
+    return absl::InvalidArgumentError("max_queued_checks must be >= 1");
+  }
 
   // Debian's Abseil is built without NDEBUG, so every absl::Mutex lock (ours
   // and gRPC's, whose core mutex is absl::Mutex) would also update a global
@@ -72,7 +76,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
 
   impl->pool = std::make_unique<ThreadPool>(options.write_threads);
   impl->registry_service = std::make_unique<RegistryServiceImpl>(impl->registry.get(), impl->pool.get());
-  impl->check_service = std::make_unique<CheckServiceImpl>(impl->registry.get());
+  impl->check_workers =
+      std::make_unique<CheckWorkers>(options.check_threads, options.max_queued_checks);
+  impl->check_service =
+      std::make_unique<CheckServiceImpl>(impl->registry.get(), impl->check_workers.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -108,6 +115,7 @@ void Server::Shutdown(absl::Duration deadline) {
   impl_->grpc_server->Wait();
   Log(LogLevel::kInfo, "gRPC server stopped; closing the database");
   impl_->pool.reset();  // runs any queued durable write to completion
+  impl_->check_workers.reset();
   impl_->registry.reset();
   impl_->store.reset();  // closes RocksDB
   Log(LogLevel::kInfo, "database closed; bye");

@@ -29,6 +29,11 @@ struct ServerOptions {
   // Threads running durable writes; more threads = bigger commit groups.
   // Default: 32.
   int write_threads = 32;
+  // Threads running checks; <= 0 means one per core. Default: 0.
+  int check_threads = 0;
+  // Checks that may wait for a check thread; one more is refused with
+  // RESOURCE_EXHAUSTED at once. Default: 64.
+  int max_queued_checks = 64;
   // Largest request accepted, in bytes. Default: 64 MiB.
   int max_message_bytes = 64 << 20;
   RegistryOptions registry;

@@ -32,6 +32,8 @@ class OptoutdProcess final {
   void Kill();
 
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  // Process id of the running child, -1 when none runs.
+  pid_t pid() const { return pid_; }
   const std::string& root() const { return root_; }
   std::string data_dir() const { return root_ + "/data"; }
   std::string secret_file() const { return root_ + "/registry.secret"; }

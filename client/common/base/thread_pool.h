@@ -6,7 +6,10 @@
 // writers at once is the point there: RocksDB commits their writes as one
 // group with one WAL fsync.
 //
-// Thread-safety: Schedule may be called from any thread. The destructor runs
+// optoutd also runs checks on one, bounded by TrySchedule: a full queue
+// refuses more work at once instead of letting waiting checks pile up.
+//
+// Thread-safety: Schedule and TrySchedule may be called from any thread. The destructor runs
 // every closure already scheduled, then joins the workers.
 #ifndef OPTOUT_CLIENT_COMMON_BASE_THREAD_POOL_H_
 #define OPTOUT_CLIENT_COMMON_BASE_THREAD_POOL_H_
@@ -30,6 +33,9 @@ class ThreadPool final {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   void Schedule(std::function<void()> work);
+  // Queues `work` unless `max_queued` closures already wait for a worker;
+  // false (and `work` dropped unrun) when the queue is full.
+  bool TrySchedule(std::function<void()> work, size_t max_queued);
   int size() const { return static_cast<int>(workers_.size()); }
 
  private:

@@ -1,0 +1,25 @@
+#include "service/check_dispatch.h"
+
+#include <chrono>
+
+namespace optout::service {
+
+size_t CheckWorkUnits(const v1::CheckRequest& request) {
+  size_t n = request.items_size();
+  for (const auto& packed : request.packed()) n += packed.data().size() / 32;
+  return n;
+}
+
+CheckInterrupt InterruptOf(const grpc::ServerContextBase* context) {
+  const auto deadline = context->deadline();
+  return [context, deadline]() -> absl::Status {
+    // Safe from any thread for callback calls: reads an atomic flag.
+    if (context->IsCancelled()) return absl::CancelledError("check cancelled by the client");
+    if (std::chrono::system_clock::now() > deadline) {
+      return absl::DeadlineExceededError("check stopped at the call's deadline");
+    }
+    return absl::OkStatus();
+  };
+}
+
+}  // namespace optout::service

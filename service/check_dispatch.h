@@ -1,0 +1,33 @@
+// File: service/check_dispatch.h
+//
+// How a check call reaches the core (gRPC adapter side): its work units
+// decide whether it runs inline or on CheckWorkers, and InterruptOf turns the
+// call's cancellation and deadline into the CheckInterrupt that the core asks
+// between chunks.
+#ifndef OPTOUT_SERVICE_CHECK_DISPATCH_H_
+#define OPTOUT_SERVICE_CHECK_DISPATCH_H_
+
+#include <cstddef>
+
+#include "grpcpp/server_context.h"
+#include "optout/v1/optout.pb.h"
+#include "service/checker.h"
+
+namespace optout::service {
+
+// Checks of at most this many work units run on the gRPC thread: their cost
+// is a few microseconds, below that of handing them to a worker thread.
+constexpr size_t kInlineCheckItems = 8;
+
+// Typed items plus 32-byte units of packed data (one per URL expression
+// digest, PDQ hash or variant, or file digest).
+size_t CheckWorkUnits(const v1::CheckRequest& request);
+
+// Cancelled once the client cancels (or the connection breaks),
+// DeadlineExceeded once the call's deadline passed. `context` must outlive
+// the check.
+CheckInterrupt InterruptOf(const grpc::ServerContextBase* context);
+
+}  // namespace optout::service
+
+#endif  // OPTOUT_SERVICE_CHECK_DISPATCH_H_
