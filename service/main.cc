@@ -1,15 +1,18 @@
 // optoutd: the opt-out registry server.
 //
 //   optoutd [--listen=127.0.0.1:50051] [--data_dir=./data]
-//           [--secret_file=<data_dir>.secret] [--pdq_threshold=31]
-//           [--max_batch_items=10000]
+//           [--secret_file=~/.config/optoutd/registry.secret] [--pdq_threshold=31]
+//           [--max_batch_items=10000] [limits: see --help]
 //
 // Serves optout.v1.Registry and optout.v1.Check over gRPC (plus the standard
 // health service and server reflection) from an embedded RocksDB in
 // --data_dir. The registry secret is created on first start; back it up
 // separately, since without it the stored data can never match again.
-// SIGTERM / SIGINT: graceful shutdown. Logs go to stderr and never contain
+// Every file optoutd creates is private (umask 077: folders 0700, files
+// 0600). SIGTERM / SIGINT: graceful shutdown. Logs go to stderr and never contain
 // URLs, hashes or tokens.
+#include <sys/stat.h>
+
 #include <csignal>
 #include <cstdio>
 #include <string>
@@ -23,7 +26,8 @@
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "address to serve on, HOST:PORT (port 0: any free port)");
 ABSL_FLAG(std::string, data_dir, "./data", "RocksDB data directory (created if missing)");
-ABSL_FLAG(std::string, secret_file, "", "registry secret file, 32 bytes, mode 0600, created on first start (default: <data_dir>.secret)");
+ABSL_FLAG(std::string, secret_file, "", "registry secret file, 32 bytes, mode 0600, created on first start (default: $XDG_CONFIG_HOME or ~/.config, then /optoutd/registry.secret; apart from the data)");
+ABSL_FLAG(int, token_retry_hours, 24, "a sealed copy of each manage token is kept this long so that retried registrations get the same token, then erased");
 ABSL_FLAG(int, pdq_threshold, 31, "PDQ match distance, 0..63 bits of 256");
 ABSL_FLAG(int, max_batch_items, 10000, "largest number of items in one Check batch or registration");
 ABSL_FLAG(int, min_pdq_quality, 50, "PDQ hashes with a lower reported quality are refused");
@@ -36,6 +40,9 @@ ABSL_FLAG(int, shutdown_grace_seconds, 10, "on SIGTERM, how long in-flight calls
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("opt-out registry server; see --help");
   absl::ParseCommandLine(argc, argv);
+  // RocksDB creates its files with the process umask; opt-out data is
+  // nobody else's business, whatever umask optoutd was started with.
+  ::umask(077);
 
   optout::service::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
@@ -45,6 +52,7 @@ int main(int argc, char** argv) {
   options.port_file = absl::GetFlag(FLAGS_port_file);
   options.check_threads = absl::GetFlag(FLAGS_check_threads);
   options.max_queued_checks = absl::GetFlag(FLAGS_max_queued_checks);
+  options.registry.token_retry_seconds = int64_t{3600} * absl::GetFlag(FLAGS_token_retry_hours);
   options.registry.pdq_threshold = absl::GetFlag(FLAGS_pdq_threshold);
   options.registry.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);
   options.registry.min_pdq_quality = absl::GetFlag(FLAGS_min_pdq_quality);

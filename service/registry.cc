@@ -3,8 +3,10 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <utility>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "client/common/digest/digest.h"
@@ -52,6 +54,7 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(storage::OptOutStore* s
 
 absl::Status Registry::LoadAll() {
   std::vector<IndexedOptOut> all;
+  std::vector<std::pair<int64_t, std::string>> tokens;
   OPTOUT_RETURN_IF_ERROR(store_->ForEachRecord([&](absl::string_view id, absl::string_view bytes) {
     internal::OptOutRecord record;
     if (!record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
@@ -59,9 +62,14 @@ absl::Status Registry::LoadAll() {
     }
     OPTOUT_ASSIGN_OR_RETURN(IndexedOptOut opt_out, IndexedFromRecord(keyring_, id, record));
     all.push_back(std::move(opt_out));
+    if (!record.token_erased()) tokens.emplace_back(record.created_unix_seconds(), std::string(id));
     return absl::OkStatus();
   }));
   index_.Load(all);
+  std::sort(tokens.begin(), tokens.end());
+  absl::MutexLock lock(&tokens_mu_);
+  tokens_to_erase_.assign(std::make_move_iterator(tokens.begin()),
+                          std::make_move_iterator(tokens.end()));
   return absl::OkStatus();
 }
 
@@ -105,6 +113,11 @@ absl::StatusOr<v1::RegisterResponse> Registry::RegisterNew(const v1::RegisterReq
         }
         OPTOUT_ASSIGN_OR_RETURN(internal::SealedPart sealed,
                                 OpenSealed(keyring_, *existing, record));
+        if (record.token_erased()) {
+          return absl::AlreadyExistsError(absl::StrCat(
+              "request_id: registered more than ", options_.token_retry_seconds / 3600,
+              " h ago; the manage token is kept for retries only that long (see your receipt)"));
+        }
         v1::RegisterResponse response;
         response.set_opt_out_id(digest::ToHex(*existing));
         response.set_manage_token(digest::ToHex(sealed.manage_token()));
@@ -126,6 +139,7 @@ absl::StatusOr<v1::RegisterResponse> Registry::RegisterNew(const v1::RegisterReq
   OPTOUT_RETURN_IF_ERROR(store_->Insert(id, record.SerializeAsString(), request_key));
   OPTOUT_ASSIGN_OR_RETURN(IndexedOptOut indexed, IndexedFromRecord(keyring_, id, record));
   index_.Add(indexed);
+  QueueTokenErasure(record.created_unix_seconds(), id);
 
   v1::RegisterResponse response;
   response.set_opt_out_id(digest::ToHex(id));
@@ -178,11 +192,65 @@ absl::Status Registry::Revoke(const v1::RevokeRequest& request) {
   std::string id, token;
   OPTOUT_RETURN_IF_ERROR(
       ParseCredentials(request.opt_out_id(), request.manage_token(), &id, &token));
+  absl::MutexLock lock(&RecordMutex(id));
   OPTOUT_ASSIGN_OR_RETURN(internal::OptOutRecord record, Authorize(*store_, id, token));
   OPTOUT_ASSIGN_OR_RETURN(IndexedOptOut indexed, IndexedFromRecord(keyring_, id, record));
   OPTOUT_RETURN_IF_ERROR(store_->Delete(id, record.request_key()));
   index_.Remove(indexed);
   return absl::OkStatus();
+}
+
+absl::Mutex& Registry::RecordMutex(absl::string_view id) const {
+  return record_mu_[absl::HashOf(id) % (sizeof(record_mu_) / sizeof(record_mu_[0]))];
+}
+
+void Registry::QueueTokenErasure(int64_t created_unix_seconds, const std::string& id) {
+  absl::MutexLock lock(&tokens_mu_);
+  tokens_to_erase_.emplace_back(created_unix_seconds, id);
+}
+
+absl::StatusOr<int> Registry::EraseExpiredTokens(absl::Time now) {
+  const int64_t cutoff = absl::ToUnixSeconds(now) - options_.token_retry_seconds;
+  int erased = 0;
+  for (;;) {
+    std::string id;
+    {
+      absl::MutexLock lock(&tokens_mu_);
+      // Registrations are queued in about creation order; a clock step back
+      // only delays the erasure of the few behind it.
+      if (tokens_to_erase_.empty() || tokens_to_erase_.front().first > cutoff) break;
+      id = std::move(tokens_to_erase_.front().second);
+      tokens_to_erase_.pop_front();
+    }
+    absl::StatusOr<bool> done = EraseTokenOf(id);
+    if (!done.ok()) {
+      // Tried again on the next run.
+      absl::MutexLock lock(&tokens_mu_);
+      tokens_to_erase_.emplace_front(cutoff, std::move(id));
+      return done.status();
+    }
+    erased += *done ? 1 : 0;
+  }
+  return erased;
+}
+
+absl::StatusOr<bool> Registry::EraseTokenOf(const std::string& id) {
+  absl::MutexLock lock(&RecordMutex(id));
+  OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> bytes, store_->GetRecord(id));
+  if (!bytes.has_value()) return false;  // revoked meanwhile
+  internal::OptOutRecord record;
+  if (!record.ParseFromString(*bytes)) return absl::DataLossError("stored record does not parse");
+  if (record.token_erased()) return false;
+  OPTOUT_ASSIGN_OR_RETURN(internal::SealedPart sealed, OpenSealed(keyring_, id, record));
+  sealed.clear_manage_token();
+  OPTOUT_ASSIGN_OR_RETURN(std::string resealed,
+                          keyring_.record_cipher().Seal(sealed.SerializeAsString(), id));
+  record.set_sealed(std::move(resealed));
+  record.set_token_erased(true);
+  // Rewrites the record only; its request key (if any) stays, so a late
+  // retry is recognised and refused rather than registered twice.
+  OPTOUT_RETURN_IF_ERROR(store_->Insert(id, record.SerializeAsString(), ""));
+  return true;
 }
 
 v1::GetInfoResponse Registry::Info() const {

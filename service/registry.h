@@ -17,13 +17,16 @@
 #ifndef OPTOUT_SERVICE_REGISTRY_H_
 #define OPTOUT_SERVICE_REGISTRY_H_
 
+#include <deque>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "client/common/url/url.h"
 #include "optout/v1/optout.pb.h"
 #include "service/checker.h"
@@ -54,6 +57,13 @@ class Registry final {
   }
   v1::GetInfoResponse Info() const;
 
+  // Erases the sealed token copy of every opt-out registered more than
+  // token_retry_seconds before `now` (the record is rewritten without it;
+  // the token's hash stays, so Get and Revoke keep working). A retry after
+  // that is ALREADY_EXISTS. Returns how many were erased. optoutd calls it at
+  // start and periodically.
+  absl::StatusOr<int> EraseExpiredTokens(absl::Time now);
+
   size_t opt_out_count() const { return index_.opt_out_count(); }
   const RegistryOptions& options() const { return options_; }
 
@@ -66,6 +76,12 @@ class Registry final {
   // Waits until no other Register holds `key`, then holds it.
   void LockRequestKey(const std::string& key);
   void UnlockRequestKey(const std::string& key);
+  // Serializes rewrites and deletes of one record (token erasure vs Revoke),
+  // so an erased copy is never written back over a revocation.
+  absl::Mutex& RecordMutex(absl::string_view id) const;
+  void QueueTokenErasure(int64_t created_unix_seconds, const std::string& id);
+  // Erases the sealed token of `id`; false when there was none (or no record).
+  absl::StatusOr<bool> EraseTokenOf(const std::string& id);
 
   storage::OptOutStore* const store_;
   const Keyring keyring_;
@@ -78,6 +94,11 @@ class Registry final {
   // Request keys whose Register is in progress (retries of one request wait).
   absl::flat_hash_set<std::string> requests_in_flight_ ABSL_GUARDED_BY(requests_mu_);
   absl::CondVar requests_done_;
+
+  mutable absl::Mutex record_mu_[16];
+  absl::Mutex tokens_mu_;
+  // (created, id) of records still holding a sealed token, oldest first.
+  std::deque<std::pair<int64_t, std::string>> tokens_to_erase_ ABSL_GUARDED_BY(tokens_mu_);
 };
 
 }  // namespace optout::service

@@ -20,6 +20,10 @@ struct RegistryOptions {
   int min_pdq_quality = 50;
   // At most this many opt-out ids are returned per matched item. Default: 16.
   int max_ids_per_result = 16;
+  // A sealed copy of each manage token is kept this long so that a retried
+  // Register (same request_id and content) returns the same token; then
+  // EraseExpiredTokens erases it. Default: 24 h.
+  int64_t token_retry_seconds = 24 * 3600;
 };
 
 }  // namespace optout::service

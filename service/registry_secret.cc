@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include <openssl/rand.h>
@@ -71,6 +72,31 @@ absl::StatusOr<SecretBytes> LoadOrCreateRegistrySecret(const std::string& path) 
     if (!created.ok()) return created;
   }
   return ReadSecret(path);
+}
+
+absl::StatusOr<std::string> DefaultRegistrySecretPath(const std::string& data_dir) {
+  const std::string legacy = data_dir + ".secret";
+  struct stat st {};
+  if (::stat(legacy.c_str(), &st) == 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "found a registry secret at the old default location ", legacy,
+        "; start with --secret_file=", legacy, " (or move it to a folder apart from the data)"));
+  }
+  std::string config;
+  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg != nullptr && xdg[0] == '/') {
+    config = xdg;
+  } else if (const char* home = std::getenv("HOME"); home != nullptr && home[0] == '/') {
+    config = absl::StrCat(home, "/.config");
+  } else {
+    return absl::FailedPreconditionError(
+        "no default place for the registry secret ($HOME is not set): give --secret_file");
+  }
+  const std::string dir = config + "/optoutd";
+  ::mkdir(config.c_str(), 0700);  // usually exists already
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Errno("cannot create the secret folder", dir);
+  }
+  return dir + "/registry.secret";
 }
 
 }  // namespace optout::service

@@ -23,6 +23,15 @@ using SecretBytes = std::array<uint8_t, 32>;
 // others, or is not exactly 32 bytes; Unavailable on I/O errors.
 absl::StatusOr<SecretBytes> LoadOrCreateRegistrySecret(const std::string& path);
 
+// Where the secret lives when --secret_file is not given: in a config folder
+// apart from the data, so that a copy of the data folder (or of its parent)
+// never carries the key that opens it: $XDG_CONFIG_HOME/optoutd/registry.secret,
+// else $HOME/.config/optoutd/registry.secret (the folder is created, 0700).
+// FailedPrecondition when neither variable is set, or when the old default
+// <data_dir>.secret exists: then --secret_file must name it explicitly (a
+// fresh secret would make every stored opt-out unreadable).
+absl::StatusOr<std::string> DefaultRegistrySecretPath(const std::string& data_dir);
+
 }  // namespace optout::service
 
 #endif  // OPTOUT_SERVICE_REGISTRY_SECRET_H_

@@ -4,7 +4,10 @@
 #include <random>
 #include <string>
 
+#include "client/common/base/testing/status_matchers.h"
 #include "client/common/digest/digest.h"
+#include "optout/internal/record.pb.h"
+#include "service/opt_out_codec.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/env.h"
@@ -14,6 +17,8 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+
+MATCHER_P(IsOkAndHolds, value, "") { return arg.ok() && *arg == value; }
 
 std::string RandomPdq(uint32_t seed) {
   std::mt19937 rng(seed);
@@ -185,6 +190,54 @@ TEST_F(RegistryTest, RetryWithSameRequestIdReturnsSameOptOutAndToken) {
 
   request.set_urls(0, "https://a.example/2.jpg");
   EXPECT_EQ(registry_->Register(request).status().code(), absl::StatusCode::kAlreadyExists);
+}
+
+TEST_F(RegistryTest, SealedTokenCopyIsErasedAfterTheRetryWindow) {
+  v1::RegisterRequest request;
+  request.set_request_id("0123456789abcdef0123456789abcdef");
+  request.add_urls("https://a.example/1.jpg");
+  const v1::RegisterResponse first = MustRegister(request);
+  v1::RegisterRequest other;  // registered before a restart: queued at load
+  other.add_urls("https://a.example/2.jpg");
+  const v1::RegisterResponse second = MustRegister(other);
+  Reopen();
+
+  const absl::Time now = absl::Now();
+  EXPECT_THAT(registry_->EraseExpiredTokens(now + absl::Hours(23)), IsOkAndHolds(0));
+  EXPECT_EQ(MustRegister(request).manage_token(), first.manage_token()) << "inside the window";
+
+  EXPECT_THAT(registry_->EraseExpiredTokens(now + absl::Hours(25)), IsOkAndHolds(2));
+  // The stored record no longer holds the token, even sealed.
+  SecretBytes secret{};
+  secret.fill(7);
+  const Keyring keyring = *Keyring::Derive(secret);
+  for (const auto& registered : {first, second}) {
+    const std::string id = *digest::FromHex(registered.opt_out_id(), 16);
+    auto bytes = store_->GetRecord(id);
+    ASSERT_TRUE(bytes.ok() && bytes->has_value());
+    internal::OptOutRecord record;
+    ASSERT_TRUE(record.ParseFromString(**bytes));
+    EXPECT_TRUE(record.token_erased());
+    auto sealed = OpenSealed(keyring, id, record);
+    ASSERT_THAT(sealed.status(), optout::testing::IsOk());
+    EXPECT_TRUE(sealed->manage_token().empty());
+    EXPECT_EQ(sealed->url_digests_size(), 1) << "the rest of the sealed part is kept";
+  }
+  // A late retry is refused, not registered twice; the token still works.
+  EXPECT_THAT(registry_->Register(request).status(),
+              optout::testing::StatusIs(absl::StatusCode::kAlreadyExists,
+                                        HasSubstr("manage token is kept for retries only")));
+  EXPECT_EQ(registry_->opt_out_count(), 2u);
+  v1::GetRequest get;
+  get.set_opt_out_id(first.opt_out_id());
+  get.set_manage_token(first.manage_token());
+  EXPECT_THAT(registry_->Get(get).status(), optout::testing::IsOk());
+  Reopen();
+  EXPECT_THAT(registry_->EraseExpiredTokens(now + absl::Hours(48)), IsOkAndHolds(0));
+  v1::RevokeRequest revoke;
+  revoke.set_opt_out_id(second.opt_out_id());
+  revoke.set_manage_token(second.manage_token());
+  EXPECT_THAT(registry_->Revoke(revoke), optout::testing::IsOk());
 }
 
 TEST_F(RegistryTest, GetNeedsTheRightTokenAndReportsCounts) {

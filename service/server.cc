@@ -1,10 +1,12 @@
 #include "service/server.h"
 
 #include <fstream>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -14,6 +16,7 @@
 #include "service/grpc_service.h"
 #include "service/keyring.h"
 #include "service/log.h"
+#include "service/private_files.h"
 #include "service/registry_secret.h"
 #include "client/common/base/status_macros.h"
 #include "storage/opt_out_store.h"
@@ -29,9 +32,35 @@ struct Server::Impl {
   std::unique_ptr<RegistryServiceImpl> registry_service;
   std::unique_ptr<CheckServiceImpl> check_service;
   std::unique_ptr<grpc::Server> grpc_server;
+  // Erases sealed token copies past the retry window: at start, then hourly.
+  std::thread token_eraser;
+  absl::Notification stop_token_eraser;
   int port = 0;
   bool shut_down = false;
+
+  void StopTokenEraser() {
+    if (!token_eraser.joinable()) return;
+    stop_token_eraser.Notify();
+    token_eraser.join();
+  }
+  ~Impl() { StopTokenEraser(); }  // also when Start fails after starting it
 };
+
+namespace {
+
+void EraseExpiredTokensUntil(Registry* registry, absl::Notification* stop) {
+  do {
+    absl::StatusOr<int> erased = registry->EraseExpiredTokens(absl::Now());
+    if (!erased.ok()) {
+      Log(LogLevel::kError, absl::StrCat("erasing expired token copies: ", erased.status().ToString()));
+    } else if (*erased > 0) {
+      Log(LogLevel::kInfo, absl::StrCat("erased the token copies of ", *erased,
+                                        " opt-outs past the retry window"));
+    }
+  } while (!stop->WaitForNotificationWithTimeout(absl::Hours(1)));
+}
+
+}  // namespace
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
@@ -45,6 +74,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     return absl::InvalidArgumentError("pdq_threshold must be 0..63");
   }
   if (r.max_batch_items < 1) return absl::InvalidArgumentError("max_batch_items must be >= 1");
+  if (r.token_retry_seconds < 0) return absl::InvalidArgumentError("token_retry_hours must be >= 0");
   if (options.max_queued_checks < 1) {
     return absl::InvalidArgumentError("max_queued_checks must be >= 1");
   }
@@ -56,8 +86,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   auto impl = std::make_unique<Impl>();
-  const std::string secret_file =
-      options.secret_file.empty() ? options.data_dir + ".secret" : options.secret_file;
+  std::string secret_file = options.secret_file;
+  if (secret_file.empty()) {
+    OPTOUT_ASSIGN_OR_RETURN(secret_file, DefaultRegistrySecretPath(options.data_dir));
+  }
   OPTOUT_ASSIGN_OR_RETURN(SecretBytes secret, LoadOrCreateRegistrySecret(secret_file));
   OPTOUT_ASSIGN_OR_RETURN(Keyring keyring, Keyring::Derive(secret));
   secret.fill(0);
@@ -68,12 +100,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
 
   storage::StoreOptions store_options;
   OPTOUT_ASSIGN_OR_RETURN(impl->store, storage::OptOutStore::Open(options.data_dir, store_options));
+  OPTOUT_RETURN_IF_ERROR(MakeOwnerOnly(options.data_dir));
   const absl::Time load_start = absl::Now();
   OPTOUT_ASSIGN_OR_RETURN(impl->registry, Registry::Open(impl->store.get(), std::move(keyring),
                                                          impl->psl.get(), options.registry));
   Log(LogLevel::kInfo, absl::StrCat("loaded ", impl->registry->opt_out_count(), " opt-outs in ",
                                     absl::FormatDuration(absl::Now() - load_start)));
 
+  impl->token_eraser = std::thread(EraseExpiredTokensUntil, impl->registry.get(),
+                                   &impl->stop_token_eraser);
   impl->pool = std::make_unique<ThreadPool>(options.write_threads);
   impl->registry_service = std::make_unique<RegistryServiceImpl>(impl->registry.get(), impl->pool.get());
   impl->check_workers =
@@ -114,6 +149,7 @@ void Server::Shutdown(absl::Duration deadline) {
   impl_->grpc_server->Shutdown(absl::ToChronoTime(absl::Now() + deadline));
   impl_->grpc_server->Wait();
   Log(LogLevel::kInfo, "gRPC server stopped; closing the database");
+  impl_->StopTokenEraser();
   impl_->pool.reset();  // runs any queued durable write to completion
   impl_->check_workers.reset();
   impl_->registry.reset();

@@ -16,9 +16,9 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:50051";
   // RocksDB directory, created if missing. Default: ./data.
   std::string data_dir = "./data";
-  // Registry secret (32 bytes, mode 0600), created on first start. Keep it
-  // outside the data directory so backups of one do not include the other.
-  // Default: <data_dir>.secret.
+  // Registry secret (32 bytes, mode 0600), created on first start. Kept
+  // apart from the data directory so backups of one do not include the other.
+  // Default: DefaultRegistrySecretPath (under $XDG_CONFIG_HOME or ~/.config).
   std::string secret_file;
   // Public Suffix List file; clients sending URL digests need the same one.
   // Default: /usr/share/publicsuffix/public_suffix_list.dat (Debian publicsuffix).
