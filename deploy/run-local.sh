@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command to run the registry locally: installs what is missing, builds
 # (Release) and starts optoutd on 127.0.0.1:50051 with its data in ./data
-# (registry secret in ./data.secret). Stop it with Ctrl-C.
+# (registry secret in ~/.config/optoutd/registry.secret). Stop it with Ctrl-C.
 # Extra arguments go to optoutd, e.g. deploy/run-local.sh --pdq_threshold=24
 set -euo pipefail
 cd "$(dirname "$0")/.."
