@@ -5,6 +5,8 @@
 #include <iostream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
+
 namespace optout::cli {
 namespace {
 
@@ -14,12 +16,17 @@ std::string OneLine(absl::string_view text) {
   return line;
 }
 
+// "optout check" or, before any subcommand was recognized, "optout".
+std::string Who(absl::string_view command) {
+  return command.empty() ? "optout" : absl::StrCat("optout ", command);
+}
+
 }  // namespace
 
 void ReportError(CommandContext& ctx, absl::string_view command, const absl::Status& status) {
   // Results already written to stdout come first when both go to one place.
   std::cout << std::flush;
-  std::fprintf(stderr, "optout %s: %s [%s]\n", std::string(command).c_str(),
+  std::fprintf(stderr, "%s: %s [%s]\n", Who(command).c_str(),
                OneLine(status.message()).c_str(),
                absl::StatusCodeToString(status.code()).c_str());
   ctx.exit_code = 1;
@@ -27,7 +34,7 @@ void ReportError(CommandContext& ctx, absl::string_view command, const absl::Sta
 
 void ReportNote(absl::string_view command, absl::string_view message) {
   std::cout << std::flush;
-  std::fprintf(stderr, "optout %s: note: %s\n", std::string(command).c_str(),
+  std::fprintf(stderr, "%s: note: %s\n", Who(command).c_str(),
                OneLine(message).c_str());
 }
 

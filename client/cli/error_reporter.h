@@ -14,7 +14,8 @@ namespace optout::cli {
 
 // Prints "optout <command>: <message> [CODE]" on one line to stderr (newlines
 // in the message become spaces) and sets ctx.exit_code to 1. `command` is
-// the subcommand as typed, e.g. "check" or "url expressions".
+// the subcommand as typed, e.g. "check" or "url expressions", or empty
+// before one is known ("optout: <message> [CODE]").
 void ReportError(CommandContext& ctx, absl::string_view command, const absl::Status& status);
 
 // Prints "optout <command>: note: <message>" on one line to stderr: something

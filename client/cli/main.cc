@@ -6,8 +6,28 @@
 // opt-outs, and check URLs, images and whole datasets. `optout COMMAND --help`
 // explains each one.
 #include <cstdlib>
+#include <exception>
+#include <string>
 
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "client/cli/command.h"
+#include "client/cli/error_reporter.h"
+
+namespace {
+
+// The subcommands recognized so far, e.g. "url expressions"; empty if none.
+std::string CommandName(const CLI::App& app) {
+  std::string name;
+  const CLI::App* current = &app;
+  while (!current->get_subcommands().empty()) {
+    current = current->get_subcommands().front();
+    absl::StrAppend(&name, name.empty() ? "" : " ", current->get_name());
+  }
+  return name;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   optout::cli::CommandContext ctx;
@@ -28,6 +48,18 @@ int main(int argc, char** argv) {
   optout::cli::AddCheckCommand(app, ctx);
   optout::cli::AddCheckDatasetCommand(app, ctx);
   optout::cli::AddUrlCommands(app, ctx);
-  CLI11_PARSE(app, argc, argv);
+  // Usage errors are reported like every other error: one line, exit 1.
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);  // --help
+    const std::string command = CommandName(app);
+    optout::cli::ReportError(
+        ctx, command,
+        absl::InvalidArgumentError(absl::StrCat(
+            e.what(), " (see optout ", command, command.empty() ? "" : " ", "--help)")));
+  } catch (const std::exception& e) {
+    optout::cli::ReportError(ctx, CommandName(app), absl::InternalError(e.what()));
+  }
   return ctx.exit_code;
 }

@@ -142,6 +142,25 @@ TEST(CliNoServerTest, UnreachableServerIsAClearError) {
   EXPECT_THAT(result.err, HasSubstr("UNAVAILABLE"));
 }
 
+TEST(CliUsageTest, UsageErrorsAreOneLineLikeEveryOtherError) {
+  auto old_flag = RunCommand({OptoutCliBinary(), "url", "expressions", "--psl",
+                              "/usr/share/publicsuffix/public_suffix_list.dat", "https://a.example/"});
+  EXPECT_EQ(old_flag.exit_code, 1);
+  EXPECT_THAT(old_flag.err, ::testing::StartsWith("optout url expressions: "));
+  EXPECT_THAT(old_flag.err, HasSubstr("--psl"));
+  EXPECT_THAT(old_flag.err, ::testing::EndsWith("[INVALID_ARGUMENT]\n"));
+  EXPECT_EQ(std::count(old_flag.err.begin(), old_flag.err.end(), '\n'), 1);
+
+  auto no_command = RunCommand({OptoutCliBinary()});
+  EXPECT_EQ(no_command.exit_code, 1);
+  EXPECT_THAT(no_command.err, ::testing::StartsWith("optout: "));
+  EXPECT_EQ(std::count(no_command.err.begin(), no_command.err.end(), '\n'), 1);
+
+  auto help = RunCommand({OptoutCliBinary(), "check", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.out, HasSubstr("--image"));
+}
+
 // `optout url`: needs no server.
 TEST(CliUrlTest, InvalidInputsAreReportedLikeEveryOtherErrorAndTheOthersGoOn) {
   auto run = RunCommand({OptoutCliBinary(), "url", "canonicalize", "gopher://x/",
