@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "client/cli/cli_util.h"
 #include "client/cli/command.h"
 #include "client/cli/error_reporter.h"
@@ -103,6 +104,12 @@ void RunCheck(CommandContext& ctx, const CLI::App& cmd, const CheckArgs& args) {
   if (!plan.ok()) return ReportError(ctx, "check", plan.status());
   auto checked = client->Check(plan->request);
   if (!checked.ok()) return ReportError(ctx, "check", checked.status());
+  if (checked->results_size() != plan->request.items_size()) {
+    return ReportError(ctx, "check",
+                       absl::InternalError(absl::StrCat("the server answered ",
+                                                        checked->results_size(), " results for ",
+                                                        plan->request.items_size(), " items")));
+  }
   std::vector<v1::ItemResult> results;
   results.reserve(items.size());
   for (const CheckPlan::Span& span : plan->spans) results.push_back(ResultOf(*checked, span));
