@@ -1,5 +1,6 @@
 #include "service/grpc_service.h"
 
+#include "absl/time/clock.h"
 #include "service/check_dispatch.h"
 #include "service/check_stream_reactor.h"
 #include "service/status_util.h"
@@ -10,6 +11,13 @@ grpc::ServerUnaryReactor* RegistryServiceImpl::Register(grpc::CallbackServerCont
                                                         const v1::RegisterRequest* request,
                                                         v1::RegisterResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const absl::Time now = absl::Now();
+  absl::Status admitted = disk_floor_->CheckWrite(now);
+  if (admitted.ok()) admitted = register_rate_->Admit(context->peer(), now);
+  if (!admitted.ok()) {
+    reactor->Finish(ToGrpcStatus(admitted));
+    return reactor;
+  }
   pool_->Schedule([this, reactor, request, response] {
     auto result = registry_->Register(*request);
     if (result.ok()) *response = std::move(*result);

@@ -10,6 +10,8 @@
 
 #include "optout/v1/optout.grpc.pb.h"
 #include "service/check_workers.h"
+#include "service/disk_floor.h"
+#include "service/peer_rate_limiter.h"
 #include "service/registry.h"
 #include "client/common/base/thread_pool.h"
 
@@ -17,8 +19,11 @@ namespace optout::service {
 
 class RegistryServiceImpl final : public v1::Registry::CallbackService {
  public:
-  // `registry` and `pool` must outlive the gRPC server.
-  RegistryServiceImpl(Registry* registry, ThreadPool* pool) : registry_(registry), pool_(pool) {}
+  // Every pointer must outlive the gRPC server. Register is refused
+  // (RESOURCE_EXHAUSTED) below the disk floor or past the peer's rate.
+  RegistryServiceImpl(Registry* registry, ThreadPool* pool, PeerRateLimiter* register_rate,
+                      DiskFloor* disk_floor)
+      : registry_(registry), pool_(pool), register_rate_(register_rate), disk_floor_(disk_floor) {}
 
   grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* context,
                                      const v1::RegisterRequest* request,
@@ -33,6 +38,8 @@ class RegistryServiceImpl final : public v1::Registry::CallbackService {
  private:
   Registry* const registry_;
   ThreadPool* const pool_;
+  PeerRateLimiter* const register_rate_;
+  DiskFloor* const disk_floor_;
 };
 
 class CheckServiceImpl final : public v1::Check::CallbackService {

@@ -34,6 +34,8 @@ ABSL_FLAG(int, min_pdq_quality, 50, "PDQ hashes with a lower reported quality ar
 ABSL_FLAG(std::string, psl_file, "", "Public Suffix List file (default: Debian's /usr/share/publicsuffix/public_suffix_list.dat)");
 ABSL_FLAG(int, check_threads, 0, "threads running checks (0: one per core)");
 ABSL_FLAG(int, max_queued_checks, 64, "checks that may wait for a check thread; more are refused with RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, register_rate_per_peer, 60, "registrations per minute per client address (IPv4, or IPv6 /64), as many at once; 0: unlimited");
+ABSL_FLAG(int64_t, min_free_disk_mb, 1024, "below this free space (MB) on the data disk, Register is refused with RESOURCE_EXHAUSTED; checks go on; 0: no floor");
 ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once listening");
 ABSL_FLAG(int, shutdown_grace_seconds, 10, "on SIGTERM, how long in-flight calls may take to finish");
 
@@ -51,6 +53,8 @@ int main(int argc, char** argv) {
   options.psl_file = absl::GetFlag(FLAGS_psl_file);
   options.port_file = absl::GetFlag(FLAGS_port_file);
   options.check_threads = absl::GetFlag(FLAGS_check_threads);
+  options.register_rate_per_peer = absl::GetFlag(FLAGS_register_rate_per_peer);
+  options.min_free_disk_mb = absl::GetFlag(FLAGS_min_free_disk_mb);
   options.max_queued_checks = absl::GetFlag(FLAGS_max_queued_checks);
   options.registry.token_retry_seconds = int64_t{3600} * absl::GetFlag(FLAGS_token_retry_hours);
   options.registry.pdq_threshold = absl::GetFlag(FLAGS_pdq_threshold);

@@ -29,6 +29,8 @@ struct Server::Impl {
   std::unique_ptr<Registry> registry;
   std::unique_ptr<ThreadPool> pool;
   std::unique_ptr<CheckWorkers> check_workers;
+  std::unique_ptr<PeerRateLimiter> register_rate;
+  std::unique_ptr<DiskFloor> disk_floor;
   std::unique_ptr<RegistryServiceImpl> registry_service;
   std::unique_ptr<CheckServiceImpl> check_service;
   std::unique_ptr<grpc::Server> grpc_server;
@@ -110,7 +112,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   impl->token_eraser = std::thread(EraseExpiredTokensUntil, impl->registry.get(),
                                    &impl->stop_token_eraser);
   impl->pool = std::make_unique<ThreadPool>(options.write_threads);
-  impl->registry_service = std::make_unique<RegistryServiceImpl>(impl->registry.get(), impl->pool.get());
+  impl->register_rate = std::make_unique<PeerRateLimiter>(options.register_rate_per_peer);
+  impl->disk_floor = std::make_unique<DiskFloor>(options.data_dir, options.min_free_disk_mb);
+  impl->registry_service = std::make_unique<RegistryServiceImpl>(
+      impl->registry.get(), impl->pool.get(), impl->register_rate.get(), impl->disk_floor.get());
   impl->check_workers =
       std::make_unique<CheckWorkers>(options.check_threads, options.max_queued_checks);
   impl->check_service =

@@ -4,6 +4,7 @@
 #ifndef OPTOUT_SERVICE_SERVER_OPTIONS_H_
 #define OPTOUT_SERVICE_SERVER_OPTIONS_H_
 
+#include <cstdint>
 #include <string>
 
 #include "service/registry_options.h"
@@ -34,6 +35,12 @@ struct ServerOptions {
   // Checks that may wait for a check thread; one more is refused with
   // RESOURCE_EXHAUSTED at once. Default: 64.
   int max_queued_checks = 64;
+  // Registrations per minute per client address (IPv4, or IPv6 /64), with
+  // as many at once; <= 0: unlimited. Default: 60.
+  int register_rate_per_peer = 60;
+  // Below this much free space on the data disk, Register is refused;
+  // <= 0: no floor. Default: 1024 MB.
+  int64_t min_free_disk_mb = 1024;
   // Largest request accepted, in bytes. Default: 64 MiB.
   int max_message_bytes = 64 << 20;
   RegistryOptions registry;

@@ -43,7 +43,10 @@ absl::Status OptoutdProcess::Start() {
                                    "--listen=127.0.0.1:0",
                                    "--data_dir=" + data_dir(),
                                    "--secret_file=" + secret_file(),
-                                   "--port_file=" + port_file};
+                                   "--port_file=" + port_file,
+                                   // Tests register in bulk from one address;
+                                   // adversarial tests set their own limits.
+                                   "--register_rate_per_peer=0"};
   args.insert(args.end(), extra_flags_.begin(), extra_flags_.end());
   const std::string log = root_ + "/optoutd.log";
   pid_ = fork();

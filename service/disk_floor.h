@@ -1,0 +1,43 @@
+// File: service/disk_floor.h
+//
+// DiskFloor refuses new registrations once the file system holding the data
+// folder has less than a minimum free (issue 9, finding 6): a flood of
+// registrations must not fill the disk until RocksDB fails every write and
+// the server stops answering. Checks go on; Revoke goes on too (it writes a
+// few bytes, and withdrawing an opt-out must always work).
+//
+// gRPC-free; thread-safe. Free space is read with statvfs at most once a
+// second.
+#ifndef OPTOUT_SERVICE_DISK_FLOOR_H_
+#define OPTOUT_SERVICE_DISK_FLOOR_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace optout::service {
+
+class DiskFloor final {
+ public:
+  // `min_free_mb` <= 0: no floor.
+  DiskFloor(std::string dir, int64_t min_free_mb) : dir_(std::move(dir)), min_free_mb_(min_free_mb) {}
+
+  // RESOURCE_EXHAUSTED naming the limit when below the floor; OK otherwise
+  // (also when free space cannot be read: RocksDB reports real I/O errors).
+  absl::Status CheckWrite(absl::Time now);
+
+ private:
+  const std::string dir_;
+  const int64_t min_free_mb_;
+  absl::Mutex mu_;
+  absl::Time measured_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  int64_t free_mb_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace optout::service
+
+#endif  // OPTOUT_SERVICE_DISK_FLOOR_H_
