@@ -50,16 +50,20 @@ struct Server::Impl {
 
 namespace {
 
+void EraseExpiredTokensOnce(Registry* registry) {
+  absl::StatusOr<int> erased = registry->EraseExpiredTokens(absl::Now());
+  if (!erased.ok()) {
+    Log(LogLevel::kError, absl::StrCat("erasing expired token copies: ", erased.status().ToString()));
+  } else if (*erased > 0) {
+    Log(LogLevel::kInfo, absl::StrCat("erased the token copies of ", *erased,
+                                      " opt-outs past the retry window"));
+  }
+}
+
 void EraseExpiredTokensUntil(Registry* registry, absl::Notification* stop) {
-  do {
-    absl::StatusOr<int> erased = registry->EraseExpiredTokens(absl::Now());
-    if (!erased.ok()) {
-      Log(LogLevel::kError, absl::StrCat("erasing expired token copies: ", erased.status().ToString()));
-    } else if (*erased > 0) {
-      Log(LogLevel::kInfo, absl::StrCat("erased the token copies of ", *erased,
-                                        " opt-outs past the retry window"));
-    }
-  } while (!stop->WaitForNotificationWithTimeout(absl::Hours(1)));
+  while (!stop->WaitForNotificationWithTimeout(absl::Hours(1))) {
+    EraseExpiredTokensOnce(registry);
+  }
 }
 
 }  // namespace
@@ -109,6 +113,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   Log(LogLevel::kInfo, absl::StrCat("loaded ", impl->registry->opt_out_count(), " opt-outs in ",
                                     absl::FormatDuration(absl::Now() - load_start)));
 
+  // The first pass runs before the server listens, so that no retry can
+  // still find a token copy that is past its window at start.
+  EraseExpiredTokensOnce(impl->registry.get());
   impl->token_eraser = std::thread(EraseExpiredTokensUntil, impl->registry.get(),
                                    &impl->stop_token_eraser);
   impl->pool = std::make_unique<ThreadPool>(options.write_threads);
