@@ -162,7 +162,8 @@ void AddCheckDatasetCommand(CLI::App& app, CommandContext& ctx) {
                   "copies, report.json; re-running into it resumes")
       ->required();
   cmd->add_option("--url-column", options->url_column,
-                  "name of the URL column or JSON key (default: url, image_url, ... found by name)");
+                  "name of the URL column, JSONL key or shard .json key, any case (default: url, "
+                  "image_url, ... found by name, any case)");
   cmd->add_flag("--keep-unchecked", options->keep_unchecked,
                 "keep rows and files that could not be checked in the output (they are always "
                 "reported)");

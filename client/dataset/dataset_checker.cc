@@ -25,6 +25,7 @@
 #include "client/common/base/thread_pool.h"
 #include "client/common/digest/digest.h"
 #include "client/dataset/chunk_check.h"
+#include "client/dataset/folder_plan.h"
 #include "client/dataset/progress.h"
 #include "client/dataset/reader.h"
 #include "client/dataset/sniff.h"
@@ -103,71 +104,6 @@ std::string BaseName(std::string path) {
   while (path.size() > 1 && path.back() == '/') path.pop_back();
   const size_t slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-// The files of a folder input: tars are checked as shards, tables as
-// manifests, everything else as image samples.
-struct FolderPlan {
-  std::vector<std::string> shards, tables;  // relative paths
-  std::vector<FolderFile> samples;
-  int64_t bytes = 0;
-  std::string fingerprint;  // of every file's path, size and mtime
-};
-
-absl::StatusOr<FolderPlan> PlanFolder(const std::string& root) {
-  FolderPlan plan;
-  std::error_code ec;
-  fs::recursive_directory_iterator it(root, ec), end;
-  if (ec) return absl::NotFoundError(absl::StrCat("cannot read folder ", root, ": ", ec.message()));
-  std::vector<std::pair<std::string, std::string>> listing;  // name, "size:mtime"
-  for (; it != end; it.increment(ec)) {
-    if (ec) return absl::UnavailableError(absl::StrCat("cannot list ", root, ": ", ec.message()));
-    const std::string rel = fs::relative(it->path(), root, ec).generic_string();
-    struct stat st;
-    if (::stat(it->path().c_str(), &st) != 0) {
-      // A dangling link: nothing to check or copy, but said so.
-      plan.samples.push_back({rel, "broken symbolic link: not checked"});
-      listing.emplace_back(rel, "dangling");
-      continue;
-    }
-    if (S_ISDIR(st.st_mode)) {
-      if (it->is_symlink(ec)) {
-        plan.samples.push_back({rel, "symbolic link to a folder: not followed, not checked"});
-        listing.emplace_back(rel, "link");
-      }
-      continue;
-    }
-    if (!S_ISREG(st.st_mode)) {
-      plan.samples.push_back({rel, "not a regular file: not checked"});
-      listing.emplace_back(rel, "special");
-      continue;
-    }
-    plan.bytes += st.st_size;
-    listing.emplace_back(rel, absl::StrCat(st.st_size, ":", st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec));
-    if (absl::EndsWithIgnoreCase(rel, ".tar")) {
-      plan.shards.push_back(rel);
-    } else if (IsTableName(rel)) {
-      plan.tables.push_back(rel);
-    } else {
-      plan.samples.push_back({rel, ""});
-    }
-  }
-  std::sort(listing.begin(), listing.end());
-  std::string text;
-  for (const auto& [name, stamp] : listing) absl::StrAppend(&text, name, "\n", stamp, "\n");
-  plan.fingerprint = digest::ToHex(digest::Sha256(text));
-  std::sort(plan.shards.begin(), plan.shards.end());
-  std::sort(plan.tables.begin(), plan.tables.end());
-  return plan;
-}
-
-// Samples sorted by name so a key's files are adjacent; files already known
-// to be unchecked go last, so they never split a sample.
-void SortSamples(std::vector<FolderFile>* files) {
-  std::sort(files->begin(), files->end(), [](const FolderFile& a, const FolderFile& b) {
-    if (a.unchecked.empty() != b.unchecked.empty()) return a.unchecked.empty();
-    return a.name < b.name;
-  });
 }
 
 // Absolute, links resolved, no trailing separator: comparable by component.

@@ -200,15 +200,17 @@ class FolderReader final : public RecordReader {
         f.name = file.name;
         f.source = root_ + "/" + f.name;
         struct stat st;
-        if (::stat(f.source.c_str(), &st) != 0) {
-          return absl::UnavailableError(absl::StrCat("cannot read ", f.source));
+        const bool found = ::stat(f.source.c_str(), &st) == 0;
+        if (!found && !alone) return absl::UnavailableError(absl::StrCat("cannot read ", f.source));
+        if (found) {
+          f.mode = st.st_mode & 07777;
+          f.mtime = st.st_mtime;
+          bytes_ += st.st_size;
         }
-        f.mode = st.st_mode & 07777;
-        f.mtime = st.st_mtime;
-        bytes_ += st.st_size;
         if (alone) {
+          // Reported, never read; copied later only if it is a plain file.
           r.unchecked = absl::StrCat(f.name, ": ", file.unchecked);
-          if (!S_ISREG(st.st_mode)) r.incomplete = true;
+          if (!found || !S_ISREG(st.st_mode)) r.incomplete = true;
         } else if (st.st_size >= kMaxFileBytes) {
           Flag(&r, absl::StrCat(f.name, " is larger than 512 MiB"));
         } else {

@@ -95,7 +95,7 @@ TEST_F(DatasetRefusalE2eTest, ContainersAndNonTextAreRefusedWhileGoodInputsAreFi
   std::string big_latin1 = "url\n";
   while (big_latin1.size() < (2u << 20)) big_latin1 += "https://a.example/ok.jpg\n";
   big_latin1 += "https://a.example/caf\xE9.jpg\n";
-  const std::vector<Bad> bad = {
+  const std::vector<Bad> listed = {
       {"x.zip", std::string("PK\x03\x04\x14\x00\x00\x00\x08\x00", 10) + csv,
        "zip archive: not supported; unpack it first"},
       {"m.csv.gz", std::string("\x1F\x8B\x08\x00\x00\x00\x00\x00\x00\x03\x4B\xCB\xCF", 13),
@@ -120,6 +120,22 @@ TEST_F(DatasetRefusalE2eTest, ContainersAndNonTextAreRefusedWhileGoodInputsAreFi
       {"latin1.csv", big_latin1, "not UTF-8 text (invalid byte at offset"},
       {"empty.csv", "", "empty file (0 bytes): nothing to check"},
   };
+  // A shard cut in the middle of a member: read up to there, then refused.
+  {
+    auto writer = dataset::OpenShardWriter(dir_ + "/whole.tar");
+    ASSERT_TRUE(writer.ok());
+    for (int i = 0; i < 4; ++i) {
+      dataset::Record r;
+      r.files.push_back({absl::StrCat("s", i, ".jpg"), jpeg});
+      r.files.push_back({absl::StrCat("s", i, ".json"), R"({"url": "https://c.example/x.jpg"})"});
+      ASSERT_TRUE((*writer)->Write(r).ok());
+    }
+    ASSERT_TRUE((*writer)->Commit().ok());
+  }
+  const std::string whole = ReadFile(dir_ + "/whole.tar");
+  fs::remove(dir_ + "/whole.tar");
+  std::vector<Bad> bad = listed;
+  bad.push_back({"cut.tar", whole.substr(0, whole.size() / 2), "corrupt tar"});
   std::vector<std::string> args = {"check-dataset", "--quiet"};
   WriteFile(dir_ + "/good.csv", csv);
   WriteFile(dir_ + "/urls.txt", "https://a.example/gone.jpg\nhttps://b.example/\n");
@@ -232,9 +248,11 @@ TEST_F(DatasetRefusalE2eTest, EveryFileUnderAFolderIsCheckedOrReported) {
   WriteFile(root + "/extra.zip", std::string("PK\x03\x04", 4) + "zipped");
   WriteFile(root + "/broken.csv.gz", std::string("\x1F\x8B\x08", 3));
   WriteFile(root + "/bad.tsv", std::string("url\n\x00\x01", 6));
+  fs::create_symlink("nowhere.jpg", root + "/dangling.jpg");
+  fs::create_directory_symlink(root + "/img", root + "/img-link");
 
   const std::string out = dir_ + "/checked";
-  auto run = Optout({"check-dataset", "--quiet", root, "--out", out});
+  auto run = Optout({"check-dataset", "--quiet", root + "/", "--out", out});
   EXPECT_EQ(run.exit_code, 2) << run.err;
   EXPECT_THAT(run.out, HasSubstr("(not copied)"));
 
@@ -263,7 +281,8 @@ TEST_F(DatasetRefusalE2eTest, EveryFileUnderAFolderIsCheckedOrReported) {
   EXPECT_EQ(unchecked_keys,
             (std::set<std::string>{"release/shards/000.tar:d", "release:img/copy1", "release:img/copy2",
                                    "release:img/copy3", "release:img/pair", "release:README",
-                                   "release:extra", "release:broken", "release:bad"}))
+                                   "release:extra", "release:broken", "release:bad",
+                                   "release:dangling", "release:img-link"}))
       << report["unchecked"].dump(1);
   EXPECT_THAT(unchecked["release/shards/000.tar:d"], HasSubstr("no URL key in d.json"));
   EXPECT_THAT(unchecked["release:img/copy1"], HasSubstr("copy1.gif: unsupported image format GIF"));
@@ -274,6 +293,8 @@ TEST_F(DatasetRefusalE2eTest, EveryFileUnderAFolderIsCheckedOrReported) {
   EXPECT_THAT(unchecked["release:extra"], HasSubstr("zip archive"));
   EXPECT_THAT(unchecked["release:broken"], HasSubstr("broken.csv.gz: gzip-compressed file"));
   EXPECT_THAT(unchecked["release:bad"], HasSubstr("bad.tsv: binary data"));
+  EXPECT_THAT(unchecked["release:dangling"], HasSubstr("broken symbolic link"));
+  EXPECT_THAT(unchecked["release:img-link"], HasSubstr("symbolic link to a folder"));
 
   // On disk: the checked files only; nothing unchecked copied.
   EXPECT_EQ(Tree(out + "/release"),
