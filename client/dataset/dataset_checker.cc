@@ -358,12 +358,11 @@ absl::StatusOr<InputSummary> Run::CheckInput(const InputSpec& spec, InputLog& lo
                       ? OpenShardReader(spec.path, reader_options)
                       : OpenTableReader(spec.path, spec.format, reader_options);
     if (!reader.ok()) return AsRefusalIfContent(reader.status());
-    auto writer = spec.format == Format::kWebdataset ? OpenShardWriter(spec.output)
-                                                     : OpenTableWriter(spec.output, (*reader)->header());
-    if (!writer.ok()) return writer.status();
-    absl::Status s = CheckRecords(**reader, **writer, log, &summary);
-    if (!s.ok()) return IsRefusal(s) ? Refusal(absl::StrCat(spec.path, ": ", s.message())) : s;
-    OPTOUT_RETURN_IF_ERROR((*writer)->Commit());
+    OPTOUT_ASSIGN_OR_RETURN(auto writer, spec.format == Format::kWebdataset
+                                             ? OpenShardWriter(spec.output)
+                                             : OpenTableWriter(spec.output, (*reader)->header()));
+    OPTOUT_RETURN_IF_ERROR(CheckRecords(**reader, *writer, log, &summary));
+    OPTOUT_RETURN_IF_ERROR(writer->Commit());
   }
   summary.seconds = absl::ToDoubleSeconds(absl::Now() - start);
   OPTOUT_RETURN_IF_ERROR(log.Commit(summary));
@@ -408,10 +407,10 @@ absl::Status Run::CheckFolder(const InputSpec& spec, InputLog& log, InputSummary
                           : OpenTableReader(source, *format, reader_options);
       s = reader.ok() ? absl::OkStatus() : AsRefusalIfContent(reader.status());
       if (s.ok()) {
-        auto writer = shard ? OpenShardWriter(target) : OpenTableWriter(target, (*reader)->header());
-        if (!writer.ok()) return writer.status();
-        s = CheckRecords(**reader, **writer, log, summary);
-        if (s.ok()) s = (*writer)->Commit();
+        OPTOUT_ASSIGN_OR_RETURN(auto writer, shard ? OpenShardWriter(target)
+                                                   : OpenTableWriter(target, (*reader)->header()));
+        s = CheckRecords(**reader, *writer, log, summary);
+        if (s.ok()) s = writer->Commit();
       }
     }
     if (!s.ok() && !IsRefusal(s)) return s;
@@ -504,14 +503,13 @@ absl::StatusOr<DatasetResult> CheckDataset(const DatasetOptions& options,
         run.SkipBytes(spec.bytes);
         continue;
       }
-      auto log = InputLog::Open(state_dir, spec.name);
-      if (!log.ok()) return log.status();
-      auto summary = run.CheckInput(spec, **log);
+      OPTOUT_ASSIGN_OR_RETURN(auto log, InputLog::Open(state_dir, spec.name));
+      auto summary = run.CheckInput(spec, *log);
       if (summary.ok()) {
         result.inputs.push_back(*std::move(summary));
         continue;
       }
-      (*log)->Discard();
+      log->Discard();
       forget(spec);
       if (IsRefusal(summary.status())) {
         absl::string_view reason = summary.status().message();
