@@ -42,18 +42,44 @@ bool Accepts(Accept accept, v1::MatchKind kind) {
   return false;
 }
 
-// Per-item outcome while a request is being answered.
+// Per-item outcome while a request is being answered. At most `max_ids`
+// distinct handles are kept (an answer carries no more ids), so the work per
+// item stays bounded however many opt-outs share a key or a cluster.
 struct ItemMatch {
   v1::MatchKind kind = v1::MATCH_KIND_NONE;
   absl::InlinedVector<uint64_t, 2> handles;
 
-  void Add(v1::MatchKind k, uint64_t handle) {
+  void Add(v1::MatchKind k, uint64_t handle, size_t max_ids) {
     // Lower enum values are stronger evidence (URL before SCOPE).
     if (kind == v1::MATCH_KIND_NONE || k < kind) kind = k;
-    if (std::find(handles.begin(), handles.end(), handle) == handles.end()) {
+    if (handles.size() < max_ids &&
+        std::find(handles.begin(), handles.end(), handle) == handles.end()) {
       handles.push_back(handle);
     }
   }
+  bool Full(size_t max_ids) const { return handles.size() >= max_ids; }
+};
+
+// Takes PDQ hits straight into the items' matches; a query is no longer
+// wanted once its item holds the most ids an answer can carry.
+class PdqSink final : public storage::HitSink {
+ public:
+  // code_item[q]: the item of query q of the searched batch.
+  PdqSink(absl::Span<const uint32_t> code_item, std::vector<ItemMatch>& matches,
+          size_t max_ids)
+      : code_item_(code_item), matches_(matches), max_ids_(max_ids) {}
+
+  bool Wants(size_t q) const override { return !matches_[code_item_[q]].Full(max_ids_); }
+  bool Hit(size_t q, uint64_t entry) override {
+    ItemMatch& m = matches_[code_item_[q]];
+    m.Add(v1::MATCH_KIND_PDQ, MatchIndex::HandleOfPdqEntry(entry), max_ids_);
+    return !m.Full(max_ids_);
+  }
+
+ private:
+  const absl::Span<const uint32_t> code_item_;
+  std::vector<ItemMatch>& matches_;
+  const size_t max_ids_;
 };
 
 // Everything to look up for one request, flattened across items.
@@ -195,23 +221,32 @@ class RequestRun {
   // between them.
   absl::Status Execute(size_t item_count, const CheckInterrupt& interrupt) {
     matches_.assign(item_count, ItemMatch());
-    index_.keys().LookupMany(plan_.keys, [&](size_t i, uint64_t value) {
-      const v1::MatchKind kind = MatchIndex::KindOfKeyValue(value);
-      if (Accepts(plan_.key_accept[i], kind)) {
-        matches_[plan_.key_item[i]].Add(kind, MatchIndex::HandleOfKeyValue(value));
+    // A key's values are sorted with the strongest kind first (MatchIndex),
+    // so the first max_ids values of the accepted kinds are the whole answer
+    // for that key: the work per key is bounded however many share it.
+    const size_t max_ids = static_cast<size_t>(std::max(options_.max_ids_per_result, 1));
+    index_.keys().LookupMany(plan_.keys, [&](size_t i, absl::Span<const uint64_t> values) {
+      const Accept accept = plan_.key_accept[i];
+      auto it = values.begin();
+      if (values.size() > 1 && accept == kAcceptScope) {
+        // Skip URL values that sort before the scopes under the same key.
+        it = std::lower_bound(values.begin(), values.end(),
+                              MatchIndex::KeyValue(0, v1::MATCH_KIND_SCOPE));
+      }
+      ItemMatch& m = matches_[plan_.key_item[i]];
+      for (size_t seen = 0; it != values.end() && seen < max_ids; ++it, ++seen) {
+        const v1::MatchKind kind = MatchIndex::KindOfKeyValue(*it);
+        if (!Accepts(accept, kind)) break;  // later values are weaker kinds still
+        m.Add(kind, MatchIndex::HandleOfKeyValue(*it), max_ids);
       }
     });
     const absl::Span<const storage::Code256> codes(plan_.codes);
     for (size_t first = 0; first < codes.size(); first += kInterruptEveryCodes) {
       if (interrupt) OPTOUT_RETURN_IF_ERROR(interrupt());
-      auto hits = index_.pdq().SearchBatch(codes.subspan(first, kInterruptEveryCodes),
-                                           options_.pdq_threshold);
-      for (size_t q = 0; q < hits.size(); ++q) {
-        for (uint64_t entry : hits[q]) {
-          matches_[plan_.code_item[first + q]].Add(v1::MATCH_KIND_PDQ,
-                                                   MatchIndex::HandleOfPdqEntry(entry));
-        }
-      }
+      const absl::Span<const storage::Code256> chunk = codes.subspan(first, kInterruptEveryCodes);
+      PdqSink sink(absl::MakeConstSpan(plan_.code_item).subspan(first, chunk.size()), matches_,
+                   max_ids);
+      index_.pdq().SearchBatch(chunk, options_.pdq_threshold, sink);
     }
     return absl::OkStatus();
   }

@@ -46,9 +46,10 @@ void MatchIndex::Load(const std::vector<IndexedOptOut>& opt_outs) {
     bool fresh = false;
     const uint64_t handle = AssignHandle(opt_out.id, &fresh);
     if (!fresh) continue;
-    for (const auto& k : opt_out.keys) keys_.Add(k.key, KeyValue(handle, k.kind));
+    for (const auto& k : opt_out.keys) keys_.AppendUnordered(k.key, KeyValue(handle, k.kind));
     for (size_t i = 0; i < opt_out.pdq.size(); ++i) codes.emplace_back(handle << 16 | i, opt_out.pdq[i]);
   }
+  keys_.FinishAppends();
   pdq_.Build(std::move(codes));
 }
 

@@ -5,8 +5,11 @@
 // id behind every internal handle. It is rebuilt from the store at start and
 // updated after each durable Register/Revoke.
 //
-// Values stored in the key indexes pack (opt-out handle << 3 | MatchKind);
-// PDQ entries are (opt-out handle << 16 | position in the opt-out).
+// Values stored in the key index pack (MatchKind << 61 | opt-out handle):
+// the kind sits on top so that a key's values, which KeyIndex keeps in
+// ascending order and visits only the first few of, list the strongest kind
+// (lowest enum value) first. PDQ entries are (opt-out handle << 16 |
+// position in the opt-out).
 //
 // Thread-safety: all methods may be called concurrently.
 #ifndef OPTOUT_SERVICE_MATCH_INDEX_H_
@@ -53,10 +56,15 @@ class MatchIndex final {
   // Bulk start-up load: much faster than Add one by one (PDQ index built once).
   void Load(const std::vector<IndexedOptOut>& opt_outs);
 
-  static uint64_t KeyValue(uint64_t handle, v1::MatchKind kind) { return handle << 3 | kind; }
-  static uint64_t HandleOfKeyValue(uint64_t value) { return value >> 3; }
+  static constexpr int kKindShift = 61;
+  static uint64_t KeyValue(uint64_t handle, v1::MatchKind kind) {
+    return uint64_t{static_cast<uint32_t>(kind)} << kKindShift | handle;
+  }
+  static uint64_t HandleOfKeyValue(uint64_t value) {
+    return value & ((uint64_t{1} << kKindShift) - 1);
+  }
   static v1::MatchKind KindOfKeyValue(uint64_t value) {
-    return static_cast<v1::MatchKind>(value & 7);
+    return static_cast<v1::MatchKind>(value >> kKindShift);
   }
   static uint64_t HandleOfPdqEntry(uint64_t entry) { return entry >> 16; }
 

@@ -24,17 +24,91 @@ namespace {
 // first two words (read for every code) take 32 KiB and stay in L1 while
 // every query of the batch runs over the tile.
 constexpr size_t kBatchTileCodes = 2048;
+// Queries run over a tile per kernel call; with the tile size this bounds
+// the (query, code) pairs one call can produce (dense clusters of stored
+// codes make every pair a hit) to 512 Ki pairs, 4 MiB.
+constexpr size_t kQueryGroup = 256;
+constexpr uint32_t kDoneQuery = ~uint32_t{0};
 
+// Buffers of one streamed search.
+struct BatchScratch {
+  std::vector<Code256> active_codes;    // queries still wanted
+  std::vector<uint32_t> active_index;   // their index in the batch
+  std::vector<uint64_t> pairs;          // (group query << 32) | position
+  internal::MihScratch mih;
+};
+
+// Blocked scan of `codes` for every query the sink still wants. `resolve`
+// turns a position into its handle, or false for a removed entry.
+template <typename Resolve>
 void BlockedScan(const CodeBlocks& codes, absl::Span<const Code256> queries,
-                 int radius, const ScanKernels& kernels,
-                 std::vector<uint64_t>* pairs) {
-  for (size_t start = 0; start < codes.size(); start += kBatchTileCodes) {
-    kernels.scan_batch(
-        codes.words() + start / internal::kBlockCodes * internal::kBlockWords,
-        std::min(kBatchTileCodes, codes.size() - start), queries.data(),
-        queries.size(), radius, static_cast<uint32_t>(start), pairs);
+                 int radius, const ScanKernels& kernels, HitSink& sink,
+                 Resolve resolve, BatchScratch* scratch) {
+  std::vector<Code256>& active_codes = scratch->active_codes;
+  std::vector<uint32_t>& active_index = scratch->active_index;
+  std::vector<uint64_t>& pairs = scratch->pairs;
+  active_codes.clear();
+  active_index.clear();
+  for (size_t j = 0; j < queries.size(); ++j) {
+    if (!sink.Wants(j)) continue;
+    active_codes.push_back(queries[j]);
+    active_index.push_back(static_cast<uint32_t>(j));
+  }
+  for (size_t start = 0; start < codes.size() && !active_codes.empty();
+       start += kBatchTileCodes) {
+    const uint64_t* tile =
+        codes.words() + start / internal::kBlockCodes * internal::kBlockWords;
+    const size_t tile_codes = std::min(kBatchTileCodes, codes.size() - start);
+    bool any_done = false;
+    for (size_t g = 0; g < active_codes.size(); g += kQueryGroup) {
+      pairs.clear();
+      kernels.scan_batch(tile, tile_codes, active_codes.data() + g,
+                         std::min(kQueryGroup, active_codes.size() - g), radius,
+                         static_cast<uint32_t>(start), &pairs);
+      for (uint64_t pair : pairs) {
+        uint32_t& j = active_index[g + (pair >> 32)];
+        uint64_t handle = 0;
+        if (j == kDoneQuery || !resolve(static_cast<uint32_t>(pair), &handle)) continue;
+        if (!sink.Hit(j, handle)) {
+          j = kDoneQuery;
+          any_done = true;
+        }
+      }
+    }
+    if (!any_done) continue;
+    size_t kept = 0;
+    for (size_t a = 0; a < active_codes.size(); ++a) {
+      if (active_index[a] == kDoneQuery) continue;
+      active_codes[kept] = active_codes[a];
+      active_index[kept] = active_index[a];
+      ++kept;
+    }
+    active_codes.resize(kept);
+    active_index.resize(kept);
   }
 }
+
+// Collects every hit, for the vector-returning searches.
+class CollectingSink final : public HitSink {
+ public:
+  explicit CollectingSink(size_t queries) : results_(queries) {}
+  bool Wants(size_t) const override { return true; }
+  bool Hit(size_t q, uint64_t handle) override {
+    results_[q].push_back(handle);
+    return true;
+  }
+  // Each handle once per query.
+  std::vector<std::vector<uint64_t>> Take() {
+    for (auto& r : results_) {
+      std::sort(r.begin(), r.end());
+      r.erase(std::unique(r.begin(), r.end()), r.end());
+    }
+    return std::move(results_);
+  }
+
+ private:
+  std::vector<std::vector<uint64_t>> results_;
+};
 
 bool TestBit(const std::vector<uint64_t>& bits, uint32_t i) {
   return (bits[i >> 6] >> (i & 63)) & 1;
@@ -267,7 +341,7 @@ std::vector<uint64_t> HammingIndex::Search(const Code256& query,
                                            int radius) const {
   std::vector<uint64_t> result;
   if (radius < 0) return result;
-  thread_local std::vector<uint32_t> scratch;
+  thread_local internal::MihScratch scratch;
   thread_local std::vector<uint32_t> positions;
   positions.clear();
   const Rep& rep = *rep_;
@@ -275,7 +349,11 @@ std::vector<uint64_t> HammingIndex::Search(const Code256& query,
   if (rep.base != nullptr) {
     const MihSegment& seg = *rep.base;
     if (rep.UseMih(seg, radius, 1)) {
-      seg.SearchMih(query, radius, rep.kernels, &scratch, &positions);
+      seg.SearchMih(query, radius, rep.kernels, &scratch,
+                    [&](absl::Span<const uint32_t> found) {
+                      positions.insert(positions.end(), found.begin(), found.end());
+                      return true;
+                    });
     } else {
       rep.kernels.scan(seg.codes().words(), seg.size(), query, radius, 0,
                        &positions);
@@ -283,6 +361,9 @@ std::vector<uint64_t> HammingIndex::Search(const Code256& query,
     for (uint32_t pos : positions) {
       if (!TestBit(rep.dead, pos)) result.push_back(seg.handle(pos));
     }
+    // Chunks of a crowded multi-index search may repeat a position.
+    std::sort(result.begin(), result.end());
+    result.erase(std::unique(result.begin(), result.end()), result.end());
   }
   positions.clear();
   rep.kernels.scan(rep.delta_codes.words(), rep.delta_codes.size(), query,
@@ -293,37 +374,49 @@ std::vector<uint64_t> HammingIndex::Search(const Code256& query,
 
 std::vector<std::vector<uint64_t>> HammingIndex::SearchBatch(
     absl::Span<const Code256> queries, int radius) const {
-  std::vector<std::vector<uint64_t>> results(queries.size());
-  if (radius < 0 || queries.empty()) return results;
+  CollectingSink sink(queries.size());
+  SearchBatch(queries, radius, sink);
+  return sink.Take();
+}
+
+void HammingIndex::SearchBatch(absl::Span<const Code256> queries, int radius,
+                               HitSink& sink) const {
+  if (radius < 0 || queries.empty()) return;
+  thread_local BatchScratch scratch;
   const Rep& rep = *rep_;
-  std::vector<uint64_t> pairs;
   absl::ReaderMutexLock lock(&rep.mu);
   if (rep.base != nullptr) {
     const MihSegment& seg = *rep.base;
+    auto live_handle = [&](uint32_t pos, uint64_t* handle) {
+      if (TestBit(rep.dead, pos)) return false;
+      *handle = seg.handle(pos);
+      return true;
+    };
     if (rep.UseMih(seg, radius, queries.size())) {
-      std::vector<uint32_t> scratch;
-      std::vector<uint32_t> positions;
       for (size_t j = 0; j < queries.size(); ++j) {
-        positions.clear();
-        seg.SearchMih(queries[j], radius, rep.kernels, &scratch, &positions);
-        for (uint32_t pos : positions) {
-          if (!TestBit(rep.dead, pos)) results[j].push_back(seg.handle(pos));
-        }
+        if (!sink.Wants(j)) continue;
+        seg.SearchMih(queries[j], radius, rep.kernels, &scratch.mih,
+                      [&](absl::Span<const uint32_t> found) {
+                        for (uint32_t pos : found) {
+                          uint64_t handle = 0;
+                          if (live_handle(pos, &handle) && !sink.Hit(j, handle)) {
+                            return false;
+                          }
+                        }
+                        return true;
+                      });
       }
     } else {
-      BlockedScan(seg.codes(), queries, radius, rep.kernels, &pairs);
-      for (uint64_t pair : pairs) {
-        const auto pos = static_cast<uint32_t>(pair);
-        if (!TestBit(rep.dead, pos)) results[pair >> 32].push_back(seg.handle(pos));
-      }
+      BlockedScan(seg.codes(), queries, radius, rep.kernels, sink, live_handle,
+                  &scratch);
     }
   }
-  pairs.clear();
-  BlockedScan(rep.delta_codes, queries, radius, rep.kernels, &pairs);
-  for (uint64_t pair : pairs) {
-    results[pair >> 32].push_back(rep.delta_handles[static_cast<uint32_t>(pair)]);
-  }
-  return results;
+  BlockedScan(rep.delta_codes, queries, radius, rep.kernels, sink,
+              [&](uint32_t i, uint64_t* handle) {
+                *handle = rep.delta_handles[i];
+                return true;
+              },
+              &scratch);
 }
 
 void HammingIndex::Compact() { rep_->Rebuild(); }

@@ -30,6 +30,20 @@
 
 namespace optout::storage {
 
+// Receives the hits of HammingIndex::SearchBatch as they are found, so that
+// no list of (query, hit) pairs is ever built and a caller that has enough
+// hits for a query stops the work on it.
+class HitSink {
+ public:
+  virtual ~HitSink() = default;
+  // False once query `q` needs no more hits; checked before a query starts
+  // and between chunks of its work.
+  virtual bool Wants(size_t q) const = 0;
+  // A handle within the radius of query `q`; the same handle may come more
+  // than once. Returns Wants(q) as it stands after taking the hit.
+  virtual bool Hit(size_t q, uint64_t handle) = 0;
+};
+
 class HammingIndex final {
  public:
   enum class Strategy {
@@ -86,6 +100,14 @@ class HammingIndex final {
   // would; picks multi-index probes or one blocked scan for the batch.
   std::vector<std::vector<uint64_t>> SearchBatch(
       absl::Span<const Code256> queries, int radius) const;
+
+  // The same search, streamed: every handle within `radius` of queries[i]
+  // goes to sink.Hit(i, handle) until the sink no longer wants query i.
+  // Working memory stays bounded (a few MiB) whatever the number of hits,
+  // and the work on a query stops soon after its sink is satisfied. The
+  // sink runs under the index's reader lock and must not call back into it.
+  void SearchBatch(absl::Span<const Code256> queries, int radius,
+                   HitSink& sink) const;
 
   // Folds all buffered adds and removals into the multi-index now; returns
   // once done. Optional: rebuilds also happen on their own.

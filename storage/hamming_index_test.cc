@@ -215,6 +215,51 @@ TEST(HammingIndexTest, RebuildsFoldAddsAndRemovesWithoutChangingAnswers) {
   EXPECT_EQ(index.size(), static_cast<size_t>(std::count(live.begin(), live.end(), true)));
 }
 
+// Counts hits per query and stops a query after `limit` of them.
+class CountingSink final : public HitSink {
+ public:
+  CountingSink(size_t queries, size_t limit) : hits(queries), limit_(limit) {}
+  bool Wants(size_t q) const override { return hits[q].size() < limit_; }
+  bool Hit(size_t q, uint64_t handle) override {
+    EXPECT_LT(hits[q].size(), limit_) << "hit delivered after the sink said stop";
+    hits[q].push_back(handle);
+    return Wants(q);
+  }
+  std::vector<std::vector<uint64_t>> hits;
+
+ private:
+  size_t limit_;
+};
+
+// 100,000 codes within a few bits of one centre: every query near the centre
+// hits all of them. A streamed search must stop each query once the sink has
+// enough, by either strategy, and in the delta buffer as in the base.
+TEST(HammingIndexTest, StreamedSearchOfADenseClusterStopsWhenTheSinkIsSatisfied) {
+  CodeRng rng(77);
+  const Code256 centre = rng.Code();
+  std::vector<Code256> cluster;
+  for (int i = 0; i < 100000; ++i) cluster.push_back(FlipBits(centre, 4, rng));
+  std::vector<Code256> queries;
+  for (int i = 0; i < 600; ++i) queries.push_back(FlipBits(centre, 6, rng));
+  for (Strategy strategy : {Strategy::kMultiIndex, Strategy::kScan}) {
+    HammingIndex::Options options;
+    options.strategy = strategy;
+    options.max_delta = size_t{1} << 20;  // adds below stay in the delta buffer
+    HammingIndex index(options);
+    index.Build(Entries(cluster));
+    for (uint64_t i = 0; i < 1000; ++i) index.Add(1000000 + i, FlipBits(centre, 4, rng));
+    CountingSink sink(queries.size(), 16);
+    index.SearchBatch(queries, 31, sink);
+    for (const auto& hits : sink.hits) EXPECT_EQ(hits.size(), 16u);
+    // An unlimited streamed search still finds every code, each at least once.
+    CountingSink all(1, SIZE_MAX);
+    index.SearchBatch({queries[0]}, 31, all);
+    std::sort(all.hits[0].begin(), all.hits[0].end());
+    all.hits[0].erase(std::unique(all.hits[0].begin(), all.hits[0].end()), all.hits[0].end());
+    EXPECT_EQ(all.hits[0].size(), 101000u);
+  }
+}
+
 TEST(HammingIndexTest, MemoryBytesGrowsWithContents) {
   HammingIndex index;
   const size_t empty = index.MemoryBytes();

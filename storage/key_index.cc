@@ -7,8 +7,14 @@ namespace optout::storage {
 void KeyIndex::Add(const Key32& key, uint64_t value) {
   absl::MutexLock lock(&mu_);
   Values& values = map_[key];
-  if (std::find(values.begin(), values.end(), value) != values.end()) return;
-  values.push_back(value);
+  // New values mostly carry the newest handle, so they usually go last.
+  if (values.empty() || values.back() < value) {
+    values.push_back(value);
+  } else {
+    auto pos = std::lower_bound(values.begin(), values.end(), value);
+    if (*pos == value) return;
+    values.insert(pos, value);
+  }
   ++pairs_;
 }
 
@@ -17,16 +23,34 @@ bool KeyIndex::Remove(const Key32& key, uint64_t value) {
   auto it = map_.find(key);
   if (it == map_.end()) return false;
   Values& values = it->second;
-  auto pos = std::find(values.begin(), values.end(), value);
-  if (pos == values.end()) return false;
+  auto pos = std::lower_bound(values.begin(), values.end(), value);
+  if (pos == values.end() || *pos != value) return false;
   values.erase(pos);
   --pairs_;
   if (values.empty()) map_.erase(it);
   return true;
 }
 
-void KeyIndex::LookupMany(absl::Span<const Key32> keys,
-                          absl::FunctionRef<void(size_t, uint64_t)> visit) const {
+void KeyIndex::AppendUnordered(const Key32& key, uint64_t value) {
+  absl::MutexLock lock(&mu_);
+  map_[key].push_back(value);
+  ++pairs_;
+}
+
+void KeyIndex::FinishAppends() {
+  absl::MutexLock lock(&mu_);
+  for (auto& [key, values] : map_) {
+    if (values.size() < 2) continue;
+    if (!std::is_sorted(values.begin(), values.end())) std::sort(values.begin(), values.end());
+    const auto end = std::unique(values.begin(), values.end());
+    pairs_ -= static_cast<size_t>(values.end() - end);
+    values.erase(end, values.end());
+  }
+}
+
+void KeyIndex::LookupMany(
+    absl::Span<const Key32> keys,
+    absl::FunctionRef<void(size_t, absl::Span<const uint64_t>)> visit) const {
   // A million keys make a table far larger than the caches, so nearly every
   // lookup is a memory miss; prefetching kAhead keys ahead overlaps them.
   constexpr size_t kAhead = 8;
@@ -36,7 +60,7 @@ void KeyIndex::LookupMany(absl::Span<const Key32> keys,
     if (i + kAhead < keys.size()) map_.prefetch(keys[i + kAhead]);
     auto it = map_.find(keys[i]);
     if (it == map_.end()) continue;
-    for (uint64_t v : it->second) visit(i, v);
+    visit(i, absl::MakeConstSpan(it->second));
   }
 }
 

@@ -1,9 +1,15 @@
 // File: storage/key_index.h
 //
 // KeyIndex: in-memory map from 32-byte keys (keyed digests, already uniformly
-// distributed) to the small set of 64-bit values registered under each key.
+// distributed) to the set of 64-bit values registered under each key.
 // It serves exact-match checks; the durable copy of every key lives in the
 // records of OptOutStore and the index is rebuilt from them at start.
+//
+// Any number of values may share one key (anyone may register a popular URL),
+// so the values of a key are kept sorted ascending: a caller can then look at
+// only the few it needs (a range, its first entries) at a cost bounded
+// whatever N shares the key, and Add and Remove cost a binary search plus
+// one memmove.
 //
 // Thread-safety: all methods may be called concurrently; lookups share a
 // reader lock, Add/Remove take it exclusively.
@@ -35,13 +41,21 @@ class KeyIndex final {
   // Removes one (key, value) pair; false when it was not present.
   bool Remove(const Key32& key, uint64_t value);
 
-  // Calls visit(i, value) for every value stored under keys[i], in order of
-  // i, under one reader lock for the whole batch. `visit` must not call back
-  // into the index. Lookups of a batch are software-pipelined (the table
-  // slots of later keys are prefetched), so large batches cost little more
-  // than one cache miss per key.
+  // Start-up bulk load: appends without keeping order or removing
+  // duplicates, so a hot key costs O(1) per value instead of a memmove.
+  // FinishAppends() must run before the index serves lookups.
+  void AppendUnordered(const Key32& key, uint64_t value);
+  // Sorts and dedupes every value list touched by AppendUnordered.
+  void FinishAppends();
+
+  // Calls visit(i, values) with the values stored under keys[i] (sorted
+  // ascending, no duplicates; valid only during the call) for every key
+  // present, in order of i, under one reader lock for the whole batch.
+  // `visit` must not call back into the index. Lookups of a batch are
+  // software-pipelined (the table slots of later keys are prefetched), so
+  // large batches cost little more than one cache miss per key.
   void LookupMany(absl::Span<const Key32> keys,
-                  absl::FunctionRef<void(size_t, uint64_t)> visit) const;
+                  absl::FunctionRef<void(size_t, absl::Span<const uint64_t>)> visit) const;
 
   size_t size() const;  // number of (key, value) pairs
 
@@ -63,6 +77,8 @@ class KeyIndex final {
       return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
     }
   };
+  // Sorted ascending, no duplicates (except between AppendUnordered and
+  // FinishAppends). Most keys hold one value, which stays inline.
   using Values = absl::InlinedVector<uint64_t, 1>;
 
   mutable absl::Mutex mu_;

@@ -1,5 +1,6 @@
 #include "storage/key_index.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -17,7 +18,18 @@ Key32 KeyOf(uint8_t b) {
 std::vector<std::pair<size_t, uint64_t>> LookupAll(const KeyIndex& index,
                                                    const std::vector<Key32>& keys) {
   std::vector<std::pair<size_t, uint64_t>> out;
-  index.LookupMany(keys, [&](size_t i, uint64_t v) { out.emplace_back(i, v); });
+  index.LookupMany(keys, [&](size_t i, absl::Span<const uint64_t> values) {
+    for (uint64_t v : values) out.emplace_back(i, v);
+  });
+  return out;
+}
+
+// The first `max` values under `key`, as a caller that needs only a few reads them.
+std::vector<uint64_t> ValuesOf(const KeyIndex& index, const Key32& key, size_t max) {
+  std::vector<uint64_t> out;
+  index.LookupMany({key}, [&](size_t, absl::Span<const uint64_t> values) {
+    out.assign(values.begin(), values.begin() + std::min(max, values.size()));
+  });
   return out;
 }
 
@@ -48,6 +60,30 @@ TEST(KeyIndexTest, RemoveDeletesOnlyThatPairAndReportsUnknownPairs) {
   EXPECT_FALSE(index.Remove(KeyOf(9), 10));
   EXPECT_THAT(LookupAll(index, {KeyOf(1)}),
               ::testing::ElementsAre(std::make_pair(size_t{0}, uint64_t{11})));
+}
+
+TEST(KeyIndexTest, AHotKeyKeepsItsValuesSortedThroughAddAndRemove) {
+  KeyIndex index;
+  for (uint64_t v = 50000; v > 0; --v) index.Add(KeyOf(1), v * 2);  // descending
+  index.Add(KeyOf(1), 1);
+  EXPECT_THAT(ValuesOf(index, KeyOf(1), 4), ::testing::ElementsAre(1, 2, 4, 6));
+  EXPECT_EQ(index.size(), 50001u);
+  EXPECT_TRUE(index.Remove(KeyOf(1), 2));
+  EXPECT_FALSE(index.Remove(KeyOf(1), 3));
+  EXPECT_THAT(ValuesOf(index, KeyOf(1), 3), ::testing::ElementsAre(1, 4, 6));
+}
+
+TEST(KeyIndexTest, UnorderedAppendsAreSortedAndDedupedByFinish) {
+  KeyIndex index;
+  for (uint64_t v : {9, 3, 7, 3, 1}) index.AppendUnordered(KeyOf(1), v);
+  index.AppendUnordered(KeyOf(2), 5);
+  index.AppendUnordered(KeyOf(2), 5);
+  index.FinishAppends();
+  EXPECT_EQ(index.size(), 5u);
+  EXPECT_THAT(ValuesOf(index, KeyOf(1), 16), ::testing::ElementsAre(1, 3, 7, 9));
+  EXPECT_THAT(ValuesOf(index, KeyOf(2), 16), ::testing::ElementsAre(5));
+  index.Add(KeyOf(1), 2);
+  EXPECT_THAT(ValuesOf(index, KeyOf(1), 2), ::testing::ElementsAre(1, 2));
 }
 
 }  // namespace

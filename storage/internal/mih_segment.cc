@@ -87,9 +87,36 @@ std::shared_ptr<const MihSegment> MihSegment::Build(
   return seg;
 }
 
-void MihSegment::ProbeSlot(int s, const Code256& query, int threshold,
-                           const ScanKernels& kernels,
-                           std::vector<uint32_t>* out) const {
+namespace {
+
+// Bucket entries compared per match_subkeys call, and candidates gathered
+// before they are verified. Both bound the scratch memory of one query (a
+// few hundred KiB) however many stored codes crowd around it; ordinary
+// queries stay below both and run as one pass per slot.
+constexpr uint32_t kSubkeyPiece = 32768;
+constexpr size_t kVerifyChunk = 16384;
+
+}  // namespace
+
+bool MihSegment::Flush(const Code256& query, int radius,
+                       const ScanKernels& kernels, MihScratch* scratch,
+                       absl::FunctionRef<bool(absl::Span<const uint32_t>)> emit) const {
+  std::vector<uint32_t>& verified = scratch->verified;
+  verified.clear();
+  kernels.verify(codes_.words(), scratch->candidates.data(),
+                 scratch->candidates.size(), query, radius, &verified);
+  scratch->candidates.clear();
+  if (verified.empty()) return true;
+  // A code near the query usually shows up in several slots; only matches
+  // can repeat, and they are few, so dedupe after verifying.
+  std::sort(verified.begin(), verified.end());
+  verified.erase(std::unique(verified.begin(), verified.end()), verified.end());
+  return emit(verified);
+}
+
+bool MihSegment::ProbeSlot(int s, const Code256& query, int threshold, int radius,
+                           const ScanKernels& kernels, MihScratch* scratch,
+                           absl::FunctionRef<bool(absl::Span<const uint32_t>)> emit) const {
   const Slot& slot = slots_[s];
   const uint32_t value = SlotValue(query, s);
   const uint32_t prefix = value & kPrefixMask;
@@ -99,40 +126,51 @@ void MihSegment::ProbeSlot(int s, const Code256& query, int threshold,
   // First collect the non-empty buckets: the directory reads are independent
   // loads the CPU overlaps. Masks come ordered by popcount, so the k-flip
   // masks are [BallSize16(k - 1), BallSize16(k)) and budget = threshold - k.
+  // Crowded buckets are cut into pieces of at most kSubkeyPiece entries.
   thread_local std::vector<SubkeyRange> ranges;
   ranges.clear();
   for (int k = 0; k <= std::min(threshold, kPrefixBits); ++k) {
     const int32_t budget = threshold - k;
     for (uint32_t i = BallSize16(k - 1); i < BallSize16(k); ++i) {
       const uint32_t bucket = prefix ^ masks[i];
-      const uint32_t begin = dir[bucket];
       const uint32_t end = dir[bucket + 1];
-      if (begin != end) ranges.push_back({begin, end, budget});
+      for (uint32_t begin = dir[bucket]; begin < end; begin += kSubkeyPiece) {
+        ranges.push_back({begin, std::min(end, begin + kSubkeyPiece), budget});
+      }
     }
   }
-  kernels.match_subkeys(slot.subkeys.data(),
-                        s == 0 ? nullptr : slot.positions.data(), ranges.data(),
-                        ranges.size(), static_cast<uint8_t>(value >> kPrefixBits),
-                        out);
+  const uint8_t subkey = static_cast<uint8_t>(value >> kPrefixBits);
+  const uint32_t* ids = s == 0 ? nullptr : slot.positions.data();
+  size_t first = 0;
+  uint64_t entries = 0;
+  for (size_t r = 0; r < ranges.size(); ++r) {
+    entries += ranges[r].end - ranges[r].begin;
+    if (entries < kSubkeyPiece && r + 1 < ranges.size()) continue;
+    kernels.match_subkeys(slot.subkeys.data(), ids, ranges.data() + first,
+                          r + 1 - first, subkey, &scratch->candidates);
+    first = r + 1;
+    entries = 0;
+    if (scratch->candidates.size() >= kVerifyChunk &&
+        !Flush(query, radius, kernels, scratch, emit)) {
+      return false;
+    }
+  }
+  return true;
 }
 
-void MihSegment::SearchMih(const Code256& query, int radius,
-                           const ScanKernels& kernels,
-                           std::vector<uint32_t>* scratch,
-                           std::vector<uint32_t>* out) const {
-  if (size() == 0 || radius < 0) return;
-  scratch->clear();
+bool MihSegment::SearchMih(const Code256& query, int radius,
+                           const ScanKernels& kernels, MihScratch* scratch,
+                           absl::FunctionRef<bool(absl::Span<const uint32_t>)> emit) const {
+  if (size() == 0 || radius < 0) return true;
+  scratch->candidates.clear();
   const std::array<int, kNumSlots> thresholds = SlotThresholds(radius);
   for (int s = 0; s < kNumSlots; ++s) {
-    if (thresholds[s] >= 0) ProbeSlot(s, query, thresholds[s], kernels, scratch);
+    if (thresholds[s] >= 0 &&
+        !ProbeSlot(s, query, thresholds[s], radius, kernels, scratch, emit)) {
+      return false;
+    }
   }
-  // A code near the query usually shows up in several slots; only matches
-  // can repeat in the output, and they are few, so dedupe after verifying.
-  const size_t first = out->size();
-  kernels.verify(codes_.words(), scratch->data(), scratch->size(), query, radius,
-                 out);
-  std::sort(out->begin() + first, out->end());
-  out->erase(std::unique(out->begin() + first, out->end()), out->end());
+  return Flush(query, radius, kernels, scratch, emit);
 }
 
 double MihSegment::EstimateMihNanos(int radius, const CostModel& cost) const {

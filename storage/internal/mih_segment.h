@@ -21,6 +21,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
+#include "absl/types/span.h"
 #include "storage/code256.h"
 #include "storage/internal/code_blocks.h"
 #include "storage/internal/huge_array.h"
@@ -39,6 +41,12 @@ struct CostModel {
 };
 const CostModel& CostModelFor(ScanIsa isa);
 
+// Reusable buffers of SearchMih; one per searching thread.
+struct MihScratch {
+  std::vector<uint32_t> candidates;  // positions whose subkey matched
+  std::vector<uint32_t> verified;    // candidates within the radius
+};
+
 class MihSegment {
  public:
   // Takes the entries (any order; handles are not checked for uniqueness).
@@ -53,10 +61,16 @@ class MihSegment {
   uint64_t handle(uint32_t pos) const { return handles_[pos]; }
   const CodeBlocks& codes() const { return codes_; }
 
-  // Appends to *out the position of every code within `radius` (>= 0) of
-  // `query`, each once, in no particular order. `scratch` is reused storage.
-  void SearchMih(const Code256& query, int radius, const ScanKernels& kernels,
-                 std::vector<uint32_t>* scratch, std::vector<uint32_t>* out) const;
+  // Calls emit(positions) with the position of every code within `radius`
+  // (>= 0) of `query`, in no particular order, until emit returns false.
+  // Candidates are verified in chunks of bounded size, so a dense cluster of
+  // codes near the query costs bounded memory, and work stops as soon as the
+  // caller has enough. Within one call of emit a position appears once; a
+  // position may come again in a later call (found through another slot).
+  // Returns false when emit stopped the search.
+  bool SearchMih(const Code256& query, int radius, const ScanKernels& kernels,
+                 MihScratch* scratch,
+                 absl::FunctionRef<bool(absl::Span<const uint32_t>)> emit) const;
 
   // Estimated cost of one SearchMih, from the sizes a uniform code set gives.
   double EstimateMihNanos(int radius, const CostModel& cost) const;
@@ -75,8 +89,13 @@ class MihSegment {
     HugeArray<uint32_t> positions;    // one per entry; empty for slot 0
   };
 
-  void ProbeSlot(int s, const Code256& query, int threshold,
-                 const ScanKernels& kernels, std::vector<uint32_t>* out) const;
+  // Verifies scratch->candidates and hands the survivors to emit.
+  bool Flush(const Code256& query, int radius, const ScanKernels& kernels,
+             MihScratch* scratch,
+             absl::FunctionRef<bool(absl::Span<const uint32_t>)> emit) const;
+  bool ProbeSlot(int s, const Code256& query, int threshold, int radius,
+                 const ScanKernels& kernels, MihScratch* scratch,
+                 absl::FunctionRef<bool(absl::Span<const uint32_t>)> emit) const;
 
   CodeBlocks codes_;
   HugeArray<uint64_t> handles_;
