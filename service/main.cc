@@ -37,6 +37,7 @@ ABSL_FLAG(int, max_queued_checks, 64, "checks that may wait for a check thread; 
 ABSL_FLAG(int, register_rate_per_peer, 60, "registrations per minute per client address (IPv4, or IPv6 /64), as many at once; 0: unlimited");
 ABSL_FLAG(int64_t, min_free_disk_mb, 1024, "below this free space (MB) on the data disk, Register is refused with RESOURCE_EXHAUSTED; checks go on; 0: no floor");
 ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once listening");
+ABSL_FLAG(int, max_message_mb, 16, "largest request message accepted, in MiB (1..1024)");
 ABSL_FLAG(int, shutdown_grace_seconds, 10, "on SIGTERM, how long in-flight calls may take to finish");
 
 int main(int argc, char** argv) {
@@ -60,6 +61,12 @@ int main(int argc, char** argv) {
   options.registry.pdq_threshold = absl::GetFlag(FLAGS_pdq_threshold);
   options.registry.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);
   options.registry.min_pdq_quality = absl::GetFlag(FLAGS_min_pdq_quality);
+  const int max_message_mb = absl::GetFlag(FLAGS_max_message_mb);
+  if (max_message_mb < 1 || max_message_mb > 1024) {
+    std::fprintf(stderr, "optoutd: --max_message_mb must be 1..1024, got %d\n", max_message_mb);
+    return 2;
+  }
+  options.max_message_bytes = max_message_mb << 20;
 
   // Signals are taken synchronously by this thread; every thread started
   // after this inherits the block, so none of them is interrupted.

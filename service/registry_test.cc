@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 
 #include "client/common/base/testing/status_matchers.h"
@@ -25,6 +26,13 @@ std::string RandomPdq(uint32_t seed) {
   std::string h(32, '\0');
   for (char& c : h) c = static_cast<char>(rng());
   return h;
+}
+
+// Registrations must state the quality the hasher reported.
+void AddPdq(v1::RegisterRequest* request, const std::string& hash) {
+  v1::PdqHash* pdq = request->add_pdq();
+  pdq->set_hash(hash);
+  pdq->set_quality(100);
 }
 
 std::string FlipBits(std::string h, int bits) {
@@ -143,7 +151,7 @@ TEST_F(RegistryTest, MalformedUrlRejectsRegistrationWithItsIndex) {
 TEST_F(RegistryTest, PdqMatchesAtThresholdAndNotOneBitBeyond) {
   const std::string hash = RandomPdq(1);
   v1::RegisterRequest request;
-  request.add_pdq()->set_hash(hash);
+  AddPdq(&request, hash);
   MustRegister(request);
   EXPECT_EQ(CheckPdq(FlipBits(hash, 31)).kind(), v1::MATCH_KIND_PDQ);
   EXPECT_FALSE(CheckPdq(FlipBits(hash, 32)).matched());
@@ -152,7 +160,7 @@ TEST_F(RegistryTest, PdqMatchesAtThresholdAndNotOneBitBeyond) {
 TEST_F(RegistryTest, DihedralVariantSentWithTheQueryCanMatch) {
   const std::string registered = RandomPdq(2);
   v1::RegisterRequest request;
-  request.add_pdq()->set_hash(registered);
+  AddPdq(&request, registered);
   MustRegister(request);
   v1::CheckItem item;
   item.mutable_pdq()->set_hash(RandomPdq(3));
@@ -178,9 +186,40 @@ TEST_F(RegistryTest, FileDigestsMatchByEqualityAndKind) {
   EXPECT_FALSE(CheckOne(other).matched());
 }
 
+// 40 scopes and 40 exact URLs share the key of "hot.example/". A check
+// reads at most 16 values of the accepted kinds per key, so the URLs must
+// neither hide the scopes from a check below the scope nor outrank them
+// anywhere but on the exact URL.
+TEST_F(RegistryTest, HotKeyAnswersSixteenIdsOfTheStrongestAcceptedKind) {
+  std::set<std::string> scope_ids;
+  std::set<std::string> url_ids;
+  for (int i = 0; i < 40; ++i) {
+    v1::RegisterRequest scope;
+    scope.add_scopes("https://hot.example/");
+    scope_ids.insert(MustRegister(scope).opt_out_id());
+  }
+  for (int i = 0; i < 40; ++i) {
+    v1::RegisterRequest url;
+    url.add_urls("https://hot.example/");
+    url_ids.insert(MustRegister(url).opt_out_id());
+  }
+  for (bool reopened : {false, true}) {  // as registered, then as loaded at start
+    SCOPED_TRACE(reopened);
+    if (reopened) Reopen();
+    const v1::ItemResult below = CheckUrl("https://hot.example/a.jpg");
+    EXPECT_EQ(below.kind(), v1::MATCH_KIND_SCOPE);
+    ASSERT_EQ(below.opt_out_ids_size(), 16);
+    for (const std::string& id : below.opt_out_ids()) EXPECT_TRUE(scope_ids.count(id)) << id;
+    const v1::ItemResult exact = CheckUrl("https://hot.example/");
+    EXPECT_EQ(exact.kind(), v1::MATCH_KIND_URL);
+    ASSERT_EQ(exact.opt_out_ids_size(), 16);
+    for (const std::string& id : exact.opt_out_ids()) EXPECT_TRUE(url_ids.count(id)) << id;
+  }
+}
+
 TEST_F(RegistryTest, RetryWithSameRequestIdReturnsSameOptOutAndToken) {
   v1::RegisterRequest request;
-  request.set_request_id("req-1");
+  request.set_request_id("0f1e2d3c4b5a69788796a5b4c3d2e1f0");  // 128 bits, hex
   request.add_urls("https://a.example/1.jpg");
   v1::RegisterResponse first = MustRegister(request);
   v1::RegisterResponse second = MustRegister(request);
@@ -244,7 +283,7 @@ TEST_F(RegistryTest, GetNeedsTheRightTokenAndReportsCounts) {
   v1::RegisterRequest request;
   request.add_urls("https://a.example/1.jpg");
   request.add_scopes("https://a.example/dir/");
-  request.add_pdq()->set_hash(RandomPdq(4));
+  AddPdq(&request, RandomPdq(4));
   v1::RegisterResponse r = MustRegister(request);
 
   v1::GetRequest get;
@@ -267,7 +306,7 @@ TEST_F(RegistryTest, RevokeRemovesEveryMatchAndNeedsTheToken) {
   const std::string hash = RandomPdq(5);
   v1::RegisterRequest request;
   request.add_urls("https://a.example/1.jpg");
-  request.add_pdq()->set_hash(hash);
+  AddPdq(&request, hash);
   v1::RegisterResponse r = MustRegister(request);
 
   v1::RevokeRequest revoke;
@@ -289,7 +328,7 @@ TEST_F(RegistryTest, OptOutsSurviveReopen) {
   const std::string hash = RandomPdq(6);
   v1::RegisterRequest request;
   request.add_urls("https://a.example/1.jpg");
-  request.add_pdq()->set_hash(hash);
+  AddPdq(&request, hash);
   MustRegister(request);
   Reopen();
   EXPECT_TRUE(CheckUrl("https://a.example/1.jpg").matched());

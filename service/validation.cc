@@ -1,7 +1,9 @@
 #include "service/validation.h"
 
 #include <algorithm>
+#include <cstring>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "client/common/base/status_macros.h"
 
@@ -31,20 +33,68 @@ absl::Status ValidateDigest(absl::string_view field, absl::string_view digest, s
   return absl::OkStatus();
 }
 
+namespace {
+
+int PdqPopcount(absl::string_view hash32) {
+  int popcount = 0;
+  for (size_t i = 0; i < kPdqBytes; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, hash32.data() + i, sizeof(word));
+    popcount += __builtin_popcountll(word);
+  }
+  return popcount;
+}
+
+bool PdqPopcountOk(absl::string_view hash32) {
+  const int popcount = PdqPopcount(hash32);
+  return popcount >= kMinPdqPopcount && popcount <= kMaxPdqPopcount;
+}
+
+}  // namespace
+
 absl::Status ValidatePdqBytes(absl::string_view field, absl::string_view hash) {
   OPTOUT_RETURN_IF_ERROR(ValidateDigest(field, hash, kPdqBytes));
-  const bool all_zero = std::all_of(hash.begin(), hash.end(), [](char c) { return c == 0; });
-  const bool all_one = std::all_of(hash.begin(), hash.end(),
-                                   [](char c) { return static_cast<uint8_t>(c) == 0xff; });
-  if (all_zero || all_one) {
-    return Invalid(field, "all bits equal: this is what a failed or flat-image hash looks like");
+  if (!PdqPopcountOk(hash)) {
+    const int popcount = PdqPopcount(hash);
+    return Invalid(field, absl::StrCat(popcount, " of 256 bits set, outside the limit ",
+                                       kMinPdqPopcount, "..", kMaxPdqPopcount,
+                                       ": a real PDQ hash sets about half its bits"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRequestId(absl::string_view request_id) {
+  if (request_id.empty()) return absl::OkStatus();
+  if (request_id.size() > kMaxRequestIdBytes) {
+    return Invalid("request_id", absl::StrCat("longer than ", kMaxRequestIdBytes, " bytes"));
+  }
+  bool all_hex = true;
+  for (char c : request_id) {
+    const bool hex = absl::ascii_isxdigit(static_cast<unsigned char>(c));
+    if (!hex && !absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') {
+      return Invalid("request_id", "only base64url characters (A-Z a-z 0-9 - _) are allowed");
+    }
+    all_hex = all_hex && hex;
+  }
+  const size_t needed = all_hex ? kMinRequestIdHexChars : kMinRequestIdBase64Chars;
+  if (request_id.size() < needed) {
+    // The id itself is a secret: only its length is echoed.
+    return Invalid("request_id",
+                   absl::StrCat(request_id.size(), " characters is too short: it must carry at "
+                                "least 128 bits of randomness, ", kMinRequestIdBase64Chars,
+                                "+ base64url characters or ", kMinRequestIdHexChars,
+                                "+ hex digits"));
   }
   return absl::OkStatus();
 }
 
 absl::Status ValidatePdqHash(absl::string_view field, const v1::PdqHash& pdq,
-                             const RegistryOptions& options, bool allow_dihedral) {
+                             const RegistryOptions& options, bool for_registration) {
   OPTOUT_RETURN_IF_ERROR(ValidatePdqBytes(absl::StrCat(field, ".hash"), pdq.hash()));
+  if (for_registration && !pdq.has_quality()) {
+    return Invalid(absl::StrCat(field, ".quality"),
+                   "required on registration: the PDQ quality the hasher reported (0..100)");
+  }
   if (pdq.has_quality() && (pdq.quality() < options.min_pdq_quality || pdq.quality() > 100)) {
     return Invalid(absl::StrCat(field, ".quality"),
                    absl::StrCat("quality ", pdq.quality(), " is outside ",
@@ -52,7 +102,7 @@ absl::Status ValidatePdqHash(absl::string_view field, const v1::PdqHash& pdq,
                                 "..100: the image is too flat or small to match reliably"));
   }
   if (pdq.dihedral_size() != 0) {
-    if (!allow_dihedral) {
+    if (for_registration) {
       return Invalid(absl::StrCat(field, ".dihedral"),
                      "not accepted here; register each variant as its own hash");
     }
@@ -70,9 +120,7 @@ absl::Status ValidatePdqHash(absl::string_view field, const v1::PdqHash& pdq,
 
 absl::Status ValidateRegisterRequest(const v1::RegisterRequest& request,
                                      const RegistryOptions& options) {
-  if (request.request_id().size() > kMaxRequestIdBytes) {
-    return Invalid("request_id", absl::StrCat("longer than ", kMaxRequestIdBytes, " bytes"));
-  }
+  OPTOUT_RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
   const size_t items = request.urls_size() + request.scopes_size() + request.pdq_size() +
                        request.sha256_size() + request.md5_size();
   if (items == 0) {
@@ -87,7 +135,7 @@ absl::Status ValidateRegisterRequest(const v1::RegisterRequest& request,
                                        kMaxPdqPerRegistration, " per opt-out"));
   }
   for (int i = 0; i < request.pdq_size(); ++i) {
-    OPTOUT_RETURN_IF_ERROR(ValidatePdqHash(At("pdq", i), request.pdq(i), options, false));
+    OPTOUT_RETURN_IF_ERROR(ValidatePdqHash(At("pdq", i), request.pdq(i), options, true));
   }
   for (int i = 0; i < request.sha256_size(); ++i) {
     OPTOUT_RETURN_IF_ERROR(ValidateDigest(At("sha256", i), request.sha256(i), 32));
@@ -150,10 +198,10 @@ absl::Status ValidatePacked(absl::string_view field, const v1::PackedItems& pack
   if (packed.kind() == v1::PackedItems::KIND_PDQ) {
     const size_t hashes = packed.data().size() / kPdqBytes;
     for (size_t h = 0; h < hashes; ++h) {
+      const absl::string_view hash = absl::string_view(packed.data()).substr(h * kPdqBytes, kPdqBytes);
+      if (PdqPopcountOk(hash)) continue;  // the message is built only for a refusal
       const size_t item = h * kPdqBytes / unit;
-      OPTOUT_RETURN_IF_ERROR(ValidatePdqBytes(
-          absl::StrCat(field, ".data item ", item),
-          absl::string_view(packed.data()).substr(h * kPdqBytes, kPdqBytes)));
+      return ValidatePdqBytes(absl::StrCat(field, ".data item ", item), hash);
     }
   }
   return absl::OkStatus();
@@ -178,7 +226,7 @@ absl::Status ValidateItem(absl::string_view field, const v1::CheckItem& item,
       return absl::OkStatus();
     }
     case v1::CheckItem::kPdq:
-      return ValidatePdqHash(absl::StrCat(field, ".pdq"), item.pdq(), options, true);
+      return ValidatePdqHash(absl::StrCat(field, ".pdq"), item.pdq(), options, false);
     case v1::CheckItem::kSha256:
       return ValidateDigest(absl::StrCat(field, ".sha256"), item.sha256(), 32);
     case v1::CheckItem::kMd5:
@@ -198,6 +246,9 @@ absl::Status ValidateCheckRequest(const v1::CheckRequest& request,
   }
   size_t items = request.items_size();
   for (const auto& packed : request.packed()) items += PackedItemCount(packed);
+  if (items == 0) {
+    return Invalid("request", "empty check: give at least one item or a packed group with data");
+  }
   if (items > static_cast<size_t>(options.max_batch_items)) {
     return Invalid("request", absl::StrCat("too many items: ", items, " > limit ",
                                            options.max_batch_items,

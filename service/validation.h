@@ -17,11 +17,30 @@
 
 namespace optout::service {
 
-// `field` prefixes the message; `for_registration` enables the quality rule
-// for a missing quality (registrations may omit it; then it is not checked).
+// A real PDQ hash sets a bit where its DCT coefficient exceeds the median,
+// so about half its bits are set. Measured on the test corpora (1,113
+// images of tests/testdata/pdq and ../shared/testdata/{pdq,photos}, each
+// with its 8 dihedral variants): popcount 125..128 at quality >= 50, down
+// to 73 for flat images of quality 0. Hashes outside these bounds (a wide
+// margin around that) are refused: they are forged or broken, and near-blank
+// ones match each other.
+inline constexpr int kMinPdqPopcount = 96;
+inline constexpr int kMaxPdqPopcount = 160;
+
+// A request_id names a registration to whoever knows it (a retry returns its
+// manage token), so it must be a secret with at least 128 bits of client
+// randomness: 22+ base64url characters, or 32+ hex digits.
+inline constexpr size_t kMinRequestIdBase64Chars = 22;
+inline constexpr size_t kMinRequestIdHexChars = 32;
+
+// `field` prefixes the message; `for_registration` makes the quality
+// mandatory (a check may omit it).
 absl::Status ValidatePdqHash(absl::string_view field, const v1::PdqHash& pdq,
-                             const RegistryOptions& options, bool allow_dihedral);
+                             const RegistryOptions& options, bool for_registration);
+// 32 bytes with a popcount within [kMinPdqPopcount, kMaxPdqPopcount].
 absl::Status ValidatePdqBytes(absl::string_view field, absl::string_view hash);
+// Empty (no retry semantics) or a secret as described above.
+absl::Status ValidateRequestId(absl::string_view request_id);
 absl::Status ValidateDigest(absl::string_view field, absl::string_view digest, size_t size);
 
 absl::Status ValidateRegisterRequest(const v1::RegisterRequest& request,

@@ -9,9 +9,23 @@ namespace {
 
 std::string Pdq(char fill) { return std::string(32, fill); }
 std::string MixedPdq() {
-  std::string h(32, '\x5a');
-  h[0] = 1;
+  std::string h(32, '\x5a');  // 4 of 8 bits per byte
+  h[0] = 1;                    // 125 bits in all, like a real PDQ hash
   return h;
+}
+
+// A hash with exactly `bits` bits set (the first ones).
+std::string PdqWithBits(int bits) {
+  std::string h(32, '\0');
+  for (int i = 0; i < bits; ++i) h[i / 8] = static_cast<char>(h[i / 8] | (1 << (i % 8)));
+  return h;
+}
+
+v1::PdqHash* AddPdq(v1::RegisterRequest* r, const std::string& hash) {
+  v1::PdqHash* pdq = r->add_pdq();
+  pdq->set_hash(hash);
+  pdq->set_quality(100);
+  return pdq;
 }
 
 void ExpectInvalid(const absl::Status& s, const std::string& field) {
@@ -25,27 +39,86 @@ TEST(ValidationTest, EmptyRegistrationIsRejected) {
 
 TEST(ValidationTest, RegistrationNamesTheBadPdqItemAndField) {
   v1::RegisterRequest r;
-  r.add_pdq()->set_hash(MixedPdq());
-  r.add_pdq()->set_hash(std::string(31, 'x'));
+  AddPdq(&r, MixedPdq());
+  AddPdq(&r, std::string(31, 'x'));
   ExpectInvalid(ValidateRegisterRequest(r, RegistryOptions()), "pdq[1].hash");
 }
 
 TEST(ValidationTest, AllZeroAndAllOneHashesAreRejected) {
   v1::RegisterRequest r;
-  r.add_pdq()->set_hash(Pdq('\0'));
+  AddPdq(&r, Pdq('\0'));
   ExpectInvalid(ValidateRegisterRequest(r, RegistryOptions()), "pdq[0].hash");
   r.mutable_pdq(0)->set_hash(Pdq('\xff'));
   ExpectInvalid(ValidateRegisterRequest(r, RegistryOptions()), "pdq[0].hash");
 }
 
-TEST(ValidationTest, QualityBelowMinimumIsRejectedWhenSent) {
+TEST(ValidationTest, QualityIsRequiredOnRegistrationAndMustReachTheMinimum) {
   v1::RegisterRequest r;
   r.add_pdq()->set_hash(MixedPdq());
-  EXPECT_TRUE(ValidateRegisterRequest(r, RegistryOptions()).ok());
+  ExpectInvalid(ValidateRegisterRequest(r, RegistryOptions()), "pdq[0].quality: required");
   r.mutable_pdq(0)->set_quality(49);
   ExpectInvalid(ValidateRegisterRequest(r, RegistryOptions()), "pdq[0].quality");
   r.mutable_pdq(0)->set_quality(50);
   EXPECT_TRUE(ValidateRegisterRequest(r, RegistryOptions()).ok());
+  // A check may leave the quality out.
+  v1::CheckRequest c;
+  c.add_items()->mutable_pdq()->set_hash(MixedPdq());
+  EXPECT_TRUE(ValidateCheckRequest(c, RegistryOptions()).ok());
+}
+
+// Real PDQ hashes set 125..128 of their 256 bits (measured; validation.h).
+TEST(ValidationTest, PdqHashesFarFromHalfTheirBitsSetAreRefusedOnRegisterAndCheck) {
+  for (int bits : {1, kMinPdqPopcount - 1, kMaxPdqPopcount + 1, 255}) {
+    SCOPED_TRACE(bits);
+    v1::RegisterRequest r;
+    AddPdq(&r, PdqWithBits(bits));
+    ExpectInvalid(ValidateRegisterRequest(r, RegistryOptions()), "pdq[0].hash");
+    ExpectInvalid(ValidateRegisterRequest(r, RegistryOptions()), "outside the limit 96..160");
+    v1::CheckRequest c;
+    c.add_items()->mutable_pdq()->set_hash(PdqWithBits(bits));
+    ExpectInvalid(ValidateCheckRequest(c, RegistryOptions()), "items[0].pdq.hash");
+    v1::CheckRequest d;
+    auto* pdq = d.add_items()->mutable_pdq();
+    pdq->set_hash(MixedPdq());
+    for (int i = 0; i < 8; ++i) pdq->add_dihedral(i == 6 ? PdqWithBits(bits) : MixedPdq());
+    ExpectInvalid(ValidateCheckRequest(d, RegistryOptions()), "items[0].pdq.dihedral[6]");
+    v1::CheckRequest p;
+    auto* packed = p.add_packed();
+    packed->set_kind(v1::PackedItems::KIND_PDQ);
+    packed->set_data(MixedPdq() + MixedPdq() + PdqWithBits(bits));
+    ExpectInvalid(ValidateCheckRequest(p, RegistryOptions()), "packed[0].data item 2");
+  }
+  for (int bits : {kMinPdqPopcount, 128, kMaxPdqPopcount}) {
+    v1::RegisterRequest r;
+    AddPdq(&r, PdqWithBits(bits));
+    EXPECT_TRUE(ValidateRegisterRequest(r, RegistryOptions()).ok()) << bits;
+  }
+}
+
+TEST(ValidationTest, RequestIdMustCarryAtLeast128BitsOfRandomness) {
+  v1::RegisterRequest r;
+  r.add_urls("https://example.com/a.jpg");
+  EXPECT_TRUE(ValidateRegisterRequest(r, RegistryOptions()).ok());  // no id: no retries
+  for (const char* weak : {"e2e-1", "0123456789abcdef0123456789abcde",  // 31 hex digits
+                           "AbCdEfGhIjKlMnOpQrStU",                     // 21 base64url
+                           "has space in it but is long enough", "ümlaut-id-long-enough-0123"}) {
+    r.set_request_id(weak);
+    ExpectInvalid(ValidateRegisterRequest(r, RegistryOptions()), "request_id");
+  }
+  for (const char* strong : {"0123456789abcdef0123456789abcdef", "AbCdEfGhIjKlMnOpQrStU_",
+                             "550e8400-e29b-41d4-a716-446655440000"}) {
+    r.set_request_id(strong);
+    EXPECT_TRUE(ValidateRegisterRequest(r, RegistryOptions()).ok()) << strong;
+  }
+  r.set_request_id(std::string(129, 'a'));
+  ExpectInvalid(ValidateRegisterRequest(r, RegistryOptions()), "request_id");
+}
+
+TEST(ValidationTest, CheckWithoutItemsIsRejected) {
+  ExpectInvalid(ValidateCheckRequest(v1::CheckRequest(), RegistryOptions()), "empty check");
+  v1::CheckRequest r;
+  r.add_packed()->set_kind(v1::PackedItems::KIND_SHA256);  // a group with no data
+  ExpectInvalid(ValidateCheckRequest(r, RegistryOptions()), "empty check");
 }
 
 TEST(ValidationTest, DigestsOfWrongLengthNameTheirIndex) {
@@ -62,7 +135,7 @@ TEST(ValidationTest, TooManyPdqHashesInOneRegistrationAreRejected) {
   RegistryOptions options;
   options.max_batch_items = 100000;
   v1::RegisterRequest r;
-  for (int i = 0; i < 4097; ++i) r.add_pdq()->set_hash(MixedPdq());
+  for (int i = 0; i < 4097; ++i) AddPdq(&r, MixedPdq());
   ExpectInvalid(ValidateRegisterRequest(r, options), "too many hashes");
 }
 
