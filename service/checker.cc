@@ -42,11 +42,18 @@ bool Accepts(Accept accept, v1::MatchKind kind) {
   return false;
 }
 
+// PDQ hits one item may take before its search stops even with fewer than
+// 16 opt-outs found: one opt-out may hold thousands of near-identical hashes
+// (an attacker's cluster), and each hit costs work. The answer stays right
+// (matched, kind); it then names the opt-outs found first.
+constexpr uint32_t kMaxPdqHitsPerItem = 1024;
+
 // Per-item outcome while a request is being answered. At most `max_ids`
 // distinct handles are kept (an answer carries no more ids), so the work per
 // item stays bounded however many opt-outs share a key or a cluster.
 struct ItemMatch {
   v1::MatchKind kind = v1::MATCH_KIND_NONE;
+  uint32_t pdq_hits = 0;
   absl::InlinedVector<uint64_t, 2> handles;
 
   void Add(v1::MatchKind k, uint64_t handle, size_t max_ids) {
@@ -57,11 +64,14 @@ struct ItemMatch {
       handles.push_back(handle);
     }
   }
-  bool Full(size_t max_ids) const { return handles.size() >= max_ids; }
+  bool Full(size_t max_ids) const {
+    return handles.size() >= max_ids || pdq_hits >= kMaxPdqHitsPerItem;
+  }
 };
 
 // Takes PDQ hits straight into the items' matches; a query is no longer
-// wanted once its item holds the most ids an answer can carry.
+// wanted once its item holds the most ids an answer can carry (or has used
+// its hit budget).
 class PdqSink final : public storage::HitSink {
  public:
   // code_item[q]: the item of query q of the searched batch.
@@ -72,6 +82,7 @@ class PdqSink final : public storage::HitSink {
   bool Wants(size_t q) const override { return !matches_[code_item_[q]].Full(max_ids_); }
   bool Hit(size_t q, uint64_t entry) override {
     ItemMatch& m = matches_[code_item_[q]];
+    ++m.pdq_hits;
     m.Add(v1::MATCH_KIND_PDQ, MatchIndex::HandleOfPdqEntry(entry), max_ids_);
     return !m.Full(max_ids_);
   }
@@ -255,13 +266,12 @@ class RequestRun {
   template <typename Ids>
   bool FillIds(const ItemMatch& m, Ids* ids) const {
     bool any = false;
-    for (uint64_t handle : m.handles) {
-      if (ids->size() >= options_.max_ids_per_result) break;
-      auto id = index_.IdOf(handle);
-      if (!id.has_value()) continue;
-      *ids->Add() = digest::ToHex(*id);
+    index_.VisitIds(m.handles, [&](absl::string_view id) {
+      if (ids->size() >= options_.max_ids_per_result) return false;
+      *ids->Add() = digest::ToHex(id);
       any = true;
-    }
+      return true;
+    });
     return any;
   }
 

@@ -9,6 +9,7 @@
 #define OPTOUT_SERVICE_GRPC_SERVICE_H_
 
 #include "optout/v1/optout.grpc.pb.h"
+#include "service/arena_message_allocator.h"
 #include "service/check_workers.h"
 #include "service/disk_floor.h"
 #include "service/peer_rate_limiter.h"
@@ -46,7 +47,9 @@ class CheckServiceImpl final : public v1::Check::CallbackService {
  public:
   // `registry` and `workers` must outlive the gRPC server.
   CheckServiceImpl(const Registry* registry, CheckWorkers* workers)
-      : registry_(registry), workers_(workers) {}
+      : registry_(registry), workers_(workers) {
+    SetMessageAllocatorFor_Check(&check_messages_);
+  }
 
   grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* context,
                                   const v1::CheckRequest* request,
@@ -60,6 +63,7 @@ class CheckServiceImpl final : public v1::Check::CallbackService {
  private:
   const Registry* const registry_;
   CheckWorkers* const workers_;
+  ArenaMessageAllocator<v1::CheckRequest, v1::CheckResponse> check_messages_;
 };
 
 }  // namespace optout::service

@@ -53,11 +53,13 @@ void MatchIndex::Load(const std::vector<IndexedOptOut>& opt_outs) {
   pdq_.Build(std::move(codes));
 }
 
-std::optional<std::string> MatchIndex::IdOf(uint64_t handle) const {
+void MatchIndex::VisitIds(absl::Span<const uint64_t> handles,
+                          absl::FunctionRef<bool(absl::string_view)> visit) const {
   absl::ReaderMutexLock lock(&mu_);
-  auto it = id_of_handle_.find(handle);
-  if (it == id_of_handle_.end()) return std::nullopt;
-  return it->second;
+  for (uint64_t handle : handles) {
+    auto it = id_of_handle_.find(handle);
+    if (it != id_of_handle_.end() && !visit(it->second)) return;
+  }
 }
 
 size_t MatchIndex::opt_out_count() const {

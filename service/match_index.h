@@ -22,6 +22,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "absl/synchronization/mutex.h"
 #include "optout/v1/optout.pb.h"
 #include "storage/hamming_index.h"
@@ -68,8 +71,11 @@ class MatchIndex final {
   }
   static uint64_t HandleOfPdqEntry(uint64_t entry) { return entry >> 16; }
 
-  // The opt-out id (16 raw bytes) of a handle; nullopt once revoked.
-  std::optional<std::string> IdOf(uint64_t handle) const;
+  // Calls visit(id) with the opt-out id (16 raw bytes, valid during the
+  // call) of each handle not yet revoked, in order, under one reader lock;
+  // stops early when visit returns false. `visit` must not call back in.
+  void VisitIds(absl::Span<const uint64_t> handles,
+                absl::FunctionRef<bool(absl::string_view)> visit) const;
 
   const storage::KeyIndex& keys() const { return keys_; }
   const storage::HammingIndex& pdq() const { return pdq_; }

@@ -16,6 +16,7 @@ namespace optout::cli {
 std::string MatchKindName(v1::MatchKind kind);
 
 // A random request id for idempotent retries of one register command.
+// 32 hex digits of 128 random bits: a request_id the registry accepts.
 std::string NewRequestId();
 
 }  // namespace optout::cli

@@ -157,11 +157,13 @@ void AddRegistryCommands(CLI::App& app, CommandContext& ctx) {
   args->items.Add(*reg, ItemKind::kUrl, "exact URL to opt out (repeatable)");
   args->items.Add(*reg, ItemKind::kScope,
                   "host or directory scope, e.g. https://example.com/photos/ (repeatable)");
-  args->items.Add(*reg, ItemKind::kPdq, "PDQ hash, 64 hex digits (repeatable)");
+  args->items.Add(*reg, ItemKind::kPdq,
+                  "PDQ hash and its quality as HEX:QUALITY, e.g. from `optout hash` (repeatable)");
   args->items.Add(*reg, ItemKind::kSha256, "SHA-256 of image file bytes, hex (repeatable)");
   args->items.Add(*reg, ItemKind::kMd5, "MD5 of image file bytes, hex (repeatable)");
   reg->add_option("--request-id", args->request_id,
-                  "idempotency key; a retry with the same id returns the same opt-out "
+                  "idempotency key, a secret of 128+ random bits (32+ hex or 22+ base64url "
+                  "characters); a retry with the same id returns the same opt-out and token "
                   "(default: random)");
   reg->add_option("--receipt", args->receipt_path,
                   "where to save the receipt with the manage token, mode 0600, never overwritten "

@@ -3,7 +3,9 @@
 #include <set>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "client/cli/error_reporter.h"
 #include "client/common/base/status_macros.h"
 #include "client/common/digest/digest.h"
@@ -159,9 +161,21 @@ absl::StatusOr<v1::RegisterRequest> BuildRegisterRequest(const ItemFlags& flags,
   request.set_request_id(request_id);
   for (const auto& u : flags.Values(ItemKind::kUrl)) request.add_urls(u);
   for (const auto& s : flags.Values(ItemKind::kScope)) request.add_scopes(s);
-  for (const auto& hex : flags.Values(ItemKind::kPdq)) {
-    OPTOUT_ASSIGN_OR_RETURN(std::string bytes, HexItemBytes(ItemKind::kPdq, hex));
-    request.add_pdq()->set_hash(std::move(bytes));
+  std::vector<std::string> pdq_hex;
+  for (const auto& arg : flags.Values(ItemKind::kPdq)) {
+    // HEX:QUALITY, as `optout hash` prints them: the registry needs the
+    // quality the hasher reported to refuse hashes of flat images.
+    const std::vector<absl::string_view> parts = absl::StrSplit(arg, ':');
+    int quality = -1;
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[1], &quality)) {
+      return absl::InvalidArgumentError(
+          "--pdq: give HEX:QUALITY, the hash and the quality `optout hash` printed");
+    }
+    OPTOUT_ASSIGN_OR_RETURN(std::string bytes, HexItemBytes(ItemKind::kPdq, parts[0]));
+    v1::PdqHash* pdq = request.add_pdq();
+    pdq->set_hash(std::move(bytes));
+    pdq->set_quality(quality);
+    pdq_hex.emplace_back(parts[0]);
   }
   for (const auto& hex : flags.Values(ItemKind::kSha256)) {
     OPTOUT_ASSIGN_OR_RETURN(std::string bytes, HexItemBytes(ItemKind::kSha256, hex));
@@ -173,7 +187,7 @@ absl::StatusOr<v1::RegisterRequest> BuildRegisterRequest(const ItemFlags& flags,
   }
   (*registered)["urls"] = flags.Values(ItemKind::kUrl);
   (*registered)["scopes"] = flags.Values(ItemKind::kScope);
-  (*registered)["pdq"] = flags.Values(ItemKind::kPdq);
+  (*registered)["pdq"] = pdq_hex;
   (*registered)["sha256"] = flags.Values(ItemKind::kSha256);
   (*registered)["md5"] = flags.Values(ItemKind::kMd5);
 

@@ -91,10 +91,11 @@ namespace {
 
 // Bucket entries compared per match_subkeys call, and candidates gathered
 // before they are verified. Both bound the scratch memory of one query (a
-// few hundred KiB) however many stored codes crowd around it; ordinary
-// queries stay below both and run as one pass per slot.
-constexpr uint32_t kSubkeyPiece = 32768;
-constexpr size_t kVerifyChunk = 16384;
+// few dozen KiB) and the work done before a caller can say it has enough,
+// however many stored codes crowd around the query; ordinary queries
+// (a few hundred to a few thousand candidates) need one or two passes.
+constexpr uint32_t kSubkeyPiece = 8192;
+constexpr size_t kVerifyChunk = 4096;
 
 }  // namespace
 

@@ -83,11 +83,17 @@ absl::Duration TimedHealthCheck(const std::shared_ptr<grpc::Channel>& channel) {
 
 std::string RandomPdq(std::mt19937_64& rng) {
   std::string hash(32, '\0');
-  for (size_t i = 0; i < 32; i += 8) {
-    const uint64_t word = rng();
-    for (size_t j = 0; j < 8; ++j) hash[i + j] = static_cast<char>(word >> (8 * j));
+  for (;;) {
+    int popcount = 0;
+    for (size_t i = 0; i < 32; i += 8) {
+      const uint64_t word = rng();
+      popcount += __builtin_popcountll(word);
+      for (size_t j = 0; j < 8; ++j) hash[i + j] = static_cast<char>(word >> (8 * j));
+    }
+    // optoutd refuses hashes outside 96..160 bits set (real PDQ hashes set
+    // about 128); about 1 random hash in 15,000 falls outside.
+    if (popcount >= 96 && popcount <= 160) return hash;
   }
-  return hash;
 }
 
 v1::RegisterRequest RandomPdqRegistration(std::mt19937_64& rng, int count) {

@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "storage/opt_out_store.h"
 #include "tests/e2e/optoutd_process.h"
+#include "tests/e2e/test_inputs.h"
 
 namespace optout {
 namespace {
@@ -78,8 +79,9 @@ TEST(AtRestTest, DataFolderHoldsNoRawUrlHostHashDigestOrToken) {
   const std::string url = "https://" + host + "/private/photo" + unique + ".jpg";
   const std::string scope_host = "scope" + unique + ".example-optout.org";
   const std::string scope = "https://" + scope_host + "/album/";
-  std::string pdq(32, '\0'), sha(32, '\0'), md5(16, '\0');
-  for (auto* s : {&pdq, &sha, &md5}) {
+  const std::string pdq = testing::BalancedRandomPdq(rng);
+  std::string sha(32, '\0'), md5(16, '\0');
+  for (auto* s : {&sha, &md5}) {
     for (char& c : *s) c = static_cast<char>(rng());
   }
 
@@ -87,10 +89,12 @@ TEST(AtRestTest, DataFolderHoldsNoRawUrlHostHashDigestOrToken) {
   ASSERT_TRUE(server.Start().ok()) << server.ReadLog();
   auto client = client::RegistryClient::Create(server.address());
   v1::RegisterRequest request;
-  request.set_request_id("at-rest-" + unique);
+  request.set_request_id(testing::RequestIdFor("at-rest-" + unique));
   request.add_urls(url);
   request.add_scopes(scope);
-  request.add_pdq()->set_hash(pdq);
+  v1::PdqHash* registered_pdq = request.add_pdq();
+  registered_pdq->set_hash(pdq);
+  registered_pdq->set_quality(100);
   request.add_sha256(sha);
   request.add_md5(md5);
   auto registered = client->Register(request);

@@ -31,7 +31,7 @@ constexpr char kPdqHex[] = "e1c95d4aa7cc1853cf60248336b99ab56fc9e1e91839af516a48
 
 TEST_F(CliE2eTest, RegisterCheckGetRevokeWithJsonOutput) {
   auto reg = Optout({"register", "--json", "--url", "https://cli.example/a.jpg", "--scope",
-                     "https://cli.example/private/", "--pdq", kPdqHex, "--md5",
+                     "https://cli.example/private/", "--pdq", std::string(kPdqHex) + ":100", "--md5",
                      "0123456789abcdef0123456789abcdef", "--receipt",
                      server_.root() + "/receipt.json"});
   ASSERT_EQ(reg.exit_code, 0) << reg.err;

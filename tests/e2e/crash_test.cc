@@ -14,6 +14,7 @@
 #include "client/registry_client.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/optoutd_process.h"
+#include "tests/e2e/test_inputs.h"
 
 namespace optout {
 namespace {
@@ -29,9 +30,8 @@ struct Attempt {
 Attempt MakeAttempt(int n, std::mt19937_64& rng) {
   Attempt a;
   a.url = "https://crash.example/" + std::to_string(n) + "/" + std::to_string(rng()) + ".jpg";
-  a.pdq.resize(32);
+  a.pdq = testing::BalancedRandomPdq(rng);
   a.sha256.resize(32);
-  for (char& c : a.pdq) c = static_cast<char>(rng());
   for (char& c : a.sha256) c = static_cast<char>(rng());
   return a;
 }
@@ -80,7 +80,9 @@ TEST(CrashTest, AcknowledgedOptOutsSurviveSigkillAndNoneIsPartial) {
             attempts.push_back(MakeAttempt(static_cast<int>(attempts.size()), local));
             index = attempts.size() - 1;
             request.add_urls(attempts[index].url);
-            request.add_pdq()->set_hash(attempts[index].pdq);
+            v1::PdqHash* pdq = request.add_pdq();
+            pdq->set_hash(attempts[index].pdq);
+            pdq->set_quality(100);
             request.add_sha256(attempts[index].sha256);
           }
           auto response = client->Register(request);

@@ -26,6 +26,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/optoutd_process.h"
+#include "tests/e2e/test_inputs.h"
 
 namespace optout {
 namespace {
@@ -105,7 +106,7 @@ TEST_F(DatasetE2eTest, ManifestOf100kRowsLosesExactlyTheRegisteredRows) {
     if (m == 73 && r > 30000) continue;  // 300 md5 rows
     if (m == 37 && r > 30000) continue;  // 300 scope rows
     v1::RegisterRequest req;
-    req.set_request_id(absl::StrCat("row-", r));
+    req.set_request_id(testing::RequestIdFor(absl::StrCat("row-", r)));
     if (m == 11) {
       // Registered in another spelling: canonicalization must still match.
       std::string url = RowUrl(r);
@@ -382,7 +383,7 @@ TEST_F(DatasetE2eTest, InterruptedRunResumesToTheSameResult) {
   std::vector<v1::RegisterRequest> requests;
   for (uint64_t r = 5; r <= kInputs * kRowsPerInput; r += 997) {
     v1::RegisterRequest req;
-    req.set_request_id(absl::StrCat("resume-", r));
+    req.set_request_id(testing::RequestIdFor(absl::StrCat("resume-", r)));
     req.add_urls(RowUrl(r));
     requests.push_back(std::move(req));
   }

@@ -14,6 +14,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/optoutd_process.h"
+#include "tests/e2e/test_inputs.h"
 
 namespace optout {
 namespace {
@@ -22,9 +23,7 @@ using ::testing::HasSubstr;
 
 std::string RandomPdq(uint32_t seed) {
   std::mt19937 rng(seed);
-  std::string h(32, '\0');
-  for (char& c : h) c = static_cast<char>(rng());
-  return h;
+  return testing::BalancedRandomPdq(rng);
 }
 
 class RegistryE2eTest : public ::testing::Test {
@@ -39,10 +38,12 @@ class RegistryE2eTest : public ::testing::Test {
 
 TEST_F(RegistryE2eTest, RegisterCheckGetRevokeRoundTrip) {
   v1::RegisterRequest request;
-  request.set_request_id("e2e-1");
+  request.set_request_id(testing::RequestIdFor("e2e-1"));
   request.add_urls("https://img.example.net/p/1.jpg");
   request.add_scopes("https://private.example.net/");
-  request.add_pdq()->set_hash(RandomPdq(1));
+  v1::PdqHash* pdq = request.add_pdq();
+  pdq->set_hash(RandomPdq(1));
+  pdq->set_quality(100);
   auto registered = client_->Register(request);
   ASSERT_TRUE(registered.ok()) << registered.status();
 

@@ -16,7 +16,14 @@ enum Stream : uint64_t {
   kMissPdq = 6,
   kFlip = 7,
   kDihedral = 8,
+  kRequestId = 9,
 };
+
+// optoutd refuses PDQ hashes with fewer than 96 or more than 160 bits set
+// (real ones set about 128). Generated codes stay inside [100, 156], which
+// leaves room for the alternating flips of CheckPdq.
+constexpr int kMinCodePopcount = 100;
+constexpr int kMaxCodePopcount = 156;
 
 uint64_t SplitMix64(uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;
@@ -44,12 +51,20 @@ uint64_t Workload::Mix(uint64_t stream, uint64_t i) const {
 }
 
 Code Workload::RandomCode(uint64_t stream, uint64_t i) const {
-  Code code;
-  for (int w = 0; w < 4; ++w) {
-    const uint64_t v = Mix(stream, i * 4 + w);
-    for (int b = 0; b < 8; ++b) code[w * 8 + b] = static_cast<uint8_t>(v >> (8 * b));
+  // Uniform codes, redrawn in the rare case (about 1 in 2,000) that the
+  // popcount falls outside the accepted range; the first draw is the code
+  // earlier versions of this tool generated.
+  for (uint64_t attempt = 0;; ++attempt) {
+    Code code;
+    int popcount = 0;
+    for (int w = 0; w < 4; ++w) {
+      uint64_t v = Mix(stream, i * 4 + w);
+      if (attempt > 0) v = SplitMix64(v ^ (attempt << 32));
+      popcount += __builtin_popcountll(v);
+      for (int b = 0; b < 8; ++b) code[w * 8 + b] = static_cast<uint8_t>(v >> (8 * b));
+    }
+    if (popcount >= kMinCodePopcount && popcount <= kMaxCodePopcount) return code;
   }
-  return code;  // all-zero or all-one has probability 2^-255
 }
 
 std::string Workload::RegisteredUrl(uint64_t i, const std::string& run) const {
@@ -64,7 +79,11 @@ Code Workload::RegisteredPdq(uint64_t i, const std::string& run) const {
 v1::RegisterRequest Workload::Registration(uint64_t i, const std::string& run,
                                            bool with_pdq) const {
   v1::RegisterRequest request;
-  request.set_request_id(absl::StrCat("optout-bench-", options_.seed, "-", run, "-", i));
+  // optoutd wants 128 bits of randomness in a request_id; deriving them
+  // from (seed, run, i) keeps --populate idempotent.
+  const uint64_t h = HashRun(absl::StrCat(options_.seed, "-", run, "-", i));
+  request.set_request_id(
+      absl::StrFormat("%016x%016x", Mix(kRequestId, h), Mix(kRequestId, ~h)));
   request.add_urls(RegisteredUrl(i, run));
   if (with_pdq) {
     const Code code = RegisteredPdq(i, run);
@@ -92,12 +111,15 @@ std::string Workload::CheckUrl(uint64_t j) const {
 Code Workload::CheckPdq(uint64_t j) const {
   if (!IsHit(j)) return RandomCode(kMissPdq, j);
   Code code = RegisteredPdq(HitTarget(j));
-  // Flip distinct bits: a near duplicate at a known distance.
+  // Flip distinct bits: a near duplicate at a known distance. Set and clear
+  // bits alternate, so the popcount moves by at most one.
   uint64_t flipped[4] = {0, 0, 0, 0};
   int done = 0;
   for (uint64_t k = 0; done < options_.pdq_flip_bits; ++k) {
     const int bit = static_cast<int>(Mix(kFlip, j * 1024 + k) % 256);
     if (flipped[bit / 64] >> (bit % 64) & 1) continue;
+    const bool is_set = code[bit / 8] >> (bit % 8) & 1;
+    if (is_set != (done % 2 == 0)) continue;
     flipped[bit / 64] |= uint64_t{1} << (bit % 64);
     code[bit / 8] ^= static_cast<uint8_t>(1 << (bit % 8));
     ++done;
