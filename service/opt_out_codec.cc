@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "client/common/digest/digest.h"
 #include "client/common/base/status_macros.h"
@@ -15,6 +16,21 @@ std::string DigestOf(absl::string_view expression) {
   return std::string(d.begin(), d.end());
 }
 
+// Appends values to one field unless an equal value is already there: an
+// item given twice in one registration (the same photo registered twice, two
+// spellings of one URL) is stored once, in first-seen order.
+class OnceField {
+ public:
+  explicit OnceField(google::protobuf::RepeatedPtrField<std::string>* field) : field_(field) {}
+  void Add(std::string value) {
+    if (seen_.insert(value).second) *field_->Add() = std::move(value);
+  }
+
+ private:
+  google::protobuf::RepeatedPtrField<std::string>* field_;
+  absl::flat_hash_set<std::string> seen_;
+};
+
 void AddEntry(internal::OptOutRecord* record, v1::MatchKind kind, const Mac32& key) {
   internal::IndexEntry* entry = record->add_entries();
   entry->set_kind(kind);
@@ -26,10 +42,12 @@ void AddEntry(internal::OptOutRecord* record, v1::MatchKind kind, const Mac32& k
 absl::StatusOr<internal::SealedPart> SaltableContent(const v1::RegisterRequest& request,
                                                      const url::PublicSuffixList& psl) {
   internal::SealedPart content;
+  OnceField urls(content.mutable_url_digests()), scopes(content.mutable_scope_digests());
+  OnceField pdq(content.mutable_pdq()), sha256(content.mutable_sha256()), md5(content.mutable_md5());
   for (int i = 0; i < request.urls_size(); ++i) {
     auto canonical = url::Canonicalize(request.urls(i));
     if (!canonical.ok()) return WithField(absl::StrCat("urls[", i, "]"), canonical.status());
-    content.add_url_digests(DigestOf(canonical->ExactExpression()));
+    urls.Add(DigestOf(canonical->ExactExpression()));
   }
   for (int i = 0; i < request.scopes_size(); ++i) {
     const std::string field = absl::StrCat("scopes[", i, "]");
@@ -37,11 +55,11 @@ absl::StatusOr<internal::SealedPart> SaltableContent(const v1::RegisterRequest& 
     if (!canonical.ok()) return WithField(field, canonical.status());
     auto scope = url::ScopeExpression(*canonical, psl);
     if (!scope.ok()) return WithField(field, scope.status());
-    content.add_scope_digests(DigestOf(*scope));
+    scopes.Add(DigestOf(*scope));
   }
-  for (const auto& pdq : request.pdq()) content.add_pdq(pdq.hash());
-  for (const auto& d : request.sha256()) content.add_sha256(d);
-  for (const auto& d : request.md5()) content.add_md5(d);
+  for (const auto& hash : request.pdq()) pdq.Add(hash.hash());
+  for (const auto& d : request.sha256()) sha256.Add(d);
+  for (const auto& d : request.md5()) md5.Add(d);
   return content;
 }
 

@@ -21,7 +21,8 @@
 namespace optout::service {
 
 // Canonicalizes URLs and scopes into expression digests; copies PDQ hashes
-// and file digests. InvalidArgument names the field ("scopes[1]: ...").
+// and file digests. Identical items (after canonicalization) are kept once,
+// in first-seen order. InvalidArgument names the field ("scopes[1]: ...").
 absl::StatusOr<internal::SealedPart> SaltableContent(const v1::RegisterRequest& request,
                                                      const url::PublicSuffixList& psl);
 

@@ -9,6 +9,7 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "client/common/digest/digest.h"
 #include "optout/internal/record.pb.h"
 #include "service/opt_out_codec.h"
@@ -149,12 +150,34 @@ absl::StatusOr<v1::RegisterResponse> Registry::RegisterNew(const v1::RegisterReq
 
 namespace {
 
+// Tombstones are keyed by the SHA-256 of the id: the id itself is not kept
+// once revoked.
+std::string TombstoneKey(const std::string& id) {
+  const digest::Sha256Digest d = digest::Sha256(id);
+  return std::string(d.begin(), d.end());
+}
+
+// Why an id without a record has none: FailedPrecondition "already revoked on
+// DATE" when its tombstone exists, NotFound (a typo, or never registered)
+// otherwise.
+absl::Status MissingRecordStatus(const storage::OptOutStore& store, const std::string& id) {
+  OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> bytes, store.GetTombstone(TombstoneKey(id)));
+  internal::Tombstone tombstone;
+  if (!bytes.has_value() || !tombstone.ParseFromString(*bytes)) {
+    return absl::NotFoundError("opt_out_id: no such opt-out");
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "opt_out_id: already revoked on ",
+      absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(tombstone.revoked_unix_day_seconds()),
+                       absl::UTCTimeZone())));
+}
+
 // Loads the record of `id` and checks `token` against it in constant time.
 absl::StatusOr<internal::OptOutRecord> Authorize(const storage::OptOutStore& store,
                                                  const std::string& id,
                                                  const std::string& token) {
   OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> bytes, store.GetRecord(id));
-  if (!bytes.has_value()) return absl::NotFoundError("opt_out_id: no such opt-out");
+  if (!bytes.has_value()) return MissingRecordStatus(store, id);
   internal::OptOutRecord record;
   if (!record.ParseFromString(*bytes)) return absl::DataLossError("stored record does not parse");
   const digest::Sha256Digest token_hash = digest::Sha256(token);
@@ -195,7 +218,12 @@ absl::Status Registry::Revoke(const v1::RevokeRequest& request) {
   absl::MutexLock lock(&RecordMutex(id));
   OPTOUT_ASSIGN_OR_RETURN(internal::OptOutRecord record, Authorize(*store_, id, token));
   OPTOUT_ASSIGN_OR_RETURN(IndexedOptOut indexed, IndexedFromRecord(keyring_, id, record));
-  OPTOUT_RETURN_IF_ERROR(store_->Delete(id, record.request_key()));
+  internal::Tombstone tombstone;
+  constexpr int64_t kDay = 24 * 60 * 60;
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  tombstone.set_revoked_unix_day_seconds(now - now % kDay);
+  OPTOUT_RETURN_IF_ERROR(store_->Delete(id, record.request_key(), TombstoneKey(id),
+                                        tombstone.SerializeAsString()));
   index_.Remove(indexed);
   return absl::OkStatus();
 }

@@ -10,7 +10,8 @@
 //
 // Errors: InvalidArgument (field path and item index in the message),
 // AlreadyExists (request id reused with other content), NotFound (unknown
-// opt-out id), PermissionDenied (wrong manage token), Unavailable / Internal
+// opt-out id), FailedPrecondition ("already revoked on DATE": Get or Revoke of
+// an opt-out revoked earlier), PermissionDenied (wrong manage token), Unavailable / Internal
 // from the store, DataLoss for a record that fails authentication.
 //
 // Thread-safety: all methods may be called concurrently.

@@ -10,6 +10,8 @@
 #include "optout/internal/record.pb.h"
 #include "service/opt_out_codec.h"
 #include "gmock/gmock.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "rocksdb/env.h"
 
@@ -319,9 +321,62 @@ TEST_F(RegistryTest, RevokeRemovesEveryMatchAndNeedsTheToken) {
   ASSERT_TRUE(registry_->Revoke(revoke).ok());
   EXPECT_FALSE(CheckUrl("https://a.example/1.jpg").matched());
   EXPECT_FALSE(CheckPdq(hash).matched());
-  EXPECT_EQ(registry_->Revoke(revoke).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(registry_->Revoke(revoke).code(), absl::StatusCode::kFailedPrecondition);
   Reopen();
   EXPECT_FALSE(CheckUrl("https://a.example/1.jpg").matched());
+}
+
+TEST_F(RegistryTest, IdenticalItemsOfOneRegistrationAreStoredOnce) {
+  const std::string hash = RandomPdq(17);
+  v1::RegisterRequest request;
+  request.add_urls("https://A.example/same.jpg");
+  request.add_urls("https://a.example/same.jpg");  // the same after canonicalization
+  request.add_scopes("https://b.example/");
+  request.add_scopes("https://b.example/");
+  request.add_pdq()->set_hash(hash);
+  request.add_pdq()->set_hash(hash);
+  request.add_sha256(std::string(32, 's'));
+  request.add_sha256(std::string(32, 's'));
+  request.add_md5(std::string(16, 'm'));
+  request.add_md5(std::string(16, 'm'));
+  v1::RegisterResponse r = MustRegister(request);
+  v1::GetRequest get;
+  get.set_opt_out_id(r.opt_out_id());
+  get.set_manage_token(r.manage_token());
+  auto got = registry_->Get(get);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->url_count(), 1);
+  EXPECT_EQ(got->scope_count(), 1);
+  EXPECT_EQ(got->pdq_count(), 1);
+  EXPECT_EQ(got->sha256_count(), 1);
+  EXPECT_EQ(got->md5_count(), 1);
+}
+
+TEST_F(RegistryTest, SecondRevokeSaysAlreadyRevokedOnTheDayAndATypoSaysNotFound) {
+  v1::RegisterRequest request;
+  request.add_urls("https://a.example/twice.jpg");
+  v1::RegisterResponse r = MustRegister(request);
+  v1::RevokeRequest revoke;
+  revoke.set_opt_out_id(r.opt_out_id());
+  revoke.set_manage_token(r.manage_token());
+  ASSERT_TRUE(registry_->Revoke(revoke).ok());
+
+  const std::string today =
+      absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone());
+  absl::Status again = registry_->Revoke(revoke);
+  EXPECT_EQ(again.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(again.message(), "opt_out_id: already revoked on " + today);
+  v1::GetRequest get;
+  get.set_opt_out_id(r.opt_out_id());
+  get.set_manage_token(r.manage_token());
+  EXPECT_EQ(registry_->Get(get).status().code(), absl::StatusCode::kFailedPrecondition);
+  Reopen();  // the tombstone is durable
+  EXPECT_EQ(registry_->Revoke(revoke).message(), again.message());
+
+  std::string typo = r.opt_out_id();
+  typo[0] = typo[0] == '0' ? '1' : '0';
+  revoke.set_opt_out_id(typo);
+  EXPECT_EQ(registry_->Revoke(revoke).code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(RegistryTest, OptOutsSurviveReopen) {

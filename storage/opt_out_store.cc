@@ -15,6 +15,7 @@ namespace {
 
 constexpr char kRecordsFamily[] = "records";
 constexpr char kRequestsFamily[] = "requests";
+constexpr char kTombstonesFamily[] = "tombstones";
 
 rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
@@ -34,11 +35,13 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
 
 struct OptOutStore::Impl {
   std::unique_ptr<rocksdb::DB> db;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // default, records, requests
+  // default, records, requests, tombstones
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::WriteOptions write_options;
 
   rocksdb::ColumnFamilyHandle* records() const { return handles[1]; }
   rocksdb::ColumnFamilyHandle* requests() const { return handles[2]; }
+  rocksdb::ColumnFamilyHandle* tombstones() const { return handles[3]; }
 
   ~Impl() {
     if (db == nullptr) return;
@@ -69,6 +72,7 @@ absl::StatusOr<std::unique_ptr<OptOutStore>> OptOutStore::Open(const std::string
       {rocksdb::kDefaultColumnFamilyName, cf},
       {kRecordsFamily, cf},
       {kRequestsFamily, cf},
+      {kTombstonesFamily, cf},
   };
   auto impl = std::make_unique<Impl>();
   rocksdb::DB* raw = nullptr;
@@ -90,10 +94,14 @@ absl::Status OptOutStore::Insert(absl::string_view id, absl::string_view record,
   return FromRocks(impl_->db->Write(impl_->write_options, &batch), "insert");
 }
 
-absl::Status OptOutStore::Delete(absl::string_view id, absl::string_view request_key) {
+absl::Status OptOutStore::Delete(absl::string_view id, absl::string_view request_key,
+                                 absl::string_view tombstone_key, absl::string_view tombstone) {
   rocksdb::WriteBatch batch;
   rocksdb::Status s = batch.Delete(impl_->records(), ToSlice(id));
   if (s.ok() && !request_key.empty()) s = batch.Delete(impl_->requests(), ToSlice(request_key));
+  if (s.ok() && !tombstone_key.empty()) {
+    s = batch.Put(impl_->tombstones(), ToSlice(tombstone_key), ToSlice(tombstone));
+  }
   if (!s.ok()) return FromRocks(s, "delete");
   return FromRocks(impl_->db->Write(impl_->write_options, &batch), "delete");
 }
@@ -119,6 +127,11 @@ absl::StatusOr<std::optional<std::string>> OptOutStore::GetRecord(absl::string_v
 absl::StatusOr<std::optional<std::string>> OptOutStore::GetRequest(
     absl::string_view request_key) const {
   return GetFrom(*impl_->db, impl_->requests(), request_key);
+}
+
+absl::StatusOr<std::optional<std::string>> OptOutStore::GetTombstone(
+    absl::string_view tombstone_key) const {
+  return GetFrom(*impl_->db, impl_->tombstones(), tombstone_key);
 }
 
 absl::Status OptOutStore::ForEachRecord(

@@ -1,9 +1,10 @@
 // File: storage/opt_out_store.h
 //
 // OptOutStore is the durable home of opt-out records: an embedded RocksDB
-// with two column families,
-//   "records":  opt-out id  -> record bytes (opaque here; the service encrypts)
-//   "requests": request key -> opt-out id (idempotent registration)
+// with three column families,
+//   "records":    opt-out id    -> record bytes (opaque here; the service encrypts)
+//   "requests":   request key   -> opt-out id (idempotent registration)
+//   "tombstones": tombstone key -> tombstone bytes (what a second revoke reports)
 // It knows bytes only: no crypto, no gRPC, no protobuf.
 //
 // Thread-safety: all methods may be called concurrently. Concurrent synced
@@ -57,13 +58,18 @@ class OptOutStore final {
   absl::Status Insert(absl::string_view id, absl::string_view record,
                       absl::string_view request_key);
 
-  // Deletes a record and its request key atomically and durably.
-  absl::Status Delete(absl::string_view id, absl::string_view request_key);
+  // Deletes a record and its request key atomically and durably; when
+  // `tombstone_key` is non-empty, writes `tombstone` under it in the same
+  // batch, so a revocation and its tombstone are durable together.
+  absl::Status Delete(absl::string_view id, absl::string_view request_key,
+                      absl::string_view tombstone_key = {}, absl::string_view tombstone = {});
 
   // nullopt when no record has that id.
   absl::StatusOr<std::optional<std::string>> GetRecord(absl::string_view id) const;
   // The opt-out id stored for `request_key`, nullopt if none.
   absl::StatusOr<std::optional<std::string>> GetRequest(absl::string_view request_key) const;
+  // The tombstone stored under `tombstone_key`, nullopt if none.
+  absl::StatusOr<std::optional<std::string>> GetTombstone(absl::string_view tombstone_key) const;
 
   // Calls `fn` for every record in id order; stops at the first non-OK status
   // and returns it.

@@ -56,6 +56,24 @@ TEST_F(OptOutStoreTest, DeleteRemovesRecordAndRequestKey) {
   EXPECT_FALSE(store_->GetRequest("req1")->has_value());
 }
 
+TEST_F(OptOutStoreTest, DeleteWithTombstoneKeepsOnlyTheTombstone) {
+  ASSERT_TRUE(store_->Insert("id1", "r", "req1").ok());
+  EXPECT_FALSE(store_->GetTombstone("t1")->has_value());
+  ASSERT_TRUE(store_->Delete("id1", "req1", "t1", "day").ok());
+  EXPECT_FALSE(store_->GetRecord("id1")->has_value());
+  EXPECT_FALSE(store_->GetRequest("req1")->has_value());
+  EXPECT_EQ(store_->GetTombstone("t1")->value_or(""), "day");
+  // Tombstones are not records: a start-up scan never sees them.
+  int records = 0;
+  ASSERT_TRUE(store_
+                  ->ForEachRecord([&](absl::string_view, absl::string_view) {
+                    ++records;
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(records, 0);
+}
+
 TEST_F(OptOutStoreTest, ForEachRecordVisitsEveryRecordInIdOrder) {
   ASSERT_TRUE(store_->Insert("b", "2", "").ok());
   ASSERT_TRUE(store_->Insert("a", "1", "").ok());

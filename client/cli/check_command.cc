@@ -100,7 +100,8 @@ void RunCheck(CommandContext& ctx, const CLI::App& cmd, const CheckArgs& args) {
                            "nothing to check: give --url, --image, --pdq, --sha256, --md5 or --stdin"));
   }
   auto client = client::RegistryClient::Create(ctx.server);
-  auto plan = BuildCheckRequest(items, [&client] { return ServerMinPdqQuality(*client); });
+  auto plan = BuildCheckRequest(
+      items, [&client] { return ServerMinPdqQuality(*client); }, args.items.max_pixels());
   if (!plan.ok()) return ReportError(ctx, "check", plan.status());
   auto checked = client->Check(plan->request);
   if (!checked.ok()) return ReportError(ctx, "check", checked.status());

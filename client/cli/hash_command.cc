@@ -22,6 +22,8 @@
 #include "absl/strings/str_cat.h"
 #include "client/cli/command.h"
 #include "client/cli/error_reporter.h"
+#include "client/cli/item_flags.h"
+#include "client/cli/request_builder.h"
 #include "client/common/digest/digest.h"
 #include "client/pdq/image_hasher.h"
 #include "nlohmann/json.hpp"
@@ -39,6 +41,7 @@ struct HashArgs {
   std::vector<std::string> files;
   bool dihedral = false;
   int jobs = 0;
+  int64_t max_pixels = kDefaultMaxPixels;
 };
 
 std::string TextLine(const std::string& path, const pdq::ImageHashes& h, bool dihedral) {
@@ -88,6 +91,7 @@ std::string JsonError(const std::string& path, const absl::Status& status) {
 void RunHash(const HashArgs& args, CommandContext& ctx) {
   pdq::HashOptions options;
   options.dihedral = args.dihedral;
+  options.max_pixels = args.max_pixels;
   const size_t threads =
       args.jobs > 0 ? static_cast<size_t>(args.jobs)
                     : std::max<size_t>(1, std::thread::hardware_concurrency());
@@ -100,6 +104,9 @@ void RunHash(const HashArgs& args, CommandContext& ctx) {
     auto work = [&] {
       for (size_t i = next++; i < end; i = next++) {
         results[i - begin] = pdq::HashImageFile(args.files[i], options);
+        if (!results[i - begin].ok()) {
+          results[i - begin] = WithPixelLimitHint(results[i - begin].status());
+        }
       }
     };
     std::vector<std::thread> pool;
@@ -129,7 +136,8 @@ void AddHashCommand(CLI::App& app, CommandContext& ctx) {
   auto args = std::make_shared<HashArgs>();
   CLI::App* cmd = app.add_subcommand(
       "hash",
-      "Hash image files locally (JPEG, PNG, WebP); nothing leaves this machine.\n"
+      "Hash image files locally (JPEG, PNG, WebP, GIF, TIFF, HEIC/HEIF, AVIF); nothing "
+      "leaves this machine.\n"
       "Prints per file: pdq_hex quality sha256 md5 [8 dihedral hashes] path");
   cmd->add_option("files", args->files, "image files")->required();
   cmd->add_flag("--dihedral", args->dihedral,
@@ -137,6 +145,7 @@ void AddHashCommand(CLI::App& app, CommandContext& ctx) {
                 "flipPlus1 flipMinus1)");
   cmd->add_option("-j,--jobs", args->jobs, "hashing threads (0 = one per core)")
       ->check(CLI::NonNegativeNumber);
+  AddMaxPixelsFlag(*cmd, &args->max_pixels);
   cmd->callback([args, &ctx] { RunHash(*args, ctx); });
 }
 

@@ -28,10 +28,19 @@ std::string ItemName(const ItemArg& item) {
   return item.value;
 }
 
+void AddMaxPixelsFlag(CLI::App& cmd, int64_t* value) {
+  cmd.add_option("--max-pixels", *value,
+                 "largest image decoded, in pixels (width x height); larger images are refused "
+                 "from their header. Decoding needs about 6 bytes of memory per pixel "
+                 "(default: 100000000)")
+      ->check(CLI::PositiveNumber);
+}
+
 CLI::Option* ItemFlags::Add(CLI::App& cmd, ItemKind kind, const std::string& help) {
   const size_t k = static_cast<size_t>(kind);
   CLI::Option* option = cmd.add_option(FlagName(kind), values_[k], help);
   options_[k] = option;
+  if (kind == ItemKind::kImage) AddMaxPixelsFlag(cmd, &max_pixels_);
   return option;
 }
 

@@ -8,6 +8,7 @@
 #define OPTOUT_CLIENT_CLI_ITEM_FLAGS_H_
 
 #include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,12 @@
 namespace optout::cli {
 
 enum class ItemKind { kUrl, kScope, kPdq, kSha256, kMd5, kImage };
+
+// The --max-pixels default: pdq::HashOptions' 100 MP.
+inline constexpr int64_t kDefaultMaxPixels = 100'000'000;
+
+// Adds --max-pixels (bound to `*value`) to a command that decodes images.
+void AddMaxPixelsFlag(CLI::App& cmd, int64_t* value);
 
 // One flag value: a URL, a hex hash or digest, or an image path, as typed.
 struct ItemArg {
@@ -44,11 +51,14 @@ class ItemFlags {
   const std::vector<std::string>& Values(ItemKind kind) const {
     return values_[static_cast<size_t>(kind)];
   }
+  // --max-pixels, added with the --image flag: the largest image decoded.
+  int64_t max_pixels() const { return max_pixels_; }
 
  private:
   static constexpr size_t kKinds = static_cast<size_t>(ItemKind::kImage) + 1;
   std::array<std::vector<std::string>, kKinds> values_;
   std::array<const CLI::Option*, kKinds> options_{};
+  int64_t max_pixels_ = kDefaultMaxPixels;
 };
 
 }  // namespace optout::cli

@@ -1,16 +1,20 @@
 #include "client/cli/receipt.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "client/common/base/status_macros.h"
 
 namespace optout::cli {
 namespace {
@@ -38,24 +42,11 @@ absl::Status CheckReceiptPathFree(const std::string& path) {
   return absl::OkStatus();
 }
 
-absl::Status WriteReceipt(const std::string& path, const Receipt& receipt) {
-  const size_t slash = path.rfind('/');
-  if (slash != std::string::npos && slash > 0) {
-    // Only the last directory level is created (that is ~/.optout by default);
-    // 0700 because it holds tokens.
-    const std::string dir = path.substr(0, slash);
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return IoError("cannot create", dir);
-  }
-  nlohmann::ordered_json json;
-  json["id"] = receipt.id;
-  json["token"] = receipt.token;
-  json["server"] = receipt.server;
-  json["created"] = receipt.created;
-  json["registered"] = receipt.registered;
-  const std::string text =
-      json.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
-  // O_EXCL: never replace an existing receipt (or follow a planted symlink);
-  // the mode is set at creation so the token is never readable by others.
+namespace {
+
+// Writes `text` to a new file `path` (O_EXCL: never replaces a file or
+// follows a planted symlink) with mode exactly 0600, and fsyncs it.
+absl::Status WriteNewPrivateFile(const std::string& path, const std::string& text) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     if (errno == EEXIST) return CheckReceiptPathFree(path);
@@ -77,7 +68,11 @@ absl::Status WriteReceipt(const std::string& path, const Receipt& receipt) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Receipt> ReadReceipt(const std::string& path) {
+std::string ReceiptText(const nlohmann::ordered_json& json) {
+  return json.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+}
+
+absl::StatusOr<nlohmann::ordered_json> ReadReceiptJson(const std::string& path) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read receipt ", path));
   std::stringstream buffer;
@@ -88,6 +83,72 @@ absl::StatusOr<Receipt> ReadReceipt(const std::string& path) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, " is not an optout receipt (needs \"id\" and \"token\")"));
   }
+  return json;
+}
+
+}  // namespace
+
+absl::Status WriteReceipt(const std::string& path, const Receipt& receipt) {
+  const size_t slash = path.rfind('/');
+  if (slash != std::string::npos && slash > 0) {
+    // Only the last directory level is created (that is ~/.optout by default);
+    // 0700 because it holds tokens.
+    const std::string dir = path.substr(0, slash);
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return IoError("cannot create", dir);
+  }
+  nlohmann::ordered_json json;
+  json["id"] = receipt.id;
+  json["token"] = receipt.token;
+  json["server"] = receipt.server;
+  json["created"] = receipt.created;
+  json["registered"] = receipt.registered;
+  if (!receipt.revoked.empty()) json["revoked"] = receipt.revoked;
+  return WriteNewPrivateFile(path, ReceiptText(json));
+}
+
+absl::Status MarkReceiptRevoked(const std::string& path, const std::string& date) {
+  OPTOUT_ASSIGN_OR_RETURN(nlohmann::ordered_json json, ReadReceiptJson(path));
+  json["revoked"] = date;
+  // A new file renamed over the old one: a crash leaves either receipt whole,
+  // never a half-written token.
+  const std::string temp = path + ".revoking";
+  ::unlink(temp.c_str());
+  OPTOUT_RETURN_IF_ERROR(WriteNewPrivateFile(temp, ReceiptText(json)));
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    absl::Status s = IoError("cannot replace", path);
+    ::unlink(temp.c_str());
+    return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, Receipt>>> ReadReceiptFolder(
+    const std::string& dir) {
+  std::vector<std::pair<std::string, Receipt>> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT) return out;
+    return IoError("cannot list", dir);
+  }
+  std::vector<std::string> names;
+  while (const struct dirent* entry = ::readdir(d)) {
+    const absl::string_view name = entry->d_name;
+    if (absl::StartsWith(name, "receipt-") && absl::EndsWith(name, ".json")) {
+      names.emplace_back(name);
+    }
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    const std::string path = absl::StrCat(dir, "/", name);
+    auto receipt = ReadReceipt(path);
+    if (receipt.ok()) out.emplace_back(path, *std::move(receipt));
+  }
+  return out;
+}
+
+absl::StatusOr<Receipt> ReadReceipt(const std::string& path) {
+  OPTOUT_ASSIGN_OR_RETURN(nlohmann::ordered_json json, ReadReceiptJson(path));
   Receipt receipt;
   receipt.id = json["id"].get<std::string>();
   receipt.token = json["token"].get<std::string>();
@@ -98,6 +159,9 @@ absl::StatusOr<Receipt> ReadReceipt(const std::string& path) {
     receipt.created = json["created"].get<std::string>();
   }
   if (json.contains("registered")) receipt.registered = json["registered"];
+  if (json.contains("revoked") && json["revoked"].is_string()) {
+    receipt.revoked = json["revoked"].get<std::string>();
+  }
   return receipt;
 }
 

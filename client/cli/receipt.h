@@ -8,6 +8,8 @@
 #define OPTOUT_CLIENT_CLI_RECEIPT_H_
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -23,6 +25,8 @@ struct Receipt {
   // What was registered: {"urls": [...], "scopes": [...], "images": [...], ...}.
   // Image entries hold file names and hashes, never image bytes.
   nlohmann::ordered_json registered = nlohmann::ordered_json::object();
+  // The day the opt-out was revoked (YYYY-MM-DD), empty while it is active.
+  std::string revoked;
 };
 
 // ~/.optout/receipt-<id>.json ($HOME must be set; FailedPrecondition if not).
@@ -38,6 +42,16 @@ absl::Status WriteReceipt(const std::string& path, const Receipt& receipt);
 
 // Reads a receipt. NotFound / InvalidArgument (not a receipt) on failure.
 absl::StatusOr<Receipt> ReadReceipt(const std::string& path);
+
+// Records in the receipt at `path` that its opt-out was revoked on `date`
+// (YYYY-MM-DD), keeping everything else; the file is replaced atomically and
+// stays 0600. NotFound / InvalidArgument as ReadReceipt, Unavailable on I/O.
+absl::Status MarkReceiptRevoked(const std::string& path, const std::string& date);
+
+// Every readable receipt-*.json in `dir` (path, receipt), in name order;
+// files that are not receipts are skipped. Empty when `dir` does not exist.
+absl::StatusOr<std::vector<std::pair<std::string, Receipt>>> ReadReceiptFolder(
+    const std::string& dir);
 
 }  // namespace optout::cli
 

@@ -32,6 +32,32 @@ struct RegisterArgs {
   bool no_receipt = false;
 };
 
+// Warns (without stopping) about every image of this registration that an
+// active receipt in the receipt folder (~/.optout/) already holds: the user
+// may be about to create a second opt-out for the same photo.
+void WarnAboutImagesAlreadyRegistered(const nlohmann::ordered_json& registered) {
+  if (!registered.contains("images")) return;
+  auto default_path = DefaultReceiptPath("x");
+  if (!default_path.ok()) return;  // no $HOME: no receipt folder to look in
+  const std::string dir = default_path->substr(0, default_path->rfind('/'));
+  auto receipts = ReadReceiptFolder(dir);
+  if (!receipts.ok()) return;
+  for (const auto& image : registered["images"]) {
+    for (const auto& [path, receipt] : *receipts) {
+      if (!receipt.revoked.empty() || !receipt.registered.contains("images")) continue;
+      for (const auto& held : receipt.registered["images"]) {
+        if (held.contains("sha256") && held["sha256"] == image["sha256"]) {
+          ReportNote("register",
+                     absl::StrCat(image["file"].get<std::string>(),
+                                  " is already registered (same SHA-256) by opt-out ",
+                                  receipt.id, ", receipt ", path));
+          break;
+        }
+      }
+    }
+  }
+}
+
 void RunRegister(CommandContext& ctx, const RegisterArgs& args) {
   auto client = client::RegistryClient::Create(ctx.server);
   nlohmann::ordered_json registered;
@@ -39,6 +65,7 @@ void RunRegister(CommandContext& ctx, const RegisterArgs& args) {
       args.items, args.request_id.empty() ? NewRequestId() : args.request_id, args.dihedral,
       [&client] { return ServerMinPdqQuality(*client); }, &registered);
   if (!request.ok()) return ReportError(ctx, "register", request.status());
+  WarnAboutImagesAlreadyRegistered(registered);
   // The receipt path is settled before registering, so that a bad path never
   // costs a token.
   std::string receipt_path = args.receipt_path;
@@ -132,15 +159,33 @@ void RunGet(CommandContext& ctx, const std::string& id, const std::string& token
             << response->sha256_count() << " sha256, " << response->md5_count() << " md5\n";
 }
 
-void RunRevoke(CommandContext& ctx, const std::string& id, const std::string& token) {
+// The day in the server's "already revoked on YYYY-MM-DD" answer to a second
+// revoke (FailedPrecondition); empty for any other status.
+std::string AlreadyRevokedDate(const absl::Status& status) {
+  constexpr absl::string_view kMarker = "already revoked on ";
+  if (status.code() != absl::StatusCode::kFailedPrecondition) return "";
+  const size_t at = status.message().find(kMarker);
+  if (at == absl::string_view::npos) return "";
+  return std::string(status.message().substr(at + kMarker.size(), 10));
+}
+
+void RunRevoke(CommandContext& ctx, const ManageArgs& args) {
   auto client = client::RegistryClient::Create(ctx.server);
-  absl::Status s = client->Revoke(id, token);
-  if (!s.ok()) return ReportError(ctx, "revoke", s);
-  if (ctx.json) {
-    std::cout << nlohmann::json({{"id", id}, {"revoked", true}}).dump() << std::endl;
+  absl::Status s = client->Revoke(args.id, args.token);
+  std::string date = AlreadyRevokedDate(s);
+  if (s.ok()) date = absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone());
+  // The receipt says the opt-out is gone (also after a second revoke), so
+  // that it no longer counts as holding its images.
+  absl::Status marked = absl::OkStatus();
+  if (!args.receipt.empty() && !date.empty()) marked = MarkReceiptRevoked(args.receipt, date);
+  if (!s.ok()) {
+    ReportError(ctx, "revoke", s);
+  } else if (ctx.json) {
+    std::cout << nlohmann::json({{"id", args.id}, {"revoked", true}}).dump() << std::endl;
   } else {
-    std::cout << "revoked " << id << "\n";
+    std::cout << "revoked " << args.id << "\n";
   }
+  if (!marked.ok()) ReportError(ctx, "revoke", marked);
 }
 
 }  // namespace
@@ -189,7 +234,7 @@ void AddRegistryCommands(CLI::App& app, CommandContext& ctx) {
       if (is_get) {
         RunGet(ctx, resolved.id, resolved.token);
       } else {
-        RunRevoke(ctx, resolved.id, resolved.token);
+        RunRevoke(ctx, resolved);
       }
     });
   }

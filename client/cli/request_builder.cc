@@ -1,8 +1,10 @@
 #include "client/cli/request_builder.h"
 
+#include <map>
 #include <set>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -31,14 +33,16 @@ struct HashedImage {
 };
 
 absl::StatusOr<HashedImage> HashImage(absl::string_view command, absl::string_view use,
-                                      const std::string& path, bool dihedral, int min_quality) {
+                                      const std::string& path, bool dihedral, int min_quality,
+                                      int64_t max_pixels) {
   pdq::HashOptions options;
   options.dihedral = dihedral;
+  options.max_pixels = max_pixels;
   auto hashes = pdq::HashImageFile(path, options);
   if (!hashes.ok()) {
     // HashImageFile's message starts with the path.
-    return absl::Status(hashes.status().code(),
-                        absl::StrCat("--image ", hashes.status().message()));
+    return WithPixelLimitHint(absl::Status(hashes.status().code(),
+                                           absl::StrCat("--image ", hashes.status().message())));
   }
   HashedImage image{*std::move(hashes), false};
   image.pdq_usable = image.hashes.quality >= min_quality;
@@ -97,6 +101,18 @@ std::vector<v1::CheckItem> ImageCheckItems(const HashedImage& image) {
 
 }  // namespace
 
+absl::Status WithPixelLimitHint(const absl::Status& status) {
+  // The decoders' size refusal (client/pdq/decode_limits.cc) says this.
+  if (status.code() != absl::StatusCode::kResourceExhausted ||
+      !absl::StrContains(status.message(), "above the limit")) {
+    return status;
+  }
+  return absl::Status(status.code(),
+                      absl::StrCat(status.message(),
+                                   "; to hash it anyway, give --max-pixels with a larger limit "
+                                   "(about 6 bytes of memory per pixel)"));
+}
+
 absl::StatusOr<int> ServerMinPdqQuality(client::RegistryClient& client) {
   OPTOUT_ASSIGN_OR_RETURN(v1::GetInfoResponse info, client.GetInfo());
   return info.min_pdq_quality() > 0 ? info.min_pdq_quality() : kDefaultMinPdqQuality;
@@ -122,7 +138,8 @@ absl::StatusOr<std::string> HexItemBytes(ItemKind kind, absl::string_view hex) {
 }
 
 absl::StatusOr<CheckPlan> BuildCheckRequest(const std::vector<ItemArg>& items,
-                                            const MinPdqQualityFn& min_pdq_quality) {
+                                            const MinPdqQualityFn& min_pdq_quality,
+                                            int64_t max_pixels) {
   // First every typed item (hex checked before the network), then images.
   std::vector<std::vector<v1::CheckItem>> per_item(items.size());
   bool any_image = false;
@@ -140,7 +157,8 @@ absl::StatusOr<CheckPlan> BuildCheckRequest(const std::vector<ItemArg>& items,
       if (items[i].kind != ItemKind::kImage) continue;
       OPTOUT_ASSIGN_OR_RETURN(
           HashedImage image,
-          HashImage("check", "checked", items[i].value, /*dihedral=*/true, min_quality));
+          HashImage("check", "checked", items[i].value, /*dihedral=*/true, min_quality,
+                    max_pixels));
       per_item[i] = ImageCheckItems(image);
     }
   }
@@ -195,10 +213,20 @@ absl::StatusOr<v1::RegisterRequest> BuildRegisterRequest(const ItemFlags& flags,
   if (files.empty()) return request;
   OPTOUT_ASSIGN_OR_RETURN(const int min_quality, min_pdq_quality());
   nlohmann::ordered_json images = nlohmann::ordered_json::array();
+  // The same image twice (the same file, or a byte-identical copy) is
+  // registered once: sha256 hex -> the file first seen with it.
+  std::map<std::string, std::string> first_file_of;
   for (const std::string& file : files) {
     OPTOUT_ASSIGN_OR_RETURN(HashedImage hashed,
-                            HashImage("register", "registered", file, dihedral, min_quality));
+                            HashImage("register", "registered", file, dihedral, min_quality,
+                                      flags.max_pixels()));
     const pdq::ImageHashes& hashes = hashed.hashes;
+    auto [first, fresh] = first_file_of.emplace(digest::ToHex(hashes.sha256), file);
+    if (!fresh) {
+      ReportNote("register", absl::StrCat(file, " is the same image as ", first->second,
+                                          " (same SHA-256): registered once"));
+      continue;
+    }
     nlohmann::ordered_json image;
     image["file"] = file;
     image["pdq"] = hashes.pdq.ToHex();

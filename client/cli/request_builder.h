@@ -32,6 +32,10 @@ absl::StatusOr<int> ServerMinPdqQuality(client::RegistryClient& client);
 // the bytes a request carries. InvalidArgument naming the flag otherwise.
 absl::StatusOr<std::string> HexItemBytes(ItemKind kind, absl::string_view hex);
 
+// `status` of hashing an image, with a hint when the image was refused for
+// its size: which flag raises the limit.
+absl::Status WithPixelLimitHint(const absl::Status& status);
+
 // A check request with one or more request items per command-line item.
 struct CheckPlan {
   struct Span {
@@ -44,8 +48,10 @@ struct CheckPlan {
 
 // `items` in command-line order; the request follows it. Scopes are not
 // checkable (InvalidArgument).
+// Images larger than `max_pixels` are refused (with the --max-pixels hint).
 absl::StatusOr<CheckPlan> BuildCheckRequest(const std::vector<ItemArg>& items,
-                                            const MinPdqQualityFn& min_pdq_quality);
+                                            const MinPdqQualityFn& min_pdq_quality,
+                                            int64_t max_pixels = kDefaultMaxPixels);
 
 // Every value of `flags`; with `dihedral` an image also brings its distinct
 // rotated/mirrored PDQ hashes. `registered` receives what the receipt keeps:

@@ -1,8 +1,11 @@
 #include "client/pdq/image_decoder.h"
 
 #include "absl/strings/str_cat.h"
+#include "client/pdq/decode_gif.h"
+#include "client/pdq/decode_heif.h"
 #include "client/pdq/decode_jpeg.h"
 #include "client/pdq/decode_png.h"
+#include "client/pdq/decode_tiff.h"
 #include "client/pdq/decode_webp.h"
 #include "client/pdq/prescale.h"
 
@@ -26,8 +29,12 @@ ImageFormat DetectFormat(absl::string_view b) {
   if (HasPrefixAt(b, 0, "BM")) return ImageFormat::kBmp;
   if (HasPrefixAt(b, 0, "II*\0") || HasPrefixAt(b, 0, "MM\0*")) return ImageFormat::kTiff;
   if (HasPrefixAt(b, 4, "ftypavif") || HasPrefixAt(b, 4, "ftypavis")) return ImageFormat::kAvif;
+  // HEIF brands: HEVC stills and sequences, and the generic image brands
+  // (mif1/msf1), which libheif reads whatever the codec (AVIF included).
   if (HasPrefixAt(b, 4, "ftypheic") || HasPrefixAt(b, 4, "ftypheix") ||
-      HasPrefixAt(b, 4, "ftypmif1") || HasPrefixAt(b, 4, "ftyphevc")) {
+      HasPrefixAt(b, 4, "ftypheim") || HasPrefixAt(b, 4, "ftypheis") ||
+      HasPrefixAt(b, 4, "ftyphevc") || HasPrefixAt(b, 4, "ftyphevx") ||
+      HasPrefixAt(b, 4, "ftypmif1") || HasPrefixAt(b, 4, "ftypmsf1")) {
     return ImageFormat::kHeif;
   }
   if (HasPrefixAt(b, 0, "\0\0\0\x0CjP  \r\n\x87\n") || HasPrefixAt(b, 0, "\xFF\x4F\xFF\x51")) {
@@ -67,11 +74,17 @@ absl::Status DecodeImage(absl::string_view bytes, const DecodeLimits& limits, Ro
     case ImageFormat::kJpeg: return DecodeJpeg(bytes, limits, sink);
     case ImageFormat::kPng: return DecodePng(bytes, limits, sink);
     case ImageFormat::kWebp: return DecodeWebp(bytes, limits, sink);
+    case ImageFormat::kGif: return DecodeGif(bytes, limits, sink);
+    case ImageFormat::kTiff: return DecodeTiff(bytes, limits, sink);
+    case ImageFormat::kHeif:
+    case ImageFormat::kAvif: return DecodeHeif(bytes, limits, sink);
     case ImageFormat::kUnknown:
-      return absl::InvalidArgumentError("not an image: no JPEG, PNG or WebP signature");
+      return absl::InvalidArgumentError(
+          "not an image: no JPEG, PNG, WebP, GIF, TIFF, HEIF or AVIF signature");
     default:
-      return absl::UnimplementedError(absl::StrCat("unsupported image format ", FormatName(format),
-                                                   " (supported: JPEG, PNG, WebP)"));
+      return absl::UnimplementedError(
+          absl::StrCat("unsupported image format ", FormatName(format),
+                       " (supported: JPEG, PNG, WebP, GIF, TIFF, HEIF/HEIC, AVIF)"));
   }
 }
 

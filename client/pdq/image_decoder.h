@@ -1,8 +1,10 @@
 // File: client/pdq/image_decoder.h
 //
 // Recognises an image format from its first bytes and decodes JPEG, PNG and
-// WebP with the conventions of the reference PDQ file hasher. Other formats
-// are recognised only to say clearly that they are unsupported.
+// WebP with the conventions of the reference PDQ file hasher, and GIF (first
+// frame), TIFF (first page), HEIF/HEIC and AVIF with the conventions of
+// README.md#decoding. Other formats are recognised only to say clearly that
+// they are unsupported.
 // Pure functions; thread-safe.
 #ifndef OPTOUT_CLIENT_PDQ_IMAGE_DECODER_H_
 #define OPTOUT_CLIENT_PDQ_IMAGE_DECODER_H_
@@ -21,7 +23,7 @@ ImageFormat DetectFormat(absl::string_view bytes);
 // "JPEG", "PNG", ...; "unknown" for kUnknown.
 absl::string_view FormatName(ImageFormat format);
 
-// Decodes a JPEG, PNG or WebP into `sink`.
+// Decodes a JPEG, PNG, WebP, GIF, TIFF, HEIF or AVIF into `sink`.
 // Errors: InvalidArgument for empty input, data that is not a recognised
 // image, and corrupt or truncated data; Unimplemented for a recognised but
 // unsupported format; ResourceExhausted above `limits` (checked from the

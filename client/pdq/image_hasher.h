@@ -48,7 +48,7 @@ struct HashOptions {
 //   InvalidArgument   empty, not an image, corrupt, truncated, smaller than
 //                     5 px on a side (after the pre-scale, as the reference),
 //                     or without any detail (the hash would be all zero);
-//   Unimplemented     a recognised but unsupported format (GIF, TIFF, ...);
+//   Unimplemented     a recognised but unsupported format (BMP, PSD, ...);
 //   ResourceExhausted more than max_pixels pixels.
 absl::StatusOr<ImageHashes> HashImageBytes(absl::string_view file_bytes,
                                            const HashOptions& options = {});

@@ -174,10 +174,15 @@ TEST(ImageHasherBadInputTest, TextIsNotAnImage) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not an image")));
 }
 
-TEST(ImageHasherBadInputTest, GifIsAnUnsupportedFormat) {
+TEST(ImageHasherBadInputTest, PsdIsAnUnsupportedFormat) {
+  const std::string psd("8BPS\x00\x01\x00\x00\x00\x00\x00\x00\x00\x03", 14);
+  EXPECT_THAT(HashImageBytes(psd),
+              StatusIs(absl::StatusCode::kUnimplemented, HasSubstr("unsupported image format PSD")));
+}
+
+TEST(ImageHasherBadInputTest, TruncatedGifIsAnError) {
   const std::string gif("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04", 20);
-  EXPECT_THAT(HashImageBytes(gif),
-              StatusIs(absl::StatusCode::kUnimplemented, HasSubstr("unsupported image format GIF")));
+  EXPECT_THAT(HashImageBytes(gif), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("GIF")));
 }
 
 TEST(ImageHasherBadInputTest, TruncatedJpegIsAnErrorNotGreyPadding) {

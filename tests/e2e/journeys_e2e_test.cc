@@ -88,7 +88,7 @@ TEST_F(JourneysE2eTest, RegisterImageWithReceiptThenGetAndRevokeByReceipt) {
   EXPECT_EQ(CheckImage("d01_plasma__jpeg30.jpg")["matched"], false);
   auto gone = Optout({"get", "--receipt", receipt});
   EXPECT_NE(gone.exit_code, 0);
-  EXPECT_THAT(gone.err, HasSubstr("NOT_FOUND"));
+  EXPECT_THAT(gone.err, HasSubstr("already revoked on"));
 }
 
 TEST_F(JourneysE2eTest, ReceiptDefaultsToHomeAndServerComesFromIt) {

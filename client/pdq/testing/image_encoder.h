@@ -36,6 +36,19 @@ std::string EncodeCmykJpeg(int width, int height, const std::vector<uint8_t>& cm
 // Lossless WebP of a 3-channel image.
 std::string EncodeWebpLossless(const Image& image);
 
+// The formats below are written with their decoders' own libraries
+// (testing/encode_more_formats.cc); each returns "" on failure.
+// GIF of a 3-channel image, colours reduced to 252 with Floyd-Steinberg;
+// `frames` > 1 appends that many more frames of inverted pixels, so a test
+// can tell whether only the first frame is read.
+std::string EncodeGif(const Image& image, int frames = 1);
+// Uncompressed 8-bit RGB TIFF (exact pixels); `pages` > 1 as for GIF.
+std::string EncodeTiff(const Image& image, int pages = 1);
+// HEIF of a 3-channel image with libheif: HEVC (HEIC) or AV1 (AVIF), lossy
+// at `quality` 0..100. "" also when this libheif has no such encoder.
+enum class HeifCodec { kHevc, kAv1 };
+std::string EncodeHeif(const Image& image, HeifCodec codec, int quality = 90);
+
 // A smooth photo-like RGB pattern (low-frequency waves plus a little
 // deterministic noise), so decoders and hashers do realistic work.
 Image SyntheticPhoto(int width, int height, uint32_t seed = 1);

@@ -1,0 +1,132 @@
+// What an owner expects of the optout command against a real optoutd
+// (issue 18, items 9-14): any-query URL opt-outs, one stored copy of a
+// repeated image, a second revoke that says when, the strongest evidence
+// for a byte-identical copy.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/e2e/optoutd_process.h"
+
+namespace optout {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::OptoutCliBinary;
+using testing::RunCommand;
+
+std::string Image(const std::string& name) {
+  return testing::TestDataPath("pdq/images/" + name);
+}
+
+nlohmann::json ReadJson(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return nlohmann::json::parse(ss.str());
+}
+
+class OwnerE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server_.Start().ok()) << server_.ReadLog();
+    home_ = server_.root() + "/home";
+    std::filesystem::create_directories(home_);
+  }
+  // Runs optout with $HOME in the test's folder, so receipts land in
+  // home_/.optout and never in the real ~/.optout.
+  testing::CommandResult Optout(std::vector<std::string> args) {
+    args.insert(args.begin(), {"/usr/bin/env", "HOME=" + home_, "OPTOUT_SERVER=",
+                               OptoutCliBinary(), "--server", server_.address()});
+    return RunCommand(args);
+  }
+  nlohmann::json Check(std::vector<std::string> args) {
+    args.insert(args.begin(), {"check", "--json"});
+    auto r = Optout(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(r.out)["results"];
+  }
+  testing::OptoutdProcess server_;
+  std::string home_;
+};
+
+TEST_F(OwnerE2eTest, SecondRevokeSaysAlreadyRevokedOnTheDayAndMarksTheReceipt) {
+  const std::string receipt = home_ + "/r.json";
+  auto reg = Optout({"register", "--url", "https://me.example/twice.jpg", "--receipt", receipt});
+  ASSERT_EQ(reg.exit_code, 0) << reg.err;
+  const std::string today = absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone());
+
+  auto first = Optout({"revoke", "--receipt", receipt});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(ReadJson(receipt)["revoked"], today);
+  EXPECT_EQ(std::filesystem::status(receipt).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+
+  auto second = Optout({"revoke", "--receipt", receipt});
+  EXPECT_NE(second.exit_code, 0);
+  EXPECT_THAT(second.err, HasSubstr("already revoked on " + today));
+  EXPECT_THAT(second.err, HasSubstr("FAILED_PRECONDITION"));
+  EXPECT_EQ(ReadJson(receipt)["revoked"], today);
+
+  // A mistyped id is another thing: never registered.
+  const std::string id = ReadJson(receipt)["id"];
+  std::string typo = id;
+  typo[0] = typo[0] == '0' ? '1' : '0';
+  auto unknown = Optout({"revoke", "--id", typo, "--token", ReadJson(receipt)["token"]});
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_THAT(unknown.err, HasSubstr("NOT_FOUND"));
+  EXPECT_THAT(unknown.err, Not(HasSubstr("already revoked")));
+}
+
+TEST_F(OwnerE2eTest, ThePhotoGivenTwiceIsStoredOnceAndAReceiptHoldingItIsNamed) {
+  const std::string photo = Image("d01_plasma__orig.jpg");
+  const std::string copy = home_ + "/copy-of-plasma.jpg";
+  std::filesystem::copy_file(photo, copy);
+  auto reg = Optout({"register", "--json", "--image", photo, "--image", photo, "--image", copy});
+  ASSERT_EQ(reg.exit_code, 0) << reg.err;
+  EXPECT_THAT(reg.err, HasSubstr(copy + " is the same image as " + photo));
+  const auto registered = nlohmann::json::parse(reg.out);
+  const std::string receipt = registered["receipt"];
+  EXPECT_EQ(ReadJson(receipt)["registered"]["images"].size(), 1u);
+  auto got = Optout({"get", "--json", "--receipt", receipt});
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  const auto counts = nlohmann::json::parse(got.out);
+  EXPECT_EQ(counts["pdq"], 1);
+  EXPECT_EQ(counts["sha256"], 1);
+  EXPECT_EQ(counts["md5"], 1);
+
+  // Registering it again names the receipt that already holds it...
+  auto again = Optout({"register", "--json", "--image", copy});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.err, HasSubstr("already registered (same SHA-256) by opt-out " +
+                                   registered["id"].get<std::string>()));
+  EXPECT_THAT(again.err, HasSubstr(receipt));
+  // ...but not once that opt-out is revoked.
+  ASSERT_EQ(Optout({"revoke", "--receipt", receipt}).exit_code, 0);
+  const std::string second_receipt = nlohmann::json::parse(again.out)["receipt"];
+  auto third = Optout({"register", "--json", "--image", photo});
+  ASSERT_EQ(third.exit_code, 0) << third.err;
+  EXPECT_THAT(third.err, Not(HasSubstr(receipt)));
+  EXPECT_THAT(third.err, HasSubstr(second_receipt));
+}
+
+TEST_F(OwnerE2eTest, ImagesAboveThePixelLimitGetAHintAndTheFlagRaisesIt) {
+  const std::string photo = Image("d01_plasma__orig.jpg");
+  auto refused = Optout({"hash", "--max-pixels", "1000", photo});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_THAT(refused.err, HasSubstr("above the limit of 1000"));
+  EXPECT_THAT(refused.err, HasSubstr("give --max-pixels"));
+  auto check = Optout({"check", "--max-pixels", "1000", "--image", photo});
+  EXPECT_NE(check.exit_code, 0);
+  EXPECT_THAT(check.err, HasSubstr("give --max-pixels"));
+  EXPECT_EQ(Optout({"hash", "--max-pixels", "100000000", photo}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace optout
