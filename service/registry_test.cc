@@ -333,8 +333,8 @@ TEST_F(RegistryTest, IdenticalItemsOfOneRegistrationAreStoredOnce) {
   request.add_urls("https://a.example/same.jpg");  // the same after canonicalization
   request.add_scopes("https://b.example/");
   request.add_scopes("https://b.example/");
-  request.add_pdq()->set_hash(hash);
-  request.add_pdq()->set_hash(hash);
+  AddPdq(&request, hash);
+  AddPdq(&request, hash);
   request.add_sha256(std::string(32, 's'));
   request.add_sha256(std::string(32, 's'));
   request.add_md5(std::string(16, 'm'));

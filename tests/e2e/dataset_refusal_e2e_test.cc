@@ -235,7 +235,8 @@ TEST_F(DatasetRefusalE2eTest, EveryFileUnderAFolderIsCheckedOrReported) {
   WriteFile(root + "/meta/table.csv", "URL,TEXT\nhttps://laion.example/opted-out.jpg,x\n"
                                       "https://laion.example/ok.jpg,y\n");
   // Images: a clear one, and copies of an opted-out photo the decoder
-  // cannot read (here: bytes with the GIF / TIFF / HEIC signatures).
+  // cannot read (here: JPEG bytes behind GIF / TIFF / HEIC signatures, which
+  // the GIF and TIFF decoders refuse as corrupt, libheif as unsupported).
   const std::string registered = TestImage("d12_mixed__orig.jpg");
   WriteFile(root + "/img/clear.jpg", TestImage("d05_rings__unrel1.jpg"));
   WriteFile(root + "/img/copy1.gif", "GIF89a" + registered);
@@ -285,9 +286,9 @@ TEST_F(DatasetRefusalE2eTest, EveryFileUnderAFolderIsCheckedOrReported) {
                                    "release:dangling", "release:img-link"}))
       << report["unchecked"].dump(1);
   EXPECT_THAT(unchecked["release/shards/000.tar:d"], HasSubstr("no URL key in d.json"));
-  EXPECT_THAT(unchecked["release:img/copy1"], HasSubstr("copy1.gif: unsupported image format GIF"));
-  EXPECT_THAT(unchecked["release:img/copy2"], HasSubstr("copy2.tif: unsupported image format TIFF"));
-  EXPECT_THAT(unchecked["release:img/copy3"], HasSubstr("copy3.heic: unsupported image format HEIF"));
+  EXPECT_THAT(unchecked["release:img/copy1"], HasSubstr("copy1.gif: corrupt GIF"));
+  EXPECT_THAT(unchecked["release:img/copy2"], HasSubstr("copy2.tif: corrupt"));
+  EXPECT_THAT(unchecked["release:img/copy3"], HasSubstr("copy3.heic: unsupported HEIF"));
   EXPECT_THAT(unchecked["release:img/pair"], HasSubstr("2 images under one key"));
   EXPECT_THAT(unchecked["release:README"], HasSubstr("nothing to check"));
   EXPECT_THAT(unchecked["release:extra"], HasSubstr("zip archive"));
