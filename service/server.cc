@@ -13,6 +13,9 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
+#include "grpcpp/resource_quota.h"
+#include "service/connection_gate.h"
+#include "service/descriptor_limit.h"
 #include "service/grpc_service.h"
 #include "service/keyring.h"
 #include "service/log.h"
@@ -64,6 +67,50 @@ void EraseExpiredTokensUntil(Registry* registry, absl::Notification* stop) {
   while (!stop->WaitForNotificationWithTimeout(absl::Hours(1))) {
     EraseExpiredTokensOnce(registry);
   }
+}
+
+// Connection, stream and memory limits of issue 9 (findings 4 and 5) as
+// gRPC channel arguments, plus the connection gate. Returns the effective
+// --max_connections.
+absl::StatusOr<int> ApplyConnectionLimits(const ServerOptions& options,
+                                          grpc::ServerBuilder* builder) {
+  for (const auto& [name, value] :
+       {std::pair<const char*, int>{"idle_timeout_seconds", options.idle_timeout_seconds},
+        {"max_connection_age_seconds", options.max_connection_age_seconds},
+        {"keepalive_seconds", options.keepalive_seconds},
+        {"max_streams_per_connection", options.max_streams_per_connection},
+        {"max_memory_mb", options.max_memory_mb},
+        {"stream_idle_timeout_seconds", options.stream_idle_timeout_seconds}}) {
+    if (value < 1) return absl::InvalidArgumentError(absl::StrCat(name, " must be >= 1"));
+  }
+  const int limit = RaiseDescriptorLimit();
+  const int in_use = LowestFreeDescriptor();
+  int max_connections = options.max_connections;
+  if (max_connections == 0) {
+    max_connections = DefaultMaxConnections(limit, in_use);
+  } else {
+    OPTOUT_RETURN_IF_ERROR(CheckMaxConnections(max_connections, limit, in_use));
+  }
+  InstallConnectionGate(builder, in_use + max_connections);
+
+  constexpr int kMs = 1000;
+  builder->AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, options.idle_timeout_seconds * kMs);
+  builder->AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                              options.max_connection_age_seconds * kMs);
+  builder->AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, 30 * kMs);
+  // A connection must finish its HTTP/2 (and TLS) handshake within 10 s; a
+  // socket that never speaks is closed then, not after gRPC's 120 s.
+  builder->AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, 10 * kMs);
+  builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, options.keepalive_seconds * kMs);
+  builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * kMs);
+  builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder->AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10 * kMs);
+  builder->AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+  builder->AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.max_streams_per_connection);
+  grpc::ResourceQuota quota("optoutd");
+  quota.Resize(static_cast<size_t>(options.max_memory_mb) << 20);
+  builder->SetResourceQuota(quota);
+  return max_connections;
 }
 
 }  // namespace
@@ -134,6 +181,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &impl->port);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
+  OPTOUT_ASSIGN_OR_RETURN(const int max_connections, ApplyConnectionLimits(options, &builder));
   builder.RegisterService(impl->registry_service.get());
   builder.RegisterService(impl->check_service.get());
   impl->grpc_server = builder.BuildAndStart();
@@ -150,7 +198,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   }
   Log(LogLevel::kInfo, absl::StrCat("listening on port ", impl->port, "; PSL ",
                                     impl->psl->version(), "; pdq_threshold ",
-                                    r.pdq_threshold, "; max_batch_items ", r.max_batch_items));
+                                    r.pdq_threshold, "; max_batch_items ", r.max_batch_items,
+                                    "; max_connections ", max_connections));
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 

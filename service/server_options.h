@@ -41,6 +41,28 @@ struct ServerOptions {
   // Below this much free space on the data disk, Register is refused;
   // <= 0: no floor. Default: 1024 MB.
   int64_t min_free_disk_mb = 1024;
+  // Client connections open at once; more are closed as soon as accepted.
+  // 0: derived from RLIMIT_NOFILE (raised to its hard limit at start) minus
+  // a reserve. Default: 0.
+  int max_connections = 0;
+  // A connection with no call for this long is closed. Default: 300.
+  int idle_timeout_seconds = 300;
+  // Every connection is closed (gracefully, calls get shutdown_grace) after
+  // this long, so none is held forever. Default: 3600.
+  int max_connection_age_seconds = 3600;
+  // Idle connections are pinged this often and closed when no answer comes
+  // within 20 s; clients pinging more often than every 10 s are cut off.
+  // Default: 60.
+  int keepalive_seconds = 60;
+  // Concurrent calls (streams) per connection. Default: 100.
+  int max_streams_per_connection = 100;
+  // Memory gRPC may use for connections and messages in flight (its
+  // ResourceQuota), in MiB; answers waiting for a slow reader count too.
+  // Default: 1024.
+  int max_memory_mb = 1024;
+  // A CheckStream whose answer the client has not taken for this long is
+  // cancelled. Default: 30.
+  int stream_idle_timeout_seconds = 30;
   // Largest message received (and sent), in bytes; a larger request is
   // refused by gRPC with RESOURCE_EXHAUSTED before it is parsed. A full
   // 10,000-item batch needs well under 1 MiB (dihedral PDQ: 2.9 MiB).

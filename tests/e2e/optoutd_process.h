@@ -24,6 +24,10 @@ class OptoutdProcess final {
   OptoutdProcess(const OptoutdProcess&) = delete;
   OptoutdProcess& operator=(const OptoutdProcess&) = delete;
 
+  // Starts the next optoutd with RLIMIT_NOFILE `limit` (soft and hard), as a
+  // machine with a low descriptor limit would. Default: inherited.
+  void set_descriptor_limit(int limit) { descriptor_limit_ = limit; }
+
   // Starts optoutd and waits until it listens (port file written).
   absl::Status Start();
   // SIGTERM, then waits for exit; returns the exit status as an error if not 0.
@@ -32,6 +36,7 @@ class OptoutdProcess final {
   void Kill();
 
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  int port() const { return port_; }
   // Process id of the running child, -1 when none runs.
   pid_t pid() const { return pid_; }
   const std::string& root() const { return root_; }
@@ -45,6 +50,7 @@ class OptoutdProcess final {
   std::vector<std::string> extra_flags_;
   pid_t pid_ = -1;
   int port_ = 0;
+  int descriptor_limit_ = 0;
 };
 
 // Path of a file under tests/testdata (env OPTOUT_TESTDATA, set by ctest),
