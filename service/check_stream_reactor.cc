@@ -2,16 +2,65 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "service/check_dispatch.h"
 #include "service/status_util.h"
 
 namespace optout::service {
 
 CheckStreamReactor::CheckStreamReactor(const Registry* registry, CheckWorkers* workers,
-                                       const grpc::CallbackServerContext* context)
-    : registry_(registry), workers_(workers), interrupt_(InterruptOf(context)) {
+                                       grpc::CallbackServerContext* context,
+                                       const StreamLimits& limits)
+    : registry_(registry),
+      workers_(workers),
+      interrupt_(InterruptOf(context)),
+      context_(context),
+      limits_(limits) {
+  {
+    absl::MutexLock lock(&mu_);
+    last_activity_ = absl::Now();
+  }
+  sweep_handle_ = limits_.sweeper->Watch([this](absl::Time now) { EndIfIdle(now); });
   absl::MutexLock lock(&mu_);
   MaybeStartRead();
+}
+
+void CheckStreamReactor::OnDone() {
+  limits_.sweeper->Forget(sweep_handle_);
+  {
+    absl::MutexLock lock(&mu_);
+    for (Answer& answer : answers_) Drop(answer);
+    Drop(writing_msg_);
+  }
+  Unref();
+}
+
+void CheckStreamReactor::Drop(Answer& answer) {
+  answer = Answer();
+}
+
+void CheckStreamReactor::EndIfIdle(absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  if (finished_ || idle_ended_ || checking_ > 0 || now - last_activity_ < limits_.idle_timeout) {
+    return;
+  }
+  idle_ended_ = true;
+  if (writing_) {
+    // The client stopped reading: a write never completes, so the call is
+    // cancelled (the client sees CANCELLED) and its answers are freed.
+    context_->TryCancel();
+    return;
+  }
+  // Nothing in flight: end the stream with a status naming the limit.
+  if (failed_at_ == UINT64_MAX) {
+    failed_at_ = next_read_;
+    final_status_ = absl::DeadlineExceededError(
+        absl::StrCat("stream idle for ", absl::FormatDuration(limits_.idle_timeout),
+                     " (--stream_idle_timeout_seconds)"));
+  }
+  reads_done_ = true;
+  Pump();
 }
 
 void CheckStreamReactor::MaybeStartRead() {
@@ -34,6 +83,7 @@ void CheckStreamReactor::OnReadDone(bool ok) {
   {
     absl::MutexLock lock(&mu_);
     reading_ = false;
+    last_activity_ = absl::Now();
     if (!ok) {
       reads_done_ = true;  // client half-closed (or the call broke)
       Pump();
@@ -56,9 +106,15 @@ void CheckStreamReactor::OnReadDone(bool ok) {
   // std::function needs a copyable closure: the request travels as a raw
   // pointer and is owned again by CheckBatch (or below, if not queued).
   v1::CheckRequest* raw = request.release();
-  absl::Status queued = workers_->TrySchedule(
-      [this, seq, raw] { CheckBatch(seq, std::unique_ptr<v1::CheckRequest>(raw)); });
-  if (!queued.ok()) BatchDone(seq, std::unique_ptr<v1::CheckRequest>(raw), Answer(), queued);
+  refs_.fetch_add(1);
+  absl::Status queued = workers_->TrySchedule([this, seq, raw] {
+    CheckBatch(seq, std::unique_ptr<v1::CheckRequest>(raw));
+    Unref();
+  });
+  if (!queued.ok()) {
+    BatchDone(seq, std::unique_ptr<v1::CheckRequest>(raw), Answer(), queued);
+    Unref();
+  }
 }
 
 void CheckStreamReactor::CheckBatch(uint64_t seq, std::unique_ptr<v1::CheckRequest> request) {
@@ -76,6 +132,7 @@ void CheckStreamReactor::BatchDone(uint64_t seq, std::unique_ptr<v1::CheckReques
                                    Answer answer, const absl::Status& status) {
   absl::MutexLock lock(&mu_);
   --checking_;
+  last_activity_ = absl::Now();
   spare_.push_back(std::move(request));
   if (!status.ok()) {
     // A bad batch ends the stream; earlier answers still go out first.
@@ -94,9 +151,11 @@ void CheckStreamReactor::BatchDone(uint64_t seq, std::unique_ptr<v1::CheckReques
 void CheckStreamReactor::OnWriteDone(bool ok) {
   absl::MutexLock lock(&mu_);
   writing_ = false;
-  writing_msg_ = Answer();
+  last_activity_ = absl::Now();
+  Drop(writing_msg_);
   if (!ok) {
     // The client went away; nothing more can be delivered.
+    for (Answer& answer : answers_) Drop(answer);
     answers_.clear();
     next_write_ = next_read_;
     reads_done_ = true;
@@ -129,6 +188,7 @@ void CheckStreamReactor::Pump() {
   if (all_written || failed_and_flushed) {
     if (reading_ && !failed_and_flushed) return;  // half-close not seen yet
     finished_ = true;
+    for (Answer& answer : answers_) Drop(answer);
     answers_.clear();
     Finish(ToGrpcStatus(final_status_));
   }

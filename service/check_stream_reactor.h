@@ -6,7 +6,9 @@
 // batch n another can already check batch n+1; answers are written strictly
 // in batch order. Batches run on CheckWorkers (the smallest inline); a full
 // worker queue ends the stream with RESOURCE_EXHAUSTED, and cancellation or
-// the deadline stops the batch being checked. Flow control: at most kMaxOutstanding batches are being
+// the deadline stops the batch being checked. A stream idle for
+// StreamLimits::idle_timeout (nothing read, checked or written: a client
+// that stopped reading) is cancelled by the StreamSweeper. Flow control: at most kMaxOutstanding batches are being
 // checked or wait for the network; beyond that the reactor stops reading, so
 // a fast client cannot make the server buffer without bound. A bad batch
 // ends the stream with its error (INVALID_ARGUMENT naming the item); the
@@ -17,6 +19,7 @@
 #ifndef OPTOUT_SERVICE_CHECK_STREAM_REACTOR_H_
 #define OPTOUT_SERVICE_CHECK_STREAM_REACTOR_H_
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -29,19 +32,26 @@
 #include "optout/v1/optout.grpc.pb.h"
 #include "service/check_workers.h"
 #include "service/registry.h"
+#include "service/stream_guard.h"
 
 namespace optout::service {
+
+// Server-wide limits every stream shares; they outlive the gRPC server.
+struct StreamLimits {
+  StreamSweeper* sweeper = nullptr;
+  absl::Duration idle_timeout = absl::Seconds(30);
+};
 
 class CheckStreamReactor final
     : public grpc::ServerBidiReactor<v1::CheckRequest, v1::CheckResponse> {
  public:
   // `registry`, `workers` and `context` outlive the reactor.
   CheckStreamReactor(const Registry* registry, CheckWorkers* workers,
-                     const grpc::CallbackServerContext* context);
+                     grpc::CallbackServerContext* context, const StreamLimits& limits);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
-  void OnDone() override { delete this; }
+  void OnDone() override;
   void OnCancel() override {}
 
  private:
@@ -62,6 +72,16 @@ class CheckStreamReactor final
   // Records the answer (or error) of batch `seq` and moves the stream on.
   void BatchDone(uint64_t seq, std::unique_ptr<v1::CheckRequest> request, Answer answer,
                  const absl::Status& status);
+  // gRPC's reference (dropped in OnDone) plus one per batch on a worker: a
+  // worker may call Finish, after which OnDone can run on another thread
+  // while the worker still unlocks mu_, so the last reference deletes.
+  void Unref() {
+    if (refs_.fetch_sub(1) == 1) delete this;
+  }
+  // Frees an answer.
+  void Drop(Answer& answer);
+  // Called by the sweeper: ends the stream when idle past the timeout.
+  void EndIfIdle(absl::Time now);
   // Starts a read when the stream is open and there is room. Needs mu_.
   void MaybeStartRead() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Starts the next in-order write or finishes, as the state allows. Needs mu_.
@@ -70,6 +90,10 @@ class CheckStreamReactor final
   const Registry* const registry_;
   CheckWorkers* const workers_;
   const CheckInterrupt interrupt_;
+  grpc::CallbackServerContext* const context_;
+  const StreamLimits limits_;
+  StreamSweeper::Handle sweep_handle_ = 0;
+  std::atomic<int> refs_{1};
 
   absl::Mutex mu_;
   // Target of the one outstanding read.
@@ -90,6 +114,8 @@ class CheckStreamReactor final
   // Sequence number of the first failed batch; answers from it on are dropped.
   uint64_t failed_at_ ABSL_GUARDED_BY(mu_) = UINT64_MAX;
   absl::Status final_status_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_activity_ ABSL_GUARDED_BY(mu_);
+  bool idle_ended_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace optout::service

@@ -68,7 +68,7 @@ grpc::ServerUnaryReactor* CheckServiceImpl::Check(grpc::CallbackServerContext* c
 
 grpc::ServerBidiReactor<v1::CheckRequest, v1::CheckResponse>* CheckServiceImpl::CheckStream(
     grpc::CallbackServerContext* context) {
-  return new CheckStreamReactor(registry_, workers_, context);
+  return new CheckStreamReactor(registry_, workers_, context, stream_limits_);
 }
 
 grpc::ServerUnaryReactor* CheckServiceImpl::GetInfo(grpc::CallbackServerContext* context,

@@ -10,6 +10,7 @@
 
 #include "optout/v1/optout.grpc.pb.h"
 #include "service/arena_message_allocator.h"
+#include "service/check_stream_reactor.h"
 #include "service/check_workers.h"
 #include "service/disk_floor.h"
 #include "service/peer_rate_limiter.h"
@@ -45,9 +46,11 @@ class RegistryServiceImpl final : public v1::Registry::CallbackService {
 
 class CheckServiceImpl final : public v1::Check::CallbackService {
  public:
-  // `registry` and `workers` must outlive the gRPC server.
-  CheckServiceImpl(const Registry* registry, CheckWorkers* workers)
-      : registry_(registry), workers_(workers) {
+  // `registry`, `workers` and what `stream_limits` points to must outlive
+  // the gRPC server.
+  CheckServiceImpl(const Registry* registry, CheckWorkers* workers,
+                   const StreamLimits& stream_limits)
+      : registry_(registry), workers_(workers), stream_limits_(stream_limits) {
     SetMessageAllocatorFor_Check(&check_messages_);
   }
 
@@ -64,6 +67,7 @@ class CheckServiceImpl final : public v1::Check::CallbackService {
   const Registry* const registry_;
   CheckWorkers* const workers_;
   ArenaMessageAllocator<v1::CheckRequest, v1::CheckResponse> check_messages_;
+  const StreamLimits stream_limits_;
 };
 
 }  // namespace optout::service

@@ -32,6 +32,7 @@ struct Server::Impl {
   std::unique_ptr<Registry> registry;
   std::unique_ptr<ThreadPool> pool;
   std::unique_ptr<CheckWorkers> check_workers;
+  std::unique_ptr<StreamSweeper> stream_sweeper;
   std::unique_ptr<PeerRateLimiter> register_rate;
   std::unique_ptr<DiskFloor> disk_floor;
   std::unique_ptr<RegistryServiceImpl> registry_service;
@@ -172,8 +173,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       impl->registry.get(), impl->pool.get(), impl->register_rate.get(), impl->disk_floor.get());
   impl->check_workers =
       std::make_unique<CheckWorkers>(options.check_threads, options.max_queued_checks);
-  impl->check_service =
-      std::make_unique<CheckServiceImpl>(impl->registry.get(), impl->check_workers.get());
+  impl->stream_sweeper = std::make_unique<StreamSweeper>();
+  StreamLimits stream_limits;
+  stream_limits.sweeper = impl->stream_sweeper.get();
+  stream_limits.idle_timeout = absl::Seconds(options.stream_idle_timeout_seconds);
+  impl->check_service = std::make_unique<CheckServiceImpl>(
+      impl->registry.get(), impl->check_workers.get(), stream_limits);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -213,6 +218,7 @@ void Server::Shutdown(absl::Duration deadline) {
   impl_->StopTokenEraser();
   impl_->pool.reset();  // runs any queued durable write to completion
   impl_->check_workers.reset();
+  impl_->stream_sweeper.reset();
   impl_->registry.reset();
   impl_->store.reset();  // closes RocksDB
   Log(LogLevel::kInfo, "database closed; bye");

@@ -57,7 +57,8 @@ struct ServerOptions {
   // Concurrent calls (streams) per connection. Default: 100.
   int max_streams_per_connection = 100;
   // Memory gRPC may use for connections and messages in flight (its
-  // ResourceQuota), in MiB; answers waiting for a slow reader count too.
+  // ResourceQuota), in MiB. Answers waiting for a slow reader are not
+  // counted yet: they are bounded per stream and by the idle timeout.
   // Default: 1024.
   int max_memory_mb = 1024;
   // A CheckStream whose answer the client has not taken for this long is
