@@ -29,15 +29,29 @@ struct CheckArgs {
   std::string psl_file;
 };
 
+// How strong the evidence of an image's match is, strongest (0) first: the
+// file bytes themselves (SHA-256, then MD5) before a near-duplicate (PDQ),
+// so a byte-identical copy is reported as sha256, not pdq.
+int EvidenceRank(v1::MatchKind kind) {
+  switch (kind) {
+    case v1::MATCH_KIND_SHA256: return 0;
+    case v1::MATCH_KIND_MD5: return 1;
+    case v1::MATCH_KIND_PDQ: return 2;
+    default: return 3;
+  }
+}
+
 // The result of one command-line item: its request item's, or for an image
-// the strongest of its items' (PDQ, SHA-256, MD5) with all their ids.
+// the strongest of its items' (SHA-256 > MD5 > PDQ) with all their ids.
 v1::ItemResult ResultOf(const v1::CheckResponse& response, const CheckPlan::Span& span) {
   if (span.count == 1) return response.results(span.first);
   v1::ItemResult out;
   for (int i = span.first; i < span.first + span.count; ++i) {
     const v1::ItemResult& r = response.results(i);
     if (!r.matched()) continue;
-    if (!out.matched() || r.kind() < out.kind()) out.set_kind(r.kind());
+    if (!out.matched() || EvidenceRank(r.kind()) < EvidenceRank(out.kind())) {
+      out.set_kind(r.kind());
+    }
     out.set_matched(true);
     for (const auto& id : r.opt_out_ids()) {
       if (std::find(out.opt_out_ids().begin(), out.opt_out_ids().end(), id) ==

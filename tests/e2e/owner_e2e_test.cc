@@ -128,5 +128,16 @@ TEST_F(OwnerE2eTest, ImagesAboveThePixelLimitGetAHintAndTheFlagRaisesIt) {
   EXPECT_EQ(Optout({"hash", "--max-pixels", "100000000", photo}).exit_code, 0);
 }
 
+TEST_F(OwnerE2eTest, AByteIdenticalCopyIsReportedBySha256NotPdq) {
+  const std::string photo = Image("d01_plasma__orig.jpg");
+  ASSERT_EQ(Optout({"register", "--image", photo}).exit_code, 0);
+  const auto same = Check({"--image", photo});
+  EXPECT_EQ(same[0]["matched"], true);
+  EXPECT_EQ(same[0]["match"], "sha256");
+  const auto reencoded = Check({"--image", Image("d01_plasma__jpeg30.jpg")});
+  EXPECT_EQ(reencoded[0]["matched"], true);
+  EXPECT_EQ(reencoded[0]["match"], "pdq");
+}
+
 }  // namespace
 }  // namespace optout
