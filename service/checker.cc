@@ -7,12 +7,20 @@
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
-#include "client/common/digest/digest.h"
 #include "client/common/base/status_macros.h"
+#include "client/common/digest/digest.h"
+#include "client/common/protocol/match_kind.h"
+#include "client/common/protocol/packed_items.h"
+#include "client/common/protocol/url_digests.h"
 #include "service/validation.h"
 
 namespace optout::service {
 namespace {
+
+using protocol::kPdqBytes;
+using protocol::kUrlDigestBytes;
+using protocol::PackedItemBytes;
+using protocol::PackedItemCount;
 
 // How often a check asks its interrupt: every this many typed items while
 // planning (URL canonicalization ~1 us each) and PDQ queries while searching
@@ -57,8 +65,7 @@ struct ItemMatch {
   absl::InlinedVector<uint64_t, 2> handles;
 
   void Add(v1::MatchKind k, uint64_t handle, size_t max_ids) {
-    // Lower enum values are stronger evidence (URL before SCOPE).
-    if (kind == v1::MATCH_KIND_NONE || k < kind) kind = k;
+    kind = protocol::StrongerMatchKind(kind, k);
     if (handles.size() < max_ids &&
         std::find(handles.begin(), handles.end(), handle) == handles.end()) {
       handles.push_back(handle);
@@ -132,15 +139,6 @@ RunBuffers& ThreadRunBuffers() {
   return buffers;
 }
 
-absl::string_view View(const digest::Sha256Digest& d) { return digest::AsStringView(d); }
-
-// Per-thread scratch of the URL path, reused across items and requests so
-// that canonicalizing and expanding a URL allocates nothing once warm.
-struct UrlScratch {
-  url::CanonicalUrl canonical;
-  url::ExpressionList expressions;
-};
-
 }  // namespace
 
 namespace {
@@ -200,8 +198,9 @@ class RequestRun {
         size_t offset = 0;
         for (size_t i = 0; i < n; ++i) {
           const size_t count = packed.counts_size() > 0 ? packed.counts(i) : 1;
-          for (size_t j = 0; j < count; ++j, offset += 32) {
-            plan_.AddKey(keyring_.url_key().Mac(data.substr(offset, 32)), first_item + i,
+          for (size_t j = 0; j < count; ++j, offset += kUrlDigestBytes) {
+            plan_.AddKey(keyring_.url_key().Mac(data.substr(offset, kUrlDigestBytes)),
+                         first_item + i,
                          j == 0 ? kAcceptUrlOrScope : kAcceptScope);
           }
         }
@@ -218,8 +217,8 @@ class RequestRun {
         break;
       }
       case v1::PackedItems::KIND_PDQ:
-        for (size_t off = 0; off < data.size(); off += 32) {
-          plan_.AddCode(data.substr(off, 32), first_item + off / unit);
+        for (size_t off = 0; off < data.size(); off += kPdqBytes) {
+          plan_.AddCode(data.substr(off, kPdqBytes), first_item + off / unit);
         }
         break;
       default:
@@ -279,14 +278,14 @@ class RequestRun {
 
  private:
   absl::Status PlanUrl(uint32_t item, const std::string& raw, size_t field_index) {
-    thread_local UrlScratch scratch;
-    absl::Status status = url::CanonicalizeInto(raw, &scratch.canonical);
+    // Per-thread scratch, reused across items and requests so that digesting
+    // a URL allocates nothing once warm.
+    thread_local protocol::UrlDigests digests;
+    absl::Status status = protocol::ComputeUrlDigests(raw, psl_, &digests);
     if (!status.ok()) return WithField(absl::StrCat("items[", field_index, "].url"), status);
-    url::ComputeLookupExpressions(scratch.canonical, psl_, &scratch.expressions);
-    const url::ExpressionList& expressions = scratch.expressions;
-    for (size_t j = 0; j < expressions.size(); ++j) {
-      const digest::Sha256Digest d = digest::Sha256(expressions[j]);
-      plan_.AddKey(keyring_.url_key().Mac(View(d)), item, j == 0 ? kAcceptUrlOrScope : kAcceptScope);
+    for (size_t j = 0; j < digests.size(); ++j) {
+      plan_.AddKey(keyring_.url_key().Mac(digests.digest(j)), item,
+                   j == 0 ? kAcceptUrlOrScope : kAcceptScope);
     }
     return absl::OkStatus();
   }

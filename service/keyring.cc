@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "client/common/base/status_macros.h"
 
 namespace optout::service {
 namespace {
@@ -40,17 +41,18 @@ absl::StatusOr<Key32> Hkdf(const SecretBytes& secret, const std::string& info) {
 }  // namespace
 
 absl::StatusOr<Keyring> Keyring::Derive(const SecretBytes& secret) {
+  // Each key depends only on the secret and its own purpose string, so these
+  // strings are part of the on-disk format: changing one orphans every
+  // stored record. (v1 also named a "manage-token" purpose that was never
+  // used; dropping it changed no other key.)
   const std::string version = absl::StrCat(" v", kKeyVersion);
-  Key32 keys[5];
-  const char* purposes[5] = {"url-index", "file-index", "request-id", "manage-token",
-                             "record-encryption"};
-  for (int i = 0; i < 5; ++i) {
-    auto key = Hkdf(secret, absl::StrCat(purposes[i], version));
-    if (!key.ok()) return key.status();
-    keys[i] = *key;
-  }
-  return Keyring(HmacSha256(keys[0]), HmacSha256(keys[1]), HmacSha256(keys[2]),
-                 HmacSha256(keys[3]), RecordCipher(keys[4]));
+  OPTOUT_ASSIGN_OR_RETURN(const Key32 url, Hkdf(secret, absl::StrCat("url-index", version)));
+  OPTOUT_ASSIGN_OR_RETURN(const Key32 file, Hkdf(secret, absl::StrCat("file-index", version)));
+  OPTOUT_ASSIGN_OR_RETURN(const Key32 request,
+                          Hkdf(secret, absl::StrCat("request-id", version)));
+  OPTOUT_ASSIGN_OR_RETURN(const Key32 record,
+                          Hkdf(secret, absl::StrCat("record-encryption", version)));
+  return Keyring(HmacSha256(url), HmacSha256(file), HmacSha256(request), RecordCipher(record));
 }
 
 }  // namespace optout::service

@@ -30,18 +30,13 @@ class Keyring final {
   const HmacSha256& file_key() const { return file_key_; }
   // HMAC over client request ids and request content fingerprints.
   const HmacSha256& request_key() const { return request_key_; }
-  // Derives manage tokens from opt-out ids (so a retried Register can return
-  // the same token while the store keeps only the token's hash).
-  const HmacSha256& token_key() const { return token_key_; }
   // AES-256-GCM for the secret part of each record (PDQ hashes, digests).
   const RecordCipher& record_cipher() const { return record_cipher_; }
 
  private:
-  Keyring(HmacSha256 url, HmacSha256 file, HmacSha256 request, HmacSha256 token,
-          RecordCipher cipher)
-      : url_key_(url), file_key_(file), request_key_(request), token_key_(token),
-        record_cipher_(cipher) {}
-  HmacSha256 url_key_, file_key_, request_key_, token_key_;
+  Keyring(HmacSha256 url, HmacSha256 file, HmacSha256 request, RecordCipher cipher)
+      : url_key_(url), file_key_(file), request_key_(request), record_cipher_(cipher) {}
+  HmacSha256 url_key_, file_key_, request_key_;
   RecordCipher record_cipher_;
 };
 

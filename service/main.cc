@@ -21,6 +21,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "client/common/protocol/pdq_quality.h"
 #include "service/log.h"
 #include "service/server.h"
 
@@ -30,7 +31,8 @@ ABSL_FLAG(std::string, secret_file, "", "registry secret file, 32 bytes, mode 06
 ABSL_FLAG(int, token_retry_hours, 24, "a sealed copy of each manage token is kept this long so that retried registrations get the same token, then erased");
 ABSL_FLAG(int, pdq_threshold, 31, "PDQ match distance, 0..63 bits of 256");
 ABSL_FLAG(int, max_batch_items, 10000, "largest number of items in one Check batch or registration");
-ABSL_FLAG(int, min_pdq_quality, 50, "PDQ hashes with a lower reported quality are refused");
+ABSL_FLAG(int, min_pdq_quality, optout::protocol::kDefaultMinPdqQuality,
+          "PDQ hashes with a lower reported quality are refused");
 ABSL_FLAG(std::string, psl_file, "", "Public Suffix List file (default: Debian's /usr/share/publicsuffix/public_suffix_list.dat)");
 ABSL_FLAG(int, check_threads, 0, "threads running checks (0: one per core)");
 ABSL_FLAG(int, max_queued_checks, 64, "checks that may wait for a check thread; more are refused with RESOURCE_EXHAUSTED");

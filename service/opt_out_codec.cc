@@ -4,15 +4,16 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "client/common/digest/digest.h"
 #include "client/common/base/status_macros.h"
+#include "client/common/digest/digest.h"
+#include "client/common/protocol/url_digests.h"
 #include "service/validation.h"
 
 namespace optout::service {
 namespace {
 
 std::string DigestOf(absl::string_view expression) {
-  const digest::Sha256Digest d = digest::Sha256(expression);
+  const digest::Sha256Digest d = protocol::ExpressionDigest(expression);
   return std::string(d.begin(), d.end());
 }
 

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "client/common/protocol/pdq_quality.h"
+
 namespace optout::service {
 
 struct RegistryOptions {
@@ -16,8 +18,9 @@ struct RegistryOptions {
   // Default: 10,000.
   int max_batch_items = 10000;
   // PDQ hashes with a client-reported quality below this are refused: they
-  // come from flat or tiny images and match unrelated ones. Default: 50.
-  int min_pdq_quality = 50;
+  // come from flat or tiny images and match unrelated ones. Default: 50
+  // (protocol::kDefaultMinPdqQuality, which clients assume too).
+  int min_pdq_quality = protocol::kDefaultMinPdqQuality;
   // At most this many opt-out ids are returned per matched item. Default: 16.
   int max_ids_per_result = 16;
   // A sealed copy of each manage token is kept this long so that a retried

@@ -7,17 +7,22 @@
 
 #include "client/common/base/testing/status_matchers.h"
 #include "client/common/digest/digest.h"
-#include "optout/internal/record.pb.h"
-#include "service/opt_out_codec.h"
+#include "client/common/protocol/url_digests.h"
 #include "gmock/gmock.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "optout/internal/record.pb.h"
 #include "rocksdb/env.h"
+#include "service/opt_out_codec.h"
 
 namespace optout::service {
 namespace {
 
+using ::optout::testing::IsOk;
+using ::optout::testing::StatusIs;
+using ::testing::_;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -47,7 +52,7 @@ class RegistryTest : public ::testing::Test {
   void SetUp() override {
     env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
     auto psl = url::PublicSuffixList::Load();
-    ASSERT_TRUE(psl.ok()) << psl.status();
+    ASSERT_THAT(psl, IsOk());
     psl_ = std::move(*psl);
     Reopen();
   }
@@ -58,25 +63,25 @@ class RegistryTest : public ::testing::Test {
     storage::StoreOptions options;
     options.env = env_.get();
     auto store = storage::OptOutStore::Open("/mem/db", options);
-    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_THAT(store, IsOk());
     store_ = std::move(*store);
     SecretBytes secret{};
     secret.fill(7);
     auto registry = Registry::Open(store_.get(), *Keyring::Derive(secret), psl_.get(), {});
-    ASSERT_TRUE(registry.ok()) << registry.status();
+    ASSERT_THAT(registry, IsOk());
     registry_ = std::move(*registry);
   }
 
   v1::RegisterResponse MustRegister(const v1::RegisterRequest& request) {
     auto response = registry_->Register(request);
-    EXPECT_TRUE(response.ok()) << response.status();
+    EXPECT_THAT(response, IsOk());
     return response.ok() ? *response : v1::RegisterResponse();
   }
 
   v1::CheckResponse MustCheck(const v1::CheckRequest& request) {
     v1::CheckResponse response;
     absl::Status s = registry_->Check(request, &response);
-    EXPECT_TRUE(s.ok()) << s;
+    EXPECT_THAT(s, IsOk());
     return response;
   }
 
@@ -134,8 +139,7 @@ TEST_F(RegistryTest, PublicSuffixScopeIsRejectedNamingTheField) {
   request.add_urls("https://ok.example/x.jpg");
   request.add_scopes("https://co.uk/");
   auto response = registry_->Register(request);
-  EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(response.status().message()), HasSubstr("scopes[0]"));
+  EXPECT_THAT(response, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("scopes[0]")));
   EXPECT_FALSE(CheckUrl("https://ok.example/x.jpg").matched()) << "nothing half-written";
 }
 
@@ -144,9 +148,8 @@ TEST_F(RegistryTest, MalformedUrlRejectsRegistrationWithItsIndex) {
   request.add_urls("https://fine.example/a.jpg");
   request.add_urls("http://x.example:7z/");
   auto response = registry_->Register(request);
-  EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(response.status().message()), HasSubstr("urls[1]"));
-  EXPECT_THAT(std::string(response.status().message()), HasSubstr("INVALID_PORT"));
+  EXPECT_THAT(response, StatusIs(absl::StatusCode::kInvalidArgument,
+                                 AllOf(HasSubstr("urls[1]"), HasSubstr("INVALID_PORT"))));
   EXPECT_EQ(registry_->opt_out_count(), 0u);
 }
 
@@ -230,7 +233,7 @@ TEST_F(RegistryTest, RetryWithSameRequestIdReturnsSameOptOutAndToken) {
   EXPECT_EQ(registry_->opt_out_count(), 1u);
 
   request.set_urls(0, "https://a.example/2.jpg");
-  EXPECT_EQ(registry_->Register(request).status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(registry_->Register(request), StatusIs(absl::StatusCode::kAlreadyExists, _));
 }
 
 TEST_F(RegistryTest, SealedTokenCopyIsErasedAfterTheRetryWindow) {
@@ -292,16 +295,16 @@ TEST_F(RegistryTest, GetNeedsTheRightTokenAndReportsCounts) {
   get.set_opt_out_id(r.opt_out_id());
   get.set_manage_token(r.manage_token());
   auto got = registry_->Get(get);
-  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_THAT(got, IsOk());
   EXPECT_EQ(got->url_count(), 1);
   EXPECT_EQ(got->scope_count(), 1);
   EXPECT_EQ(got->pdq_count(), 1);
   EXPECT_GT(got->created_unix_seconds(), 0);
 
   get.set_manage_token(std::string(64, '0'));
-  EXPECT_EQ(registry_->Get(get).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(registry_->Get(get), StatusIs(absl::StatusCode::kPermissionDenied, _));
   get.set_manage_token("not hex");
-  EXPECT_EQ(registry_->Get(get).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(registry_->Get(get), StatusIs(absl::StatusCode::kInvalidArgument, _));
 }
 
 TEST_F(RegistryTest, RevokeRemovesEveryMatchAndNeedsTheToken) {
@@ -314,14 +317,14 @@ TEST_F(RegistryTest, RevokeRemovesEveryMatchAndNeedsTheToken) {
   v1::RevokeRequest revoke;
   revoke.set_opt_out_id(r.opt_out_id());
   revoke.set_manage_token(std::string(64, 'a'));
-  EXPECT_EQ(registry_->Revoke(revoke).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(registry_->Revoke(revoke), StatusIs(absl::StatusCode::kPermissionDenied, _));
   EXPECT_TRUE(CheckUrl("https://a.example/1.jpg").matched());
 
   revoke.set_manage_token(r.manage_token());
-  ASSERT_TRUE(registry_->Revoke(revoke).ok());
+  ASSERT_THAT(registry_->Revoke(revoke), IsOk());
   EXPECT_FALSE(CheckUrl("https://a.example/1.jpg").matched());
   EXPECT_FALSE(CheckPdq(hash).matched());
-  EXPECT_EQ(registry_->Revoke(revoke).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(registry_->Revoke(revoke), StatusIs(absl::StatusCode::kFailedPrecondition, _));
   Reopen();
   EXPECT_FALSE(CheckUrl("https://a.example/1.jpg").matched());
 }
@@ -423,15 +426,72 @@ TEST_F(RegistryTest, PackedUrlDigestsAnswerLikeTypedUrls) {
   EXPECT_EQ(verdict.matches(1).kind(), v1::MATCH_KIND_SCOPE);
 }
 
+// The server digests registered URLs and scopes, and the URLs of typed
+// items; clients send digests they computed themselves. Every URL must get
+// the same answer whichever side digested it.
+TEST_F(RegistryTest, ClientComputedDigestsAnswerLikeServerDigestedUrls) {
+  v1::RegisterRequest request;
+  request.add_urls("https://IMG.Example.com:443/a/./b%7e/c.jpg?q=1&r=%41");
+  request.add_urls("http://b\xC3\xBC" "cher.example/\xC3\xA4.png");
+  request.add_urls("http://[2001:DB8::1]/x.png");
+  request.add_scopes("https://photos.example.co.uk/users/me/");
+  request.add_scopes("http://192.168.0.1/");
+  const std::string id = MustRegister(request).opt_out_id();
+
+  const std::vector<std::string> urls = {
+      "http://img.example.com/a/b~/c.jpg?q=1&r=A#frag",  // the first URL
+      "https://xn--bcher-kva.example/%C3%A4.png",          // the second, IDNA and escaped
+      "https://[2001:db8:0::1]:443/x.png",                  // the third
+      "http://cdn.photos.example.co.uk/users/me/2024/x.jpg",  // in the first scope
+      "http://192.168.0.1/any/thing.jpg",                     // in the second scope
+      "https://img.example.com/a/b~/c.jpg?q=2",               // no match
+      "http://example.co.uk/users/me/x.jpg"};                 // no match
+  protocol::UrlDigests digests;
+  v1::CheckRequest typed, client_digested;
+  v1::PackedItems* packed = client_digested.add_packed();
+  packed->set_kind(v1::PackedItems::KIND_URL_DIGESTS);
+  for (const std::string& url : urls) {
+    typed.add_items()->set_url(url);
+    ASSERT_THAT(protocol::ComputeUrlDigests(url, *psl_, &digests), IsOk()) << url;
+    v1::UrlDigests* item = client_digested.add_items()->mutable_url_digests();
+    item->set_exact(std::string(digests.digest(0)));
+    for (size_t j = 1; j < digests.size(); ++j) item->add_expressions(std::string(digests.digest(j)));
+    packed->mutable_data()->append(digests.packed().data(), digests.packed().size());
+    packed->add_counts(static_cast<uint32_t>(digests.size()));
+  }
+  const v1::CheckResponse server = MustCheck(typed);
+  const v1::CheckResponse client = MustCheck(client_digested);
+  ASSERT_EQ(server.results_size(), static_cast<int>(urls.size()));
+  ASSERT_EQ(client.results_size(), static_cast<int>(urls.size()));
+  ASSERT_EQ(client.packed_verdicts_size(), 1);
+  const v1::MatchKind expected[] = {v1::MATCH_KIND_URL,   v1::MATCH_KIND_URL,
+                                    v1::MATCH_KIND_URL,   v1::MATCH_KIND_SCOPE,
+                                    v1::MATCH_KIND_SCOPE, v1::MATCH_KIND_NONE,
+                                    v1::MATCH_KIND_NONE};
+  int packed_match = 0;
+  for (size_t i = 0; i < urls.size(); ++i) {
+    SCOPED_TRACE(urls[i]);
+    EXPECT_EQ(server.results(i).kind(), expected[i]);
+    EXPECT_EQ(client.results(i).kind(), expected[i]);
+    if (expected[i] == v1::MATCH_KIND_NONE) continue;
+    EXPECT_THAT(server.results(i).opt_out_ids(), ElementsAre(id));
+    EXPECT_THAT(client.results(i).opt_out_ids(), ElementsAre(id));
+    ASSERT_LT(packed_match, client.packed_verdicts(0).matches_size());
+    const v1::PackedMatch& m = client.packed_verdicts(0).matches(packed_match++);
+    EXPECT_EQ(m.index(), i);
+    EXPECT_EQ(m.kind(), expected[i]);
+  }
+  EXPECT_EQ(packed_match, client.packed_verdicts(0).matches_size());
+}
+
 TEST_F(RegistryTest, MalformedCheckUrlRejectsTheBatchNamingTheItem) {
   v1::CheckRequest check;
   check.add_items()->set_url("https://a.example/ok.jpg");
   check.add_items()->set_url("gopher://x/");
   v1::CheckResponse response;
   absl::Status s = registry_->Check(check, &response);
-  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(s.message()), HasSubstr("items[1].url"));
-  EXPECT_THAT(std::string(s.message()), HasSubstr("UNSUPPORTED_SCHEME"));
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument,
+                          AllOf(HasSubstr("items[1].url"), HasSubstr("UNSUPPORTED_SCHEME"))));
 }
 
 }  // namespace

@@ -6,14 +6,21 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "client/common/base/status_macros.h"
+#include "client/common/protocol/packed_items.h"
 
 namespace optout::service {
 namespace {
 
-constexpr size_t kPdqBytes = 32;
+using protocol::kDihedralVariants;
+using protocol::kMd5Bytes;
+using protocol::kPdqBytes;
+using protocol::kSha256Bytes;
+using protocol::kUrlDigestBytes;
+using protocol::PackedItemBytes;
+using protocol::PackedItemCount;
+
 constexpr size_t kMaxRequestIdBytes = 128;
 constexpr size_t kMaxExpressionsPerUrl = 64;
-constexpr int kDihedralVariants = 8;
 // One person's images; also keeps PDQ entry handles within their 16 bits
 // (MatchIndex) whatever --max_batch_items is set to.
 constexpr int kMaxPdqPerRegistration = 4096;
@@ -108,7 +115,8 @@ absl::Status ValidatePdqHash(absl::string_view field, const v1::PdqHash& pdq,
     }
     if (pdq.dihedral_size() != kDihedralVariants) {
       return Invalid(absl::StrCat(field, ".dihedral"),
-                     absl::StrCat("must hold 0 or 8 hashes, got ", pdq.dihedral_size()));
+                     absl::StrCat("must hold 0 or ", kDihedralVariants, " hashes, got ",
+                                  pdq.dihedral_size()));
     }
     for (int i = 0; i < pdq.dihedral_size(); ++i) {
       OPTOUT_RETURN_IF_ERROR(ValidatePdqBytes(At(absl::StrCat(field, ".dihedral"), i),
@@ -138,30 +146,12 @@ absl::Status ValidateRegisterRequest(const v1::RegisterRequest& request,
     OPTOUT_RETURN_IF_ERROR(ValidatePdqHash(At("pdq", i), request.pdq(i), options, true));
   }
   for (int i = 0; i < request.sha256_size(); ++i) {
-    OPTOUT_RETURN_IF_ERROR(ValidateDigest(At("sha256", i), request.sha256(i), 32));
+    OPTOUT_RETURN_IF_ERROR(ValidateDigest(At("sha256", i), request.sha256(i), kSha256Bytes));
   }
   for (int i = 0; i < request.md5_size(); ++i) {
-    OPTOUT_RETURN_IF_ERROR(ValidateDigest(At("md5", i), request.md5(i), 16));
+    OPTOUT_RETURN_IF_ERROR(ValidateDigest(At("md5", i), request.md5(i), kMd5Bytes));
   }
   return absl::OkStatus();
-}
-
-size_t PackedItemBytes(const v1::PackedItems& packed) {
-  switch (packed.kind()) {
-    case v1::PackedItems::KIND_MD5:
-      return 16;
-    case v1::PackedItems::KIND_PDQ:
-      return packed.pdq_dihedral() ? 9 * kPdqBytes : kPdqBytes;
-    default:
-      return 32;
-  }
-}
-
-size_t PackedItemCount(const v1::PackedItems& packed) {
-  if (packed.kind() == v1::PackedItems::KIND_URL_DIGESTS && packed.counts_size() > 0) {
-    return packed.counts_size();
-  }
-  return packed.data().size() / PackedItemBytes(packed);
 }
 
 namespace {
@@ -215,22 +205,23 @@ absl::Status ValidateItem(absl::string_view field, const v1::CheckItem& item,
     case v1::CheckItem::kUrlDigests: {
       const auto& d = item.url_digests();
       OPTOUT_RETURN_IF_ERROR(ValidateDigest(absl::StrCat(field, ".url_digests.exact"),
-                                            d.exact(), 32));
+                                            d.exact(), kUrlDigestBytes));
       if (static_cast<size_t>(d.expressions_size()) > kMaxExpressionsPerUrl) {
         return Invalid(absl::StrCat(field, ".url_digests.expressions"), "too many expressions");
       }
       for (int i = 0; i < d.expressions_size(); ++i) {
         OPTOUT_RETURN_IF_ERROR(ValidateDigest(
-            At(absl::StrCat(field, ".url_digests.expressions"), i), d.expressions(i), 32));
+            At(absl::StrCat(field, ".url_digests.expressions"), i), d.expressions(i),
+            kUrlDigestBytes));
       }
       return absl::OkStatus();
     }
     case v1::CheckItem::kPdq:
       return ValidatePdqHash(absl::StrCat(field, ".pdq"), item.pdq(), options, false);
     case v1::CheckItem::kSha256:
-      return ValidateDigest(absl::StrCat(field, ".sha256"), item.sha256(), 32);
+      return ValidateDigest(absl::StrCat(field, ".sha256"), item.sha256(), kSha256Bytes);
     case v1::CheckItem::kMd5:
-      return ValidateDigest(absl::StrCat(field, ".md5"), item.md5(), 16);
+      return ValidateDigest(absl::StrCat(field, ".md5"), item.md5(), kMd5Bytes);
     case v1::CheckItem::KIND_NOT_SET:
       break;
   }

@@ -48,11 +48,6 @@ absl::Status ValidateRegisterRequest(const v1::RegisterRequest& request,
 absl::Status ValidateCheckRequest(const v1::CheckRequest& request,
                                   const RegistryOptions& options);
 
-// Number of items a packed group carries (after ValidateCheckRequest passed).
-size_t PackedItemCount(const v1::PackedItems& packed);
-// Bytes per item of a packed group (PDQ with dihedral: 9 × 32).
-size_t PackedItemBytes(const v1::PackedItems& packed);
-
 }  // namespace optout::service
 
 #endif  // OPTOUT_SERVICE_VALIDATION_H_

@@ -2,10 +2,17 @@
 
 #include <string>
 
+#include "client/common/base/testing/status_matchers.h"
+#include "client/common/protocol/packed_items.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace optout::service {
 namespace {
+
+using ::optout::testing::IsOk;
+using ::optout::testing::StatusIs;
+using ::testing::HasSubstr;
 
 std::string Pdq(char fill) { return std::string(32, fill); }
 std::string MixedPdq() {
@@ -29,8 +36,7 @@ v1::PdqHash* AddPdq(v1::RegisterRequest* r, const std::string& hash) {
 }
 
 void ExpectInvalid(const absl::Status& s, const std::string& field) {
-  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
-  EXPECT_NE(s.message().find(field), std::string::npos) << s.message() << " lacks " << field;
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(field)));
 }
 
 TEST(ValidationTest, EmptyRegistrationIsRejected) {
@@ -59,11 +65,11 @@ TEST(ValidationTest, QualityIsRequiredOnRegistrationAndMustReachTheMinimum) {
   r.mutable_pdq(0)->set_quality(49);
   ExpectInvalid(ValidateRegisterRequest(r, RegistryOptions()), "pdq[0].quality");
   r.mutable_pdq(0)->set_quality(50);
-  EXPECT_TRUE(ValidateRegisterRequest(r, RegistryOptions()).ok());
+  EXPECT_THAT(ValidateRegisterRequest(r, RegistryOptions()), IsOk());
   // A check may leave the quality out.
   v1::CheckRequest c;
   c.add_items()->mutable_pdq()->set_hash(MixedPdq());
-  EXPECT_TRUE(ValidateCheckRequest(c, RegistryOptions()).ok());
+  EXPECT_THAT(ValidateCheckRequest(c, RegistryOptions()), IsOk());
 }
 
 // Real PDQ hashes set 125..128 of their 256 bits (measured; validation.h).
@@ -91,14 +97,14 @@ TEST(ValidationTest, PdqHashesFarFromHalfTheirBitsSetAreRefusedOnRegisterAndChec
   for (int bits : {kMinPdqPopcount, 128, kMaxPdqPopcount}) {
     v1::RegisterRequest r;
     AddPdq(&r, PdqWithBits(bits));
-    EXPECT_TRUE(ValidateRegisterRequest(r, RegistryOptions()).ok()) << bits;
+    EXPECT_THAT(ValidateRegisterRequest(r, RegistryOptions()), IsOk()) << bits;
   }
 }
 
 TEST(ValidationTest, RequestIdMustCarryAtLeast128BitsOfRandomness) {
   v1::RegisterRequest r;
   r.add_urls("https://example.com/a.jpg");
-  EXPECT_TRUE(ValidateRegisterRequest(r, RegistryOptions()).ok());  // no id: no retries
+  EXPECT_THAT(ValidateRegisterRequest(r, RegistryOptions()), IsOk());  // no id: no retries
   for (const char* weak : {"e2e-1", "0123456789abcdef0123456789abcde",  // 31 hex digits
                            "AbCdEfGhIjKlMnOpQrStU",                     // 21 base64url
                            "has space in it but is long enough", "ümlaut-id-long-enough-0123"}) {
@@ -108,7 +114,7 @@ TEST(ValidationTest, RequestIdMustCarryAtLeast128BitsOfRandomness) {
   for (const char* strong : {"0123456789abcdef0123456789abcdef", "AbCdEfGhIjKlMnOpQrStU_",
                              "550e8400-e29b-41d4-a716-446655440000"}) {
     r.set_request_id(strong);
-    EXPECT_TRUE(ValidateRegisterRequest(r, RegistryOptions()).ok()) << strong;
+    EXPECT_THAT(ValidateRegisterRequest(r, RegistryOptions()), IsOk()) << strong;
   }
   r.set_request_id(std::string(129, 'a'));
   ExpectInvalid(ValidateRegisterRequest(r, RegistryOptions()), "request_id");
@@ -161,8 +167,8 @@ TEST(ValidationTest, PackedDataMustBeWholeItemsAndCountsMustAddUp) {
   packed->add_counts(1);
   ExpectInvalid(ValidateCheckRequest(r, RegistryOptions()), "packed[0].counts");
   packed->add_counts(1);
-  EXPECT_TRUE(ValidateCheckRequest(r, RegistryOptions()).ok());
-  EXPECT_EQ(PackedItemCount(*packed), 3u);
+  EXPECT_THAT(ValidateCheckRequest(r, RegistryOptions()), IsOk());
+  EXPECT_EQ(protocol::PackedItemCount(*packed), 3u);
 }
 
 TEST(ValidationTest, CheckItemWithoutKindOrWithPartialDihedralIsRejected) {

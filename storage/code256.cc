@@ -1,6 +1,7 @@
 // File: storage/code256.cc
 #include "storage/code256.h"
 
+#include <algorithm>
 #include <bitset>
 #include <cstring>
 #include <string>
@@ -43,7 +44,9 @@ absl::StatusOr<Code256> CodeFromPdqHex(absl::string_view hex) {
       return absl::InvalidArgumentError("PDQ hex has a non-hex digit");
     }
   }
-  return CodeFromBytes(absl::HexStringToBytes(hex));
+  std::string bytes = absl::HexStringToBytes(hex);
+  std::reverse(bytes.begin(), bytes.end());  // big-endian number -> wire order
+  return CodeFromBytes(bytes);
 }
 
 int HammingDistance(const Code256& a, const Code256& b) {

@@ -31,8 +31,11 @@ Code256 CodeFromBytes(absl::string_view bytes32);
 // The inverse of CodeFromBytes: 32 bytes.
 std::string CodeToBytes(const Code256& code);
 
-// Parses a 64-digit PDQ hex string (the 256-bit number, big-endian; see
-// client/pdq/README.md#bits-and-hex): the wire bytes are the hex-decoded bytes.
+// Parses a 64-digit PDQ hex string (the reference's form: the 256-bit number
+// printed big-endian; see
+// client/pdq/README.md#bits-and-hex) into the code of its wire bytes, which
+// are the hex-decoded bytes reversed (optout.v1.PdqHash.hash: bit k is bit
+// k % 8 of byte k / 8). So "00…01" sets bit 0: word 0 == 1.
 // Returns InvalidArgument for a wrong length or a non-hex digit.
 absl::StatusOr<Code256> CodeFromPdqHex(absl::string_view hex);
 

@@ -3,10 +3,15 @@
 
 #include <string>
 
+#include "client/common/base/testing/status_matchers.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace optout::storage {
 namespace {
+
+using ::optout::testing::StatusIs;
+using ::testing::HasSubstr;
 
 TEST(Code256Test, CodeFromBytesReadsLittleEndianWords) {
   std::string bytes(32, '\0');
@@ -37,11 +42,24 @@ TEST(Code256Test, PdqHexDistancesMatchBitCounts) {
   EXPECT_EQ(HammingDistance(*CodeFromPdqHex(zero), *CodeFromPdqHex(all)), 256);
 }
 
+// The hex form is the big-endian number; the wire bytes (and the code) put
+// bit 0 in the lowest bit of byte 0, as optout.v1.PdqHash and pdq::PdqHash do.
+TEST(Code256Test, PdqHexMapsToTheWireBitOrder) {
+  const Code256 low = *CodeFromPdqHex(std::string(63, '0') + "1");
+  EXPECT_EQ(low, (Code256{1, 0, 0, 0}));
+  const Code256 high = *CodeFromPdqHex("8" + std::string(63, '0'));
+  EXPECT_EQ(high, (Code256{0, 0, 0, 0x8000000000000000ULL}));
+  std::string wire(32, '\0');
+  wire[0] = '\x01';
+  wire[31] = '\x80';
+  EXPECT_EQ(*CodeFromPdqHex("8" + std::string(62, '0') + "1"), CodeFromBytes(wire));
+}
+
 TEST(Code256Test, PdqHexRejectsBadInput) {
-  EXPECT_EQ(CodeFromPdqHex("abc").status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(CodeFromPdqHex(std::string(63, '0') + "g").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(CodeFromPdqHex("abc"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("64 digits")));
+  EXPECT_THAT(CodeFromPdqHex(std::string(63, '0') + "g"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("non-hex")));
 }
 
 TEST(Code256Test, HammingDistanceCountsDifferingBits) {

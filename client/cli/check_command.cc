@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "client/cli/cli_util.h"
 #include "client/cli/command.h"
 #include "client/cli/error_reporter.h"
 #include "client/cli/item_flags.h"
 #include "client/cli/request_builder.h"
+#include "client/common/protocol/match_kind.h"
 #include "client/common/url/url.h"
 #include "client/dataset/url_stream.h"
 #include "client/registry_client.h"
@@ -86,7 +86,7 @@ void PrintResults(const CommandContext& ctx, const std::vector<ItemArg>& items,
       nlohmann::ordered_json result;
       result["item"] = ItemName(items[i]);
       result["matched"] = r.matched();
-      result["match"] = MatchKindName(r.kind());
+      result["match"] = protocol::MatchKindName(r.kind());
       result["ids"] = std::vector<std::string>(r.opt_out_ids().begin(), r.opt_out_ids().end());
       out.push_back(std::move(result));
     }
@@ -100,8 +100,9 @@ void PrintResults(const CommandContext& ctx, const std::vector<ItemArg>& items,
     const v1::ItemResult& r = results[i];
     std::string ids;
     for (const auto& id : r.opt_out_ids()) ids += (ids.empty() ? "" : ",") + id;
-    std::cout << (r.matched() ? "OPTED-OUT " : "clear     ") << MatchKindName(r.kind()) << "\t"
-              << (ids.empty() ? "-" : ids) << "\t" << ItemName(items[i]) << "\n";
+    std::cout << (r.matched() ? "OPTED-OUT " : "clear     ")
+              << protocol::MatchKindName(r.kind()) << "\t" << (ids.empty() ? "-" : ids) << "\t"
+              << ItemName(items[i]) << "\n";
   }
 }
 

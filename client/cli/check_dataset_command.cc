@@ -17,9 +17,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "client/cli/cli_util.h"
 #include "client/cli/command.h"
 #include "client/cli/error_reporter.h"
+#include "client/common/protocol/match_kind.h"
 #include "client/dataset/dataset_checker.h"
 #include "client/registry_client.h"
 #include "nlohmann/json.hpp"
@@ -27,13 +27,11 @@
 namespace optout::cli {
 namespace {
 
-constexpr const char* kKindNames[] = {"none", "url", "scope", "pdq", "sha256", "md5"};
-
 std::string SummaryLine(const dataset::DatasetResult& r, bool keep_unchecked) {
   std::string by_kind;
-  for (int k = 1; k < 6; ++k) {
+  for (int k = 1; k < protocol::kMatchKindCount; ++k) {
     if (r.total.removed_by_kind[k] == 0) continue;
-    absl::StrAppend(&by_kind, by_kind.empty() ? "" : ", ", kKindNames[k], " ",
+    absl::StrAppend(&by_kind, by_kind.empty() ? "" : ", ", protocol::MatchKindName(k), " ",
                     r.total.removed_by_kind[k]);
   }
   // The rate counts only rows checked by this run, not resumed ones.
@@ -123,7 +121,9 @@ void RunCheckDataset(CommandContext& ctx, dataset::DatasetOptions options) {
   if (!result->refused.empty() || result->total.unchecked > 0) ctx.exit_code = 2;
   if (ctx.json) {
     nlohmann::json by_kind;
-    for (int k = 1; k < 6; ++k) by_kind[kKindNames[k]] = result->total.removed_by_kind[k];
+    for (int k = 1; k < protocol::kMatchKindCount; ++k) {
+      by_kind[protocol::MatchKindName(k)] = result->total.removed_by_kind[k];
+    }
     nlohmann::json refused = nlohmann::json::array();
     for (const dataset::RefusedInput& r : result->refused) {
       refused.push_back({{"input", r.input}, {"reason", r.reason}});

@@ -6,17 +6,6 @@
 
 namespace optout::cli {
 
-std::string MatchKindName(v1::MatchKind kind) {
-  switch (kind) {
-    case v1::MATCH_KIND_URL: return "url";
-    case v1::MATCH_KIND_SCOPE: return "scope";
-    case v1::MATCH_KIND_PDQ: return "pdq";
-    case v1::MATCH_KIND_SHA256: return "sha256";
-    case v1::MATCH_KIND_MD5: return "md5";
-    default: return "none";
-  }
-}
-
 std::string NewRequestId() {
   uint8_t bytes[16];
   RAND_bytes(bytes, sizeof(bytes));

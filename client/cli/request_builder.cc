@@ -11,14 +11,12 @@
 #include "client/cli/error_reporter.h"
 #include "client/common/base/status_macros.h"
 #include "client/common/digest/digest.h"
+#include "client/common/protocol/pdq_quality.h"
 #include "client/pdq/image_hasher.h"
 #include "client/pdq/pdq_hash.h"
 
 namespace optout::cli {
 namespace {
-
-// Used when the server does not say.
-constexpr int kDefaultMinPdqQuality = 50;
 
 std::string Bytes(const std::array<uint8_t, 32>& b) { return std::string(b.begin(), b.end()); }
 std::string Bytes(const std::array<uint8_t, 16>& b) { return std::string(b.begin(), b.end()); }
@@ -115,7 +113,7 @@ absl::Status WithPixelLimitHint(const absl::Status& status) {
 
 absl::StatusOr<int> ServerMinPdqQuality(client::RegistryClient& client) {
   OPTOUT_ASSIGN_OR_RETURN(v1::GetInfoResponse info, client.GetInfo());
-  return info.min_pdq_quality() > 0 ? info.min_pdq_quality() : kDefaultMinPdqQuality;
+  return protocol::MinPdqQuality(info);
 }
 
 absl::StatusOr<std::string> HexItemBytes(ItemKind kind, absl::string_view hex) {

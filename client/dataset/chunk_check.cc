@@ -4,9 +4,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/common/digest/digest.h"
+#include "client/common/protocol/match_kind.h"
+#include "client/common/protocol/packed_items.h"
 #include "client/pdq/image_hasher.h"
 
 namespace optout::dataset {
+
+using protocol::kMd5Bytes;
+using protocol::kPdqDihedralItemBytes;
+using protocol::kSha256Bytes;
 
 void PrepareRecord(UrlDigester& digester, int min_pdq_quality, Record* r) {
   if (r->passthrough) return;
@@ -42,7 +48,7 @@ void PrepareRecord(UrlDigester& digester, int min_pdq_quality, Record* r) {
       r->low_quality = true;
       return;
     }
-    r->pdq.reserve(9 * 32);
+    r->pdq.reserve(kPdqDihedralItemBytes);
     r->pdq.append(hashes->pdq.bytes.begin(), hashes->pdq.bytes.end());
     for (const pdq::PdqHash& h : hashes->dihedral) r->pdq.append(h.bytes.begin(), h.bytes.end());
   }
@@ -75,15 +81,15 @@ void BuildRequest(const std::vector<Record>& records, ChunkPlan* plan) {
       p->add_counts(r.url_count);
       members[kUrl].push_back(i);
     }
-    if (r.sha256.size() == 32) {
+    if (r.sha256.size() == kSha256Bytes) {
       group(kSha256)->mutable_data()->append(r.sha256);
       members[kSha256].push_back(i);
     }
-    if (r.md5.size() == 16) {
+    if (r.md5.size() == kMd5Bytes) {
       group(kMd5)->mutable_data()->append(r.md5);
       members[kMd5].push_back(i);
     }
-    if (r.pdq.size() == 9 * 32) {
+    if (r.pdq.size() == kPdqDihedralItemBytes) {
       group(kPdq)->mutable_data()->append(r.pdq);
       members[kPdq].push_back(i);
     }
@@ -112,8 +118,7 @@ absl::Status ApplyResponse(const ChunkPlan& plan, const v1::CheckResponse& respo
         return absl::InternalError("server answered a match for an item never sent");
       }
       Verdict& v = (*verdicts)[members[m.index()]];
-      // Lower MatchKind values are stronger evidence (URL before SCOPE).
-      if (v.kind == v1::MATCH_KIND_NONE || m.kind() < v.kind) v.kind = m.kind();
+      v.kind = protocol::StrongerMatchKind(v.kind, m.kind());
       for (const std::string& id : m.opt_out_ids()) {
         if (std::find(v.ids.begin(), v.ids.end(), id) == v.ids.end()) v.ids.push_back(id);
       }

@@ -24,6 +24,8 @@
 #include "client/common/base/status_macros.h"
 #include "client/common/base/thread_pool.h"
 #include "client/common/digest/digest.h"
+#include "client/common/protocol/match_kind.h"
+#include "client/common/protocol/pdq_quality.h"
 #include "client/dataset/chunk_check.h"
 #include "client/dataset/folder_plan.h"
 #include "client/dataset/progress.h"
@@ -240,7 +242,7 @@ void Run::Schedule(std::shared_ptr<Chunk> chunk, bool images) {
     return;
   }
   chunk->pending_tasks.store(tasks);
-  const int min_quality = info_.min_pdq_quality() > 0 ? info_.min_pdq_quality() : 50;
+  const int min_quality = protocol::MinPdqQuality(info_);
   for (size_t begin = 0; begin < n; begin += per_task) {
     const size_t end = std::min(n, begin + per_task);
     pool_.Schedule([this, chunk, begin, end, min_quality] {
@@ -477,7 +479,7 @@ absl::StatusOr<DatasetResult> CheckDataset(const DatasetOptions& options,
   run_info.server = options.server_label;
   run_info.started = NowRfc3339();
   run_info.keep_unchecked = options.keep_unchecked;
-  run_info.min_pdq_quality = info.min_pdq_quality();
+  run_info.min_pdq_quality = protocol::MinPdqQuality(info);
 
   DatasetResult result;
   {
@@ -534,7 +536,9 @@ absl::StatusOr<DatasetResult> CheckDataset(const DatasetOptions& options,
     result.total.removed += s.removed;
     result.total.unchecked += s.unchecked;
     result.total.low_quality += s.low_quality;
-    for (int k = 0; k < 6; ++k) result.total.removed_by_kind[k] += s.removed_by_kind[k];
+    for (int k = 0; k < protocol::kMatchKindCount; ++k) {
+      result.total.removed_by_kind[k] += s.removed_by_kind[k];
+    }
   }
   run_info.finished = NowRfc3339();
   OPTOUT_RETURN_IF_ERROR(WriteReport(options.out_dir, state_dir, run_info, result.inputs, result.refused));

@@ -9,14 +9,14 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "client/common/base/status_macros.h"
+#include "client/common/protocol/match_kind.h"
 #include "nlohmann/json.hpp"
 
 namespace optout::dataset {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-constexpr const char* kKindNames[] = {"none", "url", "scope", "pdq", "sha256", "md5"};
 
 std::string Dump(const Json& json) {
   // Keys and URLs in datasets need not be UTF-8; replace rather than throw.
@@ -47,7 +47,9 @@ Json SummaryJson(const InputSummary& s) {
   j["unchecked"] = s.unchecked;
   j["images_checked_by_file_digest_only"] = s.low_quality;
   Json by_kind;
-  for (int k = 1; k < 6; ++k) by_kind[kKindNames[k]] = s.removed_by_kind[k];
+  for (int k = 1; k < protocol::kMatchKindCount; ++k) {
+    by_kind[protocol::MatchKindName(k)] = s.removed_by_kind[k];
+  }
   j["removed_by_match"] = by_kind;
   j["seconds"] = s.seconds;
   j["resumed"] = s.resumed;
@@ -109,7 +111,7 @@ absl::Status InputLog::AddRemoved(const Record& record, const Verdict& verdict) 
   Json line;
   line["input"] = shown_;
   Locate(record, &line);
-  line["match"] = kKindNames[verdict.kind];
+  line["match"] = protocol::MatchKindName(verdict.kind);
   line["ids"] = verdict.ids;
   return Line(removed_, Dump(line));
 }
@@ -198,8 +200,8 @@ std::optional<InputSummary> LoadDone(const std::string& state_dir, const std::st
   s.low_quality = j.value("images_checked_by_file_digest_only", uint64_t{0});
   s.seconds = j.value("seconds", 0.0);
   if (j.contains("removed_by_match") && j["removed_by_match"].is_object()) {
-    for (int k = 1; k < 6; ++k) {
-      s.removed_by_kind[k] = j["removed_by_match"].value(kKindNames[k], uint64_t{0});
+    for (int k = 1; k < protocol::kMatchKindCount; ++k) {
+      s.removed_by_kind[k] = j["removed_by_match"].value(protocol::MatchKindName(k), uint64_t{0});
     }
   }
   s.resumed = true;
@@ -217,7 +219,9 @@ absl::Status WriteReport(const std::string& out_dir, const std::string& state_di
     total.removed += s.removed;
     total.unchecked += s.unchecked;
     total.low_quality += s.low_quality;
-    for (int k = 0; k < 6; ++k) total.removed_by_kind[k] += s.removed_by_kind[k];
+    for (int k = 0; k < protocol::kMatchKindCount; ++k) {
+      total.removed_by_kind[k] += s.removed_by_kind[k];
+    }
     per_input.push_back(SummaryJson(s));
   }
   Json head;
@@ -236,7 +240,9 @@ absl::Status WriteReport(const std::string& out_dir, const std::string& state_di
   totals["images_checked_by_file_digest_only"] = total.low_quality;
   head["totals"] = totals;
   Json by_kind;
-  for (int k = 1; k < 6; ++k) by_kind[kKindNames[k]] = total.removed_by_kind[k];
+  for (int k = 1; k < protocol::kMatchKindCount; ++k) {
+    by_kind[protocol::MatchKindName(k)] = total.removed_by_kind[k];
+  }
   head["removed_by_match"] = by_kind;
   head["inputs"] = per_input;
   Json refused_json = Json::array();
@@ -253,9 +259,8 @@ absl::Status WriteReport(const std::string& out_dir, const std::string& state_di
     out << ",\n  \"" << list << "\": [";
     bool first = true;
     for (const InputSummary& s : inputs) {
-      absl::Status st = AppendLines(Path(state_dir, s.name, absl::StrCat(".", list, ".jsonl").c_str()),
-                                    out, &first);
-      if (!st.ok()) return st;
+      OPTOUT_RETURN_IF_ERROR(AppendLines(
+          Path(state_dir, s.name, absl::StrCat(".", list, ".jsonl").c_str()), out, &first));
     }
     out << (first ? "]" : "\n  ]");
   }

@@ -20,6 +20,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "client/common/protocol/match_kind.h"
+#include "client/common/protocol/pdq_quality.h"
 #include "client/dataset/chunk_check.h"
 #include "client/dataset/record.h"
 
@@ -32,7 +34,7 @@ struct InputSummary {
   std::string output;  // the filtered copy
   std::string fingerprint;
   uint64_t rows = 0, kept = 0, removed = 0, unchecked = 0, low_quality = 0;
-  std::array<uint64_t, 6> removed_by_kind{};  // indexed by v1::MatchKind
+  std::array<uint64_t, protocol::kMatchKindCount> removed_by_kind{};  // indexed by v1::MatchKind
   double seconds = 0;
   bool resumed = false;  // finished by an earlier run
 };
@@ -90,7 +92,7 @@ struct RunInfo {
   std::string server;
   std::string started, finished;  // RFC 3339
   bool keep_unchecked = false;
-  int min_pdq_quality = 50;
+  int min_pdq_quality = protocol::kDefaultMinPdqQuality;
 };
 
 // Writes <out>/report.json (via a temp file and rename): run info, totals,

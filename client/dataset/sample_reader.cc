@@ -15,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "client/common/base/status_macros.h"
 #include "client/dataset/field_names.h"
 #include "client/dataset/reader.h"
 #include "client/dataset/sniff.h"
@@ -89,8 +90,7 @@ class ShardReader final : public RecordReader {
     size_t n = 0;
     while (n < max_records) {
       if (!pending_valid_ && !done_) {
-        absl::Status s = NextFile(&pending_, &pending_is_file_);
-        if (!s.ok()) return s;
+        OPTOUT_RETURN_IF_ERROR(NextFile(&pending_, &pending_is_file_));
       }
       if (done_ && !pending_valid_) break;
       // Directories and other non-files pass through.
@@ -108,8 +108,7 @@ class ShardReader final : public RecordReader {
       pending_valid_ = false;
       // Consecutive files with the same key form one sample.
       for (;;) {
-        absl::Status s = NextFile(&pending_, &pending_is_file_);
-        if (!s.ok()) return s;
+        OPTOUT_RETURN_IF_ERROR(NextFile(&pending_, &pending_is_file_));
         if (done_ || !pending_is_file_ || SampleKey(pending_.name) != r.key) break;
         r.files.push_back(std::move(pending_));
         pending_valid_ = false;

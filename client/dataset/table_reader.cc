@@ -7,6 +7,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "client/common/base/status_macros.h"
+#include "client/common/base/with_field.h"
 #include "client/dataset/csv.h"
 #include "client/dataset/field_names.h"
 #include "client/dataset/reader.h"
@@ -240,8 +242,7 @@ absl::StatusOr<std::unique_ptr<RecordReader>> OpenTableReader(const std::string&
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (file == nullptr) return absl::NotFoundError(absl::StrCat("cannot open ", path));
   auto reader = std::make_unique<TableReader>(file, format, options);
-  absl::Status s = reader->Init();
-  if (!s.ok()) return absl::Status(s.code(), absl::StrCat(path, ": ", s.message()));
+  OPTOUT_RETURN_IF_ERROR(WithField(path, reader->Init()));
   return std::unique_ptr<RecordReader>(std::move(reader));
 }
 

@@ -1,8 +1,8 @@
 // File: client/dataset/url_digests.h
 //
-// Client-side URL preparation for the packed bulk path: canonicalize a raw
-// URL and append the SHA-256 digests of its lookup expressions (exact
-// expression first) to a KIND_URL_DIGESTS buffer. Canonicalizing here lets a
+// Client-side URL preparation for the packed bulk path: append a raw URL's
+// lookup-expression digests (protocol::ComputeUrlDigests, the rule the
+// server applies) to a KIND_URL_DIGESTS buffer. Canonicalizing here lets a
 // bad URL be reported as unchecked instead of failing a whole batch.
 //
 // Thread-compatible: use one UrlDigester per thread (it reuses buffers); the
@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "client/common/protocol/url_digests.h"
 #include "client/common/url/url.h"
 #include "optout/v1/optout.pb.h"
 
@@ -31,8 +32,7 @@ class UrlDigester {
 
  private:
   const url::PublicSuffixList& psl_;
-  url::CanonicalUrl canonical_;
-  url::ExpressionList expressions_;
+  protocol::UrlDigests digests_;
 };
 
 // OK when the client's list is the one the server uses for scopes (the

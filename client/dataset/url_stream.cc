@@ -11,14 +11,14 @@
 
 #include "absl/synchronization/mutex.h"
 #include "client/bulk_checker.h"
+#include "client/common/base/status_macros.h"
+#include "client/common/protocol/match_kind.h"
 #include "client/dataset/chunk_check.h"
 #include "client/dataset/url_digests.h"
 #include "nlohmann/json.hpp"
 
 namespace optout::dataset {
 namespace {
-
-constexpr const char* kKindNames[] = {"none", "url", "scope", "pdq", "sha256", "md5"};
 
 // Lines read by a helper thread, handed over in order. Shared with that
 // thread, which may outlive the call when the check fails early (it blocks in
@@ -105,7 +105,7 @@ void WriteBatch(const Batch& batch, const std::vector<Verdict>& verdicts, std::F
     Json line;
     line["url"] = r.url;
     line["matched"] = verdicts[i].kind != v1::MATCH_KIND_NONE;
-    line["match"] = kKindNames[verdicts[i].kind];
+    line["match"] = protocol::MatchKindName(verdicts[i].kind);
     line["ids"] = verdicts[i].ids;
     if (r.url_count == 0) line["error"] = r.unchecked;
     text += line.dump(-1, ' ', false, Json::error_handler_t::replace);
@@ -119,13 +119,11 @@ void WriteBatch(const Batch& batch, const std::vector<Verdict>& verdicts, std::F
 
 absl::Status CheckUrlStream(std::FILE* in, std::FILE* out, client::RegistryClient& client,
                             const url::PublicSuffixList& psl, const UrlStreamOptions& options) {
-  auto info = client.GetInfo();
-  if (!info.ok()) return info.status();
-  absl::Status compatible = CheckPslMatchesServer(psl, *info);
-  if (!compatible.ok()) return compatible;
+  OPTOUT_ASSIGN_OR_RETURN(v1::GetInfoResponse info, client.GetInfo());
+  OPTOUT_RETURN_IF_ERROR(CheckPslMatchesServer(psl, info));
   size_t max_batch = static_cast<size_t>(std::max(1, options.max_batch));
-  if (info->max_batch_items() > 0) {
-    max_batch = std::min(max_batch, static_cast<size_t>(info->max_batch_items()));
+  if (info.max_batch_items() > 0) {
+    max_batch = std::min(max_batch, static_cast<size_t>(info.max_batch_items()));
   }
 
   auto queue = std::make_shared<LineQueue>(2 * max_batch);

@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "client/common/base/status_macros.h"
 
 namespace optout::dataset {
 namespace {
@@ -147,8 +148,7 @@ absl::StatusOr<std::unique_ptr<RecordWriter>> OpenTableWriter(const std::string&
   auto writer = std::make_unique<TableWriter>(path, file);
   Record head;
   head.raw = header;
-  absl::Status s = writer->Write(head);
-  if (!s.ok()) return s;
+  OPTOUT_RETURN_IF_ERROR(writer->Write(head));
   return std::unique_ptr<RecordWriter>(std::move(writer));
 }
 

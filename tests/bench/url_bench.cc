@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
 #include "client/common/digest/digest.h"
+#include "client/common/protocol/url_digests.h"
 #include "client/common/url/url.h"
 
 namespace optout::url {
@@ -147,6 +148,22 @@ void BM_FullPath(benchmark::State& state) {
   SetCounters(state);
 }
 BENCHMARK(BM_FullPath);
+
+// The same work through protocol::ComputeUrlDigests, the one function the
+// server and the clients use: should cost what BM_FullPath costs.
+void BM_ProtocolUrlDigests(benchmark::State& state) {
+  const std::vector<std::string>& urls = Urls();
+  const PublicSuffixList& psl = Psl();
+  protocol::UrlDigests digests;
+  size_t i = 0;
+  for (auto _ : state) {
+    const std::string& raw = urls[i++ & (urls.size() - 1)];
+    if (!protocol::ComputeUrlDigests(raw, psl, &digests).ok()) state.SkipWithError("invalid URL");
+    benchmark::DoNotOptimize(digests.packed().data());
+  }
+  SetCounters(state);
+}
+BENCHMARK(BM_ProtocolUrlDigests);
 
 // The whole path when every host is new (PSL cache misses).
 void BM_FullPathDistinctHosts(benchmark::State& state) {

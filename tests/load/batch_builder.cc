@@ -3,22 +3,23 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "client/common/digest/digest.h"
+#include "client/common/protocol/packed_items.h"
+#include "client/common/protocol/url_digests.h"
 
 namespace optout::load {
 namespace {
 
+using protocol::kPdqBytes;
+using protocol::kUrlDigestBytes;
+
 absl::Status AddUrlDigests(const std::string& raw, bool exact_only,
-                           const url::PublicSuffixList& psl, url::CanonicalUrl* canonical,
-                           url::ExpressionList* expressions, v1::PackedItems* packed) {
-  absl::Status s = url::CanonicalizeInto(raw, canonical);
+                           const url::PublicSuffixList& psl, protocol::UrlDigests* digests,
+                           v1::PackedItems* packed) {
+  absl::Status s = protocol::ComputeUrlDigests(raw, psl, digests);
   if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("workload URL: ", s.message()));
-  url::ComputeLookupExpressions(*canonical, psl, expressions);
-  const size_t n = exact_only ? 1 : expressions->size();
-  for (size_t e = 0; e < n; ++e) {
-    const digest::Sha256Digest d = digest::Sha256((*expressions)[e]);
-    packed->mutable_data()->append(reinterpret_cast<const char*>(d.data()), d.size());
-  }
+  const size_t n = exact_only ? 1 : digests->size();
+  const absl::string_view bytes = digests->packed().substr(0, n * kUrlDigestBytes);
+  packed->mutable_data()->append(bytes.data(), bytes.size());
   if (!exact_only) packed->add_counts(static_cast<uint32_t>(n));
   return absl::OkStatus();
 }
@@ -36,15 +37,15 @@ absl::StatusOr<Batch> BuildBatch(const Workload& workload, const BatchOptions& o
       if (psl == nullptr) return absl::InvalidArgumentError("digests mode needs a PSL");
       v1::PackedItems* packed = batch.request.add_packed();
       packed->set_kind(v1::PackedItems::KIND_URL_DIGESTS);
-      packed->mutable_data()->reserve(static_cast<size_t>(count) * 32 * (options.exact_only ? 1 : 12));
-      url::CanonicalUrl canonical;
-      url::ExpressionList expressions;
+      packed->mutable_data()->reserve(static_cast<size_t>(count) * kUrlDigestBytes *
+                                      (options.exact_only ? 1 : 12));
+      protocol::UrlDigests digests;
       for (uint64_t j = first; j < first + count; ++j) {
-        absl::Status s = AddUrlDigests(workload.CheckUrl(j), options.exact_only, *psl, &canonical,
-                                       &expressions, packed);
+        absl::Status s =
+            AddUrlDigests(workload.CheckUrl(j), options.exact_only, *psl, &digests, packed);
         if (!s.ok()) return s;
       }
-      batch.units = static_cast<uint32_t>(packed->data().size() / 32);
+      batch.units = static_cast<uint32_t>(packed->data().size() / kUrlDigestBytes);
       break;
     }
     case CheckMode::kUrls:
@@ -58,7 +59,8 @@ absl::StatusOr<Batch> BuildBatch(const Workload& workload, const BatchOptions& o
       packed->set_kind(v1::PackedItems::KIND_PDQ);
       packed->set_pdq_dihedral(options.dihedral);
       std::string* data = packed->mutable_data();
-      data->reserve(static_cast<size_t>(count) * 32 * (options.dihedral ? 9 : 1));
+      data->reserve(static_cast<size_t>(count) *
+                    (options.dihedral ? protocol::kPdqDihedralItemBytes : kPdqBytes));
       for (uint64_t j = first; j < first + count; ++j) {
         const Code code = workload.CheckPdq(j);
         data->append(reinterpret_cast<const char*>(code.data()), code.size());
@@ -68,7 +70,7 @@ absl::StatusOr<Batch> BuildBatch(const Workload& workload, const BatchOptions& o
           data->append(reinterpret_cast<const char*>(filler.data()), filler.size());
         }
       }
-      batch.units = static_cast<uint32_t>(data->size() / 32);
+      batch.units = static_cast<uint32_t>(data->size() / kPdqBytes);
       break;
     }
   }

@@ -1,0 +1,36 @@
+// File: client/common/protocol/packed_items.h
+//
+// Layout of optout.v1.PackedItems (see its comments in optout.proto): the
+// bytes per item of each kind and how many items a group carries. Clients
+// use these to build groups, the server to validate and answer them.
+// Pure functions; thread-safe.
+#ifndef OPTOUT_CLIENT_COMMON_PROTOCOL_PACKED_ITEMS_H_
+#define OPTOUT_CLIENT_COMMON_PROTOCOL_PACKED_ITEMS_H_
+
+#include <cstddef>
+
+#include "optout/v1/optout.pb.h"
+
+namespace optout::protocol {
+
+// Sizes of the fixed-size wire fields, in bytes.
+inline constexpr size_t kUrlDigestBytes = 32;  // SHA-256 of a lookup expression
+inline constexpr size_t kSha256Bytes = 32;
+inline constexpr size_t kMd5Bytes = 16;
+inline constexpr size_t kPdqBytes = 32;
+// A PDQ item with `pdq_dihedral` is its hash followed by this many variants.
+inline constexpr int kDihedralVariants = 8;
+inline constexpr size_t kPdqDihedralItemBytes = (1 + kDihedralVariants) * kPdqBytes;
+
+// Bytes per item of a packed group: 16 for MD5, 9 × 32 for PDQ with
+// dihedral, otherwise 32 (for URL digests: per digest, see PackedItemCount).
+size_t PackedItemBytes(const v1::PackedItems& packed);
+
+// Number of items the group carries: `counts_size()` for URL digests with
+// counts, otherwise data size / PackedItemBytes. Meaningful only for a group
+// whose data length is a multiple of PackedItemBytes (the server validates).
+size_t PackedItemCount(const v1::PackedItems& packed);
+
+}  // namespace optout::protocol
+
+#endif  // OPTOUT_CLIENT_COMMON_PROTOCOL_PACKED_ITEMS_H_
