@@ -1,9 +1,15 @@
 #include "service/record_cipher.h"
 
+#include "client/common/base/testing/status_matchers.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace optout::service {
 namespace {
+
+using ::optout::testing::IsOk;
+using ::optout::testing::StatusIs;
+using ::testing::_;
 
 std::array<uint8_t, 32> Key(uint8_t b) {
   std::array<uint8_t, 32> k{};
@@ -14,10 +20,10 @@ std::array<uint8_t, 32> Key(uint8_t b) {
 TEST(RecordCipherTest, SealThenOpenReturnsPlaintext) {
   RecordCipher cipher(Key(1));
   auto sealed = cipher.Seal("secret pdq bytes", "id-1");
-  ASSERT_TRUE(sealed.ok());
+  ASSERT_THAT(sealed, IsOk());
   EXPECT_EQ(sealed->find("secret pdq bytes"), std::string::npos);
   auto opened = cipher.Open(*sealed, "id-1");
-  ASSERT_TRUE(opened.ok()) << opened.status();
+  ASSERT_THAT(opened, IsOk());
   EXPECT_EQ(*opened, "secret pdq bytes");
 }
 
@@ -29,12 +35,12 @@ TEST(RecordCipherTest, SealingTwiceUsesFreshNonces) {
 TEST(RecordCipherTest, OpenFailsWithDataLossOnOtherIdKeyOrTampering) {
   RecordCipher cipher(Key(1));
   std::string sealed = *cipher.Seal("payload", "id-1");
-  EXPECT_EQ(cipher.Open(sealed, "id-2").status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(RecordCipher(Key(2)).Open(sealed, "id-1").status().code(),
-            absl::StatusCode::kDataLoss);
+  EXPECT_THAT(cipher.Open(sealed, "id-2"), StatusIs(absl::StatusCode::kDataLoss, _));
+  EXPECT_THAT(RecordCipher(Key(2)).Open(sealed, "id-1"),
+              StatusIs(absl::StatusCode::kDataLoss, _));
   sealed[sealed.size() / 2] ^= 1;
-  EXPECT_EQ(cipher.Open(sealed, "id-1").status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(cipher.Open("short", "id-1").status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(cipher.Open(sealed, "id-1"), StatusIs(absl::StatusCode::kDataLoss, _));
+  EXPECT_THAT(cipher.Open("short", "id-1"), StatusIs(absl::StatusCode::kDataLoss, _));
 }
 
 }  // namespace

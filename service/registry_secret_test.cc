@@ -7,10 +7,16 @@
 #include <fstream>
 #include <string>
 
+#include "client/common/base/testing/status_matchers.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace optout::service {
 namespace {
+
+using ::optout::testing::IsOk;
+using ::optout::testing::StatusIs;
+using ::testing::HasSubstr;
 
 class RegistrySecretTest : public ::testing::Test {
  protected:
@@ -25,22 +31,21 @@ class RegistrySecretTest : public ::testing::Test {
 
 TEST_F(RegistrySecretTest, FirstStartCreatesA32ByteOwnerOnlyFileAndLaterStartsReadIt) {
   auto created = LoadOrCreateRegistrySecret(path_);
-  ASSERT_TRUE(created.ok()) << created.status();
+  ASSERT_THAT(created, IsOk());
   struct stat st {};
   ASSERT_EQ(stat(path_.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600);
   EXPECT_EQ(st.st_size, 32);
   auto again = LoadOrCreateRegistrySecret(path_);
-  ASSERT_TRUE(again.ok());
+  ASSERT_THAT(again, IsOk());
   EXPECT_EQ(*created, *again);
 }
 
 TEST_F(RegistrySecretTest, RefusesAFileReadableByOthers) {
-  ASSERT_TRUE(LoadOrCreateRegistrySecret(path_).ok());
+  ASSERT_THAT(LoadOrCreateRegistrySecret(path_), IsOk());
   chmod(path_.c_str(), 0644);
   auto loaded = LoadOrCreateRegistrySecret(path_);
-  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(loaded.status().message().find("chmod 600"), std::string::npos);
+  EXPECT_THAT(loaded, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("chmod 600")));
 }
 
 TEST_F(RegistrySecretTest, RefusesAFileOfTheWrongSize) {

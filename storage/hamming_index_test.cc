@@ -9,6 +9,7 @@
 #include <string>
 #include <tuple>
 
+#include "client/common/base/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/testing/code_generators.h"
@@ -22,6 +23,7 @@ using ::optout::storage::testing::FlipBits;
 using ::optout::storage::testing::LoadPdqCorpus;
 using ::optout::storage::testing::PlainScan;
 using ::optout::storage::testing::UniformCodes;
+using ::optout::testing::IsOk;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
@@ -100,7 +102,7 @@ TEST_P(HammingIndexExactnessTest, ClusteredCodesMatchPlainScan) {
 
 TEST_P(HammingIndexExactnessTest, PdqCorpusMatchesPlainScan) {
   absl::StatusOr<std::vector<Code256>> corpus = LoadPdqCorpus();
-  ASSERT_TRUE(corpus.ok()) << corpus.status();
+  ASSERT_THAT(corpus, IsOk());
   ASSERT_GT(corpus->size(), 100u);
   std::vector<Code256> codes = *corpus;
   std::vector<Code256> filler = ClusteredCodes(2000, 31);

@@ -4,11 +4,17 @@
 #include <memory>
 #include <string>
 
+#include "client/common/base/testing/status_matchers.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/env.h"
 
 namespace optout::storage {
 namespace {
+
+using ::optout::testing::IsOk;
+using ::optout::testing::StatusIs;
+using ::testing::HasSubstr;
 
 class OptOutStoreTest : public ::testing::Test {
  protected:
@@ -21,7 +27,7 @@ class OptOutStoreTest : public ::testing::Test {
     StoreOptions options;
     options.env = env_.get();
     auto store = OptOutStore::Open("/mem/db", options);
-    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_THAT(store, IsOk());
     store_ = std::move(*store);
   }
   std::unique_ptr<rocksdb::Env> env_;
@@ -29,29 +35,29 @@ class OptOutStoreTest : public ::testing::Test {
 };
 
 TEST_F(OptOutStoreTest, InsertedRecordAndRequestSurviveReopen) {
-  ASSERT_TRUE(store_->Insert("id1", "record-bytes", "req1").ok());
+  ASSERT_THAT(store_->Insert("id1", "record-bytes", "req1"), IsOk());
   Reopen();
   auto record = store_->GetRecord("id1");
-  ASSERT_TRUE(record.ok());
+  ASSERT_THAT(record, IsOk());
   ASSERT_TRUE(record->has_value());
   EXPECT_EQ(**record, "record-bytes");
   auto request = store_->GetRequest("req1");
-  ASSERT_TRUE(request.ok());
+  ASSERT_THAT(request, IsOk());
   EXPECT_EQ(request->value_or(""), "id1");
 }
 
 TEST_F(OptOutStoreTest, MissingKeysAreNulloptNotErrors) {
   auto record = store_->GetRecord("nope");
-  ASSERT_TRUE(record.ok());
+  ASSERT_THAT(record, IsOk());
   EXPECT_FALSE(record->has_value());
   auto request = store_->GetRequest("nope");
-  ASSERT_TRUE(request.ok());
+  ASSERT_THAT(request, IsOk());
   EXPECT_FALSE(request->has_value());
 }
 
 TEST_F(OptOutStoreTest, DeleteRemovesRecordAndRequestKey) {
-  ASSERT_TRUE(store_->Insert("id1", "r", "req1").ok());
-  ASSERT_TRUE(store_->Delete("id1", "req1").ok());
+  ASSERT_THAT(store_->Insert("id1", "r", "req1"), IsOk());
+  ASSERT_THAT(store_->Delete("id1", "req1"), IsOk());
   EXPECT_FALSE(store_->GetRecord("id1")->has_value());
   EXPECT_FALSE(store_->GetRequest("req1")->has_value());
 }
@@ -75,10 +81,10 @@ TEST_F(OptOutStoreTest, DeleteWithTombstoneKeepsOnlyTheTombstone) {
 }
 
 TEST_F(OptOutStoreTest, ForEachRecordVisitsEveryRecordInIdOrder) {
-  ASSERT_TRUE(store_->Insert("b", "2", "").ok());
-  ASSERT_TRUE(store_->Insert("a", "1", "").ok());
-  ASSERT_TRUE(store_->FlushAndCompact().ok());
-  ASSERT_TRUE(store_->Insert("c", "3", "").ok());
+  ASSERT_THAT(store_->Insert("b", "2", ""), IsOk());
+  ASSERT_THAT(store_->Insert("a", "1", ""), IsOk());
+  ASSERT_THAT(store_->FlushAndCompact(), IsOk());
+  ASSERT_THAT(store_->Insert("c", "3", ""), IsOk());
   std::map<std::string, std::string> seen;
   std::string order;
   ASSERT_TRUE(store_
@@ -93,14 +99,14 @@ TEST_F(OptOutStoreTest, ForEachRecordVisitsEveryRecordInIdOrder) {
 }
 
 TEST_F(OptOutStoreTest, ForEachRecordStopsAtFirstError) {
-  ASSERT_TRUE(store_->Insert("a", "1", "").ok());
-  ASSERT_TRUE(store_->Insert("b", "2", "").ok());
+  ASSERT_THAT(store_->Insert("a", "1", ""), IsOk());
+  ASSERT_THAT(store_->Insert("b", "2", ""), IsOk());
   int calls = 0;
   absl::Status s = store_->ForEachRecord([&](absl::string_view, absl::string_view) {
     ++calls;
     return absl::DataLossError("bad record");
   });
-  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kDataLoss, HasSubstr("bad record")));
   EXPECT_EQ(calls, 1);
 }
 

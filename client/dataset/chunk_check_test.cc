@@ -1,6 +1,7 @@
 // Request building and verdict mapping, without a server.
 #include "client/dataset/chunk_check.h"
 
+#include "client/common/base/testing/status_matchers.h"
 #include "client/common/digest/digest.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -8,11 +9,15 @@
 namespace optout::dataset {
 namespace {
 
+using ::optout::testing::IsOk;
+using ::optout::testing::StatusIs;
+using ::testing::HasSubstr;
+
 class ChunkCheckTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto psl = url::PublicSuffixList::Load();
-    ASSERT_TRUE(psl.ok()) << psl.status();
+    ASSERT_THAT(psl, IsOk());
     psl_ = *std::move(psl);
   }
   std::unique_ptr<url::PublicSuffixList> psl_;
@@ -55,7 +60,7 @@ TEST_F(ChunkCheckTest, BadUrlsBringNoItemAndAreUnchecked) {
   sha->set_kind(v1::MATCH_KIND_SHA256);
   sha->add_opt_out_ids("id-2");
   std::vector<Verdict> verdicts(records.size());
-  ASSERT_TRUE(ApplyResponse(plan, response, &verdicts).ok());
+  ASSERT_THAT(ApplyResponse(plan, response, &verdicts), IsOk());
   EXPECT_EQ(verdicts[0].kind, v1::MATCH_KIND_NONE);
   EXPECT_EQ(verdicts[1].kind, v1::MATCH_KIND_MD5);
   EXPECT_THAT(verdicts[1].ids, ::testing::ElementsAre("id-1"));
@@ -69,10 +74,12 @@ TEST_F(ChunkCheckTest, ResponseNotFittingThePlanIsAnError) {
   BuildRequest(records, &plan);
   v1::CheckResponse response;
   std::vector<Verdict> verdicts(1);
-  EXPECT_FALSE(ApplyResponse(plan, response, &verdicts).ok());
+  EXPECT_THAT(ApplyResponse(plan, response, &verdicts),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("packed groups")));
   auto* m = response.add_packed_verdicts()->add_matches();
   m->set_index(5);
-  EXPECT_FALSE(ApplyResponse(plan, response, &verdicts).ok());
+  EXPECT_THAT(ApplyResponse(plan, response, &verdicts),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("never sent")));
 }
 
 TEST_F(ChunkCheckTest, UndecodableImageIsUncheckedButItsDigestsAreNot) {

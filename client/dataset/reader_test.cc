@@ -10,12 +10,17 @@
 #include <sstream>
 
 #include "client/dataset/reader.h"
+#include "client/common/base/testing/status_matchers.h"
 #include "client/dataset/writer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace optout::dataset {
 namespace {
+
+using ::optout::testing::IsOk;
+using ::optout::testing::StatusIs;
+using ::testing::_;
 
 class ReaderTest : public ::testing::Test {
  protected:
@@ -39,7 +44,7 @@ class ReaderTest : public ::testing::Test {
     std::vector<Record> all;
     for (;;) {
       std::vector<Record> part;
-      EXPECT_TRUE(reader.Read(chunk, &part).ok());
+      EXPECT_THAT(reader.Read(chunk, &part), IsOk());
       if (part.empty()) return all;
       for (auto& r : part) all.push_back(std::move(r));
     }
@@ -57,7 +62,7 @@ TEST_F(ReaderTest, CsvFindsUrlAndDigestColumnsAndFlagsBadRows) {
       "c,http://x.example/3.jpg,nothex\n"
       "\"never closed,http://x.example/4.jpg\n");
   auto reader = OpenTableReader(path, Format::kCsv, {});
-  ASSERT_TRUE(reader.ok()) << reader.status();
+  ASSERT_THAT(reader, IsOk());
   EXPECT_EQ((*reader)->header(), "caption,URL,md5\n");
   auto rows = ReadAll(**reader);
   ASSERT_EQ(rows.size(), 5u);
@@ -75,15 +80,15 @@ TEST_F(ReaderTest, CsvFindsUrlAndDigestColumnsAndFlagsBadRows) {
 TEST_F(ReaderTest, CsvWithoutUrlColumnIsAnError) {
   const std::string path = Write("n.csv", "a,b\n1,2\n");
   auto reader = OpenTableReader(path, Format::kCsv, {});
-  EXPECT_EQ(reader.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(OpenTableReader(path, Format::kCsv, {"b"}).ok());
+  EXPECT_THAT(reader, StatusIs(absl::StatusCode::kInvalidArgument, _));
+  EXPECT_THAT(OpenTableReader(path, Format::kCsv, {"b"}), IsOk());
 }
 
 TEST_F(ReaderTest, JsonlAndUrlListsKeepBrokenLinesAsUnchecked) {
   auto jsonl = OpenTableReader(
       Write("m.jsonl", "{\"url\":\"http://a.example/x\"}\n{broken\n{\"sha256\":\"zz\"}\n"),
       Format::kJsonl, {});
-  ASSERT_TRUE(jsonl.ok());
+  ASSERT_THAT(jsonl, IsOk());
   auto rows = ReadAll(**jsonl);
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0].url, "http://a.example/x");
@@ -91,7 +96,7 @@ TEST_F(ReaderTest, JsonlAndUrlListsKeepBrokenLinesAsUnchecked) {
   EXPECT_FALSE(rows[2].unchecked.empty());
   auto list = OpenTableReader(Write("u.txt", "http://a.example/1\r\nhttp://a.example/2"),
                               Format::kUrlList, {});
-  ASSERT_TRUE(list.ok());
+  ASSERT_THAT(list, IsOk());
   rows = ReadAll(**list);
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].url, "http://a.example/1");
@@ -101,14 +106,14 @@ TEST_F(ReaderTest, JsonlAndUrlListsKeepBrokenLinesAsUnchecked) {
 TEST_F(ReaderTest, TableWriterKeepsHeaderAndExactBytes) {
   const std::string in = Write("m.tsv", "url\tx\nhttp://a.example/1\t\"q\"\nhttp://a.example/2\ty\n");
   auto reader = OpenTableReader(in, Format::kTsv, {});
-  ASSERT_TRUE(reader.ok());
+  ASSERT_THAT(reader, IsOk());
   auto rows = ReadAll(**reader);
   const std::string out = dir_ + "/out.tsv";
   auto writer = OpenTableWriter(out, (*reader)->header());
-  ASSERT_TRUE(writer.ok());
-  ASSERT_TRUE((*writer)->Write(rows[0]).ok());
+  ASSERT_THAT(writer, IsOk());
+  ASSERT_THAT((*writer)->Write(rows[0]), IsOk());
   EXPECT_EQ(access(out.c_str(), F_OK), -1);  // only the .partial exists before Commit
-  ASSERT_TRUE((*writer)->Commit().ok());
+  ASSERT_THAT((*writer)->Commit(), IsOk());
   EXPECT_EQ(Read(out), "url\tx\nhttp://a.example/1\t\"q\"\n");
 }
 
@@ -134,7 +139,7 @@ TEST_F(ReaderTest, ShardSamplesGroupByKeyAndRoundTrip) {
     archive_write_free(a);
   }
   auto reader = OpenShardReader(in);
-  ASSERT_TRUE(reader.ok());
+  ASSERT_THAT(reader, IsOk());
   auto samples = ReadAll(**reader, 1);
   ASSERT_EQ(samples.size(), 2u);
   EXPECT_EQ(samples[0].key, "000");
@@ -144,11 +149,11 @@ TEST_F(ReaderTest, ShardSamplesGroupByKeyAndRoundTrip) {
   EXPECT_THAT(samples[1].unchecked, ::testing::HasSubstr("broken JSON"));
 
   auto writer = OpenShardWriter(dir_ + "/o.tar");
-  ASSERT_TRUE(writer.ok());
-  ASSERT_TRUE((*writer)->Write(samples[1]).ok());
-  ASSERT_TRUE((*writer)->Commit().ok());
+  ASSERT_THAT(writer, IsOk());
+  ASSERT_THAT((*writer)->Write(samples[1]), IsOk());
+  ASSERT_THAT((*writer)->Commit(), IsOk());
   auto again = OpenShardReader(dir_ + "/o.tar");
-  ASSERT_TRUE(again.ok());
+  ASSERT_THAT(again, IsOk());
   auto kept = ReadAll(**again);
   ASSERT_EQ(kept.size(), 1u);
   EXPECT_EQ(kept[0].files[0].name, "001.json");

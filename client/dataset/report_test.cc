@@ -7,12 +7,15 @@
 #include <fstream>
 #include <sstream>
 
+#include "client/common/base/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 
 namespace optout::dataset {
 namespace {
+
+using ::optout::testing::IsOk;
 
 class ReportTest : public ::testing::Test {
  protected:
@@ -42,9 +45,9 @@ InputSummary Summary(const std::string& name) {
 
 TEST_F(ReportTest, FinishedInputIsReusedOnlyWithTheSameFingerprint) {
   auto log = InputLog::Open(dir_, "a.csv");
-  ASSERT_TRUE(log.ok());
+  ASSERT_THAT(log, IsOk());
   EXPECT_FALSE(LoadDone(dir_, "a.csv", "123:456").has_value());  // not committed yet
-  ASSERT_TRUE((*log)->Commit(Summary("a.csv")).ok());
+  ASSERT_THAT((*log)->Commit(Summary("a.csv")), IsOk());
   auto done = LoadDone(dir_, "a.csv", "123:456");
   ASSERT_TRUE(done.has_value());
   EXPECT_TRUE(done->resumed);
@@ -53,7 +56,7 @@ TEST_F(ReportTest, FinishedInputIsReusedOnlyWithTheSameFingerprint) {
   EXPECT_FALSE(LoadDone(dir_, "a.csv", "123:457").has_value());
   // Starting the input again forgets that it was done.
   auto again = InputLog::Open(dir_, "a.csv");
-  ASSERT_TRUE(again.ok());
+  ASSERT_THAT(again, IsOk());
   EXPECT_FALSE(LoadDone(dir_, "a.csv", "123:456").has_value());
 }
 
@@ -61,7 +64,7 @@ TEST_F(ReportTest, ReportListsEveryRemovedAndUncheckedRowInInputOrder) {
   std::vector<InputSummary> inputs;
   for (const char* name : {"a.csv", "b.tar"}) {
     auto log = InputLog::Open(dir_, name);
-    ASSERT_TRUE(log.ok());
+    ASSERT_THAT(log, IsOk());
     Record row;
     row.row = 3;
     Record sample;
@@ -70,14 +73,14 @@ TEST_F(ReportTest, ReportListsEveryRemovedAndUncheckedRowInInputOrder) {
     Verdict v;
     v.kind = v1::MATCH_KIND_URL;
     v.ids = {"abc"};
-    ASSERT_TRUE((*log)->AddRemoved(std::string(name) == "a.csv" ? row : sample, v).ok());
-    ASSERT_TRUE((*log)->AddUnchecked(sample, false).ok());
-    ASSERT_TRUE((*log)->Commit(Summary(name)).ok());
+    ASSERT_THAT((*log)->AddRemoved(std::string(name) == "a.csv" ? row : sample, v), IsOk());
+    ASSERT_THAT((*log)->AddUnchecked(sample, false), IsOk());
+    ASSERT_THAT((*log)->Commit(Summary(name)), IsOk());
     inputs.push_back(Summary(name));
   }
   RunInfo run;
   run.server = "127.0.0.1:1";
-  ASSERT_TRUE(WriteReport(dir_, dir_, run, inputs).ok());
+  ASSERT_THAT(WriteReport(dir_, dir_, run, inputs), IsOk());
   std::ifstream in(dir_ + "/report.json");
   std::stringstream ss;
   ss << in.rdbuf();
@@ -98,9 +101,9 @@ TEST_F(ReportTest, ReportListsEveryRemovedAndUncheckedRowInInputOrder) {
 
 TEST_F(ReportTest, EmptyListsAreValidJson) {
   auto log = InputLog::Open(dir_, "a.csv");
-  ASSERT_TRUE(log.ok());
-  ASSERT_TRUE((*log)->Commit(Summary("a.csv")).ok());
-  ASSERT_TRUE(WriteReport(dir_, dir_, RunInfo(), {Summary("a.csv")}).ok());
+  ASSERT_THAT(log, IsOk());
+  ASSERT_THAT((*log)->Commit(Summary("a.csv")), IsOk());
+  ASSERT_THAT(WriteReport(dir_, dir_, RunInfo(), {Summary("a.csv")}), IsOk());
   std::ifstream in(dir_ + "/report.json");
   std::stringstream ss;
   ss << in.rdbuf();

@@ -4,10 +4,16 @@
 
 #include <string>
 
+#include "client/common/base/testing/status_matchers.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace optout::digest {
 namespace {
+
+using ::optout::testing::IsOk;
+using ::optout::testing::StatusIs;
+using ::testing::_;
 
 TEST(DigestTest, Sha256OfAbcMatchesFips180Vector) {
   EXPECT_EQ(ToHex(Sha256("abc")),
@@ -34,14 +40,14 @@ TEST(DigestTest, Md5OfEmptyMatchesRfc1321Vector) {
 
 TEST(DigestTest, FromHexRoundTripsAndAcceptsUpperCase) {
   auto bytes = FromHex("00FFa5");
-  ASSERT_TRUE(bytes.ok());
+  ASSERT_THAT(bytes, IsOk());
   EXPECT_EQ(ToHex(*bytes), "00ffa5");
 }
 
 TEST(DigestTest, FromHexRejectsOddLengthBadDigitAndWrongSize) {
-  EXPECT_FALSE(FromHex("abc").ok());
-  EXPECT_FALSE(FromHex("zz").ok());
-  EXPECT_FALSE(FromHex("abcd", 3).ok());
+  EXPECT_THAT(FromHex("abc"), StatusIs(absl::StatusCode::kInvalidArgument, _));
+  EXPECT_THAT(FromHex("zz"), StatusIs(absl::StatusCode::kInvalidArgument, _));
+  EXPECT_THAT(FromHex("abcd", 3), StatusIs(absl::StatusCode::kInvalidArgument, _));
 }
 
 }  // namespace

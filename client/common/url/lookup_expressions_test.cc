@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "client/common/base/testing/status_matchers.h"
 #include "client/common/url/test_vectors.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -12,6 +13,7 @@
 namespace optout::url {
 namespace {
 
+using ::optout::testing::IsOk;
 using ::testing::ElementsAre;
 using ::testing::UnorderedElementsAre;
 
@@ -29,7 +31,7 @@ const PublicSuffixList& Psl() {
 
 std::vector<std::string> Exprs(absl::string_view raw) {
   absl::StatusOr<CanonicalUrl> url = Canonicalize(raw);
-  EXPECT_TRUE(url.ok()) << url.status();
+  EXPECT_THAT(url, IsOk());
   if (!url.ok()) return {};
   return LookupExpressions(*url, Psl());
 }
@@ -44,11 +46,11 @@ void ExpectWellFormed(const CanonicalUrl& url, const std::vector<std::string>& e
 
 TEST(LookupExpressionVectors, EveryRowOfExpressionsTsv) {
   absl::StatusOr<std::vector<testing::VectorRow>> rows = testing::ReadVectors("expressions.tsv");
-  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_THAT(rows, IsOk());
   ASSERT_GE(rows->size(), 25u);
   for (const testing::VectorRow& row : *rows) {
     absl::StatusOr<CanonicalUrl> url = Canonicalize(row.input);
-    ASSERT_TRUE(url.ok()) << "expressions.tsv line " << row.line << ": " << url.status();
+    ASSERT_THAT(url, IsOk()) << "expressions.tsv line " << row.line << ": " << url.status();
     const std::vector<std::string> exprs = LookupExpressions(*url, Psl());
     const std::set<std::string> got(exprs.begin(), exprs.end());
     const std::vector<std::string> want_list = absl::StrSplit(row.expected, ',');
@@ -58,7 +60,7 @@ TEST(LookupExpressionVectors, EveryRowOfExpressionsTsv) {
     ExpectWellFormed(*url, exprs);
     // Idempotence of the expression set (URL_RULES.md#overview).
     absl::StatusOr<CanonicalUrl> again = Canonicalize(url->ToString());
-    ASSERT_TRUE(again.ok());
+    ASSERT_THAT(again, IsOk());
     EXPECT_EQ(LookupExpressions(*again, Psl()), exprs);
   }
 }

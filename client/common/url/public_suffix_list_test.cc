@@ -2,14 +2,20 @@
 
 #include <fstream>
 
+#include "client/common/base/testing/status_matchers.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace optout::url {
 namespace {
 
+using ::optout::testing::IsOk;
+using ::optout::testing::StatusIs;
+using ::testing::_;
+
 TEST(PublicSuffixList, LoadsPinnedDebianList) {
   absl::StatusOr<std::unique_ptr<PublicSuffixList>> psl = PublicSuffixList::Load();
-  ASSERT_TRUE(psl.ok()) << psl.status();
+  ASSERT_THAT(psl, IsOk());
   EXPECT_GT((*psl)->rule_count(), 5000u);
   EXPECT_EQ((*psl)->path(), PublicSuffixList::kDefaultPath);
   EXPECT_EQ((*psl)->sha256_hex().size(), 64u);
@@ -20,7 +26,7 @@ TEST(PublicSuffixList, LoadsPinnedDebianList) {
 
 TEST(PublicSuffixList, RegistrableDomains) {
   absl::StatusOr<std::unique_ptr<PublicSuffixList>> loaded = PublicSuffixList::Load();
-  ASSERT_TRUE(loaded.ok());
+  ASSERT_THAT(loaded, IsOk());
   const PublicSuffixList& psl = **loaded;
   EXPECT_EQ(psl.RegistrableDomain("a.b.example.co.uk"), "example.co.uk");
   EXPECT_EQ(psl.RegistrableDomainLabels("a.b.example.co.uk"), 3);
@@ -44,19 +50,19 @@ TEST(PublicSuffixList, VersionHeaderAndErrors) {
     out << "// header\n// VERSION: 2024-06-01_12-00-00_UTC\n// COMMIT: abc\n\ncom\n*.test\n";
   }
   absl::StatusOr<std::unique_ptr<PublicSuffixList>> psl = PublicSuffixList::Load(path);
-  ASSERT_TRUE(psl.ok()) << psl.status();
+  ASSERT_THAT(psl, IsOk());
   EXPECT_EQ((*psl)->version(), "2024-06-01_12-00-00_UTC");
   EXPECT_TRUE((*psl)->IsPublicSuffix("a.test"));
   EXPECT_EQ((*psl)->RegistrableDomain("b.a.test"), "b.a.test");
 
-  EXPECT_EQ(PublicSuffixList::Load("/nonexistent/psl.dat").status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_THAT(PublicSuffixList::Load("/nonexistent/psl.dat"),
+              StatusIs(absl::StatusCode::kNotFound, _));
   const std::string empty = ::testing::TempDir() + "/psl_empty.dat";
   { std::ofstream out(empty); out << "// nothing\n"; }
-  EXPECT_EQ(PublicSuffixList::Load(empty).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(PublicSuffixList::Load(empty), StatusIs(absl::StatusCode::kFailedPrecondition, _));
   const std::string zero = ::testing::TempDir() + "/psl_zero.dat";
   { std::ofstream out(zero); }
-  EXPECT_EQ(PublicSuffixList::Load(zero).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(PublicSuffixList::Load(zero), StatusIs(absl::StatusCode::kFailedPrecondition, _));
 }
 
 }  // namespace
@@ -64,6 +70,8 @@ TEST(PublicSuffixList, VersionHeaderAndErrors) {
 
 namespace optout::url {
 namespace {
+
+using ::optout::testing::IsOk;
 
 TEST(PublicSuffixList, CacheNeverMixesListsOrHosts) {
   const std::string path = ::testing::TempDir() + "/psl_tiny.dat";
@@ -73,7 +81,8 @@ TEST(PublicSuffixList, CacheNeverMixesListsOrHosts) {
   }
   absl::StatusOr<std::unique_ptr<PublicSuffixList>> tiny = PublicSuffixList::Load(path);
   absl::StatusOr<std::unique_ptr<PublicSuffixList>> debian = PublicSuffixList::Load();
-  ASSERT_TRUE(tiny.ok() && debian.ok());
+  ASSERT_THAT(tiny, IsOk());
+  ASSERT_THAT(debian, IsOk());
   for (int round = 0; round < 3; ++round) {
     EXPECT_EQ((*tiny)->RegistrableDomainLabels("a.example.com"), 3);
     EXPECT_EQ((*debian)->RegistrableDomainLabels("a.example.com"), 2);

@@ -3,10 +3,14 @@
 #include <set>
 #include <string>
 
+#include "client/common/base/testing/status_matchers.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace optout::url {
 namespace {
+
+using ::optout::testing::StatusIs;
 
 TEST(UrlError, NamesAreDistinctAndRoundTrip) {
   std::set<std::string> names;
@@ -16,8 +20,7 @@ TEST(UrlError, NamesAreDistinctAndRoundTrip) {
     EXPECT_NE(name, "UNKNOWN");
     EXPECT_TRUE(names.insert(name).second) << name;
     const absl::Status status = UrlError(kind, "why");
-    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_EQ(status.message(), name + ": why");
+    EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument, name + ": why"));
     EXPECT_EQ(GetUrlErrorKind(status), kind);
   }
   EXPECT_EQ(names.size(), 16u);
