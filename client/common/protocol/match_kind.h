@@ -27,7 +27,8 @@ inline const char* MatchKindName(int kind) {
 // The stronger of two kinds: URL > SCOPE > PDQ > SHA256 > MD5 > NONE, i.e.
 // the lowest value other than NONE (the enum lists kinds strongest first).
 // A result reports only the strongest kind an item matched; the server, the
-// CLI and the dataset checker all fold kinds with this function.
+// CLI and the dataset checker all fold kinds with this function. Why this
+// order: service/DESIGN.md#strength-order.
 inline v1::MatchKind StrongerMatchKind(v1::MatchKind a, v1::MatchKind b) {
   if (a == v1::MATCH_KIND_NONE) return b;
   if (b == v1::MATCH_KIND_NONE) return a;

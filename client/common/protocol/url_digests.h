@@ -1,8 +1,8 @@
 // File: client/common/protocol/url_digests.h
 //
 // The URL rule of the wire protocol: a URL is looked up by the SHA-256 of
-// each of its lookup expressions (url-canonicalization.md §7), the exact
-// expression first. The server digests registered URLs and scopes and the
+// each of its lookup expressions, the exact expression first
+// (client/common/url/URL_RULES.md#lookup-expressions). The server digests registered URLs and scopes and the
 // URLs of typed check items with these functions; clients that send
 // UrlDigests or KIND_URL_DIGESTS compute the same bytes with them, so both
 // sides cannot drift apart.
