@@ -1,8 +1,6 @@
 #include "client/registry_client.h"
 
 #include "absl/time/clock.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
 
 namespace optout::client {
 
@@ -13,10 +11,7 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
 
 std::unique_ptr<RegistryClient> RegistryClient::Create(const std::string& target,
                                                        const ClientOptions& options) {
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(options.max_message_bytes);
-  args.SetMaxSendMessageSize(options.max_message_bytes);
-  auto channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  auto channel = CreateChannel(target, options.tls, options.max_message_bytes);
   return std::unique_ptr<RegistryClient>(new RegistryClient(std::move(channel), options));
 }
 

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "client/channel.h"
 #include "optout/v1/optout.grpc.pb.h"
 
 namespace optout::client {
@@ -21,6 +22,8 @@ struct ClientOptions {
   absl::Duration timeout = absl::Seconds(30);
   // Largest message sent or received. Default: 64 MiB (matches optoutd).
   int max_message_bytes = 64 << 20;
+  // Plaintext unless enabled (see client/channel.h). Default: plaintext.
+  TlsOptions tls;
 };
 
 // gRPC status -> absl status, same code and message.

@@ -3,14 +3,17 @@
 //   optoutd [--listen=127.0.0.1:50051] [--data_dir=./data]
 //           [--secret_file=~/.config/optoutd/registry.secret] [--pdq_threshold=31]
 //           [--max_batch_items=10000] [limits: see --help]
+//           [--tls_cert_file=F --tls_key_file=F [--tls_client_ca_file=F]]
 //
 // Serves optout.v1.Registry and optout.v1.Check over gRPC (plus the standard
 // health service and server reflection) from an embedded RocksDB in
 // --data_dir. The registry secret is created on first start; back it up
 // separately, since without it the stored data can never match again.
 // Every file optoutd creates is private (umask 077: folders 0700, files
-// 0600). SIGTERM / SIGINT: graceful shutdown. Logs go to stderr and never contain
-// URLs, hashes or tokens.
+// 0600). Plaintext only on loopback unless --allow_insecure; otherwise TLS,
+// with client certificates when --tls_client_ca_file is set. SIGHUP re-reads
+// the TLS files without dropping connections. SIGTERM / SIGINT: graceful
+// shutdown. Logs go to stderr and never contain URLs, hashes or tokens.
 #include <sys/stat.h>
 
 #include <csignal>
@@ -47,6 +50,10 @@ ABSL_FLAG(int, max_memory_mb, 1024, "memory budget of connections and messages i
 ABSL_FLAG(int, stream_idle_timeout_seconds, 30, "cancel a CheckStream whose answer the client has not read for this long");
 ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once listening");
 ABSL_FLAG(int, max_message_mb, 16, "largest request message accepted, in MiB (1..1024)");
+ABSL_FLAG(std::string, tls_cert_file, "", "PEM certificate chain: serve TLS (with --tls_key_file); re-read on SIGHUP");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file; re-read on SIGHUP");
+ABSL_FLAG(std::string, tls_client_ca_file, "", "PEM CA bundle: require client certificates signed by it (mutual TLS); re-read on SIGHUP");
+ABSL_FLAG(bool, allow_insecure, false, "serve plaintext on a --listen address reachable from the network");
 ABSL_FLAG(int, shutdown_grace_seconds, 10, "on SIGTERM, how long in-flight calls may take to finish");
 
 int main(int argc, char** argv) {
@@ -74,6 +81,10 @@ int main(int argc, char** argv) {
   options.min_free_disk_mb = absl::GetFlag(FLAGS_min_free_disk_mb);
   options.max_queued_checks = absl::GetFlag(FLAGS_max_queued_checks);
   options.registry.token_retry_seconds = int64_t{3600} * absl::GetFlag(FLAGS_token_retry_hours);
+  options.tls.cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  options.tls.key_file = absl::GetFlag(FLAGS_tls_key_file);
+  options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  options.tls.allow_insecure = absl::GetFlag(FLAGS_allow_insecure);
   options.registry.pdq_threshold = absl::GetFlag(FLAGS_pdq_threshold);
   options.registry.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);
   options.registry.min_pdq_quality = absl::GetFlag(FLAGS_min_pdq_quality);
@@ -90,6 +101,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   using optout::service::Log;
@@ -102,7 +114,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   int signal = 0;
-  sigwait(&signals, &signal);
+  while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
+    absl::Status reloaded = (*server)->ReloadTlsCertificates();
+    Log(reloaded.ok() ? LogLevel::kInfo : LogLevel::kError,
+        reloaded.ok() ? "SIGHUP: TLS certificates reloaded; new connections use them"
+                      : absl::StrCat("SIGHUP: TLS certificates not reloaded, still using the "
+                                     "previous ones: ", reloaded.message()));
+  }
   Log(LogLevel::kInfo, absl::StrCat("received signal ", signal));
   (*server)->Shutdown(absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
   return 0;

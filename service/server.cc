@@ -21,6 +21,7 @@
 #include "service/log.h"
 #include "service/private_files.h"
 #include "service/registry_secret.h"
+#include "service/tls_credentials.h"
 #include "client/common/base/status_macros.h"
 #include "storage/opt_out_store.h"
 
@@ -37,6 +38,7 @@ struct Server::Impl {
   std::unique_ptr<DiskFloor> disk_floor;
   std::unique_ptr<RegistryServiceImpl> registry_service;
   std::unique_ptr<CheckServiceImpl> check_service;
+  std::unique_ptr<ReloadableTlsCredentials> tls;  // null: plaintext; outlives grpc_server
   std::unique_ptr<grpc::Server> grpc_server;
   // Erases sealed token copies past the retry window: at start, then hourly.
   std::thread token_eraser;
@@ -114,6 +116,11 @@ absl::StatusOr<int> ApplyConnectionLimits(const ServerOptions& options,
   return max_connections;
 }
 
+const char* TransportName(const ReloadableTlsCredentials* tls) {
+  if (tls == nullptr) return " (plaintext)";
+  return tls->requires_client_certificate() ? " (TLS, client certificates required)" : " (TLS)";
+}
+
 }  // namespace
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -132,6 +139,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   if (options.max_queued_checks < 1) {
     return absl::InvalidArgumentError("max_queued_checks must be >= 1");
   }
+  OPTOUT_RETURN_IF_ERROR(CheckTransportSecurity(options.listen, options.tls));
 
   // Debian's Abseil is built without NDEBUG, so every absl::Mutex lock (ours
   // and gRPC's, whose core mutex is absl::Mutex) would also update a global
@@ -140,6 +148,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   auto impl = std::make_unique<Impl>();
+  if (options.tls.enabled()) {
+    OPTOUT_ASSIGN_OR_RETURN(impl->tls, ReloadableTlsCredentials::Create(options.tls));
+  }
   std::string secret_file = options.secret_file;
   if (secret_file.empty()) {
     OPTOUT_ASSIGN_OR_RETURN(secret_file, DefaultRegistrySecretPath(options.data_dir));
@@ -183,7 +194,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &impl->port);
+  builder.AddListeningPort(options.listen,
+                           impl->tls != nullptr ? impl->tls->server_credentials()
+                                                : grpc::InsecureServerCredentials(),
+                           &impl->port);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   OPTOUT_ASSIGN_OR_RETURN(const int max_connections, ApplyConnectionLimits(options, &builder));
@@ -201,11 +215,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       return absl::UnavailableError("cannot write port file");
     }
   }
-  Log(LogLevel::kInfo, absl::StrCat("listening on port ", impl->port, "; PSL ",
+  Log(LogLevel::kInfo, absl::StrCat("listening on port ", impl->port, TransportName(impl->tls.get()),
+                                    "; PSL ",
                                     impl->psl->version(), "; pdq_threshold ",
                                     r.pdq_threshold, "; max_batch_items ", r.max_batch_items,
                                     "; max_connections ", max_connections));
   return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+absl::Status Server::ReloadTlsCertificates() {
+  if (impl_->tls == nullptr) return absl::FailedPreconditionError("TLS is off: nothing to reload");
+  return impl_->tls->Reload();
 }
 
 void Server::Shutdown(absl::Duration deadline) {

@@ -4,7 +4,8 @@
 // Suffix List, RocksDB store, Registry, and the gRPC server with health
 // checking and reflection. Start() returns once it is listening.
 //
-// Thread-safety: Shutdown may be called from any thread, once.
+// Thread-safety: Shutdown may be called from any thread, once;
+// ReloadTlsCertificates from any thread before it.
 #ifndef OPTOUT_SERVICE_SERVER_H_
 #define OPTOUT_SERVICE_SERVER_H_
 
@@ -26,6 +27,10 @@ class Server final {
   Server& operator=(const Server&) = delete;
 
   int port() const;
+  // Re-reads the TLS certificate, key and client CA files; new connections
+  // use them, established ones are left alone. FailedPrecondition without
+  // TLS; InvalidArgument for a bad file, and then nothing changes.
+  absl::Status ReloadTlsCertificates();
   // Stops accepting calls, lets in-flight calls finish until `deadline`
   // (then cancels them), drains durable writes and closes the database.
   void Shutdown(absl::Duration deadline);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "service/registry_options.h"
+#include "service/tls_options.h"
 
 namespace optout::service {
 
@@ -70,6 +71,7 @@ struct ServerOptions {
   // Default: 16 MiB (--max_message_mb).
   int max_message_bytes = 16 << 20;
   RegistryOptions registry;
+  TlsServerOptions tls;
 };
 
 }  // namespace optout::service

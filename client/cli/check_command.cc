@@ -72,7 +72,7 @@ void RunStdin(CommandContext& ctx, const std::vector<ItemArg>& items, const Chec
   auto psl = args.psl_file.empty() ? url::PublicSuffixList::Load()
                                    : url::PublicSuffixList::Load(args.psl_file);
   if (!psl.ok()) return ReportError(ctx, "check", psl.status());
-  auto client = client::RegistryClient::Create(ctx.server);
+  auto client = client::RegistryClient::Create(ctx.server, ctx.client_options);
   absl::Status s = dataset::CheckUrlStream(stdin, stdout, *client, **psl, {});
   if (!s.ok()) ReportError(ctx, "check", s);
 }
@@ -114,7 +114,7 @@ void RunCheck(CommandContext& ctx, const CLI::App& cmd, const CheckArgs& args) {
                        absl::InvalidArgumentError(
                            "nothing to check: give --url, --image, --pdq, --sha256, --md5 or --stdin"));
   }
-  auto client = client::RegistryClient::Create(ctx.server);
+  auto client = client::RegistryClient::Create(ctx.server, ctx.client_options);
   auto plan = BuildCheckRequest(
       items, [&client] { return ServerMinPdqQuality(*client); }, args.items.max_pixels());
   if (!plan.ok()) return ReportError(ctx, "check", plan.status());

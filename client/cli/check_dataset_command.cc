@@ -103,7 +103,7 @@ void RunCheckDataset(CommandContext& ctx, dataset::DatasetOptions options) {
   options.stop = &g_stop;
   ::signal(SIGINT, OnInterrupt);
   ::signal(SIGTERM, OnInterrupt);
-  client::ClientOptions client_options;
+  client::ClientOptions client_options = ctx.client_options;
   auto client = client::RegistryClient::Create(ctx.server, client_options);
   auto result = dataset::CheckDataset(options, *client);
   ::signal(SIGINT, SIG_DFL);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "client/registry_client.h"
 
 namespace optout::cli {
 
@@ -18,9 +19,17 @@ struct CommandContext {
   std::string server;
   // --json: machine-readable output.
   bool json = false;
+  // --tls, --tls-ca (else $OPTOUT_TLS_CA), --tls-cert, --tls-key; read into
+  // client_options.tls before any subcommand runs.
+  client::TlsFiles tls_files;
+  // What every subcommand connects with.
+  client::ClientOptions client_options;
   int exit_code = 0;
 };
 
+// Global --tls, --tls-ca, --tls-cert, --tls-key; fills ctx.client_options.tls
+// before any subcommand runs, or ends the program with an error.
+void AddTlsFlags(CLI::App& app, CommandContext& ctx);
 void AddUrlCommands(CLI::App& app, CommandContext& ctx);
 void AddHashCommand(CLI::App& app, CommandContext& ctx);
 void AddRegistryCommands(CLI::App& app, CommandContext& ctx);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "client/channel.h"
 
 namespace optout::cli {
 namespace {
@@ -26,9 +27,10 @@ std::string Who(absl::string_view command) {
 void ReportError(CommandContext& ctx, absl::string_view command, const absl::Status& status) {
   // Results already written to stdout come first when both go to one place.
   std::cout << std::flush;
+  const absl::Status explained = client::ExplainTransportError(status, ctx.client_options.tls);
   std::fprintf(stderr, "%s: %s [%s]\n", Who(command).c_str(),
-               OneLine(status.message()).c_str(),
-               absl::StatusCodeToString(status.code()).c_str());
+               OneLine(explained.message()).c_str(),
+               absl::StatusCodeToString(explained.code()).c_str());
   ctx.exit_code = 1;
 }
 

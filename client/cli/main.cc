@@ -1,6 +1,7 @@
 // optout: command-line client of the opt-out registry.
 //
-//   optout [--server HOST:PORT] [--json] COMMAND ...
+//   optout [--server HOST:PORT] [--json]
+//          [--tls] [--tls-ca FILE] [--tls-cert FILE --tls-key FILE] COMMAND ...
 //
 // Commands hash images locally, canonicalize URLs, register and revoke
 // opt-outs, and check URLs, images and whole datasets. `optout COMMAND --help`
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
   app.option_defaults()->always_capture_default();
   app.add_option("--server", ctx.server, "registry address HOST:PORT (env OPTOUT_SERVER)");
   app.add_flag("--json", ctx.json, "machine-readable JSON output");
+  optout::cli::AddTlsFlags(app, ctx);
   // OPTOUT_CLI_COMMANDS (each Add*Commands is added here when it exists)
   optout::cli::AddHashCommand(app, ctx);
   optout::cli::AddRegistryCommands(app, ctx);

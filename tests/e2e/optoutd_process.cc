@@ -26,8 +26,8 @@ std::string TestDataPath(const std::string& relative) {
 }
 std::string OptoutCliBinary() { return OPTOUT_CLI_PATH; }
 
-OptoutdProcess::OptoutdProcess(std::vector<std::string> extra_flags)
-    : extra_flags_(std::move(extra_flags)) {
+OptoutdProcess::OptoutdProcess(std::vector<std::string> extra_flags, Transport transport)
+    : extra_flags_(std::move(extra_flags)), transport_(transport) {
   char tmpl[] = "/tmp/optoutd-test-XXXXXX";
   root_ = mkdtemp(tmpl);
 }
@@ -48,6 +48,18 @@ absl::Status OptoutdProcess::Start() {
                                    // Tests register in bulk from one address;
                                    // adversarial tests set their own limits.
                                    "--register_rate_per_peer=0"};
+  if (transport_ != Transport::kPlaintext) {
+    if (certificates_.ca_cert.empty()) {
+      auto made = MakeTestCertificates(root_);
+      if (!made.ok()) return made.status();
+      certificates_ = *std::move(made);
+    }
+    args.push_back("--tls_cert_file=" + certificates_.server_cert);
+    args.push_back("--tls_key_file=" + certificates_.server_key);
+    if (transport_ == Transport::kMutualTls) {
+      args.push_back("--tls_client_ca_file=" + certificates_.ca_cert);
+    }
+  }
   args.insert(args.end(), extra_flags_.begin(), extra_flags_.end());
   const std::string log = root_ + "/optoutd.log";
   pid_ = fork();
@@ -100,6 +112,21 @@ void OptoutdProcess::Kill() {
   int status = 0;
   ::waitpid(pid_, &status, 0);
   pid_ = -1;
+}
+
+void OptoutdProcess::Signal(int signal) {
+  if (pid_ > 0) ::kill(pid_, signal);
+}
+
+std::vector<std::string> OptoutdProcess::CliTlsFlags() const {
+  std::vector<std::string> flags;
+  if (transport_ == Transport::kPlaintext) return flags;
+  flags = {"--tls-ca", certificates_.ca_cert};
+  if (transport_ == Transport::kMutualTls) {
+    flags.insert(flags.end(), {"--tls-cert", certificates_.client_cert, "--tls-key",
+                               certificates_.client_key});
+  }
+  return flags;
 }
 
 std::string OptoutdProcess::ReadLog() const {

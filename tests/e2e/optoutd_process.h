@@ -3,7 +3,9 @@
 // OptoutdProcess runs the real optoutd binary as a child process on a free
 // loopback port with its own temporary data directory and secret, for
 // end-to-end tests (the MiniTabletServer idea). Kill() is SIGKILL, Stop()
-// is SIGTERM and waits; Start() again reuses the same data.
+// is SIGTERM and waits; Start() again reuses the same data. With
+// Transport::kTls or kMutualTls it serves TLS with throwaway certificates
+// (tests/e2e/test_certificates.h) made in root() at the first Start().
 #ifndef OPTOUT_TESTS_E2E_OPTOUTD_PROCESS_H_
 #define OPTOUT_TESTS_E2E_OPTOUTD_PROCESS_H_
 
@@ -13,13 +15,21 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "tests/e2e/test_certificates.h"
 
 namespace optout::testing {
+
+enum class Transport {
+  kPlaintext,
+  kTls,        // --tls_cert_file, --tls_key_file
+  kMutualTls,  // and --tls_client_ca_file: clients need certificates
+};
 
 class OptoutdProcess final {
  public:
   // Creates a fresh temp directory; nothing runs yet.
-  explicit OptoutdProcess(std::vector<std::string> extra_flags = {});
+  explicit OptoutdProcess(std::vector<std::string> extra_flags = {},
+                          Transport transport = Transport::kPlaintext);
   ~OptoutdProcess();  // kills the child and removes the directory
   OptoutdProcess(const OptoutdProcess&) = delete;
   OptoutdProcess& operator=(const OptoutdProcess&) = delete;
@@ -34,6 +44,8 @@ class OptoutdProcess final {
   absl::Status Stop();
   // SIGKILL and reap: a crash at an arbitrary point.
   void Kill();
+  // Sends `signal` (e.g. SIGHUP) to the running server.
+  void Signal(int signal);
 
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   int port() const { return port_; }
@@ -45,9 +57,19 @@ class OptoutdProcess final {
   // Everything the child wrote to stderr so far.
   std::string ReadLog() const;
 
+  Transport transport() const { return transport_; }
+  // The certificates the server uses (valid after Start() with TLS); a test
+  // may overwrite the server's files and send SIGHUP.
+  const TestCertificates& certificates() const { return certificates_; }
+  // The optout CLI flags to reach this server: --tls-ca, and the client
+  // certificate under mutual TLS; none for plaintext.
+  std::vector<std::string> CliTlsFlags() const;
+
  private:
   std::string root_;
   std::vector<std::string> extra_flags_;
+  Transport transport_;
+  TestCertificates certificates_;
   pid_t pid_ = -1;
   int port_ = 0;
   int descriptor_limit_ = 0;

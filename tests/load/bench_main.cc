@@ -2,7 +2,8 @@
 //
 //   optout-bench --server HOST:PORT --mode digests|urls|pdq|register
 //                [--items N] [--batch B] [--inflight K] [--streams S]
-//                [--populate N] [--seed S] [--match-fraction F] [--json] ...
+//                [--populate N] [--seed S] [--match-fraction F] [--json]
+//                [--tls] [--tls-ca FILE] [--tls-cert FILE --tls-key FILE] ...
 //
 // Prints items/s and p50/p99 latency of the calls (per batch for checks,
 // per call for registrations); with --json one object
@@ -55,6 +56,8 @@ struct Flags {
   int warmup = -1;
   int pool_mb = 512;
   std::string psl_file = url::PublicSuffixList::kDefaultPath;
+  client::TlsFiles tls_files;
+  client::TlsOptions tls;
 };
 
 int Fail(const std::string& what) {
@@ -116,9 +119,12 @@ void Emit(const Flags& f, const std::string& label, LoadTotals& t, nlohmann::jso
 
 int Run(const Flags& f) {
   std::vector<std::shared_ptr<grpc::Channel>> channels;
-  for (int s = 0; s < std::max(1, f.streams); ++s) channels.push_back(MakeChannel(f.server, s));
+  for (int s = 0; s < std::max(1, f.streams); ++s) channels.push_back(MakeChannel(f.server, f.tls, s));
   auto info = GetInfo(channels[0]);
-  if (!info.ok()) return Fail(absl::StrCat("cannot reach ", f.server, ": ", info.status().ToString()));
+  if (!info.ok()) {
+    return Fail(absl::StrCat("cannot reach ", f.server, ": ",
+                             client::ExplainTransportError(info.status(), f.tls).ToString()));
+  }
 
   WorkloadOptions wo;
   wo.seed = f.seed;
@@ -251,6 +257,7 @@ int main(int argc, char** argv) {
   optout::load::Flags f;
   const char* env = std::getenv("OPTOUT_SERVER");
   f.server = env != nullptr ? env : "127.0.0.1:50051";
+  if (const char* ca = std::getenv("OPTOUT_TLS_CA"); ca != nullptr) f.tls_files.ca_file = ca;
   CLI::App app{"optout-bench: drives a running optoutd and reports items/s and latency"};
   app.add_option("--server", f.server, "HOST:PORT of optoutd (default $OPTOUT_SERVER, else 127.0.0.1:50051)");
   app.add_option("--mode", f.mode, "digests (packed URL expression digests), urls (raw URLs), "
@@ -280,7 +287,14 @@ int main(int argc, char** argv) {
   app.add_option("--pool-mb", f.pool_mb, "memory for prepared batches; longer runs cycle them (default 512)")
       ->check(CLI::Range(1, 1 << 16));
   app.add_option("--psl_file", f.psl_file, "Public Suffix List for digests mode (must match the server's)");
+  app.add_flag("--tls", f.tls_files.tls, "connect with TLS, trusting the system's CA certificates");
+  app.add_option("--tls-ca", f.tls_files.ca_file, "connect with TLS, trusting this PEM CA bundle (env OPTOUT_TLS_CA)");
+  app.add_option("--tls-cert", f.tls_files.cert_file, "PEM client certificate (mutual TLS; implies TLS)");
+  app.add_option("--tls-key", f.tls_files.key_file, "PEM private key of --tls-cert");
   CLI11_PARSE(app, argc, argv);
+  auto tls = optout::client::LoadTlsOptions(f.tls_files);
+  if (!tls.ok()) return optout::load::Fail(std::string(tls.status().message()));
+  f.tls = *std::move(tls);
   // Debian's Abseil keeps lock-order checking on (no NDEBUG); gRPC's mutexes
   // are absl::Mutex, so this would tax every call the tool measures.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);

@@ -110,12 +110,11 @@ void RunUnary(v1::Check::Stub& stub, const std::vector<Batch>& pool, std::atomic
 
 }  // namespace
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, int index) {
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
+                                           const client::TlsOptions& tls, int index) {
   grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(256 << 20);
-  args.SetMaxSendMessageSize(256 << 20);
   args.SetInt("optout.bench.channel", index);  // distinct args: no shared subchannel
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  return client::CreateChannel(target, tls, 256 << 20, std::move(args));
 }
 
 LoadTotals RunCheckLoad(const std::vector<std::shared_ptr<grpc::Channel>>& channels,

@@ -16,15 +16,18 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "client/channel.h"
 #include "grpcpp/channel.h"
 #include "tests/load/batch_builder.h"
 #include "tests/load/latency_stats.h"
 
 namespace optout::load {
 
-// A channel of its own (own TCP connection) to `target`; `index` keeps
-// channels from sharing one subchannel.
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, int index);
+// A channel of its own (own TCP connection) to `target`, built like every
+// client's (client::CreateChannel); `index` keeps channels from sharing one
+// subchannel.
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
+                                           const client::TlsOptions& tls, int index);
 
 struct CheckLoadOptions {
   // Batches outstanding per stream (stream) or threads per channel (unary).
