@@ -6,7 +6,7 @@
 set -euo pipefail
 
 packages=(
-  cmake g++ make pkg-config ca-certificates
+  cmake g++ make pkg-config ca-certificates openssl
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
