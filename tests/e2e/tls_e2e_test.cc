@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/optoutd_process.h"
+#include "tests/e2e/test_inputs.h"
 
 namespace optout {
 namespace {
@@ -146,7 +147,7 @@ INSTANTIATE_TEST_SUITE_P(Transports, TlsE2eTest,
 
 TEST_P(TlsE2eTest, RegisterCheckGetRevokeRoundTrip) {
   v1::RegisterRequest request;
-  request.set_request_id(std::string(32, 'a'));
+  request.set_request_id(testing::RequestIdFor("tls-round-trip"));
   request.add_urls("https://tls.example/p/1.jpg");
   request.add_scopes("https://private.tls.example/");
   request.add_md5(std::string(16, 'm'));
@@ -177,7 +178,7 @@ TEST_P(TlsE2eTest, RegisterCheckGetRevokeRoundTrip) {
 
 TEST_P(TlsE2eTest, CheckStreamAnswersBatchesInOrder) {
   v1::RegisterRequest request;
-  request.set_request_id(std::string(32, 'b'));
+  request.set_request_id(testing::RequestIdFor("tls-stream"));
   const std::string sha(32, 'S');
   request.add_sha256(sha);
   ASSERT_THAT(client_->Register(request).status(), IsOk());
@@ -243,7 +244,7 @@ TEST_P(TlsE2eTest, HealthAndReflectionAnswerOverTls) {
 
 TEST_P(TlsE2eTest, CliRegistersChecksGetsAndRevokes) {
   auto reg = Optout({"register", "--json", "--url", "https://cli.tls.example/a.jpg", "--pdq",
-                     kPdqHex, "--md5", kMd5Hex, "--no-receipt"});
+                     std::string(kPdqHex) + ":100", "--md5", kMd5Hex, "--no-receipt"});
   ASSERT_EQ(reg.exit_code, 0) << reg.err;
   auto registered = nlohmann::json::parse(reg.out);
   const std::string id = registered["id"];
