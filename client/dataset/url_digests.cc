@@ -7,6 +7,7 @@ namespace optout::dataset {
 
 absl::StatusOr<uint32_t> UrlDigester::Append(absl::string_view raw, std::string* data) {
   OPTOUT_RETURN_IF_ERROR(protocol::ComputeUrlDigests(raw, psl_, &digests_));
+  OPTOUT_RETURN_IF_ERROR(url::CheckHostName(digests_.canonical()));
   data->append(digests_.packed().data(), digests_.packed().size());
   return static_cast<uint32_t>(digests_.size());
 }

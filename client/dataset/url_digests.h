@@ -26,8 +26,10 @@ class UrlDigester {
   explicit UrlDigester(const url::PublicSuffixList& psl) : psl_(psl) {}
 
   // Appends the digests of `raw`'s lookup expressions to `*data` and returns
-  // how many (>= 1). On a malformed URL returns its InvalidArgument status
-  // ("KIND: reason", never the URL) and leaves `*data` unchanged.
+  // how many (>= 1). On a malformed URL, or one whose host cannot be a DNS
+  // name (url/host_name_rule.h: such input is not a URL anyone fetched),
+  // returns its InvalidArgument status ("KIND: reason", never the URL) and
+  // leaves `*data` unchanged.
   absl::StatusOr<uint32_t> Append(absl::string_view raw, std::string* data);
 
  private:

@@ -40,6 +40,8 @@ class UrlDigests {
   absl::string_view digest(size_t i) const {
     return absl::string_view(bytes_.data() + i * kUrlDigestBytes, kUrlDigestBytes);
   }
+  // The canonical URL of the last successful compute.
+  const url::CanonicalUrl& canonical() const { return canonical_; }
   // All digests back to back, as in PackedItems.data.
   absl::string_view packed() const {
     return absl::string_view(bytes_.data(), count_ * kUrlDigestBytes);

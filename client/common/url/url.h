@@ -13,6 +13,7 @@
 #define OPTOUT_CLIENT_COMMON_URL_URL_H_
 
 #include "client/common/url/canonicalize.h"         // IWYU pragma: export
+#include "client/common/url/host_name_rule.h"       // IWYU pragma: export
 #include "client/common/url/lookup_expressions.h"   // IWYU pragma: export
 #include "client/common/url/public_suffix_list.h"   // IWYU pragma: export
 #include "client/common/url/scope.h"                // IWYU pragma: export

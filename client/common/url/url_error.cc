@@ -17,6 +17,7 @@ constexpr UrlErrorKind kAllKinds[] = {
     UrlErrorKind::kInvalidIdn,        UrlErrorKind::kScopePublicSuffix,
     UrlErrorKind::kScopeTooDeepHost,  UrlErrorKind::kScopePathNoTrailingSlash,
     UrlErrorKind::kScopePathTooDeep,  UrlErrorKind::kScopeHasQuery,
+    UrlErrorKind::kNotAHostName,
 };
 
 }  // namespace
@@ -39,6 +40,7 @@ absl::string_view UrlErrorKindName(UrlErrorKind kind) {
     case UrlErrorKind::kScopePathNoTrailingSlash: return "SCOPE_PATH_NO_TRAILING_SLASH";
     case UrlErrorKind::kScopePathTooDeep: return "SCOPE_PATH_TOO_DEEP";
     case UrlErrorKind::kScopeHasQuery: return "SCOPE_HAS_QUERY";
+    case UrlErrorKind::kNotAHostName: return "NOT_A_HOST_NAME";
   }
   return "UNKNOWN";
 }
