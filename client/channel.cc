@@ -52,6 +52,13 @@ std::shared_ptr<grpc::Channel> CreateChannel(const std::string& target, const Tl
                                              int max_message_bytes, grpc::ChannelArguments args) {
   args.SetMaxReceiveMessageSize(max_message_bytes);
   args.SetMaxSendMessageSize(max_message_bytes);
+  // gRPC's own reconnect backoff grows to 2 minutes, during which every new
+  // call fails at once; a client that resumes after a server restart
+  // (BulkChecker) should find the server within a second or two instead.
+  // (Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: gRPC also uses it as the connect
+  // timeout, and a short one fails connections to a busy server.)
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   if (tls.enabled) {
     grpc::SslCredentialsOptions ssl;

@@ -18,7 +18,9 @@
 namespace optout::client {
 
 struct ClientOptions {
-  // Per-call deadline of unary calls. Default: 30 s.
+  // Deadline of each unary call, and the longest a stream step (opening,
+  // sending a batch, waiting for its answer) may block: a stopped or
+  // unreachable server fails the call instead of hanging. Default: 30 s.
   absl::Duration timeout = absl::Seconds(30);
   // Largest message sent or received. Default: 64 MiB (matches optoutd).
   int max_message_bytes = 64 << 20;

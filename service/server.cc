@@ -194,6 +194,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // gRPC sets SO_REUSEPORT by default: a second optoutd on a port already in
+  // use would then start without error and the kernel would split the checks
+  // between two registries. Without it, the bind fails and we refuse to start.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(options.listen,
                            impl->tls != nullptr ? impl->tls->server_credentials()
                                                 : grpc::InsecureServerCredentials(),
@@ -205,7 +209,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   builder.RegisterService(impl->check_service.get());
   impl->grpc_server = builder.BuildAndStart();
   if (impl->grpc_server == nullptr || impl->port == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen,
+                     ": the port is in use (another optoutd?) or the address is not local"));
   }
   if (!options.port_file.empty()) {
     // Written to a temp name and renamed, so a reader never sees half a number.

@@ -27,6 +27,7 @@ struct CheckArgs {
   ItemFlags items;
   bool stdin_urls = false;
   std::string psl_file;
+  absl::Duration retry_for = absl::Minutes(1);
 };
 
 // How strong the evidence of an image's match is, strongest (0) first: the
@@ -72,9 +73,29 @@ void RunStdin(CommandContext& ctx, const std::vector<ItemArg>& items, const Chec
   auto psl = args.psl_file.empty() ? url::PublicSuffixList::Load()
                                    : url::PublicSuffixList::Load(args.psl_file);
   if (!psl.ok()) return ReportError(ctx, "check", psl.status());
-  auto client = client::RegistryClient::Create(ctx.server, ctx.client_options);
-  absl::Status s = dataset::CheckUrlStream(stdin, stdout, *client, **psl, {});
-  if (!s.ok()) ReportError(ctx, "check", s);
+  auto client = ConnectRegistry(ctx);
+  dataset::UrlStreamOptions options;
+  dataset::UrlStreamStats stats;
+  options.retry_for = args.retry_for;
+  options.on_retry = [&stats](const absl::Status& cause, absl::Duration wait) {
+    ReportNote("check", absl::StrCat("lost the server (", cause.message(), " [",
+                                     absl::StatusCodeToString(cause.code()), "]); reconnecting in ",
+                                     absl::FormatDuration(wait), ", ", stats.answered,
+                                     " lines answered so far"));
+  };
+  absl::Status s = dataset::CheckUrlStream(stdin, stdout, *client, **psl, options, &stats);
+  if (!s.ok()) {
+    return ReportError(
+        ctx, "check",
+        absl::Status(s.code(), absl::StrCat(s.message(), "; ", stats.answered,
+                                            " lines were answered (on stdout), the rest were "
+                                            "not checked")));
+  }
+  if (stats.unchecked > 0) {
+    ReportNote("check", absl::StrCat(stats.unchecked, " of ", stats.answered,
+                                     " lines could not be checked (\"matched\": null)"));
+    ctx.exit_code = kExitUnchecked;
+  }
 }
 
 void PrintResults(const CommandContext& ctx, const std::vector<ItemArg>& items,
@@ -114,7 +135,7 @@ void RunCheck(CommandContext& ctx, const CLI::App& cmd, const CheckArgs& args) {
                        absl::InvalidArgumentError(
                            "nothing to check: give --url, --image, --pdq, --sha256, --md5 or --stdin"));
   }
-  auto client = client::RegistryClient::Create(ctx.server, ctx.client_options);
+  auto client = ConnectRegistry(ctx);
   auto plan = BuildCheckRequest(
       items, [&client] { return ServerMinPdqQuality(*client); }, args.items.max_pixels());
   if (!plan.ok()) return ReportError(ctx, "check", plan.status());
@@ -152,6 +173,9 @@ void AddCheckCommand(CLI::App& app, CommandContext& ctx) {
                   "order, streaming");
   check->add_option("--psl-file", args->psl_file,
                     "with --stdin: Public Suffix List file (default: the system's)");
+  AddDurationOption(*check, "--retry-for", &args->retry_for,
+                    "with --stdin: after a server restart or outage, keep reconnecting this long "
+                    "(re-sending the unanswered lines); 0: fail at once");
   check->callback([&ctx, args, check] { RunCheck(ctx, *check, *args); });
 }
 

@@ -103,8 +103,13 @@ void RunCheckDataset(CommandContext& ctx, dataset::DatasetOptions options) {
   options.stop = &g_stop;
   ::signal(SIGINT, OnInterrupt);
   ::signal(SIGTERM, OnInterrupt);
-  client::ClientOptions client_options = ctx.client_options;
-  auto client = client::RegistryClient::Create(ctx.server, client_options);
+  options.on_retry = [](const absl::Status& cause, absl::Duration wait) {
+    ReportNote("check-dataset",
+               absl::StrCat("lost the server (", cause.message(), " [",
+                            absl::StatusCodeToString(cause.code()), "]); reconnecting in ",
+                            absl::FormatDuration(wait)));
+  };
+  auto client = ConnectRegistry(ctx);
   auto result = dataset::CheckDataset(options, *client);
   ::signal(SIGINT, SIG_DFL);
   ::signal(SIGTERM, SIG_DFL);
@@ -174,6 +179,10 @@ void AddCheckDatasetCommand(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--in-flight", options->max_in_flight, "batches in flight on the check stream");
   cmd->add_option("--psl-file", options->psl_file,
                   "Public Suffix List file (default: the system's, which must match the server's)");
+  options->retry_for = absl::Minutes(1);
+  AddDurationOption(*cmd, "--retry-for", &options->retry_for,
+                    "after a server restart or outage, keep reconnecting this long (re-sending "
+                    "the unanswered chunks); 0: fail at once");
   cmd->callback([&ctx, options, progress_seconds] {
     dataset::DatasetOptions o = *options;
     o.progress_interval = absl::Seconds(std::max(0.1, *progress_seconds));

@@ -2,9 +2,47 @@
 
 #include <openssl/rand.h>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "client/common/digest/digest.h"
 
 namespace optout::cli {
+
+std::unique_ptr<client::RegistryClient> ConnectRegistry(const CommandContext& ctx) {
+  client::ClientOptions options = ctx.client_options;  // TLS from the global flags
+  options.timeout = ctx.timeout;
+  return client::RegistryClient::Create(ctx.server, options);
+}
+
+absl::StatusOr<absl::Duration> ParseDurationFlag(absl::string_view text) {
+  absl::Duration d;
+  double seconds = 0;
+  if (absl::SimpleAtod(text, &seconds)) {
+    d = absl::Seconds(seconds);
+  } else if (!absl::ParseDuration(text, &d)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", text, "' is not a duration (e.g. 30s, 2m, 500ms, 1h)"));
+  }
+  if (d < absl::ZeroDuration() || d == absl::InfiniteDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not a finite duration >= 0"));
+  }
+  return d;
+}
+
+CLI::Option* AddDurationOption(CLI::App& app, const std::string& name, absl::Duration* out,
+                               const std::string& help) {
+  CLI::Validator duration(
+      [](std::string& text) {
+        auto d = ParseDurationFlag(text);
+        return d.ok() ? std::string() : std::string(d.status().message());
+      },
+      "DURATION");
+  return app
+      .add_option_function<std::string>(
+          name, [out](const std::string& text) { *out = *ParseDurationFlag(text); }, help)
+      ->check(duration)
+      ->default_str(absl::FormatDuration(*out));
+}
 
 std::string NewRequestId() {
   uint8_t bytes[16];

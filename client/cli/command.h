@@ -11,6 +11,7 @@
 
 #include "CLI/CLI.hpp"
 #include "client/registry_client.h"
+#include "absl/time/time.h"
 
 namespace optout::cli {
 
@@ -24,6 +25,9 @@ struct CommandContext {
   client::TlsFiles tls_files;
   // What every subcommand connects with.
   client::ClientOptions client_options;
+  // --timeout: deadline of each call, and the longest wait for an answer on
+  // a stream (a stopped server fails the command instead of hanging it).
+  absl::Duration timeout = absl::Seconds(30);
   int exit_code = 0;
 };
 

@@ -1,6 +1,6 @@
 // optout: command-line client of the opt-out registry.
 //
-//   optout [--server HOST:PORT] [--json]
+//   optout [--server HOST:PORT] [--json] [--timeout DURATION]
 //          [--tls] [--tls-ca FILE] [--tls-cert FILE --tls-key FILE] COMMAND ...
 //
 // Commands hash images locally, canonicalize URLs, register and revoke
@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "client/cli/cli_util.h"
 #include "client/cli/command.h"
 #include "client/cli/error_reporter.h"
 
@@ -44,6 +45,9 @@ int main(int argc, char** argv) {
   app.add_option("--server", ctx.server, "registry address HOST:PORT (env OPTOUT_SERVER)");
   app.add_flag("--json", ctx.json, "machine-readable JSON output");
   optout::cli::AddTlsFlags(app, ctx);
+  optout::cli::AddDurationOption(app, "--timeout", &ctx.timeout,
+                                 "deadline of each call to the server, and the longest wait for "
+                                 "an answer on a stream, e.g. 30s, 2m, 500ms");
   // OPTOUT_CLI_COMMANDS (each Add*Commands is added here when it exists)
   optout::cli::AddHashCommand(app, ctx);
   optout::cli::AddRegistryCommands(app, ctx);

@@ -59,7 +59,7 @@ void WarnAboutImagesAlreadyRegistered(const nlohmann::ordered_json& registered) 
 }
 
 void RunRegister(CommandContext& ctx, const RegisterArgs& args) {
-  auto client = client::RegistryClient::Create(ctx.server, ctx.client_options);
+  auto client = ConnectRegistry(ctx);
   nlohmann::ordered_json registered;
   auto request = BuildRegisterRequest(
       args.items, args.request_id.empty() ? NewRequestId() : args.request_id, args.dihedral,
@@ -138,7 +138,7 @@ absl::Status ResolveManageArgs(CLI::App& sub, CommandContext& ctx, ManageArgs* a
 }
 
 void RunGet(CommandContext& ctx, const std::string& id, const std::string& token) {
-  auto client = client::RegistryClient::Create(ctx.server, ctx.client_options);
+  auto client = ConnectRegistry(ctx);
   auto response = client->Get(id, token);
   if (!response.ok()) return ReportError(ctx, "get", response.status());
   const std::string created = absl::FormatTime(
@@ -170,7 +170,7 @@ std::string AlreadyRevokedDate(const absl::Status& status) {
 }
 
 void RunRevoke(CommandContext& ctx, const ManageArgs& args) {
-  auto client = client::RegistryClient::Create(ctx.server, ctx.client_options);
+  auto client = ConnectRegistry(ctx);
   absl::Status s = client->Revoke(args.id, args.token);
   std::string date = AlreadyRevokedDate(s);
   if (s.ok()) date = absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone());

@@ -300,12 +300,23 @@ absl::Status Run::CheckRecords(RecordReader& reader, RecordWriter& writer, Input
   const size_t depth = images ? std::max<size_t>(2, 2 * pool_.size() / chunk_rows + 1)
                               : static_cast<size_t>(pool_.size()) + 2;
 
-  client::BulkChecker bulk(client_, options_.max_in_flight);
+  client::BulkOptions bulk_options;
+  bulk_options.max_in_flight = options_.max_in_flight;
+  bulk_options.retry_for = options_.retry_for;
+  bulk_options.on_retry = options_.on_retry;
+  client::BulkChecker bulk(client_, bulk_options);
   std::deque<std::shared_ptr<Chunk>> preparing, sent;
   bool eof = false;
+  // When the server stays away, say how far this input got (a re-run
+  // resumes from the last finished input).
+  auto gave_up = [&](const absl::Status& s) {
+    return absl::Status(s.code(), absl::StrCat(s.message(), " (", summary->rows, " rows of ",
+                                               summary->name, " answered before giving up)"));
+  };
   auto handle_oldest = [&]() -> absl::Status {
-    OPTOUT_ASSIGN_OR_RETURN(const v1::CheckResponse response, bulk.Next());
-    absl::Status s = Handle(*sent.front(), response, writer, log, summary);
+    auto response = bulk.Next();
+    if (!response.ok()) return gave_up(response.status());
+    absl::Status s = Handle(*sent.front(), *response, writer, log, summary);
     sent.pop_front();
     return s;
   };
@@ -336,7 +347,8 @@ absl::Status Run::CheckRecords(RecordReader& reader, RecordWriter& writer, Input
     preparing.pop_front();
     chunk->prepared.WaitForNotification();
     BuildRequest(chunk->records, &chunk->plan);
-    OPTOUT_RETURN_IF_ERROR(bulk.Send(chunk->plan.request));
+    absl::Status s = bulk.Send(std::move(chunk->plan.request));
+    if (!s.ok()) return gave_up(s);
     chunk->plan.request.Clear();
     sent.push_back(std::move(chunk));
   }

@@ -26,6 +26,7 @@
 #define OPTOUT_CLIENT_DATASET_DATASET_CHECKER_H_
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,11 @@ struct DatasetOptions {
   int jobs = 0;
   // Batches in flight on the CheckStream. Default: 4.
   int max_in_flight = 4;
+  // After a server restart or outage: how long to keep reconnecting (and
+  // re-sending the unanswered chunks) without an answer. Default: 0 (fail).
+  absl::Duration retry_for = absl::ZeroDuration();
+  // Told about each reconnect attempt (a note on stderr). Optional.
+  std::function<void(const absl::Status& cause, absl::Duration wait)> on_retry;
   // Public Suffix List file. Default: Debian's.
   std::string psl_file;
   // Recorded in the report.

@@ -97,17 +97,28 @@ struct Batch {
   ChunkPlan plan;
 };
 
-void WriteBatch(const Batch& batch, const std::vector<Verdict>& verdicts, std::FILE* out) {
+void WriteBatch(const Batch& batch, const std::vector<Verdict>& verdicts, std::FILE* out,
+                UrlStreamStats* stats) {
   using Json = nlohmann::ordered_json;
   std::string text;
   for (size_t i = 0; i < batch.records.size(); ++i) {
     const Record& r = batch.records[i];
     Json line;
     line["url"] = r.url;
-    line["matched"] = verdicts[i].kind != v1::MATCH_KIND_NONE;
-    line["match"] = protocol::MatchKindName(verdicts[i].kind);
-    line["ids"] = verdicts[i].ids;
-    if (r.url_count == 0) line["error"] = r.unchecked;
+    if (r.url_count == 0) {
+      // Not checked: null, never false (a reader of "matched" must not take
+      // it for clear).
+      line["matched"] = nullptr;
+      line["match"] = nullptr;
+      line["ids"] = Json::array();
+      line["error"] = r.unchecked;
+      ++stats->unchecked;
+    } else {
+      line["matched"] = verdicts[i].kind != v1::MATCH_KIND_NONE;
+      line["match"] = protocol::MatchKindName(verdicts[i].kind);
+      line["ids"] = verdicts[i].ids;
+    }
+    ++stats->answered;
     text += line.dump(-1, ' ', false, Json::error_handler_t::replace);
     text += '\n';
   }
@@ -118,7 +129,8 @@ void WriteBatch(const Batch& batch, const std::vector<Verdict>& verdicts, std::F
 }  // namespace
 
 absl::Status CheckUrlStream(std::FILE* in, std::FILE* out, client::RegistryClient& client,
-                            const url::PublicSuffixList& psl, const UrlStreamOptions& options) {
+                            const url::PublicSuffixList& psl, const UrlStreamOptions& options,
+                            UrlStreamStats* stats) {
   OPTOUT_ASSIGN_OR_RETURN(v1::GetInfoResponse info, client.GetInfo());
   OPTOUT_RETURN_IF_ERROR(CheckPslMatchesServer(psl, info));
   size_t max_batch = static_cast<size_t>(std::max(1, options.max_batch));
@@ -128,7 +140,11 @@ absl::Status CheckUrlStream(std::FILE* in, std::FILE* out, client::RegistryClien
 
   auto queue = std::make_shared<LineQueue>(2 * max_batch);
   std::thread reader(ReadLines, in, queue);
-  client::BulkChecker bulk(client, options.max_in_flight);
+  client::BulkOptions bulk_options;
+  bulk_options.max_in_flight = options.max_in_flight;
+  bulk_options.retry_for = options.retry_for;
+  bulk_options.on_retry = options.on_retry;
+  client::BulkChecker bulk(client, bulk_options);
   std::deque<std::unique_ptr<Batch>> sent;
   UrlDigester digester(psl);
   absl::Status status;
@@ -149,7 +165,7 @@ absl::Status CheckUrlStream(std::FILE* in, std::FILE* out, client::RegistryClien
         PrepareRecord(digester, 0, &r);
       }
       BuildRequest(batch->records, &batch->plan);
-      status = bulk.Send(batch->plan.request);
+      status = bulk.Send(std::move(batch->plan.request));
       batch->plan.request.Clear();
       sent.push_back(std::move(batch));
       continue;
@@ -162,7 +178,7 @@ absl::Status CheckUrlStream(std::FILE* in, std::FILE* out, client::RegistryClien
     }
     std::vector<Verdict> verdicts(sent.front()->records.size());
     status = ApplyResponse(sent.front()->plan, *response, &verdicts);
-    if (status.ok()) WriteBatch(*sent.front(), verdicts, out);
+    if (status.ok()) WriteBatch(*sent.front(), verdicts, out, stats);
     sent.pop_front();
   }
   if (status.ok()) status = bulk.Finish();

@@ -41,7 +41,7 @@ absl::Status OptoutdProcess::Start() {
   const std::string port_file = root_ + "/port";
   ::unlink(port_file.c_str());
   std::vector<std::string> args = {OptoutdBinary(),
-                                   "--listen=127.0.0.1:0",
+                                   "--listen=127.0.0.1:" + std::to_string(port_),
                                    "--data_dir=" + data_dir(),
                                    "--secret_file=" + secret_file(),
                                    "--port_file=" + port_file,
