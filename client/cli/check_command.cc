@@ -98,7 +98,10 @@ void RunStdin(CommandContext& ctx, const std::vector<ItemArg>& items, const Chec
   }
 }
 
+// One result per command-line item; an item that could not be checked says
+// so ("matched": null and its error; ERROR in text), never "clear".
 void PrintResults(const CommandContext& ctx, const std::vector<ItemArg>& items,
+                  const std::vector<CheckPlan::Span>& spans,
                   const std::vector<v1::ItemResult>& results) {
   if (ctx.json) {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
@@ -106,9 +109,16 @@ void PrintResults(const CommandContext& ctx, const std::vector<ItemArg>& items,
       const v1::ItemResult& r = results[i];
       nlohmann::ordered_json result;
       result["item"] = ItemName(items[i]);
-      result["matched"] = r.matched();
-      result["match"] = protocol::MatchKindName(r.kind());
-      result["ids"] = std::vector<std::string>(r.opt_out_ids().begin(), r.opt_out_ids().end());
+      if (!spans[i].error.ok()) {
+        result["matched"] = nullptr;
+        result["match"] = nullptr;
+        result["ids"] = nlohmann::ordered_json::array();
+        result["error"] = std::string(spans[i].error.message());
+      } else {
+        result["matched"] = r.matched();
+        result["match"] = protocol::MatchKindName(r.kind());
+        result["ids"] = std::vector<std::string>(r.opt_out_ids().begin(), r.opt_out_ids().end());
+      }
       out.push_back(std::move(result));
     }
     // Paths and URLs need not be UTF-8; replace rather than throw.
@@ -118,6 +128,11 @@ void PrintResults(const CommandContext& ctx, const std::vector<ItemArg>& items,
     return;
   }
   for (size_t i = 0; i < items.size(); ++i) {
+    if (!spans[i].error.ok()) {
+      std::cout << "ERROR     -\t-\t" << ItemName(items[i]) << "\t" << spans[i].error.message()
+                << "\n";
+      continue;
+    }
     const v1::ItemResult& r = results[i];
     std::string ids;
     for (const auto& id : r.opt_out_ids()) ids += (ids.empty() ? "" : ",") + id;
@@ -139,18 +154,32 @@ void RunCheck(CommandContext& ctx, const CLI::App& cmd, const CheckArgs& args) {
   auto plan = BuildCheckRequest(
       items, [&client] { return ServerMinPdqQuality(*client); }, args.items.max_pixels());
   if (!plan.ok()) return ReportError(ctx, "check", plan.status());
-  auto checked = client->Check(plan->request);
-  if (!checked.ok()) return ReportError(ctx, "check", checked.status());
-  if (checked->results_size() != plan->request.items_size()) {
+  v1::CheckResponse checked;
+  if (plan->request.items_size() > 0) {
+    auto answer = client->Check(plan->request);
+    if (!answer.ok()) return ReportError(ctx, "check", answer.status());
+    checked = *std::move(answer);
+  }
+  if (checked.results_size() != plan->request.items_size()) {
     return ReportError(ctx, "check",
                        absl::InternalError(absl::StrCat("the server answered ",
-                                                        checked->results_size(), " results for ",
+                                                        checked.results_size(), " results for ",
                                                         plan->request.items_size(), " items")));
   }
   std::vector<v1::ItemResult> results;
   results.reserve(items.size());
-  for (const CheckPlan::Span& span : plan->spans) results.push_back(ResultOf(*checked, span));
-  PrintResults(ctx, items, results);
+  int unchecked = 0;
+  for (const CheckPlan::Span& span : plan->spans) {
+    results.push_back(span.error.ok() ? ResultOf(checked, span) : v1::ItemResult());
+    unchecked += span.error.ok() ? 0 : 1;
+  }
+  PrintResults(ctx, items, plan->spans, results);
+  if (unchecked > 0) {
+    std::cout << std::flush;
+    ReportNote("check", absl::StrCat(unchecked, " of ", items.size(),
+                                     " items could not be checked (ERROR / \"matched\": null)"));
+    ctx.exit_code = kExitUnchecked;
+  }
 }
 
 }  // namespace
@@ -160,7 +189,8 @@ void AddCheckCommand(CLI::App& app, CommandContext& ctx) {
   CLI::App* check = app.add_subcommand(
       "check",
       "check URLs, images, PDQ hashes or file digests against the registry: one result per item, "
-      "in command-line order (exit 0 either way)");
+      "in command-line order. Exit 0 when every item was checked (matched or not), 2 when some "
+      "could not be (ERROR, \"matched\": null), 1 when the check failed");
   args->items.Add(*check, ItemKind::kUrl, "URL to check (repeatable)");
   args->items.Add(*check, ItemKind::kPdq, "PDQ hash, 64 hex digits (repeatable)");
   args->items.Add(*check, ItemKind::kSha256, "SHA-256 of file bytes, hex (repeatable)");

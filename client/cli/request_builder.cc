@@ -12,6 +12,7 @@
 #include "client/common/base/status_macros.h"
 #include "client/common/digest/digest.h"
 #include "client/common/protocol/pdq_quality.h"
+#include "client/common/url/url.h"
 #include "client/pdq/image_hasher.h"
 #include "client/pdq/pdq_hash.h"
 
@@ -58,7 +59,7 @@ absl::StatusOr<v1::CheckItem> CheckItemOf(const ItemArg& item) {
   switch (item.kind) {
     case ItemKind::kUrl:
       out.set_url(item.value);
-      return out;
+      return out;  // canonicalized by the server; pre-checked by UrlError()
     case ItemKind::kPdq: {
       OPTOUT_ASSIGN_OR_RETURN(std::string bytes, HexItemBytes(item.kind, item.value));
       out.mutable_pdq()->set_hash(std::move(bytes));
@@ -95,6 +96,15 @@ std::vector<v1::CheckItem> ImageCheckItems(const HashedImage& image) {
   items[i++].set_sha256(Bytes(image.hashes.sha256));
   items[i].set_md5(Bytes(image.hashes.md5));
   return items;
+}
+
+// Why a --url value cannot be checked, or OK. The server canonicalizes the
+// same way, but a URL it refuses would fail the whole batch, and one it
+// accepts whose host is no DNS name (`not a url at all`) would read "clear".
+absl::Status UrlError(const std::string& raw) {
+  auto canonical = url::Canonicalize(raw);
+  if (!canonical.ok()) return canonical.status();
+  return url::CheckHostName(*canonical);
 }
 
 }  // namespace
@@ -140,11 +150,16 @@ absl::StatusOr<CheckPlan> BuildCheckRequest(const std::vector<ItemArg>& items,
                                             int64_t max_pixels) {
   // First every typed item (hex checked before the network), then images.
   std::vector<std::vector<v1::CheckItem>> per_item(items.size());
+  std::vector<absl::Status> errors(items.size());
   bool any_image = false;
   for (size_t i = 0; i < items.size(); ++i) {
     if (items[i].kind == ItemKind::kImage) {
       any_image = true;
       continue;
+    }
+    if (items[i].kind == ItemKind::kUrl) {
+      errors[i] = UrlError(items[i].value);
+      if (!errors[i].ok()) continue;
     }
     OPTOUT_ASSIGN_OR_RETURN(v1::CheckItem item, CheckItemOf(items[i]));
     per_item[i].push_back(std::move(item));
@@ -153,17 +168,21 @@ absl::StatusOr<CheckPlan> BuildCheckRequest(const std::vector<ItemArg>& items,
     OPTOUT_ASSIGN_OR_RETURN(const int min_quality, min_pdq_quality());
     for (size_t i = 0; i < items.size(); ++i) {
       if (items[i].kind != ItemKind::kImage) continue;
-      OPTOUT_ASSIGN_OR_RETURN(
-          HashedImage image,
-          HashImage("check", "checked", items[i].value, /*dihedral=*/true, min_quality,
-                    max_pixels));
-      per_item[i] = ImageCheckItems(image);
+      // One unreadable image is reported as such; the others are checked.
+      auto image = HashImage("check", "checked", items[i].value, /*dihedral=*/true, min_quality,
+                             max_pixels);
+      if (image.ok()) {
+        per_item[i] = ImageCheckItems(*image);
+      } else {
+        errors[i] = image.status();
+      }
     }
   }
   CheckPlan plan;
-  for (std::vector<v1::CheckItem>& request_items : per_item) {
-    plan.spans.push_back({plan.request.items_size(), static_cast<int>(request_items.size())});
-    for (v1::CheckItem& item : request_items) *plan.request.add_items() = std::move(item);
+  for (size_t i = 0; i < items.size(); ++i) {
+    plan.spans.push_back(
+        {plan.request.items_size(), static_cast<int>(per_item[i].size()), errors[i]});
+    for (v1::CheckItem& item : per_item[i]) *plan.request.add_items() = std::move(item);
   }
   return plan;
 }

@@ -41,14 +41,20 @@ struct CheckPlan {
   struct Span {
     int first = 0;  // index of the item's first request item (and result)
     int count = 0;  // 1, or 2-3 for an image (PDQ if usable, SHA-256, MD5)
+    // Why the item cannot be checked (count 0): an image that cannot be
+    // read or decoded, a URL that does not canonicalize or whose host is no
+    // DNS name (url/host_name_rule.h). OK otherwise.
+    absl::Status error;
   };
   v1::CheckRequest request;
   std::vector<Span> spans;  // spans[i] belongs to items[i]
 };
 
-// `items` in command-line order; the request follows it. Scopes are not
-// checkable (InvalidArgument).
-// Images larger than `max_pixels` are refused (with the --max-pixels hint).
+// `items` in command-line order; the request follows it. An item that
+// cannot be checked gets an error span and the others are still checked.
+// Errors: malformed hex (InvalidArgument naming the flag), scopes (not
+// checkable), or the server's status when asked for its PDQ minimum.
+// Images larger than `max_pixels` are error items (with the --max-pixels hint).
 absl::StatusOr<CheckPlan> BuildCheckRequest(const std::vector<ItemArg>& items,
                                             const MinPdqQualityFn& min_pdq_quality,
                                             int64_t max_pixels = kDefaultMaxPixels);

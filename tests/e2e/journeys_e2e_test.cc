@@ -138,7 +138,9 @@ TEST_F(JourneysE2eTest, CheckStdinAnswersOneJsonLinePerUrlInOrder) {
   input += "https://" + std::string(100000, 'a') + "\n";  // cut, reported as too long
   input += "https://c.example/a.jpg";                       // no final newline
   auto run = Optout({"check", "--stdin"}, input);
-  ASSERT_EQ(run.exit_code, 0) << run.err;
+  // Three lines could not be checked: they answer null and the exit status says so.
+  ASSERT_EQ(run.exit_code, 2) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("3 of 20007 lines could not be checked"));
   std::vector<std::string> lines = absl::StrSplit(run.out, '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 20007u);
   auto line = [&](size_t i) { return nlohmann::json::parse(lines[i]); };
@@ -148,14 +150,47 @@ TEST_F(JourneysE2eTest, CheckStdinAnswersOneJsonLinePerUrlInOrder) {
   EXPECT_EQ(line(1)["match"], "scope");
   EXPECT_EQ(line(2)["matched"], false);
   EXPECT_EQ(line(2)["match"], "none");
+  EXPECT_TRUE(line(3)["matched"].is_null());
+  EXPECT_TRUE(line(3)["match"].is_null());
   EXPECT_THAT(line(3)["error"].get<std::string>(), HasSubstr("UNSUPPORTED_SCHEME"));
   EXPECT_THAT(line(4)["error"].get<std::string>(), HasSubstr("EMPTY_INPUT"));
   for (int i = 0; i < 20000; ++i) {
     ASSERT_EQ(line(5 + i)["url"], "https://bulk.example/" + std::to_string(i) + ".jpg");
     ASSERT_EQ(line(5 + i)["matched"], false);
   }
+  EXPECT_TRUE(line(20005)["matched"].is_null());
   EXPECT_THAT(line(20005)["error"].get<std::string>(), HasSubstr("TOO_LONG"));
   EXPECT_EQ(line(20006)["match"], "url");
+}
+
+// Issue 18 items 3 and 8: an item that could not be checked is an error
+// item (null / ERROR, exit 2), never "clear", and does not stop the others.
+TEST_F(JourneysE2eTest, CheckAnswersErrorItemsForWhatItCannotCheckAndChecksTheRest) {
+  auto reg = Optout({"register", "--no-receipt", "--url", "https://me.example/a.jpg", "--image",
+                     Image("d01_plasma__orig.jpg")});
+  ASSERT_EQ(reg.exit_code, 0) << reg.err;
+  const std::string missing = server_.root() + "/missing.jpg";
+  auto run = Optout({"check", "--json", "--url", "not a url at all", "--image", missing, "--url",
+                     "https://me.example/a.jpg", "--image", Image("d01_plasma__jpeg30.jpg")});
+  EXPECT_EQ(run.exit_code, 2) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("2 of 4 items could not be checked"));
+  const auto results = nlohmann::json::parse(run.out)["results"];
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_EQ(results[0]["item"], "not a url at all");
+  EXPECT_TRUE(results[0]["matched"].is_null());
+  EXPECT_THAT(results[0]["error"].get<std::string>(), HasSubstr("NOT_A_HOST_NAME"));
+  EXPECT_TRUE(results[1]["matched"].is_null());
+  EXPECT_THAT(results[1]["error"].get<std::string>(), HasSubstr("--image"));
+  EXPECT_EQ(results[2]["match"], "url");
+  EXPECT_EQ(results[3]["match"], "pdq");
+
+  auto text = Optout({"check", "--url", "gopher://x/", "--url", "https://me.example/a.jpg"});
+  EXPECT_EQ(text.exit_code, 2) << text.err;
+  std::vector<std::string> lines = absl::StrSplit(text.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << text.out;
+  EXPECT_THAT(lines[0], ::testing::StartsWith("ERROR"));
+  EXPECT_THAT(lines[0], HasSubstr("UNSUPPORTED_SCHEME"));
+  EXPECT_THAT(lines[1], ::testing::StartsWith("OPTED-OUT"));
 }
 
 }  // namespace

@@ -37,11 +37,11 @@ OptoutdProcess::~OptoutdProcess() {
   std::system(("rm -rf '" + root_ + "'").c_str());
 }
 
-absl::Status OptoutdProcess::Start() {
+absl::Status OptoutdProcess::Start(bool same_port) {
   const std::string port_file = root_ + "/port";
   ::unlink(port_file.c_str());
   std::vector<std::string> args = {OptoutdBinary(),
-                                   "--listen=127.0.0.1:" + std::to_string(port_),
+                                   "--listen=127.0.0.1:" + std::to_string(same_port ? port_ : 0),
                                    "--data_dir=" + data_dir(),
                                    "--secret_file=" + secret_file(),
                                    "--port_file=" + port_file,

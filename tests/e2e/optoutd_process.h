@@ -3,7 +3,8 @@
 // OptoutdProcess runs the real optoutd binary as a child process on a free
 // loopback port with its own temporary data directory and secret, for
 // end-to-end tests (the MiniTabletServer idea). Kill() is SIGKILL, Stop()
-// is SIGTERM and waits; Start() again reuses the same data. With
+// is SIGTERM and waits; Start() again reuses the same data (and, with
+// same_port, the address clients already use, to test reconnecting). With
 // Transport::kTls or kMutualTls it serves TLS with throwaway certificates
 // (tests/e2e/test_certificates.h) made in root() at the first Start().
 #ifndef OPTOUT_TESTS_E2E_OPTOUTD_PROCESS_H_
@@ -38,8 +39,9 @@ class OptoutdProcess final {
   // machine with a low descriptor limit would. Default: inherited.
   void set_descriptor_limit(int limit) { descriptor_limit_ = limit; }
 
-  // Starts optoutd and waits until it listens (port file written).
-  absl::Status Start();
+  // Starts optoutd and waits until it listens (port file written). With
+  // `same_port`, listens on the port of the previous start.
+  absl::Status Start(bool same_port = false);
   // SIGTERM, then waits for exit; returns the exit status as an error if not 0.
   absl::Status Stop();
   // SIGKILL and reap: a crash at an arbitrary point.

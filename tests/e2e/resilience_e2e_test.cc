@@ -218,7 +218,7 @@ TEST_P(RestartMidStreamTest, StdinResumesWithEveryLineAnsweredOnceInOrder) {
   }
   check.Write(Lines(kPhase, 2 * kPhase));
   absl::SleepFor(absl::Milliseconds(700));
-  ASSERT_TRUE(server_.Start().ok()) << server_.ReadLog();
+  ASSERT_TRUE(server_.Start(/*same_port=*/true).ok()) << server_.ReadLog();
   check.Write(Lines(2 * kPhase, 3 * kPhase));
   check.CloseInput();
   for (const std::string& line : check.ReadLines(2 * kPhase, absl::Seconds(60))) {
