@@ -125,9 +125,13 @@ TEST_F(CliE2eTest, ErrorsAreOneLineOnStderrWithNonZeroExit) {
   EXPECT_NE(bad_pdq.exit_code, 0);
   EXPECT_THAT(bad_pdq.err, ::testing::StartsWith("optout register: --pdq"));
 
+  // An unreadable image is an error item (issue 18 item 8): ERROR on stdout,
+  // one note on stderr, exit 2.
   auto bad_image = Optout({"check", "--image", "/nonexistent/x.jpg"});
-  EXPECT_NE(bad_image.exit_code, 0);
-  EXPECT_THAT(bad_image.err, ::testing::StartsWith("optout check: --image /nonexistent/x.jpg"));
+  EXPECT_EQ(bad_image.exit_code, 2);
+  EXPECT_THAT(bad_image.out, ::testing::StartsWith("ERROR"));
+  EXPECT_THAT(bad_image.out, HasSubstr("--image /nonexistent/x.jpg"));
+  EXPECT_THAT(bad_image.err, ::testing::StartsWith("optout check: note: 1 of 1 items"));
   EXPECT_EQ(std::count(bad_image.err.begin(), bad_image.err.end(), '\n'), 1);
 
   auto wrong_token = Optout({"revoke", "--id", std::string(32, 'a'), "--token", std::string(64, 'b')});
