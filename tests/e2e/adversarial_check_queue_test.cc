@@ -155,14 +155,19 @@ TEST(AdversarialCheckQueueTest, FullQueueAnswersResourceExhaustedAtOnce) {
 }
 
 TEST(AdversarialCheckQueueTest, AbandonedAndLateChecksStopCostingCpu) {
-  OptoutdProcess server({"--check_threads=2", "--max_queued_checks=8"});
+  // Bounded per-item work made a 10,000-item check finish in well under a
+  // second; 80,000 dihedral items (23 MB) keep each call busy for seconds.
+  OptoutdProcess server({"--check_threads=2", "--max_queued_checks=8",
+                         "--max_batch_items=80000", "--max_message_mb=64"});
   ASSERT_TRUE(server.Start().ok()) << server.ReadLog();
   StoreManyHashes(server.address());
-  auto channel = grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials());
+  grpc::ChannelArguments args;
+  args.SetMaxSendMessageSize(64 << 20);
+  auto channel = grpc::CreateCustomChannel(server.address(), grpc::InsecureChannelCredentials(), args);
   auto stub = v1::Check::NewStub(channel);
   std::mt19937_64 rng(2);
   // Each would take several seconds of CPU to finish.
-  const v1::CheckRequest request = HeavyPdqCheck(rng, 10000);
+  const v1::CheckRequest request = HeavyPdqCheck(rng, 80000);
   std::vector<std::unique_ptr<AsyncCheck>> late, cancelled;
   for (int i = 0; i < 2; ++i) {
     late.push_back(std::make_unique<AsyncCheck>(stub.get(), request, absl::Milliseconds(400)));

@@ -87,7 +87,7 @@ TEST_F(CliE2eTest, CheckResultsFollowCommandLineOrderAndNameTheirItems) {
   const std::vector<std::pair<std::string, std::string>> expected = {
       {"md5:" + md5, "none"},
       {"https://order.example/a.jpg", "none"},
-      {"image:" + image, "pdq"},
+      {"image:" + image, "sha256"},  // the registered file itself: strongest evidence
       {std::string("pdq:") + kPdqHex, "pdq"},  // a brightened copy of the image
       {"https://order.example/b.jpg", "url"},
       {"sha256:" + sha256, "sha256"},

@@ -1,5 +1,5 @@
 // What an owner expects of the optout command against a real optoutd
-// (issue 18, items 9-14): any-query URL opt-outs, one stored copy of a
+// (issue 18, items 10-14): one stored copy of a
 // repeated image, a second revoke that says when, the strongest evidence
 // for a byte-identical copy.
 #include <filesystem>
