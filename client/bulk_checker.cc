@@ -110,6 +110,7 @@ absl::Status BulkChecker::Send(v1::CheckRequest request) {
   if (finished_) {
     return final_status_.ok() ? absl::FailedPreconditionError("stream finished") : final_status_;
   }
+  caller_tags_.push_back(request.tag());
   request.set_tag(next_tag_++);
   unanswered_.push_back(std::move(request));
   watchdog_->Arm(context_.get(), client_.options().timeout);
@@ -140,6 +141,9 @@ absl::StatusOr<v1::CheckResponse> BulkChecker::Next() {
         return final_status_;
       }
       unanswered_.pop_front();
+      // The caller pairs answers by its own tags; ours only guard re-sends.
+      response.set_tag(caller_tags_.front());
+      caller_tags_.pop_front();
       ++answered_;
       last_progress_ = absl::Now();
       return response;

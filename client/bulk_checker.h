@@ -65,8 +65,9 @@ class BulkChecker final {
   BulkChecker(const BulkChecker&) = delete;
   BulkChecker& operator=(const BulkChecker&) = delete;
 
-  // Sends one batch (kept until answered; its tag is overwritten with a
-  // sequence number). Call only while in_flight() < max_in_flight().
+  // Sends one batch (kept until answered; on the wire its tag is a sequence
+  // number, and Next() gives the answer back under the caller's tag). Call
+  // only while in_flight() < max_in_flight().
   absl::Status Send(v1::CheckRequest request);
   // Waits for the answer to the oldest batch in flight.
   absl::StatusOr<v1::CheckResponse> Next();
@@ -95,6 +96,7 @@ class BulkChecker final {
   std::unique_ptr<grpc::ClientContext> context_;
   std::unique_ptr<grpc::ClientReaderWriter<v1::CheckRequest, v1::CheckResponse>> stream_;
   std::deque<v1::CheckRequest> unanswered_;
+  std::deque<uint64_t> caller_tags_;  // aligned with unanswered_
   uint64_t next_tag_ = 1;
   int64_t answered_ = 0;
   int reconnects_ = 0;
