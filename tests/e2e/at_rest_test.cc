@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "storage/opt_out_store.h"
 #include "tests/e2e/optoutd_process.h"
+#include "tests/e2e/test_files.h"
 #include "tests/e2e/test_inputs.h"
 
 namespace optout {
@@ -40,12 +41,7 @@ void ListFiles(const std::string& dir, std::vector<std::string>* out) {
   closedir(d);
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::ReadFile;
 
 struct Needle {
   std::string what;

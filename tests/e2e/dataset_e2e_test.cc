@@ -26,6 +26,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/optoutd_process.h"
+#include "tests/e2e/test_files.h"
 #include "tests/e2e/test_inputs.h"
 
 namespace optout {
@@ -36,12 +37,7 @@ using testing::OptoutCliBinary;
 using testing::RunCommand;
 namespace fs = std::filesystem;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::ReadFile;
 
 class DatasetE2eTest : public ::testing::Test {
  protected:

@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/optoutd_process.h"
+#include "tests/e2e/test_files.h"
 
 namespace optout {
 namespace {
@@ -111,15 +112,7 @@ class Piped {
   std::string buffer_;
 };
 
-std::string ReadFile(const std::string& path) {
-  std::string out;
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  char buf[4096];
-  ssize_t n;
-  while (fd >= 0 && (n = ::read(fd, buf, sizeof(buf))) > 0) out.append(buf, n);
-  if (fd >= 0) ::close(fd);
-  return out;
-}
+using testing::ReadFile;
 
 class ResilienceE2eTest : public ::testing::Test {
  protected:

@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/optoutd_process.h"
+#include "tests/e2e/test_files.h"
 #include "tests/e2e/test_inputs.h"
 
 namespace optout {
@@ -39,12 +40,7 @@ using testing::Transport;
 constexpr char kMd5Hex[] = "0123456789abcdef0123456789abcdef";
 constexpr char kPdqHex[] = "e1c95d4aa7cc1853cf60248336b99ab56fc9e1e91839af516a48be4c4946cfba";
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using testing::ReadFile;
 
 client::TlsOptions LoadTls(const client::TlsFiles& files) {
   auto tls = client::LoadTlsOptions(files);

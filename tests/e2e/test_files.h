@@ -1,0 +1,23 @@
+// File: tests/e2e/test_files.h
+//
+// Whole-file reads for end-to-end tests (outputs, logs, data-folder scans).
+#ifndef OPTOUT_TESTS_E2E_TEST_FILES_H_
+#define OPTOUT_TESTS_E2E_TEST_FILES_H_
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace optout::testing {
+
+// The file's bytes; empty when it cannot be read.
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+}  // namespace optout::testing
+
+#endif  // OPTOUT_TESTS_E2E_TEST_FILES_H_
