@@ -41,6 +41,7 @@ ABSL_FLAG(int, check_threads, 0, "threads running checks (0: one per core)");
 ABSL_FLAG(int, max_queued_checks, 64, "checks that may wait for a check thread; more are refused with RESOURCE_EXHAUSTED");
 ABSL_FLAG(int, register_rate_per_peer, 60, "registrations per minute per client address (IPv4, or IPv6 /64), as many at once; 0: unlimited");
 ABSL_FLAG(int64_t, min_free_disk_mb, 1024, "below this free space (MB) on the data disk, Register is refused with RESOURCE_EXHAUSTED; checks go on; 0: no floor");
+ABSL_FLAG(int, max_connections, 0, "client connections open at once, more are closed at once (0: RLIMIT_NOFILE, raised to its hard limit, minus a reserve)");
 ABSL_FLAG(int, idle_timeout_seconds, 300, "close a connection that has had no call for this long");
 ABSL_FLAG(int, max_connection_age_seconds, 3600, "close every connection (gracefully) after this long");
 ABSL_FLAG(int, keepalive_seconds, 60, "ping idle connections this often, close them when no answer comes in 20 s; clients may ping at most every 10 s");
@@ -69,6 +70,7 @@ int main(int argc, char** argv) {
   options.psl_file = absl::GetFlag(FLAGS_psl_file);
   options.port_file = absl::GetFlag(FLAGS_port_file);
   options.check_threads = absl::GetFlag(FLAGS_check_threads);
+  options.max_connections = absl::GetFlag(FLAGS_max_connections);
   options.idle_timeout_seconds = absl::GetFlag(FLAGS_idle_timeout_seconds);
   options.max_connection_age_seconds = absl::GetFlag(FLAGS_max_connection_age_seconds);
   options.keepalive_seconds = absl::GetFlag(FLAGS_keepalive_seconds);

@@ -14,6 +14,7 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "grpcpp/resource_quota.h"
+#include "service/connection_gate.h"
 #include "service/descriptor_limit.h"
 #include "service/grpc_service.h"
 #include "service/keyring.h"
@@ -72,10 +73,9 @@ void EraseExpiredTokensUntil(Registry* registry, absl::Notification* stop) {
 }
 
 // Connection, stream and memory limits of issue 9 (findings 4 and 5) as
-// gRPC channel arguments. A cap on open connections is not enforced yet: a
-// gate on accepted sockets could not refuse them fast enough without gRPC
-// 1.51's listener hitting EMFILE (see README, Security model).
-absl::Status ApplyConnectionLimits(const ServerOptions& options,
+// gRPC channel arguments, plus the connection gate. Returns the effective
+// --max_connections.
+absl::StatusOr<int> ApplyConnectionLimits(const ServerOptions& options,
                                           grpc::ServerBuilder* builder) {
   for (const auto& [name, value] :
        {std::pair<const char*, int>{"idle_timeout_seconds", options.idle_timeout_seconds},
@@ -86,7 +86,15 @@ absl::Status ApplyConnectionLimits(const ServerOptions& options,
         {"stream_idle_timeout_seconds", options.stream_idle_timeout_seconds}}) {
     if (value < 1) return absl::InvalidArgumentError(absl::StrCat(name, " must be >= 1"));
   }
-  RaiseDescriptorLimit();
+  const int limit = RaiseDescriptorLimit();
+  const int in_use = LowestFreeDescriptor();
+  int max_connections = options.max_connections;
+  if (max_connections == 0) {
+    max_connections = DefaultMaxConnections(limit, in_use);
+  } else {
+    OPTOUT_RETURN_IF_ERROR(CheckMaxConnections(max_connections, limit, in_use));
+  }
+  InstallConnectionGate(builder, in_use + max_connections);
 
   constexpr int kMs = 1000;
   builder->AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, options.idle_timeout_seconds * kMs);
@@ -105,7 +113,7 @@ absl::Status ApplyConnectionLimits(const ServerOptions& options,
   grpc::ResourceQuota quota("optoutd");
   quota.Resize(static_cast<size_t>(options.max_memory_mb) << 20);
   builder->SetResourceQuota(quota);
-  return absl::OkStatus();
+  return max_connections;
 }
 
 const char* TransportName(const ReloadableTlsCredentials* tls) {
@@ -196,7 +204,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
                            &impl->port);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
-  OPTOUT_RETURN_IF_ERROR(ApplyConnectionLimits(options, &builder));
+  OPTOUT_ASSIGN_OR_RETURN(const int max_connections, ApplyConnectionLimits(options, &builder));
   builder.RegisterService(impl->registry_service.get());
   builder.RegisterService(impl->check_service.get());
   impl->grpc_server = builder.BuildAndStart();
@@ -216,7 +224,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   Log(LogLevel::kInfo, absl::StrCat("listening on port ", impl->port, TransportName(impl->tls.get()),
                                     "; PSL ",
                                     impl->psl->version(), "; pdq_threshold ",
-                                    r.pdq_threshold, "; max_batch_items ", r.max_batch_items));
+                                    r.pdq_threshold, "; max_batch_items ", r.max_batch_items,
+                                    "; max_connections ", max_connections));
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 

@@ -42,6 +42,10 @@ struct ServerOptions {
   // Below this much free space on the data disk, Register is refused;
   // <= 0: no floor. Default: 1024 MB.
   int64_t min_free_disk_mb = 1024;
+  // Client connections open at once; more are closed as soon as accepted.
+  // 0: derived from RLIMIT_NOFILE (raised to its hard limit at start) minus
+  // a reserve. Default: 0.
+  int max_connections = 0;
   // A connection with no call for this long is closed. Default: 300.
   int idle_timeout_seconds = 300;
   // Every connection is closed (gracefully, calls get shutdown_grace) after

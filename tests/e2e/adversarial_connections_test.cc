@@ -1,6 +1,7 @@
-// Issue 9, finding 4 (connections): idle connections are closed after
-// --idle_timeout_seconds, so they cannot pile up. (A hard cap on open
-// connections is not enforced yet; see README, Security model.)
+// Issue 9, finding 4 (connections): idle connections beyond the descriptor
+// limit must not stop the server from accepting. gRPC 1.51's listener gives
+// up for good once accept() fails with EMFILE; optoutd refuses connections
+// past --max_connections (derived from RLIMIT_NOFILE) before that happens.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
@@ -46,6 +47,75 @@ absl::Duration TimeToServe(const std::string& address, absl::Duration limit) {
     absl::SleepFor(absl::Milliseconds(50));
   }
   return absl::InfiniteDuration();
+}
+
+TEST(AdversarialConnectionsTest, ServesANewClientAfter1100IdleConnectionsAt1024Descriptors) {
+  // This test itself holds 1,100 sockets.
+  rlimit own{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &own), 0);
+  ASSERT_GE(own.rlim_max, 1300u) << "the test needs 1,300 descriptors (ulimit -Hn)";
+  own.rlim_cur = own.rlim_max;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &own), 0);
+
+  OptoutdProcess server;
+  server.set_descriptor_limit(1024);
+  ASSERT_TRUE(server.Start().ok()) << server.ReadLog();
+  const std::string log_at_start = server.ReadLog();
+  EXPECT_NE(log_at_start.find("max_connections"), std::string::npos) << log_at_start;
+
+  std::vector<int> sockets;
+  for (int i = 0; i < 1100; ++i) {
+    const int fd = ConnectIdle(server.port());
+    if (fd >= 0) sockets.push_back(fd);
+  }
+  EXPECT_EQ(sockets.size(), 1100u) << "the kernel completes connections before accept";
+  // Let the server accept (and refuse) them all.
+  absl::SleepFor(absl::Seconds(3));
+  EXPECT_NE(server.ReadLog().find("--max_connections reached"), std::string::npos)
+      << server.ReadLog();
+  for (int fd : sockets) ::close(fd);
+
+  const absl::Duration served_after = TimeToServe(server.address(), absl::Seconds(2));
+  EXPECT_LE(served_after, absl::Seconds(2)) << server.ReadLog();
+  EXPECT_EQ(server.ReadLog().find("Failed accept4"), std::string::npos) << server.ReadLog();
+  EXPECT_TRUE(server.Stop().ok());
+}
+
+// gRPC accepts a whole backlog in one loop before it closes anything, so a
+// burst far larger than the descriptor reserve is the case that used to
+// reach EMFILE (and stop the listener for good).
+TEST(AdversarialConnectionsTest, ABurstOf4000ConnectionsAt1024DescriptorsNeverStopsTheListener) {
+  rlimit own{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &own), 0);
+  ASSERT_GE(own.rlim_max, 4200u) << "the test needs 4,200 descriptors (ulimit -Hn)";
+  own.rlim_cur = own.rlim_max;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &own), 0);
+
+  OptoutdProcess server;
+  server.set_descriptor_limit(1024);
+  ASSERT_TRUE(server.Start().ok()) << server.ReadLog();
+  std::vector<int> sockets;
+  for (int i = 0; i < 4000; ++i) {
+    const int fd = ConnectIdle(server.port());
+    if (fd >= 0) sockets.push_back(fd);
+  }
+  absl::SleepFor(absl::Seconds(1));  // let the server accept (and refuse) the burst
+  EXPECT_NE(server.ReadLog().find("--max_connections reached"), std::string::npos)
+      << server.ReadLog();
+  for (int fd : sockets) ::close(fd);
+  EXPECT_LE(TimeToServe(server.address(), absl::Seconds(2)), absl::Seconds(2)) << server.ReadLog();
+  EXPECT_EQ(server.ReadLog().find("Failed accept4"), std::string::npos) << server.ReadLog();
+  EXPECT_TRUE(server.Stop().ok());
+}
+
+TEST(AdversarialConnectionsTest, AMaxConnectionsThatDoesNotFitIsRefusedAtStart) {
+  OptoutdProcess server({"--max_connections=5000"});
+  server.set_descriptor_limit(1024);
+  const absl::Status status = server.Start();
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(std::string(status.message()).find("--max_connections 5000 does not fit"),
+            std::string::npos)
+      << status;
 }
 
 TEST(AdversarialConnectionsTest, IdleConnectionsAreClosedAfterTheIdleTimeout) {
