@@ -1,16 +1,26 @@
 #include "service/match_index.h"
 
+#include <algorithm>
+#include <cstring>
+#include <thread>
 #include <utility>
 
 namespace optout::service {
 
-uint64_t MatchIndex::AssignHandle(const std::string& id, bool* fresh) {
+MatchIndex::IdBytes MatchIndex::IdBytesOf(absl::string_view id) {
+  IdBytes bytes{};
+  std::memcpy(bytes.data(), id.data(), std::min(id.size(), bytes.size()));
+  return bytes;
+}
+
+uint64_t MatchIndex::AssignHandle(absl::string_view id, bool* fresh) {
   absl::MutexLock lock(&mu_);
-  auto [it, inserted] = handle_of_id_.emplace(id, next_handle_);
+  const uint64_t next_handle = id_of_handle_.size() + 1;
+  auto [it, inserted] = handle_of_id_.emplace(IdBytesOf(id), next_handle);
   *fresh = inserted;
   if (inserted) {
-    id_of_handle_.emplace(next_handle_, id);
-    ++next_handle_;
+    id_of_handle_.push_back(it->first);
+    live_.push_back(true);
   }
   return it->second;
 }
@@ -27,44 +37,72 @@ bool MatchIndex::Remove(const IndexedOptOut& opt_out) {
   uint64_t handle = 0;
   {
     absl::MutexLock lock(&mu_);
-    auto it = handle_of_id_.find(opt_out.id);
+    auto it = handle_of_id_.find(IdBytesOf(opt_out.id));
     if (it == handle_of_id_.end()) return false;
     handle = it->second;
     handle_of_id_.erase(it);
     // Dropping the id first makes in-flight checks that still find an entry
     // below resolve it to nothing, so no revoked id is ever reported.
-    id_of_handle_.erase(handle);
+    live_[handle - 1] = false;
   }
   for (const auto& k : opt_out.keys) keys_.Remove(k.key, KeyValue(handle, k.kind));
   for (size_t i = 0; i < opt_out.pdq.size(); ++i) pdq_.Remove(handle << 16 | i);
   return true;
 }
 
-void MatchIndex::Load(const std::vector<IndexedOptOut>& opt_outs) {
-  std::vector<std::pair<uint64_t, storage::Code256>> codes;
+void MatchIndex::Load(std::vector<IndexedOptOut> opt_outs) {
+  uint64_t first_handle = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    first_handle = id_of_handle_.size() + 1;
+  }
+  // Handles are positions, so the id tables and the key and PDQ indexes are
+  // built at the same time.
+  std::thread id_tables([&] {
+    absl::MutexLock lock(&mu_);
+    id_of_handle_.resize(id_of_handle_.size() + opt_outs.size());
+    live_.resize(id_of_handle_.size(), true);
+    handle_of_id_.reserve(handle_of_id_.size() + opt_outs.size());
+    for (size_t i = 0; i < opt_outs.size(); ++i) {
+      const IdBytes id = IdBytesOf(opt_outs[i].id);
+      id_of_handle_[first_handle - 1 + i] = id;
+      handle_of_id_.emplace(id, first_handle + i);
+    }
+  });
+  size_t key_count = 0;
+  size_t code_count = 0;
   for (const auto& opt_out : opt_outs) {
-    bool fresh = false;
-    const uint64_t handle = AssignHandle(opt_out.id, &fresh);
-    if (!fresh) continue;
-    for (const auto& k : opt_out.keys) keys_.AppendUnordered(k.key, KeyValue(handle, k.kind));
-    for (size_t i = 0; i < opt_out.pdq.size(); ++i) codes.emplace_back(handle << 16 | i, opt_out.pdq[i]);
+    key_count += opt_out.keys.size();
+    code_count += opt_out.pdq.size();
+  }
+  keys_.Reserve(key_count);
+  std::vector<std::pair<uint64_t, storage::Code256>> codes;
+  codes.reserve(code_count);
+  for (size_t i = 0; i < opt_outs.size(); ++i) {
+    const uint64_t handle = first_handle + i;
+    for (const auto& k : opt_outs[i].keys) keys_.AppendUnordered(k.key, KeyValue(handle, k.kind));
+    for (size_t j = 0; j < opt_outs[i].pdq.size(); ++j) {
+      codes.emplace_back(handle << 16 | j, opt_outs[i].pdq[j]);
+    }
   }
   keys_.FinishAppends();
   pdq_.Build(std::move(codes));
+  id_tables.join();
 }
 
 void MatchIndex::VisitIds(absl::Span<const uint64_t> handles,
                           absl::FunctionRef<bool(absl::string_view)> visit) const {
   absl::ReaderMutexLock lock(&mu_);
   for (uint64_t handle : handles) {
-    auto it = id_of_handle_.find(handle);
-    if (it != id_of_handle_.end() && !visit(it->second)) return;
+    if (handle == 0 || handle > id_of_handle_.size() || !live_[handle - 1]) continue;
+    const IdBytes& id = id_of_handle_[handle - 1];
+    if (!visit(absl::string_view(id.data(), id.size()))) return;
   }
 }
 
 size_t MatchIndex::opt_out_count() const {
   absl::ReaderMutexLock lock(&mu_);
-  return id_of_handle_.size();
+  return handle_of_id_.size();
 }
 
 }  // namespace optout::service

@@ -105,6 +105,7 @@ absl::StatusOr<internal::SealedPart> OpenSealed(const Keyring& keyring, absl::st
 
 absl::StatusOr<IndexedOptOut> IndexedFromRecord(const Keyring& keyring, absl::string_view id,
                                                 const internal::OptOutRecord& record) {
+  if (id.size() != MatchIndex::kIdSize) return absl::DataLossError("opt-out id of wrong size");
   IndexedOptOut out;
   out.id = std::string(id);
   out.keys.reserve(record.entries_size());

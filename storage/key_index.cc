@@ -37,6 +37,11 @@ void KeyIndex::AppendUnordered(const Key32& key, uint64_t value) {
   ++pairs_;
 }
 
+void KeyIndex::Reserve(size_t keys) {
+  absl::MutexLock lock(&mu_);
+  map_.reserve(keys);
+}
+
 void KeyIndex::FinishAppends() {
   absl::MutexLock lock(&mu_);
   for (auto& [key, values] : map_) {

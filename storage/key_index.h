@@ -45,6 +45,8 @@ class KeyIndex final {
   // duplicates, so a hot key costs O(1) per value instead of a memmove.
   // FinishAppends() must run before the index serves lookups.
   void AppendUnordered(const Key32& key, uint64_t value);
+  // Makes room for `keys` distinct keys, so a bulk load does not rehash.
+  void Reserve(size_t keys);
   // Sorts and dedupes every value list touched by AppendUnordered.
   void FinishAppends();
 

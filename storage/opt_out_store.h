@@ -72,9 +72,14 @@ class OptOutStore final {
   absl::StatusOr<std::optional<std::string>> GetTombstone(absl::string_view tombstone_key) const;
 
   // Calls `fn` for every record in id order; stops at the first non-OK status
-  // and returns it.
+  // and returns it. With `begin`/`end`, only ids in [begin, end) are visited
+  // (an empty `end`: to the last id), so disjoint ranges can be scanned by
+  // several threads at once.
   absl::Status ForEachRecord(
-      const std::function<absl::Status(absl::string_view id, absl::string_view record)>& fn) const;
+      const std::function<absl::Status(absl::string_view id, absl::string_view record)>& fn,
+      absl::string_view begin = {}, absl::string_view end = {}) const;
+  // RocksDB's estimate of the number of records (for reserving memory).
+  size_t EstimatedRecordCount() const;
 
   // Flushes memtables to SST files and compacts everything (maintenance and
   // tests that inspect files on disk).

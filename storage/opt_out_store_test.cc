@@ -98,6 +98,25 @@ TEST_F(OptOutStoreTest, ForEachRecordVisitsEveryRecordInIdOrder) {
   EXPECT_EQ(seen["b"], "2");
 }
 
+TEST_F(OptOutStoreTest, ForEachRecordInARangeVisitsOnlyIdsFromBeginToBeforeEnd) {
+  for (const char* id : {"a", "b", "c", "d"}) ASSERT_THAT(store_->Insert(id, "x", ""), IsOk());
+  auto visit = [&](absl::string_view begin, absl::string_view end) {
+    std::string order;
+    EXPECT_THAT(store_->ForEachRecord(
+                    [&](absl::string_view id, absl::string_view) {
+                      order += std::string(id);
+                      return absl::OkStatus();
+                    },
+                    begin, end),
+                IsOk());
+    return order;
+  };
+  EXPECT_EQ(visit("b", "d"), "bc");
+  EXPECT_EQ(visit("", "b"), "a");
+  EXPECT_EQ(visit("c", ""), "cd");
+  EXPECT_EQ(store_->EstimatedRecordCount(), 4u);
+}
+
 TEST_F(OptOutStoreTest, ForEachRecordStopsAtFirstError) {
   ASSERT_THAT(store_->Insert("a", "1", ""), IsOk());
   ASSERT_THAT(store_->Insert("b", "2", ""), IsOk());
