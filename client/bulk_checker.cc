@@ -58,6 +58,7 @@ absl::Status BulkChecker::TimedOut() const {
 
 absl::Status BulkChecker::Open() {
   context_ = std::make_unique<grpc::ClientContext>();
+  client_.AddCredentials(context_.get());
   // Opening a stream waits for the connection; a stopped server must not
   // hold it forever.
   watchdog_->Arm(context_.get(), client_.options().timeout);
@@ -92,8 +93,14 @@ absl::Status BulkChecker::Recover(absl::Status cause) {
   while (IsTransient(cause) && absl::Now() - last_progress_ < options_.retry_for) {
     const absl::Duration left = options_.retry_for - (absl::Now() - last_progress_);
     // Up to 50% jitter so that many clients of one restarted server spread out.
-    const absl::Duration wait =
+    absl::Duration wait =
         std::min(left, backoff * std::uniform_real_distribution<double>(0.5, 1.0)(jitter));
+    // Over a budget the server says how long to wait (RetryInfo): wait that
+    // long, or give up at once when it is longer than we may keep trying.
+    if (std::optional<absl::Duration> asked = RetryDelayOf(cause)) {
+      if (*asked > left) break;
+      wait = std::max(wait, *asked);
+    }
     if (options_.on_retry) options_.on_retry(cause, wait);
     absl::SleepFor(wait);
     backoff = std::min(kMaxBackoff, backoff * 2);

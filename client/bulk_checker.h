@@ -19,7 +19,9 @@
 // new stream with backoff and re-sends exactly the batches not yet answered,
 // in order, for up to `retry_for` without an answer; each batch is returned
 // by Next() once. Callers therefore see either every answer in order or an
-// error, never a gap or a duplicate.
+// error, never a gap or a duplicate. Over a budget (RESOURCE_EXHAUSTED with
+// a RetryInfo delay) it waits as long as the server asks, or gives up at once
+// when that is longer than `retry_for` allows.
 //
 // Errors: a refused batch (e.g. INVALID_ARGUMENT) ends the stream at once;
 // Next/Send then return it. After the retry budget: the last transient error

@@ -1,12 +1,38 @@
 #include "client/registry_client.h"
 
 #include "absl/time/clock.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 
 namespace optout::client {
 
+namespace {
+constexpr char kRetryInfoTypeUrl[] = "type.googleapis.com/google.rpc.RetryInfo";
+}  // namespace
+
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  absl::Status result(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  google::rpc::Status details;
+  if (!status.error_details().empty() && details.ParseFromString(status.error_details())) {
+    for (const auto& detail : details.details()) {
+      if (detail.type_url() == kRetryInfoTypeUrl) {
+        result.SetPayload(kRetryInfoTypeUrl, absl::Cord(detail.value()));
+      }
+    }
+  }
+  return result;
+}
+
+std::optional<absl::Duration> RetryDelayOf(const absl::Status& status) {
+  auto payload = status.GetPayload(kRetryInfoTypeUrl);
+  google::rpc::RetryInfo info;
+  if (!payload.has_value() || !info.ParseFromString(std::string(*payload))) return std::nullopt;
+  return absl::Seconds(info.retry_delay().seconds()) + absl::Nanoseconds(info.retry_delay().nanos());
+}
+
+void RegistryClient::AddCredentials(grpc::ClientContext* context) const {
+  if (!options_.api_key.empty()) context->AddMetadata("authorization", "Bearer " + options_.api_key);
 }
 
 std::unique_ptr<RegistryClient> RegistryClient::Create(const std::string& target,
@@ -24,6 +50,7 @@ RegistryClient::RegistryClient(std::shared_ptr<grpc::Channel> channel,
 
 void RegistryClient::SetDeadline(grpc::ClientContext* context) const {
   context->set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
+  AddCredentials(context);
 }
 
 absl::StatusOr<v1::RegisterResponse> RegistryClient::Register(const v1::RegisterRequest& request) {

@@ -8,6 +8,7 @@
 #define OPTOUT_CLIENT_REGISTRY_CLIENT_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -26,10 +27,17 @@ struct ClientOptions {
   int max_message_bytes = 64 << 20;
   // Plaintext unless enabled (see client/channel.h). Default: plaintext.
   TlsOptions tls;
+  // API key sent as `authorization: Bearer KEY` on every call; empty: none
+  // (checks then use the small anonymous budget of the caller's address).
+  std::string api_key;
 };
 
-// gRPC status -> absl status, same code and message.
+// gRPC status -> absl status, same code and message; a google.rpc.RetryInfo
+// error detail is kept (see RetryDelayOf).
 absl::Status FromGrpcStatus(const grpc::Status& status);
+// How long the server asked to wait before retrying (RESOURCE_EXHAUSTED over
+// a budget), when it said so.
+std::optional<absl::Duration> RetryDelayOf(const absl::Status& status);
 
 class RegistryClient final {
  public:
@@ -46,10 +54,13 @@ class RegistryClient final {
   absl::StatusOr<v1::GetInfoResponse> GetInfo();
 
   v1::Check::Stub& check_stub() { return *check_; }
+  // Adds the API key (if any) to a context of a call made on a stub directly.
+  void AddCredentials(grpc::ClientContext* context) const;
   const ClientOptions& options() const { return options_; }
 
  private:
   RegistryClient(std::shared_ptr<grpc::Channel> channel, const ClientOptions& options);
+  // Sets the per-call deadline and the API key.
   void SetDeadline(grpc::ClientContext* context) const;
 
   std::shared_ptr<grpc::Channel> channel_;

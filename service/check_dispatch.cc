@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "absl/strings/strip.h"
+
 namespace optout::service {
 
 size_t CheckWorkUnits(const v1::CheckRequest& request) {
@@ -20,6 +22,17 @@ CheckInterrupt InterruptOf(const grpc::ServerContextBase* context) {
     }
     return absl::OkStatus();
   };
+}
+
+absl::StatusOr<std::string> BearerKeyOf(const grpc::ServerContextBase* context) {
+  const auto& metadata = context->client_metadata();
+  auto it = metadata.find("authorization");
+  if (it == metadata.end()) return std::string();
+  absl::string_view value(it->second.data(), it->second.size());
+  if (!absl::ConsumePrefix(&value, "Bearer ") || value.empty()) {
+    return absl::UnauthenticatedError("authorization: expected 'Bearer KEY'");
+  }
+  return std::string(value);
 }
 
 }  // namespace optout::service

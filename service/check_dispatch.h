@@ -8,7 +8,9 @@
 #define OPTOUT_SERVICE_CHECK_DISPATCH_H_
 
 #include <cstddef>
+#include <string>
 
+#include "absl/status/statusor.h"
 #include "grpcpp/server_context.h"
 #include "optout/v1/optout.pb.h"
 #include "service/checker.h"
@@ -27,6 +29,10 @@ size_t CheckWorkUnits(const v1::CheckRequest& request);
 // DeadlineExceeded once the call's deadline passed. `context` must outlive
 // the check.
 CheckInterrupt InterruptOf(const grpc::ServerContextBase* context);
+
+// The API key of a call's `authorization: Bearer KEY` metadata; empty when
+// the call has none, UNAUTHENTICATED when it has another kind.
+absl::StatusOr<std::string> BearerKeyOf(const grpc::ServerContextBase* context);
 
 }  // namespace optout::service
 

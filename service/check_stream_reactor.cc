@@ -10,13 +10,17 @@
 namespace optout::service {
 
 CheckStreamReactor::CheckStreamReactor(const Registry* registry, CheckWorkers* workers,
+                                       CheckAccess* access,
                                        grpc::CallbackServerContext* context,
                                        const StreamLimits& limits)
     : registry_(registry),
       workers_(workers),
+      access_(access),
       interrupt_(InterruptOf(context)),
       context_(context),
-      limits_(limits) {
+      limits_(limits),
+      bearer_(BearerKeyOf(context)),
+      peer_(context->peer()) {
   {
     absl::MutexLock lock(&mu_);
     last_activity_ = absl::Now();
@@ -99,16 +103,24 @@ void CheckStreamReactor::OnReadDone(bool ok) {
     // round trips, so those read on after their answer is queued.
     if (CheckWorkUnits(*request) >= kReadAheadItems) MaybeStartRead();
   }
+  absl::StatusOr<std::shared_ptr<ApiKeys::Key>> key =
+      bearer_.ok() ? access_->Admit(*bearer_, peer_, CostOf(*request)) : bearer_.status();
+  if (!key.ok()) {
+    BatchDone(seq, std::move(request), Answer(), key.status());
+    return;
+  }
   if (CheckWorkUnits(*request) <= kInlineCheckItems) {
-    CheckBatch(seq, std::move(request));
+    CheckBatch(seq, std::move(request), *key);
     return;
   }
   // std::function needs a copyable closure: the request travels as a raw
   // pointer and is owned again by CheckBatch (or below, if not queued).
   v1::CheckRequest* raw = request.release();
+  // The worker holds a reference until its batch is done, so Finish from
+  // the worker never races OnDone.
   refs_.fetch_add(1);
-  absl::Status queued = workers_->TrySchedule([this, seq, raw] {
-    CheckBatch(seq, std::unique_ptr<v1::CheckRequest>(raw));
+  absl::Status queued = workers_->TrySchedule([this, seq, raw, key = *std::move(key)] {
+    CheckBatch(seq, std::unique_ptr<v1::CheckRequest>(raw), key);
     Unref();
   });
   if (!queued.ok()) {
@@ -117,7 +129,8 @@ void CheckStreamReactor::OnReadDone(bool ok) {
   }
 }
 
-void CheckStreamReactor::CheckBatch(uint64_t seq, std::unique_ptr<v1::CheckRequest> request) {
+void CheckStreamReactor::CheckBatch(uint64_t seq, std::unique_ptr<v1::CheckRequest> request,
+                                    const std::shared_ptr<ApiKeys::Key>& key) {
   Answer answer;
   google::protobuf::ArenaOptions arena_options;
   arena_options.start_block_size = 4096;
@@ -125,6 +138,7 @@ void CheckStreamReactor::CheckBatch(uint64_t seq, std::unique_ptr<v1::CheckReque
   answer.arena = std::make_unique<google::protobuf::Arena>(arena_options);
   answer.message = google::protobuf::Arena::CreateMessage<v1::CheckResponse>(answer.arena.get());
   const absl::Status status = registry_->Check(*request, answer.message, interrupt_);
+  if (status.ok()) CheckAccess::Record(key.get(), *answer.message);
   BatchDone(seq, std::move(request), std::move(answer), status);
 }
 

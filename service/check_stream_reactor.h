@@ -14,6 +14,10 @@
 // ends the stream with its error (INVALID_ARGUMENT naming the item); the
 // batches before it are answered first, the ones after it are dropped.
 //
+// Each batch is admitted by CheckAccess before it is checked (the call's
+// API key or its peer's anonymous budget); a refused batch ends the stream
+// with its status like a bad one.
+//
 // Deletes itself in OnDone. Callbacks may run concurrently; `mu_` guards all
 // state below it and is never held while a batch is checked.
 #ifndef OPTOUT_SERVICE_CHECK_STREAM_REACTOR_H_
@@ -30,6 +34,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "optout/v1/optout.grpc.pb.h"
+#include "service/check_access.h"
 #include "service/check_workers.h"
 #include "service/registry.h"
 #include "service/stream_guard.h"
@@ -45,8 +50,8 @@ struct StreamLimits {
 class CheckStreamReactor final
     : public grpc::ServerBidiReactor<v1::CheckRequest, v1::CheckResponse> {
  public:
-  // `registry`, `workers` and `context` outlive the reactor.
-  CheckStreamReactor(const Registry* registry, CheckWorkers* workers,
+  // `registry`, `workers`, `access` and `context` outlive the reactor.
+  CheckStreamReactor(const Registry* registry, CheckWorkers* workers, CheckAccess* access,
                      grpc::CallbackServerContext* context, const StreamLimits& limits);
 
   void OnReadDone(bool ok) override;
@@ -68,7 +73,8 @@ class CheckStreamReactor final
   };
 
   // Checks batch `seq` (on a worker or inline) and queues its answer.
-  void CheckBatch(uint64_t seq, std::unique_ptr<v1::CheckRequest> request);
+  void CheckBatch(uint64_t seq, std::unique_ptr<v1::CheckRequest> request,
+                  const std::shared_ptr<ApiKeys::Key>& key);
   // Records the answer (or error) of batch `seq` and moves the stream on.
   void BatchDone(uint64_t seq, std::unique_ptr<v1::CheckRequest> request, Answer answer,
                  const absl::Status& status);
@@ -89,11 +95,15 @@ class CheckStreamReactor final
 
   const Registry* const registry_;
   CheckWorkers* const workers_;
+  CheckAccess* const access_;
   const CheckInterrupt interrupt_;
   grpc::CallbackServerContext* const context_;
   const StreamLimits limits_;
   StreamSweeper::Handle sweep_handle_ = 0;
   std::atomic<int> refs_{1};
+  // The call's API key (or an UNAUTHENTICATED status) and gRPC peer, read once.
+  const absl::StatusOr<std::string> bearer_;
+  const std::string peer_;
 
   absl::Mutex mu_;
   // Target of the one outstanding read.

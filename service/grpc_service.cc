@@ -52,9 +52,21 @@ grpc::ServerUnaryReactor* CheckServiceImpl::Check(grpc::CallbackServerContext* c
                                                   const v1::CheckRequest* request,
                                                   v1::CheckResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto run = [this, context, reactor, request, response] {
+  absl::StatusOr<std::string> bearer = BearerKeyOf(context);
+  absl::StatusOr<std::shared_ptr<ApiKeys::Key>> key =
+      bearer.ok() ? access_->Admit(*bearer, context->peer(), CostOf(*request))
+                  : bearer.status();
+  if (!key.ok()) {
+    reactor->Finish(ToGrpcStatus(key.status()));
+    return reactor;
+  }
+  auto run = [this, context, reactor, request, response, key = std::move(*key)] {
     absl::Status status = registry_->Check(*request, response, InterruptOf(context));
-    if (!status.ok()) response->Clear();
+    if (status.ok()) {
+      CheckAccess::Record(key.get(), *response);
+    } else {
+      response->Clear();
+    }
     reactor->Finish(ToGrpcStatus(status));
   };
   if (CheckWorkUnits(*request) <= kInlineCheckItems) {
@@ -68,7 +80,7 @@ grpc::ServerUnaryReactor* CheckServiceImpl::Check(grpc::CallbackServerContext* c
 
 grpc::ServerBidiReactor<v1::CheckRequest, v1::CheckResponse>* CheckServiceImpl::CheckStream(
     grpc::CallbackServerContext* context) {
-  return new CheckStreamReactor(registry_, workers_, context, stream_limits_);
+  return new CheckStreamReactor(registry_, workers_, access_, context, stream_limits_);
 }
 
 grpc::ServerUnaryReactor* CheckServiceImpl::GetInfo(grpc::CallbackServerContext* context,

@@ -4,12 +4,14 @@
 // API's messages), calls Registry, and finishes with ToGrpcStatus. Blocking
 // calls (durable writes) run on the ThreadPool; checks run on CheckWorkers
 // (bounded queue, stopped by cancellation and deadlines), except the
-// smallest, whose bounded cost is below a hand-off to another thread.
+// smallest, whose bounded cost is below a hand-off to another thread. Every
+// check is first admitted by CheckAccess (API key or anonymous budget).
 #ifndef OPTOUT_SERVICE_GRPC_SERVICE_H_
 #define OPTOUT_SERVICE_GRPC_SERVICE_H_
 
 #include "optout/v1/optout.grpc.pb.h"
 #include "service/arena_message_allocator.h"
+#include "service/check_access.h"
 #include "service/check_stream_reactor.h"
 #include "service/check_workers.h"
 #include "service/disk_floor.h"
@@ -46,11 +48,14 @@ class RegistryServiceImpl final : public v1::Registry::CallbackService {
 
 class CheckServiceImpl final : public v1::Check::CallbackService {
  public:
-  // `registry`, `workers` and what `stream_limits` points to must outlive
-  // the gRPC server.
-  CheckServiceImpl(const Registry* registry, CheckWorkers* workers,
+  // `registry`, `workers`, `access` and what `stream_limits` points to must
+  // outlive the gRPC server.
+  CheckServiceImpl(const Registry* registry, CheckWorkers* workers, CheckAccess* access,
                    const StreamLimits& stream_limits)
-      : registry_(registry), workers_(workers), stream_limits_(stream_limits) {
+      : registry_(registry),
+        workers_(workers),
+        access_(access),
+        stream_limits_(stream_limits) {
     SetMessageAllocatorFor_Check(&check_messages_);
   }
 
@@ -66,6 +71,7 @@ class CheckServiceImpl final : public v1::Check::CallbackService {
  private:
   const Registry* const registry_;
   CheckWorkers* const workers_;
+  CheckAccess* const access_;
   ArenaMessageAllocator<v1::CheckRequest, v1::CheckResponse> check_messages_;
   const StreamLimits stream_limits_;
 };

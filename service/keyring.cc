@@ -52,7 +52,11 @@ absl::StatusOr<Keyring> Keyring::Derive(const SecretBytes& secret) {
                           Hkdf(secret, absl::StrCat("request-id", version)));
   OPTOUT_ASSIGN_OR_RETURN(const Key32 record,
                           Hkdf(secret, absl::StrCat("record-encryption", version)));
-  return Keyring(HmacSha256(url), HmacSha256(file), HmacSha256(request), RecordCipher(record));
+  // api-key (added with API keys) is a purpose of its own, so adding it left
+  // every earlier key, and so every stored record, unchanged.
+  OPTOUT_ASSIGN_OR_RETURN(const Key32 api_key, Hkdf(secret, absl::StrCat("api-key", version)));
+  return Keyring(HmacSha256(url), HmacSha256(file), HmacSha256(request), HmacSha256(api_key),
+                 RecordCipher(record));
 }
 
 }  // namespace optout::service

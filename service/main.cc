@@ -7,7 +7,10 @@
 //
 // Serves optout.v1.Registry and optout.v1.Check over gRPC (plus the standard
 // health service and server reflection) from an embedded RocksDB in
-// --data_dir. The registry secret is created on first start; back it up
+// --data_dir, and the operator's optout.admin.v1.Admin (API keys) on its own
+// --admin_listen (default: unix socket <data_dir>/admin.sock, mode 0600).
+// Checks need an API key (authorization: Bearer KEY) beyond a small
+// anonymous budget per peer (--anonymous_items_per_minute). The registry secret is created on first start; back it up
 // separately, since without it the stored data can never match again.
 // Every file optoutd creates is private (umask 077: folders 0700, files
 // 0600). Plaintext only on loopback unless --allow_insecure; otherwise TLS,
@@ -29,6 +32,8 @@
 #include "service/server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "address to serve on, HOST:PORT (port 0: any free port)");
+ABSL_FLAG(std::string, admin_listen, "", "address of the admin service optout.admin.v1 (optout-admin), never the public port (default: unix:<data_dir>/admin.sock, mode 0600)");
+ABSL_FLAG(int, anonymous_items_per_minute, 600, "items a peer (IPv4 address or IPv6 /64) may check per minute without an API key; 0 refuses anonymous checks");
 ABSL_FLAG(std::string, data_dir, "./data", "RocksDB data directory (created if missing)");
 ABSL_FLAG(std::string, secret_file, "", "registry secret file, 32 bytes, mode 0600, created on first start (default: $XDG_CONFIG_HOME or ~/.config, then /optoutd/registry.secret; apart from the data)");
 ABSL_FLAG(int, token_retry_hours, 24, "a sealed copy of each manage token is kept this long so that retried registrations get the same token, then erased");
@@ -66,6 +71,8 @@ int main(int argc, char** argv) {
   optout::service::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.admin_listen = absl::GetFlag(FLAGS_admin_listen);
+  options.anonymous_items_per_minute = absl::GetFlag(FLAGS_anonymous_items_per_minute);
   options.secret_file = absl::GetFlag(FLAGS_secret_file);
   options.psl_file = absl::GetFlag(FLAGS_psl_file);
   options.port_file = absl::GetFlag(FLAGS_port_file);

@@ -9,6 +9,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "service/over_budget.h"
 
 namespace optout::service {
 
@@ -39,32 +40,29 @@ std::string PeerKey(absl::string_view grpc_peer) {
   return std::string(grpc_peer);
 }
 
-double PeerRateLimiter::Refilled(const Bucket& bucket, absl::Time now) const {
-  const double minutes = std::max(0.0, absl::ToDoubleMinutes(now - bucket.updated));
-  return std::min<double>(per_minute_, bucket.tokens + minutes * per_minute_);
-}
-
-absl::Status PeerRateLimiter::Admit(absl::string_view grpc_peer, absl::Time now) {
+absl::Status PeerRateLimiter::Admit(absl::string_view grpc_peer, absl::Time now, int64_t n) {
   if (per_minute_ <= 0) return absl::OkStatus();
   const std::string key = PeerKey(grpc_peer);
   absl::MutexLock lock(&mu_);
-  if (buckets_.size() >= kMaxPeers && !buckets_.contains(key)) {
-    absl::erase_if(buckets_, [&](const auto& entry) {
-      return Refilled(entry.second, now) >= per_minute_;
-    });
+  auto it = buckets_.find(key);
+  if (it == buckets_.end()) {
+    if (buckets_.size() >= kMaxPeers) {
+      absl::erase_if(buckets_, [&](auto& entry) { return entry.second.Full(now); });
+    }
+    it = buckets_.try_emplace(key, TokenBucket(per_minute_, absl::Minutes(1), now)).first;
   }
-  auto [it, inserted] = buckets_.try_emplace(key, Bucket{static_cast<double>(per_minute_), now});
-  Bucket& bucket = it->second;
-  bucket.tokens = Refilled(bucket, now);
-  bucket.updated = now;
-  if (bucket.tokens < 1) {
-    const double wait_seconds = std::ceil((1 - bucket.tokens) * 60.0 / per_minute_);
-    return absl::ResourceExhaustedError(
-        absl::StrCat("too many registrations from this address: at most ", per_minute_,
-                     " per minute (--register_rate_per_peer); retry in ", wait_seconds, " s"));
+  const absl::Duration wait = it->second.WaitFor(n, now);
+  if (wait == absl::ZeroDuration()) {
+    it->second.Take(n);
+    return absl::OkStatus();
   }
-  bucket.tokens -= 1;
-  return absl::OkStatus();
+  if (wait == absl::InfiniteDuration()) {
+    return absl::ResourceExhaustedError(absl::StrCat(n, " ", what_, " at once from one address exceed its limit of ",
+                                                     per_minute_, " per minute (", flag_, ")"));
+  }
+  return OverBudgetError(absl::StrCat("too many ", what_, " from this address: at most ", per_minute_,
+                                      " per minute (", flag_, ")"),
+                         wait);
 }
 
 }  // namespace optout::service

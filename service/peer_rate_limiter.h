@@ -22,6 +22,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "service/token_bucket.h"
 
 namespace optout::service {
 
@@ -34,24 +35,23 @@ class PeerRateLimiter final {
  public:
   static constexpr size_t kMaxPeers = 100000;
 
-  // `per_minute` <= 0: unlimited.
-  explicit PeerRateLimiter(int per_minute) : per_minute_(per_minute) {}
+  // `per_minute` <= 0: unlimited. `what` and `flag` name the limit in
+  // errors ("registrations", "--register_rate_per_peer").
+  explicit PeerRateLimiter(int per_minute, std::string what = "registrations",
+                           std::string flag = "--register_rate_per_peer")
+      : per_minute_(per_minute), what_(std::move(what)), flag_(std::move(flag)) {}
 
-  // Takes one token from the bucket of `grpc_peer`'s key; RESOURCE_EXHAUSTED
-  // naming the limit (and when to retry) when it is empty.
-  absl::Status Admit(absl::string_view grpc_peer, absl::Time now);
+  // Takes `n` tokens from the bucket of `grpc_peer`'s key, or none:
+  // RESOURCE_EXHAUSTED naming the limit, with a RetryInfo delay
+  // (OverBudgetError) when waiting helps.
+  absl::Status Admit(absl::string_view grpc_peer, absl::Time now, int64_t n = 1);
 
  private:
-  struct Bucket {
-    double tokens = 0;
-    absl::Time updated;
-  };
-  // Tokens after refilling up to `now`.
-  double Refilled(const Bucket& bucket, absl::Time now) const;
-
   const int per_minute_;
+  const std::string what_;
+  const std::string flag_;
   absl::Mutex mu_;
-  absl::flat_hash_map<std::string, Bucket> buckets_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, TokenBucket> buckets_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace optout::service

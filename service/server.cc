@@ -1,9 +1,15 @@
 #include "service/server.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <thread>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -15,9 +21,13 @@
 #include "grpcpp/server_builder.h"
 #include "grpcpp/resource_quota.h"
 #include "service/connection_gate.h"
+#include "service/admin_service.h"
+#include "service/api_keys.h"
+#include "service/check_access.h"
 #include "service/descriptor_limit.h"
 #include "service/grpc_service.h"
 #include "service/keyring.h"
+#include "service/listen_address.h"
 #include "service/log.h"
 #include "service/private_files.h"
 #include "service/registry_secret.h"
@@ -39,7 +49,13 @@ struct Server::Impl {
   std::unique_ptr<RegistryServiceImpl> registry_service;
   std::unique_ptr<CheckServiceImpl> check_service;
   std::unique_ptr<ReloadableTlsCredentials> tls;  // null: plaintext; outlives grpc_server
+  std::unique_ptr<ReloadableTlsCredentials> admin_tls;  // the same files, for admin_server
+  std::unique_ptr<ApiKeys> api_keys;
+  std::unique_ptr<CheckAccess> check_access;
+  std::unique_ptr<AdminServiceImpl> admin_service;
   std::unique_ptr<grpc::Server> grpc_server;
+  // The admin listener: its own server, so nothing of it is on the public port.
+  std::unique_ptr<grpc::Server> admin_server;
   // Erases sealed token copies past the retry window: at start, then hourly.
   std::thread token_eraser;
   absl::Notification stop_token_eraser;
@@ -121,6 +137,54 @@ const char* TransportName(const ReloadableTlsCredentials* tls) {
   return tls->requires_client_certificate() ? " (TLS, client certificates required)" : " (TLS)";
 }
 
+// The admin listener follows the public one's transport rules, and one
+// more: it hands out API keys, so off loopback only clients with a
+// certificate from --tls_client_ca_file may reach it (--allow_insecure does
+// not loosen that). A unix socket is local by nature and made mode 0600.
+absl::Status CheckAdminTransport(const std::string& address, const TlsServerOptions& tls) {
+  if (absl::StartsWith(address, "unix:")) return absl::OkStatus();
+  OPTOUT_RETURN_IF_ERROR(CheckTransportSecurity(address, tls, "--admin_listen"));
+  if (!IsLoopbackListenAddress(address) && tls.client_ca_file.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--admin_listen ", address, " is reachable from the network: the admin service needs "
+        "mutual TLS there (--tls_client_ca_file), or a unix socket or loopback address"));
+  }
+  return absl::OkStatus();
+}
+
+// Starts the admin service on `address` (checked by CheckAdminTransport);
+// TLS with `tls` on TCP when it is set. A unix socket is made mode 0600 (the
+// umask already keeps others out while it is created).
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(const std::string& address,
+                                                               AdminServiceImpl* service,
+                                                               ReloadableTlsCredentials* tls) {
+  std::string socket_path;
+  if (absl::StartsWith(address, "unix:")) {
+    socket_path = address.substr(5);
+    // A socket left by a killed optoutd would block the bind; only a socket
+    // is removed, never another kind of file.
+    struct stat st {};
+    if (::lstat(socket_path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
+      ::unlink(socket_path.c_str());
+    }
+  }
+  grpc::ServerBuilder builder;
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddListeningPort(address, tls != nullptr && socket_path.empty()
+                                        ? tls->server_credentials()
+                                        : grpc::InsecureServerCredentials());
+  builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on --admin_listen ", address));
+  }
+  if (!socket_path.empty() && ::chmod(socket_path.c_str(), 0600) != 0) {
+    return absl::UnavailableError(absl::StrCat("cannot make the admin socket ", socket_path,
+                                               " mode 0600: ", std::strerror(errno)));
+  }
+  return server;
+}
+
 }  // namespace
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -136,10 +200,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   }
   if (r.max_batch_items < 1) return absl::InvalidArgumentError("max_batch_items must be >= 1");
   if (r.token_retry_seconds < 0) return absl::InvalidArgumentError("token_retry_hours must be >= 0");
+  if (options.anonymous_items_per_minute < 0) {
+    return absl::InvalidArgumentError("anonymous_items_per_minute must be >= 0");
+  }
   if (options.max_queued_checks < 1) {
     return absl::InvalidArgumentError("max_queued_checks must be >= 1");
   }
   OPTOUT_RETURN_IF_ERROR(CheckTransportSecurity(options.listen, options.tls));
+  const std::string admin_listen = options.admin_listen.empty()
+                                       ? absl::StrCat("unix:", options.data_dir, "/admin.sock")
+                                       : options.admin_listen;
+  OPTOUT_RETURN_IF_ERROR(CheckAdminTransport(admin_listen, options.tls));
 
   // Debian's Abseil is built without NDEBUG, so every absl::Mutex lock (ours
   // and gRPC's, whose core mutex is absl::Mutex) would also update a global
@@ -150,6 +221,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   auto impl = std::make_unique<Impl>();
   if (options.tls.enabled()) {
     OPTOUT_ASSIGN_OR_RETURN(impl->tls, ReloadableTlsCredentials::Create(options.tls));
+    // Its own credentials: each takes up a reload at its own next handshake.
+    OPTOUT_ASSIGN_OR_RETURN(impl->admin_tls, ReloadableTlsCredentials::Create(options.tls));
   }
   std::string secret_file = options.secret_file;
   if (secret_file.empty()) {
@@ -166,6 +239,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   storage::StoreOptions store_options;
   OPTOUT_ASSIGN_OR_RETURN(impl->store, storage::OptOutStore::Open(options.data_dir, store_options));
   OPTOUT_RETURN_IF_ERROR(MakeOwnerOnly(options.data_dir));
+  OPTOUT_ASSIGN_OR_RETURN(impl->api_keys, ApiKeys::Open(impl->store.get(), keyring));
   const absl::Time load_start = absl::Now();
   OPTOUT_ASSIGN_OR_RETURN(impl->registry, Registry::Open(impl->store.get(), std::move(keyring),
                                                          impl->psl.get(), options.registry));
@@ -188,8 +262,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   StreamLimits stream_limits;
   stream_limits.sweeper = impl->stream_sweeper.get();
   stream_limits.idle_timeout = absl::Seconds(options.stream_idle_timeout_seconds);
+  impl->check_access = std::make_unique<CheckAccess>(impl->api_keys.get(),
+                                                     options.anonymous_items_per_minute);
   impl->check_service = std::make_unique<CheckServiceImpl>(
-      impl->registry.get(), impl->check_workers.get(), stream_limits);
+      impl->registry.get(), impl->check_workers.get(), impl->check_access.get(), stream_limits);
+  impl->admin_service = std::make_unique<AdminServiceImpl>(impl->api_keys.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -213,6 +290,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
         absl::StrCat("cannot listen on ", options.listen,
                      ": the port is in use (another optoutd?) or the address is not local"));
   }
+  auto admin_server =
+      StartAdminServer(admin_listen, impl->admin_service.get(), impl->admin_tls.get());
+  if (!admin_server.ok()) {
+    impl->grpc_server->Shutdown();
+    return admin_server.status();
+  }
+  impl->admin_server = std::move(*admin_server);
   if (!options.port_file.empty()) {
     // Written to a temp name and renamed, so a reader never sees half a number.
     const std::string tmp = options.port_file + ".tmp";
@@ -225,13 +309,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
                                     "; PSL ",
                                     impl->psl->version(), "; pdq_threshold ",
                                     r.pdq_threshold, "; max_batch_items ", r.max_batch_items,
-                                    "; max_connections ", max_connections));
+                                    "; max_connections ", max_connections,
+                                    "; admin on ", admin_listen, "; ",
+                                    impl->api_keys->List().keys_size(), " API keys"));
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
 absl::Status Server::ReloadTlsCertificates() {
   if (impl_->tls == nullptr) return absl::FailedPreconditionError("TLS is off: nothing to reload");
-  return impl_->tls->Reload();
+  OPTOUT_RETURN_IF_ERROR(impl_->tls->Reload());
+  return impl_->admin_tls->Reload();
 }
 
 void Server::Shutdown(absl::Duration deadline) {
@@ -240,6 +327,8 @@ void Server::Shutdown(absl::Duration deadline) {
   Log(LogLevel::kInfo, "shutting down: finishing in-flight calls");
   impl_->grpc_server->Shutdown(absl::ToChronoTime(absl::Now() + deadline));
   impl_->grpc_server->Wait();
+  impl_->admin_server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+  impl_->admin_server->Wait();
   Log(LogLevel::kInfo, "gRPC server stopped; closing the database");
   impl_->StopTokenEraser();
   impl_->pool.reset();  // runs any queued durable write to completion

@@ -16,6 +16,13 @@ struct ServerOptions {
   // HOST:PORT to listen on; port 0 picks a free port (see port_file).
   // Default: 127.0.0.1:50051.
   std::string listen = "127.0.0.1:50051";
+  // Address of the admin service (optout.admin.v1), never the public port.
+  // Empty: unix:<data_dir>/admin.sock. A unix socket is made mode 0600, so
+  // only the user running optoutd can administer it.
+  std::string admin_listen;
+  // Items an anonymous peer (IPv4 address or IPv6 /64) may check per minute;
+  // 0 refuses anonymous checks. Default: 600.
+  int anonymous_items_per_minute = 600;
   // RocksDB directory, created if missing. Default: ./data.
   std::string data_dir = "./data";
   // Registry secret (32 bytes, mode 0600), created on first start. Kept

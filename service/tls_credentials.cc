@@ -90,7 +90,8 @@ int NoPassphrase(char*, int, int, void*) { return 0; }
 
 }  // namespace
 
-absl::Status CheckTransportSecurity(const std::string& listen, const TlsServerOptions& tls) {
+absl::Status CheckTransportSecurity(const std::string& listen, const TlsServerOptions& tls,
+                                    absl::string_view flag) {
   if (tls.cert_file.empty() != tls.key_file.empty()) {
     return absl::InvalidArgumentError("--tls_cert_file and --tls_key_file go together");
   }
@@ -100,7 +101,7 @@ absl::Status CheckTransportSecurity(const std::string& listen, const TlsServerOp
   }
   if (!tls.enabled() && !tls.allow_insecure && !IsLoopbackListenAddress(listen)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--listen ", listen, " is reachable from the network: give --tls_cert_file and "
+        flag, " ", listen, " is reachable from the network: give --tls_cert_file and "
         "--tls_key_file, or --allow_insecure to serve plaintext anyway"));
   }
   return absl::OkStatus();

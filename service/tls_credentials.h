@@ -34,8 +34,9 @@ namespace optout::service {
 // Plaintext is for loopback only: InvalidArgument when `listen` is reachable
 // from the network and `tls` neither enables TLS nor allows plaintext, or
 // when the TLS file flags are incomplete (cert without key, client CA
-// without cert). Messages name the flags.
-absl::Status CheckTransportSecurity(const std::string& listen, const TlsServerOptions& tls);
+// without cert). Messages name the flags; `flag` is the one that gave `listen`.
+absl::Status CheckTransportSecurity(const std::string& listen, const TlsServerOptions& tls,
+                                    absl::string_view flag = "--listen");
 
 class ReloadableTlsCredentials final {
  public:

@@ -16,6 +16,7 @@ namespace {
 constexpr char kRecordsFamily[] = "records";
 constexpr char kRequestsFamily[] = "requests";
 constexpr char kTombstonesFamily[] = "tombstones";
+constexpr char kApiKeysFamily[] = "api_keys";
 
 rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
@@ -35,13 +36,14 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
 
 struct OptOutStore::Impl {
   std::unique_ptr<rocksdb::DB> db;
-  // default, records, requests, tombstones
+  // default, records, requests, tombstones, api_keys
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::WriteOptions write_options;
 
   rocksdb::ColumnFamilyHandle* records() const { return handles[1]; }
   rocksdb::ColumnFamilyHandle* requests() const { return handles[2]; }
   rocksdb::ColumnFamilyHandle* tombstones() const { return handles[3]; }
+  rocksdb::ColumnFamilyHandle* api_keys() const { return handles[4]; }
 
   ~Impl() {
     if (db == nullptr) return;
@@ -73,6 +75,7 @@ absl::StatusOr<std::unique_ptr<OptOutStore>> OptOutStore::Open(const std::string
       {kRecordsFamily, cf},
       {kRequestsFamily, cf},
       {kTombstonesFamily, cf},
+      {kApiKeysFamily, cf},
   };
   auto impl = std::make_unique<Impl>();
   rocksdb::DB* raw = nullptr;
@@ -156,6 +159,30 @@ size_t OptOutStore::EstimatedRecordCount() const {
   uint64_t count = 0;
   if (!impl_->db->GetIntProperty(impl_->records(), "rocksdb.estimate-num-keys", &count)) return 0;
   return static_cast<size_t>(count);
+}
+
+absl::Status OptOutStore::PutApiKey(absl::string_view name, absl::string_view record) {
+  return FromRocks(impl_->db->Put(impl_->write_options, impl_->api_keys(), ToSlice(name),
+                                  ToSlice(record)),
+                   "put api key");
+}
+
+absl::Status OptOutStore::DeleteApiKey(absl::string_view name) {
+  return FromRocks(impl_->db->Delete(impl_->write_options, impl_->api_keys(), ToSlice(name)),
+                   "delete api key");
+}
+
+absl::Status OptOutStore::ForEachApiKey(
+    const std::function<absl::Status(absl::string_view, absl::string_view)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->api_keys()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const rocksdb::Slice k = it->key();
+    const rocksdb::Slice v = it->value();
+    absl::Status s = fn(absl::string_view(k.data(), k.size()), absl::string_view(v.data(), v.size()));
+    if (!s.ok()) return s;
+  }
+  return FromRocks(it->status(), "scan api keys");
 }
 
 absl::Status OptOutStore::FlushAndCompact() {

@@ -1,10 +1,11 @@
 // File: storage/opt_out_store.h
 //
 // OptOutStore is the durable home of opt-out records: an embedded RocksDB
-// with three column families,
+// with four column families,
 //   "records":    opt-out id    -> record bytes (opaque here; the service encrypts)
 //   "requests":   request key   -> opt-out id (idempotent registration)
 //   "tombstones": tombstone key -> tombstone bytes (what a second revoke reports)
+//   "api_keys":   key name      -> API key record (opaque here; sealed by the service)
 // It knows bytes only: no crypto, no gRPC, no protobuf.
 //
 // Thread-safety: all methods may be called concurrently. Concurrent synced
@@ -80,6 +81,12 @@ class OptOutStore final {
       absl::string_view begin = {}, absl::string_view end = {}) const;
   // RocksDB's estimate of the number of records (for reserving memory).
   size_t EstimatedRecordCount() const;
+
+  // API key records by name; synced like every other write.
+  absl::Status PutApiKey(absl::string_view name, absl::string_view record);
+  absl::Status DeleteApiKey(absl::string_view name);
+  absl::Status ForEachApiKey(
+      const std::function<absl::Status(absl::string_view name, absl::string_view record)>& fn) const;
 
   // Flushes memtables to SST files and compacts everything (maintenance and
   // tests that inspect files on disk).

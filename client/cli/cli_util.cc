@@ -11,6 +11,7 @@ namespace optout::cli {
 std::unique_ptr<client::RegistryClient> ConnectRegistry(const CommandContext& ctx) {
   client::ClientOptions options = ctx.client_options;  // TLS from the global flags
   options.timeout = ctx.timeout;
+  options.api_key = ctx.api_key;
   return client::RegistryClient::Create(ctx.server, options);
 }
 

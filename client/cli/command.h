@@ -18,6 +18,8 @@ namespace optout::cli {
 struct CommandContext {
   // --server HOST:PORT, else $OPTOUT_SERVER, else 127.0.0.1:50051.
   std::string server;
+  // --api-key KEY, else $OPTOUT_API_KEY; empty: anonymous checks.
+  std::string api_key;
   // --json: machine-readable output.
   bool json = false;
   // --tls, --tls-ca (else $OPTOUT_TLS_CA), --tls-cert, --tls-key; read into

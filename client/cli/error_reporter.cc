@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/channel.h"
+#include "client/registry_client.h"
 
 namespace optout::cli {
 namespace {
@@ -31,6 +32,11 @@ void ReportError(CommandContext& ctx, absl::string_view command, const absl::Sta
   std::fprintf(stderr, "%s: %s [%s]\n", Who(command).c_str(),
                OneLine(explained.message()).c_str(),
                absl::StatusCodeToString(explained.code()).c_str());
+  // Over a budget: the server's RetryInfo says how long to wait.
+  if (std::optional<absl::Duration> delay = client::RetryDelayOf(status)) {
+    std::fprintf(stderr, "%s: wait %lld s before retrying\n", Who(command).c_str(),
+                 static_cast<long long>(absl::ToInt64Seconds(absl::Ceil(*delay, absl::Seconds(1)))));
+  }
   ctx.exit_code = 1;
 }
 

@@ -1,6 +1,6 @@
 // optout: command-line client of the opt-out registry.
 //
-//   optout [--server HOST:PORT] [--json] [--timeout DURATION]
+//   optout [--server HOST:PORT] [--api-key KEY] [--json] [--timeout DURATION]
 //          [--tls] [--tls-ca FILE] [--tls-cert FILE --tls-key FILE] COMMAND ...
 //
 // Commands hash images locally, canonicalize URLs, register and revoke
@@ -38,9 +38,14 @@ int main(int argc, char** argv) {
   } else {
     ctx.server = "127.0.0.1:50051";
   }
+  if (const char* env = std::getenv("OPTOUT_API_KEY"); env != nullptr) ctx.api_key = env;
   CLI::App app{"optout: opt images and URLs out of AI training sets, and check against the registry"};
   app.require_subcommand(1);
   app.fallthrough();  // --server/--json may also follow the subcommand
+  // Added before defaults are captured, so --help never shows a key.
+  app.add_option("--api-key", ctx.api_key,
+                 "API key sent with every call (env OPTOUT_API_KEY); without one, checks use the "
+                 "registry's small anonymous budget");
   app.option_defaults()->always_capture_default();
   app.add_option("--server", ctx.server, "registry address HOST:PORT (env OPTOUT_SERVER)");
   app.add_flag("--json", ctx.json, "machine-readable JSON output");

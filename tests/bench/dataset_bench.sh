@@ -36,7 +36,8 @@ cleanup() {
 trap cleanup EXIT
 
 "$OPTOUTD" --listen=127.0.0.1:0 --data_dir="$WORK/data" --secret_file="$WORK/secret" \
-  --port_file="$WORK/port" --register_rate_per_peer=0 2>"$WORK/optoutd.log" &
+  --port_file="$WORK/port" --register_rate_per_peer=0 \
+  --anonymous_items_per_minute=1000000000 2>"$WORK/optoutd.log" &
 SERVER_PID=$!
 for _ in $(seq 600); do [[ -s $WORK/port ]] && break; sleep 0.1; done
 [[ -s $WORK/port ]] || { echo "dataset_bench: optoutd did not start" >&2; cat "$WORK/optoutd.log" >&2; exit 1; }

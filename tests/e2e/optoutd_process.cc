@@ -25,6 +25,7 @@ std::string TestDataPath(const std::string& relative) {
   return std::string(root != nullptr ? root : "tests/testdata") + "/" + relative;
 }
 std::string OptoutCliBinary() { return OPTOUT_CLI_PATH; }
+std::string OptoutAdminBinary() { return OPTOUT_ADMIN_PATH; }
 
 OptoutdProcess::OptoutdProcess(std::vector<std::string> extra_flags, Transport transport)
     : extra_flags_(std::move(extra_flags)), transport_(transport) {
@@ -47,7 +48,13 @@ absl::Status OptoutdProcess::Start(bool same_port) {
                                    "--port_file=" + port_file,
                                    // Tests register in bulk from one address;
                                    // adversarial tests set their own limits.
-                                   "--register_rate_per_peer=0"};
+                                   "--register_rate_per_peer=0",
+                                   // Tests and benchmarks check many items from
+                                   // 127.0.0.1 without a key; the anonymous
+                                   // budget has its own tests (access_e2e_test),
+                                   // which set it with an extra flag (the last
+                                   // one given wins).
+                                   "--anonymous_items_per_minute=1000000000"};
   if (transport_ != Transport::kPlaintext) {
     if (certificates_.ca_cert.empty()) {
       auto made = MakeTestCertificates(root_);

@@ -84,6 +84,7 @@ std::string TestDataPath(const std::string& relative);
 // Path of a built binary next to optoutd (e.g. "optout"); set by CMake.
 std::string OptoutdBinary();
 std::string OptoutCliBinary();
+std::string OptoutAdminBinary();
 
 // Runs a command, returns its exit status and captures stdout (and stderr).
 struct CommandResult {

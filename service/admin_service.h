@@ -1,0 +1,35 @@
+// File: service/admin_service.h
+//
+// optout.admin.v1.Admin over ApiKeys: the operator's API, registered only on
+// the admin listener (--admin_listen), never on the public port. Synchronous
+// handlers: calls are rare and each is one small store write at most.
+#ifndef OPTOUT_SERVICE_ADMIN_SERVICE_H_
+#define OPTOUT_SERVICE_ADMIN_SERVICE_H_
+
+#include "optout/admin/v1/admin.grpc.pb.h"
+#include "service/api_keys.h"
+
+namespace optout::service {
+
+class AdminServiceImpl final : public admin::v1::Admin::Service {
+ public:
+  // `keys` must outlive the gRPC server.
+  explicit AdminServiceImpl(ApiKeys* keys) : keys_(keys) {}
+
+  grpc::Status CreateKey(grpc::ServerContext* context, const admin::v1::CreateKeyRequest* request,
+                         admin::v1::CreateKeyResponse* response) override;
+  grpc::Status ListKeys(grpc::ServerContext* context, const admin::v1::ListKeysRequest* request,
+                        admin::v1::ListKeysResponse* response) override;
+  grpc::Status RevokeKey(grpc::ServerContext* context, const admin::v1::RevokeKeyRequest* request,
+                         admin::v1::RevokeKeyResponse* response) override;
+  grpc::Status GetKeyUsage(grpc::ServerContext* context,
+                           const admin::v1::GetKeyUsageRequest* request,
+                           admin::v1::GetKeyUsageResponse* response) override;
+
+ private:
+  ApiKeys* const keys_;
+};
+
+}  // namespace optout::service
+
+#endif  // OPTOUT_SERVICE_ADMIN_SERVICE_H_

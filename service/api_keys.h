@@ -1,0 +1,85 @@
+// File: service/api_keys.h
+//
+// ApiKeys: the checker keys of issue 10. Each key has a unique name, limits
+// (items per minute and per day, PDQ items per day, allowed method classes)
+// and usage counters. The store keeps only HMAC(api-key purpose key, key),
+// sealed with the record cipher like every stored record; the key itself is
+// returned once, by Create. Keys are loaded at Open and survive restarts;
+// usage counters and budgets live in memory since the start.
+//
+// gRPC-free; thread-safe.
+#ifndef OPTOUT_SERVICE_API_KEYS_H_
+#define OPTOUT_SERVICE_API_KEYS_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "optout/admin/v1/admin.pb.h"
+#include "optout/v1/optout.pb.h"
+#include "service/keyring.h"
+#include "service/over_budget.h"
+#include "service/token_bucket.h"
+#include "storage/opt_out_store.h"
+
+namespace optout::service {
+
+// What a check costs: every item counts, PDQ items also against their own budget.
+struct CheckCost {
+  int64_t items = 0;
+  int64_t pdq_items = 0;
+};
+CheckCost CostOf(const v1::CheckRequest& request);
+
+class ApiKeys final {
+ public:
+  // One key's live state; shared with calls in flight, so a revoked key's
+  // state stays valid until they finish.
+  class Key;
+
+  // Loads every stored key. DataLoss if a record fails to open (wrong secret).
+  // `store` must outlive this object.
+  static absl::StatusOr<std::unique_ptr<ApiKeys>> Open(storage::OptOutStore* store,
+                                                       const Keyring& keyring);
+  ~ApiKeys();
+
+  // INVALID_ARGUMENT (bad name, negative limit, unknown method),
+  // ALREADY_EXISTS (name taken). Durable before it returns.
+  absl::StatusOr<admin::v1::CreateKeyResponse> Create(const admin::v1::CreateKeyRequest& request,
+                                                      absl::Time now);
+  admin::v1::ListKeysResponse List() const;
+  // NOT_FOUND for an unknown name. The key stops working at once.
+  absl::Status Revoke(absl::string_view name);
+  // Every key's usage for an empty name; NOT_FOUND for an unknown one.
+  absl::StatusOr<admin::v1::GetKeyUsageResponse> Usage(absl::string_view name) const;
+
+  // The key `bearer` stands for; nullptr when unknown or revoked.
+  std::shared_ptr<Key> Find(absl::string_view bearer) const;
+  // Charges `cost` to `key` when its methods and budgets allow it, else
+  // PERMISSION_DENIED (method class not allowed) or OverBudgetError; a
+  // refused call costs nothing and counts as a rejection.
+  static absl::Status Charge(Key& key, const CheckCost& cost, absl::Time now);
+  // Counts the matched items of `response` by kind.
+  static void Record(Key& key, const v1::CheckResponse& response);
+
+ private:
+  ApiKeys(storage::OptOutStore* store, const Keyring& keyring);
+  std::string HashOf(absl::string_view bearer) const;
+
+  storage::OptOutStore* const store_;
+  const Keyring keyring_;
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<Key>> by_name_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::shared_ptr<Key>> by_hash_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace optout::service
+
+#endif  // OPTOUT_SERVICE_API_KEYS_H_
