@@ -5,11 +5,24 @@
 
 namespace optout::service {
 
-grpc::Status AdminServiceImpl::CreateKey(grpc::ServerContext* /*context*/,
+void AdminServiceImpl::Audit(const grpc::ServerContext* context, absl::string_view method,
+                             absl::string_view target_key, const absl::Status& status) const {
+  if (audit_ == nullptr) return;
+  AuditEntry entry;
+  entry.time = absl::Now();
+  entry.peer = context->peer();
+  entry.method = method;
+  entry.target_key = std::string(target_key);
+  entry.status = status.code();
+  audit_->Write(entry);
+}
+
+grpc::Status AdminServiceImpl::CreateKey(grpc::ServerContext* context,
                                          const admin::v1::CreateKeyRequest* request,
                                          admin::v1::CreateKeyResponse* response) {
   auto result = keys_->Create(*request, absl::Now());
   if (result.ok()) *response = std::move(*result);
+  Audit(context, "admin.CreateKey", request->name(), result.status());
   return ToGrpcStatus(result.status());
 }
 
@@ -20,10 +33,12 @@ grpc::Status AdminServiceImpl::ListKeys(grpc::ServerContext* /*context*/,
   return grpc::Status::OK;
 }
 
-grpc::Status AdminServiceImpl::RevokeKey(grpc::ServerContext* /*context*/,
+grpc::Status AdminServiceImpl::RevokeKey(grpc::ServerContext* context,
                                          const admin::v1::RevokeKeyRequest* request,
                                          admin::v1::RevokeKeyResponse* /*response*/) {
-  return ToGrpcStatus(keys_->Revoke(request->name()));
+  const absl::Status status = keys_->Revoke(request->name());
+  Audit(context, "admin.RevokeKey", request->name(), status);
+  return ToGrpcStatus(status);
 }
 
 grpc::Status AdminServiceImpl::GetKeyUsage(grpc::ServerContext* /*context*/,

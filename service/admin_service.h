@@ -8,13 +8,15 @@
 
 #include "optout/admin/v1/admin.grpc.pb.h"
 #include "service/api_keys.h"
+#include "service/audit_log.h"
 
 namespace optout::service {
 
 class AdminServiceImpl final : public admin::v1::Admin::Service {
  public:
-  // `keys` must outlive the gRPC server.
-  explicit AdminServiceImpl(ApiKeys* keys) : keys_(keys) {}
+  // `keys` and `audit` (nullptr: none) must outlive the gRPC server. Calls
+  // that change keys are audited (the key name, never the key).
+  AdminServiceImpl(ApiKeys* keys, AuditLog* audit) : keys_(keys), audit_(audit) {}
 
   grpc::Status CreateKey(grpc::ServerContext* context, const admin::v1::CreateKeyRequest* request,
                          admin::v1::CreateKeyResponse* response) override;
@@ -27,7 +29,11 @@ class AdminServiceImpl final : public admin::v1::Admin::Service {
                            admin::v1::GetKeyUsageResponse* response) override;
 
  private:
+  void Audit(const grpc::ServerContext* context, absl::string_view method,
+             absl::string_view target_key, const absl::Status& status) const;
+
   ApiKeys* const keys_;
+  AuditLog* const audit_;
 };
 
 }  // namespace optout::service

@@ -317,4 +317,6 @@ absl::Status ApiKeys::Charge(Key& key, const CheckCost& cost, absl::Time now) {
 
 void ApiKeys::Record(Key& key, const v1::CheckResponse& response) { key.Record(response); }
 
+const std::string& ApiKeys::NameOf(const Key& key) { return key.record().name(); }
+
 }  // namespace optout::service

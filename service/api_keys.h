@@ -68,6 +68,7 @@ class ApiKeys final {
   static absl::Status Charge(Key& key, const CheckCost& cost, absl::Time now);
   // Counts the matched items of `response` by kind.
   static void Record(Key& key, const v1::CheckResponse& response);
+  static const std::string& NameOf(const Key& key);
 
  private:
   ApiKeys(storage::OptOutStore* store, const Keyring& keyring);

@@ -1,8 +1,107 @@
 #include "service/check_access.h"
 
 #include "absl/strings/str_cat.h"
+#include "service/peer_rate_limiter.h"
 
 namespace optout::service {
+namespace {
+
+void CountKind(v1::MatchKind kind, KindCounts* counts) {
+  switch (kind) {
+    case v1::MATCH_KIND_URL: ++counts->url; break;
+    case v1::MATCH_KIND_SCOPE: ++counts->scope; break;
+    case v1::MATCH_KIND_PDQ: ++counts->pdq; break;
+    case v1::MATCH_KIND_SHA256: ++counts->sha256; break;
+    case v1::MATCH_KIND_MD5: ++counts->md5; break;
+    default: break;
+  }
+}
+
+}  // namespace
+
+KindCounts ItemsOf(const v1::CheckRequest& request) {
+  KindCounts counts;
+  for (const v1::CheckItem& item : request.items()) {
+    switch (item.kind_case()) {
+      case v1::CheckItem::kUrl:
+      case v1::CheckItem::kUrlDigests: ++counts.url; break;
+      case v1::CheckItem::kPdq: ++counts.pdq; break;
+      case v1::CheckItem::kSha256: ++counts.sha256; break;
+      case v1::CheckItem::kMd5: ++counts.md5; break;
+      default: break;
+    }
+  }
+  for (const v1::PackedItems& packed : request.packed()) {
+    const int64_t bytes = static_cast<int64_t>(packed.data().size());
+    switch (packed.kind()) {
+      case v1::PackedItems::KIND_URL_DIGESTS:
+        counts.url += packed.counts_size() > 0 ? packed.counts_size() : bytes / 32;
+        break;
+      case v1::PackedItems::KIND_SHA256: counts.sha256 += bytes / 32; break;
+      case v1::PackedItems::KIND_MD5: counts.md5 += bytes / 16; break;
+      case v1::PackedItems::KIND_PDQ: counts.pdq += bytes / (packed.pdq_dihedral() ? 9 * 32 : 32); break;
+      default: break;
+    }
+  }
+  return counts;
+}
+
+KindCounts MatchesOf(const v1::CheckResponse& response) {
+  KindCounts counts;
+  for (const v1::ItemResult& result : response.results()) {
+    if (result.matched()) CountKind(result.kind(), &counts);
+  }
+  for (const v1::PackedVerdict& verdict : response.packed_verdicts()) {
+    for (const v1::PackedMatch& match : verdict.matches()) CountKind(match.kind(), &counts);
+  }
+  return counts;
+}
+
+absl::StatusOr<CheckAdmission> CheckAccess::AdmitCheck(const Caller& caller,
+                                                       absl::string_view method,
+                                                       const v1::CheckRequest& request) {
+  CheckAdmission admission;
+  admission.method = method;
+  if (audit_ != nullptr) {
+    admission.items = ItemsOf(request);
+    admission.peer = PeerKey(caller.peer);
+  }
+  absl::StatusOr<std::shared_ptr<ApiKeys::Key>> key =
+      caller.malformed_authorization
+          ? absl::UnauthenticatedError("authorization: expected 'Bearer KEY'")
+          : Admit(caller.bearer, caller.peer, CostOf(request));
+  if (!key.ok()) {
+    if (audit_ != nullptr) {
+      // A known key refused (over budget, method) is audited under its name.
+      if (!caller.bearer.empty()) admission.key = keys_->Find(caller.bearer);
+      Audit(admission, KindCounts(), key.status().code());
+    }
+    return key.status();
+  }
+  admission.key = *std::move(key);
+  return admission;
+}
+
+void CheckAccess::CheckDone(const CheckAdmission& admission, const v1::CheckResponse& response,
+                            const absl::Status& status) {
+  if (status.ok()) Record(admission.key.get(), response);
+  if (audit_ != nullptr) {
+    Audit(admission, status.ok() ? MatchesOf(response) : KindCounts(), status.code());
+  }
+}
+
+void CheckAccess::Audit(const CheckAdmission& admission, const KindCounts& matches,
+                        absl::StatusCode status) {
+  AuditEntry entry;
+  entry.time = clock_();
+  if (admission.key != nullptr) entry.key_name = ApiKeys::NameOf(*admission.key);
+  entry.peer = admission.peer;
+  entry.method = admission.method;
+  entry.items = admission.items;
+  entry.matches = matches;
+  entry.status = status;
+  audit_->Write(entry);
+}
 
 absl::StatusOr<std::shared_ptr<ApiKeys::Key>> CheckAccess::Admit(absl::string_view bearer,
                                                                  absl::string_view grpc_peer,

@@ -17,19 +17,57 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "service/api_keys.h"
+#include "service/audit_log.h"
 #include "service/peer_rate_limiter.h"
 
 namespace optout::service {
 
+// Who is calling, as the gRPC layer saw it.
+struct Caller {
+  // From `authorization: Bearer KEY`; empty when the call has none.
+  std::string bearer;
+  // The call had an authorization header of another form (refused, never
+  // taken for anonymous).
+  bool malformed_authorization = false;
+  // As gRPC names it, e.g. "ipv4:10.0.0.1:5555".
+  std::string peer;
+};
+
+// A check that may run: charged to `key`, or (nullptr) to `peer`'s
+// anonymous budget. What CheckDone needs to count and audit it.
+struct CheckAdmission {
+  std::shared_ptr<ApiKeys::Key> key;
+  std::string peer;
+  absl::string_view method;
+  KindCounts items;
+};
+
+// Items of each kind in `request` (typed and packed).
+KindCounts ItemsOf(const v1::CheckRequest& request);
+// Matched items of each kind (by the strongest kind of each) in `response`.
+KindCounts MatchesOf(const v1::CheckResponse& response);
+
 class CheckAccess final {
  public:
   using Clock = std::function<absl::Time()>;
-  // `keys` must outlive this object.
-  CheckAccess(ApiKeys* keys, int anonymous_items_per_minute, Clock clock = absl::Now)
+  // `keys` and `audit` (nullptr: no audit log) must outlive this object.
+  CheckAccess(ApiKeys* keys, int anonymous_items_per_minute, AuditLog* audit = nullptr,
+              Clock clock = absl::Now)
       : keys_(keys),
         anonymous_per_minute_(anonymous_items_per_minute),
         anonymous_(anonymous_items_per_minute, "items checked", "--anonymous_items_per_minute"),
+        audit_(audit),
         clock_(std::move(clock)) {}
+
+  // Admit below for `request` from `caller`, called as `method` ("Check",
+  // "CheckStream"); a refusal is audited here, an admitted check by
+  // CheckDone.
+  absl::StatusOr<CheckAdmission> AdmitCheck(const Caller& caller, absl::string_view method,
+                                            const v1::CheckRequest& request);
+  // After an admitted check: counts its matches for the key and writes its
+  // audit line. `response` is only read when `status` is OK.
+  void CheckDone(const CheckAdmission& admission, const v1::CheckResponse& response,
+                 const absl::Status& status);
 
   // `bearer`: the API key sent, empty when none; `grpc_peer`: the caller as
   // gRPC names it (anonymous budgets are per PeerKey: IPv4 address or IPv6 /64). Returns the key to
@@ -46,9 +84,13 @@ class CheckAccess final {
   }
 
  private:
+  void Audit(const CheckAdmission& admission, const KindCounts& matches,
+             absl::StatusCode status);
+
   ApiKeys* const keys_;
   const int anonymous_per_minute_;
   PeerRateLimiter anonymous_;
+  AuditLog* const audit_;
   const Clock clock_;
 };
 

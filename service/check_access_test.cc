@@ -60,7 +60,7 @@ class CheckAccessTest : public ::testing::Test {
   }
 
   CheckAccess Access(int anonymous_per_minute) {
-    return CheckAccess(keys_.get(), anonymous_per_minute, [this] { return now_; });
+    return CheckAccess(keys_.get(), anonymous_per_minute, nullptr, [this] { return now_; });
   }
 
   absl::Time now_ = absl::FromUnixSeconds(1700000000);

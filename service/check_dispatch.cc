@@ -24,15 +24,19 @@ CheckInterrupt InterruptOf(const grpc::ServerContextBase* context) {
   };
 }
 
-absl::StatusOr<std::string> BearerKeyOf(const grpc::ServerContextBase* context) {
+Caller CallerOf(const grpc::ServerContextBase* context) {
+  Caller caller;
+  caller.peer = context->peer();
   const auto& metadata = context->client_metadata();
   auto it = metadata.find("authorization");
-  if (it == metadata.end()) return std::string();
+  if (it == metadata.end()) return caller;
   absl::string_view value(it->second.data(), it->second.size());
   if (!absl::ConsumePrefix(&value, "Bearer ") || value.empty()) {
-    return absl::UnauthenticatedError("authorization: expected 'Bearer KEY'");
+    caller.malformed_authorization = true;
+  } else {
+    caller.bearer = std::string(value);
   }
-  return std::string(value);
+  return caller;
 }
 
 }  // namespace optout::service

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/server_context.h"
 #include "optout/v1/optout.pb.h"
+#include "service/check_access.h"
 #include "service/checker.h"
 
 namespace optout::service {
@@ -30,9 +31,9 @@ size_t CheckWorkUnits(const v1::CheckRequest& request);
 // the check.
 CheckInterrupt InterruptOf(const grpc::ServerContextBase* context);
 
-// The API key of a call's `authorization: Bearer KEY` metadata; empty when
-// the call has none, UNAUTHENTICATED when it has another kind.
-absl::StatusOr<std::string> BearerKeyOf(const grpc::ServerContextBase* context);
+// Who calls: the API key of the call's `authorization: Bearer KEY` metadata
+// (or that it had another kind of authorization) and its peer.
+Caller CallerOf(const grpc::ServerContextBase* context);
 
 }  // namespace optout::service
 

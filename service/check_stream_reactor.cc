@@ -19,8 +19,7 @@ CheckStreamReactor::CheckStreamReactor(const Registry* registry, CheckWorkers* w
       interrupt_(InterruptOf(context)),
       context_(context),
       limits_(limits),
-      bearer_(BearerKeyOf(context)),
-      peer_(context->peer()) {
+      caller_(CallerOf(context)) {
   {
     absl::MutexLock lock(&mu_);
     last_activity_ = absl::Now();
@@ -103,14 +102,14 @@ void CheckStreamReactor::OnReadDone(bool ok) {
     // round trips, so those read on after their answer is queued.
     if (CheckWorkUnits(*request) >= kReadAheadItems) MaybeStartRead();
   }
-  absl::StatusOr<std::shared_ptr<ApiKeys::Key>> key =
-      bearer_.ok() ? access_->Admit(*bearer_, peer_, CostOf(*request)) : bearer_.status();
-  if (!key.ok()) {
-    BatchDone(seq, std::move(request), Answer(), key.status());
+  absl::StatusOr<CheckAdmission> admitted =
+      access_->AdmitCheck(caller_, "CheckStream", *request);
+  if (!admitted.ok()) {
+    BatchDone(seq, std::move(request), Answer(), admitted.status());
     return;
   }
   if (CheckWorkUnits(*request) <= kInlineCheckItems) {
-    CheckBatch(seq, std::move(request), *key);
+    CheckBatch(seq, std::move(request), *admitted);
     return;
   }
   // std::function needs a copyable closure: the request travels as a raw
@@ -119,18 +118,19 @@ void CheckStreamReactor::OnReadDone(bool ok) {
   // The worker holds a reference until its batch is done, so Finish from
   // the worker never races OnDone.
   refs_.fetch_add(1);
-  absl::Status queued = workers_->TrySchedule([this, seq, raw, key = *std::move(key)] {
-    CheckBatch(seq, std::unique_ptr<v1::CheckRequest>(raw), key);
+  absl::Status queued = workers_->TrySchedule([this, seq, raw, admission = *admitted] {
+    CheckBatch(seq, std::unique_ptr<v1::CheckRequest>(raw), admission);
     Unref();
   });
   if (!queued.ok()) {
+    access_->CheckDone(*admitted, v1::CheckResponse::default_instance(), queued);
     BatchDone(seq, std::unique_ptr<v1::CheckRequest>(raw), Answer(), queued);
     Unref();
   }
 }
 
 void CheckStreamReactor::CheckBatch(uint64_t seq, std::unique_ptr<v1::CheckRequest> request,
-                                    const std::shared_ptr<ApiKeys::Key>& key) {
+                                    const CheckAdmission& admission) {
   Answer answer;
   google::protobuf::ArenaOptions arena_options;
   arena_options.start_block_size = 4096;
@@ -138,7 +138,7 @@ void CheckStreamReactor::CheckBatch(uint64_t seq, std::unique_ptr<v1::CheckReque
   answer.arena = std::make_unique<google::protobuf::Arena>(arena_options);
   answer.message = google::protobuf::Arena::CreateMessage<v1::CheckResponse>(answer.arena.get());
   const absl::Status status = registry_->Check(*request, answer.message, interrupt_);
-  if (status.ok()) CheckAccess::Record(key.get(), *answer.message);
+  access_->CheckDone(admission, *answer.message, status);
   BatchDone(seq, std::move(request), std::move(answer), status);
 }
 

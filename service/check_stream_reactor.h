@@ -74,7 +74,7 @@ class CheckStreamReactor final
 
   // Checks batch `seq` (on a worker or inline) and queues its answer.
   void CheckBatch(uint64_t seq, std::unique_ptr<v1::CheckRequest> request,
-                  const std::shared_ptr<ApiKeys::Key>& key);
+                  const CheckAdmission& admission);
   // Records the answer (or error) of batch `seq` and moves the stream on.
   void BatchDone(uint64_t seq, std::unique_ptr<v1::CheckRequest> request, Answer answer,
                  const absl::Status& status);
@@ -101,9 +101,8 @@ class CheckStreamReactor final
   const StreamLimits limits_;
   StreamSweeper::Handle sweep_handle_ = 0;
   std::atomic<int> refs_{1};
-  // The call's API key (or an UNAUTHENTICATED status) and gRPC peer, read once.
-  const absl::StatusOr<std::string> bearer_;
-  const std::string peer_;
+  // The call's API key and peer, read once.
+  const Caller caller_;
 
   absl::Mutex mu_;
   // Target of the one outstanding read.

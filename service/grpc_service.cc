@@ -3,9 +3,22 @@
 #include "absl/time/clock.h"
 #include "service/check_dispatch.h"
 #include "service/check_stream_reactor.h"
+#include "service/peer_rate_limiter.h"
 #include "service/status_util.h"
 
 namespace optout::service {
+
+void RegistryServiceImpl::Audit(grpc::CallbackServerContext* context, absl::string_view method,
+                                const KindCounts& items, const absl::Status& status) const {
+  if (audit_ == nullptr) return;
+  AuditEntry entry;
+  entry.time = absl::Now();
+  entry.peer = PeerKey(context->peer());
+  entry.method = method;
+  entry.items = items;
+  entry.status = status.code();
+  audit_->Write(entry);
+}
 
 grpc::ServerUnaryReactor* RegistryServiceImpl::Register(grpc::CallbackServerContext* context,
                                                         const v1::RegisterRequest* request,
@@ -14,13 +27,23 @@ grpc::ServerUnaryReactor* RegistryServiceImpl::Register(grpc::CallbackServerCont
   const absl::Time now = absl::Now();
   absl::Status admitted = disk_floor_->CheckWrite(now);
   if (admitted.ok()) admitted = register_rate_->Admit(context->peer(), now);
+  KindCounts items;
+  if (audit_ != nullptr) {
+    items.url = request->urls_size();
+    items.scope = request->scopes_size();
+    items.pdq = request->pdq_size();
+    items.sha256 = request->sha256_size();
+    items.md5 = request->md5_size();
+  }
   if (!admitted.ok()) {
+    Audit(context, "Register", items, admitted);
     reactor->Finish(ToGrpcStatus(admitted));
     return reactor;
   }
-  pool_->Schedule([this, reactor, request, response] {
+  pool_->Schedule([this, context, reactor, request, response, items] {
     auto result = registry_->Register(*request);
     if (result.ok()) *response = std::move(*result);
+    Audit(context, "Register", items, result.status());
     reactor->Finish(ToGrpcStatus(result.status()));
   });
   return reactor;
@@ -30,9 +53,10 @@ grpc::ServerUnaryReactor* RegistryServiceImpl::Get(grpc::CallbackServerContext* 
                                                    const v1::GetRequest* request,
                                                    v1::GetResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  pool_->Schedule([this, reactor, request, response] {
+  pool_->Schedule([this, context, reactor, request, response] {
     auto result = registry_->Get(*request);
     if (result.ok()) *response = std::move(*result);
+    Audit(context, "Get", KindCounts(), result.status());
     reactor->Finish(ToGrpcStatus(result.status()));
   });
   return reactor;
@@ -42,8 +66,10 @@ grpc::ServerUnaryReactor* RegistryServiceImpl::Revoke(grpc::CallbackServerContex
                                                       const v1::RevokeRequest* request,
                                                       v1::RevokeResponse* /*response*/) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  pool_->Schedule([this, reactor, request] {
-    reactor->Finish(ToGrpcStatus(registry_->Revoke(*request)));
+  pool_->Schedule([this, context, reactor, request] {
+    const absl::Status status = registry_->Revoke(*request);
+    Audit(context, "Revoke", KindCounts(), status);
+    reactor->Finish(ToGrpcStatus(status));
   });
   return reactor;
 }
@@ -52,21 +78,16 @@ grpc::ServerUnaryReactor* CheckServiceImpl::Check(grpc::CallbackServerContext* c
                                                   const v1::CheckRequest* request,
                                                   v1::CheckResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<std::string> bearer = BearerKeyOf(context);
-  absl::StatusOr<std::shared_ptr<ApiKeys::Key>> key =
-      bearer.ok() ? access_->Admit(*bearer, context->peer(), CostOf(*request))
-                  : bearer.status();
-  if (!key.ok()) {
-    reactor->Finish(ToGrpcStatus(key.status()));
+  absl::StatusOr<CheckAdmission> admitted =
+      access_->AdmitCheck(CallerOf(context), "Check", *request);
+  if (!admitted.ok()) {
+    reactor->Finish(ToGrpcStatus(admitted.status()));
     return reactor;
   }
-  auto run = [this, context, reactor, request, response, key = std::move(*key)] {
+  auto run = [this, context, reactor, request, response, admission = *admitted] {
     absl::Status status = registry_->Check(*request, response, InterruptOf(context));
-    if (status.ok()) {
-      CheckAccess::Record(key.get(), *response);
-    } else {
-      response->Clear();
-    }
+    access_->CheckDone(admission, *response, status);
+    if (!status.ok()) response->Clear();
     reactor->Finish(ToGrpcStatus(status));
   };
   if (CheckWorkUnits(*request) <= kInlineCheckItems) {
@@ -74,7 +95,10 @@ grpc::ServerUnaryReactor* CheckServiceImpl::Check(grpc::CallbackServerContext* c
     return reactor;
   }
   absl::Status queued = workers_->TrySchedule(std::move(run));
-  if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
+  if (!queued.ok()) {
+    access_->CheckDone(*admitted, *response, queued);
+    reactor->Finish(ToGrpcStatus(queued));
+  }
   return reactor;
 }
 

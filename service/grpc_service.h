@@ -11,6 +11,7 @@
 
 #include "optout/v1/optout.grpc.pb.h"
 #include "service/arena_message_allocator.h"
+#include "service/audit_log.h"
 #include "service/check_access.h"
 #include "service/check_stream_reactor.h"
 #include "service/check_workers.h"
@@ -23,11 +24,16 @@ namespace optout::service {
 
 class RegistryServiceImpl final : public v1::Registry::CallbackService {
  public:
-  // Every pointer must outlive the gRPC server. Register is refused
-  // (RESOURCE_EXHAUSTED) below the disk floor or past the peer's rate.
+  // Every pointer must outlive the gRPC server; `audit` may be nullptr (no
+  // audit log). Register is refused (RESOURCE_EXHAUSTED) below the disk
+  // floor or past the peer's rate.
   RegistryServiceImpl(Registry* registry, ThreadPool* pool, PeerRateLimiter* register_rate,
-                      DiskFloor* disk_floor)
-      : registry_(registry), pool_(pool), register_rate_(register_rate), disk_floor_(disk_floor) {}
+                      DiskFloor* disk_floor, AuditLog* audit)
+      : registry_(registry),
+        pool_(pool),
+        register_rate_(register_rate),
+        disk_floor_(disk_floor),
+        audit_(audit) {}
 
   grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* context,
                                      const v1::RegisterRequest* request,
@@ -40,10 +46,15 @@ class RegistryServiceImpl final : public v1::Registry::CallbackService {
                                    v1::RevokeResponse* response) override;
 
  private:
+  // One audit line per call: the caller's address, item counts, status.
+  void Audit(grpc::CallbackServerContext* context, absl::string_view method,
+             const KindCounts& items, const absl::Status& status) const;
+
   Registry* const registry_;
   ThreadPool* const pool_;
   PeerRateLimiter* const register_rate_;
   DiskFloor* const disk_floor_;
+  AuditLog* const audit_;
 };
 
 class CheckServiceImpl final : public v1::Check::CallbackService {

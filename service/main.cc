@@ -10,8 +10,10 @@
 // --data_dir, and the operator's optout.admin.v1.Admin (API keys) on its own
 // --admin_listen (default: unix socket <data_dir>/admin.sock, mode 0600).
 // Checks need an API key (authorization: Bearer KEY) beyond a small
-// anonymous budget per peer (--anonymous_items_per_minute). The registry secret is created on first start; back it up
-// separately, since without it the stored data can never match again.
+// anonymous budget per peer (--anonymous_items_per_minute); --audit_log
+// keeps one JSON line per call. The registry secret is created on first
+// start; back it up separately, since without it the stored data can never
+// match again.
 // Every file optoutd creates is private (umask 077: folders 0700, files
 // 0600). Plaintext only on loopback unless --allow_insecure; otherwise TLS,
 // with client certificates when --tls_client_ca_file is set. SIGHUP re-reads
@@ -34,6 +36,9 @@
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "address to serve on, HOST:PORT (port 0: any free port)");
 ABSL_FLAG(std::string, admin_listen, "", "address of the admin service optout.admin.v1 (optout-admin), never the public port (default: unix:<data_dir>/admin.sock, mode 0600)");
 ABSL_FLAG(int, anonymous_items_per_minute, 600, "items a peer (IPv4 address or IPv6 /64) may check per minute without an API key; 0 refuses anonymous checks");
+ABSL_FLAG(std::string, audit_log, "", "append one JSON line per call to this file (time, key name or peer, method, items and matches by kind, status; never a URL, hash or token); default: no audit log");
+ABSL_FLAG(int, audit_log_max_mb, 100, "rotate --audit_log at this size, MiB (FILE.1 is the newest old file)");
+ABSL_FLAG(int, audit_log_keep, 5, "rotated --audit_log files kept (FILE.1 .. FILE.N)");
 ABSL_FLAG(std::string, data_dir, "./data", "RocksDB data directory (created if missing)");
 ABSL_FLAG(std::string, secret_file, "", "registry secret file, 32 bytes, mode 0600, created on first start (default: $XDG_CONFIG_HOME or ~/.config, then /optoutd/registry.secret; apart from the data)");
 ABSL_FLAG(int, token_retry_hours, 24, "a sealed copy of each manage token is kept this long so that retried registrations get the same token, then erased");
@@ -73,6 +78,9 @@ int main(int argc, char** argv) {
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.admin_listen = absl::GetFlag(FLAGS_admin_listen);
   options.anonymous_items_per_minute = absl::GetFlag(FLAGS_anonymous_items_per_minute);
+  options.audit_log = absl::GetFlag(FLAGS_audit_log);
+  options.audit_log_max_mb = absl::GetFlag(FLAGS_audit_log_max_mb);
+  options.audit_log_keep = absl::GetFlag(FLAGS_audit_log_keep);
   options.secret_file = absl::GetFlag(FLAGS_secret_file);
   options.psl_file = absl::GetFlag(FLAGS_psl_file);
   options.port_file = absl::GetFlag(FLAGS_port_file);

@@ -51,6 +51,7 @@ struct Server::Impl {
   std::unique_ptr<ReloadableTlsCredentials> tls;  // null: plaintext; outlives grpc_server
   std::unique_ptr<ReloadableTlsCredentials> admin_tls;  // the same files, for admin_server
   std::unique_ptr<ApiKeys> api_keys;
+  std::unique_ptr<AuditLog> audit;  // null without --audit_log
   std::unique_ptr<CheckAccess> check_access;
   std::unique_ptr<AdminServiceImpl> admin_service;
   std::unique_ptr<grpc::Server> grpc_server;
@@ -254,19 +255,27 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   impl->pool = std::make_unique<ThreadPool>(options.write_threads);
   impl->register_rate = std::make_unique<PeerRateLimiter>(options.register_rate_per_peer);
   impl->disk_floor = std::make_unique<DiskFloor>(options.data_dir, options.min_free_disk_mb);
+  if (!options.audit_log.empty()) {
+    OPTOUT_ASSIGN_OR_RETURN(
+        impl->audit, AuditLog::Open(options.audit_log,
+                                    static_cast<int64_t>(options.audit_log_max_mb) << 20,
+                                    options.audit_log_keep));
+  }
   impl->registry_service = std::make_unique<RegistryServiceImpl>(
-      impl->registry.get(), impl->pool.get(), impl->register_rate.get(), impl->disk_floor.get());
+      impl->registry.get(), impl->pool.get(), impl->register_rate.get(), impl->disk_floor.get(),
+      impl->audit.get());
   impl->check_workers =
       std::make_unique<CheckWorkers>(options.check_threads, options.max_queued_checks);
   impl->stream_sweeper = std::make_unique<StreamSweeper>();
   StreamLimits stream_limits;
   stream_limits.sweeper = impl->stream_sweeper.get();
   stream_limits.idle_timeout = absl::Seconds(options.stream_idle_timeout_seconds);
-  impl->check_access = std::make_unique<CheckAccess>(impl->api_keys.get(),
-                                                     options.anonymous_items_per_minute);
+  impl->check_access = std::make_unique<CheckAccess>(
+      impl->api_keys.get(), options.anonymous_items_per_minute, impl->audit.get());
   impl->check_service = std::make_unique<CheckServiceImpl>(
       impl->registry.get(), impl->check_workers.get(), impl->check_access.get(), stream_limits);
-  impl->admin_service = std::make_unique<AdminServiceImpl>(impl->api_keys.get());
+  impl->admin_service =
+      std::make_unique<AdminServiceImpl>(impl->api_keys.get(), impl->audit.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

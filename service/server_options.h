@@ -23,6 +23,11 @@ struct ServerOptions {
   // Items an anonymous peer (IPv4 address or IPv6 /64) may check per minute;
   // 0 refuses anonymous checks. Default: 600.
   int anonymous_items_per_minute = 600;
+  // Append-only JSON-lines audit of every call (service/audit_log.h); empty:
+  // none. Rotated to FILE.1 .. FILE.<audit_log_keep> at audit_log_max_mb.
+  std::string audit_log;
+  int audit_log_max_mb = 100;
+  int audit_log_keep = 5;
   // RocksDB directory, created if missing. Default: ./data.
   std::string data_dir = "./data";
   // Registry secret (32 bytes, mode 0600), created on first start. Kept

@@ -9,10 +9,12 @@
 #include <unistd.h>
 
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "client/bulk_checker.h"
 #include "client/common/base/testing/status_matchers.h"
@@ -21,7 +23,10 @@
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "optout/admin/v1/admin.grpc.pb.h"
+#include "client/common/digest/digest.h"
 #include "tests/e2e/optoutd_process.h"
+#include "tests/e2e/test_files.h"
+#include "tests/e2e/test_inputs.h"
 
 namespace optout {
 namespace {
@@ -220,6 +225,76 @@ TEST(AccessE2eTest, BulkCheckerWaitsAsLongAsTheServerAsksWhenAllowedTo) {
     EXPECT_TRUE(client::RetryDelayOf(answer.status()).has_value());
     EXPECT_EQ(hasty.reconnects(), 0);
   }
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines = absl::StrSplit(text, '\n', absl::SkipEmpty());
+  return lines;
+}
+
+TEST(AccessE2eTest, AuditLogHasOneLinePerCallAndNeverAValue) {
+  char tmpl[] = "/tmp/optout-audit-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  const std::string audit = dir + "/audit.jsonl";
+  OptoutdProcess server({"--audit_log=" + audit, "--anonymous_items_per_minute=3"});
+  ASSERT_THAT(server.Start(), IsOk()) << server.ReadLog();
+  const std::string key = CreateKey(server, {"--name", "auditor", "--pdq-per-day", "1"});
+  client::ClientOptions options;
+  options.api_key = key;
+  auto keyed = client::RegistryClient::Create(server.address(), options);
+  auto anonymous = client::RegistryClient::Create(server.address());
+
+  std::mt19937_64 rng(10);
+  const std::string pdq = testing::BalancedRandomPdq(rng);
+  const std::string url = "https://audited.example/secret-photo.jpg";
+  v1::RegisterRequest request;
+  request.set_request_id(testing::RequestIdFor("audit-1"));
+  request.add_urls(url);
+  request.add_pdq()->set_hash(pdq);
+  request.mutable_pdq(0)->set_quality(100);
+  absl::StatusOr<v1::RegisterResponse> registered = anonymous->Register(request);
+  ASSERT_THAT(registered, IsOk());
+
+  v1::CheckRequest check;
+  check.add_items()->set_url(url);
+  check.add_items()->set_url("https://audited.example/other.jpg");
+  check.add_items()->mutable_pdq()->set_hash(pdq);
+  ASSERT_THAT(keyed->Check(check), IsOk());
+  EXPECT_THAT(keyed->Check(check), StatusIs(absl::StatusCode::kResourceExhausted,
+                                            HasSubstr("PDQ items per day")));
+  check.mutable_items()->RemoveLast();
+  ASSERT_THAT(anonymous->Check(check), IsOk());
+  ASSERT_THAT(anonymous->Get(registered->opt_out_id(), registered->manage_token()), IsOk());
+  ASSERT_THAT(anonymous->Revoke(registered->opt_out_id(), registered->manage_token()), IsOk());
+  ASSERT_THAT(Admin(server, {"keys", "revoke", "auditor"}).exit_code, 0);
+  ASSERT_THAT(server.Stop(), IsOk());
+
+  const std::string text = testing::ReadFile(audit);
+  const std::vector<std::string> lines = Lines(text);
+  ASSERT_EQ(lines.size(), 8u) << text;
+  for (const std::string& line : lines) {
+    EXPECT_THAT(line, ::testing::MatchesRegex(
+                          R"(\{"time":"20[0-9-]+T[0-9:.]+Z",("key"|"peer"):".*"status":"[A-Z_]+"\})"));
+  }
+  EXPECT_THAT(lines[0], HasSubstr(R"("method":"admin.CreateKey","target_key":"auditor")"));
+  EXPECT_THAT(lines[1], HasSubstr(R"("peer":"127.0.0.1","method":"Register",)"
+                                  R"("items":{"url":1,"pdq":1},"matches":{},"status":"OK"})"));
+  EXPECT_THAT(lines[2], HasSubstr(R"("key":"auditor","method":"Check",)"
+                                  R"("items":{"url":2,"pdq":1},"matches":{"url":1,"pdq":1},"status":"OK"})"));
+  EXPECT_THAT(lines[3], HasSubstr(R"("key":"auditor","method":"Check","items":{"url":2,"pdq":1},)"
+                                  R"("matches":{},"status":"RESOURCE_EXHAUSTED"})"));
+  EXPECT_THAT(lines[4], HasSubstr(R"("peer":"127.0.0.1","method":"Check",)"
+                                  R"("items":{"url":2},"matches":{"url":1},"status":"OK"})"));
+  EXPECT_THAT(lines[5], HasSubstr(R"("method":"Get","items":{},"matches":{},"status":"OK")"));
+  EXPECT_THAT(lines[6], HasSubstr(R"("method":"Revoke","items":{},"matches":{},"status":"OK")"));
+  EXPECT_THAT(lines[7], HasSubstr(R"("method":"admin.RevokeKey","target_key":"auditor")"));
+  // Never a value: no URL, host, hash, id, token or key, in any spelling.
+  for (const std::string& secret :
+       {url, std::string("audited.example"), digest::ToHex(pdq), registered->opt_out_id(),
+        registered->manage_token(), key, request.request_id()}) {
+    EXPECT_THAT(text, ::testing::Not(HasSubstr(secret))) << secret;
+  }
+  std::system(("rm -rf '" + dir + "'").c_str());
 }
 
 // A loopback port nobody listens on right now (for a second listener, whose
