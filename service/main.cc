@@ -31,6 +31,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/common/protocol/pdq_quality.h"
 #include "service/log.h"
+#include "service/huge_pages.h"
 #include "service/server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "address to serve on, HOST:PORT (port 0: any free port)");
@@ -67,6 +68,7 @@ ABSL_FLAG(bool, allow_insecure, false, "serve plaintext on a --listen address re
 ABSL_FLAG(int, shutdown_grace_seconds, 10, "on SIGTERM, how long in-flight calls may take to finish");
 
 int main(int argc, char** argv) {
+  optout::service::UseHugePagesForMalloc(argv);
   absl::SetProgramUsageMessage("opt-out registry server; see --help");
   absl::ParseCommandLine(argc, argv);
   // RocksDB creates its files with the process umask; opt-out data is
