@@ -12,7 +12,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev libtiff-dev libheif-dev
   libpsl-dev publicsuffix libicu-dev
-  libarchive-dev nlohmann-json3-dev libcli11-dev
+  libarchive-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
+  systemd
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(libfaiss-dev)

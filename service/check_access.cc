@@ -121,7 +121,12 @@ absl::StatusOr<std::shared_ptr<ApiKeys::Key>> CheckAccess::Admit(absl::string_vi
   std::shared_ptr<ApiKeys::Key> key = keys_->Find(bearer);
   if (key == nullptr) return absl::UnauthenticatedError("unknown or revoked API key");
   absl::Status status = ApiKeys::Charge(*key, cost, clock_());
-  if (!status.ok()) return status;
+  if (!status.ok()) {
+    if (status.code() == absl::StatusCode::kResourceExhausted) {
+      key_budget_refused_.fetch_add(1, std::memory_order_relaxed);
+    }
+    return status;
+  }
   return key;
 }
 

@@ -10,6 +10,8 @@
 #ifndef OPTOUT_SERVICE_CHECK_ACCESS_H_
 #define OPTOUT_SERVICE_CHECK_ACCESS_H_
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -83,6 +85,13 @@ class CheckAccess final {
     if (key != nullptr) ApiKeys::Record(*key, response);
   }
 
+  // Checks refused so far for exceeding the anonymous budget, and for
+  // exceeding an API key's budget (RESOURCE_EXHAUSTED).
+  uint64_t anonymous_refused() const { return anonymous_.refused(); }
+  uint64_t key_budget_refused() const {
+    return key_budget_refused_.load(std::memory_order_relaxed);
+  }
+
  private:
   void Audit(const CheckAdmission& admission, const KindCounts& matches,
              absl::StatusCode status);
@@ -92,6 +101,7 @@ class CheckAccess final {
   PeerRateLimiter anonymous_;
   AuditLog* const audit_;
   const Clock clock_;
+  std::atomic<uint64_t> key_budget_refused_{0};
 };
 
 }  // namespace optout::service

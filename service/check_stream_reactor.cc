@@ -19,6 +19,7 @@ CheckStreamReactor::CheckStreamReactor(const Registry* registry, CheckWorkers* w
       interrupt_(InterruptOf(context)),
       context_(context),
       limits_(limits),
+      timer_(limits.calls),
       caller_(CallerOf(context)) {
   {
     absl::MutexLock lock(&mu_);
@@ -33,6 +34,8 @@ void CheckStreamReactor::OnDone() {
   limits_.sweeper->Forget(sweep_handle_);
   {
     absl::MutexLock lock(&mu_);
+    // A stream gRPC ended without our Finish (the client went away).
+    if (!finished_) timer_.Done(grpc::StatusCode::CANCELLED);
     for (Answer& answer : answers_) Drop(answer);
     Drop(writing_msg_);
   }
@@ -204,7 +207,9 @@ void CheckStreamReactor::Pump() {
     finished_ = true;
     for (Answer& answer : answers_) Drop(answer);
     answers_.clear();
-    Finish(ToGrpcStatus(final_status_));
+    const grpc::Status status = ToGrpcStatus(final_status_);
+    timer_.Done(status.error_code());
+    Finish(status);
   }
 }
 

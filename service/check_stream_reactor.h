@@ -37,6 +37,7 @@
 #include "service/check_access.h"
 #include "service/check_workers.h"
 #include "service/registry.h"
+#include "service/rpc_metrics.h"
 #include "service/stream_guard.h"
 
 namespace optout::service {
@@ -45,6 +46,8 @@ namespace optout::service {
 struct StreamLimits {
   StreamSweeper* sweeper = nullptr;
   absl::Duration idle_timeout = absl::Seconds(30);
+  // Where finished streams are counted; null: not counted.
+  const MethodMetrics* calls = nullptr;
 };
 
 class CheckStreamReactor final
@@ -99,6 +102,7 @@ class CheckStreamReactor final
   const CheckInterrupt interrupt_;
   grpc::CallbackServerContext* const context_;
   const StreamLimits limits_;
+  const CallTimer timer_;
   StreamSweeper::Handle sweep_handle_ = 0;
   std::atomic<int> refs_{1};
   // The call's API key and peer, read once.

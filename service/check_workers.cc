@@ -36,6 +36,7 @@ absl::Status CheckWorkers::TrySchedule(std::function<void()> check) {
       },
       max_queued_);
   if (queued) return absl::OkStatus();
+  refused_.fetch_add(1, std::memory_order_relaxed);
   return absl::ResourceExhaustedError(
       absl::StrCat("server busy: ", max_queued_,
                    " checks already wait for a worker (--max_queued_checks); retry later"));

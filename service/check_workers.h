@@ -13,7 +13,9 @@
 #ifndef OPTOUT_SERVICE_CHECK_WORKERS_H_
 #define OPTOUT_SERVICE_CHECK_WORKERS_H_
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 
 #include "absl/status/status.h"
@@ -32,10 +34,14 @@ class CheckWorkers final {
   absl::Status TrySchedule(std::function<void()> check);
 
   int threads() const { return pool_.size(); }
+  // Checks waiting for a worker now, and checks refused so far.
+  size_t queued() const { return pool_.queued(); }
+  uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
   size_t max_queued() const { return max_queued_; }
 
  private:
   const size_t max_queued_;
+  std::atomic<uint64_t> refused_{0};
   ThreadPool pool_;
 };
 

@@ -11,6 +11,7 @@
 #ifndef OPTOUT_SERVICE_DISK_FLOOR_H_
 #define OPTOUT_SERVICE_DISK_FLOOR_H_
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -29,10 +30,17 @@ class DiskFloor final {
   // RESOURCE_EXHAUSTED naming the limit when below the floor; OK otherwise
   // (also when free space cannot be read: RocksDB reports real I/O errors).
   absl::Status CheckWrite(absl::Time now);
+  // Registrations refused so far.
+  uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
+  // Free bytes on the data disk now (statvfs; -1 when it cannot be read),
+  // and the floor in bytes (0: none).
+  int64_t FreeBytes() const;
+  int64_t floor_bytes() const { return min_free_mb_ > 0 ? min_free_mb_ << 20 : 0; }
 
  private:
   const std::string dir_;
   const int64_t min_free_mb_;
+  std::atomic<uint64_t> refused_{0};
   absl::Mutex mu_;
   absl::Time measured_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   int64_t free_mb_ ABSL_GUARDED_BY(mu_) = 0;

@@ -7,6 +7,46 @@
 #include "service/status_util.h"
 
 namespace optout::service {
+namespace {
+
+const MethodMetrics* Find(const RpcMetrics* rpc_metrics, absl::string_view service,
+                          absl::string_view method) {
+  return rpc_metrics != nullptr ? rpc_metrics->Find(service, method) : nullptr;
+}
+
+// Every unary handler ends here: the call is counted with its status.
+void Finish(grpc::ServerUnaryReactor* reactor, const CallTimer& timer,
+            const grpc::Status& status) {
+  timer.Done(status.error_code());
+  reactor->Finish(status);
+}
+
+}  // namespace
+
+RegistryServiceImpl::RegistryServiceImpl(Registry* registry, ThreadPool* pool,
+                                         PeerRateLimiter* register_rate, DiskFloor* disk_floor,
+                                         AuditLog* audit, const RpcMetrics* rpc_metrics)
+    : registry_(registry),
+      pool_(pool),
+      register_rate_(register_rate),
+      disk_floor_(disk_floor),
+      audit_(audit),
+      register_calls_(Find(rpc_metrics, v1::Registry::service_full_name(), "Register")),
+      get_calls_(Find(rpc_metrics, v1::Registry::service_full_name(), "Get")),
+      revoke_calls_(Find(rpc_metrics, v1::Registry::service_full_name(), "Revoke")) {}
+
+CheckServiceImpl::CheckServiceImpl(const Registry* registry, CheckWorkers* workers,
+                                   CheckAccess* access, const StreamLimits& stream_limits,
+                                   const RpcMetrics* rpc_metrics)
+    : registry_(registry),
+      workers_(workers),
+      access_(access),
+      stream_limits_(stream_limits),
+      check_calls_(Find(rpc_metrics, v1::Check::service_full_name(), "Check")),
+      get_info_calls_(Find(rpc_metrics, v1::Check::service_full_name(), "GetInfo")) {
+  stream_limits_.calls = Find(rpc_metrics, v1::Check::service_full_name(), "CheckStream");
+  SetMessageAllocatorFor_Check(&check_messages_);
+}
 
 void RegistryServiceImpl::Audit(grpc::CallbackServerContext* context, absl::string_view method,
                                 const KindCounts& items, const absl::Status& status) const {
@@ -23,6 +63,7 @@ void RegistryServiceImpl::Audit(grpc::CallbackServerContext* context, absl::stri
 grpc::ServerUnaryReactor* RegistryServiceImpl::Register(grpc::CallbackServerContext* context,
                                                         const v1::RegisterRequest* request,
                                                         v1::RegisterResponse* response) {
+  const CallTimer timer(register_calls_);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const absl::Time now = absl::Now();
   absl::Status admitted = disk_floor_->CheckWrite(now);
@@ -37,14 +78,14 @@ grpc::ServerUnaryReactor* RegistryServiceImpl::Register(grpc::CallbackServerCont
   }
   if (!admitted.ok()) {
     Audit(context, "Register", items, admitted);
-    reactor->Finish(ToGrpcStatus(admitted));
+    Finish(reactor, timer, ToGrpcStatus(admitted));
     return reactor;
   }
-  pool_->Schedule([this, context, reactor, request, response, items] {
+  pool_->Schedule([this, context, reactor, request, response, items, timer] {
     auto result = registry_->Register(*request);
     if (result.ok()) *response = std::move(*result);
     Audit(context, "Register", items, result.status());
-    reactor->Finish(ToGrpcStatus(result.status()));
+    Finish(reactor, timer, ToGrpcStatus(result.status()));
   });
   return reactor;
 }
@@ -52,12 +93,13 @@ grpc::ServerUnaryReactor* RegistryServiceImpl::Register(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* RegistryServiceImpl::Get(grpc::CallbackServerContext* context,
                                                    const v1::GetRequest* request,
                                                    v1::GetResponse* response) {
+  const CallTimer timer(get_calls_);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  pool_->Schedule([this, context, reactor, request, response] {
+  pool_->Schedule([this, context, reactor, request, response, timer] {
     auto result = registry_->Get(*request);
     if (result.ok()) *response = std::move(*result);
     Audit(context, "Get", KindCounts(), result.status());
-    reactor->Finish(ToGrpcStatus(result.status()));
+    Finish(reactor, timer, ToGrpcStatus(result.status()));
   });
   return reactor;
 }
@@ -65,11 +107,12 @@ grpc::ServerUnaryReactor* RegistryServiceImpl::Get(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* RegistryServiceImpl::Revoke(grpc::CallbackServerContext* context,
                                                       const v1::RevokeRequest* request,
                                                       v1::RevokeResponse* /*response*/) {
+  const CallTimer timer(revoke_calls_);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  pool_->Schedule([this, context, reactor, request] {
+  pool_->Schedule([this, context, reactor, request, timer] {
     const absl::Status status = registry_->Revoke(*request);
     Audit(context, "Revoke", KindCounts(), status);
-    reactor->Finish(ToGrpcStatus(status));
+    Finish(reactor, timer, ToGrpcStatus(status));
   });
   return reactor;
 }
@@ -77,18 +120,19 @@ grpc::ServerUnaryReactor* RegistryServiceImpl::Revoke(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* CheckServiceImpl::Check(grpc::CallbackServerContext* context,
                                                   const v1::CheckRequest* request,
                                                   v1::CheckResponse* response) {
+  const CallTimer timer(check_calls_);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<CheckAdmission> admitted =
       access_->AdmitCheck(CallerOf(context), "Check", *request);
   if (!admitted.ok()) {
-    reactor->Finish(ToGrpcStatus(admitted.status()));
+    Finish(reactor, timer, ToGrpcStatus(admitted.status()));
     return reactor;
   }
-  auto run = [this, context, reactor, request, response, admission = *admitted] {
+  auto run = [this, context, reactor, request, response, timer, admission = *admitted] {
     absl::Status status = registry_->Check(*request, response, InterruptOf(context));
     access_->CheckDone(admission, *response, status);
     if (!status.ok()) response->Clear();
-    reactor->Finish(ToGrpcStatus(status));
+    Finish(reactor, timer, ToGrpcStatus(status));
   };
   if (CheckWorkUnits(*request) <= kInlineCheckItems) {
     run();
@@ -97,7 +141,7 @@ grpc::ServerUnaryReactor* CheckServiceImpl::Check(grpc::CallbackServerContext* c
   absl::Status queued = workers_->TrySchedule(std::move(run));
   if (!queued.ok()) {
     access_->CheckDone(*admitted, *response, queued);
-    reactor->Finish(ToGrpcStatus(queued));
+    Finish(reactor, timer, ToGrpcStatus(queued));
   }
   return reactor;
 }
@@ -110,9 +154,10 @@ grpc::ServerBidiReactor<v1::CheckRequest, v1::CheckResponse>* CheckServiceImpl::
 grpc::ServerUnaryReactor* CheckServiceImpl::GetInfo(grpc::CallbackServerContext* context,
                                                     const v1::GetInfoRequest* /*request*/,
                                                     v1::GetInfoResponse* response) {
+  const CallTimer timer(get_info_calls_);
   *response = registry_->Info();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(grpc::Status::OK);
+  Finish(reactor, timer, grpc::Status::OK);
   return reactor;
 }
 

@@ -18,6 +18,7 @@
 #include "service/disk_floor.h"
 #include "service/peer_rate_limiter.h"
 #include "service/registry.h"
+#include "service/rpc_metrics.h"
 #include "client/common/base/thread_pool.h"
 
 namespace optout::service {
@@ -25,15 +26,11 @@ namespace optout::service {
 class RegistryServiceImpl final : public v1::Registry::CallbackService {
  public:
   // Every pointer must outlive the gRPC server; `audit` may be nullptr (no
-  // audit log). Register is refused (RESOURCE_EXHAUSTED) below the disk
-  // floor or past the peer's rate.
+  // audit log), `rpc_metrics` too (calls not counted). Register is refused
+  // (RESOURCE_EXHAUSTED) below the disk floor or past the peer's rate.
   RegistryServiceImpl(Registry* registry, ThreadPool* pool, PeerRateLimiter* register_rate,
-                      DiskFloor* disk_floor, AuditLog* audit)
-      : registry_(registry),
-        pool_(pool),
-        register_rate_(register_rate),
-        disk_floor_(disk_floor),
-        audit_(audit) {}
+                      DiskFloor* disk_floor, AuditLog* audit,
+                      const RpcMetrics* rpc_metrics = nullptr);
 
   grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* context,
                                      const v1::RegisterRequest* request,
@@ -55,20 +52,18 @@ class RegistryServiceImpl final : public v1::Registry::CallbackService {
   PeerRateLimiter* const register_rate_;
   DiskFloor* const disk_floor_;
   AuditLog* const audit_;
+  const MethodMetrics* register_calls_ = nullptr;
+  const MethodMetrics* get_calls_ = nullptr;
+  const MethodMetrics* revoke_calls_ = nullptr;
 };
 
 class CheckServiceImpl final : public v1::Check::CallbackService {
  public:
-  // `registry`, `workers`, `access` and what `stream_limits` points to must
-  // outlive the gRPC server.
+  // `registry`, `workers`, `access`, `rpc_metrics` and what `stream_limits`
+  // points to must outlive the gRPC server. `rpc_metrics` null: calls are
+  // not counted.
   CheckServiceImpl(const Registry* registry, CheckWorkers* workers, CheckAccess* access,
-                   const StreamLimits& stream_limits)
-      : registry_(registry),
-        workers_(workers),
-        access_(access),
-        stream_limits_(stream_limits) {
-    SetMessageAllocatorFor_Check(&check_messages_);
-  }
+                   const StreamLimits& stream_limits, const RpcMetrics* rpc_metrics = nullptr);
 
   grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* context,
                                   const v1::CheckRequest* request,
@@ -84,7 +79,9 @@ class CheckServiceImpl final : public v1::Check::CallbackService {
   CheckWorkers* const workers_;
   CheckAccess* const access_;
   ArenaMessageAllocator<v1::CheckRequest, v1::CheckResponse> check_messages_;
-  const StreamLimits stream_limits_;
+  StreamLimits stream_limits_;
+  const MethodMetrics* check_calls_ = nullptr;
+  const MethodMetrics* get_info_calls_ = nullptr;
 };
 
 }  // namespace optout::service

@@ -4,6 +4,7 @@
 //           [--secret_file=~/.config/optoutd/registry.secret] [--pdq_threshold=31]
 //           [--max_batch_items=10000] [limits: see --help]
 //           [--tls_cert_file=F --tls_key_file=F [--tls_client_ca_file=F]]
+//           [--metrics_listen=127.0.0.1:9464]
 //
 // Serves optout.v1.Registry and optout.v1.Check over gRPC (plus the standard
 // health service and server reflection) from an embedded RocksDB in
@@ -19,6 +20,7 @@
 // with client certificates when --tls_client_ca_file is set. SIGHUP re-reads
 // the TLS files without dropping connections. SIGTERM / SIGINT: graceful
 // shutdown. Logs go to stderr and never contain URLs, hashes or tokens.
+// --metrics_listen serves Prometheus metrics over HTTP(S) at /metrics.
 #include <sys/stat.h>
 
 #include <csignal>
@@ -40,6 +42,7 @@ ABSL_FLAG(int, anonymous_items_per_minute, 600, "items a peer (IPv4 address or I
 ABSL_FLAG(std::string, audit_log, "", "append one JSON line per call to this file (time, key name or peer, method, items and matches by kind, status; never a URL, hash or token); default: no audit log");
 ABSL_FLAG(int, audit_log_max_mb, 100, "rotate --audit_log at this size, MiB (FILE.1 is the newest old file)");
 ABSL_FLAG(int, audit_log_keep, 5, "rotated --audit_log files kept (FILE.1 .. FILE.N)");
+ABSL_FLAG(std::string, metrics_listen, "", "HOST:PORT serving Prometheus metrics at /metrics, with the same TLS and loopback rules as --listen (port 0: any free port; empty: no metrics)");
 ABSL_FLAG(std::string, data_dir, "./data", "RocksDB data directory (created if missing)");
 ABSL_FLAG(std::string, secret_file, "", "registry secret file, 32 bytes, mode 0600, created on first start (default: $XDG_CONFIG_HOME or ~/.config, then /optoutd/registry.secret; apart from the data)");
 ABSL_FLAG(int, token_retry_hours, 24, "a sealed copy of each manage token is kept this long so that retried registrations get the same token, then erased");
@@ -65,6 +68,7 @@ ABSL_FLAG(std::string, tls_cert_file, "", "PEM certificate chain: serve TLS (wit
 ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file; re-read on SIGHUP");
 ABSL_FLAG(std::string, tls_client_ca_file, "", "PEM CA bundle: require client certificates signed by it (mutual TLS); re-read on SIGHUP");
 ABSL_FLAG(bool, allow_insecure, false, "serve plaintext on a --listen address reachable from the network");
+ABSL_FLAG(std::string, log_format, "text", "log lines on stderr: text (for people) or json (one object per line)");
 ABSL_FLAG(int, shutdown_grace_seconds, 10, "on SIGTERM, how long in-flight calls may take to finish");
 
 int main(int argc, char** argv) {
@@ -83,6 +87,7 @@ int main(int argc, char** argv) {
   options.audit_log = absl::GetFlag(FLAGS_audit_log);
   options.audit_log_max_mb = absl::GetFlag(FLAGS_audit_log_max_mb);
   options.audit_log_keep = absl::GetFlag(FLAGS_audit_log_keep);
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.secret_file = absl::GetFlag(FLAGS_secret_file);
   options.psl_file = absl::GetFlag(FLAGS_psl_file);
   options.port_file = absl::GetFlag(FLAGS_port_file);
@@ -105,6 +110,13 @@ int main(int argc, char** argv) {
   options.registry.pdq_threshold = absl::GetFlag(FLAGS_pdq_threshold);
   options.registry.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);
   options.registry.min_pdq_quality = absl::GetFlag(FLAGS_min_pdq_quality);
+  const std::string log_format = absl::GetFlag(FLAGS_log_format);
+  if (log_format != "text" && log_format != "json") {
+    std::fprintf(stderr, "optoutd: --log_format must be text or json, got %s\n", log_format.c_str());
+    return 2;
+  }
+  optout::service::SetLogFormat(log_format == "json" ? optout::service::LogFormat::kJson
+                                                     : optout::service::LogFormat::kText);
   const int max_message_mb = absl::GetFlag(FLAGS_max_message_mb);
   if (max_message_mb < 1 || max_message_mb > 1024) {
     std::fprintf(stderr, "optoutd: --max_message_mb must be 1..1024, got %d\n", max_message_mb);

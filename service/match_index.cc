@@ -31,6 +31,15 @@ void MatchIndex::Add(const IndexedOptOut& opt_out) {
   if (!fresh) return;
   for (const auto& k : opt_out.keys) keys_.Add(k.key, KeyValue(handle, k.kind));
   for (size_t i = 0; i < opt_out.pdq.size(); ++i) pdq_.Add(handle << 16 | i, opt_out.pdq[i]);
+  CountKeys(opt_out, +1);
+}
+
+void MatchIndex::CountKeys(const IndexedOptOut& opt_out, int64_t sign) {
+  for (const auto& k : opt_out.keys) {
+    if (k.kind > 0 && k.kind < protocol::kMatchKindCount) {
+      key_entries_[k.kind].fetch_add(sign, std::memory_order_relaxed);
+    }
+  }
 }
 
 bool MatchIndex::Remove(const IndexedOptOut& opt_out) {
@@ -47,6 +56,7 @@ bool MatchIndex::Remove(const IndexedOptOut& opt_out) {
   }
   for (const auto& k : opt_out.keys) keys_.Remove(k.key, KeyValue(handle, k.kind));
   for (size_t i = 0; i < opt_out.pdq.size(); ++i) pdq_.Remove(handle << 16 | i);
+  CountKeys(opt_out, -1);
   return true;
 }
 
@@ -71,9 +81,16 @@ void MatchIndex::Load(std::vector<IndexedOptOut> opt_outs) {
   });
   size_t key_count = 0;
   size_t code_count = 0;
+  std::array<int64_t, protocol::kMatchKindCount> by_kind{};
   for (const auto& opt_out : opt_outs) {
     key_count += opt_out.keys.size();
     code_count += opt_out.pdq.size();
+    for (const auto& k : opt_out.keys) {
+      if (k.kind > 0 && k.kind < protocol::kMatchKindCount) ++by_kind[k.kind];
+    }
+  }
+  for (int kind = 1; kind < protocol::kMatchKindCount; ++kind) {
+    key_entries_[kind].fetch_add(by_kind[kind], std::memory_order_relaxed);
   }
   keys_.Reserve(key_count);
   std::vector<std::pair<uint64_t, storage::Code256>> codes;
@@ -98,6 +115,25 @@ void MatchIndex::VisitIds(absl::Span<const uint64_t> handles,
     const IdBytes& id = id_of_handle_[handle - 1];
     if (!visit(absl::string_view(id.data(), id.size()))) return;
   }
+}
+
+size_t MatchIndex::entries(v1::MatchKind kind) const {
+  if (kind == v1::MATCH_KIND_PDQ) return pdq_.size();
+  if (kind <= 0 || kind >= protocol::kMatchKindCount) return 0;
+  const int64_t n = key_entries_[kind].load(std::memory_order_relaxed);
+  return n > 0 ? static_cast<size_t>(n) : 0;
+}
+
+size_t MatchIndex::MemoryBytes() const {
+  size_t ids = 0;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    // The id of every handle, its live bit, and the map back from id to
+    // handle (slots plus a control byte each).
+    ids = id_of_handle_.capacity() * sizeof(IdBytes) + live_.capacity() / 8 +
+          handle_of_id_.capacity() * (sizeof(IdBytes) + sizeof(uint64_t) + 1);
+  }
+  return keys_.MemoryBytes() + pdq_.MemoryBytes() + ids;
 }
 
 size_t MatchIndex::opt_out_count() const {

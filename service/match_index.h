@@ -16,6 +16,7 @@
 #define OPTOUT_SERVICE_MATCH_INDEX_H_
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,6 +28,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "absl/synchronization/mutex.h"
+#include "client/common/protocol/match_kind.h"
 #include "optout/v1/optout.pb.h"
 #include "storage/hamming_index.h"
 #include "storage/key_index.h"
@@ -86,6 +88,11 @@ class MatchIndex final {
   const storage::KeyIndex& keys() const { return keys_; }
   const storage::HammingIndex& pdq() const { return pdq_; }
   size_t opt_out_count() const;
+  // Index entries of `kind`: keys for URL, SCOPE, SHA256, MD5; stored
+  // hashes for PDQ.
+  size_t entries(v1::MatchKind kind) const;
+  // Approximate heap bytes of the key index, the PDQ index and the id tables.
+  size_t MemoryBytes() const;
 
  private:
   // Opt-out ids are 16 random bytes. Fixed-size entries keep the tables free
@@ -95,7 +102,11 @@ class MatchIndex final {
 
   uint64_t AssignHandle(absl::string_view id, bool* fresh);
 
+  void CountKeys(const IndexedOptOut& opt_out, int64_t sign);
+
   storage::KeyIndex keys_;
+  // Key entries by kind, kept beside keys_ (which does not know kinds).
+  std::array<std::atomic<int64_t>, protocol::kMatchKindCount> key_entries_{};
   storage::HammingIndex pdq_;
   mutable absl::Mutex mu_;  // protects the handle tables below
   // Handles are dense: handle h is entry h - 1 (revoked entries stay, not live).

@@ -56,6 +56,7 @@ absl::Status PeerRateLimiter::Admit(absl::string_view grpc_peer, absl::Time now,
     it->second.Take(n);
     return absl::OkStatus();
   }
+  refused_.fetch_add(1, std::memory_order_relaxed);
   if (wait == absl::InfiniteDuration()) {
     return absl::ResourceExhaustedError(absl::StrCat(n, " ", what_, " at once from one address exceed its limit of ",
                                                      per_minute_, " per minute (", flag_, ")"));

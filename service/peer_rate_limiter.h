@@ -14,6 +14,8 @@
 #ifndef OPTOUT_SERVICE_PEER_RATE_LIMITER_H_
 #define OPTOUT_SERVICE_PEER_RATE_LIMITER_H_
 
+#include <atomic>
+#include <cstdint>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -45,11 +47,14 @@ class PeerRateLimiter final {
   // RESOURCE_EXHAUSTED naming the limit, with a RetryInfo delay
   // (OverBudgetError) when waiting helps.
   absl::Status Admit(absl::string_view grpc_peer, absl::Time now, int64_t n = 1);
+  // Calls refused so far.
+  uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
 
  private:
   const int per_minute_;
   const std::string what_;
   const std::string flag_;
+  std::atomic<uint64_t> refused_{0};
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, TokenBucket> buckets_ ABSL_GUARDED_BY(mu_);
 };

@@ -30,6 +30,7 @@
 #include "absl/time/time.h"
 #include "client/common/url/url.h"
 #include "optout/v1/optout.pb.h"
+#include "service/check_counters.h"
 #include "service/checker.h"
 #include "service/keyring.h"
 #include "service/match_index.h"
@@ -54,7 +55,9 @@ class Registry final {
   absl::Status Revoke(const v1::RevokeRequest& request);
   absl::Status Check(const v1::CheckRequest& request, v1::CheckResponse* response,
                      const CheckInterrupt& interrupt = nullptr) const {
-    return checker_.Check(request, response, interrupt);
+    absl::Status status = checker_.Check(request, response, interrupt);
+    if (status.ok()) check_counters_.Count(request, *response);
+    return status;
   }
   v1::GetInfoResponse Info() const;
 
@@ -66,6 +69,10 @@ class Registry final {
   absl::StatusOr<int> EraseExpiredTokens(absl::Time now);
 
   size_t opt_out_count() const { return index_.opt_out_count(); }
+  // Items checked and matches found since start (answered checks only).
+  const CheckCounters& check_counters() const { return check_counters_; }
+  // The in-memory index, for its sizes.
+  const MatchIndex& index() const { return index_; }
   const RegistryOptions& options() const { return options_; }
 
  private:
@@ -90,6 +97,7 @@ class Registry final {
   const RegistryOptions options_;
   MatchIndex index_;
   Checker checker_;
+  mutable CheckCounters check_counters_;  // thread-safe counters, updated by const Check
 
   absl::Mutex requests_mu_;
   // Request keys whose Register is in progress (retries of one request wait).

@@ -29,8 +29,11 @@
 #include "service/keyring.h"
 #include "service/listen_address.h"
 #include "service/log.h"
+#include "service/metrics_endpoint.h"
 #include "service/private_files.h"
 #include "service/registry_secret.h"
+#include "service/rpc_metrics.h"
+#include "service/server_metrics.h"
 #include "service/tls_credentials.h"
 #include "client/common/base/status_macros.h"
 #include "storage/opt_out_store.h"
@@ -38,6 +41,9 @@
 namespace optout::service {
 
 struct Server::Impl {
+  // First member: the handlers' counters and every metric family point into it.
+  std::unique_ptr<metrics::MetricRegistry> metric_registry;  // null: no metrics
+  std::unique_ptr<RpcMetrics> rpc_metrics;                    // null: no metrics
   std::unique_ptr<url::PublicSuffixList> psl;
   std::unique_ptr<storage::OptOutStore> store;
   std::unique_ptr<Registry> registry;
@@ -57,6 +63,8 @@ struct Server::Impl {
   std::unique_ptr<grpc::Server> grpc_server;
   // The admin listener: its own server, so nothing of it is on the public port.
   std::unique_ptr<grpc::Server> admin_server;
+  // Declared after what its families read, so it stops before they go.
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint;
   // Erases sealed token copies past the retry window: at start, then hourly.
   std::thread token_eraser;
   absl::Notification stop_token_eraser;
@@ -212,6 +220,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
                                        ? absl::StrCat("unix:", options.data_dir, "/admin.sock")
                                        : options.admin_listen;
   OPTOUT_RETURN_IF_ERROR(CheckAdminTransport(admin_listen, options.tls));
+  if (!options.metrics_listen.empty()) {
+    OPTOUT_RETURN_IF_ERROR(
+        CheckTransportSecurity(options.metrics_listen, options.tls, "--metrics_listen"));
+  }
 
   // Debian's Abseil is built without NDEBUG, so every absl::Mutex lock (ours
   // and gRPC's, whose core mutex is absl::Mutex) would also update a global
@@ -252,6 +264,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   EraseExpiredTokensOnce(impl->registry.get());
   impl->token_eraser = std::thread(EraseExpiredTokensUntil, impl->registry.get(),
                                    &impl->stop_token_eraser);
+  if (!options.metrics_listen.empty()) {
+    impl->metric_registry = std::make_unique<metrics::MetricRegistry>();
+    impl->rpc_metrics = std::make_unique<RpcMetrics>(
+        impl->metric_registry.get(),
+        std::vector<std::string>{v1::Registry::service_full_name(), v1::Check::service_full_name()});
+  }
   impl->pool = std::make_unique<ThreadPool>(options.write_threads);
   impl->register_rate = std::make_unique<PeerRateLimiter>(options.register_rate_per_peer);
   impl->disk_floor = std::make_unique<DiskFloor>(options.data_dir, options.min_free_disk_mb);
@@ -263,7 +281,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   }
   impl->registry_service = std::make_unique<RegistryServiceImpl>(
       impl->registry.get(), impl->pool.get(), impl->register_rate.get(), impl->disk_floor.get(),
-      impl->audit.get());
+      impl->audit.get(), impl->rpc_metrics.get());
   impl->check_workers =
       std::make_unique<CheckWorkers>(options.check_threads, options.max_queued_checks);
   impl->stream_sweeper = std::make_unique<StreamSweeper>();
@@ -273,7 +291,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   impl->check_access = std::make_unique<CheckAccess>(
       impl->api_keys.get(), options.anonymous_items_per_minute, impl->audit.get());
   impl->check_service = std::make_unique<CheckServiceImpl>(
-      impl->registry.get(), impl->check_workers.get(), impl->check_access.get(), stream_limits);
+      impl->registry.get(), impl->check_workers.get(), impl->check_access.get(), stream_limits,
+      impl->rpc_metrics.get());
   impl->admin_service =
       std::make_unique<AdminServiceImpl>(impl->api_keys.get(), impl->audit.get());
 
@@ -293,6 +312,24 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   OPTOUT_ASSIGN_OR_RETURN(const int max_connections, ApplyConnectionLimits(options, &builder));
   builder.RegisterService(impl->registry_service.get());
   builder.RegisterService(impl->check_service.get());
+  if (impl->metric_registry != nullptr) {
+    ServerMetricSources sources;
+    sources.registry = impl->registry.get();
+    sources.store = impl->store.get();
+    sources.check_workers = impl->check_workers.get();
+    sources.write_pool = impl->pool.get();
+    sources.register_rate = impl->register_rate.get();
+    sources.disk_floor = impl->disk_floor.get();
+    sources.check_access = impl->check_access.get();
+    AddServerMetrics(sources, impl->metric_registry.get());
+    // Started before the gRPC server, so that a metrics port in use stops
+    // optoutd before it serves anything.
+    OPTOUT_ASSIGN_OR_RETURN(impl->metrics_endpoint,
+                            MetricsEndpoint::Start(options.metrics_listen, options.tls,
+                                                   impl->metric_registry.get()));
+    Log(LogLevel::kInfo, absl::StrCat("serving metrics on port ", impl->metrics_endpoint->port(),
+                                      TransportName(impl->tls.get()), " at /metrics"));
+  }
   impl->grpc_server = builder.BuildAndStart();
   if (impl->grpc_server == nullptr || impl->port == 0) {
     return absl::UnavailableError(
@@ -327,7 +364,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
 absl::Status Server::ReloadTlsCertificates() {
   if (impl_->tls == nullptr) return absl::FailedPreconditionError("TLS is off: nothing to reload");
   OPTOUT_RETURN_IF_ERROR(impl_->tls->Reload());
-  return impl_->admin_tls->Reload();
+  OPTOUT_RETURN_IF_ERROR(impl_->admin_tls->Reload());
+  if (impl_->metrics_endpoint != nullptr) {
+    OPTOUT_RETURN_IF_ERROR(impl_->metrics_endpoint->ReloadTlsCertificates());
+  }
+  return absl::OkStatus();
 }
 
 void Server::Shutdown(absl::Duration deadline) {
@@ -339,6 +380,7 @@ void Server::Shutdown(absl::Duration deadline) {
   impl_->admin_server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
   impl_->admin_server->Wait();
   Log(LogLevel::kInfo, "gRPC server stopped; closing the database");
+  if (impl_->metrics_endpoint != nullptr) impl_->metrics_endpoint->Stop();
   impl_->StopTokenEraser();
   impl_->pool.reset();  // runs any queued durable write to completion
   impl_->check_workers.reset();

@@ -28,6 +28,9 @@ struct ServerOptions {
   std::string audit_log;
   int audit_log_max_mb = 100;
   int audit_log_keep = 5;
+  // HOST:PORT serving Prometheus metrics (GET /metrics) under the same TLS
+  // rules as `listen`; port 0 picks a free port. Default: empty (no metrics).
+  std::string metrics_listen;
   // RocksDB directory, created if missing. Default: ./data.
   std::string data_dir = "./data";
   // Registry secret (32 bytes, mode 0600), created on first start. Kept

@@ -27,6 +27,7 @@
 #include "absl/synchronization/mutex.h"
 #include "grpc/grpc_security.h"
 #include "grpcpp/security/server_credentials.h"
+#include "service/tls_files.h"
 #include "service/tls_options.h"
 
 namespace optout::service {
@@ -60,20 +61,14 @@ class ReloadableTlsCredentials final {
   bool requires_client_certificate() const { return !options_.client_ca_file.empty(); }
 
  private:
-  struct Pem {
-    std::string cert_chain;
-    std::string private_key;
-    std::string client_ca;  // empty: no client certificate asked
-  };
   explicit ReloadableTlsCredentials(const TlsServerOptions& options) : options_(options) {}
-  static absl::StatusOr<Pem> ReadAndCheck(const TlsServerOptions& options);
   static grpc_ssl_certificate_config_reload_status Fetch(
       void* self, grpc_ssl_server_certificate_config** config);
 
   const TlsServerOptions options_;
   std::shared_ptr<grpc::ServerCredentials> credentials_;
   absl::Mutex mu_;
-  Pem pem_ ABSL_GUARDED_BY(mu_);
+  TlsPem pem_ ABSL_GUARDED_BY(mu_);
   // Set by Reload, cleared by the handshake that takes the new files up;
   // lets every other handshake skip the lock.
   std::atomic<bool> changed_{true};

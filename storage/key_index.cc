@@ -74,4 +74,13 @@ size_t KeyIndex::size() const {
   return pairs_;
 }
 
+size_t KeyIndex::MemoryBytes() const {
+  absl::ReaderMutexLock lock(&mu_);
+  // Every key holds at least one value inline; each value past the first
+  // costs one outlined uint64_t (ignoring vector slack).
+  const size_t outlined = pairs_ > map_.size() ? pairs_ - map_.size() : 0;
+  return map_.capacity() * (sizeof(std::pair<const Key32, Values>) + 1) +
+         outlined * sizeof(uint64_t);
+}
+
 }  // namespace optout::storage

@@ -60,6 +60,9 @@ class KeyIndex final {
                   absl::FunctionRef<void(size_t, absl::Span<const uint64_t>)> visit) const;
 
   size_t size() const;  // number of (key, value) pairs
+  // Approximate heap bytes: the table's slots and control bytes (keys with
+  // more than one value add their outlined values).
+  size_t MemoryBytes() const;
 
  private:
   // Keys are HMAC outputs, so their first 8 bytes are already a good hash.

@@ -8,6 +8,7 @@
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
 #include "rocksdb/cache.h"
+#include "rocksdb/utilities/backup_engine.h"
 #include "rocksdb/write_batch.h"
 
 namespace optout::storage {
@@ -196,6 +197,84 @@ absl::Status OptOutStore::FlushAndCompact() {
     if (!s.ok()) return s;
   }
   return absl::OkStatus();
+}
+
+StoreStats OptOutStore::Stats() const {
+  StoreStats stats;
+  auto read = [this](const std::string& property, uint64_t* value) {
+    if (!impl_->db->GetAggregatedIntProperty(property, value)) *value = 0;
+  };
+  read(rocksdb::DB::Properties::kEstimateLiveDataSize, &stats.live_data_bytes);
+  read(rocksdb::DB::Properties::kEstimatePendingCompactionBytes, &stats.pending_compaction_bytes);
+  read(rocksdb::DB::Properties::kTotalSstFilesSize, &stats.sst_files_bytes);
+  return stats;
+}
+
+namespace {
+
+absl::StatusOr<std::unique_ptr<rocksdb::BackupEngine>> OpenBackupEngine(
+    rocksdb::Env* env, const std::string& backup_dir) {
+  rocksdb::BackupEngineOptions options(backup_dir);
+  options.sync = true;  // a backup that answered OK survives a crash
+  rocksdb::BackupEngine* raw = nullptr;
+  absl::Status s = FromRocks(rocksdb::BackupEngine::Open(env, options, &raw),
+                             "open backup folder");
+  if (!s.ok()) return s;
+  return std::unique_ptr<rocksdb::BackupEngine>(raw);
+}
+
+}  // namespace
+
+absl::StatusOr<BackupSummary> OptOutStore::Backup(const std::string& backup_dir) {
+  auto engine = OpenBackupEngine(impl_->db->GetEnv(), backup_dir);
+  if (!engine.ok()) return engine.status();
+  // Without a flush the backup copies the live WAL along with the SST files,
+  // both taken while file deletions are held off: a consistent point that
+  // includes every synced write, and no stall of the writers meanwhile.
+  rocksdb::CreateBackupOptions options;
+  options.flush_before_backup = false;
+  rocksdb::BackupID id = 0;
+  absl::Status s = FromRocks((*engine)->CreateNewBackup(options, impl_->db.get(), &id), "backup");
+  if (!s.ok()) return s;
+  s = FromRocks((*engine)->VerifyBackup(id, /*verify_with_checksum=*/false), "verify backup");
+  if (!s.ok()) return s;
+  rocksdb::BackupInfo info;
+  s = FromRocks((*engine)->GetBackupInfo(id, &info), "backup info");
+  if (!s.ok()) return s;
+  BackupSummary summary;
+  summary.id = id;
+  summary.unix_seconds = info.timestamp;
+  summary.bytes = info.size;
+  summary.files = info.number_files;
+  return summary;
+}
+
+absl::Status OptOutStore::RestoreLatestBackup(const std::string& backup_dir,
+                                              const std::string& data_dir, rocksdb::Env* env) {
+  if (env == nullptr) env = rocksdb::Env::Default();
+  if (env->FileExists(data_dir + "/CURRENT").ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(data_dir, " already holds a database; restore into an empty folder"));
+  }
+  if (!env->FileExists(backup_dir + "/meta").ok()) {
+    return absl::NotFoundError(absl::StrCat(backup_dir, " holds no backup"));
+  }
+  rocksdb::BackupEngineReadOnly* raw = nullptr;
+  absl::Status s = FromRocks(
+      rocksdb::BackupEngineReadOnly::Open(env, rocksdb::BackupEngineOptions(backup_dir), &raw),
+      "open backup folder");
+  if (!s.ok()) return s;
+  std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw);
+  std::vector<rocksdb::BackupInfo> backups;
+  engine->GetBackupInfo(&backups);
+  if (backups.empty()) return absl::NotFoundError(absl::StrCat(backup_dir, " holds no backup"));
+  const rocksdb::BackupID latest = backups.back().backup_id;
+  rocksdb::IOStatus verified = engine->VerifyBackup(latest, /*verify_with_checksum=*/true);
+  if (!verified.ok()) {
+    return absl::DataLossError(absl::StrCat("backup ", latest, " in ", backup_dir,
+                                            " is damaged: ", verified.ToString()));
+  }
+  return FromRocks(engine->RestoreDBFromBackup(latest, data_dir, data_dir), "restore");
 }
 
 }  // namespace optout::storage

@@ -44,6 +44,21 @@ struct StoreOptions {
   size_t block_cache_bytes = 64 << 20;
 };
 
+// Sizes RocksDB estimates, summed over the column families.
+struct StoreStats {
+  uint64_t live_data_bytes = 0;           // rocksdb.estimate-live-data-size
+  uint64_t pending_compaction_bytes = 0;  // rocksdb.estimate-pending-compaction-bytes
+  uint64_t sst_files_bytes = 0;           // rocksdb.total-sst-files-size
+};
+
+// What one backup holds (see OptOutStore::Backup).
+struct BackupSummary {
+  uint32_t id = 0;           // number of the backup in its folder, from 1
+  int64_t unix_seconds = 0;  // when it was taken
+  uint64_t bytes = 0;        // its files' payload (some shared with earlier backups)
+  uint32_t files = 0;
+};
+
 class OptOutStore final {
  public:
   // Opens (creating if missing) the database in directory `path`.
@@ -91,6 +106,25 @@ class OptOutStore final {
   // Flushes memtables to SST files and compacts everything (maintenance and
   // tests that inspect files on disk).
   absl::Status FlushAndCompact();
+
+  // Cheap estimates (no I/O); a property RocksDB cannot give reads as 0.
+  StoreStats Stats() const;
+
+  // Takes an online, consistent backup into `backup_dir` (RocksDB
+  // BackupEngine; the folder is created if missing, and each call adds one
+  // backup that shares unchanged files with the earlier ones there). Writes
+  // go on meanwhile; every write acknowledged before the call is in it (the
+  // live WAL is copied with the SST files). Unavailable for I/O errors.
+  absl::StatusOr<BackupSummary> Backup(const std::string& backup_dir);
+
+  // Restores the newest backup in `backup_dir` into `data_dir`, after
+  // verifying its files' checksums. FailedPrecondition when `data_dir`
+  // already holds a database (restore never overwrites one), NotFound when
+  // `backup_dir` holds no backup, DataLoss for a damaged backup. `env`
+  // null: the real file system (tests pass an in-memory one).
+  static absl::Status RestoreLatestBackup(const std::string& backup_dir,
+                                          const std::string& data_dir,
+                                          rocksdb::Env* env = nullptr);
 
  private:
   struct Impl;

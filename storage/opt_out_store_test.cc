@@ -129,5 +129,41 @@ TEST_F(OptOutStoreTest, ForEachRecordStopsAtFirstError) {
   EXPECT_EQ(calls, 1);
 }
 
+TEST_F(OptOutStoreTest, BackupRestoresWhatWasWrittenBeforeItAndNothingAfter) {
+  ASSERT_THAT(store_->Insert("id1", "r1", "req1"), IsOk());
+  ASSERT_THAT(store_->Insert("id2", "r2", ""), IsOk());
+  auto first = store_->Backup("/mem/backup");
+  ASSERT_THAT(first, IsOk());
+  EXPECT_EQ(first->id, 1u);
+  EXPECT_GT(first->files, 0u);
+  ASSERT_THAT(store_->Insert("id3", "r3", ""), IsOk());
+
+  ASSERT_THAT(OptOutStore::RestoreLatestBackup("/mem/backup", "/mem/restored", env_.get()), IsOk());
+  StoreOptions options;
+  options.env = env_.get();
+  auto restored = OptOutStore::Open("/mem/restored", options);
+  ASSERT_THAT(restored, IsOk());
+  std::map<std::string, std::string> records;
+  ASSERT_THAT((*restored)->ForEachRecord([&](absl::string_view id, absl::string_view record) {
+    records.emplace(id, record);
+    return absl::OkStatus();
+  }),
+              IsOk());
+  EXPECT_EQ(records, (std::map<std::string, std::string>{{"id1", "r1"}, {"id2", "r2"}}));
+  auto request = (*restored)->GetRequest("req1");
+  ASSERT_THAT(request, IsOk());
+  EXPECT_EQ(request->value_or(""), "id1");
+  // The restored database takes writes.
+  EXPECT_THAT((*restored)->Insert("id4", "r4", ""), IsOk());
+}
+
+TEST_F(OptOutStoreTest, RestoreNeverOverwritesADatabaseAndNeedsABackup) {
+  ASSERT_THAT(store_->Backup("/mem/backup"), IsOk());
+  EXPECT_THAT(OptOutStore::RestoreLatestBackup("/mem/backup", "/mem/db", env_.get()),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("already holds a database")));
+  EXPECT_THAT(OptOutStore::RestoreLatestBackup("/mem/nothing", "/mem/new", env_.get()),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("holds no backup")));
+}
+
 }  // namespace
 }  // namespace optout::storage

@@ -24,6 +24,11 @@ void ThreadPool::Schedule(std::function<void()> work) {
   queue_.push_back(std::move(work));
 }
 
+size_t ThreadPool::queued() const {
+  absl::MutexLock lock(&mu_);
+  return queue_.size();
+}
+
 bool ThreadPool::TrySchedule(std::function<void()> work, size_t max_queued) {
   absl::MutexLock lock(&mu_);
   if (queue_.size() >= max_queued) return false;

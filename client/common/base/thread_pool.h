@@ -37,11 +37,13 @@ class ThreadPool final {
   // false (and `work` dropped unrun) when the queue is full.
   bool TrySchedule(std::function<void()> work, size_t max_queued);
   int size() const { return static_cast<int>(workers_.size()); }
+  // Closures waiting for a worker (not those running).
+  size_t queued() const;
 
  private:
   void Run();
 
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> workers_;
