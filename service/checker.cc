@@ -30,18 +30,34 @@ constexpr size_t kInterruptEveryCodes = 1024;
 
 // Which stored kinds a looked-up key may match.
 enum Accept : uint8_t {
-  kAcceptUrlOrScope = 1,  // a URL's exact expression
-  kAcceptScope = 2,       // any other lookup expression
+  kAcceptUrlOrScope = 1,       // a URL's exact expression: URL, URL_ANY_QUERY, SCOPE
+  kAcceptScope = 2,            // its third and later expressions
   kAcceptSha256 = 3,
   kAcceptMd5 = 4,
+  kAcceptScopeOrAnyQuery = 5,  // its second expression: URL_ANY_QUERY, SCOPE
 };
+
+// Any-query URLs (DESIGN.md#matching) are keyed by the expression without
+// the query, which is a URL's exact expression when it has no query and its
+// second expression when it has one (URL_RULES.md#lookup-expressions). The
+// second expression of a URL without a query is "host/", which registration
+// never accepts as an any-query URL, so digest clients need not say whether
+// a query was present, and a check costs no extra lookup.
+Accept AcceptAt(size_t expression_index) {
+  return expression_index == 0   ? kAcceptUrlOrScope
+         : expression_index == 1 ? kAcceptScopeOrAnyQuery
+                                 : kAcceptScope;
+}
 
 bool Accepts(Accept accept, v1::MatchKind kind) {
   switch (accept) {
     case kAcceptUrlOrScope:
-      return kind == v1::MATCH_KIND_URL || kind == v1::MATCH_KIND_SCOPE;
+      return kind == v1::MATCH_KIND_URL || kind == v1::MATCH_KIND_SCOPE ||
+             kind == v1::MATCH_KIND_URL_ANY_QUERY;
     case kAcceptScope:
       return kind == v1::MATCH_KIND_SCOPE;
+    case kAcceptScopeOrAnyQuery:
+      return kind == v1::MATCH_KIND_SCOPE || kind == v1::MATCH_KIND_URL_ANY_QUERY;
     case kAcceptSha256:
       return kind == v1::MATCH_KIND_SHA256;
     case kAcceptMd5:
@@ -161,9 +177,10 @@ class RequestRun {
       case v1::CheckItem::kUrl:
         return PlanUrl(item, in.url(), field_index);
       case v1::CheckItem::kUrlDigests:
-        plan_.AddKey(keyring_.url_key().Mac(in.url_digests().exact()), item, kAcceptUrlOrScope);
-        for (const auto& e : in.url_digests().expressions()) {
-          plan_.AddKey(keyring_.url_key().Mac(e), item, kAcceptScope);
+        plan_.AddKey(keyring_.url_key().Mac(in.url_digests().exact()), item, AcceptAt(0));
+        for (int j = 0; j < in.url_digests().expressions_size(); ++j) {
+          plan_.AddKey(keyring_.url_key().Mac(in.url_digests().expressions(j)), item,
+                       AcceptAt(j + 1));
         }
         return absl::OkStatus();
       case v1::CheckItem::kPdq:
@@ -200,8 +217,7 @@ class RequestRun {
           const size_t count = packed.counts_size() > 0 ? packed.counts(i) : 1;
           for (size_t j = 0; j < count; ++j, offset += kUrlDigestBytes) {
             plan_.AddKey(keyring_.url_key().Mac(data.substr(offset, kUrlDigestBytes)),
-                         first_item + i,
-                         j == 0 ? kAcceptUrlOrScope : kAcceptScope);
+                         first_item + i, AcceptAt(j));
           }
         }
         break;
@@ -238,10 +254,13 @@ class RequestRun {
     index_.keys().LookupMany(plan_.keys, [&](size_t i, absl::Span<const uint64_t> values) {
       const Accept accept = plan_.key_accept[i];
       auto it = values.begin();
-      if (values.size() > 1 && accept == kAcceptScope) {
-        // Skip URL values that sort before the scopes under the same key.
+      if (values.size() > 1 && (accept == kAcceptScope || accept == kAcceptScopeOrAnyQuery)) {
+        // Skip the stronger kinds this expression may not match (URL, and
+        // for kAcceptScope URL_ANY_QUERY), which sort first under a key.
         it = std::lower_bound(values.begin(), values.end(),
-                              MatchIndex::KeyValue(0, v1::MATCH_KIND_SCOPE));
+                              MatchIndex::KeyValue(0, accept == kAcceptScope
+                                                          ? v1::MATCH_KIND_SCOPE
+                                                          : v1::MATCH_KIND_URL_ANY_QUERY));
       }
       ItemMatch& m = matches_[plan_.key_item[i]];
       for (size_t seen = 0; it != values.end() && seen < max_ids; ++it, ++seen) {
@@ -284,8 +303,7 @@ class RequestRun {
     absl::Status status = protocol::ComputeUrlDigests(raw, psl_, &digests);
     if (!status.ok()) return WithField(absl::StrCat("items[", field_index, "].url"), status);
     for (size_t j = 0; j < digests.size(); ++j) {
-      plan_.AddKey(keyring_.url_key().Mac(digests.digest(j)), item,
-                   j == 0 ? kAcceptUrlOrScope : kAcceptScope);
+      plan_.AddKey(keyring_.url_key().Mac(digests.digest(j)), item, AcceptAt(j));
     }
     return absl::OkStatus();
   }

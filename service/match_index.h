@@ -5,11 +5,12 @@
 // id behind every internal handle. It is rebuilt from the store at start and
 // updated after each durable Register/Revoke.
 //
-// Values stored in the key index pack (MatchKind << 61 | opt-out handle):
-// the kind sits on top so that a key's values, which KeyIndex keeps in
-// ascending order and visits only the first few of, list the strongest kind
-// (lowest enum value) first. PDQ entries are (opt-out handle << 16 |
-// position in the opt-out).
+// Values stored in the key index pack (kind strength << 61 | opt-out
+// handle), the strength of protocol::MatchKindStrength (1 = strongest): it
+// sits on top so that a key's values, which KeyIndex keeps in ascending
+// order and visits only the first few of, list the strongest kind first
+// (URL, URL_ANY_QUERY, SCOPE share one key space). PDQ entries are (opt-out
+// handle << 16 | position in the opt-out).
 //
 // Thread-safety: all methods may be called concurrently.
 #ifndef OPTOUT_SERVICE_MATCH_INDEX_H_
@@ -69,13 +70,19 @@ class MatchIndex final {
 
   static constexpr int kKindShift = 61;
   static uint64_t KeyValue(uint64_t handle, v1::MatchKind kind) {
-    return uint64_t{static_cast<uint32_t>(kind)} << kKindShift | handle;
+    return uint64_t{static_cast<uint32_t>(protocol::MatchKindStrength(kind))} << kKindShift |
+           handle;
   }
   static uint64_t HandleOfKeyValue(uint64_t value) {
     return value & ((uint64_t{1} << kKindShift) - 1);
   }
   static v1::MatchKind KindOfKeyValue(uint64_t value) {
-    return static_cast<v1::MatchKind>(value >> kKindShift);
+    // Indexed by strength (MatchKindStrength), 3 bits.
+    static constexpr v1::MatchKind kKindOfStrength[8] = {
+        v1::MATCH_KIND_NONE,   v1::MATCH_KIND_URL,    v1::MATCH_KIND_URL_ANY_QUERY,
+        v1::MATCH_KIND_SCOPE,  v1::MATCH_KIND_PDQ,    v1::MATCH_KIND_SHA256,
+        v1::MATCH_KIND_MD5,    v1::MATCH_KIND_NONE};
+    return kKindOfStrength[value >> kKindShift];
   }
   static uint64_t HandleOfPdqEntry(uint64_t entry) { return entry >> 16; }
 

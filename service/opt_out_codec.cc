@@ -45,10 +45,19 @@ absl::StatusOr<internal::SealedPart> SaltableContent(const v1::RegisterRequest& 
   internal::SealedPart content;
   OnceField urls(content.mutable_url_digests()), scopes(content.mutable_scope_digests());
   OnceField pdq(content.mutable_pdq()), sha256(content.mutable_sha256()), md5(content.mutable_md5());
+  OnceField any_query(content.mutable_url_any_query_digests());
   for (int i = 0; i < request.urls_size(); ++i) {
     auto canonical = url::Canonicalize(request.urls(i));
     if (!canonical.ok()) return WithField(absl::StrCat("urls[", i, "]"), canonical.status());
     urls.Add(DigestOf(canonical->ExactExpression()));
+  }
+  for (int i = 0; i < request.url_any_query_size(); ++i) {
+    const std::string field = absl::StrCat("url_any_query[", i, "]");
+    auto canonical = url::Canonicalize(request.url_any_query(i));
+    if (!canonical.ok()) return WithField(field, canonical.status());
+    auto key = url::AnyQueryExpression(*canonical);
+    if (!key.ok()) return WithField(field, key.status());
+    any_query.Add(DigestOf(*key));
   }
   for (int i = 0; i < request.scopes_size(); ++i) {
     const std::string field = absl::StrCat("scopes[", i, "]");
@@ -86,6 +95,11 @@ absl::StatusOr<internal::OptOutRecord> BuildRecord(const Keyring& keyring, absl:
   record.set_request_fingerprint(std::string(fingerprint));
   for (const auto& d : content.url_digests()) AddEntry(&record, v1::MATCH_KIND_URL, keyring.url_key().Mac(d));
   for (const auto& d : content.scope_digests()) AddEntry(&record, v1::MATCH_KIND_SCOPE, keyring.url_key().Mac(d));
+  // Same key space as URLs and scopes; the kind keeps them apart
+  // (service/DESIGN.md#index-keys).
+  for (const auto& d : content.url_any_query_digests()) {
+    AddEntry(&record, v1::MATCH_KIND_URL_ANY_QUERY, keyring.url_key().Mac(d));
+  }
   for (const auto& d : content.sha256()) AddEntry(&record, v1::MATCH_KIND_SHA256, keyring.file_key().Mac(d));
   for (const auto& d : content.md5()) AddEntry(&record, v1::MATCH_KIND_MD5, keyring.file_key().Mac(d));
   record.set_pdq_count(content.pdq_size());

@@ -258,6 +258,9 @@ absl::StatusOr<v1::GetResponse> Registry::Get(const v1::GetRequest& request) con
       case v1::MATCH_KIND_SCOPE: response.set_scope_count(response.scope_count() + 1); break;
       case v1::MATCH_KIND_SHA256: response.set_sha256_count(response.sha256_count() + 1); break;
       case v1::MATCH_KIND_MD5: response.set_md5_count(response.md5_count() + 1); break;
+      case v1::MATCH_KIND_URL_ANY_QUERY:
+        response.set_url_any_query_count(response.url_any_query_count() + 1);
+        break;
       default: break;
     }
   }

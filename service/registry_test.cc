@@ -123,6 +123,77 @@ TEST_F(RegistryTest, RegisteredUrlMatchesExactlyWhateverTheSchemeButNotOtherQuer
   EXPECT_FALSE(CheckUrl("https://img.example.com/a/b.jpg").matched());
 }
 
+TEST_F(RegistryTest, AnyQueryUrlMatchesThePathWithAnyQueryOrNone) {
+  v1::RegisterRequest request;
+  request.add_url_any_query("https://cdn.example/img/x.jpg?name=large");
+  const v1::RegisterResponse r = MustRegister(request);
+  for (bool reopened : {false, true}) {  // as registered, then as loaded at start
+    SCOPED_TRACE(reopened);
+    if (reopened) Reopen();
+    for (const char* url :
+         {"https://cdn.example/img/x.jpg?name=large", "https://cdn.example/img/x.jpg?name=small",
+          "http://cdn.example/img/x.jpg?w=10&name=small", "https://cdn.example/img/x.jpg",
+          "https://cdn.example/img/x.jpg?"}) {
+      const v1::ItemResult hit = CheckUrl(url);
+      EXPECT_EQ(hit.kind(), v1::MATCH_KIND_URL_ANY_QUERY) << url;
+      EXPECT_THAT(hit.opt_out_ids(), ElementsAre(r.opt_out_id())) << url;
+    }
+    for (const char* url : {"https://cdn.example/img/y.jpg?name=large",
+                            "https://cdn.example/img/x.jpg/z.jpg", "https://cdn.example/img/",
+                            "https://cdn.example/?name=large", "https://www.cdn.example/img/x.jpg"}) {
+      EXPECT_FALSE(CheckUrl(url).matched()) << url;
+    }
+  }
+  v1::GetRequest get;
+  get.set_opt_out_id(r.opt_out_id());
+  get.set_manage_token(r.manage_token());
+  auto got = registry_->Get(get);
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->url_any_query_count(), 1);
+  EXPECT_EQ(got->url_count(), 0);
+  EXPECT_EQ(got->scope_count(), 0);
+}
+
+TEST_F(RegistryTest, AnyQueryUrlOfTheRootPathIsRefusedNamingTheField) {
+  v1::RegisterRequest request;
+  request.add_url_any_query("https://ok.example/a.jpg");
+  request.add_url_any_query("https://cdn.example/?name=large");
+  EXPECT_THAT(registry_->Register(request),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("url_any_query[1]"), HasSubstr("ANY_QUERY_ROOT_PATH"))));
+  EXPECT_EQ(registry_->opt_out_count(), 0u);
+  EXPECT_FALSE(CheckUrl("https://ok.example/a.jpg").matched()) << "nothing half-written";
+}
+
+// URL, URL_ANY_QUERY and SCOPE share one key space: "s.example/gallery/" is
+// the key of both the scope and the any-query URL below. The key's values
+// are sorted strongest first, so however many scopes share the key, the
+// any-query opt-out is found and named.
+TEST_F(RegistryTest, UrlKindsRankUrlThenAnyQueryThenScope) {
+  for (int i = 0; i < 20; ++i) {
+    v1::RegisterRequest scope;
+    scope.add_scopes("https://s.example/gallery/");
+    MustRegister(scope);
+  }
+  v1::RegisterRequest exact, any_query;
+  exact.add_urls("https://s.example/gallery/?page=2");
+  any_query.add_url_any_query("https://s.example/gallery/?page=1");
+  const std::string exact_id = MustRegister(exact).opt_out_id();
+  const std::string any_query_id = MustRegister(any_query).opt_out_id();
+  for (bool reopened : {false, true}) {
+    SCOPED_TRACE(reopened);
+    if (reopened) Reopen();
+    const v1::ItemResult page2 = CheckUrl("https://s.example/gallery/?page=2");
+    EXPECT_EQ(page2.kind(), v1::MATCH_KIND_URL);
+    EXPECT_EQ(page2.opt_out_ids(0), exact_id);
+    const v1::ItemResult page3 = CheckUrl("https://s.example/gallery/?page=3");
+    EXPECT_EQ(page3.kind(), v1::MATCH_KIND_URL_ANY_QUERY);
+    EXPECT_EQ(page3.opt_out_ids(0), any_query_id);
+    EXPECT_EQ(CheckUrl("https://s.example/gallery/").kind(), v1::MATCH_KIND_URL_ANY_QUERY);
+    EXPECT_EQ(CheckUrl("https://s.example/gallery/a.jpg?page=3").kind(), v1::MATCH_KIND_SCOPE);
+  }
+}
+
 TEST_F(RegistryTest, ScopeMatchesSubdomainsAndDeeperPathsOnly) {
   v1::RegisterRequest request;
   request.add_scopes("https://photos.example.org/users/me/");
@@ -436,9 +507,13 @@ TEST_F(RegistryTest, ClientComputedDigestsAnswerLikeServerDigestedUrls) {
   request.add_urls("http://[2001:DB8::1]/x.png");
   request.add_scopes("https://photos.example.co.uk/users/me/");
   request.add_scopes("http://192.168.0.1/");
+  request.add_url_any_query("https://cdn.example/p/x.jpg?name=large");
   const std::string id = MustRegister(request).opt_out_id();
 
   const std::vector<std::string> urls = {
+      "https://cdn.example/p/x.jpg?w=1&name=small",           // the any-query URL
+      "https://cdn.example/p/x.jpg",                          // the same without a query
+      "https://cdn.example/p/y.jpg?name=large",               // no match
       "http://img.example.com/a/b~/c.jpg?q=1&r=A#frag",  // the first URL
       "https://xn--bcher-kva.example/%C3%A4.png",          // the second, IDNA and escaped
       "https://[2001:db8:0::1]:443/x.png",                  // the third
@@ -464,7 +539,9 @@ TEST_F(RegistryTest, ClientComputedDigestsAnswerLikeServerDigestedUrls) {
   ASSERT_EQ(server.results_size(), static_cast<int>(urls.size()));
   ASSERT_EQ(client.results_size(), static_cast<int>(urls.size()));
   ASSERT_EQ(client.packed_verdicts_size(), 1);
-  const v1::MatchKind expected[] = {v1::MATCH_KIND_URL,   v1::MATCH_KIND_URL,
+  const v1::MatchKind expected[] = {v1::MATCH_KIND_URL_ANY_QUERY, v1::MATCH_KIND_URL_ANY_QUERY,
+                                    v1::MATCH_KIND_NONE,
+                                    v1::MATCH_KIND_URL,   v1::MATCH_KIND_URL,
                                     v1::MATCH_KIND_URL,   v1::MATCH_KIND_SCOPE,
                                     v1::MATCH_KIND_SCOPE, v1::MATCH_KIND_NONE,
                                     v1::MATCH_KIND_NONE};

@@ -129,10 +129,13 @@ absl::Status ValidatePdqHash(absl::string_view field, const v1::PdqHash& pdq,
 absl::Status ValidateRegisterRequest(const v1::RegisterRequest& request,
                                      const RegistryOptions& options) {
   OPTOUT_RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
-  const size_t items = request.urls_size() + request.scopes_size() + request.pdq_size() +
-                       request.sha256_size() + request.md5_size();
+  const size_t items = request.urls_size() + request.url_any_query_size() +
+                       request.scopes_size() + request.pdq_size() + request.sha256_size() +
+                       request.md5_size();
   if (items == 0) {
-    return Invalid("request", "empty registration: give at least one url, scope, pdq, sha256 or md5");
+    return Invalid("request",
+                   "empty registration: give at least one url, url_any_query, scope, pdq, "
+                   "sha256 or md5");
   }
   if (items > static_cast<size_t>(options.max_batch_items)) {
     return Invalid("request", absl::StrCat("too many items: ", items, " > limit ",

@@ -7,6 +7,7 @@ namespace optout::cli {
 const char* FlagName(ItemKind kind) {
   switch (kind) {
     case ItemKind::kUrl: return "--url";
+    case ItemKind::kUrlAnyQuery: return "--url-any-query";
     case ItemKind::kScope: return "--scope";
     case ItemKind::kPdq: return "--pdq";
     case ItemKind::kSha256: return "--sha256";
@@ -19,6 +20,7 @@ const char* FlagName(ItemKind kind) {
 std::string ItemName(const ItemArg& item) {
   switch (item.kind) {
     case ItemKind::kUrl:
+    case ItemKind::kUrlAnyQuery:
     case ItemKind::kScope: return item.value;
     case ItemKind::kPdq: return absl::StrCat("pdq:", item.value);
     case ItemKind::kSha256: return absl::StrCat("sha256:", item.value);

@@ -1,7 +1,8 @@
 // File: client/cli/item_flags.h
 //
-// The repeatable item flags of `register` and `check` (--url, --scope, --pdq,
-// --sha256, --md5, --image), read back in the order they were given on the
+// The repeatable item flags of `register` and `check` (--url,
+// --url-any-query (register only), --scope, --pdq, --sha256, --md5, --image),
+// read back in the order they were given on the
 // command line, across flags, so that results can follow that order and name
 // their input.
 #ifndef OPTOUT_CLIENT_CLI_ITEM_FLAGS_H_
@@ -16,7 +17,8 @@
 
 namespace optout::cli {
 
-enum class ItemKind { kUrl, kScope, kPdq, kSha256, kMd5, kImage };
+// kImage stays last (it sizes the tables of ItemFlags).
+enum class ItemKind { kUrl, kUrlAnyQuery, kScope, kPdq, kSha256, kMd5, kImage };
 
 // The --max-pixels default: pdq::HashOptions' 100 MP.
 inline constexpr int64_t kDefaultMaxPixels = 100'000'000;
@@ -30,7 +32,8 @@ struct ItemArg {
   std::string value;
 };
 
-// "--url", "--scope", "--pdq", "--sha256", "--md5" or "--image".
+// "--url", "--url-any-query", "--scope", "--pdq", "--sha256", "--md5" or
+// "--image".
 const char* FlagName(ItemKind kind);
 
 // How a result names its input: the URL (or scope) itself, else

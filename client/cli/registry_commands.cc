@@ -15,6 +15,7 @@
 #include "client/cli/cli_util.h"
 #include "client/cli/command.h"
 #include "client/cli/error_reporter.h"
+#include "client/cli/flag_names.h"
 #include "client/cli/item_flags.h"
 #include "client/cli/receipt.h"
 #include "client/cli/request_builder.h"
@@ -80,7 +81,18 @@ void RunRegister(CommandContext& ctx, const RegisterArgs& args) {
     }
   }
   auto response = client->Register(*request);
-  if (!response.ok()) return ReportError(ctx, "register", response.status());
+  if (!response.ok()) {
+    const ItemFlags& items = args.items;
+    const FieldFlag fields[] = {
+        {"urls", "--url", &items.Values(ItemKind::kUrl)},
+        {"url_any_query", "--url-any-query", &items.Values(ItemKind::kUrlAnyQuery)},
+        {"scopes", "--scope", &items.Values(ItemKind::kScope)},
+        {"pdq", "--pdq", &items.Values(ItemKind::kPdq)},
+        {"sha256", "--sha256", &items.Values(ItemKind::kSha256)},
+        {"md5", "--md5", &items.Values(ItemKind::kMd5)},
+        {"request_id", "--request-id"}};
+    return ReportError(ctx, "register", RenameFieldAsFlag(response.status(), fields));
+  }
 
   absl::Status saved = absl::OkStatus();
   if (!args.no_receipt) {
@@ -137,16 +149,27 @@ absl::Status ResolveManageArgs(CLI::App& sub, CommandContext& ctx, ManageArgs* a
   return absl::OkStatus();
 }
 
-void RunGet(CommandContext& ctx, const std::string& id, const std::string& token) {
+// A Get/Revoke error naming what the user gave: --id / --token, or the
+// receipt they came from.
+absl::Status NameManageFlags(const absl::Status& status, const ManageArgs& args) {
+  if (args.receipt.empty()) return RenameFieldAsFlag(status, ManageFieldFlags());
+  const std::string receipt = absl::StrCat("--receipt ", args.receipt);
+  const FieldFlag fields[] = {{"opt_out_id", receipt}, {"manage_token", receipt}};
+  return RenameFieldAsFlag(status, fields);
+}
+
+void RunGet(CommandContext& ctx, const ManageArgs& args) {
   auto client = ConnectRegistry(ctx);
-  auto response = client->Get(id, token);
-  if (!response.ok()) return ReportError(ctx, "get", response.status());
+  auto response = client->Get(args.id, args.token);
+  if (!response.ok()) return ReportError(ctx, "get", NameManageFlags(response.status(), args));
   const std::string created = absl::FormatTime(
       absl::RFC3339_sec, absl::FromUnixSeconds(response->created_unix_seconds()),
       absl::UTCTimeZone());
   if (ctx.json) {
     nlohmann::json out = {{"id", response->opt_out_id()},   {"created", created},
-                          {"urls", response->url_count()},  {"scopes", response->scope_count()},
+                          {"urls", response->url_count()},
+                          {"url_any_query", response->url_any_query_count()},
+                          {"scopes", response->scope_count()},
                           {"pdq", response->pdq_count()},   {"sha256", response->sha256_count()},
                           {"md5", response->md5_count()}};
     std::cout << out.dump() << std::endl;
@@ -154,7 +177,8 @@ void RunGet(CommandContext& ctx, const std::string& id, const std::string& token
   }
   std::cout << "opt-out id: " << response->opt_out_id() << "\n"
             << "created:    " << created << "\n"
-            << "holds:      " << response->url_count() << " url(s), " << response->scope_count()
+            << "holds:      " << response->url_count() << " url(s), "
+            << response->url_any_query_count() << " any-query url(s), " << response->scope_count()
             << " scope(s), " << response->pdq_count() << " pdq hash(es), "
             << response->sha256_count() << " sha256, " << response->md5_count() << " md5\n";
 }
@@ -179,7 +203,7 @@ void RunRevoke(CommandContext& ctx, const ManageArgs& args) {
   absl::Status marked = absl::OkStatus();
   if (!args.receipt.empty() && !date.empty()) marked = MarkReceiptRevoked(args.receipt, date);
   if (!s.ok()) {
-    ReportError(ctx, "revoke", s);
+    ReportError(ctx, "revoke", NameManageFlags(s, args));
   } else if (ctx.json) {
     std::cout << nlohmann::json({{"id", args.id}, {"revoked", true}}).dump() << std::endl;
   } else {
@@ -199,7 +223,11 @@ void AddRegistryCommands(CLI::App& app, CommandContext& ctx) {
                   "image file to opt out; hashed here, only PDQ/SHA-256/MD5 are sent (repeatable)");
   reg->add_flag("--dihedral", args->dihedral,
                 "with --image: also register the rotated and mirrored PDQ hashes");
-  args->items.Add(*reg, ItemKind::kUrl, "exact URL to opt out (repeatable)");
+  args->items.Add(*reg, ItemKind::kUrl,
+                  "exact URL to opt out, query included: ?s=1 does not cover ?s=2 (repeatable)");
+  args->items.Add(*reg, ItemKind::kUrlAnyQuery,
+                  "URL whose path is opted out with any query or none, e.g. a CDN image whose "
+                  "size parameter varies (repeatable)");
   args->items.Add(*reg, ItemKind::kScope,
                   "host or directory scope, e.g. https://example.com/photos/ (repeatable)");
   args->items.Add(*reg, ItemKind::kPdq,
@@ -232,7 +260,7 @@ void AddRegistryCommands(CLI::App& app, CommandContext& ctx) {
       absl::Status s = ResolveManageArgs(*sub, ctx, &resolved);
       if (!s.ok()) return ReportError(ctx, is_get ? "get" : "revoke", s);
       if (is_get) {
-        RunGet(ctx, resolved.id, resolved.token);
+        RunGet(ctx, resolved);
       } else {
         RunRevoke(ctx, resolved);
       }

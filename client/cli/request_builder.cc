@@ -75,6 +75,7 @@ absl::StatusOr<v1::CheckItem> CheckItemOf(const ItemArg& item) {
       out.set_md5(std::move(bytes));
       return out;
     }
+    case ItemKind::kUrlAnyQuery:
     case ItemKind::kScope:
     case ItemKind::kImage:
       break;
@@ -195,6 +196,7 @@ absl::StatusOr<v1::RegisterRequest> BuildRegisterRequest(const ItemFlags& flags,
   v1::RegisterRequest request;
   request.set_request_id(request_id);
   for (const auto& u : flags.Values(ItemKind::kUrl)) request.add_urls(u);
+  for (const auto& u : flags.Values(ItemKind::kUrlAnyQuery)) request.add_url_any_query(u);
   for (const auto& s : flags.Values(ItemKind::kScope)) request.add_scopes(s);
   std::vector<std::string> pdq_hex;
   for (const auto& arg : flags.Values(ItemKind::kPdq)) {
@@ -221,6 +223,7 @@ absl::StatusOr<v1::RegisterRequest> BuildRegisterRequest(const ItemFlags& flags,
     request.add_md5(std::move(bytes));
   }
   (*registered)["urls"] = flags.Values(ItemKind::kUrl);
+  (*registered)["url_any_query"] = flags.Values(ItemKind::kUrlAnyQuery);
   (*registered)["scopes"] = flags.Values(ItemKind::kScope);
   (*registered)["pdq"] = pdq_hex;
   (*registered)["sha256"] = flags.Values(ItemKind::kSha256);

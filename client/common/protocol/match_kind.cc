@@ -6,6 +6,8 @@ const char* MatchKindName(v1::MatchKind kind) {
   switch (kind) {
     case v1::MATCH_KIND_URL:
       return "url";
+    case v1::MATCH_KIND_URL_ANY_QUERY:
+      return "url_any_query";
     case v1::MATCH_KIND_SCOPE:
       return "scope";
     case v1::MATCH_KIND_PDQ:

@@ -55,6 +55,30 @@ TEST_F(UrlDigestsTest, DigestsAreTheSha256OfEachLookupExpressionExactFirst) {
   }
 }
 
+// The wire rule a digest-only client relies on: the digest of an any-query
+// URL's key (what registration stores) is digest 1 of the same path with a
+// query and digest 0 without, wherever the parameters stand.
+TEST_F(UrlDigestsTest, AnyQueryKeyIsDigestOneWithAQueryAndDigestZeroWithout) {
+  auto registered = url::Canonicalize("https://cdn.example/photos/x.jpg?name=large");
+  ASSERT_THAT(registered, IsOk());
+  auto key = url::AnyQueryExpression(*registered);
+  ASSERT_THAT(key, IsOk());
+  const digest::Sha256Digest key_digest = ExpressionDigest(*key);
+  UrlDigests digests;
+  for (const char* raw : {"https://cdn.example/photos/x.jpg?name=small",
+                          "https://cdn.example/photos/x.jpg?w=1&name=small"}) {
+    ASSERT_THAT(ComputeUrlDigests(raw, *psl_, &digests), IsOk()) << raw;
+    EXPECT_EQ(digests.digest(1), digest::AsStringView(key_digest)) << raw;
+  }
+  ASSERT_THAT(ComputeUrlDigests("https://cdn.example/photos/x.jpg", *psl_, &digests), IsOk());
+  EXPECT_EQ(digests.digest(0), digest::AsStringView(key_digest));
+  ASSERT_THAT(ComputeUrlDigests("https://cdn.example/photos/y.jpg?name=small", *psl_, &digests),
+              IsOk());
+  for (size_t i = 0; i < digests.size(); ++i) {
+    EXPECT_NE(digests.digest(i), digest::AsStringView(key_digest)) << i;
+  }
+}
+
 TEST_F(UrlDigestsTest, MalformedUrlLeavesNoDigests) {
   UrlDigests digests;
   ASSERT_THAT(ComputeUrlDigests("https://a.example/1.jpg", *psl_, &digests), IsOk());

@@ -12,6 +12,7 @@
 #ifndef OPTOUT_CLIENT_COMMON_URL_URL_H_
 #define OPTOUT_CLIENT_COMMON_URL_URL_H_
 
+#include "client/common/url/any_query.h"            // IWYU pragma: export
 #include "client/common/url/canonicalize.h"         // IWYU pragma: export
 #include "client/common/url/host_name_rule.h"       // IWYU pragma: export
 #include "client/common/url/lookup_expressions.h"   // IWYU pragma: export

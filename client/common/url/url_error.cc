@@ -17,7 +17,7 @@ constexpr UrlErrorKind kAllKinds[] = {
     UrlErrorKind::kInvalidIdn,        UrlErrorKind::kScopePublicSuffix,
     UrlErrorKind::kScopeTooDeepHost,  UrlErrorKind::kScopePathNoTrailingSlash,
     UrlErrorKind::kScopePathTooDeep,  UrlErrorKind::kScopeHasQuery,
-    UrlErrorKind::kNotAHostName,
+    UrlErrorKind::kNotAHostName,      UrlErrorKind::kAnyQueryRootPath,
 };
 
 }  // namespace
@@ -41,6 +41,7 @@ absl::string_view UrlErrorKindName(UrlErrorKind kind) {
     case UrlErrorKind::kScopePathTooDeep: return "SCOPE_PATH_TOO_DEEP";
     case UrlErrorKind::kScopeHasQuery: return "SCOPE_HAS_QUERY";
     case UrlErrorKind::kNotAHostName: return "NOT_A_HOST_NAME";
+    case UrlErrorKind::kAnyQueryRootPath: return "ANY_QUERY_ROOT_PATH";
   }
   return "UNKNOWN";
 }

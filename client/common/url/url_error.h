@@ -1,8 +1,8 @@
 // File: client/common/url/url_error.h
 //
-// Error kinds of URL canonicalization (URL_RULES.md#errors), of scope
-// validation (URL_RULES.md#exact-urls-and-scopes) and of the host-name rule
-// for URLs to check (host_name_rule.h). Errors are
+// Error kinds of URL canonicalization (URL_RULES.md#errors), of scope and
+// any-query URL validation (URL_RULES.md#exact-urls-and-scopes) and of the
+// host-name rule for URLs to check (host_name_rule.h). Errors are
 // absl::InvalidArgumentError statuses whose message is "KIND_NAME: short
 // reason"; the reason never contains the URL itself (the message is meant for
 // logs). GetUrlErrorKind() recovers the kind.
@@ -37,6 +37,8 @@ enum class UrlErrorKind {
   kScopeHasQuery,
   // Inputs to check (host_name_rule.h): the host cannot be a DNS name.
   kNotAHostName,
+  // Any-query URL for registration (any_query.h): the path is "/".
+  kAnyQueryRootPath,
 };
 
 // "TOO_LONG", "NUL_BYTE", ..., "SCOPE_PUBLIC_SUFFIX", ...

@@ -14,7 +14,7 @@ using ::optout::testing::StatusIs;
 
 TEST(UrlError, NamesAreDistinctAndRoundTrip) {
   std::set<std::string> names;
-  for (int i = 0; i <= static_cast<int>(UrlErrorKind::kNotAHostName); ++i) {
+  for (int i = 0; i <= static_cast<int>(UrlErrorKind::kAnyQueryRootPath); ++i) {
     const auto kind = static_cast<UrlErrorKind>(i);
     const std::string name(UrlErrorKindName(kind));
     EXPECT_NE(name, "UNKNOWN");
@@ -23,7 +23,7 @@ TEST(UrlError, NamesAreDistinctAndRoundTrip) {
     EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument, name + ": why"));
     EXPECT_EQ(GetUrlErrorKind(status), kind);
   }
-  EXPECT_EQ(names.size(), 17u);
+  EXPECT_EQ(names.size(), 18u);
   EXPECT_EQ(UrlErrorKindName(UrlErrorKind::kTooLong), "TOO_LONG");
   EXPECT_EQ(UrlErrorKindName(UrlErrorKind::kScopePathNoTrailingSlash),
             "SCOPE_PATH_NO_TRAILING_SLASH");
