@@ -5,6 +5,7 @@
 //           [--max_batch_items=10000] [limits: see --help]
 //           [--tls_cert_file=F --tls_key_file=F [--tls_client_ca_file=F]]
 //           [--metrics_listen=127.0.0.1:9464]
+//           [--http_listen=127.0.0.1:8080 [--web_root=DIR]]
 //
 // Serves optout.v1.Registry and optout.v1.Check over gRPC (plus the standard
 // health service and server reflection) from an embedded RocksDB in
@@ -12,7 +13,8 @@
 // --admin_listen (default: unix socket <data_dir>/admin.sock, mode 0600).
 // Checks need an API key (authorization: Bearer KEY) beyond a small
 // anonymous budget per peer (--anonymous_items_per_minute); --audit_log
-// keeps one JSON line per call. The registry secret is created on first
+// keeps one JSON line per call. With --http_listen the same methods are
+// served as JSON over HTTP, with the web page. The registry secret is created on first
 // start; back it up separately, since without it the stored data can never
 // match again.
 // Every file optoutd creates is private (umask 077: folders 0700, files
@@ -69,6 +71,9 @@ ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file; re
 ABSL_FLAG(std::string, tls_client_ca_file, "", "PEM CA bundle: require client certificates signed by it (mutual TLS); re-read on SIGHUP");
 ABSL_FLAG(bool, allow_insecure, false, "serve plaintext on a --listen address reachable from the network");
 ABSL_FLAG(std::string, log_format, "text", "log lines on stderr: text (for people) or json (one object per line)");
+ABSL_FLAG(std::string, http_listen, "", "also serve the JSON API and the web page over HTTP on HOST:PORT (same TLS flags and loopback rule as --listen; port 0: any free port); off when empty");
+ABSL_FLAG(std::string, http_port_file, "", "write the bound HTTP port to this file once listening");
+ABSL_FLAG(std::string, web_root, "", "serve the web page from this folder (read at start) instead of the copy built into optoutd");
 ABSL_FLAG(int, shutdown_grace_seconds, 10, "on SIGTERM, how long in-flight calls may take to finish");
 
 int main(int argc, char** argv) {
@@ -78,6 +83,10 @@ int main(int argc, char** argv) {
   // RocksDB creates its files with the process umask; opt-out data is
   // nobody else's business, whatever umask optoutd was started with.
   ::umask(077);
+  // A peer that closes its socket while an answer is written must cost an
+  // error on that connection (EPIPE), not the process: OpenSSL writes to the
+  // HTTP listener's TLS sockets without MSG_NOSIGNAL.
+  std::signal(SIGPIPE, SIG_IGN);
 
   optout::service::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
@@ -91,6 +100,9 @@ int main(int argc, char** argv) {
   options.secret_file = absl::GetFlag(FLAGS_secret_file);
   options.psl_file = absl::GetFlag(FLAGS_psl_file);
   options.port_file = absl::GetFlag(FLAGS_port_file);
+  options.http_listen = absl::GetFlag(FLAGS_http_listen);
+  options.http_port_file = absl::GetFlag(FLAGS_http_port_file);
+  options.web_root = absl::GetFlag(FLAGS_web_root);
   options.check_threads = absl::GetFlag(FLAGS_check_threads);
   options.max_connections = absl::GetFlag(FLAGS_max_connections);
   options.idle_timeout_seconds = absl::GetFlag(FLAGS_idle_timeout_seconds);

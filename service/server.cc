@@ -26,6 +26,7 @@
 #include "service/check_access.h"
 #include "service/descriptor_limit.h"
 #include "service/grpc_service.h"
+#include "service/http/http_server.h"
 #include "service/keyring.h"
 #include "service/listen_address.h"
 #include "service/log.h"
@@ -65,11 +66,20 @@ struct Server::Impl {
   std::unique_ptr<grpc::Server> admin_server;
   // Declared after what its families read, so it stops before they go.
   std::unique_ptr<MetricsEndpoint> metrics_endpoint;
+  // HTTP listener (null without --http_listen); declared last so that it
+  // stops before anything it calls is destroyed.
+  std::unique_ptr<http::HttpTls> http_tls;
+  std::unique_ptr<http::StaticFiles> web_files;
+  std::unique_ptr<http::JsonApi> json_api;
+  std::unique_ptr<http::HttpServer> http_server;
   // Erases sealed token copies past the retry window: at start, then hourly.
   std::thread token_eraser;
   absl::Notification stop_token_eraser;
   int port = 0;
   bool shut_down = false;
+
+  // Starts the HTTP listener on the objects above (--http_listen).
+  absl::Status StartHttp(const ServerOptions& options);
 
   void StopTokenEraser() {
     if (!token_eraser.joinable()) return;
@@ -80,6 +90,10 @@ struct Server::Impl {
 };
 
 namespace {
+
+// HTTP calls carry no deadline of their own; a check still running after
+// this long stops with DEADLINE_EXCEEDED (504).
+constexpr absl::Duration kHttpCheckDeadline = absl::Seconds(30);
 
 void EraseExpiredTokensOnce(Registry* registry) {
   absl::StatusOr<int> erased = registry->EraseExpiredTokens(absl::Now());
@@ -140,6 +154,46 @@ absl::StatusOr<int> ApplyConnectionLimits(const ServerOptions& options,
   builder->SetResourceQuota(quota);
   return max_connections;
 }
+
+// The JSON API and page over HTTP, on the core objects gRPC uses (same
+// registry, register rate, disk floor and check workers).
+}  // namespace
+
+absl::Status Server::Impl::StartHttp(const ServerOptions& options) {
+  Impl* impl = this;
+  OPTOUT_RETURN_IF_ERROR(CheckTransportSecurity(options.http_listen, options.tls, "--http_listen"));
+  if (options.tls.enabled()) {
+    OPTOUT_ASSIGN_OR_RETURN(impl->http_tls, http::HttpTls::Create(options.tls));
+  }
+  if (options.web_root.empty()) {
+    impl->web_files = std::make_unique<http::StaticFiles>(http::StaticFiles::Embedded());
+  } else {
+    OPTOUT_ASSIGN_OR_RETURN(http::StaticFiles files,
+                            http::StaticFiles::FromDirectory(options.web_root));
+    impl->web_files = std::make_unique<http::StaticFiles>(std::move(files));
+  }
+  http::JsonApi::Core core;
+  core.registry = impl->registry.get();
+  core.register_rate = impl->register_rate.get();
+  core.disk_floor = impl->disk_floor.get();
+  core.check_workers = impl->check_workers.get();
+  core.check_access = impl->check_access.get();
+  core.audit = impl->audit.get();
+  impl->json_api = std::make_unique<http::JsonApi>(core, kHttpCheckDeadline);
+  http::HttpServerOptions http_options;
+  http_options.listen = options.http_listen;
+  http_options.max_body_bytes = static_cast<size_t>(options.max_message_bytes);
+  http_options.port_file = options.http_port_file;
+  OPTOUT_ASSIGN_OR_RETURN(impl->http_server,
+                          http::HttpServer::Start(http_options, impl->json_api.get(),
+                                                  impl->web_files.get(), impl->http_tls.get()));
+  Log(LogLevel::kInfo, absl::StrCat("HTTP (JSON API and web page) on port ",
+                                    impl->http_server->port(),
+                                    impl->http_tls != nullptr ? " (TLS)" : " (plaintext)"));
+  return absl::OkStatus();
+}
+
+namespace {
 
 const char* TransportName(const ReloadableTlsCredentials* tls) {
   if (tls == nullptr) return " (plaintext)";
@@ -296,6 +350,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   impl->admin_service =
       std::make_unique<AdminServiceImpl>(impl->api_keys.get(), impl->audit.get());
 
+  if (!options.http_listen.empty()) OPTOUT_RETURN_IF_ERROR(impl->StartHttp(options));
+
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -368,6 +424,7 @@ absl::Status Server::ReloadTlsCertificates() {
   if (impl_->metrics_endpoint != nullptr) {
     OPTOUT_RETURN_IF_ERROR(impl_->metrics_endpoint->ReloadTlsCertificates());
   }
+  if (impl_->http_tls != nullptr) OPTOUT_RETURN_IF_ERROR(impl_->http_tls->Reload());
   return absl::OkStatus();
 }
 
@@ -375,6 +432,7 @@ void Server::Shutdown(absl::Duration deadline) {
   if (impl_ == nullptr || impl_->shut_down) return;
   impl_->shut_down = true;
   Log(LogLevel::kInfo, "shutting down: finishing in-flight calls");
+  if (impl_->http_server != nullptr) impl_->http_server->Stop();
   impl_->grpc_server->Shutdown(absl::ToChronoTime(absl::Now() + deadline));
   impl_->grpc_server->Wait();
   impl_->admin_server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));

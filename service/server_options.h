@@ -85,6 +85,15 @@ struct ServerOptions {
   // 10,000-item batch needs well under 1 MiB (dihedral PDQ: 2.9 MiB).
   // Default: 16 MiB (--max_message_mb).
   int max_message_bytes = 16 << 20;
+  // HOST:PORT of the HTTP listener (JSON API and web page, service/http/),
+  // with the TLS settings and the loopback rule of `listen`; port 0 picks a
+  // free port (see http_port_file). Default: empty (no HTTP listener).
+  std::string http_listen;
+  // When set, the bound HTTP port is written here. Default: empty (none).
+  std::string http_port_file;
+  // Folder whose files the HTTP listener serves as the page, read once at
+  // start. Default: empty (the page built into optoutd).
+  std::string web_root;
   RegistryOptions registry;
   TlsServerOptions tls;
 };

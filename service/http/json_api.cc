@@ -1,0 +1,216 @@
+#include "service/http/json_api.h"
+
+#include <memory>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/util/json_util.h"
+#include "service/http/json_shape.h"
+
+namespace optout::service::http {
+namespace {
+
+constexpr absl::string_view kOptOuts = "/v1/optouts";
+
+// Strict parse: a body that is not one JSON object of `T`'s fields, with the
+// proto3 JSON types, is refused before the core sees anything.
+template <typename T>
+absl::Status ParseBody(const ApiRequest& request, T* message) {
+  if (absl::Status shape = CheckJsonShape(request.body, *T::descriptor()); !shape.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(T::descriptor()->name(), " JSON: ", shape.message()));
+  }
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  auto parsed = google::protobuf::util::JsonStringToMessage(request.body, message, options);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("request body is not a valid JSON ", T::descriptor()->name(), ": ",
+                     std::string(parsed.message())));
+  }
+  return absl::OkStatus();
+}
+
+HttpReply JsonReply(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  // Zero counts and "matched": false are answers, not absent fields.
+  options.always_print_primitive_fields = true;
+  HttpReply reply;
+  auto printed = google::protobuf::util::MessageToJsonString(message, &reply.body, options);
+  if (!printed.ok()) return ErrorReply(absl::InternalError("cannot print the answer as JSON"));
+  return reply;
+}
+
+// A request with a body must say it is JSON: besides being honest, this makes
+// a cross-site browser POST a CORS preflight, which this server never grants.
+absl::optional<HttpReply> RefuseNonJson(const ApiRequest& request) {
+  absl::string_view type = request.content_type;
+  type = type.substr(0, type.find(';'));
+  if (absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(type), "application/json")) {
+    return absl::nullopt;
+  }
+  return ErrorReply(415, absl::InvalidArgumentError(
+                             "Content-Type must be application/json"));
+}
+
+absl::StatusOr<std::string> BearerToken(const ApiRequest& request) {
+  absl::string_view value = absl::StripAsciiWhitespace(request.authorization);
+  if (value.size() > 7 && absl::StartsWithIgnoreCase(value, "Bearer ")) {
+    value = absl::StripAsciiWhitespace(value.substr(7));
+    if (!value.empty()) return std::string(value);
+  }
+  return absl::UnauthenticatedError(
+      "manage_token: send it as the header 'Authorization: Bearer MANAGE_TOKEN'");
+}
+
+// A check's caller: `Authorization: Bearer API_KEY` or nobody (anonymous
+// budget); any other Authorization is refused, never taken for anonymous.
+Caller CallerOf(const ApiRequest& request) {
+  Caller caller;
+  caller.peer = request.peer;
+  if (request.authorization.empty()) return caller;
+  absl::string_view value = request.authorization;
+  if (!absl::ConsumePrefix(&value, "Bearer ") || value.empty()) {
+    caller.malformed_authorization = true;
+  } else {
+    caller.bearer = std::string(value);
+  }
+  return caller;
+}
+
+HttpReply MethodNotAllowed(absl::string_view allow) {
+  HttpReply reply = ErrorReply(405, absl::UnimplementedError(
+                                        absl::StrCat("method not allowed here; allowed: ", allow)));
+  reply.headers.emplace_back("Allow", std::string(allow));
+  return reply;
+}
+
+}  // namespace
+
+bool JsonApi::Owns(absl::string_view path) { return absl::StartsWith(path, "/v1/") || path == "/v1"; }
+
+HttpReply JsonApi::Handle(const ApiRequest& request) const {
+  const std::string& method = request.method;
+  const absl::string_view path = request.path;
+  if (path == kOptOuts) {
+    if (method == "POST") return Register(request);
+    return MethodNotAllowed("POST");
+  }
+  absl::string_view id = path;
+  if (absl::ConsumePrefix(&id, "/v1/optouts/") && !id.empty() &&
+      id.find('/') == absl::string_view::npos) {
+    if (method == "GET") return Get(request, std::string(id));
+    if (method == "DELETE") return Revoke(request, std::string(id));
+    return MethodNotAllowed("GET, DELETE");
+  }
+  if (path == "/v1/check") {
+    if (method == "POST") return Check(request);
+    return MethodNotAllowed("POST");
+  }
+  if (path == "/v1/info") {
+    if (method == "GET") return Info();
+    return MethodNotAllowed("GET");
+  }
+  return ErrorReply(absl::NotFoundError(
+      "no such API path; see /v1/optouts, /v1/optouts/{id}, /v1/check, /v1/info"));
+}
+
+void JsonApi::Audit(const ApiRequest& request, absl::string_view method, const KindCounts& items,
+                    const absl::Status& status) const {
+  if (core_.audit == nullptr) return;
+  AuditEntry entry;
+  entry.time = absl::Now();
+  entry.peer = PeerKey(request.peer);
+  entry.method = method;
+  entry.items = items;
+  entry.status = status.code();
+  core_.audit->Write(entry);
+}
+
+HttpReply JsonApi::Register(const ApiRequest& request) const {
+  if (auto refused = RefuseNonJson(request)) return *refused;
+  v1::RegisterRequest parsed;
+  if (absl::Status s = ParseBody(request, &parsed); !s.ok()) return ErrorReply(s);
+  KindCounts items;
+  items.url = parsed.urls_size();
+  items.scope = parsed.scopes_size();
+  items.pdq = parsed.pdq_size();
+  items.sha256 = parsed.sha256_size();
+  items.md5 = parsed.md5_size();
+  const absl::Time now = absl::Now();
+  absl::Status admitted = core_.disk_floor->CheckWrite(now);
+  if (admitted.ok()) admitted = core_.register_rate->Admit(request.peer, now);
+  if (!admitted.ok()) {
+    Audit(request, "Register", items, admitted);
+    return ErrorReply(admitted);
+  }
+  absl::StatusOr<v1::RegisterResponse> registered = core_.registry->Register(parsed);
+  Audit(request, "Register", items, registered.status());
+  if (!registered.ok()) return ErrorReply(registered.status());
+  return JsonReply(*registered);
+}
+
+HttpReply JsonApi::Get(const ApiRequest& request, const std::string& id) const {
+  absl::StatusOr<std::string> token = BearerToken(request);
+  if (!token.ok()) return ErrorReply(token.status());
+  v1::GetRequest get;
+  get.set_opt_out_id(id);
+  get.set_manage_token(*token);
+  absl::StatusOr<v1::GetResponse> found = core_.registry->Get(get);
+  Audit(request, "Get", KindCounts(), found.status());
+  if (!found.ok()) return ErrorReply(found.status());
+  return JsonReply(*found);
+}
+
+HttpReply JsonApi::Revoke(const ApiRequest& request, const std::string& id) const {
+  absl::StatusOr<std::string> token = BearerToken(request);
+  if (!token.ok()) return ErrorReply(token.status());
+  v1::RevokeRequest revoke;
+  revoke.set_opt_out_id(id);
+  revoke.set_manage_token(*token);
+  const absl::Status revoked = core_.registry->Revoke(revoke);
+  Audit(request, "Revoke", KindCounts(), revoked);
+  if (!revoked.ok()) return ErrorReply(revoked);
+  return JsonReply(v1::RevokeResponse());
+}
+
+HttpReply JsonApi::Check(const ApiRequest& request) const {
+  if (auto refused = RefuseNonJson(request)) return *refused;
+  // Shared with the worker: the check may outlive nothing here (we wait),
+  // but CheckWorkers owns the closure until it has run.
+  struct Pending {
+    v1::CheckRequest request;
+    v1::CheckResponse response;
+    absl::Status status;
+    absl::Notification done;
+  };
+  auto pending = std::make_shared<Pending>();
+  if (absl::Status s = ParseBody(request, &pending->request); !s.ok()) return ErrorReply(s);
+  absl::StatusOr<CheckAdmission> admitted =
+      core_.check_access->AdmitCheck(CallerOf(request), "Check", pending->request);
+  if (!admitted.ok()) return ErrorReply(admitted.status());
+  const absl::Time deadline = absl::Now() + check_deadline_;
+  const Registry* registry = core_.registry;
+  absl::Status queued = core_.check_workers->TrySchedule([registry, pending, deadline] {
+    pending->status = registry->Check(pending->request, &pending->response, [deadline] {
+      return absl::Now() > deadline
+                 ? absl::DeadlineExceededError("check stopped at the HTTP check deadline")
+                 : absl::OkStatus();
+    });
+    pending->done.Notify();
+  });
+  if (queued.ok()) pending->done.WaitForNotification();
+  const absl::Status status = queued.ok() ? pending->status : queued;
+  core_.check_access->CheckDone(*admitted, pending->response, status);
+  if (!status.ok()) return ErrorReply(status);
+  return JsonReply(pending->response);
+}
+
+HttpReply JsonApi::Info() const { return JsonReply(core_.registry->Info()); }
+
+}  // namespace optout::service::http
