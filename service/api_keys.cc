@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/common/base/status_macros.h"
+#include "client/common/protocol/match_kind.h"
 #include "optout/internal/record.pb.h"
 
 namespace optout::service {
@@ -20,7 +21,7 @@ constexpr int64_t kDefaultItemsPerDay = 10000000;
 constexpr int64_t kDefaultPdqPerDay = 10000;
 constexpr char kMethodCheck[] = "check";
 constexpr char kMethodCheckPdq[] = "check_pdq";
-constexpr int kMatchKinds = 6;  // optout.v1.MatchKind values 0..5
+constexpr int kMatchKinds = protocol::kMatchKindCount;  // optout.v1.MatchKind values
 
 std::string SealAad(absl::string_view name) { return absl::StrCat("api-key:", name); }
 

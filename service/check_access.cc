@@ -8,7 +8,9 @@ namespace {
 
 void CountKind(v1::MatchKind kind, KindCounts* counts) {
   switch (kind) {
-    case v1::MATCH_KIND_URL: ++counts->url; break;
+    // An any-query URL opt-out is a URL opt-out for the audit's purpose.
+    case v1::MATCH_KIND_URL:
+    case v1::MATCH_KIND_URL_ANY_QUERY: ++counts->url; break;
     case v1::MATCH_KIND_SCOPE: ++counts->scope; break;
     case v1::MATCH_KIND_PDQ: ++counts->pdq; break;
     case v1::MATCH_KIND_SHA256: ++counts->sha256; break;

@@ -178,10 +178,12 @@ TEST_F(CheckAccessTest, UsageCountsMatchesByKindAndCostCountsPackedItems) {
   hit->set_kind(v1::MATCH_KIND_URL);
   response.add_results();  // no match
   response.add_packed_verdicts()->add_matches()->set_kind(v1::MATCH_KIND_PDQ);
+  response.add_packed_verdicts()->add_matches()->set_kind(v1::MATCH_KIND_URL_ANY_QUERY);
   CheckAccess::Record(found.get(), response);
   auto usage = keys_->Usage("");
   ASSERT_THAT(usage, IsOk());
   EXPECT_EQ(usage->usage(0).matches_by_kind().at("MATCH_KIND_URL"), 1);
+  EXPECT_EQ(usage->usage(0).matches_by_kind().at("MATCH_KIND_URL_ANY_QUERY"), 1);
   EXPECT_EQ(usage->usage(0).matches_by_kind().at("MATCH_KIND_PDQ"), 1);
   EXPECT_EQ(usage->usage(0).matches_by_kind().count("MATCH_KIND_SCOPE"), 0u);
 
