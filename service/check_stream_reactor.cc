@@ -16,7 +16,16 @@ CheckStreamReactor::CheckStreamReactor(const Registry* registry, CheckWorkers* w
     : registry_(registry),
       workers_(workers),
       access_(access),
-      interrupt_(InterruptOf(context)),
+      deadline_(context->deadline()),
+      interrupt_([this]() -> absl::Status {
+        if (cancelled_.load(std::memory_order_relaxed)) {
+          return absl::CancelledError("check cancelled by the client");
+        }
+        if (std::chrono::system_clock::now() > deadline_) {
+          return absl::DeadlineExceededError("check stopped at the call's deadline");
+        }
+        return absl::OkStatus();
+      }),
       context_(context),
       limits_(limits),
       timer_(limits.calls),
@@ -36,7 +45,12 @@ void CheckStreamReactor::OnDone() {
     absl::MutexLock lock(&mu_);
     // A stream gRPC ended without our Finish (the client went away).
     if (!finished_) timer_.Done(grpc::StatusCode::CANCELLED);
+    // The call is gone: a batch still on a worker must not read, write or
+    // finish any more.
+    finished_ = true;
+    cancelled_.store(true, std::memory_order_relaxed);
     for (Answer& answer : answers_) Drop(answer);
+    answers_.clear();
     Drop(writing_msg_);
   }
   Unref();
@@ -72,7 +86,9 @@ void CheckStreamReactor::EndIfIdle(absl::Time now) {
 void CheckStreamReactor::MaybeStartRead() {
   if (reading_ || reads_done_ || finished_) return;
   // answers_ holds a slot for every batch read and not yet being written.
-  if (answers_.size() + (writing_ ? 1 : 0) >= kMaxOutstanding) return;
+  const size_t outstanding = answers_.size() + (writing_ ? 1 : 0);
+  if (outstanding >= kMaxOutstanding) return;
+  if (outstanding > 0 && limits_.answer_budget != nullptr && limits_.answer_budget->Spent()) return;
   if (spare_.empty()) {
     reading_into_ = std::make_unique<v1::CheckRequest>();
   } else {
@@ -142,6 +158,10 @@ void CheckStreamReactor::CheckBatch(uint64_t seq, std::unique_ptr<v1::CheckReque
   answer.message = google::protobuf::Arena::CreateMessage<v1::CheckResponse>(answer.arena.get());
   const absl::Status status = registry_->Check(*request, answer.message, interrupt_);
   access_->CheckDone(admission, *answer.message, status);
+  if (limits_.answer_budget != nullptr) {
+    // Twice the arena: gRPC serializes a copy of the answer to write it.
+    answer.charge = limits_.answer_budget->Take(2 * answer.arena->SpaceAllocated());
+  }
   BatchDone(seq, std::move(request), std::move(answer), status);
 }
 
@@ -151,6 +171,7 @@ void CheckStreamReactor::BatchDone(uint64_t seq, std::unique_ptr<v1::CheckReques
   --checking_;
   last_activity_ = absl::Now();
   spare_.push_back(std::move(request));
+  if (finished_) return;  // the call ended while this batch was checked
   if (!status.ok()) {
     // A bad batch ends the stream; earlier answers still go out first.
     if (seq < failed_at_) {

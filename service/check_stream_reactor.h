@@ -10,7 +10,9 @@
 // StreamLimits::idle_timeout (nothing read, checked or written: a client
 // that stopped reading) is cancelled by the StreamSweeper. Flow control: at most kMaxOutstanding batches are being
 // checked or wait for the network; beyond that the reactor stops reading, so
-// a fast client cannot make the server buffer without bound. A bad batch
+// a fast client cannot make the server buffer without bound. Answers count
+// against the server-wide AnswerBudget; once it is spent, a stream reads
+// only when it has nothing outstanding. A bad batch
 // ends the stream with its error (INVALID_ARGUMENT naming the item); the
 // batches before it are answered first, the ones after it are dropped.
 //
@@ -24,6 +26,7 @@
 #define OPTOUT_SERVICE_CHECK_STREAM_REACTOR_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -34,6 +37,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "optout/v1/optout.grpc.pb.h"
+#include "service/answer_budget.h"
 #include "service/check_access.h"
 #include "service/check_workers.h"
 #include "service/registry.h"
@@ -45,6 +49,8 @@ namespace optout::service {
 // Server-wide limits every stream shares; they outlive the gRPC server.
 struct StreamLimits {
   StreamSweeper* sweeper = nullptr;
+  // Answers not yet handed to a reader; nullptr: unbounded.
+  AnswerBudget* answer_budget = nullptr;
   absl::Duration idle_timeout = absl::Seconds(30);
   // Where finished streams are counted; null: not counted.
   const MethodMetrics* calls = nullptr;
@@ -60,7 +66,9 @@ class CheckStreamReactor final
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
   void OnDone() override;
-  void OnCancel() override {}
+  // Batches on workers see this flag, never the call's context: a worker
+  // may still be checking when gRPC tears the call down.
+  void OnCancel() override { cancelled_.store(true, std::memory_order_relaxed); }
 
  private:
   static constexpr size_t kMaxOutstanding = 4;
@@ -73,6 +81,7 @@ class CheckStreamReactor final
   struct Answer {
     std::unique_ptr<google::protobuf::Arena> arena;
     v1::CheckResponse* message = nullptr;  // owned by `arena`
+    AnswerBudget::Charge charge;           // released with the answer
   };
 
   // Checks batch `seq` (on a worker or inline) and queues its answer.
@@ -99,6 +108,8 @@ class CheckStreamReactor final
   const Registry* const registry_;
   CheckWorkers* const workers_;
   CheckAccess* const access_;
+  std::atomic<bool> cancelled_{false};
+  const std::chrono::system_clock::time_point deadline_;
   const CheckInterrupt interrupt_;
   grpc::CallbackServerContext* const context_;
   const StreamLimits limits_;

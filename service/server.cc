@@ -23,6 +23,7 @@
 #include "service/connection_gate.h"
 #include "service/admin_service.h"
 #include "service/api_keys.h"
+#include "service/answer_budget.h"
 #include "service/check_access.h"
 #include "service/descriptor_limit.h"
 #include "service/grpc_service.h"
@@ -51,6 +52,7 @@ struct Server::Impl {
   std::unique_ptr<ThreadPool> pool;
   std::unique_ptr<CheckWorkers> check_workers;
   std::unique_ptr<StreamSweeper> stream_sweeper;
+  std::unique_ptr<AnswerBudget> answer_budget;
   std::unique_ptr<PeerRateLimiter> register_rate;
   std::unique_ptr<DiskFloor> disk_floor;
   std::unique_ptr<RegistryServiceImpl> registry_service;
@@ -149,8 +151,10 @@ absl::StatusOr<int> ApplyConnectionLimits(const ServerOptions& options,
   builder->AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10 * kMs);
   builder->AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
   builder->AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.max_streams_per_connection);
+  // Half of --max_memory_mb for what gRPC reads, half for answers waiting
+  // for their readers (AnswerBudget, see Server::Start).
   grpc::ResourceQuota quota("optoutd");
-  quota.Resize(static_cast<size_t>(options.max_memory_mb) << 20);
+  quota.Resize(static_cast<size_t>(options.max_memory_mb) << 19);
   builder->SetResourceQuota(quota);
   return max_connections;
 }
@@ -341,6 +345,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   impl->stream_sweeper = std::make_unique<StreamSweeper>();
   StreamLimits stream_limits;
   stream_limits.sweeper = impl->stream_sweeper.get();
+  impl->answer_budget = std::make_unique<AnswerBudget>(int64_t{options.max_memory_mb} << 19);
+  stream_limits.answer_budget = impl->answer_budget.get();
   stream_limits.idle_timeout = absl::Seconds(options.stream_idle_timeout_seconds);
   impl->check_access = std::make_unique<CheckAccess>(
       impl->api_keys.get(), options.anonymous_items_per_minute, impl->audit.get());
@@ -443,6 +449,7 @@ void Server::Shutdown(absl::Duration deadline) {
   impl_->pool.reset();  // runs any queued durable write to completion
   impl_->check_workers.reset();
   impl_->stream_sweeper.reset();
+  impl_->answer_budget.reset();
   impl_->registry.reset();
   impl_->store.reset();  // closes RocksDB
   Log(LogLevel::kInfo, "database closed; bye");
