@@ -13,6 +13,7 @@ packages=(
   libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev libtiff-dev libheif-dev
   libpsl-dev publicsuffix libicu-dev
   libarchive-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
+  emscripten nodejs
   systemd
 )
 if [[ "${1:-}" == "--bench" ]]; then

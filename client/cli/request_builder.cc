@@ -15,6 +15,7 @@
 #include "client/common/url/url.h"
 #include "client/pdq/image_hasher.h"
 #include "client/pdq/pdq_hash.h"
+#include "client/pdq/pdq_hex.h"
 
 namespace optout::cli {
 namespace {
@@ -129,7 +130,7 @@ absl::StatusOr<int> ServerMinPdqQuality(client::RegistryClient& client) {
 
 absl::StatusOr<std::string> HexItemBytes(ItemKind kind, absl::string_view hex) {
   if (kind == ItemKind::kPdq) {
-    auto hash = pdq::PdqHash::FromHex(hex);
+    auto hash = pdq::PdqHashFromHex(hex);
     if (!hash.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("--pdq: ", hash.status().message()));
     }

@@ -4,9 +4,6 @@
 #include <bitset>
 #include <cstring>
 
-#include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
-#include "client/common/digest/digest.h"
 
 namespace optout::pdq {
 
@@ -17,24 +14,14 @@ bool PdqHash::IsZero() const {
 std::string PdqHash::ToHex() const {
   // The reference prints the 256-bit number most significant word first, and
   // bytes[] is little-endian, so the hex is that of the reversed bytes.
-  std::array<uint8_t, 32> reversed;
-  std::reverse_copy(bytes.begin(), bytes.end(), reversed.begin());
-  return digest::ToHex(reversed);
-}
-
-absl::StatusOr<PdqHash> PdqHash::FromHex(absl::string_view hex) {
-  if (hex.size() != 64) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("PDQ hash must be 64 hex digits, got ", hex.size(), " characters"));
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(2 * bytes.size());
+  for (auto it = bytes.rbegin(); it != bytes.rend(); ++it) {
+    hex.push_back(kDigits[*it >> 4]);
+    hex.push_back(kDigits[*it & 15]);
   }
-  absl::StatusOr<std::string> raw = digest::FromHex(hex, 32);
-  if (!raw.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("PDQ hash is not valid hex: ", raw.status().message()));
-  }
-  PdqHash hash;
-  std::reverse_copy(raw->begin(), raw->end(), hash.bytes.begin());
-  return hash;
+  return hex;
 }
 
 int HammingDistance(const PdqHash& a, const PdqHash& b) {

@@ -8,6 +8,8 @@
 // 256-bit number printed big-endian, i.e. the bytes reversed, 2 lower-case hex
 // digits each.
 //
+// Abseil-free (it is part of the core that also builds for WebAssembly);
+// parsing hex with a Status is PdqHashFromHex in pdq_hex.h.
 // Value type; all functions are pure and thread-safe.
 #ifndef OPTOUT_CLIENT_PDQ_PDQ_HASH_H_
 #define OPTOUT_CLIENT_PDQ_PDQ_HASH_H_
@@ -15,9 +17,6 @@
 #include <array>
 #include <cstdint>
 #include <string>
-
-#include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 
 namespace optout::pdq {
 
@@ -32,9 +31,6 @@ struct PdqHash {
 
   // 64 lower-case hex digits, reference order (bits 255..252 first).
   std::string ToHex() const;
-  // Inverse of ToHex; accepts either case. InvalidArgument unless exactly 64
-  // hex digits.
-  static absl::StatusOr<PdqHash> FromHex(absl::string_view hex);
 
   friend bool operator==(const PdqHash& a, const PdqHash& b) { return a.bytes == b.bytes; }
   friend bool operator!=(const PdqHash& a, const PdqHash& b) { return !(a == b); }

@@ -1,113 +1,25 @@
 #include "client/pdq/pdq_hasher.h"
 
-#include <algorithm>
-#include <cstdlib>
-#include <vector>
-
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "client/pdq/dct.h"
-#include "client/pdq/jarosz_filter.h"
-#include "client/pdq/luma.h"
 
 namespace optout::pdq {
-namespace {
-
-constexpr int kA = 64;
-constexpr int kB = 16;
-
-// 64x64 matrix A of the reference: filtered and decimated luma, or for an
-// exactly 64x64 image on the plain path, the luma itself.
-void MatrixA(const Image& image, bool skip_filter_at_64, float* a) {
-  if (skip_filter_at_64 && image.width == kA && image.height == kA) {
-    ComputeLuma(image, a);
-    return;
-  }
-  LumaFilterAndDecimate(image, a);
-}
-
-}  // namespace
-
-int QualityOf64(const float* a) {
-  int sum = 0;
-  // Float32 difference scaled to percent of full range, truncated toward zero.
-  auto step = [](float u, float v) { return std::abs(static_cast<int>((u - v) * 100.0f / 255.0f)); };
-  for (int i = 0; i + 1 < kA; ++i) {
-    for (int j = 0; j < kA; ++j) sum += step(a[kA * i + j], a[kA * (i + 1) + j]);
-  }
-  for (int i = 0; i < kA; ++i) {
-    for (int j = 0; j + 1 < kA; ++j) sum += step(a[kA * i + j], a[kA * i + j + 1]);
-  }
-  return std::min(sum / 90, 100);
-}
-
-PdqHash BitsOf16(const float* b) {
-  // Torben's selection in the reference returns the 128th smallest of 256.
-  float sorted[kB * kB];
-  std::copy(b, b + kB * kB, sorted);
-  std::nth_element(sorted, sorted + 127, sorted + kB * kB);
-  const float median = sorted[127];
-  PdqHash hash;
-  for (int k = 0; k < kB * kB; ++k) {
-    if (b[k] > median) hash.set_bit(k);
-  }
-  return hash;
-}
-
-std::array<PdqHash, 8> DihedralBitsOf16(const float* b) {
-  // Mirroring an axis multiplies frequency u = index + 1 by (-1)^u, so even
-  // indices change sign; rotations and transposes also swap the axes.
-  std::array<PdqHash, 8> out;
-  float c[kB * kB];
-  auto build = [&](bool transpose, auto sign) {
-    for (int i = 0; i < kB; ++i) {
-      for (int j = 0; j < kB; ++j) {
-        const float v = sign(i, j) ? -b[kB * i + j] : b[kB * i + j];
-        c[transpose ? kB * j + i : kB * i + j] = v;
-      }
-    }
-    return BitsOf16(c);
-  };
-  auto even = [](int x) { return x % 2 == 0; };
-  out[kOriginal] = BitsOf16(b);
-  out[kRotate90] = build(true, [&](int, int j) { return even(j); });
-  out[kRotate180] = build(false, [](int i, int j) { return (i + j) % 2 == 1; });
-  out[kRotate270] = build(true, [&](int i, int) { return even(i); });
-  out[kFlipX] = build(false, [&](int i, int) { return even(i); });
-  out[kFlipY] = build(false, [&](int, int j) { return even(j); });
-  out[kFlipPlus1] = build(true, [](int, int) { return false; });
-  out[kFlipMinus1] = build(true, [](int i, int j) { return (i + j) % 2 == 1; });
-  return out;
-}
 
 absl::StatusOr<PdqResult> HashPixels(const Image& image, bool with_dihedral) {
-  if (image.channels != 1 && image.channels != 3) {
-    return absl::InvalidArgumentError(absl::StrCat("image has ", image.channels,
-                                                   " channels; expected 1 (grey) or 3 (RGB)"));
+  switch (CheckPixels(image)) {
+    case PixelsProblem::kNone:
+      return HashCheckedPixels(image, with_dihedral);
+    case PixelsProblem::kChannels:
+      return absl::InvalidArgumentError(absl::StrCat(
+          "image has ", image.channels, " channels; expected 1 (grey) or 3 (RGB)"));
+    case PixelsProblem::kTooSmall:
+      return absl::InvalidArgumentError(absl::StrCat("image is ", image.width, "x", image.height,
+                                                     " px; PDQ needs at least ", kMinHashableSide,
+                                                     " px on each side"));
+    case PixelsProblem::kBufferSize:
+      break;
   }
-  if (image.width < kMinHashableSide || image.height < kMinHashableSide) {
-    return absl::InvalidArgumentError(absl::StrCat("image is ", image.width, "x", image.height,
-                                                   " px; PDQ needs at least ", kMinHashableSide,
-                                                   " px on each side"));
-  }
-  if (image.pixels.size() != image.row_bytes() * image.height) {
-    return absl::InvalidArgumentError("pixel buffer size does not match the image size");
-  }
-  PdqResult result;
-  float a[kA * kA];
-  float b[kB * kB];
-  MatrixA(image, /*skip_filter_at_64=*/true, a);
-  result.quality = QualityOf64(a);
-  Dct64To16(a, b);
-  result.hash = BitsOf16(b);
-  if (with_dihedral) {
-    if (image.width == kA && image.height == kA) {
-      MatrixA(image, /*skip_filter_at_64=*/false, a);
-      Dct64To16(a, b);
-    }
-    result.dihedral = DihedralBitsOf16(b);
-  }
-  return result;
+  return absl::InvalidArgumentError("pixel buffer size does not match the image size");
 }
 
 }  // namespace optout::pdq

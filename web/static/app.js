@@ -1,0 +1,275 @@
+// app.js: the page's behaviour. Photos are decoded by the browser
+// (createImageBitmap), hashed by the project's PDQ core in WebAssembly
+// (hasher.js) and by WebCrypto (SHA-256); only those hashes, and the URLs
+// and scopes typed, are sent to the registry's JSON API on this origin.
+import { Hasher, toHex } from './hasher.js';
+
+const $ = (id) => document.getElementById(id);
+const MAX_PIXELS = 100e6;  // as `optout register` without --max-pixels
+
+const hasherReady = fetch('pdq.wasm').then((response) => {
+  if (!response.ok) throw new Error('PDQ hashing is not available: this server was built without pdq.wasm (emscripten)');
+  return Hasher.load(response);
+});
+hasherReady.catch(() => {});  // reported when a photo is hashed
+
+async function api(method, path, body, bearer) {
+  const headers = {};
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (bearer) headers.Authorization = `Bearer ${bearer}`;
+  const response = await fetch(path, {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'omit', cache: 'no-store',
+  });
+  let answer = {};
+  try { answer = await response.json(); } catch { /* not JSON */ }
+  if (!response.ok) throw new Error(`${answer.message || response.statusText} [${answer.code || response.status}]`);
+  return answer;
+}
+const infoReady = api('GET', '/v1/info');
+infoReady.catch(() => {});
+async function minQuality() {
+  try { return (await infoReady).minPdqQuality || 50; } catch { return 50; }
+}
+
+function showError(error) {
+  const box = $('error');
+  box.textContent = error ? String(error.message || error) : '';
+  box.hidden = !error;
+  if (error) box.focus?.();
+}
+
+// ---- hashing -------------------------------------------------------------
+
+function hexToBytes(hex) {
+  return Uint8Array.from(hex.match(/../g), (h) => parseInt(h, 16));
+}
+function base64(bytes) {
+  let s = '';
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s);
+}
+// PdqHash wire bytes are the hex form's bytes in reverse (client/pdq/README.md#bits-and-hex).
+const pdqWire = (hex) => base64(hexToBytes(hex).reverse());
+
+async function hashFile(file, { dihedral = false } = {}) {
+  const hasher = await hasherReady;
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const sha256 = toHex(await crypto.subtle.digest('SHA-256', bytes));
+  const md5 = hasher.md5(bytes);
+  // The stored pixel grid, as `optout hash` reads it: no EXIF rotation, no
+  // colour-profile conversion, no premultiplied alpha.
+  const bitmap = await createImageBitmap(new Blob([bytes]), {
+    imageOrientation: 'none', premultiplyAlpha: 'none', colorSpaceConversion: 'none',
+  });
+  const { width, height } = bitmap;
+  if (width * height > MAX_PIXELS) throw new Error(`${file.name}: image is above 100 MP`);
+  const canvas = new OffscreenCanvas(width, height);
+  const context = canvas.getContext('2d', { willReadFrequently: true });
+  context.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  const pdq = hasher.pdq(width, height, (y, n) => context.getImageData(0, y, width, n).data, { dihedral });
+  return { ...pdq, sha256, md5 };
+}
+
+// For automated tests: what this page would send for `file`.
+window.optoutHashFile = async (file) => {
+  const { pdq, quality, sha256, md5 } = await hashFile(file);
+  return { pdq, quality, sha256, md5 };
+};
+
+// ---- opt out -------------------------------------------------------------
+
+const photos = [];  // {file, hashes (promise)}
+
+function addPhotos(files) {
+  const dihedral = $('dihedral-input').checked;
+  for (const file of files) {
+    if (!file.type.startsWith('image/') && file.type !== '') continue;
+    const item = document.createElement('li');
+    const thumb = document.createElement('img');
+    thumb.alt = '';
+    thumb.src = URL.createObjectURL(file);  // shown here only, never sent
+    const text = document.createElement('span');
+    text.textContent = `${file.name}: hashing…`;
+    item.append(thumb, text);
+    $('photo-list').append(item);
+    const photo = { file, dihedral, hashes: hashFile(file, { dihedral: true }) };
+    photos.push(photo);
+    photo.hashes.then(async (h) => {
+      const min = await minQuality();
+      text.textContent = h.quality >= min
+        ? `${file.name}: hashed (PDQ quality ${h.quality})`
+        : `${file.name} has PDQ quality ${h.quality} (< ${min}, too flat or small): registered by its file digests only, near-duplicates will not match`;
+    }, (e) => { text.textContent = `${file.name}: ${e.message}`; });
+  }
+}
+
+$('photo-input').addEventListener('change', (e) => addPhotos(e.target.files));
+const drop = $('drop-zone');
+drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', (e) => {
+  e.preventDefault();
+  drop.classList.remove('over');
+  addPhotos(e.dataTransfer.files);
+});
+
+const lines = (id) => $(id).value.split('\n').map((s) => s.trim()).filter(Boolean);
+
+function randomRequestId() {
+  return toHex(crypto.getRandomValues(new Uint8Array(16)));  // 128 random bits
+}
+
+async function buildRegistration() {
+  const min = await minQuality();
+  const dihedral = $('dihedral-input').checked;
+  const request = { requestId: randomRequestId(), urls: lines('url-input'), scopes: lines('scope-input'),
+                    pdq: [], sha256: [], md5: [] };
+  const registered = { urls: request.urls, url_any_query: [], scopes: request.scopes,
+                       pdq: [], sha256: [], md5: [], images: [] };
+  const seen = new Set();
+  for (const photo of photos) {
+    const h = await photo.hashes;  // a photo that cannot be hashed stops the registration
+    if (seen.has(h.sha256)) continue;  // the same file twice is registered once
+    seen.add(h.sha256);
+    const usable = h.quality >= min;
+    const image = { file: photo.file.name, pdq: h.pdq, quality: h.quality, sha256: h.sha256,
+                    md5: h.md5, pdq_registered: usable };
+    if (usable) {
+      const variants = dihedral ? [...new Set([h.pdq, ...h.dihedral])] : [h.pdq];
+      for (const hex of variants) request.pdq.push({ hash: pdqWire(hex), quality: h.quality });
+      if (dihedral) image.dihedral = variants.slice(1);
+    }
+    request.sha256.push(base64(hexToBytes(h.sha256)));
+    request.md5.push(base64(hexToBytes(h.md5)));
+    registered.images.push(image);
+  }
+  return { request, registered };
+}
+
+function rfc3339Now() {
+  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+$('register-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  showError(null);
+  const button = $('register-button');
+  button.disabled = true;
+  try {
+    const { request, registered } = await buildRegistration();
+    if (!request.urls.length && !request.scopes.length && !registered.images.length) {
+      throw new Error('Choose a photo or type a URL or scope first.');
+    }
+    const answer = await api('POST', '/v1/optouts', request);
+    // The CLI's receipt format (client/cli/receipt.h). "server" is the gRPC
+    // address, which this page does not know: optout then uses --server.
+    const receipt = { id: answer.optOutId, token: answer.manageToken, server: '',
+                      created: rfc3339Now(), registered };
+    $('receipt-id').textContent = receipt.id;
+    $('receipt-token').textContent = receipt.token;
+    const link = $('receipt-download');
+    link.href = URL.createObjectURL(new Blob([`${JSON.stringify(receipt, null, 2)}\n`], { type: 'application/json' }));
+    link.download = `receipt-${receipt.id}.json`;
+    $('receipt').hidden = false;
+    $('receipt').focus();
+  } catch (error) {
+    showError(error);
+  } finally {
+    button.disabled = false;
+  }
+});
+
+// ---- status and withdraw -------------------------------------------------
+
+$('status-receipt-input').addEventListener('change', async (e) => {
+  showError(null);
+  const file = e.target.files[0];
+  if (!file) return;
+  try {
+    const receipt = JSON.parse(await file.text());
+    if (typeof receipt.id !== 'string' || typeof receipt.token !== 'string') throw new Error();
+    $('status-id').value = receipt.id;
+    $('status-token').value = receipt.token;
+  } catch {
+    showError(new Error(`${file.name} is not an opt-out receipt (it needs "id" and "token").`));
+  }
+});
+
+const credentials = () => ({ id: $('status-id').value.trim(), token: $('status-token').value.trim() });
+const day = (unixSeconds) => new Date(Number(unixSeconds) * 1000).toISOString().slice(0, 10);
+
+$('status-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  showError(null);
+  const { id, token } = credentials();
+  try {
+    const got = await api('GET', `/v1/optouts/${encodeURIComponent(id)}`, undefined, token);
+    $('status-counts').textContent =
+      `Registered on ${day(got.createdUnixSeconds)}: ${got.urlCount} URLs, ${got.scopeCount} scopes, ` +
+      `${got.pdqCount} PDQ hashes, ${got.sha256Count} SHA-256, ${got.md5Count} MD5.`;
+    $('revoke-button').hidden = false;
+    $('status-result').hidden = false;
+  } catch (error) {
+    $('status-result').hidden = true;
+    showError(error);
+  }
+});
+
+$('revoke-button').addEventListener('click', async () => {
+  showError(null);
+  const { id, token } = credentials();
+  if (!window.confirm('Withdraw this opt-out? Crawlers will no longer be told to skip these images.')) return;
+  try {
+    await api('DELETE', `/v1/optouts/${encodeURIComponent(id)}`, undefined, token);
+    $('status-counts').textContent = `Withdrawn on ${new Date().toISOString().slice(0, 10)}.`;
+    $('revoke-button').hidden = true;
+  } catch (error) {
+    showError(error);
+  }
+});
+
+// ---- check ---------------------------------------------------------------
+
+const KIND_NAMES = { MATCH_KIND_URL: 'URL', MATCH_KIND_SCOPE: 'scope', MATCH_KIND_PDQ: 'PDQ (near-duplicate)',
+                     MATCH_KIND_SHA256: 'SHA-256 (same file)', MATCH_KIND_MD5: 'MD5 (same file)' };
+const RANK = ['MATCH_KIND_SHA256', 'MATCH_KIND_MD5', 'MATCH_KIND_PDQ'];  // an image's strongest evidence first
+
+$('check-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  showError(null);
+  const url = $('check-url-input').value.trim();
+  const photo = $('check-photo-input').files[0];
+  const items = [];
+  const said = [];
+  try {
+    if (url) items.push({ url });
+    let imageItems = 0;
+    if (photo) {
+      const h = await hashFile(photo, { dihedral: true });
+      if (h.quality >= await minQuality()) {
+        items.push({ pdq: { hash: pdqWire(h.pdq), dihedral: h.dihedral.map(pdqWire) } });
+        imageItems += 1;
+      }
+      items.push({ sha256: base64(hexToBytes(h.sha256)) }, { md5: base64(hexToBytes(h.md5)) });
+      imageItems += 2;
+    }
+    if (!items.length) throw new Error('Type a URL or choose a photo to check.');
+    const { results } = await api('POST', '/v1/check', { items });
+    if (url) {
+      const r = results[0];
+      said.push(r.matched ? `${url}: opted out (${KIND_NAMES[r.kind]} match)` : `${url}: not opted out`);
+    }
+    if (photo) {
+      const mine = results.slice(url ? 1 : 0, (url ? 1 : 0) + imageItems).filter((r) => r.matched);
+      mine.sort((a, b) => RANK.indexOf(a.kind) - RANK.indexOf(b.kind));
+      said.push(mine.length ? `${photo.name}: opted out (${KIND_NAMES[mine[0].kind]} match)`
+                            : `${photo.name}: not opted out`);
+    }
+    $('check-result').textContent = said.join(' · ');
+  } catch (error) {
+    $('check-result').textContent = '';
+    showError(error);
+  }
+});

@@ -1,0 +1,123 @@
+// web/wasm/pdq_wasm.cc: the C interface of pdq.wasm, the page's hasher.
+//
+// The page decodes a photo (createImageBitmap), hands its RGBA rows here in
+// strips, and gets back what `optout hash` computes from the same pixels:
+// the reference file hasher's pre-scale and grey folding (PrescaleSink),
+// then the PDQ core (pdq_core.h), alpha ignored as natively. The file bytes
+// go through Md5 in chunks. Everything lives in one module-wide session:
+// the page hashes one photo at a time, synchronously between begin and
+// finish. Exchange goes through one scratch buffer in linear memory.
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "client/pdq/pdq_core.h"
+#include "client/pdq/prescale.h"
+#include "web/wasm/md5.h"
+
+namespace {
+
+using optout::pdq::PrescaleSink;
+
+std::vector<uint8_t> scratch;
+std::unique_ptr<PrescaleSink> sink;
+int width = 0;
+int height = 0;
+int next_row = 0;
+std::vector<uint8_t> rgb_row;
+// The hash, then the 8 dihedral hashes: 9 x 64 hex digits and a NUL.
+char hex_out[9 * 64 + 1];
+std::unique_ptr<optout::web::Md5> md5;
+char md5_out[33];
+
+void PutHex(const std::string& hex, int slot) { std::memcpy(hex_out + 64 * slot, hex.data(), 64); }
+
+}  // namespace
+
+extern "C" {
+
+// A buffer of at least `bytes` bytes for the next call that reads from it;
+// valid until the next optout_buffer call.
+uint8_t* optout_buffer(uint32_t bytes) {
+  if (scratch.size() < bytes) scratch.resize(bytes);
+  return scratch.data();
+}
+
+// Starts hashing a width x height image. 0, or -1 for an empty size.
+int optout_pdq_begin(int w, int h) {
+  if (w <= 0 || h <= 0) return -1;
+  width = w;
+  height = h;
+  next_row = 0;
+  sink = std::make_unique<PrescaleSink>();
+  sink->Begin(w, h, 3);
+  rgb_row.resize(static_cast<size_t>(w) * 3);
+  return 0;
+}
+
+// Takes the next `count` rows, RGBA, from the scratch buffer. Alpha is
+// dropped, never composited: the colour under a transparent pixel is hashed
+// (client/pdq/README.md#decoding).
+int optout_pdq_rows(int count) {
+  if (sink == nullptr || count < 0 || next_row + count > height ||
+      scratch.size() < static_cast<size_t>(count) * width * 4) {
+    return -1;
+  }
+  for (int r = 0; r < count; ++r) {
+    const uint8_t* rgba = scratch.data() + static_cast<size_t>(r) * width * 4;
+    for (int x = 0; x < width; ++x) {
+      rgb_row[3 * x] = rgba[4 * x];
+      rgb_row[3 * x + 1] = rgba[4 * x + 1];
+      rgb_row[3 * x + 2] = rgba[4 * x + 2];
+    }
+    sink->PutRow(next_row++, rgb_row.data());
+  }
+  return 0;
+}
+
+// After every row: the quality (0..100), with the hex of the hash (and, if
+// `dihedral`, of its 8 variants) in optout_pdq_hex(). Negative: -1 not all
+// rows given, -2 smaller than 5 px a side after the pre-scale, -3 no detail
+// (an all-zero hash, which `optout hash` refuses too).
+int optout_pdq_finish(int dihedral) {
+  if (sink == nullptr || next_row != height) return -1;
+  optout::pdq::Image image = sink->Finish();
+  sink.reset();
+  if (optout::pdq::CheckPixels(image) != optout::pdq::PixelsProblem::kNone) return -2;
+  const optout::pdq::PdqResult result = optout::pdq::HashCheckedPixels(image, dihedral != 0);
+  if (result.hash.IsZero()) return -3;
+  std::memset(hex_out, '0', sizeof(hex_out) - 1);
+  hex_out[sizeof(hex_out) - 1] = '\0';
+  PutHex(result.hash.ToHex(), 0);
+  if (dihedral != 0) {
+    for (int i = 0; i < 8; ++i) PutHex(result.dihedral[i].ToHex(), i + 1);
+  }
+  return result.quality;
+}
+
+const char* optout_pdq_hex() { return hex_out; }
+
+void optout_md5_begin() { md5 = std::make_unique<optout::web::Md5>(); }
+
+// Adds `bytes` bytes from the scratch buffer.
+void optout_md5_update(uint32_t bytes) {
+  if (md5 != nullptr && bytes <= scratch.size()) md5->Update(scratch.data(), bytes);
+}
+
+const char* optout_md5_hex() {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  if (md5 == nullptr) return "";
+  const std::array<uint8_t, 16> digest = md5->Finish();
+  md5.reset();
+  for (int i = 0; i < 16; ++i) {
+    md5_out[2 * i] = kDigits[digest[i] >> 4];
+    md5_out[2 * i + 1] = kDigits[digest[i] & 15];
+  }
+  md5_out[32] = '\0';
+  return md5_out;
+}
+
+}  // extern "C"
