@@ -1,6 +1,9 @@
 #include "service/admin_service.h"
 
 #include "absl/time/clock.h"
+#include "absl/strings/str_cat.h"
+#include "service/backup_dir.h"
+#include "service/log.h"
 #include "service/status_util.h"
 
 namespace optout::service {
@@ -47,6 +50,26 @@ grpc::Status AdminServiceImpl::GetKeyUsage(grpc::ServerContext* /*context*/,
   auto result = keys_->Usage(request->name());
   if (result.ok()) *response = std::move(*result);
   return ToGrpcStatus(result.status());
+}
+
+grpc::Status AdminServiceImpl::Backup(grpc::ServerContext* context,
+                                      const admin::v1::BackupRequest* request,
+                                      admin::v1::BackupResponse* response) {
+  const size_t opt_outs = registry_->opt_out_count();
+  absl::StatusOr<std::string> dir = PrepareBackupDir(request->to_dir(), data_dir_);
+  absl::StatusOr<storage::BackupSummary> backup =
+      dir.ok() ? store_->Backup(*dir) : absl::StatusOr<storage::BackupSummary>(dir.status());
+  if (backup.ok()) {
+    response->set_backup_id(backup->id);
+    response->set_created_unix_seconds(backup->unix_seconds);
+    response->set_bytes(backup->bytes);
+    response->set_files(backup->files);
+    response->set_opt_outs(opt_outs);
+    Log(LogLevel::kInfo, absl::StrCat("backup ", backup->id, " written: ", backup->files,
+                                      " files, ", backup->bytes, " bytes"));
+  }
+  Audit(context, "admin.Backup", "", backup.status());
+  return ToGrpcStatus(backup.status());
 }
 
 }  // namespace optout::service

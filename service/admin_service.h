@@ -9,14 +9,24 @@
 #include "optout/admin/v1/admin.grpc.pb.h"
 #include "service/api_keys.h"
 #include "service/audit_log.h"
+#include "service/registry.h"
+#include "storage/opt_out_store.h"
 
 namespace optout::service {
 
 class AdminServiceImpl final : public admin::v1::Admin::Service {
  public:
-  // `keys` and `audit` (nullptr: none) must outlive the gRPC server. Calls
-  // that change keys are audited (the key name, never the key).
-  AdminServiceImpl(ApiKeys* keys, AuditLog* audit) : keys_(keys), audit_(audit) {}
+  // `keys`, `audit` (nullptr: none), `store` and `registry` must outlive
+  // the gRPC server; `data_dir` is the store's folder (backups may not go
+  // inside it). Calls that change keys are audited (the key name, never
+  // the key), and so are backups.
+  AdminServiceImpl(ApiKeys* keys, AuditLog* audit, storage::OptOutStore* store,
+                   const Registry* registry, std::string data_dir)
+      : keys_(keys),
+        audit_(audit),
+        store_(store),
+        registry_(registry),
+        data_dir_(std::move(data_dir)) {}
 
   grpc::Status CreateKey(grpc::ServerContext* context, const admin::v1::CreateKeyRequest* request,
                          admin::v1::CreateKeyResponse* response) override;
@@ -27,6 +37,8 @@ class AdminServiceImpl final : public admin::v1::Admin::Service {
   grpc::Status GetKeyUsage(grpc::ServerContext* context,
                            const admin::v1::GetKeyUsageRequest* request,
                            admin::v1::GetKeyUsageResponse* response) override;
+  grpc::Status Backup(grpc::ServerContext* context, const admin::v1::BackupRequest* request,
+                      admin::v1::BackupResponse* response) override;
 
  private:
   void Audit(const grpc::ServerContext* context, absl::string_view method,
@@ -34,6 +46,9 @@ class AdminServiceImpl final : public admin::v1::Admin::Service {
 
   ApiKeys* const keys_;
   AuditLog* const audit_;
+  storage::OptOutStore* const store_;
+  const Registry* const registry_;
+  const std::string data_dir_;
 };
 
 }  // namespace optout::service

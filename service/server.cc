@@ -354,7 +354,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       impl->registry.get(), impl->check_workers.get(), impl->check_access.get(), stream_limits,
       impl->rpc_metrics.get());
   impl->admin_service =
-      std::make_unique<AdminServiceImpl>(impl->api_keys.get(), impl->audit.get());
+      std::make_unique<AdminServiceImpl>(impl->api_keys.get(), impl->audit.get(), impl->store.get(),
+                                         impl->registry.get(), options.data_dir);
 
   if (!options.http_listen.empty()) OPTOUT_RETURN_IF_ERROR(impl->StartHttp(options));
 

@@ -7,11 +7,21 @@
 //       [--tls-ca FILE --tls-cert FILE --tls-key FILE] keys create --name NAME
 //       [--items-per-minute N] [--items-per-day N] [--pdq-per-day N] [--methods check,check_pdq]
 //   optout-admin keys list | keys revoke NAME | keys usage [NAME]
+//   optout-admin backup --to DIR
+//   optout-admin restore --from DIR --data_dir D
+//
+// `backup` asks the running optoutd for an online, consistent backup into
+// DIR (on its machine). `restore` works offline, on files: it restores the
+// newest backup in DIR into the empty folder D, where optoutd can then
+// start with the registry's secret (which no backup holds).
 //
 // `keys create` prints the new key once (stdout, alone on its line); the
 // registry keeps only a keyed hash of it. A TCP admin listener off loopback
 // requires mutual TLS: --tls-ca names the CA of optoutd's certificate and
 // --tls-cert/--tls-key the operator's client certificate.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -32,6 +42,7 @@
 #include "grpcpp/security/credentials.h"
 #include "client/channel.h"
 #include "optout/admin/v1/admin.grpc.pb.h"
+#include "storage/opt_out_store.h"
 
 namespace {
 
@@ -166,12 +177,55 @@ void RunUsage(Context& ctx, const std::string& name) {
   }
 }
 
+// DIR as the server must see it: relative paths are taken from here.
+std::string AbsolutePath(const std::string& dir) {
+  if (dir.empty() || dir.front() == '/') return dir;
+  char cwd[4096];
+  if (::getcwd(cwd, sizeof(cwd)) == nullptr) return dir;
+  return absl::StrCat(cwd, "/", dir);
+}
+
+void RunBackup(Context& ctx, const std::string& to_dir) {
+  admin::BackupRequest request;
+  request.set_to_dir(AbsolutePath(to_dir));
+  admin::BackupResponse response;
+  auto context = std::make_unique<grpc::ClientContext>();
+  // Copying a large database takes a while; the call is not retried.
+  context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Hours(6)));
+  grpc::Status status = Connect(ctx)->Backup(context.get(), request, &response);
+  if (!status.ok()) return Report(ctx, "backup", status);
+  if (ctx.json) return PrintJson(response);
+  std::printf("backup %u in %s: %llu opt-outs, %u files, %.1f MB\n", response.backup_id(),
+              request.to_dir().c_str(), static_cast<unsigned long long>(response.opt_outs()),
+              response.files(), static_cast<double>(response.bytes()) / (1 << 20));
+  std::fprintf(stderr,
+               "optout-admin backup: the registry secret is not in the backup; keep a copy of "
+               "optoutd's --secret_file apart from it (without it no backup can match again)\n");
+}
+
+void RunRestore(Context& ctx, const std::string& from_dir, const std::string& data_dir) {
+  // The restored files are as private as optoutd's own (folders 0700,
+  // files 0600).
+  ::umask(077);
+  const absl::Status status = optout::storage::OptOutStore::RestoreLatestBackup(from_dir, data_dir);
+  if (!status.ok()) {
+    std::fprintf(stderr, "optout-admin restore: %s [%s]\n", std::string(status.message()).c_str(),
+                 absl::StatusCodeToString(status.code()).c_str());
+    ctx.exit_code = 1;
+    return;
+  }
+  std::printf("restored the newest backup of %s into %s; start optoutd with --data_dir=%s and "
+              "the registry's --secret_file\n",
+              from_dir.c_str(), data_dir.c_str(), data_dir.c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Context ctx;
   if (const char* env = std::getenv("OPTOUT_ADMIN"); env != nullptr) ctx.admin_address = env;
-  CLI::App app{"optout-admin: administer an optoutd through its admin listener (API keys)"};
+  CLI::App app{"optout-admin: administer an optoutd through its admin listener (API keys, "
+               "backups)"};
   app.require_subcommand(1);
   app.fallthrough();
   app.add_option("--admin", ctx.admin_address,
@@ -224,6 +278,23 @@ int main(int argc, char** argv) {
       keys->add_subcommand("usage", "counts per key since optoutd started (never the values)");
   usage_cmd->add_option("NAME", usage_name, "key name (default: every key)");
   usage_cmd->callback([&] { RunUsage(ctx, usage_name); });
+
+  std::string backup_to;
+  CLI::App* backup_cmd = app.add_subcommand(
+      "backup", "online, consistent backup of the running registry's database into DIR");
+  backup_cmd->add_option("--to", backup_to,
+                         "folder on optoutd's machine, outside its data folder (created 0700)")
+      ->required();
+  backup_cmd->callback([&] { RunBackup(ctx, backup_to); });
+
+  std::string restore_from, restore_data_dir;
+  CLI::App* restore_cmd = app.add_subcommand(
+      "restore", "restore the newest backup in DIR into an empty data folder (optoutd stopped)");
+  restore_cmd->add_option("--from", restore_from, "backup folder")->required();
+  restore_cmd->add_option("--data_dir", restore_data_dir,
+                          "new data folder for optoutd (must not hold a database)")
+      ->required();
+  restore_cmd->callback([&] { RunRestore(ctx, restore_from, restore_data_dir); });
 
   try {
     app.parse(argc, argv);
