@@ -13,7 +13,7 @@ packages=(
   libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev libtiff-dev libheif-dev
   libpsl-dev publicsuffix libicu-dev
   libarchive-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
-  emscripten nodejs
+  emscripten nodejs chromium chromium-driver python3-selenium
   systemd
 )
 if [[ "${1:-}" == "--bench" ]]; then

@@ -52,6 +52,39 @@ function base64(bytes) {
 // PdqHash wire bytes are the hex form's bytes in reverse (client/pdq/README.md#bits-and-hex).
 const pdqWire = (hex) => base64(hexToBytes(hex).reverse());
 
+// A copy of a JPEG's bytes whose EXIF orientation says "as stored" (1):
+// `optout hash` hashes the stored pixel grid, as the reference does, but
+// browsers always apply EXIF rotation when decoding. Digests are of the
+// original bytes; only the decoder sees the copy.
+function withStoredOrientation(bytes) {
+  if (bytes[0] !== 0xff || bytes[1] !== 0xd8) return bytes;
+  let at = 2;
+  while (at + 4 <= bytes.length && bytes[at] === 0xff) {
+    const marker = bytes[at + 1];
+    const length = (bytes[at + 2] << 8) | bytes[at + 3];
+    if (marker === 0xda) break;  // image data follows: no more headers
+    const exif = at + 4;
+    if (marker === 0xe1 && String.fromCharCode(...bytes.subarray(exif, exif + 4)) === 'Exif') {
+      const tiff = exif + 6;
+      const little = bytes[tiff] === 0x49;
+      const u16 = (i) => (little ? bytes[i] | (bytes[i + 1] << 8) : (bytes[i] << 8) | bytes[i + 1]);
+      const u32 = (i) => (little ? u16(i) + u16(i + 2) * 65536 : u16(i) * 65536 + u16(i + 2));
+      const ifd = tiff + u32(tiff + 4);
+      for (let e = 0; e < u16(ifd) && ifd + 2 + 12 * e + 12 <= at + 2 + length; e++) {
+        const entry = ifd + 2 + 12 * e;
+        if (u16(entry) === 0x0112 && u16(entry + 8) !== 1) {
+          const copy = bytes.slice();
+          copy[entry + 8] = little ? 1 : 0;
+          copy[entry + 9] = little ? 0 : 1;
+          return copy;
+        }
+      }
+    }
+    at += 2 + length;
+  }
+  return bytes;
+}
+
 async function hashFile(file, { dihedral = false } = {}) {
   const hasher = await hasherReady;
   const bytes = new Uint8Array(await file.arrayBuffer());
@@ -59,8 +92,8 @@ async function hashFile(file, { dihedral = false } = {}) {
   const md5 = hasher.md5(bytes);
   // The stored pixel grid, as `optout hash` reads it: no EXIF rotation, no
   // colour-profile conversion, no premultiplied alpha.
-  const bitmap = await createImageBitmap(new Blob([bytes]), {
-    imageOrientation: 'none', premultiplyAlpha: 'none', colorSpaceConversion: 'none',
+  const bitmap = await createImageBitmap(new Blob([withStoredOrientation(bytes)]), {
+    premultiplyAlpha: 'none', colorSpaceConversion: 'none',
   });
   const { width, height } = bitmap;
   if (width * height > MAX_PIXELS) throw new Error(`${file.name}: image is above 100 MP`);

@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""The web page in Debian's headless Chromium against a real optoutd.
+
+browser_e2e_test.py OPTOUTD OPTOUT IMAGE_DIR ARTIFACT_DIR
+
+Registers two photos and a URL through the page, downloads the receipt,
+checks a recompressed copy of one photo with `optout check --image`
+(matches), shows the counts on the status form from the receipt, revokes
+through the page, and the copy no longer matches. Every request the page
+makes is recorded: no body may hold image bytes, and the registration sends
+< 4 KB per photo. Then window.optoutHashFile is compared with `optout hash`
+on the corpus originals: SHA-256 and MD5 identical, PDQ within 8 bits for
+images of 64 px or more; the distribution is printed. Screenshots of each
+state go to ARTIFACT_DIR.
+"""
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+OPTOUTD, OPTOUT, IMAGE_DIR, ARTIFACTS = map(os.path.abspath, sys.argv[1:5])
+
+
+def wait_for_file(path, seconds=30):
+    deadline = time.time() + seconds
+    while not os.path.exists(path):
+        if time.time() > deadline:
+            raise RuntimeError(f"{path} never appeared")
+        time.sleep(0.05)
+    with open(path) as f:
+        return int(f.read())
+
+
+def start_optoutd(root):
+    args = [OPTOUTD, "--listen=127.0.0.1:0", f"--data_dir={root}/data",
+            f"--secret_file={root}/registry.secret", f"--port_file={root}/port",
+            "--http_listen=127.0.0.1:0", f"--http_port_file={root}/http.port",
+            "--register_rate_per_peer=0", "--anonymous_items_per_minute=1000000"]
+    log = open(f"{root}/optoutd.log", "w")
+    process = subprocess.Popen(args, stderr=log)
+    grpc_port = wait_for_file(f"{root}/port")
+    return process, grpc_port, wait_for_file(f"{root}/http.port")
+
+
+def optout(grpc_port, *args):
+    return subprocess.run([OPTOUT, "--server", f"127.0.0.1:{grpc_port}", *args],
+                          capture_output=True, text=True, timeout=60)
+
+
+def hamming(a, b):
+    return bin(int(a, 16) ^ int(b, 16)).count("1")
+
+
+def main():
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    root = tempfile.mkdtemp(prefix="optout-browser-")
+    server, grpc_port, http_port = start_optoutd(root)
+    options = webdriver.ChromeOptions()
+    for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1000,1400",
+                 "--disable-dev-shm-usage"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    options.add_experimental_option("prefs", {"download.default_directory": root,
+                                              "download.prompt_for_download": False})
+    driver = webdriver.Chrome(options=options)
+    try:
+        run(driver, root, grpc_port, http_port)
+    finally:
+        driver.quit()
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def shot(driver, name):
+    driver.save_screenshot(os.path.join(ARTIFACTS, f"{name}.png"))
+
+
+def requests_made(driver):
+    """(method, url, body) of every request the page sent so far."""
+    made = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            request = message["params"]["request"]
+            made.append((request["method"], request["url"], request.get("postData", "")))
+    return made
+
+
+def run(driver, root, grpc_port, http_port):
+    by_id = lambda testid: driver.find_element(By.CSS_SELECTOR, f"[data-testid={testid}]")
+    wait = WebDriverWait(driver, 60)
+    driver.get(f"http://127.0.0.1:{http_port}/")
+    shot(driver, "1-page")
+
+    photos = [os.path.join(IMAGE_DIR, "d03_clouds__orig.jpg"),
+              os.path.join(IMAGE_DIR, "d01_plasma__orig.jpg")]
+    photo_bytes = [open(p, "rb").read() for p in photos]
+    by_id("photo-input").send_keys("\n".join(photos))
+    by_id("url-input").send_keys("https://img.example.net/browser/me.jpg")
+    wait.until(lambda d: d.find_element(By.ID, "photo-list").text.count("hashed (PDQ quality") == 2)
+    shot(driver, "2-photos-hashed")
+    by_id("register-button").click()
+    wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=receipt-id]")))
+    opt_out_id = by_id("receipt-id").text
+    token = by_id("receipt-token").text
+    assert len(opt_out_id) == 32 and len(token) == 64, (opt_out_id, token)
+    shot(driver, "3-registered")
+
+    by_id("receipt-download").click()
+    receipt_path = os.path.join(root, f"receipt-{opt_out_id}.json")
+    deadline = time.time() + 30
+    while not os.path.exists(receipt_path) and time.time() < deadline:
+        time.sleep(0.1)
+    with open(receipt_path) as f:
+        receipt = json.load(f)
+    assert receipt["id"] == opt_out_id and receipt["token"] == token
+    assert len(receipt["registered"]["images"]) == 2
+    got = optout(grpc_port, "get", "--receipt", receipt_path)
+    assert got.returncode == 0, got.stderr
+
+    # No image bytes in any request; a registration is small.
+    for method, url, body in requests_made(driver):
+        for data in photo_bytes:
+            for probe in (data[1000:1064], base64.b64encode(data[999:1047]).decode()):
+                assert (probe.decode("latin-1") if isinstance(probe, bytes) else probe) not in body, url
+        if method == "POST" and url.endswith("/v1/optouts"):
+            register_body = body
+    print(f"registration body: {len(register_body)} bytes for 2 photos and 1 URL")
+    assert len(register_body) < 4096 * 2, len(register_body)
+
+    # A recompressed copy (JPEG quality 0.7 by the browser) matches.
+    copy_b64 = driver.execute_async_script(
+        "const done = arguments[0];"
+        "const input = document.querySelector('[data-testid=photo-input]');"
+        "createImageBitmap(input.files[0]).then(b => { const c = new OffscreenCanvas(b.width, b.height);"
+        " c.getContext('2d').drawImage(b, 0, 0); return c.convertToBlob({type: 'image/jpeg', quality: 0.7}); })"
+        ".then(blob => blob.arrayBuffer()).then(buf => { let s = ''; for (const x of new Uint8Array(buf)) s += String.fromCharCode(x); done(btoa(s)); });")
+    copy_path = os.path.join(root, "copy.jpg")
+    with open(copy_path, "wb") as f:
+        f.write(base64.b64decode(copy_b64))
+    assert open(copy_path, "rb").read() != photo_bytes[0]
+    checked = optout(grpc_port, "--json", "check", "--image", copy_path)
+    assert checked.returncode == 0, checked.stderr
+    assert json.loads(checked.stdout)["results"][0]["matched"] is True, checked.stdout
+
+    # Status from the receipt file, then revoke through the page.
+    by_id("status-receipt-input").send_keys(receipt_path)
+    wait.until(lambda d: d.find_element(By.ID, "status-id").get_attribute("value") == opt_out_id)
+    by_id("status-button").click()
+    wait.until(lambda d: "Registered on" in d.find_element(By.ID, "status-counts").text)
+    counts = by_id("status-counts").text
+    assert "1 URLs" in counts and "2 PDQ hashes" in counts and "2 SHA-256" in counts, counts
+    shot(driver, "4-status")
+    by_id("revoke-button").click()
+    wait.until(ec.alert_is_present())
+    driver.switch_to.alert.accept()
+    wait.until(lambda d: "Withdrawn on" in d.find_element(By.ID, "status-counts").text)
+    shot(driver, "5-revoked")
+    checked = optout(grpc_port, "--json", "check", "--image", copy_path)
+    assert json.loads(checked.stdout)["results"][0]["matched"] is False, checked.stdout
+
+    # The page's check form.
+    by_id("check-url-input").send_keys("https://img.example.net/browser/me.jpg")
+    by_id("check-button").click()
+    wait.until(lambda d: "not opted out" in d.find_element(By.ID, "check-result").text)
+    shot(driver, "6-check")
+
+    # Browser hashes against `optout hash` on the corpus originals.
+    originals = sorted(n for n in os.listdir(IMAGE_DIR) if "__orig" in n)
+    distances = []
+    for name in originals:
+        path = os.path.join(IMAGE_DIR, name)
+        native = optout(grpc_port, "--json", "hash", path)
+        if native.returncode != 0:
+            continue
+        expected = json.loads(native.stdout.splitlines()[0])
+        by_id("check-photo-input").send_keys(path)
+        got = driver.execute_async_script(
+            "const done = arguments[0];"
+            "window.optoutHashFile(document.querySelector('[data-testid=check-photo-input]').files[0])"
+            ".then(done, e => done({error: String(e)}));")
+        if "error" in got:
+            print(f"{name}: browser could not hash: {got['error']}")
+            continue
+        assert got["sha256"] == expected["sha256"], name
+        assert got["md5"] == expected["md5"], name
+        distance = hamming(got["pdq"], expected["pdq"])
+        distances.append(distance)
+        assert distance <= 8, (name, distance)
+    assert len(distances) >= 20, len(distances)
+    histogram = {d: distances.count(d) for d in sorted(set(distances))}
+    print(f"browser vs optout hash, {len(distances)} originals: PDQ distance histogram {histogram}")
+
+
+if __name__ == "__main__":
+    main()
