@@ -11,7 +11,8 @@ makes is recorded: no body may hold image bytes, and the registration sends
 < 4 KB per photo. Then window.optoutHashFile is compared with `optout hash`
 on the corpus originals: SHA-256 and MD5 identical, PDQ within 8 bits for
 images of 64 px or more; the distribution is printed. Screenshots of each
-state go to ARTIFACT_DIR.
+state (and the page at 360 px, which must not scroll sideways) go to
+ARTIFACT_DIR.
 """
 import base64
 import json
@@ -101,6 +102,13 @@ def run(driver, root, grpc_port, http_port):
     wait = WebDriverWait(driver, 60)
     driver.get(f"http://127.0.0.1:{http_port}/")
     shot(driver, "1-page")
+    # Usable on a 360 px wide phone: nothing wider than the viewport.
+    driver.set_window_size(360, 900)
+    width = driver.execute_script("return document.documentElement.scrollWidth")
+    viewport = driver.execute_script("return window.innerWidth")
+    assert width <= viewport, (width, viewport)
+    shot(driver, "1-page-360px")
+    driver.set_window_size(1000, 1400)
 
     photos = [os.path.join(IMAGE_DIR, "d03_clouds__orig.jpg"),
               os.path.join(IMAGE_DIR, "d01_plasma__orig.jpg")]
