@@ -1,9 +1,5 @@
 #include "service/metrics_endpoint.h"
 
-#include <openssl/bio.h>
-#include <openssl/pem.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
 #include <sys/socket.h>
 
 #include <thread>
@@ -11,71 +7,14 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "client/common/base/status_macros.h"
 #include "httplib.h"
+#include "service/http/http_tls.h"
 #include "service/metrics/text_format.h"
 #include "service/tls_credentials.h"
-#include "service/tls_files.h"
 
 namespace optout::service {
 namespace {
-
-// OpenSSL objects of one certificate, key and client CA set, parsed once
-// and shared by the handshakes that start while it is current.
-struct SslMaterial {
-  X509* leaf = nullptr;
-  STACK_OF(X509)* chain = nullptr;  // certificates after the leaf
-  EVP_PKEY* key = nullptr;
-  X509_STORE* client_store = nullptr;  // null: no client certificate asked
-
-  SslMaterial() = default;
-  SslMaterial(const SslMaterial&) = delete;
-  SslMaterial& operator=(const SslMaterial&) = delete;
-  ~SslMaterial() {
-    X509_free(leaf);
-    sk_X509_pop_free(chain, X509_free);
-    EVP_PKEY_free(key);
-    X509_STORE_free(client_store);
-  }
-};
-
-// ReadTlsFiles has checked the files already; a failure here means they
-// changed between the two reads.
-absl::StatusOr<std::shared_ptr<const SslMaterial>> ParseMaterial(const TlsPem& pem) {
-  auto material = std::make_shared<SslMaterial>();
-  material->chain = sk_X509_new_null();
-  {
-    BIO* bio = BIO_new_mem_buf(pem.cert_chain.data(), static_cast<int>(pem.cert_chain.size()));
-    while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
-      if (material->leaf == nullptr) {
-        material->leaf = cert;
-      } else {
-        sk_X509_push(material->chain, cert);
-      }
-    }
-    BIO_free(bio);
-  }
-  {
-    BIO* bio = BIO_new_mem_buf(pem.private_key.data(), static_cast<int>(pem.private_key.size()));
-    material->key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
-    BIO_free(bio);
-  }
-  if (!pem.client_ca.empty()) {
-    material->client_store = X509_STORE_new();
-    BIO* bio = BIO_new_mem_buf(pem.client_ca.data(), static_cast<int>(pem.client_ca.size()));
-    while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
-      X509_STORE_add_cert(material->client_store, cert);
-      X509_free(cert);
-    }
-    BIO_free(bio);
-  }
-  ERR_clear_error();
-  if (material->leaf == nullptr || material->key == nullptr) {
-    return absl::InvalidArgumentError("TLS files changed while being read; try again");
-  }
-  return std::shared_ptr<const SslMaterial>(std::move(material));
-}
 
 // HOST:PORT or [IPv6]:PORT.
 absl::Status SplitListen(const std::string& listen, std::string* host, int* port) {
@@ -96,35 +35,13 @@ absl::Status SplitListen(const std::string& listen, std::string* host, int* port
 }  // namespace
 
 struct MetricsEndpoint::Impl {
-  TlsServerOptions tls;
-  absl::Mutex mu;
-  std::shared_ptr<const SslMaterial> material ABSL_GUARDED_BY(mu);  // null: plaintext
+  // The same TLS files, reload rule and handshake callback as the HTTP
+  // listener; null: plaintext.
+  std::unique_ptr<http::HttpTls> tls;
   std::unique_ptr<httplib::Server> http;
   std::thread listener;
   int port = 0;
   bool stopped = false;
-
-  // Called by OpenSSL in every handshake, before the server's certificate
-  // is chosen: hands the connection the material current at that moment,
-  // so a reload takes effect at the next handshake without touching the
-  // SSL_CTX that httplib shares between its threads.
-  static int UseCurrentCertificate(SSL* ssl, void* arg) {
-    auto* self = static_cast<Impl*>(arg);
-    std::shared_ptr<const SslMaterial> material;
-    {
-      absl::MutexLock lock(&self->mu);
-      material = self->material;
-    }
-    if (material == nullptr) return 0;
-    if (SSL_use_cert_and_key(ssl, material->leaf, material->key, material->chain, 1) != 1) {
-      return 0;
-    }
-    if (material->client_store != nullptr &&
-        SSL_set1_verify_cert_store(ssl, material->client_store) != 1) {
-      return 0;
-    }
-    return 1;
-  }
 };
 
 MetricsEndpoint::MetricsEndpoint(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -142,24 +59,11 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
   OPTOUT_RETURN_IF_ERROR(SplitListen(listen, &host, &port));
 
   auto impl = std::make_unique<Impl>();
-  impl->tls = tls;
   if (tls.enabled()) {
-    OPTOUT_ASSIGN_OR_RETURN(TlsPem pem, ReadTlsFiles(tls));
-    OPTOUT_ASSIGN_OR_RETURN(auto material, ParseMaterial(pem));
-    {
-      absl::MutexLock lock(&impl->mu);
-      impl->material = std::move(material);
-    }
-    Impl* raw = impl.get();
-    const bool client_certificates = !tls.client_ca_file.empty();
-    impl->http = std::make_unique<httplib::SSLServer>([raw, client_certificates](SSL_CTX& ctx) {
-      SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
-      SSL_CTX_set_cert_cb(&ctx, &Impl::UseCurrentCertificate, raw);
-      if (client_certificates) {
-        SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
-      }
-      return true;
-    });
+    OPTOUT_ASSIGN_OR_RETURN(impl->tls, http::HttpTls::Create(tls));
+    http::HttpTls* current = impl->tls.get();
+    impl->http = std::make_unique<httplib::SSLServer>(
+        [current](SSL_CTX& ctx) { return current->Configure(&ctx); });
   } else {
     impl->http = std::make_unique<httplib::Server>();
   }
@@ -193,12 +97,8 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
 }
 
 absl::Status MetricsEndpoint::ReloadTlsCertificates() {
-  if (!impl_->tls.enabled()) return absl::FailedPreconditionError("TLS is off: nothing to reload");
-  OPTOUT_ASSIGN_OR_RETURN(TlsPem pem, ReadTlsFiles(impl_->tls));
-  OPTOUT_ASSIGN_OR_RETURN(auto material, ParseMaterial(pem));
-  absl::MutexLock lock(&impl_->mu);
-  impl_->material = std::move(material);
-  return absl::OkStatus();
+  if (impl_->tls == nullptr) return absl::FailedPreconditionError("TLS is off: nothing to reload");
+  return impl_->tls->Reload();
 }
 
 void MetricsEndpoint::Stop() {
