@@ -104,4 +104,14 @@ absl::StatusOr<v1::GetInfoResponse> RegistryClient::GetInfo() {
   return response;
 }
 
+absl::StatusOr<v1::GetPublicSuffixListResponse> RegistryClient::GetPublicSuffixList() {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::GetPublicSuffixListResponse response;
+  grpc::Status s =
+      check_->GetPublicSuffixList(&context, v1::GetPublicSuffixListRequest(), &response);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return response;
+}
+
 }  // namespace optout::client

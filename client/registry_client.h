@@ -52,6 +52,8 @@ class RegistryClient final {
   absl::Status Revoke(const std::string& opt_out_id, const std::string& manage_token);
   absl::StatusOr<v1::CheckResponse> Check(const v1::CheckRequest& request);
   absl::StatusOr<v1::GetInfoResponse> GetInfo();
+  // The server's Public Suffix List; see client/psl_sync.h, which uses it.
+  absl::StatusOr<v1::GetPublicSuffixListResponse> GetPublicSuffixList();
 
   v1::Check::Stub& check_stub() { return *check_; }
   // Adds the API key (if any) to a context of a call made on a stub directly.

@@ -43,7 +43,8 @@ CheckServiceImpl::CheckServiceImpl(const Registry* registry, CheckWorkers* worke
       access_(access),
       stream_limits_(stream_limits),
       check_calls_(Find(rpc_metrics, v1::Check::service_full_name(), "Check")),
-      get_info_calls_(Find(rpc_metrics, v1::Check::service_full_name(), "GetInfo")) {
+      get_info_calls_(Find(rpc_metrics, v1::Check::service_full_name(), "GetInfo")),
+      get_psl_calls_(Find(rpc_metrics, v1::Check::service_full_name(), "GetPublicSuffixList")) {
   stream_limits_.calls = Find(rpc_metrics, v1::Check::service_full_name(), "CheckStream");
   SetMessageAllocatorFor_Check(&check_messages_);
 }
@@ -156,6 +157,17 @@ grpc::ServerUnaryReactor* CheckServiceImpl::GetInfo(grpc::CallbackServerContext*
                                                     v1::GetInfoResponse* response) {
   const CallTimer timer(get_info_calls_);
   *response = registry_->Info();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Finish(reactor, timer, grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* CheckServiceImpl::GetPublicSuffixList(
+    grpc::CallbackServerContext* context, const v1::GetPublicSuffixListRequest* /*request*/,
+    v1::GetPublicSuffixListResponse* response) {
+  const CallTimer timer(get_psl_calls_);
+  // A copy of ~230 KB; clients ask only when their own list differs.
+  *response = registry_->PublicSuffixListInUse();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Finish(reactor, timer, grpc::Status::OK);
   return reactor;

@@ -73,6 +73,9 @@ class CheckServiceImpl final : public v1::Check::CallbackService {
   grpc::ServerUnaryReactor* GetInfo(grpc::CallbackServerContext* context,
                                     const v1::GetInfoRequest* request,
                                     v1::GetInfoResponse* response) override;
+  grpc::ServerUnaryReactor* GetPublicSuffixList(
+      grpc::CallbackServerContext* context, const v1::GetPublicSuffixListRequest* request,
+      v1::GetPublicSuffixListResponse* response) override;
 
  private:
   const Registry* const registry_;
@@ -82,6 +85,7 @@ class CheckServiceImpl final : public v1::Check::CallbackService {
   StreamLimits stream_limits_;
   const MethodMetrics* check_calls_ = nullptr;
   const MethodMetrics* get_info_calls_ = nullptr;
+  const MethodMetrics* get_psl_calls_ = nullptr;
 };
 
 }  // namespace optout::service

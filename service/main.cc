@@ -32,7 +32,10 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "client/common/base/version.h"
 #include "client/common/protocol/pdq_quality.h"
 #include "service/log.h"
 #include "service/huge_pages.h"
@@ -78,7 +81,19 @@ ABSL_FLAG(int, shutdown_grace_seconds, 10, "on SIGTERM, how long in-flight calls
 
 int main(int argc, char** argv) {
   optout::service::UseHugePagesForMalloc(argv);
-  absl::SetProgramUsageMessage("opt-out registry server; see --help");
+  // --help lists the flags defined in this file (absl would look for a file
+  // named after the binary, and find none); --version prints the project's.
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "service/main.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  usage.version_string = [] { return absl::StrCat("optoutd ", optout::kVersion, "\n"); };
+  absl::SetFlagsUsageConfig(usage);
+  absl::SetProgramUsageMessage(
+      "the opt-out registry server.\n\n"
+      "  optoutd [--listen=127.0.0.1:50051] [--data_dir=./data] [flags below]\n\n"
+      "--helpfull also lists the flags of the libraries it is built on.");
   absl::ParseCommandLine(argc, argv);
   // RocksDB creates its files with the process umask; opt-out data is
   // nobody else's business, whatever umask optoutd was started with.

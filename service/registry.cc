@@ -16,6 +16,7 @@
 #include "optout/internal/record.pb.h"
 #include "service/opt_out_codec.h"
 #include "client/common/base/status_macros.h"
+#include "client/common/base/version.h"
 #include "service/validation.h"
 
 namespace optout::service {
@@ -340,10 +341,20 @@ absl::StatusOr<bool> Registry::EraseTokenOf(const std::string& id) {
 v1::GetInfoResponse Registry::Info() const {
   v1::GetInfoResponse info;
   info.set_psl_version(psl_->version());
+  info.set_psl_sha256(psl_->sha256_hex());
   info.set_pdq_threshold(options_.pdq_threshold);
   info.set_max_batch_items(options_.max_batch_items);
   info.set_min_pdq_quality(options_.min_pdq_quality);
+  info.set_server_version(kVersion);
   return info;
+}
+
+v1::GetPublicSuffixListResponse Registry::PublicSuffixListInUse() const {
+  v1::GetPublicSuffixListResponse response;
+  response.set_list(psl_->content());
+  response.set_version(psl_->version());
+  response.set_sha256(psl_->sha256_hex());
+  return response;
 }
 
 }  // namespace optout::service

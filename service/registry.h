@@ -60,6 +60,8 @@ class Registry final {
     return status;
   }
   v1::GetInfoResponse Info() const;
+  // The Public Suffix List in use, bytes and all (Check.GetPublicSuffixList).
+  v1::GetPublicSuffixListResponse PublicSuffixListInUse() const;
 
   // Erases the sealed token copy of every opt-out registered more than
   // token_retry_seconds before `now` (the record is rewritten without it;

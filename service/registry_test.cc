@@ -6,6 +6,7 @@
 #include <string>
 
 #include "client/common/base/testing/status_matchers.h"
+#include "client/common/base/version.h"
 #include "client/common/digest/digest.h"
 #include "client/common/protocol/url_digests.h"
 #include "gmock/gmock.h"
@@ -192,6 +193,17 @@ TEST_F(RegistryTest, UrlKindsRankUrlThenAnyQueryThenScope) {
     EXPECT_EQ(CheckUrl("https://s.example/gallery/").kind(), v1::MATCH_KIND_URL_ANY_QUERY);
     EXPECT_EQ(CheckUrl("https://s.example/gallery/a.jpg?page=3").kind(), v1::MATCH_KIND_SCOPE);
   }
+}
+
+TEST_F(RegistryTest, InfoNamesTheVersionAndTheListWhichIsServedWhole) {
+  const v1::GetInfoResponse info = registry_->Info();
+  EXPECT_EQ(info.server_version(), kVersion);
+  EXPECT_EQ(info.psl_version(), psl_->version());
+  EXPECT_EQ(info.psl_sha256(), psl_->sha256_hex());
+  const v1::GetPublicSuffixListResponse list = registry_->PublicSuffixListInUse();
+  EXPECT_EQ(digest::ToHex(digest::Sha256(list.list())), info.psl_sha256());
+  EXPECT_EQ(list.sha256(), info.psl_sha256());
+  EXPECT_EQ(list.version(), info.psl_version());
 }
 
 TEST_F(RegistryTest, ScopeMatchesSubdomainsAndDeeperPathsOnly) {

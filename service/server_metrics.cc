@@ -3,11 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "client/common/base/version.h"
 #include "client/common/protocol/match_kind.h"
-
-#ifndef OPTOUT_VERSION
-#define OPTOUT_VERSION "unknown"
-#endif
 
 namespace optout::service {
 namespace {
@@ -16,9 +13,9 @@ using metrics::MetricType;
 using metrics::Sample;
 
 // The key kinds a MatchIndex holds entries of, strongest first.
-constexpr v1::MatchKind kIndexedKinds[] = {v1::MATCH_KIND_URL, v1::MATCH_KIND_SCOPE,
-                                           v1::MATCH_KIND_PDQ, v1::MATCH_KIND_SHA256,
-                                           v1::MATCH_KIND_MD5};
+constexpr v1::MatchKind kIndexedKinds[] = {v1::MATCH_KIND_URL, v1::MATCH_KIND_URL_ANY_QUERY,
+                                           v1::MATCH_KIND_SCOPE, v1::MATCH_KIND_PDQ,
+                                           v1::MATCH_KIND_SHA256, v1::MATCH_KIND_MD5};
 
 void AddGauge(metrics::MetricRegistry* registry, const char* name, const char* help,
               std::function<double()> read) {
@@ -30,7 +27,7 @@ void AddGauge(metrics::MetricRegistry* registry, const char* name, const char* h
 
 }  // namespace
 
-const char* BuildVersion() { return OPTOUT_VERSION; }
+const char* BuildVersion() { return kVersion; }
 
 void AddServerMetrics(const ServerMetricSources& s, metrics::MetricRegistry* registry) {
   registry->AddCallbackFamily(

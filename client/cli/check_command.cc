@@ -18,6 +18,7 @@
 #include "client/common/protocol/match_kind.h"
 #include "client/common/url/url.h"
 #include "client/dataset/url_stream.h"
+#include "client/psl_sync.h"
 #include "client/registry_client.h"
 #include "nlohmann/json.hpp"
 
@@ -71,10 +72,18 @@ void RunStdin(CommandContext& ctx, const std::vector<ItemArg>& items, const Chec
                        absl::InvalidArgumentError("--stdin reads URLs from stdin only; give no "
                                                   "--url, --image, --pdq, --sha256 or --md5"));
   }
-  auto psl = args.psl_file.empty() ? url::PublicSuffixList::Load()
-                                   : url::PublicSuffixList::Load(args.psl_file);
+  auto connected = ConnectRegistry(ctx);
+  if (!connected.ok()) return ReportError(ctx, "check", connected.status());
+  client::RegistryClient* client = connected->get();
+  // URLs are sent as digests computed here, with the server's Public Suffix
+  // List (fetched and cached when this machine's differs).
+  auto info = client->GetInfo();
+  if (!info.ok()) return ReportError(ctx, "check", info.status());
+  client::PslSyncOptions psl_options;
+  psl_options.local_path = args.psl_file;
+  auto psl = client::PublicSuffixListForServer(*client, *info, psl_options);
   if (!psl.ok()) return ReportError(ctx, "check", psl.status());
-  auto client = ConnectRegistry(ctx);
+  if (!psl->note.empty()) ReportNote("check", psl->note);
   dataset::UrlStreamOptions options;
   dataset::UrlStreamStats stats;
   options.retry_for = args.retry_for;
@@ -84,7 +93,7 @@ void RunStdin(CommandContext& ctx, const std::vector<ItemArg>& items, const Chec
                                      absl::FormatDuration(wait), ", ", stats.answered,
                                      " lines answered so far"));
   };
-  absl::Status s = dataset::CheckUrlStream(stdin, stdout, *client, **psl, options, &stats);
+  absl::Status s = dataset::CheckUrlStream(stdin, stdout, *client, *psl->list, options, &stats);
   if (!s.ok()) {
     return ReportError(
         ctx, "check",
@@ -151,7 +160,9 @@ void RunCheck(CommandContext& ctx, const CLI::App& cmd, const CheckArgs& args) {
                        absl::InvalidArgumentError(
                            "nothing to check: give --url, --image, --pdq, --sha256, --md5 or --stdin"));
   }
-  auto client = ConnectRegistry(ctx);
+  auto connected = ConnectRegistry(ctx);
+  if (!connected.ok()) return ReportError(ctx, "check", connected.status());
+  client::RegistryClient* client = connected->get();
   auto plan = BuildCheckRequest(
       items, [&client] { return ServerMinPdqQuality(*client); }, args.items.max_pixels());
   if (!plan.ok()) return ReportError(ctx, "check", plan.status());
@@ -203,7 +214,9 @@ void AddCheckCommand(CLI::App& app, CommandContext& ctx) {
                   "read one URL per line from stdin, write one JSON line per URL to stdout, in "
                   "order, streaming");
   check->add_option("--psl-file", args->psl_file,
-                    "with --stdin: Public Suffix List file (default: the system's)");
+                    "with --stdin: this machine's Public Suffix List file (default: the "
+                    "system's); when it differs from the server's, the server's is fetched and "
+                    "cached under ~/.cache/optout/");
   AddDurationOption(*check, "--retry-for", &args->retry_for,
                     "with --stdin: after a server restart or outage, keep reconnecting this long "
                     "(re-sending the unanswered lines); 0: fail at once");

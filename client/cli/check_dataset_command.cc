@@ -110,8 +110,10 @@ void RunCheckDataset(CommandContext& ctx, dataset::DatasetOptions options) {
                             absl::StatusCodeToString(cause.code()), "]); reconnecting in ",
                             absl::FormatDuration(wait)));
   };
+  options.on_note = [](const std::string& note) { ReportNote("check-dataset", note); };
   auto client = ConnectRegistry(ctx);
-  auto result = dataset::CheckDataset(options, *client);
+  if (!client.ok()) return ReportError(ctx, "check-dataset", client.status());
+  auto result = dataset::CheckDataset(options, **client);
   ::signal(SIGINT, SIG_DFL);
   ::signal(SIGTERM, SIG_DFL);
   if (!result.ok() && result.status().code() == absl::StatusCode::kCancelled) {
@@ -179,7 +181,9 @@ void AddCheckDatasetCommand(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--jobs", options->jobs, "threads hashing images and digesting URLs (0: cores)");
   cmd->add_option("--in-flight", options->max_in_flight, "batches in flight on the check stream");
   cmd->add_option("--psl-file", options->psl_file,
-                  "Public Suffix List file (default: the system's, which must match the server's)");
+                  "this machine's Public Suffix List file (default: the system's); when it "
+                  "differs from the server's, the server's is fetched and cached under "
+                  "~/.cache/optout/");
   options->retry_for = absl::Minutes(1);
   AddDurationOption(*cmd, "--retry-for", &options->retry_for,
                     "after a server restart or outage, keep reconnecting this long (re-sending "

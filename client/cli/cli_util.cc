@@ -2,17 +2,29 @@
 
 #include <openssl/rand.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "client/cli/server_address.h"
+#include "client/common/base/status_macros.h"
 #include "client/common/digest/digest.h"
 
 namespace optout::cli {
 
-std::unique_ptr<client::RegistryClient> ConnectRegistry(const CommandContext& ctx) {
+absl::StatusOr<std::unique_ptr<client::RegistryClient>> ConnectRegistry(
+    const CommandContext& ctx) {
+  OPTOUT_ASSIGN_OR_RETURN(const ServerAddress address, ParseServerAddress(ctx.server));
   client::ClientOptions options = ctx.client_options;  // TLS from the global flags
   options.timeout = ctx.timeout;
   options.api_key = ctx.api_key;
-  return client::RegistryClient::Create(ctx.server, options);
+  if (address.tls) {
+    options.tls.enabled = true;  // https://: the system's roots unless --tls-ca
+  } else if (options.tls.enabled && absl::StartsWithIgnoreCase(ctx.server, "http://")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--server ", ctx.server, " says plaintext (http://) but TLS flags were given; use "
+        "https:// or HOST:PORT"));
+  }
+  return client::RegistryClient::Create(address.target, options);
 }
 
 absl::StatusOr<absl::Duration> ParseDurationFlag(absl::string_view text) {

@@ -24,8 +24,11 @@ namespace optout::cli {
 // answered "matched": null / ERROR). 1 means the command itself failed.
 inline constexpr int kExitUnchecked = 2;
 
-// The client the global flags ask for (--server, --timeout).
-std::unique_ptr<client::RegistryClient> ConnectRegistry(const CommandContext& ctx);
+// The client the global flags ask for (--server, --timeout, TLS flags).
+// --server may be HOST:PORT, http://HOST:PORT or https://HOST:PORT (TLS);
+// InvalidArgument, saying what is accepted, for anything else.
+absl::StatusOr<std::unique_ptr<client::RegistryClient>> ConnectRegistry(
+    const CommandContext& ctx);
 
 // A duration flag: "30s", "1m30s", "500ms", "2h" or a bare number of seconds.
 absl::StatusOr<absl::Duration> ParseDurationFlag(absl::string_view text);

@@ -54,6 +54,13 @@ class ItemFlags {
   const std::vector<std::string>& Values(ItemKind kind) const {
     return values_[static_cast<size_t>(kind)];
   }
+  // After parsing: true when no flag added here was given a value.
+  bool empty() const {
+    for (const auto& v : values_) {
+      if (!v.empty()) return false;
+    }
+    return true;
+  }
   // --max-pixels, added with the --image flag: the largest image decoded.
   int64_t max_pixels() const { return max_pixels_; }
 

@@ -1,20 +1,26 @@
 // optout: command-line client of the opt-out registry.
 //
-//   optout [--server HOST:PORT] [--api-key KEY] [--json] [--timeout DURATION]
+//   optout [--server HOST:PORT|http://HOST:PORT|https://HOST:PORT] [--api-key KEY]
+//          [--json] [--timeout DURATION] [--version]
 //          [--tls] [--tls-ca FILE] [--tls-cert FILE --tls-key FILE] COMMAND ...
 //
 // Commands hash images locally, canonicalize URLs, register and revoke
 // opt-outs, and check URLs, images and whole datasets. `optout COMMAND --help`
 // explains each one.
+#include <algorithm>
 #include <cstdlib>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client/cli/cli_util.h"
 #include "client/cli/command.h"
+#include "client/cli/did_you_mean.h"
 #include "client/cli/error_reporter.h"
+#include "client/common/base/version.h"
 
 namespace {
 
@@ -27,6 +33,38 @@ std::string CommandName(const CLI::App& app) {
     absl::StrAppend(&name, name.empty() ? "" : " ", current->get_name());
   }
   return name;
+}
+
+// Top-level options that take a value (the token after them is no command).
+bool TakesValue(absl::string_view option) {
+  for (const char* name :
+       {"--server", "--api-key", "--timeout", "--tls-ca", "--tls-cert", "--tls-key"}) {
+    if (option == name) return true;
+  }
+  return false;
+}
+
+// When the first word that is no option is not a command: "unknown command
+// 'regster'; did you mean 'register'?" (or "; see optout --help"). Empty
+// otherwise.
+std::string UnknownCommandMessage(const CLI::App& app, int argc, char** argv) {
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    names.push_back(sub->get_name());
+  }
+  for (int i = 1; i < argc; ++i) {
+    const absl::string_view arg = argv[i];
+    if (absl::StartsWith(arg, "-")) {
+      if (TakesValue(arg)) ++i;
+      continue;
+    }
+    if (std::find(names.begin(), names.end(), arg) != names.end()) return "";
+    const std::string guess = optout::cli::DidYouMean(arg, names);
+    return absl::StrCat("unknown command '", arg, "'",
+                        guess.empty() ? "; see optout --help"
+                                      : absl::StrCat("; did you mean '", guess, "'?"));
+  }
+  return "";
 }
 
 }  // namespace
@@ -47,7 +85,10 @@ int main(int argc, char** argv) {
                  "API key sent with every call (env OPTOUT_API_KEY); without one, checks use the "
                  "registry's small anonymous budget");
   app.option_defaults()->always_capture_default();
-  app.add_option("--server", ctx.server, "registry address HOST:PORT (env OPTOUT_SERVER)");
+  app.set_version_flag("--version", std::string("optout ") + optout::kVersion);
+  app.add_option("--server", ctx.server,
+                 "registry address HOST:PORT, or http://HOST:PORT, or https://HOST:PORT for TLS "
+                 "(env OPTOUT_SERVER)");
   app.add_flag("--json", ctx.json, "machine-readable JSON output");
   optout::cli::AddTlsFlags(app, ctx);
   optout::cli::AddDurationOption(app, "--timeout", &ctx.timeout,
@@ -65,6 +106,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);  // --help
     const std::string command = CommandName(app);
+    if (command.empty()) {
+      if (std::string unknown = UnknownCommandMessage(app, argc, argv); !unknown.empty()) {
+        optout::cli::ReportError(ctx, "", absl::InvalidArgumentError(unknown));
+        return ctx.exit_code;
+      }
+    }
     optout::cli::ReportError(
         ctx, command,
         absl::InvalidArgumentError(absl::StrCat(

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -60,7 +61,14 @@ void WarnAboutImagesAlreadyRegistered(const nlohmann::ordered_json& registered) 
 }
 
 void RunRegister(CommandContext& ctx, const RegisterArgs& args) {
-  auto client = ConnectRegistry(ctx);
+  if (args.items.empty()) {
+    return ReportError(ctx, "register", absl::InvalidArgumentError(
+        "nothing to register: give --image FILE (a photo, hashed here), --url URL, "
+        "--url-any-query URL, --scope URL, --pdq HEX:QUALITY, --sha256 HEX or --md5 HEX"));
+  }
+  auto connected = ConnectRegistry(ctx);
+  if (!connected.ok()) return ReportError(ctx, "register", connected.status());
+  client::RegistryClient* client = connected->get();
   nlohmann::ordered_json registered;
   auto request = BuildRegisterRequest(
       args.items, args.request_id.empty() ? NewRequestId() : args.request_id, args.dihedral,
@@ -129,6 +137,9 @@ struct ManageArgs {
 // Resolves id/token (and, when neither --server nor $OPTOUT_SERVER chose one,
 // the server) from --receipt or from --id/--token.
 absl::Status ResolveManageArgs(CLI::App& sub, CommandContext& ctx, ManageArgs* args) {
+  // Pasted ids and tokens often carry a space or a newline.
+  args->id = std::string(absl::StripAsciiWhitespace(args->id));
+  args->token = std::string(absl::StripAsciiWhitespace(args->token));
   if (args->receipt.empty()) {
     if (args->id.empty() || args->token.empty()) {
       return absl::InvalidArgumentError("give --receipt FILE, or both --id and --token");
@@ -140,8 +151,8 @@ absl::Status ResolveManageArgs(CLI::App& sub, CommandContext& ctx, ManageArgs* a
   }
   auto receipt = ReadReceipt(args->receipt);
   if (!receipt.ok()) return receipt.status();
-  args->id = receipt->id;
-  args->token = receipt->token;
+  args->id = std::string(absl::StripAsciiWhitespace(receipt->id));
+  args->token = std::string(absl::StripAsciiWhitespace(receipt->token));
   const char* env = std::getenv("OPTOUT_SERVER");
   const bool server_chosen = sub.get_parent()->get_option("--server")->count() > 0 ||
                              (env != nullptr && *env != '\0');
@@ -159,7 +170,9 @@ absl::Status NameManageFlags(const absl::Status& status, const ManageArgs& args)
 }
 
 void RunGet(CommandContext& ctx, const ManageArgs& args) {
-  auto client = ConnectRegistry(ctx);
+  auto connected = ConnectRegistry(ctx);
+  if (!connected.ok()) return ReportError(ctx, "get", connected.status());
+  client::RegistryClient* client = connected->get();
   auto response = client->Get(args.id, args.token);
   if (!response.ok()) return ReportError(ctx, "get", NameManageFlags(response.status(), args));
   const std::string created = absl::FormatTime(
@@ -194,7 +207,9 @@ std::string AlreadyRevokedDate(const absl::Status& status) {
 }
 
 void RunRevoke(CommandContext& ctx, const ManageArgs& args) {
-  auto client = ConnectRegistry(ctx);
+  auto connected = ConnectRegistry(ctx);
+  if (!connected.ok()) return ReportError(ctx, "revoke", connected.status());
+  client::RegistryClient* client = connected->get();
   absl::Status s = client->Revoke(args.id, args.token);
   std::string date = AlreadyRevokedDate(s);
   if (s.ok()) date = absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone());

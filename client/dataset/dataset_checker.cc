@@ -32,6 +32,7 @@
 #include "client/dataset/reader.h"
 #include "client/dataset/sniff.h"
 #include "client/dataset/url_digests.h"
+#include "client/psl_sync.h"
 #include "client/dataset/writer.h"
 
 namespace optout::dataset {
@@ -480,9 +481,12 @@ absl::StatusOr<DatasetResult> CheckDataset(const DatasetOptions& options,
   OPTOUT_ASSIGN_OR_RETURN(const std::unique_ptr<OutLock> lock, OutLock::Acquire(options.out_dir, state_dir));
 
   OPTOUT_ASSIGN_OR_RETURN(const v1::GetInfoResponse info, client.GetInfo());
-  OPTOUT_ASSIGN_OR_RETURN(const auto psl, options.psl_file.empty()
-                                              ? url::PublicSuffixList::Load()
-                                              : url::PublicSuffixList::Load(options.psl_file));
+  client::PslSyncOptions psl_options;
+  psl_options.local_path = options.psl_file;
+  OPTOUT_ASSIGN_OR_RETURN(client::SyncedPsl synced,
+                          client::PublicSuffixListForServer(client, info, psl_options));
+  if (!synced.note.empty() && options.on_note) options.on_note(synced.note);
+  const std::unique_ptr<url::PublicSuffixList> psl = std::move(synced.list);
   OPTOUT_RETURN_IF_ERROR(CheckPslMatchesServer(*psl, info));
 
   int64_t total_bytes = 0;

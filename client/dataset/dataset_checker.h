@@ -56,8 +56,12 @@ struct DatasetOptions {
   absl::Duration retry_for = absl::ZeroDuration();
   // Told about each reconnect attempt (a note on stderr). Optional.
   std::function<void(const absl::Status& cause, absl::Duration wait)> on_retry;
-  // Public Suffix List file. Default: Debian's.
+  // This machine's Public Suffix List file (default: Debian's); the
+  // server's list is fetched and cached when it differs (client/psl_sync.h).
   std::string psl_file;
+  // Told once, when the server's list is used instead (a note on stderr).
+  // Optional.
+  std::function<void(const std::string& note)> on_note;
   // Recorded in the report.
   std::string server_label;
   // Set (e.g. by a SIGINT handler) to stop between chunks; the run returns

@@ -14,6 +14,13 @@ absl::StatusOr<uint32_t> UrlDigester::Append(absl::string_view raw, std::string*
 
 absl::Status CheckPslMatchesServer(const url::PublicSuffixList& psl,
                                    const v1::GetInfoResponse& info) {
+  if (!info.psl_sha256().empty()) {
+    if (info.psl_sha256() == psl.sha256_hex()) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the server uses another Public Suffix List (", info.psl_version(), ", SHA-256 ",
+        info.psl_sha256().substr(0, 12), "...) than ", psl.path(), " (", psl.version(),
+        "); scope matches would differ (client::PublicSuffixListForServer picks the server's)"));
+  }
   if (info.psl_version().empty() || info.psl_version() == psl.version()) {
     return absl::OkStatus();
   }

@@ -38,7 +38,9 @@ class UrlDigester {
 };
 
 // OK when the client's list is the one the server uses for scopes (the
-// digests of scope expressions depend on it); FailedPrecondition otherwise.
+// digests of scope expressions depend on it): the same SHA-256, or with a
+// server that does not publish it, the same version. FailedPrecondition
+// otherwise. Get the list with client::PublicSuffixListForServer.
 absl::Status CheckPslMatchesServer(const url::PublicSuffixList& psl,
                                    const v1::GetInfoResponse& info);
 

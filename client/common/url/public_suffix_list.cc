@@ -77,12 +77,19 @@ absl::StatusOr<std::unique_ptr<PublicSuffixList>> PublicSuffixList::Load(const s
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read public suffix list ", path));
   std::stringstream content_stream;
   content_stream << in.rdbuf();
-  const std::string content = content_stream.str();
+  std::string content = content_stream.str();
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) {
     return absl::NotFoundError(absl::StrCat("cannot stat public suffix list ", path));
   }
-  // Parse exactly the bytes that were hashed.
+  std::string version = HeaderVersion(content);
+  if (version.empty()) version = MtimeVersion(st);
+  return FromBytes(std::move(content), path, std::move(version));
+}
+
+absl::StatusOr<std::unique_ptr<PublicSuffixList>> PublicSuffixList::FromBytes(
+    std::string content, std::string origin, std::string version) {
+  // Parse exactly the bytes that are hashed.
   psl_ctx_t* psl = nullptr;
   if (!content.empty()) {
     FILE* fp = fmemopen(const_cast<char*>(content.data()), content.size(), "r");
@@ -93,16 +100,18 @@ absl::StatusOr<std::unique_ptr<PublicSuffixList>> PublicSuffixList::Load(const s
   if (psl == nullptr || psl_suffix_count(psl) <= 0) {
     if (psl != nullptr) psl_free(psl);
     return absl::FailedPreconditionError(
-        absl::StrCat("public suffix list ", path, " holds no rules"));
+        absl::StrCat("public suffix list ", origin, " holds no rules"));
   }
   std::unique_ptr<PublicSuffixList> list(new PublicSuffixList());
   list->psl_ = psl;
   list->id_ = next_list_id.fetch_add(1, std::memory_order_relaxed);
-  list->path_ = path;
+  list->path_ = std::move(origin);
   list->rule_count_ = static_cast<size_t>(psl_suffix_count(psl));
-  list->version_ = HeaderVersion(content);
-  if (list->version_.empty()) list->version_ = MtimeVersion(st);
+  list->version_ = std::move(version);
+  if (list->version_.empty()) list->version_ = HeaderVersion(content);
+  if (list->version_.empty()) list->version_ = "unknown";
   list->sha256_hex_ = digest::ToHex(digest::Sha256(content));
+  list->content_ = std::move(content);
   return list;
 }
 

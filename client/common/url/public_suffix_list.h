@@ -27,6 +27,13 @@ class PublicSuffixList {
   // FailedPrecondition when it holds no rules.
   static absl::StatusOr<std::unique_ptr<PublicSuffixList>> Load(
       const std::string& path = kDefaultPath);
+  // Parses a list held in memory (e.g. the server's, fetched and cached by a
+  // client). `origin` stands for path() in messages; `version` is used as
+  // given, else the file's "// VERSION:" header, else "unknown".
+  // FailedPrecondition when it holds no rules.
+  static absl::StatusOr<std::unique_ptr<PublicSuffixList>> FromBytes(std::string content,
+                                                                     std::string origin,
+                                                                     std::string version = "");
 
   ~PublicSuffixList();
   PublicSuffixList(const PublicSuffixList&) = delete;
@@ -41,6 +48,8 @@ class PublicSuffixList {
   // Lower-case hex SHA-256 of the file's bytes: identifies the exact list.
   const std::string& sha256_hex() const { return sha256_hex_; }
   const std::string& path() const { return path_; }
+  // The list file's bytes as parsed (what GetPublicSuffixList serves).
+  const std::string& content() const { return content_; }
   // Number of rules libpsl loaded.
   size_t rule_count() const { return rule_count_; }
 
@@ -66,6 +75,7 @@ class PublicSuffixList {
   std::string path_;
   std::string version_;
   std::string sha256_hex_;
+  std::string content_;
   size_t rule_count_ = 0;
 };
 

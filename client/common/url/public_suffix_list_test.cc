@@ -65,6 +65,28 @@ TEST(PublicSuffixList, VersionHeaderAndErrors) {
   EXPECT_THAT(PublicSuffixList::Load(zero), StatusIs(absl::StatusCode::kFailedPrecondition, _));
 }
 
+// A client uses the server's list from memory (fetched or cached): the same
+// bytes give the same hash and rules as the file.
+TEST(PublicSuffixList, FromBytesIsTheSameListAsTheFile) {
+  auto file = PublicSuffixList::Load();
+  ASSERT_THAT(file, IsOk());
+  auto copy = PublicSuffixList::FromBytes((*file)->content(), "a copy", "20230209.2326");
+  ASSERT_THAT(copy, IsOk());
+  EXPECT_EQ((*copy)->sha256_hex(), (*file)->sha256_hex());
+  EXPECT_EQ((*copy)->rule_count(), (*file)->rule_count());
+  EXPECT_EQ((*copy)->version(), "20230209.2326");
+  EXPECT_EQ((*copy)->path(), "a copy");
+  EXPECT_TRUE((*copy)->IsPublicSuffix("github.io"));
+
+  auto with_header = PublicSuffixList::FromBytes("// VERSION: v7\nio\n", "x");
+  ASSERT_THAT(with_header, IsOk());
+  EXPECT_EQ((*with_header)->version(), "v7");
+  EXPECT_EQ((*with_header)->content(), "// VERSION: v7\nio\n");
+  EXPECT_EQ((*PublicSuffixList::FromBytes("io\n", "x"))->version(), "unknown");
+  EXPECT_THAT(PublicSuffixList::FromBytes("", "x"),
+              StatusIs(absl::StatusCode::kFailedPrecondition, _));
+}
+
 }  // namespace
 }  // namespace optout::url
 
