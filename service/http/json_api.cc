@@ -116,8 +116,13 @@ HttpReply JsonApi::Handle(const ApiRequest& request) const {
     if (method == "GET") return Info();
     return MethodNotAllowed("GET");
   }
+  if (path == "/v1/public-suffix-list") {
+    if (method == "GET") return PublicSuffixList();
+    return MethodNotAllowed("GET");
+  }
   return ErrorReply(absl::NotFoundError(
-      "no such API path; see /v1/optouts, /v1/optouts/{id}, /v1/check, /v1/info"));
+      "no such API path; see /v1/optouts, /v1/optouts/{id}, /v1/check, /v1/info, "
+      "/v1/public-suffix-list"));
 }
 
 void JsonApi::Audit(const ApiRequest& request, absl::string_view method, const KindCounts& items,
@@ -212,5 +217,9 @@ HttpReply JsonApi::Check(const ApiRequest& request) const {
 }
 
 HttpReply JsonApi::Info() const { return JsonReply(core_.registry->Info()); }
+
+HttpReply JsonApi::PublicSuffixList() const {
+  return JsonReply(core_.registry->PublicSuffixListInUse());
+}
 
 }  // namespace optout::service::http

@@ -13,6 +13,9 @@
 //                             Bearer API_KEY charges the key, else the
 //                             anonymous per-address budget (CheckAccess)
 //   GET    /v1/info           GetInfoResponse
+//   GET    /v1/public-suffix-list  GetPublicSuffixListResponse (the list
+//                             the server computes expressions with; clients
+//                             must use the same one, issue 18 item 7)
 //
 // A body must be application/json and parse strictly (no unknown fields,
 // no wrong types) before anything reaches the core: 400 and nothing
@@ -75,6 +78,7 @@ class JsonApi final {
   HttpReply Revoke(const ApiRequest& request, const std::string& id) const;
   HttpReply Check(const ApiRequest& request) const;
   HttpReply Info() const;
+  HttpReply PublicSuffixList() const;
   // The audit line of a Register, Get or Revoke, as the gRPC layer writes it.
   void Audit(const ApiRequest& request, absl::string_view method, const KindCounts& items,
              const absl::Status& status) const;

@@ -202,6 +202,21 @@ TEST_F(HttpE2eTest, InfoPublishesTheServerSettings) {
   EXPECT_FALSE(info["pslVersion"].get<std::string>().empty());
 }
 
+TEST_F(HttpE2eTest, ServesThePublicSuffixListItComputesExpressionsWith) {
+  auto info = client_->Get("/v1/info");
+  auto r = client_->Get("/v1/public-suffix-list");
+  ASSERT_TRUE(info && info->status == 200 && r && r->status == 200);
+  Json list = Json::parse(r->body);
+  // bytes travel as base64 in protobuf's JSON mapping.
+  const std::string encoded = list["list"];
+  std::string decoded;
+  ASSERT_TRUE(absl::Base64Unescape(encoded, &decoded));
+  EXPECT_NE(decoded.find("// ===BEGIN ICANN DOMAINS==="), std::string::npos);
+  EXPECT_EQ(list["sha256"], Json::parse(info->body)["pslSha256"]);
+  EXPECT_EQ(list["version"], Json::parse(info->body)["pslVersion"]);
+  EXPECT_EQ(client_->Post("/v1/public-suffix-list", "{}", "application/json")->status, 405);
+}
+
 TEST_F(HttpE2eTest, ManageCallsNeedTheBearerToken) {
   auto registered =
       Post("/v1/optouts", Json{{"requestId", testing::RequestIdFor("http-auth")},
