@@ -39,6 +39,7 @@ void AppendCounts(std::string* out, const KindCounts& counts) {
   out->push_back('{');
   bool first = true;
   for (const auto& [name, n] : {std::pair<const char*, int64_t>{"url", counts.url},
+                                {"url_any_query", counts.url_any_query},
                                 {"scope", counts.scope},
                                 {"pdq", counts.pdq},
                                 {"sha256", counts.sha256},

@@ -32,12 +32,13 @@ namespace optout::service {
 // Items (or matches) by kind, in the lower-case names clients use.
 struct KindCounts {
   int64_t url = 0;
+  int64_t url_any_query = 0;  // registrations and matches only
   int64_t scope = 0;  // matches only: a URL matched by a registered scope
   int64_t pdq = 0;
   int64_t sha256 = 0;
   int64_t md5 = 0;
 
-  int64_t total() const { return url + scope + pdq + sha256 + md5; }
+  int64_t total() const { return url + url_any_query + scope + pdq + sha256 + md5; }
 };
 
 struct AuditEntry {

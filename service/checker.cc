@@ -12,6 +12,7 @@
 #include "client/common/protocol/match_kind.h"
 #include "client/common/protocol/packed_items.h"
 #include "client/common/protocol/url_digests.h"
+#include "service/match_id.h"
 #include "service/validation.h"
 
 namespace optout::service {
@@ -74,17 +75,31 @@ constexpr uint32_t kMaxPdqHitsPerItem = 1024;
 
 // Per-item outcome while a request is being answered. At most `max_ids`
 // distinct handles are kept (an answer carries no more ids), so the work per
-// item stays bounded however many opt-outs share a key or a cluster.
+// item stays bounded however many opt-outs share a key or a cluster. For
+// each handle, `refs` says which of its registered items matched (the
+// strongest), to name that item's match id.
+struct ItemRef {
+  v1::MatchKind kind;
+  uint32_t ref;  // index of the looked-up key in the plan, or PDQ position
+};
+
 struct ItemMatch {
   v1::MatchKind kind = v1::MATCH_KIND_NONE;
   uint32_t pdq_hits = 0;
   absl::InlinedVector<uint64_t, 2> handles;
+  absl::InlinedVector<ItemRef, 2> refs;
 
-  void Add(v1::MatchKind k, uint64_t handle, size_t max_ids) {
+  void Add(v1::MatchKind k, uint64_t handle, uint32_t ref, size_t max_ids) {
     kind = protocol::StrongerMatchKind(kind, k);
-    if (handles.size() < max_ids &&
-        std::find(handles.begin(), handles.end(), handle) == handles.end()) {
+    auto it = std::find(handles.begin(), handles.end(), handle);
+    if (it != handles.end()) {
+      ItemRef& held = refs[it - handles.begin()];
+      if (k != held.kind && protocol::StrongerMatchKind(held.kind, k) == k) held = {k, ref};
+      return;
+    }
+    if (handles.size() < max_ids) {
       handles.push_back(handle);
+      refs.push_back({k, ref});
     }
   }
   bool Full(size_t max_ids) const {
@@ -106,7 +121,8 @@ class PdqSink final : public storage::HitSink {
   bool Hit(size_t q, uint64_t entry) override {
     ItemMatch& m = matches_[code_item_[q]];
     ++m.pdq_hits;
-    m.Add(v1::MATCH_KIND_PDQ, MatchIndex::HandleOfPdqEntry(entry), max_ids_);
+    m.Add(v1::MATCH_KIND_PDQ, MatchIndex::HandleOfPdqEntry(entry),
+          static_cast<uint32_t>(MatchIndex::PdqPositionOfEntry(entry)), max_ids_);
     return !m.Full(max_ids_);
   }
 
@@ -266,7 +282,7 @@ class RequestRun {
       for (size_t seen = 0; it != values.end() && seen < max_ids; ++it, ++seen) {
         const v1::MatchKind kind = MatchIndex::KindOfKeyValue(*it);
         if (!Accepts(accept, kind)) break;  // later values are weaker kinds still
-        m.Add(kind, MatchIndex::HandleOfKeyValue(*it), max_ids);
+        m.Add(kind, MatchIndex::HandleOfKeyValue(*it), static_cast<uint32_t>(i), max_ids);
       }
     });
     const absl::Span<const storage::Code256> codes(plan_.codes);
@@ -280,13 +296,23 @@ class RequestRun {
     return absl::OkStatus();
   }
 
-  // Resolves handles to ids; false when every handle was revoked meanwhile.
+  // Resolves handles to the match ids of the items that matched; false when
+  // every handle was revoked meanwhile.
   template <typename Ids>
   bool FillIds(const ItemMatch& m, Ids* ids) const {
     bool any = false;
-    index_.VisitIds(m.handles, [&](absl::string_view id) {
+    const HmacSha256& key = keyring_.match_id_key();
+    index_.VisitIds(m.handles, [&](size_t j, absl::string_view id) {
       if (ids->size() >= options_.max_ids_per_result) return false;
-      *ids->Add() = digest::ToHex(id);
+      const ItemRef& r = m.refs[j];
+      if (r.kind == v1::MATCH_KIND_PDQ) {
+        *ids->Add() = PdqMatchId(key, id, r.ref);
+      } else {
+        const storage::Key32& item_key = plan_.keys[r.ref];
+        *ids->Add() = MatchId(
+            key, id, r.kind,
+            absl::string_view(reinterpret_cast<const char*>(item_key.data()), item_key.size()));
+      }
       any = true;
       return true;
     });
@@ -343,7 +369,7 @@ absl::Status Checker::Check(const v1::CheckRequest& request, v1::CheckResponse* 
   for (int i = 0; i < request.items_size(); ++i) {
     v1::ItemResult* result = response->add_results();
     const ItemMatch& m = run.match(i);
-    if (m.kind != v1::MATCH_KIND_NONE && run.FillIds(m, result->mutable_opt_out_ids())) {
+    if (m.kind != v1::MATCH_KIND_NONE && run.FillIds(m, result->mutable_match_ids())) {
       result->set_matched(true);
       result->set_kind(m.kind);
     }
@@ -356,7 +382,7 @@ absl::Status Checker::Check(const v1::CheckRequest& request, v1::CheckResponse* 
       const ItemMatch& m = run.match(packed_first[g] + i);
       if (m.kind == v1::MATCH_KIND_NONE) continue;
       v1::PackedMatch match;
-      if (!run.FillIds(m, match.mutable_opt_out_ids())) continue;
+      if (!run.FillIds(m, match.mutable_match_ids())) continue;
       match.set_index(static_cast<uint32_t>(i));
       match.set_kind(m.kind);
       *verdict->add_matches() = std::move(match);

@@ -72,6 +72,7 @@ grpc::ServerUnaryReactor* RegistryServiceImpl::Register(grpc::CallbackServerCont
   KindCounts items;
   if (audit_ != nullptr) {
     items.url = request->urls_size();
+    items.url_any_query = request->url_any_query_size();
     items.scope = request->scopes_size();
     items.pdq = request->pdq_size();
     items.sha256 = request->sha256_size();

@@ -43,4 +43,13 @@ Mac32 HmacSha256::Mac(absl::string_view message) const {
   return out;
 }
 
+Mac32 HmacSha256::FixedLengthPrf(absl::string_view message) const {
+  SHA256_CTX ctx;
+  std::memcpy(&ctx, inner_.data(), sizeof(ctx));
+  SHA256_Update(&ctx, message.data(), message.size());
+  Mac32 out;
+  SHA256_Final(out.data(), &ctx);
+  return out;
+}
+
 }  // namespace optout::service

@@ -22,6 +22,11 @@ class HmacSha256 final {
  public:
   explicit HmacSha256(const std::array<uint8_t, 32>& key);
   Mac32 Mac(absl::string_view message) const;
+  // SHA-256(key block || message): HMAC's inner hash alone, one compression
+  // for up to 55 bytes, half the cost of Mac. A PRF only when every message
+  // given to one key has the same length (then no extension applies), so
+  // callers must fix the length; used where answers carry many values.
+  Mac32 FixedLengthPrf(absl::string_view message) const;
 
  private:
   // Opaque copies of OpenSSL SHA256_CTX (kept as bytes so this header does

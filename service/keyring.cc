@@ -55,8 +55,11 @@ absl::StatusOr<Keyring> Keyring::Derive(const SecretBytes& secret) {
   // api-key (added with API keys) is a purpose of its own, so adding it left
   // every earlier key, and so every stored record, unchanged.
   OPTOUT_ASSIGN_OR_RETURN(const Key32 api_key, Hkdf(secret, absl::StrCat("api-key", version)));
+  // match-id likewise (added with unlinkable answers); no stored record
+  // depends on it, since match ids are computed, never stored.
+  OPTOUT_ASSIGN_OR_RETURN(const Key32 match_id, Hkdf(secret, absl::StrCat("match-id", version)));
   return Keyring(HmacSha256(url), HmacSha256(file), HmacSha256(request), HmacSha256(api_key),
-                 RecordCipher(record));
+                 HmacSha256(match_id), RecordCipher(record));
 }
 
 }  // namespace optout::service

@@ -32,15 +32,17 @@ class Keyring final {
   const HmacSha256& request_key() const { return request_key_; }
   // Hashes API keys: the store keeps HMAC(api_key_key, key), never the key.
   const HmacSha256& api_key_key() const { return api_key_key_; }
+  // Public match ids of registered items (service/match_id.h).
+  const HmacSha256& match_id_key() const { return match_id_key_; }
   // AES-256-GCM for the secret part of each record (PDQ hashes, digests).
   const RecordCipher& record_cipher() const { return record_cipher_; }
 
  private:
   Keyring(HmacSha256 url, HmacSha256 file, HmacSha256 request, HmacSha256 api_key,
-          RecordCipher cipher)
+          HmacSha256 match_id, RecordCipher cipher)
       : url_key_(url), file_key_(file), request_key_(request), api_key_key_(api_key),
-        record_cipher_(cipher) {}
-  HmacSha256 url_key_, file_key_, request_key_, api_key_key_;
+        match_id_key_(match_id), record_cipher_(cipher) {}
+  HmacSha256 url_key_, file_key_, request_key_, api_key_key_, match_id_key_;
   RecordCipher record_cipher_;
 };
 

@@ -108,12 +108,13 @@ void MatchIndex::Load(std::vector<IndexedOptOut> opt_outs) {
 }
 
 void MatchIndex::VisitIds(absl::Span<const uint64_t> handles,
-                          absl::FunctionRef<bool(absl::string_view)> visit) const {
+                          absl::FunctionRef<bool(size_t, absl::string_view)> visit) const {
   absl::ReaderMutexLock lock(&mu_);
-  for (uint64_t handle : handles) {
+  for (size_t i = 0; i < handles.size(); ++i) {
+    const uint64_t handle = handles[i];
     if (handle == 0 || handle > id_of_handle_.size() || !live_[handle - 1]) continue;
     const IdBytes& id = id_of_handle_[handle - 1];
-    if (!visit(absl::string_view(id.data(), id.size()))) return;
+    if (!visit(i, absl::string_view(id.data(), id.size()))) return;
   }
 }
 

@@ -85,12 +85,13 @@ class MatchIndex final {
     return kKindOfStrength[value >> kKindShift];
   }
   static uint64_t HandleOfPdqEntry(uint64_t entry) { return entry >> 16; }
+  static uint64_t PdqPositionOfEntry(uint64_t entry) { return entry & 0xffff; }
 
-  // Calls visit(id) with the opt-out id (16 raw bytes, valid during the
-  // call) of each handle not yet revoked, in order, under one reader lock;
-  // stops early when visit returns false. `visit` must not call back in.
+  // Calls visit(i, id) with the opt-out id (16 raw bytes, valid during the
+  // call) of each handles[i] not yet revoked, in order, under one reader
+  // lock; stops early when visit returns false. `visit` must not call back in.
   void VisitIds(absl::Span<const uint64_t> handles,
-                absl::FunctionRef<bool(absl::string_view)> visit) const;
+                absl::FunctionRef<bool(size_t, absl::string_view)> visit) const;
 
   const storage::KeyIndex& keys() const { return keys_; }
   const storage::HammingIndex& pdq() const { return pdq_; }

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "client/common/base/status_macros.h"
 #include "client/common/digest/digest.h"
@@ -22,14 +22,19 @@ std::string DigestOf(absl::string_view expression) {
 // spellings of one URL) is stored once, in first-seen order.
 class OnceField {
  public:
-  explicit OnceField(google::protobuf::RepeatedPtrField<std::string>* field) : field_(field) {}
+  OnceField(google::protobuf::RepeatedPtrField<std::string>* field, std::vector<int>* positions)
+      : field_(field), positions_(positions) {}
+  // Records the value's stored position (its first one when repeated).
   void Add(std::string value) {
-    if (seen_.insert(value).second) *field_->Add() = std::move(value);
+    auto [it, fresh] = seen_.try_emplace(value, field_->size());
+    if (fresh) *field_->Add() = std::move(value);
+    if (positions_ != nullptr) positions_->push_back(it->second);
   }
 
  private:
   google::protobuf::RepeatedPtrField<std::string>* field_;
-  absl::flat_hash_set<std::string> seen_;
+  std::vector<int>* positions_;
+  absl::flat_hash_map<std::string, int> seen_;
 };
 
 void AddEntry(internal::OptOutRecord* record, v1::MatchKind kind, const Mac32& key) {
@@ -41,11 +46,16 @@ void AddEntry(internal::OptOutRecord* record, v1::MatchKind kind, const Mac32& k
 }  // namespace
 
 absl::StatusOr<internal::SealedPart> SaltableContent(const v1::RegisterRequest& request,
-                                                     const url::PublicSuffixList& psl) {
+                                                     const url::PublicSuffixList& psl,
+                                                     ItemPositions* positions) {
   internal::SealedPart content;
-  OnceField urls(content.mutable_url_digests()), scopes(content.mutable_scope_digests());
-  OnceField pdq(content.mutable_pdq()), sha256(content.mutable_sha256()), md5(content.mutable_md5());
-  OnceField any_query(content.mutable_url_any_query_digests());
+  ItemPositions* p = positions;
+  OnceField urls(content.mutable_url_digests(), p ? &p->urls : nullptr);
+  OnceField scopes(content.mutable_scope_digests(), p ? &p->scopes : nullptr);
+  OnceField pdq(content.mutable_pdq(), p ? &p->pdq : nullptr);
+  OnceField sha256(content.mutable_sha256(), p ? &p->sha256 : nullptr);
+  OnceField md5(content.mutable_md5(), p ? &p->md5 : nullptr);
+  OnceField any_query(content.mutable_url_any_query_digests(), p ? &p->url_any_query : nullptr);
   for (int i = 0; i < request.urls_size(); ++i) {
     auto canonical = url::Canonicalize(request.urls(i));
     if (!canonical.ok()) return WithField(absl::StrCat("urls[", i, "]"), canonical.status());

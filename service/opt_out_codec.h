@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -20,11 +21,18 @@
 
 namespace optout::service {
 
+// Where the request's items went: urls[i] is the stored position (in
+// SealedPart.url_digests) of request.urls(i), and so on; repeats share one.
+struct ItemPositions {
+  std::vector<int> urls, scopes, pdq, sha256, md5, url_any_query;
+};
+
 // Canonicalizes URLs and scopes into expression digests; copies PDQ hashes
 // and file digests. Identical items (after canonicalization) are kept once,
 // in first-seen order. InvalidArgument names the field ("scopes[1]: ...").
 absl::StatusOr<internal::SealedPart> SaltableContent(const v1::RegisterRequest& request,
-                                                     const url::PublicSuffixList& psl);
+                                                     const url::PublicSuffixList& psl,
+                                                     ItemPositions* positions = nullptr);
 
 // Keyed fingerprint of the content (not of the token): equal for a retry.
 std::string Fingerprint(const Keyring& keyring, const internal::SealedPart& content);

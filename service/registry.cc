@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "client/common/digest/digest.h"
 #include "optout/internal/record.pb.h"
+#include "service/match_id.h"
 #include "service/opt_out_codec.h"
 #include "client/common/base/status_macros.h"
 #include "client/common/base/version.h"
@@ -140,6 +141,41 @@ void Registry::UnlockRequestKey(const std::string& key) {
   requests_done_.SignalAll();
 }
 
+namespace {
+
+// The match id of every request item, in request order per kind (`id` raw).
+void AddRequestItems(const Keyring& keyring, absl::string_view id,
+                     const internal::SealedPart& content, const ItemPositions& positions,
+                     v1::RegisterResponse* response) {
+  auto add = [&](v1::MatchKind kind, const std::vector<int>& stored, const HmacSha256& index_key,
+                 const google::protobuf::RepeatedPtrField<std::string>& digests) {
+    for (size_t i = 0; i < stored.size(); ++i) {
+      const Mac32 key = index_key.Mac(digests.Get(stored[i]));
+      v1::RegisteredItem* item = response->add_items();
+      item->set_kind(kind);
+      item->set_index(static_cast<int32_t>(i));
+      item->set_match_id(MatchId(keyring.match_id_key(), id, kind,
+                                 absl::string_view(reinterpret_cast<const char*>(key.data()),
+                                                   key.size())));
+    }
+  };
+  add(v1::MATCH_KIND_URL, positions.urls, keyring.url_key(), content.url_digests());
+  add(v1::MATCH_KIND_SCOPE, positions.scopes, keyring.url_key(), content.scope_digests());
+  for (size_t i = 0; i < positions.pdq.size(); ++i) {
+    v1::RegisteredItem* item = response->add_items();
+    item->set_kind(v1::MATCH_KIND_PDQ);
+    item->set_index(static_cast<int32_t>(i));
+    item->set_match_id(PdqMatchId(keyring.match_id_key(), id,
+                                  static_cast<uint32_t>(positions.pdq[i])));
+  }
+  add(v1::MATCH_KIND_SHA256, positions.sha256, keyring.file_key(), content.sha256());
+  add(v1::MATCH_KIND_MD5, positions.md5, keyring.file_key(), content.md5());
+  add(v1::MATCH_KIND_URL_ANY_QUERY, positions.url_any_query, keyring.url_key(),
+      content.url_any_query_digests());
+}
+
+}  // namespace
+
 absl::StatusOr<v1::RegisterResponse> Registry::Register(const v1::RegisterRequest& request) {
   OPTOUT_RETURN_IF_ERROR(ValidateRegisterRequest(request, options_));
   if (request.request_id().empty()) return RegisterNew(request, "");
@@ -153,7 +189,9 @@ absl::StatusOr<v1::RegisterResponse> Registry::Register(const v1::RegisterReques
 
 absl::StatusOr<v1::RegisterResponse> Registry::RegisterNew(const v1::RegisterRequest& request,
                                                            const std::string& request_key) {
-  OPTOUT_ASSIGN_OR_RETURN(internal::SealedPart content, SaltableContent(request, *psl_));
+  ItemPositions positions;
+  OPTOUT_ASSIGN_OR_RETURN(internal::SealedPart content,
+                          SaltableContent(request, *psl_, &positions));
   const std::string fingerprint = Fingerprint(keyring_, content);
 
   if (!request_key.empty()) {
@@ -176,6 +214,7 @@ absl::StatusOr<v1::RegisterResponse> Registry::RegisterNew(const v1::RegisterReq
         v1::RegisterResponse response;
         response.set_opt_out_id(digest::ToHex(*existing));
         response.set_manage_token(digest::ToHex(sealed.manage_token()));
+        AddRequestItems(keyring_, *existing, content, positions, &response);
         return response;
       }
     }
@@ -199,6 +238,7 @@ absl::StatusOr<v1::RegisterResponse> Registry::RegisterNew(const v1::RegisterReq
   v1::RegisterResponse response;
   response.set_opt_out_id(digest::ToHex(id));
   response.set_manage_token(digest::ToHex(token));
+  AddRequestItems(keyring_, id, content, positions, &response);
   return response;
 }
 
@@ -264,6 +304,12 @@ absl::StatusOr<v1::GetResponse> Registry::Get(const v1::GetRequest& request) con
         break;
       default: break;
     }
+  }
+  // Match ids need the item references (and the PDQ hashes only to count
+  // them); IndexedFromRecord has both.
+  OPTOUT_ASSIGN_OR_RETURN(IndexedOptOut indexed, IndexedFromRecord(keyring_, id, record));
+  for (v1::RegisteredItem& item : RegisteredItemsOf(keyring_.match_id_key(), indexed)) {
+    *response.add_items() = std::move(item);
   }
   return response;
 }

@@ -114,12 +114,14 @@ class RegistryTest : public ::testing::Test {
 TEST_F(RegistryTest, RegisteredUrlMatchesExactlyWhateverTheSchemeButNotOtherQueries) {
   v1::RegisterRequest request;
   request.add_urls("https://img.example.com/a/b.jpg?size=2");
-  const std::string id = MustRegister(request).opt_out_id();
+  const v1::RegisterResponse registered = MustRegister(request);
+  ASSERT_EQ(registered.items_size(), 1);
+  const std::string id = registered.items(0).match_id();
 
   v1::ItemResult hit = CheckUrl("HTTP://img.example.com:8080/a/./b.jpg?size=2#frag");
   EXPECT_TRUE(hit.matched());
   EXPECT_EQ(hit.kind(), v1::MATCH_KIND_URL);
-  EXPECT_THAT(hit.opt_out_ids(), ElementsAre(id));
+  EXPECT_THAT(hit.match_ids(), ElementsAre(id));
   EXPECT_FALSE(CheckUrl("https://img.example.com/a/b.jpg?size=3").matched());
   EXPECT_FALSE(CheckUrl("https://img.example.com/a/b.jpg").matched());
 }
@@ -137,7 +139,7 @@ TEST_F(RegistryTest, AnyQueryUrlMatchesThePathWithAnyQueryOrNone) {
           "https://cdn.example/img/x.jpg?"}) {
       const v1::ItemResult hit = CheckUrl(url);
       EXPECT_EQ(hit.kind(), v1::MATCH_KIND_URL_ANY_QUERY) << url;
-      EXPECT_THAT(hit.opt_out_ids(), ElementsAre(r.opt_out_id())) << url;
+      EXPECT_THAT(hit.match_ids(), ElementsAre(r.items(0).match_id())) << url;
     }
     for (const char* url : {"https://cdn.example/img/y.jpg?name=large",
                             "https://cdn.example/img/x.jpg/z.jpg", "https://cdn.example/img/",
@@ -179,17 +181,17 @@ TEST_F(RegistryTest, UrlKindsRankUrlThenAnyQueryThenScope) {
   v1::RegisterRequest exact, any_query;
   exact.add_urls("https://s.example/gallery/?page=2");
   any_query.add_url_any_query("https://s.example/gallery/?page=1");
-  const std::string exact_id = MustRegister(exact).opt_out_id();
-  const std::string any_query_id = MustRegister(any_query).opt_out_id();
+  const std::string exact_id = MustRegister(exact).items(0).match_id();
+  const std::string any_query_id = MustRegister(any_query).items(0).match_id();
   for (bool reopened : {false, true}) {
     SCOPED_TRACE(reopened);
     if (reopened) Reopen();
     const v1::ItemResult page2 = CheckUrl("https://s.example/gallery/?page=2");
     EXPECT_EQ(page2.kind(), v1::MATCH_KIND_URL);
-    EXPECT_EQ(page2.opt_out_ids(0), exact_id);
+    EXPECT_EQ(page2.match_ids(0), exact_id);
     const v1::ItemResult page3 = CheckUrl("https://s.example/gallery/?page=3");
     EXPECT_EQ(page3.kind(), v1::MATCH_KIND_URL_ANY_QUERY);
-    EXPECT_EQ(page3.opt_out_ids(0), any_query_id);
+    EXPECT_EQ(page3.match_ids(0), any_query_id);
     EXPECT_EQ(CheckUrl("https://s.example/gallery/").kind(), v1::MATCH_KIND_URL_ANY_QUERY);
     EXPECT_EQ(CheckUrl("https://s.example/gallery/a.jpg?page=3").kind(), v1::MATCH_KIND_SCOPE);
   }
@@ -284,25 +286,80 @@ TEST_F(RegistryTest, HotKeyAnswersSixteenIdsOfTheStrongestAcceptedKind) {
   for (int i = 0; i < 40; ++i) {
     v1::RegisterRequest scope;
     scope.add_scopes("https://hot.example/");
-    scope_ids.insert(MustRegister(scope).opt_out_id());
+    scope_ids.insert(MustRegister(scope).items(0).match_id());
   }
   for (int i = 0; i < 40; ++i) {
     v1::RegisterRequest url;
     url.add_urls("https://hot.example/");
-    url_ids.insert(MustRegister(url).opt_out_id());
+    url_ids.insert(MustRegister(url).items(0).match_id());
   }
   for (bool reopened : {false, true}) {  // as registered, then as loaded at start
     SCOPED_TRACE(reopened);
     if (reopened) Reopen();
     const v1::ItemResult below = CheckUrl("https://hot.example/a.jpg");
     EXPECT_EQ(below.kind(), v1::MATCH_KIND_SCOPE);
-    ASSERT_EQ(below.opt_out_ids_size(), 16);
-    for (const std::string& id : below.opt_out_ids()) EXPECT_TRUE(scope_ids.count(id)) << id;
+    ASSERT_EQ(below.match_ids_size(), 16);
+    for (const std::string& id : below.match_ids()) EXPECT_TRUE(scope_ids.count(id)) << id;
     const v1::ItemResult exact = CheckUrl("https://hot.example/");
     EXPECT_EQ(exact.kind(), v1::MATCH_KIND_URL);
-    ASSERT_EQ(exact.opt_out_ids_size(), 16);
-    for (const std::string& id : exact.opt_out_ids()) EXPECT_TRUE(url_ids.count(id)) << id;
+    ASSERT_EQ(exact.match_ids_size(), 16);
+    for (const std::string& id : exact.match_ids()) EXPECT_TRUE(url_ids.count(id)) << id;
   }
+}
+
+// Issue 10: answers name the matched item, not the opt-out, so a checker
+// cannot join one person's URL with her photo; each item's id is stable
+// (across restarts) and the owner sees the same ids in Register and Get.
+TEST_F(RegistryTest, UrlAndImageOfOneOptOutAnswerWithTheirOwnStableMatchIds) {
+  v1::RegisterRequest request;
+  request.add_urls("https://linked.example/me.jpg");
+  request.add_urls("HTTPS://linked.example/me.jpg");  // the same item, spelled again
+  const std::string hash = RandomPdq(7);
+  AddPdq(&request, hash);
+  const std::string sha256(32, 's');
+  request.add_sha256(sha256);
+  const v1::RegisterResponse registered = MustRegister(request);
+  ASSERT_EQ(registered.items_size(), 4);
+  EXPECT_EQ(registered.items(0).kind(), v1::MATCH_KIND_URL);
+  EXPECT_EQ(registered.items(1).index(), 1);
+  EXPECT_EQ(registered.items(0).match_id(), registered.items(1).match_id());
+  EXPECT_EQ(registered.items(2).kind(), v1::MATCH_KIND_PDQ);
+  EXPECT_EQ(registered.items(3).kind(), v1::MATCH_KIND_SHA256);
+  const std::string url_id = registered.items(0).match_id();
+  const std::string pdq_id = registered.items(2).match_id();
+  const std::string sha_id = registered.items(3).match_id();
+  EXPECT_EQ(url_id.size(), 32u);
+  EXPECT_NE(url_id, pdq_id);
+  EXPECT_NE(pdq_id, sha_id);
+  EXPECT_NE(url_id, registered.opt_out_id());
+
+  v1::CheckItem sha_item;
+  sha_item.set_sha256(sha256);
+  for (bool reopened : {false, true}) {
+    SCOPED_TRACE(reopened);
+    if (reopened) Reopen();
+    const v1::ItemResult by_url = CheckUrl("https://linked.example/me.jpg");
+    const v1::ItemResult by_image = CheckPdq(FlipBits(hash, 3));
+    EXPECT_THAT(by_url.match_ids(), ElementsAre(url_id));
+    EXPECT_THAT(by_image.match_ids(), ElementsAre(pdq_id));
+    EXPECT_THAT(CheckOne(sha_item).match_ids(), ElementsAre(sha_id));
+  }
+
+  v1::GetRequest get;
+  get.set_opt_out_id(registered.opt_out_id());
+  get.set_manage_token(registered.manage_token());
+  auto got = registry_->Get(get);
+  ASSERT_THAT(got, IsOk());
+  std::set<std::string> got_ids;
+  for (const v1::RegisteredItem& item : got->items()) got_ids.insert(item.match_id());
+  EXPECT_EQ(got_ids, (std::set<std::string>{url_id, pdq_id, sha_id}));
+  // A retry answers with the same ids.
+  request.set_request_id("7c1e2d3c4b5a69788796a5b4c3d2e1f9");
+  const v1::RegisterResponse first = MustRegister(request);
+  const v1::RegisterResponse retried = MustRegister(request);
+  ASSERT_EQ(retried.items_size(), 4);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(retried.items(i).match_id(), first.items(i).match_id());
+  EXPECT_NE(first.items(0).match_id(), url_id);  // another opt-out of the same URL
 }
 
 TEST_F(RegistryTest, RetryWithSameRequestIdReturnsSameOptOutAndToken) {
@@ -480,7 +537,10 @@ TEST_F(RegistryTest, PackedUrlDigestsAnswerLikeTypedUrls) {
   v1::RegisterRequest request;
   request.add_urls("https://a.example/1.jpg");
   request.add_scopes("https://b.example/");
-  const std::string id = MustRegister(request).opt_out_id();
+  const v1::RegisterResponse registered = MustRegister(request);
+  ASSERT_EQ(registered.items_size(), 2);
+  const std::string url_id = registered.items(0).match_id();
+  const std::string scope_id = registered.items(1).match_id();
 
   auto sha = [](const std::string& s) {
     auto d = digest::Sha256(s);
@@ -504,9 +564,10 @@ TEST_F(RegistryTest, PackedUrlDigestsAnswerLikeTypedUrls) {
   ASSERT_EQ(verdict.matches_size(), 2);
   EXPECT_EQ(verdict.matches(0).index(), 0u);
   EXPECT_EQ(verdict.matches(0).kind(), v1::MATCH_KIND_URL);
-  EXPECT_THAT(verdict.matches(0).opt_out_ids(), ElementsAre(id));
+  EXPECT_THAT(verdict.matches(0).match_ids(), ElementsAre(url_id));
   EXPECT_EQ(verdict.matches(1).index(), 2u);
   EXPECT_EQ(verdict.matches(1).kind(), v1::MATCH_KIND_SCOPE);
+  EXPECT_THAT(verdict.matches(1).match_ids(), ElementsAre(scope_id));
 }
 
 // The server digests registered URLs and scopes, and the URLs of typed
@@ -520,7 +581,12 @@ TEST_F(RegistryTest, ClientComputedDigestsAnswerLikeServerDigestedUrls) {
   request.add_scopes("https://photos.example.co.uk/users/me/");
   request.add_scopes("http://192.168.0.1/");
   request.add_url_any_query("https://cdn.example/p/x.jpg?name=large");
-  const std::string id = MustRegister(request).opt_out_id();
+  const v1::RegisterResponse registered = MustRegister(request);
+  // Items answer in request order per kind: urls[0..2], scopes[0..1], then
+  // url_any_query[0] (items 0..5).
+  ASSERT_EQ(registered.items_size(), 6);
+  // The item each checked URL below is expected to name.
+  const int expected_item[] = {5, 5, -1, 0, 1, 2, 3, 4, -1, -1};
 
   const std::vector<std::string> urls = {
       "https://cdn.example/p/x.jpg?w=1&name=small",           // the any-query URL
@@ -563,8 +629,9 @@ TEST_F(RegistryTest, ClientComputedDigestsAnswerLikeServerDigestedUrls) {
     EXPECT_EQ(server.results(i).kind(), expected[i]);
     EXPECT_EQ(client.results(i).kind(), expected[i]);
     if (expected[i] == v1::MATCH_KIND_NONE) continue;
-    EXPECT_THAT(server.results(i).opt_out_ids(), ElementsAre(id));
-    EXPECT_THAT(client.results(i).opt_out_ids(), ElementsAre(id));
+    const std::string& id = registered.items(expected_item[i]).match_id();
+    EXPECT_THAT(server.results(i).match_ids(), ElementsAre(id));
+    EXPECT_THAT(client.results(i).match_ids(), ElementsAre(id));
     ASSERT_LT(packed_match, client.packed_verdicts(0).matches_size());
     const v1::PackedMatch& m = client.packed_verdicts(0).matches(packed_match++);
     EXPECT_EQ(m.index(), i);

@@ -49,17 +49,24 @@ int EvidenceRank(v1::MatchKind kind) {
 v1::ItemResult ResultOf(const v1::CheckResponse& response, const CheckPlan::Span& span) {
   if (span.count == 1) return response.results(span.first);
   v1::ItemResult out;
-  for (int i = span.first; i < span.first + span.count; ++i) {
+  // Strongest evidence first, so the first id is that of the item whose
+  // kind the result names (each registered hash has its own match id).
+  std::vector<int> order;
+  for (int i = span.first; i < span.first + span.count; ++i) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+    return EvidenceRank(response.results(a).kind()) < EvidenceRank(response.results(b).kind());
+  });
+  for (int i : order) {
     const v1::ItemResult& r = response.results(i);
     if (!r.matched()) continue;
     if (!out.matched() || EvidenceRank(r.kind()) < EvidenceRank(out.kind())) {
       out.set_kind(r.kind());
     }
     out.set_matched(true);
-    for (const auto& id : r.opt_out_ids()) {
-      if (std::find(out.opt_out_ids().begin(), out.opt_out_ids().end(), id) ==
-          out.opt_out_ids().end()) {
-        out.add_opt_out_ids(id);
+    for (const auto& id : r.match_ids()) {
+      if (std::find(out.match_ids().begin(), out.match_ids().end(), id) ==
+          out.match_ids().end()) {
+        out.add_match_ids(id);
       }
     }
   }
@@ -127,7 +134,7 @@ void PrintResults(const CommandContext& ctx, const std::vector<ItemArg>& items,
       } else {
         result["matched"] = r.matched();
         result["match"] = protocol::MatchKindName(r.kind());
-        result["ids"] = std::vector<std::string>(r.opt_out_ids().begin(), r.opt_out_ids().end());
+        result["ids"] = std::vector<std::string>(r.match_ids().begin(), r.match_ids().end());
       }
       out.push_back(std::move(result));
     }
@@ -145,7 +152,7 @@ void PrintResults(const CommandContext& ctx, const std::vector<ItemArg>& items,
     }
     const v1::ItemResult& r = results[i];
     std::string ids;
-    for (const auto& id : r.opt_out_ids()) ids += (ids.empty() ? "" : ",") + id;
+    for (const auto& id : r.match_ids()) ids += (ids.empty() ? "" : ",") + id;
     std::cout << (r.matched() ? "OPTED-OUT " : "clear     ")
               << protocol::MatchKindName(r.kind()) << "\t" << (ids.empty() ? "-" : ids) << "\t"
               << ItemName(items[i]) << "\n";

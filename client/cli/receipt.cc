@@ -102,6 +102,7 @@ absl::Status WriteReceipt(const std::string& path, const Receipt& receipt) {
   json["server"] = receipt.server;
   json["created"] = receipt.created;
   json["registered"] = receipt.registered;
+  if (!receipt.match_ids.empty()) json["match_ids"] = receipt.match_ids;
   if (!receipt.revoked.empty()) json["revoked"] = receipt.revoked;
   return WriteNewPrivateFile(path, ReceiptText(json));
 }
@@ -159,6 +160,9 @@ absl::StatusOr<Receipt> ReadReceipt(const std::string& path) {
     receipt.created = json["created"].get<std::string>();
   }
   if (json.contains("registered")) receipt.registered = json["registered"];
+  if (json.contains("match_ids") && json["match_ids"].is_array()) {
+    receipt.match_ids = json["match_ids"];
+  }
   if (json.contains("revoked") && json["revoked"].is_string()) {
     receipt.revoked = json["revoked"].get<std::string>();
   }

@@ -25,6 +25,10 @@ struct Receipt {
   // What was registered: {"urls": [...], "scopes": [...], "images": [...], ...}.
   // Image entries hold file names and hashes, never image bytes.
   nlohmann::ordered_json registered = nlohmann::ordered_json::object();
+  // The public match id of each registered item, as checks report them:
+  // [{"kind": "url", "item": "https://...", "match_id": "..."}, ...] (PDQ and
+  // file digests as hex). Absent from receipts made before match ids.
+  nlohmann::ordered_json match_ids = nlohmann::ordered_json::array();
   // The day the opt-out was revoked (YYYY-MM-DD), empty while it is active.
   std::string revoked;
 };

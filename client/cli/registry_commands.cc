@@ -20,6 +20,8 @@
 #include "client/cli/item_flags.h"
 #include "client/cli/receipt.h"
 #include "client/cli/request_builder.h"
+#include "client/common/digest/digest.h"
+#include "client/common/protocol/match_kind.h"
 #include "client/registry_client.h"
 #include "nlohmann/json.hpp"
 
@@ -58,6 +60,40 @@ void WarnAboutImagesAlreadyRegistered(const nlohmann::ordered_json& registered) 
       }
     }
   }
+}
+
+// Each registered item with the match id checks will name it by, in the
+// server's order (urls, scopes, pdq, sha256, md5; request order within one).
+nlohmann::ordered_json MatchIdsOf(const v1::RegisterRequest& request,
+                                  const v1::RegisterResponse& response) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const v1::RegisteredItem& item : response.items()) {
+    const int i = item.index();
+    std::string value;
+    switch (item.kind()) {
+      case v1::MATCH_KIND_URL:
+        if (i < request.urls_size()) value = request.urls(i);
+        break;
+      case v1::MATCH_KIND_SCOPE:
+        if (i < request.scopes_size()) value = request.scopes(i);
+        break;
+      case v1::MATCH_KIND_PDQ:
+        if (i < request.pdq_size()) value = digest::ToHex(request.pdq(i).hash());
+        break;
+      case v1::MATCH_KIND_SHA256:
+        if (i < request.sha256_size()) value = digest::ToHex(request.sha256(i));
+        break;
+      case v1::MATCH_KIND_MD5:
+        if (i < request.md5_size()) value = digest::ToHex(request.md5(i));
+        break;
+      default:
+        break;
+    }
+    out.push_back({{"kind", protocol::MatchKindName(item.kind())},
+                   {"item", value},
+                   {"match_id", item.match_id()}});
+  }
+  return out;
 }
 
 void RunRegister(CommandContext& ctx, const RegisterArgs& args) {
@@ -102,6 +138,7 @@ void RunRegister(CommandContext& ctx, const RegisterArgs& args) {
     return ReportError(ctx, "register", RenameFieldAsFlag(response.status(), fields));
   }
 
+  const nlohmann::ordered_json match_ids = MatchIdsOf(*request, *response);
   absl::Status saved = absl::OkStatus();
   if (!args.no_receipt) {
     if (receipt_path.empty()) receipt_path = *DefaultReceiptPath(response->opt_out_id());
@@ -111,10 +148,13 @@ void RunRegister(CommandContext& ctx, const RegisterArgs& args) {
     receipt.server = ctx.server;
     receipt.created = absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone());
     receipt.registered = std::move(registered);
+    receipt.match_ids = match_ids;
     saved = WriteReceipt(receipt_path, receipt);
   }
   if (ctx.json) {
-    nlohmann::json out = {{"id", response->opt_out_id()}, {"token", response->manage_token()}};
+    nlohmann::ordered_json out = {{"id", response->opt_out_id()},
+                                  {"token", response->manage_token()},
+                                  {"match_ids", match_ids}};
     if (!args.no_receipt && saved.ok()) out["receipt"] = receipt_path;
     std::cout << out.dump() << std::endl;
   } else {
@@ -123,6 +163,9 @@ void RunRegister(CommandContext& ctx, const RegisterArgs& args) {
     if (!args.no_receipt && saved.ok()) {
       std::cout << "receipt:      " << receipt_path << " (mode 0600)\n";
     }
+    std::cout << "match ids:    " << match_ids.size()
+              << " (one per item: what checks report instead of the opt-out id; "
+              << (args.no_receipt ? "--json lists them" : "listed in the receipt") << ")\n";
     std::cout << "Keep the token safe: it is the only way to see or revoke this opt-out,\n"
               << "and the registry cannot recover it.\n";
   }
@@ -185,6 +228,11 @@ void RunGet(CommandContext& ctx, const ManageArgs& args) {
                           {"scopes", response->scope_count()},
                           {"pdq", response->pdq_count()},   {"sha256", response->sha256_count()},
                           {"md5", response->md5_count()}};
+    out["match_ids"] = nlohmann::json::array();
+    for (const v1::RegisteredItem& item : response->items()) {
+      out["match_ids"].push_back(
+          {{"kind", protocol::MatchKindName(item.kind())}, {"match_id", item.match_id()}});
+    }
     std::cout << out.dump() << std::endl;
     return;
   }
@@ -194,6 +242,10 @@ void RunGet(CommandContext& ctx, const ManageArgs& args) {
             << response->url_any_query_count() << " any-query url(s), " << response->scope_count()
             << " scope(s), " << response->pdq_count() << " pdq hash(es), "
             << response->sha256_count() << " sha256, " << response->md5_count() << " md5\n";
+  for (const v1::RegisteredItem& item : response->items()) {
+    std::cout << "match id:   " << item.match_id() << " " << protocol::MatchKindName(item.kind())
+              << "\n";
+  }
 }
 
 // The day in the server's "already revoked on YYYY-MM-DD" answer to a second

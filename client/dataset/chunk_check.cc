@@ -119,7 +119,7 @@ absl::Status ApplyResponse(const ChunkPlan& plan, const v1::CheckResponse& respo
       }
       Verdict& v = (*verdicts)[members[m.index()]];
       v.kind = protocol::StrongerMatchKind(v.kind, m.kind());
-      for (const std::string& id : m.opt_out_ids()) {
+      for (const std::string& id : m.match_ids()) {
         if (std::find(v.ids.begin(), v.ids.end(), id) == v.ids.end()) v.ids.push_back(id);
       }
     }

@@ -54,11 +54,11 @@ TEST_F(ChunkCheckTest, BadUrlsBringNoItemAndAreUnchecked) {
   auto* md5 = response.add_packed_verdicts()->add_matches();
   md5->set_index(0);
   md5->set_kind(v1::MATCH_KIND_MD5);
-  md5->add_opt_out_ids("id-1");
+  md5->add_match_ids("id-1");
   auto* sha = response.add_packed_verdicts()->add_matches();
   sha->set_index(0);
   sha->set_kind(v1::MATCH_KIND_SHA256);
-  sha->add_opt_out_ids("id-2");
+  sha->add_match_ids("id-2");
   std::vector<Verdict> verdicts(records.size());
   ASSERT_THAT(ApplyResponse(plan, response, &verdicts), IsOk());
   EXPECT_EQ(verdicts[0].kind, v1::MATCH_KIND_NONE);

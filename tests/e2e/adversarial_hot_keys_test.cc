@@ -158,7 +158,7 @@ TEST(AdversarialHotKeysTest, CheckingAUrlOf50000OptOutsCostsWhatOneOf16Costs) {
     ASSERT_EQ(responses[which].results_size(), kItems);
     for (const auto& result : responses[which].results()) {
       ASSERT_EQ(result.kind(), v1::MATCH_KIND_URL);  // the exact URL outranks the scope
-      ASSERT_EQ(result.opt_out_ids_size(), which == 2 ? 1 : kIdsPerAnswer);
+      ASSERT_EQ(result.match_ids_size(), which == 2 ? 1 : kIdsPerAnswer);
     }
   }
   std::printf("1,000-item check, server CPU (client wall) per check:\n"

@@ -64,7 +64,8 @@ TEST(BackupE2eTest, BackupDuringRegistrationsRestoresEveryAcknowledgedOptOut) {
         }
         if (started_before && !backup_started.load()) {
           std::lock_guard<std::mutex> lock(mu);
-          before_backup.push_back({UrlOf(w, i), answer->opt_out_id()});
+          // The URL's match id: what a check names it by.
+          before_backup.push_back({UrlOf(w, i), answer->items(0).match_id()});
         }
       }
     });
@@ -114,7 +115,7 @@ TEST(BackupE2eTest, BackupDuringRegistrationsRestoresEveryAcknowledgedOptOut) {
     for (size_t i = first; i < last; ++i) {
       const v1::ItemResult& result = answer->results(static_cast<int>(i - first));
       ASSERT_TRUE(result.matched()) << before_backup[i].url;
-      ASSERT_EQ(result.opt_out_ids(0), before_backup[i].id);
+      ASSERT_EQ(result.match_ids(0), before_backup[i].id);
     }
   }
   // The restored registry takes new registrations.

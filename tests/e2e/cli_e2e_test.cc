@@ -9,9 +9,20 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/optoutd_process.h"
+#include "tests/e2e/test_files.h"
 
 namespace optout {
 namespace {
+
+// The match id `optout register --json` reported for its first item of
+// `kind` (and of value `item`, when given).
+std::string MatchIdOf(const nlohmann::json& registered, const std::string& kind,
+                      const std::string& item = "") {
+  for (const auto& m : registered["match_ids"]) {
+    if (m["kind"] == kind && (item.empty() || m["item"] == item)) return m["match_id"];
+  }
+  return "no " + kind + " match id";
+}
 
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -50,8 +61,13 @@ TEST_F(CliE2eTest, RegisterCheckGetRevokeWithJsonOutput) {
   ASSERT_EQ(results.size(), 5u);
   EXPECT_EQ(results[0]["item"], "http://cli.example/a.jpg");
   EXPECT_EQ(results[0]["match"], "url");
-  EXPECT_EQ(results[0]["ids"][0], id);
+  // Each item answers with its own match id, never the opt-out id.
+  EXPECT_EQ(results[0]["ids"][0], MatchIdOf(registered, "url"));
+  EXPECT_NE(results[0]["ids"][0], id);
   EXPECT_EQ(results[1]["match"], "scope");
+  EXPECT_EQ(results[1]["ids"][0], MatchIdOf(registered, "scope"));
+  EXPECT_EQ(results[3]["ids"][0], MatchIdOf(registered, "pdq"));
+  EXPECT_EQ(results[4]["ids"][0], MatchIdOf(registered, "md5"));
   EXPECT_EQ(results[2]["matched"], false);
   EXPECT_EQ(results[2]["match"], "none");
   EXPECT_EQ(results[3]["match"], "pdq");
@@ -60,7 +76,14 @@ TEST_F(CliE2eTest, RegisterCheckGetRevokeWithJsonOutput) {
 
   auto get = Optout({"get", "--json", "--id", id, "--token", token});
   ASSERT_EQ(get.exit_code, 0) << get.err;
-  EXPECT_EQ(nlohmann::json::parse(get.out)["scopes"], 1);
+  const auto held = nlohmann::json::parse(get.out);
+  EXPECT_EQ(held["scopes"], 1);
+  ASSERT_EQ(held["match_ids"].size(), 4u);
+  EXPECT_EQ(held["match_ids"][0]["match_id"], MatchIdOf(registered, "url"));
+  // The receipt lists them too, with the items they stand for.
+  const auto receipt = nlohmann::json::parse(testing::ReadFile(server_.root() + "/receipt.json"));
+  EXPECT_EQ(receipt["match_ids"], registered["match_ids"]);
+  EXPECT_EQ(receipt["match_ids"][0]["item"], "https://cli.example/a.jpg");
 
   auto revoke = Optout({"revoke", "--id", id, "--token", token});
   ASSERT_EQ(revoke.exit_code, 0) << revoke.err;
@@ -75,7 +98,8 @@ TEST_F(CliE2eTest, CheckResultsFollowCommandLineOrderAndNameTheirItems) {
   auto reg = Optout({"register", "--json", "--no-receipt", "--image", image, "--url",
                      "https://order.example/b.jpg", "--sha256", std::string(64, 'a')});
   ASSERT_EQ(reg.exit_code, 0) << reg.err;
-  const std::string id = nlohmann::json::parse(reg.out)["id"];
+  const auto registered = nlohmann::json::parse(reg.out);
+  const std::string url_id = MatchIdOf(registered, "url");
 
   const std::string md5 = "0123456789abcdef0123456789abcdef";
   const std::string sha256 = std::string(64, 'A');
@@ -97,15 +121,22 @@ TEST_F(CliE2eTest, CheckResultsFollowCommandLineOrderAndNameTheirItems) {
     EXPECT_EQ(results[i]["item"], expected[i].first) << i;
     EXPECT_EQ(results[i]["match"], expected[i].second) << i;
     EXPECT_EQ(results[i]["matched"], expected[i].second != "none") << i;
-    EXPECT_EQ(results[i]["ids"].size(), expected[i].second != "none" ? 1u : 0u) << i;
+    // The image matched by its three hashes, each a registered item of its own.
+    EXPECT_EQ(results[i]["ids"].size(), expected[i].second == "none" ? 0u : i == 2 ? 3u : 1u) << i;
   }
-  EXPECT_EQ(results[2]["ids"][0], id);
-  EXPECT_EQ(results[3]["ids"][0], id);
+  std::string image_sha256_id;
+  for (const auto& m : registered["match_ids"]) {
+    if (m["kind"] == "sha256" && m["item"] != std::string(64, 'a')) image_sha256_id = m["match_id"];
+  }
+  EXPECT_EQ(results[2]["ids"][0], image_sha256_id);
+  EXPECT_EQ(results[3]["ids"][0], MatchIdOf(registered, "pdq"));
+  EXPECT_EQ(results[4]["ids"][0], url_id);
+  EXPECT_EQ(results[5]["ids"][0], MatchIdOf(registered, "sha256", std::string(64, 'a')));
 
   // The text form: one line per item in the same order, the item last.
   auto text = Optout({"check", "--url", "https://order.example/b.jpg", "--md5", md5});
   ASSERT_EQ(text.exit_code, 0) << text.err;
-  EXPECT_EQ(text.out, "OPTED-OUT url\t" + id + "\thttps://order.example/b.jpg\n" +
+  EXPECT_EQ(text.out, "OPTED-OUT url\t" + url_id + "\thttps://order.example/b.jpg\n" +
                           "clear     none\t-\tmd5:" + md5 + "\n");
 }
 

@@ -49,7 +49,7 @@ int MatchingItems(client::RegistryClient& client, const Attempt& a, std::string*
   for (const auto& r : response->results()) {
     if (r.matched()) {
       ++n;
-      *id = r.opt_out_ids(0);
+      *id = r.match_ids(0);  // the last matched item's: the SHA-256
     }
   }
   return n;
@@ -89,7 +89,8 @@ TEST(CrashTest, AcknowledgedOptOutsSurviveSigkillAndNoneIsPartial) {
           if (!response.ok()) return;  // the server died under us
           absl::MutexLock lock(&mu);
           attempts[index].acknowledged = true;
-          attempts[index].id = response->opt_out_id();
+          // Items answer as url, pdq, sha256: the SHA-256 item's match id.
+          attempts[index].id = response->items(2).match_id();
         }
       });
     }

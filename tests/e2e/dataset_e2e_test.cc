@@ -51,7 +51,8 @@ class DatasetE2eTest : public ::testing::Test {
     args.insert(args.begin(), {OptoutCliBinary(), "--server", server_.address()});
     return RunCommand(args);
   }
-  // Registers `requests` with a few concurrent callers; returns their ids.
+  // Registers `requests` with a few concurrent callers; returns the match id
+  // of each one's first item (what reports name).
   std::vector<std::string> RegisterAll(const std::vector<v1::RegisterRequest>& requests) {
     std::vector<std::string> ids(requests.size());
     std::vector<std::thread> threads;
@@ -61,7 +62,8 @@ class DatasetE2eTest : public ::testing::Test {
         for (size_t i = t; i < requests.size(); i += kThreads) {
           auto r = client_->Register(requests[i]);
           ASSERT_TRUE(r.ok()) << r.status();
-          ids[i] = r->opt_out_id();
+          ASSERT_GE(r->items_size(), 1);
+          ids[i] = r->items(0).match_id();
         }
       });
     }

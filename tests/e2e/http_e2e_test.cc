@@ -178,7 +178,10 @@ TEST_F(HttpE2eTest, RegisterGetCheckRevokeRoundTrip) {
   Json results = Json::parse(checked->body)["results"];
   ASSERT_EQ(results.size(), 5u);
   EXPECT_EQ(results[0]["kind"], "MATCH_KIND_URL");
-  EXPECT_EQ(results[0]["optOutIds"][0], id);
+  // Answers name the registered item's match id (listed by Register), not
+  // the opt-out.
+  EXPECT_EQ(results[0]["matchIds"][0], receipt["items"][0]["matchId"]);
+  EXPECT_NE(results[0]["matchIds"][0], id);
   EXPECT_EQ(results[1]["kind"], "MATCH_KIND_SCOPE");
   EXPECT_EQ(results[2]["kind"], "MATCH_KIND_PDQ");
   EXPECT_EQ(results[3]["kind"], "MATCH_KIND_SHA256");

@@ -75,7 +75,14 @@ TEST_F(JourneysE2eTest, RegisterImageWithReceiptThenGetAndRevokeByReceipt) {
   // A near-duplicate, a rotated copy and the exact file match; others do not.
   EXPECT_EQ(CheckImage("d01_plasma__jpeg30.jpg")["match"], "pdq");
   EXPECT_EQ(CheckImage("d01_plasma__rot90.jpg")["match"], "pdq");
-  EXPECT_EQ(CheckImage("d01_plasma__orig.jpg")["ids"][0], saved["id"]);
+  // The exact file answers with its SHA-256 item's match id, as listed in
+  // the receipt; never with the opt-out id.
+  std::string sha256_id;
+  for (const auto& m : saved["match_ids"]) {
+    if (m["kind"] == "sha256") sha256_id = m["match_id"];
+  }
+  EXPECT_EQ(CheckImage("d01_plasma__orig.jpg")["ids"][0], sha256_id);
+  EXPECT_NE(sha256_id, saved["id"]);
   EXPECT_EQ(CheckImage("d01_plasma__unrel1.jpg")["matched"], false);
 
   // The receipt is never overwritten.
@@ -126,7 +133,7 @@ TEST_F(JourneysE2eTest, CheckStdinAnswersOneJsonLinePerUrlInOrder) {
   auto reg = Optout({"register", "--no-receipt", "--json", "--url", "https://c.example/a.jpg",
                      "--scope", "https://c.example/private/"});
   ASSERT_EQ(reg.exit_code, 0) << reg.err;
-  const std::string id = nlohmann::json::parse(reg.out)["id"];
+  const std::string id = nlohmann::json::parse(reg.out)["match_ids"][0]["match_id"];  // the URL's
   std::string input =
       "http://C.example/a.jpg\n"
       "https://c.example/private/deep/x.png\r\n"

@@ -59,11 +59,21 @@ TEST_F(RegistryE2eTest, RegisterCheckGetRevokeRoundTrip) {
   EXPECT_EQ(checked->results(1).kind(), v1::MATCH_KIND_SCOPE);
   EXPECT_FALSE(checked->results(2).matched());
   EXPECT_EQ(checked->results(3).kind(), v1::MATCH_KIND_PDQ);
-  EXPECT_EQ(checked->results(0).opt_out_ids(0), registered->opt_out_id());
+  // Each answer names its own registered item (url, scope, pdq), never the
+  // opt-out: the three ids differ, so they cannot be joined.
+  ASSERT_EQ(registered->items_size(), 3);
+  EXPECT_EQ(checked->results(0).match_ids(0), registered->items(0).match_id());
+  EXPECT_EQ(checked->results(1).match_ids(0), registered->items(1).match_id());
+  EXPECT_EQ(checked->results(3).match_ids(0), registered->items(2).match_id());
+  EXPECT_NE(checked->results(0).match_ids(0), checked->results(3).match_ids(0));
+  EXPECT_NE(checked->results(0).match_ids(0), checked->results(1).match_ids(0));
+  EXPECT_NE(checked->results(0).match_ids(0), registered->opt_out_id());
 
   auto got = client_->Get(registered->opt_out_id(), registered->manage_token());
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->url_count(), 1);
+  ASSERT_EQ(got->items_size(), 3);
+  EXPECT_EQ(got->items(0).match_id(), registered->items(0).match_id());
 
   EXPECT_EQ(client_->Revoke(registered->opt_out_id(), std::string(64, 'f')).code(),
             absl::StatusCode::kPermissionDenied);
