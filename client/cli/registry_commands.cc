@@ -63,7 +63,8 @@ void WarnAboutImagesAlreadyRegistered(const nlohmann::ordered_json& registered) 
 }
 
 // Each registered item with the match id checks will name it by, in the
-// server's order (urls, scopes, pdq, sha256, md5; request order within one).
+// server's order (urls, scopes, pdq, sha256, md5, url_any_query; request
+// order within one).
 nlohmann::ordered_json MatchIdsOf(const v1::RegisterRequest& request,
                                   const v1::RegisterResponse& response) {
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
@@ -76,6 +77,9 @@ nlohmann::ordered_json MatchIdsOf(const v1::RegisterRequest& request,
         break;
       case v1::MATCH_KIND_SCOPE:
         if (i < request.scopes_size()) value = request.scopes(i);
+        break;
+      case v1::MATCH_KIND_URL_ANY_QUERY:
+        if (i < request.url_any_query_size()) value = request.url_any_query(i);
         break;
       case v1::MATCH_KIND_PDQ:
         if (i < request.pdq_size()) value = digest::ToHex(request.pdq(i).hash());

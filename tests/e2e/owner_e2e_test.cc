@@ -147,7 +147,12 @@ TEST_F(OwnerE2eTest, AnyQueryUrlCoversThePathWithAnyQueryWhileUrlKeepsItsQuery) 
                      "https://cdn.example/photos/x.jpg?name=large", "--url",
                      "https://cdn.example/photos/exact.jpg?name=large"});
   ASSERT_EQ(reg.exit_code, 0) << reg.err;
-  const std::string id = nlohmann::json::parse(reg.out)["id"];
+  // Checks name the any-query item by its match id (register lists it).
+  std::string id;
+  const nlohmann::json registered = nlohmann::json::parse(reg.out);
+  for (const auto& m : registered["match_ids"]) {
+    if (m["kind"] == "url_any_query") id = m["match_id"];
+  }
   const std::string receipt = nlohmann::json::parse(reg.out)["receipt"];
   EXPECT_EQ(ReadJson(receipt)["registered"]["url_any_query"][0],
             "https://cdn.example/photos/x.jpg?name=large");
