@@ -53,14 +53,16 @@ void ReportError(CommandContext& ctx, absl::string_view command, const absl::Sta
   }
   const absl::Status explained =
       WithServerHint(client::ExplainTransportError(status, tls), ctx.server);
-  std::fprintf(stderr, "%s: %s [%s]\n", Who(command).c_str(),
-               OneLine(explained.message()).c_str(),
-               absl::StatusCodeToString(explained.code()).c_str());
-  // Over a budget: the server's RetryInfo says how long to wait.
+  std::string message = OneLine(explained.message());
+  // Over a budget: the server's RetryInfo says how long to wait (same line:
+  // errors are one line).
   if (std::optional<absl::Duration> delay = client::RetryDelayOf(status)) {
-    std::fprintf(stderr, "%s: wait %lld s before retrying\n", Who(command).c_str(),
-                 static_cast<long long>(absl::ToInt64Seconds(absl::Ceil(*delay, absl::Seconds(1)))));
+    absl::StrAppend(&message, "; wait ",
+                    absl::ToInt64Seconds(absl::Ceil(*delay, absl::Seconds(1))),
+                    " s before retrying");
   }
+  std::fprintf(stderr, "%s: %s [%s]\n", Who(command).c_str(), message.c_str(),
+               absl::StatusCodeToString(explained.code()).c_str());
   ctx.exit_code = 1;
 }
 

@@ -3,6 +3,7 @@
 // restart and revoked through `optout-admin` and `optout --api-key`, budgets
 // that end in RESOURCE_EXHAUSTED with a RetryInfo delay, and the anonymous
 // per-peer budget.
+#include <algorithm>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -155,6 +156,8 @@ TEST(AccessE2eTest, OverBudgetIsResourceExhaustedWithRetryInfo) {
   EXPECT_EQ(cli.exit_code, 1);
   EXPECT_THAT(cli.err, HasSubstr("RESOURCE_EXHAUSTED"));
   EXPECT_THAT(cli.err, ::testing::ContainsRegex("wait [0-9]+ s before retrying"));
+  // On the error's own line: errors are one line.
+  EXPECT_EQ(std::count(cli.err.begin(), cli.err.end(), '\n'), 1) << cli.err;
 
   // A PDQ item is refused for a key limited to "check".
   v1::CheckRequest pdq;
