@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <cstring>
 #include <iterator>
 #include <thread>
 #include <utility>
@@ -62,7 +63,7 @@ namespace {
 // What one thread decoded from one range of record ids.
 struct LoadedRange {
   std::vector<IndexedOptOut> opt_outs;
-  std::vector<std::pair<int64_t, std::string>> tokens;  // (created, id) not yet erased
+  std::vector<std::pair<int64_t, std::array<char, 16>>> tokens;  // (created, id) not yet erased
   absl::Status status;
 };
 
@@ -96,7 +97,9 @@ absl::Status Registry::LoadAll() {
           }
           OPTOUT_ASSIGN_OR_RETURN(IndexedOptOut opt_out, IndexedFromRecord(keyring_, id, record));
           out.opt_outs.push_back(std::move(opt_out));
-          if (!record.token_erased()) out.tokens.emplace_back(record.created_unix_seconds(), id);
+          if (!record.token_erased()) {
+            out.tokens.push_back(TokenEntryOf(record.created_unix_seconds(), id));
+          }
           return absl::OkStatus();
         },
         bounds[r], bounds[r + 1]);
@@ -113,7 +116,7 @@ absl::Status Registry::LoadAll() {
   }
   // Concatenated in range order, so the index sees ids in store order.
   std::vector<IndexedOptOut> all = std::move(loaded[0].opt_outs);
-  std::vector<std::pair<int64_t, std::string>> tokens = std::move(loaded[0].tokens);
+  std::vector<TokenEntry> tokens = std::move(loaded[0].tokens);
   all.reserve(total);
   for (int r = 1; r < ranges; ++r) {
     std::move(loaded[r].opt_outs.begin(), loaded[r].opt_outs.end(), std::back_inserter(all));
@@ -335,9 +338,15 @@ absl::Mutex& Registry::RecordMutex(absl::string_view id) const {
   return record_mu_[absl::HashOf(id) % (sizeof(record_mu_) / sizeof(record_mu_[0]))];
 }
 
+Registry::TokenEntry Registry::TokenEntryOf(int64_t created_unix_seconds, absl::string_view id) {
+  TokenEntry entry{created_unix_seconds, {}};
+  std::memcpy(entry.second.data(), id.data(), std::min(id.size(), entry.second.size()));
+  return entry;
+}
+
 void Registry::QueueTokenErasure(int64_t created_unix_seconds, const std::string& id) {
   absl::MutexLock lock(&tokens_mu_);
-  tokens_to_erase_.emplace_back(created_unix_seconds, id);
+  tokens_to_erase_.push_back(TokenEntryOf(created_unix_seconds, id));
 }
 
 absl::StatusOr<int> Registry::EraseExpiredTokens(absl::Time now) {
@@ -350,14 +359,14 @@ absl::StatusOr<int> Registry::EraseExpiredTokens(absl::Time now) {
       // Registrations are queued in about creation order; a clock step back
       // only delays the erasure of the few behind it.
       if (tokens_to_erase_.empty() || tokens_to_erase_.front().first > cutoff) break;
-      id = std::move(tokens_to_erase_.front().second);
+      id.assign(tokens_to_erase_.front().second.data(), tokens_to_erase_.front().second.size());
       tokens_to_erase_.pop_front();
     }
     absl::StatusOr<bool> done = EraseTokenOf(id);
     if (!done.ok()) {
       // Tried again on the next run.
       absl::MutexLock lock(&tokens_mu_);
-      tokens_to_erase_.emplace_front(cutoff, std::move(id));
+      tokens_to_erase_.push_front(TokenEntryOf(cutoff, id));
       return done.status();
     }
     erased += *done ? 1 : 0;

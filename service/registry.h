@@ -18,6 +18,7 @@
 #ifndef OPTOUT_SERVICE_REGISTRY_H_
 #define OPTOUT_SERVICE_REGISTRY_H_
 
+#include <array>
 #include <deque>
 #include <memory>
 #include <string>
@@ -108,8 +109,11 @@ class Registry final {
 
   mutable absl::Mutex record_mu_[16];
   absl::Mutex tokens_mu_;
-  // (created, id) of records still holding a sealed token, oldest first.
-  std::deque<std::pair<int64_t, std::string>> tokens_to_erase_ ABSL_GUARDED_BY(tokens_mu_);
+  // (created, id) of records still holding a sealed token, oldest first. Ids
+  // are 16 bytes, held inline: at start-up there can be millions of them.
+  using TokenEntry = std::pair<int64_t, std::array<char, 16>>;
+  static TokenEntry TokenEntryOf(int64_t created_unix_seconds, absl::string_view id);
+  std::deque<TokenEntry> tokens_to_erase_ ABSL_GUARDED_BY(tokens_mu_);
 };
 
 }  // namespace optout::service
