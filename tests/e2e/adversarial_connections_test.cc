@@ -35,6 +35,26 @@ int ConnectIdle(int port) {
   return fd;
 }
 
+// Raises this test's own soft descriptor limit to its hard limit, which
+// must allow `needed` descriptors.
+void RaiseOwnDescriptorLimit(rlim_t needed) {
+  rlimit own{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &own), 0);
+  ASSERT_GE(own.rlim_max, needed) << "the test needs " << needed << " descriptors (ulimit -Hn)";
+  own.rlim_cur = own.rlim_max;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &own), 0);
+}
+
+// Opens `count` idle connections; those the kernel refused are left out.
+std::vector<int> ConnectIdleMany(int port, int count) {
+  std::vector<int> sockets;
+  for (int i = 0; i < count; ++i) {
+    const int fd = ConnectIdle(port);
+    if (fd >= 0) sockets.push_back(fd);
+  }
+  return sockets;
+}
+
 // Time until a fresh client's GetInfo succeeds (retrying), at most `limit`.
 absl::Duration TimeToServe(const std::string& address, absl::Duration limit) {
   const absl::Time start = absl::Now();
@@ -51,11 +71,7 @@ absl::Duration TimeToServe(const std::string& address, absl::Duration limit) {
 
 TEST(AdversarialConnectionsTest, ServesANewClientAfter1100IdleConnectionsAt1024Descriptors) {
   // This test itself holds 1,100 sockets.
-  rlimit own{};
-  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &own), 0);
-  ASSERT_GE(own.rlim_max, 1300u) << "the test needs 1,300 descriptors (ulimit -Hn)";
-  own.rlim_cur = own.rlim_max;
-  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &own), 0);
+  ASSERT_NO_FATAL_FAILURE(RaiseOwnDescriptorLimit(1300));
 
   OptoutdProcess server;
   server.set_descriptor_limit(1024);
@@ -63,11 +79,7 @@ TEST(AdversarialConnectionsTest, ServesANewClientAfter1100IdleConnectionsAt1024D
   const std::string log_at_start = server.ReadLog();
   EXPECT_NE(log_at_start.find("max_connections"), std::string::npos) << log_at_start;
 
-  std::vector<int> sockets;
-  for (int i = 0; i < 1100; ++i) {
-    const int fd = ConnectIdle(server.port());
-    if (fd >= 0) sockets.push_back(fd);
-  }
+  const std::vector<int> sockets = ConnectIdleMany(server.port(), 1100);
   EXPECT_EQ(sockets.size(), 1100u) << "the kernel completes connections before accept";
   // Let the server accept (and refuse) them all.
   absl::SleepFor(absl::Seconds(3));
@@ -85,20 +97,12 @@ TEST(AdversarialConnectionsTest, ServesANewClientAfter1100IdleConnectionsAt1024D
 // burst far larger than the descriptor reserve is the case that used to
 // reach EMFILE (and stop the listener for good).
 TEST(AdversarialConnectionsTest, ABurstOf4000ConnectionsAt1024DescriptorsNeverStopsTheListener) {
-  rlimit own{};
-  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &own), 0);
-  ASSERT_GE(own.rlim_max, 4200u) << "the test needs 4,200 descriptors (ulimit -Hn)";
-  own.rlim_cur = own.rlim_max;
-  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &own), 0);
+  ASSERT_NO_FATAL_FAILURE(RaiseOwnDescriptorLimit(4200));
 
   OptoutdProcess server;
   server.set_descriptor_limit(1024);
   ASSERT_TRUE(server.Start().ok()) << server.ReadLog();
-  std::vector<int> sockets;
-  for (int i = 0; i < 4000; ++i) {
-    const int fd = ConnectIdle(server.port());
-    if (fd >= 0) sockets.push_back(fd);
-  }
+  const std::vector<int> sockets = ConnectIdleMany(server.port(), 4000);
   absl::SleepFor(absl::Seconds(1));  // let the server accept (and refuse) the burst
   EXPECT_NE(server.ReadLog().find("--max_connections reached"), std::string::npos)
       << server.ReadLog();

@@ -21,6 +21,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/e2e/adversarial_util.h"
 #include "tests/e2e/optoutd_process.h"
 #include "tests/e2e/test_files.h"
 #include "tests/e2e/test_inputs.h"
@@ -207,27 +208,10 @@ TEST_P(TlsE2eTest, CheckStreamAnswersBatchesInOrder) {
 }
 
 TEST_P(TlsE2eTest, HealthAndReflectionAnswerOverTls) {
-  grpc::GenericStub stub(client::CreateChannel(server_.address(), TlsFor(server_), 1 << 20));
-  // grpc.health.v1.HealthCheckRequest{service: ""} is the empty message;
-  // the answer {status: SERVING} is field 1 = 1.
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-  grpc::Slice empty("");
-  grpc::ByteBuffer request(&empty, 1), response;
-  grpc::Status status;
-  absl::Notification done;
-  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
-                 &response, [&](grpc::Status s) {
-                   status = s;
-                   done.Notify();
-                 });
-  done.WaitForNotification();
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  std::vector<grpc::Slice> slices;
-  ASSERT_TRUE(response.Dump(&slices).ok());
-  ASSERT_EQ(slices.size(), 1u);
-  EXPECT_EQ(std::string(reinterpret_cast<const char*>(slices[0].begin()), slices[0].size()),
-            std::string("\x08\x01", 2));
+  auto channel = client::CreateChannel(server_.address(), TlsFor(server_), 1 << 20);
+  // Returns a finite time only for a SERVING answer.
+  EXPECT_LT(testing::TimedHealthCheck(channel), absl::InfiniteDuration());
+  grpc::GenericStub stub(channel);
 
   // ServerReflectionRequest{list_services: ""} is field 7, empty string.
   OneMessageBidi reflection(stub, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
