@@ -18,8 +18,8 @@
 namespace optout::service {
 
 // A real PDQ hash sets a bit where its DCT coefficient exceeds the median,
-// so about half its bits are set. Measured on the test corpora (1,113
-// images of tests/testdata/pdq and ../shared/testdata/{pdq,photos}, each
+// so about half its bits are set. Measured on 1,113 test images (the PDQ
+// images under tests/testdata plus the team's wider photo corpus, each
 // with its 8 dihedral variants): popcount 125..128 at quality >= 50, down
 // to 73 for flat images of quality 0. Hashes outside these bounds (a wide
 // margin around that) are refused: they are forged or broken, and near-blank
