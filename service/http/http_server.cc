@@ -1,26 +1,18 @@
 #include "service/http/http_server.h"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-
-#include <cstdio>
-#include <fstream>
-#include <thread>
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/types/optional.h"
 #include "absl/strings/str_cat.h"
+#include "client/common/base/status_macros.h"
 #include "httplib.h"
+#include "service/http/bounded_http_server.h"
 
 namespace optout::service::http {
 
 struct HttpServer::Impl {
-  std::unique_ptr<httplib::Server> server;
-  std::thread listener;
-  int port = 0;
-  bool stopped = false;
+  std::unique_ptr<BoundedHttpServer> server;
 };
 
 namespace {
@@ -46,21 +38,6 @@ httplib::Headers SecurityHeaders(bool tls) {
   return headers;
 }
 
-absl::Status SplitHostPort(const std::string& listen, std::string* host, int* port) {
-  const size_t colon = listen.rfind(':');
-  if (colon == std::string::npos || colon == 0 ||
-      !absl::SimpleAtoi(absl::string_view(listen).substr(colon + 1), port) || *port < 0 ||
-      *port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--http_listen must be HOST:PORT, got '", listen, "'"));
-  }
-  *host = listen.substr(0, colon);
-  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') {
-    *host = host->substr(1, host->size() - 2);
-  }
-  return absl::OkStatus();
-}
-
 // gRPC's peer naming, so PeerRateLimiter keys HTTP clients like gRPC ones.
 std::string PeerOf(const httplib::Request& request) {
   if (request.remote_addr.find(':') != std::string::npos) {
@@ -80,13 +57,6 @@ void Write(const HttpReply& reply, httplib::Response* response) {
     }
   }
   response->set_content(reply.body, content_type);
-}
-
-// No SO_REUSEPORT (unlike httplib's default): a second optoutd on the same
-// port must fail to start, not share the traffic.
-void SocketOptions(socket_t sock) {
-  int yes = 1;
-  setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
 }
 
 absl::optional<HttpReply> RefuseBodySize(const httplib::Request& request, size_t max_body) {
@@ -129,34 +99,15 @@ void Route(const JsonApi* api, const StaticFiles* files, const httplib::Request&
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpServer::~HttpServer() { Stop(); }
-int HttpServer::port() const { return impl_->port; }
+int HttpServer::port() const { return impl_->server->port(); }
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
                                                               const JsonApi* api,
                                                               const StaticFiles* files,
                                                               HttpTls* tls) {
-  std::string host;
-  int port = 0;
-  if (absl::Status s = SplitHostPort(options.listen, &host, &port); !s.ok()) return s;
-  if (options.threads < 1) return absl::InvalidArgumentError("HTTP threads must be >= 1");
-
-  auto impl = std::make_unique<Impl>();
-  if (tls != nullptr) {
-    impl->server = std::make_unique<httplib::SSLServer>(
-        [tls](SSL_CTX& ctx) { return tls->Configure(&ctx); });
-  } else {
-    impl->server = std::make_unique<httplib::Server>();
-  }
-  httplib::Server& server = *impl->server;
-  if (!server.is_valid()) return absl::InternalError("cannot set up the HTTP server (TLS context)");
-  const size_t threads = static_cast<size_t>(options.threads);
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  server.set_socket_options(SocketOptions);
+  auto routes = std::make_unique<HttpRoutes>();
+  httplib::Server& server = *routes;
   server.set_default_headers(SecurityHeaders(tls != nullptr));
-  server.set_read_timeout(10);
-  server.set_write_timeout(10);
-  server.set_keep_alive_timeout(5);
-  server.set_keep_alive_max_count(100);
   server.set_payload_max_length(options.max_body_bytes);
   const size_t max_body = options.max_body_bytes;
   // Refuses an oversized or unsized body before reading it: httplib would
@@ -201,33 +152,18 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOp
   server.Delete(".*", route);
   server.Options(".*", route);
 
-  if (port == 0) {
-    impl->port = server.bind_to_any_port(host);
-  } else if (server.bind_to_port(host, port)) {
-    impl->port = port;
-  }
-  if (impl->port <= 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", options.listen,
-        " (--http_listen): the port is in use or the address is not local"));
-  }
-  if (!options.port_file.empty()) {
-    const std::string tmp = options.port_file + ".tmp";
-    std::ofstream(tmp) << impl->port << "\n";
-    if (std::rename(tmp.c_str(), options.port_file.c_str()) != 0) {
-      return absl::UnavailableError("cannot write the HTTP port file");
-    }
-  }
-  httplib::Server* raw = impl->server.get();
-  impl->listener = std::thread([raw] { raw->listen_after_bind(); });
+  BoundedHttpOptions bounded;
+  bounded.listen = options.listen;
+  bounded.threads = options.threads;
+  bounded.limits.max_body_bytes = options.max_body_bytes;
+  bounded.port_file = options.port_file;
+  auto impl = std::make_unique<Impl>();
+  OPTOUT_ASSIGN_OR_RETURN(impl->server, BoundedHttpServer::Start(bounded, std::move(routes), tls));
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
 void HttpServer::Stop() {
-  if (impl_ == nullptr || impl_->stopped) return;
-  impl_->stopped = true;
-  impl_->server->stop();
-  if (impl_->listener.joinable()) impl_->listener.join();
+  if (impl_ != nullptr && impl_->server != nullptr) impl_->server->Stop();
 }
 
 }  // namespace optout::service::http

@@ -10,9 +10,10 @@
 // 'none', nosniff, Referrer-Policy no-referrer, no caching; it never sets a
 // cookie.
 //
-// Work is bounded like gRPC's: a fixed pool of connection threads, read and
-// write timeouts, bodies above max_body_bytes refused with 413 from their
-// Content-Length before they are read, and checks queued on the same
+// Work is bounded like gRPC's: sockets are served by BoundedHttpServer (a
+// fixed pool of connection threads, bounded request heads, bodies and
+// clocks), bodies above max_body_bytes are refused with 413 from their
+// Content-Length before they are read, and checks are queued on the same
 // CheckWorkers (JsonApi).
 //
 // Thread-safety: Stop may be called from any thread; the destructor stops.

@@ -1,0 +1,195 @@
+// Issue 9 (every surface faces the internet), on the HTTP listeners
+// (--http_listen, --metrics_listen): Debian's cpp-httplib 0.11 kept a
+// request line or a header block in memory for as long as a peer sent one;
+// an 8 MiB/s dribble of 'a' grew optoutd without bound. Each test is bounded
+// in time (< 30 s) and memory (<= 256 MiB sent).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+#include "tests/e2e/adversarial_util.h"
+#include "tests/e2e/optoutd_process.h"
+
+namespace optout {
+namespace {
+
+const bool kSigpipeIgnored = [] { return std::signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
+
+constexpr int64_t kMiB = 1 << 20;
+
+int Connect(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  timeval timeout{2, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+  return fd;
+}
+
+// The port a listener wrote to its port file, or logged as "MARKER PORT ".
+int PortFromLog(const std::string& log, const std::string& marker) {
+  const size_t at = log.find(marker);
+  if (at == std::string::npos) return 0;
+  const size_t begin = at + marker.size();
+  int port = 0;
+  return absl::SimpleAtoi(log.substr(begin, log.find(' ', begin) - begin), &port) ? port : 0;
+}
+
+int PortFromFile(const std::string& file) {
+  std::ifstream in(file);
+  int port = 0;
+  in >> port;
+  return port;
+}
+
+struct Flood {
+  int64_t bytes_sent = 0;
+  bool server_closed = false;
+  int64_t peak_rss_growth = 0;
+};
+
+// Sends `prefix`, then `filler` over and over (never the end of a request
+// head) until the server closes the connection or `most` bytes went out.
+Flood SendEndlessHead(pid_t server, int port, const std::string& prefix,
+                      const std::string& filler, int64_t most) {
+  Flood flood;
+  const int64_t rss_at_start = testing::ProcessRssBytes(server);
+  const int fd = Connect(port);
+  EXPECT_GE(fd, 0);
+  if (fd < 0) return flood;
+  std::string chunk = prefix;
+  while (chunk.size() < (64 << 10)) chunk += filler;
+  const std::string fillers = [&] {
+    std::string more;
+    while (more.size() < (64 << 10)) more += filler;
+    return more;
+  }();
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  while (flood.bytes_sent < most && absl::Now() < give_up) {
+    const ssize_t n = ::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL);
+    if (n <= 0) {
+      flood.server_closed = errno == EPIPE || errno == ECONNRESET;
+      break;
+    }
+    flood.bytes_sent += n;
+    chunk = fillers;
+    if (flood.bytes_sent % (4 * kMiB) < (64 << 10)) {
+      flood.peak_rss_growth =
+          std::max(flood.peak_rss_growth, testing::ProcessRssBytes(server) - rss_at_start);
+    }
+  }
+  flood.peak_rss_growth =
+      std::max(flood.peak_rss_growth, testing::ProcessRssBytes(server) - rss_at_start);
+  ::close(fd);
+  return flood;
+}
+
+class AdversarialHttpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/optout-adversarial-http-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    server_ = std::make_unique<testing::OptoutdProcess>(std::vector<std::string>{
+        "--http_listen=127.0.0.1:0", "--http_port_file=" + dir_ + "/http.port",
+        "--metrics_listen=127.0.0.1:0"});
+    ASSERT_TRUE(server_->Start().ok()) << server_->ReadLog();
+    http_port_ = PortFromFile(dir_ + "/http.port");
+    metrics_port_ = PortFromLog(server_->ReadLog(), "serving metrics on port ");
+    ASSERT_GT(http_port_, 0);
+    ASSERT_GT(metrics_port_, 0) << server_->ReadLog();
+  }
+  void TearDown() override {
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Both listeners still answer a normal request.
+  void ExpectStillServing() {
+    httplib::Client http("127.0.0.1", http_port_);
+    auto info = http.Get("/v1/info");
+    ASSERT_TRUE(info) << httplib::to_string(info.error());
+    EXPECT_EQ(info->status, 200);
+    httplib::Client metrics("127.0.0.1", metrics_port_);
+    auto scrape = metrics.Get("/metrics");
+    ASSERT_TRUE(scrape) << httplib::to_string(scrape.error());
+    EXPECT_EQ(scrape->status, 200);
+  }
+
+  std::string dir_;
+  std::unique_ptr<testing::OptoutdProcess> server_;
+  int http_port_ = 0;
+  int metrics_port_ = 0;
+};
+
+TEST_F(AdversarialHttpTest, AnEndlessRequestLineIsCutOffAndCostsNoMemory) {
+  for (int port : {http_port_, metrics_port_}) {
+    SCOPED_TRACE(absl::StrCat("port ", port));
+    const Flood flood = SendEndlessHead(server_->pid(), port, "GET /", "a", 256 * kMiB);
+    EXPECT_TRUE(flood.server_closed) << "the server read " << flood.bytes_sent << " bytes";
+    // The head budget is 64 KiB; the rest is what the kernels buffer.
+    EXPECT_LT(flood.bytes_sent, 32 * kMiB);
+    EXPECT_LT(flood.peak_rss_growth, 32 * kMiB);
+  }
+  ExpectStillServing();
+}
+
+TEST_F(AdversarialHttpTest, EndlessHeaderLinesAreCutOffAndCostNoMemory) {
+  for (int port : {http_port_, metrics_port_}) {
+    SCOPED_TRACE(absl::StrCat("port ", port));
+    const Flood flood = SendEndlessHead(server_->pid(), port, "GET /v1/info HTTP/1.1\r\nHost: x\r\n",
+                                        "X-Filler: aaaaaaaaaaaaaaaa\r\n", 256 * kMiB);
+    EXPECT_TRUE(flood.server_closed) << "the server read " << flood.bytes_sent << " bytes";
+    EXPECT_LT(flood.bytes_sent, 32 * kMiB);
+    EXPECT_LT(flood.peak_rss_growth, 32 * kMiB);
+  }
+  ExpectStillServing();
+}
+
+TEST_F(AdversarialHttpTest, ADribbledRequestHeadIsDroppedAtItsDeadline) {
+  const int fd = Connect(http_port_);
+  ASSERT_GE(fd, 0);
+  const std::string start = "GET /v1/info HTTP/1.1\r\nX-Slow: ";
+  ASSERT_EQ(::send(fd, start.data(), start.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(start.size()));
+  const absl::Time began = absl::Now();
+  bool closed = false;
+  // One byte every 250 ms keeps every single read well inside its 10 s
+  // timeout; only the head's own 10 s deadline can end it.
+  while (!closed && absl::Now() - began < absl::Seconds(25)) {
+    if (::send(fd, "a", 1, MSG_NOSIGNAL) != 1) break;
+    pollfd one{fd, POLLIN, 0};
+    if (::poll(&one, 1, 250) > 0) {
+      char buffer[4096];
+      while (::recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT) > 0) {
+      }
+      closed = ::recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT) == 0 || errno == ECONNRESET;
+    }
+  }
+  const absl::Duration held = absl::Now() - began;
+  ::close(fd);
+  EXPECT_LT(held, absl::Seconds(14)) << "a dribbled head held a connection thread for " << held;
+  ExpectStillServing();
+}
+
+}  // namespace
+}  // namespace optout
