@@ -75,6 +75,9 @@ absl::StatusOr<int> Listen(const std::string& host, int port, const std::string&
   return fd;
 }
 
+// The connection the handler on this thread answers (PeerClosedProbe).
+thread_local int current_connection = -1;
+
 int BoundPort(int fd) {
   sockaddr_storage address{};
   socklen_t length = sizeof(address);
@@ -177,7 +180,9 @@ struct BoundedHttpServer::Impl {
         stream.BeginRequest();
         const bool last = served + 1 == options.max_requests_per_connection || Stopping();
         bool peer_closes = false;
+        current_connection = fd;
         const bool answered = routes->process_request(stream, last, peer_closes, setup);
+        current_connection = -1;
         if (!answered || peer_closes || last || stream.exceeded() || stream.answer_closes()) break;
       }
       if (ssl != nullptr) SSL_shutdown(ssl);
@@ -185,6 +190,15 @@ struct BoundedHttpServer::Impl {
     if (ssl != nullptr) SSL_free(ssl);
   }
 };
+
+std::function<bool()> PeerClosedProbe() {
+  const int fd = current_connection;
+  if (fd < 0) return [] { return false; };
+  return [fd] {
+    pollfd one{fd, POLLRDHUP, 0};
+    return ::poll(&one, 1, 0) > 0 && (one.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+  };
+}
 
 BoundedHttpServer::BoundedHttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 BoundedHttpServer::~BoundedHttpServer() { Stop(); }

@@ -20,6 +20,7 @@
 #define OPTOUT_SERVICE_HTTP_BOUNDED_HTTP_SERVER_H_
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -53,6 +54,12 @@ struct BoundedHttpOptions {
   // When set, the bound port is written here once listening. Default: none.
   std::string port_file;
 };
+
+// For a handler running on a BoundedHttpServer thread: a probe, callable
+// from any thread while that handler runs, telling whether the peer has
+// closed its end of the connection (so long work on its behalf can stop).
+// Outside such a handler the probe always answers false.
+std::function<bool()> PeerClosedProbe();
 
 class BoundedHttpServer final {
  public:

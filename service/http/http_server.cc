@@ -83,6 +83,7 @@ void Route(const JsonApi* api, const StaticFiles* files, const httplib::Request&
     call.authorization = request.get_header_value("Authorization");
     call.body = request.body;
     call.peer = PeerOf(request);
+    call.peer_gone = PeerClosedProbe();
     Write(api->Handle(call), &response);
     return;
   }

@@ -201,11 +201,18 @@ HttpReply JsonApi::Check(const ApiRequest& request) const {
   if (!admitted.ok()) return ErrorReply(admitted.status());
   const absl::Time deadline = absl::Now() + check_deadline_;
   const Registry* registry = core_.registry;
-  absl::Status queued = core_.check_workers->TrySchedule([registry, pending, deadline] {
-    pending->status = registry->Check(pending->request, &pending->response, [deadline] {
-      return absl::Now() > deadline
-                 ? absl::DeadlineExceededError("check stopped at the HTTP check deadline")
-                 : absl::OkStatus();
+  // The probe is only asked while this thread waits below, so the
+  // connection it looks at is still open.
+  const std::function<bool()> peer_gone = request.peer_gone;
+  absl::Status queued = core_.check_workers->TrySchedule([registry, pending, deadline, peer_gone] {
+    pending->status = registry->Check(pending->request, &pending->response, [&] {
+      if (absl::Now() > deadline) {
+        return absl::DeadlineExceededError("check stopped at the HTTP check deadline");
+      }
+      if (peer_gone && peer_gone()) {
+        return absl::CancelledError("check stopped: the client closed its connection");
+      }
+      return absl::OkStatus();
     });
     pending->done.Notify();
   });

@@ -26,6 +26,7 @@
 #ifndef OPTOUT_SERVICE_HTTP_JSON_API_H_
 #define OPTOUT_SERVICE_HTTP_JSON_API_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -49,6 +50,9 @@ struct ApiRequest {
   // The client as gRPC names peers ("ipv4:1.2.3.4:5", "ipv6:[::1]:5"), so
   // the register rate counts HTTP and gRPC calls of one address together.
   std::string peer;
+  // Whether the client has gone (closed its connection): a check on its
+  // behalf then stops at its next chunk. Empty: never asked.
+  std::function<bool()> peer_gone;
 };
 
 class JsonApi final {

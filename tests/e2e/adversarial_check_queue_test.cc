@@ -9,7 +9,6 @@
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "client/registry_client.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "optout/v1/optout.grpc.pb.h"
@@ -24,12 +23,9 @@ using testing::OptoutdProcess;
 
 // 20,000 stored hashes: every heavy check scans them for each variant.
 void StoreManyHashes(const std::string& address) {
-  auto client = client::RegistryClient::Create(address);
-  std::mt19937_64 rng(7);
-  for (int i = 0; i < 5; ++i) {
-    auto registered = client->Register(testing::RandomPdqRegistration(rng, 4000));
-    ASSERT_TRUE(registered.ok()) << registered.status();
-  }
+  const absl::Status stored =
+      testing::StoreManyPdqHashes(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  ASSERT_TRUE(stored.ok()) << stored;
 }
 
 struct CallResult {

@@ -10,15 +10,20 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <iostream>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "tests/e2e/adversarial_util.h"
@@ -189,6 +194,82 @@ TEST_F(AdversarialHttpTest, ADribbledRequestHeadIsDroppedAtItsDeadline) {
   ::close(fd);
   EXPECT_LT(held, absl::Seconds(14)) << "a dribbled head held a connection thread for " << held;
   ExpectStillServing();
+}
+
+// Sends `request` on a new connection; when `hang_up`, closes it as soon as
+// the request is out, else reads the whole answer. Returns the server CPU
+// spent from the first byte until the server is idle again (< 10 ms in a
+// 250 ms slice), at most 30 s.
+absl::Duration ServerCpuForRequest(pid_t server, int port, const std::string& request,
+                                   bool hang_up) {
+  const absl::Duration cpu_before = testing::ProcessCpuTime(server);
+  const int fd = Connect(port);
+  EXPECT_GE(fd, 0);
+  if (fd < 0) return absl::ZeroDuration();
+  timeval patient{30, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &patient, sizeof(patient));
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &patient, sizeof(patient));
+  for (size_t sent = 0; sent < request.size();) {
+    const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
+  if (!hang_up) {
+    char buffer[1 << 16];
+    std::string answer;
+    for (ssize_t n; (n = ::recv(fd, buffer, sizeof(buffer), 0)) > 0;) {
+      answer.append(buffer, static_cast<size_t>(n));
+      if (answer.find("\r\n\r\n") != std::string::npos && answer.back() == '}') break;
+    }
+    EXPECT_NE(answer.find("HTTP/1.1 200"), std::string::npos) << answer.substr(0, 300);
+  }
+  ::close(fd);
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  for (;;) {
+    const absl::Duration slice_start = testing::ProcessCpuTime(server);
+    absl::SleepFor(absl::Milliseconds(250));
+    if (testing::ProcessCpuTime(server) - slice_start < absl::Milliseconds(10) ||
+        absl::Now() > give_up) {
+      break;
+    }
+  }
+  return testing::ProcessCpuTime(server) - cpu_before;
+}
+
+TEST(AdversarialHttpCheckTest, TheCheckOfAClientThatHungUpIsCancelled) {
+  char tmpl[] = "/tmp/optout-adversarial-http-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  testing::OptoutdProcess server({"--http_listen=127.0.0.1:0",
+                                  "--http_port_file=" + dir + "/http.port", "--check_threads=2",
+                                  "--max_batch_items=80000", "--max_message_mb=64",
+                                  "--anonymous_items_per_minute=1000000",
+                                  "--audit_log=" + dir + "/audit.jsonl"});
+  ASSERT_TRUE(server.Start().ok()) << server.ReadLog();
+  const int port = PortFromFile(dir + "/http.port");
+  const auto channel = grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials());
+  ASSERT_TRUE(testing::StoreManyPdqHashes(channel).ok());
+  std::mt19937_64 rng(2);
+  std::string body;
+  ASSERT_TRUE(
+      google::protobuf::util::MessageToJsonString(testing::HeavyPdqCheck(rng, 20000), &body).ok());
+  const std::string request =
+      absl::StrCat("POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n",
+                   "Content-Length: ", body.size(), "\r\n\r\n", body);
+  const absl::Duration answered = ServerCpuForRequest(server.pid(), port, request, false);
+  const absl::Duration abandoned = ServerCpuForRequest(server.pid(), port, request, true);
+  // The JSON parse of the 7.7 MB body cannot be interrupted; the check
+  // after it stops at its first chunk.
+  EXPECT_LT(abandoned, answered);
+  ASSERT_TRUE(server.Stop().ok());
+  std::ifstream audit(dir + "/audit.jsonl");
+  std::vector<std::string> checks;
+  for (std::string line; std::getline(audit, line);) {
+    if (line.find(R"("method":"Check")") != std::string::npos) checks.push_back(line);
+  }
+  ASSERT_EQ(checks.size(), 2u);
+  EXPECT_NE(checks[0].find(R"("status":"OK")"), std::string::npos) << checks[0];
+  EXPECT_NE(checks[1].find(R"("status":"CANCELLED")"), std::string::npos) << checks[1];
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

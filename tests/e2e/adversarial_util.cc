@@ -106,6 +106,21 @@ v1::RegisterRequest RandomPdqRegistration(std::mt19937_64& rng, int count) {
   return request;
 }
 
+absl::Status StoreManyPdqHashes(const std::shared_ptr<grpc::Channel>& channel) {
+  auto stub = v1::Registry::NewStub(channel);
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 5; ++i) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    v1::RegisterResponse response;
+    const grpc::Status status = stub->Register(&context, RandomPdqRegistration(rng, 4000), &response);
+    if (!status.ok()) {
+      return absl::UnknownError(absl::StrCat("registering PDQ hashes: ", status.error_message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 v1::CheckRequest HeavyPdqCheck(std::mt19937_64& rng, int items) {
   v1::CheckRequest request;
   v1::PackedItems* packed = request.add_packed();

@@ -12,6 +12,7 @@
 #include <random>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "optout/v1/optout.pb.h"
@@ -32,6 +33,10 @@ absl::Duration TimedHealthCheck(const std::shared_ptr<grpc::Channel>& channel);
 std::string RandomPdq(std::mt19937_64& rng);
 // A registration of `count` random PDQ hashes of quality 100.
 v1::RegisterRequest RandomPdqRegistration(std::mt19937_64& rng, int count);
+// Registers 5 opt-outs of 4,000 random PDQ hashes each (seeded: the same
+// hashes every time) through `channel`: enough that a dihedral PDQ check
+// costs the server real work per item.
+absl::Status StoreManyPdqHashes(const std::shared_ptr<grpc::Channel>& channel);
 // A check of `items` random PDQ hashes with their 8 dihedral variants, packed:
 // against many stored hashes the server scans for every variant.
 v1::CheckRequest HeavyPdqCheck(std::mt19937_64& rng, int items);
