@@ -143,6 +143,17 @@ def run(driver, root, grpc_port, http_port):
         receipt = json.load(f)
     assert receipt["id"] == opt_out_id and receipt["token"] == token
     assert len(receipt["registered"]["images"]) == 2
+    # One match id per registered item (1 URL; PDQ, SHA-256 and MD5 of each
+    # photo), in the CLI receipt's shape.
+    kinds = sorted(m["kind"] for m in receipt["match_ids"])
+    assert kinds == ["md5", "md5", "pdq", "pdq", "sha256", "sha256", "url"], receipt["match_ids"]
+    assert {"kind": "url", "item": "https://img.example.net/browser/me.jpg"}.items() <= \
+        next(m for m in receipt["match_ids"] if m["kind"] == "url").items()
+    for m in receipt["match_ids"]:
+        assert m["item"] and m["match_id"], m
+    image_items = {m["item"] for m in receipt["match_ids"] if m["kind"] != "url"}
+    for image in receipt["registered"]["images"]:
+        assert {image["pdq"], image["sha256"], image["md5"]} <= image_items, image
     got = optout(grpc_port, "get", "--receipt", receipt_path)
     assert got.returncode == 0, got.stderr
 
@@ -170,6 +181,10 @@ def run(driver, root, grpc_port, http_port):
     checked = optout(grpc_port, "--json", "check", "--image", copy_path)
     assert checked.returncode == 0, checked.stderr
     assert json.loads(checked.stdout)["results"][0]["matched"] is True, checked.stdout
+    # The owner recognises the match by a match id her receipt lists.
+    copy_ids = set(json.loads(checked.stdout)["results"][0]["ids"])
+    assert copy_ids & {m["match_id"] for m in receipt["match_ids"] if m["kind"] == "pdq"}, \
+        (copy_ids, receipt["match_ids"])
 
     # Status from the receipt file, then revoke through the page.
     by_id("status-receipt-input").send_keys(receipt_path)

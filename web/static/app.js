@@ -161,6 +161,9 @@ async function buildRegistration() {
                     pdq: [], sha256: [], md5: [] };
   const registered = { urls: request.urls, url_any_query: [], scopes: request.scopes,
                        pdq: [], sha256: [], md5: [], images: [] };
+  // Hex of every digest sent, by request position: the receipt names items
+  // the way `optout register` does.
+  const hex = { pdq: [], sha256: [], md5: [] };
   const seen = new Set();
   for (const photo of photos) {
     const h = await photo.hashes;  // a photo that cannot be hashed stops the registration
@@ -171,14 +174,37 @@ async function buildRegistration() {
                     md5: h.md5, pdq_registered: usable };
     if (usable) {
       const variants = dihedral ? [...new Set([h.pdq, ...h.dihedral])] : [h.pdq];
-      for (const hex of variants) request.pdq.push({ hash: pdqWire(hex), quality: h.quality });
+      for (const variant of variants) {
+        request.pdq.push({ hash: pdqWire(variant), quality: h.quality });
+        hex.pdq.push(variant);
+      }
       if (dihedral) image.dihedral = variants.slice(1);
     }
     request.sha256.push(base64(hexToBytes(h.sha256)));
     request.md5.push(base64(hexToBytes(h.md5)));
+    hex.sha256.push(h.sha256);
+    hex.md5.push(h.md5);
     registered.images.push(image);
   }
-  return { request, registered };
+  return { request, registered, hex };
+}
+
+// Each registered item with the public match id checks will name it by, in
+// the CLI receipt's shape ({kind, item, match_id}), so the owner can
+// recognise her items in published check reports.
+function matchIdsOf(request, hex, answer) {
+  const itemOf = {
+    MATCH_KIND_URL: ['url', (i) => request.urls[i]],
+    MATCH_KIND_SCOPE: ['scope', (i) => request.scopes[i]],
+    MATCH_KIND_PDQ: ['pdq', (i) => hex.pdq[i]],
+    MATCH_KIND_SHA256: ['sha256', (i) => hex.sha256[i]],
+    MATCH_KIND_MD5: ['md5', (i) => hex.md5[i]],
+  };
+  return (answer.items || []).map((item) => {
+    const [kind, valueAt] = itemOf[item.kind] || ['none', () => ''];
+    // proto3 JSON leaves out an index of 0.
+    return { kind, item: valueAt(item.index || 0) || '', match_id: item.matchId || '' };
+  });
 }
 
 function rfc3339Now() {
@@ -191,7 +217,7 @@ $('register-form').addEventListener('submit', async (e) => {
   const button = $('register-button');
   button.disabled = true;
   try {
-    const { request, registered } = await buildRegistration();
+    const { request, registered, hex } = await buildRegistration();
     if (!request.urls.length && !request.scopes.length && !registered.images.length) {
       throw new Error('Choose a photo or type a URL or scope first.');
     }
@@ -199,7 +225,8 @@ $('register-form').addEventListener('submit', async (e) => {
     // The CLI's receipt format (client/cli/receipt.h). "server" is the gRPC
     // address, which this page does not know: optout then uses --server.
     const receipt = { id: answer.optOutId, token: answer.manageToken, server: '',
-                      created: rfc3339Now(), registered };
+                      created: rfc3339Now(), registered,
+                      match_ids: matchIdsOf(request, hex, answer) };
     $('receipt-id').textContent = receipt.id;
     $('receipt-token').textContent = receipt.token;
     const link = $('receipt-download');
