@@ -137,6 +137,9 @@ struct LookupPlan {
   std::vector<storage::Key32> keys;
   std::vector<uint32_t> key_item;
   std::vector<Accept> key_accept;
+  // Which keyring made keys[i] (1: KeySet::previous); filled only while a
+  // rotation runs, so the usual check pays nothing for it.
+  std::vector<uint8_t> key_ring;
   std::vector<storage::Code256> codes;
   std::vector<uint32_t> code_item;
 
@@ -153,6 +156,7 @@ struct LookupPlan {
     keys.clear();
     key_item.clear();
     key_accept.clear();
+    key_ring.clear();
     codes.clear();
     code_item.clear();
   }
@@ -177,9 +181,10 @@ namespace {
 
 class RequestRun {
  public:
-  RequestRun(const Keyring& keyring, const url::PublicSuffixList& psl, const MatchIndex& index,
+  RequestRun(const KeySet& keys, const url::PublicSuffixList& psl, const MatchIndex& index,
              const RegistryOptions& options)
-      : keyring_(keyring),
+      : keyring_(*keys.current),
+        previous_(keys.previous.get()),
         psl_(psl),
         index_(index),
         options_(options),
@@ -193,10 +198,9 @@ class RequestRun {
       case v1::CheckItem::kUrl:
         return PlanUrl(item, in.url(), field_index);
       case v1::CheckItem::kUrlDigests:
-        plan_.AddKey(keyring_.url_key().Mac(in.url_digests().exact()), item, AcceptAt(0));
+        AddUrlKey(in.url_digests().exact(), item, AcceptAt(0));
         for (int j = 0; j < in.url_digests().expressions_size(); ++j) {
-          plan_.AddKey(keyring_.url_key().Mac(in.url_digests().expressions(j)), item,
-                       AcceptAt(j + 1));
+          AddUrlKey(in.url_digests().expressions(j), item, AcceptAt(j + 1));
         }
         return absl::OkStatus();
       case v1::CheckItem::kPdq:
@@ -204,10 +208,10 @@ class RequestRun {
         for (const auto& d : in.pdq().dihedral()) plan_.AddCode(d, item);
         return absl::OkStatus();
       case v1::CheckItem::kSha256:
-        plan_.AddKey(keyring_.file_key().Mac(in.sha256()), item, kAcceptSha256);
+        AddFileKey(in.sha256(), item, kAcceptSha256);
         return absl::OkStatus();
       case v1::CheckItem::kMd5:
-        plan_.AddKey(keyring_.file_key().Mac(in.md5()), item, kAcceptMd5);
+        AddFileKey(in.md5(), item, kAcceptMd5);
         return absl::OkStatus();
       case v1::CheckItem::KIND_NOT_SET:
         break;
@@ -225,15 +229,16 @@ class RequestRun {
     const absl::string_view data = packed.data();
     const size_t unit = PackedItemBytes(packed);
     const size_t n = PackedItemCount(packed);
-    if (packed.kind() != v1::PackedItems::KIND_PDQ) Reserve(plan_.keys.size() + data.size() / unit);
+    if (packed.kind() != v1::PackedItems::KIND_PDQ) {
+      Reserve((plan_.keys.size() + data.size() / unit) * (previous_ != nullptr ? 2 : 1));
+    }
     switch (packed.kind()) {
       case v1::PackedItems::KIND_URL_DIGESTS: {
         size_t offset = 0;
         for (size_t i = 0; i < n; ++i) {
           const size_t count = packed.counts_size() > 0 ? packed.counts(i) : 1;
           for (size_t j = 0; j < count; ++j, offset += kUrlDigestBytes) {
-            plan_.AddKey(keyring_.url_key().Mac(data.substr(offset, kUrlDigestBytes)),
-                         first_item + i, AcceptAt(j));
+            AddUrlKey(data.substr(offset, kUrlDigestBytes), first_item + i, AcceptAt(j));
           }
         }
         break;
@@ -243,8 +248,7 @@ class RequestRun {
         const Accept accept =
             packed.kind() == v1::PackedItems::KIND_SHA256 ? kAcceptSha256 : kAcceptMd5;
         for (size_t i = 0; i < n; ++i) {
-          plan_.AddKey(keyring_.file_key().Mac(data.substr(i * unit, unit)), first_item + i,
-                       accept);
+          AddFileKey(data.substr(i * unit, unit), first_item + i, accept);
         }
         break;
       }
@@ -301,13 +305,17 @@ class RequestRun {
   template <typename Ids>
   bool FillIds(const ItemMatch& m, Ids* ids) const {
     bool any = false;
-    const HmacSha256& key = keyring_.match_id_key();
     index_.VisitIds(m.handles, [&](size_t j, absl::string_view id) {
       if (ids->size() >= options_.max_ids_per_result) return false;
       const ItemRef& r = m.refs[j];
       if (r.kind == v1::MATCH_KIND_PDQ) {
-        *ids->Add() = PdqMatchId(key, id, r.ref);
+        // PDQ codes are not keyed, so which version holds the record is not
+        // known here: during a rotation its PDQ match ids use the new keys.
+        *ids->Add() = PdqMatchId(keyring_.match_id_key(), id, r.ref);
       } else {
+        const HmacSha256& key = r.ref < plan_.key_ring.size() && plan_.key_ring[r.ref] != 0
+                                    ? previous_->match_id_key()
+                                    : keyring_.match_id_key();
         const storage::Key32& item_key = plan_.keys[r.ref];
         *ids->Add() = MatchId(
             key, id, r.kind,
@@ -329,12 +337,29 @@ class RequestRun {
     absl::Status status = protocol::ComputeUrlDigests(raw, psl_, &digests);
     if (!status.ok()) return WithField(absl::StrCat("items[", field_index, "].url"), status);
     for (size_t j = 0; j < digests.size(); ++j) {
-      plan_.AddKey(keyring_.url_key().Mac(digests.digest(j)), item, AcceptAt(j));
+      AddUrlKey(digests.digest(j), item, AcceptAt(j));
     }
     return absl::OkStatus();
   }
 
+  // Plans the lookup of a URL expression digest (a file digest) under the
+  // current keys and, during a rotation, under the previous ones too.
+  void AddUrlKey(absl::string_view digest, uint32_t item, Accept accept) {
+    plan_.AddKey(keyring_.url_key().Mac(digest), item, accept);
+    if (previous_ != nullptr) AddPreviousKey(previous_->url_key().Mac(digest), item, accept);
+  }
+  void AddFileKey(absl::string_view digest, uint32_t item, Accept accept) {
+    plan_.AddKey(keyring_.file_key().Mac(digest), item, accept);
+    if (previous_ != nullptr) AddPreviousKey(previous_->file_key().Mac(digest), item, accept);
+  }
+  void AddPreviousKey(const Mac32& key, uint32_t item, Accept accept) {
+    plan_.key_ring.resize(plan_.keys.size(), 0);  // the current key just added
+    plan_.AddKey(key, item, accept);
+    plan_.key_ring.push_back(1);
+  }
+
   const Keyring& keyring_;
+  const Keyring* const previous_;  // null unless a rotation runs
   const url::PublicSuffixList& psl_;
   const MatchIndex& index_;
   const RegistryOptions& options_;
@@ -345,9 +370,9 @@ class RequestRun {
 }  // namespace
 
 absl::Status Checker::Check(const v1::CheckRequest& request, v1::CheckResponse* response,
-                            const CheckInterrupt& interrupt) const {
+                            const KeySet& keys, const CheckInterrupt& interrupt) const {
   OPTOUT_RETURN_IF_ERROR(ValidateCheckRequest(request, options_));
-  RequestRun run(keyring_, psl_, index_, options_);
+  RequestRun run(keys, psl_, index_, options_);
   // Typed items are mostly URLs, ~10 lookup expressions each.
   run.Reserve(static_cast<size_t>(request.items_size()) * 12);
   uint32_t item = 0;

@@ -16,7 +16,7 @@
 #include "absl/status/status.h"
 #include "client/common/url/url.h"
 #include "optout/v1/optout.pb.h"
-#include "service/keyring.h"
+#include "service/key_set.h"
 #include "service/match_index.h"
 #include "service/registry_options.h"
 
@@ -30,17 +30,18 @@ using CheckInterrupt = std::function<absl::Status()>;
 
 class Checker final {
  public:
-  Checker(const Keyring& keyring, const url::PublicSuffixList& psl, const MatchIndex& index,
+  Checker(const url::PublicSuffixList& psl, const MatchIndex& index,
           const RegistryOptions& options)
-      : keyring_(keyring), psl_(psl), index_(index), options_(options) {}
+      : psl_(psl), index_(index), options_(options) {}
 
   // InvalidArgument (naming item index and field) for any malformed item; then
   // nothing is answered. Otherwise one result per item / packed item, in order.
+  // Keys are looked up under keys.current and, during a rotation, under
+  // keys.previous too; a match id is made with the keyring that found it.
   absl::Status Check(const v1::CheckRequest& request, v1::CheckResponse* response,
-                     const CheckInterrupt& interrupt = nullptr) const;
+                     const KeySet& keys, const CheckInterrupt& interrupt = nullptr) const;
 
  private:
-  const Keyring& keyring_;
   const url::PublicSuffixList& psl_;
   const MatchIndex& index_;
   const RegistryOptions options_;

@@ -40,12 +40,13 @@ absl::StatusOr<Key32> Hkdf(const SecretBytes& secret, const std::string& info) {
 
 }  // namespace
 
-absl::StatusOr<Keyring> Keyring::Derive(const SecretBytes& secret) {
+absl::StatusOr<Keyring> Keyring::Derive(const SecretBytes& secret, uint32_t key_version) {
+  if (key_version == 0) return absl::InvalidArgumentError("key version 0 does not exist");
   // Each key depends only on the secret and its own purpose string, so these
   // strings are part of the on-disk format: changing one orphans every
   // stored record. (v1 also named a "manage-token" purpose that was never
   // used; dropping it changed no other key.)
-  const std::string version = absl::StrCat(" v", kKeyVersion);
+  const std::string version = absl::StrCat(" v", key_version);
   OPTOUT_ASSIGN_OR_RETURN(const Key32 url, Hkdf(secret, absl::StrCat("url-index", version)));
   OPTOUT_ASSIGN_OR_RETURN(const Key32 file, Hkdf(secret, absl::StrCat("file-index", version)));
   OPTOUT_ASSIGN_OR_RETURN(const Key32 request,
@@ -58,7 +59,9 @@ absl::StatusOr<Keyring> Keyring::Derive(const SecretBytes& secret) {
   // match-id likewise (added with unlinkable answers); no stored record
   // depends on it, since match ids are computed, never stored.
   OPTOUT_ASSIGN_OR_RETURN(const Key32 match_id, Hkdf(secret, absl::StrCat("match-id", version)));
-  return Keyring(HmacSha256(url), HmacSha256(file), HmacSha256(request), HmacSha256(api_key),
+  // key-check names the (secret, version) pair; it keys nothing.
+  OPTOUT_ASSIGN_OR_RETURN(const Key32 check, Hkdf(secret, absl::StrCat("key-check", version)));
+  return Keyring(key_version, std::string(check.begin(), check.begin() + 16), HmacSha256(url), HmacSha256(file), HmacSha256(request), HmacSha256(api_key),
                  HmacSha256(match_id), RecordCipher(record));
 }
 

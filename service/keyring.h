@@ -8,6 +8,8 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "service/hmac_sha256.h"
@@ -18,11 +20,20 @@ namespace optout::service {
 
 class Keyring final {
  public:
-  // Version of the derivation; stored with every record so a rotation can
-  // tell old records from new ones.
+  // Version of a database that never rotated its keys; stored with every
+  // record so a rotation can tell old records from new ones.
   static constexpr uint32_t kKeyVersion = 1;
 
-  static absl::StatusOr<Keyring> Derive(const SecretBytes& secret);
+  // Every purpose key of `version` (>= 1): each version is a fresh set of
+  // keys from the same secret, and a new secret starts the next version
+  // (service/key_rotation.h). InvalidArgument for version 0.
+  static absl::StatusOr<Keyring> Derive(const SecretBytes& secret,
+                                        uint32_t version = kKeyVersion);
+
+  uint32_t version() const { return version_; }
+  // 16 bytes that tell this (secret, version) apart from any other without
+  // revealing a key: the database keeps it to refuse a wrong secret file.
+  const std::string& check_value() const { return check_value_; }
 
   // HMAC over SHA-256 digests of URL expressions and scopes.
   const HmacSha256& url_key() const { return url_key_; }
@@ -38,10 +49,13 @@ class Keyring final {
   const RecordCipher& record_cipher() const { return record_cipher_; }
 
  private:
-  Keyring(HmacSha256 url, HmacSha256 file, HmacSha256 request, HmacSha256 api_key,
-          HmacSha256 match_id, RecordCipher cipher)
-      : url_key_(url), file_key_(file), request_key_(request), api_key_key_(api_key),
-        match_id_key_(match_id), record_cipher_(cipher) {}
+  Keyring(uint32_t version, std::string check_value, HmacSha256 url, HmacSha256 file,
+          HmacSha256 request, HmacSha256 api_key, HmacSha256 match_id, RecordCipher cipher)
+      : version_(version), check_value_(std::move(check_value)), url_key_(url), file_key_(file),
+        request_key_(request), api_key_key_(api_key), match_id_key_(match_id),
+        record_cipher_(cipher) {}
+  uint32_t version_;
+  std::string check_value_;
   HmacSha256 url_key_, file_key_, request_key_, api_key_key_, match_id_key_;
   RecordCipher record_cipher_;
 };

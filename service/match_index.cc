@@ -60,6 +60,21 @@ bool MatchIndex::Remove(const IndexedOptOut& opt_out) {
   return true;
 }
 
+bool MatchIndex::ReplaceKeys(const IndexedOptOut& before, const IndexedOptOut& after) {
+  uint64_t handle = 0;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    auto it = handle_of_id_.find(IdBytesOf(before.id));
+    if (it == handle_of_id_.end()) return false;
+    handle = it->second;
+  }
+  for (const auto& k : after.keys) keys_.Add(k.key, KeyValue(handle, k.kind));
+  for (const auto& k : before.keys) keys_.Remove(k.key, KeyValue(handle, k.kind));
+  CountKeys(after, +1);
+  CountKeys(before, -1);
+  return true;
+}
+
 void MatchIndex::Load(std::vector<IndexedOptOut> opt_outs) {
   uint64_t first_handle = 0;
   {

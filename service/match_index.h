@@ -62,6 +62,11 @@ class MatchIndex final {
   void Add(const IndexedOptOut& opt_out);
   // Removes an opt-out and every entry of it; false if the id is unknown.
   bool Remove(const IndexedOptOut& opt_out);
+  // Moves a live opt-out's keys from before.keys to after.keys (a key
+  // rotation): the new ones go in first, so a lookup running meanwhile finds
+  // the opt-out under one or both, never neither. PDQ entries stay. False if
+  // the id is unknown (revoked).
+  bool ReplaceKeys(const IndexedOptOut& before, const IndexedOptOut& after);
   // Bulk start-up load into an empty index: much faster than Add one by one
   // (tables sized once, PDQ index built once, the id tables filled on a
   // second thread while the keys go in). Ids must be distinct, as they are

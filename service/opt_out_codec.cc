@@ -86,8 +86,15 @@ absl::StatusOr<internal::SealedPart> SaltableContent(const v1::RegisterRequest& 
 std::string Fingerprint(const Keyring& keyring, const internal::SealedPart& content) {
   internal::SealedPart without_token = content;
   without_token.clear_manage_token();
+  without_token.clear_request_id();  // added after fingerprints existed: not part of one
   const Mac32 mac = keyring.request_key().Mac(
       absl::StrCat("content:", without_token.SerializeAsString()));
+  return std::string(mac.begin(), mac.end());
+}
+
+std::string RequestKey(const Keyring& keyring, absl::string_view request_id) {
+  if (request_id.empty()) return std::string();
+  const Mac32 mac = keyring.request_key().Mac(absl::StrCat("id:", request_id));
   return std::string(mac.begin(), mac.end());
 }
 
@@ -97,7 +104,7 @@ absl::StatusOr<internal::OptOutRecord> BuildRecord(const Keyring& keyring, absl:
                                                    absl::string_view fingerprint,
                                                    int64_t created_unix_seconds) {
   internal::OptOutRecord record;
-  record.set_key_version(Keyring::kKeyVersion);
+  record.set_key_version(keyring.version());
   record.set_created_unix_seconds(created_unix_seconds);
   const digest::Sha256Digest token_hash = digest::Sha256(content.manage_token());
   record.set_token_sha256(std::string(token_hash.begin(), token_hash.end()));

@@ -37,6 +37,10 @@ absl::StatusOr<internal::SealedPart> SaltableContent(const v1::RegisterRequest& 
 // Keyed fingerprint of the content (not of the token): equal for a retry.
 std::string Fingerprint(const Keyring& keyring, const internal::SealedPart& content);
 
+// Key of the "requests" family for a client request id ("" for none).
+std::string RequestKey(const Keyring& keyring, absl::string_view request_id);
+
+// A record of `keyring.version()`; its token hash is of content.manage_token().
 absl::StatusOr<internal::OptOutRecord> BuildRecord(const Keyring& keyring, absl::string_view id,
                                                    const internal::SealedPart& content,
                                                    absl::string_view request_key,

@@ -41,21 +41,45 @@ absl::Status ParseCredentials(const std::string& id_hex, const std::string& toke
 
 }  // namespace
 
-Registry::Registry(storage::OptOutStore* store, Keyring keyring,
-                   const url::PublicSuffixList* psl, const RegistryOptions& options)
+Registry::Registry(storage::OptOutStore* store, KeySet keys, const url::PublicSuffixList* psl,
+                   const RegistryOptions& options)
     : store_(store),
-      keyring_(std::move(keyring)),
+      keys_(std::make_shared<const KeySet>(std::move(keys))),
       psl_(psl),
       options_(options),
-      checker_(keyring_, *psl_, index_, options_) {}
+      checker_(*psl_, index_, options_) {}
 
 absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(storage::OptOutStore* store,
                                                          Keyring keyring,
                                                          const url::PublicSuffixList* psl,
                                                          const RegistryOptions& options) {
-  std::unique_ptr<Registry> registry(new Registry(store, std::move(keyring), psl, options));
+  KeySet keys;
+  keys.current = std::make_shared<const Keyring>(std::move(keyring));
+  return Open(store, std::move(keys), psl, options);
+}
+
+absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(storage::OptOutStore* store,
+                                                         KeySet keys,
+                                                         const url::PublicSuffixList* psl,
+                                                         const RegistryOptions& options) {
+  if (keys.current == nullptr) return absl::InvalidArgumentError("no current keyring");
+  std::unique_ptr<Registry> registry(new Registry(store, std::move(keys), psl, options));
   OPTOUT_RETURN_IF_ERROR(registry->LoadAll());
   return registry;
+}
+
+absl::StatusOr<const Keyring*> Registry::KeyringOf(const internal::OptOutRecord& record,
+                                                   std::shared_ptr<const KeySet>* keys) const {
+  const Keyring* keyring = (*keys)->ForVersion(record.key_version());
+  if (keyring == nullptr) {
+    *keys = key_set();
+    keyring = (*keys)->ForVersion(record.key_version());
+  }
+  if (keyring == nullptr) {
+    return absl::DataLossError(absl::StrCat("stored record of key version ", record.key_version(),
+                                            ", which this registry does not hold"));
+  }
+  return keyring;
 }
 
 namespace {
@@ -86,6 +110,7 @@ absl::Status Registry::LoadAll() {
   const size_t per_range = store_->EstimatedRecordCount() / ranges + 1;
   const std::vector<std::string> bounds = RangeBounds(ranges);
   std::vector<LoadedRange> loaded(ranges);
+  const std::shared_ptr<const KeySet> keys = key_set();
   auto scan = [&](int r) {
     LoadedRange& out = loaded[r];
     out.opt_outs.reserve(per_range);
@@ -95,7 +120,13 @@ absl::Status Registry::LoadAll() {
           if (!record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
             return absl::DataLossError("stored opt-out record does not parse");
           }
-          OPTOUT_ASSIGN_OR_RETURN(IndexedOptOut opt_out, IndexedFromRecord(keyring_, id, record));
+          const Keyring* keyring = keys->ForVersion(record.key_version());
+          if (keyring == nullptr) {
+            return absl::DataLossError(absl::StrCat("stored record of key version ",
+                                                    record.key_version(), "; this registry holds ",
+                                                    keys->current->version()));
+          }
+          OPTOUT_ASSIGN_OR_RETURN(IndexedOptOut opt_out, IndexedFromRecord(*keyring, id, record));
           out.opt_outs.push_back(std::move(opt_out));
           if (!record.token_erased()) {
             out.tokens.push_back(TokenEntryOf(record.created_unix_seconds(), id));
@@ -181,34 +212,53 @@ void AddRequestItems(const Keyring& keyring, absl::string_view id,
 
 absl::StatusOr<v1::RegisterResponse> Registry::Register(const v1::RegisterRequest& request) {
   OPTOUT_RETURN_IF_ERROR(ValidateRegisterRequest(request, options_));
-  if (request.request_id().empty()) return RegisterNew(request, "");
-  const Mac32 key_mac = keyring_.request_key().Mac(absl::StrCat("id:", request.request_id()));
-  const std::string request_key(key_mac.begin(), key_mac.end());
+  // Shared: a key rotation's switch of versions waits for the registrations
+  // that took the old set (SwitchKeySet).
+  absl::ReaderMutexLock writing(&write_barrier_);
+  const std::shared_ptr<const KeySet> keys = key_set();
+  if (request.request_id().empty()) return RegisterNew(request, *keys, "");
+  const std::string request_key = RequestKey(*keys->current, request.request_id());
   LockRequestKey(request_key);
-  auto result = RegisterNew(request, request_key);
+  auto result = RegisterNew(request, *keys, request_key);
   UnlockRequestKey(request_key);
   return result;
 }
 
 absl::StatusOr<v1::RegisterResponse> Registry::RegisterNew(const v1::RegisterRequest& request,
+                                                           const KeySet& keys,
                                                            const std::string& request_key) {
+  const Keyring& keyring = *keys.current;
   ItemPositions positions;
   OPTOUT_ASSIGN_OR_RETURN(internal::SealedPart content,
                           SaltableContent(request, *psl_, &positions));
-  const std::string fingerprint = Fingerprint(keyring_, content);
 
   if (!request_key.empty()) {
-    OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> existing, store_->GetRequest(request_key));
+    // During a rotation the first registration may still be of the previous
+    // version; asked first, since a rotation moves request keys from there
+    // to the current one, never back.
+    std::optional<std::string> existing;
+    if (keys.previous != nullptr) {
+      OPTOUT_ASSIGN_OR_RETURN(existing,
+                              store_->GetRequest(RequestKey(*keys.previous, request.request_id())));
+    }
+    if (!existing.has_value()) {
+      OPTOUT_ASSIGN_OR_RETURN(existing, store_->GetRequest(request_key));
+    }
     if (existing.has_value()) {
       OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> bytes, store_->GetRecord(*existing));
       internal::OptOutRecord record;
+      const Keyring* record_keys = nullptr;
       if (bytes.has_value() && record.ParseFromString(*bytes)) {
-        if (record.request_fingerprint() != fingerprint) {
+        record_keys = keys.ForVersion(record.key_version());
+        if (record_keys == nullptr) return absl::DataLossError("stored record of unknown key version");
+      }
+      if (record_keys != nullptr) {
+        if (record.request_fingerprint() != Fingerprint(*record_keys, content)) {
           return absl::AlreadyExistsError(
               "request_id: already used for a registration with other content");
         }
         OPTOUT_ASSIGN_OR_RETURN(internal::SealedPart sealed,
-                                OpenSealed(keyring_, *existing, record));
+                                OpenSealed(*record_keys, *existing, record));
         if (record.token_erased()) {
           return absl::AlreadyExistsError(absl::StrCat(
               "request_id: registered more than ", options_.token_retry_seconds / 3600,
@@ -217,7 +267,7 @@ absl::StatusOr<v1::RegisterResponse> Registry::RegisterNew(const v1::RegisterReq
         v1::RegisterResponse response;
         response.set_opt_out_id(digest::ToHex(*existing));
         response.set_manage_token(digest::ToHex(sealed.manage_token()));
-        AddRequestItems(keyring_, *existing, content, positions, &response);
+        AddRequestItems(*record_keys, *existing, content, positions, &response);
         return response;
       }
     }
@@ -229,19 +279,22 @@ absl::StatusOr<v1::RegisterResponse> Registry::RegisterNew(const v1::RegisterReq
       RAND_bytes(reinterpret_cast<unsigned char*>(token.data()), kTokenBytes) != 1) {
     return absl::InternalError("no randomness for a new opt-out");
   }
+  const std::string fingerprint = Fingerprint(keyring, content);
   content.set_manage_token(token);
+  // Sealed so that a key rotation can re-derive the request key.
+  content.set_request_id(request.request_id());
   OPTOUT_ASSIGN_OR_RETURN(
       internal::OptOutRecord record,
-      BuildRecord(keyring_, id, content, request_key, fingerprint, absl::ToUnixSeconds(absl::Now())));
+      BuildRecord(keyring, id, content, request_key, fingerprint, absl::ToUnixSeconds(absl::Now())));
   OPTOUT_RETURN_IF_ERROR(store_->Insert(id, record.SerializeAsString(), request_key));
-  OPTOUT_ASSIGN_OR_RETURN(IndexedOptOut indexed, IndexedFromRecord(keyring_, id, record));
+  OPTOUT_ASSIGN_OR_RETURN(IndexedOptOut indexed, IndexedFromRecord(keyring, id, record));
   index_.Add(indexed);
   QueueTokenErasure(record.created_unix_seconds(), id);
 
   v1::RegisterResponse response;
   response.set_opt_out_id(digest::ToHex(id));
   response.set_manage_token(digest::ToHex(token));
-  AddRequestItems(keyring_, id, content, positions, &response);
+  AddRequestItems(keyring, id, content, positions, &response);
   return response;
 }
 
@@ -291,7 +344,9 @@ absl::StatusOr<v1::GetResponse> Registry::Get(const v1::GetRequest& request) con
   std::string id, token;
   OPTOUT_RETURN_IF_ERROR(
       ParseCredentials(request.opt_out_id(), request.manage_token(), &id, &token));
+  std::shared_ptr<const KeySet> keys = key_set();  // taken before the record is read
   OPTOUT_ASSIGN_OR_RETURN(internal::OptOutRecord record, Authorize(*store_, id, token));
+  OPTOUT_ASSIGN_OR_RETURN(const Keyring* keyring, KeyringOf(record, &keys));
   v1::GetResponse response;
   response.set_opt_out_id(request.opt_out_id());
   response.set_created_unix_seconds(record.created_unix_seconds());
@@ -310,8 +365,8 @@ absl::StatusOr<v1::GetResponse> Registry::Get(const v1::GetRequest& request) con
   }
   // Match ids need the item references (and the PDQ hashes only to count
   // them); IndexedFromRecord has both.
-  OPTOUT_ASSIGN_OR_RETURN(IndexedOptOut indexed, IndexedFromRecord(keyring_, id, record));
-  for (v1::RegisteredItem& item : RegisteredItemsOf(keyring_.match_id_key(), indexed)) {
+  OPTOUT_ASSIGN_OR_RETURN(IndexedOptOut indexed, IndexedFromRecord(*keyring, id, record));
+  for (v1::RegisteredItem& item : RegisteredItemsOf(keyring->match_id_key(), indexed)) {
     *response.add_items() = std::move(item);
   }
   return response;
@@ -322,8 +377,10 @@ absl::Status Registry::Revoke(const v1::RevokeRequest& request) {
   OPTOUT_RETURN_IF_ERROR(
       ParseCredentials(request.opt_out_id(), request.manage_token(), &id, &token));
   absl::MutexLock lock(&RecordMutex(id));
+  std::shared_ptr<const KeySet> keys = key_set();
   OPTOUT_ASSIGN_OR_RETURN(internal::OptOutRecord record, Authorize(*store_, id, token));
-  OPTOUT_ASSIGN_OR_RETURN(IndexedOptOut indexed, IndexedFromRecord(keyring_, id, record));
+  OPTOUT_ASSIGN_OR_RETURN(const Keyring* keyring, KeyringOf(record, &keys));
+  OPTOUT_ASSIGN_OR_RETURN(IndexedOptOut indexed, IndexedFromRecord(*keyring, id, record));
   internal::Tombstone tombstone;
   constexpr int64_t kDay = 24 * 60 * 60;
   const int64_t now = absl::ToUnixSeconds(absl::Now());
@@ -376,15 +433,18 @@ absl::StatusOr<int> Registry::EraseExpiredTokens(absl::Time now) {
 
 absl::StatusOr<bool> Registry::EraseTokenOf(const std::string& id) {
   absl::MutexLock lock(&RecordMutex(id));
+  std::shared_ptr<const KeySet> keys = key_set();
   OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> bytes, store_->GetRecord(id));
   if (!bytes.has_value()) return false;  // revoked meanwhile
   internal::OptOutRecord record;
   if (!record.ParseFromString(*bytes)) return absl::DataLossError("stored record does not parse");
   if (record.token_erased()) return false;
-  OPTOUT_ASSIGN_OR_RETURN(internal::SealedPart sealed, OpenSealed(keyring_, id, record));
+  // Resealed under the record's own version: a rotation moves it, not this.
+  OPTOUT_ASSIGN_OR_RETURN(const Keyring* keyring, KeyringOf(record, &keys));
+  OPTOUT_ASSIGN_OR_RETURN(internal::SealedPart sealed, OpenSealed(*keyring, id, record));
   sealed.clear_manage_token();
   OPTOUT_ASSIGN_OR_RETURN(std::string resealed,
-                          keyring_.record_cipher().Seal(sealed.SerializeAsString(), id));
+                          keyring->record_cipher().Seal(sealed.SerializeAsString(), id));
   record.set_sealed(std::move(resealed));
   record.set_token_erased(true);
   // Rewrites the record only; its request key (if any) stays, so a late

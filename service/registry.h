@@ -20,6 +20,7 @@
 
 #include <array>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -33,6 +34,8 @@
 #include "optout/v1/optout.pb.h"
 #include "service/check_counters.h"
 #include "service/checker.h"
+#include "optout/internal/record.pb.h"
+#include "service/key_set.h"
 #include "service/keyring.h"
 #include "service/match_index.h"
 #include "service/registry_options.h"
@@ -48,6 +51,12 @@ class Registry final {
                                                         Keyring keyring,
                                                         const url::PublicSuffixList* psl,
                                                         const RegistryOptions& options);
+  // With the key versions of the store (service/key_rotation.h): records of
+  // keys.current or keys.previous load; any other version is DataLoss.
+  static absl::StatusOr<std::unique_ptr<Registry>> Open(storage::OptOutStore* store,
+                                                        KeySet keys,
+                                                        const url::PublicSuffixList* psl,
+                                                        const RegistryOptions& options);
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
 
@@ -56,7 +65,7 @@ class Registry final {
   absl::Status Revoke(const v1::RevokeRequest& request);
   absl::Status Check(const v1::CheckRequest& request, v1::CheckResponse* response,
                      const CheckInterrupt& interrupt = nullptr) const {
-    absl::Status status = checker_.Check(request, response, interrupt);
+    absl::Status status = checker_.Check(request, response, *key_set(), interrupt);
     if (status.ok()) check_counters_.Count(request, *response);
     return status;
   }
@@ -71,6 +80,34 @@ class Registry final {
   // start and periodically.
   absl::StatusOr<int> EraseExpiredTokens(absl::Time now);
 
+  // Key rotation (service/key_rotation.h drives it; registry_rekey.cc).
+  // The key versions in use now; a caller keeps the set it took.
+  std::shared_ptr<const KeySet> key_set() const {
+    absl::MutexLock lock(&keys_mu_);
+    return keys_;
+  }
+  // Makes `keys` the versions in use once every registration that took the
+  // old set has finished, so none writes an old version after this returns.
+  void SwitchKeySet(KeySet keys);
+  // What one RekeyBatch did.
+  struct RekeyStep {
+    std::string cursor;  // last id visited (pass it back as `after`)
+    size_t rekeyed = 0;  // records moved to keys.current
+    size_t scanned = 0;  // records visited (moved or already current)
+    bool done = false;   // no record after `cursor`
+  };
+  // Moves up to `max_records` records of key_set()->previous with ids after
+  // `after` (empty: from the first) to key_set()->current: store and index,
+  // in id order. The rewritten records, their moved request keys and
+  // `progress(cursor, rekeyed)` (stored under `progress_key` in the store's
+  // default family) are one synced batch, so a crash resumes exactly after
+  // the last batch. Checks match throughout: the index gains a record's new
+  // keys before it loses the old. FailedPrecondition without a previous
+  // version; DataLoss for a record of neither version.
+  absl::StatusOr<RekeyStep> RekeyBatch(
+      const std::string& after, size_t max_records, absl::string_view progress_key,
+      const std::function<std::string(const std::string& cursor, size_t rekeyed)>& progress);
+
   size_t opt_out_count() const { return index_.opt_out_count(); }
   // Items checked and matches found since start (answered checks only).
   const CheckCounters& check_counters() const { return check_counters_; }
@@ -79,11 +116,17 @@ class Registry final {
   const RegistryOptions& options() const { return options_; }
 
  private:
-  Registry(storage::OptOutStore* store, Keyring keyring, const url::PublicSuffixList* psl,
+  Registry(storage::OptOutStore* store, KeySet keys, const url::PublicSuffixList* psl,
            const RegistryOptions& options);
   absl::Status LoadAll();
   absl::StatusOr<v1::RegisterResponse> RegisterNew(const v1::RegisterRequest& request,
+                                                   const KeySet& keys,
                                                    const std::string& request_key);
+  // The keyring of `record`'s version from `*keys`, taking a fresh set once
+  // when that one lacks it (a rotation moved the record meanwhile). DataLoss
+  // for a version this registry does not hold.
+  absl::StatusOr<const Keyring*> KeyringOf(const internal::OptOutRecord& record,
+                                           std::shared_ptr<const KeySet>* keys) const;
   // Waits until no other Register holds `key`, then holds it.
   void LockRequestKey(const std::string& key);
   void UnlockRequestKey(const std::string& key);
@@ -95,7 +138,10 @@ class Registry final {
   absl::StatusOr<bool> EraseTokenOf(const std::string& id);
 
   storage::OptOutStore* const store_;
-  const Keyring keyring_;
+  mutable absl::Mutex keys_mu_;
+  std::shared_ptr<const KeySet> keys_ ABSL_GUARDED_BY(keys_mu_);
+  // Held shared by each registration, exclusively by SwitchKeySet.
+  absl::Mutex write_barrier_;
   const url::PublicSuffixList* const psl_;
   const RegistryOptions options_;
   MatchIndex index_;

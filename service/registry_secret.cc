@@ -19,7 +19,9 @@ absl::Status Errno(absl::string_view what, const std::string& path) {
   return absl::UnavailableError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
 }
 
-absl::StatusOr<SecretBytes> ReadSecret(const std::string& path) {
+}  // namespace
+
+absl::StatusOr<SecretBytes> ReadRegistrySecret(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Errno("cannot open secret file", path);
   struct stat st {};
@@ -44,6 +46,8 @@ absl::StatusOr<SecretBytes> ReadSecret(const std::string& path) {
   if (n != static_cast<ssize_t>(secret.size())) return Errno("cannot read secret file", path);
   return secret;
 }
+
+namespace {
 
 absl::Status CreateSecret(const std::string& path) {
   SecretBytes secret{};
@@ -71,7 +75,7 @@ absl::StatusOr<SecretBytes> LoadOrCreateRegistrySecret(const std::string& path) 
     absl::Status created = CreateSecret(path);
     if (!created.ok()) return created;
   }
-  return ReadSecret(path);
+  return ReadRegistrySecret(path);
 }
 
 absl::StatusOr<std::string> DefaultRegistrySecretPath(const std::string& data_dir) {

@@ -23,6 +23,9 @@ using SecretBytes = std::array<uint8_t, 32>;
 // others, or is not exactly 32 bytes; Unavailable on I/O errors.
 absl::StatusOr<SecretBytes> LoadOrCreateRegistrySecret(const std::string& path);
 
+// Reads an existing secret file with the same checks; never creates one.
+absl::StatusOr<SecretBytes> ReadRegistrySecret(const std::string& path);
+
 // Where the secret lives when --secret_file is not given: in a config folder
 // apart from the data, so that a copy of the data folder (or of its parent)
 // never carries the key that opens it: $XDG_CONFIG_HOME/optoutd/registry.secret,

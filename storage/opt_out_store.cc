@@ -110,6 +110,33 @@ absl::Status OptOutStore::Delete(absl::string_view id, absl::string_view request
   return FromRocks(impl_->db->Write(impl_->write_options, &batch), "delete");
 }
 
+absl::Status OptOutStore::RewriteRecords(const std::vector<RecordRewrite>& rewrites,
+                                         absl::string_view meta_key,
+                                         absl::string_view meta_value) {
+  rocksdb::WriteBatch batch;
+  rocksdb::Status s;
+  for (const RecordRewrite& r : rewrites) {
+    if (s.ok()) s = batch.Put(impl_->records(), ToSlice(r.id), ToSlice(r.record));
+    if (s.ok() && !r.old_request_key.empty() && r.old_request_key != r.new_request_key) {
+      s = batch.Delete(impl_->requests(), ToSlice(r.old_request_key));
+    }
+    if (s.ok() && !r.new_request_key.empty()) {
+      s = batch.Put(impl_->requests(), ToSlice(r.new_request_key), ToSlice(r.id));
+    }
+  }
+  if (s.ok() && !meta_key.empty()) {
+    s = batch.Put(impl_->handles[0], ToSlice(meta_key), ToSlice(meta_value));
+  }
+  if (!s.ok()) return FromRocks(s, "rewrite");
+  return FromRocks(impl_->db->Write(impl_->write_options, &batch), "rewrite");
+}
+
+absl::Status OptOutStore::PutMeta(absl::string_view key, absl::string_view value) {
+  return FromRocks(impl_->db->Put(impl_->write_options, impl_->handles[0], ToSlice(key),
+                                  ToSlice(value)),
+                   "put meta");
+}
+
 namespace {
 
 absl::StatusOr<std::optional<std::string>> GetFrom(rocksdb::DB& db,
@@ -154,6 +181,10 @@ absl::Status OptOutStore::ForEachRecord(
     if (!s.ok()) return s;
   }
   return FromRocks(it->status(), "scan");
+}
+
+absl::StatusOr<std::optional<std::string>> OptOutStore::GetMeta(absl::string_view key) const {
+  return GetFrom(*impl_->db, impl_->handles[0], key);
 }
 
 size_t OptOutStore::EstimatedRecordCount() const {

@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -94,6 +95,25 @@ class OptOutStore final {
   absl::Status ForEachRecord(
       const std::function<absl::Status(absl::string_view id, absl::string_view record)>& fn,
       absl::string_view begin = {}, absl::string_view end = {}) const;
+  // One record rewritten in place by RewriteRecords: its request key (if any)
+  // moves from `old_request_key` to `new_request_key` in the same batch.
+  struct RecordRewrite {
+    std::string id;
+    std::string record;
+    std::string old_request_key;  // deleted when non-empty and != new
+    std::string new_request_key;  // written when non-empty
+  };
+  // Writes every rewrite and (when `meta_key` is non-empty) `meta_value`
+  // under it in the default family, in one atomic, synced batch: a key
+  // rotation's progress marker is durable exactly with the records it counts.
+  absl::Status RewriteRecords(const std::vector<RecordRewrite>& rewrites,
+                              absl::string_view meta_key, absl::string_view meta_value);
+
+  // Small database-wide values (the key state) in the default family;
+  // nullopt when absent. PutMeta is synced.
+  absl::StatusOr<std::optional<std::string>> GetMeta(absl::string_view key) const;
+  absl::Status PutMeta(absl::string_view key, absl::string_view value);
+
   // RocksDB's estimate of the number of records (for reserving memory).
   size_t EstimatedRecordCount() const;
 

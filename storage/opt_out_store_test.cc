@@ -3,6 +3,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "client/common/base/testing/status_matchers.h"
 #include "gmock/gmock.h"
@@ -44,6 +45,37 @@ TEST_F(OptOutStoreTest, InsertedRecordAndRequestSurviveReopen) {
   auto request = store_->GetRequest("req1");
   ASSERT_THAT(request, IsOk());
   EXPECT_EQ(request->value_or(""), "id1");
+}
+
+TEST_F(OptOutStoreTest, RewriteRecordsMovesRequestKeysAndWritesTheMetaValueTogether) {
+  ASSERT_THAT(store_->Insert("id1", "old1", "reqA"), IsOk());
+  ASSERT_THAT(store_->Insert("id2", "old2", "reqB"), IsOk());
+  ASSERT_THAT(store_->Insert("id3", "old3", ""), IsOk());
+  std::vector<OptOutStore::RecordRewrite> rewrites = {
+      {"id1", "new1", "reqA", "reqA2"},  // request key moves
+      {"id2", "new2", "reqB", ""},       // request key dropped
+      {"id3", "new3", "", ""},
+  };
+  ASSERT_THAT(store_->RewriteRecords(rewrites, "progress", "id3"), IsOk());
+  Reopen();
+  EXPECT_EQ(store_->GetRecord("id1")->value_or(""), "new1");
+  EXPECT_EQ(store_->GetRecord("id2")->value_or(""), "new2");
+  EXPECT_EQ(store_->GetRecord("id3")->value_or(""), "new3");
+  EXPECT_FALSE(store_->GetRequest("reqA")->has_value());
+  EXPECT_EQ(store_->GetRequest("reqA2")->value_or(""), "id1");
+  EXPECT_FALSE(store_->GetRequest("reqB")->has_value());
+  EXPECT_EQ(store_->GetMeta("progress")->value_or(""), "id3");
+  EXPECT_FALSE(store_->GetMeta("absent")->has_value());
+  ASSERT_THAT(store_->PutMeta("progress", "done"), IsOk());
+  Reopen();
+  EXPECT_EQ(store_->GetMeta("progress")->value_or(""), "done");
+  int records = 0;
+  ASSERT_THAT(store_->ForEachRecord([&](absl::string_view, absl::string_view) {
+    ++records;
+    return absl::OkStatus();
+  }),
+              IsOk());
+  EXPECT_EQ(records, 3) << "meta values are not records";
 }
 
 TEST_F(OptOutStoreTest, MissingKeysAreNulloptNotErrors) {

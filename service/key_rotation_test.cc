@@ -1,0 +1,301 @@
+#include "service/key_rotation.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "client/common/base/testing/status_matchers.h"
+#include "client/common/digest/digest.h"
+#include "gtest/gtest.h"
+#include "optout/internal/record.pb.h"
+#include "rocksdb/env.h"
+#include "service/registry_secret.h"
+
+namespace optout::service {
+namespace {
+
+using ::optout::testing::IsOk;
+using ::optout::testing::StatusIs;
+using State = RotationProgress::State;
+
+std::string Pdq(int i) {
+  std::string h(32, '\0');
+  for (int b = 0; b < 32; ++b) h[b] = static_cast<char>((i * 131 + b * 29) ^ (i >> (b % 8)));
+  return h;
+}
+
+std::string FileDigest(int i) {
+  const digest::Sha256Digest d = digest::Sha256(absl::StrCat("file ", i));
+  return std::string(d.begin(), d.end());
+}
+
+v1::RegisterRequest Registration(int i) {
+  v1::RegisterRequest request;
+  request.add_urls(absl::StrCat("https://rot.example/", i, ".jpg"));
+  request.add_sha256(FileDigest(i));
+  v1::PdqHash* pdq = request.add_pdq();
+  pdq->set_hash(Pdq(i));
+  pdq->set_quality(100);
+  request.set_request_id(absl::StrCat("0123456789abcdef0123456789abcdef-", i));
+  return request;
+}
+
+class KeyRotationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/key_rotation_test_XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    secret_file_ = dir_ + "/registry.secret";
+    ASSERT_THAT(LoadOrCreateRegistrySecret(secret_file_), IsOk());
+    env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
+    auto psl = url::PublicSuffixList::Load();
+    ASSERT_THAT(psl, IsOk());
+    psl_ = std::move(*psl);
+    Reopen(secret_file_);
+  }
+  void TearDown() override {
+    rotation_.reset();
+    registry_.reset();
+    store_.reset();
+    std::system(absl::StrCat("rm -rf ", dir_).c_str());
+  }
+
+  // As optoutd starts: store, key versions, registry, rotation (resumed).
+  void Reopen(const std::string& secret_file, bool resume = true) {
+    rotation_.reset();
+    registry_.reset();
+    store_.reset();
+    storage::StoreOptions options;
+    options.env = env_.get();
+    auto store = storage::OptOutStore::Open("/mem/db", options);
+    ASSERT_THAT(store, IsOk());
+    store_ = std::move(*store);
+    auto secret = ReadRegistrySecret(secret_file);
+    ASSERT_THAT(secret, IsOk());
+    auto versions = OpenKeyVersions(*store_, *secret, secret_file);
+    ASSERT_THAT(versions, IsOk());
+    auto registry = Registry::Open(store_.get(), versions->keys, psl_.get(), {});
+    ASSERT_THAT(registry, IsOk());
+    registry_ = std::move(*registry);
+    KeyRotation::Options rotation_options;
+    rotation_options.batch_records = batch_records_;
+    rotation_options.pause_between_batches = pause_;
+    rotation_ = std::make_unique<KeyRotation>(store_.get(), registry_.get(), *versions,
+                                              secret_file, rotation_options);
+    if (resume) rotation_->ResumeIfPending();
+  }
+
+  void RegisterMany(int first, int count) {
+    for (int i = first; i < first + count; ++i) {
+      auto response = registry_->Register(Registration(i));
+      ASSERT_THAT(response, IsOk());
+      ids_[i] = response->opt_out_id();
+      tokens_[i] = response->manage_token();
+    }
+  }
+
+  // Number of registrations 0..count-1 whose URL, SHA-256 and PDQ all match.
+  int Matching(int count) {
+    v1::CheckRequest request;
+    for (int i = 0; i < count; ++i) {
+      request.add_items()->set_url(absl::StrCat("https://rot.example/", i, ".jpg"));
+      request.add_items()->set_sha256(FileDigest(i));
+      request.add_items()->mutable_pdq()->set_hash(Pdq(i));
+    }
+    v1::CheckResponse response;
+    EXPECT_THAT(registry_->Check(request, &response), IsOk());
+    int matching = 0;
+    for (int i = 0; i < count; ++i) {
+      bool all = true;
+      for (int k = 0; k < 3; ++k) all = all && response.results(3 * i + k).matched();
+      matching += all ? 1 : 0;
+    }
+    return matching;
+  }
+
+  std::vector<uint32_t> StoredVersions() {
+    std::vector<uint32_t> versions;
+    EXPECT_THAT(store_->ForEachRecord([&](absl::string_view, absl::string_view bytes) {
+      internal::OptOutRecord record;
+      record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+      versions.push_back(record.key_version());
+      return absl::OkStatus();
+    }),
+                IsOk());
+    return versions;
+  }
+
+  RotationProgress WaitUntilSettled() {
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    RotationProgress p = rotation_->Status();
+    while (p.state == State::kRunning && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(5));
+      p = rotation_->Status();
+    }
+    return p;
+  }
+
+  std::string dir_, secret_file_;
+  std::unique_ptr<rocksdb::Env> env_;
+  std::unique_ptr<url::PublicSuffixList> psl_;
+  std::unique_ptr<storage::OptOutStore> store_;
+  std::unique_ptr<Registry> registry_;
+  std::unique_ptr<KeyRotation> rotation_;
+  size_t batch_records_ = 50;
+  absl::Duration pause_ = absl::ZeroDuration();
+  std::map<int, std::string> ids_, tokens_;
+};
+
+TEST_F(KeyRotationTest, MovesEveryRecordWhileChecksKeepMatchingAndErasesTheOldVersion) {
+  RegisterMany(0, 300);
+  pause_ = absl::Milliseconds(2);
+  Reopen(secret_file_);
+  ASSERT_EQ(Matching(300), 300);
+
+  auto started = rotation_->Start("", 0);
+  ASSERT_THAT(started, IsOk());
+  EXPECT_EQ(started->from_version, 1u);
+  EXPECT_EQ(started->to_version, 2u);
+  // Checks during the rotation, and registrations that land in version 2.
+  int rounds = 0;
+  for (int i = 300; rotation_->Status().state == State::kRunning && i < 340; ++i, ++rounds) {
+    RegisterMany(i, 1);
+    ASSERT_EQ(Matching(i + 1), i + 1) << "at round " << rounds;
+  }
+  EXPECT_GT(rounds, 0) << "the rotation ended before any check ran during it";
+  const RotationProgress done = WaitUntilSettled();
+  ASSERT_EQ(done.state, State::kDone) << done.error;
+  EXPECT_EQ(done.to_version, 2u);
+  EXPECT_DOUBLE_EQ(done.fraction_done, 1.0);
+  const int registered = static_cast<int>(ids_.size());
+  EXPECT_EQ(done.rekeyed, 300u) << "registrations during the rotation were already version 2";
+  EXPECT_EQ(Matching(registered), registered);
+  for (uint32_t v : StoredVersions()) ASSERT_EQ(v, 2u);
+  EXPECT_EQ(registry_->key_set()->previous, nullptr) << "old keys forgotten";
+
+  // Retries find their registration under the new request key; Get and
+  // Revoke work on re-keyed records.
+  auto retry = registry_->Register(Registration(7));
+  ASSERT_THAT(retry, IsOk());
+  EXPECT_EQ(retry->opt_out_id(), ids_[7]);
+  v1::GetRequest get;
+  get.set_opt_out_id(ids_[8]);
+  get.set_manage_token(tokens_[8]);
+  EXPECT_THAT(registry_->Get(get), IsOk());
+  v1::RevokeRequest revoke;
+  revoke.set_opt_out_id(ids_[9]);
+  revoke.set_manage_token(tokens_[9]);
+  ASSERT_THAT(registry_->Revoke(revoke), IsOk());
+  EXPECT_EQ(Matching(9), 9);
+  EXPECT_EQ(Matching(10), 9);
+
+  // A restart loads version 2 only, and a second rotation goes to 3.
+  Reopen(secret_file_);
+  EXPECT_EQ(Matching(registered), registered - 1);
+  EXPECT_EQ(registry_->key_set()->current->version(), 2u);
+  ASSERT_THAT(rotation_->Start("", 0), IsOk());
+  EXPECT_EQ(WaitUntilSettled().state, State::kDone);
+  EXPECT_EQ(Matching(registered), registered - 1);
+  for (uint32_t v : StoredVersions()) ASSERT_EQ(v, 3u);
+}
+
+TEST_F(KeyRotationTest, AStoppedRotationResumesAfterARestartWhereItStopped) {
+  RegisterMany(0, 400);
+  batch_records_ = 20;
+  pause_ = absl::Milliseconds(5);
+  Reopen(secret_file_);
+  ASSERT_THAT(rotation_->Start("", 0), IsOk());
+  while (rotation_->Status().rekeyed < 60) absl::SleepFor(absl::Milliseconds(1));
+  rotation_->Stop();  // as a crash between batches: the state is in the store
+  const RotationProgress stopped = rotation_->Status();
+  EXPECT_EQ(stopped.state, State::kFailed);
+  EXPECT_LT(stopped.rekeyed, 400u);
+  std::vector<uint32_t> versions = StoredVersions();
+  EXPECT_NE(std::count(versions.begin(), versions.end(), 1u), 0);
+  EXPECT_NE(std::count(versions.begin(), versions.end(), 2u), 0);
+
+  // Restart without resuming: both versions load and everything matches.
+  Reopen(secret_file_, /*resume=*/false);
+  EXPECT_NE(registry_->key_set()->previous, nullptr);
+  EXPECT_EQ(Matching(400), 400);
+  RegisterMany(400, 5);  // lands in version 2
+  // Then as optoutd starts: it resumes by itself.
+  pause_ = absl::ZeroDuration();
+  Reopen(secret_file_);
+  const RotationProgress done = WaitUntilSettled();
+  ASSERT_EQ(done.state, State::kDone) << done.error;
+  EXPECT_EQ(done.rekeyed, 400u) << "no record re-keyed twice, none missed";
+  for (uint32_t v : StoredVersions()) ASSERT_EQ(v, 2u);
+  EXPECT_EQ(Matching(405), 405);
+}
+
+TEST_F(KeyRotationTest, RotatesToANewSecretFileWhichTheDatabaseThenRequires) {
+  RegisterMany(0, 100);
+  const std::string new_secret = dir_ + "/new.secret";
+  EXPECT_THAT(rotation_->Start(new_secret, /*api_key_count=*/1),
+              StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::_));
+  EXPECT_THAT(rotation_->Start("relative.secret", 0), StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
+  EXPECT_THAT(rotation_->Start(secret_file_, 0), StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::_))
+      << "the secret in use is no new one";
+  auto started = rotation_->Start(new_secret, 0);
+  ASSERT_THAT(started, IsOk());
+  EXPECT_EQ(started->secret_file, new_secret);
+  ASSERT_EQ(WaitUntilSettled().state, State::kDone);
+  EXPECT_EQ(Matching(100), 100);
+
+  // Old --secret_file: the stored state names the new file, which is read.
+  Reopen(secret_file_);
+  EXPECT_EQ(Matching(100), 100);
+  // New --secret_file: matches directly.
+  Reopen(new_secret);
+  EXPECT_EQ(Matching(100), 100);
+  // The old secret alone no longer opens anything.
+  ASSERT_EQ(::unlink(new_secret.c_str()), 0);
+  rotation_.reset();
+  registry_.reset();
+  store_.reset();
+  storage::StoreOptions options;
+  options.env = env_.get();
+  auto store = storage::OptOutStore::Open("/mem/db", options);
+  ASSERT_THAT(store, IsOk());
+  auto old_secret = ReadRegistrySecret(secret_file_);
+  ASSERT_THAT(old_secret, IsOk());
+  EXPECT_THAT(OpenKeyVersions(**store, *old_secret, secret_file_),
+              StatusIs(absl::StatusCode::kUnavailable, ::testing::_));  // the named file is gone
+}
+
+TEST_F(KeyRotationTest, AWrongSecretIsRefusedNamingTheFileToUse) {
+  RegisterMany(0, 3);
+  const std::string new_secret = dir_ + "/new.secret";
+  ASSERT_THAT(rotation_->Start(new_secret, 0), IsOk());
+  ASSERT_EQ(WaitUntilSettled().state, State::kDone);
+  rotation_.reset();
+  registry_.reset();
+  SecretBytes stranger{};
+  stranger.fill(42);
+  auto versions = OpenKeyVersions(*store_, stranger, "/elsewhere/registry.secret");
+  ASSERT_THAT(versions, IsOk()) << "the stored state names the file of version 2";
+  EXPECT_EQ(versions->keys.current->version(), 2u);
+  ASSERT_THAT(store_->PutMeta(kKeyStateKey, [&] {
+    internal::KeyState state = versions->state;
+    state.mutable_current()->clear_secret_file();
+    return state.SerializeAsString();
+  }()),
+              IsOk());
+  EXPECT_THAT(OpenKeyVersions(*store_, stranger, "/elsewhere/registry.secret"),
+              StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::_));
+}
+
+}  // namespace
+}  // namespace optout::service
