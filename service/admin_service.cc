@@ -72,4 +72,46 @@ grpc::Status AdminServiceImpl::Backup(grpc::ServerContext* context,
   return ToGrpcStatus(backup.status());
 }
 
+namespace {
+
+admin::v1::KeyRotationStatus ToProto(const RotationProgress& p) {
+  admin::v1::KeyRotationStatus out;
+  switch (p.state) {
+    case RotationProgress::State::kIdle: out.set_state(admin::v1::KeyRotationStatus::STATE_IDLE); break;
+    case RotationProgress::State::kRunning: out.set_state(admin::v1::KeyRotationStatus::STATE_RUNNING); break;
+    case RotationProgress::State::kFailed: out.set_state(admin::v1::KeyRotationStatus::STATE_FAILED); break;
+    case RotationProgress::State::kDone: out.set_state(admin::v1::KeyRotationStatus::STATE_DONE); break;
+  }
+  out.set_from_version(p.from_version);
+  out.set_to_version(p.to_version);
+  out.set_secret_file(p.secret_file);
+  out.set_rekeyed(p.rekeyed);
+  out.set_fraction_done(p.fraction_done);
+  out.set_opt_outs(p.opt_outs);
+  out.set_started_unix_seconds(p.started_unix_seconds);
+  out.set_finished_unix_seconds(p.finished_unix_seconds);
+  out.set_records_per_second(p.records_per_second);
+  out.set_error(p.error);
+  return out;
+}
+
+}  // namespace
+
+grpc::Status AdminServiceImpl::RotateKeys(grpc::ServerContext* context,
+                                          const admin::v1::RotateKeysRequest* request,
+                                          admin::v1::KeyRotationStatus* response) {
+  absl::StatusOr<RotationProgress> started = rotation_->Start(
+      request->new_secret_file(), static_cast<size_t>(keys_->List().keys_size()));
+  if (started.ok()) *response = ToProto(*started);
+  Audit(context, "admin.RotateKeys", "", started.status());
+  return ToGrpcStatus(started.status());
+}
+
+grpc::Status AdminServiceImpl::GetKeyRotation(grpc::ServerContext* /*context*/,
+                                              const admin::v1::GetKeyRotationRequest* /*request*/,
+                                              admin::v1::KeyRotationStatus* response) {
+  *response = ToProto(rotation_->Status());
+  return grpc::Status::OK;
+}
+
 }  // namespace optout::service

@@ -9,6 +9,7 @@
 #include "optout/admin/v1/admin.grpc.pb.h"
 #include "service/api_keys.h"
 #include "service/audit_log.h"
+#include "service/key_rotation.h"
 #include "service/registry.h"
 #include "storage/opt_out_store.h"
 
@@ -21,11 +22,12 @@ class AdminServiceImpl final : public admin::v1::Admin::Service {
   // inside it). Calls that change keys are audited (the key name, never
   // the key), and so are backups.
   AdminServiceImpl(ApiKeys* keys, AuditLog* audit, storage::OptOutStore* store,
-                   const Registry* registry, std::string data_dir)
+                   const Registry* registry, KeyRotation* rotation, std::string data_dir)
       : keys_(keys),
         audit_(audit),
         store_(store),
         registry_(registry),
+        rotation_(rotation),
         data_dir_(std::move(data_dir)) {}
 
   grpc::Status CreateKey(grpc::ServerContext* context, const admin::v1::CreateKeyRequest* request,
@@ -39,6 +41,12 @@ class AdminServiceImpl final : public admin::v1::Admin::Service {
                            admin::v1::GetKeyUsageResponse* response) override;
   grpc::Status Backup(grpc::ServerContext* context, const admin::v1::BackupRequest* request,
                       admin::v1::BackupResponse* response) override;
+  grpc::Status RotateKeys(grpc::ServerContext* context,
+                          const admin::v1::RotateKeysRequest* request,
+                          admin::v1::KeyRotationStatus* response) override;
+  grpc::Status GetKeyRotation(grpc::ServerContext* context,
+                              const admin::v1::GetKeyRotationRequest* request,
+                              admin::v1::KeyRotationStatus* response) override;
 
  private:
   void Audit(const grpc::ServerContext* context, absl::string_view method,
@@ -48,6 +56,7 @@ class AdminServiceImpl final : public admin::v1::Admin::Service {
   AuditLog* const audit_;
   storage::OptOutStore* const store_;
   const Registry* const registry_;
+  KeyRotation* const rotation_;
   const std::string data_dir_;
 };
 

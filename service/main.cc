@@ -49,6 +49,8 @@ ABSL_FLAG(int, audit_log_max_mb, 100, "rotate --audit_log at this size, MiB (FIL
 ABSL_FLAG(int, audit_log_keep, 5, "rotated --audit_log files kept (FILE.1 .. FILE.N)");
 ABSL_FLAG(std::string, metrics_listen, "", "HOST:PORT serving Prometheus metrics at /metrics, with the same TLS and loopback rules as --listen (port 0: any free port; empty: no metrics)");
 ABSL_FLAG(std::string, data_dir, "./data", "RocksDB data directory (created if missing)");
+ABSL_FLAG(int, key_rotation_batch, 2000, "key rotation (optout-admin rotate-keys): records re-keyed per synced batch");
+ABSL_FLAG(int, key_rotation_pause_ms, 0, "key rotation: pause between batches, to leave the disk to the registry (0: none)");
 ABSL_FLAG(std::string, secret_file, "", "registry secret file, 32 bytes, mode 0600, created on first start (default: $XDG_CONFIG_HOME or ~/.config, then /optoutd/registry.secret; apart from the data)");
 ABSL_FLAG(int, token_retry_hours, 24, "a sealed copy of each manage token is kept this long so that retried registrations get the same token, then erased");
 ABSL_FLAG(int, pdq_threshold, 31, "PDQ match distance, 0..63 bits of 256");
@@ -113,6 +115,8 @@ int main(int argc, char** argv) {
   options.audit_log_keep = absl::GetFlag(FLAGS_audit_log_keep);
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.secret_file = absl::GetFlag(FLAGS_secret_file);
+  options.key_rotation_batch = absl::GetFlag(FLAGS_key_rotation_batch);
+  options.key_rotation_pause_ms = absl::GetFlag(FLAGS_key_rotation_pause_ms);
   options.psl_file = absl::GetFlag(FLAGS_psl_file);
   options.port_file = absl::GetFlag(FLAGS_port_file);
   options.http_listen = absl::GetFlag(FLAGS_http_listen);

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <algorithm>
 #include <thread>
 #include <utility>
 
@@ -28,6 +29,7 @@
 #include "service/descriptor_limit.h"
 #include "service/grpc_service.h"
 #include "service/http/http_server.h"
+#include "service/key_rotation.h"
 #include "service/keyring.h"
 #include "service/listen_address.h"
 #include "service/log.h"
@@ -49,6 +51,7 @@ struct Server::Impl {
   std::unique_ptr<url::PublicSuffixList> psl;
   std::unique_ptr<storage::OptOutStore> store;
   std::unique_ptr<Registry> registry;
+  std::unique_ptr<KeyRotation> key_rotation;  // stops before the registry goes
   std::unique_ptr<ThreadPool> pool;
   std::unique_ptr<CheckWorkers> check_workers;
   std::unique_ptr<StreamSweeper> stream_sweeper;
@@ -300,8 +303,6 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     OPTOUT_ASSIGN_OR_RETURN(secret_file, DefaultRegistrySecretPath(options.data_dir));
   }
   OPTOUT_ASSIGN_OR_RETURN(SecretBytes secret, LoadOrCreateRegistrySecret(secret_file));
-  OPTOUT_ASSIGN_OR_RETURN(Keyring keyring, Keyring::Derive(secret));
-  secret.fill(0);
 
   const std::string psl_file =
       options.psl_file.empty() ? url::PublicSuffixList::kDefaultPath : options.psl_file;
@@ -310,12 +311,23 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   storage::StoreOptions store_options;
   OPTOUT_ASSIGN_OR_RETURN(impl->store, storage::OptOutStore::Open(options.data_dir, store_options));
   OPTOUT_RETURN_IF_ERROR(MakeOwnerOnly(options.data_dir));
-  OPTOUT_ASSIGN_OR_RETURN(impl->api_keys, ApiKeys::Open(impl->store.get(), keyring));
+  // The key versions the database names (two during a key rotation).
+  absl::StatusOr<KeyVersions> versions = OpenKeyVersions(*impl->store, secret, secret_file);
+  secret.fill(0);
+  OPTOUT_RETURN_IF_ERROR(versions.status());
+  OPTOUT_ASSIGN_OR_RETURN(impl->api_keys, ApiKeys::Open(impl->store.get(), versions->api_keys));
   const absl::Time load_start = absl::Now();
-  OPTOUT_ASSIGN_OR_RETURN(impl->registry, Registry::Open(impl->store.get(), std::move(keyring),
+  OPTOUT_ASSIGN_OR_RETURN(impl->registry, Registry::Open(impl->store.get(), versions->keys,
                                                          impl->psl.get(), options.registry));
   Log(LogLevel::kInfo, absl::StrCat("loaded ", impl->registry->opt_out_count(), " opt-outs in ",
                                     absl::FormatDuration(absl::Now() - load_start)));
+  KeyRotation::Options rotation_options;
+  rotation_options.batch_records = static_cast<size_t>(std::max(options.key_rotation_batch, 1));
+  rotation_options.pause_between_batches = absl::Milliseconds(options.key_rotation_pause_ms);
+  impl->key_rotation = std::make_unique<KeyRotation>(impl->store.get(), impl->registry.get(),
+                                                     *versions, secret_file, rotation_options);
+  // A rotation a crash or a stop interrupted goes on from its last batch.
+  impl->key_rotation->ResumeIfPending();
 
   // The first pass runs before the server listens, so that no retry can
   // still find a token copy that is past its window at start.
@@ -355,7 +367,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       impl->rpc_metrics.get());
   impl->admin_service =
       std::make_unique<AdminServiceImpl>(impl->api_keys.get(), impl->audit.get(), impl->store.get(),
-                                         impl->registry.get(), options.data_dir);
+                                         impl->registry.get(), impl->key_rotation.get(),
+                                         options.data_dir);
 
   if (!options.http_listen.empty()) OPTOUT_RETURN_IF_ERROR(impl->StartHttp(options));
 
@@ -447,6 +460,7 @@ void Server::Shutdown(absl::Duration deadline) {
   Log(LogLevel::kInfo, "gRPC server stopped; closing the database");
   if (impl_->metrics_endpoint != nullptr) impl_->metrics_endpoint->Stop();
   impl_->StopTokenEraser();
+  impl_->key_rotation->Stop();  // after its current batch; resumes at next start
   impl_->pool.reset();  // runs any queued durable write to completion
   impl_->check_workers.reset();
   impl_->stream_sweeper.reset();

@@ -43,6 +43,11 @@ struct ServerOptions {
   // When set, the bound port is written here once the server listens.
   // Default: empty (none).
   std::string port_file;
+  // Key rotation (optout-admin rotate-keys): records per synced batch, and
+  // a pause between batches to leave the disk to the registry. Defaults:
+  // 2000, 0 ms.
+  int key_rotation_batch = 2000;
+  int key_rotation_pause_ms = 0;
   // Threads running durable writes; more threads = bigger commit groups.
   // Default: 32.
   int write_threads = 32;

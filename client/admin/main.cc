@@ -9,11 +9,19 @@
 //   optout-admin keys list | keys revoke NAME | keys usage [NAME]
 //   optout-admin backup --to DIR
 //   optout-admin restore --from DIR --data_dir D
+//   optout-admin rotate-keys [--new-secret-file F] [--no-wait] | rotate-keys --status
 //
 // `backup` asks the running optoutd for an online, consistent backup into
 // DIR (on its machine). `restore` works offline, on files: it restores the
 // newest backup in DIR into the empty folder D, where optoutd can then
 // start with the registry's secret (which no backup holds).
+//
+// `rotate-keys` starts moving every stored opt-out to a new key version
+// (of the secret in use, or of the new secret file F on optoutd's machine)
+// and follows it with a progress line every few seconds until it is done;
+// optoutd does the work, so stopping this command stops nothing: run it
+// again (or with --status) to follow the rotation, and again after a failure
+// to resume it.
 //
 // `keys create` prints the new key once (stdout, alone on its line); the
 // registry keeps only a keyed hash of it. A TCP admin listener off loopback
@@ -219,13 +227,86 @@ void RunRestore(Context& ctx, const std::string& from_dir, const std::string& da
               from_dir.c_str(), data_dir.c_str(), data_dir.c_str());
 }
 
+const char* RotationStateName(admin::KeyRotationStatus::State state) {
+  switch (state) {
+    case admin::KeyRotationStatus::STATE_IDLE: return "idle";
+    case admin::KeyRotationStatus::STATE_RUNNING: return "running";
+    case admin::KeyRotationStatus::STATE_FAILED: return "failed";
+    case admin::KeyRotationStatus::STATE_DONE: return "done";
+    default: return "unknown";
+  }
+}
+
+void PrintRotation(const admin::KeyRotationStatus& s) {
+  std::printf("key rotation: %s, version %u -> %u%s%s, %.1f%% scanned, %llu records re-keyed, "
+              "%llu opt-outs",
+              RotationStateName(s.state()), s.from_version(), s.to_version(),
+              s.secret_file().empty() ? "" : " of ", s.secret_file().c_str(),
+              100.0 * s.fraction_done(), static_cast<unsigned long long>(s.rekeyed()),
+              static_cast<unsigned long long>(s.opt_outs()));
+  if (s.state() == admin::KeyRotationStatus::STATE_RUNNING) {
+    std::printf(", %.0f records/s", s.records_per_second());
+  }
+  if (!s.error().empty()) std::printf(" (%s)", s.error().c_str());
+  std::printf("\n");
+}
+
+struct RotateArgs {
+  std::string new_secret_file;
+  bool no_wait = false;
+  bool status_only = false;
+};
+
+void RunRotateKeys(Context& ctx, const RotateArgs& args) {
+  auto stub = Connect(ctx);
+  admin::KeyRotationStatus status;
+  grpc::Status rpc;
+  if (args.status_only) {
+    rpc = stub->GetKeyRotation(CallContext().get(), admin::GetKeyRotationRequest(), &status);
+  } else {
+    admin::RotateKeysRequest request;
+    request.set_new_secret_file(AbsolutePath(args.new_secret_file));
+    rpc = stub->RotateKeys(CallContext().get(), request, &status);
+  }
+  if (!rpc.ok()) return Report(ctx, "rotate-keys", rpc);
+  const absl::Time start = absl::Now();
+  // Progress on stderr while optoutd works; the outcome on stdout.
+  while (!args.no_wait && !args.status_only &&
+         status.state() == admin::KeyRotationStatus::STATE_RUNNING) {
+    std::fprintf(stderr, "optout-admin rotate-keys: version %u -> %u: %.1f%% scanned, %llu "
+                 "records re-keyed, %.0f records/s\n",
+                 status.from_version(), status.to_version(), 100.0 * status.fraction_done(),
+                 static_cast<unsigned long long>(status.rekeyed()), status.records_per_second());
+    absl::SleepFor(absl::Seconds(2));
+    rpc = stub->GetKeyRotation(CallContext().get(), admin::GetKeyRotationRequest(), &status);
+    if (!rpc.ok()) return Report(ctx, "rotate-keys", rpc);
+  }
+  if (ctx.json) {
+    PrintJson(status);
+  } else {
+    PrintRotation(status);
+  }
+  if (status.state() == admin::KeyRotationStatus::STATE_FAILED) {
+    std::fprintf(stderr, "optout-admin rotate-keys: the rotation stopped: %s; run "
+                 "optout-admin rotate-keys again to resume it [FAILED_PRECONDITION]\n",
+                 status.error().c_str());
+    ctx.exit_code = 1;
+  } else if (status.state() == admin::KeyRotationStatus::STATE_DONE && !args.status_only &&
+             !status.secret_file().empty()) {
+    std::fprintf(stderr,
+                 "optout-admin rotate-keys: the registry now needs %s; point optoutd's "
+                 "--secret_file at it and keep it with your backups (%.0f s)\n",
+                 status.secret_file().c_str(), absl::ToDoubleSeconds(absl::Now() - start));
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Context ctx;
   if (const char* env = std::getenv("OPTOUT_ADMIN"); env != nullptr) ctx.admin_address = env;
   CLI::App app{"optout-admin: administer an optoutd through its admin listener (API keys, "
-               "backups)"};
+               "backups, key rotation)"};
   app.require_subcommand(1);
   app.fallthrough();
   app.add_option("--admin", ctx.admin_address,
@@ -295,6 +376,20 @@ int main(int argc, char** argv) {
                           "new data folder for optoutd (must not hold a database)")
       ->required();
   restore_cmd->callback([&] { RunRestore(ctx, restore_from, restore_data_dir); });
+
+  RotateArgs rotate;
+  CLI::App* rotate_cmd = app.add_subcommand(
+      "rotate-keys",
+      "move every stored opt-out to a new key version while the registry serves (resumable)");
+  rotate_cmd->add_option("--new-secret-file", rotate.new_secret_file,
+                         "rotate to a new registry secret in this file on optoutd's machine "
+                         "(created, mode 0600, when missing); default: the next version of the "
+                         "secret in use");
+  rotate_cmd->add_flag("--no-wait", rotate.no_wait,
+                       "start (or resume) and return; optoutd carries on in the background");
+  rotate_cmd->add_flag("--status", rotate.status_only,
+                       "only report where the last or current rotation is");
+  rotate_cmd->callback([&] { RunRotateKeys(ctx, rotate); });
 
   try {
     app.parse(argc, argv);

@@ -37,12 +37,12 @@ absl::Status FillOne(const service::Keyring& keyring, const url::PublicSuffixLis
   auto content = service::SaltableContent(request, psl);
   if (!content.ok()) return content.status();
   const std::string fingerprint = service::Fingerprint(keyring, *content);
-  const service::Mac32 key_mac = keyring.request_key().Mac(absl::StrCat("id:", request.request_id()));
-  const std::string request_key(key_mac.begin(), key_mac.end());
+  const std::string request_key = service::RequestKey(keyring, request.request_id());
   std::string id(16, '\0'), token(32, '\0');
   RAND_bytes(reinterpret_cast<unsigned char*>(id.data()), 16);
   RAND_bytes(reinterpret_cast<unsigned char*>(token.data()), 32);
   content->set_manage_token(token);
+  content->set_request_id(request.request_id());  // as Registry::Register seals it
   auto record = service::BuildRecord(keyring, id, *content, request_key, fingerprint,
                                      absl::ToUnixSeconds(absl::Now()));
   if (!record.ok()) return record.status();
