@@ -25,7 +25,9 @@ import tempfile
 import time
 
 from selenium import webdriver
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -65,6 +67,70 @@ def hash_natively(grpc_port, names):
     rows = [json.loads(line) for line in run.stdout.splitlines()]
     assert len(rows) == len(names), run.stderr
     return {os.path.basename(r["path"]): r for r in rows if "error" not in r}
+
+
+def check_photo_on_page(driver, wait, path, expected):
+    """Checks the photo at `path` with the page's check form (no URL)."""
+    driver.find_element(By.CSS_SELECTOR, "[data-testid=check-url-input]").clear()
+    driver.find_element(By.CSS_SELECTOR, "[data-testid=check-photo-input]").send_keys(path)
+    driver.execute_script("document.getElementById('check-result').textContent = ''")
+    driver.find_element(By.CSS_SELECTOR, "[data-testid=check-button]").click()
+    wait.until(lambda d: d.find_element(By.ID, "check-result").text != "")
+    text = driver.find_element(By.ID, "check-result").text
+    assert text.startswith(expected), (text, expected)
+    driver.find_element(By.CSS_SELECTOR, "[data-testid=check-photo-input]").clear()
+
+
+# Every form control's accessible name, the contrast of text against its
+# background (WCAG AA: 4.5:1) for each visible element with text, and the
+# ids of controls in the order Tab reaches them.
+ACCESSIBILITY_PROBE = """
+const unnamed = [];
+for (const el of document.querySelectorAll('input, textarea, select, button')) {
+  const label = el.id && document.querySelector(`label[for="${el.id}"]`);
+  const named = label || el.closest('label') || el.getAttribute('aria-label') ||
+                (el.tagName === 'BUTTON' && el.textContent.trim());
+  if (!named) unnamed.push(el.id || el.outerHTML.slice(0, 60));
+}
+function rgb(text) { return text.match(/[0-9.]+/g).slice(0, 4).map(Number); }
+function luminance([r, g, b]) {
+  const c = [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+  return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+}
+function background(el) {
+  for (; el; el = el.parentElement) {
+    const c = rgb(getComputedStyle(el).backgroundColor);
+    if (c.length < 4 || c[3] > 0) return c;
+  }
+  return [255, 255, 255];
+}
+const lowContrast = [];
+for (const el of document.querySelectorAll('body *')) {
+  const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+  if (!own || el.offsetParent === null) continue;
+  const fg = luminance(rgb(getComputedStyle(el).color)), bg = luminance(background(el));
+  const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+  if (ratio < 4.5) lowContrast.push(`${el.tagName}#${el.id}: ${ratio.toFixed(2)}`);
+}
+return { unnamed, lowContrast };
+"""
+
+
+def check_accessibility(driver):
+    found = driver.execute_script(ACCESSIBILITY_PROBE)
+    assert not found["unnamed"], found["unnamed"]
+    assert not found["lowContrast"], found["lowContrast"]
+    # Keyboard only: from the top of the page, Tab reaches the opt-out form's
+    # controls in reading order.
+    driver.execute_script("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
+    reached = []
+    for _ in range(12):
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+        reached.append(driver.switch_to.active_element.get_attribute("id"))
+    wanted = ["photo-input", "url-input", "scope-input", "dihedral-input", "register-button"]
+    positions = [reached.index(w) for w in wanted if w in reached]
+    assert len(positions) == len(wanted) and positions == sorted(positions), reached
+    print(f"accessibility: {len(found['unnamed'])} unnamed controls, Tab order {reached}")
 
 
 def hamming(a, b):
@@ -118,6 +184,7 @@ def run(driver, root, grpc_port, http_port):
     viewport = driver.execute_script("return window.innerWidth")
     assert width <= viewport, (width, viewport)
     shot(driver, "1-page-360px")
+    check_accessibility(driver)
     driver.set_window_size(1000, 1400)
 
     photos = [os.path.join(IMAGE_DIR, "d03_clouds__orig.jpg"),
@@ -186,6 +253,10 @@ def run(driver, root, grpc_port, http_port):
     assert copy_ids & {m["match_id"] for m in receipt["match_ids"] if m["kind"] == "pdq"}, \
         (copy_ids, receipt["match_ids"])
 
+    # The page's own photo check finds the copy (hashed in the browser).
+    check_photo_on_page(driver, wait, copy_path, "copy.jpg: opted out")
+    shot(driver, "3b-photo-check")
+
     # Status from the receipt file, then revoke through the page.
     by_id("status-receipt-input").send_keys(receipt_path)
     wait.until(lambda d: d.find_element(By.ID, "status-id").get_attribute("value") == opt_out_id)
@@ -201,8 +272,10 @@ def run(driver, root, grpc_port, http_port):
     shot(driver, "5-revoked")
     checked = optout(grpc_port, "--json", "check", "--image", copy_path)
     assert json.loads(checked.stdout)["results"][0]["matched"] is False, checked.stdout
+    check_photo_on_page(driver, wait, copy_path, "copy.jpg: not opted out")
 
     # The page's check form.
+    by_id("check-url-input").clear()
     by_id("check-url-input").send_keys("https://img.example.net/browser/me.jpg")
     by_id("check-button").click()
     wait.until(lambda d: "not opted out" in d.find_element(By.ID, "check-result").text)
