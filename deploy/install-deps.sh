@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages optout-registry needs to build, test and run.
-# Idempotent: runs apt-get only when something is missing.
+# Idempotent: runs apt-get only when something is missing, and npm (for the
+# Parquet interoperability tests' packages in tests/interop) only when its
+# lockfile changed.
 #   deploy/install-deps.sh          build + test + run dependencies
 #   deploy/install-deps.sh --bench  also FAISS (peer in the Hamming benchmark)
 set -euo pipefail
@@ -13,9 +15,14 @@ packages=(
   libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev libtiff-dev libheif-dev
   libpsl-dev publicsuffix libicu-dev
   libarchive-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
+  libsnappy-dev zlib1g-dev libzstd-dev
   emscripten nodejs chromium chromium-driver python3-selenium
   systemd
 )
+# nodejs from NodeSource bundles npm; Debian's nodejs needs the npm package.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(npm)
+fi
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(libfaiss-dev)
 fi
@@ -29,12 +36,25 @@ done
 
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
+else
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Independent Parquet implementations (hyparquet, hyparquet-writer) for the
+# interoperability tests, exactly as tests/interop/package-lock.json pins
+# them; reinstalled only when the lockfile changes.
+interop="$(cd "$(dirname "$0")/.." && pwd)/tests/interop"
+stamp="$interop/node_modules/.optout-lock.sha256"
+want=$(sha256sum "$interop/package-lock.json" | cut -d' ' -f1)
+if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+  echo "install-deps: tests/interop npm packages present"
+else
+  echo "install-deps: installing tests/interop npm packages (npm ci)"
+  (cd "$interop" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" > "$stamp"
+fi

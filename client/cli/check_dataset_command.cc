@@ -159,9 +159,10 @@ void AddCheckDatasetCommand(CLI::App& app, CommandContext& ctx) {
   auto progress_seconds = std::make_shared<double>(10);
   CLI::App* cmd = app.add_subcommand(
       "check-dataset",
-      "check a dataset release (CSV, TSV, JSONL, URL lists, webdataset .tar shards, folders of "
-      "these and of images); write filtered copies and report.json into --out. Inputs it cannot "
-      "read (zip, gzip, Parquet, non-UTF-8 text, ...) are refused, never copied. Exit 0: all "
+      "check a dataset release (CSV, TSV, JSONL, URL lists, each also .gz / .zst; Parquet; "
+      "webdataset .tar shards; folders of these and of images); write filtered copies (same "
+      "format and compression) and report.json into --out. Inputs it cannot read (zip, bzip2, "
+      "Arrow, corrupt Parquet, non-UTF-8 text, ...) are refused, never copied. Exit 0: all "
       "checked; 2: some input refused or rows/files unchecked (see report.json); 130: "
       "interrupted (re-run to resume); 1: failed");
   cmd->add_option("inputs", options->inputs, "input files or folders")->required();

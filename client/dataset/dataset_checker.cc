@@ -59,14 +59,16 @@ struct Chunk {
 struct InputSpec {
   std::string path, name, output;
   Format format = Format::kUrlList;
+  Compression compression = Compression::kNone;
   std::string refusal;  // why the input is refused; empty when it is read
   std::string fingerprint;
   int64_t bytes = 0;
 };
 
 // Readers' errors that mean "this input is not what it can be read as"
-// (not text, no URL column, corrupt tar) refuse the input; the run goes on.
-// Other errors (I/O, the server) stop the run.
+// (not text, no URL column, corrupt tar or Parquet, a Parquet feature not
+// read here) refuse the input; the run goes on. Other errors (I/O, the
+// server) stop the run.
 constexpr absl::string_view kRefusedPayload = "optout.dataset/refused";
 
 absl::Status Refusal(absl::string_view reason) {
@@ -78,7 +80,8 @@ absl::Status Refusal(absl::string_view reason) {
 bool IsRefusal(const absl::Status& s) { return s.GetPayload(kRefusedPayload).has_value(); }
 
 absl::Status AsRefusalIfContent(const absl::Status& s) {
-  if (s.code() == absl::StatusCode::kInvalidArgument || s.code() == absl::StatusCode::kDataLoss) {
+  if (s.code() == absl::StatusCode::kInvalidArgument || s.code() == absl::StatusCode::kDataLoss ||
+      s.code() == absl::StatusCode::kUnimplemented) {
     return Refusal(s.message());
   }
   return s;
@@ -95,12 +98,40 @@ absl::StatusOr<std::string> ReadHead(const std::string& path) {
   return head;
 }
 
+struct FileKind {
+  Format format = Format::kUrlList;
+  Compression compression = Compression::kNone;
+};
+
 // How to read the file `path`, or why it is refused (as a Refusal).
-absl::StatusOr<Format> SniffFile(const std::string& path, int64_t size) {
+absl::StatusOr<FileKind> SniffFile(const std::string& path, int64_t size) {
   OPTOUT_ASSIGN_OR_RETURN(const std::string head, ReadHead(path));
-  auto format = DecideFileFormat(path, SniffContent(head, size <= static_cast<int64_t>(head.size())));
+  const Sniffed sniffed = SniffContent(head, size <= static_cast<int64_t>(head.size()));
+  auto format = DecideFileFormat(path, sniffed);
   if (!format.ok()) return Refusal(format.status().message());
-  return *format;
+  return FileKind{*format, sniffed.compression};
+}
+
+// The reader of a file (not a folder) input.
+absl::StatusOr<std::unique_ptr<RecordReader>> OpenFileReader(const std::string& path, const FileKind& kind,
+                                                             const ReaderOptions& options) {
+  switch (kind.format) {
+    case Format::kWebdataset: return OpenShardReader(path, options);
+    case Format::kParquet: return OpenParquetReader(path, options);
+    default: return OpenTableReader(path, kind.format, options, kind.compression);
+  }
+}
+
+// The writer of its filtered copy.
+absl::StatusOr<std::unique_ptr<RecordWriter>> OpenFileWriter(const std::string& output,
+                                                             const std::string& source,
+                                                             const FileKind& kind,
+                                                             const RecordReader& reader) {
+  switch (kind.format) {
+    case Format::kWebdataset: return OpenShardWriter(output);
+    case Format::kParquet: return OpenParquetWriter(output, source);
+    default: return OpenTableWriter(output, reader.header(), kind.compression);
+  }
 }
 
 std::string BaseName(std::string path) {
@@ -155,7 +186,8 @@ absl::StatusOr<std::vector<InputSpec>> ResolveInputs(const DatasetOptions& optio
       stamp = absl::StrCat(st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec);
       auto format = SniffFile(path, spec.bytes);
       if (format.ok()) {
-        spec.format = *format;
+        spec.format = format->format;
+        spec.compression = format->compression;
       } else if (IsRefusal(format.status())) {
         spec.refusal = std::string(format.status().message());
       } else {
@@ -281,7 +313,9 @@ absl::Status Run::Handle(Chunk& chunk, const v1::CheckResponse& response, Record
       }
     } else {
       ++s->kept;
-      OPTOUT_RETURN_IF_ERROR(writer.Write(r));
+      // A Parquet row group that cannot be rewritten (an encoding not read
+      // here) refuses its input, like a reader error.
+      OPTOUT_RETURN_IF_ERROR(AsRefusalIfContent(writer.Write(r)));
     }
   }
   progress_.Update(rows_ + s->rows, removed_ + s->removed, unchecked_ + s->unchecked,
@@ -369,15 +403,13 @@ absl::StatusOr<InputSummary> Run::CheckInput(const InputSpec& spec, InputLog& lo
   if (spec.format == Format::kImageFolder) {
     OPTOUT_RETURN_IF_ERROR(CheckFolder(spec, log, &summary));
   } else {
-    auto reader = spec.format == Format::kWebdataset
-                      ? OpenShardReader(spec.path, reader_options)
-                      : OpenTableReader(spec.path, spec.format, reader_options);
+    const FileKind kind{spec.format, spec.compression};
+    auto reader = OpenFileReader(spec.path, kind, reader_options);
     if (!reader.ok()) return AsRefusalIfContent(reader.status());
-    OPTOUT_ASSIGN_OR_RETURN(auto writer, spec.format == Format::kWebdataset
-                                             ? OpenShardWriter(spec.output)
-                                             : OpenTableWriter(spec.output, (*reader)->header()));
-    OPTOUT_RETURN_IF_ERROR(CheckRecords(**reader, *writer, log, &summary));
-    OPTOUT_RETURN_IF_ERROR(writer->Commit());
+    auto writer = OpenFileWriter(spec.output, spec.path, kind, **reader);
+    if (!writer.ok()) return AsRefusalIfContent(writer.status());
+    OPTOUT_RETURN_IF_ERROR(CheckRecords(**reader, **writer, log, &summary));
+    OPTOUT_RETURN_IF_ERROR(AsRefusalIfContent((*writer)->Commit()));
   }
   summary.seconds = absl::ToDoubleSeconds(absl::Now() - start);
   OPTOUT_RETURN_IF_ERROR(log.Commit(summary));
@@ -410,7 +442,7 @@ absl::Status Run::CheckFolder(const InputSpec& spec, InputLog& log, InputSummary
     const int64_t size = static_cast<int64_t>(fs::file_size(source, ec));
     auto format = SniffFile(source, size);
     if (!format.ok() && !IsRefusal(format.status())) return format.status();
-    if (format.ok() && shard != (*format == Format::kWebdataset)) {
+    if (format.ok() && shard != (format->format == Format::kWebdataset)) {
       format = Refusal(shard ? "not a tar archive" : "a tar archive with a table's name");
     }
     absl::Status s = format.status();
@@ -418,14 +450,12 @@ absl::Status Run::CheckFolder(const InputSpec& spec, InputLog& log, InputSummary
     OPTOUT_ASSIGN_OR_RETURN(const InputLog::Mark mark, log.MarkHere());
     log.SetInput(absl::StrCat(spec.name, "/", rel));
     if (s.ok()) {
-      auto reader = shard ? OpenShardReader(source, reader_options)
-                          : OpenTableReader(source, *format, reader_options);
+      auto reader = OpenFileReader(source, *format, reader_options);
       s = reader.ok() ? absl::OkStatus() : AsRefusalIfContent(reader.status());
       if (s.ok()) {
-        OPTOUT_ASSIGN_OR_RETURN(auto writer, shard ? OpenShardWriter(target)
-                                                   : OpenTableWriter(target, (*reader)->header()));
-        s = CheckRecords(**reader, *writer, log, summary);
-        if (s.ok()) s = writer->Commit();
+        auto writer = OpenFileWriter(target, source, *format, **reader);
+        s = writer.ok() ? CheckRecords(**reader, **writer, log, summary) : AsRefusalIfContent(writer.status());
+        if (s.ok()) s = AsRefusalIfContent((*writer)->Commit());
       }
     }
     if (!s.ok() && !IsRefusal(s)) return s;

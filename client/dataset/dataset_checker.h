@@ -9,11 +9,13 @@
 // CheckStream. Re-running into the same `out_dir` skips finished inputs.
 //
 // Fail closed: an input that is not what it can be read as (sniff.h: a zip,
-// a gzip-compressed CSV, a JPEG named .csv, text that is not UTF-8, an empty
-// file, no URL column, a corrupt tar) is refused: nothing is written for
-// it, the other inputs go on, and DatasetResult::refused says why. Every
-// file under a folder input is checked (tars as shards, .csv/.tsv/.jsonl as
-// manifests, the rest as image samples) or reported unchecked, and only
+// a gzip file not named .csv.gz / .tsv.gz / .jsonl.gz, a JPEG named .csv,
+// text that is not UTF-8, an empty file, no URL column, a corrupt tar, gzip,
+// zstd or Parquet file, a nested Parquet URL column) is refused: nothing is
+// written for it, the other inputs go on, and DatasetResult::refused says
+// why. Every file under a folder input is checked (tars as shards,
+// .csv/.tsv/.jsonl (also .gz / .zst) and .parquet as manifests, the rest as
+// image samples) or reported unchecked, and only
 // copied then with keep_unchecked.
 //
 // Errors (the run stops; finished inputs stay finished): InvalidArgument for

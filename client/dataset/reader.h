@@ -4,7 +4,8 @@
 // so memory stays bounded whatever the input size:
 //   tables  CSV, TSV (header row; URL column found by name or --url-column;
 //           optional md5 / sha256 columns), JSONL (same names as keys),
-//           URL lists (one URL per line);
+//           URL lists (one URL per line), each plain or gzip / zstd
+//           compressed; Parquet (the same column names);
 //   images  webdataset .tar shards (KEY.jpg|png|webp|... + KEY.json with a
 //           URL key) and the image samples of folders (same grouping by key).
 // A row that cannot be understood (broken JSON, bad quoting, bad digest) is
@@ -22,6 +23,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,10 +54,21 @@ class RecordReader {
 };
 
 // InvalidArgument when a table has no URL column (and no md5/sha256 column);
-// NotFound / Unavailable when the input cannot be read.
+// NotFound / Unavailable when the input cannot be read; DataLoss when its
+// compression is corrupt.
 absl::StatusOr<std::unique_ptr<RecordReader>> OpenTableReader(const std::string& path,
                                                               Format format,
-                                                              const ReaderOptions& options);
+                                                              const ReaderOptions& options,
+                                                              Compression compression = Compression::kNone);
+// Parquet (flat URL / md5 / sha256 columns; other columns may be nested,
+// they are only copied). `row_groups`: the row groups to read (all when
+// absent), in file order. Record::row is the row's 1-based number in the
+// whole file. InvalidArgument when there is no URL column or it is not a
+// string; Unimplemented when it is nested or repeated (naming it);
+// DataLoss for a corrupt file (naming the byte).
+absl::StatusOr<std::unique_ptr<RecordReader>> OpenParquetReader(
+    const std::string& path, const ReaderOptions& options,
+    const std::optional<std::vector<int>>& row_groups = std::nullopt);
 absl::StatusOr<std::unique_ptr<RecordReader>> OpenShardReader(const std::string& path,
                                                               const ReaderOptions& options = {});
 

@@ -13,10 +13,14 @@
 
 namespace optout::dataset {
 
-enum class Format { kCsv, kTsv, kJsonl, kUrlList, kWebdataset, kImageFolder };
+enum class Format { kCsv, kTsv, kJsonl, kUrlList, kWebdataset, kImageFolder, kParquet };
 
-// "csv", "tsv", "jsonl", "urls", "webdataset", "folder".
+// "csv", "tsv", "jsonl", "urls", "webdataset", "folder", "parquet".
 const char* FormatName(Format format);
+
+// Whole-file compression of a text table (name.csv.gz, name.jsonl.zst):
+// read through it, and the filtered copy is written with the same.
+enum class Compression { kNone, kGzip, kZstd };
 
 // One file of a sample, kept to be written back.
 struct SampleFile {

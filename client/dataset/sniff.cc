@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "client/pdq/image_decoder.h"
 
 namespace optout::dataset {
@@ -113,8 +114,6 @@ constexpr const char* kDecompress = "not supported; decompress it first";
 constexpr const char* kConvert = "not supported; convert it to CSV or JSONL first";
 
 const Magic kContainers[] = {
-    OPTOUT_MAGIC("\x1F\x8B", 0, "gzip-compressed file", kDecompress),
-    OPTOUT_MAGIC("\x28\xB5\x2F\xFD", 0, "zstd-compressed file", kDecompress),
     OPTOUT_MAGIC("BZh", 0, "bzip2-compressed file", kDecompress),
     OPTOUT_MAGIC("\xFD" "7zXZ\0", 0, "xz-compressed file", kDecompress),
     OPTOUT_MAGIC("\x04\x22\x4D\x18", 0, "lz4-compressed file", kDecompress),
@@ -123,7 +122,6 @@ const Magic kContainers[] = {
     OPTOUT_MAGIC("PK\x07\x08", 0, "zip archive", kUnpack),
     OPTOUT_MAGIC("7z\xBC\xAF\x27\x1C", 0, "7z archive", kUnpack),
     OPTOUT_MAGIC("Rar!\x1A\x07", 0, "rar archive", kUnpack),
-    OPTOUT_MAGIC("PAR1", 0, "Parquet file", kConvert),
     OPTOUT_MAGIC("ARROW1", 0, "Arrow/Feather file", kConvert),
     OPTOUT_MAGIC("FEA1", 0, "Feather (v1) file", kConvert),
     OPTOUT_MAGIC("\xFF\xFF\xFF\xFF", 0, "Arrow IPC stream", kConvert),
@@ -153,6 +151,10 @@ std::string TextError(const Scan& scan) {
 }  // namespace
 
 bool IsTableName(absl::string_view name) {
+  if (absl::EndsWithIgnoreCase(name, ".parquet")) return true;
+  if (!absl::ConsumeSuffix(&name, ".gz") && !absl::ConsumeSuffix(&name, ".GZ")) {
+    absl::ConsumeSuffix(&name, ".zst") || absl::ConsumeSuffix(&name, ".ZST");
+  }
   for (const char* ext : {".csv", ".tsv", ".jsonl", ".ndjson"}) {
     if (absl::EndsWithIgnoreCase(name, ext)) return true;
   }
@@ -167,6 +169,14 @@ Sniffed SniffContent(absl::string_view head, bool whole_file) {
   const Scan scan = ScanUtf8(reinterpret_cast<const unsigned char*>(head.data()), head.size());
   const bool text = scan.bad < 0 && (!whole_file || scan.valid == head.size());
   const bool plain_text = text && !HasControlBytes(head.substr(0, 64));
+  if (HasAt(head, 0, "\x1F\x8B")) {
+    return {ContentKind::kCompressed, "gzip-compressed file", kDecompress, Compression::kGzip};
+  }
+  if (HasAt(head, 0, "\x28\xB5\x2F\xFD")) {
+    return {ContentKind::kCompressed, "zstd-compressed file", kDecompress, Compression::kZstd};
+  }
+  // "PAR1" is printable: a text file may start with it too.
+  if (HasAt(head, 0, "PAR1") && !plain_text) return {ContentKind::kParquet, "Parquet file", ""};
   for (const Magic& m : kContainers) {
     const absl::string_view magic(m.bytes, m.size);
     if (head.size() >= m.offset + m.size && head.substr(m.offset, m.size) == magic &&
@@ -190,6 +200,22 @@ Sniffed SniffContent(absl::string_view head, bool whole_file) {
 absl::StatusOr<Format> DecideFileFormat(absl::string_view name, const Sniffed& content) {
   const std::string lower = absl::AsciiStrToLower(name);
   switch (content.kind) {
+    case ContentKind::kParquet:
+      return Format::kParquet;
+    case ContentKind::kCompressed: {
+      // Only a table named for what it is: x.csv.gz, x.jsonl.zst, ...
+      absl::string_view inner = lower;
+      const char* suffix = content.compression == Compression::kGzip ? ".gz" : ".zst";
+      if (!absl::ConsumeSuffix(&inner, suffix) || absl::EndsWith(inner, ".tar") ||
+          absl::EndsWith(inner, ".parquet") || !IsTableName(inner)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            content.what, ": not supported unless named as a compressed table (.csv", suffix,
+            ", .tsv", suffix, ", .jsonl", suffix, "); decompress it first"));
+      }
+      if (absl::EndsWith(inner, ".csv")) return Format::kCsv;
+      if (absl::EndsWith(inner, ".tsv")) return Format::kTsv;
+      return Format::kJsonl;
+    }
     case ContentKind::kEmpty:
       return absl::InvalidArgumentError(absl::StrCat(content.what, ": ", content.advice));
     case ContentKind::kContainer:
@@ -210,7 +236,13 @@ absl::StatusOr<Format> DecideFileFormat(absl::string_view name, const Sniffed& c
   }
   if (absl::EndsWith(lower, ".csv")) return Format::kCsv;
   if (absl::EndsWith(lower, ".tsv")) return Format::kTsv;
-  if (IsTableName(lower)) return Format::kJsonl;
+  if (absl::EndsWith(lower, ".jsonl") || absl::EndsWith(lower, ".ndjson")) return Format::kJsonl;
+  if (absl::EndsWith(lower, ".parquet")) {
+    return absl::InvalidArgumentError("text, not a Parquet file: not supported");
+  }
+  if (absl::EndsWith(lower, ".gz") || absl::EndsWith(lower, ".zst")) {
+    return absl::InvalidArgumentError("text, not compressed as its name says: not supported");
+  }
   return Format::kUrlList;
 }
 

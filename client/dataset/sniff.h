@@ -5,9 +5,11 @@
 // trusted: a zip named .csv, a JPEG named .csv or a gzip-compressed manifest
 // must be refused, not read as garbled rows and copied under the original's
 // name. Recognised and read: UTF-8 text (CSV, TSV, JSONL, URL lists), tar
-// (webdataset shards), images (hashed inside folders and shards). Recognised
-// to be refused by name: gzip, zstd, bzip2, xz, lz4, zip, 7z, rar, Parquet,
-// Arrow / Feather, UTF-16 text.
+// (webdataset shards), images (hashed inside folders and shards), Parquet,
+// and gzip / zstd files named as compressed tables (.csv.gz, .jsonl.zst,
+// ...; their text is checked as it is read). Recognised to be refused by
+// name: other gzip / zstd files, bzip2, xz, lz4, zip, 7z, rar, Arrow /
+// Feather, UTF-16 text.
 //
 // Pure functions and a small value type; thread-safe.
 #ifndef OPTOUT_CLIENT_DATASET_SNIFF_H_
@@ -31,6 +33,8 @@ enum class ContentKind {
   kText,       // valid UTF-8 without NUL bytes
   kTar,        // a tar archive (ustar or v7 header)
   kImage,      // an image format the hasher recognises (decodable or not)
+  kParquet,    // starts with PAR1 (the reader checks the rest)
+  kCompressed,  // gzip or zstd: Sniffed::compression says which
   kContainer,  // a compressed file, archive or columnar format not read here
   kBinary,     // anything else: NUL bytes or invalid UTF-8
 };
@@ -42,6 +46,7 @@ struct Sniffed {
   std::string what;
   // For a container: what the user should do ("unpack it first").
   std::string advice;
+  Compression compression = Compression::kNone;  // kCompressed
 };
 
 // `head`: the file's first bytes (up to kSniffBytes). `whole_file`: `head`
@@ -51,10 +56,13 @@ Sniffed SniffContent(absl::string_view head, bool whole_file);
 
 // The format to read a file input as, from its name and its content; or
 // InvalidArgument with the one-line reason it is refused (without the path),
-// e.g. "zip archive: not supported; unpack it first".
+// e.g. "zip archive: not supported; unpack it first". For kCompressed
+// content, the format of the table inside ("x.csv.gz" -> kCsv); the name
+// must say the compression and a table format.
 absl::StatusOr<Format> DecideFileFormat(absl::string_view name, const Sniffed& content);
 
-// Named like a table: *.csv, *.tsv, *.jsonl, *.ndjson (any case).
+// Named like a table: *.csv, *.tsv, *.jsonl, *.ndjson, each also with .gz
+// or .zst, and *.parquet (any case).
 bool IsTableName(absl::string_view name);
 
 // Streaming check that a text input stays valid UTF-8 without NUL bytes,

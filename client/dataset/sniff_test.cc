@@ -36,14 +36,11 @@ TEST(SniffTest, EachContainerIsNamedWithAdvice) {
     std::string head, what, advice;
   };
   const Case cases[] = {
-      {Bytes("\x1F\x8B\x08\x00\x00\x00", 6), "gzip-compressed file", "decompress it first"},
-      {Bytes("\x28\xB5\x2F\xFD\x04\x00", 6), "zstd-compressed file", "decompress it first"},
       {Bytes("BZh91AY&SY\x00\x01", 12), "bzip2-compressed file", "decompress it first"},
       {Bytes("\xFD" "7zXZ\x00\x00\x04", 8), "xz-compressed file", "decompress it first"},
       {Bytes("PK\x03\x04\x14\x00\x00\x00", 8), "zip archive", "unpack it first"},
       {Bytes("PK\x05\x06\x00\x00", 6), "zip archive", "unpack it first"},
       {Bytes("7z\xBC\xAF\x27\x1C\x00\x04", 8), "7z archive", "unpack it first"},
-      {Bytes("PAR1\x15\x04\x15\x00", 8), "Parquet file", "convert it to CSV or JSONL"},
       {Bytes("ARROW1\x00\x00\xFF\xFF", 10), "Arrow/Feather file", "convert it"},
       {Bytes("FEA1\x00\x00\x00\x00", 8), "Feather (v1) file", "convert it"},
       {Bytes("\xFF\xFE" "u\x00r\x00l\x00", 8), "UTF-16 text", "convert it to UTF-8"},
@@ -57,7 +54,7 @@ TEST(SniffTest, EachContainerIsNamedWithAdvice) {
     ASSERT_FALSE(format.ok()) << c.what;
     EXPECT_THAT(format.status().message(), HasSubstr(c.what + ": not supported"));
   }
-  EXPECT_EQ(DecideFileFormat("x.zip", SniffContent(cases[4].head, false)).status().message(),
+  EXPECT_EQ(DecideFileFormat("x.zip", SniffContent(cases[2].head, false)).status().message(),
             "zip archive: not supported; unpack it first");
 }
 
@@ -69,7 +66,31 @@ TEST(SniffTest, AsciiMagicAtTheStartOfTextIsStillText) {
     EXPECT_EQ(s.kind, ContentKind::kText) << text << ": " << s.what;
   }
   // The same magic followed by binary fields (all below 0x80 here) is not.
-  EXPECT_EQ(SniffContent("PAR1\x15\x04\x15\x10\x15\x14\x4CPAR1", true).kind, ContentKind::kContainer);
+  EXPECT_EQ(SniffContent("PAR1\x15\x04\x15\x10\x15\x14\x4CPAR1", true).kind, ContentKind::kParquet);
+}
+
+TEST(SniffTest, ParquetAndCompressedTablesAreRead) {
+  const Sniffed parquet = SniffContent(Bytes("PAR1\x15\x04\x15\x00", 8), false);
+  EXPECT_EQ(parquet.kind, ContentKind::kParquet);
+  auto format = DecideFileFormat("part-0.snappy.parquet", parquet);
+  ASSERT_TRUE(format.ok());
+  EXPECT_EQ(*format, Format::kParquet);
+  const Sniffed gzip = SniffContent(Bytes("\x1F\x8B\x08\x00\x00\x00", 6), false);
+  const Sniffed zstd = SniffContent(Bytes("\x28\xB5\x2F\xFD\x04\x00", 6), false);
+  EXPECT_EQ(gzip.kind, ContentKind::kCompressed);
+  EXPECT_EQ(gzip.compression, Compression::kGzip);
+  EXPECT_EQ(zstd.compression, Compression::kZstd);
+  EXPECT_EQ(*DecideFileFormat("a.CSV.gz", gzip), Format::kCsv);
+  EXPECT_EQ(*DecideFileFormat("a.tsv.gz", gzip), Format::kTsv);
+  EXPECT_EQ(*DecideFileFormat("a.jsonl.zst", zstd), Format::kJsonl);
+  // The name must say both: a gzip named .csv, a .zst table that is gzip,
+  // a compressed tar or a compressed file of unknown content are refused.
+  for (const char* name : {"a.csv", "a.csv.zst", "a.tar.gz", "a.gz", "a.parquet.gz"}) {
+    auto refused = DecideFileFormat(name, gzip);
+    ASSERT_FALSE(refused.ok()) << name;
+    EXPECT_THAT(refused.status().message(), HasSubstr("gzip-compressed file: not supported")) << name;
+  }
+  EXPECT_FALSE(DecideFileFormat("a.parquet", SniffContent("url\nhttps://a.example/\n", true)).ok());
 }
 
 TEST(SniffTest, TarImagesTextAndEmpty) {

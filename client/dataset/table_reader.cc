@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "client/common/base/status_macros.h"
 #include "client/common/base/with_field.h"
+#include "client/dataset/compressed_io.h"
 #include "client/dataset/csv.h"
 #include "client/dataset/field_names.h"
 #include "client/dataset/reader.h"
@@ -38,15 +39,15 @@ void SetDigest(absl::string_view column, absl::string_view hex, size_t bytes, st
 
 class TableReader final : public RecordReader {
  public:
-  TableReader(std::FILE* file, Format format, ReaderOptions options)
-      : file_(file), format_(format), options_(std::move(options)) {}
-  ~TableReader() override { std::fclose(file_); }
+  TableReader(std::unique_ptr<ByteReader> input, Format format, ReaderOptions options)
+      : input_(std::move(input)), format_(format), options_(std::move(options)) {}
 
   absl::Status Init() {
     if (format_ != Format::kCsv && format_ != Format::kTsv) return absl::OkStatus();
     std::string raw;
     bool malformed = false;
     if (!NextRaw(&raw, &malformed)) {
+      if (!io_error_.ok()) return io_error_;
       if (!text_error_.empty()) return absl::InvalidArgumentError(text_error_);
       return absl::InvalidArgumentError("empty table: no header row");
     }
@@ -83,7 +84,7 @@ class TableReader final : public RecordReader {
       }
       out->push_back(std::move(record));
     }
-    if (std::ferror(file_)) return absl::UnavailableError("read error");
+    if (!io_error_.ok()) return io_error_;
     // The whole input is refused, not read half: rows before the bad byte
     // were fine, but the file is not the text it claims to be.
     if (!text_error_.empty()) return absl::InvalidArgumentError(text_error_);
@@ -124,11 +125,11 @@ class TableReader final : public RecordReader {
         raw->assign(data.data(), len);
         *malformed = unterminated;
         pos_ += len;
-        consumed_ += static_cast<int64_t>(len);
+        consumed_ = input_->file_bytes_read();
         return true;
       }
       Refill();
-      if (!text_error_.empty()) return false;
+      if (!text_error_.empty() || !io_error_.ok()) return false;
     }
   }
 
@@ -137,8 +138,14 @@ class TableReader final : public RecordReader {
     pos_ = 0;
     const size_t old = buffer_.size();
     buffer_.resize(old + kBlockBytes);
-    const size_t n = std::fread(buffer_.data() + old, 1, kBlockBytes, file_);
+    auto read = input_->Read(buffer_.data() + old, kBlockBytes);
+    const size_t n = read.ok() ? *read : 0;
     buffer_.resize(old + n);
+    if (!read.ok()) {
+      io_error_ = read.status();
+      eof_ = true;
+      return;
+    }
     if (n == 0) eof_ = true;
     const bool valid = n > 0 ? utf8_.Feed(absl::string_view(buffer_).substr(old)) : utf8_.Finish();
     if (!valid) text_error_ = utf8_.error();
@@ -206,7 +213,8 @@ class TableReader final : public RecordReader {
     }
   }
 
-  std::FILE* const file_;
+  const std::unique_ptr<ByteReader> input_;
+  absl::Status io_error_;  // a read or decompression error ends the input
   const Format format_;
   const ReaderOptions options_;
   std::string header_;
@@ -232,16 +240,17 @@ const char* FormatName(Format format) {
     case Format::kUrlList: return "urls";
     case Format::kWebdataset: return "webdataset";
     case Format::kImageFolder: return "folder";
+    case Format::kParquet: return "parquet";
   }
   return "?";
 }
 
 absl::StatusOr<std::unique_ptr<RecordReader>> OpenTableReader(const std::string& path,
                                                               Format format,
-                                                              const ReaderOptions& options) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) return absl::NotFoundError(absl::StrCat("cannot open ", path));
-  auto reader = std::make_unique<TableReader>(file, format, options);
+                                                              const ReaderOptions& options,
+                                                              Compression compression) {
+  OPTOUT_ASSIGN_OR_RETURN(auto input, OpenByteReader(path, compression));
+  auto reader = std::make_unique<TableReader>(std::move(input), format, options);
   OPTOUT_RETURN_IF_ERROR(WithField(path, reader->Init()));
   return std::unique_ptr<RecordReader>(std::move(reader));
 }

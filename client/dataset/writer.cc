@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/common/base/status_macros.h"
+#include "client/dataset/compressed_io.h"
 
 namespace optout::dataset {
 namespace {
@@ -22,41 +23,21 @@ absl::Status IoError(const std::string& what, const std::string& path) {
   return absl::UnavailableError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
 }
 
-absl::Status SyncAndRename(const std::string& from, const std::string& to) {
-  const int fd = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-  if (::rename(from.c_str(), to.c_str()) != 0) return IoError("cannot rename to", to);
-  return absl::OkStatus();
-}
-
 class TableWriter final : public RecordWriter {
  public:
-  TableWriter(std::string path, std::FILE* file) : path_(std::move(path)), file_(file) {}
-  ~TableWriter() override {
-    if (file_ != nullptr) std::fclose(file_);
-  }
+  TableWriter(std::string path, std::unique_ptr<ByteWriter> out)
+      : path_(std::move(path)), out_(std::move(out)) {}
 
-  absl::Status Write(const Record& record) override {
-    if (std::fwrite(record.raw.data(), 1, record.raw.size(), file_) != record.raw.size()) {
-      return IoError("cannot write", path_ + ".partial");
-    }
-    return absl::OkStatus();
-  }
+  absl::Status Write(const Record& record) override { return out_->Write(record.raw); }
 
   absl::Status Commit() override {
-    const bool ok = std::fflush(file_) == 0 && ::fsync(fileno(file_)) == 0;
-    const bool closed = std::fclose(file_) == 0;
-    file_ = nullptr;
-    if (!ok || !closed) return IoError("cannot write", path_ + ".partial");
+    OPTOUT_RETURN_IF_ERROR(out_->Close());
     return SyncAndRename(path_ + ".partial", path_);
   }
 
  private:
   const std::string path_;
-  std::FILE* file_;
+  const std::unique_ptr<ByteWriter> out_;
 };
 
 class ShardWriter final : public RecordWriter {
@@ -134,6 +115,16 @@ class FolderWriter final : public RecordWriter {
 
 }  // namespace
 
+absl::Status SyncAndRename(const std::string& from, const std::string& to) {
+  const int fd = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+  if (::rename(from.c_str(), to.c_str()) != 0) return IoError("cannot rename to", to);
+  return absl::OkStatus();
+}
+
 absl::Status RemovePath(const std::string& path) {
   std::error_code ec;
   fs::remove_all(path, ec);
@@ -142,10 +133,10 @@ absl::Status RemovePath(const std::string& path) {
 }
 
 absl::StatusOr<std::unique_ptr<RecordWriter>> OpenTableWriter(const std::string& path,
-                                                              const std::string& header) {
-  std::FILE* file = std::fopen((path + ".partial").c_str(), "wb");
-  if (file == nullptr) return IoError("cannot create", path + ".partial");
-  auto writer = std::make_unique<TableWriter>(path, file);
+                                                              const std::string& header,
+                                                              Compression compression) {
+  OPTOUT_ASSIGN_OR_RETURN(auto out, OpenByteWriter(path + ".partial", compression));
+  auto writer = std::make_unique<TableWriter>(path, std::move(out));
   Record head;
   head.raw = header;
   OPTOUT_RETURN_IF_ERROR(writer->Write(head));

@@ -11,6 +11,8 @@
 #define OPTOUT_CLIENT_DATASET_WRITER_H_
 
 #include <memory>
+#include <optional>
+#include <vector>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -27,9 +29,20 @@ class RecordWriter {
   virtual absl::Status Commit() = 0;
 };
 
-// Tables: `header` first, then each kept record's exact bytes.
+// Tables: `header` first, then each kept record's exact bytes, compressed
+// as `compression` says.
 absl::StatusOr<std::unique_ptr<RecordWriter>> OpenTableWriter(const std::string& path,
-                                                              const std::string& header);
+                                                              const std::string& header,
+                                                              Compression compression = Compression::kNone);
+// Parquet: the kept rows of `source`'s row groups `row_groups` (all when
+// absent) with the source's schema, column order, row order, key/value
+// metadata and compression. A row group that loses no row is copied byte
+// for byte; one that loses all is left out; the others are rewritten.
+// Records must come in row order. DataLoss / Unimplemented when a row
+// group to rewrite cannot be decoded (naming the column).
+absl::StatusOr<std::unique_ptr<RecordWriter>> OpenParquetWriter(
+    const std::string& path, const std::string& source,
+    const std::optional<std::vector<int>>& row_groups = std::nullopt);
 // Webdataset shards: the kept samples' files, as a POSIX (pax) tar.
 absl::StatusOr<std::unique_ptr<RecordWriter>> OpenShardWriter(const std::string& path);
 // Image folders: the kept samples' files written straight into the folder
@@ -37,6 +50,9 @@ absl::StatusOr<std::unique_ptr<RecordWriter>> OpenShardWriter(const std::string&
 // SampleFile::source. Commit() does nothing: the caller writes the whole
 // folder under a temporary name and renames it when every part is done.
 absl::StatusOr<std::unique_ptr<RecordWriter>> OpenFolderWriter(const std::string& dir);
+
+// fsyncs `from` and renames it to `to`.
+absl::Status SyncAndRename(const std::string& from, const std::string& to);
 
 // Removes `path` (file or folder, recursively) if it exists.
 absl::Status RemovePath(const std::string& path);

@@ -95,9 +95,9 @@ TEST_F(DatasetRefusalE2eTest, ContainersAndNonTextAreRefusedWhileGoodInputsAreFi
       {"x.zip", std::string("PK\x03\x04\x14\x00\x00\x00\x08\x00", 10) + csv,
        "zip archive: not supported; unpack it first"},
       {"m.csv.gz", std::string("\x1F\x8B\x08\x00\x00\x00\x00\x00\x00\x03\x4B\xCB\xCF", 13),
-       "gzip-compressed file: not supported; decompress it first"},  // truncated gzip
+       "gzip stream ends in the middle (compressed byte 13)"},  // truncated gzip
       {"m.csv.zst", std::string("\x28\xB5\x2F\xFD\x24\x10\x81\x00", 8) + csv,
-       "zstd-compressed file: not supported; decompress it first"},
+       "corrupt zstd data"},
       {"m.csv.bz2", std::string("BZh91AY&SY\xB1\x7A\x00\x00", 14),
        "bzip2-compressed file: not supported; decompress it first"},
       {"m.csv.xz", std::string("\xFD" "7zXZ\x00\x00\x04\xE6\xD6\xB4\x46", 12),
@@ -105,7 +105,7 @@ TEST_F(DatasetRefusalE2eTest, ContainersAndNonTextAreRefusedWhileGoodInputsAreFi
       {"m.7z", std::string("7z\xBC\xAF\x27\x1C\x00\x04\x00\x00", 10),
        "7z archive: not supported; unpack it first"},
       {"m.parquet", std::string("PAR1\x15\x04\x15\x10\x15\x14\x4C", 11) + "PAR1",
-       "Parquet file: not supported; convert it to CSV or JSONL first"},
+       "footer length 1276384528 at byte 7 is larger than the file"},
       {"m.arrow", std::string("ARROW1\x00\x00\xFF\xFF\xFF\xFF", 12),
        "Arrow/Feather file: not supported; convert it to CSV or JSONL first"},
       {"m.feather", std::string("FEA1\x00\x00\x00\x00\x10", 9),
@@ -288,7 +288,7 @@ TEST_F(DatasetRefusalE2eTest, EveryFileUnderAFolderIsCheckedOrReported) {
   EXPECT_THAT(unchecked["release:img/pair"], HasSubstr("2 images under one key"));
   EXPECT_THAT(unchecked["release:README"], HasSubstr("nothing to check"));
   EXPECT_THAT(unchecked["release:extra"], HasSubstr("zip archive"));
-  EXPECT_THAT(unchecked["release:broken"], HasSubstr("broken.csv.gz: gzip-compressed file"));
+  EXPECT_THAT(unchecked["release:broken"], HasSubstr("broken.csv.gz: gzip stream ends in the middle"));
   EXPECT_THAT(unchecked["release:bad"], HasSubstr("bad.tsv: binary data"));
   EXPECT_THAT(unchecked["release:dangling"], HasSubstr("broken symbolic link"));
   EXPECT_THAT(unchecked["release:img-link"], HasSubstr("symbolic link to a folder"));

@@ -1,6 +1,6 @@
 // File: tests/e2e/test_files.h
 //
-// Whole-file reads for end-to-end tests (outputs, logs, data-folder scans).
+// Whole-file reads and writes for end-to-end tests (outputs, logs, data-folder scans).
 #ifndef OPTOUT_TESTS_E2E_TEST_FILES_H_
 #define OPTOUT_TESTS_E2E_TEST_FILES_H_
 
@@ -16,6 +16,12 @@ inline std::string ReadFile(const std::string& path) {
   std::stringstream bytes;
   bytes << in.rdbuf();
   return bytes.str();
+}
+
+// Writes `bytes` to `path` (replacing it).
+inline void WriteFile(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
 }
 
 }  // namespace optout::testing
