@@ -42,6 +42,7 @@ struct Flags {
   int inflight = 4;
   int streams = 1;
   std::string rpc = "stream";
+  std::string api_key;
   bool json = false;
   uint64_t populate = 0;
   uint64_t stored = 0;
@@ -223,6 +224,7 @@ int Run(const Flags& f) {
   CheckLoadOptions co;
   co.inflight = f.inflight;
   co.unary = f.rpc == "unary";
+  co.api_key = f.api_key;
   const uint64_t warmup = f.warmup >= 0 ? f.warmup
                                         : std::min<uint64_t>(200, std::max<uint64_t>(1, total_batches / 20));
   if (warmup > 0) {
@@ -268,6 +270,8 @@ int main(int argc, char** argv) {
   app.add_option("--inflight", f.inflight, "batches in flight per stream, or unary threads per stream (default 4)")
       ->check(CLI::Range(1, 4096));
   app.add_option("--streams", f.streams, "parallel CheckStreams / connections (default 1)")->check(CLI::Range(1, 256));
+  app.add_option("--api-key", f.api_key, "check with this API key (authorization: Bearer KEY)")
+      ->envname("OPTOUT_API_KEY");
   app.add_option("--rpc", f.rpc, "stream (CheckStream) or unary (Check) (default stream)")
       ->check(CLI::IsMember({"stream", "unary"}));
   app.add_flag("--json", f.json, "print one JSON object");

@@ -42,9 +42,15 @@ absl::Status FromGrpc(const grpc::Status& s) {
 
 // One CheckStream: this thread writes, a second one reads, so a write that
 // blocks on flow control never delays the reading of answers.
+void Authorize(const std::string& api_key, grpc::ClientContext* context) {
+  if (!api_key.empty()) context->AddMetadata("authorization", "Bearer " + api_key);
+}
+
 void RunStream(v1::Check::Stub& stub, const std::vector<Batch>& pool,
-               const std::vector<uint64_t>& batches, int inflight, Partial* out) {
+               const std::vector<uint64_t>& batches, int inflight, const std::string& api_key,
+               Partial* out) {
   grpc::ClientContext context;
+  Authorize(api_key, &context);
   auto stream = stub.CheckStream(&context);
   absl::Mutex mu;
   std::deque<std::pair<uint64_t, Clock::time_point>> sent;  // guarded by mu
@@ -88,7 +94,7 @@ void RunStream(v1::Check::Stub& stub, const std::vector<Batch>& pool,
 }
 
 void RunUnary(v1::Check::Stub& stub, const std::vector<Batch>& pool, std::atomic<uint64_t>* next,
-              uint64_t total, Partial* out) {
+              uint64_t total, const std::string& api_key, Partial* out) {
   v1::CheckResponse response;
   for (;;) {
     const uint64_t b = next->fetch_add(1);
@@ -96,6 +102,7 @@ void RunUnary(v1::Check::Stub& stub, const std::vector<Batch>& pool, std::atomic
     const Batch& batch = pool[b % pool.size()];
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    Authorize(api_key, &context);
     const Clock::time_point start = Clock::now();
     grpc::Status s = stub.Check(&context, batch.request, &response);
     const int64_t nanos = NanosSince(start);
@@ -131,14 +138,15 @@ LoadTotals RunCheckLoad(const std::vector<std::shared_ptr<grpc::Channel>>& chann
   const Clock::time_point start = Clock::now();
   if (options.unary) {
     for (size_t t = 0; t < partials.size(); ++t) {
-      threads.emplace_back([&, t] { RunUnary(*stubs[t % groups], pool, &next, total_batches, &partials[t]); });
+      threads.emplace_back([&, t] { RunUnary(*stubs[t % groups], pool, &next, total_batches, options.api_key,
+                 &partials[t]); });
     }
   } else {
     std::vector<std::vector<uint64_t>> assigned(groups);
     for (uint64_t b = 0; b < total_batches; ++b) assigned[b % groups].push_back(b);
     for (size_t g = 0; g < groups; ++g) {
       threads.emplace_back([&, g, batches = std::move(assigned[g])] {
-        RunStream(*stubs[g], pool, batches, inflight, &partials[g]);
+        RunStream(*stubs[g], pool, batches, inflight, options.api_key, &partials[g]);
       });
     }
   }

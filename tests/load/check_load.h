@@ -35,6 +35,8 @@ struct CheckLoadOptions {
   int inflight = 4;
   // Use unary Check instead of CheckStream. Default: false.
   bool unary = false;
+  // Sent as `authorization: Bearer KEY` on every call; empty: anonymous.
+  std::string api_key;
 };
 
 struct LoadTotals {
