@@ -1,7 +1,11 @@
 // Corrupt and hostile files: every truncation and many single-byte changes
 // of a small file end in an error naming the file (and, for corrupt bytes,
 // an offset), or in a successful read; never a crash or a hang.
+#include <unistd.h>
+
 #include <filesystem>
+
+#include "absl/strings/str_cat.h"
 #include <random>
 
 #include "client/common/base/testing/status_matchers.h"
@@ -19,7 +23,7 @@ using ::testing::HasSubstr;
 std::string SmallFile(Codec codec, bool v2) {
   const FileMetadata schema = MakeFlatSchema(testing::SampleColumns());
   const std::string path =
-      (std::filesystem::path(::testing::TempDir()) / "small.parquet").string();
+      (std::filesystem::path(::testing::TempDir()) / absl::StrCat(::getpid(), "-small.parquet")).string();
   std::vector<ColumnWriteOptions> options(schema.columns.size());
   for (auto& o : options) {
     o.codec = static_cast<int>(codec);

@@ -2,7 +2,11 @@
 // type with nulls, each codec, pages v1 and v2, PLAIN and dictionary; row
 // filtering; verbatim row-group copies; a repeated (list) column.
 #include <cstdio>
+#include <unistd.h>
+
 #include <filesystem>
+
+#include "absl/strings/str_cat.h"
 
 #include "client/common/base/testing/status_matchers.h"
 #include "client/parquet/compression.h"
@@ -19,8 +23,10 @@ using testing::SampleColumns;
 using testing::SampleRows;
 using testing::SampleValue;
 
+// Unique per process: ctest runs each case as its own process, in parallel,
+// in one temporary folder.
 std::string TempPath(const std::string& name) {
-  return (std::filesystem::path(::testing::TempDir()) / name).string();
+  return (std::filesystem::path(::testing::TempDir()) / absl::StrCat(::getpid(), "-", name)).string();
 }
 
 struct Variant {
