@@ -206,6 +206,7 @@ class RequestRun {
       case v1::CheckItem::kPdq:
         plan_.AddCode(in.pdq().hash(), item);
         for (const auto& d : in.pdq().dihedral()) plan_.AddCode(d, item);
+        for (const auto& r : in.pdq().regions()) plan_.AddCode(r, item);
         return absl::OkStatus();
       case v1::CheckItem::kSha256:
         AddFileKey(in.sha256(), item, kAcceptSha256);

@@ -30,7 +30,8 @@ void MatchIndex::Add(const IndexedOptOut& opt_out) {
   const uint64_t handle = AssignHandle(opt_out.id, &fresh);
   if (!fresh) return;
   for (const auto& k : opt_out.keys) keys_.Add(k.key, KeyValue(handle, k.kind));
-  for (size_t i = 0; i < opt_out.pdq.size(); ++i) pdq_.Add(handle << 16 | i, opt_out.pdq[i]);
+  for (size_t i = 0; i < opt_out.pdq.size(); ++i) pdq_.Add(PdqEntry(handle, i), opt_out.pdq[i]);
+  for (const auto& r : opt_out.pdq_regions) pdq_.Add(RegionEntry(handle, r), r.code);
   CountKeys(opt_out, +1);
 }
 
@@ -55,7 +56,8 @@ bool MatchIndex::Remove(const IndexedOptOut& opt_out) {
     live_[handle - 1] = false;
   }
   for (const auto& k : opt_out.keys) keys_.Remove(k.key, KeyValue(handle, k.kind));
-  for (size_t i = 0; i < opt_out.pdq.size(); ++i) pdq_.Remove(handle << 16 | i);
+  for (size_t i = 0; i < opt_out.pdq.size(); ++i) pdq_.Remove(PdqEntry(handle, i));
+  for (const auto& r : opt_out.pdq_regions) pdq_.Remove(RegionEntry(handle, r));
   CountKeys(opt_out, -1);
   return true;
 }
@@ -99,7 +101,7 @@ void MatchIndex::Load(std::vector<IndexedOptOut> opt_outs) {
   std::array<int64_t, protocol::kMatchKindCount> by_kind{};
   for (const auto& opt_out : opt_outs) {
     key_count += opt_out.keys.size();
-    code_count += opt_out.pdq.size();
+    code_count += opt_out.pdq.size() + opt_out.pdq_regions.size();
     for (const auto& k : opt_out.keys) {
       if (k.kind > 0 && k.kind < protocol::kMatchKindCount) ++by_kind[k.kind];
     }
@@ -114,8 +116,9 @@ void MatchIndex::Load(std::vector<IndexedOptOut> opt_outs) {
     const uint64_t handle = first_handle + i;
     for (const auto& k : opt_outs[i].keys) keys_.AppendUnordered(k.key, KeyValue(handle, k.kind));
     for (size_t j = 0; j < opt_outs[i].pdq.size(); ++j) {
-      codes.emplace_back(handle << 16 | j, opt_outs[i].pdq[j]);
+      codes.emplace_back(PdqEntry(handle, j), opt_outs[i].pdq[j]);
     }
+    for (const auto& r : opt_outs[i].pdq_regions) codes.emplace_back(RegionEntry(handle, r), r.code);
   }
   keys_.FinishAppends();
   pdq_.Build(std::move(codes));

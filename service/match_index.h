@@ -10,7 +10,10 @@
 // sits on top so that a key's values, which KeyIndex keeps in ascending
 // order and visits only the first few of, list the strongest kind first
 // (URL, URL_ANY_QUERY, SCOPE share one key space). PDQ entries are (opt-out
-// handle << 16 | position in the opt-out).
+// handle << 16 | position in the opt-out); the region hashes of the PDQ hash
+// at `position` (v1.PdqHash.regions) are (opt-out handle << 16 | 1 << 15 |
+// region << 9 | position), so a region hit names its image's position and
+// windows of one image count as one item.
 //
 // Thread-safety: all methods may be called concurrently.
 #ifndef OPTOUT_SERVICE_MATCH_INDEX_H_
@@ -45,6 +48,13 @@ struct IndexedOptOut {
   };
   std::vector<Key> keys;  // URL, SCOPE, SHA256, MD5
   std::vector<storage::Code256> pdq;
+  // Region hashes of pdq[position]: PdqHash.regions on registration.
+  struct PdqRegion {
+    uint16_t position;  // < MatchIndex::kMaxPdqWithRegions
+    uint16_t region;    // < MatchIndex::kMaxRegionsPerPdq
+    storage::Code256 code;
+  };
+  std::vector<PdqRegion> pdq_regions;
 };
 
 class MatchIndex final {
@@ -89,8 +99,21 @@ class MatchIndex final {
         v1::MATCH_KIND_MD5,    v1::MATCH_KIND_NONE};
     return kKindOfStrength[value >> kKindShift];
   }
+  // Region hashes fit the entry packing only for the first 512 PDQ hashes of
+  // an opt-out, 64 regions each (validation enforces both).
+  static constexpr size_t kMaxPdqWithRegions = 512;
+  static constexpr size_t kMaxRegionsPerPdq = 64;
+  static constexpr uint64_t kRegionBit = 1 << 15;
+  static uint64_t PdqEntry(uint64_t handle, size_t position) { return handle << 16 | position; }
+  static uint64_t RegionEntry(uint64_t handle, const IndexedOptOut::PdqRegion& r) {
+    return handle << 16 | kRegionBit | uint64_t{r.region} << 9 | r.position;
+  }
   static uint64_t HandleOfPdqEntry(uint64_t entry) { return entry >> 16; }
-  static uint64_t PdqPositionOfEntry(uint64_t entry) { return entry & 0xffff; }
+  // The position of the PDQ hash an entry belongs to (its own, or its
+  // image's for a region hash).
+  static uint64_t PdqPositionOfEntry(uint64_t entry) {
+    return (entry & kRegionBit) != 0 ? entry & (kMaxPdqWithRegions - 1) : entry & 0xffff;
+  }
 
   // Calls visit(i, id) with the opt-out id (16 raw bytes, valid during the
   // call) of each handles[i] not yet revoked, in order, under one reader

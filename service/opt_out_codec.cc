@@ -52,7 +52,10 @@ absl::StatusOr<internal::SealedPart> SaltableContent(const v1::RegisterRequest& 
   ItemPositions* p = positions;
   OnceField urls(content.mutable_url_digests(), p ? &p->urls : nullptr);
   OnceField scopes(content.mutable_scope_digests(), p ? &p->scopes : nullptr);
-  OnceField pdq(content.mutable_pdq(), p ? &p->pdq : nullptr);
+  std::vector<int> own_pdq_positions;
+  std::vector<int>* pdq_positions = p ? &p->pdq : &own_pdq_positions;
+  const size_t first_pdq_position = pdq_positions->size();
+  OnceField pdq(content.mutable_pdq(), pdq_positions);
   OnceField sha256(content.mutable_sha256(), p ? &p->sha256 : nullptr);
   OnceField md5(content.mutable_md5(), p ? &p->md5 : nullptr);
   OnceField any_query(content.mutable_url_any_query_digests(), p ? &p->url_any_query : nullptr);
@@ -77,7 +80,25 @@ absl::StatusOr<internal::SealedPart> SaltableContent(const v1::RegisterRequest& 
     if (!scope.ok()) return WithField(field, scope.status());
     scopes.Add(DigestOf(*scope));
   }
-  for (const auto& hash : request.pdq()) pdq.Add(hash.hash());
+  bool any_regions = false;
+  for (const auto& hash : request.pdq()) {
+    pdq.Add(hash.hash());
+    any_regions = any_regions || hash.regions_size() > 0;
+  }
+  // Regions travel with their image: pdq_regions[i] holds those of pdq[i]
+  // (from the first copy of a hash given twice).
+  if (any_regions) {
+    content.mutable_pdq_regions()->Reserve(content.pdq_size());
+    for (int i = 0; i < content.pdq_size(); ++i) content.add_pdq_regions();
+    std::vector<bool> filled(content.pdq_size(), false);
+    for (int i = 0; i < request.pdq_size(); ++i) {
+      const int position = (*pdq_positions)[first_pdq_position + i];
+      if (filled[position]) continue;
+      filled[position] = true;
+      std::string& joined = *content.mutable_pdq_regions(position);
+      for (const auto& region : request.pdq(i).regions()) joined += region;
+    }
+  }
   for (const auto& d : request.sha256()) sha256.Add(d);
   for (const auto& d : request.md5()) md5.Add(d);
   return content;
@@ -152,6 +173,17 @@ absl::StatusOr<IndexedOptOut> IndexedFromRecord(const Keyring& keyring, absl::st
     for (const auto& pdq : part.pdq()) {
       if (pdq.size() != 32) return absl::DataLossError("sealed PDQ hash of wrong size");
       out.pdq.push_back(storage::CodeFromBytes(pdq));
+    }
+    for (int i = 0; i < part.pdq_regions_size(); ++i) {
+      const std::string& joined = part.pdq_regions(i);
+      if (joined.size() % 32 != 0 || joined.size() / 32 > MatchIndex::kMaxRegionsPerPdq ||
+          (!joined.empty() && static_cast<size_t>(i) >= MatchIndex::kMaxPdqWithRegions)) {
+        return absl::DataLossError("sealed PDQ regions out of bounds");
+      }
+      for (size_t r = 0; r < joined.size() / 32; ++r) {
+        out.pdq_regions.push_back({static_cast<uint16_t>(i), static_cast<uint16_t>(r),
+                                   storage::CodeFromBytes(absl::string_view(joined).substr(r * 32, 32))});
+      }
     }
   }
   return out;

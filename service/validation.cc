@@ -24,6 +24,10 @@ constexpr size_t kMaxExpressionsPerUrl = 64;
 // One person's images; also keeps PDQ entry handles within their 16 bits
 // (MatchIndex) whatever --max_batch_items is set to.
 constexpr int kMaxPdqPerRegistration = 4096;
+// Region hashes per image (plus its own hash: 64 stored hashes at most), and
+// the images that may carry them (both fit MatchIndex's entry packing).
+constexpr int kMaxRegionsPerPdq = 63;
+constexpr int kMaxPdqWithRegions = 512;
 
 absl::Status Invalid(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
@@ -123,6 +127,15 @@ absl::Status ValidatePdqHash(absl::string_view field, const v1::PdqHash& pdq,
                                               pdq.dihedral(i)));
     }
   }
+  if (pdq.regions_size() > kMaxRegionsPerPdq) {
+    return Invalid(absl::StrCat(field, ".regions"),
+                   absl::StrCat("too many region hashes: ", pdq.regions_size(), " > limit ",
+                                kMaxRegionsPerPdq, " per image"));
+  }
+  for (int i = 0; i < pdq.regions_size(); ++i) {
+    OPTOUT_RETURN_IF_ERROR(
+        ValidatePdqBytes(At(absl::StrCat(field, ".regions"), i), pdq.regions(i)));
+  }
   return absl::OkStatus();
 }
 
@@ -147,6 +160,11 @@ absl::Status ValidateRegisterRequest(const v1::RegisterRequest& request,
   }
   for (int i = 0; i < request.pdq_size(); ++i) {
     OPTOUT_RETURN_IF_ERROR(ValidatePdqHash(At("pdq", i), request.pdq(i), options, true));
+    if (request.pdq(i).regions_size() > 0 && i >= kMaxPdqWithRegions) {
+      return Invalid(At("pdq", i) + ".regions",
+                     absl::StrCat("only the first ", kMaxPdqWithRegions,
+                                  " hashes of a registration may carry regions"));
+    }
   }
   for (int i = 0; i < request.sha256_size(); ++i) {
     OPTOUT_RETURN_IF_ERROR(ValidateDigest(At("sha256", i), request.sha256(i), kSha256Bytes));

@@ -23,6 +23,10 @@ namespace {
 std::string Bytes(const std::array<uint8_t, 32>& b) { return std::string(b.begin(), b.end()); }
 std::string Bytes(const std::array<uint8_t, 16>& b) { return std::string(b.begin(), b.end()); }
 
+// The registry accepts region hashes (v1.PdqHash.regions) on the first 512
+// PDQ hashes of a registration.
+constexpr int kMaxPdqWithRegions = 512;
+
 // One image hashed for a request. `pdq_usable` is false below the server's
 // minimum quality: the server would refuse the hash, so only the file
 // digests go, and a note tells the user (`command` names who speaks, `use`
@@ -33,10 +37,13 @@ struct HashedImage {
 };
 
 absl::StatusOr<HashedImage> HashImage(absl::string_view command, absl::string_view use,
-                                      const std::string& path, bool dihedral, int min_quality,
+                                      const std::string& path, bool dihedral,
+                                      pdq::RegionSet regions, int min_quality,
                                       int64_t max_pixels) {
   pdq::HashOptions options;
   options.dihedral = dihedral;
+  options.regions = regions;
+  options.min_region_quality = min_quality;
   options.max_pixels = max_pixels;
   auto hashes = pdq::HashImageFile(path, options);
   if (!hashes.ok()) {
@@ -84,8 +91,9 @@ absl::StatusOr<v1::CheckItem> CheckItemOf(const ItemArg& item) {
   return absl::InvalidArgumentError(absl::StrCat(FlagName(item.kind), " cannot be checked here"));
 }
 
-// The check items of an image: its PDQ hash with the dihedral variants (the
-// server matches any of them) when usable, then SHA-256 and MD5.
+// The check items of an image: its PDQ hash with the dihedral variants and
+// its trimmed regions (the server matches any of them) when usable, then
+// SHA-256 and MD5.
 std::vector<v1::CheckItem> ImageCheckItems(const HashedImage& image) {
   std::vector<v1::CheckItem> items(image.pdq_usable ? 3 : 2);
   size_t i = 0;
@@ -94,6 +102,7 @@ std::vector<v1::CheckItem> ImageCheckItems(const HashedImage& image) {
     pdq->set_hash(Bytes(image.hashes.pdq.bytes));
     pdq->set_quality(image.hashes.quality);
     for (const pdq::PdqHash& d : image.hashes.dihedral) pdq->add_dihedral(Bytes(d.bytes));
+    for (const pdq::RegionHash& r : image.hashes.regions) pdq->add_regions(Bytes(r.hash.bytes));
   }
   items[i++].set_sha256(Bytes(image.hashes.sha256));
   items[i].set_md5(Bytes(image.hashes.md5));
@@ -171,7 +180,8 @@ absl::StatusOr<CheckPlan> BuildCheckRequest(const std::vector<ItemArg>& items,
     for (size_t i = 0; i < items.size(); ++i) {
       if (items[i].kind != ItemKind::kImage) continue;
       // One unreadable image is reported as such; the others are checked.
-      auto image = HashImage("check", "checked", items[i].value, /*dihedral=*/true, min_quality,
+      auto image = HashImage("check", "checked", items[i].value, /*dihedral=*/true,
+                             pdq::RegionSet::kChecker, min_quality,
                              max_pixels);
       if (image.ok()) {
         per_item[i] = ImageCheckItems(*image);
@@ -239,8 +249,8 @@ absl::StatusOr<v1::RegisterRequest> BuildRegisterRequest(const ItemFlags& flags,
   std::map<std::string, std::string> first_file_of;
   for (const std::string& file : files) {
     OPTOUT_ASSIGN_OR_RETURN(HashedImage hashed,
-                            HashImage("register", "registered", file, dihedral, min_quality,
-                                      flags.max_pixels()));
+                            HashImage("register", "registered", file, dihedral,
+                                      pdq::RegionSet::kOwner, min_quality, flags.max_pixels()));
     const pdq::ImageHashes& hashes = hashed.hashes;
     auto [first, fresh] = first_file_of.emplace(digest::ToHex(hashes.sha256), file);
     if (!fresh) {
@@ -259,14 +269,21 @@ absl::StatusOr<v1::RegisterRequest> BuildRegisterRequest(const ItemFlags& flags,
       // The plain hash first, then the distinct rotations/flips of it.
       std::set<std::string> seen;
       nlohmann::ordered_json variants = nlohmann::ordered_json::array();
-      auto add = [&](const pdq::PdqHash& h, bool variant) {
-        if (!seen.insert(Bytes(h.bytes)).second) return;
+      auto add = [&](const pdq::PdqHash& h, bool variant) -> v1::PdqHash* {
+        if (!seen.insert(Bytes(h.bytes)).second) return nullptr;
         v1::PdqHash* out = request.add_pdq();
         out->set_hash(Bytes(h.bytes));
         out->set_quality(hashes.quality);
         if (variant) variants.push_back(h.ToHex());
+        return out;
       };
-      add(hashes.pdq, false);
+      v1::PdqHash* plain = add(hashes.pdq, false);
+      // The image's windows travel with its plain hash (README.md#matching);
+      // the registry takes them on its first kMaxPdqWithRegions hashes.
+      if (plain != nullptr && request.pdq_size() <= kMaxPdqWithRegions) {
+        for (const pdq::RegionHash& r : hashes.regions) plain->add_regions(Bytes(r.hash.bytes));
+      }
+      image["regions"] = plain != nullptr ? plain->regions_size() : 0;
       if (dihedral) {
         for (const pdq::PdqHash& h : hashes.dihedral) add(h, true);
         image["dihedral"] = variants;

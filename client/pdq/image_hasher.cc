@@ -95,6 +95,18 @@ absl::StatusOr<ImageHashes> HashImageBytes(absl::string_view file_bytes,
   out.md5 = digest::Md5(file_bytes);
   out.width = decoded->source_width;
   out.height = decoded->source_height;
+  switch (options.regions) {
+    case RegionSet::kNone:
+      break;
+    case RegionSet::kOwner:
+      out.regions = OwnerRegions(decoded->image, out.width, out.height, out.pdq,
+                                 options.min_region_quality);
+      break;
+    case RegionSet::kChecker:
+      out.regions = CheckerRegions(decoded->image, out.width, out.height,
+                                   options.min_region_quality);
+      break;
+  }
   return out;
 }
 

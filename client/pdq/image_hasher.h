@@ -13,9 +13,11 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "client/pdq/match_regions.h"
 #include "client/pdq/pdq_hash.h"
 
 namespace optout::pdq {
@@ -31,11 +33,25 @@ struct ImageHashes {
   std::array<uint8_t, 16> md5{};     // of the file bytes
   int width = 0;                     // decoded size, before the pre-scale
   int height = 0;
+  // Filled only with HashOptions::regions (match_regions.h).
+  std::vector<RegionHash> regions;
+};
+
+// Which region hashes to add (match_regions.h).
+enum class RegionSet {
+  kNone,
+  kOwner,    // registering: trimmed image and the fixed windows (<= 63)
+  kChecker,  // checking: borders and caption bars trimmed (<= 2)
 };
 
 struct HashOptions {
   // Also compute the 8 dihedral hashes. Default: false.
   bool dihedral = false;
+  // Also hash regions of the image. Default: none.
+  RegionSet regions = RegionSet::kNone;
+  // Region hashes below this quality are left out. Default: 50 (the
+  // registry's default minimum).
+  int min_region_quality = 50;
   // Largest width * height decoded, in pixels; larger images are refused from
   // their header, before decoding. Default: 100,000,000 (100 MP).
   int64_t max_pixels = 100'000'000;

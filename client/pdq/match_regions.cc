@@ -1,0 +1,330 @@
+#include "client/pdq/match_regions.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <memory>
+
+#include "client/pdq/luma.h"
+#include "client/pdq/pdq_core.h"
+
+namespace optout::pdq {
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+// A region is hashed at no more than this many pixels a side: PDQ keeps
+// frequencies up to 16 cycles of a 64x64 reduction, so more adds time only.
+constexpr int kMaxRegionSide = 256;
+
+// Two samples differ "visibly" above this (0..255 scale): JPEG ringing next
+// to a flat border stays below it.
+constexpr int kColourTolerance = 24;
+
+// Fraction of a line that must be the border colour: almost all of it for a
+// plain border, most of it for a caption bar with text on it.
+constexpr double kBorderFill = 0.97;
+
+// Share of a caption bar's row that is the bar's colour (the rest is text).
+constexpr double kBarFill = 0.35;
+
+// Deepest caption bar looked for, as a fraction of the height.
+constexpr double kMaxBarDepth = 0.25;
+
+// At least this fraction of each axis is kept by a trim.
+constexpr double kMinKept = 0.3;
+
+int Sample(const Image& image, int x, int y, int c) {
+  return image.row(y)[x * image.channels + (image.channels == 3 ? c : 0)];
+}
+
+// Whether the `count` pixels starting at (x, y) and stepping (dx, dy) are
+// mostly of one colour: that of their median pixel (per channel), which
+// goes to `colour`.
+bool LineIsUniform(const Image& image, int x, int y, int dx, int dy, int count, double fill,
+                   int colour[3]) {
+  std::vector<uint8_t> values(count);
+  for (int c = 0; c < image.channels; ++c) {
+    for (int i = 0; i < count; ++i) values[i] = Sample(image, x + i * dx, y + i * dy, c);
+    std::nth_element(values.begin(), values.begin() + count / 2, values.end());
+    colour[c] = values[count / 2];
+  }
+  int same = 0;
+  for (int i = 0; i < count; ++i) {
+    bool close = true;
+    for (int c = 0; c < image.channels && close; ++c) {
+      close = std::abs(Sample(image, x + i * dx, y + i * dy, c) - colour[c]) <= kColourTolerance;
+    }
+    same += close;
+  }
+  return same >= fill * count;
+}
+
+bool SameColour(const int a[3], const int b[3], int channels) {
+  for (int c = 0; c < channels; ++c) {
+    if (std::abs(a[c] - b[c]) > kColourTolerance) return false;
+  }
+  return true;
+}
+
+// Fraction of row y within kColourTolerance of `colour`.
+double ShareOfColour(const Image& image, int y, const int colour[3]) {
+  int same = 0;
+  for (int x = 0; x < image.width; ++x) {
+    int pixel[3];
+    for (int c = 0; c < image.channels; ++c) pixel[c] = Sample(image, x, y, c);
+    same += SameColour(pixel, colour, image.channels);
+  }
+  return static_cast<double>(same) / image.width;
+}
+
+// Caption bar at the top (step +1) or bottom (step -1): a plain edge row,
+// then rows mostly of its colour (text covers the rest), up to
+// kMaxBarDepth of the height. Returns the number of
+// rows of the bar (0 if none).
+int CaptionBarRows(const Image& image, int step) {
+  const int w = image.width;
+  const int h = image.height;
+  const int edge = step > 0 ? 0 : h - 1;
+  int edge_colour[3];
+  if (!LineIsUniform(image, 0, edge, 1, 0, w, kBorderFill, edge_colour)) return 0;
+  const int depth = static_cast<int>(h * kMaxBarDepth);
+  int rows = 1;
+  while (rows < depth && ShareOfColour(image, edge + step * rows, edge_colour) >= kBarFill) {
+    ++rows;
+  }
+  return rows < depth ? rows : 0;
+}
+
+// Rotation angles (degrees, both senses) of the owner windows.
+constexpr double kRotations[] = {1.5, 2.5, 3.5, 4.5, 5.5};
+
+// Fraction of each side kept after turning by `degrees`, so that little of
+// the blank corners shows: 1 - |degrees| / 45 (close to the largest
+// inscribed window of a 3:2 image).
+double RotationKeep(double degrees) { return 1 - std::abs(degrees) / 45; }
+
+}  // namespace
+
+bool IsProperSubregion(const Region& r) {
+  constexpr double kSliver = 0.01;
+  return r.x0 > kSliver || r.y0 > kSliver || r.x1 < 1 - kSliver || r.y1 < 1 - kSliver;
+}
+
+Region TrimBorders(const Image& image, bool bars) {
+  const int w = image.width;
+  const int h = image.height;
+  int top = 0, bottom = h, left = 0, right = w;
+  if (bars) {
+    // Only the bars: past them, plain rows are part of the picture.
+    // Bars usually come in pairs of one height: a bar whose text defeats
+    // the row test gets the height of its twin, if its edge row is plain.
+    const int top_rows = CaptionBarRows(image, +1);
+    const int bottom_rows = CaptionBarRows(image, -1);
+    int colour[3];
+    const bool top_plain = LineIsUniform(image, 0, 0, 1, 0, w, kBorderFill, colour);
+    const bool bottom_plain = LineIsUniform(image, 0, h - 1, 1, 0, w, kBorderFill, colour);
+    top = top_rows > 0 ? top_rows : (top_plain ? bottom_rows : 0);
+    bottom = h - (bottom_rows > 0 ? bottom_rows : (bottom_plain ? top_rows : 0));
+  }
+  const int min_w = static_cast<int>(std::ceil(w * kMinKept));
+  const int min_h = static_cast<int>(std::ceil(h * kMinKept));
+  // Alternate sides until none moves: a frame narrows every side, and the
+  // lines of a side are judged only over what the other sides left. Each
+  // line has its own colour, so a title bar above a canvas goes too.
+  int colour[3];
+  bool moved = !bars;
+  while (moved) {
+    moved = false;
+    while (bottom - top > min_h &&
+           LineIsUniform(image, left, top, 1, 0, right - left, kBorderFill, colour)) {
+      ++top;
+      moved = true;
+    }
+    while (bottom - top > min_h &&
+           LineIsUniform(image, left, bottom - 1, 1, 0, right - left, kBorderFill, colour)) {
+      --bottom;
+      moved = true;
+    }
+    while (right - left > min_w &&
+           LineIsUniform(image, left, top, 0, 1, bottom - top, kBorderFill, colour)) {
+      ++left;
+      moved = true;
+    }
+    while (right - left > min_w &&
+           LineIsUniform(image, right - 1, top, 0, 1, bottom - top, kBorderFill, colour)) {
+      --right;
+      moved = true;
+    }
+  }
+  Region r;
+  if (bottom - top <= min_h || right - left <= min_w) return r;
+  r.x0 = static_cast<double>(left) / w;
+  r.x1 = static_cast<double>(right) / w;
+  r.y0 = static_cast<double>(top) / h;
+  r.y1 = static_cast<double>(bottom) / h;
+  return r;
+}
+
+std::vector<Region> OwnerWindows(int source_width, int source_height) {
+  std::vector<Region> out;
+  auto centred = [](double kw, double kh, double degrees = 0) {
+    return Region{0.5 - kw / 2, 0.5 - kh / 2, 0.5 + kw / 2, 0.5 + kh / 2, degrees};
+  };
+  // Centred crops (thumbnails, "fill" layouts).
+  for (double k : {0.95, 0.92, 0.89, 0.86, 0.83, 0.80, 0.77}) out.push_back(centred(k, k));
+  // Social-media aspects, centred or against either end of the long side.
+  const double aspect = static_cast<double>(source_width) / source_height;
+  for (double a : {1.0, 0.8, 0.5625, 1.5, 16.0 / 9, 4.0 / 3}) {
+    const double kw = std::min(1.0, a / aspect);
+    const double kh = std::min(1.0, aspect / a);
+    if (kw > 0.95 && kh > 0.95) continue;  // close to the whole image
+    for (double at : {0.0, 0.5, 1.0}) {
+      const double x0 = (1 - kw) * at;
+      const double y0 = (1 - kh) * at;
+      out.push_back(Region{x0, y0, x0 + kw, y0 + kh, 0});
+    }
+  }
+  // Small rotations, cropped inside. The crop is modelled on what image
+  // editors do when they rotate onto a larger canvas and then crop "centred"
+  // on the canvas size from before the rotation (ImageMagick's -rotate then
+  // -gravity center -crop): the kept window sits half the canvas growth
+  // off the centre.
+  for (double d : kRotations) {
+    const double t = d * kPi / 180;
+    const double grow_w = source_width * std::cos(t) + source_height * std::sin(t) - source_width;
+    const double grow_h = source_width * std::sin(t) + source_height * std::cos(t) - source_height;
+    const double k = RotationKeep(d);
+    const double ox = grow_w / 2 / source_width;
+    const double oy = grow_h / 2 / source_height;
+    for (double sign : {1.0, -1.0}) {
+      Region r = centred(k, k, sign * d);
+      r.x0 += ox;
+      r.x1 += ox;
+      r.y0 += oy;
+      r.y1 += oy;
+      out.push_back(r);
+    }
+  }
+  // Off-centre crops on a grid.
+  for (double k : {0.82}) {
+    for (double ay : {0.0, 0.5, 1.0}) {
+      for (double ax : {0.0, 0.5, 1.0}) {
+        if (ax == 0.5 && ay == 0.5) continue;
+        const double x0 = (1 - k) * ax;
+        const double y0 = (1 - k) * ay;
+        out.push_back(Region{x0, y0, x0 + k, y0 + k, 0});
+      }
+    }
+  }
+  if (static_cast<int>(out.size()) > kMaxOwnerRegions - 1) out.resize(kMaxOwnerRegions - 1);
+  return out;
+}
+
+RegionHasher::RegionHasher(const Image& image, int source_width, int source_height)
+    : source_width_(source_width), source_height_(source_height) {
+  std::vector<float> full(static_cast<size_t>(image.width) * image.height);
+  ComputeLuma(image, full.data());
+  // Halve each axis (2x2 box) while it is above kMaxRegionSide.
+  const int fx = image.width > kMaxRegionSide ? 2 : 1;
+  const int fy = image.height > kMaxRegionSide ? 2 : 1;
+  width_ = image.width / fx;
+  height_ = image.height / fy;
+  if (fx == 1 && fy == 1) {
+    luma_ = std::move(full);
+    return;
+  }
+  luma_.assign(static_cast<size_t>(width_) * height_, 0.0f);
+  const float scale = 1.0f / (fx * fy);
+  for (int y = 0; y < height_; ++y) {
+    float* out = luma_.data() + static_cast<size_t>(y) * width_;
+    for (int dy = 0; dy < fy; ++dy) {
+      const float* in = full.data() + static_cast<size_t>(y * fy + dy) * image.width;
+      for (int x = 0; x < width_; ++x) {
+        for (int dx = 0; dx < fx; ++dx) out[x] += in[x * fx + dx];
+      }
+    }
+    for (int x = 0; x < width_; ++x) out[x] *= scale;
+  }
+}
+
+RegionHash RegionHasher::Hash(const Region& region) const {
+  RegionHash result;
+  // Output size: the region's size in luma pixels.
+  const int out_w = static_cast<int>(std::lround((region.x1 - region.x0) * width_));
+  const int out_h = static_cast<int>(std::lround((region.y1 - region.y0) * height_));
+  if (out_w < kMinHashableSide || out_h < kMinHashableSide) return result;
+  // Output pixel centre (u, v) -> offset from the region's centre in source
+  // pixels, turned there -> luma pixel.
+  const double cx = (region.x0 + region.x1) / 2 * source_width_;
+  const double cy = (region.y0 + region.y1) / 2 * source_height_;
+  const double sw = (region.x1 - region.x0) * source_width_ / out_w;
+  const double sh = (region.y1 - region.y0) * source_height_ / out_h;
+  const double t = region.degrees * kPi / 180;
+  const double cs = std::cos(t), sn = std::sin(t);
+  const double to_x = static_cast<double>(width_) / source_width_;
+  const double to_y = static_cast<double>(height_) / source_height_;
+  Image out;
+  out.width = out_w;
+  out.height = out_h;
+  out.channels = 1;
+  out.pixels.resize(static_cast<size_t>(out_w) * out_h);
+  for (int v = 0; v < out_h; ++v) {
+    const double dy = (v + 0.5 - out_h / 2.0) * sh;
+    for (int u = 0; u < out_w; ++u) {
+      const double dx = (u + 0.5 - out_w / 2.0) * sw;
+      const double sx = std::clamp((cx + cs * dx - sn * dy) * to_x - 0.5, 0.0, width_ - 1.0);
+      const double sy = std::clamp((cy + sn * dx + cs * dy) * to_y - 0.5, 0.0, height_ - 1.0);
+      const int x0 = static_cast<int>(sx), y0 = static_cast<int>(sy);
+      const int x1 = std::min(x0 + 1, width_ - 1), y1 = std::min(y0 + 1, height_ - 1);
+      const double ax = sx - x0, ay = sy - y0;
+      const float* r0 = luma_.data() + static_cast<size_t>(y0) * width_;
+      const float* r1 = luma_.data() + static_cast<size_t>(y1) * width_;
+      const double value = (r0[x0] * (1 - ax) + r0[x1] * ax) * (1 - ay) +
+                           (r1[x0] * (1 - ax) + r1[x1] * ax) * ay;
+      out.pixels[static_cast<size_t>(v) * out_w + u] =
+          static_cast<uint8_t>(std::clamp(std::lround(value), 0L, 255L));
+    }
+  }
+  const PdqResult pdq = HashCheckedPixels(out, /*with_dihedral=*/false);
+  result.hash = pdq.hash;
+  result.quality = pdq.quality;
+  return result;
+}
+
+std::vector<RegionHash> OwnerRegions(const Image& image, int source_width, int source_height,
+                                     const PdqHash& plain, int min_quality) {
+  std::vector<Region> regions;
+  const Region trimmed = TrimBorders(image, /*bars=*/false);
+  if (IsProperSubregion(trimmed)) regions.push_back(trimmed);
+  for (const Region& r : OwnerWindows(source_width, source_height)) regions.push_back(r);
+  const RegionHasher hasher(image, source_width, source_height);
+  std::vector<RegionHash> out;
+  for (const Region& r : regions) {
+    const RegionHash h = hasher.Hash(r);
+    if (h.quality < min_quality || h.hash.IsZero() || h.hash == plain) continue;
+    bool seen = false;
+    for (const RegionHash& o : out) seen = seen || o.hash == h.hash;
+    if (!seen) out.push_back(h);
+    if (static_cast<int>(out.size()) == kMaxOwnerRegions) break;
+  }
+  return out;
+}
+
+std::vector<RegionHash> CheckerRegions(const Image& image, int source_width, int source_height,
+                                       int min_quality) {
+  std::vector<RegionHash> out;
+  std::unique_ptr<RegionHasher> hasher;  // only when something is trimmed
+  for (bool bars : {false, true}) {
+    const Region r = TrimBorders(image, bars);
+    if (!IsProperSubregion(r)) continue;
+    if (hasher == nullptr) hasher = std::make_unique<RegionHasher>(image, source_width, source_height);
+    const RegionHash h = hasher->Hash(r);
+    if (h.quality < min_quality || h.hash.IsZero()) continue;
+    if (!out.empty() && out.back().hash == h.hash) continue;
+    out.push_back(h);
+  }
+  return out;
+}
+
+}  // namespace optout::pdq

@@ -1,0 +1,97 @@
+// File: client/pdq/match_regions.h
+//
+// Extra PDQ hashes of image regions, so that copies which are cropped,
+// padded, framed, screenshotted or captioned still land near a registered
+// hash (README.md#matching in the repository root has the measurements).
+//
+//  * The registering side (owner) hashes its image whole, with uniform
+//    borders trimmed, and a fixed set of sub-windows: centred crops, social
+//    aspect crops, off-centre crops and small rotations (OwnerRegions).
+//  * The checking side hashes the candidate with uniform borders and
+//    caption-like bars trimmed (CheckerRegions): what is left of a padded,
+//    framed or screenshotted copy is the original picture.
+//
+// Regions are cut from the image the PDQ file conventions give
+// (prescale.h: at most 512x512, possibly grey), in coordinates relative to
+// the source's width and height, so the aspect stretch of the pre-scale
+// does not matter. The plain PDQ hash is not changed by anything here.
+//
+// Abseil-free like pdq_core.h (it may be built for WebAssembly). Pure
+// functions; thread-safe.
+#ifndef OPTOUT_CLIENT_PDQ_MATCH_REGIONS_H_
+#define OPTOUT_CLIENT_PDQ_MATCH_REGIONS_H_
+
+#include <vector>
+
+#include "client/pdq/image.h"
+#include "client/pdq/pdq_hash.h"
+
+namespace optout::pdq {
+
+// A rectangle of the image in relative coordinates (0..1 on each axis),
+// turned by `degrees` about its centre (measured in source pixels, so a
+// rotation stays a rotation whatever the pre-scale did to the aspect).
+struct Region {
+  double x0 = 0, y0 = 0, x1 = 1, y1 = 1;
+  double degrees = 0;
+};
+
+// Largest number of hashes OwnerRegions gives (the registry stores at most
+// 64 hashes per registered image, the plain one included).
+inline constexpr int kMaxOwnerRegions = 63;
+
+// Where uniform borders end: rows and columns from each edge whose pixels
+// are (almost) all one colour are cut off, repeatedly, so that a window
+// title bar above a canvas goes too. With `bars`, rows that are mostly one
+// colour (text on a plain caption bar) count as border as well. Returns the
+// whole image when nothing is trimmed or too little would remain.
+Region TrimBorders(const Image& image, bool bars);
+
+// True when `region` differs from the whole image by more than a sliver.
+bool IsProperSubregion(const Region& region);
+
+// The fixed owner-side windows for a source of the given size, without the
+// whole image: every returned region is hashed in addition to the plain hash.
+std::vector<Region> OwnerWindows(int source_width, int source_height);
+
+struct RegionHash {
+  PdqHash hash;
+  int quality = 0;  // 0..100
+};
+
+// Hashes regions of one image (the pre-scaled pixels of a source of
+// source_width x source_height). Its luma is computed once, at no more than
+// 256 px a side (box-averaged), and each region is resampled from it at
+// about one output pixel per luma pixel, so that no detail PDQ keeps is
+// aliased. Immutable after construction: Hash may be called concurrently.
+class RegionHasher {
+ public:
+  RegionHasher(const Image& image, int source_width, int source_height);
+  RegionHasher(const RegionHasher&) = delete;
+  RegionHasher& operator=(const RegionHasher&) = delete;
+
+  // A region too small to hash gives an all-zero hash and quality 0.
+  RegionHash Hash(const Region& region) const;
+
+ private:
+  int source_width_;
+  int source_height_;
+  int width_ = 0;   // of luma_
+  int height_ = 0;
+  std::vector<float> luma_;
+};
+
+// Owner side: the trimmed image (if it has borders) and OwnerWindows, each
+// hashed; hashes of quality below `min_quality` and duplicates of `plain`
+// or of each other are left out. At most kMaxOwnerRegions.
+std::vector<RegionHash> OwnerRegions(const Image& image, int source_width, int source_height,
+                                     const PdqHash& plain, int min_quality);
+
+// Checker side: the image with borders trimmed, and with caption bars
+// trimmed, when they differ from the whole image (0, 1 or 2 hashes).
+std::vector<RegionHash> CheckerRegions(const Image& image, int source_width, int source_height,
+                                       int min_quality);
+
+}  // namespace optout::pdq
+
+#endif  // OPTOUT_CLIENT_PDQ_MATCH_REGIONS_H_

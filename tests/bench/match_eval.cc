@@ -1,0 +1,278 @@
+// match_eval: how well edited copies of registered images are found, end to
+// end (README.md#matching). It starts a real optoutd on loopback, registers
+// every original of a corpus with `optout register --image` and checks every
+// copy with `optout check --image` (the very commands users run), then
+// prints per edit family: copies matched to their own original, copies
+// matched to another image's opt-out (wrong), stored hashes per image, and
+// the client's hashing time per image (measured in-process, same library).
+//
+// Corpus layout (tests/testdata/photos, ../shared/testdata/photos):
+//   edits.tsv  "file<TAB>family<TAB>parameters<TAB>source" per copy, files
+//              named images/GROUP__FAMILY.jpg; the original of GROUP is
+//              images/GROUP__orig.jpg.
+//
+//   match_eval --corpus DIR [--min-matched N] [--distances]
+// Exit status 1 when fewer than N copies match or any match is wrong.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "client/pdq/image_hasher.h"
+#include "nlohmann/json.hpp"
+#include "tests/e2e/optoutd_process.h"
+
+namespace {
+
+using optout::testing::CommandResult;
+using optout::testing::OptoutCliBinary;
+using optout::testing::OptoutdProcess;
+using optout::testing::RunCommand;
+namespace pdq = optout::pdq;
+
+struct Copy {
+  std::string file;    // relative to the corpus
+  std::string family;
+  std::string group;   // "v01"
+};
+
+struct FamilyRow {
+  int copies = 0;
+  int matched = 0;  // to their own original
+  int wrong = 0;    // to another image's opt-out
+  double check_ms = 0;
+};
+
+std::string GroupOf(const std::string& file) {
+  const size_t slash = file.rfind('/');
+  const std::string name = file.substr(slash == std::string::npos ? 0 : slash + 1);
+  return name.substr(0, name.find("__"));
+}
+
+std::vector<Copy> ReadEdits(const std::string& corpus) {
+  std::ifstream in(corpus + "/edits.tsv");
+  std::vector<Copy> out;
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    const size_t a = line.find('\t');
+    const size_t b = line.find('\t', a + 1);
+    if (a == std::string::npos) continue;
+    Copy c{line.substr(0, a), line.substr(a + 1, b - a - 1), ""};
+    c.group = GroupOf(c.file);
+    out.push_back(c);
+  }
+  return out;
+}
+
+double MillisSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+// Client hashing time of one file, as register / check do it.
+double HashMillis(const std::string& path, pdq::RegionSet regions, bool dihedral,
+                  pdq::ImageHashes* out) {
+  pdq::HashOptions options;
+  options.dihedral = dihedral;
+  options.regions = regions;
+  const auto start = std::chrono::steady_clock::now();
+  auto hashes = pdq::HashImageFile(path, options);
+  const double ms = MillisSince(start);
+  if (hashes.ok() && out != nullptr) *out = *std::move(hashes);
+  return ms;
+}
+
+std::vector<pdq::PdqHash> HashesOf(const pdq::ImageHashes& h, bool checker) {
+  std::vector<pdq::PdqHash> out;
+  if (checker) {
+    out.assign(h.dihedral.begin(), h.dihedral.end());
+  } else {
+    out.push_back(h.pdq);
+  }
+  for (const auto& r : h.regions) out.push_back(r.hash);
+  return out;
+}
+
+// Distances between every copy and every *other* original (best over the
+// copy's checked hashes and the original's stored ones): the distribution
+// a false match would come from. Prints a histogram and a tail estimate.
+void PrintUnrelatedDistances(const std::string& corpus, const std::vector<Copy>& copies,
+                             const std::map<std::string, pdq::ImageHashes>& originals) {
+  std::vector<int> best_of_sets(257, 0), single(257, 0);
+  long long pairs = 0;
+  for (const Copy& c : copies) {
+    pdq::ImageHashes h;
+    HashMillis(corpus + "/" + c.file, pdq::RegionSet::kChecker, true, &h);
+    const auto checked = HashesOf(h, true);
+    for (const auto& [group, o] : originals) {
+      if (group == c.group) continue;
+      int best = 256;
+      for (const auto& s : HashesOf(o, false)) {
+        for (const auto& q : checked) {
+          const int d = pdq::HammingDistance(q, s);
+          ++single[d];
+          best = std::min(best, d);
+        }
+      }
+      ++best_of_sets[best];
+      ++pairs;
+    }
+  }
+  long long n = 0;
+  double sum = 0, sum2 = 0;
+  for (int d = 0; d <= 256; ++d) {
+    n += single[d];
+    sum += 1.0 * d * single[d];
+    sum2 += 1.0 * d * d * single[d];
+  }
+  const double mean = sum / n;
+  const double sd = std::sqrt(sum2 / n - mean * mean);
+  std::printf("\nunrelated hash pairs: %lld (copy hash x stored hash), mean %.1f, sd %.1f\n", n,
+              mean, sd);
+  std::printf("distance histogram (hash pairs / copy-original pairs, best over the sets):\n");
+  long long cum_single = 0, cum_best = 0;
+  for (int lo = 0; lo < 128; lo += 8) {
+    long long s = 0, b = 0;
+    for (int d = lo; d < lo + 8; ++d) {
+      s += single[d];
+      b += best_of_sets[d];
+    }
+    cum_single += s;
+    cum_best += b;
+    if (cum_single > 0) std::printf("  %3d..%3d  %10lld  %8lld\n", lo, lo + 7, s, b);
+  }
+  // Normal tail of the single-pair distances at the threshold: the chance
+  // one unrelated stored hash is within 31 of one checked hash.
+  const double z = (mean - 31.5) / sd;
+  const double tail = 0.5 * std::erfc(z / std::sqrt(2.0));
+  std::printf("per hash pair P(d <= 31) ~ %.2e (normal tail, z = %.1f); copy-original pairs: %lld\n",
+              tail, z, pairs);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string corpus;
+  int min_matched = 0;
+  bool distances = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--corpus" && i + 1 < argc) {
+      corpus = argv[++i];
+    } else if (arg == "--min-matched" && i + 1 < argc) {
+      min_matched = std::atoi(argv[++i]);
+    } else if (arg == "--distances") {
+      distances = true;
+    } else {
+      std::fprintf(stderr, "usage: match_eval --corpus DIR [--min-matched N] [--distances]\n");
+      return 2;
+    }
+  }
+  const std::vector<Copy> copies = ReadEdits(corpus);
+  if (copies.empty()) {
+    std::fprintf(stderr, "match_eval: no copies listed in %s/edits.tsv\n", corpus.c_str());
+    return 2;
+  }
+  OptoutdProcess server;
+  if (absl::Status s = server.Start(); !s.ok()) {
+    std::fprintf(stderr, "match_eval: optoutd: %s\n%s\n", std::string(s.message()).c_str(),
+                 server.ReadLog().c_str());
+    return 2;
+  }
+  auto cli = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {OptoutCliBinary(), "--server", server.address(), "--json"});
+    return RunCommand(args);
+  };
+
+  // Register every original; remember which match ids belong to whom.
+  std::map<std::string, std::string> group_of_match_id;
+  std::map<std::string, pdq::ImageHashes> originals;
+  double register_ms = 0;
+  size_t stored_hashes = 0;
+  std::set<std::string> groups;
+  for (const Copy& c : copies) groups.insert(c.group);
+  for (const std::string& g : groups) {
+    const std::string path = corpus + "/images/" + g + "__orig.jpg";
+    pdq::ImageHashes h;
+    register_ms += HashMillis(path, pdq::RegionSet::kOwner, false, &h);
+    stored_hashes += 1 + h.regions.size();
+    originals[g] = h;
+    const CommandResult r = cli({"register", "--image", path, "--no-receipt"});
+    if (r.exit_code != 0) {
+      std::fprintf(stderr, "match_eval: register %s: %s\n", path.c_str(), r.err.c_str());
+      return 2;
+    }
+    const auto out = nlohmann::json::parse(r.out, nullptr, false);
+    for (const auto& m : out["match_ids"]) group_of_match_id[m["match_id"].get<std::string>()] = g;
+  }
+
+  // Check every copy (in batches: one command per 64 images).
+  std::map<std::string, FamilyRow> rows;
+  constexpr size_t kBatch = 64;
+  for (size_t first = 0; first < copies.size(); first += kBatch) {
+    std::vector<std::string> args = {"check"};
+    const size_t end = std::min(copies.size(), first + kBatch);
+    for (size_t i = first; i < end; ++i) {
+      args.push_back("--image");
+      args.push_back(corpus + "/" + copies[i].file);
+    }
+    const CommandResult r = cli(args);
+    const auto out = nlohmann::json::parse(r.out, nullptr, false);
+    if (out.is_discarded() || out["results"].size() != end - first) {
+      std::fprintf(stderr, "match_eval: check failed (%d): %s\n", r.exit_code, r.err.c_str());
+      return 2;
+    }
+    for (size_t i = first; i < end; ++i) {
+      const auto& result = out["results"][i - first];
+      FamilyRow& row = rows[copies[i].family];
+      ++row.copies;
+      bool own = false, other = false;
+      for (const auto& id : result["ids"]) {
+        auto it = group_of_match_id.find(id.get<std::string>());
+        if (it == group_of_match_id.end()) continue;
+        (it->second == copies[i].group ? own : other) = true;
+      }
+      row.matched += own;
+      row.wrong += other;
+    }
+  }
+  // Client time per checked image, today's way (plain + dihedral) and ours.
+  double plain_ms = 0;
+  for (const Copy& c : copies) {
+    const std::string path = corpus + "/" + c.file;
+    plain_ms += HashMillis(path, pdq::RegionSet::kNone, true, nullptr);
+    rows[c.family].check_ms += HashMillis(path, pdq::RegionSet::kChecker, true, nullptr);
+  }
+
+  std::printf("%-14s %8s %7s %6s %9s\n", "family", "matched", "recall", "wrong", "check ms");
+  int matched = 0, wrong = 0;
+  double check_ms = 0;
+  for (const auto& [family, row] : rows) {
+    std::printf("%-14s %3d/%-4d %6.1f%% %6d %9.1f\n", family.c_str(), row.matched, row.copies,
+                100.0 * row.matched / row.copies, row.wrong, row.check_ms / row.copies);
+    matched += row.matched;
+    wrong += row.wrong;
+    check_ms += row.check_ms;
+  }
+  std::printf("%-14s %3d/%-4zu %6.1f%% %6d %9.1f\n", "total", matched, copies.size(),
+              100.0 * matched / copies.size(), wrong, check_ms / copies.size());
+  std::printf("\nstored hashes per registered image: %.1f (plain + regions)\n",
+              static_cast<double>(stored_hashes) / groups.size());
+  std::printf("register hashing: %.1f ms per original; check hashing: %.1f ms per copy "
+              "(plain + dihedral only: %.1f ms, ratio %.2f)\n",
+              register_ms / groups.size(), check_ms / copies.size(), plain_ms / copies.size(),
+              check_ms / plain_ms);
+  if (distances) PrintUnrelatedDistances(corpus, copies, originals);
+  if (matched < min_matched || wrong > 0) {
+    std::printf("FAIL: %d matched (floor %d), %d wrong (must be 0)\n", matched, min_matched, wrong);
+    return 1;
+  }
+  return 0;
+}
