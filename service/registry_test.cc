@@ -260,6 +260,67 @@ TEST_F(RegistryTest, DihedralVariantSentWithTheQueryCanMatch) {
   EXPECT_TRUE(CheckOne(item).matched());
 }
 
+TEST_F(RegistryTest, RegionsOfAnImageAnswerWithItsMatchIdAndCountOnce) {
+  const std::string image_a = RandomPdq(40);
+  const std::string window = RandomPdq(41);
+  v1::RegisterRequest request;
+  AddPdq(&request, image_a);
+  request.mutable_pdq(0)->add_regions(RandomPdq(42));
+  request.mutable_pdq(0)->add_regions(window);
+  AddPdq(&request, RandomPdq(43));
+  const v1::RegisterResponse r = MustRegister(request);
+  ASSERT_EQ(r.items_size(), 2);
+  const std::string a_id = r.items(0).match_id();
+
+  // A copy near one window names image A, as a copy of A itself would.
+  EXPECT_THAT(CheckPdq(FlipBits(window, 31)).match_ids(), ElementsAre(a_id));
+  EXPECT_THAT(CheckPdq(image_a).match_ids(), ElementsAre(a_id));
+  EXPECT_FALSE(CheckPdq(FlipBits(window, 32)).matched());
+  // The checker's own regions are searched too.
+  v1::CheckItem item;
+  item.mutable_pdq()->set_hash(RandomPdq(44));
+  item.mutable_pdq()->add_regions(FlipBits(window, 3));
+  EXPECT_THAT(CheckOne(item).match_ids(), ElementsAre(a_id));
+
+  v1::GetRequest get;
+  get.set_opt_out_id(r.opt_out_id());
+  get.set_manage_token(r.manage_token());
+  auto got = registry_->Get(get);
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->pdq_count(), 2);
+
+  Reopen();  // regions come back from the sealed record
+  EXPECT_THAT(CheckPdq(window).match_ids(), ElementsAre(a_id));
+  v1::RevokeRequest revoke;
+  revoke.set_opt_out_id(r.opt_out_id());
+  revoke.set_manage_token(r.manage_token());
+  ASSERT_THAT(registry_->Revoke(revoke), IsOk());
+  EXPECT_FALSE(CheckPdq(window).matched());
+}
+
+TEST_F(RegistryTest, RegionsBeyondTheLimitsAreRefusedNamingTheField) {
+  v1::RegisterRequest request;
+  AddPdq(&request, RandomPdq(50));
+  for (int i = 0; i < 64; ++i) request.mutable_pdq(0)->add_regions(RandomPdq(100 + i));
+  EXPECT_THAT(registry_->Register(request),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("pdq[0].regions")));
+
+  v1::RegisterRequest late;
+  for (int i = 0; i < 513; ++i) AddPdq(&late, RandomPdq(1000 + i));
+  late.mutable_pdq(512)->add_regions(RandomPdq(51));
+  EXPECT_THAT(registry_->Register(late),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("pdq[512].regions")));
+
+  v1::CheckItem item;
+  item.mutable_pdq()->set_hash(RandomPdq(52));
+  item.mutable_pdq()->add_regions(std::string(32, '\0'));
+  v1::CheckRequest check;
+  *check.add_items() = item;
+  v1::CheckResponse response;
+  EXPECT_THAT(registry_->Check(check, &response),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("regions[0]")));
+}
+
 TEST_F(RegistryTest, FileDigestsMatchByEqualityAndKind) {
   const std::string sha(32, 'S');
   const std::string md5(16, 'M');

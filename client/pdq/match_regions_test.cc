@@ -1,0 +1,123 @@
+#include "client/pdq/match_regions.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "client/pdq/image_decoder.h"
+#include "client/pdq/pdq_core.h"
+#include "client/pdq/testing/image_encoder.h"
+#include "gtest/gtest.h"
+
+namespace optout::pdq {
+namespace {
+
+// `inner` placed at (x, y) on a canvas of one colour.
+Image OnCanvas(const Image& inner, int width, int height, int x, int y, uint8_t value) {
+  Image out = testing::Uniform(width, height, 3, value);
+  for (int row = 0; row < inner.height; ++row) {
+    std::copy(inner.row(row), inner.row(row) + inner.row_bytes(), out.row(y + row) + x * 3);
+  }
+  return out;
+}
+
+Image Crop(const Image& image, int x, int y, int width, int height) {
+  Image out = testing::Uniform(width, height, 3, 0);
+  for (int row = 0; row < height; ++row) {
+    std::copy(image.row(y + row) + x * 3, image.row(y + row) + (x + width) * 3, out.row(row));
+  }
+  return out;
+}
+
+// A real photograph of the matching corpus (tests/testdata/photos), decoded
+// at full size: synthetic patterns hash too close to their median to show
+// how photos behave.
+Image Photo(const std::string& name) {
+  const char* root = std::getenv("OPTOUT_TESTDATA");
+  const std::string path = std::string(root != nullptr && *root != '\0' ? root : "tests/testdata") +
+                           "/photos/images/" + name;
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  auto image = DecodeFull(bytes.str(), DecodeLimits{});
+  EXPECT_TRUE(image.ok()) << path;
+  return image.ok() ? *image : testing::Uniform(64, 64, 3, 0);
+}
+
+PdqHash Plain(const Image& image) { return HashCheckedPixels(image, false).hash; }
+
+int BestDistance(const std::vector<RegionHash>& hashes, const PdqHash& target) {
+  int best = 256;
+  for (const RegionHash& h : hashes) best = std::min(best, HammingDistance(h.hash, target));
+  return best;
+}
+
+TEST(TrimBordersTest, FindsAFrameAndLeavesAPlainPhotoWhole) {
+  const Image photo = testing::SyntheticPhoto(300, 200, 3);
+  EXPECT_FALSE(IsProperSubregion(TrimBorders(photo, false)));
+  const Region r = TrimBorders(OnCanvas(photo, 400, 300, 50, 40, 255), false);
+  EXPECT_NEAR(r.x0, 50.0 / 400, 0.01);
+  EXPECT_NEAR(r.x1, 350.0 / 400, 0.01);
+  EXPECT_NEAR(r.y0, 40.0 / 300, 0.01);
+  EXPECT_NEAR(r.y1, 240.0 / 300, 0.01);
+}
+
+TEST(TrimBordersTest, CaptionBarsWithTextAreCutOnlyInBarMode) {
+  const Image photo = testing::SyntheticPhoto(300, 200, 4);
+  Image captioned = OnCanvas(photo, 300, 280, 0, 40, 255);
+  // "Text": dark blocks over a third of a few rows of each bar.
+  for (int y : {10, 11, 12, 13, 14, 260, 261, 262}) {
+    for (int x = 100; x < 200; ++x) std::fill(captioned.row(y) + 3 * x, captioned.row(y) + 3 * x + 3, 0);
+  }
+  EXPECT_NEAR(TrimBorders(captioned, false).y0, 10.0 / 280, 0.01);  // stops at the text
+  const Region bars = TrimBorders(captioned, true);
+  EXPECT_NEAR(bars.y0, 40.0 / 280, 0.01);
+  EXPECT_NEAR(bars.y1, 240.0 / 280, 0.01);
+}
+
+TEST(OwnerRegionsTest, AtMostSixtyThreeDistinctHashesNoneThePlainOne) {
+  const Image photo = testing::SyntheticPhoto(480, 320, 5);
+  const PdqHash plain = Plain(photo);
+  const std::vector<RegionHash> regions = OwnerRegions(photo, 480, 320, plain, 50);
+  EXPECT_GT(regions.size(), 20u);
+  EXPECT_LE(regions.size(), static_cast<size_t>(kMaxOwnerRegions));
+  for (size_t i = 0; i < regions.size(); ++i) {
+    EXPECT_NE(regions[i].hash, plain);
+    EXPECT_GE(regions[i].quality, 50);
+    for (size_t j = 0; j < i; ++j) EXPECT_NE(regions[i].hash, regions[j].hash);
+  }
+  for (const Region& r : OwnerWindows(480, 320)) {
+    EXPECT_LT(r.x0, r.x1);
+    EXPECT_LT(r.y0, r.y1);
+  }
+}
+
+TEST(OwnerRegionsTest, ACentreCropLandsNearAWindowButNotTheWholeImage) {
+  const Image photo = Photo("v14__orig.jpg");
+  ASSERT_EQ(photo.channels, 3);
+  const int w = photo.width, h = photo.height;
+  // Keeps 83 % of each side, as a "fill" layout would.
+  const Image crop = Crop(photo, w * 17 / 200, h * 17 / 200, w * 83 / 100, h * 83 / 100);
+  const PdqHash copy = Plain(crop);
+  EXPECT_GT(HammingDistance(copy, Plain(photo)), 31);
+  EXPECT_LE(BestDistance(OwnerRegions(photo, w, h, Plain(photo), 50), copy), 31);
+}
+
+TEST(CheckerRegionsTest, APaddedCopyTrimsBackToTheOriginal) {
+  const Image photo = Photo("v14__orig.jpg");
+  ASSERT_EQ(photo.channels, 3);
+  const int w = photo.width, h = photo.height;
+  const Image padded = OnCanvas(photo, w, h + h / 2, 0, h / 4, 0);
+  EXPECT_GT(HammingDistance(Plain(padded), Plain(photo)), 31);
+  EXPECT_LE(BestDistance(CheckerRegions(padded, w, h + h / 2, 50), Plain(photo)), 31);
+}
+
+TEST(CheckerRegionsTest, NothingToTrimGivesNoHash) {
+  const Image photo = testing::SyntheticPhoto(320, 240, 8);
+  EXPECT_TRUE(CheckerRegions(photo, 320, 240, 50).empty());
+}
+
+}  // namespace
+}  // namespace optout::pdq
