@@ -20,41 +20,52 @@ void AdminServiceImpl::Audit(const grpc::ServerContext* context, absl::string_vi
   audit_->Write(entry);
 }
 
+CallTimer AdminServiceImpl::Timed(absl::string_view method) const {
+  return CallTimer(rpc_metrics_ != nullptr
+                       ? rpc_metrics_->Find(admin::v1::Admin::service_full_name(), method)
+                       : nullptr);
+}
+
 grpc::Status AdminServiceImpl::CreateKey(grpc::ServerContext* context,
                                          const admin::v1::CreateKeyRequest* request,
                                          admin::v1::CreateKeyResponse* response) {
+  const CallTimer timer = Timed("CreateKey");
   auto result = keys_->Create(*request, absl::Now());
   if (result.ok()) *response = std::move(*result);
   Audit(context, "admin.CreateKey", request->name(), result.status());
-  return ToGrpcStatus(result.status());
+  return Done(timer, ToGrpcStatus(result.status()));
 }
 
 grpc::Status AdminServiceImpl::ListKeys(grpc::ServerContext* /*context*/,
                                         const admin::v1::ListKeysRequest* /*request*/,
                                         admin::v1::ListKeysResponse* response) {
+  const CallTimer timer = Timed("ListKeys");
   *response = keys_->List();
-  return grpc::Status::OK;
+  return Done(timer, grpc::Status::OK);
 }
 
 grpc::Status AdminServiceImpl::RevokeKey(grpc::ServerContext* context,
                                          const admin::v1::RevokeKeyRequest* request,
                                          admin::v1::RevokeKeyResponse* /*response*/) {
+  const CallTimer timer = Timed("RevokeKey");
   const absl::Status status = keys_->Revoke(request->name());
   Audit(context, "admin.RevokeKey", request->name(), status);
-  return ToGrpcStatus(status);
+  return Done(timer, ToGrpcStatus(status));
 }
 
 grpc::Status AdminServiceImpl::GetKeyUsage(grpc::ServerContext* /*context*/,
                                            const admin::v1::GetKeyUsageRequest* request,
                                            admin::v1::GetKeyUsageResponse* response) {
+  const CallTimer timer = Timed("GetKeyUsage");
   auto result = keys_->Usage(request->name());
   if (result.ok()) *response = std::move(*result);
-  return ToGrpcStatus(result.status());
+  return Done(timer, ToGrpcStatus(result.status()));
 }
 
 grpc::Status AdminServiceImpl::Backup(grpc::ServerContext* context,
                                       const admin::v1::BackupRequest* request,
                                       admin::v1::BackupResponse* response) {
+  const CallTimer timer = Timed("Backup");
   const size_t opt_outs = registry_->opt_out_count();
   absl::StatusOr<std::string> dir = PrepareBackupDir(request->to_dir(), data_dir_);
   absl::StatusOr<storage::BackupSummary> backup =
@@ -69,7 +80,7 @@ grpc::Status AdminServiceImpl::Backup(grpc::ServerContext* context,
                                       " files, ", backup->bytes, " bytes"));
   }
   Audit(context, "admin.Backup", "", backup.status());
-  return ToGrpcStatus(backup.status());
+  return Done(timer, ToGrpcStatus(backup.status()));
 }
 
 namespace {
@@ -100,18 +111,20 @@ admin::v1::KeyRotationStatus ToProto(const RotationProgress& p) {
 grpc::Status AdminServiceImpl::RotateKeys(grpc::ServerContext* context,
                                           const admin::v1::RotateKeysRequest* request,
                                           admin::v1::KeyRotationStatus* response) {
+  const CallTimer timer = Timed("RotateKeys");
   absl::StatusOr<RotationProgress> started = rotation_->Start(
       request->new_secret_file(), static_cast<size_t>(keys_->List().keys_size()));
   if (started.ok()) *response = ToProto(*started);
   Audit(context, "admin.RotateKeys", "", started.status());
-  return ToGrpcStatus(started.status());
+  return Done(timer, ToGrpcStatus(started.status()));
 }
 
 grpc::Status AdminServiceImpl::GetKeyRotation(grpc::ServerContext* /*context*/,
                                               const admin::v1::GetKeyRotationRequest* /*request*/,
                                               admin::v1::KeyRotationStatus* response) {
+  const CallTimer timer = Timed("GetKeyRotation");
   *response = ToProto(rotation_->Status());
-  return grpc::Status::OK;
+  return Done(timer, grpc::Status::OK);
 }
 
 }  // namespace optout::service

@@ -2,7 +2,9 @@
 //
 // optout.admin.v1.Admin over ApiKeys: the operator's API, registered only on
 // the admin listener (--admin_listen), never on the public port. Synchronous
-// handlers: calls are rare and each is one small store write at most.
+// handlers: calls are rare and each is one small store write at most. Calls
+// are counted in the per-call metrics like the public services' (service
+// optout.admin.v1.Admin).
 #ifndef OPTOUT_SERVICE_ADMIN_SERVICE_H_
 #define OPTOUT_SERVICE_ADMIN_SERVICE_H_
 
@@ -11,6 +13,7 @@
 #include "service/audit_log.h"
 #include "service/key_rotation.h"
 #include "service/registry.h"
+#include "service/rpc_metrics.h"
 #include "storage/opt_out_store.h"
 
 namespace optout::service {
@@ -22,13 +25,15 @@ class AdminServiceImpl final : public admin::v1::Admin::Service {
   // inside it). Calls that change keys are audited (the key name, never
   // the key), and so are backups.
   AdminServiceImpl(ApiKeys* keys, AuditLog* audit, storage::OptOutStore* store,
-                   const Registry* registry, KeyRotation* rotation, std::string data_dir)
+                   const Registry* registry, KeyRotation* rotation, std::string data_dir,
+                   const RpcMetrics* rpc_metrics = nullptr)
       : keys_(keys),
         audit_(audit),
         store_(store),
         registry_(registry),
         rotation_(rotation),
-        data_dir_(std::move(data_dir)) {}
+        data_dir_(std::move(data_dir)),
+        rpc_metrics_(rpc_metrics) {}
 
   grpc::Status CreateKey(grpc::ServerContext* context, const admin::v1::CreateKeyRequest* request,
                          admin::v1::CreateKeyResponse* response) override;
@@ -51,6 +56,13 @@ class AdminServiceImpl final : public admin::v1::Admin::Service {
  private:
   void Audit(const grpc::ServerContext* context, absl::string_view method,
              absl::string_view target_key, const absl::Status& status) const;
+  // Starts timing a call of `method` into the per-call metrics (none when
+  // they are off); Timed(...).Done(status) at its end.
+  CallTimer Timed(absl::string_view method) const;
+  static grpc::Status Done(const CallTimer& timer, grpc::Status status) {
+    timer.Done(status.error_code());
+    return status;
+  }
 
   ApiKeys* const keys_;
   AuditLog* const audit_;
@@ -58,6 +70,7 @@ class AdminServiceImpl final : public admin::v1::Admin::Service {
   const Registry* const registry_;
   KeyRotation* const rotation_;
   const std::string data_dir_;
+  const RpcMetrics* const rpc_metrics_;  // null: no metrics
 };
 
 }  // namespace optout::service

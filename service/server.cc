@@ -48,6 +48,7 @@ struct Server::Impl {
   // First member: the handlers' counters and every metric family point into it.
   std::unique_ptr<metrics::MetricRegistry> metric_registry;  // null: no metrics
   std::unique_ptr<RpcMetrics> rpc_metrics;                    // null: no metrics
+  std::unique_ptr<http::HttpMetrics> http_metrics;            // null: no metrics
   std::unique_ptr<url::PublicSuffixList> psl;
   std::unique_ptr<storage::OptOutStore> store;
   std::unique_ptr<Registry> registry;
@@ -191,6 +192,7 @@ absl::Status Server::Impl::StartHttp(const ServerOptions& options) {
   http_options.listen = options.http_listen;
   http_options.max_body_bytes = static_cast<size_t>(options.max_message_bytes);
   http_options.port_file = options.http_port_file;
+  http_options.metrics = http_metrics.get();
   OPTOUT_ASSIGN_OR_RETURN(impl->http_server,
                           http::HttpServer::Start(http_options, impl->json_api.get(),
                                                   impl->web_files.get(), impl->http_tls.get()));
@@ -338,7 +340,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     impl->metric_registry = std::make_unique<metrics::MetricRegistry>();
     impl->rpc_metrics = std::make_unique<RpcMetrics>(
         impl->metric_registry.get(),
-        std::vector<std::string>{v1::Registry::service_full_name(), v1::Check::service_full_name()});
+        std::vector<std::string>{v1::Registry::service_full_name(), v1::Check::service_full_name(),
+                                 admin::v1::Admin::service_full_name()});
+    impl->http_metrics = std::make_unique<http::HttpMetrics>(impl->metric_registry.get());
   }
   impl->pool = std::make_unique<ThreadPool>(options.write_threads);
   impl->register_rate = std::make_unique<PeerRateLimiter>(options.register_rate_per_peer);
@@ -368,7 +372,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   impl->admin_service =
       std::make_unique<AdminServiceImpl>(impl->api_keys.get(), impl->audit.get(), impl->store.get(),
                                          impl->registry.get(), impl->key_rotation.get(),
-                                         options.data_dir);
+                                         options.data_dir, impl->rpc_metrics.get());
 
   if (!options.http_listen.empty()) OPTOUT_RETURN_IF_ERROR(impl->StartHttp(options));
 

@@ -1,5 +1,6 @@
 #include "service/http/http_server.h"
 
+#include <chrono>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -143,8 +144,13 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOp
     Write(ErrorReply(status, error), &response);
     return httplib::Server::HandlerResponse::Handled;
   }));
-  auto route = [api, files](const httplib::Request& request, httplib::Response& response) {
+  auto route = [api, files, metrics = options.metrics](const httplib::Request& request,
+                                                       httplib::Response& response) {
+    if (metrics == nullptr) return Route(api, files, request, response);
+    const auto start = std::chrono::steady_clock::now();
     Route(api, files, request, response);
+    metrics->Record(HttpMetrics::RouteOf(request.method, request.path), response.status,
+                    std::chrono::steady_clock::now() - start);
   };
   server.Get(".*", route);
   server.Post(".*", route);

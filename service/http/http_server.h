@@ -25,6 +25,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "service/http/http_metrics.h"
 #include "service/http/http_tls.h"
 #include "service/http/json_api.h"
 #include "service/http/static_files.h"
@@ -41,6 +42,8 @@ struct HttpServerOptions {
   int threads = 16;
   // When set, the bound port is written here once listening. Default: none.
   std::string port_file;
+  // Per-call counts and times (must outlive the server); null: none.
+  const HttpMetrics* metrics = nullptr;
 };
 
 class HttpServer final {

@@ -2,12 +2,16 @@
 // while it works, and the numbers add up: a scrape after a known load shows
 // exactly the calls, items, matches, refusals and stored entries the test
 // made, and scrapes during the load only ever see counters grow.
+#include <unistd.h>
+
 #include <atomic>
+#include <cstdio>
 #include <map>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -249,6 +253,48 @@ TEST_F(MetricsE2eTest, RefusalsAreCountedByLimitAndStatusCode) {
   EXPECT_EQ(m["optout_limit_rejections_total{limit=\"anonymous_items_per_minute\"}"], 1);
   EXPECT_EQ(m["optout_limit_rejections_total{limit=\"api_key_budget\"}"], 0);
   EXPECT_EQ(m["optout_checked_items_total{kind=\"url\"}"], 0);
+}
+
+TEST_F(MetricsE2eTest, AdminAndHttpCallsAreCountedByMethodAndCode) {
+  const std::string http_port_file = "/tmp/metrics_e2e_http_" + std::to_string(::getpid());
+  StartServer({"--http_listen=127.0.0.1:0", "--http_port_file=" + http_port_file});
+  std::string port_text;
+  int http_port = 0;
+  {
+    std::FILE* f = std::fopen(http_port_file.c_str(), "r");
+    ASSERT_NE(f, nullptr);
+    char buf[16] = {};
+    std::fgets(buf, sizeof(buf), f);
+    std::fclose(f);
+    std::remove(http_port_file.c_str());
+    ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(buf), &http_port));
+  }
+  httplib::Client http("127.0.0.1", http_port);
+  ASSERT_TRUE(http.Get("/v1/info"));
+  ASSERT_TRUE(http.Get("/v1/info"));
+  auto bad = http.Post("/v1/check", "{\"items\": 1}", "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  ASSERT_TRUE(http.Get("/v1/optouts/00/extra"));  // 404, no route of the API
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"keys", "list"}, {"keys", "revoke", "nobody"},
+        {"rotate-keys", "--status"}}) {
+    std::vector<std::string> argv = {testing::OptoutAdminBinary(), "--data-dir",
+                                     server_->data_dir()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    testing::RunCommand(argv);
+  }
+
+  std::map<std::string, double> m = ParseExposition(Scrape());
+  EXPECT_EQ(m["http_server_requests_total{route=\"GET /v1/info\",code=\"200\"}"], 2);
+  EXPECT_EQ(m["http_server_request_duration_seconds_count{route=\"GET /v1/info\",code=\"200\"}"],
+            2);
+  EXPECT_EQ(m["http_server_requests_total{route=\"POST /v1/check\",code=\"400\"}"], 1);
+  EXPECT_EQ(m["http_server_requests_total{route=\"other\",code=\"404\"}"], 1);
+  EXPECT_EQ(m[Handled("optout.admin.v1.Admin", "ListKeys", "OK")], 1);
+  EXPECT_EQ(m[Handled("optout.admin.v1.Admin", "RevokeKey", "NOT_FOUND")], 1);
+  EXPECT_EQ(m[Handled("optout.admin.v1.Admin", "GetKeyRotation", "OK")], 1);
+  EXPECT_EQ(m[HandlingCount("optout.admin.v1.Admin", "ListKeys", "OK")], 1);
 }
 
 TEST(MetricsListenerTest, PlaintextOffLoopbackIsRefusedNamingTheFlag) {
