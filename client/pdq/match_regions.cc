@@ -96,6 +96,13 @@ int CaptionBarRows(const Image& image, int step) {
   return rows < depth ? rows : 0;
 }
 
+// What a turned window shows outside the image: editors fill the corners a
+// rotation uncovers with white by default (ImageMagick's -background).
+constexpr uint8_t kBlankCorner = 255;
+
+// Height of the band SharedWindows leave out, as a fraction of the height.
+constexpr double kStrip = 0.15;
+
 // Rotation angles (degrees, both senses) of the owner windows.
 constexpr double kRotations[] = {1.5, 2.5, 3.5, 4.5, 5.5};
 
@@ -166,6 +173,10 @@ Region TrimBorders(const Image& image, bool bars) {
   return r;
 }
 
+std::vector<Region> SharedWindows() {
+  return {Region{0, kStrip, 1, 1, 0}, Region{0, 0, 1, 1 - kStrip, 0}};
+}
+
 std::vector<Region> OwnerWindows(int source_width, int source_height) {
   std::vector<Region> out;
   auto centred = [](double kw, double kh, double degrees = 0) {
@@ -206,6 +217,9 @@ std::vector<Region> OwnerWindows(int source_width, int source_height) {
       out.push_back(r);
     }
   }
+  // Both sides hash these (SharedWindows): a logo or caption in a corner
+  // or along the top or bottom edge leaves one of them untouched.
+  for (const Region& r : SharedWindows()) out.push_back(r);
   // Off-centre crops on a grid.
   for (double k : {0.82}) {
     for (double ay : {0.0, 0.5, 1.0}) {
@@ -225,9 +239,9 @@ RegionHasher::RegionHasher(const Image& image, int source_width, int source_heig
     : source_width_(source_width), source_height_(source_height) {
   std::vector<float> full(static_cast<size_t>(image.width) * image.height);
   ComputeLuma(image, full.data());
-  // Halve each axis (2x2 box) while it is above kMaxRegionSide.
-  const int fx = image.width > kMaxRegionSide ? 2 : 1;
-  const int fy = image.height > kMaxRegionSide ? 2 : 1;
+  // Shrink each axis by a whole factor (box average) to kMaxRegionSide or less.
+  const int fx = (image.width + kMaxRegionSide - 1) / kMaxRegionSide;
+  const int fy = (image.height + kMaxRegionSide - 1) / kMaxRegionSide;
   width_ = image.width / fx;
   height_ = image.height / fy;
   if (fx == 1 && fy == 1) {
@@ -262,6 +276,7 @@ RegionHash RegionHasher::Hash(const Region& region) const {
   const double sh = (region.y1 - region.y0) * source_height_ / out_h;
   const double t = region.degrees * kPi / 180;
   const double cs = std::cos(t), sn = std::sin(t);
+  const bool turned = region.degrees != 0;
   const double to_x = static_cast<double>(width_) / source_width_;
   const double to_y = static_cast<double>(height_) / source_height_;
   Image out;
@@ -273,8 +288,15 @@ RegionHash RegionHasher::Hash(const Region& region) const {
     const double dy = (v + 0.5 - out_h / 2.0) * sh;
     for (int u = 0; u < out_w; ++u) {
       const double dx = (u + 0.5 - out_w / 2.0) * sw;
-      const double sx = std::clamp((cx + cs * dx - sn * dy) * to_x - 0.5, 0.0, width_ - 1.0);
-      const double sy = std::clamp((cy + sn * dx + cs * dy) * to_y - 0.5, 0.0, height_ - 1.0);
+      const double ux = (cx + cs * dx - sn * dy) * to_x - 0.5;
+      const double uy = (cy + sn * dx + cs * dy) * to_y - 0.5;
+      uint8_t& pixel = out.pixels[static_cast<size_t>(v) * out_w + u];
+      if (turned && (ux < -1 || uy < -1 || ux > width_ || uy > height_)) {
+        pixel = kBlankCorner;
+        continue;
+      }
+      const double sx = std::clamp(ux, 0.0, width_ - 1.0);
+      const double sy = std::clamp(uy, 0.0, height_ - 1.0);
       const int x0 = static_cast<int>(sx), y0 = static_cast<int>(sy);
       const int x1 = std::min(x0 + 1, width_ - 1), y1 = std::min(y0 + 1, height_ - 1);
       const double ax = sx - x0, ay = sy - y0;
@@ -282,8 +304,7 @@ RegionHash RegionHasher::Hash(const Region& region) const {
       const float* r1 = luma_.data() + static_cast<size_t>(y1) * width_;
       const double value = (r0[x0] * (1 - ax) + r0[x1] * ax) * (1 - ay) +
                            (r1[x0] * (1 - ax) + r1[x1] * ax) * ay;
-      out.pixels[static_cast<size_t>(v) * out_w + u] =
-          static_cast<uint8_t>(std::clamp(std::lround(value), 0L, 255L));
+      pixel = static_cast<uint8_t>(std::clamp(std::lround(value), 0L, 255L));
     }
   }
   const PdqResult pdq = HashCheckedPixels(out, /*with_dihedral=*/false);
@@ -323,6 +344,11 @@ std::vector<RegionHash> CheckerRegions(const Image& image, int source_width, int
     if (h.quality < min_quality || h.hash.IsZero()) continue;
     if (!out.empty() && out.back().hash == h.hash) continue;
     out.push_back(h);
+  }
+  for (const Region& r : SharedWindows()) {
+    if (hasher == nullptr) hasher = std::make_unique<RegionHasher>(image, source_width, source_height);
+    const RegionHash h = hasher->Hash(r);
+    if (h.quality >= min_quality && !h.hash.IsZero()) out.push_back(h);
   }
   return out;
 }

@@ -50,6 +50,11 @@ Region TrimBorders(const Image& image, bool bars);
 // True when `region` differs from the whole image by more than a sliver.
 bool IsProperSubregion(const Region& region);
 
+// Windows both sides hash: the image without a band along its top, and
+// without one along its bottom, so that a logo or overlaid text there
+// leaves one window of the copy as the owner's.
+std::vector<Region> SharedWindows();
+
 // The fixed owner-side windows for a source of the given size, without the
 // whole image: every returned region is hashed in addition to the plain hash.
 std::vector<Region> OwnerWindows(int source_width, int source_height);
