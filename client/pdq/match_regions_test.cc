@@ -114,9 +114,16 @@ TEST(CheckerRegionsTest, APaddedCopyTrimsBackToTheOriginal) {
   EXPECT_LE(BestDistance(CheckerRegions(padded, w, h + h / 2, 50), Plain(photo)), 31);
 }
 
-TEST(CheckerRegionsTest, NothingToTrimGivesNoHash) {
+TEST(CheckerRegionsTest, NothingToTrimGivesTheSharedWindowsOnly) {
   const Image photo = testing::SyntheticPhoto(320, 240, 8);
-  EXPECT_TRUE(CheckerRegions(photo, 320, 240, 50).empty());
+  ASSERT_FALSE(IsProperSubregion(TrimBorders(photo, false)));
+  ASSERT_FALSE(IsProperSubregion(TrimBorders(photo, true)));
+  const std::vector<RegionHash> regions = CheckerRegions(photo, photo.width, photo.height, 50);
+  ASSERT_EQ(regions.size(), SharedWindows().size());
+  // The owner stores the same windows: an untouched copy finds them.
+  const std::vector<RegionHash> owner =
+      OwnerRegions(photo, photo.width, photo.height, Plain(photo), 50);
+  for (const RegionHash& r : regions) EXPECT_EQ(BestDistance(owner, r.hash), 0);
 }
 
 }  // namespace
