@@ -1,5 +1,6 @@
 #include "storage/opt_out_store.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -113,16 +114,30 @@ absl::Status OptOutStore::Delete(absl::string_view id, absl::string_view request
 absl::Status OptOutStore::RewriteRecords(const std::vector<RecordRewrite>& rewrites,
                                          absl::string_view meta_key,
                                          absl::string_view meta_value) {
+  // Request keys are HMACs, in random order; added sorted, each memtable
+  // insert starts next to the previous one instead of from the top of the
+  // skip list (half of a rotation's CPU went there unsorted).
+  std::vector<const RecordRewrite*> deletes, puts;
+  for (const RecordRewrite& r : rewrites) {
+    if (!r.old_request_key.empty() && r.old_request_key != r.new_request_key) deletes.push_back(&r);
+    if (!r.new_request_key.empty()) puts.push_back(&r);
+  }
+  std::sort(deletes.begin(), deletes.end(), [](const RecordRewrite* a, const RecordRewrite* b) {
+    return a->old_request_key < b->old_request_key;
+  });
+  std::sort(puts.begin(), puts.end(), [](const RecordRewrite* a, const RecordRewrite* b) {
+    return a->new_request_key < b->new_request_key;
+  });
   rocksdb::WriteBatch batch;
   rocksdb::Status s;
   for (const RecordRewrite& r : rewrites) {
     if (s.ok()) s = batch.Put(impl_->records(), ToSlice(r.id), ToSlice(r.record));
-    if (s.ok() && !r.old_request_key.empty() && r.old_request_key != r.new_request_key) {
-      s = batch.Delete(impl_->requests(), ToSlice(r.old_request_key));
-    }
-    if (s.ok() && !r.new_request_key.empty()) {
-      s = batch.Put(impl_->requests(), ToSlice(r.new_request_key), ToSlice(r.id));
-    }
+  }
+  for (const RecordRewrite* r : deletes) {
+    if (s.ok()) s = batch.Delete(impl_->requests(), ToSlice(r->old_request_key));
+  }
+  for (const RecordRewrite* r : puts) {
+    if (s.ok()) s = batch.Put(impl_->requests(), ToSlice(r->new_request_key), ToSlice(r->id));
   }
   if (s.ok() && !meta_key.empty()) {
     s = batch.Put(impl_->handles[0], ToSlice(meta_key), ToSlice(meta_value));
