@@ -1,5 +1,11 @@
 #include "service/record_cipher.h"
 
+#include <atomic>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
 #include "client/common/base/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -41,6 +47,49 @@ TEST(RecordCipherTest, OpenFailsWithDataLossOnOtherIdKeyOrTampering) {
   sealed[sealed.size() / 2] ^= 1;
   EXPECT_THAT(cipher.Open(sealed, "id-1"), StatusIs(absl::StatusCode::kDataLoss, _));
   EXPECT_THAT(cipher.Open("short", "id-1"), StatusIs(absl::StatusCode::kDataLoss, _));
+}
+
+TEST(RecordCipherTest, ContextsAreReusedAcrossCallsAndAfterAFailure) {
+  // Calls reuse keyed contexts: each must start from its own nonce, and a
+  // failed call must leave nothing behind for the next.
+  RecordCipher cipher(Key(3));
+  const std::string first = *cipher.Seal("first", "id-1");
+  const std::string second = *cipher.Seal("second record", "id-2");
+  std::string tampered = first;
+  tampered.back() ^= 1;
+  EXPECT_THAT(cipher.Open(tampered, "id-1"), StatusIs(absl::StatusCode::kDataLoss, _));
+  EXPECT_THAT(cipher.Open(second, "id-2"), IsOk());
+  EXPECT_EQ(*cipher.Open(first, "id-1"), "first");
+  EXPECT_EQ(*cipher.Open(second, "id-2"), "second record");
+}
+
+TEST(RecordCipherTest, CopiesAndMovesKeepTheKey) {
+  RecordCipher cipher(Key(4));
+  const std::string sealed = *cipher.Seal("payload", "id");
+  const RecordCipher copy(cipher);
+  EXPECT_EQ(*copy.Open(sealed, "id"), "payload");
+  RecordCipher moved(std::move(cipher));
+  EXPECT_EQ(*moved.Open(*copy.Seal("other", "id"), "id"), "other");
+}
+
+TEST(RecordCipherTest, ManyThreadsSealAndOpenAtOnce) {
+  RecordCipher cipher(Key(5));
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 500; ++i) {
+        const std::string text = "record " + std::to_string(t) + "/" + std::to_string(i);
+        const std::string aad = "id-" + std::to_string(t);
+        absl::StatusOr<std::string> sealed = cipher.Seal(text, aad);
+        absl::StatusOr<std::string> opened =
+            sealed.ok() ? cipher.Open(*sealed, aad) : sealed.status();
+        if (!opened.ok() || *opened != text) ++wrong;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 }  // namespace
