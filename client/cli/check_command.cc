@@ -215,8 +215,9 @@ void AddCheckCommand(CLI::App& app, CommandContext& ctx) {
   args->items.Add(*check, ItemKind::kSha256, "SHA-256 of file bytes, hex (repeatable)");
   args->items.Add(*check, ItemKind::kMd5, "MD5 of file bytes, hex (repeatable)");
   args->items.Add(*check, ItemKind::kImage,
-                  "image file: hashed here (PDQ with rotations/flips, SHA-256, MD5), only the "
-                  "hashes are sent; one combined result per image (repeatable)");
+                  "image file: hashed here (PDQ with rotations/flips and with borders and "
+                  "caption bars trimmed, SHA-256, MD5), only the hashes are sent; one combined "
+                  "result per image (repeatable)");
   check->add_flag("--stdin", args->stdin_urls,
                   "read one URL per line from stdin, write one JSON line per URL to stdout, in "
                   "order, streaming");

@@ -291,7 +291,8 @@ void AddRegistryCommands(CLI::App& app, CommandContext& ctx) {
       "register",
       "register an opt-out: images (hashed locally), URLs, scopes, PDQ hashes, file digests");
   args->items.Add(*reg, ItemKind::kImage,
-                  "image file to opt out; hashed here, only PDQ/SHA-256/MD5 are sent (repeatable)");
+                  "image file to opt out; hashed here, only PDQ (with up to 63 hashes of crops "
+                  "and other windows of it)/SHA-256/MD5 are sent (repeatable)");
   reg->add_flag("--dihedral", args->dihedral,
                 "with --image: also register the rotated and mirrored PDQ hashes");
   args->items.Add(*reg, ItemKind::kUrl,
