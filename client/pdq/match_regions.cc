@@ -131,8 +131,9 @@ Region TrimBorders(const Image& image, bool bars) {
     int colour[3];
     const bool top_plain = LineIsUniform(image, 0, 0, 1, 0, w, kBorderFill, colour);
     const bool bottom_plain = LineIsUniform(image, 0, h - 1, 1, 0, w, kBorderFill, colour);
-    top = top_rows > 0 ? top_rows : (top_plain ? bottom_rows : 0);
-    bottom = h - (bottom_rows > 0 ? bottom_rows : (bottom_plain ? top_rows : 0));
+    // A bar less than half its twin's height stopped at its text.
+    top = top_plain && 2 * top_rows < bottom_rows ? bottom_rows : top_rows;
+    bottom = h - (bottom_plain && 2 * bottom_rows < top_rows ? top_rows : bottom_rows);
   }
   const int min_w = static_cast<int>(std::ceil(w * kMinKept));
   const int min_h = static_cast<int>(std::ceil(h * kMinKept));
