@@ -16,7 +16,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "client/cli/cli_util.h"
 #include "client/cli/command.h"
 #include "client/cli/error_reporter.h"
@@ -95,6 +97,7 @@ std::string ResumeCommand(const CommandContext& ctx, const dataset::DatasetOptio
   absl::StrAppend(&cmd, " --out ", Quoted(o.out_dir));
   if (!o.url_column.empty()) absl::StrAppend(&cmd, " --url-column ", Quoted(o.url_column));
   if (o.keep_unchecked) absl::StrAppend(&cmd, " --keep-unchecked");
+  if (o.shard_count > 1) absl::StrAppend(&cmd, " --shard ", o.shard_index, "/", o.shard_count);
   return cmd;
 }
 
@@ -189,8 +192,21 @@ void AddCheckDatasetCommand(CLI::App& app, CommandContext& ctx) {
   AddDurationOption(*cmd, "--retry-for", &options->retry_for,
                     "after a server restart or outage, keep reconnecting this long (re-sending "
                     "the unanswered chunks); 0: fail at once");
-  cmd->callback([&ctx, options, progress_seconds] {
+  auto shard = std::make_shared<std::string>();
+  cmd->add_option("--shard", *shard,
+                  "I/N: check only shard I (0-based) of N: Parquet row groups and other inputs "
+                  "are dealt out in input order, so N machines split one release; combine their "
+                  "reports with optout merge-reports");
+  cmd->callback([&ctx, options, progress_seconds, shard] {
     dataset::DatasetOptions o = *options;
+    if (!shard->empty()) {
+      const std::vector<std::string> parts = absl::StrSplit(*shard, '/');
+      if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &o.shard_index) ||
+          !absl::SimpleAtoi(parts[1], &o.shard_count)) {
+        return ReportError(ctx, "check-dataset",
+                           absl::InvalidArgumentError(absl::StrCat("--shard ", *shard, ": want I/N, e.g. 0/4")));
+      }
+    }
     o.progress_interval = absl::Seconds(std::max(0.1, *progress_seconds));
     RunCheckDataset(ctx, std::move(o));
   });

@@ -41,6 +41,7 @@ void AddHashCommand(CLI::App& app, CommandContext& ctx);
 void AddRegistryCommands(CLI::App& app, CommandContext& ctx);
 void AddCheckCommand(CLI::App& app, CommandContext& ctx);
 void AddCheckDatasetCommand(CLI::App& app, CommandContext& ctx);
+void AddMergeReportsCommand(CLI::App& app, CommandContext& ctx);
 
 }  // namespace optout::cli
 

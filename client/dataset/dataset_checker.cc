@@ -10,6 +10,7 @@
 #include <deque>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include <fstream>
@@ -34,6 +35,7 @@
 #include "client/dataset/url_digests.h"
 #include "client/psl_sync.h"
 #include "client/dataset/writer.h"
+#include "client/parquet/parquet_file.h"
 
 namespace optout::dataset {
 namespace {
@@ -61,6 +63,8 @@ struct InputSpec {
   Format format = Format::kUrlList;
   Compression compression = Compression::kNone;
   std::string refusal;  // why the input is refused; empty when it is read
+  // Parquet, with --shard: the row groups of this shard; absent: all.
+  std::optional<std::vector<int>> row_groups;
   std::string fingerprint;
   int64_t bytes = 0;
 };
@@ -113,23 +117,23 @@ absl::StatusOr<FileKind> SniffFile(const std::string& path, int64_t size) {
 }
 
 // The reader of a file (not a folder) input.
-absl::StatusOr<std::unique_ptr<RecordReader>> OpenFileReader(const std::string& path, const FileKind& kind,
-                                                             const ReaderOptions& options) {
+absl::StatusOr<std::unique_ptr<RecordReader>> OpenFileReader(
+    const std::string& path, const FileKind& kind, const ReaderOptions& options,
+    const std::optional<std::vector<int>>& row_groups = std::nullopt) {
   switch (kind.format) {
     case Format::kWebdataset: return OpenShardReader(path, options);
-    case Format::kParquet: return OpenParquetReader(path, options);
+    case Format::kParquet: return OpenParquetReader(path, options, row_groups);
     default: return OpenTableReader(path, kind.format, options, kind.compression);
   }
 }
 
 // The writer of its filtered copy.
-absl::StatusOr<std::unique_ptr<RecordWriter>> OpenFileWriter(const std::string& output,
-                                                             const std::string& source,
-                                                             const FileKind& kind,
-                                                             const RecordReader& reader) {
+absl::StatusOr<std::unique_ptr<RecordWriter>> OpenFileWriter(
+    const std::string& output, const std::string& source, const FileKind& kind,
+    const RecordReader& reader, const std::optional<std::vector<int>>& row_groups = std::nullopt) {
   switch (kind.format) {
     case Format::kWebdataset: return OpenShardWriter(output);
-    case Format::kParquet: return OpenParquetWriter(output, source);
+    case Format::kParquet: return OpenParquetWriter(output, source, row_groups);
     default: return OpenTableWriter(output, reader.header(), kind.compression);
   }
 }
@@ -197,10 +201,38 @@ absl::StatusOr<std::vector<InputSpec>> ResolveInputs(const DatasetOptions& optio
     // What makes an earlier result reusable: the same input bytes (size and
     // modification time) checked with the same options.
     spec.fingerprint = absl::StrCat(spec.bytes, ":", stamp, ":", options.url_column, ":",
-                                    options.keep_unchecked);
+                                    options.keep_unchecked, ":", options.shard_index, "/",
+                                    options.shard_count);
     specs.push_back(std::move(spec));
   }
   return specs;
+}
+
+// With --shard I/N: the inputs (and Parquet row groups) of shard I, in
+// order. A Parquet file whose footer cannot be read is one unit (its
+// shard reports the refusal).
+std::vector<InputSpec> SelectShard(std::vector<InputSpec> specs, int index, int count) {
+  if (count <= 1) return specs;
+  std::vector<InputSpec> mine;
+  int64_t unit = 0;
+  for (InputSpec& spec : specs) {
+    int64_t groups = 0;
+    if (spec.format == Format::kParquet && spec.refusal.empty()) {
+      if (auto file = parquet::ParquetFile::Open(spec.path); file.ok()) {
+        groups = static_cast<int64_t>((*file)->metadata().row_groups.size());
+      }
+    }
+    if (groups == 0) {
+      if (unit++ % count == index) mine.push_back(std::move(spec));
+      continue;
+    }
+    spec.row_groups.emplace();
+    for (int64_t g = 0; g < groups; ++g) {
+      if (unit++ % count == index) spec.row_groups->push_back(static_cast<int>(g));
+    }
+    if (!spec.row_groups->empty()) mine.push_back(std::move(spec));
+  }
+  return mine;
 }
 
 // Holds <out>/.optout-state/lock for the run: two runs writing into one
@@ -404,9 +436,9 @@ absl::StatusOr<InputSummary> Run::CheckInput(const InputSpec& spec, InputLog& lo
     OPTOUT_RETURN_IF_ERROR(CheckFolder(spec, log, &summary));
   } else {
     const FileKind kind{spec.format, spec.compression};
-    auto reader = OpenFileReader(spec.path, kind, reader_options);
+    auto reader = OpenFileReader(spec.path, kind, reader_options, spec.row_groups);
     if (!reader.ok()) return AsRefusalIfContent(reader.status());
-    auto writer = OpenFileWriter(spec.output, spec.path, kind, **reader);
+    auto writer = OpenFileWriter(spec.output, spec.path, kind, **reader, spec.row_groups);
     if (!writer.ok()) return AsRefusalIfContent(writer.status());
     OPTOUT_RETURN_IF_ERROR(CheckRecords(**reader, **writer, log, &summary));
     OPTOUT_RETURN_IF_ERROR(AsRefusalIfContent((*writer)->Commit()));
@@ -496,7 +528,13 @@ absl::StatusOr<DatasetResult> CheckDataset(const DatasetOptions& options,
   const absl::Time start = absl::Now();
   if (options.inputs.empty()) return absl::InvalidArgumentError("no input given");
   if (options.out_dir.empty()) return absl::InvalidArgumentError("--out DIR is required");
-  OPTOUT_ASSIGN_OR_RETURN(const std::vector<InputSpec> specs, ResolveInputs(options));
+  if (options.shard_count < 1 || options.shard_index < 0 || options.shard_index >= options.shard_count) {
+    return absl::InvalidArgumentError(absl::StrCat("--shard ", options.shard_index, "/", options.shard_count,
+                                                   ": want I/N with 0 <= I < N"));
+  }
+  OPTOUT_ASSIGN_OR_RETURN(std::vector<InputSpec> all_specs, ResolveInputs(options));
+  const std::vector<InputSpec> specs =
+      SelectShard(std::move(all_specs), options.shard_index, options.shard_count);
   for (const InputSpec& spec : specs) {
     std::error_code ec;
     if (fs::equivalent(spec.path, spec.output, ec)) {
@@ -523,6 +561,7 @@ absl::StatusOr<DatasetResult> CheckDataset(const DatasetOptions& options,
   for (const InputSpec& spec : specs) total_bytes += spec.bytes;
   RunInfo run_info;
   run_info.server = options.server_label;
+  if (options.shard_count > 1) run_info.shard = absl::StrCat(options.shard_index, "/", options.shard_count);
   run_info.started = NowRfc3339();
   run_info.keep_unchecked = options.keep_unchecked;
   run_info.min_pdq_quality = protocol::MinPdqQuality(info);

@@ -66,6 +66,14 @@ struct DatasetOptions {
   std::function<void(const std::string& note)> on_note;
   // Recorded in the report.
   std::string server_label;
+  // Check only shard `shard_index` of `shard_count` (0-based): the inputs'
+  // units — a Parquet file's row groups, any other input whole — are
+  // numbered in input order and unit k belongs to shard k % shard_count, so
+  // N machines split one release deterministically. Outputs hold only the
+  // shard's units; row numbers stay those of the whole file; the report
+  // says "shard": "I/N" (merge with MergeReports). Default: 0 of 1 (all).
+  int shard_index = 0;
+  int shard_count = 1;
   // Set (e.g. by a SIGINT handler) to stop between chunks; the run returns
   // Cancelled and a re-run resumes. Default: never.
   const std::atomic<bool>* stop = nullptr;

@@ -230,6 +230,7 @@ absl::Status WriteReport(const std::string& out_dir, const std::string& state_di
   head["finished"] = run.finished;
   head["keep_unchecked"] = run.keep_unchecked;
   head["min_pdq_quality"] = run.min_pdq_quality;
+  if (!run.shard.empty()) head["shard"] = run.shard;
   Json totals;
   totals["inputs"] = inputs.size() + refused.size();
   totals["refused"] = refused.size();

@@ -90,6 +90,7 @@ std::optional<InputSummary> LoadDone(const std::string& state_dir, const std::st
 
 struct RunInfo {
   std::string server;
+  std::string shard;  // "I/N" when only shard I of N was checked; else empty
   std::string started, finished;  // RFC 3339
   bool keep_unchecked = false;
   int min_pdq_quality = protocol::kDefaultMinPdqQuality;

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -16,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "client/common/digest/digest.h"
+#include "client/parquet/parquet_file.h"
 #include "client/parquet/parquet_writer.h"
 #include "client/registry_client.h"
 #include "gmock/gmock.h"
@@ -335,6 +337,80 @@ TEST_F(ParquetE2eTest, CompressedTablesInAndOut) {
   EXPECT_THAT(report["refused"][1]["reason"].get<std::string>(),
               HasSubstr("gzip-compressed file: not supported unless named"));
   EXPECT_FALSE(fs::exists(dir_ + "/out/broken.csv.gz"));
+}
+
+// --shard I/N on three machines, then merge-reports: the same report as one
+// run (totals, kinds, per-input counts, removed and unchecked rows,
+// refusals), and the shards' Parquet outputs hold every kept row once.
+TEST_F(ParquetE2eTest, ShardsMergedEqualOneRun) {
+  const std::string parquet = dir_ + "/laion.parquet";
+  auto made = Node({absl::StrCat(kInterop, "/write_laion.mjs"), parquet, "20000", "SNAPPY", "1500"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  std::string csv = "url,md5\n";
+  for (uint64_t r = 1; r <= 3000; ++r) absl::StrAppend(&csv, LaionUrl(r), ",", r == 7 ? "zz" : "", "\n");
+  testing::WriteFile(dir_ + "/extra.csv", csv);
+  testing::WriteFile(dir_ + "/list.jsonl.gz", Gzip("{\"url\": \"" + LaionUrl(17) + "\"}\n"));
+  testing::WriteFile(dir_ + "/bad.parquet", "PAR1 but nothing else is right here");
+  RegisterLaionRows(20000);
+  const std::vector<std::string> inputs = {parquet, dir_ + "/extra.csv", dir_ + "/list.jsonl.gz",
+                                           dir_ + "/bad.parquet"};
+  auto check = [&](const std::string& out, const std::string& shard) {
+    std::vector<std::string> args = {"check-dataset"};
+    args.insert(args.end(), inputs.begin(), inputs.end());
+    args.insert(args.end(), {"--out", out, "--quiet"});
+    if (!shard.empty()) args.insert(args.end(), {"--shard", shard});
+    return Optout(args);
+  };
+  auto single = check(dir_ + "/single", "");
+  EXPECT_EQ(single.exit_code, 2) << single.err;  // bad.parquet refused, row 7 unchecked
+  std::vector<std::string> dirs;
+  for (int i = 0; i < 3; ++i) {
+    dirs.push_back(absl::StrCat(dir_, "/shard", i));
+    auto run = check(dirs.back(), absl::StrCat(i, "/3"));
+    EXPECT_TRUE(run.exit_code == 0 || run.exit_code == 2) << run.err;
+  }
+  auto merged = Optout({"merge-reports", dir_ + "/merged.json", dirs[2], dirs[0], dirs[1]});
+  ASSERT_EQ(merged.exit_code, 0) << merged.err;
+  EXPECT_THAT(merged.out, HasSubstr("3 shards"));
+  const nlohmann::json one = Report(dir_ + "/single");
+  const nlohmann::json all = nlohmann::json::parse(ReadFile(dir_ + "/merged.json"));
+  EXPECT_EQ(all["totals"], one["totals"]);
+  EXPECT_EQ(all["removed_by_match"], one["removed_by_match"]);
+  EXPECT_EQ(all["refused"], one["refused"]);
+  EXPECT_GT(one["totals"]["removed"].get<int>(), 100);
+  auto rows = [](const nlohmann::json& list) {
+    std::multiset<std::string> out;
+    for (const auto& r : list) out.insert(r.dump());
+    return out;
+  };
+  EXPECT_EQ(rows(all["removed"]), rows(one["removed"]));
+  EXPECT_EQ(rows(all["unchecked"]), rows(one["unchecked"]));
+  std::map<std::string, nlohmann::json> per_input;
+  for (const auto& input : all["inputs"]) per_input[input["input"]] = input;
+  for (const auto& input : one["inputs"]) {
+    const nlohmann::json& m = per_input[input["input"].get<std::string>()];
+    for (const char* field : {"rows", "kept", "removed", "unchecked", "removed_by_match"}) {
+      EXPECT_EQ(m[field], input[field]) << input["input"] << " " << field;
+    }
+  }
+  // The Parquet file was split by row group (14 of them) over the 3 shards.
+  EXPECT_EQ(per_input[parquet]["outputs"].size(), 3u);
+  uint64_t kept_rows = 0;
+  for (const std::string& d : dirs) {
+    auto file = parquet::ParquetFile::Open(d + "/laion.parquet");
+    ASSERT_TRUE(file.ok()) << file.status();
+    kept_rows += (*file)->metadata().num_rows;
+  }
+  EXPECT_EQ(kept_rows, per_input[parquet]["kept"].get<uint64_t>());
+  EXPECT_EQ(kept_rows + per_input[parquet]["removed"].get<uint64_t>(), 20000u);
+
+  // A missing or doubled shard is refused, naming it.
+  auto missing = Optout({"merge-reports", dir_ + "/m2.json", dirs[0], dirs[1]});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("shard 2/3 is missing"));
+  auto twice = Optout({"merge-reports", dir_ + "/m3.json", dirs[0], dirs[1], dirs[1], dirs[2]});
+  EXPECT_EQ(twice.exit_code, 1);
+  EXPECT_THAT(twice.err, HasSubstr("given twice"));
 }
 
 }  // namespace
