@@ -401,6 +401,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     sources.register_rate = impl->register_rate.get();
     sources.disk_floor = impl->disk_floor.get();
     sources.check_access = impl->check_access.get();
+    sources.key_rotation = impl->key_rotation.get();
     AddServerMetrics(sources, impl->metric_registry.get());
     // Started before the gRPC server, so that a metrics port in use stops
     // optoutd before it serves anything.

@@ -86,6 +86,18 @@ void AddServerMetrics(const ServerMetricSources& s, metrics::MetricRegistry* reg
                           static_cast<double>(r->index().entries(kind))});
         }
       });
+  if (const KeyRotation* rotation = s.key_rotation; rotation != nullptr) {
+    AddGauge(registry, "optout_key_version",
+             "Key version new opt-outs are written under (optout-admin rotate-keys).",
+             [rotation] { return static_cast<double>(rotation->Status().to_version); });
+    AddGauge(registry, "optout_key_rotation_running",
+             "1 while a key rotation re-keys stored opt-outs, else 0.", [rotation] {
+               return rotation->Status().state == RotationProgress::State::kRunning ? 1.0 : 0.0;
+             });
+    AddGauge(registry, "optout_key_rotation_rekeyed_records",
+             "Opt-outs re-keyed by the current (or last) key rotation.",
+             [rotation] { return static_cast<double>(rotation->Status().rekeyed); });
+  }
   AddGauge(registry, "optout_index_memory_bytes",
            "Approximate heap bytes of the in-memory match index.",
            [r] { return static_cast<double>(r->index().MemoryBytes()); });

@@ -17,6 +17,7 @@
 #include "service/disk_floor.h"
 #include "service/metrics/metric_registry.h"
 #include "service/peer_rate_limiter.h"
+#include "service/key_rotation.h"
 #include "service/registry.h"
 #include "storage/opt_out_store.h"
 
@@ -30,6 +31,7 @@ struct ServerMetricSources {
   const PeerRateLimiter* register_rate = nullptr;
   const DiskFloor* disk_floor = nullptr;
   const CheckAccess* check_access = nullptr;
+  const KeyRotation* key_rotation = nullptr;  // null: no key rotation gauges
 };
 
 // The version optoutd reports in optout_build_info.

@@ -295,6 +295,8 @@ TEST_F(MetricsE2eTest, AdminAndHttpCallsAreCountedByMethodAndCode) {
   EXPECT_EQ(m[Handled("optout.admin.v1.Admin", "RevokeKey", "NOT_FOUND")], 1);
   EXPECT_EQ(m[Handled("optout.admin.v1.Admin", "GetKeyRotation", "OK")], 1);
   EXPECT_EQ(m[HandlingCount("optout.admin.v1.Admin", "ListKeys", "OK")], 1);
+  EXPECT_EQ(m["optout_key_version"], 1);
+  EXPECT_EQ(m["optout_key_rotation_running"], 0);
 }
 
 TEST(MetricsListenerTest, PlaintextOffLoopbackIsRefusedNamingTheFlag) {
