@@ -23,11 +23,11 @@ absl::StatusOr<Keyring> KeyringOfVersion(const internal::KeyVersionState& v,
   }
   if (!v.secret_file().empty() && v.secret_file() != secret_file) {
     OPTOUT_ASSIGN_OR_RETURN(SecretBytes other, ReadRegistrySecret(v.secret_file()));
-    OPTOUT_ASSIGN_OR_RETURN(Keyring from_file, Keyring::Derive(other, v.version()));
-    const bool matches = from_file.check_value() == v.check_value();
-    *used = other;
+    absl::StatusOr<Keyring> from_file = Keyring::Derive(other, v.version());
+    const bool matches = from_file.ok() && from_file->check_value() == v.check_value();
+    if (matches) *used = other;
     other.fill(0);
-    if (matches) return from_file;
+    if (matches) return *std::move(from_file);
   }
   return absl::FailedPreconditionError(absl::StrCat(
       "the database is keyed with key version ", v.version(), " of ",
@@ -289,6 +289,11 @@ RotationProgress KeyRotation::StatusLocked() const {
   const double seconds = absl::ToDoubleSeconds(absl::Now() - run_started_);
   if (running_ && seconds > 0) {
     p.records_per_second = static_cast<double>(p.rekeyed - rekeyed_at_run_start_) / seconds;
+  } else if (p.state == RotationProgress::State::kDone &&
+             p.finished_unix_seconds > p.started_unix_seconds) {
+    // Whole seconds, over every run of it (restarts included).
+    p.records_per_second = static_cast<double>(p.rekeyed) /
+                           static_cast<double>(p.finished_unix_seconds - p.started_unix_seconds);
   }
   return p;
 }

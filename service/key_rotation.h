@@ -74,7 +74,8 @@ struct RotationProgress {
   uint64_t opt_outs = 0;    // served now
   int64_t started_unix_seconds = 0;
   int64_t finished_unix_seconds = 0;
-  double records_per_second = 0;  // since this process (re)started it
+  // Since this process (re)started it; when done, over the whole rotation.
+  double records_per_second = 0;
   std::string error;              // why it stopped (kFailed)
 };
 

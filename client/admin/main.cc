@@ -244,9 +244,7 @@ void PrintRotation(const admin::KeyRotationStatus& s) {
               s.secret_file().empty() ? "" : " of ", s.secret_file().c_str(),
               100.0 * s.fraction_done(), static_cast<unsigned long long>(s.rekeyed()),
               static_cast<unsigned long long>(s.opt_outs()));
-  if (s.state() == admin::KeyRotationStatus::STATE_RUNNING) {
-    std::printf(", %.0f records/s", s.records_per_second());
-  }
+  if (s.records_per_second() > 0) std::printf(", %.0f records/s", s.records_per_second());
   if (!s.error().empty()) std::printf(" (%s)", s.error().c_str());
   std::printf("\n");
 }
