@@ -16,6 +16,8 @@ packages=(
   libpsl-dev publicsuffix libicu-dev
   libarchive-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   libsnappy-dev zlib1g-dev libzstd-dev
+  # Cluster mode (--cluster_nats): the NATS C client and, for the tests, the server.
+  libnats-dev nats-server
   emscripten nodejs chromium chromium-driver python3-selenium
   systemd
 )

@@ -12,8 +12,9 @@ size_t CheckWorkUnits(const v1::CheckRequest& request) {
   return n;
 }
 
-CheckInterrupt InterruptOf(const grpc::ServerContextBase* context) {
-  const auto deadline = context->deadline();
+CheckInterrupt InterruptOf(const grpc::ServerContextBase* context,
+                           std::chrono::milliseconds early) {
+  const auto deadline = context->deadline() - early;
   return [context, deadline]() -> absl::Status {
     // Safe from any thread for callback calls: reads an atomic flag.
     if (context->IsCancelled()) return absl::CancelledError("check cancelled by the client");

@@ -7,6 +7,7 @@
 #ifndef OPTOUT_SERVICE_CHECK_DISPATCH_H_
 #define OPTOUT_SERVICE_CHECK_DISPATCH_H_
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 
@@ -27,9 +28,11 @@ constexpr size_t kInlineCheckItems = 8;
 size_t CheckWorkUnits(const v1::CheckRequest& request);
 
 // Cancelled once the client cancels (or the connection breaks),
-// DeadlineExceeded once the call's deadline passed. `context` must outlive
-// the check.
-CheckInterrupt InterruptOf(const grpc::ServerContextBase* context);
+// DeadlineExceeded once the call's deadline passed, or `early` before it
+// (so that an answer such as min_version's UNAVAILABLE still reaches the
+// client in time). `context` must outlive the check.
+CheckInterrupt InterruptOf(const grpc::ServerContextBase* context,
+                           std::chrono::milliseconds early = std::chrono::milliseconds(0));
 
 // Who calls: the API key of the call's `authorization: Bearer KEY` metadata
 // (or that it had another kind of authorization) and its peer.

@@ -108,11 +108,13 @@ grpc::ServerUnaryReactor* RegistryServiceImpl::Get(grpc::CallbackServerContext* 
 
 grpc::ServerUnaryReactor* RegistryServiceImpl::Revoke(grpc::CallbackServerContext* context,
                                                       const v1::RevokeRequest* request,
-                                                      v1::RevokeResponse* /*response*/) {
+                                                      v1::RevokeResponse* response) {
   const CallTimer timer(revoke_calls_);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  pool_->Schedule([this, context, reactor, request, timer] {
-    const absl::Status status = registry_->Revoke(*request);
+  pool_->Schedule([this, context, reactor, request, response, timer] {
+    uint64_t version = 0;
+    const absl::Status status = registry_->Revoke(*request, &version);
+    response->set_version(version);
     Audit(context, "Revoke", KindCounts(), status);
     Finish(reactor, timer, ToGrpcStatus(status));
   });
@@ -130,13 +132,19 @@ grpc::ServerUnaryReactor* CheckServiceImpl::Check(grpc::CallbackServerContext* c
     Finish(reactor, timer, ToGrpcStatus(admitted.status()));
     return reactor;
   }
-  auto run = [this, context, reactor, request, response, timer, admission = *admitted] {
-    absl::Status status = registry_->Check(*request, response, InterruptOf(context));
+  // A check that must wait for min_version answers UNAVAILABLE a little
+  // before the deadline, and waits on a worker thread, never on gRPC's.
+  const bool must_wait =
+      request->min_version() != 0 &&
+      !registry_->mutation_log().AwaitApplied(request->min_version(), absl::InfinitePast());
+  auto run = [this, context, reactor, request, response, timer, admission = *admitted,
+              early = std::chrono::milliseconds(must_wait ? 200 : 0)] {
+    absl::Status status = registry_->Check(*request, response, InterruptOf(context, early));
     access_->CheckDone(admission, *response, status);
     if (!status.ok()) response->Clear();
     Finish(reactor, timer, ToGrpcStatus(status));
   };
-  if (CheckWorkUnits(*request) <= kInlineCheckItems) {
+  if (!must_wait && CheckWorkUnits(*request) <= kInlineCheckItems) {
     run();
     return reactor;
   }

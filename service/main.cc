@@ -6,6 +6,7 @@
 //           [--tls_cert_file=F --tls_key_file=F [--tls_client_ca_file=F]]
 //           [--metrics_listen=127.0.0.1:9464]
 //           [--http_listen=127.0.0.1:8080 [--web_root=DIR]]
+//           [--cluster_nats=nats://H1:P1,... [--cluster_stream=NAME] [--node_name=NAME]]
 //
 // Serves optout.v1.Registry and optout.v1.Check over gRPC (plus the standard
 // health service and server reflection) from an embedded RocksDB in
@@ -34,7 +35,9 @@
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "client/common/base/version.h"
 #include "client/common/protocol/pdq_quality.h"
 #include "service/log.h"
@@ -79,6 +82,13 @@ ABSL_FLAG(std::string, log_format, "text", "log lines on stderr: text (for peopl
 ABSL_FLAG(std::string, http_listen, "", "also serve the JSON API and the web page over HTTP on HOST:PORT (same TLS flags and loopback rule as --listen; port 0: any free port); off when empty");
 ABSL_FLAG(std::string, http_port_file, "", "write the bound HTTP port to this file once listening");
 ABSL_FLAG(std::string, web_root, "", "serve the web page from this folder (read at start) instead of the copy built into optoutd");
+ABSL_FLAG(std::string, cluster_nats, "", "cluster mode: comma-separated NATS server URLs (nats://HOST:PORT,...); every Register and Revoke goes through a replicated JetStream stream that every node applies; empty: a single node");
+ABSL_FLAG(std::string, cluster_stream, "OPTOUT_MUTATIONS", "cluster mode: name of the JetStream stream of mutations (created with 3 replicas if missing)");
+ABSL_FLAG(std::string, node_name, "", "cluster mode: this node's name in logs and GetInfo (default: the host name)");
+ABSL_FLAG(int, cluster_replicas, 3, "cluster mode: replicas of the stream when this node creates it (JetStream needs that many servers)");
+ABSL_FLAG(int64_t, cluster_max_messages, 0, "cluster mode: mutations the stream keeps, oldest dropped first (0: all); a node further behind must be restored from a peer's backup");
+ABSL_FLAG(std::string, cluster_nats_ca_file, "", "cluster mode: PEM CA bundle to verify the NATS servers' TLS certificates (turns TLS on)");
+ABSL_FLAG(std::string, cluster_nats_creds_file, "", "cluster mode: NATS credentials file (user JWT and NKey seed)");
 ABSL_FLAG(int, shutdown_grace_seconds, 10, "on SIGTERM, how long in-flight calls may take to finish");
 
 int main(int argc, char** argv) {
@@ -141,6 +151,16 @@ int main(int argc, char** argv) {
   options.registry.pdq_threshold = absl::GetFlag(FLAGS_pdq_threshold);
   options.registry.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);
   options.registry.min_pdq_quality = absl::GetFlag(FLAGS_min_pdq_quality);
+  for (absl::string_view url : absl::StrSplit(absl::GetFlag(FLAGS_cluster_nats), ',',
+                                              absl::SkipWhitespace())) {
+    options.cluster.nats_urls.emplace_back(absl::StripAsciiWhitespace(url));
+  }
+  options.cluster.stream = absl::GetFlag(FLAGS_cluster_stream);
+  options.cluster.node_name = absl::GetFlag(FLAGS_node_name);
+  options.cluster.replicas = absl::GetFlag(FLAGS_cluster_replicas);
+  options.cluster.max_messages = absl::GetFlag(FLAGS_cluster_max_messages);
+  options.cluster.nats_ca_file = absl::GetFlag(FLAGS_cluster_nats_ca_file);
+  options.cluster.nats_creds_file = absl::GetFlag(FLAGS_cluster_nats_creds_file);
   const std::string log_format = absl::GetFlag(FLAGS_log_format);
   if (log_format != "text" && log_format != "json") {
     std::fprintf(stderr, "optoutd: --log_format must be text or json, got %s\n", log_format.c_str());

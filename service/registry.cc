@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "client/common/digest/digest.h"
 #include "optout/internal/record.pb.h"
+#include "service/local_mutation_log.h"
 #include "service/match_id.h"
 #include "service/opt_out_codec.h"
 #include "client/common/base/status_macros.h"
@@ -65,6 +66,7 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(storage::OptOutStore* s
   if (keys.current == nullptr) return absl::InvalidArgumentError("no current keyring");
   std::unique_ptr<Registry> registry(new Registry(store, std::move(keys), psl, options));
   OPTOUT_RETURN_IF_ERROR(registry->LoadAll());
+  registry->log_ = std::make_unique<LocalMutationLog>(registry.get(), store);
   return registry;
 }
 
@@ -232,70 +234,139 @@ absl::StatusOr<v1::RegisterResponse> Registry::RegisterNew(const v1::RegisterReq
   OPTOUT_ASSIGN_OR_RETURN(internal::SealedPart content,
                           SaltableContent(request, *psl_, &positions));
 
-  if (!request_key.empty()) {
-    // During a rotation the first registration may still be of the previous
-    // version; asked first, since a rotation moves request keys from there
-    // to the current one, never back.
-    std::optional<std::string> existing;
-    if (keys.previous != nullptr) {
-      OPTOUT_ASSIGN_OR_RETURN(existing,
-                              store_->GetRequest(RequestKey(*keys.previous, request.request_id())));
-    }
-    if (!existing.has_value()) {
-      OPTOUT_ASSIGN_OR_RETURN(existing, store_->GetRequest(request_key));
-    }
-    if (existing.has_value()) {
-      OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> bytes, store_->GetRecord(*existing));
-      internal::OptOutRecord record;
-      const Keyring* record_keys = nullptr;
-      if (bytes.has_value() && record.ParseFromString(*bytes)) {
-        record_keys = keys.ForVersion(record.key_version());
-        if (record_keys == nullptr) return absl::DataLossError("stored record of unknown key version");
-      }
-      if (record_keys != nullptr) {
-        if (record.request_fingerprint() != Fingerprint(*record_keys, content)) {
-          return absl::AlreadyExistsError(
-              "request_id: already used for a registration with other content");
-        }
-        OPTOUT_ASSIGN_OR_RETURN(internal::SealedPart sealed,
-                                OpenSealed(*record_keys, *existing, record));
-        if (record.token_erased()) {
-          return absl::AlreadyExistsError(absl::StrCat(
-              "request_id: registered more than ", options_.token_retry_seconds / 3600,
-              " h ago; the manage token is kept for retries only that long (see your receipt)"));
-        }
-        v1::RegisterResponse response;
-        response.set_opt_out_id(digest::ToHex(*existing));
-        response.set_manage_token(digest::ToHex(sealed.manage_token()));
-        AddRequestItems(*record_keys, *existing, content, positions, &response);
-        return response;
-      }
-    }
-  }
+  // Twice at most: in a cluster another node may register the same request
+  // id at the same moment; the stream orders the two, the later one is
+  // skipped everywhere, and the second pass answers with the earlier one.
+  for (int pass = 0; pass < 2; ++pass) {
+    OPTOUT_ASSIGN_OR_RETURN(std::optional<v1::RegisterResponse> earlier,
+                            EarlierRegistration(request, keys, request_key, content, positions));
+    if (earlier.has_value()) return *std::move(earlier);
 
-  std::string id(kIdBytes, '\0');
-  std::string token(kTokenBytes, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(id.data()), kIdBytes) != 1 ||
-      RAND_bytes(reinterpret_cast<unsigned char*>(token.data()), kTokenBytes) != 1) {
-    return absl::InternalError("no randomness for a new opt-out");
-  }
-  const std::string fingerprint = Fingerprint(keyring, content);
-  content.set_manage_token(token);
-  // Sealed so that a key rotation can re-derive the request key.
-  content.set_request_id(request.request_id());
-  OPTOUT_ASSIGN_OR_RETURN(
-      internal::OptOutRecord record,
-      BuildRecord(keyring, id, content, request_key, fingerprint, absl::ToUnixSeconds(absl::Now())));
-  OPTOUT_RETURN_IF_ERROR(store_->Insert(id, record.SerializeAsString(), request_key));
-  OPTOUT_ASSIGN_OR_RETURN(IndexedOptOut indexed, IndexedFromRecord(keyring, id, record));
-  index_.Add(indexed);
-  QueueTokenErasure(record.created_unix_seconds(), id);
+    std::string id(kIdBytes, '\0');
+    std::string token(kTokenBytes, '\0');
+    std::string mutation_id(kIdBytes, '\0');
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(id.data()), kIdBytes) != 1 ||
+        RAND_bytes(reinterpret_cast<unsigned char*>(token.data()), kTokenBytes) != 1 ||
+        RAND_bytes(reinterpret_cast<unsigned char*>(mutation_id.data()), kIdBytes) != 1) {
+      return absl::InternalError("no randomness for a new opt-out");
+    }
+    const std::string fingerprint = Fingerprint(keyring, content);
+    content.set_manage_token(token);
+    // Sealed so that a key rotation can re-derive the request key.
+    content.set_request_id(request.request_id());
+    OPTOUT_ASSIGN_OR_RETURN(internal::OptOutRecord record,
+                            BuildRecord(keyring, id, content, request_key, fingerprint,
+                                        absl::ToUnixSeconds(absl::Now())));
+    internal::Mutation mutation;
+    mutation.set_mutation_id(std::move(mutation_id));
+    internal::InsertRecord* insert = mutation.mutable_insert();
+    insert->set_id(id);
+    insert->set_record(record.SerializeAsString());
+    insert->set_request_key(request_key);
+    OPTOUT_ASSIGN_OR_RETURN(Committed committed, log_->Commit(mutation));
+    if (committed.outcome == ApplyOutcome::kSkipped) continue;
 
+    v1::RegisterResponse response;
+    response.set_opt_out_id(digest::ToHex(id));
+    response.set_manage_token(digest::ToHex(token));
+    AddRequestItems(keyring, id, content, positions, &response);
+    response.set_version(committed.version);
+    return response;
+  }
+  return absl::UnavailableError("registration raced with another of the same request_id; retry");
+}
+
+absl::StatusOr<std::optional<v1::RegisterResponse>> Registry::EarlierRegistration(
+    const v1::RegisterRequest& request, const KeySet& keys, const std::string& request_key,
+    const internal::SealedPart& content, const ItemPositions& positions) const {
+  if (request_key.empty()) return std::nullopt;
+  // During a rotation the first registration may still be of the previous
+  // version; asked first, since a rotation moves request keys from there
+  // to the current one, never back.
+  std::optional<std::string> existing;
+  if (keys.previous != nullptr) {
+    OPTOUT_ASSIGN_OR_RETURN(existing,
+                            store_->GetRequest(RequestKey(*keys.previous, request.request_id())));
+  }
+  if (!existing.has_value()) {
+    OPTOUT_ASSIGN_OR_RETURN(existing, store_->GetRequest(request_key));
+  }
+  if (!existing.has_value()) return std::nullopt;
+  OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> bytes, store_->GetRecord(*existing));
+  internal::OptOutRecord record;
+  const Keyring* record_keys = nullptr;
+  if (bytes.has_value() && record.ParseFromString(*bytes)) {
+    record_keys = keys.ForVersion(record.key_version());
+    if (record_keys == nullptr) return absl::DataLossError("stored record of unknown key version");
+  }
+  if (record_keys == nullptr) return std::nullopt;
+  if (record.request_fingerprint() != Fingerprint(*record_keys, content)) {
+    return absl::AlreadyExistsError(
+        "request_id: already used for a registration with other content");
+  }
+  OPTOUT_ASSIGN_OR_RETURN(internal::SealedPart sealed, OpenSealed(*record_keys, *existing, record));
+  if (record.token_erased()) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "request_id: registered more than ", options_.token_retry_seconds / 3600,
+        " h ago; the manage token is kept for retries only that long (see your receipt)"));
+  }
   v1::RegisterResponse response;
-  response.set_opt_out_id(digest::ToHex(id));
-  response.set_manage_token(digest::ToHex(token));
-  AddRequestItems(keyring, id, content, positions, &response);
+  response.set_opt_out_id(digest::ToHex(*existing));
+  response.set_manage_token(digest::ToHex(sealed.manage_token()));
+  AddRequestItems(*record_keys, *existing, content, positions, &response);
+  response.set_version(log_->Progress().applied_version);
   return response;
+}
+
+absl::StatusOr<ApplyOutcome> Registry::Apply(const internal::Mutation& mutation,
+                                             const storage::ProgressMark* mark) {
+  switch (mutation.change_case()) {
+    case internal::Mutation::kInsert: return ApplyInsert(mutation.insert(), mark);
+    case internal::Mutation::kDelete: return ApplyDelete(mutation.delete_(), mark);
+    default: break;
+  }
+  // A kind this build does not know (written by a newer node): nothing to
+  // change here, but the progress moves on.
+  if (mark != nullptr) OPTOUT_RETURN_IF_ERROR(store_->PutProgress(*mark));
+  return ApplyOutcome::kSkipped;
+}
+
+absl::StatusOr<ApplyOutcome> Registry::ApplyInsert(const internal::InsertRecord& insert,
+                                                   const storage::ProgressMark* mark) {
+  if (!insert.request_key().empty()) {
+    OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> holder,
+                            store_->GetRequest(insert.request_key()));
+    if (holder.has_value() && *holder != insert.id()) {
+      if (mark != nullptr) OPTOUT_RETURN_IF_ERROR(store_->PutProgress(*mark));
+      return ApplyOutcome::kSkipped;
+    }
+  }
+  internal::OptOutRecord record;
+  if (!record.ParseFromString(insert.record())) {
+    return absl::DataLossError("mutation record does not parse");
+  }
+  // Decoded before the write, so a record this node cannot open changes nothing.
+  std::shared_ptr<const KeySet> keys = key_set();
+  OPTOUT_ASSIGN_OR_RETURN(const Keyring* keyring, KeyringOf(record, &keys));
+  OPTOUT_ASSIGN_OR_RETURN(IndexedOptOut indexed, IndexedFromRecord(*keyring, insert.id(), record));
+  OPTOUT_RETURN_IF_ERROR(store_->Insert(insert.id(), insert.record(), insert.request_key(), mark));
+  index_.Add(indexed);
+  QueueTokenErasure(record.created_unix_seconds(), insert.id());
+  return ApplyOutcome::kApplied;
+}
+
+absl::Status Registry::AwaitVersion(uint64_t version, const CheckInterrupt& interrupt) const {
+  // Polls the interrupt (deadline, cancel) between short waits.
+  const absl::Time give_up = absl::Now() + kMinVersionWaitWithoutDeadline;
+  while (!log_->AwaitApplied(version, absl::Now() + absl::Milliseconds(5))) {
+    const bool stop = interrupt != nullptr ? !interrupt().ok() : absl::Now() > give_up;
+    if (stop) {
+      return absl::UnavailableError(absl::StrCat(
+          "min_version: this node has applied version ", log_->Progress().applied_version,
+          ", not yet ", version, "; retry (or ask another node)"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 namespace {
@@ -372,23 +443,54 @@ absl::StatusOr<v1::GetResponse> Registry::Get(const v1::GetRequest& request) con
   return response;
 }
 
-absl::Status Registry::Revoke(const v1::RevokeRequest& request) {
+absl::Status Registry::Revoke(const v1::RevokeRequest& request, uint64_t* version) {
   std::string id, token;
   OPTOUT_RETURN_IF_ERROR(
       ParseCredentials(request.opt_out_id(), request.manage_token(), &id, &token));
-  absl::MutexLock lock(&RecordMutex(id));
-  std::shared_ptr<const KeySet> keys = key_set();
   OPTOUT_ASSIGN_OR_RETURN(internal::OptOutRecord record, Authorize(*store_, id, token));
-  OPTOUT_ASSIGN_OR_RETURN(const Keyring* keyring, KeyringOf(record, &keys));
-  OPTOUT_ASSIGN_OR_RETURN(IndexedOptOut indexed, IndexedFromRecord(*keyring, id, record));
   internal::Tombstone tombstone;
   constexpr int64_t kDay = 24 * 60 * 60;
   const int64_t now = absl::ToUnixSeconds(absl::Now());
   tombstone.set_revoked_unix_day_seconds(now - now % kDay);
-  OPTOUT_RETURN_IF_ERROR(store_->Delete(id, record.request_key(), TombstoneKey(id),
-                                        tombstone.SerializeAsString()));
-  index_.Remove(indexed);
+  std::string mutation_id(kIdBytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(mutation_id.data()), kIdBytes) != 1) {
+    return absl::InternalError("no randomness for a revocation");
+  }
+  internal::Mutation mutation;
+  mutation.set_mutation_id(std::move(mutation_id));
+  internal::DeleteRecord* del = mutation.mutable_delete_();
+  del->set_id(id);
+  del->set_request_key(record.request_key());
+  del->set_tombstone_key(TombstoneKey(id));
+  del->set_tombstone(tombstone.SerializeAsString());
+  OPTOUT_ASSIGN_OR_RETURN(Committed committed, log_->Commit(mutation));
+  // Skipped: another revoke of the same opt-out was ordered first.
+  if (committed.outcome == ApplyOutcome::kSkipped) return MissingRecordStatus(*store_, id);
+  if (version != nullptr) *version = committed.version;
   return absl::OkStatus();
+}
+
+absl::StatusOr<ApplyOutcome> Registry::ApplyDelete(const internal::DeleteRecord& del,
+                                                   const storage::ProgressMark* mark) {
+  // Serialized with token erasure and re-keying, so a rewritten copy is
+  // never written back over the revocation.
+  absl::MutexLock lock(&RecordMutex(del.id()));
+  OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> bytes, store_->GetRecord(del.id()));
+  if (!bytes.has_value()) {
+    if (mark != nullptr) OPTOUT_RETURN_IF_ERROR(store_->PutProgress(*mark));
+    return ApplyOutcome::kSkipped;
+  }
+  internal::OptOutRecord record;
+  if (!record.ParseFromString(*bytes)) return absl::DataLossError("stored record does not parse");
+  std::shared_ptr<const KeySet> keys = key_set();
+  OPTOUT_ASSIGN_OR_RETURN(const Keyring* keyring, KeyringOf(record, &keys));
+  OPTOUT_ASSIGN_OR_RETURN(IndexedOptOut indexed, IndexedFromRecord(*keyring, del.id(), record));
+  // The request key stored now: a re-key may have moved it since the revoke
+  // was written.
+  OPTOUT_RETURN_IF_ERROR(store_->Delete(del.id(), record.request_key(), del.tombstone_key(),
+                                        del.tombstone(), mark));
+  index_.Remove(indexed);
+  return ApplyOutcome::kApplied;
 }
 
 absl::Mutex& Registry::RecordMutex(absl::string_view id) const {
@@ -461,6 +563,11 @@ v1::GetInfoResponse Registry::Info() const {
   info.set_max_batch_items(options_.max_batch_items);
   info.set_min_pdq_quality(options_.min_pdq_quality);
   info.set_server_version(kVersion);
+  LogProgress progress = log_->Progress();
+  info.set_applied_version(progress.applied_version);
+  info.set_version_lag(progress.lag);
+  info.set_applied_digest(std::move(progress.digest_hex));
+  info.set_node_name(std::move(progress.node_name));
   return info;
 }
 

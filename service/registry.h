@@ -7,6 +7,9 @@
 // Durability: Register and Revoke return only after the store's synced write;
 // the index is updated after that write and before the call returns, so a
 // revocation holds for every check that starts after it is acknowledged.
+// Every change goes through the registry's MutationLog (service/mutation_log.h):
+// the local log applies it at once; a cluster log orders it on a replicated
+// stream and calls Apply on every node.
 //
 // Errors: InvalidArgument (field path and item index in the message),
 // AlreadyExists (request id reused with other content), NotFound (unknown
@@ -22,6 +25,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -38,12 +42,14 @@
 #include "service/key_set.h"
 #include "service/keyring.h"
 #include "service/match_index.h"
+#include "service/mutation_log.h"
+#include "service/opt_out_codec.h"
 #include "service/registry_options.h"
 #include "storage/opt_out_store.h"
 
 namespace optout::service {
 
-class Registry final {
+class Registry final : public MutationApplier {
  public:
   // Loads every stored opt-out into memory. `store` and `psl` must outlive
   // the registry. DataLoss if a record cannot be decrypted (wrong secret).
@@ -57,14 +63,30 @@ class Registry final {
                                                         KeySet keys,
                                                         const url::PublicSuffixList* psl,
                                                         const RegistryOptions& options);
+  // Stops the mutation log first: a cluster log applies into this registry.
+  ~Registry() override { log_.reset(); }
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
 
+  // Replaces the local log (the default) with `log`, e.g. a cluster log that
+  // already applies the stream into this registry. Call before serving.
+  void UseMutationLog(std::unique_ptr<MutationLog> log) { log_ = std::move(log); }
+  MutationLog& mutation_log() const { return *log_; }
+
   absl::StatusOr<v1::RegisterResponse> Register(const v1::RegisterRequest& request);
   absl::StatusOr<v1::GetResponse> Get(const v1::GetRequest& request) const;
-  absl::Status Revoke(const v1::RevokeRequest& request);
+  // `version` (optional) receives the registry version of the revocation.
+  absl::Status Revoke(const v1::RevokeRequest& request, uint64_t* version = nullptr);
+  // With request.min_version, first waits until this node has applied that
+  // version, asking `interrupt` every few milliseconds; when it stops the
+  // wait (deadline, cancel) the answer is Unavailable. Without an interrupt
+  // the wait is at most kMinVersionWaitWithoutDeadline.
   absl::Status Check(const v1::CheckRequest& request, v1::CheckResponse* response,
                      const CheckInterrupt& interrupt = nullptr) const {
+    if (request.min_version() != 0) {
+      absl::Status applied = AwaitVersion(request.min_version(), interrupt);
+      if (!applied.ok()) return applied;
+    }
     absl::Status status = checker_.Check(request, response, *key_set(), interrupt);
     if (status.ok()) check_counters_.Count(request, *response);
     return status;
@@ -115,7 +137,22 @@ class Registry final {
   const MatchIndex& index() const { return index_; }
   const RegistryOptions& options() const { return options_; }
 
+  // MutationApplier: applies one Register or Revoke to the store and index.
+  absl::StatusOr<ApplyOutcome> Apply(const internal::Mutation& mutation,
+                                     const storage::ProgressMark* mark) override;
+
+  static constexpr absl::Duration kMinVersionWaitWithoutDeadline = absl::Seconds(5);
+
  private:
+  absl::Status AwaitVersion(uint64_t version, const CheckInterrupt& interrupt) const;
+  // The answer to a retried request id (nullopt: none registered yet).
+  absl::StatusOr<std::optional<v1::RegisterResponse>> EarlierRegistration(
+      const v1::RegisterRequest& request, const KeySet& keys, const std::string& request_key,
+      const internal::SealedPart& content, const ItemPositions& positions) const;
+  absl::StatusOr<ApplyOutcome> ApplyInsert(const internal::InsertRecord& insert,
+                                           const storage::ProgressMark* mark);
+  absl::StatusOr<ApplyOutcome> ApplyDelete(const internal::DeleteRecord& del,
+                                           const storage::ProgressMark* mark);
   Registry(storage::OptOutStore* store, KeySet keys, const url::PublicSuffixList* psl,
            const RegistryOptions& options);
   absl::Status LoadAll();
@@ -146,6 +183,7 @@ class Registry final {
   const RegistryOptions options_;
   MatchIndex index_;
   Checker checker_;
+  std::unique_ptr<MutationLog> log_;  // LocalMutationLog unless UseMutationLog
   mutable CheckCounters check_counters_;  // thread-safe counters, updated by const Check
 
   absl::Mutex requests_mu_;

@@ -26,6 +26,7 @@
 #include "service/api_keys.h"
 #include "service/answer_budget.h"
 #include "service/check_access.h"
+#include "service/cluster/jetstream_log.h"
 #include "service/descriptor_limit.h"
 #include "service/grpc_service.h"
 #include "service/http/http_server.h"
@@ -323,6 +324,22 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
                                                          impl->psl.get(), options.registry));
   Log(LogLevel::kInfo, absl::StrCat("loaded ", impl->registry->opt_out_count(), " opt-outs in ",
                                     absl::FormatDuration(absl::Now() - load_start)));
+  if (!options.cluster.nats_urls.empty()) {
+    cluster::ClusterOptions cluster = options.cluster;
+    if (cluster.node_name.empty()) {
+      char host[256] = {};
+      ::gethostname(host, sizeof(host) - 1);
+      cluster.node_name = host;
+    }
+    // Returns once this node has applied what the stream held: it serves
+    // nothing before it is caught up.
+    OPTOUT_ASSIGN_OR_RETURN(std::unique_ptr<cluster::JetStreamLog> log,
+                            cluster::JetStreamLog::Start(cluster, *versions->keys.current,
+                                                         impl->store.get(), impl->registry.get()));
+    impl->registry->UseMutationLog(std::move(log));
+    Log(LogLevel::kInfo, absl::StrCat("cluster: caught up; ", impl->registry->opt_out_count(),
+                                      " opt-outs"));
+  }
   KeyRotation::Options rotation_options;
   rotation_options.batch_records = static_cast<size_t>(std::max(options.key_rotation_batch, 1));
   rotation_options.pause_between_batches = absl::Milliseconds(options.key_rotation_pause_ms);

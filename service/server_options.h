@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "service/cluster/cluster_options.h"
 #include "service/registry_options.h"
 #include "service/tls_options.h"
 
@@ -101,6 +102,10 @@ struct ServerOptions {
   std::string web_root;
   RegistryOptions registry;
   TlsServerOptions tls;
+  // Cluster mode (service/cluster/): with NATS URLs, every change goes
+  // through a replicated JetStream stream that every node applies. Default:
+  // no URLs, a single node.
+  cluster::ClusterOptions cluster;
 };
 
 }  // namespace optout::service

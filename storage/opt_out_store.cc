@@ -19,6 +19,8 @@ constexpr char kRecordsFamily[] = "records";
 constexpr char kRequestsFamily[] = "requests";
 constexpr char kTombstonesFamily[] = "tombstones";
 constexpr char kApiKeysFamily[] = "api_keys";
+// In the default family: the one ProgressMark.
+constexpr char kProgressKey[] = "log_progress";
 
 rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
@@ -46,6 +48,17 @@ struct OptOutStore::Impl {
   rocksdb::ColumnFamilyHandle* requests() const { return handles[2]; }
   rocksdb::ColumnFamilyHandle* tombstones() const { return handles[3]; }
   rocksdb::ColumnFamilyHandle* api_keys() const { return handles[4]; }
+
+  // Adds `mark` (if any) to `batch` and writes it, synced unless the mark
+  // defers the sync.
+  rocksdb::Status WriteWithMark(rocksdb::WriteBatch* batch, const ProgressMark* mark) {
+    if (mark == nullptr) return db->Write(write_options, batch);
+    rocksdb::Status s = batch->Put(handles[0], kProgressKey, ToSlice(mark->value));
+    if (!s.ok()) return s;
+    rocksdb::WriteOptions options = write_options;
+    options.sync = write_options.sync && mark->sync;
+    return db->Write(options, batch);
+  }
 
   ~Impl() {
     if (db == nullptr) return;
@@ -89,18 +102,19 @@ absl::StatusOr<std::unique_ptr<OptOutStore>> OptOutStore::Open(const std::string
 }
 
 absl::Status OptOutStore::Insert(absl::string_view id, absl::string_view record,
-                                 absl::string_view request_key) {
+                                 absl::string_view request_key, const ProgressMark* mark) {
   rocksdb::WriteBatch batch;
   rocksdb::Status s = batch.Put(impl_->records(), ToSlice(id), ToSlice(record));
   if (s.ok() && !request_key.empty()) {
     s = batch.Put(impl_->requests(), ToSlice(request_key), ToSlice(id));
   }
   if (!s.ok()) return FromRocks(s, "insert");
-  return FromRocks(impl_->db->Write(impl_->write_options, &batch), "insert");
+  return FromRocks(impl_->WriteWithMark(&batch, mark), "insert");
 }
 
 absl::Status OptOutStore::Delete(absl::string_view id, absl::string_view request_key,
-                                 absl::string_view tombstone_key, absl::string_view tombstone) {
+                                 absl::string_view tombstone_key, absl::string_view tombstone,
+                                 const ProgressMark* mark) {
   rocksdb::WriteBatch batch;
   rocksdb::Status s = batch.Delete(impl_->records(), ToSlice(id));
   if (s.ok() && !request_key.empty()) s = batch.Delete(impl_->requests(), ToSlice(request_key));
@@ -108,7 +122,7 @@ absl::Status OptOutStore::Delete(absl::string_view id, absl::string_view request
     s = batch.Put(impl_->tombstones(), ToSlice(tombstone_key), ToSlice(tombstone));
   }
   if (!s.ok()) return FromRocks(s, "delete");
-  return FromRocks(impl_->db->Write(impl_->write_options, &batch), "delete");
+  return FromRocks(impl_->WriteWithMark(&batch, mark), "delete");
 }
 
 absl::Status OptOutStore::RewriteRecords(const std::vector<RecordRewrite>& rewrites,
@@ -151,6 +165,12 @@ absl::Status OptOutStore::PutMeta(absl::string_view key, absl::string_view value
                                   ToSlice(value)),
                    "put meta");
 }
+absl::Status OptOutStore::PutProgress(const ProgressMark& mark) {
+  rocksdb::WriteBatch batch;
+  return FromRocks(impl_->WriteWithMark(&batch, &mark), "progress");
+}
+
+uint64_t OptOutStore::LatestSequence() const { return impl_->db->GetLatestSequenceNumber(); }
 
 namespace {
 
@@ -168,6 +188,10 @@ absl::StatusOr<std::optional<std::string>> GetFrom(rocksdb::DB& db,
 
 absl::StatusOr<std::optional<std::string>> OptOutStore::GetRecord(absl::string_view id) const {
   return GetFrom(*impl_->db, impl_->records(), id);
+}
+
+absl::StatusOr<std::optional<std::string>> OptOutStore::GetProgress() const {
+  return GetFrom(*impl_->db, impl_->handles[0], kProgressKey);
 }
 
 absl::StatusOr<std::optional<std::string>> OptOutStore::GetRequest(

@@ -60,6 +60,18 @@ struct BackupSummary {
   uint32_t files = 0;
 };
 
+// Progress of a replicated log (cluster mode: the stream sequence applied and
+// a running digest, encoded by the caller), written in the same batch as the
+// record change it belongs to, so that after a crash the data and the
+// progress never disagree.
+struct ProgressMark {
+  absl::string_view value;
+  // false: the write is not synced by itself; it becomes durable with the
+  // next synced write (the WAL is one sequential file), which lets a node
+  // catching up sync once per run of mutations. Default: true.
+  bool sync = true;
+};
+
 class OptOutStore final {
  public:
   // Opens (creating if missing) the database in directory `path`.
@@ -72,14 +84,24 @@ class OptOutStore final {
   // Writes a record and (when `request_key` is non-empty) its request key in
   // one atomic, synced batch: after OK both are durable, after a crash either
   // both exist or neither does.
+  // With `mark`, the progress mark is written in the same batch.
   absl::Status Insert(absl::string_view id, absl::string_view record,
-                      absl::string_view request_key);
+                      absl::string_view request_key, const ProgressMark* mark = nullptr);
 
   // Deletes a record and its request key atomically and durably; when
   // `tombstone_key` is non-empty, writes `tombstone` under it in the same
   // batch, so a revocation and its tombstone are durable together.
   absl::Status Delete(absl::string_view id, absl::string_view request_key,
-                      absl::string_view tombstone_key = {}, absl::string_view tombstone = {});
+                      absl::string_view tombstone_key = {}, absl::string_view tombstone = {},
+                      const ProgressMark* mark = nullptr);
+
+  // Writes only the progress mark (a mutation that changes nothing here).
+  absl::Status PutProgress(const ProgressMark& mark);
+  // The last progress mark written, nullopt if none ever was.
+  absl::StatusOr<std::optional<std::string>> GetProgress() const;
+  // RocksDB's sequence number of the last write: grows with every write and
+  // survives restarts (the single-node registry version).
+  uint64_t LatestSequence() const;
 
   // nullopt when no record has that id.
   absl::StatusOr<std::optional<std::string>> GetRecord(absl::string_view id) const;

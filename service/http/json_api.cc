@@ -178,10 +178,13 @@ HttpReply JsonApi::Revoke(const ApiRequest& request, const std::string& id) cons
   v1::RevokeRequest revoke;
   revoke.set_opt_out_id(id);
   revoke.set_manage_token(*token);
-  const absl::Status revoked = core_.registry->Revoke(revoke);
+  v1::RevokeResponse response;
+  uint64_t version = 0;
+  const absl::Status revoked = core_.registry->Revoke(revoke, &version);
   Audit(request, "Revoke", KindCounts(), revoked);
   if (!revoked.ok()) return ErrorReply(revoked);
-  return JsonReply(v1::RevokeResponse());
+  response.set_version(version);
+  return JsonReply(response);
 }
 
 HttpReply JsonApi::Check(const ApiRequest& request) const {

@@ -1,0 +1,540 @@
+#include "service/cluster/jetstream_log.h"
+
+#include <nats/nats.h>
+
+#include <algorithm>
+#include <atomic>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "client/common/base/status_macros.h"
+#include "client/common/digest/digest.h"
+#include "service/cluster/key_fingerprint.h"
+#include "service/cluster/progress.h"
+#include "service/log.h"
+
+namespace optout::service::cluster {
+namespace {
+
+constexpr absl::string_view kFingerprintLabel = "key fingerprint=";
+// How long a node may wait for NATS (servers still starting) before Start fails.
+constexpr absl::Duration kConnectPatience = absl::Seconds(60);
+// A catching-up node syncs at least this often (in mutations).
+constexpr int kMaxUnsyncedMutations = 256;
+// With mutations on the stream not arriving for this long, the consumer is
+// created anew from the applied sequence (its server may have died).
+constexpr absl::Duration kStallTimeout = absl::Seconds(2);
+
+absl::Status NatsError(natsStatus s, absl::string_view what, jsErrCode code = jsErrCode(0)) {
+  std::string message = absl::StrCat("NATS ", what, ": ", natsStatus_GetText(s));
+  if (code != 0) absl::StrAppend(&message, " (JetStream error ", static_cast<int>(code), ")");
+  return absl::UnavailableError(message);
+}
+
+std::string Subject(const std::string& stream) { return absl::StrCat("optout.mutations.", stream); }
+
+std::string AadFor(const std::string& stream) { return absl::StrCat("optout-mutation:", stream); }
+
+// "" when the description names no fingerprint.
+std::string FingerprintIn(const char* description) {
+  if (description == nullptr) return "";
+  absl::string_view d(description);
+  const size_t at = d.find(kFingerprintLabel);
+  if (at == absl::string_view::npos) return "";
+  return std::string(d.substr(at + kFingerprintLabel.size(), 32));
+}
+
+struct StreamState {
+  uint64_t first_seq = 0;
+  uint64_t last_seq = 0;
+  std::string fingerprint;
+};
+
+}  // namespace
+
+struct JetStreamLog::Impl {
+  ClusterOptions options;
+  Keyring keyring;
+  storage::OptOutStore* store;
+  MutationApplier* applier;
+  std::string subject;
+  std::string aad;
+
+  natsOptions* nats_options = nullptr;
+  natsConnection* connection = nullptr;
+  jsCtx* js = nullptr;
+
+  // Consumer thread only.
+  natsSubscription* subscription = nullptr;
+  cluster::Progress progress;          // last applied (maybe not yet synced)
+  int unsynced = 0;
+  absl::Time last_message = absl::Now();
+  absl::Time last_stream_poll = absl::InfinitePast();
+  std::vector<std::pair<std::string, ApplyOutcome>> unsynced_outcomes;
+
+  std::thread consumer;
+  std::atomic<bool> stopping{false};
+
+  AppliedVersion applied;  // synced
+  mutable absl::Mutex mu;
+  // Mutation ids this node published and waits for; outcome once applied.
+  absl::flat_hash_set<std::string> waiting ABSL_GUARDED_BY(mu);
+  absl::flat_hash_map<std::string, ApplyOutcome> done ABSL_GUARDED_BY(mu);
+  uint64_t known_last_seq ABSL_GUARDED_BY(mu) = 0;
+  std::string synced_digest_hex ABSL_GUARDED_BY(mu);
+
+  Impl(const ClusterOptions& o, const Keyring& k, storage::OptOutStore* s, MutationApplier* a)
+      : options(o), keyring(k), store(s), applier(a), subject(Subject(o.stream)),
+        aad(AadFor(o.stream)) {}
+
+  ~Impl() {
+    stopping = true;
+    if (consumer.joinable()) consumer.join();
+    if (subscription != nullptr) natsSubscription_Destroy(subscription);
+    if (js != nullptr) jsCtx_Destroy(js);
+    if (connection != nullptr) {
+      natsConnection_Close(connection);
+      natsConnection_Destroy(connection);
+    }
+    if (nats_options != nullptr) natsOptions_Destroy(nats_options);
+  }
+
+  absl::Status Connect();
+  absl::StatusOr<StreamState> StreamInfo();
+  absl::StatusOr<StreamState> EnsureStream();
+  absl::Status CheckLocalData(const StreamState& state);
+  void Subscribe();
+  void Unsubscribe();
+  void Run();
+  // Applies the message at `seq`; false after an error (logged).
+  bool ApplyMessage(uint64_t seq, uint64_t pending, absl::string_view data);
+  // Syncs the store if writes are unsynced, then publishes the progress.
+  void SyncAndPublish();
+  void PollStream();
+  void NoteKnownLast(uint64_t last) {
+    absl::MutexLock lock(&mu);
+    if (last > known_last_seq) known_last_seq = last;
+  }
+};
+
+absl::Status JetStreamLog::Impl::Connect() {
+  natsStatus s = natsOptions_Create(&nats_options);
+  std::vector<const char*> urls;
+  for (const std::string& url : options.nats_urls) urls.push_back(url.c_str());
+  if (s == NATS_OK) s = natsOptions_SetServers(nats_options, urls.data(), static_cast<int>(urls.size()));
+  if (s == NATS_OK) s = natsOptions_SetName(nats_options, options.node_name.c_str());
+  if (s == NATS_OK) s = natsOptions_SetMaxReconnect(nats_options, -1);  // forever
+  if (s == NATS_OK) s = natsOptions_SetReconnectWait(nats_options, 100);
+  if (s == NATS_OK) s = natsOptions_SetTimeout(nats_options, 2000);
+  // A dead server is noticed within ~2 s, not the default 4 minutes.
+  if (s == NATS_OK) s = natsOptions_SetPingInterval(nats_options, 1000);
+  if (s == NATS_OK) s = natsOptions_SetMaxPingsOut(nats_options, 2);
+  if (s == NATS_OK && !options.nats_ca_file.empty()) {
+    s = natsOptions_SetSecure(nats_options, true);
+    if (s == NATS_OK) s = natsOptions_LoadCATrustedCertificates(nats_options, options.nats_ca_file.c_str());
+  }
+  if (s == NATS_OK && !options.nats_creds_file.empty()) {
+    s = natsOptions_SetUserCredentialsFromFiles(nats_options, options.nats_creds_file.c_str(),
+                                                nullptr);
+  }
+  if (s != NATS_OK) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("NATS options (--cluster_nats, TLS or credentials): ", natsStatus_GetText(s)));
+  }
+  const absl::Time give_up = absl::Now() + kConnectPatience;
+  for (;;) {
+    s = natsConnection_Connect(&connection, nats_options);
+    if (s == NATS_OK) break;
+    if (absl::Now() > give_up) return NatsError(s, "connect to --cluster_nats");
+    absl::SleepFor(absl::Milliseconds(250));
+  }
+  jsOptions js_options;
+  jsOptions_Init(&js_options);
+  js_options.Wait = 5000;
+  s = natsConnection_JetStream(&js, connection, &js_options);
+  if (s != NATS_OK) return NatsError(s, "JetStream context");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<StreamState> JetStreamLog::Impl::StreamInfo() {
+  jsStreamInfo* info = nullptr;
+  jsErrCode code = jsErrCode(0);
+  natsStatus s = js_GetStreamInfo(&info, js, options.stream.c_str(), nullptr, &code);
+  if (s == NATS_NOT_FOUND || code == JSStreamNotFoundErr) {
+    return absl::NotFoundError(absl::StrCat("no stream ", options.stream));
+  }
+  if (s != NATS_OK) return NatsError(s, "stream info", code);
+  StreamState state;
+  state.first_seq = info->State.FirstSeq;
+  state.last_seq = info->State.LastSeq;
+  state.fingerprint = FingerprintIn(info->Config->Description);
+  jsStreamInfo_Destroy(info);
+  return state;
+}
+
+absl::StatusOr<StreamState> JetStreamLog::Impl::EnsureStream() {
+  const std::string description =
+      absl::StrCat("optout-registry mutation log; ", kFingerprintLabel, KeyFingerprint(keyring));
+  const absl::Time give_up = absl::Now() + kConnectPatience;
+  absl::Status last;
+  // A cluster that just started has no JetStream leader for a few seconds.
+  while (absl::Now() < give_up) {
+    absl::StatusOr<StreamState> state = StreamInfo();
+    if (state.ok()) return state;
+    last = state.status();
+    if (absl::IsNotFound(state.status())) {
+      jsStreamConfig config;
+      jsStreamConfig_Init(&config);
+      const char* subjects[] = {subject.c_str()};
+      config.Name = options.stream.c_str();
+      config.Description = description.c_str();
+      config.Subjects = subjects;
+      config.SubjectsLen = 1;
+      config.Storage = js_FileStorage;
+      config.Replicas = options.replicas;
+      config.Retention = js_LimitsPolicy;
+      config.Discard = js_DiscardOld;
+      config.MaxMsgs = options.max_messages > 0 ? options.max_messages : -1;
+      config.Duplicates = int64_t{120} * 1000 * 1000 * 1000;  // 2 min, in ns
+      config.DenyDelete = true;  // a single mutation must never vanish
+      jsErrCode code = jsErrCode(0);
+      jsStreamInfo* created = nullptr;
+      natsStatus s = js_AddStream(&created, js, &config, nullptr, &code);
+      if (created != nullptr) jsStreamInfo_Destroy(created);
+      if (s == NATS_OK) {
+        Log(LogLevel::kInfo, absl::StrCat("cluster: created stream ", options.stream, " (",
+                                          options.replicas, " replicas, file storage)"));
+        continue;  // read it back
+      }
+      last = NatsError(s, "create stream", code);
+    }
+    absl::SleepFor(absl::Milliseconds(500));
+  }
+  return last;
+}
+
+absl::Status JetStreamLog::Impl::CheckLocalData(const StreamState& state) {
+  if (progress.sequence == 0) {
+    bool has_records = false;
+    absl::Status scan = store->ForEachRecord([&](absl::string_view, absl::string_view) {
+      has_records = true;
+      return absl::CancelledError("one is enough");
+    });
+    if (!scan.ok() && !absl::IsCancelled(scan)) return scan;
+    if (has_records) {
+      return absl::FailedPreconditionError(
+          "cluster: --data_dir holds opt-outs that did not come from the stream; a node joins "
+          "with an empty data_dir and fills it from the stream");
+    }
+  }
+  if (progress.sequence > state.last_seq) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cluster: --data_dir has applied stream sequence ", progress.sequence, " but stream ",
+        options.stream, " ends at ", state.last_seq,
+        " (stream deleted and made anew?); start this node with an empty data_dir"));
+  }
+  if (state.first_seq > progress.sequence + 1 && state.last_seq > progress.sequence) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cluster: this node applied up to ", progress.sequence, " but stream ", options.stream,
+        " now starts at ", state.first_seq,
+        " (older mutations were purged); start it with an empty data_dir restored from a peer's "
+        "backup (optout-admin backup)"));
+  }
+  return absl::OkStatus();
+}
+
+void JetStreamLog::Impl::Subscribe() {
+  jsSubOptions sub_options;
+  jsSubOptions_Init(&sub_options);
+  sub_options.Stream = options.stream.c_str();
+  sub_options.Ordered = true;
+  sub_options.Config.DeliverPolicy = js_DeliverByStartSequence;
+  sub_options.Config.OptStartSeq = progress.sequence + 1;
+  jsErrCode code = jsErrCode(0);
+  natsStatus s =
+      js_SubscribeSync(&subscription, js, subject.c_str(), nullptr, &sub_options, &code);
+  if (s != NATS_OK) {
+    subscription = nullptr;
+    Log(LogLevel::kWarning, NatsError(s, "subscribe to the stream (retrying)", code).ToString());
+    return;
+  }
+  // Catch-up may deliver a long run at once; the default limit would drop
+  // messages (the ordered consumer would then start over).
+  natsSubscription_SetPendingLimits(subscription, -1, 256 << 20);
+  last_message = absl::Now();
+}
+
+void JetStreamLog::Impl::Unsubscribe() {
+  if (subscription == nullptr) return;
+  natsSubscription_Unsubscribe(subscription);
+  natsSubscription_Destroy(subscription);
+  subscription = nullptr;
+}
+
+bool JetStreamLog::Impl::ApplyMessage(uint64_t seq, uint64_t pending, absl::string_view data) {
+  absl::StatusOr<std::string> opened = keyring.record_cipher().Open(data, aad);
+  internal::Mutation mutation;
+  if (!opened.ok() || !mutation.ParseFromString(*opened)) {
+    // Never skipped: a node that cannot read a mutation stops applying
+    // (its lag grows, GetInfo shows it) rather than diverge.
+    Log(LogLevel::kError, absl::StrCat("cluster: stream message ", seq,
+                                       " cannot be opened with this node's keys; not applying"));
+    return false;
+  }
+  const cluster::Progress next = progress.Next(seq, data);
+  const std::string encoded = next.Encode();
+  storage::ProgressMark mark;
+  mark.value = encoded;
+  mark.sync = pending == 0 || unsynced + 1 >= kMaxUnsyncedMutations;
+  absl::StatusOr<ApplyOutcome> outcome = applier->Apply(mutation, &mark);
+  if (!outcome.ok()) {
+    Log(LogLevel::kError, absl::StrCat("cluster: applying stream message ", seq, ": ",
+                                       outcome.status().ToString(), "; retrying"));
+    return false;
+  }
+  progress = next;
+  unsynced_outcomes.emplace_back(mutation.mutation_id(), *outcome);
+  if (mark.sync) {
+    unsynced = 0;
+    SyncAndPublish();
+  } else {
+    ++unsynced;
+  }
+  return true;
+}
+
+void JetStreamLog::Impl::SyncAndPublish() {
+  if (unsynced > 0) {
+    const std::string encoded = progress.Encode();
+    storage::ProgressMark mark;
+    mark.value = encoded;
+    absl::Status synced = store->PutProgress(mark);
+    if (!synced.ok()) {
+      Log(LogLevel::kError, absl::StrCat("cluster: syncing applied mutations: ", synced.ToString()));
+      return;
+    }
+    unsynced = 0;
+  }
+  {
+    absl::MutexLock lock(&mu);
+    for (auto& [id, outcome] : unsynced_outcomes) {
+      if (waiting.contains(id)) done[id] = outcome;
+    }
+    synced_digest_hex = digest::ToHex(progress.digest);
+    if (progress.sequence > known_last_seq) known_last_seq = progress.sequence;
+  }
+  unsynced_outcomes.clear();
+  applied.Advance(progress.sequence);
+}
+
+void JetStreamLog::Impl::PollStream() {
+  last_stream_poll = absl::Now();
+  absl::StatusOr<StreamState> state = StreamInfo();
+  if (!state.ok()) return;
+  NoteKnownLast(state->last_seq);
+  if (state->last_seq > progress.sequence && absl::Now() - last_message > kStallTimeout) {
+    // Mutations exist that are not arriving: the consumer's server may be
+    // gone. A new ordered consumer starts after what was applied.
+    Log(LogLevel::kWarning, absl::StrCat("cluster: stream at ", state->last_seq, ", applied ",
+                                         progress.sequence, "; re-creating the consumer"));
+    Unsubscribe();
+  }
+}
+
+void JetStreamLog::Impl::Run() {
+  while (!stopping) {
+    if (subscription == nullptr) {
+      Subscribe();
+      if (subscription == nullptr) {
+        absl::SleepFor(absl::Milliseconds(250));
+        continue;
+      }
+    }
+    natsMsg* msg = nullptr;
+    natsStatus s = natsSubscription_NextMsg(&msg, subscription, 100);
+    if (s == NATS_TIMEOUT) {
+      SyncAndPublish();
+      if (absl::Now() - last_stream_poll > absl::Seconds(1)) PollStream();
+      continue;
+    }
+    if (s != NATS_OK) {
+      // Slow consumer, missed heartbeats, connection trouble: start over
+      // after what was applied.
+      Log(LogLevel::kWarning, NatsError(s, "reading the stream (re-subscribing)").ToString());
+      Unsubscribe();
+      absl::SleepFor(absl::Milliseconds(100));
+      continue;
+    }
+    jsMsgMetaData* meta = nullptr;
+    if (natsMsg_GetMetaData(&meta, msg) != NATS_OK) {  // not a stream message
+      natsMsg_Destroy(msg);
+      continue;
+    }
+    const uint64_t seq = meta->Sequence.Stream;
+    const uint64_t pending = meta->NumPending;
+    jsMsgMetaData_Destroy(meta);
+    last_message = absl::Now();
+    NoteKnownLast(seq + pending);
+    bool ok = true;
+    if (seq == progress.sequence + 1) {
+      ok = ApplyMessage(seq, pending,
+                        absl::string_view(natsMsg_GetData(msg),
+                                          static_cast<size_t>(natsMsg_GetDataLength(msg))));
+    } else if (seq > progress.sequence + 1) {
+      Log(LogLevel::kWarning, absl::StrCat("cluster: got stream message ", seq, " after ",
+                                           progress.sequence, "; re-subscribing"));
+      ok = false;
+    }  // else: already applied (a consumer started over)
+    natsMsg_Destroy(msg);
+    if (!ok) {
+      SyncAndPublish();
+      Unsubscribe();
+      absl::SleepFor(absl::Milliseconds(500));
+    }
+  }
+  SyncAndPublish();
+}
+
+JetStreamLog::JetStreamLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+JetStreamLog::~JetStreamLog() = default;
+
+absl::StatusOr<std::unique_ptr<JetStreamLog>> JetStreamLog::Start(const ClusterOptions& options,
+                                                                  const Keyring& keyring,
+                                                                  storage::OptOutStore* store,
+                                                                  MutationApplier* applier) {
+  if (options.nats_urls.empty()) return absl::InvalidArgumentError("--cluster_nats: no URL");
+  if (options.stream.empty() ||
+      options.stream.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                       "0123456789-_") != std::string::npos) {
+    return absl::InvalidArgumentError(
+        "--cluster_stream: letters, digits, '-' and '_' only, not empty");
+  }
+  if (options.replicas < 1 || options.replicas > 5) {
+    return absl::InvalidArgumentError("cluster replicas must be 1..5");
+  }
+  auto impl = std::make_unique<Impl>(options, keyring, store, applier);
+  OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> stored, store->GetProgress());
+  if (stored.has_value()) {
+    OPTOUT_ASSIGN_OR_RETURN(impl->progress, cluster::Progress::Decode(*stored));
+  }
+  impl->applied.Advance(impl->progress.sequence);
+  {
+    absl::MutexLock lock(&impl->mu);
+    impl->synced_digest_hex = digest::ToHex(impl->progress.digest);
+    impl->known_last_seq = impl->progress.sequence;
+  }
+  OPTOUT_RETURN_IF_ERROR(impl->Connect());
+  OPTOUT_ASSIGN_OR_RETURN(StreamState state, impl->EnsureStream());
+  const std::string mine = KeyFingerprint(keyring);
+  if (state.fingerprint != mine) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cluster: stream ", options.stream, " was written with key fingerprint ",
+        state.fingerprint.empty() ? "(none)" : state.fingerprint, ", this node's keys have ", mine,
+        ": every node needs the same registry secret (--secret_file)"));
+  }
+  OPTOUT_RETURN_IF_ERROR(impl->CheckLocalData(state));
+  impl->NoteKnownLast(state.last_seq);
+  Log(LogLevel::kInfo, absl::StrCat("cluster: node ", options.node_name, " on stream ",
+                                    options.stream, " (", state.last_seq,
+                                    " mutations); applied ", impl->progress.sequence,
+                                    "; key fingerprint ", mine));
+  Impl* raw = impl.get();
+  impl->consumer = std::thread([raw] { raw->Run(); });
+  // Serve only once caught up with what the stream held at start.
+  while (!impl->applied.Await(state.last_seq, absl::Now() + absl::Seconds(5))) {
+    Log(LogLevel::kInfo, absl::StrCat("cluster: catching up: applied ", impl->applied.Get(),
+                                      " of ", state.last_seq));
+  }
+  return std::unique_ptr<JetStreamLog>(new JetStreamLog(std::move(impl)));
+}
+
+absl::StatusOr<Committed> JetStreamLog::Commit(const internal::Mutation& mutation) {
+  Impl& impl = *impl_;
+  OPTOUT_ASSIGN_OR_RETURN(std::string sealed,
+                          impl.keyring.record_cipher().Seal(mutation.SerializeAsString(), impl.aad));
+  const std::string id = mutation.mutation_id();
+  const std::string message_id = digest::ToHex(id);
+  {
+    absl::MutexLock lock(&impl.mu);
+    impl.waiting.insert(id);
+  }
+  auto forget = [&impl, &id] {
+    absl::MutexLock lock(&impl.mu);
+    impl.waiting.erase(id);
+    impl.done.erase(id);
+  };
+  const absl::Time deadline = absl::Now() + impl.options.commit_timeout;
+  uint64_t sequence = 0;
+  absl::Status last;
+  // Re-sending after a lost answer is safe: the stream drops a message id
+  // it has seen within 2 minutes and answers with the first copy's sequence.
+  while (sequence == 0) {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      forget();
+      return absl::UnavailableError(absl::StrCat(
+          "the cluster's stream did not acknowledge the write in time (", last.message(),
+          "); it may still be applied: retry with the same request_id"));
+    }
+    jsPubOptions pub;
+    jsPubOptions_Init(&pub);
+    pub.MsgId = message_id.c_str();
+    pub.ExpectStream = impl.options.stream.c_str();
+    pub.MaxWait = std::max<int64_t>(1, std::min<int64_t>(absl::ToInt64Milliseconds(left), 2000));
+    jsPubAck* ack = nullptr;
+    jsErrCode code = jsErrCode(0);
+    natsStatus s = js_Publish(&ack, impl.js, impl.subject.c_str(), sealed.data(),
+                              static_cast<int>(sealed.size()), &pub, &code);
+    if (s == NATS_OK && ack != nullptr) {
+      sequence = ack->Sequence;
+    } else {
+      last = NatsError(s, "publish", code);
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    if (ack != nullptr) jsPubAck_Destroy(ack);
+  }
+  impl.NoteKnownLast(sequence);
+  Committed committed;
+  committed.version = sequence;
+  absl::MutexLock lock(&impl.mu);
+  auto applied = [&impl, &id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl.mu) {
+    return impl.done.contains(id);
+  };
+  const bool in_time = impl.mu.AwaitWithDeadline(absl::Condition(&applied), deadline);
+  if (in_time) committed.outcome = impl.done[id];
+  impl.waiting.erase(id);
+  impl.done.erase(id);
+  if (!in_time) {
+    return absl::UnavailableError(absl::StrCat(
+        "the write is on the cluster's stream (version ", sequence,
+        ") but this node has not applied it yet; it will be: check with min_version ", sequence));
+  }
+  return committed;
+}
+
+bool JetStreamLog::AwaitApplied(uint64_t version, absl::Time deadline) const {
+  return impl_->applied.Await(version, deadline);
+}
+
+LogProgress JetStreamLog::Progress() const {
+  LogProgress progress;
+  progress.applied_version = impl_->applied.Get();
+  progress.node_name = impl_->options.node_name;
+  absl::MutexLock lock(&impl_->mu);
+  progress.digest_hex = impl_->synced_digest_hex;
+  progress.lag = impl_->known_last_seq > progress.applied_version
+                     ? impl_->known_last_seq - progress.applied_version
+                     : 0;
+  return progress;
+}
+
+}  // namespace optout::service::cluster

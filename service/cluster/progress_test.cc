@@ -1,0 +1,31 @@
+#include "service/cluster/progress.h"
+
+#include "gtest/gtest.h"
+#include "client/common/base/testing/status_matchers.h"
+
+namespace optout::service::cluster {
+namespace {
+
+TEST(ProgressTest, EncodeDecodeRoundTrips) {
+  const Progress p = Progress().Next(1, "a").Next(2, "b");
+  absl::StatusOr<Progress> back = Progress::Decode(p.Encode());
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->sequence, 2u);
+  EXPECT_EQ(back->digest, p.digest);
+}
+
+TEST(ProgressTest, DigestDependsOnOrderSequenceAndBytes) {
+  const Progress ab = Progress().Next(1, "a").Next(2, "b");
+  EXPECT_EQ(ab.digest, Progress().Next(1, "a").Next(2, "b").digest);
+  EXPECT_NE(ab.digest, Progress().Next(1, "b").Next(2, "a").digest);
+  EXPECT_NE(ab.digest, Progress().Next(1, "a").Next(3, "b").digest);
+  EXPECT_NE(ab.digest, Progress().Next(1, "a").Next(2, "c").digest);
+}
+
+TEST(ProgressTest, DecodeRefusesWrongSize) {
+  EXPECT_THAT(Progress::Decode("short"),
+              optout::testing::StatusIs(absl::StatusCode::kDataLoss, ::testing::_));
+}
+
+}  // namespace
+}  // namespace optout::service::cluster

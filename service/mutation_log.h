@@ -1,0 +1,89 @@
+// File: service/mutation_log.h
+//
+// The seam between the registry and where its changes are ordered. Every
+// Register and Revoke becomes one internal::Mutation that the registry hands
+// to its MutationLog; the log decides the order and calls the registry back
+// (MutationApplier) to apply each mutation to the store and the in-memory
+// index. LocalMutationLog applies at once, in the caller's thread (one node,
+// today's behaviour); cluster::JetStreamLog (service/cluster/) orders
+// mutations on a replicated JetStream stream that every node applies.
+#ifndef OPTOUT_SERVICE_MUTATION_LOG_H_
+#define OPTOUT_SERVICE_MUTATION_LOG_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "optout/internal/record.pb.h"
+#include "storage/opt_out_store.h"
+
+namespace optout::service {
+
+// What applying one mutation did on this node.
+enum class ApplyOutcome {
+  kApplied,
+  // Nothing to change here: a revoke of a record already gone, or a
+  // registration whose request key an earlier registration holds.
+  kSkipped,
+};
+
+// Applies mutations to the store and the index (the Registry).
+// Thread-safety: Apply may be called from any thread, concurrently.
+class MutationApplier {
+ public:
+  virtual ~MutationApplier() = default;
+  // With `mark`, the log's progress is written in the same store batch (also
+  // for a skipped mutation). Errors are the store's (Unavailable, Internal).
+  virtual absl::StatusOr<ApplyOutcome> Apply(const internal::Mutation& mutation,
+                                             const storage::ProgressMark* mark) = 0;
+};
+
+// A committed mutation: its registry version and what it did here.
+struct Committed {
+  uint64_t version = 0;
+  ApplyOutcome outcome = ApplyOutcome::kApplied;
+};
+
+// What a node has applied, for GetInfo.
+struct LogProgress {
+  uint64_t applied_version = 0;
+  uint64_t lag = 0;          // known later mutations not applied yet
+  std::string digest_hex;    // running digest; empty when the log keeps none
+  std::string node_name;     // empty on a single node
+};
+
+// Thread-safety: all methods may be called concurrently.
+class MutationLog {
+ public:
+  virtual ~MutationLog() = default;
+  // Orders `mutation` and returns once this node has applied it durably
+  // (synced store write). Unavailable when the log cannot take it now; the
+  // mutation may still be applied later, so callers retry idempotently.
+  virtual absl::StatusOr<Committed> Commit(const internal::Mutation& mutation) = 0;
+  // Waits until a mutation with `version` (or a later one) is applied here,
+  // at most until `deadline`; false then.
+  virtual bool AwaitApplied(uint64_t version, absl::Time deadline) const = 0;
+  virtual LogProgress Progress() const = 0;
+};
+
+// The highest version applied, with waiting for one (shared by the logs).
+// Thread-safety: thread-safe.
+class AppliedVersion final {
+ public:
+  // Raises the version to `version` (never lowers it) and wakes waiters.
+  void Advance(uint64_t version);
+  uint64_t Get() const;
+  // True once Get() >= version; false at `deadline`.
+  bool Await(uint64_t version, absl::Time deadline) const;
+
+ private:
+  mutable absl::Mutex mu_;
+  uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace optout::service
+
+#endif  // OPTOUT_SERVICE_MUTATION_LOG_H_

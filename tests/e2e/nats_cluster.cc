@@ -1,0 +1,133 @@
+#include "tests/e2e/nats_cluster.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+
+namespace optout::testing {
+namespace {
+
+bool Accepts(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
+std::string NatsServerBinary() {
+  for (const char* path : {"/usr/sbin/nats-server", "/usr/bin/nats-server",
+                           "/usr/local/bin/nats-server"}) {
+    if (::access(path, X_OK) == 0) return path;
+  }
+  return "";
+}
+
+std::vector<int> FreeLoopbackPorts(int count) {
+  // All bound at once, so that no two are the same.
+  std::vector<int> fds, ports;
+  for (int i = 0; i < count; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    ports.push_back(ntohs(addr.sin_port));
+    fds.push_back(fd);
+  }
+  for (int fd : fds) ::close(fd);
+  return ports;
+}
+
+NatsCluster::NatsCluster(int size) : pids_(size, -1) {
+  char tmpl[] = "/tmp/nats-test-XXXXXX";
+  root_ = mkdtemp(tmpl);
+  const std::vector<int> ports = FreeLoopbackPorts(2 * size);
+  client_ports_.assign(ports.begin(), ports.begin() + size);
+  route_ports_.assign(ports.begin() + size, ports.end());
+}
+
+NatsCluster::~NatsCluster() {
+  for (int i = 0; i < size(); ++i) Kill(i);
+  std::system(("rm -rf '" + root_ + "'").c_str());
+}
+
+std::string NatsCluster::Urls() const {
+  std::vector<std::string> urls;
+  for (int port : client_ports_) urls.push_back(absl::StrCat("nats://127.0.0.1:", port));
+  return absl::StrJoin(urls, ",");
+}
+
+absl::Status NatsCluster::StartAll() {
+  for (int i = 0; i < size(); ++i) {
+    absl::Status s = Start(i);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NatsCluster::Start(int i) {
+  if (pids_[i] > 0) return absl::OkStatus();
+  const std::string binary = NatsServerBinary();
+  if (binary.empty()) return absl::NotFoundError("nats-server is not installed");
+  std::vector<std::string> routes;
+  for (int j = 0; j < size(); ++j) {
+    if (j != i) routes.push_back(absl::StrCat("nats://127.0.0.1:", route_ports_[j]));
+  }
+  std::vector<std::string> args = {
+      binary, "-a", "127.0.0.1", "-p", absl::StrCat(client_ports_[i]), "-js",
+      "-sd", absl::StrCat(root_, "/store", i), "--server_name", absl::StrCat("n", i),
+      "--cluster_name", "optout-test", "--cluster",
+      absl::StrCat("nats://127.0.0.1:", route_ports_[i]), "--routes", absl::StrJoin(routes, ",")};
+  const std::string log = absl::StrCat(root_, "/nats", i, ".log");
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    _exit(127);
+  }
+  pids_[i] = pid;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < deadline) {
+    if (Accepts(client_ports_[i])) return absl::OkStatus();
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      pids_[i] = -1;
+      return absl::InternalError(absl::StrCat("nats-server ", i, " exited at start; see ", log));
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return absl::DeadlineExceededError(absl::StrCat("nats-server ", i, " did not listen in 20 s"));
+}
+
+void NatsCluster::Kill(int i) {
+  if (pids_[i] <= 0) return;
+  ::kill(pids_[i], SIGKILL);
+  int status = 0;
+  ::waitpid(pids_[i], &status, 0);
+  pids_[i] = -1;
+}
+
+}  // namespace optout::testing
