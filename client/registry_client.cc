@@ -76,14 +76,16 @@ absl::StatusOr<v1::GetResponse> RegistryClient::Get(const std::string& opt_out_i
 }
 
 absl::Status RegistryClient::Revoke(const std::string& opt_out_id,
-                                    const std::string& manage_token) {
+                                    const std::string& manage_token, uint64_t* version) {
   grpc::ClientContext context;
   SetDeadline(&context);
   v1::RevokeRequest request;
   request.set_opt_out_id(opt_out_id);
   request.set_manage_token(manage_token);
   v1::RevokeResponse response;
-  return FromGrpcStatus(registry_->Revoke(&context, request, &response));
+  absl::Status status = FromGrpcStatus(registry_->Revoke(&context, request, &response));
+  if (status.ok() && version != nullptr) *version = response.version();
+  return status;
 }
 
 absl::StatusOr<v1::CheckResponse> RegistryClient::Check(const v1::CheckRequest& request) {

@@ -49,7 +49,9 @@ class RegistryClient final {
   absl::StatusOr<v1::RegisterResponse> Register(const v1::RegisterRequest& request);
   absl::StatusOr<v1::GetResponse> Get(const std::string& opt_out_id,
                                       const std::string& manage_token);
-  absl::Status Revoke(const std::string& opt_out_id, const std::string& manage_token);
+  // `version` (optional) receives the registry version of the revocation.
+  absl::Status Revoke(const std::string& opt_out_id, const std::string& manage_token,
+                      uint64_t* version = nullptr);
   absl::StatusOr<v1::CheckResponse> Check(const v1::CheckRequest& request);
   absl::StatusOr<v1::GetInfoResponse> GetInfo();
   // The server's Public Suffix List; see client/psl_sync.h, which uses it.

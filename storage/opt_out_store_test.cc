@@ -76,6 +76,25 @@ TEST_F(OptOutStoreTest, RewriteRecordsMovesRequestKeysAndWritesTheMetaValueToget
   }),
               IsOk());
   EXPECT_EQ(records, 3) << "meta values are not records";
+
+TEST_F(OptOutStoreTest, ProgressMarkIsWrittenWithItsChangeAndSurvivesReopen) {
+  auto none = store_->GetProgress();
+  ASSERT_THAT(none, IsOk());
+  EXPECT_FALSE(none->has_value());
+  const uint64_t before = store_->LatestSequence();
+  ProgressMark first{"seq 1", /*sync=*/false};
+  ASSERT_THAT(store_->Insert("id1", "record", "req1", &first), IsOk());
+  EXPECT_GT(store_->LatestSequence(), before);
+  EXPECT_EQ(store_->GetProgress()->value_or(""), "seq 1");
+  ProgressMark second{"seq 2"};
+  ASSERT_THAT(store_->Delete("id1", "req1", "tomb", "day", &second), IsOk());
+  ProgressMark third{"seq 3"};
+  ASSERT_THAT(store_->PutProgress(third), IsOk());
+  const uint64_t after = store_->LatestSequence();
+  Reopen();
+  EXPECT_EQ(store_->GetProgress()->value_or(""), "seq 3");
+  EXPECT_GE(store_->LatestSequence(), after);
+  EXPECT_FALSE(store_->GetRecord("id1")->has_value());
 }
 
 TEST_F(OptOutStoreTest, MissingKeysAreNulloptNotErrors) {

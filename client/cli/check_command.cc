@@ -30,6 +30,7 @@ struct CheckArgs {
   bool stdin_urls = false;
   std::string psl_file;
   absl::Duration retry_for = absl::Minutes(1);
+  uint64_t min_version = 0;
 };
 
 // How strong the evidence of an image's match is, strongest (0) first: the
@@ -161,7 +162,13 @@ void PrintResults(const CommandContext& ctx, const std::vector<ItemArg>& items,
 
 void RunCheck(CommandContext& ctx, const CLI::App& cmd, const CheckArgs& args) {
   const std::vector<ItemArg> items = args.items.InOrder(cmd);
-  if (args.stdin_urls) return RunStdin(ctx, items, args);
+  if (args.stdin_urls) {
+    if (args.min_version != 0) {
+      return ReportError(ctx, "check", absl::InvalidArgumentError(
+                                           "--min-version applies to item checks, not --stdin"));
+    }
+    return RunStdin(ctx, items, args);
+  }
   if (items.empty()) {
     return ReportError(ctx, "check",
                        absl::InvalidArgumentError(
@@ -173,6 +180,7 @@ void RunCheck(CommandContext& ctx, const CLI::App& cmd, const CheckArgs& args) {
   auto plan = BuildCheckRequest(
       items, [&client] { return ServerMinPdqQuality(*client); }, args.items.max_pixels());
   if (!plan.ok()) return ReportError(ctx, "check", plan.status());
+  plan->request.set_min_version(args.min_version);
   v1::CheckResponse checked;
   if (plan->request.items_size() > 0) {
     auto answer = client->Check(plan->request);
@@ -225,6 +233,10 @@ void AddCheckCommand(CLI::App& app, CommandContext& ctx) {
                     "with --stdin: this machine's Public Suffix List file (default: the "
                     "system's); when it differs from the server's, the server's is fetched and "
                     "cached under ~/.cache/optout/");
+  check->add_option("--min-version", args->min_version,
+                    "read your writes: the \"version\" a register or revoke printed (--json); a "
+                    "server that has not applied it yet waits until --timeout, then the check "
+                    "fails (UNAVAILABLE)");
   AddDurationOption(*check, "--retry-for", &args->retry_for,
                     "with --stdin: after a server restart or outage, keep reconnecting this long "
                     "(re-sending the unanswered lines); 0: fail at once");

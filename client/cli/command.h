@@ -40,6 +40,7 @@ void AddUrlCommands(CLI::App& app, CommandContext& ctx);
 void AddHashCommand(CLI::App& app, CommandContext& ctx);
 void AddRegistryCommands(CLI::App& app, CommandContext& ctx);
 void AddCheckCommand(CLI::App& app, CommandContext& ctx);
+void AddInfoCommand(CLI::App& app, CommandContext& ctx);
 void AddCheckDatasetCommand(CLI::App& app, CommandContext& ctx);
 void AddMergeReportsCommand(CLI::App& app, CommandContext& ctx);
 

@@ -98,6 +98,7 @@ int main(int argc, char** argv) {
   optout::cli::AddHashCommand(app, ctx);
   optout::cli::AddRegistryCommands(app, ctx);
   optout::cli::AddCheckCommand(app, ctx);
+  optout::cli::AddInfoCommand(app, ctx);
   optout::cli::AddCheckDatasetCommand(app, ctx);
   optout::cli::AddMergeReportsCommand(app, ctx);
   optout::cli::AddUrlCommands(app, ctx);

@@ -158,7 +158,9 @@ void RunRegister(CommandContext& ctx, const RegisterArgs& args) {
   if (ctx.json) {
     nlohmann::ordered_json out = {{"id", response->opt_out_id()},
                                   {"token", response->manage_token()},
-                                  {"match_ids", match_ids}};
+                                  {"match_ids", match_ids},
+                                  // check --min-version with it sees the opt-out on any node
+                                  {"version", response->version()}};
     if (!args.no_receipt && saved.ok()) out["receipt"] = receipt_path;
     std::cout << out.dump() << std::endl;
   } else {
@@ -266,7 +268,8 @@ void RunRevoke(CommandContext& ctx, const ManageArgs& args) {
   auto connected = ConnectRegistry(ctx);
   if (!connected.ok()) return ReportError(ctx, "revoke", connected.status());
   client::RegistryClient* client = connected->get();
-  absl::Status s = client->Revoke(args.id, args.token);
+  uint64_t version = 0;
+  absl::Status s = client->Revoke(args.id, args.token, &version);
   std::string date = AlreadyRevokedDate(s);
   if (s.ok()) date = absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone());
   // The receipt says the opt-out is gone (also after a second revoke), so
@@ -276,7 +279,8 @@ void RunRevoke(CommandContext& ctx, const ManageArgs& args) {
   if (!s.ok()) {
     ReportError(ctx, "revoke", NameManageFlags(s, args));
   } else if (ctx.json) {
-    std::cout << nlohmann::json({{"id", args.id}, {"revoked", true}}).dump() << std::endl;
+    std::cout << nlohmann::json({{"id", args.id}, {"revoked", true}, {"version", version}}).dump()
+              << std::endl;
   } else {
     std::cout << "revoked " << args.id << "\n";
   }

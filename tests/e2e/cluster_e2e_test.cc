@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "tests/e2e/cluster_fixture.h"
 
 namespace optout::testing {
@@ -194,6 +195,36 @@ TEST_F(ClusterE2eTest, NodeDownForManyMutationsCatchesUp) {
   ASSERT_TRUE(a.ok() && c.ok());
   EXPECT_EQ(c->applied_version(), a->applied_version());
   EXPECT_EQ(c->applied_digest(), a->applied_digest());
+}
+
+TEST_F(ClusterE2eTest, CliRegisterPrintsVersionThatCheckMinVersionWaitsFor) {
+  const std::string url = UniqueUrl("cli", 0);
+  CommandResult registered =
+      RunCommand({OptoutCliBinary(), "--server", cluster_.node(0).address(), "--json",
+                  "register", "--url", url, "--no-receipt"});
+  ASSERT_EQ(registered.exit_code, 0) << registered.err;
+  const nlohmann::json out = nlohmann::json::parse(registered.out);
+  ASSERT_TRUE(out.contains("version")) << registered.out;
+  const uint64_t version = out["version"].get<uint64_t>();
+  EXPECT_GT(version, 0u);
+  CommandResult checked =
+      RunCommand({OptoutCliBinary(), "--server", cluster_.node(1).address(), "--json", "check",
+                  "--url", url, "--min-version", std::to_string(version)});
+  ASSERT_EQ(checked.exit_code, 0) << checked.err;
+  EXPECT_TRUE(nlohmann::json::parse(checked.out)["results"][0]["matched"].get<bool>())
+      << checked.out;
+  CommandResult info = RunCommand(
+      {OptoutCliBinary(), "--server", cluster_.node(2).address(), "--json", "info"});
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  const nlohmann::json shown = nlohmann::json::parse(info.out);
+  EXPECT_EQ(shown["node_name"], "node2");
+  EXPECT_EQ(shown["applied_digest"].get<std::string>().size(), 64u);
+  // A version no node has reached: the check fails at --timeout, UNAVAILABLE.
+  CommandResult too_new = RunCommand({OptoutCliBinary(), "--server", cluster_.node(1).address(),
+                                      "--timeout", "1s", "check", "--url", url, "--min-version",
+                                      std::to_string(version + 100000)});
+  EXPECT_NE(too_new.exit_code, 0);
+  EXPECT_THAT(too_new.err, ::testing::HasSubstr("min_version")) << too_new.err;
 }
 
 TEST_F(ClusterE2eTest, NodeWithAnotherSecretRefusesToJoin) {

@@ -1,0 +1,191 @@
+// Registry over its MutationLog: versions in answers, min_version, and
+// applying another node's mutations (what cluster mode does on every node).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "client/common/base/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "rocksdb/env.h"
+#include "service/local_mutation_log.h"
+#include "service/registry.h"
+
+namespace optout::service {
+namespace {
+
+using ::optout::testing::IsOk;
+using ::optout::testing::StatusIs;
+using ::testing::_;
+using ::testing::HasSubstr;
+
+// A log that applies at once and remembers every mutation, numbered from 1,
+// so a test can replay them on a second registry (a second node).
+class RecordingLog final : public MutationLog {
+ public:
+  explicit RecordingLog(MutationApplier* applier) : applier_(applier) {}
+  absl::StatusOr<Committed> Commit(const internal::Mutation& mutation) override {
+    absl::StatusOr<ApplyOutcome> outcome = applier_->Apply(mutation, nullptr);
+    if (!outcome.ok()) return outcome.status();
+    mutations.push_back(mutation);
+    applied_.Advance(mutations.size());
+    return Committed{mutations.size(), *outcome};
+  }
+  bool AwaitApplied(uint64_t version, absl::Time deadline) const override {
+    return applied_.Await(version, deadline);
+  }
+  LogProgress Progress() const override { return {applied_.Get(), 0, "", ""}; }
+  std::vector<internal::Mutation> mutations;
+
+ private:
+  MutationApplier* applier_;
+  AppliedVersion applied_;
+};
+
+struct Node {
+  std::unique_ptr<storage::OptOutStore> store;
+  std::unique_ptr<Registry> registry;
+};
+
+class RegistryLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
+    auto psl = url::PublicSuffixList::Load();
+    ASSERT_THAT(psl, IsOk());
+    psl_ = std::move(*psl);
+  }
+
+  Node Open(const std::string& path) {
+    Node node;
+    storage::StoreOptions options;
+    options.env = env_.get();
+    node.store = *storage::OptOutStore::Open(path, options);
+    SecretBytes secret{};
+    secret.fill(7);
+    node.registry = *Registry::Open(node.store.get(), *Keyring::Derive(secret), psl_.get(), {});
+    return node;
+  }
+
+  bool Matches(Registry& registry, const std::string& url, uint64_t min_version = 0) {
+    v1::CheckRequest request;
+    request.add_items()->set_url(url);
+    request.set_min_version(min_version);
+    v1::CheckResponse response;
+    EXPECT_THAT(registry.Check(request, &response), IsOk());
+    return response.results_size() == 1 && response.results(0).matched();
+  }
+
+  std::unique_ptr<rocksdb::Env> env_;
+  std::unique_ptr<url::PublicSuffixList> psl_;
+};
+
+v1::RegisterRequest UrlRequest(const std::string& url) {
+  v1::RegisterRequest request;
+  request.add_urls(url);
+  return request;
+}
+
+TEST_F(RegistryLogTest, LocalVersionsGrowAndSurviveARestart) {
+  Node node = Open("/mem/a");
+  auto first = node.registry->Register(UrlRequest("https://a.example/1.jpg"));
+  auto second = node.registry->Register(UrlRequest("https://a.example/2.jpg"));
+  ASSERT_THAT(first, IsOk());
+  ASSERT_THAT(second, IsOk());
+  EXPECT_GT(first->version(), 0u);
+  EXPECT_GT(second->version(), first->version());
+  v1::RevokeRequest revoke;
+  revoke.set_opt_out_id(first->opt_out_id());
+  revoke.set_manage_token(first->manage_token());
+  uint64_t revoked = 0;
+  ASSERT_THAT(node.registry->Revoke(revoke, &revoked), IsOk());
+  EXPECT_GT(revoked, second->version());
+  EXPECT_GE(node.registry->Info().applied_version(), revoked);
+  EXPECT_EQ(node.registry->Info().applied_digest(), "");  // a single node keeps none
+  node.registry.reset();
+  node.store.reset();
+  Node again = Open("/mem/a");
+  EXPECT_GE(again.registry->Info().applied_version(), revoked);
+  EXPECT_TRUE(Matches(*again.registry, "https://a.example/2.jpg", second->version()));
+}
+
+TEST_F(RegistryLogTest, MinVersionNotReachedIsUnavailableWhenInterrupted) {
+  Node node = Open("/mem/b");
+  v1::CheckRequest request;
+  request.add_items()->set_url("https://b.example/x.jpg");
+  request.set_min_version(node.registry->Info().applied_version() + 10);
+  v1::CheckResponse response;
+  const absl::Time give_up = absl::Now() + absl::Milliseconds(50);
+  auto interrupt = [give_up]() -> absl::Status {
+    return absl::Now() > give_up ? absl::DeadlineExceededError("deadline") : absl::OkStatus();
+  };
+  EXPECT_THAT(node.registry->Check(request, &response, interrupt),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("min_version")));
+}
+
+TEST_F(RegistryLogTest, AnotherNodeAppliesTheSameMutations) {
+  Node a = Open("/mem/c1");
+  Node b = Open("/mem/c2");
+  auto owned = std::make_unique<RecordingLog>(a.registry.get());
+  RecordingLog* log = owned.get();
+  a.registry->UseMutationLog(std::move(owned));
+  auto kept = a.registry->Register(UrlRequest("https://c.example/kept.jpg"));
+  auto gone = a.registry->Register(UrlRequest("https://c.example/gone.jpg"));
+  ASSERT_THAT(kept, IsOk());
+  ASSERT_THAT(gone, IsOk());
+  v1::RevokeRequest revoke;
+  revoke.set_opt_out_id(gone->opt_out_id());
+  revoke.set_manage_token(gone->manage_token());
+  ASSERT_THAT(a.registry->Revoke(revoke), IsOk());
+  ASSERT_EQ(log->mutations.size(), 3u);
+  for (size_t i = 0; i < log->mutations.size(); ++i) {
+    const std::string mark_value = "progress " + std::to_string(i + 1);
+    storage::ProgressMark mark{mark_value, true};
+    auto outcome = b.registry->Apply(log->mutations[i], &mark);
+    ASSERT_THAT(outcome, IsOk());
+    EXPECT_EQ(*outcome, ApplyOutcome::kApplied);
+  }
+  EXPECT_TRUE(Matches(*b.registry, "https://c.example/kept.jpg"));
+  EXPECT_FALSE(Matches(*b.registry, "https://c.example/gone.jpg"));
+  // Revoked on b too: a second revoke there says so.
+  EXPECT_THAT(b.registry->Revoke(revoke), StatusIs(absl::StatusCode::kFailedPrecondition, _));
+  auto progress = b.store->GetProgress();
+  ASSERT_THAT(progress, IsOk());
+  EXPECT_EQ(progress->value_or(""), "progress 3");
+  // Applying the revoke again changes nothing but moves the progress.
+  storage::ProgressMark again{"progress 4", true};
+  auto outcome = b.registry->Apply(log->mutations[2], &again);
+  ASSERT_THAT(outcome, IsOk());
+  EXPECT_EQ(*outcome, ApplyOutcome::kSkipped);
+  EXPECT_EQ(b.store->GetProgress()->value_or(""), "progress 4");
+}
+
+TEST_F(RegistryLogTest, SecondRegistrationOfARequestIdIsSkippedEverywhere) {
+  Node a = Open("/mem/d1");
+  Node b = Open("/mem/d2");
+  v1::RegisterRequest request = UrlRequest("https://d.example/x.jpg");
+  request.set_request_id("0123456789abcdef0123456789abcdef");
+  // Two nodes took the same request at once: each made its own mutation.
+  auto owned_a = std::make_unique<RecordingLog>(a.registry.get());
+  auto owned_b = std::make_unique<RecordingLog>(b.registry.get());
+  RecordingLog* log_b = owned_b.get();
+  a.registry->UseMutationLog(std::move(owned_a));
+  b.registry->UseMutationLog(std::move(owned_b));
+  auto on_a = a.registry->Register(request);
+  auto on_b = b.registry->Register(request);
+  ASSERT_THAT(on_a, IsOk());
+  ASSERT_THAT(on_b, IsOk());
+  ASSERT_NE(on_a->opt_out_id(), on_b->opt_out_id());
+  // The stream put a's first: where a's is applied, b's is skipped (the
+  // request key is held), and the opt-out stays a's.
+  auto skipped = a.registry->Apply(log_b->mutations[0], nullptr);
+  ASSERT_THAT(skipped, IsOk());
+  EXPECT_EQ(*skipped, ApplyOutcome::kSkipped);
+  auto retried = a.registry->Register(request);
+  ASSERT_THAT(retried, IsOk());
+  EXPECT_EQ(retried->opt_out_id(), on_a->opt_out_id());
+}
+
+}  // namespace
+}  // namespace optout::service
