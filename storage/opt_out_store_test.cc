@@ -76,6 +76,7 @@ TEST_F(OptOutStoreTest, RewriteRecordsMovesRequestKeysAndWritesTheMetaValueToget
   }),
               IsOk());
   EXPECT_EQ(records, 3) << "meta values are not records";
+}
 
 TEST_F(OptOutStoreTest, ProgressMarkIsWrittenWithItsChangeAndSurvivesReopen) {
   auto none = store_->GetProgress();
