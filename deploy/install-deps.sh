@@ -14,7 +14,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev libtiff-dev libheif-dev
   libpsl-dev publicsuffix libicu-dev
-  libarchive-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
+  libarchive-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libcurl4-openssl-dev
   libsnappy-dev zlib1g-dev libzstd-dev
   # Cluster mode (--cluster_nats): the NATS C client and, for the tests, the server.
   libnats-dev nats-server
