@@ -56,8 +56,9 @@ bool MatchIndex::Remove(const IndexedOptOut& opt_out) {
     live_[handle - 1] = false;
   }
   for (const auto& k : opt_out.keys) keys_.Remove(k.key, KeyValue(handle, k.kind));
-  for (size_t i = 0; i < opt_out.pdq.size(); ++i) pdq_.Remove(PdqEntry(handle, i));
-  for (const auto& r : opt_out.pdq_regions) pdq_.Remove(RegionEntry(handle, r));
+  // With the code, each removal looks in one bucket instead of every entry.
+  for (size_t i = 0; i < opt_out.pdq.size(); ++i) pdq_.Remove(PdqEntry(handle, i), opt_out.pdq[i]);
+  for (const auto& r : opt_out.pdq_regions) pdq_.Remove(RegionEntry(handle, r), r.code);
   CountKeys(opt_out, -1);
   return true;
 }

@@ -297,6 +297,19 @@ void HammingIndex::Add(uint64_t handle, const Code256& code) {
 }
 
 bool HammingIndex::Remove(uint64_t handle) {
+  return RemoveFound(handle, [handle](const MihSegment& base, uint32_t* pos) {
+    return base.Find(handle, pos);
+  });
+}
+
+bool HammingIndex::Remove(uint64_t handle, const Code256& code) {
+  return RemoveFound(handle, [handle, &code](const MihSegment& base, uint32_t* pos) {
+    return base.FindEntry(handle, code, pos);
+  });
+}
+
+bool HammingIndex::RemoveFound(
+    uint64_t handle, absl::FunctionRef<bool(const MihSegment&, uint32_t*)> find_in_base) {
   Rep& rep = *rep_;
   for (;;) {
     std::shared_ptr<const MihSegment> seen;
@@ -307,9 +320,9 @@ bool HammingIndex::Remove(uint64_t handle) {
                            handle) != rep.delta_handles.end();
       seen = rep.base;
     }
-    // The linear search of a large base runs without blocking anyone.
+    // The search of a large base runs without blocking anyone.
     uint32_t pos = 0;
-    const bool in_base = !in_delta && seen != nullptr && seen->Find(handle, &pos);
+    const bool in_base = !in_delta && seen != nullptr && find_in_base(*seen, &pos);
 
     bool schedule = false;
     {

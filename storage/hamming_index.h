@@ -24,11 +24,15 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/types/span.h"
 #include "storage/code256.h"
 #include "storage/scan_isa.h"
 
 namespace optout::storage {
+namespace internal {
+class MihSegment;
+}  // namespace internal
 
 // Receives the hits of HammingIndex::SearchBatch as they are found, so that
 // no list of (query, hit) pairs is ever built and a caller that has enough
@@ -91,6 +95,10 @@ class HammingIndex final {
   // Removes the entry with `handle`; false if there is none. Costs a linear
   // pass over the handles (~8 ms per 10 million entries) outside the lock.
   bool Remove(uint64_t handle);
+  // The same for an entry whose code the caller knows: looks only among the
+  // entries sharing the code's 16-bit prefix, so its cost does not grow
+  // with the index (an opt-out with 64 window hashes in an index of 400M).
+  bool Remove(uint64_t handle, const Code256& code);
 
   // Every handle whose code is within `radius` of `query`, each once, in no
   // particular order. radius < 0 gives nothing; radius >= 256 gives all.
@@ -121,6 +129,11 @@ class HammingIndex final {
 
  private:
   struct Rep;
+  // Remove's work once `find_in_base` has told where in the base segment
+  // the entry is.
+  bool RemoveFound(uint64_t handle,
+                   absl::FunctionRef<bool(const internal::MihSegment&, uint32_t*)> find_in_base);
+
   std::unique_ptr<Rep> rep_;
 };
 

@@ -181,6 +181,32 @@ TEST(HammingIndexTest, RemoveOfUnknownOrRemovedHandleReturnsFalse) {
   EXPECT_FALSE(index.Remove(7));
 }
 
+TEST(HammingIndexTest, RemoveWithTheCodeFindsTheEntryInItsBucketOnly) {
+  HammingIndex::Options options;
+  options.background_rebuild = false;
+  HammingIndex index(options);
+  std::vector<Code256> codes = ClusteredCodes(2000, 43);
+  std::vector<std::pair<uint64_t, Code256>> entries;
+  for (size_t i = 0; i < codes.size(); ++i) entries.emplace_back(i, codes[i]);
+  // Many copies of one hot code share a bucket.
+  for (uint64_t i = 0; i < 300; ++i) entries.emplace_back(5000 + i, codes[7]);
+  index.Build(entries);
+  index.Add(9000, codes[11]);  // in the delta, not the base
+  EXPECT_TRUE(index.Remove(3, codes[3]));
+  EXPECT_TRUE(index.Remove(5123, codes[7]));
+  EXPECT_TRUE(index.Remove(9000, codes[11]));
+  // A wrong code does not find the entry, even though the handle exists.
+  EXPECT_FALSE(index.Remove(4, codes[5]));
+  EXPECT_FALSE(index.Remove(3, codes[3]));
+  EXPECT_FALSE(index.Remove(424242, codes[3]));
+  const std::vector<uint64_t> hot = index.Search(codes[7], 0);
+  EXPECT_EQ(std::count(hot.begin(), hot.end(), 5123), 0);
+  EXPECT_EQ(std::count(hot.begin(), hot.end(), 5124), 1);
+  EXPECT_THAT(index.Search(codes[3], 0), ::testing::Not(::testing::Contains(3)));
+  EXPECT_THAT(index.Search(codes[4], 0), ::testing::Contains(4));
+  EXPECT_EQ(index.size(), codes.size() + 300 + 1 - 3);
+}
+
 TEST(HammingIndexTest, BuildReplacesPreviousContents) {
   HammingIndex index;
   index.Build({{1, Code256{}}});

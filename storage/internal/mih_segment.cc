@@ -198,6 +198,19 @@ bool MihSegment::Find(uint64_t handle, uint32_t* pos) const {
   return true;
 }
 
+bool MihSegment::FindEntry(uint64_t handle, const Code256& code, uint32_t* pos) const {
+  // Slot 0 needs no positions: its buckets are ranges of positions.
+  const uint32_t prefix = SlotValue(code, 0) & kPrefixMask;
+  const std::vector<uint32_t>& dir = slots_[0].directory;
+  for (uint32_t p = dir[prefix]; p < dir[prefix + 1]; ++p) {
+    if (handles_[p] == handle) {
+      *pos = p;
+      return true;
+    }
+  }
+  return false;
+}
+
 size_t MihSegment::MemoryBytes() const {
   size_t bytes = sizeof(*this) + codes_.MemoryBytes() + handles_.MemoryBytes();
   for (const Slot& slot : slots_) {

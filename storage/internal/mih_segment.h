@@ -75,8 +75,12 @@ class MihSegment {
   // Estimated cost of one SearchMih, from the sizes a uniform code set gives.
   double EstimateMihNanos(int radius, const CostModel& cost) const;
 
-  // Position of `handle` by linear search (Remove is rare); false if absent.
+  // Position of `handle` by linear search; false if absent.
   bool Find(uint64_t handle, uint32_t* pos) const;
+  // Position of the entry (handle, code) by looking only in `code`'s slot-0
+  // bucket (entries with the same 16-bit prefix: ~size()/65536 of them, or
+  // the copies of one hot code); false if absent.
+  bool FindEntry(uint64_t handle, const Code256& code, uint32_t* pos) const;
 
   size_t MemoryBytes() const;
 
