@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The web page in Debian's headless Chromium against a real optoutd.
 
-browser_e2e_test.py OPTOUTD OPTOUT IMAGE_DIR ARTIFACT_DIR
+browser_e2e_test.py OPTOUTD OPTOUT IMAGE_DIR ARTIFACT_DIR [PHOTO_DIR]
 
 Registers two photos and a URL through the page, downloads the receipt,
 checks a recompressed copy of one photo with `optout check --image`
@@ -32,6 +32,8 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 OPTOUTD, OPTOUT, IMAGE_DIR, ARTIFACTS = map(os.path.abspath, sys.argv[1:5])
+# Real photos and artworks with realistic edits, compared like IMAGE_DIR.
+PHOTO_DIR = os.path.abspath(sys.argv[5]) if len(sys.argv) > 5 else None
 
 
 def wait_for_file(path, seconds=30):
@@ -60,10 +62,10 @@ def optout(grpc_port, *args):
                           capture_output=True, text=True, timeout=60)
 
 
-def hash_natively(grpc_port, names):
-    """`optout --json hash` of IMAGE_DIR's files by name, in one call; an
+def hash_natively(grpc_port, image_dir, names):
+    """`optout --json hash` of image_dir's files by name, in one call; an
     image the CLI refuses has a row with "error" and is left out."""
-    run = optout(grpc_port, "--json", "hash", *[os.path.join(IMAGE_DIR, n) for n in names])
+    run = optout(grpc_port, "--json", "hash", *[os.path.join(image_dir, n) for n in names])
     rows = [json.loads(line) for line in run.stdout.splitlines()]
     assert len(rows) == len(names), run.stderr
     return {os.path.basename(r["path"]): r for r in rows if "error" not in r}
@@ -281,16 +283,25 @@ def run(driver, root, grpc_port, http_port):
     wait.until(lambda d: "not opted out" in d.find_element(By.ID, "check-result").text)
     shot(driver, "6-check")
 
-    # Browser hashes against `optout hash` on the whole corpus (originals
-    # and their edited copies, JPEG and PNG). An image the CLI refuses (too
-    # small for PDQ) must be refused by the page too.
-    names = sorted(os.listdir(IMAGE_DIR))
-    native_hashes = hash_natively(grpc_port, names)
+    # Browser hashes against `optout hash` on whole corpora (originals and
+    # their edited copies).
+    compare_hashes(driver, grpc_port, IMAGE_DIR, max_refused=3)
+    if PHOTO_DIR:
+        compare_hashes(driver, grpc_port, PHOTO_DIR, max_refused=0)
+
+
+def compare_hashes(driver, grpc_port, image_dir, max_refused):
+    """window.optoutHashFile against `optout hash` on every file of
+    image_dir: SHA-256 and MD5 identical, PDQ within 8 bits for images of
+    64 px or more; an image the CLI refuses (too small for PDQ) must be
+    refused by the page too. Prints the distance histogram per format."""
+    names = sorted(os.listdir(image_dir))
+    native_hashes = hash_natively(grpc_port, image_dir, names)
     distances = {"jpg": [], "png": []}
     refused = []
     for name in names:
-        path = os.path.join(IMAGE_DIR, name)
-        by_id("check-photo-input").send_keys(path)
+        path = os.path.join(image_dir, name)
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=check-photo-input]").send_keys(path)
         got = driver.execute_async_script(
             "const done = arguments[0];"
             "window.optoutHashFile(document.querySelector('[data-testid=check-photo-input]').files[0])"
@@ -308,12 +319,16 @@ def run(driver, root, grpc_port, http_port):
         if min(expected["width"], expected["height"]) >= 64:
             assert distance <= 8, (name, distance)
     total = sum(len(d) for d in distances.values())
-    assert total + len(refused) == len(names) and len(refused) <= 3, refused
-    print(f"refused by both the CLI and the page: {refused}")
+    assert total + len(refused) == len(names) and len(refused) <= max_refused, refused
+    corpus = os.path.basename(os.path.dirname(image_dir))
+    print(f"{corpus}: refused by both the CLI and the page: {refused}")
     for kind, found in distances.items():
+        if not found:
+            continue
         histogram = {d: found.count(d) for d in sorted(set(found))}
-        print(f"browser vs optout hash, {len(found)} {kind} images: PDQ distance histogram "
-              f"{histogram}")
+        print(f"{corpus}: browser vs optout hash, {len(found)} {kind} images: PDQ distance "
+              f"histogram {histogram}")
+
 
 if __name__ == "__main__":
     main()
