@@ -35,6 +35,29 @@ void MatchIndex::Add(const IndexedOptOut& opt_out) {
   CountKeys(opt_out, +1);
 }
 
+uint64_t MatchIndex::HandleOf(absl::string_view id) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = handle_of_id_.find(IdBytesOf(id));
+  return it == handle_of_id_.end() ? 0 : it->second;
+}
+
+void MatchIndex::AddKey(absl::string_view id, v1::MatchKind kind, const storage::Key32& key) {
+  const uint64_t handle = HandleOf(id);
+  if (handle == 0) return;
+  keys_.Add(key, KeyValue(handle, kind));
+  if (kind > 0 && kind < protocol::kMatchKindCount) {
+    key_entries_[kind].fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void MatchIndex::RemoveKey(absl::string_view id, v1::MatchKind kind, const storage::Key32& key) {
+  const uint64_t handle = HandleOf(id);
+  if (handle == 0) return;
+  if (keys_.Remove(key, KeyValue(handle, kind)) && kind > 0 && kind < protocol::kMatchKindCount) {
+    key_entries_[kind].fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
 void MatchIndex::CountKeys(const IndexedOptOut& opt_out, int64_t sign) {
   for (const auto& k : opt_out.keys) {
     if (k.kind > 0 && k.kind < protocol::kMatchKindCount) {

@@ -77,6 +77,10 @@ class MatchIndex final {
   // the opt-out under one or both, never neither. PDQ entries stay. False if
   // the id is unknown (revoked).
   bool ReplaceKeys(const IndexedOptOut& before, const IndexedOptOut& after);
+  // Adds or removes one key entry of an opt-out already in the index (a
+  // scope whose proof came or lapsed); no-op when the id is not indexed.
+  void AddKey(absl::string_view id, v1::MatchKind kind, const storage::Key32& key);
+  void RemoveKey(absl::string_view id, v1::MatchKind kind, const storage::Key32& key);
   // Bulk start-up load into an empty index: much faster than Add one by one
   // (tables sized once, PDQ index built once, the id tables filled on a
   // second thread while the keys go in). Ids must be distinct, as they are
@@ -137,6 +141,8 @@ class MatchIndex final {
   static IdBytes IdBytesOf(absl::string_view id);
 
   uint64_t AssignHandle(absl::string_view id, bool* fresh);
+  // Handle of an indexed id; 0 when it is not indexed.
+  uint64_t HandleOf(absl::string_view id) const;
 
   void CountKeys(const IndexedOptOut& opt_out, int64_t sign);
 

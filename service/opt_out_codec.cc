@@ -7,6 +7,7 @@
 #include "client/common/base/status_macros.h"
 #include "client/common/digest/digest.h"
 #include "client/common/protocol/url_digests.h"
+#include "service/scope_proofs.h"
 #include "service/validation.h"
 
 namespace optout::service {
@@ -24,11 +25,13 @@ class OnceField {
  public:
   OnceField(google::protobuf::RepeatedPtrField<std::string>* field, std::vector<int>* positions)
       : field_(field), positions_(positions) {}
-  // Records the value's stored position (its first one when repeated).
-  void Add(std::string value) {
+  // Records the value's stored position (its first one when repeated);
+  // true when it was new.
+  bool Add(std::string value) {
     auto [it, fresh] = seen_.try_emplace(value, field_->size());
     if (fresh) *field_->Add() = std::move(value);
     if (positions_ != nullptr) positions_->push_back(it->second);
+    return fresh;
   }
 
  private:
@@ -78,7 +81,8 @@ absl::StatusOr<internal::SealedPart> SaltableContent(const v1::RegisterRequest& 
     if (!canonical.ok()) return WithField(field, canonical.status());
     auto scope = url::ScopeExpression(*canonical, psl);
     if (!scope.ok()) return WithField(field, scope.status());
-    scopes.Add(DigestOf(*scope));
+    // The host is kept (sealed) beside its scope: its proof is checked there.
+    if (scopes.Add(DigestOf(*scope))) content.add_scope_hosts(canonical->host);
   }
   bool any_regions = false;
   for (const auto& hash : request.pdq()) {
@@ -108,6 +112,7 @@ std::string Fingerprint(const Keyring& keyring, const internal::SealedPart& cont
   internal::SealedPart without_token = content;
   without_token.clear_manage_token();
   without_token.clear_request_id();  // added after fingerprints existed: not part of one
+  without_token.clear_challenge_token();
   const Mac32 mac = keyring.request_key().Mac(
       absl::StrCat("content:", without_token.SerializeAsString()));
   return std::string(mac.begin(), mac.end());
@@ -141,6 +146,7 @@ absl::StatusOr<internal::OptOutRecord> BuildRecord(const Keyring& keyring, absl:
   for (const auto& d : content.sha256()) AddEntry(&record, v1::MATCH_KIND_SHA256, keyring.file_key().Mac(d));
   for (const auto& d : content.md5()) AddEntry(&record, v1::MATCH_KIND_MD5, keyring.file_key().Mac(d));
   record.set_pdq_count(content.pdq_size());
+  StartScopeProofs(&record);
   OPTOUT_ASSIGN_OR_RETURN(std::string sealed,
                           keyring.record_cipher().Seal(content.SerializeAsString(), id));
   record.set_sealed(std::move(sealed));
@@ -156,13 +162,18 @@ absl::StatusOr<internal::SealedPart> OpenSealed(const Keyring& keyring, absl::st
 }
 
 absl::StatusOr<IndexedOptOut> IndexedFromRecord(const Keyring& keyring, absl::string_view id,
-                                                const internal::OptOutRecord& record) {
+                                                const internal::OptOutRecord& record,
+                                                bool matching_only) {
   if (id.size() != MatchIndex::kIdSize) return absl::DataLossError("opt-out id of wrong size");
   IndexedOptOut out;
   out.id = std::string(id);
   out.keys.reserve(record.entries_size());
+  int scope = 0;
   for (const auto& entry : record.entries()) {
     if (entry.key().size() != 32) return absl::DataLossError("index key of wrong size");
+    if (entry.kind() == v1::MATCH_KIND_SCOPE && !ScopeMatches(record, scope++) && matching_only) {
+      continue;
+    }
     IndexedOptOut::Key key;
     key.kind = static_cast<v1::MatchKind>(entry.kind());
     std::memcpy(key.key.data(), entry.key().data(), 32);

@@ -50,8 +50,11 @@ absl::StatusOr<internal::OptOutRecord> BuildRecord(const Keyring& keyring, absl:
 absl::StatusOr<internal::SealedPart> OpenSealed(const Keyring& keyring, absl::string_view id,
                                                 const internal::OptOutRecord& record);
 
+// What the index serves of a record: every entry and PDQ hash, except
+// scopes whose host is not proven (see scope_proofs.h) when `matching_only`.
 absl::StatusOr<IndexedOptOut> IndexedFromRecord(const Keyring& keyring, absl::string_view id,
-                                                const internal::OptOutRecord& record);
+                                                const internal::OptOutRecord& record,
+                                                bool matching_only = true);
 
 }  // namespace optout::service
 

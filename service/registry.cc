@@ -18,6 +18,7 @@
 #include "service/local_mutation_log.h"
 #include "service/match_id.h"
 #include "service/opt_out_codec.h"
+#include "service/scope_proofs.h"
 #include "client/common/base/status_macros.h"
 #include "client/common/base/version.h"
 #include "service/validation.h"
@@ -90,8 +91,21 @@ namespace {
 struct LoadedRange {
   std::vector<IndexedOptOut> opt_outs;
   std::vector<std::pair<int64_t, std::array<char, 16>>> tokens;  // (created, id) not yet erased
+  std::vector<std::string> scoped;  // ids with a scope not yet expired
   absl::Status status;
 };
+
+// Whether maintenance may still have to act on a scope of the record.
+bool HasLiveScope(const internal::OptOutRecord& record) {
+  const int n = ScopeEntryCount(record);
+  for (int k = 0; k < n; ++k) {
+    if (k >= record.scope_proofs_size() ||
+        record.scope_proofs(k).state() != v1::SCOPE_STATE_EXPIRED) {
+      return true;
+    }
+  }
+  return false;
+}
 
 // Ids are random bytes, so splitting on the first byte gives even ranges.
 std::vector<std::string> RangeBounds(int ranges) {
@@ -133,6 +147,7 @@ absl::Status Registry::LoadAll() {
           if (!record.token_erased()) {
             out.tokens.push_back(TokenEntryOf(record.created_unix_seconds(), id));
           }
+          if (HasLiveScope(record)) out.scoped.emplace_back(id);
           return absl::OkStatus();
         },
         bounds[r], bounds[r + 1]);
@@ -156,6 +171,10 @@ absl::Status Registry::LoadAll() {
     std::move(loaded[r].tokens.begin(), loaded[r].tokens.end(), std::back_inserter(tokens));
   }
   index_.Load(std::move(all));
+  {
+    absl::MutexLock lock(&scopes_mu_);
+    for (const LoadedRange& range : loaded) scoped_ids_.insert(range.scoped.begin(), range.scoped.end());
+  }
   // Erasure order needs only the creation time.
   std::sort(tokens.begin(), tokens.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -254,6 +273,10 @@ absl::StatusOr<v1::RegisterResponse> Registry::RegisterNew(const v1::RegisterReq
     content.set_manage_token(token);
     // Sealed so that a key rotation can re-derive the request key.
     content.set_request_id(request.request_id());
+    if (content.scope_digests_size() > 0 && content.challenge_token().empty()) {
+      OPTOUT_ASSIGN_OR_RETURN(std::string challenge, NewChallengeToken());
+      content.set_challenge_token(std::move(challenge));
+    }
     OPTOUT_ASSIGN_OR_RETURN(internal::OptOutRecord record,
                             BuildRecord(keyring, id, content, request_key, fingerprint,
                                         absl::ToUnixSeconds(absl::Now())));
@@ -271,6 +294,11 @@ absl::StatusOr<v1::RegisterResponse> Registry::RegisterNew(const v1::RegisterReq
     response.set_manage_token(digest::ToHex(token));
     AddRequestItems(keyring, id, content, positions, &response);
     response.set_version(committed.version);
+    if (content.scope_digests_size() > 0) {
+      response.set_challenge_token(content.challenge_token());
+      AddScopeStatuses(record, content, record.created_unix_seconds(),
+                       options_.pending_scope_seconds, response.mutable_scopes());
+    }
     return response;
   }
   return absl::UnavailableError("registration raced with another of the same request_id; retry");
@@ -315,6 +343,11 @@ absl::StatusOr<std::optional<v1::RegisterResponse>> Registry::EarlierRegistratio
   response.set_manage_token(digest::ToHex(sealed.manage_token()));
   AddRequestItems(*record_keys, *existing, content, positions, &response);
   response.set_version(log_->Progress().applied_version);
+  if (sealed.scope_hosts_size() > 0) {
+    response.set_challenge_token(sealed.challenge_token());
+    AddScopeStatuses(record, sealed, absl::ToUnixSeconds(absl::Now()),
+                     options_.pending_scope_seconds, response.mutable_scopes());
+  }
   return response;
 }
 
@@ -352,6 +385,7 @@ absl::StatusOr<ApplyOutcome> Registry::ApplyInsert(const internal::InsertRecord&
   OPTOUT_RETURN_IF_ERROR(store_->Insert(insert.id(), insert.record(), insert.request_key(), mark));
   index_.Add(indexed);
   QueueTokenErasure(record.created_unix_seconds(), insert.id());
+  if (ScopeEntryCount(record) > 0) TrackScopes(insert.id());
   return ApplyOutcome::kApplied;
 }
 
@@ -436,11 +470,27 @@ absl::StatusOr<v1::GetResponse> Registry::Get(const v1::GetRequest& request) con
   }
   // Match ids need the item references (and the PDQ hashes only to count
   // them); IndexedFromRecord has both.
-  OPTOUT_ASSIGN_OR_RETURN(IndexedOptOut indexed, IndexedFromRecord(*keyring, id, record));
+  // Pending scopes included: the owner sees every item she registered.
+  OPTOUT_ASSIGN_OR_RETURN(IndexedOptOut indexed,
+                          IndexedFromRecord(*keyring, id, record, /*matching_only=*/false));
   for (v1::RegisteredItem& item : RegisteredItemsOf(keyring->match_id_key(), indexed)) {
     *response.add_items() = std::move(item);
   }
+  if (response.scope_count() > 0) {
+    OPTOUT_ASSIGN_OR_RETURN(internal::SealedPart sealed, OpenSealed(*keyring, id, record));
+    response.set_challenge_token(sealed.challenge_token());
+    AddScopeStatuses(record, sealed, absl::ToUnixSeconds(absl::Now()),
+                     options_.pending_scope_seconds, response.mutable_scopes());
+  }
   return response;
+}
+
+absl::StatusOr<v1::VerifyResponse> Registry::Verify(const v1::VerifyRequest& request) {
+  std::string id, token;
+  OPTOUT_RETURN_IF_ERROR(
+      ParseCredentials(request.opt_out_id(), request.manage_token(), &id, &token));
+  OPTOUT_ASSIGN_OR_RETURN(internal::OptOutRecord record, Authorize(*store_, id, token));
+  return VerifyScopes(id, record);
 }
 
 absl::Status Registry::Revoke(const v1::RevokeRequest& request, uint64_t* version) {

@@ -31,6 +31,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -46,6 +47,10 @@
 #include "service/opt_out_codec.h"
 #include "service/registry_options.h"
 #include "storage/opt_out_store.h"
+
+namespace optout::internal {
+class OptOutRecord;
+}  // namespace optout::internal
 
 namespace optout::service {
 
@@ -91,6 +96,21 @@ class Registry final : public MutationApplier {
     if (status.ok()) check_counters_.Count(request, *response);
     return status;
   }
+  // Host and directory scopes (registry_scopes.cc, issue 10): a scope
+  // matches only while its host is proven. Verify checks the challenge of
+  // every PENDING or LAPSED scope of an opt-out now; errors as Get, and a
+  // failed proof is not an error (each scope's state and reason are in the
+  // answer). FailedPrecondition when no verifier is configured.
+  absl::StatusOr<v1::VerifyResponse> Verify(const v1::VerifyRequest& request);
+  struct ScopeMaintenance {
+    int expired = 0;    // pending scopes past pending_scope_seconds
+    int rechecked = 0;  // proven scopes checked again, still proven
+    int lapsed = 0;     // proven scopes whose proof is gone (stop matching)
+  };
+  // Expires pending scopes past their period and re-checks proven ones due
+  // (scope_recheck_seconds), as of `now`. optoutd calls it periodically.
+  absl::StatusOr<ScopeMaintenance> MaintainScopes(absl::Time now);
+
   v1::GetInfoResponse Info() const;
   // The Public Suffix List in use, bytes and all (Check.GetPublicSuffixList).
   v1::GetPublicSuffixListResponse PublicSuffixListInUse() const;
@@ -173,6 +193,18 @@ class Registry final : public MutationApplier {
   void QueueTokenErasure(int64_t created_unix_seconds, const std::string& id);
   // Erases the sealed token of `id`; false when there was none (or no record).
   absl::StatusOr<bool> EraseTokenOf(const std::string& id);
+  // Verify after the manage token was checked against `record`.
+  absl::StatusOr<v1::VerifyResponse> VerifyScopes(const std::string& id,
+                                                  const internal::OptOutRecord& record);
+  // Under the record's lock: reads the record of `id`, lets `update` change
+  // its scope proofs (returning whether it did), writes it back durably and
+  // adds or removes the scopes whose matching changed in the index.
+  // NotFound when the opt-out is gone (revoked meanwhile).
+  absl::StatusOr<internal::OptOutRecord> UpdateScopeProofs(
+      const std::string& id, absl::FunctionRef<bool(internal::OptOutRecord*)> update);
+  // Opt-outs whose scopes maintenance may have to expire or re-check.
+  void TrackScopes(const std::string& id);
+  void UntrackScopes(const std::string& id);
 
   storage::OptOutStore* const store_;
   mutable absl::Mutex keys_mu_;
@@ -198,6 +230,10 @@ class Registry final : public MutationApplier {
   using TokenEntry = std::pair<int64_t, std::array<char, 16>>;
   static TokenEntry TokenEntryOf(int64_t created_unix_seconds, absl::string_view id);
   std::deque<TokenEntry> tokens_to_erase_ ABSL_GUARDED_BY(tokens_mu_);
+  absl::Mutex scopes_mu_;
+  // Ids (raw) of opt-outs with a scope that is not EXPIRED; few compared
+  // with all opt-outs, since only site owners register scopes.
+  absl::flat_hash_set<std::string> scoped_ids_ ABSL_GUARDED_BY(scopes_mu_);
 };
 
 }  // namespace optout::service

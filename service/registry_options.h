@@ -8,6 +8,10 @@
 
 #include "client/common/protocol/pdq_quality.h"
 
+namespace optout::verify {
+class ScopeVerifier;
+}  // namespace optout::verify
+
 namespace optout::service {
 
 struct RegistryOptions {
@@ -27,6 +31,16 @@ struct RegistryOptions {
   // Register (same request_id and content) returns the same token; then
   // EraseExpiredTokens erases it. Default: 24 h.
   int64_t token_retry_seconds = 24 * 3600;
+  // A host or directory scope matches nothing until its host is proven
+  // (service/verify); unproven ones expire this long after registration.
+  // Default: 7 days.
+  int64_t pending_scope_seconds = 7 * 24 * 3600;
+  // A proven scope is checked again this often; when the proof is gone it
+  // lapses (stops matching). Default: 30 days.
+  int64_t scope_recheck_seconds = 30 * 24 * 3600;
+  // Checks challenges (not owned; must outlive the registry). nullptr:
+  // Verify and re-checks refuse with FailedPrecondition.
+  const verify::ScopeVerifier* scope_verifier = nullptr;
 };
 
 }  // namespace optout::service

@@ -16,6 +16,7 @@
 #include "optout/internal/record.pb.h"
 #include "rocksdb/env.h"
 #include "service/opt_out_codec.h"
+#include "service/verify/testing/fake_scope_verifier.h"
 
 namespace optout::service {
 namespace {
@@ -68,14 +69,27 @@ class RegistryTest : public ::testing::Test {
     store_ = std::move(*store);
     SecretBytes secret{};
     secret.fill(7);
-    auto registry = Registry::Open(store_.get(), *Keyring::Derive(secret), psl_.get(), {});
+    RegistryOptions registry_options;
+    registry_options.scope_verifier = &verifier_;
+    auto registry =
+        Registry::Open(store_.get(), *Keyring::Derive(secret), psl_.get(), registry_options);
     ASSERT_THAT(registry, IsOk());
     registry_ = std::move(*registry);
   }
 
+  // Scopes are proven right away (the fake verifier accepts every host):
+  // these tests are about what a proven scope matches; registry_scopes_test
+  // covers the proof itself.
   v1::RegisterResponse MustRegister(const v1::RegisterRequest& request) {
     auto response = registry_->Register(request);
     EXPECT_THAT(response, IsOk());
+    if (response.ok() && response->scopes_size() > 0) {
+      v1::VerifyRequest verify;
+      verify.set_opt_out_id(response->opt_out_id());
+      verify.set_manage_token(response->manage_token());
+      auto verified = registry_->Verify(verify);
+      EXPECT_THAT(verified, IsOk());
+    }
     return response.ok() ? *response : v1::RegisterResponse();
   }
 
@@ -105,6 +119,7 @@ class RegistryTest : public ::testing::Test {
     return CheckOne(item);
   }
 
+  verify::testing::FakeScopeVerifier verifier_;
   std::unique_ptr<rocksdb::Env> env_;
   std::unique_ptr<url::PublicSuffixList> psl_;
   std::unique_ptr<storage::OptOutStore> store_;
