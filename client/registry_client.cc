@@ -88,6 +88,19 @@ absl::Status RegistryClient::Revoke(const std::string& opt_out_id,
   return status;
 }
 
+absl::StatusOr<v1::VerifyResponse> RegistryClient::Verify(const std::string& opt_out_id,
+                                                          const std::string& manage_token) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::VerifyRequest request;
+  request.set_opt_out_id(opt_out_id);
+  request.set_manage_token(manage_token);
+  v1::VerifyResponse response;
+  grpc::Status s = registry_->Verify(&context, request, &response);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return response;
+}
+
 absl::StatusOr<v1::CheckResponse> RegistryClient::Check(const v1::CheckRequest& request) {
   grpc::ClientContext context;
   SetDeadline(&context);

@@ -52,6 +52,10 @@ class RegistryClient final {
   // `version` (optional) receives the registry version of the revocation.
   absl::Status Revoke(const std::string& opt_out_id, const std::string& manage_token,
                       uint64_t* version = nullptr);
+  // Asks the registry to check the challenges of the opt-out's pending and
+  // lapsed scopes now (issue 10).
+  absl::StatusOr<v1::VerifyResponse> Verify(const std::string& opt_out_id,
+                                            const std::string& manage_token);
   absl::StatusOr<v1::CheckResponse> Check(const v1::CheckRequest& request);
   absl::StatusOr<v1::GetInfoResponse> GetInfo();
   // The server's Public Suffix List; see client/psl_sync.h, which uses it.

@@ -33,7 +33,8 @@ RegistryServiceImpl::RegistryServiceImpl(Registry* registry, ThreadPool* pool,
       audit_(audit),
       register_calls_(Find(rpc_metrics, v1::Registry::service_full_name(), "Register")),
       get_calls_(Find(rpc_metrics, v1::Registry::service_full_name(), "Get")),
-      revoke_calls_(Find(rpc_metrics, v1::Registry::service_full_name(), "Revoke")) {}
+      revoke_calls_(Find(rpc_metrics, v1::Registry::service_full_name(), "Revoke")),
+      verify_calls_(Find(rpc_metrics, v1::Registry::service_full_name(), "Verify")) {}
 
 CheckServiceImpl::CheckServiceImpl(const Registry* registry, CheckWorkers* workers,
                                    CheckAccess* access, const StreamLimits& stream_limits,
@@ -117,6 +118,26 @@ grpc::ServerUnaryReactor* RegistryServiceImpl::Revoke(grpc::CallbackServerContex
     response->set_version(version);
     Audit(context, "Revoke", KindCounts(), status);
     Finish(reactor, timer, ToGrpcStatus(status));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RegistryServiceImpl::Verify(grpc::CallbackServerContext* context,
+                                                      const v1::VerifyRequest* request,
+                                                      v1::VerifyResponse* response) {
+  const CallTimer timer(verify_calls_);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const absl::Status admitted = register_rate_->Admit(context->peer(), absl::Now());
+  if (!admitted.ok()) {
+    Audit(context, "Verify", KindCounts(), admitted);
+    Finish(reactor, timer, ToGrpcStatus(admitted));
+    return reactor;
+  }
+  pool_->Schedule([this, context, reactor, request, response, timer] {
+    auto result = registry_->Verify(*request);
+    if (result.ok()) *response = std::move(*result);
+    Audit(context, "Verify", KindCounts(), result.status());
+    Finish(reactor, timer, ToGrpcStatus(result.status()));
   });
   return reactor;
 }

@@ -41,6 +41,11 @@ class RegistryServiceImpl final : public v1::Registry::CallbackService {
   grpc::ServerUnaryReactor* Revoke(grpc::CallbackServerContext* context,
                                    const v1::RevokeRequest* request,
                                    v1::RevokeResponse* response) override;
+  // Makes outbound HTTPS and DNS requests: admitted by the per-peer
+  // registration rate like Register.
+  grpc::ServerUnaryReactor* Verify(grpc::CallbackServerContext* context,
+                                   const v1::VerifyRequest* request,
+                                   v1::VerifyResponse* response) override;
 
  private:
   // One audit line per call: the caller's address, item counts, status.
@@ -55,6 +60,7 @@ class RegistryServiceImpl final : public v1::Registry::CallbackService {
   const MethodMetrics* register_calls_ = nullptr;
   const MethodMetrics* get_calls_ = nullptr;
   const MethodMetrics* revoke_calls_ = nullptr;
+  const MethodMetrics* verify_calls_ = nullptr;
 };
 
 class CheckServiceImpl final : public v1::Check::CallbackService {

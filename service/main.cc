@@ -29,11 +29,13 @@
 #include <csignal>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/time/time.h"
 #include "absl/strings/match.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -56,6 +58,13 @@ ABSL_FLAG(int, key_rotation_batch, 2000, "key rotation (optout-admin rotate-keys
 ABSL_FLAG(int, key_rotation_pause_ms, 0, "key rotation: pause between batches, to leave the disk to the registry (0: none)");
 ABSL_FLAG(std::string, secret_file, "", "registry secret file, 32 bytes, mode 0600, created on first start (default: $XDG_CONFIG_HOME or ~/.config, then /optoutd/registry.secret; apart from the data)");
 ABSL_FLAG(int, token_retry_hours, 24, "a sealed copy of each manage token is kept this long so that retried registrations get the same token, then erased");
+ABSL_FLAG(absl::Duration, pending_scope_expiry, absl::Hours(7 * 24), "a host or directory scope matches nothing until its host is proven (HTTPS file or DNS TXT record, `optout verify`); unproven scopes expire this long after registration");
+ABSL_FLAG(absl::Duration, scope_recheck_interval, absl::Hours(30 * 24), "proven scopes are checked again this often; a scope whose proof is gone lapses (stops matching) until verified again");
+ABSL_FLAG(absl::Duration, verify_timeout, absl::Seconds(5), "bound on one scope challenge check (HTTPS, then DNS), connection to answer");
+ABSL_FLAG(bool, testing, false, "allow the test-only flags below; never in production (also lets challenge checks reach loopback and private addresses)");
+ABSL_FLAG(std::vector<std::string>, verify_resolve, {}, "test only (needs --testing): HOST=IP:PORT, fetch HOST's HTTPS challenge from IP:PORT; comma-separated");
+ABSL_FLAG(std::string, verify_dns, "", "test only (needs --testing): IP:PORT of the DNS server asked for TXT challenges (default: first nameserver of /etc/resolv.conf)");
+ABSL_FLAG(std::string, verify_ca, "", "test only (needs --testing): PEM CA file trusted for HTTPS challenges instead of the system store");
 ABSL_FLAG(int, pdq_threshold, 31, "PDQ match distance, 0..63 bits of 256");
 ABSL_FLAG(int, max_batch_items, 10000, "largest number of items in one Check batch or registration");
 ABSL_FLAG(int, min_pdq_quality, optout::protocol::kDefaultMinPdqQuality,
@@ -161,6 +170,35 @@ int main(int argc, char** argv) {
   options.cluster.max_messages = absl::GetFlag(FLAGS_cluster_max_messages);
   options.cluster.nats_ca_file = absl::GetFlag(FLAGS_cluster_nats_ca_file);
   options.cluster.nats_creds_file = absl::GetFlag(FLAGS_cluster_nats_creds_file);
+  options.registry.pending_scope_seconds =
+      absl::ToInt64Seconds(absl::GetFlag(FLAGS_pending_scope_expiry));
+  options.registry.scope_recheck_seconds =
+      absl::ToInt64Seconds(absl::GetFlag(FLAGS_scope_recheck_interval));
+  options.verify.timeout = absl::GetFlag(FLAGS_verify_timeout);
+  if (options.verify.timeout <= absl::ZeroDuration() || options.verify.timeout > absl::Minutes(1)) {
+    std::fprintf(stderr, "optoutd: --verify_timeout must be within (0, 1m]\n");
+    return 2;
+  }
+  const bool testing = absl::GetFlag(FLAGS_testing);
+  const std::vector<std::string> resolve = absl::GetFlag(FLAGS_verify_resolve);
+  options.verify.dns_server = absl::GetFlag(FLAGS_verify_dns);
+  options.verify.ca_file = absl::GetFlag(FLAGS_verify_ca);
+  if (!testing && (!resolve.empty() || !options.verify.dns_server.empty() ||
+                   !options.verify.ca_file.empty())) {
+    std::fprintf(stderr,
+                 "optoutd: --verify_resolve, --verify_dns and --verify_ca are test-only; they need "
+                 "--testing\n");
+    return 2;
+  }
+  options.verify.allow_private_addresses = testing;
+  for (const std::string& entry : resolve) {
+    const size_t eq = entry.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == entry.size()) {
+      std::fprintf(stderr, "optoutd: --verify_resolve wants HOST=IP:PORT, got %s\n", entry.c_str());
+      return 2;
+    }
+    options.verify.resolve[absl::AsciiStrToLower(entry.substr(0, eq))] = entry.substr(eq + 1);
+  }
   const std::string log_format = absl::GetFlag(FLAGS_log_format);
   if (log_format != "text" && log_format != "json") {
     std::fprintf(stderr, "optoutd: --log_format must be text or json, got %s\n", log_format.c_str());

@@ -38,6 +38,8 @@
 #include "service/private_files.h"
 #include "service/registry_secret.h"
 #include "service/rpc_metrics.h"
+#include "service/scope_upkeep.h"
+#include "service/verify/scope_verifier.h"
 #include "service/server_metrics.h"
 #include "service/tls_credentials.h"
 #include "client/common/base/status_macros.h"
@@ -52,8 +54,11 @@ struct Server::Impl {
   std::unique_ptr<http::HttpMetrics> http_metrics;            // null: no metrics
   std::unique_ptr<url::PublicSuffixList> psl;
   std::unique_ptr<storage::OptOutStore> store;
+  // Asked by the registry for scope proofs; outlives it.
+  std::unique_ptr<verify::ScopeVerifier> scope_verifier;
   std::unique_ptr<Registry> registry;
   std::unique_ptr<KeyRotation> key_rotation;  // stops before the registry goes
+  std::unique_ptr<ScopeUpkeep> scope_upkeep;  // stopped before the registry goes
   std::unique_ptr<ThreadPool> pool;
   std::unique_ptr<CheckWorkers> check_workers;
   std::unique_ptr<StreamSweeper> stream_sweeper;
@@ -273,6 +278,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   }
   if (r.max_batch_items < 1) return absl::InvalidArgumentError("max_batch_items must be >= 1");
   if (r.token_retry_seconds < 0) return absl::InvalidArgumentError("token_retry_hours must be >= 0");
+  if (r.pending_scope_seconds < 1 || r.scope_recheck_seconds < 1) {
+    return absl::InvalidArgumentError("pending_scope_expiry and scope_recheck_interval must be >= 1s");
+  }
   if (options.anonymous_items_per_minute < 0) {
     return absl::InvalidArgumentError("anonymous_items_per_minute must be >= 0");
   }
@@ -320,8 +328,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   OPTOUT_RETURN_IF_ERROR(versions.status());
   OPTOUT_ASSIGN_OR_RETURN(impl->api_keys, ApiKeys::Open(impl->store.get(), versions->api_keys));
   const absl::Time load_start = absl::Now();
+  impl->scope_verifier = verify::NewNetworkScopeVerifier(options.verify);
+  RegistryOptions registry_options = options.registry;
+  registry_options.scope_verifier = impl->scope_verifier.get();
   OPTOUT_ASSIGN_OR_RETURN(impl->registry, Registry::Open(impl->store.get(), versions->keys,
-                                                         impl->psl.get(), options.registry));
+                                                         impl->psl.get(), registry_options));
   Log(LogLevel::kInfo, absl::StrCat("loaded ", impl->registry->opt_out_count(), " opt-outs in ",
                                     absl::FormatDuration(absl::Now() - load_start)));
   if (!options.cluster.nats_urls.empty()) {
@@ -353,6 +364,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   EraseExpiredTokensOnce(impl->registry.get());
   impl->token_eraser = std::thread(EraseExpiredTokensUntil, impl->registry.get(),
                                    &impl->stop_token_eraser);
+  impl->scope_upkeep = std::make_unique<ScopeUpkeep>(impl->registry.get(),
+                                                     ScopeUpkeep::IntervalFor(options.registry));
   if (!options.metrics_listen.empty()) {
     impl->metric_registry = std::make_unique<metrics::MetricRegistry>();
     impl->rpc_metrics = std::make_unique<RpcMetrics>(
@@ -483,6 +496,7 @@ void Server::Shutdown(absl::Duration deadline) {
   if (impl_->metrics_endpoint != nullptr) impl_->metrics_endpoint->Stop();
   impl_->StopTokenEraser();
   impl_->key_rotation->Stop();  // after its current batch; resumes at next start
+  impl_->scope_upkeep.reset();
   impl_->pool.reset();  // runs any queued durable write to completion
   impl_->check_workers.reset();
   impl_->stream_sweeper.reset();

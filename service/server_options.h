@@ -10,6 +10,7 @@
 #include "service/cluster/cluster_options.h"
 #include "service/registry_options.h"
 #include "service/tls_options.h"
+#include "service/verify/verify_options.h"
 
 namespace optout::service {
 
@@ -106,6 +107,9 @@ struct ServerOptions {
   // through a replicated JetStream stream that every node applies. Default:
   // no URLs, a single node.
   cluster::ClusterOptions cluster;
+  // How scope challenges are checked (timeouts; the test-only redirections
+  // main.cc accepts only with --testing).
+  verify::VerifyOptions verify;
 };
 
 }  // namespace optout::service

@@ -103,6 +103,7 @@ absl::Status WriteReceipt(const std::string& path, const Receipt& receipt) {
   json["created"] = receipt.created;
   json["registered"] = receipt.registered;
   if (!receipt.match_ids.empty()) json["match_ids"] = receipt.match_ids;
+  if (!receipt.challenge.empty()) json["challenge"] = receipt.challenge;
   if (!receipt.revoked.empty()) json["revoked"] = receipt.revoked;
   return WriteNewPrivateFile(path, ReceiptText(json));
 }
@@ -162,6 +163,9 @@ absl::StatusOr<Receipt> ReadReceipt(const std::string& path) {
   if (json.contains("registered")) receipt.registered = json["registered"];
   if (json.contains("match_ids") && json["match_ids"].is_array()) {
     receipt.match_ids = json["match_ids"];
+  }
+  if (json.contains("challenge") && json["challenge"].is_object()) {
+    receipt.challenge = json["challenge"];
   }
   if (json.contains("revoked") && json["revoked"].is_string()) {
     receipt.revoked = json["revoked"].get<std::string>();

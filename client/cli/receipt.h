@@ -29,6 +29,10 @@ struct Receipt {
   // [{"kind": "url", "item": "https://...", "match_id": "..."}, ...] (PDQ and
   // file digests as hex). Absent from receipts made before match ids.
   nlohmann::ordered_json match_ids = nlohmann::ordered_json::array();
+  // Host and directory scopes wait for proof (issue 10): {"token": ...,
+  // "scopes": [{"scope", "host", "https_url", "dns_name"}, ...]}. Absent when
+  // nothing was registered that needs it.
+  nlohmann::ordered_json challenge = nlohmann::ordered_json::object();
   // The day the opt-out was revoked (YYYY-MM-DD), empty while it is active.
   std::string revoked;
 };

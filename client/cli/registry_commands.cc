@@ -20,6 +20,7 @@
 #include "client/cli/item_flags.h"
 #include "client/cli/receipt.h"
 #include "client/cli/request_builder.h"
+#include "client/cli/scope_status.h"
 #include "client/common/digest/digest.h"
 #include "client/common/protocol/match_kind.h"
 #include "client/registry_client.h"
@@ -153,6 +154,8 @@ void RunRegister(CommandContext& ctx, const RegisterArgs& args) {
     receipt.created = absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone());
     receipt.registered = std::move(registered);
     receipt.match_ids = match_ids;
+    receipt.challenge =
+        ChallengeJson(response->challenge_token(), response->scopes());
     saved = WriteReceipt(receipt_path, receipt);
   }
   if (ctx.json) {
@@ -161,6 +164,11 @@ void RunRegister(CommandContext& ctx, const RegisterArgs& args) {
                                   {"match_ids", match_ids},
                                   // check --min-version with it sees the opt-out on any node
                                   {"version", response->version()}};
+    if (response->scopes_size() > 0) {
+      out["challenge"] =
+          ChallengeJson(response->challenge_token(), response->scopes());
+      out["scopes"] = ScopeStatusesJson(response->scopes());
+    }
     if (!args.no_receipt && saved.ok()) out["receipt"] = receipt_path;
     std::cout << out.dump() << std::endl;
   } else {
@@ -174,6 +182,7 @@ void RunRegister(CommandContext& ctx, const RegisterArgs& args) {
               << (args.no_receipt ? "--json lists them" : "listed in the receipt") << ")\n";
     std::cout << "Keep the token safe: it is the only way to see or revoke this opt-out,\n"
               << "and the registry cannot recover it.\n";
+    PrintChallenge(response->challenge_token(), response->scopes(), std::cout);
   }
   // The token was printed above, so a failed receipt write loses nothing.
   if (!saved.ok()) ReportError(ctx, "register", saved);
@@ -239,6 +248,10 @@ void RunGet(CommandContext& ctx, const ManageArgs& args) {
       out["match_ids"].push_back(
           {{"kind", protocol::MatchKindName(item.kind())}, {"match_id", item.match_id()}});
     }
+    if (response->scopes_size() > 0) {
+      out["challenge_token"] = response->challenge_token();
+      out["scope_states"] = ScopeStatusesJson(response->scopes());
+    }
     std::cout << out.dump() << std::endl;
     return;
   }
@@ -252,6 +265,34 @@ void RunGet(CommandContext& ctx, const ManageArgs& args) {
     std::cout << "match id:   " << item.match_id() << " " << protocol::MatchKindName(item.kind())
               << "\n";
   }
+  if (response->scopes_size() > 0) {
+    std::cout << "challenge:  " << response->challenge_token() << "\n";
+    PrintScopeStatuses(response->scopes(), std::cout);
+  }
+}
+
+// Exit status 1 when a scope is still not verified after the check: a
+// script can wait for its DNS record to spread and try again.
+void RunVerify(CommandContext& ctx, const ManageArgs& args) {
+  auto connected = ConnectRegistry(ctx);
+  if (!connected.ok()) return ReportError(ctx, "verify", connected.status());
+  auto response = connected->get()->Verify(args.id, args.token);
+  if (!response.ok()) return ReportError(ctx, "verify", NameManageFlags(response.status(), args));
+  bool all_verified = true;
+  for (const v1::ScopeStatus& scope : response->scopes()) {
+    all_verified &= scope.state() == v1::SCOPE_STATE_VERIFIED;
+  }
+  if (ctx.json) {
+    std::cout << nlohmann::ordered_json({{"id", args.id},
+                                         {"scopes", ScopeStatusesJson(response->scopes())}})
+                     .dump()
+              << std::endl;
+  } else if (response->scopes_size() == 0) {
+    std::cout << "opt-out " << args.id << " has no scopes; nothing needs proof\n";
+  } else {
+    PrintScopeStatuses(response->scopes(), std::cout);
+  }
+  if (!all_verified) ctx.exit_code = 1;
 }
 
 // The day in the server's "already revoked on YYYY-MM-DD" answer to a second
@@ -321,24 +362,31 @@ void AddRegistryCommands(CLI::App& app, CommandContext& ctx) {
                 "save no receipt (the token is only printed)");
   reg->callback([&ctx, args] { RunRegister(ctx, *args); });
 
-  for (const char* name : {"get", "revoke"}) {
+  for (const char* name : {"get", "revoke", "verify"}) {
     auto margs = std::make_shared<ManageArgs>();
-    const bool is_get = std::string(name) == "get";
+    const std::string command = name;
+    const bool is_get = command == "get";
     CLI::App* sub = app.add_subcommand(
         name, is_get ? "show what an opt-out holds (needs its manage token)"
-                     : "revoke an opt-out for good (needs its manage token)");
+              : command == "revoke"
+                  ? "revoke an opt-out for good (needs its manage token)"
+                  : "ask the registry to check the challenge of the opt-out's pending or lapsed "
+                    "scopes now (HTTPS file or DNS TXT record; exit status 1 while one is "
+                    "not verified)");
     sub->add_option("--id", margs->id, "opt-out id");
     sub->add_option("--token", margs->token, "manage token returned by register");
     sub->add_option("--receipt", margs->receipt,
                     "receipt file written by register (instead of --id/--token)");
-    sub->callback([&ctx, margs, sub, is_get] {
+    sub->callback([&ctx, margs, sub, command] {
       ManageArgs resolved = *margs;
       absl::Status s = ResolveManageArgs(*sub, ctx, &resolved);
-      if (!s.ok()) return ReportError(ctx, is_get ? "get" : "revoke", s);
-      if (is_get) {
+      if (!s.ok()) return ReportError(ctx, command, s);
+      if (command == "get") {
         RunGet(ctx, resolved);
-      } else {
+      } else if (command == "revoke") {
         RunRevoke(ctx, resolved);
+      } else {
+        RunVerify(ctx, resolved);
       }
     });
   }

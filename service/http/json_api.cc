@@ -102,6 +102,12 @@ HttpReply JsonApi::Handle(const ApiRequest& request) const {
     return MethodNotAllowed("POST");
   }
   absl::string_view id = path;
+  if (absl::ConsumePrefix(&id, "/v1/optouts/") && absl::ConsumeSuffix(&id, "/verify") &&
+      !id.empty() && id.find('/') == absl::string_view::npos) {
+    if (method == "POST") return Verify(request, std::string(id));
+    return MethodNotAllowed("POST");
+  }
+  id = path;
   if (absl::ConsumePrefix(&id, "/v1/optouts/") && !id.empty() &&
       id.find('/') == absl::string_view::npos) {
     if (method == "GET") return Get(request, std::string(id));
@@ -121,7 +127,8 @@ HttpReply JsonApi::Handle(const ApiRequest& request) const {
     return MethodNotAllowed("GET");
   }
   return ErrorReply(absl::NotFoundError(
-      "no such API path; see /v1/optouts, /v1/optouts/{id}, /v1/check, /v1/info, "
+      "no such API path; see /v1/optouts, /v1/optouts/{id}, /v1/optouts/{id}/verify, /v1/check, "
+      "/v1/info, "
       "/v1/public-suffix-list"));
 }
 
@@ -185,6 +192,24 @@ HttpReply JsonApi::Revoke(const ApiRequest& request, const std::string& id) cons
   if (!revoked.ok()) return ErrorReply(revoked);
   response.set_version(version);
   return JsonReply(response);
+}
+
+HttpReply JsonApi::Verify(const ApiRequest& request, const std::string& id) const {
+  absl::StatusOr<std::string> token = BearerToken(request);
+  if (!token.ok()) return ErrorReply(token.status());
+  // Outbound HTTPS and DNS requests: paced like registrations.
+  const absl::Status admitted = core_.register_rate->Admit(request.peer, absl::Now());
+  if (!admitted.ok()) {
+    Audit(request, "Verify", KindCounts(), admitted);
+    return ErrorReply(admitted);
+  }
+  v1::VerifyRequest verify;
+  verify.set_opt_out_id(id);
+  verify.set_manage_token(*token);
+  absl::StatusOr<v1::VerifyResponse> verified = core_.registry->Verify(verify);
+  Audit(request, "Verify", KindCounts(), verified.status());
+  if (!verified.ok()) return ErrorReply(verified.status());
+  return JsonReply(*verified);
 }
 
 HttpReply JsonApi::Check(const ApiRequest& request) const {

@@ -9,6 +9,7 @@
 //   POST   /v1/optouts        RegisterRequest -> RegisterResponse
 //   GET    /v1/optouts/{id}   Authorization: Bearer MANAGE_TOKEN -> GetResponse
 //   DELETE /v1/optouts/{id}   Authorization: Bearer MANAGE_TOKEN -> RevokeResponse
+//   POST   /v1/optouts/{id}/verify  Authorization: Bearer MANAGE_TOKEN -> VerifyResponse
 //   POST   /v1/check          CheckRequest -> CheckResponse; Authorization:
 //                             Bearer API_KEY charges the key, else the
 //                             anonymous per-address budget (CheckAccess)
@@ -80,6 +81,7 @@ class JsonApi final {
   HttpReply Register(const ApiRequest& request) const;
   HttpReply Get(const ApiRequest& request, const std::string& id) const;
   HttpReply Revoke(const ApiRequest& request, const std::string& id) const;
+  HttpReply Verify(const ApiRequest& request, const std::string& id) const;
   HttpReply Check(const ApiRequest& request) const;
   HttpReply Info() const;
   HttpReply PublicSuffixList() const;
