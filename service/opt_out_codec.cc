@@ -113,6 +113,9 @@ std::string Fingerprint(const Keyring& keyring, const internal::SealedPart& cont
   without_token.clear_manage_token();
   without_token.clear_request_id();  // added after fingerprints existed: not part of one
   without_token.clear_challenge_token();
+  // Hosts follow from the scopes (their digests cover them); leaving them
+  // out keeps fingerprints of registrations from before they were kept.
+  without_token.clear_scope_hosts();
   const Mac32 mac = keyring.request_key().Mac(
       absl::StrCat("content:", without_token.SerializeAsString()));
   return std::string(mac.begin(), mac.end());

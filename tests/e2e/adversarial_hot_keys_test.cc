@@ -22,6 +22,7 @@
 #include "service/keyring.h"
 #include "service/registry.h"
 #include "service/registry_secret.h"
+#include "service/verify/testing/fake_scope_verifier.h"
 #include "storage/opt_out_store.h"
 #include "tests/e2e/optoutd_process.h"
 
@@ -59,18 +60,30 @@ absl::Status Prepopulate(const testing::OptoutdProcess& server) {
   store_options.sync_writes = false;
   auto store = storage::OptOutStore::Open(server.data_dir(), store_options);
   if (!store.ok()) return store.status();
-  auto registry = service::Registry::Open(store->get(), std::move(*keyring), psl->get(), {});
+  // Scopes match only once their host is proven: the owners' proof is
+  // stood in for here, so that the scope entries share the hot key as they
+  // would (tests/e2e/scopes_e2e_test.cc covers the proof itself).
+  verify::testing::FakeScopeVerifier owners_proof;
+  service::RegistryOptions options;
+  options.scope_verifier = &owners_proof;
+  auto registry = service::Registry::Open(store->get(), std::move(*keyring), psl->get(), options);
   if (!registry.ok()) return registry.status();
-  for (int i = 0; i < kHotOptOuts; ++i) {
-    auto registered = (*registry)->Register(HotRegistration());
+  auto register_proven = [&](const v1::RegisterRequest& request) -> absl::Status {
+    auto registered = (*registry)->Register(request);
     if (!registered.ok()) return registered.status();
+    v1::VerifyRequest verify;
+    verify.set_opt_out_id(registered->opt_out_id());
+    verify.set_manage_token(registered->manage_token());
+    return (*registry)->Verify(verify).status();
+  };
+  for (int i = 0; i < kHotOptOuts; ++i) {
+    if (absl::Status s = register_proven(HotRegistration()); !s.ok()) return s;
   }
   for (int i = 0; i < kIdsPerAnswer; ++i) {
     v1::RegisterRequest warm;
     warm.add_urls(kWarmUrl);
     warm.add_scopes("https://warm.example/");
-    auto registered = (*registry)->Register(warm);
-    if (!registered.ok()) return registered.status();
+    if (absl::Status s = register_proven(warm); !s.ok()) return s;
   }
   v1::RegisterRequest cold;
   cold.add_urls(kColdUrl);

@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/optoutd_process.h"
+#include "tests/e2e/scope_prover.h"
 #include "tests/e2e/test_files.h"
 
 namespace optout {
@@ -36,7 +37,8 @@ class CliE2eTest : public ::testing::Test {
     args.insert(args.begin(), {OptoutCliBinary(), "--server", server_.address()});
     return RunCommand(args);
   }
-  testing::OptoutdProcess server_;
+  testing::ScopeProver prover_;
+  testing::OptoutdProcess server_{prover_.ServerFlags()};
 };
 
 constexpr char kPdqHex[] = "e1c95d4aa7cc1853cf60248336b99ab56fc9e1e91839af516a48be4c4946cfba";
@@ -48,6 +50,7 @@ TEST_F(CliE2eTest, RegisterCheckGetRevokeWithJsonOutput) {
                      server_.root() + "/receipt.json"});
   ASSERT_EQ(reg.exit_code, 0) << reg.err;
   auto registered = nlohmann::json::parse(reg.out);
+  ASSERT_TRUE(prover_.ProveWithCli({"--server", server_.address()}, registered).ok());
   const std::string id = registered["id"];
   const std::string token = registered["token"];
   EXPECT_EQ(id.size(), 32u);

@@ -26,6 +26,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/optoutd_process.h"
+#include "tests/e2e/scope_prover.h"
 #include "tests/e2e/test_files.h"
 #include "tests/e2e/test_inputs.h"
 
@@ -62,6 +63,7 @@ class DatasetE2eTest : public ::testing::Test {
         for (size_t i = t; i < requests.size(); i += kThreads) {
           auto r = client_->Register(requests[i]);
           ASSERT_TRUE(r.ok()) << r.status();
+          if (r->scopes_size() > 0) ASSERT_TRUE(prover_.Prove(*client_, *r).ok());
           ASSERT_GE(r->items_size(), 1);
           ids[i] = r->items(0).match_id();
         }
@@ -78,7 +80,8 @@ class DatasetE2eTest : public ::testing::Test {
     return nlohmann::json::parse(ReadFile(out + "/report.json"));
   }
 
-  testing::OptoutdProcess server_;
+  testing::ScopeProver prover_;
+  testing::OptoutdProcess server_{prover_.ServerFlags()};
   std::unique_ptr<client::RegistryClient> client_;
   std::string dir_;
 };

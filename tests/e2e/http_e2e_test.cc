@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "nlohmann/json.hpp"
+#include "service/verify/testing/txt_responder.h"
 #include "tests/e2e/optoutd_process.h"
 #include "tests/e2e/test_inputs.h"
 
@@ -135,7 +136,10 @@ class HttpE2eTest : public ::testing::Test {
     EXPECT_THAT(body["message"].get<std::string>(), HasSubstr(message_part));
   }
 
-  HttpServerUnderTest server_{{"--max_message_mb=1"}};
+  // The DNS server of scope challenges (optoutd --testing --verify_dns).
+  verify::testing::TxtResponder dns_;
+  HttpServerUnderTest server_{
+      {"--max_message_mb=1", "--testing", "--verify_dns=" + dns_.address()}};
   std::unique_ptr<httplib::Client> client_;
 };
 
@@ -166,6 +170,17 @@ TEST_F(HttpE2eTest, RegisterGetCheckRevokeRoundTrip) {
   EXPECT_EQ(counts["sha256Count"], 1);
   EXPECT_EQ(counts["md5Count"], 0);  // zero counts are printed, not left out
   EXPECT_FALSE(counts["createdUnixSeconds"].get<std::string>().empty());
+  // The scope matches once its host is proven (a TXT record here), asked
+  // for through the JSON API.
+  const std::string challenge = receipt["challengeToken"];
+  EXPECT_EQ(receipt["scopes"][0]["state"], "SCOPE_STATE_PENDING");
+  EXPECT_EQ(counts["scopes"][0]["dnsName"], "_optout-challenge.private.example.net");
+  EXPECT_FALSE(UrlMatches("https://private.example.net/me/x.png"));
+  dns_.Set("_optout-challenge.private.example.net", {challenge});
+  auto verified = client_->Post(("/v1/optouts/" + id + "/verify").c_str(),
+                                {{"Authorization", "Bearer " + token}}, "", "");
+  ASSERT_TRUE(verified && verified->status == 200) << (verified ? verified->body : "");
+  EXPECT_EQ(Json::parse(verified->body)["scopes"][0]["state"], "SCOPE_STATE_VERIFIED");
 
   Json check = {{"items",
                  {{{"url", "http://img.example.net/http/1.jpg"}},

@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/optoutd_process.h"
+#include "tests/e2e/scope_prover.h"
 
 namespace optout {
 namespace {
@@ -38,7 +39,8 @@ class JourneysE2eTest : public ::testing::Test {
     EXPECT_EQ(result["item"], "image:" + Image(name));
     return result;
   }
-  testing::OptoutdProcess server_;
+  testing::ScopeProver prover_;
+  testing::OptoutdProcess server_{prover_.ServerFlags()};
 };
 
 TEST_F(JourneysE2eTest, RegisterImageWithReceiptThenGetAndRevokeByReceipt) {
@@ -133,6 +135,8 @@ TEST_F(JourneysE2eTest, CheckStdinAnswersOneJsonLinePerUrlInOrder) {
   auto reg = Optout({"register", "--no-receipt", "--json", "--url", "https://c.example/a.jpg",
                      "--scope", "https://c.example/private/"});
   ASSERT_EQ(reg.exit_code, 0) << reg.err;
+  ASSERT_TRUE(prover_.ProveWithCli({"--server", server_.address()}, nlohmann::json::parse(reg.out))
+                  .ok());
   const std::string id = nlohmann::json::parse(reg.out)["match_ids"][0]["match_id"];  // the URL's
   std::string input =
       "http://C.example/a.jpg\n"

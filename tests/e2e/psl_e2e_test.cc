@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/optoutd_process.h"
+#include "tests/e2e/scope_prover.h"
 #include "tests/e2e/test_files.h"
 
 namespace optout {
@@ -60,7 +61,8 @@ class PslE2eTest : public ::testing::Test {
            digest::ToHex(digest::Sha256(kServerList)) + ".dat";
   }
 
-  testing::OptoutdProcess server_{{"--psl_file=" + ListFile()}};
+  testing::ScopeProver prover_;
+  testing::OptoutdProcess server_{prover_.ServerFlags({"--psl_file=" + ListFile()})};
   std::string home_;
 };
 
@@ -78,7 +80,11 @@ TEST_F(PslE2eTest, ServerPublishesItsListAndItsHash) {
 }
 
 TEST_F(PslE2eTest, ClientsUseTheServersListFetchedOnceThenCached) {
-  ASSERT_EQ(Optout({"register", "--scope", "https://github.io/"}).exit_code, 0);
+  auto registered = Optout({"register", "--json", "--scope", "https://github.io/"});
+  ASSERT_EQ(registered.exit_code, 0) << registered.err;
+  ASSERT_TRUE(prover_.ProveWithCli({"--server", server_.address()},
+                                   nlohmann::json::parse(registered.out))
+                  .ok());
 
   // Why lock-step matters: digests computed with this machine's list
   // (github.io a public suffix) never reach the scope's key.

@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "tests/e2e/adversarial_util.h"
 #include "tests/e2e/optoutd_process.h"
+#include "tests/e2e/scope_prover.h"
 #include "tests/e2e/test_inputs.h"
 
 namespace optout {
@@ -33,7 +34,8 @@ class RegistryE2eTest : public ::testing::Test {
     ASSERT_TRUE(server_.Start().ok()) << server_.ReadLog();
     client_ = client::RegistryClient::Create(server_.address());
   }
-  testing::OptoutdProcess server_{{"--max_batch_items=100"}};
+  testing::ScopeProver prover_;
+  testing::OptoutdProcess server_{prover_.ServerFlags({"--max_batch_items=100"})};
   std::unique_ptr<client::RegistryClient> client_;
 };
 
@@ -47,6 +49,7 @@ TEST_F(RegistryE2eTest, RegisterCheckGetRevokeRoundTrip) {
   pdq->set_quality(100);
   auto registered = client_->Register(request);
   ASSERT_TRUE(registered.ok()) << registered.status();
+  ASSERT_TRUE(prover_.Prove(*client_, *registered).ok());
 
   v1::CheckRequest check;
   check.add_items()->set_url("http://img.example.net/p/1.jpg");

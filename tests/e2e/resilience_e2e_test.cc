@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/optoutd_process.h"
+#include "tests/e2e/scope_prover.h"
 #include "tests/e2e/test_files.h"
 
 namespace optout {
@@ -122,7 +123,8 @@ class ResilienceE2eTest : public ::testing::Test {
     args.insert(args.begin(), {OptoutCliBinary(), "--server", server_.address()});
     return args;
   }
-  testing::OptoutdProcess server_;
+  testing::ScopeProver prover_;
+  testing::OptoutdProcess server_{prover_.ServerFlags()};
 };
 
 TEST_F(ResilienceE2eTest, SecondServerOnATakenPortRefusesToStart) {
@@ -193,9 +195,11 @@ class RestartMidStreamTest : public ResilienceE2eTest,
 
 TEST_P(RestartMidStreamTest, StdinResumesWithEveryLineAnsweredOnceInOrder) {
   const bool graceful = GetParam();
-  auto reg = RunCommand(Cli({"register", "--scope", "https://opted.example/", "--receipt",
+  auto reg = RunCommand(Cli({"register", "--json", "--scope", "https://opted.example/", "--receipt",
                              server_.root() + "/receipt.json"}));
   ASSERT_EQ(reg.exit_code, 0) << reg.err;
+  ASSERT_TRUE(prover_.ProveWithCli({"--server", server_.address()}, nlohmann::json::parse(reg.out))
+                  .ok());
 
   constexpr int kPhase = 400;
   Piped check(Cli({"check", "--stdin", "--retry-for", "60s"}), server_.root() + "/err");

@@ -35,8 +35,7 @@ CN = optout test
 constexpr char kServerExtensions[] = R"(basicConstraints = CA:FALSE
 keyUsage = critical,digitalSignature,keyEncipherment
 extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost,IP:127.0.0.1,IP:::1
-)";
+subjectAltName = DNS:localhost,IP:127.0.0.1,IP:::1)";
 
 constexpr char kClientExtensions[] = R"(basicConstraints = CA:FALSE
 keyUsage = critical,digitalSignature,keyEncipherment
@@ -68,12 +67,18 @@ absl::Status MakeLeaf(const std::string& base, const std::string& leaf_config,
 
 }  // namespace
 
-absl::StatusOr<TestCertificates> MakeTestCertificates(const std::string& dir,
-                                                      const std::string& prefix) {
+absl::StatusOr<TestCertificates> MakeTestCertificates(
+    const std::string& dir, const std::string& prefix,
+    const std::vector<std::string>& extra_server_names) {
   const std::string base = dir + "/" + prefix;
   std::ofstream(base + "ca.cnf") << kCaConfig;
   std::ofstream(base + "leaf.cnf") << kLeafConfig;
-  std::ofstream(base + "server.ext") << kServerExtensions;
+  {
+    std::ofstream extensions(base + "server.ext");
+    extensions << kServerExtensions;
+    for (const std::string& name : extra_server_names) extensions << ",DNS:" << name;
+    extensions << "\n";
+  }
   std::ofstream(base + "client.ext") << kClientExtensions;
   TestCertificates certs;
   certs.ca_cert = base + "ca.crt";

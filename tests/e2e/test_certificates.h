@@ -8,6 +8,7 @@
 #define OPTOUT_TESTS_E2E_TEST_CERTIFICATES_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -23,10 +24,12 @@ struct TestCertificates {
 };
 
 // Writes the files into `dir` (which must exist), names starting with
-// `prefix`, e.g. "<dir>/<prefix>server.crt". Internal error with openssl's
+// `prefix`, e.g. "<dir>/<prefix>server.crt". The server certificate also
+// names `extra_server_names` (DNS names). Internal error with openssl's
 // output when a command fails.
-absl::StatusOr<TestCertificates> MakeTestCertificates(const std::string& dir,
-                                                      const std::string& prefix = "");
+absl::StatusOr<TestCertificates> MakeTestCertificates(
+    const std::string& dir, const std::string& prefix = "",
+    const std::vector<std::string>& extra_server_names = {});
 
 }  // namespace optout::testing
 

@@ -23,6 +23,7 @@
 #include "nlohmann/json.hpp"
 #include "tests/e2e/adversarial_util.h"
 #include "tests/e2e/optoutd_process.h"
+#include "tests/e2e/scope_prover.h"
 #include "tests/e2e/test_files.h"
 #include "tests/e2e/test_inputs.h"
 
@@ -132,7 +133,8 @@ class TlsE2eTest : public ::testing::TestWithParam<Transport> {
     return RunCommand(argv);
   }
 
-  OptoutdProcess server_{{}, GetParam()};
+  testing::ScopeProver prover_;
+  OptoutdProcess server_{prover_.ServerFlags(), GetParam()};
   std::unique_ptr<client::RegistryClient> client_;
 };
 
@@ -150,6 +152,7 @@ TEST_P(TlsE2eTest, RegisterCheckGetRevokeRoundTrip) {
   request.add_md5(std::string(16, 'm'));
   auto registered = client_->Register(request);
   ASSERT_THAT(registered.status(), IsOk());
+  ASSERT_THAT(prover_.Prove(*client_, *registered), IsOk());
 
   v1::CheckRequest check;
   check.add_items()->set_url("http://tls.example/p/1.jpg");
