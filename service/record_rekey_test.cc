@@ -40,6 +40,8 @@ TEST(RecordRekeyTest, MovesEveryKeyAndSealToTheNewVersionAndKeepsTheRest) {
   auto old = BuildRecord(v1, kId, content, RequestKey(v1, "req-1"), Fingerprint(v1, content), 1234);
   ASSERT_THAT(old, IsOk());
   old->set_token_erased(true);
+  // A proven scope is in the index, so its key moves like the others.
+  old->mutable_scope_proofs(0)->set_state(optout::v1::SCOPE_STATE_VERIFIED);
 
   auto moved = RekeyRecord(v1, v2, kId, *old);
   ASSERT_THAT(moved, IsOk());
@@ -62,11 +64,29 @@ TEST(RecordRekeyTest, MovesEveryKeyAndSealToTheNewVersionAndKeepsTheRest) {
   ASSERT_EQ(moved->before.keys.size(), 5u);
   ASSERT_EQ(moved->after.keys.size(), 5u);
   EXPECT_EQ(moved->before.keys[0].kind, moved->after.keys[0].kind);
+  ASSERT_EQ(moved->record.scope_proofs_size(), 1);
+  EXPECT_EQ(moved->record.scope_proofs(0).state(), optout::v1::SCOPE_STATE_VERIFIED);
   // Sealed under v2 only.
   EXPECT_THAT(OpenSealed(v1, kId, moved->record), StatusIs(absl::StatusCode::kDataLoss, ::testing::_));
   auto sealed = OpenSealed(v2, kId, moved->record);
   ASSERT_THAT(sealed, IsOk());
   EXPECT_EQ(sealed->SerializeAsString(), content.SerializeAsString());
+}
+
+// A scope still waiting for proof is not in the index: a rotation must not
+// put its new key there, and it stays pending.
+TEST(RecordRekeyTest, PendingScopeStaysOutOfTheIndexAndPending) {
+  const Keyring v1 = *Keyring::Derive(Secret(1), 1);
+  const Keyring v2 = *Keyring::Derive(Secret(1), 2);
+  const internal::SealedPart content = Content();
+  auto old = BuildRecord(v1, kId, content, "", Fingerprint(v1, content), 1);
+  ASSERT_THAT(old, IsOk());
+  auto moved = RekeyRecord(v1, v2, kId, *old);
+  ASSERT_THAT(moved, IsOk());
+  EXPECT_EQ(moved->before.keys.size(), 4u);
+  EXPECT_EQ(moved->after.keys.size(), 4u);
+  for (const auto& key : moved->after.keys) EXPECT_NE(key.kind, optout::v1::MATCH_KIND_SCOPE);
+  EXPECT_EQ(moved->record.scope_proofs(0).state(), optout::v1::SCOPE_STATE_PENDING);
 }
 
 TEST(RecordRekeyTest, ANewSecretWorksTheSameWay) {
