@@ -1,8 +1,9 @@
 // File: service/mutation_log.h
 //
 // The seam between the registry and where its changes are ordered. Every
-// Register and Revoke becomes one internal::Mutation that the registry hands
-// to its MutationLog; the log decides the order and calls the registry back
+// Register, Revoke and scope proof change (Verify, re-check, expiry) becomes
+// one internal::Mutation that the registry hands to its MutationLog; the log
+// decides the order and calls the registry back
 // (MutationApplier) to apply each mutation to the store and the in-memory
 // index. LocalMutationLog applies at once, in the caller's thread (one node,
 // today's behaviour); cluster::JetStreamLog (service/cluster/) orders

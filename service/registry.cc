@@ -356,6 +356,8 @@ absl::StatusOr<ApplyOutcome> Registry::Apply(const internal::Mutation& mutation,
   switch (mutation.change_case()) {
     case internal::Mutation::kInsert: return ApplyInsert(mutation.insert(), mark);
     case internal::Mutation::kDelete: return ApplyDelete(mutation.delete_(), mark);
+    case internal::Mutation::kSetScopeProofs:
+      return ApplySetScopeProofs(mutation.set_scope_proofs(), mark);
     default: break;
   }
   // A kind this build does not know (written by a newer node): nothing to

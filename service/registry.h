@@ -50,6 +50,7 @@
 
 namespace optout::internal {
 class OptOutRecord;
+class SetScopeProofs;
 }  // namespace optout::internal
 
 namespace optout::service {
@@ -173,6 +174,9 @@ class Registry final : public MutationApplier {
                                            const storage::ProgressMark* mark);
   absl::StatusOr<ApplyOutcome> ApplyDelete(const internal::DeleteRecord& del,
                                            const storage::ProgressMark* mark);
+  // registry_scopes.cc: Verify's and maintenance's proof changes.
+  absl::StatusOr<ApplyOutcome> ApplySetScopeProofs(const internal::SetScopeProofs& set,
+                                                   const storage::ProgressMark* mark);
   Registry(storage::OptOutStore* store, KeySet keys, const url::PublicSuffixList* psl,
            const RegistryOptions& options);
   absl::Status LoadAll();
@@ -196,10 +200,12 @@ class Registry final : public MutationApplier {
   // Verify after the manage token was checked against `record`.
   absl::StatusOr<v1::VerifyResponse> VerifyScopes(const std::string& id,
                                                   const internal::OptOutRecord& record);
-  // Under the record's lock: reads the record of `id`, lets `update` change
-  // its scope proofs (returning whether it did), writes it back durably and
-  // adds or removes the scopes whose matching changed in the index.
-  // NotFound when the opt-out is gone (revoked meanwhile).
+  // Reads the record of `id`, lets `update` change its scope proofs
+  // (returning whether it did) and commits the change through the mutation
+  // log (so every node of a cluster applies it): durably written, and the
+  // scopes whose matching changed added to or removed from the index. When
+  // another change of the proofs was ordered first, decides again on what it
+  // then reads. NotFound when the opt-out is gone (revoked meanwhile).
   absl::StatusOr<internal::OptOutRecord> UpdateScopeProofs(
       const std::string& id, absl::FunctionRef<bool(internal::OptOutRecord*)> update);
   // Opt-outs whose scopes maintenance may have to expire or re-check.

@@ -11,6 +11,7 @@
 #include "rocksdb/env.h"
 #include "service/local_mutation_log.h"
 #include "service/registry.h"
+#include "service/verify/testing/fake_scope_verifier.h"
 
 namespace optout::service {
 namespace {
@@ -57,14 +58,15 @@ class RegistryLogTest : public ::testing::Test {
     psl_ = std::move(*psl);
   }
 
-  Node Open(const std::string& path) {
+  Node Open(const std::string& path, const RegistryOptions& registry_options = {}) {
     Node node;
     storage::StoreOptions options;
     options.env = env_.get();
     node.store = *storage::OptOutStore::Open(path, options);
     SecretBytes secret{};
     secret.fill(7);
-    node.registry = *Registry::Open(node.store.get(), *Keyring::Derive(secret), psl_.get(), {});
+    node.registry = *Registry::Open(node.store.get(), *Keyring::Derive(secret), psl_.get(),
+                                     registry_options);
     return node;
   }
 
@@ -159,6 +161,43 @@ TEST_F(RegistryLogTest, AnotherNodeAppliesTheSameMutations) {
   ASSERT_THAT(outcome, IsOk());
   EXPECT_EQ(*outcome, ApplyOutcome::kSkipped);
   EXPECT_EQ(b.store->GetProgress()->value_or(""), "progress 4");
+}
+
+TEST_F(RegistryLogTest, ScopeProofsGoThroughTheLogAndAStaleChangeIsSkipped) {
+  verify::testing::FakeScopeVerifier verifier;
+  verifier.Accept("e.example");
+  RegistryOptions options;
+  options.scope_verifier = &verifier;
+  Node a = Open("/mem/e1", options);
+  Node b = Open("/mem/e2");  // no verifier: it only applies what a decided
+  auto owned = std::make_unique<RecordingLog>(a.registry.get());
+  RecordingLog* log = owned.get();
+  a.registry->UseMutationLog(std::move(owned));
+  v1::RegisterRequest request;
+  request.add_scopes("https://e.example/me/");
+  auto registered = a.registry->Register(request);
+  ASSERT_THAT(registered, IsOk());
+  v1::VerifyRequest verify;
+  verify.set_opt_out_id(registered->opt_out_id());
+  verify.set_manage_token(registered->manage_token());
+  auto verified = a.registry->Verify(verify);
+  ASSERT_THAT(verified, IsOk());
+  ASSERT_EQ(verified->scopes_size(), 1);
+  EXPECT_EQ(verified->scopes(0).state(), v1::SCOPE_STATE_VERIFIED);
+  ASSERT_EQ(log->mutations.size(), 2u);
+  EXPECT_TRUE(log->mutations[1].has_set_scope_proofs());
+
+  EXPECT_THAT(b.registry->Apply(log->mutations[0], nullptr), IsOk());
+  EXPECT_FALSE(Matches(*b.registry, "https://e.example/me/a.jpg"));  // pending there too
+  auto applied = b.registry->Apply(log->mutations[1], nullptr);
+  ASSERT_THAT(applied, IsOk());
+  EXPECT_EQ(*applied, ApplyOutcome::kApplied);
+  EXPECT_TRUE(Matches(*b.registry, "https://e.example/me/a.jpg"));
+  // The same change again was decided from proofs that are no longer there.
+  auto again = b.registry->Apply(log->mutations[1], nullptr);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(*again, ApplyOutcome::kSkipped);
+  EXPECT_TRUE(Matches(*b.registry, "https://e.example/me/a.jpg"));
 }
 
 TEST_F(RegistryLogTest, SecondRegistrationOfARequestIdIsSkippedEverywhere) {

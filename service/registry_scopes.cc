@@ -1,16 +1,20 @@
 // Registry's scope proofs (issue 10): Verify, maintenance and the record
 // rewrites behind both. The network checks run outside any lock; their
-// outcomes are applied under the record's lock to the state read there, so
-// a Revoke or a second Verify meanwhile is never overwritten.
+// outcomes go through the mutation log as a SetScopeProofs that applies only
+// to the proofs they were decided from, so a Revoke or a second Verify
+// meanwhile is never overwritten, and every node of a cluster applies them.
 #include <cstring>
 #include <optional>
 #include <utility>
 #include <vector>
 
+#include <openssl/rand.h>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/clock.h"
 #include "client/common/base/status_macros.h"
 #include "optout/internal/record.pb.h"
+#include "service/mutation_log.h"
 #include "service/opt_out_codec.h"
 #include "service/registry.h"
 #include "service/scope_proofs.h"
@@ -42,8 +46,8 @@ void EnsureProofs(internal::OptOutRecord* record) {
 
 // Applies a host's outcome to scope proof `proof` at `now`: proven, or the
 // reason kept with the state unchanged (`lapse`: VERIFIED becomes LAPSED).
-void Apply(const absl::StatusOr<std::string>& outcome, int64_t now, bool lapse,
-           internal::ScopeProof* proof) {
+void ApplyOutcomeTo(const absl::StatusOr<std::string>& outcome, int64_t now, bool lapse,
+                    internal::ScopeProof* proof) {
   proof->set_checked_unix_seconds(now);
   if (outcome.ok()) {
     proof->set_state(v1::SCOPE_STATE_VERIFIED);
@@ -54,6 +58,18 @@ void Apply(const absl::StatusOr<std::string>& outcome, int64_t now, bool lapse,
   }
   if (lapse) proof->set_state(v1::SCOPE_STATE_LAPSED);
   proof->set_reason(std::string(outcome.status().message()));
+}
+
+// Mutation ids are random, like opt-out ids.
+constexpr int kMutationIdBytes = 16;
+
+bool SameProofs(const google::protobuf::RepeatedPtrField<internal::ScopeProof>& a,
+                const google::protobuf::RepeatedPtrField<internal::ScopeProof>& b) {
+  if (a.size() != b.size()) return false;
+  for (int k = 0; k < a.size(); ++k) {
+    if (a[k].SerializeAsString() != b[k].SerializeAsString()) return false;
+  }
+  return true;
 }
 
 // Marks PENDING scopes past their period EXPIRED; how many.
@@ -84,15 +100,58 @@ void Registry::UntrackScopes(const std::string& id) {
 
 absl::StatusOr<internal::OptOutRecord> Registry::UpdateScopeProofs(
     const std::string& id, absl::FunctionRef<bool(internal::OptOutRecord*)> update) {
-  absl::MutexLock lock(&RecordMutex(id));
-  OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> bytes, store_->GetRecord(id));
-  if (!bytes.has_value()) return absl::NotFoundError("opt_out_id: no such opt-out (revoked?)");
+  // A few rounds at most: each lost round means another change of the same
+  // proofs was ordered first, and the next round decides on top of it.
+  constexpr int kRounds = 5;
+  for (int round = 0; round < kRounds; ++round) {
+    internal::OptOutRecord record;
+    internal::Mutation mutation;
+    {
+      absl::MutexLock lock(&RecordMutex(id));
+      OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> bytes, store_->GetRecord(id));
+      if (!bytes.has_value()) return absl::NotFoundError("opt_out_id: no such opt-out (revoked?)");
+      if (!record.ParseFromString(*bytes)) {
+        return absl::DataLossError("stored record does not parse");
+      }
+      const internal::OptOutRecord before = record;
+      EnsureProofs(&record);
+      internal::SetScopeProofs* set = mutation.mutable_set_scope_proofs();
+      *set->mutable_expected() = record.scope_proofs();
+      if (!update(&record)) return before;
+      set->set_id(id);
+      *set->mutable_proofs() = record.scope_proofs();
+    }
+    std::string mutation_id(kMutationIdBytes, '\0');
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(mutation_id.data()), kMutationIdBytes) != 1) {
+      return absl::InternalError("no randomness for a scope proof change");
+    }
+    mutation.set_mutation_id(std::move(mutation_id));
+    // Applied outside the record's lock: a local log applies in this thread.
+    OPTOUT_ASSIGN_OR_RETURN(Committed committed, log_->Commit(mutation));
+    if (committed.outcome == ApplyOutcome::kApplied) return record;
+  }
+  return absl::AbortedError("opt_out_id: its scope proofs kept changing meanwhile; retry");
+}
+
+absl::StatusOr<ApplyOutcome> Registry::ApplySetScopeProofs(const internal::SetScopeProofs& set,
+                                                           const storage::ProgressMark* mark) {
+  absl::MutexLock lock(&RecordMutex(set.id()));
+  auto skip = [&]() -> absl::StatusOr<ApplyOutcome> {
+    if (mark != nullptr) OPTOUT_RETURN_IF_ERROR(store_->PutProgress(*mark));
+    return ApplyOutcome::kSkipped;
+  };
+  OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> bytes, store_->GetRecord(set.id()));
+  if (!bytes.has_value()) return skip();  // revoked meanwhile
   internal::OptOutRecord record;
   if (!record.ParseFromString(*bytes)) return absl::DataLossError("stored record does not parse");
   const internal::OptOutRecord before = record;
   EnsureProofs(&record);
-  if (!update(&record)) return before;
-  OPTOUT_RETURN_IF_ERROR(store_->Insert(id, record.SerializeAsString(), ""));
+  if (!SameProofs(record.scope_proofs(), set.expected()) ||
+      set.proofs_size() != record.scope_proofs_size()) {
+    return skip();
+  }
+  *record.mutable_scope_proofs() = set.proofs();
+  OPTOUT_RETURN_IF_ERROR(store_->Insert(set.id(), record.SerializeAsString(), "", mark));
   // Durable first, then live: a check sees a scope only once its proof is
   // stored, and a lapsed one stops matching as soon as the call returns.
   int k = 0;
@@ -105,12 +164,13 @@ absl::StatusOr<internal::OptOutRecord> Registry::UpdateScopeProofs(
     storage::Key32 key;
     std::memcpy(key.data(), entry.key().data(), key.size());
     if (is) {
-      index_.AddKey(id, v1::MATCH_KIND_SCOPE, key);
+      index_.AddKey(set.id(), v1::MATCH_KIND_SCOPE, key);
     } else {
-      index_.RemoveKey(id, v1::MATCH_KIND_SCOPE, key);
+      index_.RemoveKey(set.id(), v1::MATCH_KIND_SCOPE, key);
     }
   }
-  return record;
+  TrackScopes(set.id());
+  return ApplyOutcome::kApplied;
 }
 
 absl::StatusOr<v1::VerifyResponse> Registry::VerifyScopes(const std::string& id,
@@ -142,7 +202,8 @@ absl::StatusOr<v1::VerifyResponse> Registry::VerifyScopes(const std::string& id,
                               if (!wanted(*r, k, now)) continue;
                               auto it = outcomes.find(sealed.scope_hosts(k));
                               if (it == outcomes.end()) continue;
-                              Apply(it->second, now, /*lapse=*/false, r->mutable_scope_proofs(k));
+                              ApplyOutcomeTo(it->second, now, /*lapse=*/false,
+                                             r->mutable_scope_proofs(k));
                               changed = true;
                             }
                             return changed;
@@ -210,7 +271,7 @@ absl::StatusOr<Registry::ScopeMaintenance> Registry::MaintainScopes(absl::Time a
             }
             auto it = outcomes.find(sealed->scope_hosts(k));
             if (it == outcomes.end()) continue;
-            Apply(it->second, now, /*lapse=*/true, proof);
+            ApplyOutcomeTo(it->second, now, /*lapse=*/true, proof);
             ++(it->second.ok() ? here.rechecked : here.lapsed);
           }
           return here.expired + here.rechecked + here.lapsed > 0;
