@@ -79,7 +79,7 @@ ABSL_FLAG(int, idle_timeout_seconds, 300, "close a connection that has had no ca
 ABSL_FLAG(int, max_connection_age_seconds, 3600, "close every connection (gracefully) after this long");
 ABSL_FLAG(int, keepalive_seconds, 60, "ping idle connections this often, close them when no answer comes in 20 s; clients may ping at most every 10 s");
 ABSL_FLAG(int, max_streams_per_connection, 100, "concurrent calls (HTTP/2 streams) per connection");
-ABSL_FLAG(int, max_memory_mb, 1024, "memory budget, MiB: half for connections and messages being read (gRPC ResourceQuota), half for answers waiting for their reader");
+ABSL_FLAG(int, max_memory_mb, 1024, "memory budget, MiB: two fifths for connections and messages being read (gRPC ResourceQuota), two fifths for answers waiting for their reader, one fifth for untracked overhead");
 ABSL_FLAG(int, stream_idle_timeout_seconds, 30, "cancel a CheckStream whose answer the client has not read for this long");
 ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once listening");
 ABSL_FLAG(int, max_message_mb, 16, "largest request message accepted, in MiB (1..1024)");

@@ -103,6 +103,12 @@ struct Server::Impl {
 
 namespace {
 
+// Bytes of one of the two tracked pools (gRPC's quota, waiting answers):
+// two fifths of --max_memory_mb each.
+size_t TrackedMemoryShare(int max_memory_mb) {
+  return (static_cast<size_t>(max_memory_mb) << 20) / 5 * 2;
+}
+
 // HTTP calls carry no deadline of their own; a check still running after
 // this long stops with DEADLINE_EXCEEDED (504).
 constexpr absl::Duration kHttpCheckDeadline = absl::Seconds(30);
@@ -161,10 +167,12 @@ absl::StatusOr<int> ApplyConnectionLimits(const ServerOptions& options,
   builder->AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10 * kMs);
   builder->AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
   builder->AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.max_streams_per_connection);
-  // Half of --max_memory_mb for what gRPC reads, half for answers waiting
-  // for their readers (AnswerBudget, see Server::Start).
+  // Two fifths of --max_memory_mb for what gRPC reads, two fifths for
+  // answers waiting for their readers (AnswerBudget, see Server::Start); the
+  // last fifth is for what neither counts (allocator slack, thread stacks,
+  // parse scratch), so the process as a whole stays within the budget.
   grpc::ResourceQuota quota("optoutd");
-  quota.Resize(static_cast<size_t>(options.max_memory_mb) << 19);
+  quota.Resize(TrackedMemoryShare(options.max_memory_mb));
   builder->SetResourceQuota(quota);
   return max_connections;
 }
@@ -391,7 +399,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   impl->stream_sweeper = std::make_unique<StreamSweeper>();
   StreamLimits stream_limits;
   stream_limits.sweeper = impl->stream_sweeper.get();
-  impl->answer_budget = std::make_unique<AnswerBudget>(int64_t{options.max_memory_mb} << 19);
+  impl->answer_budget = std::make_unique<AnswerBudget>(
+      static_cast<int64_t>(TrackedMemoryShare(options.max_memory_mb)));
   stream_limits.answer_budget = impl->answer_budget.get();
   stream_limits.idle_timeout = absl::Seconds(options.stream_idle_timeout_seconds);
   impl->check_access = std::make_unique<CheckAccess>(
