@@ -58,7 +58,9 @@ struct BoundedHttpOptions {
 // For a handler running on a BoundedHttpServer thread: a probe, callable
 // from any thread while that handler runs, telling whether the peer has
 // closed its end of the connection (so long work on its behalf can stop).
-// Outside such a handler the probe always answers false.
+// Outside such a handler the probe always answers false. A client that
+// half-closes its connection after sending (shutdown of its write side)
+// counts as gone too: browsers, curl and HTTP libraries do not do that.
 std::function<bool()> PeerClosedProbe();
 
 class BoundedHttpServer final {
