@@ -7,7 +7,7 @@
 // the client's hashing CPU time per image (in-process, same library, one
 // thread), and the registration hashing time of a 1024x768 JPEG.
 //
-// Corpus layout (tests/testdata/photos, ../shared/testdata/photos):
+// Corpus layout (tests/testdata/photos, or the full corpus it samples):
 //   edits.tsv  "file<TAB>family<TAB>parameters<TAB>source" per copy, files
 //              named images/GROUP__FAMILY.jpg; the original of GROUP is
 //              images/GROUP__orig.jpg.
