@@ -163,7 +163,8 @@ void AddCheckDatasetCommand(CLI::App& app, CommandContext& ctx) {
   CLI::App* cmd = app.add_subcommand(
       "check-dataset",
       "check a dataset release (CSV, TSV, JSONL, URL lists, each also .gz / .zst; Parquet; "
-      "webdataset .tar shards; folders of these and of images); write filtered copies (same "
+      "webdataset .tar shards; img2dataset folders, each shard's .tar, .parquet and _stats.json "
+      "kept consistent; folders of these and of images); write filtered copies (same "
       "format and compression) and report.json into --out. Inputs it cannot read (zip, bzip2, "
       "Arrow, corrupt Parquet, non-UTF-8 text, ...) are refused, never copied. Exit 0: all "
       "checked; 2: some input refused or rows/files unchecked (see report.json); 130: "

@@ -29,6 +29,7 @@
 #include "client/common/protocol/pdq_quality.h"
 #include "client/dataset/chunk_check.h"
 #include "client/dataset/folder_plan.h"
+#include "client/dataset/img2dataset.h"
 #include "client/dataset/progress.h"
 #include "client/dataset/reader.h"
 #include "client/dataset/sniff.h"
@@ -56,6 +57,9 @@ struct Chunk {
   absl::Notification prepared;
   ChunkPlan plan;
   int64_t bytes_after = 0;  // input bytes consumed once this chunk is done
+  // Nothing in it to ask (every record unchecked or passthrough): answered
+  // here, never sent (the server refuses an empty check).
+  bool nothing_to_ask = false;
 };
 
 struct InputSpec {
@@ -280,12 +284,26 @@ class Run {
 
  private:
   absl::Status CheckFolder(const InputSpec& spec, InputLog& log, InputSummary* summary);
+  // One shard (`is_shard`) or manifest of a folder into `target`; a
+  // Refusal when it is refused.
+  absl::Status CheckFolderFile(const std::string& source, const std::string& target, bool is_shard,
+                               InputLog& log, InputSummary* summary, ShardLink* link = nullptr);
+  // An img2dataset shard's tar, parquet and stats as one unit (img2dataset.h);
+  // when one is refused, all three become unchecked `samples` of the folder.
+  absl::Status CheckImg2datasetShard(const InputSpec& spec, const Img2datasetShard& shard,
+                                     const std::string& partial, InputLog& log,
+                                     InputSummary* summary, std::vector<FolderFile>* samples);
+  // Rewrites the filtered tar `target` of `source` without the samples
+  // written before whose keys then left the parquet (`parquet_name`).
+  absl::Status DropFromShard(const std::string& source, const std::string& target,
+                             const ShardLink& tar, const ShardLink& parquet,
+                             const std::string& parquet_name, InputLog& log, InputSummary* summary);
   // Streams one reader through the registry into one writer.
   absl::Status CheckRecords(RecordReader& reader, RecordWriter& writer, InputLog& log,
-                            InputSummary* summary);
+                            InputSummary* summary, ShardLink* link = nullptr);
   void Schedule(std::shared_ptr<Chunk> chunk, bool images);
   absl::Status Handle(Chunk& chunk, const v1::CheckResponse& response, RecordWriter& writer,
-                      InputLog& log, InputSummary* summary);
+                      InputLog& log, InputSummary* summary, ShardLink* link);
   bool Stopped() const { return options_.stop != nullptr && options_.stop->load(); }
 
   const DatasetOptions& options_;
@@ -319,36 +337,40 @@ void Run::Schedule(std::shared_ptr<Chunk> chunk, bool images) {
 }
 
 absl::Status Run::Handle(Chunk& chunk, const v1::CheckResponse& response, RecordWriter& writer,
-                         InputLog& log, InputSummary* s) {
+                         InputLog& log, InputSummary* s, ShardLink* link) {
   std::vector<Verdict> verdicts(chunk.records.size());
   OPTOUT_RETURN_IF_ERROR(ApplyResponse(chunk.plan, response, &verdicts));
   for (size_t i = 0; i < chunk.records.size(); ++i) {
-    const Record& r = chunk.records[i];
+    Record& r = chunk.records[i];
     if (r.passthrough) {
       OPTOUT_RETURN_IF_ERROR(writer.Write(r));
       continue;
     }
+    if (link != nullptr) link->ApplyPartner(&r, &verdicts[i]);
     ++s->rows;
     if (r.low_quality) ++s->low_quality;
+    bool written = false;
     if (verdicts[i].kind != v1::MATCH_KIND_NONE) {
       ++s->removed;
       ++s->removed_by_kind[verdicts[i].kind];
       OPTOUT_RETURN_IF_ERROR(log.AddRemoved(r, verdicts[i]));
     } else if (!r.unchecked.empty()) {
       // Only what can be written whole is kept.
-      const bool keep = options_.keep_unchecked && !r.incomplete;
+      written = options_.keep_unchecked && !r.incomplete;
       ++s->unchecked;
-      OPTOUT_RETURN_IF_ERROR(log.AddUnchecked(r, keep));
-      if (keep) {
+      OPTOUT_RETURN_IF_ERROR(log.AddUnchecked(r, written));
+      if (written) {
         ++s->kept;
         OPTOUT_RETURN_IF_ERROR(writer.Write(r));
       }
     } else {
       ++s->kept;
+      written = true;
       // A Parquet row group that cannot be rewritten (an encoding not read
       // here) refuses its input, like a reader error.
       OPTOUT_RETURN_IF_ERROR(AsRefusalIfContent(writer.Write(r)));
     }
+    if (link != nullptr) link->Note(r, verdicts[i], written);
   }
   progress_.Update(rows_ + s->rows, removed_ + s->removed, unchecked_ + s->unchecked,
                    bytes_base_ + chunk.bytes_after);
@@ -356,7 +378,7 @@ absl::Status Run::Handle(Chunk& chunk, const v1::CheckResponse& response, Record
 }
 
 absl::Status Run::CheckRecords(RecordReader& reader, RecordWriter& writer, InputLog& log,
-                               InputSummary* summary) {
+                               InputSummary* summary, ShardLink* link) {
   const bool images = reader.has_images();
   const size_t max_items = info_.max_batch_items() > 0 ? info_.max_batch_items() : 10000;
   const size_t chunk_rows =
@@ -381,9 +403,10 @@ absl::Status Run::CheckRecords(RecordReader& reader, RecordWriter& writer, Input
                                                summary->name, " answered before giving up)"));
   };
   auto handle_oldest = [&]() -> absl::Status {
-    auto response = bulk.Next();
+    auto response = sent.front()->nothing_to_ask ? absl::StatusOr<v1::CheckResponse>(v1::CheckResponse())
+                                                 : bulk.Next();
     if (!response.ok()) return gave_up(response.status());
-    absl::Status s = Handle(*sent.front(), *response, writer, log, summary);
+    absl::Status s = Handle(*sent.front(), *response, writer, log, summary, link);
     sent.pop_front();
     return s;
   };
@@ -414,8 +437,11 @@ absl::Status Run::CheckRecords(RecordReader& reader, RecordWriter& writer, Input
     preparing.pop_front();
     chunk->prepared.WaitForNotification();
     BuildRequest(chunk->records, &chunk->plan);
-    absl::Status s = bulk.Send(std::move(chunk->plan.request));
-    if (!s.ok()) return gave_up(s);
+    chunk->nothing_to_ask = chunk->plan.request.packed_size() == 0;
+    if (!chunk->nothing_to_ask) {
+      absl::Status s = bulk.Send(std::move(chunk->plan.request));
+      if (!s.ok()) return gave_up(s);
+    }
     chunk->plan.request.Clear();
     sent.push_back(std::move(chunk));
   }
@@ -452,44 +478,143 @@ absl::StatusOr<InputSummary> Run::CheckInput(const InputSpec& spec, InputLog& lo
   return summary;
 }
 
+absl::Status Run::CheckFolderFile(const std::string& source, const std::string& target, bool is_shard,
+                                  InputLog& log, InputSummary* summary, ShardLink* link) {
+  std::error_code ec;
+  fs::create_directories(fs::path(target).parent_path(), ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot create folder for ", target));
+  const int64_t size = static_cast<int64_t>(fs::file_size(source, ec));
+  auto format = SniffFile(source, size);
+  if (!format.ok() && !IsRefusal(format.status())) return format.status();
+  if (format.ok() && is_shard != (format->format == Format::kWebdataset)) {
+    format = Refusal(is_shard ? "not a tar archive" : "a tar archive with a table's name");
+  }
+  OPTOUT_RETURN_IF_ERROR(format.status());
+  ReaderOptions reader_options{options_.url_column};
+  if (link != nullptr) reader_options.key_column = kImg2datasetKeyColumn;
+  auto reader = OpenFileReader(source, *format, reader_options);
+  if (!reader.ok()) return AsRefusalIfContent(reader.status());
+  auto writer = OpenFileWriter(target, source, *format, **reader);
+  if (!writer.ok()) return AsRefusalIfContent(writer.status());
+  OPTOUT_RETURN_IF_ERROR(CheckRecords(**reader, **writer, log, summary, link));
+  return AsRefusalIfContent((*writer)->Commit());
+}
+
+absl::Status Run::DropFromShard(const std::string& source, const std::string& target,
+                                const ShardLink& tar, const ShardLink& parquet,
+                                const std::string& parquet_name, InputLog& log, InputSummary* summary) {
+  const bool any = std::any_of(parquet.dropped().begin(), parquet.dropped().end(),
+                               [&](const auto& dropped) { return tar.written().contains(dropped.first); });
+  if (!any) return absl::OkStatus();
+  auto reader = OpenShardReader(source);
+  if (!reader.ok()) return AsRefusalIfContent(reader.status());
+  OPTOUT_ASSIGN_OR_RETURN(auto writer, OpenShardWriter(target));
+  std::vector<Record> records;
+  for (;;) {
+    records.clear();
+    OPTOUT_RETURN_IF_ERROR(AsRefusalIfContent((*reader)->Read(kSampleChunkRows, &records)));
+    if (records.empty()) break;
+    for (Record& r : records) {
+      if (!r.passthrough && !tar.written().contains(r.key)) continue;  // left in the first pass
+      auto fate = r.passthrough ? parquet.dropped().end() : parquet.dropped().find(r.key);
+      if (fate == parquet.dropped().end()) {
+        OPTOUT_RETURN_IF_ERROR(writer->Write(r));
+        continue;
+      }
+      --summary->kept;
+      const Verdict& verdict = fate->second.verdict;
+      if (verdict.kind != v1::MATCH_KIND_NONE) {
+        ++summary->removed;
+        ++summary->removed_by_kind[verdict.kind];
+        OPTOUT_RETURN_IF_ERROR(log.AddRemoved(r, verdict));
+      } else {
+        r.unchecked = absl::StrCat("not kept in ", parquet_name, ": ", fate->second.unchecked);
+        ++summary->unchecked;
+        OPTOUT_RETURN_IF_ERROR(log.AddUnchecked(r, false));
+      }
+    }
+  }
+  return writer->Commit();
+}
+
+absl::Status Run::CheckImg2datasetShard(const InputSpec& spec, const Img2datasetShard& shard,
+                                        const std::string& partial, InputLog& log,
+                                        InputSummary* summary, std::vector<FolderFile>* samples) {
+  auto source = [&](const std::string& rel) { return spec.path + "/" + rel; };
+  auto target = [&](const std::string& rel) { return partial + "/" + rel; };
+  const InputSummary before = *summary;
+  OPTOUT_ASSIGN_OR_RETURN(const InputLog::Mark mark, log.MarkHere());
+  std::string current;  // the file being checked, named if it is refused
+  auto set_current = [&](const std::string& rel) {
+    current = rel;
+    log.SetInput(absl::StrCat(spec.name, "/", rel));
+  };
+  absl::Status s = [&]() -> absl::Status {
+    // The tar first: what left it (matched by image, URL or content hash,
+    // or unchecked) then leaves the parquet too.
+    set_current(shard.tar);
+    ShardLink tar(nullptr, "", /*by_pair_key=*/false);
+    OPTOUT_RETURN_IF_ERROR(CheckFolderFile(source(shard.tar), target(shard.tar), true, log, summary, &tar));
+    std::error_code ec;
+    bytes_base_ += static_cast<int64_t>(fs::file_size(source(shard.tar), ec));
+    set_current(shard.parquet);
+    ShardLink parquet(&tar.dropped(), shard.tar, /*by_pair_key=*/true);
+    OPTOUT_RETURN_IF_ERROR(
+        CheckFolderFile(source(shard.parquet), target(shard.parquet), false, log, summary, &parquet));
+    bytes_base_ += static_cast<int64_t>(fs::file_size(source(shard.parquet), ec));
+    // Rarely, a row leaves the parquet for what only the parquet holds (a
+    // registered md5 the tar's json does not carry, an unreadable row):
+    // its sample leaves the tar as well.
+    set_current(shard.tar);
+    OPTOUT_RETURN_IF_ERROR(
+        DropFromShard(source(shard.tar), target(shard.tar), tar, parquet, shard.parquet, log, summary));
+    if (shard.stats.empty()) return absl::OkStatus();
+    set_current(shard.stats);
+    return AsRefusalIfContent(WriteFilteredStats(source(shard.stats), source(shard.parquet),
+                                                 target(shard.parquet), target(shard.stats)));
+  }();
+  if (!IsRefusal(s)) return s;
+  // A shard is checked whole or not at all: its files are reported (and,
+  // with keep_unchecked, copied) unchanged.
+  *summary = before;
+  OPTOUT_RETURN_IF_ERROR(log.Rollback(mark));
+  absl::string_view reason = s.message();
+  absl::ConsumePrefix(&reason, source(current) + ": ");
+  for (const std::string* rel : {&shard.tar, &shard.parquet, &shard.stats}) {
+    if (rel->empty()) continue;
+    OPTOUT_RETURN_IF_ERROR(RemovePath(target(*rel)));
+    OPTOUT_RETURN_IF_ERROR(RemovePath(target(*rel) + ".partial"));
+    samples->push_back({*rel, *rel == current ? std::string(reason)
+                                              : absl::StrCat("not checked: ", current,
+                                                             " of the same shard was refused")});
+  }
+  return absl::OkStatus();
+}
+
 // A folder is built under <out>/NAME.partial and renamed when complete:
 // first its shards and manifests (each like an input of its own, its
-// output at the same relative path), then its image samples. A shard or
-// manifest that is refused becomes one unchecked file of the folder.
+// output at the same relative path; an img2dataset shard's tar, parquet
+// and stats together), then its image samples. A shard or manifest that
+// is refused becomes one unchecked file of the folder.
 absl::Status Run::CheckFolder(const InputSpec& spec, InputLog& log, InputSummary* summary) {
   OPTOUT_ASSIGN_OR_RETURN(FolderPlan plan, PlanFolder(spec.path));
   const std::string partial = spec.output + ".partial";
   OPTOUT_RETURN_IF_ERROR(RemovePath(partial));
   const ReaderOptions reader_options{options_.url_column};
   const int64_t folder_base = bytes_base_;
+  for (const Img2datasetShard& shard : TakeImg2datasetShards(&plan)) {
+    OPTOUT_RETURN_IF_ERROR(CheckImg2datasetShard(spec, shard, partial, log, summary, &plan.samples));
+  }
   std::vector<std::pair<std::string, bool>> parts;  // path, is a shard
   for (const std::string& rel : plan.shards) parts.emplace_back(rel, true);
   for (const std::string& rel : plan.tables) parts.emplace_back(rel, false);
   for (const auto& [rel, shard] : parts) {
     const std::string source = spec.path + "/" + rel;
     const std::string target = partial + "/" + rel;
-    std::error_code ec;
-    fs::create_directories(fs::path(target).parent_path(), ec);
-    if (ec) return absl::UnavailableError(absl::StrCat("cannot create folder for ", target));
-    const int64_t size = static_cast<int64_t>(fs::file_size(source, ec));
-    auto format = SniffFile(source, size);
-    if (!format.ok() && !IsRefusal(format.status())) return format.status();
-    if (format.ok() && shard != (format->format == Format::kWebdataset)) {
-      format = Refusal(shard ? "not a tar archive" : "a tar archive with a table's name");
-    }
-    absl::Status s = format.status();
     const InputSummary before = *summary;
     OPTOUT_ASSIGN_OR_RETURN(const InputLog::Mark mark, log.MarkHere());
     log.SetInput(absl::StrCat(spec.name, "/", rel));
-    if (s.ok()) {
-      auto reader = OpenFileReader(source, *format, reader_options);
-      s = reader.ok() ? absl::OkStatus() : AsRefusalIfContent(reader.status());
-      if (s.ok()) {
-        auto writer = OpenFileWriter(target, source, *format, **reader);
-        s = writer.ok() ? CheckRecords(**reader, **writer, log, summary) : AsRefusalIfContent(writer.status());
-        if (s.ok()) s = AsRefusalIfContent((*writer)->Commit());
-      }
-    }
+    absl::Status s = CheckFolderFile(source, target, shard, log, summary);
     if (!s.ok() && !IsRefusal(s)) return s;
     if (!s.ok()) {
       // Refused: none of its rows count, its partial copy goes, and the
@@ -501,7 +626,8 @@ absl::Status Run::CheckFolder(const InputSpec& spec, InputLog& log, InputSummary
       absl::ConsumePrefix(&reason, source + ": ");
       plan.samples.push_back({rel, std::string(reason)});
     }
-    bytes_base_ += size;
+    std::error_code ec;
+    bytes_base_ += static_cast<int64_t>(fs::file_size(source, ec));
   }
   log.SetInput(spec.name);
   SortSamples(&plan.samples);

@@ -15,7 +15,8 @@
 // written for it, the other inputs go on, and DatasetResult::refused says
 // why. Every file under a folder input is checked (tars as shards,
 // .csv/.tsv/.jsonl (also .gz / .zst) and .parquet as manifests, the rest as
-// image samples) or reported unchecked, and only
+// image samples; an img2dataset shard's X.tar, X.parquet and X_stats.json
+// together, see img2dataset.h) or reported unchecked, and only
 // copied then with keep_unchecked.
 //
 // Errors (the run stops; finished inputs stay finished): InvalidArgument for

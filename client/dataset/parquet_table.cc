@@ -47,6 +47,13 @@ class ParquetReader final : public RecordReader {
       if (lower == "sha256") sha256_col_ = static_cast<int>(i);
     }
     url_col_ = FindUrlName(names, options.url_column);
+    if (!options.key_column.empty()) {
+      auto key = std::find(names.begin(), names.end(), options.key_column);
+      if (key != names.end() && meta.columns[key - names.begin()].flat &&
+          IsString(meta.columns[key - names.begin()])) {
+        key_col_ = static_cast<int>(key - names.begin());
+      }
+    }
     if (url_col_ < 0 && (!options.url_column.empty() || (md5_col_ < 0 && sha256_col_ < 0))) {
       return absl::InvalidArgumentError(absl::StrCat(
           options.url_column.empty() ? absl::StrCat("no URL column found (looked for ", UrlNameList(), ")")
@@ -83,6 +90,7 @@ class ParquetReader final : public RecordReader {
         record.url = std::string(absl::StripAsciiWhitespace(url_.value()));
         record.has_url = true;
       }
+      if (key_col_ >= 0 && key_.def_present(next_row_)) record.pair_key = std::string(key_.value());
       if (md5_col_ >= 0 && md5_.def_present(next_row_)) SetDigest("md5", md5_.value(), 16, &record.md5, &record);
       if (sha256_col_ >= 0 && sha256_.def_present(next_row_)) {
         SetDigest("sha256", sha256_.value(), 32, &record.sha256, &record);
@@ -133,6 +141,7 @@ class ParquetReader final : public RecordReader {
     OPTOUT_RETURN_IF_ERROR(Load(group, url_col_, &url_));
     OPTOUT_RETURN_IF_ERROR(Load(group, md5_col_, &md5_));
     OPTOUT_RETURN_IF_ERROR(Load(group, sha256_col_, &sha256_));
+    OPTOUT_RETURN_IF_ERROR(Load(group, key_col_, &key_));
     const parquet::RowGroupInfo& info = file_->metadata().row_groups[group];
     group_first_row_ = info.first_row;
     group_rows_ = info.num_rows;
@@ -160,8 +169,8 @@ class ParquetReader final : public RecordReader {
   const std::unique_ptr<ParquetFile> file_;
   const std::vector<int> row_groups_;
   const std::string header_;
-  int url_col_ = -1, md5_col_ = -1, sha256_col_ = -1;
-  Cursor url_, md5_, sha256_;
+  int url_col_ = -1, md5_col_ = -1, sha256_col_ = -1, key_col_ = -1;
+  Cursor url_, md5_, sha256_, key_;
   size_t next_group_ = 0;
   int64_t group_first_row_ = 0, group_rows_ = 0, next_row_ = 0;
   int64_t rows_done_ = 0, total_rows_ = 0;

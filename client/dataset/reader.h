@@ -36,6 +36,9 @@ struct ReaderOptions {
   // Name of the URL column (tables) or key (JSONL, sample .json). Default:
   // the best of url, image_url, img_url, ... found (field_names.h).
   std::string url_column;
+  // Parquet: a flat string column read into Record::pair_key (img2dataset
+  // shards). Default: none.
+  std::string key_column;
 };
 
 class RecordReader {

@@ -42,6 +42,9 @@ struct Record {
   // sample key of a shard or folder.
   uint64_t row = 0;
   std::string key;
+  // img2dataset shards: the `key` column of a Parquet row, naming the
+  // sample of the shard's tar it belongs to (img2dataset.h).
+  std::string pair_key;
 
   // What the reader found to check.
   std::string url;

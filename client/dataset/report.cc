@@ -31,6 +31,8 @@ absl::Status IoError(const std::string& what, const std::string& path) {
 void Locate(const Record& r, Json* line) {
   if (r.key.empty()) {
     (*line)["row"] = r.row;
+    // A row of an img2dataset shard's parquet: also its sample's key.
+    if (!r.pair_key.empty()) (*line)["key"] = r.pair_key;
   } else {
     (*line)["key"] = r.key;
   }

@@ -10,12 +10,14 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <tuple>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/common/base/status_macros.h"
+#include "client/common/digest/digest.h"
 #include "client/dataset/field_names.h"
 #include "client/dataset/reader.h"
 #include "client/dataset/sniff.h"
@@ -58,6 +60,15 @@ void Interpret(const ReaderOptions& options, Record* r) {
       Flag(r, absl::StrCat("broken JSON in ", f.name));
       continue;
     }
+    // img2dataset's content hash of the image (hex): checked when the
+    // image itself is absent; the bytes, when present, replace it.
+    for (const auto& [name, bytes, out] : {std::make_tuple("sha256", 32, &r->sha256),
+                                           std::make_tuple("md5", 16, &r->md5)}) {
+      auto hash = json.find(name);
+      if (hash == json.end() || !hash->is_string()) continue;
+      auto parsed = digest::FromHex(hash->get<std::string>(), bytes);
+      if (parsed.ok()) *out = *std::move(parsed);
+    }
     auto url = FindUrlKey(json, options.url_column);
     if (url != json.end() && url->is_string()) {
       r->url = url->get<std::string>();
@@ -76,7 +87,7 @@ void Interpret(const ReaderOptions& options, Record* r) {
     Flag(r, absl::StrCat("no URL key in ", json_without_url, " (looked for ",
                          options.url_column.empty() ? UrlNameList() : options.url_column, ")"));
   }
-  if (images.empty() && !r->has_url) {
+  if (images.empty() && !r->has_url && r->sha256.empty() && r->md5.empty()) {
     Flag(r, "nothing to check: no image and no URL (not a shard or a manifest either)");
   }
 }
@@ -142,7 +153,10 @@ class ShardReader final : public RecordReader {
       return absl::OkStatus();
     }
     if (rc < ARCHIVE_WARN) {
-      return absl::DataLossError(absl::StrCat("corrupt tar: ", archive_error_string(archive_)));
+      // libarchive notes where each header starts, failed ones too.
+      return absl::DataLossError(absl::StrCat("corrupt tar at byte ", archive_read_header_position(archive_),
+                                              last_member_.empty() ? "" : absl::StrCat(" (after member ", last_member_, ")"),
+                                              ": ", archive_error_string(archive_)));
     }
     file->name = archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "";
     file->mtime = archive_entry_mtime(entry);
@@ -160,13 +174,14 @@ class ShardReader final : public RecordReader {
       for (;;) {
         const la_ssize_t got = archive_read_data(archive_, buf, sizeof(buf));
         if (got < 0) {
-          return absl::DataLossError(
-              absl::StrCat("corrupt tar at ", file->name, ": ", archive_error_string(archive_)));
+          return absl::DataLossError(absl::StrCat("corrupt tar at byte ", archive_read_header_position(archive_),
+                                                  " (member ", file->name, "): ", archive_error_string(archive_)));
         }
         if (got == 0) break;
         if (static_cast<int64_t>(file->bytes.size()) < kMaxFileBytes) file->bytes.append(buf, got);
       }
     }
+    last_member_ = file->name;
     pending_valid_ = true;
     return absl::OkStatus();
   }
@@ -175,6 +190,7 @@ class ShardReader final : public RecordReader {
   const ReaderOptions options_;
   std::string header_;
   SampleFile pending_;
+  std::string last_member_;  // for errors
   bool pending_valid_ = false;
   bool pending_is_file_ = false;
   bool done_ = false;
