@@ -102,50 +102,81 @@ bool MatchIndex::ReplaceKeys(const IndexedOptOut& before, const IndexedOptOut& a
 }
 
 void MatchIndex::Load(std::vector<IndexedOptOut> opt_outs) {
-  uint64_t first_handle = 0;
+  std::vector<std::vector<IndexedOptOut>> ranges;
+  ranges.push_back(std::move(opt_outs));
+  Load(std::move(ranges));
+}
+
+void MatchIndex::Load(std::vector<std::vector<IndexedOptOut>> ranges) {
+  // Handles are positions in range order; every range's first handle is
+  // known up front, so the three tables below are filled at the same time.
+  std::vector<uint64_t> first_handles(ranges.size());
   {
     absl::MutexLock lock(&mu_);
-    first_handle = id_of_handle_.size() + 1;
-  }
-  // Handles are positions, so the id tables and the key and PDQ indexes are
-  // built at the same time.
-  std::thread id_tables([&] {
-    absl::MutexLock lock(&mu_);
-    id_of_handle_.resize(id_of_handle_.size() + opt_outs.size());
-    live_.resize(id_of_handle_.size(), true);
-    handle_of_id_.reserve(handle_of_id_.size() + opt_outs.size());
-    for (size_t i = 0; i < opt_outs.size(); ++i) {
-      const IdBytes id = IdBytesOf(opt_outs[i].id);
-      id_of_handle_[first_handle - 1 + i] = id;
-      handle_of_id_.emplace(id, first_handle + i);
+    uint64_t next = id_of_handle_.size() + 1;
+    for (size_t r = 0; r < ranges.size(); ++r) {
+      first_handles[r] = next;
+      next += ranges[r].size();
     }
-  });
+  }
+  size_t opt_out_count = 0;
   size_t key_count = 0;
   size_t code_count = 0;
   std::array<int64_t, protocol::kMatchKindCount> by_kind{};
-  for (const auto& opt_out : opt_outs) {
-    key_count += opt_out.keys.size();
-    code_count += opt_out.pdq.size() + opt_out.pdq_regions.size();
-    for (const auto& k : opt_out.keys) {
-      if (k.kind > 0 && k.kind < protocol::kMatchKindCount) ++by_kind[k.kind];
+  for (const auto& range : ranges) {
+    opt_out_count += range.size();
+    for (const auto& opt_out : range) {
+      key_count += opt_out.keys.size();
+      code_count += opt_out.pdq.size() + opt_out.pdq_regions.size();
+      for (const auto& k : opt_out.keys) {
+        if (k.kind > 0 && k.kind < protocol::kMatchKindCount) ++by_kind[k.kind];
+      }
     }
   }
   for (int kind = 1; kind < protocol::kMatchKindCount; ++kind) {
     key_entries_[kind].fetch_add(by_kind[kind], std::memory_order_relaxed);
   }
-  keys_.Reserve(key_count);
-  std::vector<std::pair<uint64_t, storage::Code256>> codes;
-  codes.reserve(code_count);
-  for (size_t i = 0; i < opt_outs.size(); ++i) {
-    const uint64_t handle = first_handle + i;
-    for (const auto& k : opt_outs[i].keys) keys_.AppendUnordered(k.key, KeyValue(handle, k.kind));
-    for (size_t j = 0; j < opt_outs[i].pdq.size(); ++j) {
-      codes.emplace_back(PdqEntry(handle, j), opt_outs[i].pdq[j]);
+  std::thread id_tables([&] {
+    absl::MutexLock lock(&mu_);
+    id_of_handle_.resize(id_of_handle_.size() + opt_out_count);
+    live_.resize(id_of_handle_.size(), true);
+    handle_of_id_.reserve(handle_of_id_.size() + opt_out_count);
+    for (size_t r = 0; r < ranges.size(); ++r) {
+      for (size_t i = 0; i < ranges[r].size(); ++i) {
+        const IdBytes id = IdBytesOf(ranges[r][i].id);
+        id_of_handle_[first_handles[r] - 1 + i] = id;
+        handle_of_id_.emplace(id, first_handles[r] + i);
+      }
     }
-    for (const auto& r : opt_outs[i].pdq_regions) codes.emplace_back(RegionEntry(handle, r), r.code);
+  });
+  // The exact-key table and the PDQ index are independent; at ten million
+  // opt-outs each takes seconds, so they are built side by side.
+  std::thread pdq_index([&] {
+    std::vector<std::pair<uint64_t, storage::Code256>> codes;
+    codes.reserve(code_count);
+    for (size_t r = 0; r < ranges.size(); ++r) {
+      for (size_t i = 0; i < ranges[r].size(); ++i) {
+        const IndexedOptOut& opt_out = ranges[r][i];
+        const uint64_t handle = first_handles[r] + i;
+        for (size_t j = 0; j < opt_out.pdq.size(); ++j) {
+          codes.emplace_back(PdqEntry(handle, j), opt_out.pdq[j]);
+        }
+        for (const auto& region : opt_out.pdq_regions) {
+          codes.emplace_back(RegionEntry(handle, region), region.code);
+        }
+      }
+    }
+    pdq_.Build(std::move(codes));
+  });
+  keys_.Reserve(key_count);
+  for (size_t r = 0; r < ranges.size(); ++r) {
+    for (size_t i = 0; i < ranges[r].size(); ++i) {
+      const uint64_t handle = first_handles[r] + i;
+      for (const auto& k : ranges[r][i].keys) keys_.AppendUnordered(k.key, KeyValue(handle, k.kind));
+    }
   }
   keys_.FinishAppends();
-  pdq_.Build(std::move(codes));
+  pdq_index.join();
   id_tables.join();
 }
 

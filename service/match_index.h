@@ -82,10 +82,12 @@ class MatchIndex final {
   void AddKey(absl::string_view id, v1::MatchKind kind, const storage::Key32& key);
   void RemoveKey(absl::string_view id, v1::MatchKind kind, const storage::Key32& key);
   // Bulk start-up load into an empty index: much faster than Add one by one
-  // (tables sized once, PDQ index built once, the id tables filled on a
-  // second thread while the keys go in). Ids must be distinct, as they are
-  // in the store.
+  // (tables sized once, PDQ index built once; the id tables, the keys and
+  // the PDQ index are built on three threads). Ids must be distinct, as
+  // they are in the store. `ranges` are taken in order, as if concatenated
+  // (each start-up reader thread hands over its own, uncopied).
   void Load(std::vector<IndexedOptOut> opt_outs);
+  void Load(std::vector<std::vector<IndexedOptOut>> ranges);
 
   static constexpr int kKindShift = 61;
   static uint64_t KeyValue(uint64_t handle, v1::MatchKind kind) {

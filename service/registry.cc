@@ -16,6 +16,7 @@
 #include "client/common/digest/digest.h"
 #include "optout/internal/record.pb.h"
 #include "service/local_mutation_log.h"
+#include "service/log.h"
 #include "service/match_id.h"
 #include "service/opt_out_codec.h"
 #include "service/scope_proofs.h"
@@ -152,35 +153,50 @@ absl::Status Registry::LoadAll() {
         },
         bounds[r], bounds[r + 1]);
   };
+  const absl::Time scan_start = absl::Now();
   std::vector<std::thread> threads;
   for (int r = 1; r < ranges; ++r) threads.emplace_back(scan, r);
   scan(0);
   for (std::thread& thread : threads) thread.join();
+  const absl::Time scan_end = absl::Now();
 
   size_t total = 0;
   for (const LoadedRange& range : loaded) {
     OPTOUT_RETURN_IF_ERROR(range.status);
     total += range.opt_outs.size();
   }
-  // Concatenated in range order, so the index sees ids in store order.
-  std::vector<IndexedOptOut> all = std::move(loaded[0].opt_outs);
-  std::vector<TokenEntry> tokens = std::move(loaded[0].tokens);
-  all.reserve(total);
-  for (int r = 1; r < ranges; ++r) {
-    std::move(loaded[r].opt_outs.begin(), loaded[r].opt_outs.end(), std::back_inserter(all));
-    std::move(loaded[r].tokens.begin(), loaded[r].tokens.end(), std::back_inserter(tokens));
-  }
-  index_.Load(std::move(all));
-  {
+  std::vector<std::vector<IndexedOptOut>> opt_outs;
+  for (LoadedRange& range : loaded) opt_outs.push_back(std::move(range.opt_outs));
+  // The maintenance queues do not touch the index: filled meanwhile.
+  std::thread queues([&] {
+    std::vector<TokenEntry> tokens;
+    size_t token_count = 0;
+    for (const LoadedRange& range : loaded) token_count += range.tokens.size();
+    tokens.reserve(token_count);
+    for (const LoadedRange& range : loaded) {
+      tokens.insert(tokens.end(), range.tokens.begin(), range.tokens.end());
+    }
+    // Erasure order needs only the creation time.
+    std::sort(tokens.begin(), tokens.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    {
+      absl::MutexLock lock(&tokens_mu_);
+      tokens_to_erase_.assign(tokens.begin(), tokens.end());
+    }
     absl::MutexLock lock(&scopes_mu_);
     for (const LoadedRange& range : loaded) scoped_ids_.insert(range.scoped.begin(), range.scoped.end());
-  }
-  // Erasure order needs only the creation time.
-  std::sort(tokens.begin(), tokens.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  absl::MutexLock lock(&tokens_mu_);
-  tokens_to_erase_.assign(std::make_move_iterator(tokens.begin()),
-                          std::make_move_iterator(tokens.end()));
+  });
+  // In range order, so the index sees ids in store order.
+  index_.Load(std::move(opt_outs));
+  const absl::Time index_end = absl::Now();
+  queues.join();
+  // Start-up time is an operating target (issue 9); the split shows which
+  // half to look at when it grows.
+  Log(LogLevel::kInfo,
+      absl::StrCat("start-up load: ", total, " records read and opened in ",
+                   absl::FormatDuration(scan_end - scan_start), " on ", ranges,
+                   " threads; index built in ", absl::FormatDuration(index_end - scan_end),
+                   "; rest ", absl::FormatDuration(absl::Now() - index_end)));
   return absl::OkStatus();
 }
 
