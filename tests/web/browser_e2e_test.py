@@ -143,9 +143,12 @@ def main():
     os.makedirs(ARTIFACTS, exist_ok=True)
     root = tempfile.mkdtemp(prefix="optout-browser-")
     server, grpc_port, http_port = start_optoutd(root)
+    # Chromium's profile and scratch folders inside `root`, removed with it
+    # (left to itself it leaves one folder in /tmp per run).
+    os.environ["TMPDIR"] = root
     options = webdriver.ChromeOptions()
     for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1000,1400",
-                 "--disable-dev-shm-usage"]:
+                 "--disable-dev-shm-usage", f"--user-data-dir={os.path.join(root, 'profile')}"]:
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     options.add_experimental_option("prefs", {"download.default_directory": root,
