@@ -6,6 +6,11 @@
 namespace optout::service {
 namespace {
 
+// Audit events: the call that found its caller probing for stored PDQ
+// hashes, and later calls refused while the caller is throttled for it.
+constexpr char kProbing[] = "pdq_probing";
+constexpr char kProbingThrottled[] = "pdq_probing_throttled";
+
 void CountKind(v1::MatchKind kind, KindCounts* counts) {
   switch (kind) {
     // An any-query URL opt-out is a URL opt-out for the audit's purpose.
@@ -68,15 +73,16 @@ absl::StatusOr<CheckAdmission> CheckAccess::AdmitCheck(const Caller& caller,
     admission.items = ItemsOf(request);
     admission.peer = PeerKey(caller.peer);
   }
+  absl::string_view event;
   absl::StatusOr<std::shared_ptr<ApiKeys::Key>> key =
       caller.malformed_authorization
           ? absl::UnauthenticatedError("authorization: expected 'Bearer KEY'")
-          : Admit(caller.bearer, caller.peer, CostOf(request));
+          : AdmitRequest(caller.bearer, caller.peer, CostOf(request), &request, &event);
   if (!key.ok()) {
     if (audit_ != nullptr) {
       // A known key refused (over budget, method) is audited under its name.
       if (!caller.bearer.empty()) admission.key = keys_->Find(caller.bearer);
-      Audit(admission, KindCounts(), key.status().code());
+      Audit(admission, KindCounts(), key.status().code(), event);
     }
     return key.status();
   }
@@ -93,7 +99,7 @@ void CheckAccess::CheckDone(const CheckAdmission& admission, const v1::CheckResp
 }
 
 void CheckAccess::Audit(const CheckAdmission& admission, const KindCounts& matches,
-                        absl::StatusCode status) {
+                        absl::StatusCode status, absl::string_view event) {
   AuditEntry entry;
   entry.time = clock_();
   if (admission.key != nullptr) entry.key_name = ApiKeys::NameOf(*admission.key);
@@ -102,32 +108,73 @@ void CheckAccess::Audit(const CheckAdmission& admission, const KindCounts& match
   entry.items = admission.items;
   entry.matches = matches;
   entry.status = status;
+  entry.event = event;
   audit_->Write(entry);
 }
 
 absl::StatusOr<std::shared_ptr<ApiKeys::Key>> CheckAccess::Admit(absl::string_view bearer,
                                                                  absl::string_view grpc_peer,
                                                                  const CheckCost& cost) {
+  absl::string_view event;
+  return AdmitRequest(bearer, grpc_peer, cost, nullptr, &event);
+}
+
+absl::StatusOr<std::shared_ptr<ApiKeys::Key>> CheckAccess::AdmitRequest(
+    absl::string_view bearer, absl::string_view grpc_peer, const CheckCost& cost,
+    const v1::CheckRequest* request, absl::string_view* event) {
+  // Only PDQ checks are probed for; the rest never touch the guard.
+  const bool guarded = request != nullptr && probes_ != nullptr && probes_->enabled() &&
+                       cost.pdq_items > 0;
+  const absl::Time now = clock_();
   if (bearer.empty()) {
     if (anonymous_per_minute_ <= 0) {
       return absl::UnauthenticatedError(
           "anonymous checks are off on this registry (--anonymous_items_per_minute 0); "
           "send an API key (authorization: Bearer KEY)");
     }
+    std::string peer;
+    if (guarded) {
+      peer = PeerKey(grpc_peer);
+      absl::Status throttled = probes_->CheckThrottled({true, peer}, now);
+      if (!throttled.ok()) {
+        *event = kProbingThrottled;
+        return throttled;
+      }
+    }
     if (cost.items > 0) {
-      absl::Status status = anonymous_.Admit(grpc_peer, clock_(), cost.items);
+      absl::Status status = anonymous_.Admit(grpc_peer, now, cost.items);
       if (!status.ok()) return status;
+    }
+    if (guarded) {
+      bool tripped = false;
+      absl::Status observed = probes_->Observe({true, peer}, *request, now, &tripped);
+      if (tripped) *event = kProbing;
+      if (!observed.ok()) return observed;
     }
     return std::shared_ptr<ApiKeys::Key>();
   }
   std::shared_ptr<ApiKeys::Key> key = keys_->Find(bearer);
   if (key == nullptr) return absl::UnauthenticatedError("unknown or revoked API key");
-  absl::Status status = ApiKeys::Charge(*key, cost, clock_());
+  if (guarded) {
+    absl::Status throttled = probes_->CheckThrottled({false, ApiKeys::NameOf(*key)}, now);
+    if (!throttled.ok()) {
+      *event = kProbingThrottled;
+      return throttled;
+    }
+  }
+  absl::Status status = ApiKeys::Charge(*key, cost, now);
   if (!status.ok()) {
     if (status.code() == absl::StatusCode::kResourceExhausted) {
       key_budget_refused_.fetch_add(1, std::memory_order_relaxed);
     }
     return status;
+  }
+  if (guarded) {
+    bool tripped = false;
+    absl::Status observed =
+        probes_->Observe({false, ApiKeys::NameOf(*key)}, *request, now, &tripped);
+    if (tripped) *event = kProbing;
+    if (!observed.ok()) return observed;
   }
   return key;
 }

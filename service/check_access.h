@@ -3,8 +3,10 @@
 // CheckAccess decides whether a check may run and charges its cost
 // (issue 10): a call with an API key is charged to that key (ApiKeys); an
 // anonymous call to its peer's budget of `anonymous_items_per_minute` items
-// (0: anonymous checks are refused). The gRPC layer extracts the bearer key
-// and the peer; everything else is here, with an injectable clock.
+// (0: anonymous checks are refused). PDQ checks of a key or peer found
+// probing for stored hashes are refused for a while (PdqProbeGuard). The
+// gRPC layer extracts the bearer key and the peer; everything else is here,
+// with an injectable clock.
 //
 // Thread-safe.
 #ifndef OPTOUT_SERVICE_CHECK_ACCESS_H_
@@ -20,6 +22,7 @@
 #include "absl/time/time.h"
 #include "service/api_keys.h"
 #include "service/audit_log.h"
+#include "service/pdq_probe_guard.h"
 #include "service/peer_rate_limiter.h"
 
 namespace optout::service {
@@ -52,18 +55,23 @@ KindCounts MatchesOf(const v1::CheckResponse& response);
 class CheckAccess final {
  public:
   using Clock = std::function<absl::Time()>;
-  // `keys` and `audit` (nullptr: no audit log) must outlive this object.
+  // `keys`, `audit` (nullptr: no audit log) and `probes` (nullptr: no
+  // probing detection) must outlive this object.
   CheckAccess(ApiKeys* keys, int anonymous_items_per_minute, AuditLog* audit = nullptr,
-              Clock clock = absl::Now)
+              Clock clock = absl::Now, PdqProbeGuard* probes = nullptr)
       : keys_(keys),
         anonymous_per_minute_(anonymous_items_per_minute),
         anonymous_(anonymous_items_per_minute, "items checked", "--anonymous_items_per_minute"),
         audit_(audit),
-        clock_(std::move(clock)) {}
+        clock_(std::move(clock)),
+        probes_(probes) {}
 
   // Admit below for `request` from `caller`, called as `method` ("Check",
-  // "CheckStream"); a refusal is audited here, an admitted check by
-  // CheckDone.
+  // "CheckStream"), then the probing guard for its PDQ items: a throttled
+  // caller is refused before being charged; a request that is found probing
+  // is charged and refused (audited with event "pdq_probing", later refusals
+  // with "pdq_probing_throttled"). A refusal is
+  // audited here, an admitted check by CheckDone.
   absl::StatusOr<CheckAdmission> AdmitCheck(const Caller& caller, absl::string_view method,
                                             const v1::CheckRequest& request);
   // After an admitted check: counts its matches for the key and writes its
@@ -91,16 +99,26 @@ class CheckAccess final {
   uint64_t key_budget_refused() const {
     return key_budget_refused_.load(std::memory_order_relaxed);
   }
+  // PDQ checks refused for probing (the call that found it and later ones).
+  uint64_t probing_refused() const { return probes_ != nullptr ? probes_->refused() : 0; }
 
  private:
+  // Admit, with `request` (nullptr: none) checked by the probing guard;
+  // sets `event` for the audit when the guard refused.
+  absl::StatusOr<std::shared_ptr<ApiKeys::Key>> AdmitRequest(absl::string_view bearer,
+                                                             absl::string_view grpc_peer,
+                                                             const CheckCost& cost,
+                                                             const v1::CheckRequest* request,
+                                                             absl::string_view* event);
   void Audit(const CheckAdmission& admission, const KindCounts& matches,
-             absl::StatusCode status);
+             absl::StatusCode status, absl::string_view event = {});
 
   ApiKeys* const keys_;
   const int anonymous_per_minute_;
   PeerRateLimiter anonymous_;
   AuditLog* const audit_;
   const Clock clock_;
+  PdqProbeGuard* const probes_;
   std::atomic<uint64_t> key_budget_refused_{0};
 };
 

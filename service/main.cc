@@ -13,8 +13,9 @@
 // --data_dir, and the operator's optout.admin.v1.Admin (API keys) on its own
 // --admin_listen (default: unix socket <data_dir>/admin.sock, mode 0600).
 // Checks need an API key (authorization: Bearer KEY) beyond a small
-// anonymous budget per peer (--anonymous_items_per_minute); --audit_log
-// keeps one JSON line per call. With --http_listen the same methods are
+// anonymous budget per peer (--anonymous_items_per_minute); PDQ checks of a
+// key or peer found probing for stored hashes pause (--pdq_probe_*);
+// --audit_log keeps one JSON line per call. With --http_listen the same methods are
 // served as JSON over HTTP, with the web page. The registry secret is created on first
 // start; back it up separately, since without it the stored data can never
 // match again.
@@ -49,6 +50,10 @@
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "address to serve on, HOST:PORT (port 0: any free port)");
 ABSL_FLAG(std::string, admin_listen, "", "address of the admin service optout.admin.v1 (optout-admin), never the public port (default: unix:<data_dir>/admin.sock, mode 0600)");
 ABSL_FLAG(int, anonymous_items_per_minute, 600, "items a peer (IPv4 address or IPv6 /64) may check per minute without an API key; 0 refuses anonymous checks");
+ABSL_FLAG(int, pdq_probe_limit, 64, "PDQ probing: a key or anonymous peer whose PDQ queries lying within --pdq_probe_distance bits of one another grow by more than this many per --pdq_probe_window is probing for a stored hash; its PDQ checks are refused for --pdq_probe_throttle (RESOURCE_EXHAUSTED, audit event pdq_probing); 0: no detection");
+ABSL_FLAG(int, pdq_probe_distance, 64, "PDQ probing: queries within this many bits of one another count as one group (about 2 x --pdq_threshold + 2), 1..128");
+ABSL_FLAG(absl::Duration, pdq_probe_window, absl::Hours(24), "PDQ probing: a group of near queries may grow by --pdq_probe_limit per this long");
+ABSL_FLAG(absl::Duration, pdq_probe_throttle, absl::Hours(1), "PDQ probing: how long a key or peer found probing may not check PDQ hashes");
 ABSL_FLAG(std::string, audit_log, "", "append one JSON line per call to this file (time, key name or peer, method, items and matches by kind, status; never a URL, hash or token); default: no audit log");
 ABSL_FLAG(int, audit_log_max_mb, 100, "rotate --audit_log at this size, MiB (FILE.1 is the newest old file)");
 ABSL_FLAG(int, audit_log_keep, 5, "rotated --audit_log files kept (FILE.1 .. FILE.N)");
@@ -130,6 +135,18 @@ int main(int argc, char** argv) {
   options.admin_listen = absl::GetFlag(FLAGS_admin_listen);
   options.anonymous_items_per_minute = absl::GetFlag(FLAGS_anonymous_items_per_minute);
   options.audit_log = absl::GetFlag(FLAGS_audit_log);
+  options.pdq_probe.limit = absl::GetFlag(FLAGS_pdq_probe_limit);
+  options.pdq_probe.distance = absl::GetFlag(FLAGS_pdq_probe_distance);
+  options.pdq_probe.window = absl::GetFlag(FLAGS_pdq_probe_window);
+  options.pdq_probe.throttle = absl::GetFlag(FLAGS_pdq_probe_throttle);
+  if (options.pdq_probe.limit < 0 || options.pdq_probe.distance < 1 ||
+      options.pdq_probe.distance > 128 || options.pdq_probe.window <= absl::ZeroDuration() ||
+      options.pdq_probe.throttle < absl::ZeroDuration()) {
+    std::fprintf(stderr,
+                 "optoutd: --pdq_probe_limit must be >= 0, --pdq_probe_distance 1..128, "
+                 "--pdq_probe_window > 0 and --pdq_probe_throttle >= 0\n");
+    return 2;
+  }
   options.audit_log_max_mb = absl::GetFlag(FLAGS_audit_log_max_mb);
   options.audit_log_keep = absl::GetFlag(FLAGS_audit_log_keep);
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);

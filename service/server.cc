@@ -71,6 +71,7 @@ struct Server::Impl {
   std::unique_ptr<ReloadableTlsCredentials> admin_tls;  // the same files, for admin_server
   std::unique_ptr<ApiKeys> api_keys;
   std::unique_ptr<AuditLog> audit;  // null without --audit_log
+  std::unique_ptr<PdqProbeGuard> pdq_probes;  // used by check_access
   std::unique_ptr<CheckAccess> check_access;
   std::unique_ptr<AdminServiceImpl> admin_service;
   std::unique_ptr<grpc::Server> grpc_server;
@@ -403,8 +404,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       static_cast<int64_t>(TrackedMemoryShare(options.max_memory_mb)));
   stream_limits.answer_budget = impl->answer_budget.get();
   stream_limits.idle_timeout = absl::Seconds(options.stream_idle_timeout_seconds);
+  impl->pdq_probes = std::make_unique<PdqProbeGuard>(options.pdq_probe);
   impl->check_access = std::make_unique<CheckAccess>(
-      impl->api_keys.get(), options.anonymous_items_per_minute, impl->audit.get());
+      impl->api_keys.get(), options.anonymous_items_per_minute, impl->audit.get(), absl::Now,
+      impl->pdq_probes.get());
   impl->check_service = std::make_unique<CheckServiceImpl>(
       impl->registry.get(), impl->check_workers.get(), impl->check_access.get(), stream_limits,
       impl->rpc_metrics.get());

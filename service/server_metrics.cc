@@ -61,7 +61,8 @@ void AddServerMetrics(const ServerMetricSources& s, metrics::MetricRegistry* reg
   registry->AddCallbackFamily(
       {"optout_limit_rejections_total",
        "Calls refused with RESOURCE_EXHAUSTED by a limit, named by its flag (api_key_budget: "
-       "a per-key budget of optout-admin keys).",
+       "a per-key budget of optout-admin keys; pdq_probe_limit: PDQ checks of a key or peer "
+       "found probing for stored hashes).",
        {"limit"}},
       MetricType::kCounter, [s](std::vector<Sample>* out) {
         out->push_back({{"register_rate_per_peer"}, static_cast<double>(s.register_rate->refused())});
@@ -71,6 +72,8 @@ void AddServerMetrics(const ServerMetricSources& s, metrics::MetricRegistry* reg
                         static_cast<double>(s.check_access->anonymous_refused())});
         out->push_back({{"api_key_budget"},
                         static_cast<double>(s.check_access->key_budget_refused())});
+        out->push_back({{"pdq_probe_limit"},
+                        static_cast<double>(s.check_access->probing_refused())});
       });
 
   AddGauge(registry, "optout_opt_outs", "Opt-outs stored and served (revoked ones excluded).",

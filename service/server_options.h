@@ -8,6 +8,7 @@
 #include <string>
 
 #include "service/cluster/cluster_options.h"
+#include "service/pdq_probe_detector.h"
 #include "service/registry_options.h"
 #include "service/tls_options.h"
 #include "service/verify/verify_options.h"
@@ -25,6 +26,9 @@ struct ServerOptions {
   // Items an anonymous peer (IPv4 address or IPv6 /64) may check per minute;
   // 0 refuses anonymous checks. Default: 600.
   int anonymous_items_per_minute = 600;
+  // Throttling of PDQ probing per key and anonymous peer
+  // (service/pdq_probe_detector.h); limit 0 turns it off.
+  PdqProbeOptions pdq_probe;
   // Append-only JSON-lines audit of every call (service/audit_log.h); empty:
   // none. Rotated to FILE.1 .. FILE.<audit_log_keep> at audit_log_max_mb.
   std::string audit_log;
