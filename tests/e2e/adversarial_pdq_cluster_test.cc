@@ -63,7 +63,9 @@ bool ResetPeakRss(pid_t pid) {
 }
 
 TEST(AdversarialPdqClusterTest, OneCheckAgainst100000SimilarHashesStaysWithin64MiB) {
-  testing::OptoutdProcess server;
+  // 10,000 queries near one hash are what PDQ probing looks like; this test
+  // is about memory, so the probing guard (probing_e2e_test) is off.
+  testing::OptoutdProcess server({"--pdq_probe_limit=0"});
   ASSERT_TRUE(server.Start().ok()) << server.ReadLog();
   auto client = client::RegistryClient::Create(server.address());
   std::mt19937_64 rng(9);
