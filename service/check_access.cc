@@ -1,5 +1,7 @@
 #include "service/check_access.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "service/peer_rate_limiter.h"
 
@@ -64,9 +66,47 @@ KindCounts MatchesOf(const v1::CheckResponse& response) {
   return counts;
 }
 
+namespace {
+
+// What an anonymous check still owes once its body was prepaid.
+CheckCost CostAfter(CheckCost cost, const Caller& caller, int64_t prepaid) {
+  if (caller.bearer.empty()) cost.items = std::max<int64_t>(0, cost.items - prepaid);
+  return cost;
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> CheckAccess::PrepayAnonymousBody(const Caller& caller,
+                                                         absl::string_view method,
+                                                         size_t body_bytes) {
+  if (!caller.bearer.empty() || caller.malformed_authorization) return 0;
+  const int64_t items = static_cast<int64_t>(
+      (body_bytes + kAnonymousBodyBytesPerItem - 1) / kAnonymousBodyBytesPerItem);
+  absl::StatusOr<std::shared_ptr<ApiKeys::Key>> admitted =
+      Admit("", caller.peer, CheckCost{items, 0});
+  if (admitted.ok()) return anonymous_per_minute_ > 0 ? items : 0;
+  if (audit_ != nullptr) {
+    CheckAdmission refused;
+    refused.method = method;
+    refused.peer = PeerKey(caller.peer);
+    Audit(refused, KindCounts(), admitted.status().code());
+  }
+  absl::Status status(admitted.status().code(),
+                      absl::StrCat("an anonymous request body of ", body_bytes,
+                                   " bytes counts as ", items, " items (one per ",
+                                   kAnonymousBodyBytesPerItem >> 10, " KiB) before it is read: ",
+                                   admitted.status().message()));
+  admitted.status().ForEachPayload(
+      [&](absl::string_view type_url, const absl::Cord& payload) {
+        status.SetPayload(type_url, payload);
+      });
+  return status;
+}
+
 absl::StatusOr<CheckAdmission> CheckAccess::AdmitCheck(const Caller& caller,
                                                        absl::string_view method,
-                                                       const v1::CheckRequest& request) {
+                                                       const v1::CheckRequest& request,
+                                                       int64_t prepaid) {
   CheckAdmission admission;
   admission.method = method;
   if (audit_ != nullptr) {
@@ -77,7 +117,8 @@ absl::StatusOr<CheckAdmission> CheckAccess::AdmitCheck(const Caller& caller,
   absl::StatusOr<std::shared_ptr<ApiKeys::Key>> key =
       caller.malformed_authorization
           ? absl::UnauthenticatedError("authorization: expected 'Bearer KEY'")
-          : AdmitRequest(caller.bearer, caller.peer, CostOf(request), &request, &event);
+          : AdmitRequest(caller.bearer, caller.peer,
+                         CostAfter(CostOf(request), caller, prepaid), &request, &event);
   if (!key.ok()) {
     if (audit_ != nullptr) {
       // A known key refused (over budget, method) is audited under its name.

@@ -169,6 +169,41 @@ TEST_F(CheckAccessTest, AnonymousBudgetIsPerPeerAndZeroTurnsItOff) {
               StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("API key")));
 }
 
+TEST_F(CheckAccessTest, AnAnonymousBodyIsPaidForBySizeBeforeParsingAndDeductedAfter) {
+  CheckAccess access = Access(600);
+  Caller anonymous;
+  anonymous.peer = "ipv4:10.0.0.1:1";
+  constexpr size_t kPerItem = CheckAccess::kAnonymousBodyBytesPerItem;
+  // 100 items' worth of body, then a request of 150 items: 50 more are owed.
+  absl::StatusOr<int64_t> prepaid = access.PrepayAnonymousBody(anonymous, "Check", 99 * kPerItem + 1);
+  ASSERT_THAT(prepaid, IsOk());
+  EXPECT_EQ(*prepaid, 100);
+  v1::CheckRequest request;
+  for (int i = 0; i < 150; ++i) request.add_items()->set_url("https://example.com/a.jpg");
+  EXPECT_THAT(access.AdmitCheck(anonymous, "Check", request, 100), IsOk());
+  // 600 - 150 left: 450 items' worth of body passes, one byte more does not.
+  EXPECT_THAT(access.PrepayAnonymousBody(anonymous, "Check", 450 * kPerItem), IsOk());
+  absl::StatusOr<int64_t> over = access.PrepayAnonymousBody(anonymous, "Check", 1);
+  EXPECT_THAT(over, StatusIs(absl::StatusCode::kResourceExhausted,
+                             HasSubstr("body of 1 bytes counts as 1 items")));
+  EXPECT_EQ(RetrySeconds(over.status()), 1);
+  // A body larger than a whole minute's budget is never read.
+  Caller other;
+  other.peer = "ipv4:10.0.0.2:1";
+  EXPECT_THAT(access.PrepayAnonymousBody(other, "Check", 601 * kPerItem),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("601 items")));
+  // Callers with a key are charged by their items after parsing only.
+  Caller keyed = other;
+  keyed.bearer = MustCreate("keyed", 0, 0, 0);
+  prepaid = access.PrepayAnonymousBody(keyed, "Check", 10 << 20);
+  ASSERT_THAT(prepaid, IsOk());
+  EXPECT_EQ(*prepaid, 0);
+  // With anonymous checks off, the refusal comes before the body is read.
+  CheckAccess closed = Access(0);
+  EXPECT_THAT(closed.PrepayAnonymousBody(anonymous, "Check", 10),
+              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("anonymous checks are off")));
+}
+
 TEST_F(CheckAccessTest, UsageCountsMatchesByKindAndCostCountsPackedItems) {
   const std::string key = MustCreate("counted", 0, 0, 0);
   std::shared_ptr<ApiKeys::Key> found = keys_->Find(key);

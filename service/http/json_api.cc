@@ -1,5 +1,6 @@
 #include "service/http/json_api.h"
 
+#include <algorithm>
 #include <memory>
 #include <utility>
 
@@ -16,6 +17,10 @@ namespace optout::service::http {
 namespace {
 
 constexpr absl::string_view kOptOuts = "/v1/optouts";
+// A registration body of up to this many bytes counts as one registration
+// against --register_rate_per_peer (100 photos with their 64 window hashes
+// each are ~450 KB of JSON, i.e. two).
+constexpr size_t kRegisterBodyBytesPerToken = 256 << 10;
 
 // Strict parse: a body that is not one JSON object of `T`'s fields, with the
 // proto3 JSON types, is refused before the core sees anything.
@@ -146,6 +151,19 @@ void JsonApi::Audit(const ApiRequest& request, absl::string_view method, const K
 
 HttpReply JsonApi::Register(const ApiRequest& request) const {
   if (auto refused = RefuseNonJson(request)) return *refused;
+  // Admitted before the body is parsed, and one registration per started
+  // kRegisterBodyBytesPerToken: JSON parsing costs ~65 ns a byte, so a
+  // refused or malformed body must not be free to send again and again.
+  const absl::Time now = absl::Now();
+  const int64_t tokens = std::max<int64_t>(
+      1, static_cast<int64_t>((request.body.size() + kRegisterBodyBytesPerToken - 1) /
+                              kRegisterBodyBytesPerToken));
+  absl::Status admitted = core_.disk_floor->CheckWrite(now);
+  if (admitted.ok()) admitted = core_.register_rate->Admit(request.peer, now, tokens);
+  if (!admitted.ok()) {
+    Audit(request, "Register", KindCounts(), admitted);
+    return ErrorReply(admitted);
+  }
   v1::RegisterRequest parsed;
   if (absl::Status s = ParseBody(request, &parsed); !s.ok()) return ErrorReply(s);
   KindCounts items;
@@ -154,13 +172,6 @@ HttpReply JsonApi::Register(const ApiRequest& request) const {
   items.pdq = parsed.pdq_size();
   items.sha256 = parsed.sha256_size();
   items.md5 = parsed.md5_size();
-  const absl::Time now = absl::Now();
-  absl::Status admitted = core_.disk_floor->CheckWrite(now);
-  if (admitted.ok()) admitted = core_.register_rate->Admit(request.peer, now);
-  if (!admitted.ok()) {
-    Audit(request, "Register", items, admitted);
-    return ErrorReply(admitted);
-  }
   absl::StatusOr<v1::RegisterResponse> registered = core_.registry->Register(parsed);
   Audit(request, "Register", items, registered.status());
   if (!registered.ok()) return ErrorReply(registered.status());
@@ -223,9 +234,13 @@ HttpReply JsonApi::Check(const ApiRequest& request) const {
     absl::Notification done;
   };
   auto pending = std::make_shared<Pending>();
+  const Caller caller = CallerOf(request);
+  const absl::StatusOr<int64_t> prepaid =
+      core_.check_access->PrepayAnonymousBody(caller, "Check", request.body.size());
+  if (!prepaid.ok()) return ErrorReply(prepaid.status());
   if (absl::Status s = ParseBody(request, &pending->request); !s.ok()) return ErrorReply(s);
   absl::StatusOr<CheckAdmission> admitted =
-      core_.check_access->AdmitCheck(CallerOf(request), "Check", pending->request);
+      core_.check_access->AdmitCheck(caller, "Check", pending->request, *prepaid);
   if (!admitted.ok()) return ErrorReply(admitted.status());
   const absl::Time deadline = absl::Now() + check_deadline_;
   const Registry* registry = core_.registry;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -201,7 +202,8 @@ TEST_F(AdversarialHttpTest, ADribbledRequestHeadIsDroppedAtItsDeadline) {
 // spent from the first byte until the server is idle again (< 10 ms in a
 // 250 ms slice), at most 30 s.
 absl::Duration ServerCpuForRequest(pid_t server, int port, const std::string& request,
-                                   bool hang_up) {
+                                   bool hang_up,
+                                   absl::string_view expected_status = "HTTP/1.1 200") {
   const absl::Duration cpu_before = testing::ProcessCpuTime(server);
   const int fd = Connect(port);
   EXPECT_GE(fd, 0);
@@ -221,7 +223,7 @@ absl::Duration ServerCpuForRequest(pid_t server, int port, const std::string& re
       answer.append(buffer, static_cast<size_t>(n));
       if (answer.find("\r\n\r\n") != std::string::npos && answer.back() == '}') break;
     }
-    EXPECT_NE(answer.find("HTTP/1.1 200"), std::string::npos) << answer.substr(0, 300);
+    EXPECT_TRUE(absl::StartsWith(answer, expected_status)) << answer.substr(0, 300);
   }
   ::close(fd);
   const absl::Time give_up = absl::Now() + absl::Seconds(30);
@@ -269,6 +271,47 @@ TEST(AdversarialHttpCheckTest, TheCheckOfAClientThatHungUpIsCancelled) {
   ASSERT_EQ(checks.size(), 2u);
   EXPECT_NE(checks[0].find(R"("status":"OK")"), std::string::npos) << checks[0];
   EXPECT_NE(checks[1].find(R"("status":"CANCELLED")"), std::string::npos) << checks[1];
+  std::filesystem::remove_all(dir);
+}
+
+TEST(AdversarialHttpCheckTest, AnonymousBodiesArePaidForBeforeTheyAreParsed) {
+  // Parsing a 7.7 MB JSON body costs ~0.5 CPU-s; charged after the parse,
+  // a refused request was free to send again and again.
+  char tmpl[] = "/tmp/optout-adversarial-http-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  testing::OptoutdProcess server({"--http_listen=127.0.0.1:0",
+                                  "--http_port_file=" + dir + "/http.port",
+                                  "--max_batch_items=80000", "--max_message_mb=64",
+                                  "--anonymous_items_per_minute=600",
+                                  "--register_rate_per_peer=60"});
+  ASSERT_TRUE(server.Start().ok()) << server.ReadLog();
+  const int port = PortFromFile(dir + "/http.port");
+  std::mt19937_64 rng(3);
+  std::string body;
+  ASSERT_TRUE(
+      google::protobuf::util::MessageToJsonString(testing::HeavyPdqCheck(rng, 20000), &body).ok());
+  auto post = [&](absl::string_view path) {
+    return absl::StrCat("POST ", path, " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n",
+                        "Content-Length: ", body.size(), "\r\nConnection: close\r\n\r\n", body);
+  };
+  // Over the default anonymous budget of 600 items a minute: refused unread.
+  absl::Duration check_cpu;
+  for (int i = 0; i < 10; ++i) {
+    check_cpu += ServerCpuForRequest(server.pid(), port, post("/v1/check"), false, "HTTP/1.1 429");
+  }
+  EXPECT_LT(check_cpu, absl::Seconds(2)) << "refused anonymous bodies were parsed";
+  // A registration pays one of its 60 a minute per 256 KiB of body: two such
+  // bodies at most are read (and refused as malformed), the rest not.
+  int refused_unread = 0;
+  for (int i = 0; i < 10; ++i) {
+    httplib::Client http("127.0.0.1", port);
+    auto answer = http.Post("/v1/optouts", body, "application/json");
+    ASSERT_TRUE(answer) << httplib::to_string(answer.error());
+    if (answer->status == 429) ++refused_unread;
+    else EXPECT_EQ(answer->status, 400) << answer->body.substr(0, 300);
+  }
+  EXPECT_GE(refused_unread, 8);
+  ASSERT_TRUE(server.Stop().ok());
   std::filesystem::remove_all(dir);
 }
 
