@@ -33,15 +33,18 @@ TEST(HmacSha256Test, PrecomputedStateMatchesOpenSslHmacForManyLengths) {
 TEST(HmacSha256Test, FixedLengthPrfIsTheInnerHashOfHmac) {
   std::array<uint8_t, 32> key{};
   for (size_t i = 0; i < key.size(); ++i) key[i] = static_cast<uint8_t>(i * 5 + 3);
-  std::string input(64, '\x36');
-  for (size_t i = 0; i < key.size(); ++i) input[i] = static_cast<char>(input[i] ^ key[i]);
-  const std::string message(49, 'm');
-  input += message;
-  Mac32 expected{};
-  unsigned int len = 0;
-  EVP_Digest(input.data(), input.size(), expected.data(), &len, EVP_sha256(), nullptr);
-  EXPECT_EQ(HmacSha256(key).FixedLengthPrf(message), expected);
-  EXPECT_NE(HmacSha256(key).FixedLengthPrf(message), HmacSha256(key).Mac(message));
+  std::string padded_key(64, '\x36');
+  for (size_t i = 0; i < key.size(); ++i) padded_key[i] = static_cast<char>(padded_key[i] ^ key[i]);
+  // Across the one-block fast path's limit (55 bytes) and beyond.
+  for (size_t size = 0; size < 130; ++size) {
+    const std::string message(size, static_cast<char>('a' + size % 26));
+    const std::string input = padded_key + message;
+    Mac32 expected{};
+    unsigned int len = 0;
+    EVP_Digest(input.data(), input.size(), expected.data(), &len, EVP_sha256(), nullptr);
+    EXPECT_EQ(HmacSha256(key).FixedLengthPrf(message), expected) << "length " << size;
+    EXPECT_NE(HmacSha256(key).FixedLengthPrf(message), HmacSha256(key).Mac(message));
+  }
 }
 
 TEST(HmacSha256Test, DifferentKeysGiveDifferentMacs) {

@@ -17,6 +17,16 @@ namespace optout::service {
 // so an operator's choice wins, or when the re-exec fails.
 void UseHugePagesForMalloc(char** argv);
 
+// The check path has the opposite problem: every CheckStream batch (about
+// a megabyte of digests, parsed into one string) is above glibc's default
+// mmap threshold or trimmed away again after use, so each batch faulted in
+// fresh pages: about a third of optoutd's CPU per dataset row
+// (tests/bench/parquet_bench.sh). This fixes the thresholds so that such
+// buffers stay on the heap: allocations under 8 MiB come from the arenas,
+// and up to 64 MiB of free memory stays at the top of each. Does nothing
+// when GLIBC_TUNABLES names a threshold (the operator's choice wins).
+void KeepCheckBuffersOnHeap();
+
 }  // namespace optout::service
 
 #endif  // OPTOUT_SERVICE_HUGE_PAGES_H_

@@ -107,6 +107,7 @@ ABSL_FLAG(int, shutdown_grace_seconds, 10, "on SIGTERM, how long in-flight calls
 
 int main(int argc, char** argv) {
   optout::service::UseHugePagesForMalloc(argv);
+  optout::service::KeepCheckBuffersOnHeap();
   // --help lists the flags defined in this file (absl would look for a file
   // named after the binary, and find none); --version prints the project's.
   absl::FlagsUsageConfig usage;

@@ -64,17 +64,19 @@ Sha256Digest Sha256(absl::string_view data) {
   if (data.size() <= kSha256OneBlockMax) {
     // The message, 0x80 and the 64-bit bit length fit one block: pad by hand
     // and run a single compression.
-    alignas(16) unsigned char block[SHA256_CBLOCK] = {};
+    // The length goes in with one 8-byte store and the state comes out in
+    // words: written byte by byte (likely defeating store forwarding into
+    // the transform's wide loads) this path measured ~25% slower, and
+    // slower than SHA256_Update/Final too.
+    alignas(64) unsigned char block[SHA256_CBLOCK] = {};
     std::memcpy(block, data.data(), data.size());
     block[data.size()] = 0x80;
-    const uint64_t bits = static_cast<uint64_t>(data.size()) * 8;
-    for (int b = 0; b < 8; ++b) block[63 - b] = static_cast<unsigned char>(bits >> (8 * b));
+    const uint64_t bits = __builtin_bswap64(static_cast<uint64_t>(data.size()) * 8);
+    std::memcpy(block + 56, &bits, sizeof(bits));
     SHA256_Transform(&ctx, block);
     for (int i = 0; i < 8; ++i) {
-      out[4 * i] = static_cast<uint8_t>(ctx.h[i] >> 24);
-      out[4 * i + 1] = static_cast<uint8_t>(ctx.h[i] >> 16);
-      out[4 * i + 2] = static_cast<uint8_t>(ctx.h[i] >> 8);
-      out[4 * i + 3] = static_cast<uint8_t>(ctx.h[i]);
+      const uint32_t word = __builtin_bswap32(ctx.h[i]);
+      std::memcpy(out.data() + 4 * i, &word, sizeof(word));
     }
     return out;
   }
