@@ -104,7 +104,7 @@ constexpr uint8_t kBlankCorner = 255;
 constexpr double kStrip = 0.15;
 
 // Rotation angles (degrees, both senses) of the owner windows.
-constexpr double kRotations[] = {1.5, 2.5, 3.5, 4.5, 5.5};
+constexpr double kRotations[] = {1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0};
 
 // Fraction of each side kept after turning by `degrees`, so that little of
 // the blank corners shows: 1 - |degrees| / 45 (close to the largest

@@ -13,6 +13,7 @@
 //              images/GROUP__orig.jpg.
 //
 //   match_eval --corpus DIR [--min-matched N] [--distances]
+//   match_eval --corpus DIR --offline [--min-quality Q]   (no server; see RunOffline)
 // Exit status 1 when fewer than N copies match or any match is wrong.
 #include <algorithm>
 #include <ctime>
@@ -161,12 +162,71 @@ void PrintUnrelatedDistances(const std::string& corpus, const std::vector<Copy>&
               tail, z, pairs);
 }
 
+// --offline: the same decision as the registry, in process (no optoutd):
+// a copy matches an original when one of the hashes its check sends is
+// within 31 of one the registration stored; hashes of quality below
+// --min-quality (the server's --min_pdq_quality, 50) are neither stored nor sent. Quick to iterate on the
+// scheme; prints each miss with its best distance (and the family table).
+int RunOffline(const std::string& corpus, const std::vector<Copy>& copies, int min_matched,
+               int min_quality) {
+  constexpr int kThreshold = 31;
+  std::map<std::string, std::vector<pdq::PdqHash>> stored;
+  std::set<std::string> groups;
+  for (const Copy& c : copies) groups.insert(c.group);
+  for (const std::string& g : groups) {
+    pdq::ImageHashes h;
+    HashMillis(corpus + "/images/" + g + "__orig.jpg", pdq::RegionSet::kOwner, false, &h);
+    if (h.quality >= min_quality) stored[g] = HashesOf(h, false);
+    else std::printf("original %s: quality %d, not registered\n", g.c_str(), h.quality);
+  }
+  std::map<std::string, FamilyRow> rows;
+  int best_wrong = 256;
+  for (const Copy& c : copies) {
+    pdq::ImageHashes h;
+    FamilyRow& row = rows[c.family];
+    ++row.copies;
+    row.check_ms += HashMillis(corpus + "/" + c.file, pdq::RegionSet::kChecker, true, &h);
+    if (h.quality < min_quality) {
+      std::printf("miss %-32s quality %d\n", c.file.c_str(), h.quality);
+      continue;
+    }
+    const auto checked = HashesOf(h, true);
+    int own = 256;
+    for (const auto& [group, hashes] : stored) {
+      int best = 256;
+      for (const auto& s : hashes) {
+        for (const auto& q : checked) best = std::min(best, pdq::HammingDistance(q, s));
+      }
+      if (group == c.group) {
+        own = best;
+      } else {
+        best_wrong = std::min(best_wrong, best);
+        row.wrong += best <= kThreshold;
+      }
+    }
+    if (own <= kThreshold) ++row.matched;
+    else std::printf("miss %-32s best %d\n", c.file.c_str(), own);
+  }
+  int matched = 0, wrong = 0;
+  for (const auto& [family, row] : rows) {
+    std::printf("%-14s %3d/%-4d %6.1f%% %6d %9.1f\n", family.c_str(), row.matched, row.copies,
+                100.0 * row.matched / row.copies, row.wrong, row.check_ms / row.copies);
+    matched += row.matched;
+    wrong += row.wrong;
+  }
+  std::printf("%-14s %3d/%-4zu %6.1f%% %6d   (closest unrelated: %d)\n", "total", matched,
+              copies.size(), 100.0 * matched / copies.size(), wrong, best_wrong);
+  return matched < min_matched || wrong > 0 ? 1 : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string corpus;
   int min_matched = 0;
   bool distances = false;
+  bool offline = false;
+  int min_quality = 50;  // the registry's default --min_pdq_quality
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--corpus" && i + 1 < argc) {
@@ -175,8 +235,13 @@ int main(int argc, char** argv) {
       min_matched = std::atoi(argv[++i]);
     } else if (arg == "--distances") {
       distances = true;
+    } else if (arg == "--offline") {
+      offline = true;
+    } else if (arg == "--min-quality" && i + 1 < argc) {
+      min_quality = std::atoi(argv[++i]);
     } else {
-      std::fprintf(stderr, "usage: match_eval --corpus DIR [--min-matched N] [--distances]\n");
+      std::fprintf(stderr, "usage: match_eval --corpus DIR [--min-matched N] [--distances]\n"
+                   "       [--offline [--min-quality Q]]\n");
       return 2;
     }
   }
@@ -185,6 +250,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "match_eval: no copies listed in %s/edits.tsv\n", corpus.c_str());
     return 2;
   }
+  if (offline) return RunOffline(corpus, copies, min_matched, min_quality);
   OptoutdProcess server;
   if (absl::Status s = server.Start(); !s.ok()) {
     std::fprintf(stderr, "match_eval: optoutd: %s\n%s\n", std::string(s.message()).c_str(),
