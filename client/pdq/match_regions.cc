@@ -179,7 +179,10 @@ std::vector<Region> SharedWindows() {
 }
 
 std::vector<Region> OwnerWindows(int source_width, int source_height) {
-  std::vector<Region> out;
+  // The whole image through the region resampler: the checker's trimmed
+  // regions are cut by it, so a padded or framed copy compares like with
+  // like rather than against the plain hash's own resampling.
+  std::vector<Region> out = {Region{}};
   auto centred = [](double kw, double kh, double degrees = 0) {
     return Region{0.5 - kw / 2, 0.5 - kh / 2, 0.5 + kw / 2, 0.5 + kh / 2, degrees};
   };
