@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "client/common/protocol/packed_items.h"
 #include "absl/strings/str_join.h"
 #include "client/common/base/status_macros.h"
 #include "client/common/protocol/match_kind.h"
@@ -160,7 +161,8 @@ CheckCost CostOf(const v1::CheckRequest& request) {
         cost.items += bytes / 16;
         break;
       case v1::PackedItems::KIND_PDQ: {
-        const int64_t n = bytes / (packed.pdq_dihedral() ? 9 * 32 : 32);
+        // An image with its regions (counts) is one item, like a CheckItem.
+        const int64_t n = static_cast<int64_t>(protocol::PackedItemCount(packed));
         cost.items += n;
         cost.pdq_items += n;
         break;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "client/common/protocol/packed_items.h"
 #include "service/peer_rate_limiter.h"
 
 namespace optout::service {
@@ -48,7 +49,7 @@ KindCounts ItemsOf(const v1::CheckRequest& request) {
         break;
       case v1::PackedItems::KIND_SHA256: counts.sha256 += bytes / 32; break;
       case v1::PackedItems::KIND_MD5: counts.md5 += bytes / 16; break;
-      case v1::PackedItems::KIND_PDQ: counts.pdq += bytes / (packed.pdq_dihedral() ? 9 * 32 : 32); break;
+      case v1::PackedItems::KIND_PDQ: counts.pdq += protocol::PackedItemCount(packed); break;
       default: break;
     }
   }

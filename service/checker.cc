@@ -254,6 +254,16 @@ class RequestRun {
         break;
       }
       case v1::PackedItems::KIND_PDQ:
+        if (packed.counts_size() > 0) {  // each item followed by its regions
+          size_t off = 0;
+          for (size_t i = 0; i < n; ++i) {
+            const size_t end = off + unit + packed.counts(i) * kPdqBytes;
+            for (; off < end; off += kPdqBytes) {
+              plan_.AddCode(data.substr(off, kPdqBytes), first_item + i);
+            }
+          }
+          break;
+        }
         for (size_t off = 0; off < data.size(); off += kPdqBytes) {
           plan_.AddCode(data.substr(off, kPdqBytes), first_item + off / unit);
         }

@@ -12,6 +12,7 @@ namespace optout::service {
 namespace {
 
 using protocol::kDihedralVariants;
+using protocol::kMaxCheckRegionsPerPdq;
 using protocol::kMd5Bytes;
 using protocol::kPdqBytes;
 using protocol::kSha256Bytes;
@@ -101,6 +102,13 @@ absl::Status ValidateRequestId(absl::string_view request_id) {
 
 absl::Status ValidatePdqHash(absl::string_view field, const v1::PdqHash& pdq,
                              const RegistryOptions& options, bool for_registration) {
+  // A check's regions are searched like its dihedral variants, and the item
+  // counts once against quotas: the cap keeps the work per item bounded.
+  if (!for_registration && pdq.regions_size() > kMaxCheckRegionsPerPdq) {
+    return Invalid(absl::StrCat(field, ".regions"),
+                   absl::StrCat("too many region hashes: ", pdq.regions_size(), " > limit ",
+                                kMaxCheckRegionsPerPdq, " per checked image"));
+  }
   OPTOUT_RETURN_IF_ERROR(ValidatePdqBytes(absl::StrCat(field, ".hash"), pdq.hash()));
   if (for_registration && !pdq.has_quality()) {
     return Invalid(absl::StrCat(field, ".quality"),
@@ -177,19 +185,51 @@ absl::Status ValidateRegisterRequest(const v1::RegisterRequest& request,
 
 namespace {
 
+// KIND_PDQ with counts: item i is its hash (and dihedral variants) and then
+// counts[i] region hashes; the lengths must add up exactly.
+absl::Status ValidatePackedPdqWithRegions(absl::string_view field, const v1::PackedItems& packed) {
+  const size_t unit = PackedItemBytes(packed);
+  const absl::string_view data = packed.data();
+  size_t offset = 0;
+  for (int i = 0; i < packed.counts_size(); ++i) {
+    const uint32_t c = packed.counts(i);
+    if (c > static_cast<uint32_t>(kMaxCheckRegionsPerPdq)) {
+      return Invalid(At(absl::StrCat(field, ".counts"), i),
+                     absl::StrCat("must be 0..", kMaxCheckRegionsPerPdq, " region hashes, got ", c));
+    }
+    const size_t bytes = unit + c * kPdqBytes;
+    if (offset + bytes > data.size()) break;
+    for (size_t h = 0; h < bytes; h += kPdqBytes) {
+      const absl::string_view hash = data.substr(offset + h, kPdqBytes);
+      if (!PdqPopcountOk(hash)) {
+        return ValidatePdqBytes(absl::StrCat(field, ".data item ", i), hash);
+      }
+    }
+    offset += bytes;
+  }
+  if (offset != data.size()) {
+    return Invalid(absl::StrCat(field, ".counts"),
+                   absl::StrCat("items and region counts do not match the ", data.size(),
+                                " bytes of data"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidatePacked(absl::string_view field, const v1::PackedItems& packed) {
   if (packed.kind() == v1::PackedItems::KIND_UNSPECIFIED ||
       !v1::PackedItems::Kind_IsValid(packed.kind())) {
     return Invalid(absl::StrCat(field, ".kind"), "must be set to a known kind");
   }
   const size_t unit = PackedItemBytes(packed);
+  const bool pdq_counts = packed.kind() == v1::PackedItems::KIND_PDQ && packed.counts_size() > 0;
+  if (pdq_counts) return ValidatePackedPdqWithRegions(field, packed);
   if (packed.data().size() % unit != 0) {
     return Invalid(absl::StrCat(field, ".data"),
                    absl::StrCat("length ", packed.data().size(), " is not a multiple of ", unit));
   }
   if (packed.counts_size() > 0) {
     if (packed.kind() != v1::PackedItems::KIND_URL_DIGESTS) {
-      return Invalid(absl::StrCat(field, ".counts"), "only URL digests carry counts");
+      return Invalid(absl::StrCat(field, ".counts"), "only URL digests and PDQ carry counts");
     }
     uint64_t total = 0;
     for (int i = 0; i < packed.counts_size(); ++i) {

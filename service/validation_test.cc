@@ -190,5 +190,43 @@ TEST(ValidationTest, PackedPdqRejectsAllZeroHashNamingTheItem) {
   ExpectInvalid(ValidateCheckRequest(r, RegistryOptions()), "item 1");
 }
 
+TEST(ValidationTest, PackedPdqCountsAreRegionHashesFollowingEachItem) {
+  v1::CheckRequest r;
+  auto* packed = r.add_packed();
+  packed->set_kind(v1::PackedItems::KIND_PDQ);
+  packed->set_pdq_dihedral(true);
+  std::string item;
+  for (int i = 0; i < 9; ++i) item += MixedPdq();
+  // Item 0 with 2 regions, item 1 with none: 3 items would not fit.
+  packed->set_data(item + MixedPdq() + MixedPdq() + item);
+  packed->add_counts(2);
+  packed->add_counts(0);
+  EXPECT_THAT(ValidateCheckRequest(r, RegistryOptions()), IsOk());
+  EXPECT_EQ(protocol::PackedItemCount(*packed), 2u);  // an image and its regions: one item
+  packed->set_counts(1, 1);
+  ExpectInvalid(ValidateCheckRequest(r, RegistryOptions()), "packed[0].counts");
+  packed->set_counts(1, 0);
+  packed->mutable_data()->replace(9 * 32, 32, Pdq('\0'));  // a broken region of item 0
+  ExpectInvalid(ValidateCheckRequest(r, RegistryOptions()), "item 0");
+  // At most 8 regions per item: the searches one item buys stay bounded.
+  v1::CheckRequest many;
+  auto* p = many.add_packed();
+  p->set_kind(v1::PackedItems::KIND_PDQ);
+  p->set_data(MixedPdq());
+  for (int i = 0; i < 9; ++i) *p->mutable_data() += MixedPdq();
+  p->add_counts(9);
+  ExpectInvalid(ValidateCheckRequest(many, RegistryOptions()), "packed[0].counts[0]");
+}
+
+TEST(ValidationTest, CheckedImageCarriesAtMostEightRegions) {
+  v1::CheckRequest r;
+  auto* pdq = r.add_items()->mutable_pdq();
+  pdq->set_hash(MixedPdq());
+  for (int i = 0; i < 8; ++i) pdq->add_regions(MixedPdq());
+  EXPECT_THAT(ValidateCheckRequest(r, RegistryOptions()), IsOk());
+  pdq->add_regions(MixedPdq());
+  ExpectInvalid(ValidateCheckRequest(r, RegistryOptions()), "items[0].pdq.regions");
+}
+
 }  // namespace
 }  // namespace optout::service

@@ -28,6 +28,10 @@ void PrepareRecord(UrlDigester& digester, int min_pdq_quality, Record* r) {
     const SampleFile& image = r->files[r->image_file];
     pdq::HashOptions options;
     options.dihedral = true;
+    // The same regions `optout check --image` sends (match_regions.h), so
+    // cropped, framed and captioned copies match here too.
+    options.regions = pdq::RegionSet::kChecker;
+    options.min_region_quality = min_pdq_quality;
     auto hashes = pdq::HashImageBytes(image.bytes, options);
     if (!hashes.ok()) {
       // The exact file digests still work for an undecodable file.
@@ -51,6 +55,13 @@ void PrepareRecord(UrlDigester& digester, int min_pdq_quality, Record* r) {
     r->pdq.reserve(kPdqDihedralItemBytes);
     r->pdq.append(hashes->pdq.bytes.begin(), hashes->pdq.bytes.end());
     for (const pdq::PdqHash& h : hashes->dihedral) r->pdq.append(h.bytes.begin(), h.bytes.end());
+    const size_t regions =
+        std::min<size_t>(hashes->regions.size(), protocol::kMaxCheckRegionsPerPdq);
+    r->pdq_regions.reserve(regions * protocol::kPdqBytes);
+    for (size_t i = 0; i < regions; ++i) {
+      const pdq::PdqHash& h = hashes->regions[i].hash;
+      r->pdq_regions.append(h.bytes.begin(), h.bytes.end());
+    }
   }
 }
 
@@ -59,7 +70,11 @@ void BuildRequest(const std::vector<Record>& records, ChunkPlan* plan) {
   v1::PackedItems* groups[kGroups] = {};
   std::vector<uint32_t> members[kGroups];
   size_t url_bytes = 0;
-  for (const Record& r : records) url_bytes += r.url_digests.size();
+  bool any_regions = false;  // then every PDQ item says how many follow it
+  for (const Record& r : records) {
+    url_bytes += r.url_digests.size();
+    any_regions = any_regions || (!r.passthrough && !r.pdq_regions.empty());
+  }
   auto group = [&](Group g) {
     if (groups[g] == nullptr) {
       groups[g] = plan->request.add_packed();
@@ -90,7 +105,12 @@ void BuildRequest(const std::vector<Record>& records, ChunkPlan* plan) {
       members[kMd5].push_back(i);
     }
     if (r.pdq.size() == kPdqDihedralItemBytes) {
-      group(kPdq)->mutable_data()->append(r.pdq);
+      v1::PackedItems* p = group(kPdq);
+      p->mutable_data()->append(r.pdq);
+      if (any_regions) {
+        p->mutable_data()->append(r.pdq_regions);
+        p->add_counts(static_cast<uint32_t>(r.pdq_regions.size() / protocol::kPdqBytes));
+      }
       members[kPdq].push_back(i);
     }
   }

@@ -3,7 +3,8 @@
 // The per-chunk steps of a dataset check:
 //   PrepareRecord  (any thread)  digests the URL, hashes the image;
 //   BuildRequest   packs a chunk's items into one CheckRequest (packed
-//                  groups: URL digests, SHA-256, MD5, PDQ with dihedral);
+//                  groups: URL digests, SHA-256, MD5, PDQ with dihedral and
+//                  the image's trimmed regions, as `optout check --image`);
 //   ApplyResponse  maps the packed verdicts back to one Verdict per record.
 // Records that cannot be checked at all bring no item, so one bad row never
 // fails a batch (the server refuses a whole batch for one bad item).

@@ -66,6 +66,7 @@ struct Record {
   std::string url_digests;   // N x 32 bytes, exact expression first
   uint32_t url_count = 0;    // N; 0 = no URL to check
   std::string pdq;           // 9 x 32 bytes (hash + 8 dihedral), or empty
+  std::string pdq_regions;   // R x 32 bytes: the image's trimmed regions (with pdq)
   bool low_quality = false;  // image hashed but PDQ quality below the minimum
 };
 

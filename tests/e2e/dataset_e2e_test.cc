@@ -362,6 +362,33 @@ TEST_F(DatasetE2eTest, ShardsAndFoldersLoseNearDuplicatesOfRegisteredImages) {
   EXPECT_FALSE(fs::exists(out + "/photos/sub/a.json"));
 }
 
+// Framed, captioned, screenshotted and cropped copies of a registered photo
+// (issue 12): check-dataset sends the same trimmed regions as `optout check
+// --image` and the owner's windows catch them; an unrelated photo stays.
+TEST_F(DatasetE2eTest, FolderLosesFramedCaptionedAndCroppedCopiesOfARegisteredPhoto) {
+  const std::string photos = testing::TestDataPath("photos/images/");
+  auto reg = Optout({"register", "--no-receipt", "--image", photos + "v01__orig.jpg"});
+  ASSERT_EQ(reg.exit_code, 0) << reg.err;
+  fs::create_directories(dir_ + "/copies");
+  const std::vector<std::string> copies = {"border", "caption", "screenshot", "crop_center",
+                                           "pad"};
+  for (const std::string& family : copies) {
+    std::ofstream(dir_ + "/copies/" + family + ".jpg", std::ios::binary)
+        << ReadFile(photos + "v01__" + family + ".jpg");
+  }
+  std::ofstream(dir_ + "/copies/unrelated.jpg", std::ios::binary)
+      << ReadFile(photos + "v14__orig.jpg");
+  const std::string out = dir_ + "/out-copies";
+  auto run = Optout({"check-dataset", dir_ + "/copies", "--out", out, "--quiet"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::map<std::string, std::string> removed;
+  const nlohmann::json report = Report(out);
+  for (const auto& r : report["removed"]) removed[r["key"]] = r["match"];
+  for (const std::string& family : copies) EXPECT_EQ(removed[family], "pdq") << family << report;
+  EXPECT_EQ(removed.count("unrelated"), 0u);
+  EXPECT_TRUE(fs::exists(out + "/copies/unrelated.jpg"));
+}
+
 // Starts the optout command without waiting for it.
 pid_t Spawn(const std::vector<std::string>& args) {
   const pid_t pid = fork();

@@ -16,7 +16,9 @@ size_t PackedItemBytes(const v1::PackedItems& packed) {
 }
 
 size_t PackedItemCount(const v1::PackedItems& packed) {
-  if (packed.kind() == v1::PackedItems::KIND_URL_DIGESTS && packed.counts_size() > 0) {
+  if ((packed.kind() == v1::PackedItems::KIND_URL_DIGESTS ||
+       packed.kind() == v1::PackedItems::KIND_PDQ) &&
+      packed.counts_size() > 0) {
     return packed.counts_size();
   }
   return packed.data().size() / PackedItemBytes(packed);

@@ -22,13 +22,19 @@ inline constexpr size_t kPdqBytes = 32;
 inline constexpr int kDihedralVariants = 8;
 inline constexpr size_t kPdqDihedralItemBytes = (1 + kDihedralVariants) * kPdqBytes;
 
+// Region hashes a packed PDQ item may carry (`counts[i]`), and a check's
+// PdqHash.regions: the checking client sends at most 4 (client/pdq/
+// match_regions.h); the cap bounds the searches one item buys.
+inline constexpr int kMaxCheckRegionsPerPdq = 8;
+
 // Bytes per item of a packed group: 16 for MD5, 9 × 32 for PDQ with
-// dihedral, otherwise 32 (for URL digests: per digest, see PackedItemCount).
+// dihedral, otherwise 32 (for URL digests: per digest, see PackedItemCount;
+// for PDQ with counts: before its region hashes).
 size_t PackedItemBytes(const v1::PackedItems& packed);
 
-// Number of items the group carries: `counts_size()` for URL digests with
-// counts, otherwise data size / PackedItemBytes. Meaningful only for a group
-// whose data length is a multiple of PackedItemBytes (the server validates).
+// Number of items the group carries: `counts_size()` for URL digests or PDQ
+// with counts, otherwise data size / PackedItemBytes. Meaningful only for a
+// group whose data fits its counts (the server validates).
 size_t PackedItemCount(const v1::PackedItems& packed);
 
 }  // namespace optout::protocol
