@@ -2,7 +2,8 @@
 // line), decodes it with the project's decoders (full size, the pixels
 // `optout hash` starts from), writes them to OUT.rgba as RGBA (alpha 255)
 // and prints one JSON line with the size and the native hashes of the file
-// (PDQ, quality, 8 dihedral variants, SHA-256, MD5), so that
+// (PDQ, quality, 8 dihedral variants, SHA-256, MD5, and the region hashes
+// of client/pdq/match_regions.h: owner windows and checker regions), so that
 // wasm_pdq_test.mjs can hash the same pixels in WebAssembly and compare.
 // One process for the whole corpus; OUT.rgba holds one image at a time.
 #include <cstdio>
@@ -56,6 +57,17 @@ void Dump(const std::string& path, const char* out) {
   std::vector<std::string> dihedral;
   for (const auto& h : hashes->dihedral) dihedral.push_back(h.ToHex());
   line["dihedral"] = dihedral;
+  for (const auto& [name, set] : {std::pair{"owner_regions", optout::pdq::RegionSet::kOwner},
+                                  std::pair{"checker_regions", optout::pdq::RegionSet::kChecker}}) {
+    optout::pdq::HashOptions with_regions;
+    with_regions.regions = set;
+    auto regions = optout::pdq::HashImageBytes(file, with_regions);
+    std::vector<std::string> hex;
+    if (regions.ok()) {
+      for (const auto& r : regions->regions) hex.push_back(r.hash.ToHex());
+    }
+    line[name] = hex;
+  }
   line["sha256"] = optout::digest::ToHex(hashes->sha256);
   line["md5"] = optout::digest::ToHex(hashes->md5);
   std::cout << line.dump() << std::endl;  // flushed: the reader waits for it

@@ -3,7 +3,8 @@
 // The page's hasher (web/static/hasher.js + pdq.wasm, the project's PDQ core
 // built by em++) against the native one (`optout hash`'s HashImageBytes), on
 // the same decoded pixels of every image in IMAGE_DIR: PDQ hash, quality,
-// the 8 dihedral variants and MD5 must be identical; an image the native
+// the 8 dihedral variants, the region hashes (owner windows and checker
+// regions, client/pdq/match_regions.h) and MD5 must be identical; an image the native
 // hasher refuses for lack of detail must be refused too. Exit 1 on any
 // difference.
 import { spawn } from 'node:child_process';
@@ -28,6 +29,7 @@ async function native(file) {
 }
 let compared = 0;
 let refused = 0;
+let regions = 0;
 const failures = [];
 try {
   for (const name of readdirSync(imageDir).sort()) {
@@ -52,17 +54,22 @@ try {
     const row = expected.width * 4;
     const got = hasher.pdq(expected.width, expected.height,
                            (y, n) => rgba.subarray(y * row, (y + n) * row), { dihedral: true });
+    const ownerRegions = hasher.regions({ owner: true });
+    const checkerRegions = hasher.regions();
     const md5 = hasher.md5(bytes);
     const same = got.pdq === expected.pdq && got.quality === expected.quality &&
-                 got.dihedral.join() === expected.dihedral.join() && md5 === expected.md5;
-    if (!same) failures.push({ name, native: expected, wasm: { ...got, md5 } });
+                 got.dihedral.join() === expected.dihedral.join() && md5 === expected.md5 &&
+                 ownerRegions.join() === expected.owner_regions.join() &&
+                 checkerRegions.join() === expected.checker_regions.join();
+    if (!same) failures.push({ name, native: expected, wasm: { ...got, md5, ownerRegions, checkerRegions } });
+    regions += ownerRegions.length + checkerRegions.length;
     compared += 1;
   }
 } finally {
   dump.stdin.end();
   rmSync(work, { recursive: true, force: true });
 }
-console.log(`wasm PDQ vs native: ${compared} images compared, ${failures.length} differ; ` +
-            `${refused} refused by both (too small or no detail)`);
+console.log(`wasm PDQ vs native: ${compared} images compared (${regions} region hashes), ` +
+            `${failures.length} differ; ${refused} refused by both (too small or no detail)`);
 for (const f of failures.slice(0, 5)) console.log(JSON.stringify(f));
-if (failures.length > 0 || compared < 10) process.exit(1);
+if (failures.length > 0 || compared < 10 || regions === 0) process.exit(1);

@@ -85,7 +85,9 @@ function withStoredOrientation(bytes) {
   return bytes;
 }
 
-async function hashFile(file, { dihedral = false } = {}) {
+// `regions`: 'owner' (registering: the fixed windows) or 'checker' (the
+// trimmed regions), as the optout command sends them (README.md#matching).
+async function hashFile(file, { dihedral = false, regions = '' } = {}) {
   const hasher = await hasherReady;
   const bytes = new Uint8Array(await file.arrayBuffer());
   const sha256 = toHex(await crypto.subtle.digest('SHA-256', bytes));
@@ -102,6 +104,7 @@ async function hashFile(file, { dihedral = false } = {}) {
   context.drawImage(bitmap, 0, 0);
   bitmap.close();
   const pdq = hasher.pdq(width, height, (y, n) => context.getImageData(0, y, width, n).data, { dihedral });
+  if (regions) pdq.regions = hasher.regions({ owner: regions === 'owner', minQuality: await minQuality() });
   return { ...pdq, sha256, md5 };
 }
 
@@ -127,7 +130,7 @@ function addPhotos(files) {
     text.textContent = `${file.name}: hashing…`;
     item.append(thumb, text);
     $('photo-list').append(item);
-    const photo = { file, dihedral, hashes: hashFile(file, { dihedral: true }) };
+    const photo = { file, dihedral, hashes: hashFile(file, { dihedral: true, regions: 'owner' }) };
     photos.push(photo);
     photo.hashes.then(async (h) => {
       const min = await minQuality();
@@ -178,6 +181,9 @@ async function buildRegistration() {
         request.pdq.push({ hash: pdqWire(variant), quality: h.quality });
         hex.pdq.push(variant);
       }
+      // The image's windows travel with its plain hash (README.md#matching).
+      if (h.regions.length) request.pdq[request.pdq.length - variants.length].regions = h.regions.map(pdqWire);
+      image.regions = h.regions.length;
       if (dihedral) image.dihedral = variants.slice(1);
     }
     request.sha256.push(base64(hexToBytes(h.sha256)));
@@ -307,9 +313,10 @@ $('check-form').addEventListener('submit', async (e) => {
     if (url) items.push({ url });
     let imageItems = 0;
     if (photo) {
-      const h = await hashFile(photo, { dihedral: true });
+      const h = await hashFile(photo, { dihedral: true, regions: 'checker' });
       if (h.quality >= await minQuality()) {
-        items.push({ pdq: { hash: pdqWire(h.pdq), dihedral: h.dihedral.map(pdqWire) } });
+        items.push({ pdq: { hash: pdqWire(h.pdq), dihedral: h.dihedral.map(pdqWire),
+                            regions: h.regions.map(pdqWire) } });
         imageItems += 1;
       }
       items.push({ sha256: base64(hexToBytes(h.sha256)) }, { md5: base64(hexToBytes(h.md5)) });

@@ -7,6 +7,9 @@
 // go through Md5 in chunks. Everything lives in one module-wide session:
 // the page hashes one photo at a time, synchronously between begin and
 // finish. Exchange goes through one scratch buffer in linear memory.
+// After finish, optout_pdq_regions hashes the same pre-scaled pixels'
+// regions (client/pdq/match_regions.h), as `optout register --image` and
+// `optout check --image` send them.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -14,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "client/pdq/match_regions.h"
 #include "client/pdq/pdq_core.h"
 #include "client/pdq/prescale.h"
 #include "web/wasm/md5.h"
@@ -30,6 +34,13 @@ int next_row = 0;
 std::vector<uint8_t> rgb_row;
 // The hash, then the 8 dihedral hashes: 9 x 64 hex digits and a NUL.
 char hex_out[9 * 64 + 1];
+// The last finished image (pre-scaled) and its hash, for optout_pdq_regions.
+optout::pdq::Image last_image;
+optout::pdq::PdqHash last_hash;
+int last_width = 0;
+int last_height = 0;
+// Region hashes: at most 63 x 64 hex digits and a NUL.
+char regions_out[optout::pdq::kMaxOwnerRegions * 64 + 1];
 std::unique_ptr<optout::web::Md5> md5;
 char md5_out[33];
 
@@ -89,6 +100,10 @@ int optout_pdq_finish(int dihedral) {
   if (optout::pdq::CheckPixels(image) != optout::pdq::PixelsProblem::kNone) return -2;
   const optout::pdq::PdqResult result = optout::pdq::HashCheckedPixels(image, dihedral != 0);
   if (result.hash.IsZero()) return -3;
+  last_image = std::move(image);
+  last_hash = result.hash;
+  last_width = width;
+  last_height = height;
   std::memset(hex_out, '0', sizeof(hex_out) - 1);
   hex_out[sizeof(hex_out) - 1] = '\0';
   PutHex(result.hash.ToHex(), 0);
@@ -99,6 +114,28 @@ int optout_pdq_finish(int dihedral) {
 }
 
 const char* optout_pdq_hex() { return hex_out; }
+
+// After a successful finish: hashes the image's regions, the owner's
+// windows (`owner` != 0, registering) or the checker's trimmed regions, and
+// returns how many there are (their hex, 64 digits each, in
+// optout_pdq_regions_hex()); regions of quality below `min_quality` are
+// left out. -1 when no image was finished.
+int optout_pdq_regions(int owner, int min_quality) {
+  if (last_width == 0) return -1;
+  const std::vector<optout::pdq::RegionHash> regions =
+      owner != 0 ? optout::pdq::OwnerRegions(last_image, last_width, last_height, last_hash,
+                                             min_quality)
+                 : optout::pdq::CheckerRegions(last_image, last_width, last_height, min_quality);
+  int n = 0;
+  for (const optout::pdq::RegionHash& r : regions) {
+    if (n == optout::pdq::kMaxOwnerRegions) break;
+    std::memcpy(regions_out + 64 * n++, r.hash.ToHex().data(), 64);
+  }
+  regions_out[64 * n] = '\0';
+  return n;
+}
+
+const char* optout_pdq_regions_hex() { return regions_out; }
 
 void optout_md5_begin() { md5 = std::make_unique<optout::web::Md5>(); }
 
