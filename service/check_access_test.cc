@@ -235,6 +235,16 @@ TEST_F(CheckAccessTest, UsageCountsMatchesByKindAndCostCountsPackedItems) {
   const CheckCost cost = CostOf(request);
   EXPECT_EQ(cost.items, 2 + 2 + 3);
   EXPECT_EQ(cost.pdq_items, 1 + 2);
+
+  // An image with its region hashes is one item, in a packed group (counts)
+  // as on a CheckItem (issue 12: windows of one image count as one item).
+  request.mutable_items(1)->mutable_pdq()->add_regions(std::string(32, 'r'));
+  packed->mutable_data()->append(std::string(3 * 32, 'r'));
+  packed->add_counts(3);
+  packed->add_counts(0);
+  const CheckCost with_regions = CostOf(request);
+  EXPECT_EQ(with_regions.items, 2 + 2 + 3);
+  EXPECT_EQ(with_regions.pdq_items, 1 + 2);
 }
 
 }  // namespace
