@@ -1,7 +1,13 @@
 // Request building and verdict mapping, without a server.
 #include "client/dataset/chunk_check.h"
 
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
 #include "client/common/base/testing/status_matchers.h"
+#include "client/common/protocol/packed_items.h"
 #include "client/common/digest/digest.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -92,6 +98,43 @@ TEST_F(ChunkCheckTest, UndecodableImageIsUncheckedButItsDigestsAreNot) {
   EXPECT_TRUE(r.pdq.empty());
   EXPECT_EQ(r.sha256, digest::AsStringView(digest::Sha256("not an image")));
   EXPECT_EQ(r.md5.size(), 16u);
+}
+
+// A copy with a frame: PrepareRecord adds the trimmed regions that
+// `optout check --image` sends, and BuildRequest puts them after the
+// image's hashes with one count per PDQ item (client/pdq/match_regions.h).
+TEST_F(ChunkCheckTest, FramedImageCarriesItsRegionsAfterItsHashes) {
+  const char* root = std::getenv("OPTOUT_TESTDATA");
+  const std::string path =
+      std::string(root != nullptr && *root != '\0' ? root : "tests/testdata") +
+      "/photos/images/v01__border.jpg";
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  ASSERT_FALSE(bytes.str().empty()) << path;
+  UrlDigester digester(*psl_);
+  std::vector<Record> records(2);
+  records[0].files.push_back({"framed.jpg", bytes.str()});
+  records[0].image_file = 0;
+  records[1].sha256 = std::string(32, '\x02');
+  for (Record& r : records) PrepareRecord(digester, 50, &r);
+  ASSERT_EQ(records[0].pdq.size(), protocol::kPdqDihedralItemBytes);
+  const size_t regions = records[0].pdq_regions.size() / protocol::kPdqBytes;
+  EXPECT_GE(regions, 1u);  // at least the frame trimmed away
+  EXPECT_LE(regions, static_cast<size_t>(protocol::kMaxCheckRegionsPerPdq));
+
+  ChunkPlan plan;
+  BuildRequest(records, &plan);
+  const v1::PackedItems* pdq = nullptr;
+  for (const auto& p : plan.request.packed()) {
+    if (p.kind() == v1::PackedItems::KIND_PDQ) pdq = &p;
+  }
+  ASSERT_NE(pdq, nullptr);
+  EXPECT_TRUE(pdq->pdq_dihedral());
+  ASSERT_EQ(pdq->counts_size(), 1);
+  EXPECT_EQ(pdq->counts(0), regions);
+  EXPECT_EQ(pdq->data(), records[0].pdq + records[0].pdq_regions);
+  EXPECT_EQ(protocol::PackedItemCount(*pdq), 1u);  // one image, one item
 }
 
 }  // namespace
