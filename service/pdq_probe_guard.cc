@@ -34,14 +34,20 @@ void ForEachPdqItem(const v1::CheckRequest& request, Visit&& visit) {
   }
   for (const v1::PackedItems& packed : request.packed()) {
     if (packed.kind() != v1::PackedItems::KIND_PDQ) continue;
-    const size_t per_item = packed.pdq_dihedral() ? 9 : 1;
+    const size_t base = packed.pdq_dihedral() ? 9 : 1;
     const absl::string_view data = packed.data();
-    for (size_t at = 0; at + per_item * kHashBytes <= data.size(); at += per_item * kHashBytes) {
+    // With counts, item i is followed by counts[i] region hashes (validated).
+    size_t item = 0;
+    for (size_t at = 0;; ++item) {
+      const size_t per_item =
+          base + (item < static_cast<size_t>(packed.counts_size()) ? packed.counts(item) : 0);
+      if (at + per_item * kHashBytes > data.size()) break;
       hashes.clear();
       for (size_t h = 0; h < per_item; ++h) {
         hashes.push_back(storage::CodeFromBytes(data.substr(at + h * kHashBytes, kHashBytes)));
       }
       if (!visit(absl::MakeConstSpan(hashes))) return;
+      at += per_item * kHashBytes;
     }
   }
 }
