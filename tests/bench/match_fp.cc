@@ -20,7 +20,7 @@
 // (union bound over hash pairs), with p_pair the extrapolated share.
 //
 //   match_fp --images DIR [--images DIR]... [--random-windows K] [--registered N]
-//            [--threshold T]
+//            [--threshold T] [--show-closer-than D] [--plain-only]
 #include <dirent.h>
 
 #include <algorithm>
@@ -93,6 +93,7 @@ int main(int argc, char** argv) {
   double registered = 1e7;
   int threshold = 31;
   int close_report = 0;  // print (checked, registered) pairs closer than this
+  bool plain_only = false;  // the scheme before windows, for comparison
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--images" && i + 1 < argc) {
@@ -101,6 +102,8 @@ int main(int argc, char** argv) {
       random_windows = std::atoi(argv[++i]);
     } else if (arg == "--registered" && i + 1 < argc) {
       registered = std::atof(argv[++i]);
+    } else if (arg == "--plain-only") {
+      plain_only = true;
     } else if (arg == "--show-closer-than" && i + 1 < argc) {
       close_report = std::atoi(argv[++i]);
     } else if (arg == "--threshold" && i + 1 < argc) {
@@ -108,7 +111,7 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: match_fp --images DIR [--images DIR]... [--random-windows K] "
-                   "[--registered N] [--threshold T] [--show-closer-than D]\n");
+                   "[--registered N] [--threshold T] [--show-closer-than D] [--plain-only]\n");
       return 2;
     }
   }
@@ -123,7 +126,7 @@ int main(int argc, char** argv) {
       const std::string bytes = ReadAll(s.path);
       pdq::HashOptions options;
       if (s.original) {
-        options.regions = pdq::RegionSet::kOwner;
+        options.regions = plain_only ? pdq::RegionSet::kNone : pdq::RegionSet::kOwner;
         auto h = pdq::HashImageBytes(bytes, options);
         if (h.ok() && h->quality >= kMinQuality) {
           HashSet set{group, s.path, {h->pdq}};
@@ -131,7 +134,7 @@ int main(int argc, char** argv) {
           stored.push_back(std::move(set));
         }
       }
-      options.regions = pdq::RegionSet::kChecker;
+      options.regions = plain_only ? pdq::RegionSet::kNone : pdq::RegionSet::kChecker;
       options.dihedral = true;
       auto h = pdq::HashImageBytes(bytes, options);
       if (!h.ok() || h->quality < kMinQuality) continue;
@@ -230,7 +233,7 @@ int main(int argc, char** argv) {
   const double per_check_hashes = 1.0 * checked_hashes / checked_images;
   const double stored_each = 1.0 * stored_hashes / stored.size();
   // The checked side per image: plain + 8 dihedral + up to 4 regions.
-  const double per_image = 13;
+  const double per_image = plain_only ? 9 : 13;
   std::printf("tail fit over d = %d..%d: log10 share = %.3f + %.4f d\n", tail.front().first,
               tail.back().first, intercept, slope);
   std::printf("p_pair(d <= %d) ~ 10^%.1f; normal tail: %.1e\n", threshold, log_p,
