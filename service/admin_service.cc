@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "service/backup_dir.h"
 #include "service/log.h"
+#include "service/snapshot_files.h"
 #include "service/status_util.h"
 
 namespace optout::service {
@@ -81,6 +82,22 @@ grpc::Status AdminServiceImpl::Backup(grpc::ServerContext* context,
   }
   Audit(context, "admin.Backup", "", backup.status());
   return Done(timer, ToGrpcStatus(backup.status()));
+}
+
+grpc::Status AdminServiceImpl::GetSnapshot(grpc::ServerContext* context,
+                                           const admin::v1::GetSnapshotRequest* /*request*/,
+                                           grpc::ServerWriter<admin::v1::SnapshotChunk>* writer) {
+  const CallTimer timer = Timed("GetSnapshot");
+  uint64_t bytes = 0;
+  absl::Status sent = SendSnapshot(store_, data_dir_, [&](const admin::v1::SnapshotChunk& chunk) {
+    bytes += chunk.data().size();
+    return !context->IsCancelled() && writer->Write(chunk);
+  });
+  Log(sent.ok() ? LogLevel::kInfo : LogLevel::kWarning,
+      absl::StrCat("snapshot for ", context->peer(), ": ",
+                   sent.ok() ? absl::StrCat(bytes, " bytes sent") : sent.ToString()));
+  Audit(context, "admin.GetSnapshot", "", sent);
+  return Done(timer, ToGrpcStatus(sent));
 }
 
 namespace {

@@ -52,6 +52,9 @@ class AdminServiceImpl final : public admin::v1::Admin::Service {
   grpc::Status GetKeyRotation(grpc::ServerContext* context,
                               const admin::v1::GetKeyRotationRequest* request,
                               admin::v1::KeyRotationStatus* response) override;
+  grpc::Status GetSnapshot(grpc::ServerContext* context,
+                           const admin::v1::GetSnapshotRequest* request,
+                           grpc::ServerWriter<admin::v1::SnapshotChunk>* writer) override;
 
  private:
   void Audit(const grpc::ServerContext* context, absl::string_view method,

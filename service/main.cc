@@ -90,6 +90,9 @@ ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once li
 ABSL_FLAG(int, max_message_mb, 16, "largest request message accepted, in MiB (1..1024)");
 ABSL_FLAG(std::string, tls_cert_file, "", "PEM certificate chain: serve TLS (with --tls_key_file); re-read on SIGHUP");
 ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file; re-read on SIGHUP");
+ABSL_FLAG(std::string, admin_tls_cert_file, "", "TLS certificate chain (PEM) of the admin listener alone; with --admin_tls_key_file and --admin_tls_client_ca_file: mutual TLS on --admin_listen whatever the public port uses (default: the --tls_* files)");
+ABSL_FLAG(std::string, admin_tls_key_file, "", "private key (PEM) for --admin_tls_cert_file");
+ABSL_FLAG(std::string, admin_tls_client_ca_file, "", "PEM CA bundle the admin listener's clients need certificates from (and, in cluster mode, that signs the peers' admin certificates for --cluster_snapshot_from)");
 ABSL_FLAG(std::string, tls_client_ca_file, "", "PEM CA bundle: require client certificates signed by it (mutual TLS); re-read on SIGHUP");
 ABSL_FLAG(bool, allow_insecure, false, "serve plaintext on a --listen address reachable from the network");
 ABSL_FLAG(std::string, log_format, "text", "log lines on stderr: text (for people) or json (one object per line)");
@@ -100,7 +103,8 @@ ABSL_FLAG(std::string, cluster_nats, "", "cluster mode: comma-separated NATS ser
 ABSL_FLAG(std::string, cluster_stream, "OPTOUT_MUTATIONS", "cluster mode: name of the JetStream stream of mutations (created with 3 replicas if missing)");
 ABSL_FLAG(std::string, node_name, "", "cluster mode: this node's name in logs and GetInfo (default: the host name)");
 ABSL_FLAG(int, cluster_replicas, 3, "cluster mode: replicas of the stream when this node creates it (JetStream needs that many servers)");
-ABSL_FLAG(int64_t, cluster_max_messages, 0, "cluster mode: mutations the stream keeps, oldest dropped first (0: all); a node further behind must be restored from a peer's backup");
+ABSL_FLAG(int64_t, cluster_max_messages, 0, "cluster mode: mutations the stream keeps, oldest dropped first (0: all); a node further behind takes a peer's snapshot (--cluster_snapshot_from)");
+ABSL_FLAG(std::string, cluster_snapshot_from, "", "cluster mode: comma-separated admin addresses of peers (unix:PATH or HOST:PORT of their --admin_listen) to take a snapshot from when the stream no longer holds the history this node needs; empty: such a node refuses to start");
 ABSL_FLAG(std::string, cluster_nats_ca_file, "", "cluster mode: PEM CA bundle to verify the NATS servers' TLS certificates (turns TLS on)");
 ABSL_FLAG(std::string, cluster_nats_creds_file, "", "cluster mode: NATS credentials file (user JWT and NKey seed)");
 ABSL_FLAG(int, shutdown_grace_seconds, 10, "on SIGTERM, how long in-flight calls may take to finish");
@@ -174,6 +178,9 @@ int main(int argc, char** argv) {
   options.tls.cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   options.tls.key_file = absl::GetFlag(FLAGS_tls_key_file);
   options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  options.admin_tls.cert_file = absl::GetFlag(FLAGS_admin_tls_cert_file);
+  options.admin_tls.key_file = absl::GetFlag(FLAGS_admin_tls_key_file);
+  options.admin_tls.client_ca_file = absl::GetFlag(FLAGS_admin_tls_client_ca_file);
   options.tls.allow_insecure = absl::GetFlag(FLAGS_allow_insecure);
   options.registry.pdq_threshold = absl::GetFlag(FLAGS_pdq_threshold);
   options.registry.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);
@@ -187,6 +194,10 @@ int main(int argc, char** argv) {
   options.cluster.replicas = absl::GetFlag(FLAGS_cluster_replicas);
   options.cluster.max_messages = absl::GetFlag(FLAGS_cluster_max_messages);
   options.cluster.nats_ca_file = absl::GetFlag(FLAGS_cluster_nats_ca_file);
+  for (absl::string_view peer : absl::StrSplit(absl::GetFlag(FLAGS_cluster_snapshot_from), ',',
+                                               absl::SkipWhitespace())) {
+    options.cluster.snapshot_from.emplace_back(absl::StripAsciiWhitespace(peer));
+  }
   options.cluster.nats_creds_file = absl::GetFlag(FLAGS_cluster_nats_creds_file);
   options.registry.pending_scope_seconds =
       absl::ToInt64Seconds(absl::GetFlag(FLAGS_pending_scope_expiry));

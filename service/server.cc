@@ -41,6 +41,8 @@
 #include "service/scope_upkeep.h"
 #include "service/verify/scope_verifier.h"
 #include "service/server_metrics.h"
+#include "service/snapshot_bootstrap.h"
+#include "service/snapshot_files.h"
 #include "service/tls_credentials.h"
 #include "client/common/base/status_macros.h"
 #include "storage/opt_out_store.h"
@@ -68,7 +70,8 @@ struct Server::Impl {
   std::unique_ptr<RegistryServiceImpl> registry_service;
   std::unique_ptr<CheckServiceImpl> check_service;
   std::unique_ptr<ReloadableTlsCredentials> tls;  // null: plaintext; outlives grpc_server
-  std::unique_ptr<ReloadableTlsCredentials> admin_tls;  // the same files, for admin_server
+  // For admin_server: the --admin_tls_* files, else the same files as `tls`.
+  std::unique_ptr<ReloadableTlsCredentials> admin_tls;
   std::unique_ptr<ApiKeys> api_keys;
   std::unique_ptr<AuditLog> audit;  // null without --audit_log
   std::unique_ptr<PdqProbeGuard> pdq_probes;  // used by check_access
@@ -103,6 +106,10 @@ struct Server::Impl {
 };
 
 namespace {
+
+// How long a node waits for one peer's snapshot: a registry of 10 million
+// opt-outs is a few GB.
+constexpr absl::Duration kSnapshotPatience = absl::Minutes(30);
 
 // Bytes of one of the two tracked pools (gRPC's quota, waiting answers):
 // two fifths of --max_memory_mb each.
@@ -300,7 +307,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   const std::string admin_listen = options.admin_listen.empty()
                                        ? absl::StrCat("unix:", options.data_dir, "/admin.sock")
                                        : options.admin_listen;
-  OPTOUT_RETURN_IF_ERROR(CheckAdminTransport(admin_listen, options.tls));
+  // The admin listener has TLS of its own when --admin_tls_* name files.
+  const TlsServerOptions& admin_tls = options.admin_tls.enabled() ? options.admin_tls : options.tls;
+  OPTOUT_RETURN_IF_ERROR(CheckAdminTransport(admin_listen, admin_tls));
   if (!options.metrics_listen.empty()) {
     OPTOUT_RETURN_IF_ERROR(
         CheckTransportSecurity(options.metrics_listen, options.tls, "--metrics_listen"));
@@ -315,8 +324,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   auto impl = std::make_unique<Impl>();
   if (options.tls.enabled()) {
     OPTOUT_ASSIGN_OR_RETURN(impl->tls, ReloadableTlsCredentials::Create(options.tls));
+  }
+  if (admin_tls.enabled()) {
     // Its own credentials: each takes up a reload at its own next handshake.
-    OPTOUT_ASSIGN_OR_RETURN(impl->admin_tls, ReloadableTlsCredentials::Create(options.tls));
+    OPTOUT_ASSIGN_OR_RETURN(impl->admin_tls, ReloadableTlsCredentials::Create(admin_tls));
   }
   std::string secret_file = options.secret_file;
   if (secret_file.empty()) {
@@ -328,23 +339,33 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       options.psl_file.empty() ? url::PublicSuffixList::kDefaultPath : options.psl_file;
   OPTOUT_ASSIGN_OR_RETURN(impl->psl, url::PublicSuffixList::Load(psl_file));
 
-  storage::StoreOptions store_options;
-  OPTOUT_ASSIGN_OR_RETURN(impl->store, storage::OptOutStore::Open(options.data_dir, store_options));
-  OPTOUT_RETURN_IF_ERROR(MakeOwnerOnly(options.data_dir));
-  // The key versions the database names (two during a key rotation).
-  absl::StatusOr<KeyVersions> versions = OpenKeyVersions(*impl->store, secret, secret_file);
-  secret.fill(0);
-  OPTOUT_RETURN_IF_ERROR(versions.status());
-  OPTOUT_ASSIGN_OR_RETURN(impl->api_keys, ApiKeys::Open(impl->store.get(), versions->api_keys));
-  const absl::Time load_start = absl::Now();
-  impl->scope_verifier = verify::NewNetworkScopeVerifier(options.verify);
-  RegistryOptions registry_options = options.registry;
-  registry_options.scope_verifier = impl->scope_verifier.get();
-  OPTOUT_ASSIGN_OR_RETURN(impl->registry, Registry::Open(impl->store.get(), versions->keys,
-                                                         impl->psl.get(), registry_options));
-  Log(LogLevel::kInfo, absl::StrCat("loaded ", impl->registry->opt_out_count(), " opt-outs in ",
-                                    absl::FormatDuration(absl::Now() - load_start)));
+  // A snapshot install that a crash interrupted is finished before the
+  // store opens (snapshot_files.h).
   if (!options.cluster.nats_urls.empty()) {
+    OPTOUT_RETURN_IF_ERROR(InstallPendingSnapshot(options.data_dir));
+  }
+  impl->scope_verifier = verify::NewNetworkScopeVerifier(options.verify);
+  // Opens the store, its key versions, API keys and the registry; again
+  // after a peer's snapshot replaced the database.
+  auto open_registry = [&]() -> absl::StatusOr<std::unique_ptr<KeyVersions>> {
+    storage::StoreOptions store_options;
+    OPTOUT_ASSIGN_OR_RETURN(impl->store, storage::OptOutStore::Open(options.data_dir, store_options));
+    OPTOUT_RETURN_IF_ERROR(MakeOwnerOnly(options.data_dir));
+    // The key versions the database names (two during a key rotation).
+    OPTOUT_ASSIGN_OR_RETURN(KeyVersions versions,
+                            OpenKeyVersions(*impl->store, secret, secret_file));
+    OPTOUT_ASSIGN_OR_RETURN(impl->api_keys, ApiKeys::Open(impl->store.get(), versions.api_keys));
+    const absl::Time load_start = absl::Now();
+    RegistryOptions registry_options = options.registry;
+    registry_options.scope_verifier = impl->scope_verifier.get();
+    OPTOUT_ASSIGN_OR_RETURN(impl->registry, Registry::Open(impl->store.get(), versions.keys,
+                                                           impl->psl.get(), registry_options));
+    Log(LogLevel::kInfo, absl::StrCat("loaded ", impl->registry->opt_out_count(), " opt-outs in ",
+                                      absl::FormatDuration(absl::Now() - load_start)));
+    return std::make_unique<KeyVersions>(std::move(versions));
+  };
+  absl::StatusOr<std::unique_ptr<KeyVersions>> versions = open_registry();
+  if (versions.ok() && !options.cluster.nats_urls.empty()) {
     cluster::ClusterOptions cluster = options.cluster;
     if (cluster.node_name.empty()) {
       char host[256] = {};
@@ -353,18 +374,39 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     }
     // Returns once this node has applied what the stream held: it serves
     // nothing before it is caught up.
-    OPTOUT_ASSIGN_OR_RETURN(std::unique_ptr<cluster::JetStreamLog> log,
-                            cluster::JetStreamLog::Start(cluster, *versions->keys.current,
-                                                         impl->store.get(), impl->registry.get()));
-    impl->registry->UseMutationLog(std::move(log));
-    Log(LogLevel::kInfo, absl::StrCat("cluster: caught up; ", impl->registry->opt_out_count(),
-                                      " opt-outs"));
+    absl::StatusOr<std::unique_ptr<cluster::JetStreamLog>> log = cluster::JetStreamLog::Start(
+        cluster, *(*versions)->keys.current, impl->store.get(), impl->registry.get());
+    if (!log.ok() && cluster::NeedsSnapshot(log.status()) && !cluster.snapshot_from.empty()) {
+      Log(LogLevel::kWarning, absl::StrCat(log.status().message(), "; taking a peer's snapshot"));
+      impl->registry.reset();
+      impl->api_keys.reset();
+      impl->store.reset();
+      absl::StatusOr<uint64_t> installed = BootstrapFromPeerSnapshot(
+          cluster.snapshot_from, admin_tls, options.data_dir, kSnapshotPatience);
+      if (!installed.ok()) {
+        secret.fill(0);
+        return installed.status();
+      }
+      versions = open_registry();
+      if (versions.ok()) {
+        log = cluster::JetStreamLog::Start(cluster, *(*versions)->keys.current, impl->store.get(),
+                                           impl->registry.get());
+      }
+    }
+    if (versions.ok() && !log.ok()) versions = log.status();
+    if (versions.ok()) {
+      impl->registry->UseMutationLog(*std::move(log));
+      Log(LogLevel::kInfo, absl::StrCat("cluster: caught up; ", impl->registry->opt_out_count(),
+                                        " opt-outs"));
+    }
   }
+  secret.fill(0);
+  OPTOUT_RETURN_IF_ERROR(versions.status());
   KeyRotation::Options rotation_options;
   rotation_options.batch_records = static_cast<size_t>(std::max(options.key_rotation_batch, 1));
   rotation_options.pause_between_batches = absl::Milliseconds(options.key_rotation_pause_ms);
   impl->key_rotation = std::make_unique<KeyRotation>(impl->store.get(), impl->registry.get(),
-                                                     *versions, secret_file, rotation_options);
+                                                     **versions, secret_file, rotation_options);
   // A rotation a crash or a stop interrupted goes on from its last batch.
   impl->key_rotation->ResumeIfPending();
 
@@ -485,10 +527,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
 }
 
 absl::Status Server::ReloadTlsCertificates() {
-  if (impl_->tls == nullptr) return absl::FailedPreconditionError("TLS is off: nothing to reload");
-  OPTOUT_RETURN_IF_ERROR(impl_->tls->Reload());
-  OPTOUT_RETURN_IF_ERROR(impl_->admin_tls->Reload());
-  if (impl_->metrics_endpoint != nullptr) {
+  if (impl_->tls == nullptr && impl_->admin_tls == nullptr) {
+    return absl::FailedPreconditionError("TLS is off: nothing to reload");
+  }
+  if (impl_->tls != nullptr) OPTOUT_RETURN_IF_ERROR(impl_->tls->Reload());
+  if (impl_->admin_tls != nullptr) OPTOUT_RETURN_IF_ERROR(impl_->admin_tls->Reload());
+  if (impl_->tls != nullptr && impl_->metrics_endpoint != nullptr) {
     OPTOUT_RETURN_IF_ERROR(impl_->metrics_endpoint->ReloadTlsCertificates());
   }
   if (impl_->http_tls != nullptr) OPTOUT_RETURN_IF_ERROR(impl_->http_tls->Reload());

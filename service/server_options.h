@@ -23,6 +23,11 @@ struct ServerOptions {
   // Empty: unix:<data_dir>/admin.sock. A unix socket is made mode 0600, so
   // only the user running optoutd can administer it.
   std::string admin_listen;
+  // TLS of the admin listener alone (--admin_tls_cert_file,
+  // --admin_tls_key_file, --admin_tls_client_ca_file), e.g. mutual TLS
+  // between cluster nodes for snapshots while the public port is plaintext
+  // behind a TLS-terminating proxy. Empty: the admin listener uses `tls`.
+  TlsServerOptions admin_tls;
   // Items an anonymous peer (IPv4 address or IPv6 /64) may check per minute;
   // 0 refuses anonymous checks. Default: 600.
   int anonymous_items_per_minute = 600;

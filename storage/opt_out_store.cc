@@ -10,6 +10,7 @@
 #include "rocksdb/table.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/utilities/backup_engine.h"
+#include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
 
 namespace optout::storage {
@@ -317,6 +318,18 @@ absl::StatusOr<BackupSummary> OptOutStore::Backup(const std::string& backup_dir)
   summary.bytes = info.size;
   summary.files = info.number_files;
   return summary;
+}
+
+absl::Status OptOutStore::Checkpoint(const std::string& dir) {
+  if (impl_->db->GetEnv()->FileExists(dir).ok()) {
+    return absl::FailedPreconditionError(absl::StrCat("checkpoint folder ", dir, " exists"));
+  }
+  rocksdb::Checkpoint* raw = nullptr;
+  absl::Status s = FromRocks(rocksdb::Checkpoint::Create(impl_->db.get(), &raw), "checkpoint");
+  if (!s.ok()) return s;
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  // log_size_for_flush 0: memtables are flushed, so the copy needs no WAL.
+  return FromRocks(checkpoint->CreateCheckpoint(dir, /*log_size_for_flush=*/0), "checkpoint");
 }
 
 absl::Status OptOutStore::RestoreLatestBackup(const std::string& backup_dir,

@@ -159,6 +159,13 @@ class OptOutStore final {
   // live WAL is copied with the SST files). Unavailable for I/O errors.
   absl::StatusOr<BackupSummary> Backup(const std::string& backup_dir);
 
+  // Writes a consistent copy of the whole database into the new folder
+  // `dir` (a RocksDB checkpoint: hard links to the SST files, so `dir` must
+  // be on the data folder's file system; memtables are flushed first). A
+  // cluster peer streams it to a node that re-bootstraps. Unavailable for
+  // I/O errors, FailedPrecondition when `dir` exists.
+  absl::Status Checkpoint(const std::string& dir);
+
   // Restores the newest backup in `backup_dir` into `data_dir`, after
   // verifying its files' checksums. FailedPrecondition when `data_dir`
   // already holds a database (restore never overwrites one), NotFound when

@@ -31,6 +31,11 @@ struct ClusterOptions {
   std::string nats_ca_file;
   // NATS credentials file (JWT and NKey seed); empty: none. Default: empty.
   std::string nats_creds_file;
+  // Admin addresses of peers (e.g. unix:/var/lib/optout/admin.sock or
+  // HOST:PORT of their --admin_listen) to take a snapshot from when the
+  // stream no longer holds the history this node needs; tried in order.
+  // Empty: such a node refuses to start. Default: empty.
+  std::vector<std::string> snapshot_from;
   // How long a write may wait for the stream's acknowledgement and for
   // this node to apply it before it fails with UNAVAILABLE. Default: 10 s.
   absl::Duration commit_timeout = absl::Seconds(10);

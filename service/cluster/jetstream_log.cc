@@ -12,6 +12,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -25,6 +26,8 @@ namespace optout::service::cluster {
 namespace {
 
 constexpr absl::string_view kFingerprintLabel = "key fingerprint=";
+// Marks the Start error that a peer's snapshot fixes (NeedsSnapshot).
+constexpr absl::string_view kNeedsSnapshotPayload = "type.optout/cluster.needs_snapshot";
 // How long a node may wait for NATS (servers still starting) before Start fails.
 constexpr absl::Duration kConnectPatience = absl::Seconds(60);
 // A catching-up node syncs at least this often (in mutations).
@@ -167,7 +170,13 @@ absl::Status JetStreamLog::Impl::Connect() {
 absl::StatusOr<StreamState> JetStreamLog::Impl::StreamInfo() {
   jsStreamInfo* info = nullptr;
   jsErrCode code = jsErrCode(0);
-  natsStatus s = js_GetStreamInfo(&info, js, options.stream.c_str(), nullptr, &code);
+  // Short: while the stream elects a leader a request gets no answer at
+  // all; asking again each second finds the new leader sooner than one
+  // long wait would.
+  jsOptions wait;
+  jsOptions_Init(&wait);
+  wait.Wait = 1000;
+  natsStatus s = js_GetStreamInfo(&info, js, options.stream.c_str(), &wait, &code);
   if (s == NATS_NOT_FOUND || code == JSStreamNotFoundErr) {
     return absl::NotFoundError(absl::StrCat("no stream ", options.stream));
   }
@@ -216,7 +225,7 @@ absl::StatusOr<StreamState> JetStreamLog::Impl::EnsureStream() {
       }
       last = NatsError(s, "create stream", code);
     }
-    absl::SleepFor(absl::Milliseconds(500));
+    absl::SleepFor(absl::Milliseconds(100));
   }
   return last;
 }
@@ -242,11 +251,14 @@ absl::Status JetStreamLog::Impl::CheckLocalData(const StreamState& state) {
         " (stream deleted and made anew?); start this node with an empty data_dir"));
   }
   if (state.first_seq > progress.sequence + 1 && state.last_seq > progress.sequence) {
-    return absl::FailedPreconditionError(absl::StrCat(
+    absl::Status purged = absl::FailedPreconditionError(absl::StrCat(
         "cluster: this node applied up to ", progress.sequence, " but stream ", options.stream,
         " now starts at ", state.first_seq,
-        " (older mutations were purged); start it with an empty data_dir restored from a peer's "
-        "backup (optout-admin backup)"));
+        " (older mutations were purged); start it with --cluster_snapshot_from=<a peer's admin "
+        "address> to take a peer's snapshot, or restore a peer's backup (optout-admin backup) "
+        "into an empty data_dir"));
+    purged.SetPayload(kNeedsSnapshotPayload, absl::Cord("1"));
+    return purged;
   }
   return absl::OkStatus();
 }
@@ -534,6 +546,10 @@ LogProgress JetStreamLog::Progress() const {
                      ? impl_->known_last_seq - progress.applied_version
                      : 0;
   return progress;
+}
+
+bool NeedsSnapshot(const absl::Status& status) {
+  return status.GetPayload(kNeedsSnapshotPayload).has_value();
 }
 
 }  // namespace optout::service::cluster

@@ -58,6 +58,11 @@ class JetStreamLog final : public MutationLog {
   std::unique_ptr<Impl> impl_;
 };
 
+// Whether JetStreamLog::Start failed because the stream no longer holds the
+// mutations this node needs (retention, purge): a snapshot from a peer
+// (--cluster_snapshot_from) lets it start.
+bool NeedsSnapshot(const absl::Status& status);
+
 }  // namespace optout::service::cluster
 
 #endif  // OPTOUT_SERVICE_CLUSTER_JETSTREAM_LOG_H_

@@ -1,7 +1,8 @@
 // Issue 13: cluster mode on NATS JetStream. Three real nats-server processes
 // and three optoutd nodes on loopback; writes on one node, reads on the
-// others, revocation latency, catch-up after downtime, and the key
-// fingerprint check.
+// others, revocation latency, catch-up after downtime, the key
+// fingerprint check, and re-bootstrap from a peer's snapshot when the stream
+// no longer holds what a node needs.
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -14,6 +15,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 #include "tests/e2e/cluster_fixture.h"
 
 namespace optout::testing {
@@ -233,6 +236,79 @@ TEST_F(ClusterE2eTest, NodeWithAnotherSecretRefusesToJoin) {
   absl::Status started = stranger.Start();
   ASSERT_FALSE(started.ok());
   EXPECT_THAT(stranger.ReadLog(), ::testing::HasSubstr("key fingerprint"));
+}
+
+// The stream keeps only the last 100 mutations: a node down for more than
+// that cannot catch up from it. Without --cluster_snapshot_from it refuses
+// to start; with it (the first peer named is unreachable, the second is
+// node 0) it installs node 0's snapshot and follows the stream from there.
+// A new node with an empty data_dir joins the same way.
+TEST(ClusterSnapshotTest, NodeWhoseHistoryWasPurgedBootstrapsFromAPeerSnapshot) {
+  OptoutCluster cluster(3, "OPTOUT_SNAPSHOT", {"--cluster_max_messages=100"});
+  absl::Status started = cluster.Start();
+  ASSERT_TRUE(started.ok()) << started;
+  std::vector<std::string> urls;
+  uint64_t last = 0;
+  auto register_some = [&](int count) {
+    for (int n = 0; n < count; ++n) {
+      urls.push_back(UniqueUrl("snapshot", static_cast<int>(urls.size())));
+      absl::StatusOr<v1::RegisterResponse> r = cluster.Register(n % 2, RegisterUrl(urls.back()));
+      ASSERT_TRUE(r.ok()) << r.status();
+      last = std::max(last, r->version());
+    }
+  };
+  register_some(20);
+  ASSERT_TRUE(cluster.WaitApplied(2, last, absl::Seconds(20)));
+  cluster.node(2).Kill();
+  register_some(300);
+
+  absl::Status refused = cluster.StartNode(2);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(std::string(refused.message()), ::testing::HasSubstr("--cluster_snapshot_from"));
+
+  cluster.node(2).AddFlag("--cluster_snapshot_from=unix:" + cluster.node(2).root() +
+                          "/nobody.sock," + cluster.AdminAddress(0));
+  absl::Status bootstrapped = cluster.StartNode(2);
+  ASSERT_TRUE(bootstrapped.ok()) << bootstrapped << cluster.node(2).ReadLog();
+  EXPECT_THAT(cluster.node(2).ReadLog(), ::testing::HasSubstr("installed the snapshot"));
+  register_some(10);  // and then it follows the stream
+  ASSERT_TRUE(cluster.WaitApplied(2, last, absl::Seconds(20)));
+  for (const std::string& url : urls) {
+    absl::StatusOr<bool> matched = cluster.Matches(2, url);
+    ASSERT_TRUE(matched.ok()) << matched.status();
+    EXPECT_TRUE(*matched) << url;
+  }
+  absl::StatusOr<v1::GetInfoResponse> a = cluster.Info(0);
+  absl::StatusOr<v1::GetInfoResponse> c = cluster.Info(2);
+  ASSERT_TRUE(a.ok() && c.ok());
+  ASSERT_TRUE(cluster.WaitApplied(0, last, absl::Seconds(20)));
+  a = cluster.Info(0);
+  EXPECT_EQ(c->applied_version(), a->applied_version());
+  EXPECT_EQ(c->applied_digest(), a->applied_digest());
+
+  // A new node with an empty data_dir.
+  std::vector<std::string> flags = cluster.NodeFlags(3, cluster.secret_file());
+  flags.push_back("--cluster_snapshot_from=" + cluster.AdminAddress(1));
+  OptoutdProcess joiner(flags);
+  absl::Status joined = joiner.Start();
+  ASSERT_TRUE(joined.ok()) << joined << joiner.ReadLog();
+  absl::StatusOr<v1::GetInfoResponse> j = absl::InternalError("not asked");
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  auto stub = v1::Check::NewStub(
+      grpc::CreateChannel(joiner.address(), grpc::InsecureChannelCredentials()));
+  while (absl::Now() < give_up) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    v1::GetInfoResponse info;
+    if (stub->GetInfo(&context, v1::GetInfoRequest(), &info).ok() &&
+        info.applied_version() >= last) {
+      j = info;
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_TRUE(j.ok()) << j.status();
+  EXPECT_EQ(j->applied_digest(), a->applied_digest());
 }
 
 }  // namespace

@@ -19,8 +19,10 @@ absl::Status FromGrpc(const grpc::Status& status) {
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
 }
 
-OptoutCluster::OptoutCluster(int nodes, std::string stream)
-    : nats_(std::make_unique<NatsCluster>(3)), stream_(std::move(stream)) {
+OptoutCluster::OptoutCluster(int nodes, std::string stream, std::vector<std::string> extra_flags)
+    : nats_(std::make_unique<NatsCluster>(3)),
+      stream_(std::move(stream)),
+      extra_flags_(std::move(extra_flags)) {
   char tmpl[] = "/tmp/optout-cluster-XXXXXX";
   root_ = mkdtemp(tmpl);
   secret_file_ = root_ + "/registry.secret";
@@ -30,6 +32,7 @@ OptoutCluster::OptoutCluster(int nodes, std::string stream)
   const int fd = ::open(secret_file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   (void)!::write(fd, secret.data(), secret.size());
   ::close(fd);
+  node_ports_ = QuietLoopbackPorts(nodes);
   for (int i = 0; i < nodes; ++i) {
     nodes_.push_back(std::make_unique<OptoutdProcess>(NodeFlags(i, secret_file_)));
   }
@@ -44,11 +47,17 @@ OptoutCluster::~OptoutCluster() {
 }
 
 std::vector<std::string> OptoutCluster::NodeFlags(int i, const std::string& secret_file) const {
-  return {"--secret_file=" + secret_file, "--cluster_nats=" + nats_->Urls(),
+  std::vector<std::string> flags = {"--secret_file=" + secret_file, "--cluster_nats=" + nats_->Urls(),
           "--cluster_stream=" + stream_, absl::StrCat("--node_name=node", i),
           // Fewer threads than a server would use: the test machine runs
           // three nodes and three NATS servers on two cores.
-          "--check_threads=2"};
+          "--check_threads=2",
+          // Fixed ports outside the ephemeral range: a restarted node binds
+          // the same port again (the last --listen given wins).
+          absl::StrCat("--listen=127.0.0.1:",
+                       i < static_cast<int>(node_ports_.size()) ? node_ports_[i] : 0)};
+  flags.insert(flags.end(), extra_flags_.begin(), extra_flags_.end());
+  return flags;
 }
 
 absl::Status OptoutCluster::Start() {
@@ -69,12 +78,19 @@ absl::Status OptoutCluster::Start() {
 
 absl::Status OptoutCluster::StartNode(int i) {
   absl::Status s = nodes_[i]->Start(/*same_port=*/true);
-  if (s.ok()) Connect(i);
+  if (s.ok() && registry_stubs_[i] == nullptr) Connect(i);
   return s;
 }
 
 void OptoutCluster::Connect(int i) {
-  auto channel = grpc::CreateChannel(nodes_[i]->address(), grpc::InsecureChannelCredentials());
+  // gRPC's reconnect backoff grows to two minutes; a node killed and
+  // restarted again and again would then be unreachable long after it is back.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
+  auto channel = grpc::CreateCustomChannel(nodes_[i]->address(),
+                                           grpc::InsecureChannelCredentials(), args);
   registry_stubs_[i] = v1::Registry::NewStub(channel);
   check_stubs_[i] = v1::Check::NewStub(channel);
 }

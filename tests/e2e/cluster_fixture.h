@@ -21,12 +21,16 @@ namespace optout::testing {
 
 class OptoutCluster final {
  public:
-  explicit OptoutCluster(int nodes = 3, std::string stream = "OPTOUT_TEST");
+  // `extra_flags` go to every node (e.g. --cluster_max_messages).
+  explicit OptoutCluster(int nodes = 3, std::string stream = "OPTOUT_TEST",
+                         std::vector<std::string> extra_flags = {});
   ~OptoutCluster();
 
   // Starts the NATS servers, then the optoutd nodes (in parallel).
   absl::Status Start();
-  // Starts node i again (same data and port) after Kill/Stop.
+  // Starts node i again (same data and port) after Kill/Stop. Its stubs
+  // stay the same (other threads may be calling through them): their
+  // channel reconnects within half a second once the node listens.
   absl::Status StartNode(int i);
   // Flags of node i (for a node started by hand on the same cluster).
   std::vector<std::string> NodeFlags(int i, const std::string& secret_file) const;
@@ -47,6 +51,8 @@ class OptoutCluster final {
   absl::StatusOr<bool> Matches(int i, const std::string& url, uint64_t min_version = 0,
                                absl::Duration deadline = absl::Seconds(10));
   absl::StatusOr<v1::GetInfoResponse> Info(int i);
+  // Node i's admin address (its default unix socket), for --cluster_snapshot_from.
+  std::string AdminAddress(int i) { return "unix:" + nodes_[i]->data_dir() + "/admin.sock"; }
   // Waits until node i has applied `version`; false after `patience`.
   bool WaitApplied(int i, uint64_t version, absl::Duration patience);
 
@@ -55,8 +61,10 @@ class OptoutCluster final {
 
   std::unique_ptr<NatsCluster> nats_;
   std::string stream_;
+  std::vector<std::string> extra_flags_;
   std::string root_;
   std::string secret_file_;
+  std::vector<int> node_ports_;  // below the ephemeral range (QuietLoopbackPorts)
   std::vector<std::unique_ptr<OptoutdProcess>> nodes_;
   std::vector<std::unique_ptr<v1::Registry::Stub>> registry_stubs_;
   std::vector<std::unique_ptr<v1::Check::Stub>> check_stubs_;

@@ -8,11 +8,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
+#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "tests/e2e/child_processes.h"
 
 namespace optout::testing {
 namespace {
@@ -56,17 +60,44 @@ std::vector<int> FreeLoopbackPorts(int count) {
   return ports;
 }
 
+std::vector<int> QuietLoopbackPorts(int count) {
+  int ephemeral_low = 32768;
+  if (FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+    if (std::fscanf(f, "%d", &ephemeral_low) != 1) ephemeral_low = 32768;
+    std::fclose(f);
+  }
+  const int low = std::max(1024, ephemeral_low - 12000);
+  const int high = std::max(low + 1000, ephemeral_low - 1);
+  std::mt19937 rng(std::random_device{}());
+  std::vector<int> ports;
+  for (int tries = 0; static_cast<int>(ports.size()) < count && tries < 10000; ++tries) {
+    const int port = low + static_cast<int>(rng() % static_cast<unsigned>(high - low));
+    if (std::find(ports.begin(), ports.end(), port) != ports.end()) continue;
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    ::close(fd);
+    if (free) ports.push_back(port);
+  }
+  if (static_cast<int>(ports.size()) < count) return FreeLoopbackPorts(count);
+  return ports;
+}
+
 NatsCluster::NatsCluster(int size) : pids_(size, -1) {
   char tmpl[] = "/tmp/nats-test-XXXXXX";
   root_ = mkdtemp(tmpl);
-  const std::vector<int> ports = FreeLoopbackPorts(2 * size);
+  const std::vector<int> ports = QuietLoopbackPorts(2 * size);
   client_ports_.assign(ports.begin(), ports.begin() + size);
   route_ports_.assign(ports.begin() + size, ports.end());
 }
 
 NatsCluster::~NatsCluster() {
   for (int i = 0; i < size(); ++i) Kill(i);
-  std::system(("rm -rf '" + root_ + "'").c_str());
+  // OPTOUT_KEEP_NATS=1 keeps the servers' logs and stores to look into.
+  if (std::getenv("OPTOUT_KEEP_NATS") == nullptr) std::system(("rm -rf '" + root_ + "'").c_str());
 }
 
 std::string NatsCluster::Urls() const {
@@ -109,11 +140,13 @@ absl::Status NatsCluster::Start(int i) {
     _exit(127);
   }
   pids_[i] = pid;
+  RememberChild(pid);
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
   while (absl::Now() < deadline) {
     if (Accepts(client_ports_[i])) return absl::OkStatus();
     int status = 0;
     if (::waitpid(pid, &status, WNOHANG) == pid) {
+      ForgetChild(pid);
       pids_[i] = -1;
       return absl::InternalError(absl::StrCat("nats-server ", i, " exited at start; see ", log));
     }
@@ -127,6 +160,7 @@ void NatsCluster::Kill(int i) {
   ::kill(pids_[i], SIGKILL);
   int status = 0;
   ::waitpid(pids_[i], &status, 0);
+  ForgetChild(pids_[i]);
   pids_[i] = -1;
 }
 

@@ -48,6 +48,11 @@ class NatsCluster final {
 
 // A loopback TCP port nobody listens on now (bound, then released).
 std::vector<int> FreeLoopbackPorts(int count);
+// Like FreeLoopbackPorts, but below the kernel's ephemeral range
+// (net.ipv4.ip_local_port_range), so that no outgoing connection takes one as
+// its source port while its server is down: a server killed and restarted
+// on the same port can always bind it again.
+std::vector<int> QuietLoopbackPorts(int count);
 
 }  // namespace optout::testing
 

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "tests/e2e/child_processes.h"
 
 namespace optout::testing {
 
@@ -84,6 +85,7 @@ absl::Status OptoutdProcess::Start(bool same_port) {
     ::execv(argv[0], argv.data());
     _exit(127);
   }
+  RememberChild(pid_);
   const absl::Time deadline = absl::Now() + absl::Seconds(60);
   while (absl::Now() < deadline) {
     std::ifstream in(port_file);
@@ -93,6 +95,7 @@ absl::Status OptoutdProcess::Start(bool same_port) {
     }
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      ForgetChild(pid_);
       pid_ = -1;
       return absl::InternalError(absl::StrCat("optoutd exited at start: ", ReadLog()));
     }
@@ -106,6 +109,7 @@ absl::Status OptoutdProcess::Stop() {
   ::kill(pid_, SIGTERM);
   int status = 0;
   ::waitpid(pid_, &status, 0);
+  ForgetChild(pid_);
   pid_ = -1;
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     return absl::InternalError(absl::StrCat("optoutd exit status ", status));
@@ -118,6 +122,7 @@ void OptoutdProcess::Kill() {
   ::kill(pid_, SIGKILL);
   int status = 0;
   ::waitpid(pid_, &status, 0);
+  ForgetChild(pid_);
   pid_ = -1;
 }
 

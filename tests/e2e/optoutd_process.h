@@ -39,6 +39,9 @@ class OptoutdProcess final {
   // machine with a low descriptor limit would. Default: inherited.
   void set_descriptor_limit(int limit) { descriptor_limit_ = limit; }
 
+  // Adds a flag for the next Start() and every one after it.
+  void AddFlag(std::string flag) { extra_flags_.push_back(std::move(flag)); }
+
   // Starts optoutd and waits until it listens (port file written). With
   // `same_port`, listens on the port of the previous start.
   absl::Status Start(bool same_port = false);
