@@ -18,6 +18,8 @@ packages=(
   libsnappy-dev zlib1g-dev libzstd-dev
   # Cluster mode (--cluster_nats): the NATS C client and, for the tests, the server.
   libnats-dev nats-server
+  # tests/deploy/check_cluster_manifests.py reads the compose file and manifests.
+  python3-yaml
   emscripten nodejs chromium chromium-driver python3-selenium
   systemd
 )

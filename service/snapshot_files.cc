@@ -16,6 +16,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "client/common/base/status_macros.h"
 #include "client/common/digest/digest.h"
 
 namespace optout::service {
@@ -214,13 +215,19 @@ absl::Status MarkSnapshotComplete(const std::string& data_dir) {
 absl::Status InstallPendingSnapshot(const std::string& data_dir) {
   const std::string incoming = absl::StrCat(data_dir, "/", kIncoming);
   const std::string marker = absl::StrCat(data_dir, "/", kCompleteMarker);
+  // Checkpoints a peer was being sent when this process died.
+  std::error_code ec;
+  for (const fs::directory_entry& entry : fs::directory_iterator(data_dir, ec)) {
+    if (absl::StartsWith(entry.path().filename().string(), "snapshot.outgoing-")) {
+      OPTOUT_RETURN_IF_ERROR(RemoveTree(entry.path().string()));
+    }
+  }
   std::ifstream in(marker);
   if (!in) return RemoveTree(incoming);  // never finished: discarded
   absl::flat_hash_set<std::string> keep;
   for (std::string line; std::getline(in, line);) {
     if (!line.empty()) keep.insert(line);
   }
-  std::error_code ec;
   // Old database files that the snapshot does not replace go first; then
   // the new files move in (a rename replaces a file of the same name). A
   // crash anywhere repeats both steps, with the same outcome.

@@ -62,8 +62,9 @@ class SnapshotReceiver final {
 absl::Status MarkSnapshotComplete(const std::string& data_dir);
 
 // Moves a complete incoming copy in place of the database files of
-// `data_dir` (after a crash too), or discards an incomplete one. Nothing
-// to do: OK. Call it with the store closed.
+// `data_dir` (after a crash too), or discards an incomplete one, and
+// removes checkpoints left by a send that a crash cut short. Nothing to do:
+// OK. Call it with the store closed.
 absl::Status InstallPendingSnapshot(const std::string& data_dir);
 
 }  // namespace optout::service

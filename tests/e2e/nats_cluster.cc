@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <nats/nats.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -153,6 +155,45 @@ absl::Status NatsCluster::Start(int i) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   return absl::DeadlineExceededError(absl::StrCat("nats-server ", i, " did not listen in 20 s"));
+}
+
+int NatsCluster::StreamLeader(const std::string& stream) const {
+  natsOptions* options = nullptr;
+  natsConnection* connection = nullptr;
+  jsCtx* js = nullptr;
+  jsStreamInfo* info = nullptr;
+  int leader = -1;
+  std::vector<std::string> urls;
+  for (int i = 0; i < size(); ++i) {
+    if (pids_[i] > 0) urls.push_back(absl::StrCat("nats://127.0.0.1:", client_ports_[i]));
+  }
+  std::vector<const char*> url_pointers;
+  for (const std::string& url : urls) url_pointers.push_back(url.c_str());
+  jsOptions js_options;
+  jsOptions_Init(&js_options);
+  js_options.Wait = 1000;
+  if (!urls.empty() && natsOptions_Create(&options) == NATS_OK &&
+      natsOptions_SetServers(options, url_pointers.data(), static_cast<int>(url_pointers.size())) ==
+          NATS_OK &&
+      natsOptions_SetTimeout(options, 1000) == NATS_OK &&
+      natsOptions_SetMaxReconnect(options, 0) == NATS_OK &&
+      natsConnection_Connect(&connection, options) == NATS_OK &&
+      natsConnection_JetStream(&js, connection, &js_options) == NATS_OK &&
+      js_GetStreamInfo(&info, js, stream.c_str(), nullptr, nullptr) == NATS_OK &&
+      info->Cluster != nullptr && info->Cluster->Leader != nullptr) {
+    const std::string name = info->Cluster->Leader;  // "n<i>" (--server_name)
+    for (int i = 0; i < size(); ++i) {
+      if (name == absl::StrCat("n", i)) leader = i;
+    }
+  }
+  if (info != nullptr) jsStreamInfo_Destroy(info);
+  if (js != nullptr) jsCtx_Destroy(js);
+  if (connection != nullptr) {
+    natsConnection_Close(connection);
+    natsConnection_Destroy(connection);
+  }
+  if (options != nullptr) natsOptions_Destroy(options);
+  return leader;
 }
 
 void NatsCluster::Kill(int i) {

@@ -35,6 +35,10 @@ class NatsCluster final {
   bool running(int i) const { return pids_[i] > 0; }
   int size() const { return static_cast<int>(pids_.size()); }
 
+  // Index of the server leading JetStream stream `stream` now, -1 when no
+  // server answers within a second or none leads (an election).
+  int StreamLeader(const std::string& stream) const;
+
   // "nats://127.0.0.1:P1,nats://127.0.0.1:P2,...", for --cluster_nats.
   std::string Urls() const;
   const std::string& root() const { return root_; }

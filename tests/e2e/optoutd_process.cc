@@ -97,7 +97,11 @@ absl::Status OptoutdProcess::Start(bool same_port) {
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       ForgetChild(pid_);
       pid_ = -1;
-      return absl::InternalError(absl::StrCat("optoutd exited at start: ", ReadLog()));
+      return absl::InternalError(absl::StrCat(
+          "optoutd exited at start (",
+          WIFSIGNALED(status) ? absl::StrCat("signal ", WTERMSIG(status))
+                              : absl::StrCat("status ", WEXITSTATUS(status)),
+          "): ", ReadLog()));
     }
     absl::SleepFor(absl::Milliseconds(20));
   }

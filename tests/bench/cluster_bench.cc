@@ -1,0 +1,279 @@
+// Issue 13: cluster mode against a single node, in one command (not a test;
+// figures in README "Cluster mode" and tests/bench/README.md):
+//   1. acknowledged registrations/s and ack latency p50/p99: 16 writers on
+//      one single-node optoutd, then spread over a 3-node cluster;
+//   2. replication lag at 2,000 registrations/s on node 0: how long after
+//      the ack nodes 1 and 2 have applied the write (p50/p99/max);
+//   3. revoke propagation at idle: from the revoke's ack until the other
+//      nodes stop matching (p50/p99);
+//   4. server CPU per checked item (user+system of the optoutd process over
+//      a check load of 1,000-URL batches) on a cluster node vs single node.
+//   cluster_bench [--seconds=N]   (default 10 per write phase)
+// Everything runs on loopback on this machine: the figures are what this
+// machine does with 3 NATS servers, 3 optoutd and the clients on it.
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "optout/v1/optout.grpc.pb.h"
+#include "tests/e2e/cluster_fixture.h"
+
+namespace optout::testing {
+namespace {
+
+constexpr int kWriters = 16;
+
+std::string Url(const std::string& tag, uint64_t n) {
+  static std::atomic<uint64_t> salt{std::random_device{}()};
+  return absl::StrCat("https://", tag, ".bench.example/", n, "/", salt++, ".jpg");
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
+}
+
+// user+system CPU seconds of process `pid` so far.
+double CpuSeconds(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string line;
+  std::getline(in, line);
+  std::istringstream fields(line.substr(line.rfind(')') + 2));
+  std::string f;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> f; ++i) {
+    if (i == 14) utime = std::stoull(f);
+    if (i == 15) stime = std::stoull(f);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+struct Stubs {
+  std::vector<std::unique_ptr<v1::Registry::Stub>> registry;
+  std::vector<std::unique_ptr<v1::Check::Stub>> check;
+};
+
+Stubs Connect(const std::vector<std::string>& addresses) {
+  Stubs stubs;
+  for (const std::string& a : addresses) {
+    auto channel = grpc::CreateChannel(a, grpc::InsecureChannelCredentials());
+    stubs.registry.push_back(v1::Registry::NewStub(channel));
+    stubs.check.push_back(v1::Check::NewStub(channel));
+  }
+  return stubs;
+}
+
+// 1. kWriters register for `duration`, writer w on node w % nodes.
+void MeasureWrites(const char* label, Stubs& stubs, absl::Duration duration) {
+  absl::Mutex mu;
+  std::vector<double> millis;
+  std::atomic<int> failures{0};
+  std::atomic<uint64_t> n{0};
+  const absl::Time end = absl::Now() + duration;
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      std::vector<double> mine;
+      auto& stub = *stubs.registry[w % stubs.registry.size()];
+      while (absl::Now() < end) {
+        v1::RegisterRequest request;
+        request.add_urls(Url("write", n++));
+        grpc::ClientContext context;
+        context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(15)));
+        v1::RegisterResponse response;
+        const absl::Time t = absl::Now();
+        if (stub.Register(&context, request, &response).ok()) {
+          mine.push_back(absl::ToDoubleMilliseconds(absl::Now() - t));
+        } else {
+          ++failures;
+        }
+      }
+      absl::MutexLock lock(&mu);
+      millis.insert(millis.end(), mine.begin(), mine.end());
+    });
+  }
+  for (auto& t : writers) t.join();
+  std::printf("%-12s %7.0f acknowledged registrations/s   ack latency p50 %6.2f ms  p99 %6.2f ms"
+              "   (%zu in %.0f s, %d failed, %d writers)\n",
+              label, millis.size() / absl::ToDoubleSeconds(duration), Percentile(millis, 0.5),
+              Percentile(millis, 0.99), millis.size(), absl::ToDoubleSeconds(duration),
+              failures.load(), kWriters);
+}
+
+// 4. Server CPU per checked item: `clients` threads check 1,000-URL batches
+// (none registered: the common case) on `stub` for `duration`.
+void MeasureCheckCpu(const char* label, v1::Check::Stub& stub, pid_t pid,
+                     absl::Duration duration) {
+  v1::CheckRequest request;
+  for (int i = 0; i < 1000; ++i) request.add_items()->set_url(Url("check", i));
+  std::atomic<uint64_t> items{0};
+  const double cpu_start = CpuSeconds(pid);
+  const absl::Time start = absl::Now(), end = start + duration;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&] {
+      while (absl::Now() < end) {
+        grpc::ClientContext context;
+        context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+        v1::CheckResponse response;
+        if (stub.Check(&context, request, &response).ok()) items += response.results_size();
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  const double cpu = CpuSeconds(pid) - cpu_start;
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  std::printf("%-12s %9.0f items/s checked   server CPU %.3f us per item  (%.1f CPU-s over "
+              "%.1f s)\n",
+              label, items / seconds, 1e6 * cpu / static_cast<double>(items.load()), cpu, seconds);
+}
+
+int Run(absl::Duration phase) {
+  std::printf("cluster_bench: %d cores; %s per write phase\n",
+              static_cast<int>(std::thread::hardware_concurrency()),
+              absl::FormatDuration(phase).c_str());
+  {
+    OptoutdProcess single({"--check_threads=2"});
+    if (!single.Start().ok()) return 1;
+    Stubs stubs = Connect({single.address()});
+    MeasureWrites("single node", stubs, phase);
+    MeasureCheckCpu("single node", *stubs.check[0], single.pid(), phase);
+  }
+  OptoutCluster cluster;
+  absl::Status started = cluster.Start();
+  if (!started.ok()) {
+    std::fprintf(stderr, "cluster did not start: %s\n", started.ToString().c_str());
+    return 1;
+  }
+  Stubs stubs = Connect({cluster.node(0).address(), cluster.node(1).address(),
+                         cluster.node(2).address()});
+  MeasureWrites("cluster (3)", stubs, phase);
+  MeasureCheckCpu("cluster node", *stubs.check[1], cluster.node(1).pid(), phase);
+
+  // 2. Replication lag at 2,000 registrations/s on node 0 (paced, 8 writers).
+  {
+    constexpr int kRate = 2000, kPacers = 8;
+    struct Ack {
+      absl::Time at;
+      uint64_t version;
+    };
+    absl::Mutex mu;
+    std::vector<Ack> acks;
+    std::atomic<bool> done{false};
+    std::atomic<int> failures{0};
+    const absl::Time start = absl::Now(), end = start + phase;
+    std::vector<std::thread> pacers;
+    for (int p = 0; p < kPacers; ++p) {
+      pacers.emplace_back([&, p] {
+        const absl::Duration every = absl::Seconds(1) * kPacers / kRate;
+        for (int i = 0;; ++i) {
+          const absl::Time due = start + every * i + every * p / kPacers;
+          if (due >= end) break;
+          absl::SleepFor(due - absl::Now());
+          v1::RegisterRequest request;
+          request.add_urls(Url("lag", p * 1000000 + i));
+          grpc::ClientContext context;
+          context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(15)));
+          v1::RegisterResponse response;
+          if (!stubs.registry[0]->Register(&context, request, &response).ok()) {
+            ++failures;
+            continue;
+          }
+          absl::MutexLock lock(&mu);
+          acks.push_back({absl::Now(), response.version()});
+        }
+      });
+    }
+    // When each version becomes applied on nodes 1 and 2 (polled every 2 ms).
+    std::vector<std::vector<std::pair<absl::Time, uint64_t>>> seen(3);
+    std::vector<std::thread> pollers;
+    for (int node : {1, 2}) {
+      pollers.emplace_back([&, node] {
+        while (!done) {
+          absl::StatusOr<v1::GetInfoResponse> info = cluster.Info(node);
+          if (info.ok()) seen[node].push_back({absl::Now(), info->applied_version()});
+          absl::SleepFor(absl::Milliseconds(2));
+        }
+      });
+    }
+    for (auto& t : pacers) t.join();
+    absl::SleepFor(absl::Seconds(2));
+    done = true;
+    for (auto& t : pollers) t.join();
+    std::vector<double> lag;
+    for (int node : {1, 2}) {
+      for (const Ack& a : acks) {
+        auto it = std::find_if(seen[node].begin(), seen[node].end(),
+                               [&](const auto& s) { return s.second >= a.version; });
+        if (it != seen[node].end()) {
+          lag.push_back(std::max(0.0, absl::ToDoubleMilliseconds(it->first - a.at)));
+        }
+      }
+    }
+    std::printf("replication at %d registrations/s on node 0 (%zu acknowledged, %d failed): "
+                "applied on nodes 1 and 2 after the ack p50 %.1f ms  p99 %.1f ms  max %.1f ms "
+                "(2 ms polling)\n",
+                kRate, acks.size(), failures.load(), Percentile(lag, 0.5), Percentile(lag, 0.99),
+                lag.empty() ? 0.0 : *std::max_element(lag.begin(), lag.end()));
+  }
+
+  // 3. Revoke propagation at idle.
+  {
+    std::vector<double> millis;
+    for (int i = 0; i < 50; ++i) {
+      const std::string url = Url("revoke", i);
+      v1::RegisterRequest request;
+      request.add_urls(url);
+      absl::StatusOr<v1::RegisterResponse> r = cluster.Register(0, request);
+      if (!r.ok()) continue;
+      for (int node : {1, 2}) cluster.WaitApplied(node, r->version(), absl::Seconds(10));
+      absl::SleepFor(absl::Milliseconds(20));
+      absl::StatusOr<v1::RevokeResponse> revoked =
+          cluster.Revoke(0, r->opt_out_id(), r->manage_token());
+      if (!revoked.ok()) continue;
+      const absl::Time acked = absl::Now();
+      for (int node : {1, 2}) {
+        while (absl::Now() - acked < absl::Seconds(5)) {
+          absl::StatusOr<bool> m = cluster.Matches(node, url);
+          if (m.ok() && !*m) break;
+          absl::SleepFor(absl::Milliseconds(1));
+        }
+        millis.push_back(absl::ToDoubleMilliseconds(absl::Now() - acked));
+      }
+    }
+    std::printf("revoke propagation at idle over %zu (node, revoke) pairs: p50 %.1f ms  p99 "
+                "%.1f ms\n",
+                millis.size(), Percentile(millis, 0.5), Percentile(millis, 0.99));
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace optout::testing
+
+int main(int argc, char** argv) {
+  int seconds = 10;
+  for (int i = 1; i < argc; ++i) {
+    if (std::sscanf(argv[i], "--seconds=%d", &seconds) != 1 || seconds < 1) {
+      std::fprintf(stderr, "usage: cluster_bench [--seconds=N]\n");
+      return 2;
+    }
+  }
+  return optout::testing::Run(absl::Seconds(seconds));
+}
