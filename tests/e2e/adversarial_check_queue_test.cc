@@ -150,6 +150,20 @@ TEST(AdversarialCheckQueueTest, FullQueueAnswersResourceExhaustedAtOnce) {
   EXPECT_TRUE(server.Stop().ok());
 }
 
+// Server CPU from now until it is idle: three 250 ms slices in a row with
+// under 5 ms of CPU each (under a loaded machine a busy server still gets
+// more than that), at most `most`.
+absl::Duration CpuUntilIdle(pid_t server, absl::Duration most) {
+  const absl::Duration start = testing::ProcessCpuTime(server);
+  const absl::Time give_up = absl::Now() + most;
+  for (int quiet = 0; quiet < 3 && absl::Now() < give_up;) {
+    const absl::Duration slice_start = testing::ProcessCpuTime(server);
+    absl::SleepFor(absl::Milliseconds(250));
+    quiet = testing::ProcessCpuTime(server) - slice_start < absl::Milliseconds(5) ? quiet + 1 : 0;
+  }
+  return testing::ProcessCpuTime(server) - start;
+}
+
 TEST(AdversarialCheckQueueTest, AbandonedAndLateChecksStopCostingCpu) {
   // Bounded per-item work made a 10,000-item check finish in well under a
   // second; 80,000 dihedral items (23 MB) keep each call busy for seconds.
@@ -164,6 +178,15 @@ TEST(AdversarialCheckQueueTest, AbandonedAndLateChecksStopCostingCpu) {
   std::mt19937_64 rng(2);
   // Each would take several seconds of CPU to finish.
   const v1::CheckRequest request = HeavyPdqCheck(rng, 80000);
+  // What one such call costs when it runs to the end: the yardstick, in CPU
+  // time, so a loaded machine moves both sides alike.
+  ASSERT_LT(CpuUntilIdle(server.pid(), absl::Seconds(20)), absl::Milliseconds(100));
+  const absl::Duration before_full = testing::ProcessCpuTime(server.pid());
+  AsyncCheck full(stub.get(), request, absl::Seconds(120));
+  ASSERT_TRUE(full.Wait().status.ok()) << full.Wait().status.error_message();
+  const absl::Duration full_cpu = testing::ProcessCpuTime(server.pid()) - before_full;
+
+  const absl::Duration before_batch = testing::ProcessCpuTime(server.pid());
   std::vector<std::unique_ptr<AsyncCheck>> late, cancelled;
   for (int i = 0; i < 2; ++i) {
     late.push_back(std::make_unique<AsyncCheck>(stub.get(), request, absl::Milliseconds(400)));
@@ -177,12 +200,14 @@ TEST(AdversarialCheckQueueTest, AbandonedAndLateChecksStopCostingCpu) {
   for (auto& call : cancelled) {
     EXPECT_EQ(call->Wait().status.error_code(), grpc::StatusCode::CANCELLED);
   }
-  // Give the server a moment to reach its next chunk boundary, then measure.
-  absl::SleepFor(absl::Milliseconds(500));
-  const absl::Duration cpu_before = testing::ProcessCpuTime(server.pid());
-  absl::SleepFor(absl::Seconds(1));
-  const absl::Duration cpu_idle = testing::ProcessCpuTime(server.pid()) - cpu_before;
-  EXPECT_LT(cpu_idle, absl::Milliseconds(200)) << "abandoned checks still burn CPU";
+  // Run to the end, the four calls would cost four times `full_cpu`.
+  // Stopped at the chunk boundary after 400 ms, all four together (their
+  // parse included) cost at most the 400 ms of both check threads on a quiet
+  // machine, well under half of that.
+  CpuUntilIdle(server.pid(), absl::Seconds(20));
+  const absl::Duration batch_cpu = testing::ProcessCpuTime(server.pid()) - before_batch;
+  EXPECT_LT(batch_cpu, 2 * full_cpu)
+      << "abandoned checks still burn CPU (one full check: " << full_cpu << ")";
   EXPECT_LT(testing::TimedGetInfo(channel), absl::Milliseconds(100));
   EXPECT_TRUE(server.Stop().ok());
 }
