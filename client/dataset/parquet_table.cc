@@ -158,10 +158,9 @@ class ParquetReader final : public RecordReader {
     }
     value = absl::StripAsciiWhitespace(value);
     if (value.empty()) return;
-    auto parsed = digest::FromHex(value, bytes);
-    if (parsed.ok()) {
-      *out = *std::move(parsed);
-    } else if (record->unchecked.empty()) {
+    if (value.size() == 2 * bytes && digest::HexInto(value, out)) return;
+    out->clear();
+    if (record->unchecked.empty()) {
       record->unchecked = absl::StrCat("bad ", column, ": not ", bytes * 2, " hex digits");
     }
   }

@@ -100,6 +100,19 @@ std::string ToHex(absl::string_view bytes) {
   return out;
 }
 
+bool HexInto(absl::string_view hex, std::string* out) {
+  if (hex.size() % 2 != 0) return false;
+  out->resize(hex.size() / 2);
+  int bad = 0;
+  for (size_t i = 0; i < out->size(); ++i) {
+    const int hi = HexValue(hex[2 * i]);
+    const int lo = HexValue(hex[2 * i + 1]);
+    bad |= hi | lo;  // negative when either is not a hex digit
+    (*out)[i] = static_cast<char>(((hi & 15) << 4) | (lo & 15));
+  }
+  return bad >= 0;
+}
+
 absl::StatusOr<std::string> FromHex(absl::string_view hex, size_t expected_bytes) {
   if (hex.size() % 2 != 0) {
     return absl::InvalidArgumentError(absl::StrCat("hex has odd length ", hex.size()));

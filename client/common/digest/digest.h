@@ -30,6 +30,10 @@ std::string ToHex(const std::array<uint8_t, N>& bytes) {
 // Parses hex (either case) into bytes. InvalidArgument on odd length or a
 // non-hex character; when `expected_bytes` > 0 the decoded length must match.
 absl::StatusOr<std::string> FromHex(absl::string_view hex, size_t expected_bytes = 0);
+// The same for a hot loop (a digest column, row after row): decodes into
+// `*out`, reusing its buffer, and says only whether `hex` was hex of even
+// length (`*out` is unspecified when not).
+bool HexInto(absl::string_view hex, std::string* out);
 
 inline absl::string_view AsStringView(const Sha256Digest& d) {
   return absl::string_view(reinterpret_cast<const char*>(d.data()), d.size());

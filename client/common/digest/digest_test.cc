@@ -50,5 +50,18 @@ TEST(DigestTest, FromHexRejectsOddLengthBadDigitAndWrongSize) {
   EXPECT_THAT(FromHex("abcd", 3), StatusIs(absl::StatusCode::kInvalidArgument, _));
 }
 
+TEST(DigestTest, HexIntoAgreesWithFromHexAndReusesItsBuffer) {
+  std::string out = "previous contents, longer than any digest here";
+  ASSERT_TRUE(HexInto("00FFa5", &out));
+  EXPECT_EQ(out, *FromHex("00FFa5"));
+  ASSERT_TRUE(HexInto("", &out));
+  EXPECT_EQ(out, "");
+  EXPECT_FALSE(HexInto("abc", &out));
+  // A bad digit anywhere, in either half of a byte.
+  for (const char* bad : {"zz", "0g", "g0", "00ff0x", "00ff\x80\x80"}) {
+    EXPECT_FALSE(HexInto(bad, &out)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace optout::digest
