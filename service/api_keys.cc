@@ -38,6 +38,33 @@ absl::Status ValidateName(absl::string_view name) {
   return absl::OkStatus();
 }
 
+// A subject as RFC 2253 prints it: printable, one line, bounded.
+absl::Status ValidateCertSubject(absl::string_view subject) {
+  if (subject.size() > 1024) {
+    return absl::InvalidArgumentError("cert_subject: at most 1024 characters");
+  }
+  if (!subject.empty() && subject.find('=') == absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        "cert_subject: expected an RFC 2253 subject such as CN=crawler,O=Acme");
+  }
+  for (char c : subject) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return absl::InvalidArgumentError("cert_subject: no control characters");
+    }
+  }
+  return absl::OkStatus();
+}
+
+void FillInfo(const internal::ApiKeyRecord& r, admin::v1::KeyInfo* info) {
+  info->set_name(r.name());
+  info->set_created_unix_seconds(r.created_unix_seconds());
+  info->mutable_limits()->set_items_per_minute(r.items_per_minute());
+  info->mutable_limits()->set_items_per_day(r.items_per_day());
+  info->mutable_limits()->set_pdq_per_day(r.pdq_per_day());
+  *info->mutable_limits()->mutable_methods() = r.methods();
+  info->set_cert_subject(r.cert_subject());
+}
+
 }  // namespace
 
 class ApiKeys::Key {
@@ -198,6 +225,9 @@ absl::StatusOr<std::unique_ptr<ApiKeys>> ApiKeys::Open(storage::OptOutStore* sto
     }
     auto key = std::make_shared<Key>(std::move(record), now);
     keys->by_hash_[key->record().key_hash()] = key;
+    if (!key->record().cert_subject().empty()) {
+      keys->by_cert_subject_[key->record().cert_subject()] = key;
+    }
     keys->by_name_[std::string(name)] = std::move(key);
     return absl::OkStatus();
   }));
@@ -207,6 +237,7 @@ absl::StatusOr<std::unique_ptr<ApiKeys>> ApiKeys::Open(storage::OptOutStore* sto
 absl::StatusOr<admin::v1::CreateKeyResponse> ApiKeys::Create(
     const admin::v1::CreateKeyRequest& request, absl::Time now) {
   OPTOUT_RETURN_IF_ERROR(ValidateName(request.name()));
+  OPTOUT_RETURN_IF_ERROR(ValidateCertSubject(request.cert_subject()));
   const admin::v1::KeyLimits& limits = request.limits();
   internal::ApiKeyRecord record;
   record.set_name(request.name());
@@ -231,11 +262,20 @@ absl::StatusOr<admin::v1::CreateKeyResponse> ApiKeys::Create(
   std::string key_text = absl::StrCat(
       "ok_", absl::WebSafeBase64Escape(absl::string_view(reinterpret_cast<char*>(raw), sizeof(raw))));
   record.set_key_hash(HashOf(key_text));
+  record.set_cert_subject(request.cert_subject());
 
   absl::MutexLock lock(&mu_);
   if (by_name_.contains(request.name())) {
     return absl::AlreadyExistsError(absl::StrCat("name: an API key named ", request.name(),
                                                  " exists"));
+  }
+  if (!record.cert_subject().empty()) {
+    auto taken = by_cert_subject_.find(record.cert_subject());
+    if (taken != by_cert_subject_.end()) {
+      return absl::AlreadyExistsError(absl::StrCat("cert_subject: API key ",
+                                                   taken->second->record().name(),
+                                                   " has this certificate subject"));
+    }
   }
   OPTOUT_ASSIGN_OR_RETURN(std::string sealed, keyring_.record_cipher().Seal(
                                                   record.SerializeAsString(), SealAad(record.name())));
@@ -243,16 +283,11 @@ absl::StatusOr<admin::v1::CreateKeyResponse> ApiKeys::Create(
   auto key = std::make_shared<Key>(record, now);
   by_hash_[record.key_hash()] = key;
   by_name_[record.name()] = key;
+  if (!record.cert_subject().empty()) by_cert_subject_[record.cert_subject()] = key;
 
   admin::v1::CreateKeyResponse response;
   response.set_key(std::move(key_text));
-  auto* info = response.mutable_info();
-  info->set_name(record.name());
-  info->set_created_unix_seconds(record.created_unix_seconds());
-  info->mutable_limits()->set_items_per_minute(record.items_per_minute());
-  info->mutable_limits()->set_items_per_day(record.items_per_day());
-  info->mutable_limits()->set_pdq_per_day(record.pdq_per_day());
-  *info->mutable_limits()->mutable_methods() = record.methods();
+  FillInfo(record, response.mutable_info());
   return response;
 }
 
@@ -263,16 +298,7 @@ admin::v1::ListKeysResponse ApiKeys::List() const {
   for (const auto& [name, key] : by_name_) keys.push_back(key.get());
   std::sort(keys.begin(), keys.end(),
             [](const Key* a, const Key* b) { return a->record().name() < b->record().name(); });
-  for (const Key* key : keys) {
-    const internal::ApiKeyRecord& r = key->record();
-    auto* info = response.add_keys();
-    info->set_name(r.name());
-    info->set_created_unix_seconds(r.created_unix_seconds());
-    info->mutable_limits()->set_items_per_minute(r.items_per_minute());
-    info->mutable_limits()->set_items_per_day(r.items_per_day());
-    info->mutable_limits()->set_pdq_per_day(r.pdq_per_day());
-    *info->mutable_limits()->mutable_methods() = r.methods();
-  }
+  for (const Key* key : keys) FillInfo(key->record(), response.add_keys());
   return response;
 }
 
@@ -284,6 +310,9 @@ absl::Status ApiKeys::Revoke(absl::string_view name) {
   }
   OPTOUT_RETURN_IF_ERROR(store_->DeleteApiKey(name));
   by_hash_.erase(it->second->record().key_hash());
+  if (!it->second->record().cert_subject().empty()) {
+    by_cert_subject_.erase(it->second->record().cert_subject());
+  }
   by_name_.erase(it);
   return absl::OkStatus();
 }
@@ -312,6 +341,12 @@ std::shared_ptr<ApiKeys::Key> ApiKeys::Find(absl::string_view bearer) const {
   absl::MutexLock lock(&mu_);
   auto it = by_hash_.find(hash);
   return it == by_hash_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<ApiKeys::Key> ApiKeys::FindByCertSubject(absl::string_view subject) const {
+  absl::MutexLock lock(&mu_);
+  auto it = by_cert_subject_.find(subject);
+  return it == by_cert_subject_.end() ? nullptr : it->second;
 }
 
 absl::Status ApiKeys::Charge(Key& key, const CheckCost& cost, absl::Time now) {

@@ -4,7 +4,9 @@
 // (items per minute and per day, PDQ items per day, allowed method classes)
 // and usage counters. The store keeps only HMAC(api-key purpose key, key),
 // sealed with the record cipher like every stored record; the key itself is
-// returned once, by Create. Keys are loaded at Open and survive restarts;
+// returned once, by Create. A key may also name a client certificate subject
+// that stands for it under mutual TLS (FindByCertSubject). Keys are loaded
+// at Open and survive restarts;
 // usage counters and budgets live in memory since the start.
 //
 // gRPC-free; thread-safe.
@@ -50,8 +52,9 @@ class ApiKeys final {
                                                        const Keyring& keyring);
   ~ApiKeys();
 
-  // INVALID_ARGUMENT (bad name, negative limit, unknown method),
-  // ALREADY_EXISTS (name taken). Durable before it returns.
+  // INVALID_ARGUMENT (bad name, negative limit, unknown method, bad
+  // cert_subject), ALREADY_EXISTS (name or cert_subject taken). Durable
+  // before it returns.
   absl::StatusOr<admin::v1::CreateKeyResponse> Create(const admin::v1::CreateKeyRequest& request,
                                                       absl::Time now);
   admin::v1::ListKeysResponse List() const;
@@ -62,6 +65,9 @@ class ApiKeys final {
 
   // The key `bearer` stands for; nullptr when unknown or revoked.
   std::shared_ptr<Key> Find(absl::string_view bearer) const;
+  // The key whose cert_subject is `subject` (a verified client
+  // certificate's subject, RFC 2253); nullptr when none.
+  std::shared_ptr<Key> FindByCertSubject(absl::string_view subject) const;
   // Charges `cost` to `key` when its methods and budgets allow it, else
   // PERMISSION_DENIED (method class not allowed) or OverBudgetError; a
   // refused call costs nothing and counts as a rejection.
@@ -79,6 +85,7 @@ class ApiKeys final {
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<Key>> by_name_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::shared_ptr<Key>> by_hash_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::shared_ptr<Key>> by_cert_subject_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace optout::service

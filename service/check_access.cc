@@ -118,12 +118,12 @@ absl::StatusOr<CheckAdmission> CheckAccess::AdmitCheck(const Caller& caller,
   absl::StatusOr<std::shared_ptr<ApiKeys::Key>> key =
       caller.malformed_authorization
           ? absl::UnauthenticatedError("authorization: expected 'Bearer KEY'")
-          : AdmitRequest(caller.bearer, caller.peer,
-                         CostAfter(CostOf(request), caller, prepaid), &request, &event);
+          : AdmitRequest(caller, CostAfter(CostOf(request), caller, prepaid), &request,
+                         &event);
   if (!key.ok()) {
     if (audit_ != nullptr) {
       // A known key refused (over budget, method) is audited under its name.
-      if (!caller.bearer.empty()) admission.key = keys_->Find(caller.bearer);
+      if (!caller.malformed_authorization) admission.key = KeyOf(caller);
       Audit(admission, KindCounts(), key.status().code(), event);
     }
     return key.status();
@@ -157,18 +157,34 @@ void CheckAccess::Audit(const CheckAdmission& admission, const KindCounts& match
 absl::StatusOr<std::shared_ptr<ApiKeys::Key>> CheckAccess::Admit(absl::string_view bearer,
                                                                  absl::string_view grpc_peer,
                                                                  const CheckCost& cost) {
+  Caller caller;
+  caller.bearer = std::string(bearer);
+  caller.peer = std::string(grpc_peer);
   absl::string_view event;
-  return AdmitRequest(bearer, grpc_peer, cost, nullptr, &event);
+  return AdmitRequest(caller, cost, nullptr, &event);
+}
+
+std::shared_ptr<ApiKeys::Key> CheckAccess::KeyOf(const Caller& caller) const {
+  if (!caller.bearer.empty()) return keys_->Find(caller.bearer);
+  // A verified client certificate stands for the key naming its subject;
+  // one that names none is an anonymous caller.
+  if (!caller.cert_subject.empty()) return keys_->FindByCertSubject(caller.cert_subject);
+  return nullptr;
 }
 
 absl::StatusOr<std::shared_ptr<ApiKeys::Key>> CheckAccess::AdmitRequest(
-    absl::string_view bearer, absl::string_view grpc_peer, const CheckCost& cost,
-    const v1::CheckRequest* request, absl::string_view* event) {
+    const Caller& caller, const CheckCost& cost, const v1::CheckRequest* request,
+    absl::string_view* event) {
   // Only PDQ checks are probed for; the rest never touch the guard.
   const bool guarded = request != nullptr && probes_ != nullptr && probes_->enabled() &&
                        cost.pdq_items > 0;
   const absl::Time now = clock_();
-  if (bearer.empty()) {
+  const absl::string_view grpc_peer = caller.peer;
+  std::shared_ptr<ApiKeys::Key> key = KeyOf(caller);
+  if (key == nullptr && !caller.bearer.empty()) {
+    return absl::UnauthenticatedError("unknown or revoked API key");
+  }
+  if (key == nullptr) {
     if (anonymous_per_minute_ <= 0) {
       return absl::UnauthenticatedError(
           "anonymous checks are off on this registry (--anonymous_items_per_minute 0); "
@@ -195,8 +211,6 @@ absl::StatusOr<std::shared_ptr<ApiKeys::Key>> CheckAccess::AdmitRequest(
     }
     return std::shared_ptr<ApiKeys::Key>();
   }
-  std::shared_ptr<ApiKeys::Key> key = keys_->Find(bearer);
-  if (key == nullptr) return absl::UnauthenticatedError("unknown or revoked API key");
   if (guarded) {
     absl::Status throttled = probes_->CheckThrottled({false, ApiKeys::NameOf(*key)}, now);
     if (!throttled.ok()) {

@@ -36,9 +36,14 @@ struct Caller {
   bool malformed_authorization = false;
   // As gRPC names it, e.g. "ipv4:10.0.0.1:5555".
   std::string peer;
+  // The subject (RFC 2253) of the client certificate the TLS handshake
+  // verified (optoutd --tls_client_ca_file); empty when none. Stands for the
+  // API key created with that cert_subject when no bearer key is sent.
+  std::string cert_subject;
 };
 
-// A check that may run: charged to `key`, or (nullptr) to `peer`'s
+// A check that may run: charged to `key` (the bearer key's, or the client
+// certificate's), or (nullptr) to `peer`'s
 // anonymous budget. What CheckDone needs to count and audit it.
 struct CheckAdmission {
   std::shared_ptr<ApiKeys::Key> key;
@@ -122,11 +127,13 @@ class CheckAccess final {
  private:
   // Admit, with `request` (nullptr: none) checked by the probing guard;
   // sets `event` for the audit when the guard refused.
-  absl::StatusOr<std::shared_ptr<ApiKeys::Key>> AdmitRequest(absl::string_view bearer,
-                                                             absl::string_view grpc_peer,
+  absl::StatusOr<std::shared_ptr<ApiKeys::Key>> AdmitRequest(const Caller& caller,
                                                              const CheckCost& cost,
                                                              const v1::CheckRequest* request,
                                                              absl::string_view* event);
+  // The key `caller` stands for (bearer key, else certificate subject);
+  // nullptr when none or unknown.
+  std::shared_ptr<ApiKeys::Key> KeyOf(const Caller& caller) const;
   void Audit(const CheckAdmission& admission, const KindCounts& matches,
              absl::StatusCode status, absl::string_view event = {});
 

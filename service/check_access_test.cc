@@ -247,5 +247,43 @@ TEST_F(CheckAccessTest, UsageCountsMatchesByKindAndCostCountsPackedItems) {
   EXPECT_EQ(with_regions.pdq_items, 1 + 2);
 }
 
+TEST_F(CheckAccessTest, AVerifiedCertificateSubjectStandsForItsKey) {
+  admin::v1::CreateKeyRequest request;
+  request.set_name("acme");
+  request.mutable_limits()->set_items_per_minute(5);
+  request.set_cert_subject("CN=crawler,O=Acme");
+  ASSERT_THAT(keys_->Create(request, now_), IsOk());
+  request.set_name("acme-2");
+  EXPECT_THAT(keys_->Create(request, now_),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("cert_subject")));
+  request.set_cert_subject("CN=crawler\nO=Acme");
+  EXPECT_THAT(keys_->Create(request, now_),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("cert_subject")));
+  Reopen();  // the subject is stored with the key
+  ASSERT_EQ(keys_->List().keys_size(), 1);
+  EXPECT_EQ(keys_->List().keys(0).cert_subject(), "CN=crawler,O=Acme");
+
+  CheckAccess access = Access(1);
+  v1::CheckRequest check;
+  for (int i = 0; i < 5; ++i) check.add_items()->set_url("https://example.com/a.jpg");
+  Caller caller;
+  caller.peer = "ipv4:10.0.0.1:1";
+  caller.cert_subject = "CN=crawler,O=Acme";
+  absl::StatusOr<CheckAdmission> admitted = access.AdmitCheck(caller, "Check", check);
+  ASSERT_THAT(admitted, IsOk());
+  ASSERT_NE(admitted->key, nullptr);
+  EXPECT_EQ(ApiKeys::NameOf(*admitted->key), "acme");
+  EXPECT_THAT(access.AdmitCheck(caller, "Check", check),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("API key acme")));
+  // Another subject is anonymous (1 item per minute here).
+  caller.cert_subject = "CN=crawler,O=Other";
+  EXPECT_THAT(access.AdmitCheck(caller, "Check", check),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("--anonymous_items_per_minute")));
+
+  ASSERT_THAT(keys_->Revoke("acme"), IsOk());
+  EXPECT_EQ(keys_->FindByCertSubject("CN=crawler,O=Acme"), nullptr);
+}
+
 }  // namespace
 }  // namespace optout::service

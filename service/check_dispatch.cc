@@ -1,6 +1,11 @@
 #include "service/check_dispatch.h"
 
 #include <chrono>
+#include <memory>
+#include <vector>
+
+#include "grpc/grpc_security_constants.h"
+#include "grpcpp/security/auth_context.h"
 
 #include "absl/strings/strip.h"
 
@@ -30,7 +35,18 @@ Caller CallerOf(const grpc::ServerContextBase* context) {
   caller.peer = context->peer();
   const auto& metadata = context->client_metadata();
   auto it = metadata.find("authorization");
-  if (it == metadata.end()) return caller;
+  if (it == metadata.end()) {
+    // Without a bearer key, a client certificate may stand for one. gRPC
+    // reports a subject only for a certificate the handshake verified
+    // against --tls_client_ca_file (REQUIRE_AND_VERIFY).
+    const std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();
+    if (auth != nullptr && auth->IsPeerAuthenticated()) {
+      const std::vector<grpc::string_ref> subject =
+          auth->FindPropertyValues(GRPC_X509_SUBJECT_PROPERTY_NAME);
+      if (!subject.empty()) caller.cert_subject.assign(subject[0].data(), subject[0].size());
+    }
+    return caller;
+  }
   absl::string_view value(it->second.data(), it->second.size());
   if (!absl::ConsumePrefix(&value, "Bearer ") || value.empty()) {
     caller.malformed_authorization = true;

@@ -6,6 +6,7 @@
 //   optout-admin [--admin ADDRESS | --data-dir DIR] [--json]
 //       [--tls-ca FILE --tls-cert FILE --tls-key FILE] keys create --name NAME
 //       [--items-per-minute N] [--items-per-day N] [--pdq-per-day N] [--methods check,check_pdq]
+//       [--cert-subject SUBJECT]
 //   optout-admin keys list | keys revoke NAME | keys usage [NAME]
 //   optout-admin backup --to DIR
 //   optout-admin restore --from DIR --data_dir D
@@ -24,7 +25,9 @@
 // to resume it.
 //
 // `keys create` prints the new key once (stdout, alone on its line); the
-// registry keeps only a keyed hash of it. A TCP admin listener off loopback
+// registry keeps only a keyed hash of it. With --cert-subject, a client
+// certificate of that subject (RFC 2253, e.g. "CN=crawler,O=Acme") stands
+// for the key on optoutd's mutual-TLS listener. A TCP admin listener off loopback
 // requires mutual TLS: --tls-ca names the CA of optoutd's certificate and
 // --tls-cert/--tls-key the operator's client certificate.
 #include <sys/stat.h>
@@ -109,6 +112,7 @@ struct CreateArgs {
   std::string name;
   std::optional<int64_t> items_per_minute, items_per_day, pdq_per_day;
   std::vector<std::string> methods;
+  std::string cert_subject;
 };
 
 void RunCreate(Context& ctx, const CreateArgs& args) {
@@ -119,6 +123,7 @@ void RunCreate(Context& ctx, const CreateArgs& args) {
   if (args.items_per_day) limits->set_items_per_day(*args.items_per_day);
   if (args.pdq_per_day) limits->set_pdq_per_day(*args.pdq_per_day);
   for (const std::string& method : args.methods) limits->add_methods(method);
+  request.set_cert_subject(args.cert_subject);
   admin::CreateKeyResponse response;
   grpc::Status status = Connect(ctx)->CreateKey(CallContext().get(), request, &response);
   if (!status.ok()) return Report(ctx, "keys create", status);
@@ -126,11 +131,14 @@ void RunCreate(Context& ctx, const CreateArgs& args) {
   std::cout << response.key() << "\n";
   std::fprintf(stderr,
                "optout-admin keys create: key %s created (%s items/min, %s items/day, %s PDQ/day, "
-               "methods %s); it is shown only this once\n",
+               "methods %s%s); it is shown only this once\n",
                response.info().name().c_str(), Limit(response.info().limits().items_per_minute()).c_str(),
                Limit(response.info().limits().items_per_day()).c_str(),
                Limit(response.info().limits().pdq_per_day()).c_str(),
-               Methods(response.info().limits()).c_str());
+               Methods(response.info().limits()).c_str(),
+               response.info().cert_subject().empty()
+                   ? ""
+                   : absl::StrCat(", certificate ", response.info().cert_subject()).c_str());
 }
 
 void RunList(Context& ctx) {
@@ -139,17 +147,18 @@ void RunList(Context& ctx) {
       Connect(ctx)->ListKeys(CallContext().get(), admin::ListKeysRequest(), &response);
   if (!status.ok()) return Report(ctx, "keys list", status);
   if (ctx.json) return PrintJson(response);
-  std::printf("%-24s %12s %12s %12s %-16s %s\n", "NAME", "ITEMS/MIN", "ITEMS/DAY", "PDQ/DAY",
-              "METHODS", "CREATED");
+  std::printf("%-24s %12s %12s %12s %-16s %-20s %s\n", "NAME", "ITEMS/MIN", "ITEMS/DAY",
+              "PDQ/DAY", "METHODS", "CREATED", "CERT SUBJECT");
   for (const admin::KeyInfo& key : response.keys()) {
-    std::printf("%-24s %12s %12s %12s %-16s %s\n", key.name().c_str(),
+    std::printf("%-24s %12s %12s %12s %-16s %-20s %s\n", key.name().c_str(),
                 Limit(key.limits().items_per_minute()).c_str(),
                 Limit(key.limits().items_per_day()).c_str(),
                 Limit(key.limits().pdq_per_day()).c_str(), Methods(key.limits()).c_str(),
                 absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
                                  absl::FromUnixSeconds(key.created_unix_seconds()),
                                  absl::UTCTimeZone())
-                    .c_str());
+                    .c_str(),
+                key.cert_subject().empty() ? "-" : key.cert_subject().c_str());
   }
 }
 
@@ -343,6 +352,10 @@ int main(int argc, char** argv) {
   create_cmd->add_option("--methods", create.methods,
                          "method classes allowed: check, check_pdq (default both)")
       ->delimiter(',');
+  create_cmd->add_option("--cert-subject", create.cert_subject,
+                         "a client certificate with this subject (RFC 2253, as `openssl x509 "
+                         "-noout -subject -nameopt RFC2253` prints it, e.g. CN=crawler,O=Acme) "
+                         "stands for the key under mutual TLS");
   create_cmd->callback([&] { RunCreate(ctx, create); });
 
   keys->add_subcommand("list", "list keys and their limits")->callback([&] { RunList(ctx); });

@@ -87,6 +87,7 @@ absl::StatusOr<TestCertificates> MakeTestCertificates(
   certs.client_cert = base + "client.crt";
   certs.client_key = base + "client.key";
   const std::string ca_key = base + "ca.key";
+  certs.ca_key = ca_key;
   OPTOUT_RETURN_IF_ERROR(Openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt",
                                   "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-config",
                                   base + "ca.cnf", "-keyout", ca_key, "-out", certs.ca_cert}));
@@ -95,6 +96,23 @@ absl::StatusOr<TestCertificates> MakeTestCertificates(
   OPTOUT_RETURN_IF_ERROR(MakeLeaf(base + "client", base + "leaf.cnf", base + "client.ext", "3",
                                   certs, ca_key, certs.client_cert, certs.client_key));
   return certs;
+}
+
+absl::StatusOr<ClientCertificate> MakeClientCertificate(const TestCertificates& ca,
+                                                        const std::string& dir,
+                                                        const std::string& name,
+                                                        const std::vector<std::string>& subject) {
+  const std::string base = dir + "/" + name;
+  {
+    std::ofstream config(base + ".cnf");
+    config << "[req]\ndistinguished_name = dn\nprompt = no\n[dn]\n";
+    for (const std::string& attribute : subject) config << attribute << "\n";
+  }
+  std::ofstream(base + ".ext") << kClientExtensions;
+  ClientCertificate out{base + ".crt", base + ".key"};
+  OPTOUT_RETURN_IF_ERROR(MakeLeaf(base, base + ".cnf", base + ".ext", "4", ca, ca.ca_key,
+                                  out.cert, out.key));
+  return out;
 }
 
 }  // namespace optout::testing

@@ -21,6 +21,13 @@ struct TestCertificates {
   std::string server_key;
   std::string client_cert;
   std::string client_key;
+  std::string ca_key;  // for MakeClientCertificate
+};
+
+// A client certificate and its key.
+struct ClientCertificate {
+  std::string cert;
+  std::string key;
 };
 
 // Writes the files into `dir` (which must exist), names starting with
@@ -30,6 +37,15 @@ struct TestCertificates {
 absl::StatusOr<TestCertificates> MakeTestCertificates(
     const std::string& dir, const std::string& prefix = "",
     const std::vector<std::string>& extra_server_names = {});
+
+// One more client certificate signed by `ca`'s CA, files
+// "<dir>/<name>.crt" and ".key", whose subject has the given attributes in
+// order, e.g. {"O = Acme", "CN = crawler"} (RFC 2253 prints it reversed:
+// "CN=crawler,O=Acme").
+absl::StatusOr<ClientCertificate> MakeClientCertificate(const TestCertificates& ca,
+                                                        const std::string& dir,
+                                                        const std::string& name,
+                                                        const std::vector<std::string>& subject);
 
 }  // namespace optout::testing
 
