@@ -3,7 +3,8 @@
 
 browser_e2e_test.py OPTOUTD OPTOUT IMAGE_DIR ARTIFACT_DIR [PHOTO_DIR]
 
-Registers two photos and a URL through the page, downloads the receipt,
+Registers two photos, a URL and a scope through the page (which shows the
+scope's challenge; Verify reports the failed check), downloads the receipt,
 checks a recompressed copy of one photo with `optout check --image`
 (matches), shows the counts on the status form from the receipt, revokes
 through the page, and the copy no longer matches. Every request the page
@@ -50,7 +51,11 @@ def start_optoutd(root):
     args = [OPTOUTD, "--listen=127.0.0.1:0", f"--data_dir={root}/data",
             f"--secret_file={root}/registry.secret", f"--port_file={root}/port",
             "--http_listen=127.0.0.1:0", f"--http_port_file={root}/http.port",
-            "--register_rate_per_peer=0", "--anonymous_items_per_minute=1000000"]
+            "--register_rate_per_peer=0", "--anonymous_items_per_minute=1000000",
+            # The scope's challenge is checked against closed local ports:
+            # refused at once, never the network.
+            "--testing", "--verify_resolve=photos.example.net=127.0.0.1:9",
+            "--verify_dns=127.0.0.1:9", "--verify_timeout=2s"]
     log = open(f"{root}/optoutd.log", "w")
     process = subprocess.Popen(args, stderr=log)
     grpc_port = wait_for_file(f"{root}/port")
@@ -197,6 +202,7 @@ def run(driver, root, grpc_port, http_port):
     photo_bytes = [open(p, "rb").read() for p in photos]
     by_id("photo-input").send_keys("\n".join(photos))
     by_id("url-input").send_keys("https://img.example.net/browser/me.jpg")
+    by_id("scope-input").send_keys("https://photos.example.net/users/me/")
     wait.until(lambda d: d.find_element(By.ID, "photo-list").text.count("hashed (PDQ quality") == 2)
     shot(driver, "2-photos-hashed")
     by_id("register-button").click()
@@ -205,6 +211,23 @@ def run(driver, root, grpc_port, http_port):
     token = by_id("receipt-token").text
     assert len(opt_out_id) == 32 and len(token) == 64, (opt_out_id, token)
     shot(driver, "3-registered")
+
+    # The scope is pending: the page shows the token and where to publish
+    # it; Verify asks the registry to check and shows why it failed.
+    challenge_token = by_id("challenge-token").text
+    assert challenge_token, "no challenge token shown"
+    scope_line = driver.find_element(By.CSS_SELECTOR, "[data-host='photos.example.net']")
+    assert scope_line.get_attribute("data-state") == "pending", scope_line.text
+    assert f"photos.example.net/.well-known/optout-challenge/{challenge_token}" in scope_line.text, \
+        scope_line.text
+    assert "_optout-challenge.photos.example.net" in scope_line.text, scope_line.text
+    by_id("verify-button").click()
+    wait.until(lambda d: "last check:" in d.find_element(
+        By.CSS_SELECTOR, "[data-host='photos.example.net']").text)
+    scope_line = driver.find_element(By.CSS_SELECTOR, "[data-host='photos.example.net']")
+    assert scope_line.get_attribute("data-state") == "pending", scope_line.text
+    print(f"scope challenge after verify: {scope_line.text!r}")
+    shot(driver, "3a-challenge")
 
     by_id("receipt-download").click()
     receipt_path = os.path.join(root, f"receipt-{opt_out_id}.json")
@@ -218,7 +241,12 @@ def run(driver, root, grpc_port, http_port):
     # One match id per registered item (1 URL; PDQ, SHA-256 and MD5 of each
     # photo), in the CLI receipt's shape.
     kinds = sorted(m["kind"] for m in receipt["match_ids"])
-    assert kinds == ["md5", "md5", "pdq", "pdq", "sha256", "sha256", "url"], receipt["match_ids"]
+    assert kinds == ["md5", "md5", "pdq", "pdq", "scope", "sha256", "sha256", "url"], \
+        receipt["match_ids"]
+    # The challenge as `optout register` keeps it, for `optout verify --receipt`.
+    assert receipt["challenge"]["token"] == challenge_token, receipt["challenge"]
+    assert [s["host"] for s in receipt["challenge"]["scopes"]] == ["photos.example.net"], \
+        receipt["challenge"]
     assert {"kind": "url", "item": "https://img.example.net/browser/me.jpg"}.items() <= \
         next(m for m in receipt["match_ids"] if m["kind"] == "url").items()
     for m in receipt["match_ids"]:

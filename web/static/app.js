@@ -213,6 +213,74 @@ function matchIdsOf(request, hex, answer) {
   });
 }
 
+// ---- scope challenge -----------------------------------------------------
+
+const SCOPE_STATES = { SCOPE_STATE_PENDING: 'pending', SCOPE_STATE_VERIFIED: 'verified',
+                       SCOPE_STATE_LAPSED: 'lapsed', SCOPE_STATE_EXPIRED: 'expired' };
+let challengeOf = null;  // { id, token } of the opt-out whose challenge is shown
+
+// One line per scope: host and state, where to publish the token while it
+// is not verified, and why the last check failed.
+function showScopes(scopes) {
+  const list = $('challenge-scopes');
+  list.replaceChildren();
+  for (const scope of scopes) {
+    const item = document.createElement('li');
+    item.dataset.host = scope.host;
+    const state = SCOPE_STATES[scope.state] || 'pending';
+    item.dataset.state = state;
+    const head = document.createElement('strong');
+    head.textContent = `${scope.host}: ${state}`;
+    item.append(head);
+    if (state === 'pending' && scope.pendingUntilUnixSeconds) {
+      item.append(` (until ${day(scope.pendingUntilUnixSeconds)})`);
+    }
+    if (state !== 'verified') {
+      const where = document.createElement('div');
+      const file = document.createElement('code');
+      file.textContent = scope.httpsUrl || '';
+      where.append('file: ', file);
+      if (scope.dnsName) {
+        const txt = document.createElement('code');
+        txt.textContent = scope.dnsName;
+        where.append(' or TXT record at ', txt);
+      }
+      item.append(where);
+    }
+    if (scope.reason) {
+      const why = document.createElement('div');
+      why.textContent = `last check: ${scope.reason}`;
+      item.append(why);
+    }
+    list.append(item);
+  }
+}
+
+function showChallenge(id, token, answer) {
+  const scopes = answer.scopes || [];
+  challengeOf = scopes.length ? { id, token } : null;
+  $('challenge').hidden = !scopes.length;
+  if (!scopes.length) return;
+  $('challenge-token').textContent = answer.challengeToken || '';
+  showScopes(scopes);
+}
+
+$('verify-button').addEventListener('click', async () => {
+  showError(null);
+  if (!challengeOf) return;
+  const button = $('verify-button');
+  button.disabled = true;
+  try {
+    const verified = await api('POST', `/v1/optouts/${encodeURIComponent(challengeOf.id)}/verify`,
+                               undefined, challengeOf.token);
+    showScopes(verified.scopes || []);
+  } catch (error) {
+    showError(error);
+  } finally {
+    button.disabled = false;
+  }
+});
+
 function rfc3339Now() {
   return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 }
@@ -233,8 +301,15 @@ $('register-form').addEventListener('submit', async (e) => {
     const receipt = { id: answer.optOutId, token: answer.manageToken, server: '',
                       created: rfc3339Now(), registered,
                       match_ids: matchIdsOf(request, hex, answer) };
+    if ((answer.scopes || []).length) {
+      // As the CLI's receipt keeps it, for `optout verify --receipt`.
+      receipt.challenge = { token: answer.challengeToken,
+                            scopes: answer.scopes.map((scope) => ({ host: scope.host, https_url: scope.httpsUrl,
+                                                                    ...(scope.dnsName ? { dns_name: scope.dnsName } : {}) })) };
+    }
     $('receipt-id').textContent = receipt.id;
     $('receipt-token').textContent = receipt.token;
+    showChallenge(receipt.id, receipt.token, answer);
     const link = $('receipt-download');
     link.href = URL.createObjectURL(new Blob([`${JSON.stringify(receipt, null, 2)}\n`], { type: 'application/json' }));
     link.download = `receipt-${receipt.id}.json`;
