@@ -59,6 +59,7 @@ absl::Status BulkChecker::TimedOut() const {
 absl::Status BulkChecker::Open() {
   context_ = std::make_unique<grpc::ClientContext>();
   client_.AddCredentials(context_.get());
+  TagCheckSession(context_.get(), options_.session_id, options_.session_part);
   // Opening a stream waits for the connection; a stopped server must not
   // hold it forever.
   watchdog_->Arm(context_.get(), client_.options().timeout);

@@ -53,6 +53,10 @@ struct BulkOptions {
   // Called before each reconnect attempt with the error that caused it and
   // the wait before the attempt (e.g. to print a note). Optional.
   std::function<void(const absl::Status& cause, absl::Duration wait)> on_retry;
+  // Tags the stream with this check session (RegistryClient::
+  // OpenCheckSession) and part. Default: none.
+  std::string session_id;
+  uint32_t session_part = 0;
 };
 
 // True for errors worth a reconnect: the server is gone, restarting,

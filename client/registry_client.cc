@@ -119,6 +119,32 @@ absl::StatusOr<v1::GetInfoResponse> RegistryClient::GetInfo() {
   return response;
 }
 
+absl::StatusOr<v1::OpenCheckSessionResponse> RegistryClient::OpenCheckSession() {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::OpenCheckSessionResponse response;
+  grpc::Status s = check_->OpenCheckSession(&context, v1::OpenCheckSessionRequest(), &response);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return response;
+}
+
+absl::StatusOr<v1::CheckReceipt> RegistryClient::CloseCheckSession(const std::string& session_id) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::CloseCheckSessionRequest request;
+  request.set_session_id(session_id);
+  v1::CloseCheckSessionResponse response;
+  grpc::Status s = check_->CloseCheckSession(&context, request, &response);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return response.receipt();
+}
+
+void TagCheckSession(grpc::ClientContext* context, const std::string& session_id, uint32_t part) {
+  if (session_id.empty()) return;
+  context->AddMetadata("optout-session", session_id);
+  if (part != 0) context->AddMetadata("optout-session-part", std::to_string(part));
+}
+
 absl::StatusOr<v1::GetPublicSuffixListResponse> RegistryClient::GetPublicSuffixList() {
   grpc::ClientContext context;
   SetDeadline(&context);

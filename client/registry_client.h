@@ -39,6 +39,12 @@ absl::Status FromGrpcStatus(const grpc::Status& status);
 // a budget), when it said so.
 std::optional<absl::Duration> RetryDelayOf(const absl::Status& status);
 
+// Tags a check call (Check or CheckStream) with a check session: metadata
+// `optout-session` and, for part > 0, `optout-session-part`. Nothing for an
+// empty id.
+void TagCheckSession(grpc::ClientContext* context, const std::string& session_id,
+                     uint32_t part = 0);
+
 class RegistryClient final {
  public:
   // `target` is HOST:PORT. The channel connects lazily; the first call
@@ -58,6 +64,11 @@ class RegistryClient final {
                                             const std::string& manage_token);
   absl::StatusOr<v1::CheckResponse> Check(const v1::CheckRequest& request);
   absl::StatusOr<v1::GetInfoResponse> GetInfo();
+  // Check sessions (issue 14): the checks of calls tagged with the session
+  // (TagCheckSession) are counted and digested by the registry, which signs
+  // a receipt over them on Close. Unimplemented on registries without them.
+  absl::StatusOr<v1::OpenCheckSessionResponse> OpenCheckSession();
+  absl::StatusOr<v1::CheckReceipt> CloseCheckSession(const std::string& session_id);
   // The server's Public Suffix List; see client/psl_sync.h, which uses it.
   absl::StatusOr<v1::GetPublicSuffixListResponse> GetPublicSuffixList();
 

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "service/check_dispatch.h"
+#include "service/session_dispatch.h"
 #include "service/status_util.h"
 
 namespace optout::service {
@@ -12,7 +13,7 @@ namespace optout::service {
 CheckStreamReactor::CheckStreamReactor(const Registry* registry, CheckWorkers* workers,
                                        CheckAccess* access,
                                        grpc::CallbackServerContext* context,
-                                       const StreamLimits& limits)
+                                       const StreamLimits& limits, CheckSessions* sessions)
     : registry_(registry),
       workers_(workers),
       access_(access),
@@ -30,6 +31,12 @@ CheckStreamReactor::CheckStreamReactor(const Registry* registry, CheckWorkers* w
       limits_(limits),
       timer_(limits.calls),
       caller_(CallerOf(context)) {
+  absl::StatusOr<std::shared_ptr<SessionPart>> part = SessionPartOf(sessions, context, caller_);
+  if (part.ok()) {
+    part_ = *std::move(part);
+  } else {
+    session_status_ = part.status();
+  }
   {
     absl::MutexLock lock(&mu_);
     last_activity_ = absl::Now();
@@ -87,7 +94,7 @@ void CheckStreamReactor::MaybeStartRead() {
   if (reading_ || reads_done_ || finished_) return;
   // answers_ holds a slot for every batch read and not yet being written.
   const size_t outstanding = answers_.size() + (writing_ ? 1 : 0);
-  if (outstanding >= kMaxOutstanding) return;
+  if (outstanding >= kMaxOutstanding || to_hash_.size() >= kMaxOutstanding) return;
   if (outstanding > 0 && limits_.answer_budget != nullptr && limits_.answer_budget->Spent()) return;
   if (spare_.empty()) {
     reading_into_ = std::make_unique<v1::CheckRequest>();
@@ -120,6 +127,10 @@ void CheckStreamReactor::OnReadDone(bool ok) {
     // a read completes, and an early read measurably slowed single-item
     // round trips, so those read on after their answer is queued.
     if (CheckWorkUnits(*request) >= kReadAheadItems) MaybeStartRead();
+  }
+  if (!session_status_.ok()) {
+    BatchDone(seq, std::move(request), Answer(), session_status_);
+    return;
   }
   absl::StatusOr<CheckAdmission> admitted =
       access_->AdmitCheck(caller_, "CheckStream", *request);
@@ -156,8 +167,10 @@ void CheckStreamReactor::CheckBatch(uint64_t seq, std::unique_ptr<v1::CheckReque
   arena_options.max_block_size = 1 << 20;
   answer.arena = std::make_unique<google::protobuf::Arena>(arena_options);
   answer.message = google::protobuf::Arena::CreateMessage<v1::CheckResponse>(answer.arena.get());
+  if (part_ != nullptr) answer.version = registry_->mutation_log().Progress().applied_version;
   const absl::Status status = registry_->Check(*request, answer.message, interrupt_);
   access_->CheckDone(admission, *answer.message, status);
+  if (part_ != nullptr && status.ok()) answer.matched = MatchesOf(*answer.message);
   if (limits_.answer_budget != nullptr) {
     // Twice the arena: gRPC serializes a copy of the answer to write it.
     answer.charge = limits_.answer_budget->Take(2 * answer.arena->SpaceAllocated());
@@ -167,10 +180,25 @@ void CheckStreamReactor::CheckBatch(uint64_t seq, std::unique_ptr<v1::CheckReque
 
 void CheckStreamReactor::BatchDone(uint64_t seq, std::unique_ptr<v1::CheckRequest> request,
                                    Answer answer, const absl::Status& status) {
-  absl::MutexLock lock(&mu_);
+  {
+    absl::MutexLock lock(&mu_);
+    BatchDoneLocked(seq, std::move(request), std::move(answer), status);
+  }
+  HashAnswered();
+}
+
+void CheckStreamReactor::BatchDoneLocked(uint64_t seq, std::unique_ptr<v1::CheckRequest> request,
+                                         Answer answer, const absl::Status& status) {
   --checking_;
   last_activity_ = absl::Now();
-  spare_.push_back(std::move(request));
+  if (part_ != nullptr && status.ok() && !finished_ && seq >= next_hash_) {
+    // Fed to the session once every batch before it is.
+    const size_t slot = seq - next_hash_;
+    if (to_hash_.size() <= slot) to_hash_.resize(slot + 1);
+    to_hash_[slot] = ToHash{std::move(request), answer.matched, answer.version};
+  } else {
+    spare_.push_back(std::move(request));
+  }
   if (finished_) return;  // the call ended while this batch was checked
   if (!status.ok()) {
     // A bad batch ends the stream; earlier answers still go out first.
@@ -184,6 +212,37 @@ void CheckStreamReactor::BatchDone(uint64_t seq, std::unique_ptr<v1::CheckReques
   }
   Pump();
   MaybeStartRead();
+}
+
+bool CheckStreamReactor::HashPending() const {
+  return hashing_ || (!to_hash_.empty() && to_hash_.front().has_value() && next_hash_ < failed_at_);
+}
+
+void CheckStreamReactor::HashAnswered() {
+  if (part_ == nullptr) return;
+  for (;;) {
+    ToHash batch;
+    {
+      absl::MutexLock lock(&mu_);
+      // Another thread is feeding, or the next batch is not answered yet
+      // (or failed: nothing from it on is answered).
+      if (hashing_ || to_hash_.empty() || !to_hash_.front().has_value() ||
+          next_hash_ >= failed_at_) {
+        return;
+      }
+      batch = std::move(*to_hash_.front());
+      to_hash_.pop_front();
+      ++next_hash_;
+      hashing_ = true;
+    }
+    part_->Add(*batch.request, batch.matched, batch.version, absl::Now());
+    absl::MutexLock lock(&mu_);
+    hashing_ = false;
+    spare_.push_back(std::move(batch.request));
+    // Finishing may have waited for this batch; reading for room.
+    Pump();
+    MaybeStartRead();
+  }
 }
 
 void CheckStreamReactor::OnWriteDone(bool ok) {
@@ -220,7 +279,7 @@ void CheckStreamReactor::Pump() {
   // either the client half-closed and every answer went out, or a batch
   // failed and every answer before it went out (a pending read then just
   // fails when the call ends).
-  if (checking_ > 0 || !reads_done_) return;
+  if (checking_ > 0 || !reads_done_ || HashPending()) return;
   const bool all_written = answers_.empty();
   const bool failed_and_flushed = failed_at_ != UINT64_MAX && next_write_ >= failed_at_;
   if (all_written || failed_and_flushed) {

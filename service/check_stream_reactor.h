@@ -20,6 +20,13 @@
 // API key or its peer's anonymous budget); a refused batch ends the stream
 // with its status like a bad one.
 //
+// A stream tagged with a check session (service/session_dispatch.h) feeds
+// every answered batch to its SessionPart in batch order, outside `mu_`:
+// whichever thread finishes a batch hashes the batches due, one thread at
+// a time (`hashing_`); the stream finishes only once every answered batch
+// is fed, so a receipt asked for after the stream ended covers all of it.
+// A bad session tag fails the stream's first batch like a refused one.
+//
 // Deletes itself in OnDone. Callbacks may run concurrently; `mu_` guards all
 // state below it and is never held while a batch is checked.
 #ifndef OPTOUT_SERVICE_CHECK_STREAM_REACTOR_H_
@@ -30,6 +37,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -39,6 +47,7 @@
 #include "optout/v1/optout.grpc.pb.h"
 #include "service/answer_budget.h"
 #include "service/check_access.h"
+#include "service/check_sessions.h"
 #include "service/check_workers.h"
 #include "service/registry.h"
 #include "service/rpc_metrics.h"
@@ -60,8 +69,10 @@ class CheckStreamReactor final
     : public grpc::ServerBidiReactor<v1::CheckRequest, v1::CheckResponse> {
  public:
   // `registry`, `workers`, `access` and `context` outlive the reactor.
+  // `sessions` (nullptr: sessions off) outlives the reactor too.
   CheckStreamReactor(const Registry* registry, CheckWorkers* workers, CheckAccess* access,
-                     grpc::CallbackServerContext* context, const StreamLimits& limits);
+                     grpc::CallbackServerContext* context, const StreamLimits& limits,
+                     CheckSessions* sessions = nullptr);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -82,6 +93,15 @@ class CheckStreamReactor final
     std::unique_ptr<google::protobuf::Arena> arena;
     v1::CheckResponse* message = nullptr;  // owned by `arena`
     AnswerBudget::Charge charge;           // released with the answer
+    // For the session: matches by kind, and the version checked against.
+    KindCounts matched;
+    uint64_t version = 0;
+  };
+  // An answered batch waiting to be fed to the session part.
+  struct ToHash {
+    std::unique_ptr<v1::CheckRequest> request;
+    KindCounts matched;
+    uint64_t version = 0;
   };
 
   // Checks batch `seq` (on a worker or inline) and queues its answer.
@@ -90,6 +110,8 @@ class CheckStreamReactor final
   // Records the answer (or error) of batch `seq` and moves the stream on.
   void BatchDone(uint64_t seq, std::unique_ptr<v1::CheckRequest> request, Answer answer,
                  const absl::Status& status);
+  void BatchDoneLocked(uint64_t seq, std::unique_ptr<v1::CheckRequest> request, Answer answer,
+                       const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // gRPC's reference (dropped in OnDone) plus one per batch on a worker: a
   // worker may call Finish, after which OnDone can run on another thread
   // while the worker still unlocks mu_, so the last reference deletes.
@@ -100,6 +122,11 @@ class CheckStreamReactor final
   void Drop(Answer& answer);
   // Called by the sweeper: ends the stream when idle past the timeout.
   void EndIfIdle(absl::Time now);
+  // Feeds the answered batches due to the session part, in batch order.
+  // Takes mu_; call without it.
+  void HashAnswered();
+  // Batches answered but not yet fed. Needs mu_.
+  bool HashPending() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Starts a read when the stream is open and there is room. Needs mu_.
   void MaybeStartRead() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Starts the next in-order write or finishes, as the state allows. Needs mu_.
@@ -118,6 +145,9 @@ class CheckStreamReactor final
   std::atomic<int> refs_{1};
   // The call's API key and peer, read once.
   const Caller caller_;
+  // The session part the stream feeds (nullptr: none), or why its tag is bad.
+  std::shared_ptr<SessionPart> part_;
+  absl::Status session_status_;
 
   absl::Mutex mu_;
   // Target of the one outstanding read.
@@ -139,6 +169,10 @@ class CheckStreamReactor final
   uint64_t failed_at_ ABSL_GUARDED_BY(mu_) = UINT64_MAX;
   absl::Status final_status_ ABSL_GUARDED_BY(mu_);
   absl::Time last_activity_ ABSL_GUARDED_BY(mu_);
+  // Session feeding: slot i holds batch next_hash_ + i once answered.
+  std::deque<std::optional<ToHash>> to_hash_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_hash_ ABSL_GUARDED_BY(mu_) = 0;
+  bool hashing_ ABSL_GUARDED_BY(mu_) = false;
   bool idle_ended_ ABSL_GUARDED_BY(mu_) = false;
 };
 

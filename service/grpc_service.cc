@@ -4,6 +4,7 @@
 #include "service/check_dispatch.h"
 #include "service/check_stream_reactor.h"
 #include "service/peer_rate_limiter.h"
+#include "service/session_dispatch.h"
 #include "service/status_util.h"
 
 namespace optout::service {
@@ -38,10 +39,11 @@ RegistryServiceImpl::RegistryServiceImpl(Registry* registry, ThreadPool* pool,
 
 CheckServiceImpl::CheckServiceImpl(const Registry* registry, CheckWorkers* workers,
                                    CheckAccess* access, const StreamLimits& stream_limits,
-                                   const RpcMetrics* rpc_metrics)
+                                   const RpcMetrics* rpc_metrics, CheckSessions* sessions)
     : registry_(registry),
       workers_(workers),
       access_(access),
+      sessions_(sessions),
       stream_limits_(stream_limits),
       check_calls_(Find(rpc_metrics, v1::Check::service_full_name(), "Check")),
       get_info_calls_(Find(rpc_metrics, v1::Check::service_full_name(), "GetInfo")),
@@ -147,8 +149,13 @@ grpc::ServerUnaryReactor* CheckServiceImpl::Check(grpc::CallbackServerContext* c
                                                   v1::CheckResponse* response) {
   const CallTimer timer(check_calls_);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<CheckAdmission> admitted =
-      access_->AdmitCheck(CallerOf(context), "Check", *request);
+  const Caller caller = CallerOf(context);
+  absl::StatusOr<std::shared_ptr<SessionPart>> part = SessionPartOf(sessions_, context, caller);
+  if (!part.ok()) {
+    Finish(reactor, timer, ToGrpcStatus(part.status()));
+    return reactor;
+  }
+  absl::StatusOr<CheckAdmission> admitted = access_->AdmitCheck(caller, "Check", *request);
   if (!admitted.ok()) {
     Finish(reactor, timer, ToGrpcStatus(admitted.status()));
     return reactor;
@@ -159,9 +166,15 @@ grpc::ServerUnaryReactor* CheckServiceImpl::Check(grpc::CallbackServerContext* c
       request->min_version() != 0 &&
       !registry_->mutation_log().AwaitApplied(request->min_version(), absl::InfinitePast());
   auto run = [this, context, reactor, request, response, timer, admission = *admitted,
-              early = std::chrono::milliseconds(must_wait ? 200 : 0)] {
+              early = std::chrono::milliseconds(must_wait ? 200 : 0), part = *std::move(part)] {
+    const uint64_t version =
+        part != nullptr ? registry_->mutation_log().Progress().applied_version : 0;
     absl::Status status = registry_->Check(*request, response, InterruptOf(context, early));
     access_->CheckDone(admission, *response, status);
+    // Unary calls of one part are fed in the order they complete.
+    if (part != nullptr && status.ok()) {
+      part->Add(*request, MatchesOf(*response), version, absl::Now());
+    }
     if (!status.ok()) response->Clear();
     Finish(reactor, timer, ToGrpcStatus(status));
   };
@@ -179,7 +192,7 @@ grpc::ServerUnaryReactor* CheckServiceImpl::Check(grpc::CallbackServerContext* c
 
 grpc::ServerBidiReactor<v1::CheckRequest, v1::CheckResponse>* CheckServiceImpl::CheckStream(
     grpc::CallbackServerContext* context) {
-  return new CheckStreamReactor(registry_, workers_, access_, context, stream_limits_);
+  return new CheckStreamReactor(registry_, workers_, access_, context, stream_limits_, sessions_);
 }
 
 grpc::ServerUnaryReactor* CheckServiceImpl::GetInfo(grpc::CallbackServerContext* context,
@@ -200,6 +213,50 @@ grpc::ServerUnaryReactor* CheckServiceImpl::GetPublicSuffixList(
   *response = registry_->PublicSuffixListInUse();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Finish(reactor, timer, grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* CheckServiceImpl::OpenCheckSession(
+    grpc::CallbackServerContext* context, const v1::OpenCheckSessionRequest* /*request*/,
+    v1::OpenCheckSessionResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (sessions_ == nullptr) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "check sessions are off"));
+    return reactor;
+  }
+  const Caller caller = CallerOf(context);
+  absl::Status status;
+  if (caller.malformed_authorization) {
+    status = absl::UnauthenticatedError("authorization: expected 'Bearer KEY'");
+  } else {
+    // A session is admitted like a check of no items: a known key, or an
+    // address anonymous checks are open to.
+    status = access_->Admit(caller.bearer, caller.peer, CheckCost()).status();
+  }
+  if (status.ok()) {
+    absl::StatusOr<v1::OpenCheckSessionResponse> opened = sessions_->Open(SessionOwnerOf(caller));
+    status = opened.status();
+    if (opened.ok()) {
+      *response = *std::move(opened);
+      response->set_receipt_key_fingerprint(registry_->key_set()->current->receipt_signer().fingerprint());
+    }
+  }
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* CheckServiceImpl::CloseCheckSession(
+    grpc::CallbackServerContext* context, const v1::CloseCheckSessionRequest* request,
+    v1::CloseCheckSessionResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (sessions_ == nullptr) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "check sessions are off"));
+    return reactor;
+  }
+  absl::StatusOr<v1::CheckReceipt> receipt =
+      sessions_->Close(request->session_id(), SessionOwnerOf(CallerOf(context)));
+  if (receipt.ok()) *response->mutable_receipt() = *std::move(receipt);
+  reactor->Finish(ToGrpcStatus(receipt.status()));
   return reactor;
 }
 

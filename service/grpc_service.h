@@ -13,6 +13,7 @@
 #include "service/arena_message_allocator.h"
 #include "service/audit_log.h"
 #include "service/check_access.h"
+#include "service/check_sessions.h"
 #include "service/check_stream_reactor.h"
 #include "service/check_workers.h"
 #include "service/disk_floor.h"
@@ -65,11 +66,13 @@ class RegistryServiceImpl final : public v1::Registry::CallbackService {
 
 class CheckServiceImpl final : public v1::Check::CallbackService {
  public:
-  // `registry`, `workers`, `access`, `rpc_metrics` and what `stream_limits`
-  // points to must outlive the gRPC server. `rpc_metrics` null: calls are
-  // not counted.
+  // `registry`, `workers`, `access`, `rpc_metrics`, `sessions` and what
+  // `stream_limits` points to must outlive the gRPC server. `rpc_metrics`
+  // null: calls are not counted. `sessions` null: check sessions are off
+  // (Open/CloseCheckSession answer UNIMPLEMENTED).
   CheckServiceImpl(const Registry* registry, CheckWorkers* workers, CheckAccess* access,
-                   const StreamLimits& stream_limits, const RpcMetrics* rpc_metrics = nullptr);
+                   const StreamLimits& stream_limits, const RpcMetrics* rpc_metrics = nullptr,
+                   CheckSessions* sessions = nullptr);
 
   grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* context,
                                   const v1::CheckRequest* request,
@@ -82,11 +85,19 @@ class CheckServiceImpl final : public v1::Check::CallbackService {
   grpc::ServerUnaryReactor* GetPublicSuffixList(
       grpc::CallbackServerContext* context, const v1::GetPublicSuffixListRequest* request,
       v1::GetPublicSuffixListResponse* response) override;
+  // Check sessions (issue 14): Open is admitted like a check of no items.
+  grpc::ServerUnaryReactor* OpenCheckSession(grpc::CallbackServerContext* context,
+                                             const v1::OpenCheckSessionRequest* request,
+                                             v1::OpenCheckSessionResponse* response) override;
+  grpc::ServerUnaryReactor* CloseCheckSession(grpc::CallbackServerContext* context,
+                                              const v1::CloseCheckSessionRequest* request,
+                                              v1::CloseCheckSessionResponse* response) override;
 
  private:
   const Registry* const registry_;
   CheckWorkers* const workers_;
   CheckAccess* const access_;
+  CheckSessions* const sessions_;
   ArenaMessageAllocator<v1::CheckRequest, v1::CheckResponse> check_messages_;
   StreamLimits stream_limits_;
   const MethodMetrics* check_calls_ = nullptr;

@@ -59,10 +59,18 @@ absl::StatusOr<Keyring> Keyring::Derive(const SecretBytes& secret, uint32_t key_
   // match-id likewise (added with unlinkable answers); no stored record
   // depends on it, since match ids are computed, never stored.
   OPTOUT_ASSIGN_OR_RETURN(const Key32 match_id, Hkdf(secret, absl::StrCat("match-id", version)));
+  // receipt-signing (issue 14): the Ed25519 seed of check receipts; a purpose
+  // of its own, so adding it changed no other key.
+  OPTOUT_ASSIGN_OR_RETURN(const Key32 receipt_seed,
+                          Hkdf(secret, absl::StrCat("receipt-signing", version)));
+  OPTOUT_ASSIGN_OR_RETURN(
+      std::shared_ptr<const receipt::ReceiptSigner> receipt_signer,
+      receipt::ReceiptSigner::FromSeed(absl::string_view(
+          reinterpret_cast<const char*>(receipt_seed.data()), receipt_seed.size())));
   // key-check names the (secret, version) pair; it keys nothing.
   OPTOUT_ASSIGN_OR_RETURN(const Key32 check, Hkdf(secret, absl::StrCat("key-check", version)));
   return Keyring(key_version, std::string(check.begin(), check.begin() + 16), HmacSha256(url), HmacSha256(file), HmacSha256(request), HmacSha256(api_key),
-                 HmacSha256(match_id), RecordCipher(record));
+                 HmacSha256(match_id), RecordCipher(record), std::move(receipt_signer));
 }
 
 }  // namespace optout::service

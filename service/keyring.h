@@ -8,10 +8,12 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 
 #include "absl/status/statusor.h"
+#include "client/common/receipt/check_receipt.h"
 #include "service/hmac_sha256.h"
 #include "service/record_cipher.h"
 #include "service/registry_secret.h"
@@ -47,17 +49,22 @@ class Keyring final {
   const HmacSha256& match_id_key() const { return match_id_key_; }
   // AES-256-GCM for the secret part of each record (PDQ hashes, digests).
   const RecordCipher& record_cipher() const { return record_cipher_; }
+  // Signs check receipts (issue 14): Ed25519 from the seed HKDF derives for
+  // "receipt-signing vN". Public: GetInfo publishes its key.
+  const receipt::ReceiptSigner& receipt_signer() const { return *receipt_signer_; }
 
  private:
   Keyring(uint32_t version, std::string check_value, HmacSha256 url, HmacSha256 file,
-          HmacSha256 request, HmacSha256 api_key, HmacSha256 match_id, RecordCipher cipher)
+          HmacSha256 request, HmacSha256 api_key, HmacSha256 match_id, RecordCipher cipher,
+          std::shared_ptr<const receipt::ReceiptSigner> receipt_signer)
       : version_(version), check_value_(std::move(check_value)), url_key_(url), file_key_(file),
         request_key_(request), api_key_key_(api_key), match_id_key_(match_id),
-        record_cipher_(cipher) {}
+        record_cipher_(cipher), receipt_signer_(std::move(receipt_signer)) {}
   uint32_t version_;
   std::string check_value_;
   HmacSha256 url_key_, file_key_, request_key_, api_key_key_, match_id_key_;
   RecordCipher record_cipher_;
+  std::shared_ptr<const receipt::ReceiptSigner> receipt_signer_;
 };
 
 }  // namespace optout::service

@@ -23,6 +23,24 @@ std::string MacHex(const HmacSha256& key, absl::string_view message) {
 // must never change. The expected values were computed independently of this
 // code, with `openssl kdf HKDF` (SHA-256, salt "optout-registry hkdf salt",
 // info "<purpose> v1", secret 32 × 0x07) and Python's hmac module.
+// The receipt signing key (issue 14) is HKDF "receipt-signing vN" used as
+// an Ed25519 seed; expected public keys computed with `openssl kdf HKDF`
+// and `openssl pkey -pubout` from that seed, secret 32 x 0x07.
+TEST(KeyringTest, ReceiptKeyIsDerivedPerVersionFromTheSecret) {
+  SecretBytes secret{};
+  secret.fill(7);
+  auto v1 = Keyring::Derive(secret, 1);
+  auto v2 = Keyring::Derive(secret, 2);
+  ASSERT_THAT(v1, IsOk());
+  ASSERT_THAT(v2, IsOk());
+  EXPECT_EQ(digest::ToHex(v1->receipt_signer().public_key()),
+            "8e723df2dfdbf8056973a43a657b104e2058092cc0eb97d02ab5e9b1b5d41eed");
+  EXPECT_EQ(digest::ToHex(v2->receipt_signer().public_key()),
+            "bd43e9386c92c05647a128f6c67deea966fdfcaec6b14e9ccb138994353e7696");
+  EXPECT_EQ(v1->receipt_signer().fingerprint(),
+            digest::ToHex(digest::Sha256(v1->receipt_signer().public_key())));
+}
+
 TEST(KeyringTest, PurposeKeysMatchTheV1Derivation) {
   SecretBytes secret{};
   secret.fill(7);

@@ -86,6 +86,8 @@ ABSL_FLAG(int, keepalive_seconds, 60, "ping idle connections this often, close t
 ABSL_FLAG(int, max_streams_per_connection, 100, "concurrent calls (HTTP/2 streams) per connection");
 ABSL_FLAG(int, max_memory_mb, 1024, "memory budget, MiB: two fifths for connections and messages being read (gRPC ResourceQuota), two fifths for answers waiting for their reader, one fifth for untracked overhead");
 ABSL_FLAG(int, stream_idle_timeout_seconds, 30, "cancel a CheckStream whose answer the client has not read for this long");
+ABSL_FLAG(int, max_check_sessions, 256, "check sessions (signed receipts) open at once; each caller may hold 8");
+ABSL_FLAG(int, check_session_idle_seconds, 600, "forget a check session nothing was checked in for this long");
 ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once listening");
 ABSL_FLAG(int, max_message_mb, 16, "largest request message accepted, in MiB (1..1024)");
 ABSL_FLAG(std::string, tls_cert_file, "", "PEM certificate chain: serve TLS (with --tls_key_file); re-read on SIGHUP");
@@ -171,6 +173,9 @@ int main(int argc, char** argv) {
   options.max_streams_per_connection = absl::GetFlag(FLAGS_max_streams_per_connection);
   options.max_memory_mb = absl::GetFlag(FLAGS_max_memory_mb);
   options.stream_idle_timeout_seconds = absl::GetFlag(FLAGS_stream_idle_timeout_seconds);
+  options.check_sessions.max_open = std::max(1, absl::GetFlag(FLAGS_max_check_sessions));
+  options.check_sessions.idle_timeout =
+      absl::Seconds(std::max(1, absl::GetFlag(FLAGS_check_session_idle_seconds)));
   options.register_rate_per_peer = absl::GetFlag(FLAGS_register_rate_per_peer);
   options.min_free_disk_mb = absl::GetFlag(FLAGS_min_free_disk_mb);
   options.max_queued_checks = absl::GetFlag(FLAGS_max_queued_checks);

@@ -636,6 +636,9 @@ v1::GetInfoResponse Registry::Info() const {
   info.set_version_lag(progress.lag);
   info.set_applied_digest(std::move(progress.digest_hex));
   info.set_node_name(std::move(progress.node_name));
+  const receipt::ReceiptSigner& signer = key_set()->current->receipt_signer();
+  info.set_receipt_public_key(signer.public_key());
+  info.set_receipt_key_fingerprint(signer.fingerprint());
   return info;
 }
 

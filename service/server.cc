@@ -76,6 +76,7 @@ struct Server::Impl {
   std::unique_ptr<AuditLog> audit;  // null without --audit_log
   std::unique_ptr<PdqProbeGuard> pdq_probes;  // used by check_access
   std::unique_ptr<CheckAccess> check_access;
+  std::unique_ptr<CheckSessions> check_sessions;
   std::unique_ptr<AdminServiceImpl> admin_service;
   std::unique_ptr<grpc::Server> grpc_server;
   // The admin listener: its own server, so nothing of it is on the public port.
@@ -450,9 +451,19 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   impl->check_access = std::make_unique<CheckAccess>(
       impl->api_keys.get(), options.anonymous_items_per_minute, impl->audit.get(), absl::Now,
       impl->pdq_probes.get());
+  {
+    const Registry* registry = impl->registry.get();
+    impl->check_sessions = std::make_unique<CheckSessions>(
+        options.check_sessions,
+        // Signed with the current key version's key (it changes with rotate-keys).
+        [registry](v1::CheckReceipt* r) {
+          return registry->key_set()->current->receipt_signer().Sign(r);
+        },
+        [registry] { return registry->mutation_log().Progress().applied_version; });
+  }
   impl->check_service = std::make_unique<CheckServiceImpl>(
       impl->registry.get(), impl->check_workers.get(), impl->check_access.get(), stream_limits,
-      impl->rpc_metrics.get());
+      impl->rpc_metrics.get(), impl->check_sessions.get());
   impl->admin_service =
       std::make_unique<AdminServiceImpl>(impl->api_keys.get(), impl->audit.get(), impl->store.get(),
                                          impl->registry.get(), impl->key_rotation.get(),

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "service/check_sessions.h"
 #include "service/cluster/cluster_options.h"
 #include "service/pdq_probe_detector.h"
 #include "service/registry_options.h"
@@ -96,6 +97,10 @@ struct ServerOptions {
   // A CheckStream whose answer the client has not taken for this long is
   // cancelled. Default: 30.
   int stream_idle_timeout_seconds = 30;
+  // Check sessions and signed receipts (issue 14): how many may be open and
+  // how long an idle one lives (--max_check_sessions,
+  // --check_session_idle_seconds).
+  CheckSessionOptions check_sessions;
   // Largest message received (and sent), in bytes; a larger request is
   // refused by gRPC with RESOURCE_EXHAUSTED before it is parsed. A full
   // 10,000-item batch needs well under 1 MiB (dihedral PDQ: 2.9 MiB).

@@ -130,6 +130,7 @@ void RunCheckDataset(CommandContext& ctx, dataset::DatasetOptions options) {
     std::fprintf(stderr, "optout check-dataset: %s: %s\n", refused.input.c_str(), refused.reason.c_str());
   }
   if (!result->refused.empty() || result->total.unchecked > 0) ctx.exit_code = 2;
+  if (!result->receipt_note.empty()) ReportNote("check-dataset", result->receipt_note);
   if (ctx.json) {
     nlohmann::json by_kind;
     for (int k = 1; k < protocol::kMatchKindCount; ++k) {
@@ -193,13 +194,18 @@ void AddCheckDatasetCommand(CLI::App& app, CommandContext& ctx) {
   AddDurationOption(*cmd, "--retry-for", &options->retry_for,
                     "after a server restart or outage, keep reconnecting this long (re-sending "
                     "the unanswered chunks); 0: fail at once");
+  auto no_receipt = std::make_shared<bool>(false);
+  cmd->add_flag("--no-receipt", *no_receipt,
+                "do not open a check session: report.json gets no signed receipt (see "
+                "optout verify-receipt)");
   auto shard = std::make_shared<std::string>();
   cmd->add_option("--shard", *shard,
                   "I/N: check only shard I (0-based) of N: Parquet row groups and other inputs "
                   "are dealt out in input order, so N machines split one release; combine their "
                   "reports with optout merge-reports");
-  cmd->callback([&ctx, options, progress_seconds, shard] {
+  cmd->callback([&ctx, options, progress_seconds, shard, no_receipt] {
     dataset::DatasetOptions o = *options;
+    o.receipt = !*no_receipt;
     if (!shard->empty()) {
       const std::vector<std::string> parts = absl::StrSplit(*shard, '/');
       if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &o.shard_index) ||

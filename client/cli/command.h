@@ -43,6 +43,7 @@ void AddCheckCommand(CLI::App& app, CommandContext& ctx);
 void AddInfoCommand(CLI::App& app, CommandContext& ctx);
 void AddCheckDatasetCommand(CLI::App& app, CommandContext& ctx);
 void AddMergeReportsCommand(CLI::App& app, CommandContext& ctx);
+void AddVerifyReceiptCommand(CLI::App& app, CommandContext& ctx);
 
 }  // namespace optout::cli
 

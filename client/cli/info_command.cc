@@ -1,12 +1,14 @@
 // optout info: what the server reports about itself (GetInfo): its version,
 // match settings and Public Suffix List, and in cluster mode the registry
 // version this node has applied, its lag and running digest (nodes at the
-// same version with different digests have diverged).
+// same version with different digests have diverged), and the public key
+// that signs check receipts.
 #include <iostream>
 
 #include "client/cli/cli_util.h"
 #include "client/cli/command.h"
 #include "client/cli/error_reporter.h"
+#include "client/common/digest/digest.h"
 #include "client/registry_client.h"
 #include "nlohmann/json.hpp"
 
@@ -28,7 +30,11 @@ void RunInfo(CommandContext& ctx) {
       {"node_name", info->node_name()},
       {"applied_version", info->applied_version()},
       {"version_lag", info->version_lag()},
-      {"applied_digest", info->applied_digest()}};
+      {"applied_digest", info->applied_digest()},
+      // The key that signs check receipts (keep it to verify old receipts
+      // after a key rotation: optout verify-receipt --registry-key).
+      {"receipt_public_key", digest::ToHex(info->receipt_public_key())},
+      {"receipt_key_fingerprint", info->receipt_key_fingerprint()}};
   if (ctx.json) {
     std::cout << out.dump() << std::endl;
     return;

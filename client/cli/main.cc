@@ -101,6 +101,7 @@ int main(int argc, char** argv) {
   optout::cli::AddInfoCommand(app, ctx);
   optout::cli::AddCheckDatasetCommand(app, ctx);
   optout::cli::AddMergeReportsCommand(app, ctx);
+  optout::cli::AddVerifyReceiptCommand(app, ctx);
   optout::cli::AddUrlCommands(app, ctx);
   // Usage errors are reported like every other error: one line, exit 1.
   try {

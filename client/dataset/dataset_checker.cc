@@ -280,6 +280,12 @@ class Run {
   // refused (its partial output and lists are removed by the caller).
   absl::StatusOr<InputSummary> CheckInput(const InputSpec& spec, InputLog& log);
   void SkipBytes(int64_t bytes) { bytes_base_ += bytes; }
+  // Tags every check with session `session_id` (may be empty) and feeds
+  // every request sent to `digest` (may be null); `digest` outlives the run.
+  void UseSession(std::string session_id, receipt::ItemsDigest* digest) {
+    session_id_ = std::move(session_id);
+    digest_ = digest;
+  }
   void FinishProgress() { progress_.Finish(); }
 
  private:
@@ -301,6 +307,8 @@ class Run {
   // Streams one reader through the registry into one writer.
   absl::Status CheckRecords(RecordReader& reader, RecordWriter& writer, InputLog& log,
                             InputSummary* summary, ShardLink* link = nullptr);
+  // verify-receipt: what CheckRecords would send, fed to digest_ only.
+  absl::Status DigestRecords(RecordReader& reader, size_t chunk_rows, bool images);
   void Schedule(std::shared_ptr<Chunk> chunk, bool images);
   absl::Status Handle(Chunk& chunk, const v1::CheckResponse& response, RecordWriter& writer,
                       InputLog& log, InputSummary* summary, ShardLink* link);
@@ -314,6 +322,8 @@ class Run {
   Progress progress_;
   int64_t bytes_base_ = 0;  // bytes of inputs (and folder parts) before the current one
   uint64_t rows_ = 0, removed_ = 0, unchecked_ = 0;  // over the whole run
+  std::string session_id_;
+  receipt::ItemsDigest* digest_ = nullptr;
 };
 
 void Run::Schedule(std::shared_ptr<Chunk> chunk, bool images) {
@@ -388,8 +398,10 @@ absl::Status Run::CheckRecords(RecordReader& reader, RecordWriter& writer, Input
   // on the wire; this (with max_in_flight) is what bounds memory.
   const size_t depth = images ? std::max<size_t>(2, 2 * pool_.size() / chunk_rows + 1)
                               : static_cast<size_t>(pool_.size()) + 2;
+  if (options_.digest_only != nullptr) return DigestRecords(reader, chunk_rows, images);
 
   client::BulkOptions bulk_options;
+  bulk_options.session_id = session_id_;
   bulk_options.max_in_flight = options_.max_in_flight;
   bulk_options.retry_for = options_.retry_for;
   bulk_options.on_retry = options_.on_retry;
@@ -439,6 +451,7 @@ absl::Status Run::CheckRecords(RecordReader& reader, RecordWriter& writer, Input
     BuildRequest(chunk->records, &chunk->plan);
     chunk->nothing_to_ask = chunk->plan.request.packed_size() == 0;
     if (!chunk->nothing_to_ask) {
+      if (digest_ != nullptr) digest_->Add(chunk->plan.request);
       absl::Status s = bulk.Send(std::move(chunk->plan.request));
       if (!s.ok()) return gave_up(s);
     }
@@ -446,6 +459,20 @@ absl::Status Run::CheckRecords(RecordReader& reader, RecordWriter& writer, Input
     sent.push_back(std::move(chunk));
   }
   return bulk.Finish();
+}
+
+absl::Status Run::DigestRecords(RecordReader& reader, size_t chunk_rows, bool images) {
+  for (;;) {
+    if (Stopped()) return absl::CancelledError("interrupted");
+    auto chunk = std::make_shared<Chunk>();
+    absl::Status s = reader.Read(chunk_rows, &chunk->records);
+    if (!s.ok()) return AsRefusalIfContent(s);
+    if (chunk->records.empty()) return absl::OkStatus();
+    Schedule(chunk, images);
+    chunk->prepared.WaitForNotification();
+    BuildRequest(chunk->records, &chunk->plan);
+    options_.digest_only->Add(chunk->plan.request);
+  }
 }
 
 absl::StatusOr<InputSummary> Run::CheckInput(const InputSpec& spec, InputLog& log) {
@@ -674,14 +701,42 @@ absl::StatusOr<DatasetResult> CheckDataset(const DatasetOptions& options,
   if (ec) return absl::UnavailableError(absl::StrCat("cannot create ", state_dir, ": ", ec.message()));
   OPTOUT_ASSIGN_OR_RETURN(const std::unique_ptr<OutLock> lock, OutLock::Acquire(options.out_dir, state_dir));
 
-  OPTOUT_ASSIGN_OR_RETURN(const v1::GetInfoResponse info, client.GetInfo());
-  client::PslSyncOptions psl_options;
-  psl_options.local_path = options.psl_file;
-  OPTOUT_ASSIGN_OR_RETURN(client::SyncedPsl synced,
-                          client::PublicSuffixListForServer(client, info, psl_options));
-  if (!synced.note.empty() && options.on_note) options.on_note(synced.note);
-  const std::unique_ptr<url::PublicSuffixList> psl = std::move(synced.list);
-  OPTOUT_RETURN_IF_ERROR(CheckPslMatchesServer(*psl, info));
+  const bool offline = options.digest_only != nullptr && options.info != nullptr;
+  v1::GetInfoResponse info;
+  std::unique_ptr<url::PublicSuffixList> psl;
+  if (offline) {
+    // verify-receipt with a key file: no server; the caller compares the
+    // list's SHA-256 with the one the check used.
+    info = *options.info;
+    OPTOUT_ASSIGN_OR_RETURN(psl, url::PublicSuffixList::Load(
+                                     options.psl_file.empty() ? url::PublicSuffixList::kDefaultPath
+                                                              : options.psl_file));
+  } else {
+    OPTOUT_ASSIGN_OR_RETURN(info, client.GetInfo());
+    client::PslSyncOptions psl_options;
+    psl_options.local_path = options.psl_file;
+    OPTOUT_ASSIGN_OR_RETURN(client::SyncedPsl synced,
+                            client::PublicSuffixListForServer(client, info, psl_options));
+    if (!synced.note.empty() && options.on_note) options.on_note(synced.note);
+    psl = std::move(synced.list);
+    OPTOUT_RETURN_IF_ERROR(CheckPslMatchesServer(*psl, info));
+  }
+
+  // Signed receipts (issue 14): one session for the whole run.
+  std::string session_id;
+  receipt::ItemsDigest sent;
+  if (options.receipt && options.digest_only == nullptr) {
+    auto opened = client.OpenCheckSession();
+    if (opened.ok()) {
+      session_id = opened->session_id();
+    } else if (opened.status().code() == absl::StatusCode::kUnimplemented) {
+      if (options.on_note) options.on_note("the registry signs no check receipts; report.json has none");
+    } else {
+      return absl::Status(opened.status().code(),
+                          absl::StrCat("opening a check session for the signed receipt: ",
+                                       opened.status().message(), " (--no-receipt runs without)"));
+    }
+  }
 
   int64_t total_bytes = 0;
   for (const InputSpec& spec : specs) total_bytes += spec.bytes;
@@ -693,8 +748,14 @@ absl::StatusOr<DatasetResult> CheckDataset(const DatasetOptions& options,
   run_info.min_pdq_quality = protocol::MinPdqQuality(info);
 
   DatasetResult result;
+  std::vector<std::string> not_covered;  // inputs an earlier run finished
   {
     Run run(options, client, *psl, info, total_bytes);
+    if (options.digest_only != nullptr) {
+      run.UseSession("", options.digest_only);
+    } else if (!session_id.empty()) {
+      run.UseSession(session_id, &sent);
+    }
     // Nothing may stay in --out for a refused input: not an earlier run's
     // copy, not a partial one, not its lists.
     auto forget = [&](const InputSpec& spec) {
@@ -709,7 +770,16 @@ absl::StatusOr<DatasetResult> CheckDataset(const DatasetOptions& options,
         run.SkipBytes(spec.bytes);
         continue;
       }
-      if (auto done = LoadDone(state_dir, spec.name, spec.fingerprint); done.has_value()) {
+      if (std::find(options.skip_inputs.begin(), options.skip_inputs.end(), spec.path) !=
+          options.skip_inputs.end()) {
+        run.SkipBytes(spec.bytes);
+        continue;
+      }
+      if (auto done = options.digest_only != nullptr
+                          ? std::nullopt
+                          : LoadDone(state_dir, spec.name, spec.fingerprint);
+          done.has_value()) {
+        not_covered.push_back(spec.path);
         done->input = spec.path;
         result.inputs.push_back(*std::move(done));
         ++result.resumed;
@@ -750,6 +820,38 @@ absl::StatusOr<DatasetResult> CheckDataset(const DatasetOptions& options,
     for (int k = 0; k < protocol::kMatchKindCount; ++k) {
       result.total.removed_by_kind[k] += s.removed_by_kind[k];
     }
+  }
+  if (!session_id.empty()) {
+    auto signed_receipt = client.CloseCheckSession(session_id);
+    if (!signed_receipt.ok()) {
+      return absl::Status(signed_receipt.status().code(),
+                          absl::StrCat("closing the check session: ", signed_receipt.status().message(),
+                                       " (the filtered outputs are complete; --no-receipt runs without)"));
+    }
+    ReceiptSection section;
+    section.receipt = *std::move(signed_receipt);
+    section.client_digest = receipt::CombineParts({{0, sent.Finish()}});
+    section.client_items = sent.counts();
+    section.inputs = options.inputs;
+    section.not_covered = not_covered;
+    section.shard = run_info.shard;
+    section.url_column = options.url_column;
+    section.min_pdq_quality = run_info.min_pdq_quality;
+    section.psl_sha256 = psl->sha256_hex();
+    const std::string& server_digest = section.receipt.items_digest();
+    result.receipt_ok =
+        server_digest == std::string(section.client_digest.begin(), section.client_digest.end());
+    result.receipt_note =
+        result.receipt_ok
+            ? absl::StrCat("receipt signed by registry key ", section.receipt.key_fingerprint(),
+                           " over ", section.client_items.total(), " items (session ",
+                           section.receipt.session_id(), ")")
+            : absl::StrCat("the registry's receipt covers other items than this run sent (",
+                           section.receipt.url_items() + section.receipt.pdq_items() +
+                               section.receipt.sha256_items() + section.receipt.md5_items(),
+                           " answered, ", section.client_items.total(),
+                           " sent; a reconnect re-sends batches): verify-receipt will refuse it");
+    run_info.receipt = std::move(section);
   }
   run_info.finished = NowRfc3339();
   OPTOUT_RETURN_IF_ERROR(WriteReport(options.out_dir, state_dir, run_info, result.inputs, result.refused));

@@ -35,6 +35,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "client/common/receipt/items_digest.h"
 #include "client/dataset/report.h"
 #include "client/registry_client.h"
 
@@ -78,6 +79,21 @@ struct DatasetOptions {
   // Set (e.g. by a SIGINT handler) to stop between chunks; the run returns
   // Cancelled and a re-run resumes. Default: never.
   const std::atomic<bool>* stop = nullptr;
+  // Signed check receipts (issue 14): open a check session, tag every
+  // check with it, and put the receipt the registry signs at the end in
+  // report.json with the client's own digest of what it sent
+  // (client/dataset/receipt_section.h). A registry without sessions gets a
+  // note and no receipt. Default: true.
+  bool receipt = true;
+  // optout verify-receipt: check nothing; feed every request the run would
+  // send to this digest instead (outputs in out_dir stay empty). Default:
+  // null (a real check).
+  receipt::ItemsDigest* digest_only = nullptr;
+  // With digest_only: this GetInfo answer instead of asking the server, and
+  // the Public Suffix List of psl_file (or the system's). Default: ask.
+  const v1::GetInfoResponse* info = nullptr;
+  // Inputs (as given) passed over as if an earlier run had finished them.
+  std::vector<std::string> skip_inputs;
 };
 
 struct DatasetResult {
@@ -87,6 +103,9 @@ struct DatasetResult {
   int resumed = 0;      // inputs finished by an earlier run
   double seconds = 0;   // wall time of this run
   std::string report_path;
+  // About the receipt: who signed it, or why there is none (for stderr).
+  std::string receipt_note;
+  bool receipt_ok = false;  // a receipt whose digest is the client's own
 };
 
 absl::StatusOr<DatasetResult> CheckDataset(const DatasetOptions& options,

@@ -251,6 +251,7 @@ absl::Status WriteReport(const std::string& out_dir, const std::string& state_di
   Json refused_json = Json::array();
   for (const RefusedInput& r : refused) refused_json.push_back({{"input", r.input}, {"reason", r.reason}});
   head["refused"] = refused_json;
+  if (run.receipt.has_value()) AddReceiptSection(*run.receipt, &head);
 
   const std::string path = out_dir + "/report.json";
   std::ofstream out(path + ".tmp", std::ios::trunc);

@@ -23,6 +23,7 @@
 #include "client/common/protocol/match_kind.h"
 #include "client/common/protocol/pdq_quality.h"
 #include "client/dataset/chunk_check.h"
+#include "client/dataset/receipt_section.h"
 #include "client/dataset/record.h"
 
 namespace optout::dataset {
@@ -94,6 +95,7 @@ struct RunInfo {
   std::string started, finished;  // RFC 3339
   bool keep_unchecked = false;
   int min_pdq_quality = protocol::kDefaultMinPdqQuality;
+  std::optional<ReceiptSection> receipt;  // the run's signed receipt, if any
 };
 
 // Writes <out>/report.json (via a temp file and rename): run info, totals,

@@ -1,0 +1,203 @@
+#include "client/common/receipt/items_digest.h"
+
+#include <openssl/evp.h>
+
+#include <cstring>
+
+#include "client/common/digest/digest.h"
+
+namespace optout::receipt {
+namespace {
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "url_counts are fed straight from the repeated field's memory");
+
+enum Stream { kUrl, kUrlCounts, kSha256, kMd5, kPdq, kPdqVariants, kUrlText, kStreams };
+
+constexpr size_t kDigestBytes = 32;
+constexpr size_t kMd5Bytes = 16;
+constexpr size_t kPdqBytes = 32;
+constexpr size_t kDihedralVariants = 8;
+
+void PutU32(uint32_t v, char* out) { std::memcpy(out, &v, 4); }
+void PutU64(uint64_t v, char* out) { std::memcpy(out, &v, 8); }
+
+}  // namespace
+
+struct ItemsDigest::Streams {
+  EVP_MD_CTX* ctx[kStreams] = {};
+  uint64_t bytes[kStreams] = {};
+
+  Streams() {
+    for (EVP_MD_CTX*& c : ctx) {
+      c = EVP_MD_CTX_new();
+      EVP_DigestInit_ex(c, EVP_sha256(), nullptr);
+    }
+  }
+  ~Streams() {
+    for (EVP_MD_CTX* c : ctx) EVP_MD_CTX_free(c);
+  }
+  void Feed(Stream s, const void* data, size_t n) {
+    if (n == 0) return;
+    EVP_DigestUpdate(ctx[s], data, n);
+    bytes[s] += n;
+  }
+  void Feed(Stream s, const std::string& data) { Feed(s, data.data(), data.size()); }
+  void FeedU32(Stream s, uint32_t v) {
+    char b[4];
+    PutU32(v, b);
+    Feed(s, b, 4);
+  }
+  // One PDQ item: its hash, then its variant and region counts and bytes.
+  void FeedPdq(const char* hash, const char* variants, size_t n_variants, const char* regions,
+               size_t n_regions) {
+    Feed(kPdq, hash, kPdqBytes);
+    const uint8_t counts[2] = {static_cast<uint8_t>(n_variants), static_cast<uint8_t>(n_regions)};
+    Feed(kPdqVariants, counts, 2);
+    Feed(kPdqVariants, variants, n_variants * kPdqBytes);
+    Feed(kPdqVariants, regions, n_regions * kPdqBytes);
+  }
+};
+
+ItemsDigest::ItemsDigest() : streams_(std::make_unique<Streams>()) {}
+ItemsDigest::~ItemsDigest() = default;
+ItemsDigest::ItemsDigest(ItemsDigest&&) noexcept = default;
+ItemsDigest& ItemsDigest::operator=(ItemsDigest&&) noexcept = default;
+
+void ItemsDigest::Add(const v1::CheckRequest& request) {
+  Streams& s = *streams_;
+  for (const v1::CheckItem& item : request.items()) {
+    switch (item.kind_case()) {
+      case v1::CheckItem::kUrl:
+        s.FeedU32(kUrlText, static_cast<uint32_t>(item.url().size()));
+        s.Feed(kUrlText, item.url());
+        ++counts_.url;
+        break;
+      case v1::CheckItem::kUrlDigests: {
+        const v1::UrlDigests& d = item.url_digests();
+        s.Feed(kUrl, d.exact());
+        for (const std::string& e : d.expressions()) s.Feed(kUrl, e);
+        s.FeedU32(kUrlCounts, static_cast<uint32_t>(1 + d.expressions_size()));
+        ++counts_.url;
+        break;
+      }
+      case v1::CheckItem::kPdq: {
+        const v1::PdqHash& p = item.pdq();
+        if (p.hash().size() != kPdqBytes) break;
+        std::string variants, regions;
+        for (const std::string& v : p.dihedral()) variants += v;
+        for (const std::string& r : p.regions()) regions += r;
+        s.FeedPdq(p.hash().data(), variants.data(), p.dihedral_size(), regions.data(),
+                  p.regions_size());
+        ++counts_.pdq;
+        break;
+      }
+      case v1::CheckItem::kSha256:
+        s.Feed(kSha256, item.sha256());
+        ++counts_.sha256;
+        break;
+      case v1::CheckItem::kMd5:
+        s.Feed(kMd5, item.md5());
+        ++counts_.md5;
+        break;
+      default: break;
+    }
+  }
+  for (const v1::PackedItems& packed : request.packed()) {
+    const std::string& data = packed.data();
+    switch (packed.kind()) {
+      case v1::PackedItems::KIND_URL_DIGESTS: {
+        const size_t whole = data.size() / kDigestBytes * kDigestBytes;
+        s.Feed(kUrl, data.data(), whole);
+        if (packed.counts_size() > 0) {
+          s.Feed(kUrlCounts, packed.counts().data(), packed.counts_size() * sizeof(uint32_t));
+          counts_.url += packed.counts_size();
+        } else {
+          // Without counts every digest is an item of its own.
+          for (size_t i = 0; i < whole / kDigestBytes; ++i) s.FeedU32(kUrlCounts, 1);
+          counts_.url += whole / kDigestBytes;
+        }
+        break;
+      }
+      case v1::PackedItems::KIND_SHA256: {
+        const size_t n = data.size() / kDigestBytes;
+        s.Feed(kSha256, data.data(), n * kDigestBytes);
+        counts_.sha256 += n;
+        break;
+      }
+      case v1::PackedItems::KIND_MD5: {
+        const size_t n = data.size() / kMd5Bytes;
+        s.Feed(kMd5, data.data(), n * kMd5Bytes);
+        counts_.md5 += n;
+        break;
+      }
+      case v1::PackedItems::KIND_PDQ: {
+        // Each item: its hash, its variants with pdq_dihedral, then (with
+        // counts) counts[i] region hashes.
+        const size_t variants = packed.pdq_dihedral() ? kDihedralVariants : 0;
+        const size_t item_bytes = (1 + variants) * kPdqBytes;
+        const bool with_regions = packed.counts_size() > 0;
+        size_t at = 0;
+        for (size_t i = 0; with_regions ? i < static_cast<size_t>(packed.counts_size())
+                                        : at + item_bytes <= data.size();
+             ++i) {
+          const size_t regions = with_regions ? packed.counts(static_cast<int>(i)) : 0;
+          if (at + item_bytes + regions * kPdqBytes > data.size()) break;
+          const char* p = data.data() + at;
+          s.FeedPdq(p, p + kPdqBytes, variants, p + item_bytes, regions);
+          at += item_bytes + regions * kPdqBytes;
+          ++counts_.pdq;
+        }
+        break;
+      }
+      default: break;
+    }
+  }
+}
+
+Digest32 ItemsDigest::Finish() const {
+  static constexpr char kLabel[] = "optout-items-digest-v1";
+  EVP_MD_CTX* outer = EVP_MD_CTX_new();
+  EVP_MD_CTX* copy = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(outer, EVP_sha256(), nullptr);
+  EVP_DigestUpdate(outer, kLabel, sizeof(kLabel) - 1);
+  for (int i = 0; i < kStreams; ++i) {
+    char len[8];
+    PutU64(streams_->bytes[i], len);
+    EVP_DigestUpdate(outer, len, 8);
+    // A copy, so that feeding may go on after Finish.
+    uint8_t inner[32];
+    unsigned int n = 0;
+    EVP_MD_CTX_copy_ex(copy, streams_->ctx[i]);
+    EVP_DigestFinal_ex(copy, inner, &n);
+    EVP_DigestUpdate(outer, inner, sizeof(inner));
+  }
+  Digest32 out{};
+  unsigned int n = 0;
+  EVP_DigestFinal_ex(outer, out.data(), &n);
+  EVP_MD_CTX_free(copy);
+  EVP_MD_CTX_free(outer);
+  return out;
+}
+
+Digest32 CombineParts(const std::map<uint32_t, Digest32>& parts) {
+  std::string buffer = "optout-session-digest-v1";
+  for (const auto& [part, digest] : parts) {
+    char b[4];
+    PutU32(part, b);
+    buffer.append(b, 4);
+    buffer.append(reinterpret_cast<const char*>(digest.data()), digest.size());
+  }
+  return digest::Sha256(buffer);
+}
+
+std::string ToHex(const Digest32& digest) { return digest::ToHex(digest); }
+
+bool FromHex(const std::string& hex, Digest32* out) {
+  auto bytes = digest::FromHex(hex, 32);
+  if (!bytes.ok() || bytes->size() != 32) return false;
+  std::memcpy(out->data(), bytes->data(), 32);
+  return true;
+}
+
+}  // namespace optout::receipt

@@ -1,0 +1,101 @@
+// File: client/common/receipt/items_digest.h
+//
+// ItemsDigest: the SHA-256 combination of exactly the items of the check
+// requests fed to it, which optoutd computes over what it answered in a
+// check session and a client over what it sent, so that a receipt binds
+// the registry's signature to the rows of a dataset.
+//
+// Definition (version 1). Items are sorted into seven streams by kind,
+// each a running SHA-256 in the order the items were fed:
+//   url          the 32-byte expression digests of each URL item, exact first
+//   url_counts   the number of digests of each URL item, u32 little-endian
+//   sha256, md5  the file digests
+//   pdq          each PDQ item's 32-byte hash
+//   pdq_variants per PDQ item: u8 variant count, u8 region count, then the
+//                variants and regions (32 bytes each; packed regions are
+//                the `counts` of a KIND_PDQ group)
+//   url_text     per typed URL string: u32 LE length, then its bytes
+// The digest is SHA-256("optout-items-digest-v1" || for each stream in that
+// order: u64 LE byte count || its 32-byte SHA-256). Typed and packed forms
+// of the same items feed the same bytes, and since each stream is a plain
+// concatenation, the digest does not depend on how items were split into
+// batches, only on their order within each kind: a verifier recomputes it
+// from the dataset without knowing the batch sizes of the run.
+//
+// Parallel streams of one session are parts (`optout-session-part`), each
+// with its own ItemsDigest; CombineParts folds them in part-number order,
+// so the session digest does not depend on which part's batches arrived
+// first. Within a part, batches are fed in answer order (one stream at a
+// time per part).
+//
+// Cost: one SHA-256 pass over the bytes sent (about 150 bytes per dataset
+// row with URL digests and an MD5), plus one update per packed group.
+// Thread-compatible.
+#ifndef OPTOUT_CLIENT_COMMON_RECEIPT_ITEMS_DIGEST_H_
+#define OPTOUT_CLIENT_COMMON_RECEIPT_ITEMS_DIGEST_H_
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "optout/v1/optout.pb.h"
+
+namespace optout::receipt {
+
+using Digest32 = std::array<uint8_t, 32>;
+
+// Items fed so far, by kind (a URL item counts once, whatever its number of
+// expressions; typed URL strings count as URL items).
+struct ItemCounts {
+  uint64_t url = 0;
+  uint64_t pdq = 0;
+  uint64_t sha256 = 0;
+  uint64_t md5 = 0;
+  uint64_t total() const { return url + pdq + sha256 + md5; }
+  ItemCounts& operator+=(const ItemCounts& o) {
+    url += o.url, pdq += o.pdq, sha256 += o.sha256, md5 += o.md5;
+    return *this;
+  }
+  bool operator==(const ItemCounts& o) const {
+    return url == o.url && pdq == o.pdq && sha256 == o.sha256 && md5 == o.md5;
+  }
+};
+
+class ItemsDigest final {
+ public:
+  ItemsDigest();
+  ~ItemsDigest();
+  ItemsDigest(ItemsDigest&&) noexcept;
+  ItemsDigest& operator=(ItemsDigest&&) noexcept;
+  ItemsDigest(const ItemsDigest&) = delete;
+  ItemsDigest& operator=(const ItemsDigest&) = delete;
+
+  // Feeds every item of `request` (typed, then packed groups, in order).
+  // The request must be well formed (as the server validated it); packed
+  // data not a whole number of items has its tail ignored.
+  void Add(const v1::CheckRequest& request);
+
+  const ItemCounts& counts() const { return counts_; }
+  // The digest of everything fed so far; Add may go on afterwards.
+  Digest32 Finish() const;
+
+ private:
+  struct Streams;
+  std::unique_ptr<Streams> streams_;
+  ItemCounts counts_;
+};
+
+// SHA-256("optout-session-digest-v1" || for each part in ascending part
+// number: u32 LE part || its 32-byte ItemsDigest). A session used as one
+// part 0 (check-dataset's) has the digest of its single part folded once.
+Digest32 CombineParts(const std::map<uint32_t, Digest32>& parts);
+
+// Lower-case hex of a digest, and back (false on anything but 64 hex chars).
+std::string ToHex(const Digest32& digest);
+bool FromHex(const std::string& hex, Digest32* digest);
+
+}  // namespace optout::receipt
+
+#endif  // OPTOUT_CLIENT_COMMON_RECEIPT_ITEMS_DIGEST_H_

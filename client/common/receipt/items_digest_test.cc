@@ -1,0 +1,178 @@
+#include "client/common/receipt/items_digest.h"
+
+#include "gtest/gtest.h"
+
+namespace optout::receipt {
+namespace {
+
+std::string Bytes(char fill, size_t n) { return std::string(n, fill); }
+
+// Three URL items (1, 3 and 2 digests) and two MD5s, packed in one batch.
+v1::CheckRequest PackedBatch() {
+  v1::CheckRequest r;
+  v1::PackedItems* url = r.add_packed();
+  url->set_kind(v1::PackedItems::KIND_URL_DIGESTS);
+  url->set_data(Bytes('a', 32) + Bytes('b', 96) + Bytes('c', 64));
+  url->add_counts(1);
+  url->add_counts(3);
+  url->add_counts(2);
+  v1::PackedItems* md5 = r.add_packed();
+  md5->set_kind(v1::PackedItems::KIND_MD5);
+  md5->set_data(Bytes('m', 16) + Bytes('n', 16));
+  return r;
+}
+
+TEST(ItemsDigestTest, DoesNotDependOnBatchBoundaries) {
+  ItemsDigest one;
+  one.Add(PackedBatch());
+
+  // The same items in two batches, the first typed, the second packed.
+  v1::CheckRequest first;
+  v1::UrlDigests* d = first.add_items()->mutable_url_digests();
+  d->set_exact(Bytes('a', 32));
+  first.add_items()->set_md5(Bytes('m', 16));
+  v1::CheckRequest second;
+  v1::PackedItems* url = second.add_packed();
+  url->set_kind(v1::PackedItems::KIND_URL_DIGESTS);
+  url->set_data(Bytes('b', 96) + Bytes('c', 64));
+  url->add_counts(3);
+  url->add_counts(2);
+  v1::PackedItems* md5 = second.add_packed();
+  md5->set_kind(v1::PackedItems::KIND_MD5);
+  md5->set_data(Bytes('n', 16));
+  ItemsDigest two;
+  two.Add(first);
+  two.Add(second);
+
+  EXPECT_EQ(one.Finish(), two.Finish());
+  EXPECT_EQ(one.counts(), two.counts());
+  EXPECT_EQ(one.counts().url, 3u);
+  EXPECT_EQ(one.counts().md5, 2u);
+}
+
+TEST(ItemsDigestTest, ChangesWithAnyItemOrItsGrouping) {
+  ItemsDigest base;
+  base.Add(PackedBatch());
+
+  v1::CheckRequest flipped = PackedBatch();
+  (*flipped.mutable_packed(1)->mutable_data())[20] ^= 1;
+  ItemsDigest other_byte;
+  other_byte.Add(flipped);
+  EXPECT_NE(base.Finish(), other_byte.Finish());
+
+  // The same digest bytes split into other items.
+  v1::CheckRequest regrouped = PackedBatch();
+  regrouped.mutable_packed(0)->set_counts(1, 2);
+  regrouped.mutable_packed(0)->set_counts(2, 3);
+  ItemsDigest other_counts;
+  other_counts.Add(regrouped);
+  EXPECT_NE(base.Finish(), other_counts.Finish());
+
+  // Order within a kind matters.
+  v1::CheckRequest swapped = PackedBatch();
+  swapped.mutable_packed(1)->set_data(Bytes('n', 16) + Bytes('m', 16));
+  ItemsDigest other_order;
+  other_order.Add(swapped);
+  EXPECT_NE(base.Finish(), other_order.Finish());
+
+  // An MD5 is not the same item as half of a SHA-256.
+  v1::CheckRequest as_sha;
+  as_sha.add_packed()->set_kind(v1::PackedItems::KIND_SHA256);
+  as_sha.mutable_packed(0)->set_data(Bytes('m', 16) + Bytes('n', 16));
+  v1::CheckRequest as_md5;
+  as_md5.add_packed()->set_kind(v1::PackedItems::KIND_MD5);
+  as_md5.mutable_packed(0)->set_data(Bytes('m', 16) + Bytes('n', 16));
+  ItemsDigest sha, md5;
+  sha.Add(as_sha);
+  md5.Add(as_md5);
+  EXPECT_NE(sha.Finish(), md5.Finish());
+}
+
+TEST(ItemsDigestTest, PackedAndTypedPdqWithVariantsAgree) {
+  const std::string hash = Bytes('h', 32);
+  std::string variants;
+  for (char c = '0'; c < '8'; ++c) variants += Bytes(c, 32);
+  v1::CheckRequest packed;
+  v1::PackedItems* p = packed.add_packed();
+  p->set_kind(v1::PackedItems::KIND_PDQ);
+  p->set_pdq_dihedral(true);
+  p->set_data(hash + variants);
+  v1::CheckRequest typed;
+  v1::PdqHash* t = typed.add_items()->mutable_pdq();
+  t->set_hash(hash);
+  for (int i = 0; i < 8; ++i) t->add_dihedral(variants.substr(i * 32, 32));
+  ItemsDigest a, b;
+  a.Add(packed);
+  b.Add(typed);
+  EXPECT_EQ(a.Finish(), b.Finish());
+  EXPECT_EQ(a.counts().pdq, 1u);
+
+  // Without the variants it is another item.
+  v1::CheckRequest plain;
+  plain.add_items()->mutable_pdq()->set_hash(hash);
+  ItemsDigest c;
+  c.Add(plain);
+  EXPECT_NE(a.Finish(), c.Finish());
+}
+
+TEST(ItemsDigestTest, PackedPdqRegionsAgreeWithTypedOnes) {
+  const std::string hash = Bytes('h', 32);
+  const std::string regions = Bytes('r', 32) + Bytes('s', 32);
+  v1::CheckRequest packed;
+  v1::PackedItems* p = packed.add_packed();
+  p->set_kind(v1::PackedItems::KIND_PDQ);
+  p->set_data(hash + regions + hash);
+  p->add_counts(2);
+  p->add_counts(0);
+  v1::CheckRequest typed;
+  v1::PdqHash* t = typed.add_items()->mutable_pdq();
+  t->set_hash(hash);
+  t->add_regions(regions.substr(0, 32));
+  t->add_regions(regions.substr(32));
+  typed.add_items()->mutable_pdq()->set_hash(hash);
+  ItemsDigest a, b;
+  a.Add(packed);
+  b.Add(typed);
+  EXPECT_EQ(a.Finish(), b.Finish());
+  EXPECT_EQ(a.counts().pdq, 2u);
+}
+
+TEST(ItemsDigestTest, FinishLetsFeedingGoOn) {
+  ItemsDigest digest;
+  digest.Add(PackedBatch());
+  const Digest32 first = digest.Finish();
+  EXPECT_EQ(first, digest.Finish());
+  digest.Add(PackedBatch());
+  EXPECT_NE(first, digest.Finish());
+}
+
+TEST(ItemsDigestTest, EmptyDigestIsFixed) {
+  ItemsDigest a, b;
+  EXPECT_EQ(a.Finish(), b.Finish());
+  EXPECT_EQ(a.counts().total(), 0u);
+}
+
+TEST(CombinePartsTest, OrderOfArrivalDoesNotMatterButPartNumbersDo) {
+  ItemsDigest x, y;
+  x.Add(PackedBatch());
+  const Digest32 dx = x.Finish(), dy = y.Finish();
+  std::map<uint32_t, Digest32> in_order{{0, dx}, {1, dy}};
+  std::map<uint32_t, Digest32> reversed;
+  reversed.emplace(1, dy);
+  reversed.emplace(0, dx);
+  EXPECT_EQ(CombineParts(in_order), CombineParts(reversed));
+  std::map<uint32_t, Digest32> swapped{{0, dy}, {1, dx}};
+  EXPECT_NE(CombineParts(in_order), CombineParts(swapped));
+}
+
+TEST(HexTest, RoundTrips) {
+  ItemsDigest x;
+  const Digest32 d = x.Finish();
+  Digest32 back{};
+  ASSERT_TRUE(FromHex(ToHex(d), &back));
+  EXPECT_EQ(back, d);
+  EXPECT_FALSE(FromHex("abc", &back));
+}
+
+}  // namespace
+}  // namespace optout::receipt

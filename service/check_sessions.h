@@ -1,0 +1,122 @@
+// File: service/check_sessions.h
+//
+// Check sessions (issue 14): a client opens one, tags its check calls with
+// it, and closes it to get a receipt the registry signs over what it
+// answered in the session: items by kind, matches, the registry versions
+// checked against, start and end, and the ItemsDigest
+// (client/common/receipt/items_digest.h) of exactly the items answered.
+//
+// Bounded so that sessions cannot exhaust memory: at most `max_open`
+// sessions (and `max_per_owner` per owner: one API key, or one anonymous
+// address), each of at most `max_parts` parts of a few hundred bytes
+// (running SHA-256 states, counters); a session idle for `idle_timeout`
+// (no check fed, no call) is forgotten. Only its owner may feed or close a
+// session. The gRPC layer resolves the owner and the session metadata;
+// this core has no gRPC.
+//
+// Thread-safe. Parts outlive their session when a stream still holds one
+// (feeding a part of a closed or forgotten session is ignored).
+#ifndef OPTOUT_SERVICE_CHECK_SESSIONS_H_
+#define OPTOUT_SERVICE_CHECK_SESSIONS_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "client/common/receipt/items_digest.h"
+#include "optout/v1/optout.pb.h"
+#include "service/audit_log.h"
+
+namespace optout::service {
+
+struct CheckSessionOptions {
+  // Sessions open at once on this server. Default: 256.
+  int max_open = 256;
+  // Sessions one owner may hold open. Default: 8.
+  int max_per_owner = 8;
+  // A session nothing was fed to or called on for this long is forgotten
+  // (its receipt is lost). Default: 10 minutes.
+  absl::Duration idle_timeout = absl::Minutes(10);
+  // Parts (parallel streams with their own digest) per session. Default: 64.
+  int max_parts = 64;
+};
+
+// One part of a session: the batches of one stream at a time, fed in
+// answer order. Thread-safe.
+class SessionPart final {
+ public:
+  explicit SessionPart(std::shared_ptr<std::atomic<int64_t>> last_active)
+      : last_active_(std::move(last_active)) {}
+
+  // Feeds an answered batch: its items, its matched items by kind, and the
+  // registry version it was checked against. Ignored once the session is
+  // closed or forgotten.
+  void Add(const v1::CheckRequest& request, const KindCounts& matched, uint64_t version,
+           absl::Time now);
+
+ private:
+  friend class CheckSessions;
+  const std::shared_ptr<std::atomic<int64_t>> last_active_;  // unix micros, of the session
+  absl::Mutex mu_;
+  receipt::ItemsDigest digest_ ABSL_GUARDED_BY(mu_);
+  KindCounts matched_ ABSL_GUARDED_BY(mu_);
+  uint64_t min_version_ ABSL_GUARDED_BY(mu_) = UINT64_MAX;
+  uint64_t max_version_ ABSL_GUARDED_BY(mu_) = 0;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+class CheckSessions final {
+ public:
+  // Signs a receipt (sets its key fingerprint and signature).
+  using Signer = std::function<absl::Status(v1::CheckReceipt*)>;
+  // The version a session that answered nothing checked against.
+  using VersionSource = std::function<uint64_t()>;
+  using Clock = std::function<absl::Time()>;
+
+  CheckSessions(const CheckSessionOptions& options, Signer signer, VersionSource version,
+                Clock clock = absl::Now);
+
+  // A new session for `owner` (a non-empty name the gRPC layer gives the
+  // caller). RESOURCE_EXHAUSTED when the server or the owner holds too many.
+  absl::StatusOr<v1::OpenCheckSessionResponse> Open(const std::string& owner);
+  // The part `part` of session `id`, for `owner`'s check call. NOT_FOUND for
+  // an unknown, expired or foreign id (the same answer, so ids cannot be
+  // probed), RESOURCE_EXHAUSTED past max_parts.
+  absl::StatusOr<std::shared_ptr<SessionPart>> Join(const std::string& id, uint32_t part,
+                                                    const std::string& owner);
+  // Ends session `id` and signs its receipt. NOT_FOUND as Join; the signer's
+  // error when signing fails (the session is gone either way).
+  absl::StatusOr<v1::CheckReceipt> Close(const std::string& id, const std::string& owner);
+
+  size_t open_count() const;
+
+ private:
+  struct Session {
+    std::string owner;
+    absl::Time started;
+    std::shared_ptr<std::atomic<int64_t>> last_active;  // unix micros
+    std::map<uint32_t, std::shared_ptr<SessionPart>> parts;
+  };
+  bool Expired(const Session& session, absl::Time now) const;
+  // Drops every expired session. Needs mu_.
+  void Sweep(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const CheckSessionOptions options_;
+  const Signer signer_;
+  const VersionSource version_;
+  const Clock clock_;
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::unique_ptr<Session>> sessions_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace optout::service
+
+#endif  // OPTOUT_SERVICE_CHECK_SESSIONS_H_

@@ -1,0 +1,161 @@
+#include "service/check_sessions.h"
+
+#include "client/common/base/testing/status_matchers.h"
+#include "client/common/receipt/check_receipt.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace optout::service {
+namespace {
+
+using ::optout::testing::IsOk;
+using ::optout::testing::StatusIs;
+using ::testing::HasSubstr;
+
+v1::CheckRequest Md5Batch(char fill, int n) {
+  v1::CheckRequest r;
+  v1::PackedItems* p = r.add_packed();
+  p->set_kind(v1::PackedItems::KIND_MD5);
+  p->set_data(std::string(16 * n, fill));
+  return r;
+}
+
+class CheckSessionsTest : public ::testing::Test {
+ protected:
+  CheckSessionsTest() {
+    signer_ = *receipt::ReceiptSigner::FromSeed(std::string(32, 'k'));
+  }
+  std::unique_ptr<CheckSessions> Make(CheckSessionOptions options = {}) {
+    return std::make_unique<CheckSessions>(
+        options, [this](v1::CheckReceipt* r) { return signer_->Sign(r); },
+        [] { return uint64_t{42}; }, [this] { return now_; });
+  }
+  std::shared_ptr<const receipt::ReceiptSigner> signer_;
+  absl::Time now_ = absl::FromUnixSeconds(1'800'000'000);
+};
+
+TEST_F(CheckSessionsTest, ReceiptCountsAndDigestsWhatWasFed) {
+  auto sessions = Make();
+  auto opened = sessions->Open("key:crawler");
+  ASSERT_THAT(opened.status(), IsOk());
+  EXPECT_EQ(opened->session_id().size(), 32u);
+  auto part = sessions->Join(opened->session_id(), 0, "key:crawler");
+  ASSERT_THAT(part.status(), IsOk());
+  KindCounts matched;
+  matched.md5 = 2;
+  (*part)->Add(Md5Batch('a', 10), matched, 7, now_);
+  (*part)->Add(Md5Batch('b', 5), KindCounts(), 9, now_);
+  now_ += absl::Seconds(30);
+  auto r = sessions->Close(opened->session_id(), "key:crawler");
+  ASSERT_THAT(r.status(), IsOk());
+  EXPECT_EQ(r->md5_items(), 15u);
+  EXPECT_EQ(r->md5_matches(), 2u);
+  EXPECT_EQ(r->matched_items(), 2u);
+  EXPECT_EQ(r->min_version(), 7u);
+  EXPECT_EQ(r->max_version(), 9u);
+  EXPECT_EQ(r->ended_unix_micros() - r->started_unix_micros(), 30'000'000);
+  EXPECT_THAT(receipt::VerifyReceipt(*r, signer_->public_key()), IsOk());
+
+  // The client's own digest of the same batches equals the receipt's.
+  receipt::ItemsDigest mine;
+  mine.Add(Md5Batch('a', 10));
+  mine.Add(Md5Batch('b', 5));
+  const receipt::Digest32 combined = receipt::CombineParts({{0, mine.Finish()}});
+  EXPECT_EQ(r->items_digest(), std::string(combined.begin(), combined.end()));
+  // Closed: gone, and a part still held feeds nothing.
+  EXPECT_THAT(sessions->Close(opened->session_id(), "key:crawler").status(),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("check session")));
+  EXPECT_EQ(sessions->open_count(), 0u);
+}
+
+TEST_F(CheckSessionsTest, EmptySessionUsesTheCurrentVersionAndPartZero) {
+  auto sessions = Make();
+  auto opened = sessions->Open("peer:1.2.3.4");
+  ASSERT_THAT(opened.status(), IsOk());
+  auto r = sessions->Close(opened->session_id(), "peer:1.2.3.4");
+  ASSERT_THAT(r.status(), IsOk());
+  EXPECT_EQ(r->min_version(), 42u);
+  EXPECT_EQ(r->max_version(), 42u);
+  receipt::ItemsDigest none;
+  const receipt::Digest32 expected = receipt::CombineParts({{0, none.Finish()}});
+  EXPECT_EQ(r->items_digest(), std::string(expected.begin(), expected.end()));
+}
+
+TEST_F(CheckSessionsTest, PartsCombineWhateverTheArrivalOrder) {
+  auto sessions = Make();
+  std::string digests[2];
+  for (int run = 0; run < 2; ++run) {
+    auto opened = sessions->Open("key:a");
+    ASSERT_THAT(opened.status(), IsOk());
+    auto p0 = sessions->Join(opened->session_id(), 0, "key:a");
+    auto p1 = sessions->Join(opened->session_id(), 1, "key:a");
+    ASSERT_THAT(p0.status(), IsOk());
+    ASSERT_THAT(p1.status(), IsOk());
+    if (run == 0) {
+      (*p0)->Add(Md5Batch('a', 3), KindCounts(), 1, now_);
+      (*p1)->Add(Md5Batch('b', 3), KindCounts(), 1, now_);
+    } else {
+      (*p1)->Add(Md5Batch('b', 3), KindCounts(), 1, now_);
+      (*p0)->Add(Md5Batch('a', 3), KindCounts(), 1, now_);
+    }
+    auto r = sessions->Close(opened->session_id(), "key:a");
+    ASSERT_THAT(r.status(), IsOk());
+    digests[run] = r->items_digest();
+  }
+  EXPECT_EQ(digests[0], digests[1]);
+}
+
+TEST_F(CheckSessionsTest, OnlyTheOwnerJoinsOrCloses) {
+  auto sessions = Make();
+  auto opened = sessions->Open("key:a");
+  ASSERT_THAT(opened.status(), IsOk());
+  EXPECT_THAT(sessions->Join(opened->session_id(), 0, "key:b").status(),
+              StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+  EXPECT_THAT(sessions->Close(opened->session_id(), "peer:9.9.9.9").status(),
+              StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+  EXPECT_THAT(sessions->Join("00000000000000000000000000000000", 0, "key:a").status(),
+              StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+  EXPECT_THAT(sessions->Close(opened->session_id(), "key:a").status(), IsOk());
+}
+
+TEST_F(CheckSessionsTest, BoundedPerServerPerOwnerAndInParts) {
+  CheckSessionOptions options;
+  options.max_open = 3;
+  options.max_per_owner = 2;
+  options.max_parts = 2;
+  auto sessions = Make(options);
+  auto a1 = sessions->Open("key:a");
+  ASSERT_THAT(a1.status(), IsOk());
+  ASSERT_THAT(sessions->Open("key:a").status(), IsOk());
+  EXPECT_THAT(sessions->Open("key:a").status(),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("close one")));
+  ASSERT_THAT(sessions->Open("key:b").status(), IsOk());
+  EXPECT_THAT(sessions->Open("key:c").status(),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("--max_check_sessions")));
+  ASSERT_THAT(sessions->Join(a1->session_id(), 1, "key:a").status(), IsOk());
+  EXPECT_THAT(sessions->Join(a1->session_id(), 2, "key:a").status(),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("parts")));
+}
+
+TEST_F(CheckSessionsTest, IdleSessionsExpireAndFreeTheirSlot) {
+  CheckSessionOptions options;
+  options.max_open = 1;
+  options.idle_timeout = absl::Minutes(10);
+  auto sessions = Make(options);
+  auto opened = sessions->Open("key:a");
+  ASSERT_THAT(opened.status(), IsOk());
+  auto part = sessions->Join(opened->session_id(), 0, "key:a");
+  ASSERT_THAT(part.status(), IsOk());
+  // Feeding keeps it alive.
+  now_ += absl::Minutes(8);
+  (*part)->Add(Md5Batch('a', 1), KindCounts(), 1, now_);
+  now_ += absl::Minutes(8);
+  EXPECT_THAT(sessions->Open("key:b").status(), StatusIs(absl::StatusCode::kResourceExhausted, ::testing::_));
+  now_ += absl::Minutes(3);
+  EXPECT_THAT(sessions->Open("key:b").status(), IsOk());
+  EXPECT_THAT(sessions->Close(opened->session_id(), "key:a").status(),
+              StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+}
+
+}  // namespace
+}  // namespace optout::service

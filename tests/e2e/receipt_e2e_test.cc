@@ -1,0 +1,295 @@
+// Signed check receipts (issue 14) against a real optoutd: a check session
+// over CheckStream and Check, the receipt verified with the key GetInfo
+// publishes, its digest equal to the client's own over what it sent, parts
+// combined whatever their order, sessions bound to their owner; then
+// check-dataset's report.json and `optout verify-receipt`, and each
+// tampering case refused with its reason.
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "client/bulk_checker.h"
+#include "client/common/digest/digest.h"
+#include "client/common/receipt/check_receipt.h"
+#include "client/common/receipt/items_digest.h"
+#include "client/registry_client.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/e2e/optoutd_process.h"
+#include "tests/e2e/test_files.h"
+#include "tests/e2e/test_inputs.h"
+
+namespace optout {
+namespace {
+
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+std::string Md5Of(uint64_t row) {
+  const auto d = digest::Md5(absl::StrCat("image bytes of row ", row));
+  return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+}
+
+// `n` MD5 items from row `first` on, packed.
+v1::CheckRequest Md5Batch(uint64_t first, int n) {
+  v1::CheckRequest r;
+  v1::PackedItems* p = r.add_packed();
+  p->set_kind(v1::PackedItems::KIND_MD5);
+  for (int i = 0; i < n; ++i) p->mutable_data()->append(Md5Of(first + i));
+  return r;
+}
+
+class ReceiptE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server_.Start().ok()) << server_.ReadLog();
+    client_ = client::RegistryClient::Create(server_.address());
+    v1::RegisterRequest reg;
+    reg.set_request_id(testing::RequestIdFor("receipt-row-7"));
+    reg.add_md5(Md5Of(7));
+    ASSERT_TRUE(client_->Register(reg).ok());
+    auto info = client_->GetInfo();
+    ASSERT_TRUE(info.ok()) << info.status();
+    info_ = *info;
+  }
+
+  testing::OptoutdProcess server_;
+  std::unique_ptr<client::RegistryClient> client_;
+  v1::GetInfoResponse info_;
+};
+
+TEST_F(ReceiptE2eTest, GetInfoPublishesTheReceiptKey) {
+  EXPECT_EQ(info_.receipt_public_key().size(), 32u);
+  EXPECT_EQ(info_.receipt_key_fingerprint(),
+            receipt::KeyFingerprint(info_.receipt_public_key()));
+}
+
+TEST_F(ReceiptE2eTest, StreamedSessionGetsASignedReceiptOverWhatItSent) {
+  auto opened = client_->OpenCheckSession();
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_EQ(opened->receipt_key_fingerprint(), info_.receipt_key_fingerprint());
+  client::BulkOptions options;
+  options.session_id = opened->session_id();
+  receipt::ItemsDigest mine;
+  {
+    client::BulkChecker bulk(*client_, options);
+    int answered = 0;
+    for (uint64_t first = 0; first < 5000; first += 500) {
+      v1::CheckRequest batch = Md5Batch(first, 500);
+      mine.Add(batch);
+      if (bulk.in_flight() == bulk.max_in_flight()) {
+        ASSERT_TRUE(bulk.Next().ok());
+        ++answered;
+      }
+      ASSERT_TRUE(bulk.Send(std::move(batch)).ok());
+    }
+    while (bulk.in_flight() > 0) ASSERT_TRUE(bulk.Next().ok());
+    ASSERT_TRUE(bulk.Finish().ok());
+  }
+  // A unary call in the same session counts too.
+  {
+    grpc::ClientContext context;
+    client_->AddCredentials(&context);
+    client::TagCheckSession(&context, opened->session_id());
+    v1::CheckRequest one = Md5Batch(7, 1);
+    mine.Add(one);
+    v1::CheckResponse response;
+    ASSERT_TRUE(client_->check_stub().Check(&context, one, &response).ok());
+  }
+  auto r = client_->CloseCheckSession(opened->session_id());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(receipt::VerifyReceipt(*r, info_.receipt_public_key()).ok());
+  EXPECT_EQ(r->md5_items(), 5001u);
+  EXPECT_EQ(r->url_items(), 0u);
+  EXPECT_EQ(r->matched_items(), 2u);
+  EXPECT_EQ(r->md5_matches(), 2u);
+  EXPECT_GE(r->max_version(), r->min_version());
+  EXPECT_GE(r->max_version(), 1u);
+  const receipt::Digest32 expected = receipt::CombineParts({{0, mine.Finish()}});
+  EXPECT_EQ(r->items_digest(), std::string(expected.begin(), expected.end()));
+  EXPECT_GE(r->ended_unix_micros(), r->started_unix_micros());
+  // Closed sessions are gone.
+  EXPECT_EQ(client_->CloseCheckSession(opened->session_id()).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(ReceiptE2eTest, ParallelPartsCombineInPartOrder) {
+  auto opened = client_->OpenCheckSession();
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  receipt::ItemsDigest part0, part1;
+  // Part 1 is sent and finished before part 0.
+  for (uint32_t part : {1u, 0u}) {
+    client::BulkOptions options;
+    options.session_id = opened->session_id();
+    options.session_part = part;
+    client::BulkChecker bulk(*client_, options);
+    v1::CheckRequest batch = Md5Batch(part * 1000, 100);
+    (part == 0 ? part0 : part1).Add(batch);
+    ASSERT_TRUE(bulk.Send(std::move(batch)).ok());
+    ASSERT_TRUE(bulk.Next().ok());
+    ASSERT_TRUE(bulk.Finish().ok());
+  }
+  auto r = client_->CloseCheckSession(opened->session_id());
+  ASSERT_TRUE(r.ok()) << r.status();
+  const receipt::Digest32 expected =
+      receipt::CombineParts({{0, part0.Finish()}, {1, part1.Finish()}});
+  EXPECT_EQ(r->items_digest(), std::string(expected.begin(), expected.end()));
+  EXPECT_EQ(r->md5_items(), 200u);
+}
+
+TEST_F(ReceiptE2eTest, UnknownOrForeignSessionFailsTheCheck) {
+  auto opened = client_->OpenCheckSession();
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  // Another caller: an API key is another owner than this anonymous address.
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer not-a-key");
+  client::TagCheckSession(&context, opened->session_id());
+  v1::CheckResponse response;
+  grpc::Status s = client_->check_stub().Check(&context, Md5Batch(1, 1), &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
+
+  client::BulkOptions options;
+  options.session_id = "00000000000000000000000000000000";
+  client::BulkChecker bulk(*client_, options);
+  ASSERT_TRUE(bulk.Send(Md5Batch(1, 10)).ok());
+  auto answer = bulk.Next();
+  EXPECT_EQ(answer.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(answer.status().message()), HasSubstr("check session"));
+}
+
+// check-dataset and verify-receipt, through the optout command.
+class ReceiptCliTest : public ReceiptE2eTest {
+ protected:
+  void SetUp() override {
+    ReceiptE2eTest::SetUp();
+    dir_ = server_.root() + "/work";
+    fs::create_directories(dir_);
+    // 3,000 rows; rows 7 (md5, registered above), 100 and 2000 (URL) match.
+    std::string csv = "url,md5,caption\n";
+    for (uint64_t r = 0; r < 3000; ++r) {
+      absl::StrAppend(&csv, "https://img", r % 5, ".example.com/p/", r, ".jpg,",
+                      digest::ToHex(Md5Of(r)), ",row ", r, "\n");
+    }
+    manifest_ = dir_ + "/release.csv";
+    testing::WriteFile(manifest_, csv);
+    for (uint64_t r : {100, 2000}) {
+      v1::RegisterRequest reg;
+      reg.set_request_id(testing::RequestIdFor(absl::StrCat("receipt-url-", r)));
+      reg.add_urls(absl::StrCat("https://img", r % 5, ".example.com/p/", r, ".jpg"));
+      ASSERT_TRUE(client_->Register(reg).ok());
+    }
+    out_ = dir_ + "/out";
+    auto run = Optout({"check-dataset", manifest_, "--out", out_, "--quiet"});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_THAT(run.err, HasSubstr("receipt signed by registry key"));
+    report_ = nlohmann::json::parse(testing::ReadFile(out_ + "/report.json"));
+  }
+  testing::CommandResult Optout(std::vector<std::string> args) {
+    args.insert(args.begin(), {testing::OptoutCliBinary(), "--server", server_.address()});
+    return testing::RunCommand(args);
+  }
+  // verify-receipt of `report` (written to a file of its own).
+  testing::CommandResult VerifyReport(const nlohmann::json& report,
+                                      std::vector<std::string> extra = {}) {
+    const std::string path = dir_ + "/report-" + std::to_string(++reports_) + ".json";
+    testing::WriteFile(path, report.dump(2));
+    std::vector<std::string> args = {"verify-receipt", path};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Optout(args);
+  }
+  std::string KeyFile(const std::string& raw) {
+    const std::string path = dir_ + "/key-" + std::to_string(++reports_) + ".hex";
+    testing::WriteFile(path, digest::ToHex(raw) + "\n");
+    return path;
+  }
+
+  std::string dir_, manifest_, out_;
+  nlohmann::json report_;
+  int reports_ = 0;
+};
+
+TEST_F(ReceiptCliTest, ReportHoldsAReceiptThatVerifies) {
+  const nlohmann::json& r = report_["receipt"];
+  EXPECT_EQ(r["registry_key_fingerprint"], info_.receipt_key_fingerprint());
+  EXPECT_EQ(r["items"]["url"], 3000);
+  EXPECT_EQ(r["items"]["md5"], 3000);
+  EXPECT_EQ(r["matched"]["total"], 3);
+  EXPECT_EQ(report_["client_items_digest"], r["items_digest"]);
+  EXPECT_EQ(report_["totals"]["removed"], 3);
+
+  auto online = Optout({"verify-receipt", out_ + "/report.json"});
+  EXPECT_EQ(online.exit_code, 0) << online.err;
+  EXPECT_THAT(online.out, HasSubstr("receipt verified"));
+  // Offline, with the key GetInfo published, in a file.
+  auto offline = Optout({"verify-receipt", out_, "--registry-key",
+                         KeyFile(info_.receipt_public_key())});
+  EXPECT_EQ(offline.exit_code, 0) << offline.err;
+}
+
+TEST_F(ReceiptCliTest, TamperedReceiptFails) {
+  for (const char* field : {"matched", "items_digest", "session_id", "max_version"}) {
+    nlohmann::json report = report_;
+    nlohmann::json& r = report["receipt"];
+    if (std::string(field) == "matched") r["matched"]["total"] = 0;
+    if (std::string(field) == "items_digest") {
+      r["items_digest"] = std::string(64, 'a');
+      report["client_items_digest"] = std::string(64, 'a');
+    }
+    if (std::string(field) == "session_id") r["session_id"] = std::string(32, '0');
+    if (std::string(field) == "max_version") r["max_version"] = r["max_version"].get<uint64_t>() + 1;
+    auto v = VerifyReport(report);
+    EXPECT_EQ(v.exit_code, 1) << field;
+    EXPECT_THAT(v.err, HasSubstr("bad signature")) << field;
+  }
+}
+
+TEST_F(ReceiptCliTest, TamperedReportFails) {
+  nlohmann::json other_digest = report_;
+  other_digest["client_items_digest"] = std::string(64, 'b');
+  auto v1 = VerifyReport(other_digest);
+  EXPECT_EQ(v1.exit_code, 1);
+  EXPECT_THAT(v1.err, HasSubstr("client_items_digest"));
+
+  // Hiding the removed rows.
+  nlohmann::json hidden = report_;
+  hidden["inputs"][0]["removed"] = 0;
+  auto v2 = VerifyReport(hidden);
+  EXPECT_EQ(v2.exit_code, 1);
+  EXPECT_THAT(v2.err, HasSubstr("report altered"));
+
+  nlohmann::json counts = report_;
+  counts["client_items"]["md5"] = 2999;
+  auto v3 = VerifyReport(counts);
+  EXPECT_EQ(v3.exit_code, 1);
+  EXPECT_THAT(v3.err, HasSubstr("client_items"));
+}
+
+TEST_F(ReceiptCliTest, WrongKeyFails) {
+  auto other = receipt::ReceiptSigner::FromSeed(std::string(32, 'x'));
+  ASSERT_TRUE(other.ok());
+  auto v = Optout({"verify-receipt", out_, "--registry-key", KeyFile((*other)->public_key())});
+  EXPECT_EQ(v.exit_code, 1);
+  EXPECT_THAT(v.err, HasSubstr("wrong key"));
+  EXPECT_THAT(v.err, HasSubstr((*other)->fingerprint()));
+}
+
+TEST_F(ReceiptCliTest, ReceiptForOtherInputsFails) {
+  // One row changed after the check.
+  std::string csv = testing::ReadFile(manifest_);
+  const size_t at = csv.find("/p/1500.jpg");
+  ASSERT_NE(at, std::string::npos);
+  const std::string changed = dir_ + "/changed.csv";
+  testing::WriteFile(changed, csv.replace(at, 11, "/p/9999.jpg"));
+  auto v = Optout({"verify-receipt", out_, "--input", changed});
+  EXPECT_EQ(v.exit_code, 1);
+  EXPECT_THAT(v.err, HasSubstr("receipt is for other inputs"));
+
+  // And the filtered output is not the input the registry saw either.
+  auto filtered = Optout({"verify-receipt", out_, "--input", out_ + "/release.csv"});
+  EXPECT_EQ(filtered.exit_code, 1);
+  EXPECT_THAT(filtered.err, HasSubstr("receipt is for other inputs"));
+}
+
+}  // namespace
+}  // namespace optout
