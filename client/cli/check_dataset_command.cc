@@ -130,7 +130,11 @@ void RunCheckDataset(CommandContext& ctx, dataset::DatasetOptions options) {
     std::fprintf(stderr, "optout check-dataset: %s: %s\n", refused.input.c_str(), refused.reason.c_str());
   }
   if (!result->refused.empty() || result->total.unchecked > 0) ctx.exit_code = 2;
-  if (!result->receipt_note.empty()) ReportNote("check-dataset", result->receipt_note);
+  // A receipt that does not cover what was sent is worth a line; a good one
+  // is in report.json.
+  if (!result->receipt_ok && !result->receipt_note.empty()) {
+    ReportNote("check-dataset", result->receipt_note);
+  }
   if (ctx.json) {
     nlohmann::json by_kind;
     for (int k = 1; k < protocol::kMatchKindCount; ++k) {
