@@ -11,6 +11,10 @@ std::string SessionOwnerOf(const Caller& caller) {
   if (!caller.bearer.empty()) {
     return absl::StrCat("key:", digest::ToHex(digest::Sha256(caller.bearer)));
   }
+  // A client certificate stands for its API key (mTLS).
+  if (!caller.cert_subject.empty()) {
+    return absl::StrCat("cert:", digest::ToHex(digest::Sha256(caller.cert_subject)));
+  }
   return absl::StrCat("peer:", PeerKey(caller.peer));
 }
 
