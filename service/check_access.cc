@@ -69,9 +69,10 @@ KindCounts MatchesOf(const v1::CheckResponse& response) {
 
 namespace {
 
-// What an anonymous check still owes once its body was prepaid.
-CheckCost CostAfter(CheckCost cost, const Caller& caller, int64_t prepaid) {
-  if (caller.bearer.empty()) cost.items = std::max<int64_t>(0, cost.items - prepaid);
+// What a check still owes once its body was prepaid (only anonymous
+// callers prepay).
+CheckCost CostAfter(CheckCost cost, int64_t prepaid) {
+  cost.items = std::max<int64_t>(0, cost.items - prepaid);
   return cost;
 }
 
@@ -80,7 +81,25 @@ CheckCost CostAfter(CheckCost cost, const Caller& caller, int64_t prepaid) {
 absl::StatusOr<int64_t> CheckAccess::PrepayAnonymousBody(const Caller& caller,
                                                          absl::string_view method,
                                                          size_t body_bytes) {
-  if (!caller.bearer.empty() || caller.malformed_authorization) return 0;
+  // Callers with a key are charged by their items after parsing; a key
+  // that will be refused is refused before the body is read.
+  absl::Status unknown;
+  if (caller.malformed_authorization) {
+    unknown = absl::UnauthenticatedError("authorization: expected 'Bearer KEY'");
+  } else if (KeyOf(caller) != nullptr) {
+    return 0;
+  } else if (!caller.bearer.empty()) {
+    unknown = absl::UnauthenticatedError("unknown or revoked API key");
+  }
+  if (!unknown.ok()) {
+    if (audit_ != nullptr) {
+      CheckAdmission refused;
+      refused.method = method;
+      refused.peer = PeerKey(caller.peer);
+      Audit(refused, KindCounts(), unknown.code());
+    }
+    return unknown;
+  }
   const int64_t items = static_cast<int64_t>(
       (body_bytes + kAnonymousBodyBytesPerItem - 1) / kAnonymousBodyBytesPerItem);
   absl::StatusOr<std::shared_ptr<ApiKeys::Key>> admitted =
@@ -118,7 +137,7 @@ absl::StatusOr<CheckAdmission> CheckAccess::AdmitCheck(const Caller& caller,
   absl::StatusOr<std::shared_ptr<ApiKeys::Key>> key =
       caller.malformed_authorization
           ? absl::UnauthenticatedError("authorization: expected 'Bearer KEY'")
-          : AdmitRequest(caller, CostAfter(CostOf(request), caller, prepaid), &request,
+          : AdmitRequest(caller, CostAfter(CostOf(request), prepaid), &request,
                          &event);
   if (!key.ok()) {
     if (audit_ != nullptr) {

@@ -81,8 +81,9 @@ class CheckAccess final {
 
   // Before an HTTP body from `caller` is parsed: an anonymous caller pays one
   // item per started kAnonymousBodyBytesPerItem of it; returns the items
-  // paid (0 for a caller with a key, charged after parsing), which
-  // AdmitCheck then deducts. Refusals as Admit's, audited here.
+  // paid (0 for a caller with a key, bearer or certificate, charged after
+  // parsing), which AdmitCheck then deducts. An unknown or malformed key is
+  // refused here, unread. Refusals as Admit's, audited here.
   absl::StatusOr<int64_t> PrepayAnonymousBody(const Caller& caller, absl::string_view method,
                                               size_t body_bytes);
 

@@ -198,6 +198,11 @@ TEST_F(CheckAccessTest, AnAnonymousBodyIsPaidForBySizeBeforeParsingAndDeductedAf
   prepaid = access.PrepayAnonymousBody(keyed, "Check", 10 << 20);
   ASSERT_THAT(prepaid, IsOk());
   EXPECT_EQ(*prepaid, 0);
+  // An unknown key is refused before its body is read.
+  Caller unknown = other;
+  unknown.bearer = "ok_not-a-key";
+  EXPECT_THAT(access.PrepayAnonymousBody(unknown, "Check", 10),
+              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("unknown")));
   // With anonymous checks off, the refusal comes before the body is read.
   CheckAccess closed = Access(0);
   EXPECT_THAT(closed.PrepayAnonymousBody(anonymous, "Check", 10),

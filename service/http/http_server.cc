@@ -1,5 +1,9 @@
 #include "service/http/http_server.h"
 
+#include <openssl/bio.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include <chrono>
 #include <utility>
 
@@ -40,6 +44,25 @@ httplib::Headers SecurityHeaders(bool tls) {
 }
 
 // gRPC's peer naming, so PeerRateLimiter keys HTTP clients like gRPC ones.
+// The subject of the client certificate the handshake verified, in RFC 2253
+// form (as `openssl x509 -subject -nameopt RFC2253` prints it, and as gRPC
+// reports it), so one `--cert-subject` names the key on both surfaces.
+std::string CertSubjectOf(const SSL* ssl) {
+  if (ssl == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return "";
+  X509* cert = SSL_get0_peer_certificate(ssl);
+  if (cert == nullptr) return "";
+  BIO* out = BIO_new(BIO_s_mem());
+  if (out == nullptr) return "";
+  std::string subject;
+  if (X509_NAME_print_ex(out, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) >= 0) {
+    char* data = nullptr;
+    const long size = BIO_get_mem_data(out, &data);
+    if (size > 0) subject.assign(data, static_cast<size_t>(size));
+  }
+  BIO_free(out);
+  return subject;
+}
+
 std::string PeerOf(const httplib::Request& request) {
   if (request.remote_addr.find(':') != std::string::npos) {
     return absl::StrCat("ipv6:[", request.remote_addr, "]:", request.remote_port);
@@ -84,6 +107,7 @@ void Route(const JsonApi* api, const StaticFiles* files, const httplib::Request&
     call.authorization = request.get_header_value("Authorization");
     call.body = request.body;
     call.peer = PeerOf(request);
+    call.cert_subject = CertSubjectOf(request.ssl);
     call.peer_gone = PeerClosedProbe();
     Write(api->Handle(call), &response);
     return;

@@ -78,6 +78,7 @@ absl::StatusOr<std::string> BearerToken(const ApiRequest& request) {
 Caller CallerOf(const ApiRequest& request) {
   Caller caller;
   caller.peer = request.peer;
+  caller.cert_subject = request.cert_subject;
   if (request.authorization.empty()) return caller;
   absl::string_view value = request.authorization;
   if (!absl::ConsumePrefix(&value, "Bearer ") || value.empty()) {

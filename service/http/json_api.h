@@ -51,6 +51,9 @@ struct ApiRequest {
   // The client as gRPC names peers ("ipv4:1.2.3.4:5", "ipv6:[::1]:5"), so
   // the register rate counts HTTP and gRPC calls of one address together.
   std::string peer;
+  // The subject (RFC 2253) of the client certificate the TLS handshake
+  // verified; empty when none. Stands for an API key as over gRPC.
+  std::string cert_subject;
   // Whether the client has gone (closed its connection): a check on its
   // behalf then stops at its next chunk. Empty: never asked.
   std::function<bool()> peer_gone;

@@ -457,5 +457,45 @@ TEST(HttpE2eTlsTest, MutualTlsNeedsAClientCertificate) {
   EXPECT_EQ(r->status, 200);
 }
 
+TEST(HttpE2eTlsTest, AClientCertificateStandsForItsKeyOverHttpToo) {
+  HttpServerUnderTest server({"--anonymous_items_per_minute=1000"},
+                             testing::Transport::kMutualTls);
+  ASSERT_TRUE(server.Start().ok()) << server.process().ReadLog();
+  const testing::TestCertificates& certs = server.process().certificates();
+  absl::StatusOr<testing::ClientCertificate> acme = testing::MakeClientCertificate(
+      certs, server.process().root(), "acme-http", {"O = Acme", "CN = acme-http"});
+  ASSERT_TRUE(acme.ok()) << acme.status();
+  testing::CommandResult created = testing::RunCommand(
+      {testing::OptoutAdminBinary(), "--data-dir", server.process().data_dir(), "keys", "create",
+       "--name", "acme-http", "--items-per-minute", "4", "--cert-subject", "CN=acme-http,O=Acme"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const std::string three = Json{{"items",
+                                  {{{"url", "https://a.example/1.jpg"}},
+                                   {{"url", "https://a.example/2.jpg"}},
+                                   {{"url", "https://a.example/3.jpg"}}}}}.dump();
+  // Charged to the key (4 a minute), not to the roomy anonymous budget.
+  httplib::SSLClient client("localhost", server.port(), acme->cert, acme->key);
+  client.set_ca_cert_path(certs.ca_cert.c_str());
+  auto first = client.Post("/v1/check", three, "application/json");
+  ASSERT_TRUE(first) << httplib::to_string(first.error());
+  EXPECT_EQ(first->status, 200) << first->body;
+  auto second = client.Post("/v1/check", three, "application/json");
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 429) << second->body;
+  EXPECT_FALSE(second->get_header_value("Retry-After").empty());
+  // A certificate that names no key is anonymous.
+  httplib::SSLClient other("localhost", server.port(), certs.client_cert, certs.client_key);
+  other.set_ca_cert_path(certs.ca_cert.c_str());
+  for (int i = 0; i < 2; ++i) {
+    auto anonymous = other.Post("/v1/check", three, "application/json");
+    ASSERT_TRUE(anonymous);
+    EXPECT_EQ(anonymous->status, 200) << anonymous->body;
+  }
+  testing::CommandResult usage = testing::RunCommand(
+      {testing::OptoutAdminBinary(), "--data-dir", server.process().data_dir(), "keys", "usage",
+       "acme-http"});
+  EXPECT_THAT(usage.out, HasSubstr("acme-http: calls=2 items=3 pdq_items=0 rejections=1"));
+}
+
 }  // namespace
 }  // namespace optout
