@@ -414,13 +414,23 @@ absl::Status Run::CheckRecords(RecordReader& reader, RecordWriter& writer, Input
     return absl::Status(s.code(), absl::StrCat(s.message(), " (", summary->rows, " rows of ",
                                                summary->name, " answered before giving up)"));
   };
+  // An input refused part-way still has chunks in flight: their answers are
+  // taken (and dropped) so that the registry's receipt covers exactly what
+  // this run sent, refused inputs included.
+  auto drain = [&](absl::Status refusal) -> absl::Status {
+    for (; !sent.empty(); sent.pop_front()) {
+      if (!sent.front()->nothing_to_ask && !bulk.Next().ok()) break;
+    }
+    bulk.Finish().IgnoreError();
+    return refusal;
+  };
   auto handle_oldest = [&]() -> absl::Status {
     auto response = sent.front()->nothing_to_ask ? absl::StatusOr<v1::CheckResponse>(v1::CheckResponse())
                                                  : bulk.Next();
     if (!response.ok()) return gave_up(response.status());
     absl::Status s = Handle(*sent.front(), *response, writer, log, summary, link);
     sent.pop_front();
-    return s;
+    return s.ok() ? s : drain(s);
   };
   for (;;) {
     if (Stopped()) return absl::CancelledError("interrupted");
@@ -428,7 +438,7 @@ absl::Status Run::CheckRecords(RecordReader& reader, RecordWriter& writer, Input
       auto chunk = std::make_shared<Chunk>();
       chunk->records.reserve(chunk_rows);
       absl::Status s = reader.Read(chunk_rows, &chunk->records);
-      if (!s.ok()) return AsRefusalIfContent(s);
+      if (!s.ok()) return drain(AsRefusalIfContent(s));
       if (chunk->records.empty()) {
         eof = true;
         break;
