@@ -83,44 +83,38 @@ absl::StatusOr<int64_t> CheckAccess::PrepayAnonymousBody(const Caller& caller,
                                                          size_t body_bytes) {
   // Callers with a key are charged by their items after parsing; a key
   // that will be refused is refused before the body is read.
-  absl::Status unknown;
+  absl::Status refused;
   if (caller.malformed_authorization) {
-    unknown = absl::UnauthenticatedError("authorization: expected 'Bearer KEY'");
+    refused = absl::UnauthenticatedError("authorization: expected 'Bearer KEY'");
   } else if (KeyOf(caller) != nullptr) {
     return 0;
   } else if (!caller.bearer.empty()) {
-    unknown = absl::UnauthenticatedError("unknown or revoked API key");
-  }
-  if (!unknown.ok()) {
-    if (audit_ != nullptr) {
-      CheckAdmission refused;
-      refused.method = method;
-      refused.peer = PeerKey(caller.peer);
-      Audit(refused, KindCounts(), unknown.code());
-    }
-    return unknown;
+    refused = absl::UnauthenticatedError("unknown or revoked API key");
   }
   const int64_t items = static_cast<int64_t>(
       (body_bytes + kAnonymousBodyBytesPerItem - 1) / kAnonymousBodyBytesPerItem);
-  absl::StatusOr<std::shared_ptr<ApiKeys::Key>> admitted =
-      Admit("", caller.peer, CheckCost{items, 0});
-  if (admitted.ok()) return anonymous_per_minute_ > 0 ? items : 0;
-  if (audit_ != nullptr) {
-    CheckAdmission refused;
-    refused.method = method;
-    refused.peer = PeerKey(caller.peer);
-    Audit(refused, KindCounts(), admitted.status().code());
+  if (refused.ok()) {
+    // OK only when anonymous checks are on (Admit refuses them otherwise).
+    absl::StatusOr<std::shared_ptr<ApiKeys::Key>> admitted =
+        Admit("", caller.peer, CheckCost{items, 0});
+    if (admitted.ok()) return items;
+    refused = absl::Status(admitted.status().code(),
+                           absl::StrCat("an anonymous request body of ", body_bytes,
+                                        " bytes counts as ", items, " items (one per ",
+                                        kAnonymousBodyBytesPerItem >> 10,
+                                        " KiB) before it is read: ", admitted.status().message()));
+    admitted.status().ForEachPayload(
+        [&](absl::string_view type_url, const absl::Cord& payload) {
+          refused.SetPayload(type_url, payload);
+        });
   }
-  absl::Status status(admitted.status().code(),
-                      absl::StrCat("an anonymous request body of ", body_bytes,
-                                   " bytes counts as ", items, " items (one per ",
-                                   kAnonymousBodyBytesPerItem >> 10, " KiB) before it is read: ",
-                                   admitted.status().message()));
-  admitted.status().ForEachPayload(
-      [&](absl::string_view type_url, const absl::Cord& payload) {
-        status.SetPayload(type_url, payload);
-      });
-  return status;
+  if (audit_ != nullptr) {
+    CheckAdmission admission;
+    admission.method = method;
+    admission.peer = PeerKey(caller.peer);
+    Audit(admission, KindCounts(), refused.code());
+  }
+  return refused;
 }
 
 absl::StatusOr<CheckAdmission> CheckAccess::AdmitCheck(const Caller& caller,
