@@ -18,8 +18,8 @@
 #include "client/common/digest/digest.h"
 #include "gtest/gtest.h"
 #include "optout/internal/record.pb.h"
-#include "rocksdb/env.h"
 #include "service/registry_secret.h"
+#include "service/testing/in_memory_registry.h"
 
 namespace optout::service {
 namespace {
@@ -58,47 +58,35 @@ class KeyRotationTest : public ::testing::Test {
     dir_ = tmpl;
     secret_file_ = dir_ + "/registry.secret";
     ASSERT_THAT(LoadOrCreateRegistrySecret(secret_file_), IsOk());
-    env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
-    auto psl = url::PublicSuffixList::Load();
-    ASSERT_THAT(psl, IsOk());
-    psl_ = std::move(*psl);
+    ASSERT_THAT(db_.Init(), IsOk());
     Reopen(secret_file_);
   }
   void TearDown() override {
     rotation_.reset();
-    registry_.reset();
-    store_.reset();
+    db_.Close();
     std::system(absl::StrCat("rm -rf ", dir_).c_str());
   }
 
   // As optoutd starts: store, key versions, registry, rotation (resumed).
   void Reopen(const std::string& secret_file, bool resume = true) {
     rotation_.reset();
-    registry_.reset();
-    store_.reset();
-    storage::StoreOptions options;
-    options.env = env_.get();
-    auto store = storage::OptOutStore::Open("/mem/db", options);
-    ASSERT_THAT(store, IsOk());
-    store_ = std::move(*store);
+    ASSERT_THAT(db_.ReopenStore(), IsOk());
     auto secret = ReadRegistrySecret(secret_file);
     ASSERT_THAT(secret, IsOk());
-    auto versions = OpenKeyVersions(*store_, *secret, secret_file);
+    auto versions = OpenKeyVersions(*db_.store(), *secret, secret_file);
     ASSERT_THAT(versions, IsOk());
-    auto registry = Registry::Open(store_.get(), versions->keys, psl_.get(), {});
-    ASSERT_THAT(registry, IsOk());
-    registry_ = std::move(*registry);
+    ASSERT_THAT(db_.OpenRegistry(versions->keys, {}), IsOk());
     KeyRotation::Options rotation_options;
     rotation_options.batch_records = batch_records_;
     rotation_options.pause_between_batches = pause_;
-    rotation_ = std::make_unique<KeyRotation>(store_.get(), registry_.get(), *versions,
+    rotation_ = std::make_unique<KeyRotation>(db_.store(), db_.registry(), *versions,
                                               secret_file, rotation_options);
     if (resume) rotation_->ResumeIfPending();
   }
 
   void RegisterMany(int first, int count) {
     for (int i = first; i < first + count; ++i) {
-      auto response = registry_->Register(Registration(i));
+      auto response = db_.registry()->Register(Registration(i));
       ASSERT_THAT(response, IsOk());
       ids_[i] = response->opt_out_id();
       tokens_[i] = response->manage_token();
@@ -114,7 +102,7 @@ class KeyRotationTest : public ::testing::Test {
       request.add_items()->mutable_pdq()->set_hash(Pdq(i));
     }
     v1::CheckResponse response;
-    EXPECT_THAT(registry_->Check(request, &response), IsOk());
+    EXPECT_THAT(db_.registry()->Check(request, &response), IsOk());
     int matching = 0;
     for (int i = 0; i < count; ++i) {
       bool all = true;
@@ -126,7 +114,7 @@ class KeyRotationTest : public ::testing::Test {
 
   std::vector<uint32_t> StoredVersions() {
     std::vector<uint32_t> versions;
-    EXPECT_THAT(store_->ForEachRecord([&](absl::string_view, absl::string_view bytes) {
+    EXPECT_THAT(db_.store()->ForEachRecord([&](absl::string_view, absl::string_view bytes) {
       internal::OptOutRecord record;
       record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
       versions.push_back(record.key_version());
@@ -147,10 +135,7 @@ class KeyRotationTest : public ::testing::Test {
   }
 
   std::string dir_, secret_file_;
-  std::unique_ptr<rocksdb::Env> env_;
-  std::unique_ptr<url::PublicSuffixList> psl_;
-  std::unique_ptr<storage::OptOutStore> store_;
-  std::unique_ptr<Registry> registry_;
+  testing::InMemoryRegistry db_;
   std::unique_ptr<KeyRotation> rotation_;
   size_t batch_records_ = 50;
   absl::Duration pause_ = absl::ZeroDuration();
@@ -182,28 +167,28 @@ TEST_F(KeyRotationTest, MovesEveryRecordWhileChecksKeepMatchingAndErasesTheOldVe
   EXPECT_EQ(done.rekeyed, 300u) << "registrations during the rotation were already version 2";
   EXPECT_EQ(Matching(registered), registered);
   for (uint32_t v : StoredVersions()) ASSERT_EQ(v, 2u);
-  EXPECT_EQ(registry_->key_set()->previous, nullptr) << "old keys forgotten";
+  EXPECT_EQ(db_.registry()->key_set()->previous, nullptr) << "old keys forgotten";
 
   // Retries find their registration under the new request key; Get and
   // Revoke work on re-keyed records.
-  auto retry = registry_->Register(Registration(7));
+  auto retry = db_.registry()->Register(Registration(7));
   ASSERT_THAT(retry, IsOk());
   EXPECT_EQ(retry->opt_out_id(), ids_[7]);
   v1::GetRequest get;
   get.set_opt_out_id(ids_[8]);
   get.set_manage_token(tokens_[8]);
-  EXPECT_THAT(registry_->Get(get), IsOk());
+  EXPECT_THAT(db_.registry()->Get(get), IsOk());
   v1::RevokeRequest revoke;
   revoke.set_opt_out_id(ids_[9]);
   revoke.set_manage_token(tokens_[9]);
-  ASSERT_THAT(registry_->Revoke(revoke), IsOk());
+  ASSERT_THAT(db_.registry()->Revoke(revoke), IsOk());
   EXPECT_EQ(Matching(9), 9);
   EXPECT_EQ(Matching(10), 9);
 
   // A restart loads version 2 only, and a second rotation goes to 3.
   Reopen(secret_file_);
   EXPECT_EQ(Matching(registered), registered - 1);
-  EXPECT_EQ(registry_->key_set()->current->version(), 2u);
+  EXPECT_EQ(db_.registry()->key_set()->current->version(), 2u);
   ASSERT_THAT(rotation_->Start("", 0), IsOk());
   EXPECT_EQ(WaitUntilSettled().state, State::kDone);
   EXPECT_EQ(Matching(registered), registered - 1);
@@ -227,7 +212,7 @@ TEST_F(KeyRotationTest, AStoppedRotationResumesAfterARestartWhereItStopped) {
 
   // Restart without resuming: both versions load and everything matches.
   Reopen(secret_file_, /*resume=*/false);
-  EXPECT_NE(registry_->key_set()->previous, nullptr);
+  EXPECT_NE(db_.registry()->key_set()->previous, nullptr);
   EXPECT_EQ(Matching(400), 400);
   RegisterMany(400, 5);  // lands in version 2
   // Then as optoutd starts: it resumes by itself.
@@ -263,15 +248,10 @@ TEST_F(KeyRotationTest, RotatesToANewSecretFileWhichTheDatabaseThenRequires) {
   // The old secret alone no longer opens anything.
   ASSERT_EQ(::unlink(new_secret.c_str()), 0);
   rotation_.reset();
-  registry_.reset();
-  store_.reset();
-  storage::StoreOptions options;
-  options.env = env_.get();
-  auto store = storage::OptOutStore::Open("/mem/db", options);
-  ASSERT_THAT(store, IsOk());
+  ASSERT_THAT(db_.ReopenStore(), IsOk());
   auto old_secret = ReadRegistrySecret(secret_file_);
   ASSERT_THAT(old_secret, IsOk());
-  EXPECT_THAT(OpenKeyVersions(**store, *old_secret, secret_file_),
+  EXPECT_THAT(OpenKeyVersions(*db_.store(), *old_secret, secret_file_),
               StatusIs(absl::StatusCode::kUnavailable, ::testing::_));  // the named file is gone
 }
 
@@ -281,19 +261,18 @@ TEST_F(KeyRotationTest, AWrongSecretIsRefusedNamingTheFileToUse) {
   ASSERT_THAT(rotation_->Start(new_secret, 0), IsOk());
   ASSERT_EQ(WaitUntilSettled().state, State::kDone);
   rotation_.reset();
-  registry_.reset();
-  SecretBytes stranger{};
-  stranger.fill(42);
-  auto versions = OpenKeyVersions(*store_, stranger, "/elsewhere/registry.secret");
+  db_.CloseRegistry();
+  const SecretBytes stranger = testing::FilledSecret(42);
+  auto versions = OpenKeyVersions(*db_.store(), stranger, "/elsewhere/registry.secret");
   ASSERT_THAT(versions, IsOk()) << "the stored state names the file of version 2";
   EXPECT_EQ(versions->keys.current->version(), 2u);
-  ASSERT_THAT(store_->PutMeta(kKeyStateKey, [&] {
+  ASSERT_THAT(db_.store()->PutMeta(kKeyStateKey, [&] {
     internal::KeyState state = versions->state;
     state.mutable_current()->clear_secret_file();
     return state.SerializeAsString();
   }()),
               IsOk());
-  EXPECT_THAT(OpenKeyVersions(*store_, stranger, "/elsewhere/registry.secret"),
+  EXPECT_THAT(OpenKeyVersions(*db_.store(), stranger, "/elsewhere/registry.secret"),
               StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::_));
 }
 

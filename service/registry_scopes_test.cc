@@ -9,8 +9,8 @@
 #include "client/common/base/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "rocksdb/env.h"
 #include "service/registry.h"
+#include "service/testing/in_memory_registry.h"
 #include "service/verify/testing/fake_scope_verifier.h"
 
 namespace optout::service {
@@ -25,35 +25,23 @@ constexpr int64_t kDay = 24 * 3600;
 class RegistryScopesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
-    auto psl = url::PublicSuffixList::Load();
-    ASSERT_THAT(psl, IsOk());
-    psl_ = std::move(*psl);
+    ASSERT_THAT(db_.Init(), IsOk());
     Reopen();
   }
 
   void Reopen(const verify::ScopeVerifier* verifier = nullptr) {
-    registry_.reset();
-    store_.reset();
-    storage::StoreOptions store_options;
-    store_options.env = env_.get();
-    auto store = storage::OptOutStore::Open("/mem/db", store_options);
-    ASSERT_THAT(store, IsOk());
-    store_ = std::move(*store);
-    SecretBytes secret{};
-    secret.fill(9);
     RegistryOptions options;
     options.scope_verifier = verifier != nullptr ? verifier : &verifier_;
-    auto registry = Registry::Open(store_.get(), *Keyring::Derive(secret), psl_.get(), options);
-    ASSERT_THAT(registry, IsOk());
-    registry_ = std::move(*registry);
+    ASSERT_THAT(db_.Reopen(testing::FilledSecret(9), options), IsOk());
   }
+
+  Registry* registry() const { return db_.registry(); }
 
   v1::RegisterResponse RegisterScope(const std::string& scope, const std::string& url = "") {
     v1::RegisterRequest request;
     request.add_scopes(scope);
     if (!url.empty()) request.add_urls(url);
-    auto response = registry_->Register(request);
+    auto response = registry()->Register(request);
     EXPECT_THAT(response, IsOk());
     return response.ok() ? *response : v1::RegisterResponse();
   }
@@ -62,7 +50,7 @@ class RegistryScopesTest : public ::testing::Test {
     v1::VerifyRequest request;
     request.set_opt_out_id(registered.opt_out_id());
     request.set_manage_token(registered.manage_token());
-    auto response = registry_->Verify(request);
+    auto response = registry()->Verify(request);
     EXPECT_THAT(response, IsOk());
     return response.ok() ? *response : v1::VerifyResponse();
   }
@@ -71,7 +59,7 @@ class RegistryScopesTest : public ::testing::Test {
     v1::GetRequest request;
     request.set_opt_out_id(registered.opt_out_id());
     request.set_manage_token(registered.manage_token());
-    auto response = registry_->Get(request);
+    auto response = registry()->Get(request);
     EXPECT_THAT(response, IsOk());
     return response.ok() ? *response : v1::GetResponse();
   }
@@ -80,21 +68,18 @@ class RegistryScopesTest : public ::testing::Test {
     v1::CheckRequest request;
     request.add_items()->set_url(url);
     v1::CheckResponse response;
-    EXPECT_THAT(registry_->Check(request, &response), IsOk());
+    EXPECT_THAT(registry()->Check(request, &response), IsOk());
     return response.results_size() == 1 ? response.results(0).kind() : v1::MATCH_KIND_NONE;
   }
 
   Registry::ScopeMaintenance Maintain(int64_t seconds_from_now) {
-    auto done = registry_->MaintainScopes(absl::Now() + absl::Seconds(seconds_from_now));
+    auto done = registry()->MaintainScopes(absl::Now() + absl::Seconds(seconds_from_now));
     EXPECT_THAT(done, IsOk());
     return done.ok() ? *done : Registry::ScopeMaintenance();
   }
 
   verify::testing::FakeScopeVerifier verifier_;
-  std::unique_ptr<rocksdb::Env> env_;
-  std::unique_ptr<url::PublicSuffixList> psl_;
-  std::unique_ptr<storage::OptOutStore> store_;
-  std::unique_ptr<Registry> registry_;
+  testing::InMemoryRegistry db_;
 };
 
 TEST_F(RegistryScopesTest, PendingScopeMatchesNothingUntilItsHostIsProven) {
@@ -196,8 +181,8 @@ TEST_F(RegistryScopesTest, RetryReturnsTheSameChallengeAndHostsAreAskedOnce) {
   request.set_request_id("scopes-retry-0123456789abcdef");
   request.add_scopes("https://twice.example.com/a/");
   request.add_scopes("https://twice.example.com/b/");
-  auto first = registry_->Register(request);
-  auto again = registry_->Register(request);
+  auto first = registry()->Register(request);
+  auto again = registry()->Register(request);
   ASSERT_THAT(first, IsOk());
   ASSERT_THAT(again, IsOk());
   EXPECT_EQ(again->challenge_token(), first->challenge_token());
@@ -214,24 +199,18 @@ TEST_F(RegistryScopesTest, RevokeRemovesAProvenScopeAndVerifyNeedsTheToken) {
   v1::VerifyRequest wrong;
   wrong.set_opt_out_id(registered.opt_out_id());
   wrong.set_manage_token(std::string(64, '0'));
-  EXPECT_THAT(registry_->Verify(wrong), StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("manage_token")));
+  EXPECT_THAT(registry()->Verify(wrong), StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("manage_token")));
   v1::RevokeRequest revoke;
   revoke.set_opt_out_id(registered.opt_out_id());
   revoke.set_manage_token(registered.manage_token());
-  ASSERT_THAT(registry_->Revoke(revoke), IsOk());
+  ASSERT_THAT(registry()->Revoke(revoke), IsOk());
   EXPECT_EQ(MatchOf("https://gone.example.com/x.jpg"), v1::MATCH_KIND_NONE);
   EXPECT_EQ(Maintain(31 * kDay).rechecked, 0);
 }
 
 TEST_F(RegistryScopesTest, WithoutAVerifierScopesStayPendingWithTheReason) {
-  Reopen(nullptr);
   RegistryOptions options;  // no verifier at all
-  registry_.reset();
-  SecretBytes secret{};
-  secret.fill(9);
-  auto registry = Registry::Open(store_.get(), *Keyring::Derive(secret), psl_.get(), options);
-  ASSERT_THAT(registry, IsOk());
-  registry_ = std::move(*registry);
+  ASSERT_THAT(db_.Reopen(testing::FilledSecret(9), options), IsOk());
   const v1::RegisterResponse registered = RegisterScope("https://x.example.com/");
   v1::VerifyResponse verified = Verify(registered);
   EXPECT_EQ(verified.scopes(0).state(), v1::SCOPE_STATE_PENDING);

@@ -14,8 +14,8 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "optout/internal/record.pb.h"
-#include "rocksdb/env.h"
 #include "service/opt_out_codec.h"
+#include "service/testing/in_memory_registry.h"
 #include "service/verify/testing/fake_scope_verifier.h"
 
 namespace optout::service {
@@ -52,42 +52,29 @@ std::string FlipBits(std::string h, int bits) {
 class RegistryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
-    auto psl = url::PublicSuffixList::Load();
-    ASSERT_THAT(psl, IsOk());
-    psl_ = std::move(*psl);
+    ASSERT_THAT(db_.Init(), IsOk());
     Reopen();
   }
 
   void Reopen() {
-    registry_.reset();
-    store_.reset();
-    storage::StoreOptions options;
-    options.env = env_.get();
-    auto store = storage::OptOutStore::Open("/mem/db", options);
-    ASSERT_THAT(store, IsOk());
-    store_ = std::move(*store);
-    SecretBytes secret{};
-    secret.fill(7);
-    RegistryOptions registry_options;
-    registry_options.scope_verifier = &verifier_;
-    auto registry =
-        Registry::Open(store_.get(), *Keyring::Derive(secret), psl_.get(), registry_options);
-    ASSERT_THAT(registry, IsOk());
-    registry_ = std::move(*registry);
+    RegistryOptions options;
+    options.scope_verifier = &verifier_;
+    ASSERT_THAT(db_.Reopen(testing::FilledSecret(7), options), IsOk());
   }
+
+  Registry* registry() const { return db_.registry(); }
 
   // Scopes are proven right away (the fake verifier accepts every host):
   // these tests are about what a proven scope matches; registry_scopes_test
   // covers the proof itself.
   v1::RegisterResponse MustRegister(const v1::RegisterRequest& request) {
-    auto response = registry_->Register(request);
+    auto response = registry()->Register(request);
     EXPECT_THAT(response, IsOk());
     if (response.ok() && response->scopes_size() > 0) {
       v1::VerifyRequest verify;
       verify.set_opt_out_id(response->opt_out_id());
       verify.set_manage_token(response->manage_token());
-      auto verified = registry_->Verify(verify);
+      auto verified = registry()->Verify(verify);
       EXPECT_THAT(verified, IsOk());
     }
     return response.ok() ? *response : v1::RegisterResponse();
@@ -95,7 +82,7 @@ class RegistryTest : public ::testing::Test {
 
   v1::CheckResponse MustCheck(const v1::CheckRequest& request) {
     v1::CheckResponse response;
-    absl::Status s = registry_->Check(request, &response);
+    absl::Status s = registry()->Check(request, &response);
     EXPECT_THAT(s, IsOk());
     return response;
   }
@@ -120,10 +107,7 @@ class RegistryTest : public ::testing::Test {
   }
 
   verify::testing::FakeScopeVerifier verifier_;
-  std::unique_ptr<rocksdb::Env> env_;
-  std::unique_ptr<url::PublicSuffixList> psl_;
-  std::unique_ptr<storage::OptOutStore> store_;
-  std::unique_ptr<Registry> registry_;
+  testing::InMemoryRegistry db_;
 };
 
 TEST_F(RegistryTest, RegisteredUrlMatchesExactlyWhateverTheSchemeButNotOtherQueries) {
@@ -165,7 +149,7 @@ TEST_F(RegistryTest, AnyQueryUrlMatchesThePathWithAnyQueryOrNone) {
   v1::GetRequest get;
   get.set_opt_out_id(r.opt_out_id());
   get.set_manage_token(r.manage_token());
-  auto got = registry_->Get(get);
+  auto got = registry()->Get(get);
   ASSERT_THAT(got, IsOk());
   EXPECT_EQ(got->url_any_query_count(), 1);
   EXPECT_EQ(got->url_count(), 0);
@@ -176,10 +160,10 @@ TEST_F(RegistryTest, AnyQueryUrlOfTheRootPathIsRefusedNamingTheField) {
   v1::RegisterRequest request;
   request.add_url_any_query("https://ok.example/a.jpg");
   request.add_url_any_query("https://cdn.example/?name=large");
-  EXPECT_THAT(registry_->Register(request),
+  EXPECT_THAT(registry()->Register(request),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        AllOf(HasSubstr("url_any_query[1]"), HasSubstr("ANY_QUERY_ROOT_PATH"))));
-  EXPECT_EQ(registry_->opt_out_count(), 0u);
+  EXPECT_EQ(registry()->opt_out_count(), 0u);
   EXPECT_FALSE(CheckUrl("https://ok.example/a.jpg").matched()) << "nothing half-written";
 }
 
@@ -213,11 +197,11 @@ TEST_F(RegistryTest, UrlKindsRankUrlThenAnyQueryThenScope) {
 }
 
 TEST_F(RegistryTest, InfoNamesTheVersionAndTheListWhichIsServedWhole) {
-  const v1::GetInfoResponse info = registry_->Info();
+  const v1::GetInfoResponse info = registry()->Info();
   EXPECT_EQ(info.server_version(), kVersion);
-  EXPECT_EQ(info.psl_version(), psl_->version());
-  EXPECT_EQ(info.psl_sha256(), psl_->sha256_hex());
-  const v1::GetPublicSuffixListResponse list = registry_->PublicSuffixListInUse();
+  EXPECT_EQ(info.psl_version(), db_.psl().version());
+  EXPECT_EQ(info.psl_sha256(), db_.psl().sha256_hex());
+  const v1::GetPublicSuffixListResponse list = registry()->PublicSuffixListInUse();
   EXPECT_EQ(digest::ToHex(digest::Sha256(list.list())), info.psl_sha256());
   EXPECT_EQ(list.sha256(), info.psl_sha256());
   EXPECT_EQ(list.version(), info.psl_version());
@@ -238,7 +222,7 @@ TEST_F(RegistryTest, PublicSuffixScopeIsRejectedNamingTheField) {
   v1::RegisterRequest request;
   request.add_urls("https://ok.example/x.jpg");
   request.add_scopes("https://co.uk/");
-  auto response = registry_->Register(request);
+  auto response = registry()->Register(request);
   EXPECT_THAT(response, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("scopes[0]")));
   EXPECT_FALSE(CheckUrl("https://ok.example/x.jpg").matched()) << "nothing half-written";
 }
@@ -247,10 +231,10 @@ TEST_F(RegistryTest, MalformedUrlRejectsRegistrationWithItsIndex) {
   v1::RegisterRequest request;
   request.add_urls("https://fine.example/a.jpg");
   request.add_urls("http://x.example:7z/");
-  auto response = registry_->Register(request);
+  auto response = registry()->Register(request);
   EXPECT_THAT(response, StatusIs(absl::StatusCode::kInvalidArgument,
                                  AllOf(HasSubstr("urls[1]"), HasSubstr("INVALID_PORT"))));
-  EXPECT_EQ(registry_->opt_out_count(), 0u);
+  EXPECT_EQ(registry()->opt_out_count(), 0u);
 }
 
 TEST_F(RegistryTest, PdqMatchesAtThresholdAndNotOneBitBeyond) {
@@ -300,7 +284,7 @@ TEST_F(RegistryTest, RegionsOfAnImageAnswerWithItsMatchIdAndCountOnce) {
   v1::GetRequest get;
   get.set_opt_out_id(r.opt_out_id());
   get.set_manage_token(r.manage_token());
-  auto got = registry_->Get(get);
+  auto got = registry()->Get(get);
   ASSERT_THAT(got, IsOk());
   EXPECT_EQ(got->pdq_count(), 2);
 
@@ -309,7 +293,7 @@ TEST_F(RegistryTest, RegionsOfAnImageAnswerWithItsMatchIdAndCountOnce) {
   v1::RevokeRequest revoke;
   revoke.set_opt_out_id(r.opt_out_id());
   revoke.set_manage_token(r.manage_token());
-  ASSERT_THAT(registry_->Revoke(revoke), IsOk());
+  ASSERT_THAT(registry()->Revoke(revoke), IsOk());
   EXPECT_FALSE(CheckPdq(window).matched());
 }
 
@@ -317,13 +301,13 @@ TEST_F(RegistryTest, RegionsBeyondTheLimitsAreRefusedNamingTheField) {
   v1::RegisterRequest request;
   AddPdq(&request, RandomPdq(50));
   for (int i = 0; i < 64; ++i) request.mutable_pdq(0)->add_regions(RandomPdq(100 + i));
-  EXPECT_THAT(registry_->Register(request),
+  EXPECT_THAT(registry()->Register(request),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("pdq[0].regions")));
 
   v1::RegisterRequest late;
   for (int i = 0; i < 513; ++i) AddPdq(&late, RandomPdq(1000 + i));
   late.mutable_pdq(512)->add_regions(RandomPdq(51));
-  EXPECT_THAT(registry_->Register(late),
+  EXPECT_THAT(registry()->Register(late),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("pdq[512].regions")));
 
   v1::CheckItem item;
@@ -332,7 +316,7 @@ TEST_F(RegistryTest, RegionsBeyondTheLimitsAreRefusedNamingTheField) {
   v1::CheckRequest check;
   *check.add_items() = item;
   v1::CheckResponse response;
-  EXPECT_THAT(registry_->Check(check, &response),
+  EXPECT_THAT(registry()->Check(check, &response),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("regions[0]")));
 }
 
@@ -424,7 +408,7 @@ TEST_F(RegistryTest, UrlAndImageOfOneOptOutAnswerWithTheirOwnStableMatchIds) {
   v1::GetRequest get;
   get.set_opt_out_id(registered.opt_out_id());
   get.set_manage_token(registered.manage_token());
-  auto got = registry_->Get(get);
+  auto got = registry()->Get(get);
   ASSERT_THAT(got, IsOk());
   std::set<std::string> got_ids;
   for (const v1::RegisteredItem& item : got->items()) got_ids.insert(item.match_id());
@@ -446,10 +430,10 @@ TEST_F(RegistryTest, RetryWithSameRequestIdReturnsSameOptOutAndToken) {
   v1::RegisterResponse second = MustRegister(request);
   EXPECT_EQ(first.opt_out_id(), second.opt_out_id());
   EXPECT_EQ(first.manage_token(), second.manage_token());
-  EXPECT_EQ(registry_->opt_out_count(), 1u);
+  EXPECT_EQ(registry()->opt_out_count(), 1u);
 
   request.set_urls(0, "https://a.example/2.jpg");
-  EXPECT_THAT(registry_->Register(request), StatusIs(absl::StatusCode::kAlreadyExists, _));
+  EXPECT_THAT(registry()->Register(request), StatusIs(absl::StatusCode::kAlreadyExists, _));
 }
 
 TEST_F(RegistryTest, SealedTokenCopyIsErasedAfterTheRetryWindow) {
@@ -463,17 +447,17 @@ TEST_F(RegistryTest, SealedTokenCopyIsErasedAfterTheRetryWindow) {
   Reopen();
 
   const absl::Time now = absl::Now();
-  EXPECT_THAT(registry_->EraseExpiredTokens(now + absl::Hours(23)), IsOkAndHolds(0));
+  EXPECT_THAT(registry()->EraseExpiredTokens(now + absl::Hours(23)), IsOkAndHolds(0));
   EXPECT_EQ(MustRegister(request).manage_token(), first.manage_token()) << "inside the window";
 
-  EXPECT_THAT(registry_->EraseExpiredTokens(now + absl::Hours(25)), IsOkAndHolds(2));
+  EXPECT_THAT(registry()->EraseExpiredTokens(now + absl::Hours(25)), IsOkAndHolds(2));
   // The stored record no longer holds the token, even sealed.
   SecretBytes secret{};
   secret.fill(7);
   const Keyring keyring = *Keyring::Derive(secret);
   for (const auto& registered : {first, second}) {
     const std::string id = *digest::FromHex(registered.opt_out_id(), 16);
-    auto bytes = store_->GetRecord(id);
+    auto bytes = db_.store()->GetRecord(id);
     ASSERT_TRUE(bytes.ok() && bytes->has_value());
     internal::OptOutRecord record;
     ASSERT_TRUE(record.ParseFromString(**bytes));
@@ -484,20 +468,20 @@ TEST_F(RegistryTest, SealedTokenCopyIsErasedAfterTheRetryWindow) {
     EXPECT_EQ(sealed->url_digests_size(), 1) << "the rest of the sealed part is kept";
   }
   // A late retry is refused, not registered twice; the token still works.
-  EXPECT_THAT(registry_->Register(request).status(),
+  EXPECT_THAT(registry()->Register(request).status(),
               optout::testing::StatusIs(absl::StatusCode::kAlreadyExists,
                                         HasSubstr("manage token is kept for retries only")));
-  EXPECT_EQ(registry_->opt_out_count(), 2u);
+  EXPECT_EQ(registry()->opt_out_count(), 2u);
   v1::GetRequest get;
   get.set_opt_out_id(first.opt_out_id());
   get.set_manage_token(first.manage_token());
-  EXPECT_THAT(registry_->Get(get).status(), optout::testing::IsOk());
+  EXPECT_THAT(registry()->Get(get).status(), optout::testing::IsOk());
   Reopen();
-  EXPECT_THAT(registry_->EraseExpiredTokens(now + absl::Hours(48)), IsOkAndHolds(0));
+  EXPECT_THAT(registry()->EraseExpiredTokens(now + absl::Hours(48)), IsOkAndHolds(0));
   v1::RevokeRequest revoke;
   revoke.set_opt_out_id(second.opt_out_id());
   revoke.set_manage_token(second.manage_token());
-  EXPECT_THAT(registry_->Revoke(revoke), optout::testing::IsOk());
+  EXPECT_THAT(registry()->Revoke(revoke), optout::testing::IsOk());
 }
 
 TEST_F(RegistryTest, GetNeedsTheRightTokenAndReportsCounts) {
@@ -510,7 +494,7 @@ TEST_F(RegistryTest, GetNeedsTheRightTokenAndReportsCounts) {
   v1::GetRequest get;
   get.set_opt_out_id(r.opt_out_id());
   get.set_manage_token(r.manage_token());
-  auto got = registry_->Get(get);
+  auto got = registry()->Get(get);
   ASSERT_THAT(got, IsOk());
   EXPECT_EQ(got->url_count(), 1);
   EXPECT_EQ(got->scope_count(), 1);
@@ -518,9 +502,9 @@ TEST_F(RegistryTest, GetNeedsTheRightTokenAndReportsCounts) {
   EXPECT_GT(got->created_unix_seconds(), 0);
 
   get.set_manage_token(std::string(64, '0'));
-  EXPECT_THAT(registry_->Get(get), StatusIs(absl::StatusCode::kPermissionDenied, _));
+  EXPECT_THAT(registry()->Get(get), StatusIs(absl::StatusCode::kPermissionDenied, _));
   get.set_manage_token("not hex");
-  EXPECT_THAT(registry_->Get(get), StatusIs(absl::StatusCode::kInvalidArgument, _));
+  EXPECT_THAT(registry()->Get(get), StatusIs(absl::StatusCode::kInvalidArgument, _));
 }
 
 TEST_F(RegistryTest, RevokeRemovesEveryMatchAndNeedsTheToken) {
@@ -533,14 +517,14 @@ TEST_F(RegistryTest, RevokeRemovesEveryMatchAndNeedsTheToken) {
   v1::RevokeRequest revoke;
   revoke.set_opt_out_id(r.opt_out_id());
   revoke.set_manage_token(std::string(64, 'a'));
-  EXPECT_THAT(registry_->Revoke(revoke), StatusIs(absl::StatusCode::kPermissionDenied, _));
+  EXPECT_THAT(registry()->Revoke(revoke), StatusIs(absl::StatusCode::kPermissionDenied, _));
   EXPECT_TRUE(CheckUrl("https://a.example/1.jpg").matched());
 
   revoke.set_manage_token(r.manage_token());
-  ASSERT_THAT(registry_->Revoke(revoke), IsOk());
+  ASSERT_THAT(registry()->Revoke(revoke), IsOk());
   EXPECT_FALSE(CheckUrl("https://a.example/1.jpg").matched());
   EXPECT_FALSE(CheckPdq(hash).matched());
-  EXPECT_THAT(registry_->Revoke(revoke), StatusIs(absl::StatusCode::kFailedPrecondition, _));
+  EXPECT_THAT(registry()->Revoke(revoke), StatusIs(absl::StatusCode::kFailedPrecondition, _));
   Reopen();
   EXPECT_FALSE(CheckUrl("https://a.example/1.jpg").matched());
 }
@@ -562,7 +546,7 @@ TEST_F(RegistryTest, IdenticalItemsOfOneRegistrationAreStoredOnce) {
   v1::GetRequest get;
   get.set_opt_out_id(r.opt_out_id());
   get.set_manage_token(r.manage_token());
-  auto got = registry_->Get(get);
+  auto got = registry()->Get(get);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->url_count(), 1);
   EXPECT_EQ(got->scope_count(), 1);
@@ -578,24 +562,24 @@ TEST_F(RegistryTest, SecondRevokeSaysAlreadyRevokedOnTheDayAndATypoSaysNotFound)
   v1::RevokeRequest revoke;
   revoke.set_opt_out_id(r.opt_out_id());
   revoke.set_manage_token(r.manage_token());
-  ASSERT_TRUE(registry_->Revoke(revoke).ok());
+  ASSERT_TRUE(registry()->Revoke(revoke).ok());
 
   const std::string today =
       absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone());
-  absl::Status again = registry_->Revoke(revoke);
+  absl::Status again = registry()->Revoke(revoke);
   EXPECT_EQ(again.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(again.message(), "opt_out_id: already revoked on " + today);
   v1::GetRequest get;
   get.set_opt_out_id(r.opt_out_id());
   get.set_manage_token(r.manage_token());
-  EXPECT_EQ(registry_->Get(get).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(registry()->Get(get).status().code(), absl::StatusCode::kFailedPrecondition);
   Reopen();  // the tombstone is durable
-  EXPECT_EQ(registry_->Revoke(revoke).message(), again.message());
+  EXPECT_EQ(registry()->Revoke(revoke).message(), again.message());
 
   std::string typo = r.opt_out_id();
   typo[0] = typo[0] == '0' ? '1' : '0';
   revoke.set_opt_out_id(typo);
-  EXPECT_EQ(registry_->Revoke(revoke).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(registry()->Revoke(revoke).code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(RegistryTest, OptOutsSurviveReopen) {
@@ -681,7 +665,7 @@ TEST_F(RegistryTest, ClientComputedDigestsAnswerLikeServerDigestedUrls) {
   packed->set_kind(v1::PackedItems::KIND_URL_DIGESTS);
   for (const std::string& url : urls) {
     typed.add_items()->set_url(url);
-    ASSERT_THAT(protocol::ComputeUrlDigests(url, *psl_, &digests), IsOk()) << url;
+    ASSERT_THAT(protocol::ComputeUrlDigests(url, db_.psl(), &digests), IsOk()) << url;
     v1::UrlDigests* item = client_digested.add_items()->mutable_url_digests();
     item->set_exact(std::string(digests.digest(0)));
     for (size_t j = 1; j < digests.size(); ++j) item->add_expressions(std::string(digests.digest(j)));
@@ -721,7 +705,7 @@ TEST_F(RegistryTest, MalformedCheckUrlRejectsTheBatchNamingTheItem) {
   check.add_items()->set_url("https://a.example/ok.jpg");
   check.add_items()->set_url("gopher://x/");
   v1::CheckResponse response;
-  absl::Status s = registry_->Check(check, &response);
+  absl::Status s = registry()->Check(check, &response);
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument,
                           AllOf(HasSubstr("items[1].url"), HasSubstr("UNSUPPORTED_SCHEME"))));
 }
