@@ -264,26 +264,26 @@ absl::StatusOr<admin::v1::CreateKeyResponse> ApiKeys::Create(
   record.set_key_hash(HashOf(key_text));
   record.set_cert_subject(request.cert_subject());
 
-  absl::MutexLock lock(&mu_);
-  if (by_name_.contains(request.name())) {
+  {
+    // Refused early here; the apply decides for good (two nodes may create
+    // the same name at once, the stream orders them).
+    absl::MutexLock lock(&mu_);
+    OPTOUT_RETURN_IF_ERROR(CheckUnique(record));
+  }
+  internal::Mutation mutation;
+  OPTOUT_ASSIGN_OR_RETURN(*mutation.mutable_mutation_id(), NewMutationId());
+  internal::PutApiKey* put = mutation.mutable_put_api_key();
+  put->set_name(record.name());
+  OPTOUT_ASSIGN_OR_RETURN(*put->mutable_sealed_record(),
+                          keyring_.record_cipher().Seal(record.SerializeAsString(),
+                                                        SealAad(record.name())));
+  OPTOUT_ASSIGN_OR_RETURN(Committed committed, Commit(mutation));
+  if (committed.outcome == ApplyOutcome::kSkipped) {
+    absl::MutexLock lock(&mu_);
+    OPTOUT_RETURN_IF_ERROR(CheckUnique(record));
     return absl::AlreadyExistsError(absl::StrCat("name: an API key named ", request.name(),
-                                                 " exists"));
+                                                 " was created at the same time"));
   }
-  if (!record.cert_subject().empty()) {
-    auto taken = by_cert_subject_.find(record.cert_subject());
-    if (taken != by_cert_subject_.end()) {
-      return absl::AlreadyExistsError(absl::StrCat("cert_subject: API key ",
-                                                   taken->second->record().name(),
-                                                   " has this certificate subject"));
-    }
-  }
-  OPTOUT_ASSIGN_OR_RETURN(std::string sealed, keyring_.record_cipher().Seal(
-                                                  record.SerializeAsString(), SealAad(record.name())));
-  OPTOUT_RETURN_IF_ERROR(store_->PutApiKey(record.name(), sealed));
-  auto key = std::make_shared<Key>(record, now);
-  by_hash_[record.key_hash()] = key;
-  by_name_[record.name()] = key;
-  if (!record.cert_subject().empty()) by_cert_subject_[record.cert_subject()] = key;
 
   admin::v1::CreateKeyResponse response;
   response.set_key(std::move(key_text));
@@ -303,18 +303,97 @@ admin::v1::ListKeysResponse ApiKeys::List() const {
 }
 
 absl::Status ApiKeys::Revoke(absl::string_view name) {
-  absl::MutexLock lock(&mu_);
-  auto it = by_name_.find(name);
-  if (it == by_name_.end()) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!by_name_.contains(name)) {
+      return absl::NotFoundError(absl::StrCat("name: no API key named ", name));
+    }
+  }
+  internal::Mutation mutation;
+  OPTOUT_ASSIGN_OR_RETURN(*mutation.mutable_mutation_id(), NewMutationId());
+  mutation.mutable_delete_api_key()->set_name(std::string(name));
+  OPTOUT_ASSIGN_OR_RETURN(Committed committed, Commit(mutation));
+  if (committed.outcome == ApplyOutcome::kSkipped) {
     return absl::NotFoundError(absl::StrCat("name: no API key named ", name));
   }
-  OPTOUT_RETURN_IF_ERROR(store_->DeleteApiKey(name));
+  return absl::OkStatus();
+}
+
+void ApiKeys::UseCommitter(Committer commit) { commit_ = std::move(commit); }
+
+absl::StatusOr<Committed> ApiKeys::Commit(const internal::Mutation& mutation) {
+  if (commit_) return commit_(mutation);
+  OPTOUT_ASSIGN_OR_RETURN(ApplyOutcome outcome, Apply(mutation, nullptr));
+  return Committed{store_->LatestSequence(), outcome};
+}
+
+absl::Status ApiKeys::CheckUnique(const internal::ApiKeyRecord& record) const {
+  if (by_name_.contains(record.name())) {
+    return absl::AlreadyExistsError(absl::StrCat("name: an API key named ", record.name(),
+                                                 " exists"));
+  }
+  if (!record.cert_subject().empty()) {
+    auto taken = by_cert_subject_.find(record.cert_subject());
+    if (taken != by_cert_subject_.end()) {
+      return absl::AlreadyExistsError(absl::StrCat("cert_subject: API key ",
+                                                   taken->second->record().name(),
+                                                   " has this certificate subject"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ApplyOutcome> ApiKeys::Apply(const internal::Mutation& mutation,
+                                            const storage::ProgressMark* mark) {
+  switch (mutation.change_case()) {
+    case internal::Mutation::kPutApiKey: return ApplyPut(mutation.put_api_key(), mark);
+    case internal::Mutation::kDeleteApiKey: return ApplyDelete(mutation.delete_api_key(), mark);
+    default: break;
+  }
+  if (mark != nullptr) OPTOUT_RETURN_IF_ERROR(store_->PutProgress(*mark));
+  return ApplyOutcome::kSkipped;
+}
+
+absl::StatusOr<ApplyOutcome> ApiKeys::ApplyPut(const internal::PutApiKey& put,
+                                               const storage::ProgressMark* mark) {
+  // Opened before the write, so a record this node cannot open changes nothing.
+  OPTOUT_ASSIGN_OR_RETURN(std::string bytes,
+                          keyring_.record_cipher().Open(put.sealed_record(), SealAad(put.name())));
+  internal::ApiKeyRecord record;
+  if (!record.ParseFromString(bytes) || record.name() != put.name()) {
+    return absl::DataLossError("an API key mutation does not parse");
+  }
+  absl::MutexLock lock(&mu_);
+  if (!CheckUnique(record).ok()) {
+    if (mark != nullptr) OPTOUT_RETURN_IF_ERROR(store_->PutProgress(*mark));
+    return ApplyOutcome::kSkipped;
+  }
+  OPTOUT_RETURN_IF_ERROR(store_->PutApiKey(record.name(), put.sealed_record(), mark));
+  // Budgets start full at the creation time the record carries, the same on
+  // every node that applies it.
+  const absl::Time created = absl::FromUnixSeconds(record.created_unix_seconds());
+  auto key = std::make_shared<Key>(record, created);
+  by_hash_[record.key_hash()] = key;
+  if (!record.cert_subject().empty()) by_cert_subject_[record.cert_subject()] = key;
+  by_name_[record.name()] = std::move(key);
+  return ApplyOutcome::kApplied;
+}
+
+absl::StatusOr<ApplyOutcome> ApiKeys::ApplyDelete(const internal::DeleteApiKey& del,
+                                                  const storage::ProgressMark* mark) {
+  absl::MutexLock lock(&mu_);
+  auto it = by_name_.find(del.name());
+  if (it == by_name_.end()) {
+    if (mark != nullptr) OPTOUT_RETURN_IF_ERROR(store_->PutProgress(*mark));
+    return ApplyOutcome::kSkipped;
+  }
+  OPTOUT_RETURN_IF_ERROR(store_->DeleteApiKey(del.name(), mark));
   by_hash_.erase(it->second->record().key_hash());
   if (!it->second->record().cert_subject().empty()) {
     by_cert_subject_.erase(it->second->record().cert_subject());
   }
   by_name_.erase(it);
-  return absl::OkStatus();
+  return ApplyOutcome::kApplied;
 }
 
 absl::StatusOr<admin::v1::GetKeyUsageResponse> ApiKeys::Usage(absl::string_view name) const {

@@ -70,6 +70,10 @@ class MutationLog {
   virtual LogProgress Progress() const = 0;
 };
 
+// 16 random bytes for Mutation::mutation_id (the JetStream message id that
+// de-duplicates a re-sent publish); Internal when there is no randomness.
+absl::StatusOr<std::string> NewMutationId();
+
 // The highest version applied, with waiting for one (shared by the logs).
 // Thread-safety: thread-safe.
 class AppliedVersion final {

@@ -374,6 +374,10 @@ absl::StatusOr<ApplyOutcome> Registry::Apply(const internal::Mutation& mutation,
     case internal::Mutation::kDelete: return ApplyDelete(mutation.delete_(), mark);
     case internal::Mutation::kSetScopeProofs:
       return ApplySetScopeProofs(mutation.set_scope_proofs(), mark);
+    case internal::Mutation::kPutApiKey:
+    case internal::Mutation::kDeleteApiKey:
+      if (key_applier_ != nullptr) return key_applier_->Apply(mutation, mark);
+      break;
     default: break;
   }
   // A kind this build does not know (written by a newer node): nothing to
@@ -520,12 +524,8 @@ absl::Status Registry::Revoke(const v1::RevokeRequest& request, uint64_t* versio
   constexpr int64_t kDay = 24 * 60 * 60;
   const int64_t now = absl::ToUnixSeconds(absl::Now());
   tombstone.set_revoked_unix_day_seconds(now - now % kDay);
-  std::string mutation_id(kIdBytes, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(mutation_id.data()), kIdBytes) != 1) {
-    return absl::InternalError("no randomness for a revocation");
-  }
   internal::Mutation mutation;
-  mutation.set_mutation_id(std::move(mutation_id));
+  OPTOUT_ASSIGN_OR_RETURN(*mutation.mutable_mutation_id(), NewMutationId());
   internal::DeleteRecord* del = mutation.mutable_delete_();
   del->set_id(id);
   del->set_request_key(record.request_key());

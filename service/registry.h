@@ -77,6 +77,9 @@ class Registry final : public MutationApplier {
   // Replaces the local log (the default) with `log`, e.g. a cluster log that
   // already applies the stream into this registry. Call before serving.
   void UseMutationLog(std::unique_ptr<MutationLog> log) { log_ = std::move(log); }
+  // API key mutations in the log are handed to `keys` (ApiKeys); without
+  // one they are skipped. Set before the log applies anything.
+  void UseKeyApplier(MutationApplier* keys) { key_applier_ = keys; }
   MutationLog& mutation_log() const { return *log_; }
 
   absl::StatusOr<v1::RegisterResponse> Register(const v1::RegisterRequest& request);
@@ -222,6 +225,7 @@ class Registry final : public MutationApplier {
   MatchIndex index_;
   Checker checker_;
   std::unique_ptr<MutationLog> log_;  // LocalMutationLog unless UseMutationLog
+  MutationApplier* key_applier_ = nullptr;
   mutable CheckCounters check_counters_;  // thread-safe counters, updated by const Check
 
   absl::Mutex requests_mu_;

@@ -61,7 +61,6 @@ void ApplyOutcomeTo(const absl::StatusOr<std::string>& outcome, int64_t now, boo
 }
 
 // Mutation ids are random, like opt-out ids.
-constexpr int kMutationIdBytes = 16;
 
 bool SameProofs(const google::protobuf::RepeatedPtrField<internal::ScopeProof>& a,
                 const google::protobuf::RepeatedPtrField<internal::ScopeProof>& b) {
@@ -121,11 +120,7 @@ absl::StatusOr<internal::OptOutRecord> Registry::UpdateScopeProofs(
       set->set_id(id);
       *set->mutable_proofs() = record.scope_proofs();
     }
-    std::string mutation_id(kMutationIdBytes, '\0');
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(mutation_id.data()), kMutationIdBytes) != 1) {
-      return absl::InternalError("no randomness for a scope proof change");
-    }
-    mutation.set_mutation_id(std::move(mutation_id));
+    OPTOUT_ASSIGN_OR_RETURN(*mutation.mutable_mutation_id(), NewMutationId());
     // Applied outside the record's lock: a local log applies in this thread.
     OPTOUT_ASSIGN_OR_RETURN(Committed committed, log_->Commit(mutation));
     if (committed.outcome == ApplyOutcome::kApplied) return record;

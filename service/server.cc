@@ -361,6 +361,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     registry_options.scope_verifier = impl->scope_verifier.get();
     OPTOUT_ASSIGN_OR_RETURN(impl->registry, Registry::Open(impl->store.get(), versions.keys,
                                                            impl->psl.get(), registry_options));
+    // Key changes are ordered with the opt-outs (in a cluster: on the stream).
+    impl->registry->UseKeyApplier(impl->api_keys.get());
+    impl->api_keys->UseCommitter([registry = impl->registry.get()](const internal::Mutation& m) {
+      return registry->mutation_log().Commit(m);
+    });
     Log(LogLevel::kInfo, absl::StrCat("loaded ", impl->registry->opt_out_count(), " opt-outs in ",
                                       absl::FormatDuration(absl::Now() - load_start)));
     return std::make_unique<KeyVersions>(std::move(versions));

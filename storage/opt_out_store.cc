@@ -233,15 +233,19 @@ size_t OptOutStore::EstimatedRecordCount() const {
   return static_cast<size_t>(count);
 }
 
-absl::Status OptOutStore::PutApiKey(absl::string_view name, absl::string_view record) {
-  return FromRocks(impl_->db->Put(impl_->write_options, impl_->api_keys(), ToSlice(name),
-                                  ToSlice(record)),
-                   "put api key");
+absl::Status OptOutStore::PutApiKey(absl::string_view name, absl::string_view record,
+                                    const ProgressMark* mark) {
+  rocksdb::WriteBatch batch;
+  rocksdb::Status s = batch.Put(impl_->api_keys(), ToSlice(name), ToSlice(record));
+  if (!s.ok()) return FromRocks(s, "put api key");
+  return FromRocks(impl_->WriteWithMark(&batch, mark), "put api key");
 }
 
-absl::Status OptOutStore::DeleteApiKey(absl::string_view name) {
-  return FromRocks(impl_->db->Delete(impl_->write_options, impl_->api_keys(), ToSlice(name)),
-                   "delete api key");
+absl::Status OptOutStore::DeleteApiKey(absl::string_view name, const ProgressMark* mark) {
+  rocksdb::WriteBatch batch;
+  rocksdb::Status s = batch.Delete(impl_->api_keys(), ToSlice(name));
+  if (!s.ok()) return FromRocks(s, "delete api key");
+  return FromRocks(impl_->WriteWithMark(&batch, mark), "delete api key");
 }
 
 absl::Status OptOutStore::ForEachApiKey(

@@ -139,9 +139,11 @@ class OptOutStore final {
   // RocksDB's estimate of the number of records (for reserving memory).
   size_t EstimatedRecordCount() const;
 
-  // API key records by name; synced like every other write.
-  absl::Status PutApiKey(absl::string_view name, absl::string_view record);
-  absl::Status DeleteApiKey(absl::string_view name);
+  // API key records by name; synced like every other write, with `mark`
+  // in the same batch (keys are replicated like opt-outs in a cluster).
+  absl::Status PutApiKey(absl::string_view name, absl::string_view record,
+                         const ProgressMark* mark = nullptr);
+  absl::Status DeleteApiKey(absl::string_view name, const ProgressMark* mark = nullptr);
   absl::Status ForEachApiKey(
       const std::function<absl::Status(absl::string_view name, absl::string_view record)>& fn) const;
 

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -236,6 +237,76 @@ TEST_F(ClusterE2eTest, NodeWithAnotherSecretRefusesToJoin) {
   absl::Status started = stranger.Start();
   ASSERT_FALSE(started.ok());
   EXPECT_THAT(stranger.ReadLog(), ::testing::HasSubstr("key fingerprint"));
+}
+
+// Admin keys are mutations of the stream like opt-outs: a key created
+// through one node's admin socket works on every node, and revoked through
+// another node's it stops working everywhere (anonymous checks are off, so
+// only the key lets a check through).
+TEST(ClusterKeysTest, KeyCreatedOnOneNodeWorksOnEveryNodeUntilRevokedOnAnother) {
+  OptoutCluster cluster(3, "OPTOUT_KEYS", {"--anonymous_items_per_minute=0"});
+  ASSERT_TRUE(cluster.Start().ok()) << "cluster did not start";
+  auto admin = [&](int node, std::vector<std::string> args) {
+    args.insert(args.begin(), {OptoutAdminBinary(), "--data-dir", cluster.node(node).data_dir()});
+    return RunCommand(args);
+  };
+  auto check_with = [&](int node, const std::string& key) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    if (!key.empty()) context.AddMetadata("authorization", "Bearer " + key);
+    v1::CheckRequest request;
+    request.add_items()->set_url("https://keys.cluster.example/a.jpg");
+    v1::CheckResponse response;
+    return cluster.check(node).Check(&context, request, &response).error_code();
+  };
+  // Waits until every node answers `want` for `key` (the key mutation is
+  // applied asynchronously on the other nodes).
+  auto every_node_answers = [&](const std::string& key, grpc::StatusCode want) {
+    for (int i = 0; i < cluster.size(); ++i) {
+      const absl::Time deadline = absl::Now() + absl::Seconds(10);
+      grpc::StatusCode got = check_with(i, key);
+      while (got != want && absl::Now() < deadline) {
+        absl::SleepFor(absl::Milliseconds(20));
+        got = check_with(i, key);
+      }
+      EXPECT_EQ(got, want) << "node " << i;
+    }
+  };
+
+  CommandResult created = admin(0, {"keys", "create", "--name", "crawler-eu"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const std::string key(absl::StripAsciiWhitespace(created.out));
+  ASSERT_FALSE(key.empty());
+  every_node_answers("", grpc::StatusCode::UNAUTHENTICATED);
+  every_node_answers(key, grpc::StatusCode::OK);
+  // The name is taken cluster-wide, not only on the node that created it.
+  for (int i = 0; i < cluster.size(); ++i) {
+    CommandResult duplicate = admin(i, {"keys", "create", "--name", "crawler-eu"});
+    EXPECT_NE(duplicate.exit_code, 0) << "node " << i;
+    EXPECT_THAT(duplicate.err, ::testing::HasSubstr("crawler-eu")) << "node " << i;
+  }
+  CommandResult listed = admin(1, {"keys", "list"});
+  EXPECT_THAT(listed.out, ::testing::HasSubstr("crawler-eu"));
+
+  CommandResult revoked = admin(2, {"keys", "revoke", "crawler-eu"});
+  ASSERT_EQ(revoked.exit_code, 0) << revoked.err;
+  every_node_answers(key, grpc::StatusCode::UNAUTHENTICATED);
+  // A node restarted afterwards reads the key state from its store.
+  ASSERT_TRUE(cluster.node(1).Stop().ok());
+  ASSERT_TRUE(cluster.StartNode(1).ok());
+  EXPECT_EQ(check_with(1, key), grpc::StatusCode::UNAUTHENTICATED);
+  CommandResult again = admin(1, {"keys", "revoke", "crawler-eu"});
+  EXPECT_NE(again.exit_code, 0);
+
+  // Every node applied the same key mutations: equal digests.
+  absl::StatusOr<v1::GetInfoResponse> first = cluster.Info(0);
+  ASSERT_TRUE(first.ok());
+  for (int i = 1; i < cluster.size(); ++i) {
+    ASSERT_TRUE(cluster.WaitApplied(i, first->applied_version(), absl::Seconds(10)));
+    absl::StatusOr<v1::GetInfoResponse> info = cluster.Info(i);
+    ASSERT_TRUE(info.ok());
+    EXPECT_EQ(info->applied_digest(), first->applied_digest()) << "node " << i;
+  }
 }
 
 // The stream keeps only the last 100 mutations: a node down for more than
