@@ -125,6 +125,12 @@ class ApiKeys::Key {
     return absl::OkStatus();
   }
 
+  void CountRefusal(bool charged) {
+    absl::MutexLock lock(&mu_);
+    if (!charged) ++calls_;
+    ++rejections_;
+  }
+
   void Record(const v1::CheckResponse& response) {
     int64_t matches[kMatchKinds] = {};
     auto count = [&](int kind) {
@@ -433,6 +439,8 @@ absl::Status ApiKeys::Charge(Key& key, const CheckCost& cost, absl::Time now) {
 }
 
 void ApiKeys::Record(Key& key, const v1::CheckResponse& response) { key.Record(response); }
+
+void ApiKeys::CountRefusal(Key& key, bool charged) { key.CountRefusal(charged); }
 
 const std::string& ApiKeys::NameOf(const Key& key) { return key.record().name(); }
 

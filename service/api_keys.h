@@ -86,6 +86,9 @@ class ApiKeys final : public MutationApplier {
   static absl::Status Charge(Key& key, const CheckCost& cost, absl::Time now);
   // Counts the matched items of `response` by kind.
   static void Record(Key& key, const v1::CheckResponse& response);
+  // Counts a call refused outside Charge (the PDQ probing throttle) among the
+  // key's rejections; `charged`: Charge already counted the call.
+  static void CountRefusal(Key& key, bool charged);
   static const std::string& NameOf(const Key& key);
 
   // MutationApplier, for put_api_key and delete_api_key mutations (the

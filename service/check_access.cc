@@ -228,6 +228,7 @@ absl::StatusOr<std::shared_ptr<ApiKeys::Key>> CheckAccess::AdmitRequest(
     absl::Status throttled = probes_->CheckThrottled({false, ApiKeys::NameOf(*key)}, now);
     if (!throttled.ok()) {
       *event = kProbingThrottled;
+      ApiKeys::CountRefusal(*key, /*charged=*/false);
       return throttled;
     }
   }
@@ -243,7 +244,10 @@ absl::StatusOr<std::shared_ptr<ApiKeys::Key>> CheckAccess::AdmitRequest(
     absl::Status observed =
         probes_->Observe({false, ApiKeys::NameOf(*key)}, *request, now, &tripped);
     if (tripped) *event = kProbing;
-    if (!observed.ok()) return observed;
+    if (!observed.ok()) {
+      ApiKeys::CountRefusal(*key, /*charged=*/true);
+      return observed;
+    }
   }
   return key;
 }

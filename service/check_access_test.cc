@@ -290,5 +290,32 @@ TEST_F(CheckAccessTest, AVerifiedCertificateSubjectStandsForItsKey) {
   EXPECT_EQ(keys_->FindByCertSubject("CN=crawler,O=Acme"), nullptr);
 }
 
+// A key paused for PDQ probing sees its refusals in `keys usage`, like
+// refusals for its budgets: the operator looking at one key sees all of them.
+TEST_F(CheckAccessTest, ProbingRefusalsCountAmongTheKeysRejections) {
+  const std::string key = MustCreate("walker", 0, 0, 0);
+  PdqProbeOptions options;
+  options.limit = 4;
+  PdqProbeGuard probes(options);
+  CheckAccess access(keys_.get(), 0, nullptr, [this] { return now_; }, &probes);
+  Caller caller;
+  caller.bearer = key;
+  caller.peer = "ipv4:10.0.0.1:1";
+  // A bit-by-bit walk away from one hash, one query per call.
+  std::string hash(32, '\x5a');
+  int refused = 0;
+  for (int bit = 0; bit < 8; ++bit) {
+    hash[bit / 8] = static_cast<char>(hash[bit / 8] ^ (1 << (bit % 8)));
+    v1::CheckRequest request;
+    request.add_items()->mutable_pdq()->set_hash(hash);
+    if (!access.AdmitCheck(caller, "Check", request).ok()) ++refused;
+  }
+  ASSERT_GE(refused, 2) << "the walk must trip the guard and then be throttled";
+  auto usage = keys_->Usage("walker");
+  ASSERT_THAT(usage, IsOk());
+  EXPECT_EQ(usage->usage(0).calls(), 8);
+  EXPECT_EQ(usage->usage(0).rejections(), refused);
+}
+
 }  // namespace
 }  // namespace optout::service
