@@ -40,6 +40,11 @@ struct Region {
 // 64 hashes per registered image, the plain one included).
 inline constexpr int kMaxOwnerRegions = 63;
 
+// Largest number of hashes CheckerRegions gives (the registry accepts at
+// most 8 regions with a checked hash, so that one item's searches stay
+// bounded).
+inline constexpr int kMaxCheckerRegions = 8;
+
 // Where uniform borders end: rows and columns from each edge whose pixels
 // are (almost) all one colour are cut off, repeatedly, so that a window
 // title bar above a canvas goes too. With `bars`, rows that are mostly one
@@ -77,6 +82,11 @@ class RegionHasher {
 
   // A region too small to hash gives an all-zero hash and quality 0.
   RegionHash Hash(const Region& region) const;
+
+  // The luma plane regions are cut from (stretched like the pre-scale).
+  const std::vector<float>& luma() const { return luma_; }
+  int luma_width() const { return width_; }
+  int luma_height() const { return height_; }
 
  private:
   int source_width_;

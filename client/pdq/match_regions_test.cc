@@ -114,16 +114,29 @@ TEST(CheckerRegionsTest, APaddedCopyTrimsBackToTheOriginal) {
   EXPECT_LE(BestDistance(CheckerRegions(padded, w, h + h / 2, 50), Plain(photo)), 31);
 }
 
-TEST(CheckerRegionsTest, NothingToTrimGivesTheSharedWindowsOnly) {
-  const Image photo = testing::SyntheticPhoto(320, 240, 8);
-  ASSERT_FALSE(IsProperSubregion(TrimBorders(photo, false)));
-  ASSERT_FALSE(IsProperSubregion(TrimBorders(photo, true)));
+TEST(CheckerRegionsTest, AnUntouchedCopyFindsEachOfItsRegionsAmongTheOwners) {
+  const Image photo = Photo("v13__orig.jpg");
   const std::vector<RegionHash> regions = CheckerRegions(photo, photo.width, photo.height, 50);
-  ASSERT_EQ(regions.size(), SharedWindows().size());
+  EXPECT_GT(regions.size(), SharedWindows().size());
+  EXPECT_LE(regions.size(), static_cast<size_t>(kMaxCheckerRegions));
   // The owner stores the same windows: an untouched copy finds them.
   const std::vector<RegionHash> owner =
       OwnerRegions(photo, photo.width, photo.height, Plain(photo), 50);
   for (const RegionHash& r : regions) EXPECT_EQ(BestDistance(owner, r.hash), 0);
+}
+
+TEST(CheckerRegionsTest, AnOffCentreCropFindsAnAnchorWindow) {
+  const Image photo = Photo("v14__orig.jpg");
+  ASSERT_EQ(photo.channels, 3);
+  const int w = photo.width, h = photo.height;
+  // 78 % x 74 % of the photo, off centre: no fixed window is near it.
+  const Image crop = Crop(photo, w * 15 / 100, h * 4 / 100, w * 78 / 100, h * 74 / 100);
+  const std::vector<RegionHash> owner = OwnerRegions(photo, w, h, Plain(photo), 50);
+  EXPECT_GT(BestDistance(owner, Plain(crop)), 31);
+  const std::vector<RegionHash> checked = CheckerRegions(crop, crop.width, crop.height, 50);
+  int best = 256;
+  for (const RegionHash& r : checked) best = std::min(best, BestDistance(owner, r.hash));
+  EXPECT_LE(best, 31);
 }
 
 }  // namespace

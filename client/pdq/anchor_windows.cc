@@ -1,0 +1,255 @@
+#include "client/pdq/anchor_windows.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace optout::pdq {
+namespace {
+
+// Anchors are found on a resampling of the luma with square pixels of a
+// power-of-two number of source pixels, the fewest giving at most this many
+// along the longer side. A crop keeps the source's pixel size, so copy and
+// original are usually sampled alike (the 960-px original and its 70-92 %
+// crops all get 4-px samples); a copy resized by a factor of two lands one
+// octave of the scale space away, where the same blobs are found.
+constexpr int kDetectSide = 256;
+
+// Scale space (per octave: Gaussians at kSigma0 * 2^(s/3), s = 0..5; the
+// differences of neighbours; extrema of the middle three).
+constexpr double kSigma0 = 1.6;
+constexpr int kLevels = 6;
+constexpr int kMinOctaveSide = 12;
+
+// A blob weaker than this (luma units, 0..255) is noise.
+constexpr double kMinStrength = 1.0;
+
+// Ridges (edges) locate badly along their length: rejected when the ratio
+// of the principal curvatures exceeds this (the usual test on the Hessian).
+constexpr double kMaxEdgeRatio = 10;
+
+// A blob whose Gaussian support reaches the image's edge is measured
+// differently when the edge moves (a crop): kept only this many of its
+// outer sigmas away from every edge.
+constexpr double kEdgeMargin = 2.5;
+
+// Two anchors closer than this fraction of the longer side are one.
+constexpr double kMinSeparation = 0.03;
+
+// A pair's window: a square centred between the anchors, kPairScale times
+// their distance a side, at least kMinWindow of the shorter side of the
+// image (the checker's copy is at least 0.7 of the owner's, so the owner
+// accepts windows 0.7 times as small).
+constexpr double kPairScale = 1.5;
+constexpr double kMinWindowChecker = 0.3;
+constexpr double kMinWindowOwner = 0.2;
+
+// e^-t for 0 <= t <= 16, from + - * / only (whose results IEEE 754 fixes
+// to the last bit, unlike std::exp's, which differ between C libraries).
+double ExpNeg(double t) {
+  const double u = -t / 16;
+  double sum = 1, term = 1;
+  for (int k = 1; k <= 12; ++k) {
+    term *= u / k;
+    sum += term;
+  }
+  for (int k = 0; k < 4; ++k) sum *= sum;
+  return sum;
+}
+
+struct Plane {
+  int width = 0, height = 0;
+  std::vector<float> v;
+  float at(int x, int y) const { return v[static_cast<size_t>(y) * width + x]; }
+};
+
+// Separable Gaussian blur of standard deviation sigma, edges clamped.
+Plane Blur(const Plane& in, double sigma) {
+  const int radius = std::max(1, static_cast<int>(std::ceil(3 * sigma)));
+  std::vector<float> kernel(2 * radius + 1);
+  double sum = 0;
+  for (int i = -radius; i <= radius; ++i) {
+    const double w = ExpNeg(i * i / (2 * sigma * sigma));
+    kernel[i + radius] = static_cast<float>(w);
+    sum += w;
+  }
+  for (float& k : kernel) k = static_cast<float>(k / sum);
+  const int w = in.width, h = in.height;
+  Plane tmp{w, h, std::vector<float>(in.v.size())};
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      float acc = 0;
+      for (int i = -radius; i <= radius; ++i) {
+        acc += kernel[i + radius] * in.at(std::clamp(x + i, 0, w - 1), y);
+      }
+      tmp.v[static_cast<size_t>(y) * w + x] = acc;
+    }
+  }
+  Plane out{w, h, std::vector<float>(in.v.size())};
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      float acc = 0;
+      for (int i = -radius; i <= radius; ++i) {
+        acc += kernel[i + radius] * tmp.at(x, std::clamp(y + i, 0, h - 1));
+      }
+      out.v[static_cast<size_t>(y) * w + x] = acc;
+    }
+  }
+  return out;
+}
+
+// The luma resampled (bilinear) to square pixels (see kDetectSide).
+Plane DetectionPlane(const std::vector<float>& luma, int width, int height, int source_width,
+                     int source_height) {
+  const int longer = std::max(source_width, source_height);
+  int factor = 1;
+  while (longer > kDetectSide * factor) factor *= 2;
+  Plane p;
+  p.width = std::max(1, static_cast<int>(std::lround(1.0 * source_width / factor)));
+  p.height = std::max(1, static_cast<int>(std::lround(1.0 * source_height / factor)));
+  p.v.resize(static_cast<size_t>(p.width) * p.height);
+  for (int y = 0; y < p.height; ++y) {
+    const double sy = std::clamp((y + 0.5) * height / p.height - 0.5, 0.0, height - 1.0);
+    const int y0 = static_cast<int>(sy), y1 = std::min(y0 + 1, height - 1);
+    const double ay = sy - y0;
+    for (int x = 0; x < p.width; ++x) {
+      const double sx = std::clamp((x + 0.5) * width / p.width - 0.5, 0.0, width - 1.0);
+      const int x0 = static_cast<int>(sx), x1 = std::min(x0 + 1, width - 1);
+      const double ax = sx - x0;
+      const float* r0 = luma.data() + static_cast<size_t>(y0) * width;
+      const float* r1 = luma.data() + static_cast<size_t>(y1) * width;
+      p.v[static_cast<size_t>(y) * p.width + x] = static_cast<float>(
+          (r0[x0] * (1 - ax) + r0[x1] * ax) * (1 - ay) + (r1[x0] * (1 - ax) + r1[x1] * ax) * ay);
+    }
+  }
+  return p;
+}
+
+double SigmaOf(int level) {
+  double s = kSigma0;
+  // 2^(level/3) by repeated multiplication with the cube root of 2.
+  constexpr double kStep = 1.2599210498948732;
+  for (int i = 0; i < level; ++i) s *= kStep;
+  return s;
+}
+
+// Offset of the extremum of the parabola through (-1, a), (0, b), (1, c).
+double PeakOffset(double a, double b, double c) {
+  const double curvature = a - 2 * b + c;
+  if (curvature == 0) return 0;
+  return std::clamp(0.5 * (a - c) / curvature, -0.5, 0.5);
+}
+
+}  // namespace
+
+std::vector<Anchor> FindAnchors(const std::vector<float>& luma, int width, int height,
+                                int source_width, int source_height, int max_anchors) {
+  std::vector<Anchor> found;
+  if (width < 2 || height < 2 || source_width < 2 || source_height < 2) return found;
+  Plane base = Blur(DetectionPlane(luma, width, height, source_width, source_height), kSigma0);
+  // Source pixels per detection pixel (the same on both axes up to rounding).
+  const double to_source_x = static_cast<double>(source_width) / base.width;
+  const double to_source_y = static_cast<double>(source_height) / base.height;
+  for (int octave = 0; std::min(base.width, base.height) >= kMinOctaveSide; ++octave) {
+    std::vector<Plane> gauss = {base};
+    for (int s = 1; s < kLevels; ++s) {
+      const double a = SigmaOf(s - 1), b = SigmaOf(s);
+      gauss.push_back(Blur(gauss.back(), std::sqrt(b * b - a * a)));
+    }
+    const int w = base.width, h = base.height;
+    std::vector<Plane> dog;
+    for (int s = 0; s + 1 < kLevels; ++s) {
+      Plane d{w, h, std::vector<float>(base.v.size())};
+      for (size_t i = 0; i < d.v.size(); ++i) d.v[i] = gauss[s + 1].v[i] - gauss[s].v[i];
+      dog.push_back(std::move(d));
+    }
+    const double octave_scale = static_cast<double>(1 << octave);
+    for (int s = 1; s + 1 < static_cast<int>(dog.size()); ++s) {
+      const int margin = static_cast<int>(std::ceil(kEdgeMargin * SigmaOf(s + 1)));
+      for (int y = std::max(1, margin); y < h - std::max(1, margin); ++y) {
+        for (int x = std::max(1, margin); x < w - std::max(1, margin); ++x) {
+          const float v = dog[s].at(x, y);
+          if (std::abs(v) < kMinStrength) continue;
+          bool extremum = true;
+          for (int ds = -1; ds <= 1 && extremum; ++ds) {
+            for (int dy = -1; dy <= 1 && extremum; ++dy) {
+              for (int dx = -1; dx <= 1 && extremum; ++dx) {
+                if (ds == 0 && dy == 0 && dx == 0) continue;
+                const float u = dog[s + ds].at(x + dx, y + dy);
+                extremum = v > 0 ? v > u : v < u;
+              }
+            }
+          }
+          if (!extremum) continue;
+          const Plane& d = dog[s];
+          const double dxx = d.at(x + 1, y) - 2.0 * v + d.at(x - 1, y);
+          const double dyy = d.at(x, y + 1) - 2.0 * v + d.at(x, y - 1);
+          const double dxy = (d.at(x + 1, y + 1) - d.at(x - 1, y + 1) - d.at(x + 1, y - 1) +
+                              d.at(x - 1, y - 1)) / 4;
+          const double det = dxx * dyy - dxy * dxy;
+          const double trace = dxx + dyy;
+          if (det <= 0 || trace * trace * kMaxEdgeRatio >= (kMaxEdgeRatio + 1) * (kMaxEdgeRatio + 1) * det) {
+            continue;
+          }
+          const double px = x + PeakOffset(d.at(x - 1, y), v, d.at(x + 1, y));
+          const double py = y + PeakOffset(d.at(x, y - 1), v, d.at(x, y + 1));
+          Anchor a;
+          a.x = (px * octave_scale + 0.5) * to_source_x;
+          a.y = (py * octave_scale + 0.5) * to_source_y;
+          a.sigma = SigmaOf(s) * octave_scale * to_source_x;
+          a.strength = std::abs(v);
+          found.push_back(a);
+        }
+      }
+    }
+    // The next octave starts from the Gaussian of twice kSigma0, halved.
+    const Plane& g = gauss[3];
+    Plane next{w / 2, h / 2, {}};
+    next.v.resize(static_cast<size_t>(next.width) * next.height);
+    for (int y = 0; y < next.height; ++y) {
+      for (int x = 0; x < next.width; ++x) next.v[static_cast<size_t>(y) * next.width + x] = g.at(2 * x, 2 * y);
+    }
+    base = std::move(next);
+  }
+  std::sort(found.begin(), found.end(), [](const Anchor& a, const Anchor& b) {
+    if (a.strength != b.strength) return a.strength > b.strength;
+    return a.y != b.y ? a.y < b.y : a.x < b.x;
+  });
+  const double min_gap = kMinSeparation * std::max(source_width, source_height);
+  std::vector<Anchor> out;
+  for (const Anchor& a : found) {
+    bool near = false;
+    for (const Anchor& b : out) {
+      near = near || (a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y) < min_gap * min_gap;
+    }
+    if (near) continue;
+    out.push_back(a);
+    if (static_cast<int>(out.size()) == max_anchors) break;
+  }
+  return out;
+}
+
+std::vector<Region> AnchorWindows(const std::vector<Anchor>& anchors, int source_width,
+                                  int source_height, AnchorSide side, int max_windows) {
+  std::vector<Region> out;
+  const double min_side = (side == AnchorSide::kOwner ? kMinWindowOwner : kMinWindowChecker) *
+                          std::min(source_width, source_height);
+  for (size_t j = 1; j < anchors.size(); ++j) {
+    for (size_t i = 0; i < j; ++i) {
+      if (static_cast<int>(out.size()) >= max_windows) return out;
+      const Anchor& a = anchors[i];
+      const Anchor& b = anchors[j];
+      const double dx = a.x - b.x, dy = a.y - b.y;
+      const double half = kPairScale * std::sqrt(dx * dx + dy * dy) / 2;
+      if (2 * half < min_side) continue;
+      const double cx = (a.x + b.x) / 2, cy = (a.y + b.y) / 2;
+      if (cx - half < 0 || cy - half < 0 || cx + half > source_width || cy + half > source_height) {
+        continue;
+      }
+      out.push_back(Region{(cx - half) / source_width, (cy - half) / source_height,
+                           (cx + half) / source_width, (cy + half) / source_height, 0});
+    }
+  }
+  return out;
+}
+
+}  // namespace optout::pdq
