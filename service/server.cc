@@ -431,7 +431,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
                                  admin::v1::Admin::service_full_name()});
     impl->http_metrics = std::make_unique<http::HttpMetrics>(impl->metric_registry.get());
   }
-  impl->pool = std::make_unique<ThreadPool>(options.write_threads);
+  // In cluster mode a write's thread mostly waits for the stream's round
+  // trip; more of them keep more writes in flight, and each publish carries
+  // all that wait (service/cluster/jetstream_log.h).
+  constexpr int kClusterWriteThreads = 128;
+  impl->pool = std::make_unique<ThreadPool>(
+      options.cluster.nats_urls.empty() ? options.write_threads
+                                        : std::max(options.write_threads, kClusterWriteThreads));
   impl->register_rate = std::make_unique<PeerRateLimiter>(options.register_rate_per_peer);
   impl->disk_floor = std::make_unique<DiskFloor>(options.data_dir, options.min_free_disk_mb);
   if (!options.audit_log.empty()) {

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -35,6 +37,12 @@ constexpr int kMaxUnsyncedMutations = 256;
 // With mutations on the stream not arriving for this long, the consumer is
 // created anew from the applied sequence (its server may have died).
 constexpr absl::Duration kStallTimeout = absl::Seconds(2);
+// Publishes in flight at once per node; each takes every write waiting
+// (up to the limits below) as one message, so writers arriving during a
+// publish round trip share the next one.
+constexpr int kPublishers = 4;
+constexpr size_t kMaxBatchMutations = 256;
+constexpr size_t kMaxBatchBytes = 256 << 10;  // well under NATS's 1 MB payload
 
 absl::Status NatsError(natsStatus s, absl::string_view what, jsErrCode code = jsErrCode(0)) {
   std::string message = absl::StrCat("NATS ", what, ": ", natsStatus_GetText(s));
@@ -45,6 +53,25 @@ absl::Status NatsError(natsStatus s, absl::string_view what, jsErrCode code = js
 std::string Subject(const std::string& stream) { return absl::StrCat("optout.mutations.", stream); }
 
 std::string AadFor(const std::string& stream) { return absl::StrCat("optout-mutation:", stream); }
+std::string BatchAadFor(const std::string& stream) {
+  return absl::StrCat("optout-mutation-batch:", stream);
+}
+
+// A write waiting for its publish; guarded by Impl::mu.
+struct PublishSlot {
+  // The writer stopped waiting (its deadline passed): a publisher that has
+  // not taken it yet drops it, so a write given up on is not sent later.
+  bool abandoned = false;
+  bool finished = false;
+  uint64_t sequence = 0;  // the stream's, once acknowledged
+  absl::Status status;    // why not, when finished without a sequence
+};
+
+struct Outgoing {
+  internal::Mutation mutation;
+  std::shared_ptr<PublishSlot> slot;
+  absl::Time deadline;  // the writer's
+};
 
 // "" when the description names no fingerprint.
 std::string FingerprintIn(const char* description) {
@@ -70,6 +97,7 @@ struct JetStreamLog::Impl {
   MutationApplier* applier;
   std::string subject;
   std::string aad;
+  std::string batch_aad;
 
   natsOptions* nats_options = nullptr;
   natsConnection* connection = nullptr;
@@ -93,13 +121,22 @@ struct JetStreamLog::Impl {
   absl::flat_hash_map<std::string, ApplyOutcome> done ABSL_GUARDED_BY(mu);
   uint64_t known_last_seq ABSL_GUARDED_BY(mu) = 0;
   std::string synced_digest_hex ABSL_GUARDED_BY(mu);
+  // Writes taken by Commit, not yet handed to a publisher.
+  std::deque<Outgoing> outbox ABSL_GUARDED_BY(mu);
+  bool stop_publishing ABSL_GUARDED_BY(mu) = false;
+  std::vector<std::thread> publishers;
 
   Impl(const ClusterOptions& o, const Keyring& k, storage::OptOutStore* s, MutationApplier* a)
       : options(o), keyring(k), store(s), applier(a), subject(Subject(o.stream)),
-        aad(AadFor(o.stream)) {}
+        aad(AadFor(o.stream)), batch_aad(BatchAadFor(o.stream)) {}
 
   ~Impl() {
+    {
+      absl::MutexLock lock(&mu);
+      stop_publishing = true;
+    }
     stopping = true;
+    for (std::thread& t : publishers) t.join();
     if (consumer.joinable()) consumer.join();
     if (subscription != nullptr) natsSubscription_Destroy(subscription);
     if (js != nullptr) jsCtx_Destroy(js);
@@ -117,11 +154,23 @@ struct JetStreamLog::Impl {
   void Subscribe();
   void Unsubscribe();
   void Run();
-  // Applies the message at `seq`; false after an error (logged).
+  // Applies the message at `seq` (one mutation or a batch); false after an
+  // error (logged).
   bool ApplyMessage(uint64_t seq, uint64_t pending, absl::string_view data);
+  // Publisher thread: publishes what Commit queued, a batch at a time.
+  void PublishLoop();
+  // Publishes `batch` as one message, re-sending (same message id) until the
+  // stream acknowledges it or commit_timeout passes; its stream sequence.
+  absl::StatusOr<uint64_t> PublishBatch(const std::vector<Outgoing>& batch);
   // Syncs the store if writes are unsynced, then publishes the progress.
   void SyncAndPublish();
   void PollStream();
+  // Messages already received for the subscription and not yet taken.
+  int LocallyQueued() const {
+    int messages = 0, bytes = 0;
+    if (natsSubscription_GetPending(subscription, &messages, &bytes) != NATS_OK) return 0;
+    return messages;
+  }
   void NoteKnownLast(uint64_t last) {
     absl::MutexLock lock(&mu);
     if (last > known_last_seq) known_last_seq = last;
@@ -292,9 +341,18 @@ void JetStreamLog::Impl::Unsubscribe() {
 }
 
 bool JetStreamLog::Impl::ApplyMessage(uint64_t seq, uint64_t pending, absl::string_view data) {
+  std::vector<internal::Mutation> mutations;
   absl::StatusOr<std::string> opened = keyring.record_cipher().Open(data, aad);
-  internal::Mutation mutation;
-  if (!opened.ok() || !mutation.ParseFromString(*opened)) {
+  bool readable = false;
+  if (opened.ok()) {
+    mutations.emplace_back();
+    readable = mutations.back().ParseFromString(*opened);
+  } else if ((opened = keyring.record_cipher().Open(data, batch_aad)).ok()) {
+    internal::MutationBatch batch;
+    readable = batch.ParseFromString(*opened) && batch.mutations_size() > 0;
+    for (internal::Mutation& m : *batch.mutable_mutations()) mutations.push_back(std::move(m));
+  }
+  if (!readable) {
     // Never skipped: a node that cannot read a mutation stops applying
     // (its lag grows, GetInfo shows it) rather than diverge.
     Log(LogLevel::kError, absl::StrCat("cluster: stream message ", seq,
@@ -302,24 +360,42 @@ bool JetStreamLog::Impl::ApplyMessage(uint64_t seq, uint64_t pending, absl::stri
     return false;
   }
   const cluster::Progress next = progress.Next(seq, data);
-  const std::string encoded = next.Encode();
-  storage::ProgressMark mark;
-  mark.value = encoded;
-  mark.sync = pending == 0 || unsynced + 1 >= kMaxUnsyncedMutations;
-  absl::StatusOr<ApplyOutcome> outcome = applier->Apply(mutation, &mark);
-  if (!outcome.ok()) {
-    Log(LogLevel::kError, absl::StrCat("cluster: applying stream message ", seq, ": ",
-                                       outcome.status().ToString(), "; retrying"));
-    return false;
+  const std::string before = progress.Encode();
+  const std::string after = next.Encode();
+  std::vector<std::pair<std::string, ApplyOutcome>> outcomes;
+  for (size_t i = 0; i < mutations.size(); ++i) {
+    const bool last = i + 1 == mutations.size();
+    storage::ProgressMark mark;
+    // The progress moves only with the batch's last mutation: a node that
+    // stops part-way applies the whole batch again, which changes nothing
+    // twice (an insert of a held id, a revoke of a gone record, a proof
+    // change from proofs that no longer are).
+    mark.value = last ? after : before;
+    // Group commit: while more mutations are on their way (the stream has
+    // later ones, or they already wait in this client's queue), the write is
+    // not synced by itself; the sync after the last one of the run makes the
+    // whole run durable at once (one fsync instead of one per message), and
+    // the writers waiting for them are answered only then.
+    mark.sync = last && ((pending == 0 && LocallyQueued() == 0) ||
+                         unsynced + 1 >= kMaxUnsyncedMutations);
+    absl::StatusOr<ApplyOutcome> outcome = applier->Apply(mutations[i], &mark);
+    if (!outcome.ok()) {
+      Log(LogLevel::kError, absl::StrCat("cluster: applying stream message ", seq, ": ",
+                                         outcome.status().ToString(), "; retrying"));
+      return false;
+    }
+    outcomes.emplace_back(mutations[i].mutation_id(), *outcome);
+    if (last && mark.sync) {
+      progress = next;
+      unsynced = 0;
+      for (auto& o : outcomes) unsynced_outcomes.push_back(std::move(o));
+      SyncAndPublish();
+      return true;
+    }
   }
   progress = next;
-  unsynced_outcomes.emplace_back(mutation.mutation_id(), *outcome);
-  if (mark.sync) {
-    unsynced = 0;
-    SyncAndPublish();
-  } else {
-    ++unsynced;
-  }
+  ++unsynced;
+  for (auto& o : outcomes) unsynced_outcomes.push_back(std::move(o));
   return true;
 }
 
@@ -371,7 +447,9 @@ void JetStreamLog::Impl::Run() {
       }
     }
     natsMsg* msg = nullptr;
-    natsStatus s = natsSubscription_NextMsg(&msg, subscription, 100);
+    // With applied but unsynced mutations, wait only briefly for the next
+    // one of the run before syncing what there is.
+    natsStatus s = natsSubscription_NextMsg(&msg, subscription, unsynced > 0 ? 2 : 100);
     if (s == NATS_TIMEOUT) {
       SyncAndPublish();
       if (absl::Now() - last_stream_poll > absl::Seconds(1)) PollStream();
@@ -460,6 +538,7 @@ absl::StatusOr<std::unique_ptr<JetStreamLog>> JetStreamLog::Start(const ClusterO
                                     "; key fingerprint ", mine));
   Impl* raw = impl.get();
   impl->consumer = std::thread([raw] { raw->Run(); });
+  for (int i = 0; i < kPublishers; ++i) impl->publishers.emplace_back([raw] { raw->PublishLoop(); });
   // Serve only once caught up with what the stream held at start.
   while (!impl->applied.Await(state.last_seq, absl::Now() + absl::Seconds(5))) {
     Log(LogLevel::kInfo, absl::StrCat("cluster: catching up: applied ", impl->applied.Get(),
@@ -468,30 +547,66 @@ absl::StatusOr<std::unique_ptr<JetStreamLog>> JetStreamLog::Start(const ClusterO
   return std::unique_ptr<JetStreamLog>(new JetStreamLog(std::move(impl)));
 }
 
-absl::StatusOr<Committed> JetStreamLog::Commit(const internal::Mutation& mutation) {
-  Impl& impl = *impl_;
-  OPTOUT_ASSIGN_OR_RETURN(std::string sealed,
-                          impl.keyring.record_cipher().Seal(mutation.SerializeAsString(), impl.aad));
-  const std::string id = mutation.mutation_id();
-  const std::string message_id = digest::ToHex(id);
-  {
-    absl::MutexLock lock(&impl.mu);
-    impl.waiting.insert(id);
+void JetStreamLog::Impl::PublishLoop() {
+  for (;;) {
+    std::vector<Outgoing> batch;
+    {
+      absl::MutexLock lock(&mu);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+        return stop_publishing || !outbox.empty();
+      };
+      mu.Await(absl::Condition(&ready));
+      if (stop_publishing) return;  // the waiting writers give up at their deadlines
+      size_t bytes = 0;
+      while (!outbox.empty() && batch.size() < kMaxBatchMutations && bytes < kMaxBatchBytes) {
+        if (!outbox.front().slot->abandoned) {
+          bytes += outbox.front().mutation.ByteSizeLong();
+          batch.push_back(std::move(outbox.front()));
+        }
+        outbox.pop_front();
+      }
+    }
+    if (batch.empty()) continue;
+    absl::StatusOr<uint64_t> sequence = PublishBatch(batch);
+    absl::MutexLock lock(&mu);
+    for (Outgoing& o : batch) {
+      o.slot->finished = true;
+      if (sequence.ok()) {
+        o.slot->sequence = *sequence;
+      } else {
+        o.slot->status = sequence.status();
+      }
+    }
   }
-  auto forget = [&impl, &id] {
-    absl::MutexLock lock(&impl.mu);
-    impl.waiting.erase(id);
-    impl.done.erase(id);
-  };
-  const absl::Time deadline = absl::Now() + impl.options.commit_timeout;
-  uint64_t sequence = 0;
+}
+
+absl::StatusOr<uint64_t> JetStreamLog::Impl::PublishBatch(const std::vector<Outgoing>& batch) {
+  // One write goes as it always did (nodes of earlier builds read it);
+  // several as a MutationBatch. The message id is that of the first
+  // mutation, unique to this batch as no mutation is in two.
+  std::string plain;
+  const std::string* message_aad = &aad;
+  if (batch.size() == 1) {
+    plain = batch[0].mutation.SerializeAsString();
+  } else {
+    internal::MutationBatch message;
+    for (const Outgoing& o : batch) *message.add_mutations() = o.mutation;
+    plain = message.SerializeAsString();
+    message_aad = &batch_aad;
+  }
+  OPTOUT_ASSIGN_OR_RETURN(std::string sealed, keyring.record_cipher().Seal(plain, *message_aad));
+  const std::string message_id = absl::StrCat(batch.size() == 1 ? "" : "b",
+                                              digest::ToHex(batch[0].mutation.mutation_id()));
+  // Re-sent no longer than its writers wait: one that gave up may retry on
+  // another node, and its write must not land long after that.
+  absl::Time deadline = absl::InfiniteFuture();
+  for (const Outgoing& o : batch) deadline = std::min(deadline, o.deadline);
   absl::Status last;
   // Re-sending after a lost answer is safe: the stream drops a message id
   // it has seen within 2 minutes and answers with the first copy's sequence.
-  while (sequence == 0) {
+  for (;;) {
     const absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) {
-      forget();
+    if (left <= absl::ZeroDuration() || stopping) {
       return absl::UnavailableError(absl::StrCat(
           "the cluster's stream did not acknowledge the write in time (", last.message(),
           "); it may still be applied: retry with the same request_id"));
@@ -499,31 +614,59 @@ absl::StatusOr<Committed> JetStreamLog::Commit(const internal::Mutation& mutatio
     jsPubOptions pub;
     jsPubOptions_Init(&pub);
     pub.MsgId = message_id.c_str();
-    pub.ExpectStream = impl.options.stream.c_str();
+    pub.ExpectStream = options.stream.c_str();
     pub.MaxWait = std::max<int64_t>(1, std::min<int64_t>(absl::ToInt64Milliseconds(left), 2000));
     jsPubAck* ack = nullptr;
     jsErrCode code = jsErrCode(0);
-    natsStatus s = js_Publish(&ack, impl.js, impl.subject.c_str(), sealed.data(),
+    natsStatus s = js_Publish(&ack, js, subject.c_str(), sealed.data(),
                               static_cast<int>(sealed.size()), &pub, &code);
+    uint64_t sequence = 0;
     if (s == NATS_OK && ack != nullptr) {
       sequence = ack->Sequence;
     } else {
       last = NatsError(s, "publish", code);
-      absl::SleepFor(absl::Milliseconds(50));
     }
     if (ack != nullptr) jsPubAck_Destroy(ack);
+    if (sequence != 0) return sequence;
+    absl::SleepFor(absl::Milliseconds(50));
   }
-  impl.NoteKnownLast(sequence);
+}
+
+absl::StatusOr<Committed> JetStreamLog::Commit(const internal::Mutation& mutation) {
+  Impl& impl = *impl_;
+  const std::string id = mutation.mutation_id();
+  const absl::Time deadline = absl::Now() + impl.options.commit_timeout;
+  auto slot = std::make_shared<PublishSlot>();
+  absl::MutexLock lock(&impl.mu);
+  impl.waiting.insert(id);
+  impl.outbox.push_back(Outgoing{mutation, slot, deadline});
+  auto forget = [&impl, &id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl.mu) {
+    impl.waiting.erase(id);
+    impl.done.erase(id);
+  };
+  // A publisher takes it with whatever else waits, and fills the slot (it
+  // gives up on its own at commit_timeout after taking it).
+  const bool published = impl.mu.AwaitWithDeadline(absl::Condition(&slot->finished), deadline);
+  if (!published || !slot->status.ok()) {
+    slot->abandoned = true;
+    forget();
+    if (!published) {
+      return absl::UnavailableError(
+          "the cluster's stream did not acknowledge the write in time; it may still be applied: "
+          "retry with the same request_id");
+    }
+    return slot->status;
+  }
+  const uint64_t sequence = slot->sequence;
+  if (sequence > impl.known_last_seq) impl.known_last_seq = sequence;
   Committed committed;
   committed.version = sequence;
-  absl::MutexLock lock(&impl.mu);
   auto applied = [&impl, &id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl.mu) {
     return impl.done.contains(id);
   };
   const bool in_time = impl.mu.AwaitWithDeadline(absl::Condition(&applied), deadline);
   if (in_time) committed.outcome = impl.done[id];
-  impl.waiting.erase(id);
-  impl.done.erase(id);
+  forget();
   if (!in_time) {
     return absl::UnavailableError(absl::StrCat(
         "the write is on the cluster's stream (version ", sequence,

@@ -2,7 +2,10 @@
 //
 // JetStreamLog: the cluster's MutationLog on a NATS JetStream stream. A
 // write is sealed with the record cipher and published with its mutation id
-// as message id (JetStream drops a re-sent copy); once the stream has
+// as message id (JetStream drops a re-sent copy); writes that wait while
+// earlier publishes are in flight go together as one MutationBatch message
+// (message id: its first mutation's), so the stream and every node's synced
+// write are paid once per batch, not once per write. Once the stream has
 // acknowledged it (a quorum of its replicas holds it), the node waits until
 // its own consumer has applied that sequence with a synced RocksDB write,
 // and only then answers. One consumer thread per node applies the stream in

@@ -19,7 +19,12 @@
 
 namespace optout::testing {
 
-std::string OptoutdBinary() { return OPTOUTD_PATH; }
+// OPTOUT_OPTOUTD names another optoutd binary (e.g. a build of main, to
+// compare in cluster_bench); the one built here otherwise.
+std::string OptoutdBinary() {
+  const char* other = std::getenv("OPTOUT_OPTOUTD");
+  return other != nullptr && *other != '\0' ? other : OPTOUTD_PATH;
+}
 
 std::string TestDataPath(const std::string& relative) {
   const char* root = std::getenv("OPTOUT_TESTDATA");
