@@ -120,6 +120,11 @@ absl::Status BulkChecker::Send(v1::CheckRequest request) {
   }
   caller_tags_.push_back(request.tag());
   request.set_tag(next_tag_++);
+  if (!options_.session_id.empty()) {
+    uint64_t& numbered =
+        options_.session_batches != nullptr ? *options_.session_batches : own_session_batches_;
+    request.set_session_batch(++numbered);
+  }
   unanswered_.push_back(std::move(request));
   watchdog_->Arm(context_.get(), client_.options().timeout);
   const bool written = stream_->Write(unanswered_.back());

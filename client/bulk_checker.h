@@ -57,6 +57,11 @@ struct BulkOptions {
   // OpenCheckSession) and part. Default: none.
   std::string session_id;
   uint32_t session_part = 0;
+  // With a session, batches are numbered (CheckRequest.session_batch) so
+  // that the ones re-sent after a reconnect are counted once: from
+  // *session_batches + 1 on, advancing it, so that checkers used one after
+  // another on one part continue the numbering. Null: from 1.
+  uint64_t* session_batches = nullptr;
 };
 
 // True for errors worth a reconnect: the server is gone, restarting,
@@ -104,6 +109,7 @@ class BulkChecker final {
   std::deque<v1::CheckRequest> unanswered_;
   std::deque<uint64_t> caller_tags_;  // aligned with unanswered_
   uint64_t next_tag_ = 1;
+  uint64_t own_session_batches_ = 0;  // when options_.session_batches is null
   int64_t answered_ = 0;
   int reconnects_ = 0;
   absl::Time last_progress_;

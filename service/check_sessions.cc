@@ -15,20 +15,86 @@ absl::Status UnknownSession() {
       "check session unknown, expired, closed or opened by another caller (optout-session)");
 }
 
+absl::Status SkippedBatch(uint64_t batch, uint64_t next) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "session_batch ", batch, " arrives before batch ", next,
+      " of its part was answered; a part's numbered batches go one stream (or call) at a time"));
+}
+
+// Tells a re-sent batch from another one of the same number (not a secret).
+uint64_t CountsFingerprint(const receipt::ItemCounts& c) {
+  return c.url * 0x9E3779B97F4A7C15u ^ c.pdq * 0xC2B2AE3D27D4EB4Fu ^
+         c.sha256 * 0x165667B19E3779F9u ^ c.md5 * 0x27D4EB2F165667C5u;
+}
+
 }  // namespace
 
-void SessionPart::Add(const v1::CheckRequest& request, const KindCounts& matched,
-                      uint64_t version, absl::Time now) {
+absl::Status SessionPart::CheckStart(uint64_t batch) const {
   absl::MutexLock lock(&mu_);
-  if (closed_) return;
+  if (batch == 0 || closed_ || batch <= next_batch_) return absl::OkStatus();
+  return SkippedBatch(batch, next_batch_);
+}
+
+absl::Status SessionPart::Add(const v1::CheckRequest& request, const KindCounts& matched,
+                              uint64_t version, absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  if (closed_) return absl::OkStatus();
+  last_active_->store(absl::ToUnixMicros(now), std::memory_order_relaxed);
+  const uint64_t batch = request.session_batch();
+  if (batch != 0 && batch < next_batch_) {
+    // A re-send after a reconnect: answered again, counted once. Its check
+    // ran against this version too, so the range shows it.
+    const uint64_t age = next_batch_ - batch;
+    if (age > recent_.size()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "session_batch ", batch, " re-sent after ", age - 1,
+          " later batches of its part; a client re-sends only the batches still in flight"));
+    }
+    receipt::ItemsDigest resent;
+    resent.Add(request);
+    if (CountsFingerprint(resent.counts()) != recent_[recent_.size() - age]) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "session_batch ", batch, " re-sent with other items than when it was first answered"));
+    }
+    min_version_ = std::min(min_version_, version);
+    max_version_ = std::max(max_version_, version);
+    return absl::OkStatus();
+  }
+  if (batch > next_batch_) return SkippedBatch(batch, next_batch_);
+  const receipt::ItemCounts before = digest_.counts();
   digest_.Add(request);
+  if (batch != 0) {
+    receipt::ItemCounts added = digest_.counts();
+    added.url -= before.url, added.pdq -= before.pdq, added.sha256 -= before.sha256,
+        added.md5 -= before.md5;
+    recent_.push_back(CountsFingerprint(added));
+    if (recent_.size() > kResendWindow) recent_.pop_front();
+    ++next_batch_;
+  }
   matched_.url += matched.url + matched.url_any_query + matched.scope;
   matched_.pdq += matched.pdq;
   matched_.sha256 += matched.sha256;
   matched_.md5 += matched.md5;
   min_version_ = std::min(min_version_, version);
   max_version_ = std::max(max_version_, version);
-  last_active_->store(absl::ToUnixMicros(now), std::memory_order_relaxed);
+  return absl::OkStatus();
+}
+
+absl::Status StreamBatchOrder::Next(const SessionPart& part, uint64_t batch) {
+  if (!started_) {
+    started_ = true;
+    last_ = batch;
+    return part.CheckStart(batch);
+  }
+  const uint64_t want = last_ == 0 ? 0 : last_ + 1;
+  if (batch != want) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "session_batch ", batch, ": want ", want,
+        want == 0 ? " (this stream's first batch was not numbered)"
+                  : " (the batches of one stream are numbered consecutively)"));
+  }
+  last_ = batch;
+  return absl::OkStatus();
 }
 
 CheckSessions::CheckSessions(const CheckSessionOptions& options, Signer signer,

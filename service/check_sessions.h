@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -51,26 +52,63 @@ struct CheckSessionOptions {
 
 // One part of a session: the batches of one stream at a time, fed in
 // answer order. Thread-safe.
+//
+// Numbered batches (CheckRequest.session_batch, 1, 2, ...) make a part
+// robust to reconnects: a batch re-sent after its stream broke keeps its
+// number and is counted once. Callers write an answer only after Add
+// returned, so a client re-sends from at most the part's next number and
+// the numbers a part is fed never skip one.
 class SessionPart final {
  public:
+  // Re-sent batches whose first answer is remembered (a fingerprint of
+  // their item counts, 8 bytes), so that a re-send holding other items is
+  // refused. A broken stream leaves at most a few batches counted but not
+  // delivered (CheckStreamReactor reads 4 ahead); this is far more.
+  static constexpr size_t kResendWindow = 64;
+
   explicit SessionPart(std::shared_ptr<std::atomic<int64_t>> last_active)
       : last_active_(std::move(last_active)) {}
 
+  // Before batch `batch` is checked as the first of a stream (or a unary
+  // call): FAILED_PRECONDITION when it is past the part's next number (a
+  // batch in between was never answered). OK for 0.
+  absl::Status CheckStart(uint64_t batch) const;
+
   // Feeds an answered batch: its items, its matched items by kind, and the
-  // registry version it was checked against. Ignored once the session is
-  // closed or forgotten.
-  void Add(const v1::CheckRequest& request, const KindCounts& matched, uint64_t version,
-           absl::Time now);
+  // registry version it was checked against. A numbered batch already fed
+  // is counted once (OK, nothing fed); FAILED_PRECONDITION naming
+  // session_batch when it holds other item counts than when first fed, is
+  // older than kResendWindow, or skips a number. Ignored (OK) once the
+  // session is closed or forgotten.
+  absl::Status Add(const v1::CheckRequest& request, const KindCounts& matched, uint64_t version,
+                   absl::Time now);
 
  private:
   friend class CheckSessions;
   const std::shared_ptr<std::atomic<int64_t>> last_active_;  // unix micros, of the session
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   receipt::ItemsDigest digest_ ABSL_GUARDED_BY(mu_);
   KindCounts matched_ ABSL_GUARDED_BY(mu_);
   uint64_t min_version_ ABSL_GUARDED_BY(mu_) = UINT64_MAX;
   uint64_t max_version_ ABSL_GUARDED_BY(mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  // The number the next new numbered batch must carry.
+  uint64_t next_batch_ ABSL_GUARDED_BY(mu_) = 1;
+  // Item count fingerprints of batches next_batch_ - size() .. next_batch_ - 1.
+  std::deque<uint64_t> recent_ ABSL_GUARDED_BY(mu_);
+};
+
+// The batch numbers of one stream: consecutive from the first, or all 0.
+// Not thread-safe (one per stream, called in read order).
+class StreamBatchOrder final {
+ public:
+  // INVALID_ARGUMENT naming session_batch when `batch` breaks the order;
+  // for the first numbered batch, SessionPart::CheckStart's answer.
+  absl::Status Next(const SessionPart& part, uint64_t batch);
+
+ private:
+  bool started_ = false;
+  uint64_t last_ = 0;
 };
 
 class CheckSessions final {

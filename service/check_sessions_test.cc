@@ -43,8 +43,8 @@ TEST_F(CheckSessionsTest, ReceiptCountsAndDigestsWhatWasFed) {
   ASSERT_THAT(part.status(), IsOk());
   KindCounts matched;
   matched.md5 = 2;
-  (*part)->Add(Md5Batch('a', 10), matched, 7, now_);
-  (*part)->Add(Md5Batch('b', 5), KindCounts(), 9, now_);
+  EXPECT_THAT((*part)->Add(Md5Batch('a', 10), matched, 7, now_), IsOk());
+  EXPECT_THAT((*part)->Add(Md5Batch('b', 5), KindCounts(), 9, now_), IsOk());
   now_ += absl::Seconds(30);
   auto r = sessions->Close(opened->session_id(), "key:crawler");
   ASSERT_THAT(r.status(), IsOk());
@@ -92,11 +92,11 @@ TEST_F(CheckSessionsTest, PartsCombineWhateverTheArrivalOrder) {
     ASSERT_THAT(p0.status(), IsOk());
     ASSERT_THAT(p1.status(), IsOk());
     if (run == 0) {
-      (*p0)->Add(Md5Batch('a', 3), KindCounts(), 1, now_);
-      (*p1)->Add(Md5Batch('b', 3), KindCounts(), 1, now_);
+      EXPECT_THAT((*p0)->Add(Md5Batch('a', 3), KindCounts(), 1, now_), IsOk());
+      EXPECT_THAT((*p1)->Add(Md5Batch('b', 3), KindCounts(), 1, now_), IsOk());
     } else {
-      (*p1)->Add(Md5Batch('b', 3), KindCounts(), 1, now_);
-      (*p0)->Add(Md5Batch('a', 3), KindCounts(), 1, now_);
+      EXPECT_THAT((*p1)->Add(Md5Batch('b', 3), KindCounts(), 1, now_), IsOk());
+      EXPECT_THAT((*p0)->Add(Md5Batch('a', 3), KindCounts(), 1, now_), IsOk());
     }
     auto r = sessions->Close(opened->session_id(), "key:a");
     ASSERT_THAT(r.status(), IsOk());
@@ -148,13 +148,97 @@ TEST_F(CheckSessionsTest, IdleSessionsExpireAndFreeTheirSlot) {
   ASSERT_THAT(part.status(), IsOk());
   // Feeding keeps it alive.
   now_ += absl::Minutes(8);
-  (*part)->Add(Md5Batch('a', 1), KindCounts(), 1, now_);
+  EXPECT_THAT((*part)->Add(Md5Batch('a', 1), KindCounts(), 1, now_), IsOk());
   now_ += absl::Minutes(8);
   EXPECT_THAT(sessions->Open("key:b").status(), StatusIs(absl::StatusCode::kResourceExhausted, ::testing::_));
   now_ += absl::Minutes(3);
   EXPECT_THAT(sessions->Open("key:b").status(), IsOk());
   EXPECT_THAT(sessions->Close(opened->session_id(), "key:a").status(),
               StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+}
+
+// Batch `number` of a part (CheckRequest.session_batch).
+v1::CheckRequest Numbered(v1::CheckRequest request, uint64_t number) {
+  request.set_session_batch(number);
+  return request;
+}
+
+TEST_F(CheckSessionsTest, ResentNumberedBatchesAreCountedOnce) {
+  auto sessions = Make();
+  auto opened = sessions->Open("key:a");
+  ASSERT_THAT(opened.status(), IsOk());
+  auto part = sessions->Join(opened->session_id(), 0, "key:a");
+  ASSERT_THAT(part.status(), IsOk());
+  KindCounts one_match;
+  one_match.md5 = 1;
+  EXPECT_THAT((*part)->Add(Numbered(Md5Batch('a', 4), 1), one_match, 5, now_), IsOk());
+  EXPECT_THAT((*part)->Add(Numbered(Md5Batch('b', 3), 2), one_match, 5, now_), IsOk());
+  EXPECT_THAT((*part)->Add(Numbered(Md5Batch('c', 2), 3), KindCounts(), 5, now_), IsOk());
+  // A stream broke before answers 2 and 3 arrived: the client re-sends them
+  // (a new stream may start at any number up to the next one), then goes on.
+  EXPECT_THAT((*part)->CheckStart(2), IsOk());
+  EXPECT_THAT((*part)->CheckStart(4), IsOk());
+  EXPECT_THAT((*part)->Add(Numbered(Md5Batch('b', 3), 2), one_match, 6, now_), IsOk());
+  EXPECT_THAT((*part)->Add(Numbered(Md5Batch('c', 2), 3), KindCounts(), 6, now_), IsOk());
+  EXPECT_THAT((*part)->Add(Numbered(Md5Batch('d', 1), 4), KindCounts(), 6, now_), IsOk());
+  auto r = sessions->Close(opened->session_id(), "key:a");
+  ASSERT_THAT(r.status(), IsOk());
+  EXPECT_EQ(r->md5_items(), 10u);
+  EXPECT_EQ(r->md5_matches(), 2u);
+  EXPECT_EQ(r->min_version(), 5u);
+  EXPECT_EQ(r->max_version(), 6u);  // the re-sends were checked against 6
+  receipt::ItemsDigest mine;
+  for (char c : {'a', 'b', 'c', 'd'}) mine.Add(Md5Batch(c, 4 - (c - 'a')));
+  const receipt::Digest32 expected = receipt::CombineParts({{0, mine.Finish()}});
+  EXPECT_EQ(r->items_digest(), std::string(expected.begin(), expected.end()));
+}
+
+TEST_F(CheckSessionsTest, BadlyNumberedBatchesAreRefusedNamingTheField) {
+  auto sessions = Make();
+  auto opened = sessions->Open("key:a");
+  ASSERT_THAT(opened.status(), IsOk());
+  auto part = sessions->Join(opened->session_id(), 0, "key:a");
+  ASSERT_THAT(part.status(), IsOk());
+  EXPECT_THAT((*part)->Add(Numbered(Md5Batch('a', 4), 1), KindCounts(), 1, now_), IsOk());
+  // Skips batch 2.
+  EXPECT_THAT((*part)->CheckStart(3),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("session_batch 3")));
+  EXPECT_THAT((*part)->Add(Numbered(Md5Batch('c', 1), 3), KindCounts(), 1, now_),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("before batch 2")));
+  // Re-sent with other items: refused, and not counted.
+  EXPECT_THAT((*part)->Add(Numbered(Md5Batch('x', 5), 1), KindCounts(), 1, now_),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("other items")));
+  // Re-sent long after: more than the window of later batches.
+  for (uint64_t n = 2; n <= SessionPart::kResendWindow + 2; ++n) {
+    ASSERT_THAT((*part)->Add(Numbered(Md5Batch('b', 1), n), KindCounts(), 1, now_), IsOk());
+  }
+  EXPECT_THAT((*part)->Add(Numbered(Md5Batch('a', 4), 1), KindCounts(), 1, now_),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("re-sent after")));
+  auto r = sessions->Close(opened->session_id(), "key:a");
+  ASSERT_THAT(r.status(), IsOk());
+  EXPECT_EQ(r->md5_items(), 4u + SessionPart::kResendWindow + 1);
+}
+
+TEST_F(CheckSessionsTest, StreamBatchesAreConsecutiveOrAllUnnumbered) {
+  auto sessions = Make();
+  auto opened = sessions->Open("key:a");
+  ASSERT_THAT(opened.status(), IsOk());
+  auto part = sessions->Join(opened->session_id(), 0, "key:a");
+  ASSERT_THAT(part.status(), IsOk());
+  StreamBatchOrder numbered;
+  EXPECT_THAT(numbered.Next(**part, 1), IsOk());
+  EXPECT_THAT(numbered.Next(**part, 2), IsOk());
+  EXPECT_THAT(numbered.Next(**part, 4),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("session_batch 4: want 3")));
+  StreamBatchOrder unnumbered;
+  EXPECT_THAT(unnumbered.Next(**part, 0), IsOk());
+  EXPECT_THAT(unnumbered.Next(**part, 0), IsOk());
+  EXPECT_THAT(unnumbered.Next(**part, 1),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not numbered")));
+  // A stream may not start past the part's next number (1: nothing fed).
+  StreamBatchOrder late;
+  EXPECT_THAT(late.Next(**part, 2),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("session_batch 2")));
 }
 
 }  // namespace

@@ -132,6 +132,14 @@ void CheckStreamReactor::OnReadDone(bool ok) {
     BatchDone(seq, std::move(request), Answer(), session_status_);
     return;
   }
+  if (part_ != nullptr) {
+    // Reads complete one at a time, so batch_order_ needs no lock.
+    absl::Status ordered = batch_order_.Next(*part_, request->session_batch());
+    if (!ordered.ok()) {
+      BatchDone(seq, std::move(request), Answer(), ordered);
+      return;
+    }
+  }
   absl::StatusOr<CheckAdmission> admitted =
       access_->AdmitCheck(caller_, "CheckStream", *request);
   if (!admitted.ok()) {
@@ -222,6 +230,7 @@ void CheckStreamReactor::HashAnswered() {
   if (part_ == nullptr) return;
   for (;;) {
     ToHash batch;
+    uint64_t seq = 0;
     {
       absl::MutexLock lock(&mu_);
       // Another thread is feeding, or the next batch is not answered yet
@@ -232,12 +241,20 @@ void CheckStreamReactor::HashAnswered() {
       }
       batch = std::move(*to_hash_.front());
       to_hash_.pop_front();
-      ++next_hash_;
+      seq = next_hash_++;
       hashing_ = true;
     }
-    part_->Add(*batch.request, batch.matched, batch.version, absl::Now());
+    const absl::Status fed = part_->Add(*batch.request, batch.matched, batch.version, absl::Now());
     absl::MutexLock lock(&mu_);
     hashing_ = false;
+    fed_ = seq + 1;
+    if (!fed.ok() && seq < failed_at_) {
+      // A re-send the session refuses: the batch fails instead of being
+      // answered (its answer waits for this), and the stream ends.
+      failed_at_ = seq;
+      final_status_ = fed;
+      reads_done_ = true;
+    }
     spare_.push_back(std::move(batch.request));
     // Finishing may have waited for this batch; reading for room.
     Pump();
@@ -267,7 +284,11 @@ void CheckStreamReactor::OnWriteDone(bool ok) {
 
 void CheckStreamReactor::Pump() {
   if (finished_ || writing_) return;
-  if (!answers_.empty() && next_write_ < failed_at_ && answers_.front().message != nullptr) {
+  // A session stream writes an answer only once its batch is fed to the
+  // session part: a client that saw answer n knows batch n is counted, so
+  // after a reconnect it re-sends from n + 1 at most (SessionPart).
+  if (!answers_.empty() && next_write_ < failed_at_ && answers_.front().message != nullptr &&
+      (part_ == nullptr || next_write_ < fed_)) {
     writing_msg_ = std::move(answers_.front());
     answers_.pop_front();
     ++next_write_;

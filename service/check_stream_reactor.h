@@ -25,6 +25,9 @@
 // whichever thread finishes a batch hashes the batches due, one thread at
 // a time (`hashing_`); the stream finishes only once every answered batch
 // is fed, so a receipt asked for after the stream ended covers all of it.
+// An answer is written only after its batch is fed, so that a re-sent
+// numbered batch (CheckRequest.session_batch) is recognised and counted
+// once; batch numbers out of order fail the batch like a bad one.
 // A bad session tag fails the stream's first batch like a refused one.
 //
 // Deletes itself in OnDone. Callbacks may run concurrently; `mu_` guards all
@@ -148,6 +151,8 @@ class CheckStreamReactor final
   // The session part the stream feeds (nullptr: none), or why its tag is bad.
   std::shared_ptr<SessionPart> part_;
   absl::Status session_status_;
+  // The session_batch numbers of this stream's batches (read order).
+  StreamBatchOrder batch_order_;
 
   absl::Mutex mu_;
   // Target of the one outstanding read.
@@ -172,6 +177,8 @@ class CheckStreamReactor final
   // Session feeding: slot i holds batch next_hash_ + i once answered.
   std::deque<std::optional<ToHash>> to_hash_ ABSL_GUARDED_BY(mu_);
   uint64_t next_hash_ ABSL_GUARDED_BY(mu_) = 0;
+  // Batches before this sequence number are fed; their answers may go out.
+  uint64_t fed_ ABSL_GUARDED_BY(mu_) = 0;
   bool hashing_ ABSL_GUARDED_BY(mu_) = false;
   bool idle_ended_ ABSL_GUARDED_BY(mu_) = false;
 };

@@ -155,6 +155,13 @@ grpc::ServerUnaryReactor* CheckServiceImpl::Check(grpc::CallbackServerContext* c
     Finish(reactor, timer, ToGrpcStatus(part.status()));
     return reactor;
   }
+  if (*part != nullptr) {
+    absl::Status in_order = (*part)->CheckStart(request->session_batch());
+    if (!in_order.ok()) {
+      Finish(reactor, timer, ToGrpcStatus(in_order));
+      return reactor;
+    }
+  }
   absl::StatusOr<CheckAdmission> admitted = access_->AdmitCheck(caller, "Check", *request);
   if (!admitted.ok()) {
     Finish(reactor, timer, ToGrpcStatus(admitted.status()));
@@ -173,7 +180,7 @@ grpc::ServerUnaryReactor* CheckServiceImpl::Check(grpc::CallbackServerContext* c
     access_->CheckDone(admission, *response, status);
     // Unary calls of one part are fed in the order they complete.
     if (part != nullptr && status.ok()) {
-      part->Add(*request, MatchesOf(*response), version, absl::Now());
+      status = part->Add(*request, MatchesOf(*response), version, absl::Now());
     }
     if (!status.ok()) response->Clear();
     Finish(reactor, timer, ToGrpcStatus(status));
@@ -224,23 +231,10 @@ grpc::ServerUnaryReactor* CheckServiceImpl::OpenCheckSession(
     reactor->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "check sessions are off"));
     return reactor;
   }
-  const Caller caller = CallerOf(context);
-  absl::Status status;
-  if (caller.malformed_authorization) {
-    status = absl::UnauthenticatedError("authorization: expected 'Bearer KEY'");
-  } else {
-    // A session is admitted like a check of no items: a known key, or an
-    // address anonymous checks are open to.
-    status = access_->Admit(caller.bearer, caller.peer, CheckCost()).status();
-  }
-  if (status.ok()) {
-    absl::StatusOr<v1::OpenCheckSessionResponse> opened = sessions_->Open(SessionOwnerOf(caller));
-    status = opened.status();
-    if (opened.ok()) {
-      *response = *std::move(opened);
-      response->set_receipt_key_fingerprint(registry_->key_set()->current->receipt_signer().fingerprint());
-    }
-  }
+  absl::StatusOr<v1::OpenCheckSessionResponse> opened =
+      OpenSessionFor(*sessions_, *access_, *registry_, CallerOf(context));
+  if (opened.ok()) *response = *std::move(opened);
+  const absl::Status status = opened.status();
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
 }

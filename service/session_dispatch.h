@@ -1,10 +1,9 @@
 // File: service/session_dispatch.h
 //
-// How a check call reaches its check session (issue 14, gRPC adapter side):
-// the `optout-session: ID` and optional `optout-session-part: N` metadata,
-// read once per call, and the owner a session belongs to: the API key
-// (by its SHA-256, never the key itself) or, for anonymous calls, the
-// caller's address as anonymous budgets count it.
+// How a gRPC check call reaches its check session (issue 14, gRPC adapter
+// side): the `optout-session: ID` and optional `optout-session-part: N`
+// metadata, read once per call, handed to JoinSessionFor
+// (service/session_access.h, shared with the HTTP API).
 #ifndef OPTOUT_SERVICE_SESSION_DISPATCH_H_
 #define OPTOUT_SERVICE_SESSION_DISPATCH_H_
 
@@ -15,14 +14,12 @@
 #include "grpcpp/server_context.h"
 #include "service/check_access.h"
 #include "service/check_sessions.h"
+#include "service/session_access.h"
 
 namespace optout::service {
 
 inline constexpr char kSessionMetadata[] = "optout-session";
 inline constexpr char kSessionPartMetadata[] = "optout-session-part";
-
-// Who owns the sessions `caller` opens.
-std::string SessionOwnerOf(const Caller& caller);
 
 // The session part the call is tagged with; nullptr when the call carries
 // no session (or `sessions` is null: sessions off). NOT_FOUND / RESOURCE_

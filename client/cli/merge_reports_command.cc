@@ -20,7 +20,8 @@ void AddMergeReportsCommand(CLI::App& app, CommandContext& ctx) {
   CLI::App* cmd = app.add_subcommand(
       "merge-reports",
       "combine the report.json of every shard of a check-dataset --shard I/N run into one "
-      "report, as one run over the whole release would have written it (no server needed)");
+      "report, as one run over the whole release would have written it, keeping every "
+      "shard's signed receipt for optout verify-receipt (no server needed)");
   cmd->add_option("out", *out, "merged report: a .json file, or a folder to hold report.json")->required();
   cmd->add_option("dirs", *dirs, "the --out folders of shards 0..N-1, each once")->required();
   cmd->callback([&ctx, out, dirs] {
@@ -30,14 +31,14 @@ void AddMergeReportsCommand(CLI::App& app, CommandContext& ctx) {
       std::cout << nlohmann::json{{"report", merged->path}, {"shards", merged->shards},
                                   {"rows", merged->rows}, {"kept", merged->kept},
                                   {"removed", merged->removed}, {"unchecked", merged->unchecked},
-                                  {"refused", merged->refused}}
+                                  {"refused", merged->refused}, {"receipts", merged->receipts}}
                        .dump()
                 << std::endl;
     } else {
       std::cout << "optout merge-reports: " << merged->shards << " shards, " << merged->rows << " rows: "
                 << merged->kept << " kept, " << merged->removed << " removed, " << merged->unchecked
-                << " unchecked, " << merged->refused << " input(s) refused; report: " << merged->path
-                << std::endl;
+                << " unchecked, " << merged->refused << " input(s) refused; " << merged->receipts
+                << " signed receipt(s) kept; report: " << merged->path << std::endl;
     }
   });
 }

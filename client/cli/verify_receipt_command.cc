@@ -11,6 +11,12 @@
 //   4. the inputs: every request the run would send is rebuilt from the
 //      inputs (the report's paths, or --input) and digested; a different
 //      digest means the receipt is for other inputs (or they changed).
+//      With --from-output, from the filtered outputs and the removed rows
+//      the report lists instead (client/dataset/output_digest.h).
+// A merged report (merge-reports) carries one receipt per shard: each is
+// checked so, against its shard's inputs, and together they must cover
+// shards 0..N-1 once each and account for the merged removed rows
+// (client/dataset/shard_receipts.h).
 // Exit 0 when all hold; 1, with one line on stderr, otherwise.
 #include <unistd.h>
 
@@ -36,7 +42,10 @@
 #include "client/common/receipt/items_digest.h"
 #include "client/common/url/public_suffix_list.h"
 #include "client/dataset/dataset_checker.h"
+#include "client/dataset/output_digest.h"
 #include "client/dataset/receipt_section.h"
+#include "client/dataset/shard_receipts.h"
+#include "client/psl_sync.h"
 #include "nlohmann/json.hpp"
 
 namespace optout::cli {
@@ -50,6 +59,7 @@ struct VerifyOptions {
   std::vector<std::string> inputs;  // overrides the report's paths
   std::string psl_file;
   int jobs = 0;
+  bool from_output = false;  // rebuild from the filtered outputs (output_digest.h)
 };
 
 absl::StatusOr<std::string> ReadWhole(const std::string& path) {
@@ -64,9 +74,9 @@ absl::Status Failed(absl::string_view what) { return absl::FailedPreconditionErr
 
 std::string Hex(const std::string& bytes) { return digest::ToHex(bytes); }
 
-// Step 3: what the report says against what the registry signed.
-absl::Status CheckReportAgainstReceipt(const dataset::ReceiptSection& s,
-                                       const nlohmann::json& report) {
+// Step 3: what the report says against what the registry signed;
+// `removed`: the rows the report removed from the inputs the receipt covers.
+absl::Status CheckReportAgainstReceipt(const dataset::ReceiptSection& s, uint64_t removed) {
   const v1::CheckReceipt& r = s.receipt;
   const std::string client_digest(s.client_digest.begin(), s.client_digest.end());
   if (client_digest != r.items_digest()) {
@@ -85,17 +95,27 @@ absl::Status CheckReportAgainstReceipt(const dataset::ReceiptSection& s,
   }
   // A removed row is at least one matched item; a matched item removes its
   // row. Rows of inputs an earlier run finished are outside the receipt.
-  uint64_t removed = 0;
-  const std::vector<std::string>& skipped = s.not_covered;
-  for (const nlohmann::json& input : report.value("inputs", nlohmann::json::array())) {
-    const std::string path = input.value("input", "");
-    if (std::find(skipped.begin(), skipped.end(), path) != skipped.end()) continue;
-    removed += input.value("removed", uint64_t{0});
-  }
   if (removed > r.matched_items() || (r.matched_items() > 0 && removed == 0)) {
     return Failed(absl::StrCat("report altered: it removes ", removed,
                                " row(s) of the inputs the receipt covers, but the registry "
                                "signed ", r.matched_items(), " matched item(s)"));
+  }
+  return absl::OkStatus();
+}
+
+// A merged report: its shards' receipts must account for its removed rows.
+absl::Status CheckMergedTotals(const std::vector<dataset::ShardReceipt>& shards,
+                               const nlohmann::json& report) {
+  uint64_t by_shards = 0;
+  bool all_covered = true;
+  for (const dataset::ShardReceipt& s : shards) {
+    by_shards += s.removed;
+    all_covered = all_covered && s.section.not_covered.empty();
+  }
+  const uint64_t merged = dataset::RemovedRowsCovered(report, {});
+  if (all_covered ? merged != by_shards : merged < by_shards) {
+    return Failed(absl::StrCat("report altered: the merged report removes ", merged,
+                               " row(s), its shards' receipts account for ", by_shards));
   }
   return absl::OkStatus();
 }
@@ -159,12 +179,23 @@ absl::Status Verify(CommandContext& ctx, const VerifyOptions& o, std::string* su
   if (report.is_discarded()) {
     return absl::InvalidArgumentError(absl::StrCat(report_path, " is not JSON (report altered?)"));
   }
-  OPTOUT_ASSIGN_OR_RETURN(const dataset::ReceiptSection section,
-                          dataset::ParseReceiptSection(report));
+  // A merged report (merge-reports) carries one receipt per shard.
+  const bool merged = report.contains("merged_from") || report.contains("receipts");
+  std::vector<dataset::ShardReceipt> shards;
+  if (merged) {
+    OPTOUT_ASSIGN_OR_RETURN(shards, dataset::ParseShardReceipts(report));
+  } else {
+    OPTOUT_ASSIGN_OR_RETURN(dataset::ReceiptSection only, dataset::ParseReceiptSection(report));
+    const uint64_t removed = dataset::RemovedRowsCovered(report, only.not_covered);
+    shards.push_back({0, std::move(only), removed});
+  }
+  // Shards share inputs and options (ParseShardReceipts checks).
+  const dataset::ReceiptSection& section = shards.front().section;
 
   // 1. The key.
   std::string public_key;
   v1::GetInfoResponse offline_info;
+  std::unique_ptr<url::PublicSuffixList> psl;  // the check's list
   std::unique_ptr<client::RegistryClient> client;
   if (!o.registry_key.empty()) {
     OPTOUT_ASSIGN_OR_RETURN(const std::string file, ReadWhole(o.registry_key));
@@ -172,8 +203,8 @@ absl::Status Verify(CommandContext& ctx, const VerifyOptions& o, std::string* su
     // No server: the list this machine has must be the one the check used.
     offline_info.set_min_pdq_quality(section.min_pdq_quality);
     OPTOUT_ASSIGN_OR_RETURN(
-        auto psl, url::PublicSuffixList::Load(o.psl_file.empty() ? url::PublicSuffixList::kDefaultPath
-                                                                 : o.psl_file));
+        psl, url::PublicSuffixList::Load(o.psl_file.empty() ? url::PublicSuffixList::kDefaultPath
+                                                            : o.psl_file));
     if (psl->sha256_hex() != section.psl_sha256) {
       return Failed(absl::StrCat("the check used Public Suffix List ", section.psl_sha256,
                                  ", this machine's is ", psl->sha256_hex(),
@@ -196,29 +227,75 @@ absl::Status Verify(CommandContext& ctx, const VerifyOptions& o, std::string* su
           section.psl_sha256, ", ", section.min_pdq_quality, " then; ", info.psl_sha256(), ", ",
           info.min_pdq_quality(), " now); verify offline with --registry-key and --psl-file"));
     }
-  }
-  // 2. The signature (and that the key is the one named).
-  absl::Status signature = receipt::VerifyReceipt(section.receipt, public_key);
-  if (!signature.ok()) {
-    if (o.registry_key.empty() && absl::StrContains(signature.message(), "wrong key")) {
-      return Failed(absl::StrCat(signature.message(),
-                                 " (the server's current key; after a key rotation pass the key "
-                                 "published at the time of the check with --registry-key)"));
+    if (o.from_output) {
+      client::PslSyncOptions psl_options;
+      psl_options.local_path = o.psl_file;
+      OPTOUT_ASSIGN_OR_RETURN(client::SyncedPsl synced,
+                              client::PublicSuffixListForServer(*client, info, psl_options));
+      psl = std::move(synced.list);
     }
-    return signature;
   }
-  // 3. The report.
-  OPTOUT_RETURN_IF_ERROR(CheckReportAgainstReceipt(section, report));
-  // 4. The inputs.
+  if (o.from_output && merged) {
+    return absl::UnimplementedError(
+        "--from-output: a merged report is verified from the inputs (or each shard's report "
+        "from its own output)");
+  }
+  // 2. and 3. for every shard, then the merged totals: the cheap checks
+  // before the inputs are read.
+  auto in_shard = [&](const dataset::ShardReceipt& shard, const absl::Status& st) {
+    if (!merged) return st;
+    return absl::Status(st.code(), absl::StrCat("shard ", shard.section.shard, ": ", st.message()));
+  };
+  uint64_t items = 0, matched = 0;
+  for (const dataset::ShardReceipt& shard : shards) {
+    const v1::CheckReceipt& r = shard.section.receipt;
+    // 2. The signature (and that the key is the one named).
+    absl::Status signature = receipt::VerifyReceipt(r, public_key);
+    if (!signature.ok()) {
+      if (o.registry_key.empty() && absl::StrContains(signature.message(), "wrong key")) {
+        signature = Failed(absl::StrCat(
+            signature.message(),
+            " (the server's current key; after a key rotation pass the key "
+            "published at the time of the check with --registry-key)"));
+      }
+      return in_shard(shard, signature);
+    }
+    // 3. The report.
+    absl::Status consistent = CheckReportAgainstReceipt(shard.section, shard.removed);
+    if (!consistent.ok()) return in_shard(shard, consistent);
+    items += r.url_items() + r.pdq_items() + r.sha256_items() + r.md5_items();
+    matched += r.matched_items();
+  }
+  if (merged) OPTOUT_RETURN_IF_ERROR(CheckMergedTotals(shards, report));
+  // 4. The inputs, once per shard.
   const bool offline = !o.registry_key.empty();
-  OPTOUT_ASSIGN_OR_RETURN(
-      const receipt::Digest32 recomputed,
-      DigestInputs(section, o, *client, offline ? &offline_info : nullptr));
-  if (std::string(recomputed.begin(), recomputed.end()) != section.receipt.items_digest()) {
-    return Failed(absl::StrCat("the receipt is for other inputs: the inputs' items digest ",
-                               receipt::ToHex(recomputed), " is not the signed ",
-                               Hex(section.receipt.items_digest()),
-                               " (inputs changed since the check, or another release)"));
+  for (const dataset::ShardReceipt& shard : shards) {
+    const dataset::ReceiptSection& s = shard.section;
+    absl::StatusOr<receipt::Digest32> recomputed =
+        o.from_output
+            ? dataset::DigestFilteredOutputs(report, fs::path(report_path).parent_path().string(),
+                                             s, *psl, s.min_pdq_quality)
+            : DigestInputs(s, o, *client, offline ? &offline_info : nullptr);
+    if (!recomputed.ok()) return in_shard(shard, recomputed.status());
+    if (std::string(recomputed->begin(), recomputed->end()) != s.receipt.items_digest()) {
+      return in_shard(shard, Failed(absl::StrCat(
+          o.from_output ? "the filtered output and removed rows are not what the registry "
+                          "checked: their items digest "
+                        : "the receipt is for other inputs: the inputs' items digest ",
+          receipt::ToHex(*recomputed), " is not the signed ", Hex(s.receipt.items_digest()),
+          !o.from_output ? " (inputs changed since the check, or another release)"
+          : report.value("refused", nlohmann::json::array()).empty()
+              ? " (output or removed rows list altered)"
+              : " (output or removed rows list altered, or an input refused part-way sent "
+                "rows no output holds: verify from the inputs)")));
+    }
+  }
+  if (merged) {
+    *summary = absl::StrCat("receipts verified: registry key ", section.receipt.key_fingerprint(),
+                            " signed all ", shards.size(), " shards, once each (", items,
+                            " items checked, ", matched,
+                            " matched); each shard's inputs' digest matches");
+    return absl::OkStatus();
   }
   const v1::CheckReceipt& r = section.receipt;
   *summary = absl::StrCat(
@@ -237,7 +314,9 @@ void AddVerifyReceiptCommand(CLI::App& app, CommandContext& ctx) {
       "verify-receipt",
       "check the signed receipt in a check-dataset report.json: the registry's signature "
       "(key from GetInfo, or --registry-key), the report against it, and that the inputs "
-      "are the rows the registry checked (recomputed). Exit 0: verified; 1: not, with the reason");
+      "are the rows the registry checked (recomputed). A merge-reports report: every shard's "
+      "receipt so, and that they cover shards 0..N-1 once each. Exit 0: verified; 1: not, "
+      "with the reason");
   cmd->add_option("report", options->report, "report.json, or the --out folder holding it")
       ->required();
   cmd->add_option("--registry-key", options->registry_key,
@@ -248,6 +327,10 @@ void AddVerifyReceiptCommand(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--psl-file", options->psl_file,
                   "Public Suffix List the check used, with --registry-key (default: the system's)");
   cmd->add_option("--jobs", options->jobs, "threads hashing images and digesting URLs (0: cores)");
+  cmd->add_flag("--from-output", options->from_output,
+                "recompute the row digest from the filtered outputs next to the report and the "
+                "removed rows it lists (with their items) instead of the inputs: detects an "
+                "altered output or removed rows list (tables and whole Parquet files)");
   cmd->callback([&ctx, options] {
     std::string summary;
     absl::Status s = Verify(ctx, *options, &summary);

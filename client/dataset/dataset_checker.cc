@@ -30,6 +30,7 @@
 #include "client/dataset/chunk_check.h"
 #include "client/dataset/folder_plan.h"
 #include "client/dataset/img2dataset.h"
+#include "client/dataset/output_digest.h"
 #include "client/dataset/progress.h"
 #include "client/dataset/reader.h"
 #include "client/dataset/sniff.h"
@@ -313,6 +314,11 @@ class Run {
   absl::Status Handle(Chunk& chunk, const v1::CheckResponse& response, RecordWriter& writer,
                       InputLog& log, InputSummary* summary, ShardLink* link);
   bool Stopped() const { return options_.stop != nullptr && options_.stop->load(); }
+  // A dropped row's items for the report, when the run has a receipt
+  // (verify-receipt --from-output, output_digest.h).
+  std::string DroppedItems(const Record& r) const {
+    return digest_ != nullptr && options_.digest_only == nullptr ? DroppedRowItems(r) : "";
+  }
 
   const DatasetOptions& options_;
   client::RegistryClient& client_;
@@ -323,6 +329,7 @@ class Run {
   int64_t bytes_base_ = 0;  // bytes of inputs (and folder parts) before the current one
   uint64_t rows_ = 0, removed_ = 0, unchecked_ = 0;  // over the whole run
   std::string session_id_;
+  uint64_t session_batches_ = 0;  // numbered so far (client::BulkOptions)
   receipt::ItemsDigest* digest_ = nullptr;
 };
 
@@ -363,12 +370,12 @@ absl::Status Run::Handle(Chunk& chunk, const v1::CheckResponse& response, Record
     if (verdicts[i].kind != v1::MATCH_KIND_NONE) {
       ++s->removed;
       ++s->removed_by_kind[verdicts[i].kind];
-      OPTOUT_RETURN_IF_ERROR(log.AddRemoved(r, verdicts[i]));
+      OPTOUT_RETURN_IF_ERROR(log.AddRemoved(r, verdicts[i], DroppedItems(r)));
     } else if (!r.unchecked.empty()) {
       // Only what can be written whole is kept.
       written = options_.keep_unchecked && !r.incomplete;
       ++s->unchecked;
-      OPTOUT_RETURN_IF_ERROR(log.AddUnchecked(r, written));
+      OPTOUT_RETURN_IF_ERROR(log.AddUnchecked(r, written, written ? "" : DroppedItems(r)));
       if (written) {
         ++s->kept;
         OPTOUT_RETURN_IF_ERROR(writer.Write(r));
@@ -402,6 +409,7 @@ absl::Status Run::CheckRecords(RecordReader& reader, RecordWriter& writer, Input
 
   client::BulkOptions bulk_options;
   bulk_options.session_id = session_id_;
+  bulk_options.session_batches = &session_batches_;
   bulk_options.max_in_flight = options_.max_in_flight;
   bulk_options.retry_for = options_.retry_for;
   bulk_options.on_retry = options_.on_retry;

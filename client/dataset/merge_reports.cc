@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "client/dataset/shard_receipts.h"
 #include "nlohmann/json.hpp"
 
 namespace optout::dataset {
@@ -59,6 +60,7 @@ absl::StatusOr<MergedReport> MergeReports(const std::string& out, const std::vec
   std::vector<Json> reports;
   int count = -1;
   std::map<int, std::string> seen;  // shard index -> folder
+  std::map<int, size_t> report_of;  // shard index -> index in reports
   for (const std::string& dir : dirs) {
     auto report = Load(dir);
     if (!report.ok()) return report.status();
@@ -81,6 +83,7 @@ absl::StatusOr<MergedReport> MergeReports(const std::string& out, const std::vec
         return absl::FailedPreconditionError(absl::StrCat(dir, " was checked with another ", option));
       }
     }
+    report_of[index] = reports.size();
     reports.push_back(*std::move(report));
   }
   for (int i = 0; i < count; ++i) {
@@ -162,6 +165,18 @@ absl::StatusOr<MergedReport> MergeReports(const std::string& out, const std::vec
   merged["removed"] = removed;
   merged["unchecked"] = unchecked;
   merged["merged_from"] = dirs;
+  // Every shard's signed receipt, in shard order (shard_receipts.h).
+  Json receipts = Json::array();
+  for (const auto& [index, at] : report_of) {
+    absl::StatusOr<Json> entry = ShardReceiptEntry(reports[at]);
+    if (entry.ok()) {
+      receipts.push_back(*std::move(entry));
+    } else if (entry.status().code() != absl::StatusCode::kNotFound) {
+      return absl::Status(entry.status().code(),
+                          absl::StrCat(seen[index], ": ", entry.status().message()));
+    }
+  }
+  if (!receipts.empty()) merged["receipts"] = receipts;
 
   std::string path = out;
   if (!absl::EndsWith(out, ".json")) {
@@ -178,7 +193,8 @@ absl::StatusOr<MergedReport> MergeReports(const std::string& out, const std::vec
   std::error_code ec;
   fs::rename(path + ".tmp", path, ec);
   if (ec) return absl::UnavailableError(absl::StrCat("cannot write ", path, ": ", ec.message()));
-  return MergedReport{path, count, rows, kept, removed_n, unchecked_n, refused.size()};
+  return MergedReport{path, count, rows, kept, removed_n, unchecked_n, refused.size(),
+                      static_cast<int>(receipts.size())};
 }
 
 }  // namespace optout::dataset

@@ -5,7 +5,8 @@
 // one, as a single run over the whole release would have written it:
 // totals and counts by match kind summed, each input's counts summed over
 // the shards that checked part of it, refused inputs listed once, removed
-// and unchecked rows in input and row order.
+// and unchecked rows in input and row order, and every shard's signed
+// receipt under "receipts" (shard_receipts.h).
 //
 // Every shard 0..N-1 must be there exactly once, from runs with the same
 // options (keep_unchecked, min_pdq_quality): FailedPrecondition otherwise,
@@ -26,6 +27,7 @@ struct MergedReport {
   std::string path;  // where it was written
   int shards = 0;
   uint64_t rows = 0, kept = 0, removed = 0, unchecked = 0, refused = 0;
+  int receipts = 0;  // shards whose signed receipt the report carries
 };
 
 // Reads DIR/report.json of each of `dirs`; writes the merged report to

@@ -109,21 +109,24 @@ absl::Status InputLog::Line(std::FILE* file, const std::string& line) {
   return absl::OkStatus();
 }
 
-absl::Status InputLog::AddRemoved(const Record& record, const Verdict& verdict) {
+absl::Status InputLog::AddRemoved(const Record& record, const Verdict& verdict,
+                                  const std::string& items) {
   Json line;
   line["input"] = shown_;
   Locate(record, &line);
   line["match"] = protocol::MatchKindName(verdict.kind);
   line["ids"] = verdict.ids;
+  if (!items.empty()) line["items"] = items;
   return Line(removed_, Dump(line));
 }
 
-absl::Status InputLog::AddUnchecked(const Record& record, bool kept) {
+absl::Status InputLog::AddUnchecked(const Record& record, bool kept, const std::string& items) {
   Json line;
   line["input"] = shown_;
   Locate(record, &line);
   line["reason"] = record.unchecked;
   line["kept"] = kept;
+  if (!items.empty()) line["items"] = items;
   return Line(unchecked_, Dump(line));
 }
 

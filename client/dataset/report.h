@@ -59,8 +59,12 @@ class InputLog final {
   // The "input" of the lines that follow: a file inside a folder input is
   // named "FOLDER/PATH". Default: the input's name.
   void SetInput(std::string shown) { shown_ = std::move(shown); }
-  absl::Status AddRemoved(const Record& record, const Verdict& verdict);
-  absl::Status AddUnchecked(const Record& record, bool kept);
+  // `items`: what the row brought to a receipt's check (output_digest.h),
+  // listed so that the receipt can be verified from the filtered output;
+  // empty: none listed.
+  absl::Status AddRemoved(const Record& record, const Verdict& verdict,
+                          const std::string& items = "");
+  absl::Status AddUnchecked(const Record& record, bool kept, const std::string& items = "");
 
   // A point to return to when a file inside a folder is refused halfway:
   // its lines are dropped again.

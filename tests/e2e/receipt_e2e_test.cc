@@ -291,5 +291,133 @@ TEST_F(ReceiptCliTest, ReceiptForOtherInputsFails) {
   EXPECT_THAT(filtered.err, HasSubstr("receipt is for other inputs"));
 }
 
+// --shard I/N runs merged: the merged report carries every shard's receipt
+// and verify-receipt checks each against its shard of the inputs, and that
+// together they cover the release exactly.
+TEST_F(ReceiptCliTest, MergedShardReceiptsVerifyAndTamperingFails) {
+  std::vector<std::string> inputs = {manifest_};
+  for (int f = 1; f <= 2; ++f) {
+    std::string csv = "url,md5\n";
+    for (uint64_t r = 0; r < 500; ++r) {
+      absl::StrAppend(&csv, "https://shard", f, ".example.com/", r, ".jpg,",
+                      digest::ToHex(Md5Of(r + 10'000 * f)), "\n");
+    }
+    inputs.push_back(absl::StrCat(dir_, "/part", f, ".csv"));
+    testing::WriteFile(inputs.back(), csv);
+  }
+  std::vector<std::string> dirs;
+  for (int i = 0; i < 2; ++i) {
+    dirs.push_back(absl::StrCat(dir_, "/shard", i));
+    std::vector<std::string> args = {"check-dataset"};
+    args.insert(args.end(), inputs.begin(), inputs.end());
+    args.insert(args.end(), {"--out", dirs.back(), "--quiet", "--shard", absl::StrCat(i, "/2")});
+    auto run = Optout(args);
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+  }
+  const std::string merged_path = dir_ + "/merged.json";
+  auto merged = Optout({"merge-reports", merged_path, dirs[1], dirs[0]});
+  ASSERT_EQ(merged.exit_code, 0) << merged.err;
+  EXPECT_THAT(merged.out, HasSubstr("2 signed receipt(s) kept"));
+  const nlohmann::json report = nlohmann::json::parse(testing::ReadFile(merged_path));
+  ASSERT_EQ(report["receipts"].size(), 2u);
+  EXPECT_EQ(report["receipts"][0]["shard"], "0/2");
+  EXPECT_EQ(report["receipts"][1]["shard"], "1/2");
+  EXPECT_EQ(report["receipts"][0]["removed"], 3);  // the manifest's 3 rows, in shard 0
+
+  auto verified = Optout({"verify-receipt", merged_path});
+  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+  EXPECT_THAT(verified.out, HasSubstr("signed all 2 shards, once each (8000 items"));
+  auto offline = VerifyReport(report, {"--registry-key", KeyFile(info_.receipt_public_key())});
+  EXPECT_EQ(offline.exit_code, 0) << offline.err;
+
+  auto fails = [&](const nlohmann::json& altered, const std::string& reason) {
+    auto v = VerifyReport(altered);
+    EXPECT_EQ(v.exit_code, 1) << reason;
+    EXPECT_THAT(v.err, HasSubstr(reason));
+  };
+  nlohmann::json missing = report;
+  missing["receipts"].erase(1);
+  fails(missing, "shard 1/2 has no receipt");
+  nlohmann::json doubled = report;
+  doubled["receipts"].push_back(report["receipts"][0]);
+  fails(doubled, "shard 0/2 has two receipts");
+  // Shard 0's receipt passed off as shard 1's (and shard 0's dropped).
+  nlohmann::json relabelled = report;
+  relabelled["receipts"].erase(1);
+  relabelled["receipts"][0]["shard"] = "1/2";
+  relabelled["receipts"][0]["receipt_inputs"]["shard"] = "1/2";
+  relabelled["receipts"].push_back(report["receipts"][1]);
+  relabelled["receipts"][1]["shard"] = "0/2";
+  relabelled["receipts"][1]["receipt_inputs"]["shard"] = "0/2";
+  fails(relabelled, "the receipt is for other inputs");
+  nlohmann::json resigned = report;
+  resigned["receipts"][1]["receipt"]["matched"]["total"] = 5;
+  fails(resigned, "shard 1/2: bad signature");
+  nlohmann::json fewer = report;
+  fewer["receipts"][0]["removed"] = 0;
+  fails(fewer, "shard 0/2: report altered");
+  nlohmann::json hidden = report;
+  hidden["inputs"][0]["removed"] = 2;
+  fails(hidden, "the merged report removes 2 row(s), its shards' receipts account for 3");
+  nlohmann::json other_inputs = report;
+  other_inputs["receipts"][1]["receipt_inputs"]["inputs"].erase(2);
+  fails(other_inputs, "over other inputs or options");
+}
+
+// verify-receipt --from-output: the filtered output with the removed rows
+// (listed with their items) put back gives the signed digest; any edit to
+// the removed rows list or the output is caught.
+TEST_F(ReceiptCliTest, VerifiesFromTheFilteredOutputAndCatchesListEdits) {
+  ASSERT_EQ(report_["removed"].size(), 3u);
+  for (const auto& line : report_["removed"]) EXPECT_TRUE(line.contains("items")) << line;
+  auto v = Optout({"verify-receipt", out_, "--from-output"});
+  EXPECT_EQ(v.exit_code, 0) << v.err;
+  EXPECT_THAT(v.out, HasSubstr("receipt verified"));
+  auto offline = VerifyReport(report_, {"--from-output", "--registry-key",
+                                        KeyFile(info_.receipt_public_key())});
+  EXPECT_EQ(offline.exit_code, 0) << offline.err;
+
+  auto fails = [&](const nlohmann::json& altered, const std::string& reason) {
+    auto r = VerifyReport(altered, {"--from-output"});
+    EXPECT_EQ(r.exit_code, 1) << reason;
+    EXPECT_THAT(r.err, HasSubstr(reason));
+  };
+  // A removed row moved to another row number.
+  nlohmann::json moved = report_;
+  moved["removed"][1]["row"] = moved["removed"][1]["row"].get<uint64_t>() + 1;
+  fails(moved, "not what the registry checked");
+  // Its items swapped for another row's.
+  nlohmann::json swapped = report_;
+  swapped["removed"][1]["items"] = report_["removed"][2]["items"];
+  swapped["removed"][2]["items"] = report_["removed"][1]["items"];
+  fails(swapped, "not what the registry checked");
+  // Hidden from the list.
+  nlohmann::json hidden = report_;
+  hidden["removed"].erase(0);
+  fails(hidden, "removed rows list or output altered");
+  // Listed twice, or past the end.
+  nlohmann::json twice = report_;
+  twice["removed"].push_back(report_["removed"][0]);
+  fails(twice, "is listed twice");
+  nlohmann::json past = report_;
+  past["removed"][2]["row"] = 5000;
+  fails(past, "lies past its end");
+  nlohmann::json garbled = report_;
+  garbled["removed"][0]["items"] = "not base64!";
+  fails(garbled, "items are not a check request");
+  // The filtered output edited: one kept row dropped.
+  std::string csv = testing::ReadFile(out_ + "/release.csv");
+  const size_t row = csv.find("/p/1500.jpg");
+  ASSERT_NE(row, std::string::npos);
+  const size_t start = csv.rfind('\n', row) + 1;
+  csv.erase(start, csv.find('\n', row) + 1 - start);
+  const std::string edited = dir_ + "/edited";
+  fs::create_directories(edited);
+  testing::WriteFile(edited + "/release.csv", csv);
+  nlohmann::json other_output = report_;
+  other_output["inputs"][0]["output"] = edited + "/release.csv";
+  fails(other_output, "removed rows list or output altered");
+}
+
 }  // namespace
 }  // namespace optout

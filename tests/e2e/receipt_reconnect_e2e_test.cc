@@ -1,0 +1,141 @@
+// Signed check receipts survive dropped connections (issue 14): a real
+// optoutd behind a loopback proxy that drops every connection mid-run,
+// after holding back the answers to batches the registry already checked.
+// The client reconnects and re-sends those batches (same session_batch
+// numbers); the registry answers them again but counts them once, so the
+// receipt's digest is still the client's own and verify-receipt accepts it.
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "client/bulk_checker.h"
+#include "client/common/digest/digest.h"
+#include "client/common/receipt/check_receipt.h"
+#include "client/common/receipt/items_digest.h"
+#include "client/registry_client.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/e2e/optoutd_process.h"
+#include "tests/e2e/tcp_proxy.h"
+#include "tests/e2e/test_files.h"
+#include "tests/e2e/test_inputs.h"
+
+namespace optout {
+namespace {
+
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+std::string Md5Of(uint64_t row) {
+  const auto d = digest::Md5(absl::StrCat("image bytes of row ", row));
+  return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+}
+
+v1::CheckRequest Md5Batch(uint64_t first, int n) {
+  v1::CheckRequest r;
+  v1::PackedItems* p = r.add_packed();
+  p->set_kind(v1::PackedItems::KIND_MD5);
+  for (int i = 0; i < n; ++i) p->mutable_data()->append(Md5Of(first + i));
+  return r;
+}
+
+class ReceiptReconnectTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server_.Start().ok()) << server_.ReadLog();
+    auto proxy = testing::TcpProxy::Start(server_.port());
+    ASSERT_TRUE(proxy.ok()) << proxy.status();
+    proxy_ = *std::move(proxy);
+    direct_ = client::RegistryClient::Create(server_.address());
+    v1::RegisterRequest reg;
+    reg.set_request_id(testing::RequestIdFor("reconnect-row-7"));
+    reg.add_md5(Md5Of(7));
+    ASSERT_TRUE(direct_->Register(reg).ok());
+    auto info = direct_->GetInfo();
+    ASSERT_TRUE(info.ok()) << info.status();
+    info_ = *info;
+  }
+
+  testing::OptoutdProcess server_;
+  std::unique_ptr<testing::TcpProxy> proxy_;
+  std::unique_ptr<client::RegistryClient> direct_;
+  v1::GetInfoResponse info_;
+};
+
+TEST_F(ReceiptReconnectTest, ResentBatchesAreCountedOnce) {
+  client::ClientOptions client_options;
+  client_options.timeout = absl::Seconds(10);
+  auto through_proxy = client::RegistryClient::Create(proxy_->address(), client_options);
+  auto opened = through_proxy->OpenCheckSession();
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  client::BulkOptions options;
+  options.session_id = opened->session_id();
+  options.retry_for = absl::Seconds(30);
+  receipt::ItemsDigest mine;
+  constexpr int kBatch = 2000, kBatches = 60;  // 32 KB each
+  // Two drops, each holding back the answers to the batches in flight.
+  proxy_->DropAfter(10 * 32'000, absl::Milliseconds(300));
+  int answered = 0;
+  {
+    client::BulkChecker bulk(*through_proxy, options);
+    for (int b = 0; b < kBatches; ++b) {
+      if (b == kBatches / 2) proxy_->DropAfter(8 * 32'000, absl::Milliseconds(300));
+      v1::CheckRequest batch = Md5Batch(static_cast<uint64_t>(b) * kBatch, kBatch);
+      mine.Add(batch);
+      if (bulk.in_flight() == bulk.max_in_flight()) {
+        auto answer = bulk.Next();
+        ASSERT_TRUE(answer.ok()) << answer.status();
+        ++answered;
+      }
+      ASSERT_TRUE(bulk.Send(std::move(batch)).ok());
+    }
+    while (bulk.in_flight() > 0) {
+      auto answer = bulk.Next();
+      ASSERT_TRUE(answer.ok()) << answer.status();
+      ++answered;
+    }
+    ASSERT_TRUE(bulk.Finish().ok());
+    EXPECT_GE(bulk.reconnects(), 2);
+  }
+  EXPECT_EQ(answered, kBatches);
+  EXPECT_EQ(proxy_->drops(), 2);
+  auto r = direct_->CloseCheckSession(opened->session_id());
+  // The session belongs to the proxy's address as the registry sees it,
+  // which is the loopback address the direct client comes from too.
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(receipt::VerifyReceipt(*r, info_.receipt_public_key()).ok());
+  EXPECT_EQ(r->md5_items(), uint64_t{kBatch} * kBatches);
+  EXPECT_EQ(r->md5_matches(), 1u);
+  const receipt::Digest32 expected = receipt::CombineParts({{0, mine.Finish()}});
+  EXPECT_EQ(r->items_digest(), std::string(expected.begin(), expected.end()));
+}
+
+TEST_F(ReceiptReconnectTest, CheckDatasetThroughDropsStillVerifies) {
+  const std::string dir = server_.root() + "/work";
+  fs::create_directories(dir);
+  // 40,000 rows (about ten 1 MB batches); row 7 matches by md5.
+  std::string csv = "url,md5\n";
+  for (uint64_t r = 0; r < 40'000; ++r) {
+    absl::StrAppend(&csv, "https://img", r % 7, ".example.org/a/", r, ".jpg,",
+                    digest::ToHex(Md5Of(r)), "\n");
+  }
+  testing::WriteFile(dir + "/release.csv", csv);
+  proxy_->DropAfter(2'500'000, absl::Milliseconds(400));
+  auto run = testing::RunCommand({testing::OptoutCliBinary(), "--server", proxy_->address(),
+                                  "check-dataset", dir + "/release.csv", "--out", dir + "/out",
+                                  "--quiet", "--retry-for", "30s"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(proxy_->drops(), 1);
+  EXPECT_THAT(run.err, HasSubstr("reconnecting"));
+  EXPECT_THAT(run.err, ::testing::Not(HasSubstr("receipt covers other items")));
+  const auto report = nlohmann::json::parse(testing::ReadFile(dir + "/out/report.json"));
+  EXPECT_EQ(report["receipt"]["items"]["md5"], 40'000);
+  EXPECT_EQ(report["receipt"]["items_digest"], report["client_items_digest"]);
+  auto verified = testing::RunCommand(
+      {testing::OptoutCliBinary(), "--server", server_.address(), "verify-receipt", dir + "/out"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+  EXPECT_THAT(verified.out, HasSubstr("receipt verified"));
+}
+
+}  // namespace
+}  // namespace optout
