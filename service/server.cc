@@ -210,6 +210,7 @@ absl::Status Server::Impl::StartHttp(const ServerOptions& options) {
   core.check_workers = impl->check_workers.get();
   core.check_access = impl->check_access.get();
   core.audit = impl->audit.get();
+  core.check_sessions = impl->check_sessions.get();
   impl->json_api = std::make_unique<http::JsonApi>(core, kHttpCheckDeadline);
   http::HttpServerOptions http_options;
   http_options.listen = options.http_listen;

@@ -109,6 +109,10 @@ void Route(const JsonApi* api, const StaticFiles* files, const httplib::Request&
     call.peer = PeerOf(request);
     call.cert_subject = CertSubjectOf(request.ssl);
     call.peer_gone = PeerClosedProbe();
+    call.session = request.get_header_value("Optout-Session");
+    if (request.has_header("Optout-Session-Part")) {
+      call.session_part = request.get_header_value("Optout-Session-Part");
+    }
     Write(api->Handle(call), &response);
     return;
   }

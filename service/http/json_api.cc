@@ -12,11 +12,13 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
 #include "service/http/json_shape.h"
+#include "service/session_access.h"
 
 namespace optout::service::http {
 namespace {
 
 constexpr absl::string_view kOptOuts = "/v1/optouts";
+constexpr absl::string_view kSessions = "/v1/check-sessions";
 // A registration body of up to this many bytes counts as one registration
 // against --register_rate_per_peer (100 photos with their 64 window hashes
 // each are ~450 KB of JSON, i.e. two).
@@ -124,6 +126,16 @@ HttpReply JsonApi::Handle(const ApiRequest& request) const {
     if (method == "POST") return Check(request);
     return MethodNotAllowed("POST");
   }
+  if (path == kSessions) {
+    if (method == "POST") return OpenSession(request);
+    return MethodNotAllowed("POST");
+  }
+  id = path;
+  if (absl::ConsumePrefix(&id, "/v1/check-sessions/") && !id.empty() &&
+      id.find('/') == absl::string_view::npos) {
+    if (method == "DELETE") return CloseSession(request, std::string(id));
+    return MethodNotAllowed("DELETE");
+  }
   if (path == "/v1/info") {
     if (method == "GET") return Info();
     return MethodNotAllowed("GET");
@@ -134,7 +146,7 @@ HttpReply JsonApi::Handle(const ApiRequest& request) const {
   }
   return ErrorReply(absl::NotFoundError(
       "no such API path; see /v1/optouts, /v1/optouts/{id}, /v1/optouts/{id}/verify, /v1/check, "
-      "/v1/info, "
+      "/v1/check-sessions, /v1/check-sessions/{id}, /v1/info, "
       "/v1/public-suffix-list"));
 }
 
@@ -236,15 +248,29 @@ HttpReply JsonApi::Check(const ApiRequest& request) const {
   };
   auto pending = std::make_shared<Pending>();
   const Caller caller = CallerOf(request);
+  // A check of a session (Optout-Session), as over gRPC.
+  absl::StatusOr<std::shared_ptr<SessionPart>> part = JoinSessionFor(
+      core_.check_sessions, request.session,
+      request.session_part.has_value() ? std::optional<absl::string_view>(*request.session_part)
+                                       : std::nullopt,
+      "Optout-Session-Part", caller);
+  if (!part.ok()) return ErrorReply(part.status());
   const absl::StatusOr<int64_t> prepaid =
       core_.check_access->PrepayAnonymousBody(caller, "Check", request.body.size());
   if (!prepaid.ok()) return ErrorReply(prepaid.status());
   if (absl::Status s = ParseBody(request, &pending->request); !s.ok()) return ErrorReply(s);
+  if (*part != nullptr) {
+    if (absl::Status s = (*part)->CheckStart(pending->request.session_batch()); !s.ok()) {
+      return ErrorReply(s);
+    }
+  }
   absl::StatusOr<CheckAdmission> admitted =
       core_.check_access->AdmitCheck(caller, "Check", pending->request, *prepaid);
   if (!admitted.ok()) return ErrorReply(admitted.status());
   const absl::Time deadline = absl::Now() + check_deadline_;
   const Registry* registry = core_.registry;
+  const uint64_t version =
+      *part != nullptr ? registry->mutation_log().Progress().applied_version : 0;
   // The probe is only asked while this thread waits below, so the
   // connection it looks at is still open.
   const std::function<bool()> peer_gone = request.peer_gone;
@@ -261,10 +287,43 @@ HttpReply JsonApi::Check(const ApiRequest& request) const {
     pending->done.Notify();
   });
   if (queued.ok()) pending->done.WaitForNotification();
-  const absl::Status status = queued.ok() ? pending->status : queued;
+  absl::Status status = queued.ok() ? pending->status : queued;
   core_.check_access->CheckDone(*admitted, pending->response, status);
+  if (status.ok() && *part != nullptr) {
+    status = (*part)->Add(pending->request, MatchesOf(pending->response), version, absl::Now());
+  }
   if (!status.ok()) return ErrorReply(status);
   return JsonReply(pending->response);
+}
+
+HttpReply JsonApi::OpenSession(const ApiRequest& request) const {
+  if (auto refused = RefuseNonJson(request)) return *refused;
+  if (core_.check_sessions == nullptr) {
+    return ErrorReply(absl::UnimplementedError("check sessions are off"));
+  }
+  // OpenCheckSessionRequest has no fields: nothing to parse, whatever size.
+  const absl::string_view body = absl::StripAsciiWhitespace(request.body);
+  if (!body.empty() && body != "{}") {
+    return ErrorReply(absl::InvalidArgumentError(
+        "OpenCheckSessionRequest JSON: want {} (the request has no fields)"));
+  }
+  absl::StatusOr<v1::OpenCheckSessionResponse> opened =
+      OpenSessionFor(*core_.check_sessions, *core_.check_access, *core_.registry,
+                     CallerOf(request));
+  if (!opened.ok()) return ErrorReply(opened.status());
+  return JsonReply(*opened);
+}
+
+HttpReply JsonApi::CloseSession(const ApiRequest& request, const std::string& id) const {
+  if (core_.check_sessions == nullptr) {
+    return ErrorReply(absl::UnimplementedError("check sessions are off"));
+  }
+  absl::StatusOr<v1::CheckReceipt> receipt =
+      core_.check_sessions->Close(id, SessionOwnerOf(CallerOf(request)));
+  if (!receipt.ok()) return ErrorReply(receipt.status());
+  v1::CloseCheckSessionResponse response;
+  *response.mutable_receipt() = *std::move(receipt);
+  return JsonReply(response);
 }
 
 HttpReply JsonApi::Info() const { return JsonReply(core_.registry->Info()); }

@@ -13,6 +13,12 @@
 //   POST   /v1/check          CheckRequest -> CheckResponse; Authorization:
 //                             Bearer API_KEY charges the key, else the
 //                             anonymous per-address budget (CheckAccess)
+//   POST   /v1/check-sessions OpenCheckSessionRequest ({}) -> OpenCheckSessionResponse;
+//                             admitted as gRPC's OpenCheckSession (session_access.h)
+//   DELETE /v1/check-sessions/{id}  -> CloseCheckSessionResponse (the signed
+//                             receipt); only the session's opener
+//   POST /v1/check with `Optout-Session: ID` (and `Optout-Session-Part: N`)
+//                             is a check of that session, as over gRPC
 //   GET    /v1/info           GetInfoResponse
 //   GET    /v1/public-suffix-list  GetPublicSuffixListResponse (the list
 //                             the server computes expressions with; clients
@@ -28,12 +34,14 @@
 #define OPTOUT_SERVICE_HTTP_JSON_API_H_
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "service/audit_log.h"
 #include "service/check_access.h"
+#include "service/check_sessions.h"
 #include "service/check_workers.h"
 #include "service/disk_floor.h"
 #include "service/http/http_status.h"
@@ -57,6 +65,10 @@ struct ApiRequest {
   // Whether the client has gone (closed its connection): a check on its
   // behalf then stops at its next chunk. Empty: never asked.
   std::function<bool()> peer_gone;
+  // The Optout-Session and Optout-Session-Part headers (a check session's
+  // id and part); empty / nullopt when absent.
+  std::string session;
+  std::optional<std::string> session_part;
 };
 
 class JsonApi final {
@@ -68,6 +80,7 @@ class JsonApi final {
     CheckWorkers* check_workers = nullptr;
     CheckAccess* check_access = nullptr;
     AuditLog* audit = nullptr;  // null: no audit log
+    CheckSessions* check_sessions = nullptr;  // null: check sessions off
   };
   // Everything `core` points to must outlive the JsonApi. A check still
   // running `check_deadline` after it was received stops with
@@ -86,6 +99,8 @@ class JsonApi final {
   HttpReply Revoke(const ApiRequest& request, const std::string& id) const;
   HttpReply Verify(const ApiRequest& request, const std::string& id) const;
   HttpReply Check(const ApiRequest& request) const;
+  HttpReply OpenSession(const ApiRequest& request) const;
+  HttpReply CloseSession(const ApiRequest& request, const std::string& id) const;
   HttpReply Info() const;
   HttpReply PublicSuffixList() const;
   // The audit line of a Register, Get or Revoke, as the gRPC layer writes it.

@@ -18,7 +18,10 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "client/common/receipt/check_receipt.h"
+#include "client/common/receipt/items_digest.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "nlohmann/json.hpp"
@@ -213,6 +216,68 @@ TEST_F(HttpE2eTest, RegisterGetCheckRevokeRoundTrip) {
   EXPECT_FALSE(UrlMatches("https://img.example.net/http/1.jpg"));
   ExpectError(client_->Delete(("/v1/optouts/" + id).c_str(), {{"Authorization", "Bearer " + token}}),
               400, "FAILED_PRECONDITION", "already revoked on");
+}
+
+// Check sessions over HTTP (issue 14): the same admission, ownership,
+// batch numbering and signed receipt as over gRPC.
+TEST_F(HttpE2eTest, CheckSessionsGiveASignedReceipt) {
+  auto opened = Post("/v1/check-sessions", "{}");
+  ASSERT_TRUE(opened && opened->status == 200) << (opened ? opened->body : "");
+  const Json session = Json::parse(opened->body);
+  const std::string id = session["sessionId"];
+  EXPECT_EQ(id.size(), 32u);
+  auto info = client_->Get("/v1/info");
+  ASSERT_TRUE(info && info->status == 200);
+  const Json info_json = Json::parse(info->body);
+  EXPECT_EQ(session["receiptKeyFingerprint"], info_json["receiptKeyFingerprint"]);
+
+  receipt::ItemsDigest mine;
+  auto check = [&](const std::string& url, int batch, httplib::Headers headers) {
+    Json body = {{"items", {{{"url", url}}}}, {"sessionBatch", std::to_string(batch)}};
+    v1::CheckRequest request;
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(body.dump(), &request).ok());
+    headers.emplace("Optout-Session", id);
+    return std::make_pair(client_->Post("/v1/check", headers, body.dump(), "application/json"),
+                          request);
+  };
+  for (int batch = 1; batch <= 2; ++batch) {
+    auto [answer, request] = check(absl::StrCat("https://s.example.org/", batch, ".jpg"), batch, {});
+    ASSERT_TRUE(answer && answer->status == 200) << (answer ? answer->body : "");
+    mine.Add(request);
+  }
+  // Batch 2 again (a retry): answered, counted once.
+  auto resent = check("https://s.example.org/2.jpg", 2, {});
+  ASSERT_TRUE(resent.first && resent.first->status == 200);
+  // Batch 4 skips 3; other items under number 1; a bad part; another owner.
+  ExpectError(check("https://s.example.org/4.jpg", 4, {}).first, 400, "FAILED_PRECONDITION",
+              "session_batch 4");
+  {
+    Json two = {{"items", {{{"url", "https://s.example.org/1.jpg"}}, {{"url", "https://s.example.org/9.jpg"}}}},
+                {"sessionBatch", "1"}};
+    ExpectError(client_->Post("/v1/check", {{"Optout-Session", id}}, two.dump(), "application/json"),
+                400, "FAILED_PRECONDITION", "other items");
+  }
+  ExpectError(check("https://s.example.org/5.jpg", 3, {{"Optout-Session-Part", "x"}}).first, 400,
+              "INVALID_ARGUMENT", "Optout-Session-Part");
+  ExpectError(check("https://s.example.org/5.jpg", 3, {{"Authorization", "Bearer someone-else"}})
+                  .first,
+              404, "NOT_FOUND", "check session");
+  ExpectError(Post("/v1/check-sessions", "{\"x\": 1}"), 400, "INVALID_ARGUMENT",
+              "OpenCheckSessionRequest");
+  ExpectError(client_->Get(("/v1/check-sessions/" + id).c_str()), 405, "UNIMPLEMENTED");
+
+  auto closed = client_->Delete(("/v1/check-sessions/" + id).c_str());
+  ASSERT_TRUE(closed && closed->status == 200) << (closed ? closed->body : "");
+  v1::CloseCheckSessionResponse response;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(closed->body, &response).ok());
+  const v1::CheckReceipt& r = response.receipt();
+  std::string key;
+  ASSERT_TRUE(absl::Base64Unescape(info_json["receiptPublicKey"].get<std::string>(), &key));
+  EXPECT_TRUE(receipt::VerifyReceipt(r, key).ok());
+  EXPECT_EQ(r.url_items(), 2u);
+  const receipt::Digest32 expected = receipt::CombineParts({{0, mine.Finish()}});
+  EXPECT_EQ(r.items_digest(), std::string(expected.begin(), expected.end()));
+  ExpectError(client_->Delete(("/v1/check-sessions/" + id).c_str()), 404, "NOT_FOUND");
 }
 
 TEST_F(HttpE2eTest, InfoPublishesTheServerSettings) {
