@@ -357,7 +357,9 @@ TEST_F(ReceiptCliTest, MergedShardReceiptsVerifyAndTamperingFails) {
   fewer["receipts"][0]["removed"] = 0;
   fails(fewer, "shard 0/2: report altered");
   nlohmann::json hidden = report;
-  hidden["inputs"][0]["removed"] = 2;
+  for (auto& input : hidden["inputs"]) {
+    if (input["input"] == manifest_) input["removed"] = 2;
+  }
   fails(hidden, "the merged report removes 2 row(s), its shards' receipts account for 3");
   nlohmann::json other_inputs = report;
   other_inputs["receipts"][1]["receipt_inputs"]["inputs"].erase(2);

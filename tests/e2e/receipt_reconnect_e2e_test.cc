@@ -99,6 +99,9 @@ TEST_F(ReceiptReconnectTest, ResentBatchesAreCountedOnce) {
   }
   EXPECT_EQ(answered, kBatches);
   EXPECT_EQ(proxy_->drops(), 2);
+  // Batches were re-sent: more than the items went upstream, by batches
+  // the registry had already answered (the proxy held those answers back).
+  EXPECT_GT(proxy_->upstream_bytes(), int64_t{16} * kBatch * (kBatches + 4));
   auto r = direct_->CloseCheckSession(opened->session_id());
   // The session belongs to the proxy's address as the registry sees it,
   // which is the loopback address the direct client comes from too.
