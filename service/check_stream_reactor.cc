@@ -109,6 +109,7 @@ void CheckStreamReactor::MaybeStartRead() {
 void CheckStreamReactor::OnReadDone(bool ok) {
   std::unique_ptr<v1::CheckRequest> request;
   uint64_t seq = 0;
+  absl::Status ordered;
   {
     absl::MutexLock lock(&mu_);
     reading_ = false;
@@ -120,6 +121,11 @@ void CheckStreamReactor::OnReadDone(bool ok) {
     }
     request = std::move(reading_into_);
     seq = next_read_++;
+    // Batch numbers are checked in read order, under mu_: the read ahead
+    // below may complete on another thread before this one goes on.
+    if (part_ != nullptr && session_status_.ok()) {
+      ordered = batch_order_.Next(*part_, request->session_batch());
+    }
     ++checking_;
     answers_.emplace_back();  // placeholder, in sequence order
     // Reading on while a large batch is checked lets another worker check
@@ -132,13 +138,9 @@ void CheckStreamReactor::OnReadDone(bool ok) {
     BatchDone(seq, std::move(request), Answer(), session_status_);
     return;
   }
-  if (part_ != nullptr) {
-    // Reads complete one at a time, so batch_order_ needs no lock.
-    absl::Status ordered = batch_order_.Next(*part_, request->session_batch());
-    if (!ordered.ok()) {
-      BatchDone(seq, std::move(request), Answer(), ordered);
-      return;
-    }
+  if (!ordered.ok()) {
+    BatchDone(seq, std::move(request), Answer(), ordered);
+    return;
   }
   absl::StatusOr<CheckAdmission> admitted =
       access_->AdmitCheck(caller_, "CheckStream", *request);

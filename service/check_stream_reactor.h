@@ -151,8 +151,6 @@ class CheckStreamReactor final
   // The session part the stream feeds (nullptr: none), or why its tag is bad.
   std::shared_ptr<SessionPart> part_;
   absl::Status session_status_;
-  // The session_batch numbers of this stream's batches (read order).
-  StreamBatchOrder batch_order_;
 
   absl::Mutex mu_;
   // Target of the one outstanding read.
@@ -181,6 +179,8 @@ class CheckStreamReactor final
   uint64_t fed_ ABSL_GUARDED_BY(mu_) = 0;
   bool hashing_ ABSL_GUARDED_BY(mu_) = false;
   bool idle_ended_ ABSL_GUARDED_BY(mu_) = false;
+  // The session_batch numbers of this stream's batches, in read order.
+  StreamBatchOrder batch_order_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace optout::service
