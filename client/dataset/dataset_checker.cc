@@ -868,7 +868,8 @@ absl::StatusOr<DatasetResult> CheckDataset(const DatasetOptions& options,
                            section.receipt.url_items() + section.receipt.pdq_items() +
                                section.receipt.sha256_items() + section.receipt.md5_items(),
                            " answered, ", section.client_items.total(),
-                           " sent; a reconnect re-sends batches): verify-receipt will refuse it");
+                           " sent; an older registry counts batches re-sent after a "
+                           "reconnect twice): verify-receipt will refuse it");
     run_info.receipt = std::move(section);
   }
   run_info.finished = NowRfc3339();
