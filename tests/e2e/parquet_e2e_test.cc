@@ -148,6 +148,10 @@ TEST_F(ParquetE2eTest, LaionReleaseLosesExactlyTheRegisteredRows) {
   EXPECT_EQ(verdict["ok"], true) << verdict.dump();
   EXPECT_EQ(verdict["rows"], kRows - 1000);
   EXPECT_EQ(verdict["codecs"][0], "SNAPPY");
+  // The signed receipt holds from the filtered Parquet file and the removed
+  // rows too (verify-receipt --from-output).
+  auto verified = Optout({"verify-receipt", out, "--from-output"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.err;
 }
 
 TEST_F(ParquetE2eTest, NestedColumnsAreCopiedAndANestedUrlColumnIsRefused) {
