@@ -74,25 +74,30 @@ Plane Blur(const Plane& in, double sigma) {
   }
   for (float& k : kernel) k = static_cast<float>(k / sum);
   const int w = in.width, h = in.height;
-  Plane tmp{w, h, std::vector<float>(in.v.size())};
-  for (int y = 0; y < h; ++y) {
-    for (int x = 0; x < w; ++x) {
-      float acc = 0;
-      for (int i = -radius; i <= radius; ++i) {
-        acc += kernel[i + radius] * in.at(std::clamp(x + i, 0, w - 1), y);
-      }
-      tmp.v[static_cast<size_t>(y) * w + x] = acc;
+  // One row or column at a time through a buffer padded with its edge
+  // values, so the inner loop has no bounds to check.
+  std::vector<float> line(std::max(w, h) + 2 * radius);
+  auto convolve = [&](int n, float* out, int stride) {
+    for (int i = 0; i < radius; ++i) {
+      line[i] = line[radius];
+      line[radius + n + i] = line[radius + n - 1];
     }
-  }
+    for (int x = 0; x < n; ++x) {
+      const float* src = line.data() + x;
+      float acc = 0;
+      for (int i = 0; i <= 2 * radius; ++i) acc += kernel[i] * src[i];
+      out[static_cast<size_t>(x) * stride] = acc;
+    }
+  };
   Plane out{w, h, std::vector<float>(in.v.size())};
   for (int y = 0; y < h; ++y) {
-    for (int x = 0; x < w; ++x) {
-      float acc = 0;
-      for (int i = -radius; i <= radius; ++i) {
-        acc += kernel[i + radius] * tmp.at(x, std::clamp(y + i, 0, h - 1));
-      }
-      out.v[static_cast<size_t>(y) * w + x] = acc;
-    }
+    std::copy(in.v.begin() + static_cast<size_t>(y) * w, in.v.begin() + static_cast<size_t>(y + 1) * w,
+              line.begin() + radius);
+    convolve(w, out.v.data() + static_cast<size_t>(y) * w, 1);
+  }
+  for (int x = 0; x < w; ++x) {
+    for (int y = 0; y < h; ++y) line[radius + y] = out.v[static_cast<size_t>(y) * w + x];
+    convolve(h, out.v.data() + x, w);
   }
   return out;
 }
