@@ -3,6 +3,7 @@
 #include <nats/nats.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <atomic>
 #include <deque>
 #include <memory>
@@ -37,6 +38,21 @@ constexpr int kMaxUnsyncedMutations = 256;
 // With mutations on the stream not arriving for this long, the consumer is
 // created anew from the applied sequence (its server may have died).
 constexpr absl::Duration kStallTimeout = absl::Seconds(2);
+// A node that applied up to this many messages more than the stream's
+// leader holds goes on (the leader may be a replica that lost messages to
+// the nats-server 2.9.10 defect, one per event); further ahead, the stream
+// was deleted and made anew, and the node refuses to start.
+constexpr uint64_t kDivergedReplicaSlack = 64;
+// A node whose consumers find another message at its last applied sequence
+// on every replica they land on, for this long and this many tries in a
+// row, holds a history the stream no longer has: it exits with
+// kExitDiverged, and once restarted (systemd, compose, Kubernetes) takes a
+// peer's snapshot (--cluster_snapshot_from; Start checks the same).
+constexpr absl::Duration kDivergedAfter = absl::Seconds(8);
+constexpr int kDivergedTries = 4;
+constexpr int kExitDiverged = 75;
+// Store meta key written before that exit; a peer's snapshot replaces it.
+constexpr absl::string_view kDivergedMarker = "cluster_diverged_at";
 // Publishes in flight at once per node; each takes every write waiting
 // (up to the limits below) as one message, so writers arriving during a
 // publish round trip share the next one.
@@ -105,6 +121,12 @@ struct JetStreamLog::Impl {
 
   // Consumer thread only.
   natsSubscription* subscription = nullptr;
+  // The subscription starts at the last applied sequence, to check that
+  // its replica holds the same message there (see Subscribe).
+  bool verifying = false;
+  int64_t replica_mismatches = 0;
+  int mismatches_in_a_row = 0;
+  absl::Time first_mismatch = absl::InfiniteFuture();
   cluster::Progress progress;          // last applied (maybe not yet synced)
   int unsynced = 0;
   absl::Time last_message = absl::Now();
@@ -151,6 +173,9 @@ struct JetStreamLog::Impl {
   absl::StatusOr<StreamState> StreamInfo();
   absl::StatusOr<StreamState> EnsureStream();
   absl::Status CheckLocalData(const StreamState& state);
+  // NeedsSnapshot when this node found its history diverged from the
+  // stream's (and exited for it: kDivergedMarker).
+  absl::Status CheckNotDiverged();
   void Subscribe();
   void Unsubscribe();
   void Run();
@@ -293,7 +318,16 @@ absl::Status JetStreamLog::Impl::CheckLocalData(const StreamState& state) {
           "with an empty data_dir and fills it from the stream");
     }
   }
-  if (progress.sequence > state.last_seq) {
+  if (progress.sequence > state.last_seq &&
+      progress.sequence - state.last_seq <= kDivergedReplicaSlack) {
+    // The stream's leader may be a replica with another history (the
+    // defect), a few messages shorter than the one this node followed; the
+    // consumer keeps to a replica holding what was applied here (Subscribe).
+    Log(LogLevel::kWarning,
+        absl::StrCat("cluster: this node applied up to ", progress.sequence, " but the stream's "
+                     "leader reports ", state.last_seq, " (a replica with another history?); "
+                     "following the replicas that hold what was applied here"));
+  } else if (progress.sequence > state.last_seq) {
     return absl::FailedPreconditionError(absl::StrCat(
         "cluster: --data_dir has applied stream sequence ", progress.sequence, " but stream ",
         options.stream, " ends at ", state.last_seq,
@@ -312,13 +346,38 @@ absl::Status JetStreamLog::Impl::CheckLocalData(const StreamState& state) {
   return absl::OkStatus();
 }
 
+absl::Status JetStreamLog::Impl::CheckNotDiverged() {
+  OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> at, store->GetMeta(kDivergedMarker));
+  if (!at.has_value()) return absl::OkStatus();
+  absl::Status diverged = absl::FailedPreconditionError(absl::StrCat(
+      "cluster: this node's history diverged from stream ", options.stream, "'s at sequence ", *at,
+      " (nats-server 2.9.10 defect, README \"Cluster mode\"); start it with "
+      "--cluster_snapshot_from=<a peer's admin address> to take a peer's snapshot"));
+  diverged.SetPayload(kNeedsSnapshotPayload, absl::Cord("1"));
+  return diverged;
+}
+
 void JetStreamLog::Impl::Subscribe() {
+  // A consumer of our own rather than the library's ordered one, which
+  // silently makes itself anew where it stopped when its server goes: the
+  // new one may be placed on any replica, and nats-server 2.9.10 can leave
+  // a replica with another history (README "Cluster mode", the defect).
+  // Each consumer this node makes starts at the last sequence it applied
+  // and is kept only if it serves the same message there (Progress::
+  // Follows); one on a replica with another history is dropped and made
+  // again (JetStream places it on a random replica).
+  const bool verify = progress.sequence > 0 && progress.knows_previous;
   jsSubOptions sub_options;
   jsSubOptions_Init(&sub_options);
   sub_options.Stream = options.stream.c_str();
-  sub_options.Ordered = true;
   sub_options.Config.DeliverPolicy = js_DeliverByStartSequence;
-  sub_options.Config.OptStartSeq = progress.sequence + 1;
+  sub_options.Config.OptStartSeq = verify ? progress.sequence : progress.sequence + 1;
+  sub_options.Config.AckPolicy = js_AckNone;
+  sub_options.Config.FlowControl = true;
+  // Missed heartbeats (its server died) end NextMsg with an error: made anew.
+  sub_options.Config.Heartbeat = int64_t{1000} * 1000 * 1000;
+  sub_options.Config.MemoryStorage = true;
+  sub_options.Config.InactiveThreshold = int64_t{30} * 1000 * 1000 * 1000;
   jsErrCode code = jsErrCode(0);
   natsStatus s =
       js_SubscribeSync(&subscription, js, subject.c_str(), nullptr, &sub_options, &code);
@@ -328,8 +387,9 @@ void JetStreamLog::Impl::Subscribe() {
     return;
   }
   // Catch-up may deliver a long run at once; the default limit would drop
-  // messages (the ordered consumer would then start over).
+  // messages (the consumer would then start over).
   natsSubscription_SetPendingLimits(subscription, -1, 256 << 20);
+  verifying = verify;
   last_message = absl::Now();
 }
 
@@ -430,7 +490,7 @@ void JetStreamLog::Impl::PollStream() {
   NoteKnownLast(state->last_seq);
   if (state->last_seq > progress.sequence && absl::Now() - last_message > kStallTimeout) {
     // Mutations exist that are not arriving: the consumer's server may be
-    // gone. A new ordered consumer starts after what was applied.
+    // gone. A new consumer starts at what was applied.
     Log(LogLevel::kWarning, absl::StrCat("cluster: stream at ", state->last_seq, ", applied ",
                                          progress.sequence, "; re-creating the consumer"));
     Unsubscribe();
@@ -474,10 +534,48 @@ void JetStreamLog::Impl::Run() {
     last_message = absl::Now();
     NoteKnownLast(seq + pending);
     bool ok = true;
+    const absl::string_view data(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
+    if (verifying) {
+      verifying = false;
+      if (seq == progress.sequence) {
+        if (progress.Follows(seq, data)) {
+          mismatches_in_a_row = 0;
+        } else {
+          ++replica_mismatches;
+          if (mismatches_in_a_row++ == 0) first_mismatch = absl::Now();
+          if (mismatches_in_a_row >= kDivergedTries &&
+              absl::Now() - first_mismatch >= kDivergedAfter) {
+            Log(LogLevel::kError,
+                absl::StrCat("cluster: no replica of the stream holds the message this node "
+                             "applied at sequence ", seq, " (", mismatches_in_a_row,
+                             " consumers in a row since ", absl::FormatDuration(absl::Now() -
+                             first_mismatch), "): this node's history diverged from the stream's "
+                             "(nats-server 2.9.10 defect); exiting so that it restarts and takes "
+                             "a peer's snapshot (--cluster_snapshot_from)"));
+            absl::Status marked = store->PutMeta(kDivergedMarker, absl::StrCat(seq));
+            if (!marked.ok()) {
+              Log(LogLevel::kError, absl::StrCat("cluster: marking the divergence: ",
+                                                 marked.ToString()));
+            }
+            std::_Exit(kExitDiverged);
+          }
+          Log(LogLevel::kWarning,
+              absl::StrCat("cluster: the stream replica serving this node's consumer holds another "
+                           "message at sequence ", seq, " than the one applied here (a replica "
+                           "with another history; nats-server 2.9.10 defect); consumer made anew "
+                           "(", replica_mismatches, " so far)"));
+          ok = false;
+        }
+        natsMsg_Destroy(msg);
+        if (!ok) {
+          Unsubscribe();
+          absl::SleepFor(absl::Milliseconds(100));
+        }
+        continue;
+      }
+    }
     if (seq == progress.sequence + 1) {
-      ok = ApplyMessage(seq, pending,
-                        absl::string_view(natsMsg_GetData(msg),
-                                          static_cast<size_t>(natsMsg_GetDataLength(msg))));
+      ok = ApplyMessage(seq, pending, data);
     } else if (seq > progress.sequence + 1) {
       Log(LogLevel::kWarning, absl::StrCat("cluster: got stream message ", seq, " after ",
                                            progress.sequence, "; re-subscribing"));
@@ -531,6 +629,7 @@ absl::StatusOr<std::unique_ptr<JetStreamLog>> JetStreamLog::Start(const ClusterO
         ": every node needs the same registry secret (--secret_file)"));
   }
   OPTOUT_RETURN_IF_ERROR(impl->CheckLocalData(state));
+  OPTOUT_RETURN_IF_ERROR(impl->CheckNotDiverged());
   impl->NoteKnownLast(state.last_seq);
   Log(LogLevel::kInfo, absl::StrCat("cluster: node ", options.node_name, " on stream ",
                                     options.stream, " (", state.last_seq,

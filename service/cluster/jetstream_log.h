@@ -9,7 +9,8 @@
 // acknowledged it (a quorum of its replicas holds it), the node waits until
 // its own consumer has applied that sequence with a synced RocksDB write,
 // and only then answers. One consumer thread per node applies the stream in
-// order (an ordered push consumer starting after the stored progress), each
+// order (a push consumer starting at the stored progress, kept only on a
+// replica that holds the message applied there), each
 // mutation in one store batch with the new progress (sequence and running
 // digest), so a node that restarts resumes exactly after what it applied.
 // Catching up, it syncs once per run of mutations instead of once each.

@@ -20,10 +20,19 @@ namespace optout::service::cluster {
 struct Progress {
   uint64_t sequence = 0;
   std::array<uint8_t, 32> digest{};
+  // Digest(sequence - 1), kept so that the message a stream serves at
+  // `sequence` can be checked against the one applied there (Follows).
+  std::array<uint8_t, 32> previous_digest{};
+  bool knows_previous = false;  // false when decoded from the older 40 bytes
 
   // The progress after applying the message `bytes` at `sequence`.
   Progress Next(uint64_t next_sequence, absl::string_view bytes) const;
-  std::string Encode() const;  // 40 bytes
+  // Whether `bytes` served at `served_sequence` == sequence is the message
+  // applied there; false when it is another one (a stream replica holding
+  // another history) or when that cannot be told (sequence 0, no previous).
+  bool Follows(uint64_t served_sequence, absl::string_view bytes) const;
+  std::string Encode() const;  // 72 bytes
+  // Accepts 72 bytes, or the 40 (sequence and digest) of earlier builds.
   // DataLoss for bytes that are not an encoded Progress.
   static absl::StatusOr<Progress> Decode(absl::string_view bytes);
 };

@@ -22,6 +22,26 @@ TEST(ProgressTest, DigestDependsOnOrderSequenceAndBytes) {
   EXPECT_NE(ab.digest, Progress().Next(1, "a").Next(2, "c").digest);
 }
 
+TEST(ProgressTest, FollowsOnlyTheMessageAppliedAtItsSequence) {
+  const Progress p = Progress().Next(1, "a").Next(2, "b");
+  EXPECT_TRUE(p.Follows(2, "b"));
+  EXPECT_FALSE(p.Follows(2, "c"));  // another history at the same sequence
+  EXPECT_FALSE(p.Follows(1, "a"));
+  absl::StatusOr<Progress> back = Progress::Decode(p.Encode());
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(back->Follows(2, "b"));
+  EXPECT_FALSE(Progress().Follows(0, ""));
+}
+
+TEST(ProgressTest, DecodesTheEarlierFortyBytes) {
+  const Progress p = Progress().Next(1, "a").Next(2, "b");
+  absl::StatusOr<Progress> back = Progress::Decode(p.Encode().substr(0, 40));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->sequence, 2u);
+  EXPECT_EQ(back->digest, p.digest);
+  EXPECT_FALSE(back->Follows(2, "b"));  // cannot tell without the previous digest
+}
+
 TEST(ProgressTest, DecodeRefusesWrongSize) {
   EXPECT_THAT(Progress::Decode("short"),
               optout::testing::StatusIs(absl::StatusCode::kDataLoss, ::testing::_));

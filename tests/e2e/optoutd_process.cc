@@ -135,6 +135,15 @@ void OptoutdProcess::Kill() {
   pid_ = -1;
 }
 
+int OptoutdProcess::ExitedWith() {
+  if (pid_ < 0) return -1;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) != pid_) return -1;
+  ForgetChild(pid_);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 void OptoutdProcess::Signal(int signal) {
   if (pid_ > 0) ::kill(pid_, signal);
 }

@@ -49,6 +49,9 @@ class OptoutdProcess final {
   absl::Status Stop();
   // SIGKILL and reap: a crash at an arbitrary point.
   void Kill();
+  // When the child ended by itself since it was started: its exit status
+  // (128 + signal when killed), and it is reaped; -1 while it runs (or none does).
+  int ExitedWith();
   // Sends `signal` (e.g. SIGHUP) to the running server.
   void Signal(int signal);
 
