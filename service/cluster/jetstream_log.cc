@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <atomic>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,7 +17,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "client/common/base/status_macros.h"
@@ -51,6 +54,14 @@ constexpr uint64_t kDivergedReplicaSlack = 64;
 constexpr absl::Duration kDivergedAfter = absl::Seconds(8);
 constexpr int kDivergedTries = 4;
 constexpr int kExitDiverged = 75;
+// Nodes tell each other their digests (core NATS, not the stream) at every
+// multiple of this sequence and at their last one; a node whose digest at a
+// version differs from that of more peers agreeing with each other (two at
+// least) than agree with it holds
+// another history (a consumer once read a replica that later changed) and
+// takes the same way out.
+constexpr uint64_t kCheckpointEvery = 64;
+constexpr size_t kCheckpointsKept = 256;
 // Store meta key written before that exit; a peer's snapshot replaces it.
 constexpr absl::string_view kDivergedMarker = "cluster_diverged_at";
 // Publishes in flight at once per node; each takes every write waiting
@@ -123,6 +134,13 @@ struct JetStreamLog::Impl {
   natsSubscription* subscription = nullptr;
   // The subscription starts at the last applied sequence, to check that
   // its replica holds the same message there (see Subscribe).
+  // Digest comparison with peers (consumer thread, but `peer_reports`).
+  natsSubscription* progress_subscription = nullptr;
+  std::map<uint64_t, std::string> my_digests;  // version -> hex, checkpoints and last
+  absl::Time last_progress_report = absl::InfinitePast();
+  absl::Mutex peer_mu;
+  // version -> node name -> digest hex, as the peers reported.
+  std::map<uint64_t, std::map<std::string, std::string>> peer_reports ABSL_GUARDED_BY(peer_mu);
   bool verifying = false;
   int64_t replica_mismatches = 0;
   int mismatches_in_a_row = 0;
@@ -161,6 +179,10 @@ struct JetStreamLog::Impl {
     for (std::thread& t : publishers) t.join();
     if (consumer.joinable()) consumer.join();
     if (subscription != nullptr) natsSubscription_Destroy(subscription);
+    if (progress_subscription != nullptr) {
+      natsSubscription_Unsubscribe(progress_subscription);
+      natsSubscription_Destroy(progress_subscription);
+    }
     if (js != nullptr) jsCtx_Destroy(js);
     if (connection != nullptr) {
       natsConnection_Close(connection);
@@ -190,6 +212,11 @@ struct JetStreamLog::Impl {
   // Syncs the store if writes are unsynced, then publishes the progress.
   void SyncAndPublish();
   void PollStream();
+  // Records the applied progress, tells the peers, compares with theirs;
+  // exits (kExitDiverged) when two agreeing peers say this node diverged.
+  void NoteDigest();
+  void ReportAndCompare();
+  [[noreturn]] void ExitDiverged(const std::string& why);
   // Messages already received for the subscription and not yet taken.
   int LocallyQueued() const {
     int messages = 0, bytes = 0;
@@ -346,6 +373,84 @@ absl::Status JetStreamLog::Impl::CheckLocalData(const StreamState& state) {
   return absl::OkStatus();
 }
 
+void JetStreamLog::Impl::ExitDiverged(const std::string& where) {
+  absl::Status marked = store->PutMeta(kDivergedMarker, where);
+  if (!marked.ok()) {
+    Log(LogLevel::kError, absl::StrCat("cluster: marking the divergence: ", marked.ToString()));
+  }
+  std::_Exit(kExitDiverged);
+}
+
+void JetStreamLog::Impl::NoteDigest() {
+  const std::string hex = digest::ToHex(progress.digest);
+  // Only checkpoints stay; the last applied is replaced by the next.
+  if (!my_digests.empty()) {
+    auto last = std::prev(my_digests.end());
+    if (last->first % kCheckpointEvery != 0) my_digests.erase(last);
+  }
+  my_digests[progress.sequence] = hex;
+  while (my_digests.size() > kCheckpointsKept) my_digests.erase(my_digests.begin());
+}
+
+void JetStreamLog::Impl::ReportAndCompare() {
+  if (absl::Now() - last_progress_report < absl::Seconds(1) || my_digests.empty()) return;
+  last_progress_report = absl::Now();
+  const std::string report_subject = absl::StrCat("optout.progress.", options.stream);
+  if (progress_subscription == nullptr) {
+    auto on_report = [](natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+      auto* impl = static_cast<Impl*>(closure);
+      std::vector<std::string> parts =
+          absl::StrSplit(absl::string_view(natsMsg_GetData(msg), natsMsg_GetDataLength(msg)), ' ');
+      natsMsg_Destroy(msg);
+      if (parts.size() < 3 || parts.size() % 2 != 1 || parts[0] == impl->options.node_name) return;
+      absl::MutexLock lock(&impl->peer_mu);
+      for (size_t i = 1; i + 1 < parts.size(); i += 2) {
+        uint64_t version = 0;
+        if (!absl::SimpleAtoi(parts[i], &version)) return;
+        impl->peer_reports[version][parts[0]] = parts[i + 1];
+      }
+      while (impl->peer_reports.size() > 4 * kCheckpointsKept) {
+        impl->peer_reports.erase(impl->peer_reports.begin());
+      }
+    };
+    if (natsConnection_Subscribe(&progress_subscription, connection, report_subject.c_str(),
+                                 on_report, this) != NATS_OK) {
+      progress_subscription = nullptr;
+    }
+  }
+  // "name version hex version hex": the last two checkpoints and the last.
+  std::string report = options.node_name;
+  int told = 0;
+  for (auto it = my_digests.rbegin(); it != my_digests.rend() && told < 3; ++it, ++told) {
+    absl::StrAppend(&report, " ", it->first, " ", it->second);
+  }
+  natsConnection_Publish(connection, report_subject.c_str(), report.data(),
+                         static_cast<int>(report.size()));
+  absl::MutexLock lock(&peer_mu);
+  for (const auto& [version, by_node] : peer_reports) {
+    auto mine = my_digests.find(version);
+    if (mine == my_digests.end()) continue;
+    std::map<std::string, int> others;  // digest -> peers reporting it
+    int same = 1;                       // this node and the peers agreeing with it
+    for (const auto& [node, hex] : by_node) {
+      if (hex != mine->second) {
+        ++others[hex];
+      } else {
+        ++same;
+      }
+    }
+    for (const auto& [hex, peers] : others) {
+      if (peers < 2 || peers <= same) continue;
+      Log(LogLevel::kError,
+          absl::StrCat("cluster: at version ", version, " this node's digest is ", mine->second,
+                       ", ", peers, " peers agree on ", hex, ": this node's history diverged "
+                       "from the stream's (nats-server 2.9.10 defect); exiting so that it "
+                       "restarts and takes a peer's snapshot (--cluster_snapshot_from)"));
+      ExitDiverged(absl::StrCat(version));
+    }
+  }
+}
+
 absl::Status JetStreamLog::Impl::CheckNotDiverged() {
   OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> at, store->GetMeta(kDivergedMarker));
   if (!at.has_value()) return absl::OkStatus();
@@ -447,6 +552,7 @@ bool JetStreamLog::Impl::ApplyMessage(uint64_t seq, uint64_t pending, absl::stri
     outcomes.emplace_back(mutations[i].mutation_id(), *outcome);
     if (last && mark.sync) {
       progress = next;
+      NoteDigest();
       unsynced = 0;
       for (auto& o : outcomes) unsynced_outcomes.push_back(std::move(o));
       SyncAndPublish();
@@ -454,6 +560,7 @@ bool JetStreamLog::Impl::ApplyMessage(uint64_t seq, uint64_t pending, absl::stri
     }
   }
   progress = next;
+  NoteDigest();
   ++unsynced;
   for (auto& o : outcomes) unsynced_outcomes.push_back(std::move(o));
   return true;
@@ -512,6 +619,7 @@ void JetStreamLog::Impl::Run() {
     natsStatus s = natsSubscription_NextMsg(&msg, subscription, unsynced > 0 ? 2 : 100);
     if (s == NATS_TIMEOUT) {
       SyncAndPublish();
+      if (unsynced == 0) ReportAndCompare();
       if (absl::Now() - last_stream_poll > absl::Seconds(1)) PollStream();
       continue;
     }
@@ -552,12 +660,7 @@ void JetStreamLog::Impl::Run() {
                              first_mismatch), "): this node's history diverged from the stream's "
                              "(nats-server 2.9.10 defect); exiting so that it restarts and takes "
                              "a peer's snapshot (--cluster_snapshot_from)"));
-            absl::Status marked = store->PutMeta(kDivergedMarker, absl::StrCat(seq));
-            if (!marked.ok()) {
-              Log(LogLevel::kError, absl::StrCat("cluster: marking the divergence: ",
-                                                 marked.ToString()));
-            }
-            std::_Exit(kExitDiverged);
+            ExitDiverged(absl::StrCat(seq));
           }
           Log(LogLevel::kWarning,
               absl::StrCat("cluster: the stream replica serving this node's consumer holds another "
@@ -614,6 +717,7 @@ absl::StatusOr<std::unique_ptr<JetStreamLog>> JetStreamLog::Start(const ClusterO
     OPTOUT_ASSIGN_OR_RETURN(impl->progress, cluster::Progress::Decode(*stored));
   }
   impl->applied.Advance(impl->progress.sequence);
+  if (impl->progress.sequence > 0) impl->NoteDigest();
   {
     absl::MutexLock lock(&impl->mu);
     impl->synced_digest_hex = digest::ToHex(impl->progress.digest);
