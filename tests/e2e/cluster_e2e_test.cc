@@ -18,6 +18,8 @@
 #include "nlohmann/json.hpp"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "service/cluster/progress.h"
+#include "storage/opt_out_store.h"
 #include "tests/e2e/cluster_fixture.h"
 
 namespace optout::testing {
@@ -380,6 +382,76 @@ TEST(ClusterSnapshotTest, NodeWhoseHistoryWasPurgedBootstrapsFromAPeerSnapshot) 
   }
   ASSERT_TRUE(j.ok()) << j.status();
   EXPECT_EQ(j->applied_digest(), a->applied_digest());
+}
+
+// A node whose history differs from the stream's (what nats-server 2.9.10
+// can do to a replica its consumer read, see README "Cluster mode"; made
+// here by changing the digest it stored) finds out by itself: its consumer
+// finds another message at its last sequence and its peers report another
+// digest. It exits (75); restarted, as systemd or Kubernetes would, it takes
+// a peer's snapshot and agrees again, with no operator step.
+TEST(ClusterDivergenceTest, DivergedNodeExitsAndRepairsFromAPeerSnapshot) {
+  OptoutCluster cluster(3, "OPTOUT_DIVERGE");
+  std::string peers;
+  for (int i = 0; i < cluster.size(); ++i) {
+    absl::StrAppend(&peers, i == 0 ? "" : ",", cluster.AdminAddress(i));
+  }
+  for (int i = 0; i < cluster.size(); ++i) {
+    cluster.node(i).AddFlag("--cluster_snapshot_from=" + peers);
+  }
+  absl::Status started = cluster.Start();
+  ASSERT_TRUE(started.ok()) << started;
+  std::vector<std::string> urls;
+  uint64_t last = 0;
+  for (int n = 0; n < 20; ++n) {
+    urls.push_back(UniqueUrl("diverge", n));
+    absl::StatusOr<v1::RegisterResponse> r = cluster.Register(n % 2, RegisterUrl(urls.back()));
+    ASSERT_TRUE(r.ok()) << r.status();
+    last = std::max(last, r->version());
+  }
+  ASSERT_TRUE(cluster.WaitApplied(2, last, absl::Seconds(20)));
+  cluster.node(2).Kill();
+  {
+    absl::StatusOr<std::unique_ptr<storage::OptOutStore>> store =
+        storage::OptOutStore::Open(cluster.node(2).data_dir(), storage::StoreOptions());
+    ASSERT_TRUE(store.ok()) << store.status();
+    absl::StatusOr<std::optional<std::string>> stored = (*store)->GetProgress();
+    ASSERT_TRUE(stored.ok() && stored->has_value());
+    absl::StatusOr<service::cluster::Progress> progress =
+        service::cluster::Progress::Decode(**stored);
+    ASSERT_TRUE(progress.ok()) << progress.status();
+    progress->digest[0] ^= 0xff;  // another history up to here
+    const std::string encoded = progress->Encode();
+    ASSERT_TRUE((*store)->PutProgress(storage::ProgressMark{encoded}).ok());
+  }
+  ASSERT_TRUE(cluster.StartNode(2).ok()) << cluster.node(2).ReadLog();
+  int exit_code = -1;
+  for (const absl::Time give_up = absl::Now() + absl::Seconds(40);
+       exit_code < 0 && absl::Now() < give_up;) {
+    absl::SleepFor(absl::Milliseconds(200));
+    exit_code = cluster.node(2).ExitedWith();
+  }
+  ASSERT_EQ(exit_code, 75) << cluster.node(2).ReadLog();
+  EXPECT_THAT(cluster.node(2).ReadLog(), ::testing::HasSubstr("history diverged"));
+
+  absl::Status repaired = cluster.StartNode(2);
+  ASSERT_TRUE(repaired.ok()) << repaired << cluster.node(2).ReadLog();
+  EXPECT_THAT(cluster.node(2).ReadLog(), ::testing::HasSubstr("installed the snapshot"));
+  urls.push_back(UniqueUrl("diverge", 99));
+  absl::StatusOr<v1::RegisterResponse> r = cluster.Register(2, RegisterUrl(urls.back()));
+  ASSERT_TRUE(r.ok()) << r.status();
+  last = std::max(last, r->version());
+  for (int i = 0; i < cluster.size(); ++i) ASSERT_TRUE(cluster.WaitApplied(i, last, absl::Seconds(20)));
+  absl::StatusOr<v1::GetInfoResponse> a = cluster.Info(0);
+  absl::StatusOr<v1::GetInfoResponse> c = cluster.Info(2);
+  ASSERT_TRUE(a.ok() && c.ok());
+  EXPECT_EQ(c->applied_version(), a->applied_version());
+  EXPECT_EQ(c->applied_digest(), a->applied_digest());
+  for (const std::string& url : urls) {
+    absl::StatusOr<bool> matched = cluster.Matches(2, url);
+    ASSERT_TRUE(matched.ok()) << matched.status();
+    EXPECT_TRUE(*matched) << url;
+  }
 }
 
 }  // namespace

@@ -7,18 +7,13 @@
 // deadline, and a watchdog kills the servers and fails the test past
 // kHardLimit (ctest's TIMEOUT is the last resort).
 //
-// The NATS server killed is never the stream's leader of the moment:
-// Debian's nats-server 2.9.10 loses a message on a replica when the leader
-// is SIGKILLed with a message proposed but not yet committed. Seen in this
-// test (the replicas' message files compared): the killed leader had already
-// stored the message at sequence S; the new leader stored another writer's
-// message at S and the re-sent copy at S+1; back as a follower, the old
-// leader skipped S (taken) and dropped S+1 as a duplicate of its own copy,
-// so its replica lacks one message and every later sequence is one lower.
-// A node whose consumer reads that replica then misses an acknowledged
-// write and its digest differs (the digest is what shows it). Nothing on the
-// optoutd side can undo that; README "Cluster mode" says so, and
-// OPTOUT_FAULT_KILL_LEADERS=1 kills leaders too, to see it.
+// In ctest the NATS server killed is never the stream's leader of the
+// moment: Debian's nats-server 2.9.10 can leave a replica with another
+// history when the leader is SIGKILLed with a message proposed but not yet
+// committed (README "Cluster mode"). Nodes cope with it (a consumer on such
+// a replica is dropped; a node whose history diverged exits and, restarted
+// here as systemd would, takes a peer's snapshot), but each such repair
+// costs seconds; OPTOUT_FAULT_KILL_LEADERS=1 kills leaders too, to prove it.
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
