@@ -235,12 +235,12 @@ class RequestRun {
     }
     switch (packed.kind()) {
       case v1::PackedItems::KIND_URL_DIGESTS: {
-        size_t offset = 0;
+        // Validated: the counts add up to data.size() / kUrlDigestBytes.
+        const KeyedDigests keyed = KeyAll(data, kUrlDigestBytes, &Keyring::url_key);
+        size_t d = 0;
         for (size_t i = 0; i < n; ++i) {
           const size_t count = packed.counts_size() > 0 ? packed.counts(i) : 1;
-          for (size_t j = 0; j < count; ++j, offset += kUrlDigestBytes) {
-            AddUrlKey(data.substr(offset, kUrlDigestBytes), first_item + i, AcceptAt(j));
-          }
+          for (size_t j = 0; j < count; ++j, ++d) AddKeyed(keyed, d, first_item + i, AcceptAt(j));
         }
         break;
       }
@@ -248,9 +248,8 @@ class RequestRun {
       case v1::PackedItems::KIND_MD5: {
         const Accept accept =
             packed.kind() == v1::PackedItems::KIND_SHA256 ? kAcceptSha256 : kAcceptMd5;
-        for (size_t i = 0; i < n; ++i) {
-          AddFileKey(data.substr(i * unit, unit), first_item + i, accept);
-        }
+        const KeyedDigests keyed = KeyAll(data, unit, &Keyring::file_key);
+        for (size_t i = 0; i < n; ++i) AddKeyed(keyed, i, first_item + i, accept);
         break;
       }
       case v1::PackedItems::KIND_PDQ:
@@ -362,6 +361,29 @@ class RequestRun {
   void AddFileKey(absl::string_view digest, uint32_t item, Accept accept) {
     plan_.AddKey(keyring_.file_key().Mac(digest), item, accept);
     if (previous_ != nullptr) AddPreviousKey(previous_->file_key().Mac(digest), item, accept);
+  }
+  // The keys of a packed group's digests (`length` bytes each, back to
+  // back), made in one batch (HmacSha256::MacMany) under the current and,
+  // during a rotation, the previous purpose key; per-thread buffers.
+  struct KeyedDigests {
+    const Mac32* current;
+    const Mac32* previous;  // null unless a rotation runs
+  };
+  KeyedDigests KeyAll(absl::string_view data, size_t length,
+                      const HmacSha256& (Keyring::*purpose)() const) {
+    thread_local std::vector<Mac32> current, previous;
+    const size_t count = data.size() / length;
+    current.resize(count);
+    (keyring_.*purpose)().MacMany(data.data(), length, count, current.data());
+    if (previous_ == nullptr) return {current.data(), nullptr};
+    previous.resize(count);
+    (previous_->*purpose)().MacMany(data.data(), length, count, previous.data());
+    return {current.data(), previous.data()};
+  }
+  // What AddUrlKey / AddFileKey do for digest `d` of `keyed`.
+  void AddKeyed(const KeyedDigests& keyed, size_t d, uint32_t item, Accept accept) {
+    plan_.AddKey(keyed.current[d], item, accept);
+    if (keyed.previous != nullptr) AddPreviousKey(keyed.previous[d], item, accept);
   }
   void AddPreviousKey(const Mac32& key, uint32_t item, Accept accept) {
     plan_.key_ring.resize(plan_.keys.size(), 0);  // the current key just added

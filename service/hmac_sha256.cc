@@ -6,6 +6,7 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace optout::service {
@@ -28,6 +29,37 @@ HmacSha256::HmacSha256(const std::array<uint8_t, 32>& key) {
   SHA256_Init(&ctx);
   SHA256_Update(&ctx, opad, sizeof(opad));
   std::memcpy(outer_.data(), &ctx, sizeof(ctx));
+  digest::Sha256State state = digest::Sha256InitialState();
+  const uint8_t* block = ipad;
+  digest::Sha256CompressMany(&state, &block, 1);
+  inner_words_ = state;
+  state = digest::Sha256InitialState();
+  block = opad;
+  digest::Sha256CompressMany(&state, &block, 1);
+  outer_words_ = state;
+}
+
+void HmacSha256::MacMany(const char* messages, size_t length, size_t count, Mac32* out) const {
+  if (length > digest::kSha256OneBlockMax) {
+    for (size_t i = 0; i < count; ++i) out[i] = Mac(absl::string_view(messages + i * length, length));
+    return;
+  }
+  // Batches of a few dozen keep the inner hashes in L1 between the passes.
+  constexpr size_t kBatch = 32;
+  digest::Sha256Tail tails[kBatch];
+  digest::Sha256Digest inner[kBatch];
+  for (size_t first = 0; first < count; first += kBatch) {
+    const size_t n = std::min(kBatch, count - first);
+    for (size_t i = 0; i < n; ++i) {
+      tails[i] = {&inner_words_, reinterpret_cast<const uint8_t*>(messages) + (first + i) * length,
+                  length, SHA256_CBLOCK};
+    }
+    digest::Sha256FinishMany(tails, n, inner);
+    for (size_t i = 0; i < n; ++i) {
+      tails[i] = {&outer_words_, inner[i].data(), inner[i].size(), SHA256_CBLOCK};
+    }
+    digest::Sha256FinishMany(tails, n, out + first);
+  }
 }
 
 Mac32 HmacSha256::Mac(absl::string_view message) const {

@@ -10,9 +10,11 @@
 #define OPTOUT_SERVICE_HMAC_SHA256_H_
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 
 #include "absl/strings/string_view.h"
+#include "client/common/digest/sha256_blocks.h"
 
 namespace optout::service {
 
@@ -27,12 +29,20 @@ class HmacSha256 final {
   // given to one key has the same length (then no extension applies), so
   // callers must fix the length; used where answers carry many values.
   Mac32 FixedLengthPrf(absl::string_view message) const;
+  // out[i] = Mac(message i) for `count` messages of `length` bytes each
+  // (length <= 55: one block), back to back at `messages`. Several MACs
+  // run in lockstep (client/common/digest/sha256_blocks.h): the check path
+  // keys each request's digests with one call, at ~half the cost of Mac()
+  // per message.
+  void MacMany(const char* messages, size_t length, size_t count, Mac32* out) const;
 
  private:
   // Opaque copies of OpenSSL SHA256_CTX (kept as bytes so this header does
   // not pull in the deprecated low-level API).
   alignas(8) std::array<uint8_t, 112> inner_{};
   alignas(8) std::array<uint8_t, 112> outer_{};
+  // The same two states as chaining words, for MacMany.
+  digest::Sha256State inner_words_{}, outer_words_{};
 };
 
 }  // namespace optout::service

@@ -4,6 +4,7 @@
 #include <openssl/hmac.h>
 
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -44,6 +45,26 @@ TEST(HmacSha256Test, FixedLengthPrfIsTheInnerHashOfHmac) {
     EVP_Digest(input.data(), input.size(), expected.data(), &len, EVP_sha256(), nullptr);
     EXPECT_EQ(HmacSha256(key).FixedLengthPrf(message), expected) << "length " << size;
     EXPECT_NE(HmacSha256(key).FixedLengthPrf(message), HmacSha256(key).Mac(message));
+  }
+}
+
+// Every count around the lockstep width and the batch size, and lengths
+// up to and past one block.
+TEST(HmacSha256Test, MacManyEqualsMacOfEachMessage) {
+  std::array<uint8_t, 32> key{};
+  for (size_t i = 0; i < key.size(); ++i) key[i] = static_cast<uint8_t>(i * 11 + 5);
+  const HmacSha256 hmac(key);
+  for (size_t length : {0, 16, 32, 55, 56, 64}) {
+    for (size_t count : {0, 1, 3, 4, 5, 31, 32, 33, 70}) {
+      std::string messages(length * count, '\0');
+      for (size_t i = 0; i < messages.size(); ++i) messages[i] = static_cast<char>(i * 13 + count);
+      std::vector<Mac32> got(count);
+      hmac.MacMany(messages.data(), length, count, got.data());
+      for (size_t i = 0; i < count; ++i) {
+        EXPECT_EQ(got[i], OneShotHmac(key, messages.substr(i * length, length)))
+            << "length " << length << " count " << count << " message " << i;
+      }
+    }
   }
 }
 
