@@ -138,7 +138,7 @@ absl::StatusOr<std::unique_ptr<RecordWriter>> OpenFileWriter(
     const RecordReader& reader, const std::optional<std::vector<int>>& row_groups = std::nullopt) {
   switch (kind.format) {
     case Format::kWebdataset: return OpenShardWriter(output);
-    case Format::kParquet: return OpenParquetWriter(output, source, row_groups);
+    case Format::kParquet: return OpenParquetWriter(output, source, row_groups, &reader);
     default: return OpenTableWriter(output, reader.header(), kind.compression);
   }
 }

@@ -2,11 +2,14 @@
 // md5 / sha256 columns (only those are decoded); the writer rebuilds the
 // file from the rows kept, row group by row group.
 #include <algorithm>
+#include <map>
 #include <memory>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "client/common/base/status_macros.h"
 #include "client/common/digest/digest.h"
 #include "client/dataset/field_names.h"
@@ -31,6 +34,48 @@ std::vector<int> AllRowGroups(const ParquetFile& file) {
 bool IsString(const ColumnDescriptor& c) {
   return c.type == parquet::PhysicalType::kByteArray;
 }
+
+using SharedColumn = std::shared_ptr<const ColumnData>;
+
+// The columns the reader decoded (URL, md5, sha256, key), handed to the
+// writer of the same file so that a row group it rewrites is not decoded
+// twice. Held only while a writer is attached, and only until the writer
+// has passed their row group, so memory stays one or two row groups.
+class DecodedColumns final {
+ public:
+  void Attach() {
+    absl::MutexLock lock(&mu_);
+    attached_ = true;
+  }
+  void Put(int group, int column, SharedColumn data) {
+    absl::MutexLock lock(&mu_);
+    if (attached_ && group > done_) columns_[{group, column}] = std::move(data);
+  }
+  // The column if the reader decoded it (then it is dropped here); null
+  // otherwise.
+  SharedColumn Take(int group, int column) {
+    absl::MutexLock lock(&mu_);
+    auto it = columns_.find({group, column});
+    if (it == columns_.end()) return nullptr;
+    SharedColumn data = std::move(it->second);
+    columns_.erase(it);
+    return data;
+  }
+  // The writer is past `group`: its columns are no longer wanted.
+  void Done(int group) {
+    absl::MutexLock lock(&mu_);
+    done_ = std::max(done_, group);
+    for (auto it = columns_.begin(); it != columns_.end();) {
+      it = it->first.first <= group ? columns_.erase(it) : std::next(it);
+    }
+  }
+
+ private:
+  absl::Mutex mu_;
+  bool attached_ ABSL_GUARDED_BY(mu_) = false;
+  int done_ ABSL_GUARDED_BY(mu_) = -1;
+  std::map<std::pair<int, int>, SharedColumn> columns_ ABSL_GUARDED_BY(mu_);
+};
 
 class ParquetReader final : public RecordReader {
  public:
@@ -105,6 +150,9 @@ class ParquetReader final : public RecordReader {
     return absl::OkStatus();
   }
 
+  // What the writer of this file may take instead of decoding again.
+  const std::shared_ptr<DecodedColumns>& decoded() const { return decoded_; }
+
   int64_t bytes_read() const override {
     if (total_rows_ == 0) return file_->size();
     return static_cast<int64_t>(static_cast<double>(file_->size()) * rows_done_ / total_rows_);
@@ -116,14 +164,14 @@ class ParquetReader final : public RecordReader {
  private:
   // One flat column of the current row group, walked row by row.
   struct Cursor {
-    ColumnData data;
+    SharedColumn data;
     bool optional = false;
     size_t next_value = 0;
     absl::string_view current;
     // Whether row `row` has a value; moves to it.
     bool def_present(int64_t row) {
-      if (optional && data.def[row] == 0) return false;
-      current = data.Value(next_value++);
+      if (optional && data->def[row] == 0) return false;
+      current = data->Value(next_value++);
       return true;
     }
     absl::string_view value() const { return current; }
@@ -131,7 +179,9 @@ class ParquetReader final : public RecordReader {
 
   absl::Status Load(int group, int col, Cursor* cursor) {
     if (col < 0) return absl::OkStatus();
-    OPTOUT_ASSIGN_OR_RETURN(cursor->data, file_->ReadColumn(group, col));
+    OPTOUT_ASSIGN_OR_RETURN(ColumnData data, file_->ReadColumn(group, col));
+    cursor->data = std::make_shared<const ColumnData>(std::move(data));
+    decoded_->Put(group, col, cursor->data);
     cursor->optional = file_->metadata().columns[col].max_def > 0;
     cursor->next_value = 0;
     return absl::OkStatus();
@@ -167,6 +217,7 @@ class ParquetReader final : public RecordReader {
 
   const std::unique_ptr<ParquetFile> file_;
   const std::vector<int> row_groups_;
+  const std::shared_ptr<DecodedColumns> decoded_ = std::make_shared<DecodedColumns>();
   const std::string header_;
   int url_col_ = -1, md5_col_ = -1, sha256_col_ = -1, key_col_ = -1;
   Cursor url_, md5_, sha256_, key_;
@@ -178,9 +229,12 @@ class ParquetReader final : public RecordReader {
 class ParquetRecordWriter final : public RecordWriter {
  public:
   ParquetRecordWriter(std::string path, std::unique_ptr<ParquetFile> source,
-                      std::unique_ptr<parquet::ParquetWriter> out, std::vector<int> row_groups)
+                      std::unique_ptr<parquet::ParquetWriter> out, std::vector<int> row_groups,
+                      std::shared_ptr<DecodedColumns> decoded)
       : path_(std::move(path)), source_(std::move(source)), out_(std::move(out)),
-        row_groups_(std::move(row_groups)) {}
+        row_groups_(std::move(row_groups)), decoded_(std::move(decoded)) {
+    if (decoded_ != nullptr) decoded_->Attach();
+  }
 
   absl::Status Write(const Record& record) override {
     const int64_t row = static_cast<int64_t>(record.row) - 1;
@@ -211,15 +265,36 @@ class ParquetRecordWriter final : public RecordWriter {
   int64_t Rows(int g) const { return source_->metadata().row_groups[g].num_rows; }
   int64_t End(int g) const { return First(g) + Rows(g); }
 
+  // Column `c` of row group `g`, decoded: the reader's copy when it has
+  // one, else read here.
+  absl::StatusOr<SharedColumn> Column(int g, int c) {
+    if (decoded_ != nullptr) {
+      if (SharedColumn data = decoded_->Take(g, c)) return data;
+    }
+    OPTOUT_ASSIGN_OR_RETURN(ColumnData data, source_->ReadColumn(g, c));
+    return std::make_shared<const ColumnData>(std::move(data));
+  }
+
   // Writes the current row group's kept rows and moves to the next.
   absl::Status Flush() {
     const int g = row_groups_[next_];
+    absl::Status s = FlushGroup(g);
+    if (decoded_ != nullptr) decoded_->Done(g);
+    OPTOUT_RETURN_IF_ERROR(s);
+    ++next_;
+    kept_ = 0;
+    Start();
+    return absl::OkStatus();
+  }
+
+  absl::Status FlushGroup(int g) {
     const int64_t rows = Rows(g);
     if (kept_ == rows) {
       // Copied as stored, but decoded first: a corrupt column that no check
-      // reads must refuse the input, not pass into the release unseen.
+      // reads must refuse the input, not pass into the release unseen (the
+      // columns the reader decoded have been).
       for (size_t c = 0; c < source_->metadata().columns.size(); ++c) {
-        OPTOUT_RETURN_IF_ERROR(source_->ReadColumn(g, static_cast<int>(c)).status());
+        OPTOUT_RETURN_IF_ERROR(Column(g, static_cast<int>(c)).status());
       }
       OPTOUT_RETURN_IF_ERROR(out_->CopyRowGroup(*source_, g));
     } else if (kept_ > 0) {
@@ -227,8 +302,8 @@ class ParquetRecordWriter final : public RecordWriter {
       std::vector<ColumnData> columns;
       std::vector<parquet::ColumnWriteOptions> options(meta.columns.size());
       for (size_t c = 0; c < meta.columns.size(); ++c) {
-        OPTOUT_ASSIGN_OR_RETURN(ColumnData data, source_->ReadColumn(g, static_cast<int>(c)));
-        columns.push_back(parquet::FilterRows(data, meta.columns[c].max_def, meta.columns[c].max_rep, keep_));
+        OPTOUT_ASSIGN_OR_RETURN(SharedColumn data, Column(g, static_cast<int>(c)));
+        columns.push_back(parquet::FilterRows(*data, meta.columns[c].max_def, meta.columns[c].max_rep, keep_));
         // Same codec; dictionary pages where the source had them.
         const parquet::TValue* chunk = meta.tree.Field(parquet::fid::kFileRowGroups)
                                            ->items[g].Field(parquet::fid::kRowGroupColumns)->items[c]
@@ -239,9 +314,6 @@ class ParquetRecordWriter final : public RecordWriter {
       }
       OPTOUT_RETURN_IF_ERROR(out_->WriteRowGroup(columns, options));
     }
-    ++next_;
-    kept_ = 0;
-    Start();
     return absl::OkStatus();
   }
 
@@ -264,6 +336,7 @@ class ParquetRecordWriter final : public RecordWriter {
   size_t next_ = 0;        // index into row_groups_ of the group being filled
   std::vector<bool> keep_;  // its rows
   int64_t kept_ = 0;
+  const std::shared_ptr<DecodedColumns> decoded_;  // may be null
 };
 
 }  // namespace
@@ -281,11 +354,16 @@ absl::StatusOr<std::unique_ptr<RecordReader>> OpenParquetReader(
 
 absl::StatusOr<std::unique_ptr<RecordWriter>> OpenParquetWriter(
     const std::string& path, const std::string& source,
-    const std::optional<std::vector<int>>& row_groups) {
+    const std::optional<std::vector<int>>& row_groups, const RecordReader* reader) {
   OPTOUT_ASSIGN_OR_RETURN(auto file, ParquetFile::Open(source));
   std::vector<int> groups = row_groups.has_value() ? *row_groups : AllRowGroups(*file);
   OPTOUT_ASSIGN_OR_RETURN(auto out, parquet::ParquetWriter::Create(path + ".partial", file->metadata()));
-  auto writer = std::make_unique<ParquetRecordWriter>(path, std::move(file), std::move(out), std::move(groups));
+  std::shared_ptr<DecodedColumns> decoded;
+  if (const auto* parquet_reader = dynamic_cast<const ParquetReader*>(reader)) {
+    decoded = parquet_reader->decoded();
+  }
+  auto writer = std::make_unique<ParquetRecordWriter>(path, std::move(file), std::move(out),
+                                                      std::move(groups), std::move(decoded));
   writer->Start();
   return std::unique_ptr<RecordWriter>(std::move(writer));
 }

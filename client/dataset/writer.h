@@ -20,6 +20,8 @@
 
 namespace optout::dataset {
 
+class RecordReader;  // reader.h
+
 class RecordWriter {
  public:
   virtual ~RecordWriter() = default;
@@ -39,10 +41,13 @@ absl::StatusOr<std::unique_ptr<RecordWriter>> OpenTableWriter(const std::string&
 // metadata and compression. A row group that loses no row is copied byte
 // for byte; one that loses all is left out; the others are rewritten.
 // Records must come in row order. DataLoss / Unimplemented when a row
-// group to rewrite cannot be decoded (naming the column).
+// group to rewrite cannot be decoded (naming the column). `reader`, when it
+// is the OpenParquetReader of `source` over the same row groups, lends the
+// columns it decoded, so they are not decoded twice.
 absl::StatusOr<std::unique_ptr<RecordWriter>> OpenParquetWriter(
     const std::string& path, const std::string& source,
-    const std::optional<std::vector<int>>& row_groups = std::nullopt);
+    const std::optional<std::vector<int>>& row_groups = std::nullopt,
+    const RecordReader* reader = nullptr);
 // Webdataset shards: the kept samples' files, as a POSIX (pax) tar.
 absl::StatusOr<std::unique_ptr<RecordWriter>> OpenShardWriter(const std::string& path);
 // Image folders: the kept samples' files written straight into the folder

@@ -48,7 +48,7 @@ std::array<uint8_t, N> EvpDigest(const EVP_MD* md, absl::string_view data) {
 // Longest message whose padding still fits the same 64-byte block.
 constexpr size_t kSha256OneBlockMax = 55;
 
-int HexValue(char c) {
+constexpr int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -101,14 +101,24 @@ std::string ToHex(absl::string_view bytes) {
 }
 
 bool HexInto(absl::string_view hex, std::string* out) {
+  // A table, not HexValue's branches: digits and letters of random digests
+  // mix unpredictably, and the mispredictions made this ~4 % of a Parquet
+  // check's client CPU (one md5 per row).
+  static constexpr auto kValue = [] {
+    std::array<int8_t, 256> t{};
+    for (int c = 0; c < 256; ++c) t[c] = static_cast<int8_t>(HexValue(static_cast<char>(c)));
+    return t;
+  }();
   if (hex.size() % 2 != 0) return false;
   out->resize(hex.size() / 2);
+  const auto* in = reinterpret_cast<const uint8_t*>(hex.data());
+  char* bytes = out->data();
   int bad = 0;
   for (size_t i = 0; i < out->size(); ++i) {
-    const int hi = HexValue(hex[2 * i]);
-    const int lo = HexValue(hex[2 * i + 1]);
+    const int hi = kValue[in[2 * i]];
+    const int lo = kValue[in[2 * i + 1]];
     bad |= hi | lo;  // negative when either is not a hex digit
-    (*out)[i] = static_cast<char>(((hi & 15) << 4) | (lo & 15));
+    bytes[i] = static_cast<char>(((hi & 15) << 4) | (lo & 15));
   }
   return bad >= 0;
 }
