@@ -140,17 +140,22 @@ struct LookupPlan {
   // Which keyring made keys[i] (1: KeySet::previous); filled only while a
   // rotation runs, so the usual check pays nothing for it.
   std::vector<uint8_t> key_ring;
+  // PDQ hashes of normal items, and of low-quality ones (PdqHash.quality
+  // below --min_pdq_quality, PackedItems.pdq_low_quality), which match only
+  // within --low_quality_pdq_distance.
   std::vector<storage::Code256> codes;
   std::vector<uint32_t> code_item;
+  std::vector<storage::Code256> low_codes;
+  std::vector<uint32_t> low_code_item;
 
   void AddKey(const Mac32& key, uint32_t item, Accept accept) {
     keys.push_back(key);
     key_item.push_back(item);
     key_accept.push_back(accept);
   }
-  void AddCode(absl::string_view bytes32, uint32_t item) {
-    codes.push_back(storage::CodeFromBytes(bytes32));
-    code_item.push_back(item);
+  void AddCode(absl::string_view bytes32, uint32_t item, bool low_quality) {
+    (low_quality ? low_codes : codes).push_back(storage::CodeFromBytes(bytes32));
+    (low_quality ? low_code_item : code_item).push_back(item);
   }
   void Clear() {
     keys.clear();
@@ -159,6 +164,8 @@ struct LookupPlan {
     key_ring.clear();
     codes.clear();
     code_item.clear();
+    low_codes.clear();
+    low_code_item.clear();
   }
 };
 
@@ -203,11 +210,13 @@ class RequestRun {
           AddUrlKey(in.url_digests().expressions(j), item, AcceptAt(j + 1));
         }
         return absl::OkStatus();
-      case v1::CheckItem::kPdq:
-        plan_.AddCode(in.pdq().hash(), item);
-        for (const auto& d : in.pdq().dihedral()) plan_.AddCode(d, item);
-        for (const auto& r : in.pdq().regions()) plan_.AddCode(r, item);
+      case v1::CheckItem::kPdq: {
+        const bool low = in.pdq().has_quality() && IsLowQualityPdq(options_, in.pdq().quality());
+        plan_.AddCode(in.pdq().hash(), item, low);
+        for (const auto& d : in.pdq().dihedral()) plan_.AddCode(d, item, low);
+        for (const auto& r : in.pdq().regions()) plan_.AddCode(r, item, low);
         return absl::OkStatus();
+      }
       case v1::CheckItem::kSha256:
         AddFileKey(in.sha256(), item, kAcceptSha256);
         return absl::OkStatus();
@@ -252,21 +261,28 @@ class RequestRun {
         for (size_t i = 0; i < n; ++i) AddKeyed(keyed, i, first_item + i, accept);
         break;
       }
-      case v1::PackedItems::KIND_PDQ:
+      case v1::PackedItems::KIND_PDQ: {
+        const std::string& low_bits = packed.pdq_low_quality();  // validated: empty or n bits
+        auto low = [&low_bits](size_t i) {
+          return !low_bits.empty() && (static_cast<uint8_t>(low_bits[i / 8]) >> (i % 8) & 1) != 0;
+        };
         if (packed.counts_size() > 0) {  // each item followed by its regions
           size_t off = 0;
           for (size_t i = 0; i < n; ++i) {
             const size_t end = off + unit + packed.counts(i) * kPdqBytes;
+            const bool low_quality = low(i);
             for (; off < end; off += kPdqBytes) {
-              plan_.AddCode(data.substr(off, kPdqBytes), first_item + i);
+              plan_.AddCode(data.substr(off, kPdqBytes), first_item + i, low_quality);
             }
           }
           break;
         }
         for (size_t off = 0; off < data.size(); off += kPdqBytes) {
-          plan_.AddCode(data.substr(off, kPdqBytes), first_item + off / unit);
+          const size_t i = off / unit;
+          plan_.AddCode(data.substr(off, kPdqBytes), first_item + i, low(i));
         }
         break;
+      }
       default:
         break;
     }
@@ -299,13 +315,32 @@ class RequestRun {
         m.Add(kind, MatchIndex::HandleOfKeyValue(*it), static_cast<uint32_t>(i), max_ids);
       }
     });
-    const absl::Span<const storage::Code256> codes(plan_.codes);
+    // A pair with a low-quality side, the checked hash's or the stored
+    // one's, matches only within the stricter distance (README.md#matching).
+    const int low_distance = std::min(options_.low_quality_pdq_distance, options_.pdq_threshold);
+    OPTOUT_RETURN_IF_ERROR(Search(index_.pdq(), plan_.codes, plan_.code_item,
+                                  options_.pdq_threshold, max_ids, interrupt));
+    OPTOUT_RETURN_IF_ERROR(Search(index_.pdq(), plan_.low_codes, plan_.low_code_item,
+                                  low_distance, max_ids, interrupt));
+    if (index_.low_quality_pdq().size() > 0) {
+      OPTOUT_RETURN_IF_ERROR(Search(index_.low_quality_pdq(), plan_.codes, plan_.code_item,
+                                    low_distance, max_ids, interrupt));
+      OPTOUT_RETURN_IF_ERROR(Search(index_.low_quality_pdq(), plan_.low_codes,
+                                    plan_.low_code_item, low_distance, max_ids, interrupt));
+    }
+    return absl::OkStatus();
+  }
+
+  // Searches `codes` (of the items `code_item`) within `radius` in chunks,
+  // asking `interrupt` between them.
+  absl::Status Search(const storage::HammingIndex& index, absl::Span<const storage::Code256> codes,
+                      absl::Span<const uint32_t> code_item, int radius, size_t max_ids,
+                      const CheckInterrupt& interrupt) {
     for (size_t first = 0; first < codes.size(); first += kInterruptEveryCodes) {
       if (interrupt) OPTOUT_RETURN_IF_ERROR(interrupt());
       const absl::Span<const storage::Code256> chunk = codes.subspan(first, kInterruptEveryCodes);
-      PdqSink sink(absl::MakeConstSpan(plan_.code_item).subspan(first, chunk.size()), matches_,
-                   max_ids);
-      index_.pdq().SearchBatch(chunk, options_.pdq_threshold, sink);
+      PdqSink sink(code_item.subspan(first, chunk.size()), matches_, max_ids);
+      index.SearchBatch(chunk, radius, sink);
     }
     return absl::OkStatus();
   }

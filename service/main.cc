@@ -73,7 +73,14 @@ ABSL_FLAG(std::string, verify_ca, "", "test only (needs --testing): PEM CA file 
 ABSL_FLAG(int, pdq_threshold, 31, "PDQ match distance, 0..63 bits of 256");
 ABSL_FLAG(int, max_batch_items, 10000, "largest number of items in one Check batch or registration");
 ABSL_FLAG(int, min_pdq_quality, optout::protocol::kDefaultMinPdqQuality,
-          "PDQ hashes with a lower reported quality are refused");
+          "PDQ hashes with a lower reported quality are refused, unless at least "
+          "--low_quality_pdq_floor (then low-quality)");
+ABSL_FLAG(int, low_quality_pdq_floor, optout::protocol::kDefaultLowQualityPdqFloor,
+          "PDQ hashes of quality from this up to --min_pdq_quality - 1 form the low-quality "
+          "tier (registered and checked, matched within --low_quality_pdq_distance); lower "
+          "ones are refused; 1..100 (>= --min_pdq_quality: no such tier)");
+ABSL_FLAG(int, low_quality_pdq_distance, optout::protocol::kDefaultLowQualityPdqDistance,
+          "PDQ match distance of pairs with a low-quality side, 0..--pdq_threshold bits");
 ABSL_FLAG(std::string, psl_file, "", "Public Suffix List file (default: Debian's /usr/share/publicsuffix/public_suffix_list.dat)");
 ABSL_FLAG(int, check_threads, 0, "threads running checks (0: one per core)");
 ABSL_FLAG(int, max_queued_checks, 64, "checks that may wait for a check thread; more are refused with RESOURCE_EXHAUSTED");
@@ -190,6 +197,8 @@ int main(int argc, char** argv) {
   options.registry.pdq_threshold = absl::GetFlag(FLAGS_pdq_threshold);
   options.registry.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);
   options.registry.min_pdq_quality = absl::GetFlag(FLAGS_min_pdq_quality);
+  options.registry.low_quality_pdq_floor = absl::GetFlag(FLAGS_low_quality_pdq_floor);
+  options.registry.low_quality_pdq_distance = absl::GetFlag(FLAGS_low_quality_pdq_distance);
   for (absl::string_view url : absl::StrSplit(absl::GetFlag(FLAGS_cluster_nats), ',',
                                               absl::SkipWhitespace())) {
     options.cluster.nats_urls.emplace_back(absl::StripAsciiWhitespace(url));

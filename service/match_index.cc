@@ -30,8 +30,12 @@ void MatchIndex::Add(const IndexedOptOut& opt_out) {
   const uint64_t handle = AssignHandle(opt_out.id, &fresh);
   if (!fresh) return;
   for (const auto& k : opt_out.keys) keys_.Add(k.key, KeyValue(handle, k.kind));
-  for (size_t i = 0; i < opt_out.pdq.size(); ++i) pdq_.Add(PdqEntry(handle, i), opt_out.pdq[i]);
-  for (const auto& r : opt_out.pdq_regions) pdq_.Add(RegionEntry(handle, r), r.code);
+  for (size_t i = 0; i < opt_out.pdq.size(); ++i) {
+    PdqIndexOf(opt_out, i).Add(PdqEntry(handle, i), opt_out.pdq[i]);
+  }
+  for (const auto& r : opt_out.pdq_regions) {
+    PdqIndexOf(opt_out, r.position).Add(RegionEntry(handle, r), r.code);
+  }
   CountKeys(opt_out, +1);
 }
 
@@ -80,8 +84,12 @@ bool MatchIndex::Remove(const IndexedOptOut& opt_out) {
   }
   for (const auto& k : opt_out.keys) keys_.Remove(k.key, KeyValue(handle, k.kind));
   // With the code, each removal looks in one bucket instead of every entry.
-  for (size_t i = 0; i < opt_out.pdq.size(); ++i) pdq_.Remove(PdqEntry(handle, i), opt_out.pdq[i]);
-  for (const auto& r : opt_out.pdq_regions) pdq_.Remove(RegionEntry(handle, r), r.code);
+  for (size_t i = 0; i < opt_out.pdq.size(); ++i) {
+    PdqIndexOf(opt_out, i).Remove(PdqEntry(handle, i), opt_out.pdq[i]);
+  }
+  for (const auto& r : opt_out.pdq_regions) {
+    PdqIndexOf(opt_out, r.position).Remove(RegionEntry(handle, r), r.code);
+  }
   CountKeys(opt_out, -1);
   return true;
 }
@@ -153,20 +161,24 @@ void MatchIndex::Load(std::vector<std::vector<IndexedOptOut>> ranges) {
   // opt-outs each takes seconds, so they are built side by side.
   std::thread pdq_index([&] {
     std::vector<std::pair<uint64_t, storage::Code256>> codes;
+    std::vector<std::pair<uint64_t, storage::Code256>> low_quality_codes;  // few
     codes.reserve(code_count);
     for (size_t r = 0; r < ranges.size(); ++r) {
       for (size_t i = 0; i < ranges[r].size(); ++i) {
         const IndexedOptOut& opt_out = ranges[r][i];
         const uint64_t handle = first_handles[r] + i;
         for (size_t j = 0; j < opt_out.pdq.size(); ++j) {
-          codes.emplace_back(PdqEntry(handle, j), opt_out.pdq[j]);
+          (opt_out.LowQuality(j) ? low_quality_codes : codes)
+              .emplace_back(PdqEntry(handle, j), opt_out.pdq[j]);
         }
         for (const auto& region : opt_out.pdq_regions) {
-          codes.emplace_back(RegionEntry(handle, region), region.code);
+          (opt_out.LowQuality(region.position) ? low_quality_codes : codes)
+              .emplace_back(RegionEntry(handle, region), region.code);
         }
       }
     }
     pdq_.Build(std::move(codes));
+    if (!low_quality_codes.empty()) low_quality_pdq_.Build(std::move(low_quality_codes));
   });
   keys_.Reserve(key_count);
   for (size_t r = 0; r < ranges.size(); ++r) {
@@ -192,7 +204,7 @@ void MatchIndex::VisitIds(absl::Span<const uint64_t> handles,
 }
 
 size_t MatchIndex::entries(v1::MatchKind kind) const {
-  if (kind == v1::MATCH_KIND_PDQ) return pdq_.size();
+  if (kind == v1::MATCH_KIND_PDQ) return pdq_.size() + low_quality_pdq_.size();
   if (kind <= 0 || kind >= protocol::kMatchKindCount) return 0;
   const int64_t n = key_entries_[kind].load(std::memory_order_relaxed);
   return n > 0 ? static_cast<size_t>(n) : 0;
@@ -207,7 +219,7 @@ size_t MatchIndex::MemoryBytes() const {
     ids = id_of_handle_.capacity() * sizeof(IdBytes) + live_.capacity() / 8 +
           handle_of_id_.capacity() * (sizeof(IdBytes) + sizeof(uint64_t) + 1);
   }
-  return keys_.MemoryBytes() + pdq_.MemoryBytes() + ids;
+  return keys_.MemoryBytes() + pdq_.MemoryBytes() + low_quality_pdq_.MemoryBytes() + ids;
 }
 
 size_t MatchIndex::opt_out_count() const {

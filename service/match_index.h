@@ -55,6 +55,13 @@ struct IndexedOptOut {
     storage::Code256 code;
   };
   std::vector<PdqRegion> pdq_regions;
+  // pdq_low_quality[position] (empty: none): that hash and its regions are
+  // in the low-quality tier, indexed apart (MatchIndex::low_quality_pdq).
+  std::vector<bool> pdq_low_quality;
+
+  bool LowQuality(size_t position) const {
+    return position < pdq_low_quality.size() && pdq_low_quality[position];
+  }
 };
 
 class MatchIndex final {
@@ -129,9 +136,14 @@ class MatchIndex final {
 
   const storage::KeyIndex& keys() const { return keys_; }
   const storage::HammingIndex& pdq() const { return pdq_; }
+  // Hashes registered with a quality below --min_pdq_quality (and their
+  // regions), same entries as pdq(); searched at the stricter
+  // --low_quality_pdq_distance. Apart so that the usual search pays nothing
+  // for them and a pair's distance bound follows from where it was found.
+  const storage::HammingIndex& low_quality_pdq() const { return low_quality_pdq_; }
   size_t opt_out_count() const;
   // Index entries of `kind`: keys for URL, SCOPE, SHA256, MD5; stored
-  // hashes for PDQ.
+  // hashes for PDQ (both tiers).
   size_t entries(v1::MatchKind kind) const;
   // Approximate heap bytes of the key index, the PDQ index and the id tables.
   size_t MemoryBytes() const;
@@ -151,7 +163,12 @@ class MatchIndex final {
   storage::KeyIndex keys_;
   // Key entries by kind, kept beside keys_ (which does not know kinds).
   std::array<std::atomic<int64_t>, protocol::kMatchKindCount> key_entries_{};
+  storage::HammingIndex& PdqIndexOf(const IndexedOptOut& opt_out, size_t position) {
+    return opt_out.LowQuality(position) ? low_quality_pdq_ : pdq_;
+  }
+
   storage::HammingIndex pdq_;
+  storage::HammingIndex low_quality_pdq_;
   mutable absl::Mutex mu_;  // protects the handle tables below
   // Handles are dense: handle h is entry h - 1 (revoked entries stay, not live).
   std::vector<IdBytes> id_of_handle_ ABSL_GUARDED_BY(mu_);

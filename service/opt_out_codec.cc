@@ -50,7 +50,8 @@ void AddEntry(internal::OptOutRecord* record, v1::MatchKind kind, const Mac32& k
 
 absl::StatusOr<internal::SealedPart> SaltableContent(const v1::RegisterRequest& request,
                                                      const url::PublicSuffixList& psl,
-                                                     ItemPositions* positions) {
+                                                     ItemPositions* positions,
+                                                     int min_pdq_quality) {
   internal::SealedPart content;
   ItemPositions* p = positions;
   OnceField urls(content.mutable_url_digests(), p ? &p->urls : nullptr);
@@ -85,10 +86,16 @@ absl::StatusOr<internal::SealedPart> SaltableContent(const v1::RegisterRequest& 
     if (scopes.Add(DigestOf(*scope))) content.add_scope_hosts(canonical->host);
   }
   bool any_regions = false;
+  bool any_low_quality = false;
   for (const auto& hash : request.pdq()) {
-    pdq.Add(hash.hash());
+    // A hash given twice keeps its first tier, as it keeps its first regions.
+    if (pdq.Add(hash.hash())) content.add_pdq_low_quality(hash.quality() < min_pdq_quality);
     any_regions = any_regions || hash.regions_size() > 0;
+    any_low_quality = any_low_quality || hash.quality() < min_pdq_quality;
   }
+  // Stored only when some hash is low-quality: other records (and their
+  // fingerprints) stay as they were before the tier.
+  if (!any_low_quality) content.clear_pdq_low_quality();
   // Regions travel with their image: pdq_regions[i] holds those of pdq[i]
   // (from the first copy of a hash given twice).
   if (any_regions) {
@@ -187,6 +194,12 @@ absl::StatusOr<IndexedOptOut> IndexedFromRecord(const Keyring& keyring, absl::st
     for (const auto& pdq : part.pdq()) {
       if (pdq.size() != 32) return absl::DataLossError("sealed PDQ hash of wrong size");
       out.pdq.push_back(storage::CodeFromBytes(pdq));
+    }
+    if (part.pdq_low_quality_size() != 0) {
+      if (part.pdq_low_quality_size() != part.pdq_size()) {
+        return absl::DataLossError("sealed PDQ tiers do not match the hashes");
+      }
+      out.pdq_low_quality.assign(part.pdq_low_quality().begin(), part.pdq_low_quality().end());
     }
     for (int i = 0; i < part.pdq_regions_size(); ++i) {
       const std::string& joined = part.pdq_regions(i);

@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "client/common/protocol/pdq_quality.h"
 #include "client/common/url/url.h"
 #include "optout/internal/record.pb.h"
 #include "optout/v1/optout.pb.h"
@@ -30,9 +31,12 @@ struct ItemPositions {
 // Canonicalizes URLs and scopes into expression digests; copies PDQ hashes
 // and file digests. Identical items (after canonicalization) are kept once,
 // in first-seen order. InvalidArgument names the field ("scopes[1]: ...").
-absl::StatusOr<internal::SealedPart> SaltableContent(const v1::RegisterRequest& request,
-                                                     const url::PublicSuffixList& psl,
-                                                     ItemPositions* positions = nullptr);
+// PDQ hashes of quality below `min_pdq_quality` are marked low-quality
+// (SealedPart.pdq_low_quality).
+absl::StatusOr<internal::SealedPart> SaltableContent(
+    const v1::RegisterRequest& request, const url::PublicSuffixList& psl,
+    ItemPositions* positions = nullptr,
+    int min_pdq_quality = protocol::kDefaultMinPdqQuality);
 
 // Keyed fingerprint of the content (not of the token): equal for a retry.
 std::string Fingerprint(const Keyring& keyring, const internal::SealedPart& content);

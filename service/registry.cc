@@ -267,7 +267,7 @@ absl::StatusOr<v1::RegisterResponse> Registry::RegisterNew(const v1::RegisterReq
   const Keyring& keyring = *keys.current;
   ItemPositions positions;
   OPTOUT_ASSIGN_OR_RETURN(internal::SealedPart content,
-                          SaltableContent(request, *psl_, &positions));
+                          SaltableContent(request, *psl_, &positions, options_.min_pdq_quality));
 
   // Twice at most: in a cluster another node may register the same request
   // id at the same moment; the stream orders the two, the later one is
@@ -630,6 +630,10 @@ v1::GetInfoResponse Registry::Info() const {
   info.set_pdq_threshold(options_.pdq_threshold);
   info.set_max_batch_items(options_.max_batch_items);
   info.set_min_pdq_quality(options_.min_pdq_quality);
+  if (LowestPdqQuality(options_) < options_.min_pdq_quality) {
+    info.set_low_quality_pdq_floor(options_.low_quality_pdq_floor);
+    info.set_low_quality_pdq_distance(options_.low_quality_pdq_distance);
+  }
   info.set_server_version(kVersion);
   LogProgress progress = log_->Progress();
   info.set_applied_version(progress.applied_version);

@@ -25,6 +25,14 @@ struct RegistryOptions {
   // come from flat or tiny images and match unrelated ones. Default: 50
   // (protocol::kDefaultMinPdqQuality, which clients assume too).
   int min_pdq_quality = protocol::kDefaultMinPdqQuality;
+  // The low-quality tier (README.md#matching): hashes of quality
+  // low_quality_pdq_floor..min_pdq_quality-1 are accepted too, and any pair
+  // with such a hash on one side matches only within
+  // low_quality_pdq_distance. Below the floor (flat images: quality 0..14)
+  // hashes are still refused. Defaults: 15 and 20 (0..pdq_threshold; the
+  // measured distributions are in the README).
+  int low_quality_pdq_floor = protocol::kDefaultLowQualityPdqFloor;
+  int low_quality_pdq_distance = protocol::kDefaultLowQualityPdqDistance;
   // At most this many opt-out ids are returned per matched item. Default: 16.
   int max_ids_per_result = 16;
   // A sealed copy of each manage token is kept this long so that a retried
@@ -42,6 +50,16 @@ struct RegistryOptions {
   // Verify and re-checks refuse with FailedPrecondition.
   const verify::ScopeVerifier* scope_verifier = nullptr;
 };
+
+// The lowest PDQ quality accepted at all, and whether a hash of `quality`
+// is in the low-quality tier.
+inline int LowestPdqQuality(const RegistryOptions& options) {
+  return options.low_quality_pdq_floor < options.min_pdq_quality ? options.low_quality_pdq_floor
+                                                                 : options.min_pdq_quality;
+}
+inline bool IsLowQualityPdq(const RegistryOptions& options, int quality) {
+  return quality < options.min_pdq_quality;
+}
 
 }  // namespace optout::service
 

@@ -294,6 +294,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   if (r.pdq_threshold < 0 || r.pdq_threshold > 63) {
     return absl::InvalidArgumentError("pdq_threshold must be 0..63");
   }
+  if (r.low_quality_pdq_distance < 0 || r.low_quality_pdq_distance > r.pdq_threshold) {
+    return absl::InvalidArgumentError("low_quality_pdq_distance must be 0..pdq_threshold");
+  }
+  if (r.low_quality_pdq_floor < 1 || r.low_quality_pdq_floor > 100) {
+    return absl::InvalidArgumentError(
+        "low_quality_pdq_floor must be 1..100 (flat images hash to quality 0)");
+  }
   if (r.max_batch_items < 1) return absl::InvalidArgumentError("max_batch_items must be >= 1");
   if (r.token_retry_seconds < 0) return absl::InvalidArgumentError("token_retry_hours must be >= 0");
   if (r.pending_scope_seconds < 1 || r.scope_recheck_seconds < 1) {

@@ -114,10 +114,12 @@ absl::Status ValidatePdqHash(absl::string_view field, const v1::PdqHash& pdq,
     return Invalid(absl::StrCat(field, ".quality"),
                    "required on registration: the PDQ quality the hasher reported (0..100)");
   }
-  if (pdq.has_quality() && (pdq.quality() < options.min_pdq_quality || pdq.quality() > 100)) {
+  // Quality floor..min-1 is the low-quality tier (matched at a stricter
+  // distance); below the floor, hashes of flat images match each other.
+  const int floor = LowestPdqQuality(options);
+  if (pdq.has_quality() && (pdq.quality() < floor || pdq.quality() > 100)) {
     return Invalid(absl::StrCat(field, ".quality"),
-                   absl::StrCat("quality ", pdq.quality(), " is outside ",
-                                options.min_pdq_quality,
+                   absl::StrCat("quality ", pdq.quality(), " is outside ", floor,
                                 "..100: the image is too flat or small to match reliably"));
   }
   if (pdq.dihedral_size() != 0) {
@@ -215,11 +217,25 @@ absl::Status ValidatePackedPdqWithRegions(absl::string_view field, const v1::Pac
   return absl::OkStatus();
 }
 
-absl::Status ValidatePacked(absl::string_view field, const v1::PackedItems& packed) {
-  if (packed.kind() == v1::PackedItems::KIND_UNSPECIFIED ||
-      !v1::PackedItems::Kind_IsValid(packed.kind())) {
-    return Invalid(absl::StrCat(field, ".kind"), "must be set to a known kind");
+// PackedItems.pdq_low_quality: empty, or one bit per item and no more.
+absl::Status ValidatePackedLowQuality(absl::string_view field, const v1::PackedItems& packed) {
+  const std::string& bits = packed.pdq_low_quality();
+  if (bits.empty()) return absl::OkStatus();
+  const std::string name = absl::StrCat(field, ".pdq_low_quality");
+  if (packed.kind() != v1::PackedItems::KIND_PDQ) return Invalid(name, "only KIND_PDQ items have it");
+  const size_t n = PackedItemCount(packed);
+  if (bits.size() != (n + 7) / 8) {
+    return Invalid(name, absl::StrCat("must be empty or ", (n + 7) / 8, " bytes for ", n,
+                                      " items, got ", bits.size()));
   }
+  if (n % 8 != 0 && (static_cast<uint8_t>(bits.back()) >> (n % 8)) != 0) {
+    return Invalid(name, absl::StrCat("has bits set past item ", n - 1));
+  }
+  return absl::OkStatus();
+}
+
+// The data and counts of a packed group of a known kind.
+absl::Status ValidatePackedShape(absl::string_view field, const v1::PackedItems& packed) {
   const size_t unit = PackedItemBytes(packed);
   const bool pdq_counts = packed.kind() == v1::PackedItems::KIND_PDQ && packed.counts_size() > 0;
   if (pdq_counts) return ValidatePackedPdqWithRegions(field, packed);
@@ -256,6 +272,15 @@ absl::Status ValidatePacked(absl::string_view field, const v1::PackedItems& pack
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status ValidatePacked(absl::string_view field, const v1::PackedItems& packed) {
+  if (packed.kind() == v1::PackedItems::KIND_UNSPECIFIED ||
+      !v1::PackedItems::Kind_IsValid(packed.kind())) {
+    return Invalid(absl::StrCat(field, ".kind"), "must be set to a known kind");
+  }
+  OPTOUT_RETURN_IF_ERROR(ValidatePackedShape(field, packed));
+  return ValidatePackedLowQuality(field, packed);
 }
 
 absl::Status ValidateItem(absl::string_view field, const v1::CheckItem& item,

@@ -178,7 +178,7 @@ void RunCheck(CommandContext& ctx, const CLI::App& cmd, const CheckArgs& args) {
   if (!connected.ok()) return ReportError(ctx, "check", connected.status());
   client::RegistryClient* client = connected->get();
   auto plan = BuildCheckRequest(
-      items, [&client] { return ServerMinPdqQuality(*client); }, args.items.max_pixels());
+      items, [&client] { return ServerPdqFloors(*client); }, args.items.max_pixels());
   if (!plan.ok()) return ReportError(ctx, "check", plan.status());
   plan->request.set_min_version(args.min_version);
   v1::CheckResponse checked;

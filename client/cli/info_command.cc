@@ -27,6 +27,8 @@ void RunInfo(CommandContext& ctx) {
       {"pdq_threshold", info->pdq_threshold()},
       {"max_batch_items", info->max_batch_items()},
       {"min_pdq_quality", info->min_pdq_quality()},
+      {"low_quality_pdq_floor", info->low_quality_pdq_floor()},
+      {"low_quality_pdq_distance", info->low_quality_pdq_distance()},
       {"node_name", info->node_name()},
       {"applied_version", info->applied_version()},
       {"version_lag", info->version_lag()},

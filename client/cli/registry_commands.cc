@@ -113,7 +113,7 @@ void RunRegister(CommandContext& ctx, const RegisterArgs& args) {
   nlohmann::ordered_json registered;
   auto request = BuildRegisterRequest(
       args.items, args.request_id.empty() ? NewRequestId() : args.request_id, args.dihedral,
-      [&client] { return ServerMinPdqQuality(*client); }, &registered);
+      [&client] { return ServerPdqFloors(*client); }, &registered);
   if (!request.ok()) return ReportError(ctx, "register", request.status());
   WarnAboutImagesAlreadyRegistered(registered);
   // The receipt path is settled before registering, so that a bad path never

@@ -1,5 +1,6 @@
 #include "client/cli/request_builder.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <utility>
@@ -28,22 +29,27 @@ std::string Bytes(const std::array<uint8_t, 16>& b) { return std::string(b.begin
 constexpr int kMaxPdqWithRegions = 512;
 
 // One image hashed for a request. `pdq_usable` is false below the server's
-// minimum quality: the server would refuse the hash, so only the file
-// digests go, and a note tells the user (`command` names who speaks, `use`
-// what happens instead, e.g. "checked").
+// lowest accepted quality: the server would refuse the hash, so only the
+// file digests go, and a note tells the user (`command` names who speaks,
+// `use` what happens instead, e.g. "checked"). `low_quality`: usable but
+// below the minimum, so matched within the server's stricter low-quality
+// distance (the quality sent says so); its regions are those of at least the
+// low-quality floor, a normal image's those of at least the minimum.
 struct HashedImage {
   pdq::ImageHashes hashes;
   bool pdq_usable = false;
+  bool low_quality = false;
 };
 
 absl::StatusOr<HashedImage> HashImage(absl::string_view command, absl::string_view use,
                                       const std::string& path, bool dihedral,
-                                      pdq::RegionSet regions, int min_quality,
+                                      pdq::RegionSet regions,
+                                      const protocol::PdqQualityFloors& floors,
                                       int64_t max_pixels) {
   pdq::HashOptions options;
   options.dihedral = dihedral;
   options.regions = regions;
-  options.min_region_quality = min_quality;
+  options.min_region_quality = floors.low;
   options.max_pixels = max_pixels;
   auto hashes = pdq::HashImageFile(path, options);
   if (!hashes.ok()) {
@@ -51,12 +57,24 @@ absl::StatusOr<HashedImage> HashImage(absl::string_view command, absl::string_vi
     return WithPixelLimitHint(absl::Status(hashes.status().code(),
                                            absl::StrCat("--image ", hashes.status().message())));
   }
-  HashedImage image{*std::move(hashes), false};
-  image.pdq_usable = image.hashes.quality >= min_quality;
+  HashedImage image{*std::move(hashes), false, false};
+  const int quality = image.hashes.quality;
+  image.pdq_usable = floors.Usable(quality);
+  image.low_quality = image.pdq_usable && floors.Low(quality);
+  std::vector<pdq::RegionHash>& kept = image.hashes.regions;
+  kept.erase(std::remove_if(kept.begin(), kept.end(),
+                            [&](const pdq::RegionHash& r) {
+                              return r.quality < floors.RegionFloor(quality);
+                            }),
+             kept.end());
   if (!image.pdq_usable) {
-    ReportNote(command, absl::StrCat(path, " has PDQ quality ", image.hashes.quality, " (< ",
-                                     min_quality, ", too flat or small): ", use,
+    ReportNote(command, absl::StrCat(path, " has PDQ quality ", quality, " (< ", floors.low,
+                                     ", too flat or small): ", use,
                                      " by its file digests only, near-duplicates will not match"));
+  } else if (image.low_quality) {
+    ReportNote(command, absl::StrCat(path, " has PDQ quality ", quality, " (< ", floors.min,
+                                     ", low detail): ", use,
+                                     " as low-quality, only close near-duplicates match"));
   }
   return image;
 }
@@ -132,9 +150,9 @@ absl::Status WithPixelLimitHint(const absl::Status& status) {
                                    "(about 6 bytes of memory per pixel)"));
 }
 
-absl::StatusOr<int> ServerMinPdqQuality(client::RegistryClient& client) {
+absl::StatusOr<protocol::PdqQualityFloors> ServerPdqFloors(client::RegistryClient& client) {
   OPTOUT_ASSIGN_OR_RETURN(v1::GetInfoResponse info, client.GetInfo());
-  return protocol::MinPdqQuality(info);
+  return protocol::PdqFloors(info);
 }
 
 absl::StatusOr<std::string> HexItemBytes(ItemKind kind, absl::string_view hex) {
@@ -157,7 +175,7 @@ absl::StatusOr<std::string> HexItemBytes(ItemKind kind, absl::string_view hex) {
 }
 
 absl::StatusOr<CheckPlan> BuildCheckRequest(const std::vector<ItemArg>& items,
-                                            const MinPdqQualityFn& min_pdq_quality,
+                                            const PdqFloorsFn& pdq_floors,
                                             int64_t max_pixels) {
   // First every typed item (hex checked before the network), then images.
   std::vector<std::vector<v1::CheckItem>> per_item(items.size());
@@ -176,13 +194,12 @@ absl::StatusOr<CheckPlan> BuildCheckRequest(const std::vector<ItemArg>& items,
     per_item[i].push_back(std::move(item));
   }
   if (any_image) {
-    OPTOUT_ASSIGN_OR_RETURN(const int min_quality, min_pdq_quality());
+    OPTOUT_ASSIGN_OR_RETURN(const protocol::PdqQualityFloors floors, pdq_floors());
     for (size_t i = 0; i < items.size(); ++i) {
       if (items[i].kind != ItemKind::kImage) continue;
       // One unreadable image is reported as such; the others are checked.
       auto image = HashImage("check", "checked", items[i].value, /*dihedral=*/true,
-                             pdq::RegionSet::kChecker, min_quality,
-                             max_pixels);
+                             pdq::RegionSet::kChecker, floors, max_pixels);
       if (image.ok()) {
         per_item[i] = ImageCheckItems(*image);
       } else {
@@ -202,7 +219,7 @@ absl::StatusOr<CheckPlan> BuildCheckRequest(const std::vector<ItemArg>& items,
 absl::StatusOr<v1::RegisterRequest> BuildRegisterRequest(const ItemFlags& flags,
                                                          const std::string& request_id,
                                                          bool dihedral,
-                                                         const MinPdqQualityFn& min_pdq_quality,
+                                                         const PdqFloorsFn& pdq_floors,
                                                          nlohmann::ordered_json* registered) {
   v1::RegisterRequest request;
   request.set_request_id(request_id);
@@ -242,7 +259,7 @@ absl::StatusOr<v1::RegisterRequest> BuildRegisterRequest(const ItemFlags& flags,
 
   const std::vector<std::string>& files = flags.Values(ItemKind::kImage);
   if (files.empty()) return request;
-  OPTOUT_ASSIGN_OR_RETURN(const int min_quality, min_pdq_quality());
+  OPTOUT_ASSIGN_OR_RETURN(const protocol::PdqQualityFloors floors, pdq_floors());
   nlohmann::ordered_json images = nlohmann::ordered_json::array();
   // The same image twice (the same file, or a byte-identical copy) is
   // registered once: sha256 hex -> the file first seen with it.
@@ -250,7 +267,7 @@ absl::StatusOr<v1::RegisterRequest> BuildRegisterRequest(const ItemFlags& flags,
   for (const std::string& file : files) {
     OPTOUT_ASSIGN_OR_RETURN(HashedImage hashed,
                             HashImage("register", "registered", file, dihedral,
-                                      pdq::RegionSet::kOwner, min_quality, flags.max_pixels()));
+                                      pdq::RegionSet::kOwner, floors, flags.max_pixels()));
     const pdq::ImageHashes& hashes = hashed.hashes;
     auto [first, fresh] = first_file_of.emplace(digest::ToHex(hashes.sha256), file);
     if (!fresh) {
@@ -265,6 +282,7 @@ absl::StatusOr<v1::RegisterRequest> BuildRegisterRequest(const ItemFlags& flags,
     image["sha256"] = digest::ToHex(hashes.sha256);
     image["md5"] = digest::ToHex(hashes.md5);
     image["pdq_registered"] = hashed.pdq_usable;
+    if (hashed.low_quality) image["pdq_low_quality"] = true;
     if (hashed.pdq_usable) {
       // The plain hash first, then the distinct rotations/flips of it.
       std::set<std::string> seen;

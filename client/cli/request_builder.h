@@ -16,17 +16,20 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "client/cli/item_flags.h"
+#include "client/common/protocol/pdq_quality.h"
 #include "client/registry_client.h"
 #include "nlohmann/json.hpp"
 #include "optout/v1/optout.pb.h"
 
 namespace optout::cli {
 
-// The server's minimum PDQ quality; called only when there are images.
-using MinPdqQualityFn = std::function<absl::StatusOr<int>()>;
+// The server's PDQ quality floors (minimum, low-quality tier); called only
+// when there are images.
+using PdqFloorsFn = std::function<absl::StatusOr<protocol::PdqQualityFloors>()>;
 
-// Asks the server (GetInfo); the protocol default when it does not say.
-absl::StatusOr<int> ServerMinPdqQuality(client::RegistryClient& client);
+// Asks the server (GetInfo); the protocol default when it does not say, and
+// no low-quality tier when it has none.
+absl::StatusOr<protocol::PdqQualityFloors> ServerPdqFloors(client::RegistryClient& client);
 
 // Hex of a --pdq (64 digits, reference order), --sha256 or --md5 value ->
 // the bytes a request carries. InvalidArgument naming the flag otherwise.
@@ -56,7 +59,7 @@ struct CheckPlan {
 // checkable), or the server's status when asked for its PDQ minimum.
 // Images larger than `max_pixels` are error items (with the --max-pixels hint).
 absl::StatusOr<CheckPlan> BuildCheckRequest(const std::vector<ItemArg>& items,
-                                            const MinPdqQualityFn& min_pdq_quality,
+                                            const PdqFloorsFn& pdq_floors,
                                             int64_t max_pixels = kDefaultMaxPixels);
 
 // Every value of `flags`; with `dihedral` an image also brings its distinct
@@ -65,7 +68,7 @@ absl::StatusOr<CheckPlan> BuildCheckRequest(const std::vector<ItemArg>& items,
 absl::StatusOr<v1::RegisterRequest> BuildRegisterRequest(const ItemFlags& flags,
                                                          const std::string& request_id,
                                                          bool dihedral,
-                                                         const MinPdqQualityFn& min_pdq_quality,
+                                                         const PdqFloorsFn& pdq_floors,
                                                          nlohmann::ordered_json* registered);
 
 }  // namespace optout::cli

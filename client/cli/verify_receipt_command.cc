@@ -34,6 +34,7 @@
 #include "client/common/base/status_macros.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "client/common/protocol/pdq_quality.h"
 #include "client/cli/cli_util.h"
 #include "client/cli/command.h"
 #include "client/cli/error_reporter.h"
@@ -202,6 +203,7 @@ absl::Status Verify(CommandContext& ctx, const VerifyOptions& o, std::string* su
     OPTOUT_ASSIGN_OR_RETURN(public_key, receipt::ParsePublicKey(file));
     // No server: the list this machine has must be the one the check used.
     offline_info.set_min_pdq_quality(section.min_pdq_quality);
+    offline_info.set_low_quality_pdq_floor(section.low_quality_pdq_floor);
     OPTOUT_ASSIGN_OR_RETURN(
         psl, url::PublicSuffixList::Load(o.psl_file.empty() ? url::PublicSuffixList::kDefaultPath
                                                             : o.psl_file));
@@ -220,12 +222,16 @@ absl::Status Verify(CommandContext& ctx, const VerifyOptions& o, std::string* su
     public_key = info.receipt_public_key();
     // Items are rebuilt with the server's list and quality floor: they must
     // be those of the check.
+    const protocol::PdqQualityFloors floors = protocol::PdqFloors(info);
+    const int low_floor = floors.low < floors.min ? floors.low : 0;
     if (info.psl_sha256() != section.psl_sha256 ||
-        info.min_pdq_quality() != section.min_pdq_quality) {
+        info.min_pdq_quality() != section.min_pdq_quality ||
+        low_floor != section.low_quality_pdq_floor) {
       return Failed(absl::StrCat(
-          "the registry's Public Suffix List or minimum PDQ quality changed since the check (",
-          section.psl_sha256, ", ", section.min_pdq_quality, " then; ", info.psl_sha256(), ", ",
-          info.min_pdq_quality(), " now); verify offline with --registry-key and --psl-file"));
+          "the registry's Public Suffix List or PDQ quality floors changed since the check (",
+          section.psl_sha256, ", ", section.min_pdq_quality, "/", section.low_quality_pdq_floor,
+          " then; ", info.psl_sha256(), ", ", info.min_pdq_quality(), "/", low_floor,
+          " now); verify offline with --registry-key and --psl-file"));
     }
     if (o.from_output) {
       client::PslSyncOptions psl_options;

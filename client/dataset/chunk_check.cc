@@ -14,7 +14,7 @@ using protocol::kMd5Bytes;
 using protocol::kPdqDihedralItemBytes;
 using protocol::kSha256Bytes;
 
-void PrepareRecord(UrlDigester& digester, int min_pdq_quality, Record* r) {
+void PrepareRecord(UrlDigester& digester, const protocol::PdqQualityFloors& floors, Record* r) {
   if (r->passthrough) return;
   if (r->has_url) {
     auto count = digester.Append(r->url, &r->url_digests);
@@ -31,7 +31,7 @@ void PrepareRecord(UrlDigester& digester, int min_pdq_quality, Record* r) {
     // The same regions `optout check --image` sends (match_regions.h), so
     // cropped, framed and captioned copies match here too.
     options.regions = pdq::RegionSet::kChecker;
-    options.min_region_quality = min_pdq_quality;
+    options.min_region_quality = floors.low;
     auto hashes = pdq::HashImageBytes(image.bytes, options);
     if (!hashes.ok()) {
       // The exact file digests still work for an undecodable file.
@@ -48,19 +48,21 @@ void PrepareRecord(UrlDigester& digester, int min_pdq_quality, Record* r) {
     // The bytes at hand beat any digest a manifest claims.
     r->sha256.assign(hashes->sha256.begin(), hashes->sha256.end());
     r->md5.assign(hashes->md5.begin(), hashes->md5.end());
-    if (hashes->quality < min_pdq_quality) {
+    if (!floors.Usable(hashes->quality)) {
       r->low_quality = true;
       return;
     }
+    r->pdq_low_quality = floors.Low(hashes->quality);
+    const int region_floor = floors.RegionFloor(hashes->quality);
     r->pdq.reserve(kPdqDihedralItemBytes);
     r->pdq.append(hashes->pdq.bytes.begin(), hashes->pdq.bytes.end());
     for (const pdq::PdqHash& h : hashes->dihedral) r->pdq.append(h.bytes.begin(), h.bytes.end());
-    const size_t regions =
-        std::min<size_t>(hashes->regions.size(), protocol::kMaxCheckRegionsPerPdq);
-    r->pdq_regions.reserve(regions * protocol::kPdqBytes);
-    for (size_t i = 0; i < regions; ++i) {
-      const pdq::PdqHash& h = hashes->regions[i].hash;
-      r->pdq_regions.append(h.bytes.begin(), h.bytes.end());
+    r->pdq_regions.reserve(hashes->regions.size() * protocol::kPdqBytes);
+    size_t regions = 0;
+    for (const pdq::RegionHash& region : hashes->regions) {
+      if (region.quality < region_floor) continue;
+      if (regions++ == protocol::kMaxCheckRegionsPerPdq) break;
+      r->pdq_regions.append(region.hash.bytes.begin(), region.hash.bytes.end());
     }
   }
 }
@@ -111,8 +113,19 @@ void BuildRequest(const std::vector<Record>& records, ChunkPlan* plan) {
         p->mutable_data()->append(r.pdq_regions);
         p->add_counts(static_cast<uint32_t>(r.pdq_regions.size() / protocol::kPdqBytes));
       }
+      if (r.pdq_low_quality) {
+        // One bit per item of the group, only when some item is low-quality.
+        const size_t item = members[kPdq].size();
+        std::string& bits = *p->mutable_pdq_low_quality();
+        if (bits.size() <= item / 8) bits.resize(item / 8 + 1, '\0');
+        bits[item / 8] = static_cast<char>(bits[item / 8] | (1 << (item % 8)));
+      }
       members[kPdq].push_back(i);
     }
+  }
+  // The bitmap, when present, has a byte for every 8 items of its group.
+  if (groups[kPdq] != nullptr && !groups[kPdq]->pdq_low_quality().empty()) {
+    groups[kPdq]->mutable_pdq_low_quality()->resize((members[kPdq].size() + 7) / 8, '\0');
   }
   // item_record follows the order in which the groups were added.
   plan->item_record.clear();

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "client/common/protocol/pdq_quality.h"
 #include "client/dataset/record.h"
 #include "client/dataset/url_digests.h"
 #include "optout/v1/optout.pb.h"
@@ -24,9 +25,11 @@ namespace optout::dataset {
 
 // Thread-compatible: one digester per thread; `r` is owned by the caller.
 // Sets r->unchecked when the URL is malformed or the image undecodable.
-// Images whose PDQ quality is below `min_pdq_quality` are checked by their
-// file digests only (r->low_quality).
-void PrepareRecord(UrlDigester& digester, int min_pdq_quality, Record* r);
+// Images whose PDQ quality is below `floors.low` are checked by their file
+// digests only (r->low_quality); from there up to `floors.min` their PDQ
+// item is sent as low-quality (r->pdq_low_quality: matched within the
+// server's stricter low-quality distance).
+void PrepareRecord(UrlDigester& digester, const protocol::PdqQualityFloors& floors, Record* r);
 
 struct ChunkPlan {
   v1::CheckRequest request;

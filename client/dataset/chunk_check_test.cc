@@ -39,7 +39,7 @@ TEST_F(ChunkCheckTest, BadUrlsBringNoItemAndAreUnchecked) {
   records[1].md5 = std::string(16, '\x01');
   records[2].passthrough = true;
   records[3].sha256 = std::string(32, '\x02');
-  for (Record& r : records) PrepareRecord(digester, 50, &r);
+  for (Record& r : records) PrepareRecord(digester, protocol::PdqQualityFloors{}, &r);
   EXPECT_GE(records[0].url_count, 2u);
   EXPECT_EQ(records[0].url_digests.substr(0, 32),
             digest::AsStringView(digest::Sha256("photos.example.com/a/b.jpg?x=1")));
@@ -93,7 +93,7 @@ TEST_F(ChunkCheckTest, UndecodableImageIsUncheckedButItsDigestsAreNot) {
   Record r;
   r.files.push_back({"x.jpg", "not an image"});
   r.image_file = 0;
-  PrepareRecord(digester, 50, &r);
+  PrepareRecord(digester, protocol::PdqQualityFloors{}, &r);
   EXPECT_THAT(r.unchecked, ::testing::HasSubstr("undecodable image x.jpg"));
   EXPECT_TRUE(r.pdq.empty());
   EXPECT_EQ(r.sha256, digest::AsStringView(digest::Sha256("not an image")));
@@ -117,7 +117,7 @@ TEST_F(ChunkCheckTest, FramedImageCarriesItsRegionsAfterItsHashes) {
   records[0].files.push_back({"framed.jpg", bytes.str()});
   records[0].image_file = 0;
   records[1].sha256 = std::string(32, '\x02');
-  for (Record& r : records) PrepareRecord(digester, 50, &r);
+  for (Record& r : records) PrepareRecord(digester, protocol::PdqQualityFloors{}, &r);
   ASSERT_EQ(records[0].pdq.size(), protocol::kPdqDihedralItemBytes);
   const size_t regions = records[0].pdq_regions.size() / protocol::kPdqBytes;
   EXPECT_GE(regions, 1u);  // at least the frame trimmed away
@@ -135,6 +135,53 @@ TEST_F(ChunkCheckTest, FramedImageCarriesItsRegionsAfterItsHashes) {
   EXPECT_EQ(pdq->counts(0), regions);
   EXPECT_EQ(pdq->data(), records[0].pdq + records[0].pdq_regions);
   EXPECT_EQ(protocol::PackedItemCount(*pdq), 1u);  // one image, one item
+}
+
+std::string ReadTestImage(const std::string& relative) {
+  const char* root = std::getenv("OPTOUT_TESTDATA");
+  std::ifstream in(std::string(root != nullptr && *root != '\0' ? root : "tests/testdata") + "/" +
+                       relative,
+                   std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+// v09 has PDQ quality 30: below the server's minimum (50), above its
+// low-quality floor (15). Sent as low-quality, flagged in the group's
+// bitmap; without the tier (old server: floors 50/50), by digests only.
+TEST_F(ChunkCheckTest, LowQualityImagesAreFlaggedInTheirGroup) {
+  const std::string low = ReadTestImage("photos/images/v09__recompress.jpg");
+  const std::string normal = ReadTestImage("photos/images/v01__recompress.jpg");
+  ASSERT_FALSE(low.empty());
+  ASSERT_FALSE(normal.empty());
+  UrlDigester digester(*psl_);
+  const protocol::PdqQualityFloors tier{50, 15};
+  std::vector<Record> records(3);
+  for (int i = 0; i < 3; ++i) {
+    records[i].files.push_back({"x.jpg", i == 1 ? low : normal});
+    records[i].image_file = 0;
+    PrepareRecord(digester, tier, &records[i]);
+  }
+  EXPECT_TRUE(records[1].pdq_low_quality);
+  EXPECT_FALSE(records[1].low_quality);
+  EXPECT_FALSE(records[0].pdq_low_quality);
+  ChunkPlan plan;
+  BuildRequest(records, &plan);
+  const v1::PackedItems* pdq = nullptr;
+  for (const auto& p : plan.request.packed()) {
+    if (p.kind() == v1::PackedItems::KIND_PDQ) pdq = &p;
+  }
+  ASSERT_NE(pdq, nullptr);
+  EXPECT_EQ(protocol::PackedItemCount(*pdq), 3u);
+  EXPECT_EQ(pdq->pdq_low_quality(), std::string(1, '\x02'));
+
+  Record old_server;
+  old_server.files.push_back({"x.jpg", low});
+  old_server.image_file = 0;
+  PrepareRecord(digester, protocol::PdqQualityFloors{}, &old_server);
+  EXPECT_TRUE(old_server.low_quality);
+  EXPECT_TRUE(old_server.pdq.empty());
 }
 
 }  // namespace

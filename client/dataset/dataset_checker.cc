@@ -342,12 +342,12 @@ void Run::Schedule(std::shared_ptr<Chunk> chunk, bool images) {
     return;
   }
   chunk->pending_tasks.store(tasks);
-  const int min_quality = protocol::MinPdqQuality(info_);
+  const protocol::PdqQualityFloors floors = protocol::PdqFloors(info_);
   for (size_t begin = 0; begin < n; begin += per_task) {
     const size_t end = std::min(n, begin + per_task);
-    pool_.Schedule([this, chunk, begin, end, min_quality] {
+    pool_.Schedule([this, chunk, begin, end, floors] {
       UrlDigester digester(psl_);
-      for (size_t i = begin; i < end; ++i) PrepareRecord(digester, min_quality, &chunk->records[i]);
+      for (size_t i = begin; i < end; ++i) PrepareRecord(digester, floors, &chunk->records[i]);
       if (chunk->pending_tasks.fetch_sub(1) == 1) chunk->prepared.Notify();
     });
   }
@@ -855,6 +855,8 @@ absl::StatusOr<DatasetResult> CheckDataset(const DatasetOptions& options,
     section.shard = run_info.shard;
     section.url_column = options.url_column;
     section.min_pdq_quality = run_info.min_pdq_quality;
+    const protocol::PdqQualityFloors floors = protocol::PdqFloors(info);
+    section.low_quality_pdq_floor = floors.low < floors.min ? floors.low : 0;
     section.psl_sha256 = psl->sha256_hex();
     const std::string& server_digest = section.receipt.items_digest();
     result.receipt_ok =

@@ -97,6 +97,7 @@ void AddReceiptSection(const ReceiptSection& s, nlohmann::ordered_json* report) 
   inputs["shard"] = s.shard;
   inputs["url_column"] = s.url_column;
   inputs["min_pdq_quality"] = s.min_pdq_quality;
+  if (s.low_quality_pdq_floor > 0) inputs["low_quality_pdq_floor"] = s.low_quality_pdq_floor;
   inputs["psl_sha256"] = s.psl_sha256;
   (*report)["receipt_inputs"] = inputs;
 }
@@ -178,6 +179,11 @@ absl::StatusOr<ReceiptSection> ParseReceiptSection(const nlohmann::json& report)
   s.shard = *shard;
   s.url_column = *url_column;
   s.min_pdq_quality = static_cast<int>(*quality);
+  if (in.contains("low_quality_pdq_floor")) {  // absent before the low-quality tier
+    auto low = U64(in, "receipt_inputs", "low_quality_pdq_floor");
+    if (!low.ok()) return low.status();
+    s.low_quality_pdq_floor = static_cast<int>(*low);
+  }
   s.psl_sha256 = *psl;
   return s;
 }

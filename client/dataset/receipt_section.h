@@ -16,7 +16,8 @@
 //     "items_digest": "<hex>", "signature": "<hex>"},
 //   "client_items_digest": "<hex>", "client_items": {...},
 //   "inputs": [...], "not_covered": [...], "shard": "I/N",
-//   "url_column": "", "min_pdq_quality": N, "psl_sha256": "<hex>"
+//   "url_column": "", "min_pdq_quality": N, "low_quality_pdq_floor": N,
+//   "psl_sha256": "<hex>"
 // (the last group sits in the same "receipt_inputs" object).
 #ifndef OPTOUT_CLIENT_DATASET_RECEIPT_SECTION_H_
 #define OPTOUT_CLIENT_DATASET_RECEIPT_SECTION_H_
@@ -40,6 +41,9 @@ struct ReceiptSection {
   std::string shard;                     // "I/N" or empty
   std::string url_column;
   int min_pdq_quality = 0;
+  // The server's low-quality PDQ floor the items were built with; 0: none
+  // (a server or run from before the tier).
+  int low_quality_pdq_floor = 0;
   std::string psl_sha256;
 };
 

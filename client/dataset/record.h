@@ -67,7 +67,8 @@ struct Record {
   uint32_t url_count = 0;    // N; 0 = no URL to check
   std::string pdq;           // 9 x 32 bytes (hash + 8 dihedral), or empty
   std::string pdq_regions;   // R x 32 bytes: the image's trimmed regions (with pdq)
-  bool low_quality = false;  // image hashed but PDQ quality below the minimum
+  bool low_quality = false;  // image hashed but PDQ quality below the lowest accepted
+  bool pdq_low_quality = false;  // pdq sent as low-quality (PackedItems.pdq_low_quality)
 };
 
 }  // namespace optout::dataset

@@ -162,7 +162,7 @@ absl::Status CheckUrlStream(std::FILE* in, std::FILE* out, client::RegistryClien
         Record& r = batch->records[i];
         r.url = std::move(lines[i]);
         r.has_url = true;
-        PrepareRecord(digester, 0, &r);
+        PrepareRecord(digester, protocol::PdqQualityFloors{}, &r);
       }
       BuildRequest(batch->records, &batch->plan);
       status = bulk.Send(std::move(batch->plan.request));

@@ -13,7 +13,8 @@
 //              images/GROUP__orig.jpg.
 //
 //   match_eval --corpus DIR [--min-matched N] [--distances]
-//   match_eval --corpus DIR --offline [--min-quality Q]   (no server; see RunOffline)
+//   match_eval --corpus DIR --offline [--min-quality Q] [--low-quality-floor F]
+//              [--low-quality-distance D]     (no server; see RunOffline)
 // Exit status 1 when fewer than N copies match or any match is wrong.
 #include <algorithm>
 #include <ctime>
@@ -26,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "client/common/protocol/pdq_quality.h"
 #include "client/pdq/image_hasher.h"
 #include "client/pdq/testing/image_encoder.h"
 #include "nlohmann/json.hpp"
@@ -38,6 +40,10 @@ using optout::testing::OptoutCliBinary;
 using optout::testing::OptoutdProcess;
 using optout::testing::RunCommand;
 namespace pdq = optout::pdq;
+
+// optoutd's defaults: --min_pdq_quality and --low_quality_pdq_floor.
+constexpr int kMinPdqQuality = optout::protocol::kDefaultMinPdqQuality;
+constexpr int kLowQualityPdqFloor = optout::protocol::kDefaultLowQualityPdqFloor;
 
 struct Copy {
   std::string file;    // relative to the corpus
@@ -88,6 +94,7 @@ double HashMillis(const std::string& path, pdq::RegionSet regions, bool dihedral
   pdq::HashOptions options;
   options.dihedral = dihedral;
   options.regions = regions;
+  options.min_region_quality = kLowQualityPdqFloor;  // filtered by tier later (Tiered)
   const double start = ThreadCpuMillis();
   auto hashes = pdq::HashImageFile(path, options);
   const double ms = ThreadCpuMillis() - start;
@@ -95,15 +102,47 @@ double HashMillis(const std::string& path, pdq::RegionSet regions, bool dihedral
   return ms;
 }
 
-std::vector<pdq::PdqHash> HashesOf(const pdq::ImageHashes& h, bool checker) {
-  std::vector<pdq::PdqHash> out;
+// The hashes one side sends of an image, with the tier they are matched in
+// (README.md#matching): an image of quality >= min_quality is "normal" (its
+// hashes and regions of quality >= min_quality); one of quality in
+// [low_floor, min_quality) is "low-quality" (its hashes and regions of
+// quality >= low_floor); below low_floor it has no PDQ hashes.
+struct TieredHashes {
+  bool usable = false;
+  bool low = false;
+  int quality = 0;
+  std::vector<pdq::PdqHash> hashes;
+};
+
+TieredHashes Tiered(const pdq::ImageHashes& h, bool checker, int min_quality, int low_floor) {
+  TieredHashes out;
+  out.quality = h.quality;
+  if (h.quality < low_floor) return out;
+  out.usable = true;
+  out.low = h.quality < min_quality;
+  const int region_floor = out.low ? low_floor : min_quality;
   if (checker) {
-    out.assign(h.dihedral.begin(), h.dihedral.end());
+    out.hashes.assign(h.dihedral.begin(), h.dihedral.end());
   } else {
-    out.push_back(h.pdq);
+    out.hashes.push_back(h.pdq);
   }
-  for (const auto& r : h.regions) out.push_back(r.hash);
+  for (const auto& r : h.regions) {
+    if (r.quality >= region_floor) out.hashes.push_back(r.hash);
+  }
   return out;
+}
+
+int BestDistance(const std::vector<pdq::PdqHash>& a, const std::vector<pdq::PdqHash>& b) {
+  int best = 256;
+  for (const auto& x : a) {
+    for (const auto& y : b) best = std::min(best, pdq::HammingDistance(x, y));
+  }
+  return best;
+}
+
+// What the clients send by default (the server's default floors).
+std::vector<pdq::PdqHash> HashesOf(const pdq::ImageHashes& h, bool checker) {
+  return Tiered(h, checker, kMinPdqQuality, kLowQualityPdqFloor).hashes;
 }
 
 // Distances between every copy and every *other* original (best over the
@@ -162,50 +201,111 @@ void PrintUnrelatedDistances(const std::string& corpus, const std::vector<Copy>&
               tail, z, pairs);
 }
 
+// Best distances of copy-original pairs in which at least one side is
+// low-quality, by pairing (candidate tier / stored tier) and relation.
+struct TierHistograms {
+  // [pairing][own]: pairing 0 low/low, 1 normal/low, 2 low/normal.
+  std::vector<int> best[3][2];
+  TierHistograms() {
+    for (auto& p : best) {
+      for (auto& h : p) h.assign(257, 0);
+    }
+  }
+  void Print() const {
+    static const char* kNames[3] = {"low copy / low original", "normal copy / low original",
+                                    "low copy / normal original"};
+    std::printf("\nbest distance of copy-original pairs with a low-quality side "
+                "(own pairs | unrelated pairs), by 8-bit bin:\n");
+    for (int p = 0; p < 3; ++p) {
+      long long own = 0, other = 0;
+      int min_other = 256;
+      for (int d = 0; d <= 256; ++d) {
+        own += best[p][1][d];
+        other += best[p][0][d];
+        if (best[p][0][d] > 0) min_other = std::min(min_other, d);
+      }
+      std::printf("  %s: %lld own, %lld unrelated (closest unrelated %d)\n", kNames[p], own,
+                  other, min_other);
+      for (int lo = 0; lo < 128; lo += 8) {
+        long long o = 0, u = 0;
+        for (int d = lo; d < lo + 8; ++d) {
+          o += best[p][1][d];
+          u += best[p][0][d];
+        }
+        if (o + u > 0) std::printf("    %3d..%3d  %5lld | %6lld\n", lo, lo + 7, o, u);
+      }
+    }
+  }
+};
+
 // --offline: the same decision as the registry, in process (no optoutd):
 // a copy matches an original when one of the hashes its check sends is
-// within 31 of one the registration stored; hashes of quality below
-// --min-quality (the server's --min_pdq_quality, 50) are neither stored nor sent. Quick to iterate on the
-// scheme; prints each miss with its best distance (and the family table).
+// within the threshold of one the registration stored: 31 when both are
+// normal, --low-quality-distance when either is low-quality (the tier of
+// --low-quality-floor..--min-quality; a floor of --min-quality turns the
+// tier off, as before it existed). Quick to iterate on the scheme; prints
+// each miss with its best distance, the family table, and the distance
+// distributions of pairs with a low-quality side.
 int RunOffline(const std::string& corpus, const std::vector<Copy>& copies, int min_matched,
-               int min_quality) {
+               int min_quality, int low_floor, int low_distance) {
   constexpr int kThreshold = 31;
-  std::map<std::string, std::vector<pdq::PdqHash>> stored;
+  std::map<std::string, TieredHashes> stored;
   std::set<std::string> groups;
   for (const Copy& c : copies) groups.insert(c.group);
+  pdq::HashOptions owner;
+  owner.regions = pdq::RegionSet::kOwner;
+  owner.min_region_quality = std::min(low_floor, min_quality);
+  pdq::HashOptions checker;
+  checker.regions = pdq::RegionSet::kChecker;
+  checker.dihedral = true;
+  checker.min_region_quality = owner.min_region_quality;
   for (const std::string& g : groups) {
-    pdq::ImageHashes h;
-    HashMillis(corpus + "/images/" + g + "__orig.jpg", pdq::RegionSet::kOwner, false, &h);
-    if (h.quality >= min_quality) stored[g] = HashesOf(h, false);
-    else std::printf("original %s: quality %d, not registered\n", g.c_str(), h.quality);
+    auto h = pdq::HashImageFile(corpus + "/images/" + g + "__orig.jpg", owner);
+    if (!h.ok()) continue;
+    TieredHashes t = Tiered(*h, false, min_quality, low_floor);
+    if (t.usable) {
+      if (t.low) std::printf("original %s: quality %d, low-quality tier (%zu hashes)\n",
+                             g.c_str(), t.quality, t.hashes.size());
+      stored[g] = std::move(t);
+    } else {
+      std::printf("original %s: quality %d, not registered\n", g.c_str(), h->quality);
+    }
   }
   std::map<std::string, FamilyRow> rows;
+  TierHistograms tiers;
   int best_wrong = 256;
   for (const Copy& c : copies) {
-    pdq::ImageHashes h;
     FamilyRow& row = rows[c.family];
     ++row.copies;
-    row.check_ms += HashMillis(corpus + "/" + c.file, pdq::RegionSet::kChecker, true, &h);
-    if (h.quality < min_quality) {
-      std::printf("miss %-32s quality %d\n", c.file.c_str(), h.quality);
+    const double start = ThreadCpuMillis();
+    auto h = pdq::HashImageFile(corpus + "/" + c.file, checker);
+    row.check_ms += ThreadCpuMillis() - start;
+    if (!h.ok()) continue;
+    const TieredHashes checked = Tiered(*h, true, min_quality, low_floor);
+    if (!checked.usable) {
+      std::printf("miss %-32s quality %d\n", c.file.c_str(), h->quality);
       continue;
     }
-    const auto checked = HashesOf(h, true);
     int own = 256;
-    for (const auto& [group, hashes] : stored) {
-      int best = 256;
-      for (const auto& s : hashes) {
-        for (const auto& q : checked) best = std::min(best, pdq::HammingDistance(q, s));
+    bool own_matched = false;
+    for (const auto& [group, s] : stored) {
+      const int best = BestDistance(checked.hashes, s.hashes);
+      const bool low_pair = checked.low || s.low;
+      const bool matched = best <= (low_pair ? low_distance : kThreshold);
+      if (low_pair) {
+        const int pairing = checked.low && s.low ? 0 : s.low ? 1 : 2;
+        ++tiers.best[pairing][group == c.group][best];
       }
       if (group == c.group) {
         own = best;
+        own_matched = matched;
       } else {
         best_wrong = std::min(best_wrong, best);
-        row.wrong += best <= kThreshold;
+        row.wrong += matched;
       }
     }
-    if (own <= kThreshold) ++row.matched;
-    else std::printf("miss %-32s best %d\n", c.file.c_str(), own);
+    if (own_matched) ++row.matched;
+    else std::printf("miss %-32s best %d%s\n", c.file.c_str(), own, checked.low ? " (low)" : "");
   }
   int matched = 0, wrong = 0;
   for (const auto& [family, row] : rows) {
@@ -216,6 +316,7 @@ int RunOffline(const std::string& corpus, const std::vector<Copy>& copies, int m
   }
   std::printf("%-14s %3d/%-4zu %6.1f%% %6d   (closest unrelated: %d)\n", "total", matched,
               copies.size(), 100.0 * matched / copies.size(), wrong, best_wrong);
+  tiers.Print();
   return matched < min_matched || wrong > 0 ? 1 : 0;
 }
 
@@ -226,7 +327,12 @@ int main(int argc, char** argv) {
   int min_matched = 0;
   bool distances = false;
   bool offline = false;
-  int min_quality = 50;  // the registry's default --min_pdq_quality
+  // --offline: the registry's defaults (--min_pdq_quality,
+  // --low_quality_pdq_floor, --low_quality_pdq_distance); a floor equal to
+  // the minimum measures without the low-quality tier.
+  int min_quality = kMinPdqQuality;
+  int low_floor = kLowQualityPdqFloor;
+  int low_distance = optout::protocol::kDefaultLowQualityPdqDistance;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--corpus" && i + 1 < argc) {
@@ -239,9 +345,14 @@ int main(int argc, char** argv) {
       offline = true;
     } else if (arg == "--min-quality" && i + 1 < argc) {
       min_quality = std::atoi(argv[++i]);
+    } else if (arg == "--low-quality-floor" && i + 1 < argc) {
+      low_floor = std::atoi(argv[++i]);
+    } else if (arg == "--low-quality-distance" && i + 1 < argc) {
+      low_distance = std::atoi(argv[++i]);
     } else {
       std::fprintf(stderr, "usage: match_eval --corpus DIR [--min-matched N] [--distances]\n"
-                   "       [--offline [--min-quality Q]]\n");
+                   "       [--offline [--min-quality Q] [--low-quality-floor F]\n"
+                   "                  [--low-quality-distance D]]\n");
       return 2;
     }
   }
@@ -250,7 +361,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "match_eval: no copies listed in %s/edits.tsv\n", corpus.c_str());
     return 2;
   }
-  if (offline) return RunOffline(corpus, copies, min_matched, min_quality);
+  if (offline) {
+    return RunOffline(corpus, copies, min_matched, min_quality, low_floor, low_distance);
+  }
   OptoutdProcess server;
   if (absl::Status s = server.Start(); !s.ok()) {
     std::fprintf(stderr, "match_eval: optoutd: %s\n%s\n", std::string(s.message()).c_str(),
@@ -273,7 +386,7 @@ int main(int argc, char** argv) {
     const std::string path = corpus + "/images/" + g + "__orig.jpg";
     pdq::ImageHashes h;
     register_ms += HashMillis(path, pdq::RegionSet::kOwner, false, &h);
-    stored_hashes += 1 + h.regions.size();
+    stored_hashes += HashesOf(h, false).size();
     originals[g] = h;
     const CommandResult r = cli({"register", "--image", path, "--no-receipt"});
     if (r.exit_code != 0) {

@@ -31,6 +31,20 @@ infoReady.catch(() => {});
 async function minQuality() {
   try { return (await infoReady).minPdqQuality || 50; } catch { return 50; }
 }
+// The lowest quality the server takes: from there up to minQuality() a hash
+// is low-quality, matched at its stricter low-quality distance (the
+// quality sent says so; README.md#matching). Servers without the tier say 0.
+async function lowQualityFloor() {
+  const min = await minQuality();
+  try {
+    const low = (await infoReady).lowQualityPdqFloor || 0;
+    return low > 0 && low < min ? low : min;
+  } catch { return min; }
+}
+// Regions of an image of `quality` are those of its own tier's floor.
+async function regionFloor(quality) {
+  return quality >= await minQuality() ? minQuality() : lowQualityFloor();
+}
 
 function showError(error) {
   const box = $('error');
@@ -104,7 +118,7 @@ async function hashFile(file, { dihedral = false, regions = '' } = {}) {
   context.drawImage(bitmap, 0, 0);
   bitmap.close();
   const pdq = hasher.pdq(width, height, (y, n) => context.getImageData(0, y, width, n).data, { dihedral });
-  if (regions) pdq.regions = hasher.regions({ owner: regions === 'owner', minQuality: await minQuality() });
+  if (regions) pdq.regions = hasher.regions({ owner: regions === 'owner', minQuality: await regionFloor(pdq.quality) });
   return { ...pdq, sha256, md5 };
 }
 
@@ -134,9 +148,12 @@ function addPhotos(files) {
     photos.push(photo);
     photo.hashes.then(async (h) => {
       const min = await minQuality();
+      const low = await lowQualityFloor();
       text.textContent = h.quality >= min
         ? `${file.name}: hashed (PDQ quality ${h.quality})`
-        : `${file.name} has PDQ quality ${h.quality} (< ${min}, too flat or small): registered by its file digests only, near-duplicates will not match`;
+        : h.quality >= low
+          ? `${file.name} has PDQ quality ${h.quality} (< ${min}, low detail): registered as low-quality, only close near-duplicates match`
+          : `${file.name} has PDQ quality ${h.quality} (< ${low}, too flat or small): registered by its file digests only, near-duplicates will not match`;
     }, (e) => { text.textContent = `${file.name}: ${e.message}`; });
   }
 }
@@ -159,6 +176,7 @@ function randomRequestId() {
 
 async function buildRegistration() {
   const min = await minQuality();
+  const low = await lowQualityFloor();
   const dihedral = $('dihedral-input').checked;
   const request = { requestId: randomRequestId(), urls: lines('url-input'), scopes: lines('scope-input'),
                     pdq: [], sha256: [], md5: [] };
@@ -172,9 +190,10 @@ async function buildRegistration() {
     const h = await photo.hashes;  // a photo that cannot be hashed stops the registration
     if (seen.has(h.sha256)) continue;  // the same file twice is registered once
     seen.add(h.sha256);
-    const usable = h.quality >= min;
+    const usable = h.quality >= low;
     const image = { file: photo.file.name, pdq: h.pdq, quality: h.quality, sha256: h.sha256,
                     md5: h.md5, pdq_registered: usable };
+    if (usable && h.quality < min) image.pdq_low_quality = true;
     if (usable) {
       const variants = dihedral ? [...new Set([h.pdq, ...h.dihedral])] : [h.pdq];
       for (const variant of variants) {
@@ -389,8 +408,9 @@ $('check-form').addEventListener('submit', async (e) => {
     let imageItems = 0;
     if (photo) {
       const h = await hashFile(photo, { dihedral: true, regions: 'checker' });
-      if (h.quality >= await minQuality()) {
-        items.push({ pdq: { hash: pdqWire(h.pdq), dihedral: h.dihedral.map(pdqWire),
+      if (h.quality >= await lowQualityFloor()) {
+        // The quality tells the server whether the image is low-quality.
+        items.push({ pdq: { hash: pdqWire(h.pdq), quality: h.quality, dihedral: h.dihedral.map(pdqWire),
                             regions: h.regions.map(pdqWire) } });
         imageItems += 1;
       }

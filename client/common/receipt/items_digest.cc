@@ -49,10 +49,14 @@ struct ItemsDigest::Streams {
     Feed(s, b, 4);
   }
   // One PDQ item: its hash, then its variant and region counts and bytes.
+  // A low-quality packed item (PackedItems.pdq_low_quality) has the high
+  // bit of its variant count set: the tier changes what matches, so the
+  // receipt covers it; other items feed the bytes they always did.
   void FeedPdq(const char* hash, const char* variants, size_t n_variants, const char* regions,
-               size_t n_regions) {
+               size_t n_regions, bool low_quality = false) {
     Feed(kPdq, hash, kPdqBytes);
-    const uint8_t counts[2] = {static_cast<uint8_t>(n_variants), static_cast<uint8_t>(n_regions)};
+    const uint8_t counts[2] = {static_cast<uint8_t>(n_variants | (low_quality ? 0x80 : 0)),
+                               static_cast<uint8_t>(n_regions)};
     Feed(kPdqVariants, counts, 2);
     Feed(kPdqVariants, variants, n_variants * kPdqBytes);
     Feed(kPdqVariants, regions, n_regions * kPdqBytes);
@@ -144,7 +148,10 @@ void ItemsDigest::Add(const v1::CheckRequest& request) {
           const size_t regions = with_regions ? packed.counts(static_cast<int>(i)) : 0;
           if (at + item_bytes + regions * kPdqBytes > data.size()) break;
           const char* p = data.data() + at;
-          s.FeedPdq(p, p + kPdqBytes, variants, p + item_bytes, regions);
+          const std::string& low = packed.pdq_low_quality();
+          const bool low_quality =
+              i / 8 < low.size() && (static_cast<uint8_t>(low[i / 8]) >> (i % 8) & 1) != 0;
+          s.FeedPdq(p, p + kPdqBytes, variants, p + item_bytes, regions, low_quality);
           at += item_bytes + regions * kPdqBytes;
           ++counts_.pdq;
         }

@@ -11,7 +11,8 @@
 //   url_counts   the number of digests of each URL item, u32 little-endian
 //   sha256, md5  the file digests
 //   pdq          each PDQ item's 32-byte hash
-//   pdq_variants per PDQ item: u8 variant count, u8 region count, then the
+//   pdq_variants per PDQ item: u8 variant count (| 0x80 for a packed item
+//                flagged in pdq_low_quality), u8 region count, then the
 //                variants and regions (32 bytes each; packed regions are
 //                the `counts` of a KIND_PDQ group)
 //   url_text     per typed URL string: u32 LE length, then its bytes

@@ -137,6 +137,31 @@ TEST(ItemsDigestTest, PackedPdqRegionsAgreeWithTypedOnes) {
   EXPECT_EQ(a.counts().pdq, 2u);
 }
 
+// The low-quality flag changes what matches, so it changes the digest; an
+// unflagged item feeds what it always did (receipts from before verify).
+TEST(ItemsDigestTest, LowQualityPackedPdqItemsAreCovered) {
+  const std::string hash = Bytes('h', 32);
+  auto packed = [&](const std::string& low_bits) {
+    v1::CheckRequest r;
+    v1::PackedItems* p = r.add_packed();
+    p->set_kind(v1::PackedItems::KIND_PDQ);
+    p->set_data(hash + hash);
+    p->set_pdq_low_quality(low_bits);
+    ItemsDigest d;
+    d.Add(r);
+    return d.Finish();
+  };
+  v1::CheckRequest typed;
+  typed.add_items()->mutable_pdq()->set_hash(hash);
+  typed.add_items()->mutable_pdq()->set_hash(hash);
+  ItemsDigest before;
+  before.Add(typed);
+  EXPECT_EQ(packed(""), before.Finish());
+  EXPECT_EQ(packed(std::string(1, '\0')), before.Finish());
+  EXPECT_NE(packed(std::string(1, '\x01')), before.Finish());
+  EXPECT_NE(packed(std::string(1, '\x01')), packed(std::string(1, '\x02')));
+}
+
 TEST(ItemsDigestTest, FinishLetsFeedingGoOn) {
   ItemsDigest digest;
   digest.Add(PackedBatch());
