@@ -10,9 +10,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "optout/internal/record.pb.h"
-#include "rocksdb/env.h"
 #include "service/opt_out_codec.h"
 #include "service/registry.h"
+#include "service/testing/in_memory_registry.h"
 
 namespace optout::service {
 namespace {
@@ -41,26 +41,14 @@ std::string FlipBits(std::string h, int bits) {
 class LowQualityTierTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
-    auto psl = url::PublicSuffixList::Load();
-    ASSERT_THAT(psl, IsOk());
-    psl_ = std::move(*psl);
+    ASSERT_THAT(db_.Init(), IsOk());
     Reopen(RegistryOptions());
   }
 
+  // Closes and opens the registry on the same store, as a restart would.
   void Reopen(const RegistryOptions& options) {
-    registry_.reset();
-    store_.reset();
-    storage::StoreOptions store_options;
-    store_options.env = env_.get();
-    auto store = storage::OptOutStore::Open("/mem/db", store_options);
-    ASSERT_THAT(store, IsOk());
-    store_ = std::move(*store);
-    SecretBytes secret{};
-    secret.fill(7);
-    auto registry = Registry::Open(store_.get(), *Keyring::Derive(secret), psl_.get(), options);
-    ASSERT_THAT(registry, IsOk());
-    registry_ = std::move(*registry);
+    ASSERT_THAT(db_.Reopen(testing::FilledSecret(7), options), IsOk());
+    registry_ = db_.registry();
   }
 
   v1::RegisterResponse MustRegister(const std::string& hash, int quality,
@@ -89,10 +77,8 @@ class LowQualityTierTest : public ::testing::Test {
     return {response.results(0).match_ids().begin(), response.results(0).match_ids().end()};
   }
 
-  std::unique_ptr<rocksdb::Env> env_;
-  std::unique_ptr<url::PublicSuffixList> psl_;
-  std::unique_ptr<storage::OptOutStore> store_;
-  std::unique_ptr<Registry> registry_;
+  testing::InMemoryRegistry db_;
+  Registry* registry_ = nullptr;
 };
 
 TEST_F(LowQualityTierTest, ALowQualityHashMatchesOnlyWithinTheStricterDistance) {
@@ -231,13 +217,13 @@ TEST_F(LowQualityTierTest, TheTierIsStoredOnlyWhenSomeHashIsLowQuality) {
     pdq->set_hash(RandomPdq(60 + quality));  // the third repeats the first
     pdq->set_quality(quality);
   }
-  auto content = SaltableContent(request, *psl_, nullptr, 50);
+  auto content = SaltableContent(request, db_.psl(), nullptr, 50);
   ASSERT_THAT(content, IsOk());
   ASSERT_EQ(content->pdq_size(), 2);
   EXPECT_THAT(content->pdq_low_quality(), ElementsAre(false, true));
 
   request.mutable_pdq(1)->set_quality(50);
-  content = SaltableContent(request, *psl_, nullptr, 50);
+  content = SaltableContent(request, db_.psl(), nullptr, 50);
   ASSERT_THAT(content, IsOk());
   EXPECT_EQ(content->pdq_low_quality_size(), 0);  // fingerprints as before the tier
 }

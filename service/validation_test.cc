@@ -58,14 +58,25 @@ TEST(ValidationTest, AllZeroAndAllOneHashesAreRejected) {
   ExpectInvalid(ValidateRegisterRequest(r, RegistryOptions()), "pdq[0].hash");
 }
 
-TEST(ValidationTest, QualityIsRequiredOnRegistrationAndMustReachTheMinimum) {
+// Below the minimum (50) down to the low-quality floor (15) a hash is in
+// the low-quality tier; below the floor it is refused.
+TEST(ValidationTest, QualityIsRequiredOnRegistrationAndMustReachTheFloor) {
   v1::RegisterRequest r;
   r.add_pdq()->set_hash(MixedPdq());
   ExpectInvalid(ValidateRegisterRequest(r, RegistryOptions()), "pdq[0].quality: required");
-  r.mutable_pdq(0)->set_quality(49);
+  r.mutable_pdq(0)->set_quality(14);
   ExpectInvalid(ValidateRegisterRequest(r, RegistryOptions()), "pdq[0].quality");
-  r.mutable_pdq(0)->set_quality(50);
+  r.mutable_pdq(0)->set_quality(15);
   EXPECT_THAT(ValidateRegisterRequest(r, RegistryOptions()), IsOk());
+  r.mutable_pdq(0)->set_quality(101);
+  ExpectInvalid(ValidateRegisterRequest(r, RegistryOptions()), "pdq[0].quality");
+  // Without the tier (floor at the minimum) the minimum is the floor.
+  RegistryOptions no_tier;
+  no_tier.low_quality_pdq_floor = no_tier.min_pdq_quality;
+  r.mutable_pdq(0)->set_quality(49);
+  ExpectInvalid(ValidateRegisterRequest(r, no_tier), "pdq[0].quality");
+  r.mutable_pdq(0)->set_quality(50);
+  EXPECT_THAT(ValidateRegisterRequest(r, no_tier), IsOk());
   // A check may leave the quality out.
   v1::CheckRequest c;
   c.add_items()->mutable_pdq()->set_hash(MixedPdq());

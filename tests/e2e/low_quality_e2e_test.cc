@@ -61,6 +61,7 @@ TEST_F(LowQualityE2eTest, ALowQualityOriginalsCopiesMatchAndUnrelatedLowQualityI
   // v09 (PDQ quality 30) and d25 (33): below --min_pdq_quality (50).
   for (const std::string& original : {Photo("v09__orig.jpg"), PdqImage("d25_lowcontrast__orig.png")}) {
     const nlohmann::json registered = Register(original);
+    ASSERT_TRUE(registered.is_object()) << original;
     const auto& image = registered["images"][0];
     EXPECT_LT(image["quality"].get<int>(), 50) << original;
     EXPECT_EQ(image["pdq_registered"], true) << original;
@@ -71,6 +72,7 @@ TEST_F(LowQualityE2eTest, ALowQualityOriginalsCopiesMatchAndUnrelatedLowQualityI
   for (const std::string& copy :
        {Photo("v09__recompress.jpg"), Photo("v09__gray.jpg"), PdqImage("d25_lowcontrast__jpeg30.jpg")}) {
     const nlohmann::json result = Check(copy);
+    ASSERT_TRUE(result.is_object()) << copy;
     EXPECT_EQ(result["matched"], true) << copy << ": " << result.dump();
     EXPECT_EQ(result["match"], "pdq") << copy;
   }
@@ -79,12 +81,14 @@ TEST_F(LowQualityE2eTest, ALowQualityOriginalsCopiesMatchAndUnrelatedLowQualityI
        {PdqImage("d25_lowcontrast__unrel1.png"), Photo("v01__recompress.jpg"),
         Photo("v13__orig.jpg")}) {
     const nlohmann::json result = Check(other);
+    ASSERT_TRUE(result.is_object()) << other;
     EXPECT_EQ(result["matched"], false) << other << ": " << result.dump();
   }
 }
 
 TEST_F(LowQualityE2eTest, AFlatImageIsStillRegisteredByItsFileDigestsOnly) {
   const nlohmann::json registered = Register(PdqImage("dx03_flat_gray__orig.png"));
+  ASSERT_TRUE(registered.is_object());
   EXPECT_EQ(registered["images"][0]["quality"], 0);
   EXPECT_EQ(registered["images"][0]["pdq_registered"], false);
 }
@@ -93,7 +97,7 @@ TEST_F(LowQualityE2eTest, TheServerRefusesQualitiesBelowItsFloorNamingTheField) 
   const std::string hash(64, 'a');  // 128 of 256 bits set
   auto r = Optout({"register", "--pdq", hash + ":14", "--no-receipt"});
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_THAT(r.err, HasSubstr("pdq[0].quality: quality 14 is outside 15..100"));
+  EXPECT_THAT(r.err, HasSubstr("--pdq " + hash + ":14: quality: quality 14 is outside 15..100"));
   auto info = Optout({"info"});
   ASSERT_EQ(info.exit_code, 0) << info.err;
   const auto j = nlohmann::json::parse(info.out);
