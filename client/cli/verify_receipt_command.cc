@@ -280,7 +280,7 @@ absl::Status Verify(CommandContext& ctx, const VerifyOptions& o, std::string* su
     absl::StatusOr<receipt::Digest32> recomputed =
         o.from_output
             ? dataset::DigestFilteredOutputs(report, fs::path(report_path).parent_path().string(),
-                                             s, *psl, s.min_pdq_quality)
+                                             s, *psl, s.floors())
             : DigestInputs(s, o, *client, offline ? &offline_info : nullptr);
     if (!recomputed.ok()) return in_shard(shard, recomputed.status());
     if (std::string(recomputed->begin(), recomputed->end()) != s.receipt.items_digest()) {

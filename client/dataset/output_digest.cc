@@ -99,7 +99,8 @@ absl::StatusOr<std::unique_ptr<RecordReader>> OpenOutput(const std::string& path
 
 // Feeds one input's output, with its dropped rows put back, to `digest`.
 absl::Status DigestOutput(const Json& input, const Json& report, const std::string& report_dir,
-                          const ReceiptSection& s, UrlDigester& digester, int min_pdq_quality,
+                          const ReceiptSection& s, UrlDigester& digester,
+                          const protocol::PdqQualityFloors& floors,
                           receipt::ItemsDigest* digest) {
   const std::string source = input.value("input", "");
   const std::string format = input.value("format", "");
@@ -124,7 +125,7 @@ absl::Status DigestOutput(const Json& input, const Json& report, const std::stri
   std::vector<Record> pending;
   auto flush = [&] {
     if (pending.empty()) return;
-    for (Record& r : pending) PrepareRecord(digester, min_pdq_quality, &r);
+    for (Record& r : pending) PrepareRecord(digester, floors, &r);
     ChunkPlan plan;
     BuildRequest(pending, &plan);
     digest->Add(plan.request);
@@ -189,7 +190,7 @@ absl::StatusOr<receipt::Digest32> DigestFilteredOutputs(const Json& report,
                                                         const std::string& report_dir,
                                                         const ReceiptSection& s,
                                                         const url::PublicSuffixList& psl,
-                                                        int min_pdq_quality) {
+                                                        const protocol::PdqQualityFloors& floors) {
   const Json inputs = report.value("inputs", Json::array());
   if (!inputs.is_array()) return absl::InvalidArgumentError("report.json: inputs: not a list");
   UrlDigester digester(psl);
@@ -203,7 +204,7 @@ absl::StatusOr<receipt::Digest32> DigestFilteredOutputs(const Json& report,
       continue;
     }
     OPTOUT_RETURN_IF_ERROR(
-        DigestOutput(input, report, report_dir, s, digester, min_pdq_quality, &digest));
+        DigestOutput(input, report, report_dir, s, digester, floors, &digest));
   }
   return receipt::CombineParts({{0, digest.Finish()}});
 }

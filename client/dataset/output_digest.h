@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "client/common/receipt/items_digest.h"
 #include "client/common/url/public_suffix_list.h"
+#include "client/common/protocol/pdq_quality.h"
 #include "client/dataset/receipt_section.h"
 #include "client/dataset/record.h"
 #include "nlohmann/json.hpp"
@@ -41,7 +42,7 @@ absl::StatusOr<receipt::Digest32> DigestFilteredOutputs(const nlohmann::json& re
                                                         const std::string& report_dir,
                                                         const ReceiptSection& section,
                                                         const url::PublicSuffixList& psl,
-                                                        int min_pdq_quality);
+                                                        const protocol::PdqQualityFloors& floors);
 
 }  // namespace optout::dataset
 

@@ -31,7 +31,7 @@ TEST(OutputDigestTest, DroppedRowItemsFeedTheDigestAsTheirChunkDid) {
   records[3].pdq_regions = std::string(2 * 32, '\x04');
   records[4].pdq = std::string(9 * 32, '\x05');
   for (Record& r : records) {
-    if (r.pdq.empty()) PrepareRecord(digester, 0, &r);
+    if (r.pdq.empty()) PrepareRecord(digester, protocol::PdqQualityFloors{}, &r);
   }
   // PrepareRecord would hash an image; the PDQ records get their URL digests
   // here by hand instead.

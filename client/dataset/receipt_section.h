@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "client/common/protocol/pdq_quality.h"
 #include "client/common/receipt/items_digest.h"
 #include "nlohmann/json.hpp"
 #include "optout/v1/optout.pb.h"
@@ -45,6 +46,12 @@ struct ReceiptSection {
   // (a server or run from before the tier).
   int low_quality_pdq_floor = 0;
   std::string psl_sha256;
+
+  // The floors the items were built with (PrepareRecord).
+  protocol::PdqQualityFloors floors() const {
+    return {min_pdq_quality,
+            low_quality_pdq_floor > 0 ? low_quality_pdq_floor : min_pdq_quality};
+  }
 };
 
 // Adds "receipt", "client_items_digest", "client_items" and
