@@ -437,6 +437,10 @@ TEST(ClusterDivergenceTest, DivergedNodeExitsAndRepairsFromAPeerSnapshot) {
   absl::Status repaired = cluster.StartNode(2);
   ASSERT_TRUE(repaired.ok()) << repaired << cluster.node(2).ReadLog();
   EXPECT_THAT(cluster.node(2).ReadLog(), ::testing::HasSubstr("installed the snapshot"));
+  // Serving again: the stub's channel first drops its connection to the
+  // process that exited (a call made at once may see it reset), as a client
+  // waiting for readiness would.
+  ASSERT_TRUE(cluster.WaitApplied(2, last, absl::Seconds(20)));
   urls.push_back(UniqueUrl("diverge", 99));
   absl::StatusOr<v1::RegisterResponse> r = cluster.Register(2, RegisterUrl(urls.back()));
   ASSERT_TRUE(r.ok()) << r.status();

@@ -122,13 +122,18 @@ TEST_F(JourneysE2eTest, ReceiptDefaultsToHomeAndServerComesFromIt) {
   EXPECT_THAT(neither.err, HasSubstr("--receipt"));
 }
 
-TEST_F(JourneysE2eTest, LowQualityImageIsRegisteredAndCheckedByFileDigestOnly) {
+// Quality 33 is below --min_pdq_quality (50) but above the low-quality
+// floor (15): the owner is told, and a re-encoded copy still matches by PDQ
+// at the tier's stricter distance.
+TEST_F(JourneysE2eTest, LowQualityImageIsRegisteredInTheLowQualityTier) {
   auto reg = Optout({"register", "--no-receipt", "--json", "--image",
                      Image("d25_lowcontrast__orig.png")});
   ASSERT_EQ(reg.exit_code, 0) << reg.err;
-  EXPECT_THAT(reg.err, HasSubstr("file digests only"));
+  EXPECT_THAT(reg.err, HasSubstr("registered as low-quality"));
   EXPECT_EQ(CheckImage("d25_lowcontrast__orig.png")["match"], "sha256");
-  EXPECT_EQ(CheckImage("d25_lowcontrast__jpeg30.jpg")["matched"], false);
+  const nlohmann::json copy = CheckImage("d25_lowcontrast__jpeg30.jpg");
+  EXPECT_EQ(copy["matched"], true);
+  EXPECT_EQ(copy["match"], "pdq");
 }
 
 TEST_F(JourneysE2eTest, CheckStdinAnswersOneJsonLinePerUrlInOrder) {
