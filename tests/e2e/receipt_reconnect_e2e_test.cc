@@ -26,18 +26,8 @@ namespace {
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
-std::string Md5Of(uint64_t row) {
-  const auto d = digest::Md5(absl::StrCat("image bytes of row ", row));
-  return std::string(reinterpret_cast<const char*>(d.data()), d.size());
-}
-
-v1::CheckRequest Md5Batch(uint64_t first, int n) {
-  v1::CheckRequest r;
-  v1::PackedItems* p = r.add_packed();
-  p->set_kind(v1::PackedItems::KIND_MD5);
-  for (int i = 0; i < n; ++i) p->mutable_data()->append(Md5Of(first + i));
-  return r;
-}
+using ::optout::testing::Md5Batch;
+using ::optout::testing::Md5Of;
 
 class ReceiptReconnectTest : public ::testing::Test {
  protected:
