@@ -35,15 +35,11 @@ namespace {
 using ::optout::testing::CommandResult;
 using ::optout::testing::IsOk;
 using ::optout::testing::OptoutdProcess;
+using ::optout::testing::RunAdmin;
 using ::optout::testing::RunCommand;
 using ::optout::testing::StatusIs;
 using ::optout::testing::Transport;
 using ::testing::HasSubstr;
-
-CommandResult Admin(const OptoutdProcess& server, std::vector<std::string> args) {
-  args.insert(args.begin(), {testing::OptoutAdminBinary(), "--data-dir", server.data_dir()});
-  return RunCommand(args);
-}
 
 CommandResult Optout(const OptoutdProcess& server, std::vector<std::string> args) {
   args.insert(args.begin(), {testing::OptoutCliBinary(), "--server", server.address()});
@@ -53,7 +49,7 @@ CommandResult Optout(const OptoutdProcess& server, std::vector<std::string> args
 // Creates a key through optout-admin and returns it (stdout, one line).
 std::string CreateKey(const OptoutdProcess& server, std::vector<std::string> args) {
   args.insert(args.begin(), {"keys", "create"});
-  CommandResult created = Admin(server, args);
+  CommandResult created = RunAdmin(server, args);
   EXPECT_EQ(created.exit_code, 0) << created.err;
   return std::string(absl::StripAsciiWhitespace(created.out));
 }
@@ -87,7 +83,7 @@ TEST(AccessE2eTest, KeyLifecycleThroughTheCommandsSurvivesRestart) {
   ASSERT_THAT(server.Start(), IsOk());
   const std::string key = CreateKey(server, {"--name", "crawler-1", "--items-per-minute", "1000"});
   ASSERT_THAT(key, ::testing::StartsWith("ok_"));
-  CommandResult duplicate = Admin(server, {"keys", "create", "--name", "crawler-1"});
+  CommandResult duplicate = RunAdmin(server, {"keys", "create", "--name", "crawler-1"});
   EXPECT_EQ(duplicate.exit_code, 1);
   EXPECT_EQ(duplicate.out, "");
   EXPECT_THAT(duplicate.err, HasSubstr("ALREADY_EXISTS"));
@@ -96,12 +92,12 @@ TEST(AccessE2eTest, KeyLifecycleThroughTheCommandsSurvivesRestart) {
                                         "https://access.example/a.jpg", "--url",
                                         "https://access.example/b.jpg"});
   EXPECT_EQ(check.exit_code, 0) << check.err;
-  CommandResult usage = Admin(server, {"keys", "usage", "crawler-1"});
+  CommandResult usage = RunAdmin(server, {"keys", "usage", "crawler-1"});
   EXPECT_EQ(usage.exit_code, 0) << usage.err;
   EXPECT_THAT(usage.out, HasSubstr("crawler-1: calls=1 items=2 pdq_items=0 rejections=0"));
 
   // The key never appears in the listing, nor anywhere in the data folder.
-  CommandResult list = Admin(server, {"keys", "list"});
+  CommandResult list = RunAdmin(server, {"keys", "list"});
   EXPECT_EQ(list.exit_code, 0) << list.err;
   EXPECT_THAT(list.out, HasSubstr("crawler-1"));
   EXPECT_THAT(list.out, ::testing::Not(HasSubstr(key)));
@@ -113,12 +109,12 @@ TEST(AccessE2eTest, KeyLifecycleThroughTheCommandsSurvivesRestart) {
   check = Optout(server, {"--api-key", key, "check", "--url", "https://access.example/a.jpg"});
   EXPECT_EQ(check.exit_code, 0) << check.err;
 
-  CommandResult revoke = Admin(server, {"keys", "revoke", "crawler-1"});
+  CommandResult revoke = RunAdmin(server, {"keys", "revoke", "crawler-1"});
   EXPECT_EQ(revoke.exit_code, 0) << revoke.err;
   check = Optout(server, {"--api-key", key, "check", "--url", "https://access.example/a.jpg"});
   EXPECT_EQ(check.exit_code, 1);
   EXPECT_THAT(check.err, HasSubstr("UNAUTHENTICATED"));
-  revoke = Admin(server, {"keys", "revoke", "crawler-1"});
+  revoke = RunAdmin(server, {"keys", "revoke", "crawler-1"});
   EXPECT_EQ(revoke.exit_code, 1);
   EXPECT_THAT(revoke.err, HasSubstr("NOT_FOUND"));
 }
@@ -164,7 +160,7 @@ TEST(AccessE2eTest, OverBudgetIsResourceExhaustedWithRetryInfo) {
   pdq.add_items()->mutable_pdq()->set_hash(std::string(32, '\x5a'));
   EXPECT_THAT(client->Check(pdq), StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("check_pdq")));
 
-  CommandResult usage = Admin(server, {"keys", "usage"});
+  CommandResult usage = RunAdmin(server, {"keys", "usage"});
   EXPECT_THAT(usage.out, HasSubstr("small: calls=5 items=10 pdq_items=0 rejections=4"));
 }
 
@@ -269,7 +265,7 @@ TEST(AccessE2eTest, AuditLogHasOneLinePerCallAndNeverAValue) {
   ASSERT_THAT(anonymous->Check(check), IsOk());
   ASSERT_THAT(anonymous->Get(registered->opt_out_id(), registered->manage_token()), IsOk());
   ASSERT_THAT(anonymous->Revoke(registered->opt_out_id(), registered->manage_token()), IsOk());
-  ASSERT_THAT(Admin(server, {"keys", "revoke", "auditor"}).exit_code, 0);
+  ASSERT_THAT(RunAdmin(server, {"keys", "revoke", "auditor"}).exit_code, 0);
   ASSERT_THAT(server.Stop(), IsOk());
 
   const std::string text = testing::ReadFile(audit);

@@ -24,6 +24,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using testing::CommandResult;
+using testing::RunAdmin;
 using testing::RunCommand;
 
 std::string UrlOf(int writer, int i) {
@@ -80,8 +81,7 @@ TEST(BackupE2eTest, BackupDuringRegistrationsRestoresEveryAcknowledgedOptOut) {
   }
   const std::string backup_dir = server.root() + "/backups";
   backup_started = true;
-  const CommandResult backup = RunCommand({testing::OptoutAdminBinary(), "--data-dir",
-                                           server.data_dir(), "backup", "--to", backup_dir});
+  const CommandResult backup = RunAdmin(server, {"backup", "--to", backup_dir});
   // Keep writing a little after the backup, then stop.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   stop = true;
@@ -134,14 +134,11 @@ TEST(BackupE2eTest, RestoreRefusesADataFolderInUseAndBackupRefusesTheDataFolder)
   testing::OptoutdProcess server;
   ASSERT_TRUE(server.Start().ok()) << server.ReadLog();
   const std::string backup_dir = server.root() + "/backups";
-  CommandResult result = RunCommand({testing::OptoutAdminBinary(), "--data-dir",
-                                     server.data_dir(), "backup", "--to",
-                                     server.data_dir() + "/backup"});
+  CommandResult result = RunAdmin(server, {"backup", "--to", server.data_dir() + "/backup"});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_THAT(result.err, HasSubstr("inside the data folder"));
   EXPECT_THAT(result.err, HasSubstr("[INVALID_ARGUMENT]"));
-  result = RunCommand({testing::OptoutAdminBinary(), "--data-dir", server.data_dir(), "backup",
-                       "--to", backup_dir});
+  result = RunAdmin(server, {"backup", "--to", backup_dir});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   // Restoring over the live database is refused and changes nothing.
   result = RunCommand({testing::OptoutAdminBinary(), "restore", "--from", backup_dir,

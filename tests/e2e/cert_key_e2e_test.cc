@@ -24,17 +24,13 @@ namespace {
 using ::optout::testing::CommandResult;
 using ::optout::testing::IsOk;
 using ::optout::testing::OptoutdProcess;
+using ::optout::testing::RunAdmin;
 using ::optout::testing::RunCommand;
 using ::optout::testing::StatusIs;
 using ::optout::testing::Transport;
 using ::testing::HasSubstr;
 
 constexpr char kAcmeSubject[] = "CN=acme-crawler,O=Acme";
-
-CommandResult Admin(const OptoutdProcess& server, std::vector<std::string> args) {
-  args.insert(args.begin(), {testing::OptoutAdminBinary(), "--data-dir", server.data_dir()});
-  return RunCommand(args);
-}
 
 // A client over mutual TLS with `cert`, sending `api_key` when not empty.
 std::unique_ptr<client::RegistryClient> ClientWith(const OptoutdProcess& server,
@@ -73,20 +69,20 @@ TEST(CertKeyE2eTest, AClientCertificateStandsForItsKey) {
   ASSERT_EQ(printed.exit_code, 0) << printed.err;
   EXPECT_EQ(absl::StripAsciiWhitespace(printed.out), absl::StrCat("subject=", kAcmeSubject));
 
-  CommandResult created = Admin(server, {"keys", "create", "--name", "acme", "--items-per-minute",
+  CommandResult created = RunAdmin(server, {"keys", "create", "--name", "acme", "--items-per-minute",
                                          "5", "--cert-subject", kAcmeSubject});
   ASSERT_EQ(created.exit_code, 0) << created.err;
   EXPECT_THAT(created.err, HasSubstr(absl::StrCat("certificate ", kAcmeSubject)));
-  CommandResult duplicate = Admin(server, {"keys", "create", "--name", "acme-2",
+  CommandResult duplicate = RunAdmin(server, {"keys", "create", "--name", "acme-2",
                                            "--cert-subject", kAcmeSubject});
   EXPECT_EQ(duplicate.exit_code, 1);
   EXPECT_THAT(duplicate.err, HasSubstr("ALREADY_EXISTS"));
   EXPECT_THAT(duplicate.err, HasSubstr("API key acme has this certificate subject"));
-  CommandResult bad = Admin(server, {"keys", "create", "--name", "acme-3", "--cert-subject",
+  CommandResult bad = RunAdmin(server, {"keys", "create", "--name", "acme-3", "--cert-subject",
                                      "acme-crawler"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_THAT(bad.err, HasSubstr("INVALID_ARGUMENT"));
-  CommandResult list = Admin(server, {"keys", "list"});
+  CommandResult list = RunAdmin(server, {"keys", "list"});
   EXPECT_THAT(list.out, HasSubstr(kAcmeSubject));
 
   // No bearer key: the certificate's key is charged (5 items per minute).
@@ -96,7 +92,7 @@ TEST(CertKeyE2eTest, AClientCertificateStandsForItsKey) {
   EXPECT_THAT(over, StatusIs(absl::StatusCode::kResourceExhausted,
                              HasSubstr("API key acme is over its budget of 5 items per minute")));
   EXPECT_TRUE(client::RetryDelayOf(over.status()).has_value());
-  CommandResult usage = Admin(server, {"keys", "usage", "acme"});
+  CommandResult usage = RunAdmin(server, {"keys", "usage", "acme"});
   EXPECT_THAT(usage.out, HasSubstr("acme: calls=2 items=5 pdq_items=0 rejections=1"));
 
   // The test client certificate names no key: it is anonymous (3 items).
@@ -109,11 +105,11 @@ TEST(CertKeyE2eTest, AClientCertificateStandsForItsKey) {
                        HasSubstr("--anonymous_items_per_minute")));
 
   // A bearer key wins over the certificate.
-  CommandResult other = Admin(server, {"keys", "create", "--name", "other"});
+  CommandResult other = RunAdmin(server, {"keys", "create", "--name", "other"});
   ASSERT_EQ(other.exit_code, 0) << other.err;
   auto keyed = ClientWith(server, *acme, std::string(absl::StripAsciiWhitespace(other.out)));
   EXPECT_THAT(keyed->Check(UrlItems(20)), IsOk());
-  EXPECT_THAT(Admin(server, {"keys", "usage", "other"}).out, HasSubstr("other: calls=1 items=20"));
+  EXPECT_THAT(RunAdmin(server, {"keys", "usage", "other"}).out, HasSubstr("other: calls=1 items=20"));
 
   // The mapping is stored with the key: it survives a restart.
   ASSERT_THAT(server.Stop(), IsOk());
@@ -124,7 +120,7 @@ TEST(CertKeyE2eTest, AClientCertificateStandsForItsKey) {
               StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("API key acme")));
 
   // Revoked: the certificate stands for nobody, its checks are anonymous.
-  ASSERT_EQ(Admin(server, {"keys", "revoke", "acme"}).exit_code, 0);
+  ASSERT_EQ(RunAdmin(server, {"keys", "revoke", "acme"}).exit_code, 0);
   EXPECT_THAT(crawler->Check(UrlItems(3)), IsOk());
   EXPECT_THAT(crawler->Check(UrlItems(1)),
               StatusIs(absl::StatusCode::kResourceExhausted,

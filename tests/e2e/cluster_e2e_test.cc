@@ -249,8 +249,7 @@ TEST(ClusterKeysTest, KeyCreatedOnOneNodeWorksOnEveryNodeUntilRevokedOnAnother) 
   OptoutCluster cluster(3, "OPTOUT_KEYS", {"--anonymous_items_per_minute=0"});
   ASSERT_TRUE(cluster.Start().ok()) << "cluster did not start";
   auto admin = [&](int node, std::vector<std::string> args) {
-    args.insert(args.begin(), {OptoutAdminBinary(), "--data-dir", cluster.node(node).data_dir()});
-    return RunCommand(args);
+    return RunAdmin(cluster.node(node), std::move(args));
   };
   auto check_with = [&](int node, const std::string& key) {
     grpc::ClientContext context;

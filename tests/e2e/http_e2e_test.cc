@@ -439,8 +439,7 @@ TEST(HttpE2eLimitsTest, ChecksGoThroughApiKeysAndTheAnonymousBudget) {
   HttpServerUnderTest server({"--anonymous_items_per_minute=2"});
   ASSERT_TRUE(server.Start().ok()) << server.process().ReadLog();
   testing::CommandResult created =
-      testing::RunCommand({testing::OptoutAdminBinary(), "--data-dir",
-                           server.process().data_dir(), "keys", "create", "--name", "web-test"});
+      testing::RunAdmin(server.process(), {"keys", "create", "--name", "web-test"});
   ASSERT_EQ(created.exit_code, 0) << created.err;
   const std::string key(absl::StripAsciiWhitespace(created.out));
   httplib::Client client("127.0.0.1", server.port());
@@ -473,8 +472,7 @@ TEST(HttpE2eLimitsTest, ChecksGoThroughApiKeysAndTheAnonymousBudget) {
   ASSERT_TRUE(malformed);
   EXPECT_EQ(malformed->status, 401) << malformed->body;
 
-  testing::CommandResult usage = testing::RunCommand(
-      {testing::OptoutAdminBinary(), "--data-dir", server.process().data_dir(), "keys", "usage"});
+  testing::CommandResult usage = testing::RunAdmin(server.process(), {"keys", "usage"});
   EXPECT_THAT(usage.out, HasSubstr("web-test"));
 }
 
@@ -530,9 +528,10 @@ TEST(HttpE2eTlsTest, AClientCertificateStandsForItsKeyOverHttpToo) {
   absl::StatusOr<testing::ClientCertificate> acme = testing::MakeClientCertificate(
       certs, server.process().root(), "acme-http", {"O = Acme", "CN = acme-http"});
   ASSERT_TRUE(acme.ok()) << acme.status();
-  testing::CommandResult created = testing::RunCommand(
-      {testing::OptoutAdminBinary(), "--data-dir", server.process().data_dir(), "keys", "create",
-       "--name", "acme-http", "--items-per-minute", "4", "--cert-subject", "CN=acme-http,O=Acme"});
+  testing::CommandResult created =
+      testing::RunAdmin(server.process(), {"keys", "create", "--name", "acme-http",
+                                           "--items-per-minute", "4", "--cert-subject",
+                                           "CN=acme-http,O=Acme"});
   ASSERT_EQ(created.exit_code, 0) << created.err;
   const std::string three = Json{{"items",
                                   {{{"url", "https://a.example/1.jpg"}},
@@ -556,9 +555,7 @@ TEST(HttpE2eTlsTest, AClientCertificateStandsForItsKeyOverHttpToo) {
     ASSERT_TRUE(anonymous);
     EXPECT_EQ(anonymous->status, 200) << anonymous->body;
   }
-  testing::CommandResult usage = testing::RunCommand(
-      {testing::OptoutAdminBinary(), "--data-dir", server.process().data_dir(), "keys", "usage",
-       "acme-http"});
+  testing::CommandResult usage = testing::RunAdmin(server.process(), {"keys", "usage", "acme-http"});
   EXPECT_THAT(usage.out, HasSubstr("acme-http: calls=2 items=3 pdq_items=0 rejections=1"));
 }
 

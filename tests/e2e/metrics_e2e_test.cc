@@ -279,10 +279,7 @@ TEST_F(MetricsE2eTest, AdminAndHttpCallsAreCountedByMethodAndCode) {
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"keys", "list"}, {"keys", "revoke", "nobody"},
         {"rotate-keys", "--status"}}) {
-    std::vector<std::string> argv = {testing::OptoutAdminBinary(), "--data-dir",
-                                     server_->data_dir()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    testing::RunCommand(argv);
+    testing::RunAdmin(*server_, args);
   }
 
   std::map<std::string, double> m = ParseExposition(Scrape());

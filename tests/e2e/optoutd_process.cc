@@ -209,4 +209,9 @@ CommandResult RunCommand(const std::vector<std::string>& argv_in, const std::str
   return result;
 }
 
+CommandResult RunAdmin(const OptoutdProcess& server, std::vector<std::string> args) {
+  args.insert(args.begin(), {OptoutAdminBinary(), "--data-dir", server.data_dir()});
+  return RunCommand(args);
+}
+
 }  // namespace optout::testing

@@ -100,6 +100,9 @@ struct CommandResult {
 };
 CommandResult RunCommand(const std::vector<std::string>& argv, const std::string& stdin_text = "");
 
+// Runs optout-admin on `server`'s data folder (`optout-admin --data-dir DIR args...`).
+CommandResult RunAdmin(const OptoutdProcess& server, std::vector<std::string> args);
+
 }  // namespace optout::testing
 
 #endif  // OPTOUT_TESTS_E2E_OPTOUTD_PROCESS_H_

@@ -34,6 +34,7 @@ namespace {
 using ::optout::testing::CommandResult;
 using ::optout::testing::IsOk;
 using ::optout::testing::OptoutdProcess;
+using ::optout::testing::RunAdmin;
 using ::optout::testing::RunCommand;
 using ::optout::testing::StatusIs;
 using ::testing::HasSubstr;
@@ -42,9 +43,9 @@ constexpr int kThreshold = 31;  // optoutd's default --pdq_threshold
 
 std::string CreateKey(const OptoutdProcess& server, const std::string& name) {
   // No budget limits: only the probing guard may stop these callers.
-  CommandResult created = RunCommand(
-      {testing::OptoutAdminBinary(), "--data-dir", server.data_dir(), "keys", "create", "--name",
-       name, "--items-per-minute", "0", "--items-per-day", "0", "--pdq-per-day", "0"});
+  CommandResult created =
+      RunAdmin(server, {"keys", "create", "--name", name, "--items-per-minute", "0",
+                        "--items-per-day", "0", "--pdq-per-day", "0"});
   EXPECT_EQ(created.exit_code, 0) << created.err;
   return std::string(absl::StripAsciiWhitespace(created.out));
 }

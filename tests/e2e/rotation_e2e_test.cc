@@ -27,6 +27,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using testing::CommandResult;
+using testing::RunAdmin;
 using testing::RunCommand;
 
 std::string UrlOf(int i) { return absl::StrCat("https://img.example.org/rotate/", i, ".jpg"); }
@@ -79,12 +80,6 @@ std::string MatchIdNow(client::RegistryClient& client, int i) {
   return answer->results(0).match_ids(0);
 }
 
-CommandResult Admin(const testing::OptoutdProcess& server, std::vector<std::string> args) {
-  std::vector<std::string> argv = {testing::OptoutAdminBinary(), "--data-dir", server.data_dir()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return RunCommand(argv);
-}
-
 // Key version of every stored record (optoutd stopped).
 std::map<uint32_t, int> StoredVersions(const std::string& data_dir) {
   std::map<uint32_t, int> versions;
@@ -110,7 +105,7 @@ TEST(RotationE2eTest, ChecksKeepMatchingUnderLoadAndNewRegistrationsLandInTheNew
   const std::map<int, std::string> before = RegisterMany(server.address(), 0, kBefore);
   ASSERT_EQ(static_cast<int>(before.size()), kBefore);
 
-  CommandResult started = Admin(server, {"rotate-keys", "--no-wait"});
+  CommandResult started = RunAdmin(server, {"rotate-keys", "--no-wait"});
   ASSERT_EQ(started.exit_code, 0) << started.err;
   EXPECT_THAT(started.out, HasSubstr("version 1 -> 2"));
 
@@ -148,7 +143,7 @@ TEST(RotationE2eTest, ChecksKeepMatchingUnderLoadAndNewRegistrationsLandInTheNew
     }
   });
   // The waiting form follows the rotation to its end.
-  const CommandResult waited = Admin(server, {"rotate-keys"});
+  const CommandResult waited = RunAdmin(server, {"rotate-keys"});
   stop = true;
   for (auto& checker : checkers) checker.join();
   writer.join();
@@ -178,7 +173,7 @@ TEST(RotationE2eTest, ChecksKeepMatchingUnderLoadAndNewRegistrationsLandInTheNew
   EXPECT_EQ(retried->items(0).match_id(), MatchIdNow(*client, 7));
   EXPECT_EQ(Matching(*client, total + 1), total) << "no duplicate registered";
 
-  const CommandResult status = Admin(server, {"--json", "rotate-keys", "--status"});
+  const CommandResult status = RunAdmin(server, {"--json", "rotate-keys", "--status"});
   ASSERT_EQ(status.exit_code, 0) << status.err;
   EXPECT_THAT(status.out, HasSubstr("\"state\":\"STATE_DONE\""));
 
@@ -198,11 +193,11 @@ TEST(RotationE2eTest, ASigkillMidRotationResumesAtRestartAndANewSecretRotatesThe
   ASSERT_TRUE(server.Start().ok()) << server.ReadLog();
   constexpr int kCount = 2000;
   ASSERT_EQ(static_cast<int>(RegisterMany(server.address(), 0, kCount).size()), kCount);
-  ASSERT_EQ(Admin(server, {"rotate-keys", "--no-wait"}).exit_code, 0);
+  ASSERT_EQ(RunAdmin(server, {"rotate-keys", "--no-wait"}).exit_code, 0);
   // Kill it once some, not all, records moved.
   bool midway = false;
   for (int polls = 0; polls < 400 && !midway; ++polls) {
-    const CommandResult status = Admin(server, {"rotate-keys", "--status"});
+    const CommandResult status = RunAdmin(server, {"rotate-keys", "--status"});
     midway = status.out.find("running") != std::string::npos &&
              status.out.find(", 0 records re-keyed") == std::string::npos;
     if (!midway) std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -216,7 +211,7 @@ TEST(RotationE2eTest, ASigkillMidRotationResumesAtRestartAndANewSecretRotatesThe
   EXPECT_THAT(server.ReadLog(), HasSubstr("resumes at"));
   auto client = client::RegistryClient::Create(server.address());
   EXPECT_EQ(Matching(*client, kCount), kCount) << "both versions served after the crash";
-  const CommandResult waited = Admin(server, {"rotate-keys"});
+  const CommandResult waited = RunAdmin(server, {"rotate-keys"});
   ASSERT_EQ(waited.exit_code, 0) << waited.err;
   EXPECT_THAT(waited.out, HasSubstr("key rotation: done, version 1 -> 2"));
   EXPECT_THAT(waited.out, HasSubstr(absl::StrCat(kCount, " records re-keyed")));
@@ -224,13 +219,13 @@ TEST(RotationE2eTest, ASigkillMidRotationResumesAtRestartAndANewSecretRotatesThe
 
   // A new secret file: refused while an API key exists, then done.
   const std::string new_secret = server.root() + "/new.secret";
-  ASSERT_EQ(Admin(server, {"keys", "create", "--name", "k1"}).exit_code, 0);
-  CommandResult refused = Admin(server, {"rotate-keys", "--new-secret-file", new_secret});
+  ASSERT_EQ(RunAdmin(server, {"keys", "create", "--name", "k1"}).exit_code, 0);
+  CommandResult refused = RunAdmin(server, {"rotate-keys", "--new-secret-file", new_secret});
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_THAT(refused.err, HasSubstr("API keys exist"));
   EXPECT_THAT(refused.err, HasSubstr("[FAILED_PRECONDITION]"));
-  ASSERT_EQ(Admin(server, {"keys", "revoke", "k1"}).exit_code, 0);
-  const CommandResult rotated = Admin(server, {"rotate-keys", "--new-secret-file", new_secret});
+  ASSERT_EQ(RunAdmin(server, {"keys", "revoke", "k1"}).exit_code, 0);
+  const CommandResult rotated = RunAdmin(server, {"rotate-keys", "--new-secret-file", new_secret});
   ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
   EXPECT_THAT(rotated.out, HasSubstr("key rotation: done, version 2 -> 3 of " + new_secret));
   EXPECT_THAT(rotated.err, HasSubstr("point optoutd's --secret_file at it"));
