@@ -29,6 +29,21 @@ namespace {
 
 constexpr size_t kIdBytes = 16;
 constexpr size_t kTokenBytes = 32;
+// A revoked request key is held at least this long (longer with a longer
+// --token_retry_hours). A late copy of a registration lands on the stream
+// within its node's commit timeout (seconds); the hour is for node clocks
+// that disagree (the revoking node dates the key, another may expire it).
+constexpr int64_t kMinRevokedRequestHoldSeconds = 3600;
+
+// "YYYY-MM-DD" of a serialized Tombstone; "" when it does not parse.
+std::string RevokedDay(absl::string_view tombstone_bytes) {
+  internal::Tombstone tombstone;
+  if (!tombstone.ParseFromArray(tombstone_bytes.data(), static_cast<int>(tombstone_bytes.size()))) {
+    return "";
+  }
+  return absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(tombstone.revoked_unix_day_seconds()),
+                          absl::UTCTimeZone());
+}
 
 // Parses the hex id and token of Get/Revoke. InvalidArgument names the field.
 absl::Status ParseCredentials(const std::string& id_hex, const std::string& token_hex,
@@ -335,7 +350,24 @@ absl::StatusOr<std::optional<v1::RegisterResponse>> Registry::EarlierRegistratio
   if (!existing.has_value()) {
     OPTOUT_ASSIGN_OR_RETURN(existing, store_->GetRequest(request_key));
   }
-  if (!existing.has_value()) return std::nullopt;
+  if (!existing.has_value()) {
+    // A retry of a registration revoked since: registering it again would
+    // bring back what its owner revoked (ApplyInsert skips it anyway).
+    std::optional<std::string> revoked;
+    if (keys.previous != nullptr) {
+      OPTOUT_ASSIGN_OR_RETURN(
+          revoked, store_->GetRevokedRequest(RequestKey(*keys.previous, request.request_id())));
+    }
+    if (!revoked.has_value()) {
+      OPTOUT_ASSIGN_OR_RETURN(revoked, store_->GetRevokedRequest(request_key));
+    }
+    if (revoked.has_value()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("request_id: its opt-out was revoked on ", RevokedDay(*revoked),
+                       "; a new registration needs a new request_id"));
+    }
+    return std::nullopt;
+  }
   OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> bytes, store_->GetRecord(*existing));
   internal::OptOutRecord record;
   const Keyring* record_keys = nullptr;
@@ -374,6 +406,8 @@ absl::StatusOr<ApplyOutcome> Registry::Apply(const internal::Mutation& mutation,
     case internal::Mutation::kDelete: return ApplyDelete(mutation.delete_(), mark);
     case internal::Mutation::kSetScopeProofs:
       return ApplySetScopeProofs(mutation.set_scope_proofs(), mark);
+    case internal::Mutation::kExpireRevokedRequests:
+      return ApplyExpireRevokedRequests(mutation.expire_revoked_requests(), mark);
     case internal::Mutation::kPutApiKey:
     case internal::Mutation::kDeleteApiKey:
       if (key_applier_ != nullptr) return key_applier_->Apply(mutation, mark);
@@ -391,7 +425,17 @@ absl::StatusOr<ApplyOutcome> Registry::ApplyInsert(const internal::InsertRecord&
   if (!insert.request_key().empty()) {
     OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> holder,
                             store_->GetRequest(insert.request_key()));
-    if (holder.has_value() && *holder != insert.id()) {
+    bool skip = holder.has_value() && *holder != insert.id();
+    if (!holder.has_value()) {
+      // The request's opt-out was revoked: this is a late copy of a retry
+      // (its node re-sent it after the client had moved on), and applying
+      // it would bring back what the owner revoked. Skipped on every node
+      // alike, as the revoked key is part of the ordered state.
+      OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> revoked,
+                              store_->GetRevokedRequest(insert.request_key()));
+      skip = revoked.has_value();
+    }
+    if (skip) {
       if (mark != nullptr) OPTOUT_RETURN_IF_ERROR(store_->PutProgress(*mark));
       return ApplyOutcome::kSkipped;
     }
@@ -439,14 +483,9 @@ std::string TombstoneKey(const std::string& id) {
 // otherwise.
 absl::Status MissingRecordStatus(const storage::OptOutStore& store, const std::string& id) {
   OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> bytes, store.GetTombstone(TombstoneKey(id)));
-  internal::Tombstone tombstone;
-  if (!bytes.has_value() || !tombstone.ParseFromString(*bytes)) {
-    return absl::NotFoundError("opt_out_id: no such opt-out");
-  }
-  return absl::FailedPreconditionError(absl::StrCat(
-      "opt_out_id: already revoked on ",
-      absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(tombstone.revoked_unix_day_seconds()),
-                       absl::UTCTimeZone())));
+  const std::string day = bytes.has_value() ? RevokedDay(*bytes) : "";
+  if (day.empty()) return absl::NotFoundError("opt_out_id: no such opt-out");
+  return absl::FailedPreconditionError(absl::StrCat("opt_out_id: already revoked on ", day));
 }
 
 // Loads the record of `id` and checks `token` against it in constant time.
@@ -555,9 +594,62 @@ absl::StatusOr<ApplyOutcome> Registry::ApplyDelete(const internal::DeleteRecord&
   OPTOUT_ASSIGN_OR_RETURN(IndexedOptOut indexed, IndexedFromRecord(*keyring, del.id(), record));
   // The request key stored now: a re-key may have moved it since the revoke
   // was written.
+  // The request key stays, revoked, until ExpireRevokedRequests.
   OPTOUT_RETURN_IF_ERROR(store_->Delete(del.id(), record.request_key(), del.tombstone_key(),
-                                        del.tombstone(), mark));
+                                        del.tombstone(), mark, del.tombstone()));
   index_.Remove(indexed);
+  return ApplyOutcome::kApplied;
+}
+
+int64_t Registry::RevokedRequestHoldSeconds() const {
+  return std::max(options_.token_retry_seconds, kMinRevokedRequestHoldSeconds);
+}
+
+namespace {
+
+// Revoked request keys whose whole day of revocation lies before
+// `before_unix_seconds` (only the day is kept); an unreadable date counts
+// as expired, as nothing would ever expire it otherwise.
+absl::StatusOr<std::vector<std::string>> RevokedRequestsBefore(const storage::OptOutStore& store,
+                                                               int64_t before_unix_seconds) {
+  constexpr int64_t kDay = 24 * 60 * 60;
+  std::vector<std::string> due;
+  internal::Tombstone tombstone;
+  OPTOUT_RETURN_IF_ERROR(store.ForEachRevokedRequest(
+      [&](absl::string_view key, absl::string_view value) {
+        if (!tombstone.ParseFromArray(value.data(), static_cast<int>(value.size())) ||
+            tombstone.revoked_unix_day_seconds() + kDay <= before_unix_seconds) {
+          due.emplace_back(key);
+        }
+        return absl::OkStatus();
+      }));
+  return due;
+}
+
+}  // namespace
+
+absl::StatusOr<int> Registry::ExpireRevokedRequests(absl::Time now) {
+  const int64_t before = absl::ToUnixSeconds(now) - RevokedRequestHoldSeconds();
+  OPTOUT_ASSIGN_OR_RETURN(std::vector<std::string> due, RevokedRequestsBefore(*store_, before));
+  if (due.empty()) return 0;
+  // Through the log, not straight to the store: every node must forget
+  // them at the same place in the order (see ApplyInsert).
+  internal::Mutation mutation;
+  OPTOUT_ASSIGN_OR_RETURN(*mutation.mutable_mutation_id(), NewMutationId());
+  mutation.mutable_expire_revoked_requests()->set_before_unix_seconds(before);
+  OPTOUT_RETURN_IF_ERROR(log_->Commit(mutation).status());
+  return static_cast<int>(due.size());
+}
+
+absl::StatusOr<ApplyOutcome> Registry::ApplyExpireRevokedRequests(
+    const internal::ExpireRevokedRequests& expire, const storage::ProgressMark* mark) {
+  OPTOUT_ASSIGN_OR_RETURN(std::vector<std::string> due,
+                          RevokedRequestsBefore(*store_, expire.before_unix_seconds()));
+  if (due.empty()) {
+    if (mark != nullptr) OPTOUT_RETURN_IF_ERROR(store_->PutProgress(*mark));
+    return ApplyOutcome::kSkipped;
+  }
+  OPTOUT_RETURN_IF_ERROR(store_->DeleteRevokedRequests(due, mark));
   return ApplyOutcome::kApplied;
 }
 

@@ -14,7 +14,7 @@
 // Errors: InvalidArgument (field path and item index in the message),
 // AlreadyExists (request id reused with other content), NotFound (unknown
 // opt-out id), FailedPrecondition ("already revoked on DATE": Get or Revoke of
-// an opt-out revoked earlier), PermissionDenied (wrong manage token), Unavailable / Internal
+// an opt-out revoked earlier; Register with the request id of one), PermissionDenied (wrong manage token), Unavailable / Internal
 // from the store, DataLoss for a record that fails authentication.
 //
 // Thread-safety: all methods may be called concurrently.
@@ -49,6 +49,7 @@
 #include "storage/opt_out_store.h"
 
 namespace optout::internal {
+class ExpireRevokedRequests;
 class OptOutRecord;
 class SetScopeProofs;
 }  // namespace optout::internal
@@ -125,6 +126,15 @@ class Registry final : public MutationApplier {
   // that is ALREADY_EXISTS. Returns how many were erased. optoutd calls it at
   // start and periodically.
   absl::StatusOr<int> EraseExpiredTokens(absl::Time now);
+  // A revoke keeps the opt-out's request key as revoked, so that a late
+  // copy of a registration under it (in a cluster, a retry's first attempt
+  // published late by another node) is skipped and a retry is refused
+  // (FailedPrecondition). Forgets those whose day of revocation ended more
+  // than max(token_retry_seconds, 1 h) before `now` (only the day is kept:
+  // held that long plus up to a day), through the mutation log so every
+  // node forgets them at the same point; returns how many were due here.
+  // optoutd calls it at start and hourly.
+  absl::StatusOr<int> ExpireRevokedRequests(absl::Time now);
 
   // Key rotation (service/key_rotation.h drives it; registry_rekey.cc).
   // The key versions in use now; a caller keeps the set it took.
@@ -180,6 +190,9 @@ class Registry final : public MutationApplier {
   // registry_scopes.cc: Verify's and maintenance's proof changes.
   absl::StatusOr<ApplyOutcome> ApplySetScopeProofs(const internal::SetScopeProofs& set,
                                                    const storage::ProgressMark* mark);
+  absl::StatusOr<ApplyOutcome> ApplyExpireRevokedRequests(
+      const internal::ExpireRevokedRequests& expire, const storage::ProgressMark* mark);
+  int64_t RevokedRequestHoldSeconds() const;
   Registry(storage::OptOutStore* store, KeySet keys, const url::PublicSuffixList* psl,
            const RegistryOptions& options);
   absl::Status LoadAll();

@@ -27,6 +27,13 @@ class RecordingLog final : public MutationLog {
  public:
   explicit RecordingLog(MutationApplier* applier) : applier_(applier) {}
   absl::StatusOr<Committed> Commit(const internal::Mutation& mutation) override {
+    if (time_out_next) {
+      // The stream got it but the answer was lost: it lands later (a test
+      // applies `late` where it wants it in the order).
+      time_out_next = false;
+      late.push_back(mutation);
+      return absl::UnavailableError("timed out; it may still be applied");
+    }
     absl::StatusOr<ApplyOutcome> outcome = applier_->Apply(mutation, nullptr);
     if (!outcome.ok()) return outcome.status();
     mutations.push_back(mutation);
@@ -38,6 +45,8 @@ class RecordingLog final : public MutationLog {
   }
   LogProgress Progress() const override { return {applied_.Get(), 0, "", ""}; }
   std::vector<internal::Mutation> mutations;
+  bool time_out_next = false;
+  std::vector<internal::Mutation> late;  // timed out, not applied (yet)
 
  private:
   MutationApplier* applier_;
@@ -224,6 +233,74 @@ TEST_F(RegistryLogTest, SecondRegistrationOfARequestIdIsSkippedEverywhere) {
   auto retried = a.registry->Register(request);
   ASSERT_THAT(retried, IsOk());
   EXPECT_EQ(retried->opt_out_id(), on_a->opt_out_id());
+}
+
+// The revoke race of cluster mode: a registration timed out on one node
+// (its node kept re-sending it), the client retried the same request id on
+// another node, got it acknowledged and revoked it; then the first copy
+// landed on the stream. Applied, it would bring the opt-out back under an
+// id its owner never learned. The revoke keeps the request key as revoked,
+// so the late copy is skipped wherever it is applied.
+TEST_F(RegistryLogTest, LateCopyOfARetriedRegistrationAfterItsRevokeIsSkippedEverywhere) {
+  Node a = Open("/mem/f1");
+  Node b = Open("/mem/f2");
+  auto owned = std::make_unique<RecordingLog>(a.registry.get());
+  RecordingLog* log = owned.get();
+  a.registry->UseMutationLog(std::move(owned));
+  const std::string url = "https://f.example/revoked-race.jpg";
+  v1::RegisterRequest request = UrlRequest(url);
+  request.set_request_id("race-0123456789abcdef0123456789abcdef");
+  log->time_out_next = true;
+  EXPECT_THAT(a.registry->Register(request), StatusIs(absl::StatusCode::kUnavailable, _));
+  ASSERT_EQ(log->late.size(), 1u);
+  auto retried = a.registry->Register(request);  // the client's retry
+  ASSERT_THAT(retried, IsOk());
+  v1::RevokeRequest revoke;
+  revoke.set_opt_out_id(retried->opt_out_id());
+  revoke.set_manage_token(retried->manage_token());
+  ASSERT_THAT(a.registry->Revoke(revoke), IsOk());
+  EXPECT_FALSE(Matches(*a.registry, url));
+
+  // The first copy lands now, after the revoke.
+  log->mutations.push_back(log->late[0]);
+  auto late = a.registry->Apply(log->late[0], nullptr);
+  ASSERT_THAT(late, IsOk());
+  EXPECT_EQ(*late, ApplyOutcome::kSkipped);
+  EXPECT_FALSE(Matches(*a.registry, url));
+  // Another node applying the same order decides the same.
+  ASSERT_EQ(log->mutations.size(), 3u);
+  std::vector<ApplyOutcome> outcomes;
+  for (const internal::Mutation& m : log->mutations) {
+    auto outcome = b.registry->Apply(m, nullptr);
+    ASSERT_THAT(outcome, IsOk());
+    outcomes.push_back(*outcome);
+  }
+  EXPECT_THAT(outcomes, ::testing::ElementsAre(ApplyOutcome::kApplied, ApplyOutcome::kApplied,
+                                               ApplyOutcome::kSkipped));
+  EXPECT_FALSE(Matches(*b.registry, url));
+  // A retry of the revoked request is refused, not registered again.
+  EXPECT_THAT(a.registry->Register(request),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("revoked on")));
+
+  // Bounded: held for the retry window (24 h here) after the day of the
+  // revoke (so 24 to 48 h), then forgotten through the log on every node.
+  const size_t before = log->mutations.size();
+  auto not_yet = a.registry->ExpireRevokedRequests(absl::Now());
+  ASSERT_THAT(not_yet, IsOk());
+  EXPECT_EQ(*not_yet, 0);
+  EXPECT_EQ(log->mutations.size(), before);  // nothing due: nothing published
+  auto due = a.registry->ExpireRevokedRequests(absl::Now() + absl::Hours(49));
+  ASSERT_THAT(due, IsOk());
+  EXPECT_EQ(*due, 1);
+  ASSERT_EQ(log->mutations.size(), before + 1);
+  ASSERT_TRUE(log->mutations.back().has_expire_revoked_requests());
+  auto expired = b.registry->Apply(log->mutations.back(), nullptr);
+  ASSERT_THAT(expired, IsOk());
+  EXPECT_EQ(*expired, ApplyOutcome::kApplied);
+  EXPECT_FALSE(b.store->GetRevokedRequest(log->late[0].insert().request_key())->has_value());
+  auto again = a.registry->Register(request);  // forgotten: a new opt-out
+  ASSERT_THAT(again, IsOk());
+  EXPECT_NE(again->opt_out_id(), retried->opt_out_id());
 }
 
 }  // namespace

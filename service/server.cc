@@ -130,6 +130,15 @@ void EraseExpiredTokensOnce(Registry* registry) {
     Log(LogLevel::kInfo, absl::StrCat("erased the token copies of ", *erased,
                                       " opt-outs past the retry window"));
   }
+  // The same window bounds how long a revoked request id is remembered.
+  absl::StatusOr<int> expired = registry->ExpireRevokedRequests(absl::Now());
+  if (!expired.ok()) {
+    Log(LogLevel::kError,
+        absl::StrCat("expiring revoked request ids: ", expired.status().ToString()));
+  } else if (*expired > 0) {
+    Log(LogLevel::kInfo, absl::StrCat("forgot ", *expired,
+                                      " request ids of opt-outs revoked before the retry window"));
+  }
 }
 
 void EraseExpiredTokensUntil(Registry* registry, absl::Notification* stop) {

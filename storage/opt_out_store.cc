@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
@@ -22,6 +23,14 @@ constexpr char kTombstonesFamily[] = "tombstones";
 constexpr char kApiKeysFamily[] = "api_keys";
 // In the default family: the one ProgressMark.
 constexpr char kProgressKey[] = "log_progress";
+// In the default family: revoked request keys, few and short-lived next to
+// the records (a family of their own would make older builds refuse the
+// database).
+constexpr absl::string_view kRevokedRequestPrefix = "revoked_request/";
+
+std::string RevokedRequestKey(absl::string_view request_key) {
+  return absl::StrCat(kRevokedRequestPrefix, request_key);
+}
 
 rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
@@ -115,15 +124,44 @@ absl::Status OptOutStore::Insert(absl::string_view id, absl::string_view record,
 
 absl::Status OptOutStore::Delete(absl::string_view id, absl::string_view request_key,
                                  absl::string_view tombstone_key, absl::string_view tombstone,
-                                 const ProgressMark* mark) {
+                                 const ProgressMark* mark, absl::string_view revoked_request) {
   rocksdb::WriteBatch batch;
   rocksdb::Status s = batch.Delete(impl_->records(), ToSlice(id));
   if (s.ok() && !request_key.empty()) s = batch.Delete(impl_->requests(), ToSlice(request_key));
+  if (s.ok() && !request_key.empty() && !revoked_request.empty()) {
+    s = batch.Put(impl_->handles[0], RevokedRequestKey(request_key), ToSlice(revoked_request));
+  }
   if (s.ok() && !tombstone_key.empty()) {
     s = batch.Put(impl_->tombstones(), ToSlice(tombstone_key), ToSlice(tombstone));
   }
   if (!s.ok()) return FromRocks(s, "delete");
   return FromRocks(impl_->WriteWithMark(&batch, mark), "delete");
+}
+
+absl::Status OptOutStore::ForEachRevokedRequest(
+    const std::function<absl::Status(absl::string_view, absl::string_view)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->handles[0]));
+  for (it->Seek(ToSlice(kRevokedRequestPrefix)); it->Valid(); it->Next()) {
+    const absl::string_view key(it->key().data(), it->key().size());
+    if (!absl::StartsWith(key, kRevokedRequestPrefix)) break;
+    const rocksdb::Slice v = it->value();
+    absl::Status s = fn(key.substr(kRevokedRequestPrefix.size()),
+                        absl::string_view(v.data(), v.size()));
+    if (!s.ok()) return s;
+  }
+  return FromRocks(it->status(), "scan revoked requests");
+}
+
+absl::Status OptOutStore::DeleteRevokedRequests(const std::vector<std::string>& request_keys,
+                                                const ProgressMark* mark) {
+  rocksdb::WriteBatch batch;
+  rocksdb::Status s;
+  for (const std::string& key : request_keys) {
+    if (s.ok()) s = batch.Delete(impl_->handles[0], RevokedRequestKey(key));
+  }
+  if (!s.ok()) return FromRocks(s, "expire revoked requests");
+  return FromRocks(impl_->WriteWithMark(&batch, mark), "expire revoked requests");
 }
 
 absl::Status OptOutStore::RewriteRecords(const std::vector<RecordRewrite>& rewrites,
@@ -198,6 +236,11 @@ absl::StatusOr<std::optional<std::string>> OptOutStore::GetProgress() const {
 absl::StatusOr<std::optional<std::string>> OptOutStore::GetRequest(
     absl::string_view request_key) const {
   return GetFrom(*impl_->db, impl_->requests(), request_key);
+}
+
+absl::StatusOr<std::optional<std::string>> OptOutStore::GetRevokedRequest(
+    absl::string_view request_key) const {
+  return GetFrom(*impl_->db, impl_->handles[0], RevokedRequestKey(request_key));
 }
 
 absl::StatusOr<std::optional<std::string>> OptOutStore::GetTombstone(

@@ -6,6 +6,8 @@
 //   "requests":   request key   -> opt-out id (idempotent registration)
 //   "tombstones": tombstone key -> tombstone bytes (what a second revoke reports)
 //   "api_keys":   key name      -> API key record (opaque here; sealed by the service)
+// and, in the default family beside the meta values, the request keys of
+// revoked opt-outs for a while (prefix "revoked_request/", see Delete).
 // It knows bytes only: no crypto, no gRPC, no protobuf.
 //
 // Thread-safety: all methods may be called concurrently. Concurrent synced
@@ -90,10 +92,25 @@ class OptOutStore final {
 
   // Deletes a record and its request key atomically and durably; when
   // `tombstone_key` is non-empty, writes `tombstone` under it in the same
-  // batch, so a revocation and its tombstone are durable together.
+  // batch, so a revocation and its tombstone are durable together. When
+  // `revoked_request` and `request_key` are non-empty, the request key is
+  // kept as a revoked request key with that value (GetRevokedRequest), in
+  // the same batch.
   absl::Status Delete(absl::string_view id, absl::string_view request_key,
                       absl::string_view tombstone_key = {}, absl::string_view tombstone = {},
-                      const ProgressMark* mark = nullptr);
+                      const ProgressMark* mark = nullptr, absl::string_view revoked_request = {});
+
+  // Revoked request keys (written by Delete): the value stored, nullopt if none.
+  absl::StatusOr<std::optional<std::string>> GetRevokedRequest(
+      absl::string_view request_key) const;
+  // Calls `fn` for every revoked request key; stops at the first non-OK
+  // status and returns it.
+  absl::Status ForEachRevokedRequest(
+      const std::function<absl::Status(absl::string_view request_key, absl::string_view value)>&
+          fn) const;
+  // Deletes the revoked request keys `request_keys` in one batch, with `mark`.
+  absl::Status DeleteRevokedRequests(const std::vector<std::string>& request_keys,
+                                     const ProgressMark* mark = nullptr);
 
   // Writes only the progress mark (a mutation that changes nothing here).
   absl::Status PutProgress(const ProgressMark& mark);

@@ -132,6 +132,33 @@ TEST_F(OptOutStoreTest, DeleteWithTombstoneKeepsOnlyTheTombstone) {
   EXPECT_EQ(records, 0);
 }
 
+TEST_F(OptOutStoreTest, RevokedRequestKeysStayUntilDeletedAndSurviveReopen) {
+  ASSERT_THAT(store_->Insert("id1", "r", "req1"), IsOk());
+  ASSERT_THAT(store_->Insert("id2", "r", "req2"), IsOk());
+  ASSERT_THAT(store_->PutMeta("other_meta", "x"), IsOk());
+  ASSERT_THAT(store_->Delete("id1", "req1", "t1", "day", nullptr, "revoked-day"), IsOk());
+  ASSERT_THAT(store_->Delete("id2", "req2", "t2", "day"), IsOk());  // none asked for
+  EXPECT_FALSE(store_->GetRequest("req1")->has_value());
+  EXPECT_EQ(store_->GetRevokedRequest("req1")->value_or(""), "revoked-day");
+  EXPECT_FALSE(store_->GetRevokedRequest("req2")->has_value());
+  Reopen();
+  std::map<std::string, std::string> seen;
+  auto collect = [&](absl::string_view key, absl::string_view value) {
+    seen[std::string(key)] = std::string(value);
+    return absl::OkStatus();
+  };
+  ASSERT_THAT(store_->ForEachRevokedRequest(collect), IsOk());
+  EXPECT_EQ(seen, (std::map<std::string, std::string>{{"req1", "revoked-day"}}));
+  ProgressMark mark{"seq 9"};
+  ASSERT_THAT(store_->DeleteRevokedRequests({"req1"}, &mark), IsOk());
+  EXPECT_FALSE(store_->GetRevokedRequest("req1")->has_value());
+  EXPECT_EQ(store_->GetProgress()->value_or(""), "seq 9");
+  EXPECT_EQ(store_->GetMeta("other_meta")->value_or(""), "x");
+  seen.clear();
+  ASSERT_THAT(store_->ForEachRevokedRequest(collect), IsOk());
+  EXPECT_TRUE(seen.empty());
+}
+
 TEST_F(OptOutStoreTest, ForEachRecordVisitsEveryRecordInIdOrder) {
   ASSERT_THAT(store_->Insert("b", "2", ""), IsOk());
   ASSERT_THAT(store_->Insert("a", "1", ""), IsOk());

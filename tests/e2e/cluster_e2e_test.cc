@@ -3,6 +3,8 @@
 // others, revocation latency, catch-up after downtime, the key
 // fingerprint check, and re-bootstrap from a peer's snapshot when the stream
 // no longer holds what a node needs.
+#include <nats/nats.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -84,6 +86,83 @@ TEST_F(ClusterE2eTest, RetriedRequestIdOnAnotherNodeGetsTheSameOptOut) {
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->opt_out_id(), first->opt_out_id());
   EXPECT_EQ(again->manage_token(), first->manage_token());
+}
+
+// Publishes a copy of stream message `seq` to the end of `stream` under a
+// new message id, as a node's late re-send of a write would land: its
+// sequence on the stream.
+absl::StatusOr<uint64_t> RepublishLate(const std::string& nats_urls, const std::string& stream,
+                                       uint64_t seq) {
+  natsOptions* options = nullptr;
+  natsConnection* connection = nullptr;
+  jsCtx* js = nullptr;
+  natsMsg* original = nullptr;
+  jsPubAck* ack = nullptr;
+  const std::string first_url = nats_urls.substr(0, nats_urls.find(','));
+  natsStatus s = natsOptions_Create(&options);
+  if (s == NATS_OK) s = natsOptions_SetURL(options, first_url.c_str());
+  if (s == NATS_OK) s = natsConnection_Connect(&connection, options);
+  if (s == NATS_OK) s = natsConnection_JetStream(&js, connection, nullptr);
+  jsErrCode code = jsErrCode(0);
+  if (s == NATS_OK) s = js_GetMsg(&original, js, stream.c_str(), seq, nullptr, &code);
+  if (s == NATS_OK) {
+    jsPubOptions pub;
+    jsPubOptions_Init(&pub);
+    const std::string late_id = absl::StrCat("late-copy-of-", seq);
+    pub.MsgId = late_id.c_str();
+    s = js_Publish(&ack, js, natsMsg_GetSubject(original), natsMsg_GetData(original),
+                   natsMsg_GetDataLength(original), &pub, &code);
+  }
+  absl::StatusOr<uint64_t> result =
+      s == NATS_OK && ack != nullptr
+          ? absl::StatusOr<uint64_t>(ack->Sequence)
+          : absl::UnavailableError(absl::StrCat("NATS: ", natsStatus_GetText(s), " (JetStream ",
+                                                static_cast<int>(code), ")"));
+  if (ack != nullptr) jsPubAck_Destroy(ack);
+  if (original != nullptr) natsMsg_Destroy(original);
+  if (js != nullptr) jsCtx_Destroy(js);
+  if (connection != nullptr) natsConnection_Destroy(connection);
+  if (options != nullptr) natsOptions_Destroy(options);
+  return result;
+}
+
+// The revoke race: a registration timed out on one node, whose node kept
+// re-sending it while the client retried the same request id elsewhere,
+// got it acknowledged and revoked it; then the first copy landed on the
+// stream. Made here by publishing a copy of the registration's message
+// after the revoke. Every node skips it (the revoke keeps the request key
+// as revoked), nothing matches, the nodes agree, and a retry is refused.
+TEST_F(ClusterE2eTest, LateCopyOfARegistrationAfterItsRevokeIsSkippedOnEveryNode) {
+  const std::string url = UniqueUrl("late", 0);
+  v1::RegisterRequest request = RegisterUrl(url);
+  request.set_request_id("cluster-late-copy-0123456789abcdef");
+  absl::StatusOr<v1::RegisterResponse> registered = cluster_.Register(0, request);
+  ASSERT_TRUE(registered.ok()) << registered.status();
+  absl::StatusOr<v1::RevokeResponse> revoked =
+      cluster_.Revoke(1, registered->opt_out_id(), registered->manage_token());
+  ASSERT_TRUE(revoked.ok()) << revoked.status();
+  absl::StatusOr<uint64_t> late =
+      RepublishLate(cluster_.nats().Urls(), "OPTOUT_TEST", registered->version());
+  ASSERT_TRUE(late.ok()) << late.status();
+  ASSERT_GT(*late, revoked->version());
+  for (int i = 0; i < cluster_.size(); ++i) {
+    absl::StatusOr<bool> matched = cluster_.Matches(i, url, *late);
+    ASSERT_TRUE(matched.ok()) << "node " << i << ": " << matched.status();
+    EXPECT_FALSE(*matched) << "node " << i << " brought the revoked opt-out back";
+  }
+  absl::StatusOr<v1::GetInfoResponse> first = cluster_.Info(0);
+  ASSERT_TRUE(first.ok());
+  for (int i = 1; i < cluster_.size(); ++i) {
+    ASSERT_TRUE(cluster_.WaitApplied(i, first->applied_version(), absl::Seconds(10)));
+    absl::StatusOr<v1::GetInfoResponse> info = cluster_.Info(i);
+    ASSERT_TRUE(info.ok());
+    if (info->applied_version() == first->applied_version()) {
+      EXPECT_EQ(info->applied_digest(), first->applied_digest()) << "node " << i;
+    }
+  }
+  absl::StatusOr<v1::RegisterResponse> retried = cluster_.Register(2, request);
+  EXPECT_EQ(retried.status().code(), absl::StatusCode::kFailedPrecondition) << retried.status();
+  EXPECT_THAT(std::string(retried.status().message()), ::testing::HasSubstr("revoked on"));
 }
 
 TEST_F(ClusterE2eTest, MinVersionNotAppliedAnswersUnavailableAtTheDeadline) {
