@@ -12,6 +12,7 @@
 #include "client/common/protocol/match_kind.h"
 #include "client/common/protocol/packed_items.h"
 #include "client/common/protocol/url_digests.h"
+#include "service/distinct_digests.h"
 #include "service/match_id.h"
 #include "service/validation.h"
 
@@ -245,7 +246,7 @@ class RequestRun {
     switch (packed.kind()) {
       case v1::PackedItems::KIND_URL_DIGESTS: {
         // Validated: the counts add up to data.size() / kUrlDigestBytes.
-        const KeyedDigests keyed = KeyAll(data, kUrlDigestBytes, &Keyring::url_key);
+        const KeyedDigests keyed = KeyAll(data, kUrlDigestBytes, &Keyring::url_key, true);
         size_t d = 0;
         for (size_t i = 0; i < n; ++i) {
           const size_t count = packed.counts_size() > 0 ? packed.counts(i) : 1;
@@ -399,26 +400,41 @@ class RequestRun {
   }
   // The keys of a packed group's digests (`length` bytes each, back to
   // back), made in one batch (HmacSha256::MacMany) under the current and,
-  // during a rotation, the previous purpose key; per-thread buffers.
+  // during a rotation, the previous purpose key; per-thread buffers. With
+  // `distinct`, each distinct digest is keyed once (distinct_digests.h):
+  // the rows of a dataset repeat their host and path-prefix expressions.
   struct KeyedDigests {
     const Mac32* current;
     const Mac32* previous;  // null unless a rotation runs
+    const uint32_t* slot;   // digest d's key is at slot[d]; null: at d
+    size_t at(size_t d) const { return slot == nullptr ? d : slot[d]; }
   };
   KeyedDigests KeyAll(absl::string_view data, size_t length,
-                      const HmacSha256& (Keyring::*purpose)() const) {
+                      const HmacSha256& (Keyring::*purpose)() const, bool distinct = false) {
     thread_local std::vector<Mac32> current, previous;
-    const size_t count = data.size() / length;
-    current.resize(count);
-    (keyring_.*purpose)().MacMany(data.data(), length, count, current.data());
-    if (previous_ == nullptr) return {current.data(), nullptr};
-    previous.resize(count);
-    (previous_->*purpose)().MacMany(data.data(), length, count, previous.data());
-    return {current.data(), previous.data()};
+    thread_local DistinctDigests distinct_digests;
+    size_t count = data.size() / length;
+    const char* messages = data.data();
+    const uint32_t* slot = nullptr;
+    if (distinct) {
+      distinct_digests.Find(messages, length, count);
+      messages = distinct_digests.data();
+      count = distinct_digests.size();
+      slot = distinct_digests.slots();
+    }
+    // Grown only: resizing down and up again would zero the keys each time.
+    if (current.size() < count) current.resize(count);
+    (keyring_.*purpose)().MacMany(messages, length, count, current.data());
+    if (previous_ == nullptr) return {current.data(), nullptr, slot};
+    if (previous.size() < count) previous.resize(count);
+    (previous_->*purpose)().MacMany(messages, length, count, previous.data());
+    return {current.data(), previous.data(), slot};
   }
   // What AddUrlKey / AddFileKey do for digest `d` of `keyed`.
   void AddKeyed(const KeyedDigests& keyed, size_t d, uint32_t item, Accept accept) {
-    plan_.AddKey(keyed.current[d], item, accept);
-    if (keyed.previous != nullptr) AddPreviousKey(keyed.previous[d], item, accept);
+    const size_t at = keyed.at(d);
+    plan_.AddKey(keyed.current[at], item, accept);
+    if (keyed.previous != nullptr) AddPreviousKey(keyed.previous[at], item, accept);
   }
   void AddPreviousKey(const Mac32& key, uint32_t item, Accept accept) {
     plan_.key_ring.resize(plan_.keys.size(), 0);  // the current key just added

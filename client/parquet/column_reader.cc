@@ -28,17 +28,34 @@ absl::Status DecodePlain(absl::string_view data, size_t count, ColumnData* out, 
     out->fixed.append(data.data(), n);
     *used = n;
   } else {
+    // Two passes: the lengths are checked and summed first, so the values
+    // are copied into buffers grown once per page rather than appended one
+    // by one (the URL and md5 columns: a value per row).
     size_t pos = 0;
     for (size_t i = 0; i < count; ++i) {
       if (data.size() - pos < 4) return absl::DataLossError("PLAIN byte array cut short");
       const uint32_t len = LoadU32(data.data() + pos);
       pos += 4;
       if (len > data.size() - pos) return absl::DataLossError("PLAIN byte array runs past its page");
-      out->bytes.append(data.data() + pos, len);
-      out->offsets.push_back(out->bytes.size());
       pos += len;
     }
     *used = pos;
+    const size_t base = out->bytes.size();
+    out->bytes.resize(base + pos - 4 * count);
+    const size_t first_offset = out->offsets.size();
+    out->offsets.resize(first_offset + count);
+    char* bytes = out->bytes.data() + base;
+    uint64_t* offsets = out->offsets.data() + first_offset;
+    uint64_t end = base;
+    pos = 0;
+    for (size_t i = 0; i < count; ++i) {
+      const uint32_t len = LoadU32(data.data() + pos);
+      std::memcpy(bytes, data.data() + pos + 4, len);
+      bytes += len;
+      end += len;
+      offsets[i] = end;
+      pos += 4 + len;
+    }
   }
   out->num_values += count;
   return absl::OkStatus();

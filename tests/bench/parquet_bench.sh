@@ -30,6 +30,15 @@ cleanup() {
   rm -rf "$W"
 }
 trap cleanup EXIT
+# The inputs take a minute to write at 1M rows: kept in OPTOUT_BENCH_CACHE
+# (default /tmp/optout-parquet-bench-cache), keyed by the row count and the
+# generator scripts, so repeated runs reuse them.
+CACHE=${OPTOUT_BENCH_CACHE:-/tmp/optout-parquet-bench-cache}
+KEY=$ROWS-$(cat "$ROOT/tests/interop/write_laion.mjs" "$0" | sha256sum | cut -c1-16)
+if [[ -s $CACHE/$KEY.parquet && -s $CACHE/$KEY.csv ]]; then
+  ln -s "$CACHE/$KEY.parquet" "$W/laion.parquet"
+  ln -s "$CACHE/$KEY.csv" "$W/laion.csv"
+else
 node "$ROOT/tests/interop/write_laion.mjs" "$W/laion.parquet" "$ROWS" SNAPPY 100000
 node --input-type=module -e '
 import { createWriteStream } from "node:fs"
@@ -44,6 +53,10 @@ for (let r = 1; r <= Number(rows); r++) {
   if (buf.length > 1 << 20) { s.write(buf); buf = "" }
 }
 s.write(buf); s.end()' "$W/laion.csv" "$ROWS"
+mkdir -p "$CACHE"
+cp "$W/laion.parquet" "$CACHE/$KEY.parquet.tmp$$" && mv "$CACHE/$KEY.parquet.tmp$$" "$CACHE/$KEY.parquet"
+cp "$W/laion.csv" "$CACHE/$KEY.csv.tmp$$" && mv "$CACHE/$KEY.csv.tmp$$" "$CACHE/$KEY.csv"
+fi
 
 # start NAME BUILD: optoutd of BUILD with the 100 registrations; sets
 # PID_NAME and SERVER_NAME.

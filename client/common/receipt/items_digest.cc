@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "client/common/digest/digest.h"
+#include "client/common/receipt/interleaved_sha256.h"
 
 namespace optout::receipt {
 namespace {
@@ -25,22 +26,11 @@ void PutU64(uint64_t v, char* out) { std::memcpy(out, &v, 8); }
 }  // namespace
 
 struct ItemsDigest::Streams {
-  EVP_MD_CTX* ctx[kStreams] = {};
-  uint64_t bytes[kStreams] = {};
+  InterleavedSha256 hash[kStreams];
 
-  Streams() {
-    for (EVP_MD_CTX*& c : ctx) {
-      c = EVP_MD_CTX_new();
-      EVP_DigestInit_ex(c, EVP_sha256(), nullptr);
-    }
-  }
-  ~Streams() {
-    for (EVP_MD_CTX* c : ctx) EVP_MD_CTX_free(c);
-  }
   void Feed(Stream s, const void* data, size_t n) {
     if (n == 0) return;
-    EVP_DigestUpdate(ctx[s], data, n);
-    bytes[s] += n;
+    hash[s].Update(data, n);
   }
   void Feed(Stream s, const std::string& data) { Feed(s, data.data(), data.size()); }
   void FeedU32(Stream s, uint32_t v) {
@@ -163,26 +153,20 @@ void ItemsDigest::Add(const v1::CheckRequest& request) {
 }
 
 Digest32 ItemsDigest::Finish() const {
-  static constexpr char kLabel[] = "optout-items-digest-v1";
+  static constexpr char kLabel[] = "optout-items-digest-v2";
   EVP_MD_CTX* outer = EVP_MD_CTX_new();
-  EVP_MD_CTX* copy = EVP_MD_CTX_new();
   EVP_DigestInit_ex(outer, EVP_sha256(), nullptr);
   EVP_DigestUpdate(outer, kLabel, sizeof(kLabel) - 1);
   for (int i = 0; i < kStreams; ++i) {
     char len[8];
-    PutU64(streams_->bytes[i], len);
+    PutU64(streams_->hash[i].length(), len);
     EVP_DigestUpdate(outer, len, 8);
-    // A copy, so that feeding may go on after Finish.
-    uint8_t inner[32];
-    unsigned int n = 0;
-    EVP_MD_CTX_copy_ex(copy, streams_->ctx[i]);
-    EVP_DigestFinal_ex(copy, inner, &n);
-    EVP_DigestUpdate(outer, inner, sizeof(inner));
+    const std::array<uint8_t, 32> inner = streams_->hash[i].Finish();
+    EVP_DigestUpdate(outer, inner.data(), inner.size());
   }
   Digest32 out{};
   unsigned int n = 0;
   EVP_DigestFinal_ex(outer, out.data(), &n);
-  EVP_MD_CTX_free(copy);
   EVP_MD_CTX_free(outer);
   return out;
 }

@@ -1,0 +1,64 @@
+#include "client/common/receipt/interleaved_sha256.h"
+
+#include <cstring>
+#include <random>
+#include <string>
+
+#include "client/common/digest/digest.h"
+#include "gtest/gtest.h"
+
+namespace optout::receipt {
+namespace {
+
+// The definition, spelled out with plain SHA-256.
+std::array<uint8_t, 32> Reference(const std::string& stream) {
+  std::string lanes[4];
+  for (size_t j = 0; j * 64 < stream.size(); ++j) lanes[j % 4] += stream.substr(j * 64, 64);
+  std::string outer(8, '\0');
+  uint64_t length = stream.size();
+  std::memcpy(outer.data(), &length, 8);  // little-endian (x86, as everywhere here)
+  for (const std::string& lane : lanes) {
+    const digest::Sha256Digest d = digest::Sha256(lane);
+    outer.append(reinterpret_cast<const char*>(d.data()), d.size());
+  }
+  const digest::Sha256Digest d = digest::Sha256(outer);
+  std::array<uint8_t, 32> out;
+  std::memcpy(out.data(), d.data(), 32);
+  return out;
+}
+
+TEST(InterleavedSha256Test, MatchesTheDefinitionWhateverTheFeeding) {
+  std::mt19937_64 rng(7);
+  for (size_t size : {0u, 1u, 55u, 56u, 63u, 64u, 119u, 120u, 128u, 255u, 256u, 257u, 311u,
+                      512u, 1000u, 4096u, 5003u}) {
+    std::string stream(size, '\0');
+    for (char& c : stream) c = static_cast<char>(rng());
+    InterleavedSha256 whole;
+    whole.Update(stream.data(), stream.size());
+    EXPECT_EQ(whole.Finish(), Reference(stream)) << size;
+    EXPECT_EQ(whole.length(), size);
+
+    InterleavedSha256 pieces;
+    for (size_t at = 0; at < size;) {
+      const size_t n = std::min<size_t>(size - at, rng() % 300);
+      pieces.Update(stream.data() + at, n);
+      at += n;
+      // Finish in between changes nothing.
+      if (rng() % 4 == 0) pieces.Finish();
+    }
+    EXPECT_EQ(pieces.Finish(), Reference(stream)) << size;
+  }
+}
+
+TEST(InterleavedSha256Test, NotPlainSha256) {
+  const std::string stream(300, 'x');
+  InterleavedSha256 h;
+  h.Update(stream.data(), stream.size());
+  const digest::Sha256Digest plain = digest::Sha256(stream);
+  const std::array<uint8_t, 32> interleaved = h.Finish();
+  EXPECT_NE(std::string(interleaved.begin(), interleaved.end()),
+            std::string(plain.begin(), plain.end()));
+}
+
+}  // namespace
+}  // namespace optout::receipt

@@ -1,0 +1,88 @@
+#include "service/distinct_digests.h"
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+
+namespace optout::service {
+namespace {
+
+// Slots tried before a value is kept as distinct without a slot.
+constexpr size_t kMaxProbes = 16;
+// After this many values, lookups stop unless at least one in kMinRepeatShare
+// of them repeated an earlier one.
+constexpr size_t kSampleValues = 4096;
+constexpr size_t kMinRepeatShare = 8;
+
+uint64_t Load64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+struct Seeds {
+  uint64_t s[4];
+  Seeds() {
+    std::random_device rd;
+    for (uint64_t& v : s) v = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  }
+};
+
+// All of the value's bytes, keyed: crafted values cannot aim at one slot.
+uint64_t Hash(const char* p, size_t length) {
+  static const Seeds seeds;
+  uint64_t h = 0;
+  size_t i = 0;
+  for (; i + 8 <= length; i += 8) {
+    h = (h ^ Load64(p + i) ^ seeds.s[(i / 8) & 3]) * 0x9E3779B97F4A7C15ULL;
+    h ^= h >> 29;
+  }
+  return h;
+}
+
+}  // namespace
+
+void DistinctDigests::Find(const char* data, size_t length, size_t count) {
+  size_t capacity = 64;
+  while (capacity < count + count / 2) capacity *= 2;
+  table_.assign(capacity, 0);
+  slots_.resize(count);
+  distinct_.resize(count * length);
+  char* out = distinct_.data();
+  const size_t mask = capacity - 1;
+  size_t distinct = 0;
+  size_t looked_up = count;
+  for (size_t i = 0; i < count; ++i) {
+    if (i == kSampleValues && (i - distinct) * kMinRepeatShare < i) {
+      looked_up = i;
+      break;
+    }
+    const char* v = data + i * length;
+    size_t at = Hash(v, length) & mask;
+    uint32_t slot = UINT32_MAX;
+    for (size_t probe = 0; probe < kMaxProbes; ++probe, at = (at + 1) & mask) {
+      const uint32_t held = table_[at];
+      if (held == 0) {
+        table_[at] = static_cast<uint32_t>(distinct + 1);
+        break;
+      }
+      if (std::memcmp(out + (held - 1) * length, v, length) == 0) {
+        slot = held - 1;
+        break;
+      }
+    }
+    if (slot == UINT32_MAX) {
+      slot = static_cast<uint32_t>(distinct++);
+      std::memcpy(out + slot * length, v, length);
+    }
+    slots_[i] = slot;
+  }
+  // The values not looked up are kept as they come.
+  if (looked_up < count) {
+    std::memcpy(out + distinct * length, data + looked_up * length, (count - looked_up) * length);
+    for (size_t i = looked_up; i < count; ++i) slots_[i] = static_cast<uint32_t>(distinct++);
+  }
+  size_ = distinct;
+}
+
+}  // namespace optout::service
