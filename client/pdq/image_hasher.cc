@@ -107,6 +107,11 @@ absl::StatusOr<ImageHashes> HashImageBytes(absl::string_view file_bytes,
                                    options.min_region_quality);
       break;
   }
+  if (options.verification) {
+    const RegionHasher whole(decoded->image, out.width, out.height);
+    out.verification = whole.VerificationDihedral(Region{});
+    for (RegionHash& r : out.regions) r.verification = whole.Verification(r.region);
+  }
   return out;
 }
 

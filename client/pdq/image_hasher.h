@@ -35,6 +35,11 @@ struct ImageHashes {
   int height = 0;
   // Filled only with HashOptions::regions (match_regions.h).
   std::vector<RegionHash> regions;
+  // Filled only with HashOptions::verification: the verification hash of
+  // the whole image (match_regions.h) and, in the order of `dihedral`, its
+  // 8 dihedral variants ([0] goes with `pdq`); each region's is then in
+  // RegionHash::verification.
+  std::array<PdqHash, 8> verification{};
 };
 
 // Which region hashes to add (match_regions.h).
@@ -52,6 +57,9 @@ struct HashOptions {
   // Region hashes below this quality are left out. Default: 50 (the
   // registry's default minimum).
   int min_region_quality = 50;
+  // Also compute verification hashes (match_regions.h) of the image and of
+  // each region. Default: false.
+  bool verification = false;
   // Largest width * height decoded, in pixels; larger images are refused from
   // their header, before decoding. Default: 100,000,000 (100 MP).
   int64_t max_pixels = 100'000'000;

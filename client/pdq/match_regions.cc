@@ -268,12 +268,19 @@ RegionHasher::RegionHasher(const Image& image, int source_width, int source_heig
   }
 }
 
-RegionHash RegionHasher::Hash(const Region& region) const {
-  RegionHash result;
+Region VerificationRegion(const Region& region) {
+  const double cx = (region.x0 + region.x1) / 2, cy = (region.y0 + region.y1) / 2;
+  const double hw = (region.x1 - region.x0) * kVerificationKeep / 2;
+  const double hh = (region.y1 - region.y0) * kVerificationKeep / 2;
+  return Region{cx - hw, cy - hh, cx + hw, cy + hh, region.degrees};
+}
+
+Image RegionHasher::Resample(const Region& region) const {
+  Image out;
   // Output size: the region's size in luma pixels.
   const int out_w = static_cast<int>(std::lround((region.x1 - region.x0) * width_));
   const int out_h = static_cast<int>(std::lround((region.y1 - region.y0) * height_));
-  if (out_w < kMinHashableSide || out_h < kMinHashableSide) return result;
+  if (out_w < kMinHashableSide || out_h < kMinHashableSide) return out;
   // Output pixel centre (u, v) -> offset from the region's centre in source
   // pixels, turned there -> luma pixel.
   const double cx = (region.x0 + region.x1) / 2 * source_width_;
@@ -285,7 +292,6 @@ RegionHash RegionHasher::Hash(const Region& region) const {
   const bool turned = region.degrees != 0;
   const double to_x = static_cast<double>(width_) / source_width_;
   const double to_y = static_cast<double>(height_) / source_height_;
-  Image out;
   out.width = out_w;
   out.height = out_h;
   out.channels = 1;
@@ -313,10 +319,30 @@ RegionHash RegionHasher::Hash(const Region& region) const {
       pixel = static_cast<uint8_t>(std::clamp(std::lround(value), 0L, 255L));
     }
   }
-  const PdqResult pdq = HashCheckedPixels(out, /*with_dihedral=*/false);
+  return out;
+}
+
+RegionHash RegionHasher::Hash(const Region& region) const {
+  RegionHash result;
+  result.region = region;
+  const Image pixels = Resample(region);
+  if (pixels.pixels.empty()) return result;
+  const PdqResult pdq = HashCheckedPixels(pixels, /*with_dihedral=*/false);
   result.hash = pdq.hash;
   result.quality = pdq.quality;
   return result;
+}
+
+PdqHash RegionHasher::Verification(const Region& region) const {
+  const Image centre = Resample(VerificationRegion(region));
+  if (centre.pixels.empty()) return PdqHash();
+  return HashCheckedPixels(centre, /*with_dihedral=*/false).hash;
+}
+
+std::array<PdqHash, 8> RegionHasher::VerificationDihedral(const Region& region) const {
+  const Image centre = Resample(VerificationRegion(region));
+  if (centre.pixels.empty()) return {};
+  return HashCheckedPixels(centre, /*with_dihedral=*/true).dihedral;
 }
 
 std::vector<RegionHash> OwnerRegions(const Image& image, int source_width, int source_height,

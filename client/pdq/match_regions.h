@@ -21,6 +21,7 @@
 #ifndef OPTOUT_CLIENT_PDQ_MATCH_REGIONS_H_
 #define OPTOUT_CLIENT_PDQ_MATCH_REGIONS_H_
 
+#include <array>
 #include <vector>
 
 #include "client/pdq/image.h"
@@ -64,9 +65,23 @@ std::vector<Region> SharedWindows();
 // whole image: every returned region is hashed in addition to the plain hash.
 std::vector<Region> OwnerWindows(int source_width, int source_height);
 
+// The verification hash of a region (README.md#matching, "second
+// check"): PDQ of its centre, kVerificationKeep of each side, turned like
+// the region. For unrelated images its distance is close to independent
+// of the region hash's (the centre at twice the scale carries other
+// frequencies than the whole), so a second check on it multiplies the
+// chance of a false match by its own; a copy whose window lands on the
+// owner's lands its centre too (tests/bench/match_fp, match_eval).
+inline constexpr double kVerificationKeep = 0.5;
+Region VerificationRegion(const Region& region);
+
 struct RegionHash {
   PdqHash hash;
   int quality = 0;  // 0..100
+  Region region;    // what was hashed
+  // Filled only on request (HashOptions::verification): the verification
+  // hash of `region`; all zero when its centre is too small to hash.
+  PdqHash verification;
 };
 
 // Hashes regions of one image (the pre-scaled pixels of a source of
@@ -83,12 +98,21 @@ class RegionHasher {
   // A region too small to hash gives an all-zero hash and quality 0.
   RegionHash Hash(const Region& region) const;
 
+  // The verification hash of `region` (all zero if its centre is too
+  // small), and its 8 dihedral variants (pdq_core.h order): what a checker
+  // sends with the plain hash's dihedral variants.
+  PdqHash Verification(const Region& region) const;
+  std::array<PdqHash, 8> VerificationDihedral(const Region& region) const;
+
   // The luma plane regions are cut from (stretched like the pre-scale).
   const std::vector<float>& luma() const { return luma_; }
   int luma_width() const { return width_; }
   int luma_height() const { return height_; }
 
  private:
+  // The region resampled to a grey image (empty if too small to hash).
+  Image Resample(const Region& region) const;
+
   int source_width_;
   int source_height_;
   int width_ = 0;   // of luma_

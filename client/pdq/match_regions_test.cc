@@ -139,5 +139,43 @@ TEST(CheckerRegionsTest, AnOffCentreCropFindsAnAnchorWindow) {
   EXPECT_LE(best, 31);
 }
 
+TEST(VerificationTest, IsThePdqOfTheCentreTurnedLikeTheRegion) {
+  const Region r{0.1, 0.2, 0.7, 0.9, 3};
+  const Region c = VerificationRegion(r);
+  EXPECT_NEAR(c.x0, 0.25, 1e-9);
+  EXPECT_NEAR(c.x1, 0.55, 1e-9);
+  EXPECT_NEAR(c.y0, 0.375, 1e-9);
+  EXPECT_NEAR(c.y1, 0.725, 1e-9);
+  EXPECT_EQ(c.degrees, 3);
+  const Image photo = Photo("v13__orig.jpg");
+  const RegionHasher hasher(photo, photo.width, photo.height);
+  EXPECT_EQ(hasher.Verification(r), hasher.Hash(c).hash);
+  EXPECT_EQ(hasher.Hash(r).region.degrees, 3);
+  // The checker's dihedral variants of the whole image's verification hash
+  // start with the hash itself.
+  EXPECT_EQ(hasher.VerificationDihedral(Region{})[kOriginal], hasher.Verification(Region{}));
+  // A window too small to have a hashable centre verifies nothing.
+  EXPECT_TRUE(hasher.Verification(Region{0.5, 0.5, 0.52, 0.52, 0}).IsZero());
+}
+
+TEST(VerificationTest, AMirroredCopyFindsItsVerificationAmongTheVariants) {
+  const Image photo = Photo("v14__orig.jpg");
+  Image mirror = photo;
+  for (int y = 0; y < photo.height; ++y) {
+    for (int x = 0; x < photo.width; ++x) {
+      std::copy(photo.row(y) + 3 * x, photo.row(y) + 3 * x + 3,
+                mirror.row(y) + 3 * (photo.width - 1 - x));
+    }
+  }
+  const RegionHasher original(photo, photo.width, photo.height);
+  const RegionHasher copy(mirror, mirror.width, mirror.height);
+  const PdqHash registered = original.Verification(Region{});
+  EXPECT_LE(HammingDistance(copy.VerificationDihedral(Region{})[kFlipY], registered), 31);
+  // An unrelated photo's centre is far away.
+  const Image other = Photo("v13__orig.jpg");
+  const RegionHasher unrelated(other, other.width, other.height);
+  EXPECT_GT(HammingDistance(unrelated.Verification(Region{}), registered), 64);
+}
+
 }  // namespace
 }  // namespace optout::pdq

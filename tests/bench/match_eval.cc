@@ -112,6 +112,7 @@ struct TieredHashes {
   bool low = false;
   int quality = 0;
   std::vector<pdq::PdqHash> hashes;
+  std::vector<pdq::PdqHash> verify;  // verification hash of hashes[i]
 };
 
 TieredHashes Tiered(const pdq::ImageHashes& h, bool checker, int min_quality, int low_floor) {
@@ -123,13 +124,33 @@ TieredHashes Tiered(const pdq::ImageHashes& h, bool checker, int min_quality, in
   const int region_floor = out.low ? low_floor : min_quality;
   if (checker) {
     out.hashes.assign(h.dihedral.begin(), h.dihedral.end());
+    out.verify.assign(h.verification.begin(), h.verification.end());
   } else {
     out.hashes.push_back(h.pdq);
+    out.verify.push_back(h.verification[0]);
   }
   for (const auto& r : h.regions) {
-    if (r.quality >= region_floor) out.hashes.push_back(r.hash);
+    if (r.quality >= region_floor) {
+      out.hashes.push_back(r.hash);
+      out.verify.push_back(r.verification);
+    }
   }
   return out;
+}
+
+// The closest verification distance among the hash pairs within `bound`
+// of each other (256 when none is): a pair matches with the second check
+// when it is within the verification distance (README.md#matching).
+int BestVerified(const TieredHashes& a, const TieredHashes& b, int bound) {
+  int best = 256;
+  for (size_t i = 0; i < a.hashes.size(); ++i) {
+    for (size_t j = 0; j < b.hashes.size(); ++j) {
+      if (pdq::HammingDistance(a.hashes[i], b.hashes[j]) > bound) continue;
+      if (a.verify[i].IsZero() || b.verify[j].IsZero()) continue;
+      best = std::min(best, pdq::HammingDistance(a.verify[i], b.verify[j]));
+    }
+  }
+  return best;
 }
 
 int BestDistance(const std::vector<pdq::PdqHash>& a, const std::vector<pdq::PdqHash>& b) {
@@ -247,7 +268,9 @@ struct TierHistograms {
 // each miss with its best distance, the family table, and the distance
 // distributions of pairs with a low-quality side.
 int RunOffline(const std::string& corpus, const std::vector<Copy>& copies, int min_matched,
-               int min_quality, int low_floor, int low_distance) {
+               int min_quality, int low_floor, int low_distance, int verify_distance,
+               int low_verify_distance) {
+  std::vector<int> own_verified(257, 0);  // best d2 of own pairs that pass d1
   constexpr int kThreshold = 31;
   std::map<std::string, TieredHashes> stored;
   std::set<std::string> groups;
@@ -259,6 +282,7 @@ int RunOffline(const std::string& corpus, const std::vector<Copy>& copies, int m
   checker.regions = pdq::RegionSet::kChecker;
   checker.dihedral = true;
   checker.min_region_quality = owner.min_region_quality;
+  owner.verification = checker.verification = verify_distance >= 0;
   for (const std::string& g : groups) {
     auto h = pdq::HashImageFile(corpus + "/images/" + g + "__orig.jpg", owner);
     if (!h.ok()) continue;
@@ -291,7 +315,16 @@ int RunOffline(const std::string& corpus, const std::vector<Copy>& copies, int m
     for (const auto& [group, s] : stored) {
       const int best = BestDistance(checked.hashes, s.hashes);
       const bool low_pair = checked.low || s.low;
-      const bool matched = best <= (low_pair ? low_distance : kThreshold);
+      const int bound = low_pair ? low_distance : kThreshold;
+      bool matched = best <= bound;
+      if (matched && verify_distance >= 0) {
+        const int d2 = BestVerified(checked, s, bound);
+        if (group == c.group) ++own_verified[d2];
+        matched = d2 <= (low_pair ? low_verify_distance : verify_distance);
+        if (!matched && group == c.group) {
+          std::printf("unverified %-32s d1 %d, best d2 %d\n", c.file.c_str(), best, d2);
+        }
+      }
       if (low_pair) {
         const int pairing = checked.low && s.low ? 0 : s.low ? 1 : 2;
         ++tiers.best[pairing][group == c.group][best];
@@ -317,6 +350,17 @@ int RunOffline(const std::string& corpus, const std::vector<Copy>& copies, int m
   std::printf("%-14s %3d/%-4zu %6.1f%% %6d   (closest unrelated: %d)\n", "total", matched,
               copies.size(), 100.0 * matched / copies.size(), wrong, best_wrong);
   tiers.Print();
+  if (verify_distance >= 0) {
+    std::printf("\nbest verification distance of own pairs within the PDQ bound "
+                "(cumulative copies):\n");
+    int cum = 0;
+    for (int d = 0; d <= 256; ++d) {
+      cum += own_verified[d];
+      if (own_verified[d] > 0 || d % 8 == 0) {
+        if (d <= 96 || d == 256) std::printf("  d2 <= %3d: %d\n", d, cum);
+      }
+    }
+  }
   return matched < min_matched || wrong > 0 ? 1 : 0;
 }
 
@@ -333,6 +377,9 @@ int main(int argc, char** argv) {
   int min_quality = kMinPdqQuality;
   int low_floor = kLowQualityPdqFloor;
   int low_distance = optout::protocol::kDefaultLowQualityPdqDistance;
+  // The second check (README.md#matching); -1: PDQ alone.
+  int verify_distance = -1;
+  int low_verify_distance = -1;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--corpus" && i + 1 < argc) {
@@ -349,6 +396,10 @@ int main(int argc, char** argv) {
       low_floor = std::atoi(argv[++i]);
     } else if (arg == "--low-quality-distance" && i + 1 < argc) {
       low_distance = std::atoi(argv[++i]);
+    } else if (arg == "--verification-distance" && i + 1 < argc) {
+      verify_distance = std::atoi(argv[++i]);
+    } else if (arg == "--low-quality-verification-distance" && i + 1 < argc) {
+      low_verify_distance = std::atoi(argv[++i]);
     } else {
       std::fprintf(stderr, "usage: match_eval --corpus DIR [--min-matched N] [--distances]\n"
                    "       [--offline [--min-quality Q] [--low-quality-floor F]\n"
@@ -362,7 +413,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (offline) {
-    return RunOffline(corpus, copies, min_matched, min_quality, low_floor, low_distance);
+    if (low_verify_distance < 0) low_verify_distance = verify_distance;
+    return RunOffline(corpus, copies, min_matched, min_quality, low_floor, low_distance,
+                      verify_distance, low_verify_distance);
   }
   OptoutdProcess server;
   if (absl::Status s = server.Start(); !s.ok()) {

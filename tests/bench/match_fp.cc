@@ -42,6 +42,7 @@
 #include <string>
 #include <vector>
 
+#include "client/common/protocol/pdq_quality.h"
 #include "client/pdq/image_decoder.h"
 #include "client/pdq/image_hasher.h"
 #include "client/pdq/match_regions.h"
@@ -52,7 +53,8 @@ namespace {
 
 namespace pdq = optout::pdq;
 
-constexpr int kMinQuality = 50;
+constexpr int kMinQuality = optout::protocol::kDefaultMinPdqQuality;
+constexpr int kLowFloor = optout::protocol::kDefaultLowQualityPdqFloor;
 
 struct Source {
   std::string path;
@@ -91,7 +93,44 @@ std::string ReadAll(const std::string& path) {
 struct HashSet {
   int group = 0;
   std::string name;
+  bool low = false;  // low-quality tier (quality low_floor..min_quality-1)
   std::vector<pdq::PdqHash> hashes;
+  std::vector<pdq::PdqHash> verify;  // verification hash of hashes[i]
+};
+
+// Distances of unrelated pairs of one tier (both sides normal, or a
+// low-quality side), for the PDQ hash (d1) and the verification hash (d2).
+struct TierStats {
+  int threshold = 31;     // d1 bound
+  int verify_bound = 31;  // d2 bound
+  std::vector<long long> d1 = std::vector<long long>(257, 0);
+  std::vector<long long> d2 = std::vector<long long>(257, 0);
+  // Joint score max(d1, d2 - (verify_bound - threshold)): a pair matches
+  // with the second check iff it is <= threshold.
+  std::vector<long long> joint = std::vector<long long>(257 + 256, 0);
+  std::vector<long long> best_d1 = std::vector<long long>(257, 0);     // per image pair
+  std::vector<long long> best_joint = std::vector<long long>(257 + 256, 0);
+  // d2 of the pairs with d1 <= kCond[c].
+  static constexpr int kCond[] = {48, 56, 64, 72, 80, 96, 256};
+  std::vector<long long> d2_given[7];
+  double s1 = 0, s2 = 0, s11 = 0, s22 = 0, s12 = 0;
+  TierStats() {
+    for (auto& h : d2_given) h.assign(257, 0);
+  }
+  int Joint(int a, int b) const { return std::max(a, std::max(0, b - (verify_bound - threshold))); }
+  void Add(int a, int b) {
+    ++d1[a];
+    ++d2[b];
+    ++joint[Joint(a, b)];
+    s1 += a;
+    s2 += b;
+    s11 += 1.0 * a * a;
+    s22 += 1.0 * b * b;
+    s12 += 1.0 * a * b;
+    for (int c = 0; c < 7; ++c) {
+      if (a <= kCond[c]) ++d2_given[c][b];
+    }
+  }
 };
 
 // Smooth random field in 0..1: bilinear interpolation of a random grid of
@@ -114,7 +153,7 @@ struct ValueNoise {
 };
 
 // A photo-like scene (see the header comment), width x height, RGB.
-pdq::Image Scene(int width, int height, std::mt19937& rng) {
+pdq::Image Scene(int width, int height, std::mt19937& rng, double texture_gain) {
   std::uniform_real_distribution<double> unit(0, 1);
   auto colour = [&](double lo, double hi) {
     return std::array<double, 3>{lo + (hi - lo) * unit(rng), lo + (hi - lo) * unit(rng),
@@ -145,7 +184,7 @@ pdq::Image Scene(int width, int height, std::mt19937& rng) {
       const double u = (x + 0.5) / width, v = (y + 0.5) / height;
       double texture = 0, amplitude = 0.5;
       for (const ValueNoise& o : octaves) {
-        texture += amplitude * (o.At(u, v) - 0.5);
+        texture += texture_gain * amplitude * (o.At(u, v) - 0.5);
         amplitude *= 0.6;
       }
       std::array<double, 3> c;
@@ -170,6 +209,107 @@ pdq::Image Scene(int width, int height, std::mt19937& rng) {
   return image;
 }
 
+// Straight line through log10 of a tail's cumulative share: the
+// conservative reading (a normal tail falls faster).
+void Fit(const std::vector<std::pair<int, double>>& points, double* slope, double* intercept) {
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (const auto& [x, y] : points) {
+    sx += x;
+    sy += y;
+    sxx += 1.0 * x * x;
+    sxy += x * y;
+  }
+  const double n = points.size();
+  *slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+  *intercept = (sy - *slope * sx) / n;
+}
+
+// Fits the low tail of `hist` (cumulative counts >= 10, share <= max_share)
+// and returns log10 of the extrapolated share at `at`; prints the fit.
+// NaN when too few points.
+double TailLog(const char* what, const std::vector<long long>& hist, double max_share, int at) {
+  long long total = 0;
+  for (long long c : hist) total += c;
+  std::vector<std::pair<int, double>> tail;
+  long long cum = 0;
+  int first = -1;
+  for (int d = 0; d < static_cast<int>(hist.size()); ++d) {
+    cum += hist[d];
+    if (cum > 0 && first < 0) first = d;
+    const double share = 1.0 * cum / total;
+    if (cum >= 10 && share <= max_share) tail.emplace_back(d, std::log10(share));
+  }
+  if (tail.size() < 3) {
+    std::printf("  %s: %lld pairs, closest %d, too few tail points to fit\n", what, total, first);
+    return NAN;
+  }
+  double slope = 0, intercept = 0;
+  Fit(tail, &slope, &intercept);
+  const double log_p = intercept + slope * at;
+  std::printf("  %s: %lld pairs, closest %d; fit d = %d..%d: log10 share = %.3f + %.4f d -> "
+              "10^%.1f at %d\n",
+              what, total, first, tail.front().first, tail.back().first, intercept, slope, log_p,
+              at);
+  return log_p;
+}
+
+void PrintTier(const char* name, const TierStats& t, double registered, double stored_each,
+               double checked_each) {
+  long long total = 0;
+  for (long long c : t.d1) total += c;
+  if (total == 0) {
+    std::printf("\n%s: no pairs\n", name);
+    return;
+  }
+  const double n = total;
+  const double m1 = t.s1 / n, m2 = t.s2 / n;
+  const double v1 = t.s11 / n - m1 * m1, v2 = t.s22 / n - m2 * m2;
+  const double corr = (t.s12 / n - m1 * m2) / std::sqrt(v1 * v2);
+  std::printf("\n%s: %lld unrelated hash pairs; PDQ d1 mean %.1f sd %.1f; verification d2 "
+              "mean %.1f sd %.1f; correlation %.3f\n",
+              name, total, m1, std::sqrt(v1), m2, std::sqrt(v2), corr);
+  std::printf("  d2 given d1 <= c (independence: the same as for all pairs):\n"
+              "      c      pairs  d2 mean  d2 sd  min d2  share d2<=%d  d2<=31    d2<=48    "
+              "d2<=64\n",
+              t.verify_bound);
+  for (int c = 0; c < 7; ++c) {
+    long long k = 0, le_v = 0, le_31 = 0, le_48 = 0, le_64 = 0;
+    double sum = 0, sum2 = 0;
+    int lo = -1;
+    for (int d = 0; d <= 256; ++d) {
+      const long long x = t.d2_given[c][d];
+      if (x == 0) continue;
+      if (lo < 0) lo = d;
+      k += x;
+      sum += 1.0 * d * x;
+      sum2 += 1.0 * d * d * x;
+      if (d <= t.verify_bound) le_v += x;
+      if (d <= 31) le_31 += x;
+      if (d <= 48) le_48 += x;
+      if (d <= 64) le_64 += x;
+    }
+    if (k == 0) continue;
+    const double mean = sum / k;
+    std::printf("    %3d %10lld  %7.1f  %5.1f  %6d  %12.2e  %8.2e  %8.2e  %8.2e\n",
+                TierStats::kCond[c], k, mean, std::sqrt(sum2 / k - mean * mean), lo,
+                1.0 * le_v / k, 1.0 * le_31 / k, 1.0 * le_48 / k, 1.0 * le_64 / k);
+  }
+  const double pairs_per_check = registered * stored_each * checked_each;
+  std::printf("  a check against %.0e registered images pairs %.1f checked x %.1f stored hashes "
+              "each: %.2e hash pairs (union bound)\n",
+              registered, checked_each, stored_each, pairs_per_check);
+  const double p1 = TailLog("d1 (PDQ alone), per hash pair", t.d1, 1e-4, t.threshold);
+  const double p2 = TailLog("d2 (verification alone), per hash pair", t.d2, 1e-4, t.verify_bound);
+  const double pj = TailLog("joint max(d1, d2 - shift), per hash pair", t.joint, 1e-4, t.threshold);
+  std::printf("  per check: PDQ alone 10^%.1f; independent product 10^%.1f; joint line 10^%.1f\n",
+              p1 + std::log10(pairs_per_check), p1 + p2 + std::log10(pairs_per_check),
+              pj + std::log10(pairs_per_check));
+  const double i1 = TailLog("closest d1 per image pair", t.best_d1, 1e-3, t.threshold);
+  const double ij = TailLog("closest joint per image pair", t.best_joint, 1e-3, t.threshold);
+  std::printf("  per check (no union bound): PDQ alone 10^%.1f; joint 10^%.1f\n",
+              i1 + std::log10(registered), ij + std::log10(registered));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -177,9 +317,13 @@ int main(int argc, char** argv) {
   int random_windows = 20;
   double registered = 1e7;
   int threshold = 31;
+  int verify_bound = 31;
+  int low_threshold = optout::protocol::kDefaultLowQualityPdqDistance;
+  int low_verify_bound = optout::protocol::kDefaultLowQualityPdqDistance;
   int close_report = 0;  // print (checked, registered) pairs closer than this
   bool plain_only = false;  // the scheme before windows, for comparison
   int synthetic = 0;
+  int smooth = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--images" && i + 1 < argc) {
@@ -190,16 +334,26 @@ int main(int argc, char** argv) {
       registered = std::atof(argv[++i]);
     } else if (arg == "--synthetic" && i + 1 < argc) {
       synthetic = std::atoi(argv[++i]);
+    } else if (arg == "--smooth" && i + 1 < argc) {
+      smooth = std::atoi(argv[++i]);
     } else if (arg == "--plain-only") {
       plain_only = true;
     } else if (arg == "--show-closer-than" && i + 1 < argc) {
       close_report = std::atoi(argv[++i]);
     } else if (arg == "--threshold" && i + 1 < argc) {
       threshold = std::atoi(argv[++i]);
+    } else if (arg == "--verification-distance" && i + 1 < argc) {
+      verify_bound = std::atoi(argv[++i]);
+    } else if (arg == "--low-quality-distance" && i + 1 < argc) {
+      low_threshold = std::atoi(argv[++i]);
+    } else if (arg == "--low-quality-verification-distance" && i + 1 < argc) {
+      low_verify_bound = std::atoi(argv[++i]);
     } else {
       std::fprintf(stderr,
                    "usage: match_fp --images DIR [--images DIR]... [--random-windows K] "
-                   "[--registered N] [--synthetic N] [--threshold T] [--show-closer-than D] "
+                   "[--registered N] [--synthetic N] [--smooth N] [--threshold T] "
+                   "[--verification-distance T2] [--low-quality-distance T] "
+                   "[--low-quality-verification-distance T2] [--show-closer-than D] "
                    "[--plain-only]\n");
       return 2;
     }
@@ -208,28 +362,48 @@ int main(int argc, char** argv) {
   std::vector<HashSet> stored, checked;
   std::mt19937 rng(12);
   std::uniform_real_distribution<double> unit(0, 1);
-  size_t files = 0;
+  size_t files = 0, low_files = 0;
   size_t sent_sets = 0, sent_hashes = 0;  // what checks send, random windows apart
+  // The tier of an image and the floor of its regions, as the clients send
+  // them (README.md#matching): below kLowFloor nothing is sent.
+  auto tier_of = [](int quality, bool* low) {
+    *low = quality < kMinQuality;
+    return quality >= kLowFloor;
+  };
   auto add = [&](const std::string& bytes, const std::string& name, const std::string& group_name,
                  bool original, int windows_of_it) {
     const int group = group_ids.emplace(group_name, static_cast<int>(group_ids.size())).first->second;
     pdq::HashOptions options;
+    options.min_region_quality = kLowFloor;
+    options.verification = !plain_only;
     if (original) {
       options.regions = plain_only ? pdq::RegionSet::kNone : pdq::RegionSet::kOwner;
       auto h = pdq::HashImageBytes(bytes, options);
-      if (h.ok() && h->quality >= kMinQuality) {
-        HashSet set{group, name, {h->pdq}};
-        for (const auto& r : h->regions) set.hashes.push_back(r.hash);
+      bool low = false;
+      if (h.ok() && tier_of(h->quality, &low)) {
+        HashSet set{group, name, low, {h->pdq}, {h->verification[0]}};
+        for (const auto& r : h->regions) {
+          if (r.quality < (low ? kLowFloor : kMinQuality)) continue;
+          set.hashes.push_back(r.hash);
+          set.verify.push_back(r.verification);
+        }
         stored.push_back(std::move(set));
       }
     }
     options.regions = plain_only ? pdq::RegionSet::kNone : pdq::RegionSet::kChecker;
     options.dihedral = true;
     auto h = pdq::HashImageBytes(bytes, options);
-    if (!h.ok() || h->quality < kMinQuality) return;
+    bool low = false;
+    if (!h.ok() || !tier_of(h->quality, &low)) return;
     ++files;
-    HashSet set{group, name, {h->dihedral.begin(), h->dihedral.end()}};
-    for (const auto& r : h->regions) set.hashes.push_back(r.hash);
+    low_files += low;
+    HashSet set{group, name, low, {h->dihedral.begin(), h->dihedral.end()},
+                {h->verification.begin(), h->verification.end()}};
+    for (const auto& r : h->regions) {
+      if (r.quality < (low ? kLowFloor : kMinQuality)) continue;
+      set.hashes.push_back(r.hash);
+      set.verify.push_back(r.verification);
+    }
     ++sent_sets;
     sent_hashes += set.hashes.size();
     checked.push_back(std::move(set));
@@ -239,7 +413,7 @@ int main(int argc, char** argv) {
     if (!decoded.ok()) return;
     const pdq::RegionHasher hasher(decoded->image, decoded->source_width,
                                    decoded->source_height);
-    HashSet windows{group, name + " (random windows)", {}};
+    HashSet windows{group, name + " (random windows)", false, {}, {}};
     for (int k = 0; k < windows_of_it; ++k) {
       const double w = 0.25 + 0.75 * unit(rng), hgt = 0.25 + 0.75 * unit(rng);
       pdq::Region r{0, 0, w, hgt, k % 3 == 0 ? (unit(rng) * 16 - 8) : 0};
@@ -248,7 +422,10 @@ int main(int argc, char** argv) {
       r.x1 = r.x0 + w;
       r.y1 = r.y0 + hgt;
       const pdq::RegionHash rh = hasher.Hash(r);
-      if (rh.quality >= kMinQuality && !rh.hash.IsZero()) windows.hashes.push_back(rh.hash);
+      if (rh.quality >= kMinQuality && !rh.hash.IsZero()) {
+        windows.hashes.push_back(rh.hash);
+        windows.verify.push_back(hasher.Verification(r));
+      }
     }
     checked.push_back(std::move(windows));
   };
@@ -259,116 +436,64 @@ int main(int argc, char** argv) {
   for (int i = 0; i < synthetic; ++i) {
     const int width = 320 + static_cast<int>(scene_rng() % 400);
     const int height = 240 + static_cast<int>(scene_rng() % 300);
-    const std::string jpeg = pdq::testing::EncodeJpeg(Scene(width, height, scene_rng), 85);
+    const std::string jpeg = pdq::testing::EncodeJpeg(Scene(width, height, scene_rng, 1.0), 85);
     add(jpeg, "scene " + std::to_string(i), "scene " + std::to_string(i), true, 0);
   }
-  // Histogram over unrelated (checked hash, stored hash) pairs.
-  std::vector<long long> hist(257, 0);
-  std::vector<long long> best_hist(257, 0);  // per (checked image, registered image)
-  size_t stored_hashes = 0, checked_images = 0, checked_hashes = 0;
-  for (const HashSet& s : stored) stored_hashes += s.hashes.size();
+  // Smooth scenes (little texture, soft shapes): the low-quality tier's
+  // unrelated images.
+  std::mt19937 smooth_rng(56);
+  for (int i = 0; i < smooth; ++i) {
+    const int width = 320 + static_cast<int>(smooth_rng() % 400);
+    const int height = 240 + static_cast<int>(smooth_rng() % 300);
+    const std::string jpeg = pdq::testing::EncodeJpeg(Scene(width, height, smooth_rng, 0.08), 85);
+    add(jpeg, "smooth " + std::to_string(i), "smooth " + std::to_string(i), true, 0);
+  }
+  TierStats normal, low;
+  normal.threshold = threshold;
+  normal.verify_bound = verify_bound;
+  low.threshold = low_threshold;
+  low.verify_bound = low_verify_bound;
+  size_t stored_hashes = 0, checked_hashes = 0, low_stored = 0, zero_verify = 0;
+  for (const HashSet& s : stored) {
+    stored_hashes += s.hashes.size();
+    low_stored += s.low;
+    for (const auto& v : s.verify) zero_verify += v.IsZero();
+  }
   for (const HashSet& c : checked) {
     checked_hashes += c.hashes.size();
     for (const HashSet& s : stored) {
       if (s.group == c.group) continue;
-      int best = 256;
-      for (const auto& q : c.hashes) {
-        for (const auto& t : s.hashes) {
-          const int d = pdq::HammingDistance(q, t);
-          ++hist[d];
-          best = std::min(best, d);
+      TierStats& t = c.low || s.low ? low : normal;
+      int best = 256, best_joint = 512;
+      for (size_t i = 0; i < c.hashes.size(); ++i) {
+        for (size_t j = 0; j < s.hashes.size(); ++j) {
+          const int d1 = pdq::HammingDistance(c.hashes[i], s.hashes[j]);
+          // An all-zero verification hash (a flat centre) verifies nothing.
+          const int d2 = c.verify[i].IsZero() || s.verify[j].IsZero()
+                             ? 256
+                             : pdq::HammingDistance(c.verify[i], s.verify[j]);
+          t.Add(d1, d2);
+          best = std::min(best, d1);
+          best_joint = std::min(best_joint, t.Joint(d1, d2));
         }
       }
-      if (!c.hashes.empty()) ++best_hist[best];
+      if (!c.hashes.empty()) {
+        ++t.best_d1[best];
+        ++t.best_joint[best_joint];
+      }
       if (best < close_report) {
         std::printf("close: %d  %s  vs registered %s\n", best, c.name.c_str(), s.name.c_str());
       }
     }
   }
-  checked_images = checked.size();
-  long long total = 0;
-  double sum = 0, sum2 = 0;
-  for (int d = 0; d <= 256; ++d) {
-    total += hist[d];
-    sum += 1.0 * d * hist[d];
-    sum2 += 1.0 * d * d * hist[d];
-  }
-  const double mean = sum / total, sd = std::sqrt(sum2 / total - mean * mean);
-  std::printf("groups %zu, files hashed %zu, registered images %zu (%.1f hashes each), "
-              "checked hash sets %zu (%zu hashes)\n",
-              group_ids.size(), files, stored.size(), 1.0 * stored_hashes / stored.size(),
-              checked_images, checked_hashes);
-  std::printf("unrelated hash pairs %lld: mean %.1f, sd %.1f\n", total, mean, sd);
-  std::printf("  d   pairs<=d   share<=d   set pairs<=d\n");
-  long long cum = 0, cum_best = 0;
-  int first = -1;
-  std::vector<std::pair<int, double>> tail;  // (d, log10 share) for the fit
-  for (int d = 0; d <= 128; ++d) {
-    cum += hist[d];
-    cum_best += best_hist[d];
-    if (cum == 0) continue;
-    if (first < 0) first = d;
-    const double share = 1.0 * cum / total;
-    if (d % 4 == 0 || d == first) {
-      std::printf("%3d %10lld %10.2e %10lld\n", d, cum, share, cum_best);
-    }
-    // The fit uses the low end where counts are not tiny (>= 10) up to a
-    // share of 1e-4: the tail, not the bulk.
-    if (cum >= 10 && share <= 1e-4) tail.emplace_back(d, std::log10(share));
-  }
-  // Straight line through log10 of a tail's cumulative share: the
-  // conservative reading (a normal tail falls faster).
-  auto fit = [](const std::vector<std::pair<int, double>>& points, double* slope,
-                double* intercept) {
-    double sx = 0, sy = 0, sxx = 0, sxy = 0;
-    for (const auto& [x, y] : points) {
-      sx += x;
-      sy += y;
-      sxx += 1.0 * x * x;
-      sxy += x * y;
-    }
-    const double n = points.size();
-    *slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
-    *intercept = (sy - *slope * sx) / n;
-  };
-  if (tail.size() < 3) {
-    std::printf("too few tail points to fit\n");
-    return 1;
-  }
-  double slope = 0, intercept = 0;
-  fit(tail, &slope, &intercept);
-  const double log_p = intercept + slope * threshold;
+  std::printf("stored hashes with an all-zero verification hash: %zu\n", zero_verify);
+  std::printf("groups %zu, files hashed %zu (%zu low-quality), registered images %zu (%zu "
+              "low-quality; %.1f hashes each), checked hash sets %zu (%zu hashes)\n",
+              group_ids.size(), files, low_files, stored.size(), low_stored,
+              1.0 * stored_hashes / stored.size(), checked.size(), checked_hashes);
   const double stored_each = 1.0 * stored_hashes / stored.size();
   const double per_image = 1.0 * sent_hashes / sent_sets;  // as checks send them
-  std::printf("tail fit over d = %d..%d: log10 share = %.3f + %.4f d\n", tail.front().first,
-              tail.back().first, intercept, slope);
-  std::printf("p_pair(d <= %d) ~ 10^%.1f; normal tail: %.1e\n", threshold, log_p,
-              0.5 * std::erfc((mean - threshold - 0.5) / sd / std::sqrt(2.0)));
-  std::printf("per checked image against %.0e registered images x %.1f hashes, %.1f checked "
-              "hashes: P ~ 10^%.1f (union bound over hash pairs)\n",
-              registered, stored_each, per_image,
-              std::log10(registered * stored_each * per_image) + log_p);
-  // The same line on the closest distance per (checked image, registered
-  // image) pair: an image's hashes are not independent, so this needs no
-  // union bound.
-  long long set_pairs = 0;
-  for (long long c : best_hist) set_pairs += c;
-  std::vector<std::pair<int, double>> set_tail;
-  long long cum_sets = 0;
-  for (int d = 0; d <= 128; ++d) {
-    cum_sets += best_hist[d];
-    const double share = 1.0 * cum_sets / set_pairs;
-    if (cum_sets >= 10 && share <= 1e-3) set_tail.emplace_back(d, std::log10(share));
-  }
-  if (set_tail.size() >= 3) {
-    double set_slope = 0, set_intercept = 0;
-    fit(set_tail, &set_slope, &set_intercept);
-    const double log_image = set_intercept + set_slope * threshold;
-    std::printf("image pairs %lld; closest-distance tail fit over d = %d..%d: log10 share = "
-                "%.3f + %.4f d; p_image(d <= %d) ~ 10^%.1f; per checked image against %.0e: "
-                "P ~ 10^%.1f\n",
-                set_pairs, set_tail.front().first, set_tail.back().first, set_intercept,
-                set_slope, threshold, log_image, registered, std::log10(registered) + log_image);
-  }
+  PrintTier("normal tier (both sides quality >= 50)", normal, registered, stored_each, per_image);
+  PrintTier("low-quality tier (a side of quality 15..49)", low, registered, stored_each, per_image);
   return 0;
 }
