@@ -120,6 +120,28 @@ TEST(ImageHasherTest, DigestsAreOfTheFileBytesAndSizeIsBeforePrescale) {
   EXPECT_TRUE(hashes->dihedral[1].IsZero()) << "dihedral not requested";
 }
 
+TEST(ImageHasherTest, VerificationHashesOnlyOnRequestAndOnePerRegion) {
+  const std::string jpeg = testing::EncodeJpeg(testing::SyntheticPhoto(480, 320, 9), 90);
+  HashOptions options;
+  options.regions = RegionSet::kOwner;
+  auto plain = HashImageBytes(jpeg, options);
+  ASSERT_THAT(plain, IsOk());
+  EXPECT_TRUE(plain->verification[0].IsZero()) << "verification not requested";
+  options.verification = true;
+  auto verified = HashImageBytes(jpeg, options);
+  ASSERT_THAT(verified, IsOk());
+  // The same hashes and regions, each with the PDQ of its centre.
+  EXPECT_EQ(verified->pdq, plain->pdq);
+  ASSERT_EQ(verified->regions.size(), plain->regions.size());
+  ASSERT_FALSE(verified->regions.empty());
+  EXPECT_FALSE(verified->verification[0].IsZero());
+  for (size_t i = 0; i < verified->regions.size(); ++i) {
+    EXPECT_EQ(verified->regions[i].hash, plain->regions[i].hash);
+    EXPECT_TRUE(plain->regions[i].verification.IsZero());
+    EXPECT_FALSE(verified->regions[i].verification.IsZero()) << i;
+  }
+}
+
 TEST(ImageHasherTest, LosslessWebpHashesLikeThePngWithTheSamePixels) {
   Image photo = testing::SyntheticPhoto(300, 200, 7);
   auto from_png = HashImageBytes(testing::EncodePng(photo));

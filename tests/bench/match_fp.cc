@@ -26,8 +26,21 @@
 // second estimate needs no union bound: the same line fitted to the closest
 // distance of each (checked image, registered image) pair, P ~ N x p_image.
 //
+// The second check (README.md#matching): every hash also has a
+// verification hash (the PDQ of its window's centre, match_regions.h), and
+// a pair matches only when d1 (PDQ) <= threshold and d2 (verification) <=
+// --verification-distance. Reported per tier: the correlation of d1 and
+// d2 over unrelated pairs, the distribution of d2 among the pairs whose d1
+// is small (independence: it stays that of all pairs), each distance's own
+// line, and the line through the joint score max(d1, d2 - (T2 - T)), which
+// assumes nothing about independence. Images of quality 15..49 form the
+// low-quality tier (threshold --low-quality-distance, 20); --smooth N adds
+// N generated scenes with little texture, most of which fall in it.
+//
 //   match_fp --images DIR [--images DIR]... [--random-windows K] [--registered N]
-//            [--synthetic N] [--threshold T] [--show-closer-than D] [--plain-only]
+//            [--synthetic N] [--smooth N] [--threshold T] [--verification-distance T2]
+//            [--low-quality-distance T] [--low-quality-verification-distance T2]
+//            [--show-closer-than D] [--plain-only]
 #include <dirent.h>
 
 #include <algorithm>
