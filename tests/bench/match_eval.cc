@@ -15,6 +15,9 @@
 //   match_eval --corpus DIR [--min-matched N] [--distances]
 //   match_eval --corpus DIR --offline [--min-quality Q] [--low-quality-floor F]
 //              [--low-quality-distance D]     (no server; see RunOffline)
+//              [--verification-distance T2 [--low-quality-verification-distance T2]]
+//              (the second check measured in README.md#matching: a pair
+//              matches only if its verification hashes are within T2 too)
 // Exit status 1 when fewer than N copies match or any match is wrong.
 #include <algorithm>
 #include <ctime>
@@ -403,7 +406,9 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr, "usage: match_eval --corpus DIR [--min-matched N] [--distances]\n"
                    "       [--offline [--min-quality Q] [--low-quality-floor F]\n"
-                   "                  [--low-quality-distance D]]\n");
+                   "                  [--low-quality-distance D]\n"
+                   "                  [--verification-distance T2\n"
+                   "                   [--low-quality-verification-distance T2]]]\n");
       return 2;
     }
   }
