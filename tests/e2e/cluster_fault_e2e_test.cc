@@ -10,10 +10,14 @@
 // In ctest the NATS server killed is never the stream's leader of the
 // moment: Debian's nats-server 2.9.10 can leave a replica with another
 // history when the leader is SIGKILLed with a message proposed but not yet
-// committed (README "Cluster mode"). Nodes cope with it (a consumer on such
-// a replica is dropped; a node whose history diverged exits and, restarted
-// here as systemd would, takes a peer's snapshot), but each such repair
-// costs seconds; OPTOUT_FAULT_KILL_LEADERS=1 kills leaders too, to prove it.
+// committed (README "Cluster mode"). Nodes cope with most of it (a consumer
+// on such a replica is dropped; a node whose history diverged exits and,
+// restarted here as systemd would, takes a peer's snapshot), but not with
+// all: in about 2 of 14 runs with leader kills, the two nodes that had read
+// the short replica outvoted the one that had not (an acknowledged revoke
+// lost on every node), or the stream's leader reported one message more
+// than any consumer delivered (lag 1 for good). OPTOUT_FAULT_KILL_LEADERS=1
+// kills the leader every other round, to see it.
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -23,7 +27,9 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -46,6 +52,10 @@ struct OptOut {
   std::string url;
   std::string sha256;  // 32 raw bytes: a second item, to see nothing is partial
   std::string id, token;
+  // Where and at which version the writer got each acknowledgement (for
+  // the message of a failed check).
+  int registered_on = -1, revoked_on = -1;
+  uint64_t registered_version = 0, revoked_version = 0;
 };
 
 // What the writers know for sure; a call that failed is neither.
@@ -82,6 +92,34 @@ std::pair<int, int> CountMatches(OptoutCluster& cluster, int node,
     }
   }
   return {urls, files};
+}
+
+// The opt-outs of `opt_outs` whose URL matches on `node`, described with
+// their acknowledgements, and the warnings of every node's log: what a
+// failed check needs to tell a defect of the stream from one of the nodes.
+std::string DescribeMatching(OptoutCluster& cluster, int node, const std::vector<OptOut>& opt_outs) {
+  std::string out;
+  for (const OptOut& o : opt_outs) {
+    absl::StatusOr<bool> matched = cluster.Matches(node, o.url);
+    if (!matched.ok() || !*matched) continue;
+    absl::StrAppend(&out, "  ", o.id, ": registered on node ", o.registered_on, " at version ",
+                    o.registered_version, ", revoked on node ", o.revoked_on, " at version ",
+                    o.revoked_version, "\n");
+  }
+  constexpr size_t kLastWarnings = 60;
+  for (int i = 0; i < cluster.size(); ++i) {
+    const std::string log = cluster.node(i).ReadLog();
+    std::vector<absl::string_view> warnings;
+    for (absl::string_view line : absl::StrSplit(log, '\n')) {
+      if (absl::StartsWith(line, "W ") || absl::StartsWith(line, "E ")) warnings.push_back(line);
+    }
+    absl::StrAppend(&out, "node ", i, ", last warnings of ", warnings.size(), ":\n");
+    for (size_t k = warnings.size() > kLastWarnings ? warnings.size() - kLastWarnings : 0;
+         k < warnings.size(); ++k) {
+      absl::StrAppend(&out, "  ", warnings[k], "\n");
+    }
+  }
+  return out;
 }
 
 // Stops and joins the writers however the test leaves (an ASSERT returns
@@ -149,6 +187,8 @@ TEST(ClusterFaultTest, AcknowledgedWritesSurviveKilledServersAndNodes) {
             cluster.Revoke(node, victim.id, victim.token, absl::Seconds(5));
         absl::MutexLock lock(&ledger.mu);
         if (r.ok()) {
+          victim.revoked_on = node;
+          victim.revoked_version = r->version();
           ledger.revoked.push_back(victim);
         } else {
           ++ledger.unknown;  // revoked or not: not checked
@@ -172,6 +212,8 @@ TEST(ClusterFaultTest, AcknowledgedWritesSurviveKilledServersAndNodes) {
         if (r.ok()) {
           o.id = r->opt_out_id();
           o.token = r->manage_token();
+          o.registered_on = node;
+          o.registered_version = r->version();
           acknowledged = true;
         } else {
           node = (node + 1) % cluster.size();
@@ -199,7 +241,7 @@ TEST(ClusterFaultTest, AcknowledgedWritesSurviveKilledServersAndNodes) {
   // a new leader).
   std::mt19937 rng(42);
   const bool kill_leaders = std::getenv("OPTOUT_FAULT_KILL_LEADERS") != nullptr;
-  int kills = 0;
+  int kills = 0, leader_kills = 0, round = 0;
   absl::Duration slowest_nats, slowest_node;  // restart times, reported
   std::thread restarter;
   std::atomic<bool> restarting{false};
@@ -219,20 +261,24 @@ TEST(ClusterFaultTest, AcknowledgedWritesSurviveKilledServersAndNodes) {
     ASSERT_LT(absl::Now() - faults_end, absl::Seconds(40)) << "fault phase overran: " << kills
                                                            << " kills";
     const absl::Time round_end = absl::Now() + kRound;
-    // A random NATS server, but not the stream's leader (see the file
-    // comment; OPTOUT_FAULT_KILL_LEADERS=1 allows it, to see the defect).
+    // A NATS server other than the stream's leader; with
+    // OPTOUT_FAULT_KILL_LEADERS, every other round the leader of the moment
+    // (while writes are in flight, so it dies holding uncommitted ones),
+    // else a random one (see the file comment).
     int server = static_cast<int>(rng() % cluster.nats().size());
-    if (!kill_leaders) {
-      const int leader = cluster.nats().StreamLeader("OPTOUT_TEST");
-      if (leader < 0) {
-        server = -1;  // electing: no NATS kill this round
-      } else if (server == leader) {
-        server = (server + 1 + static_cast<int>(rng() % 2)) % cluster.nats().size();
-      }
+    const int leader = cluster.nats().StreamLeader("OPTOUT_TEST");
+    if (kill_leaders) {
+      if (leader >= 0 && round % 2 == 0) server = leader;
+    } else if (leader < 0) {
+      server = -1;  // electing: no NATS kill this round
+    } else if (server == leader) {
+      server = (server + 1 + static_cast<int>(rng() % 2)) % cluster.nats().size();
     }
+    ++round;
     if (server >= 0) {
       cluster.nats().Kill(server);
       ++kills;
+      if (server == leader) ++leader_kills;
     }
     absl::SleepFor(absl::Milliseconds(300));
     if (!restarting && restarter.joinable()) {
@@ -343,11 +389,11 @@ TEST(ClusterFaultTest, AcknowledgedWritesSurviveKilledServersAndNodes) {
 
   watchdog.Phase("checking every acknowledged write on every node");
   absl::MutexLock lock(&ledger.mu);
-  std::printf("fault test: %d kills in %.0f s; %zu opt-outs acknowledged and live, %zu revokes "
+  std::printf("fault test: %d kills (%d of NATS stream leaders) in %.0f s; %zu opt-outs acknowledged and live, %zu revokes "
               "acknowledged, %d calls with unknown outcome; stream at version %llu; healed in "
               "%.1f s; slowest restart: nats-server %.1f s, optoutd %.1f s; %d nodes exited "
               "by themselves (diverged) and were restarted\n",
-              kills, absl::ToDoubleSeconds(fault_time), ledger.live.size(),
+              kills, leader_kills, absl::ToDoubleSeconds(fault_time), ledger.live.size(),
               ledger.revoked.size(), ledger.unknown, static_cast<unsigned long long>(version),
               absl::ToDoubleSeconds(absl::Now() - heal_start), absl::ToDoubleSeconds(slowest_nats),
               absl::ToDoubleSeconds(slowest_node), resupplied);
@@ -361,7 +407,8 @@ TEST(ClusterFaultTest, AcknowledgedWritesSurviveKilledServersAndNodes) {
     EXPECT_EQ(live_files, static_cast<int>(ledger.live.size())) << "node " << i << ": partial";
     const auto [gone_urls, gone_files] = CountMatches(cluster, i, ledger.revoked, &error);
     ASSERT_GE(gone_urls, 0) << error;
-    EXPECT_EQ(gone_urls, 0) << "node " << i << " still matches revoked opt-outs";
+    EXPECT_EQ(gone_urls, 0) << "node " << i << " still matches revoked opt-outs:\n"
+                            << (gone_urls > 0 ? DescribeMatching(cluster, i, ledger.revoked) : "");
     EXPECT_EQ(gone_files, 0) << "node " << i << " still matches revoked files";
   }
   // How often a consumer landed on a replica with another history (the
