@@ -594,7 +594,14 @@ void JetStreamLog::Impl::PollStream() {
   last_stream_poll = absl::Now();
   absl::StatusOr<StreamState> state = StreamInfo();
   if (!state.ok()) return;
-  NoteKnownLast(state->last_seq);
+  {
+    // The leader's figure replaces the highest seen so far: a consumer on a
+    // replica that the nats-server 2.9.10 defect left longer reports a
+    // last sequence the stream never reaches, and `version_lag` would
+    // show that one message as pending for good.
+    absl::MutexLock lock(&mu);
+    known_last_seq = state->last_seq;
+  }
   if (state->last_seq > progress.sequence && absl::Now() - last_message > kStallTimeout) {
     // Mutations exist that are not arriving: the consumer's server may be
     // gone. A new consumer starts at what was applied.
