@@ -156,6 +156,22 @@ int BestVerified(const TieredHashes& a, const TieredHashes& b, int bound) {
   return best;
 }
 
+// How many independent hits a pair has within `bound`: the smaller of the
+// number of distinct checked hashes (the 8 dihedral variants of the plain
+// one counting as one) and of distinct stored hashes that take part in a
+// hit. A rule that needs two hits agreeing on geometry needs this >= 2.
+size_t HitSpread(const TieredHashes& checked, const TieredHashes& stored, int bound) {
+  std::set<size_t> sources, targets;
+  for (size_t i = 0; i < checked.hashes.size(); ++i) {
+    for (size_t j = 0; j < stored.hashes.size(); ++j) {
+      if (pdq::HammingDistance(checked.hashes[i], stored.hashes[j]) > bound) continue;
+      sources.insert(i < 8 ? 0 : i);
+      targets.insert(j);
+    }
+  }
+  return std::min(sources.size(), targets.size());
+}
+
 int BestDistance(const std::vector<pdq::PdqHash>& a, const std::vector<pdq::PdqHash>& b) {
   int best = 256;
   for (const auto& x : a) {
@@ -274,6 +290,8 @@ int RunOffline(const std::string& corpus, const std::vector<Copy>& copies, int m
                int min_quality, int low_floor, int low_distance, int verify_distance,
                int low_verify_distance) {
   std::vector<int> own_verified(257, 0);  // best d2 of own pairs that pass d1
+  std::map<std::string, int> single_hit;    // own matches with one hit, by family
+  int own_matches = 0;
   constexpr int kThreshold = 31;
   std::map<std::string, TieredHashes> stored;
   std::set<std::string> groups;
@@ -335,6 +353,10 @@ int RunOffline(const std::string& corpus, const std::vector<Copy>& copies, int m
       if (group == c.group) {
         own = best;
         own_matched = matched;
+        if (matched) {
+          ++own_matches;
+          if (HitSpread(checked, s, bound) < 2) ++single_hit[c.family];
+        }
       } else {
         best_wrong = std::min(best_wrong, best);
         row.wrong += matched;
@@ -353,6 +375,13 @@ int RunOffline(const std::string& corpus, const std::vector<Copy>& copies, int m
   std::printf("%-14s %3d/%-4zu %6.1f%% %6d   (closest unrelated: %d)\n", "total", matched,
               copies.size(), 100.0 * matched / copies.size(), wrong, best_wrong);
   tiers.Print();
+  int single = 0;
+  for (const auto& [family, n] : single_hit) single += n;
+  std::printf("\nown matches with two or more distinct hits (a two-hit rule keeps them): "
+              "%d of %d; one hit only:",
+              own_matches - single, own_matches);
+  for (const auto& [family, n] : single_hit) std::printf(" %s %d", family.c_str(), n);
+  std::printf("\n");
   if (verify_distance >= 0) {
     std::printf("\nbest verification distance of own pairs within the PDQ bound "
                 "(cumulative copies):\n");
