@@ -86,9 +86,9 @@ struct RegionHash {
 
 // Hashes regions of one image (the pre-scaled pixels of a source of
 // source_width x source_height). Its luma is computed once, at no more than
-// 256 px a side (box-averaged), and each region is resampled from it at
-// about one output pixel per luma pixel, so that no detail PDQ keeps is
-// aliased. Immutable after construction: Hash may be called concurrently.
+// 512 px a side (box-averaged), and each region is resampled from it at
+// about one output pixel per luma pixel, up to 256 a side (PDQ keeps no
+// finer detail). Immutable after construction: Hash may be called concurrently.
 class RegionHasher {
  public:
   RegionHasher(const Image& image, int source_width, int source_height);
