@@ -39,6 +39,9 @@ class DistinctDigests final {
   const uint32_t* slots() const { return slots_.data(); }
 
  private:
+  template <size_t kLength>  // 0: any length
+  void FindAs(const char* data, size_t length, size_t count);
+
   std::vector<uint32_t> table_;  // index + 1 into the distinct values; 0 = empty
   std::vector<uint32_t> slots_;
   std::string distinct_;
