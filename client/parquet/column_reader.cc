@@ -1,5 +1,6 @@
 #include "client/parquet/column_reader.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -16,8 +17,17 @@ uint32_t LoadU32(const char* p) {
   return v;
 }
 
+// Most a reserve made from a chunk's first page asks for; past it the
+// buffers grow as they fill.
+constexpr size_t kMaxEstimatedBytes = size_t{256} << 20;
+constexpr size_t kMaxEstimatedValues = size_t{1} << 23;
+
 // Appends `count` PLAIN values from `data` to *out; *used = bytes taken.
-absl::Status DecodePlain(absl::string_view data, size_t count, ColumnData* out, size_t* used) {
+// `expected_values`: how many the whole chunk may hold (0: unknown); byte
+// arrays are then sized for all of them at this page's mean length, so the
+// chunk's later pages do not each regrow (and copy) what came before.
+absl::Status DecodePlain(absl::string_view data, size_t count, ColumnData* out, size_t* used,
+                         size_t expected_values = 0) {
   if (out->type == PhysicalType::kBoolean) {
     if ((count + 7) / 8 > data.size()) return absl::DataLossError("PLAIN booleans cut short");
     for (size_t i = 0; i < count; ++i) out->fixed.push_back((data[i >> 3] >> (i & 7)) & 1);
@@ -41,7 +51,18 @@ absl::Status DecodePlain(absl::string_view data, size_t count, ColumnData* out, 
     }
     *used = pos;
     const size_t base = out->bytes.size();
-    out->bytes.resize(base + pos - 4 * count);
+    const size_t value_bytes = pos - 4 * count;
+    const size_t after = out->num_values + count;
+    const size_t expected = std::min(expected_values, kMaxEstimatedValues);
+    if (count > 0 && expected > after && base + value_bytes > out->bytes.capacity()) {
+      const size_t rest = expected - after;
+      const size_t target =
+          std::min(base + value_bytes + (value_bytes / count + 1) * rest, kMaxEstimatedBytes);
+      // (reserve below the capacity could shrink the buffer)
+      if (target > out->bytes.capacity()) out->bytes.reserve(target);
+      if (expected + 1 > out->offsets.capacity()) out->offsets.reserve(expected + 1);
+    }
+    out->bytes.resize(base + value_bytes);
     const size_t first_offset = out->offsets.size();
     out->offsets.resize(first_offset + count);
     char* bytes = out->bytes.data() + base;
@@ -247,7 +268,7 @@ class ChunkDecoder {
     size_t used = 0;
     switch (static_cast<Encoding>(encoding)) {
       case Encoding::kPlain:
-        return DecodePlain(data, count, &out_, &used);
+        return DecodePlain(data, count, &out_, &used, static_cast<size_t>(chunk_.num_values));
       case Encoding::kPlainDictionary:
       case Encoding::kRleDictionary: {
         if (!has_dict_) return absl::DataLossError("dictionary-encoded page without a dictionary");
