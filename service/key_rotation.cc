@@ -98,6 +98,7 @@ KeyRotation::~KeyRotation() { Stop(); }
 
 absl::StatusOr<RotationProgress> KeyRotation::Start(const std::string& new_secret_file,
                                                     size_t api_key_count) {
+  if (!options_.refuse_start.empty()) return absl::FailedPreconditionError(options_.refuse_start);
   absl::MutexLock lock(&mu_);
   if (state_.has_previous()) {
     if (!new_secret_file.empty() && new_secret_file != state_.current().secret_file()) {

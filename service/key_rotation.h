@@ -85,6 +85,10 @@ class KeyRotation final {
     size_t batch_records = 2000;  // records per synced batch
     // Pauses between batches (tests slow a rotation down to crash it midway).
     absl::Duration pause_between_batches = absl::ZeroDuration();
+    // When not empty, Start refuses with FailedPrecondition and this text
+    // (cluster mode: a node that re-keys alone writes records its peers
+    // cannot open). Default: empty.
+    std::string refuse_start;
   };
   // `store` and `registry` must outlive this; `versions` as opened;
   // `secret_file` is optoutd's --secret_file.

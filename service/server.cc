@@ -428,6 +428,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   KeyRotation::Options rotation_options;
   rotation_options.batch_records = static_cast<size_t>(std::max(options.key_rotation_batch, 1));
   rotation_options.pause_between_batches = absl::Milliseconds(options.key_rotation_pause_ms);
+  if (!options.cluster.nats_urls.empty()) {
+    // Every node must hold the keys of what the stream carries: one node
+    // re-keying alone would write records that its peers cannot open, and
+    // they would stop applying the stream.
+    rotation_options.refuse_start =
+        "rotate-keys: not supported in cluster mode yet (every node must hold the keys the "
+        "stream was written with; a node re-keying alone would stop its peers)";
+  }
   impl->key_rotation = std::make_unique<KeyRotation>(impl->store.get(), impl->registry.get(),
                                                      **versions, secret_file, rotation_options);
   // A rotation a crash or a stop interrupted goes on from its last batch.

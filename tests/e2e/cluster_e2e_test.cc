@@ -312,6 +312,24 @@ TEST_F(ClusterE2eTest, CliRegisterPrintsVersionThatCheckMinVersionWaitsFor) {
   EXPECT_THAT(too_new.err, ::testing::HasSubstr("min_version")) << too_new.err;
 }
 
+// Key rotation is per node: one node re-keying alone would write records
+// its peers cannot open (they would stop applying the stream), so a
+// cluster node refuses it and keeps serving with the keys it has.
+TEST_F(ClusterE2eTest, RotateKeysIsRefusedInClusterMode) {
+  const CommandResult rotate = RunAdmin(cluster_.node(1), {"rotate-keys", "--no-wait"});
+  EXPECT_NE(rotate.exit_code, 0) << rotate.out;
+  EXPECT_THAT(rotate.err, ::testing::HasSubstr("FAILED_PRECONDITION"));
+  EXPECT_THAT(rotate.err, ::testing::HasSubstr("not supported in cluster mode"));
+  const std::string url = UniqueUrl("after-rotate", 0);
+  absl::StatusOr<v1::RegisterResponse> r = cluster_.Register(1, RegisterUrl(url));
+  ASSERT_TRUE(r.ok()) << r.status();
+  for (int i = 0; i < cluster_.size(); ++i) {
+    absl::StatusOr<bool> matched = cluster_.Matches(i, url, r->version());
+    ASSERT_TRUE(matched.ok()) << "node " << i << ": " << matched.status();
+    EXPECT_TRUE(*matched) << "node " << i;
+  }
+}
+
 TEST_F(ClusterE2eTest, NodeWithAnotherSecretRefusesToJoin) {
   const std::string other_secret = cluster_.node(0).root() + "/other.secret";
   OptoutdProcess stranger(cluster_.NodeFlags(3, other_secret));
