@@ -13,9 +13,12 @@ namespace {
 constexpr std::array<const char*, HttpMetrics::kRoutes> kRouteNames = {
     "POST /v1/optouts",        "GET /v1/optouts/{id}", "DELETE /v1/optouts/{id}",
     "POST /v1/check",          "GET /v1/info",         "GET /v1/public-suffix-list",
+    "POST /v1/check-sessions", "DELETE /v1/check-sessions/{id}",
     "static",                  "other"};
-constexpr int kStatic = 6;
-constexpr int kOther = 7;
+constexpr int kOpenSession = 6;
+constexpr int kCloseSession = 7;
+constexpr int kStatic = 8;
+constexpr int kOther = 9;
 
 // What JsonApi, StaticFiles and the listener answer; anything else "other".
 constexpr std::array<int, HttpMetrics::kCodes - 1> kCodeValues = {
@@ -65,11 +68,17 @@ int HttpMetrics::RouteOf(absl::string_view method, absl::string_view path) {
   if (path == "/v1/check") return method == "POST" ? 3 : kOther;
   if (path == "/v1/info") return method == "GET" ? 4 : kOther;
   if (path == "/v1/public-suffix-list") return method == "GET" ? 5 : kOther;
+  if (path == "/v1/check-sessions") return method == "POST" ? kOpenSession : kOther;
   absl::string_view id = path;
   if (absl::ConsumePrefix(&id, "/v1/optouts/") && !id.empty() &&
       id.find('/') == absl::string_view::npos) {
     if (method == "GET") return 1;
     if (method == "DELETE") return 2;
+  }
+  id = path;
+  if (absl::ConsumePrefix(&id, "/v1/check-sessions/") && !id.empty() &&
+      id.find('/') == absl::string_view::npos && method == "DELETE") {
+    return kCloseSession;
   }
   return kOther;
 }

@@ -31,7 +31,7 @@ class HttpMetrics final {
   static int RouteOf(absl::string_view method, absl::string_view path);
   void Record(int route, int status, std::chrono::steady_clock::duration elapsed) const;
 
-  static constexpr int kRoutes = 8;
+  static constexpr int kRoutes = 10;
   static constexpr int kCodes = 21;  // kCodeNames, the last one "other"
 
  private:

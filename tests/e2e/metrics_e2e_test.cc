@@ -276,6 +276,13 @@ TEST_F(MetricsE2eTest, AdminAndHttpCallsAreCountedByMethodAndCode) {
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 400);
   ASSERT_TRUE(http.Get("/v1/optouts/00/extra"));  // 404, no route of the API
+  // Check sessions have routes of their own (not "other").
+  auto opened = http.Post("/v1/check-sessions", "{}", "application/json");
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(opened->status, 200) << opened->body;
+  auto unknown = http.Delete("/v1/check-sessions/00");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"keys", "list"}, {"keys", "revoke", "nobody"},
         {"rotate-keys", "--status"}}) {
@@ -288,6 +295,9 @@ TEST_F(MetricsE2eTest, AdminAndHttpCallsAreCountedByMethodAndCode) {
             2);
   EXPECT_EQ(m["http_server_requests_total{route=\"POST /v1/check\",code=\"400\"}"], 1);
   EXPECT_EQ(m["http_server_requests_total{route=\"other\",code=\"404\"}"], 1);
+  EXPECT_EQ(m["http_server_requests_total{route=\"POST /v1/check-sessions\",code=\"200\"}"], 1);
+  EXPECT_EQ(
+      m["http_server_requests_total{route=\"DELETE /v1/check-sessions/{id}\",code=\"404\"}"], 1);
   EXPECT_EQ(m[Handled("optout.admin.v1.Admin", "ListKeys", "OK")], 1);
   EXPECT_EQ(m[Handled("optout.admin.v1.Admin", "RevokeKey", "NOT_FOUND")], 1);
   EXPECT_EQ(m[Handled("optout.admin.v1.Admin", "GetKeyRotation", "OK")], 1);
