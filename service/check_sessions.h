@@ -14,6 +14,11 @@
 // session. The gRPC layer resolves the owner and the session metadata;
 // this core has no gRPC.
 //
+// Sessions outlive a restart when the server keeps a journal (Restore):
+// each opened session, and each part after every batch it counts, is
+// saved before the batch's answer is written, so a client that saw an
+// answer finds its batch counted after the restart.
+//
 // Thread-safe. Parts outlive their session when a stream still holds one
 // (feeding a part of a closed or forgotten session is ignored).
 #ifndef OPTOUT_SERVICE_CHECK_SESSIONS_H_
@@ -35,6 +40,7 @@
 #include "client/common/receipt/items_digest.h"
 #include "optout/v1/optout.pb.h"
 #include "service/audit_log.h"
+#include "service/batch_fingerprint.h"
 
 namespace optout::service {
 
@@ -48,6 +54,23 @@ struct CheckSessionOptions {
   absl::Duration idle_timeout = absl::Minutes(10);
   // Parts (parallel streams with their own digest) per session. Default: 64.
   int max_parts = 64;
+  // The registry's minimum PDQ quality: typed PDQ items below it are
+  // low-quality in the items digest (ItemsDigest). Default: 0 (none).
+  int min_pdq_quality = 0;
+};
+
+// Where open sessions are kept across a restart (CheckSessionJournal,
+// service/check_session_journal.h, seals them into the store). Keys: a
+// session id for its header, "<id>/<part>" for each part. Thread-safe.
+class SessionJournal {
+ public:
+  virtual ~SessionJournal() = default;
+  virtual absl::Status Put(const std::string& key, const std::string& state) = 0;
+  // Removes session `id` and its parts.
+  virtual absl::Status Erase(const std::string& id) = 0;
+  // Calls `fn` for every saved entry, in key order (a header before its parts).
+  virtual absl::Status ForEach(
+      const std::function<void(const std::string& key, const std::string& state)>& fn) = 0;
 };
 
 // One part of a session: the batches of one stream at a time, fed in
@@ -60,14 +83,23 @@ struct CheckSessionOptions {
 // the numbers a part is fed never skip one.
 class SessionPart final {
  public:
-  // Re-sent batches whose first answer is remembered (a fingerprint of
-  // their item counts, 8 bytes), so that a re-send holding other items is
-  // refused. A broken stream leaves at most a few batches counted but not
-  // delivered (CheckStreamReactor reads 4 ahead); this is far more.
+  // Re-sent batches whose first answer is remembered (a keyed fingerprint
+  // of their items, 16 bytes: service/batch_fingerprint.h), so that a
+  // re-send holding other items is refused. A broken stream leaves at most
+  // a few batches counted but not delivered (CheckStreamReactor reads 4
+  // ahead); this is far more.
   static constexpr size_t kResendWindow = 64;
 
-  explicit SessionPart(std::shared_ptr<std::atomic<int64_t>> last_active)
-      : last_active_(std::move(last_active)) {}
+  // `journal` (may be null) saves the part under `journal_key` after each
+  // batch it counts.
+  SessionPart(std::shared_ptr<std::atomic<int64_t>> last_active, int min_pdq_quality,
+              SessionJournal* journal = nullptr, std::string journal_key = "")
+      : last_active_(std::move(last_active)),
+        min_pdq_quality_(min_pdq_quality),
+        journal_(journal),
+        journal_key_(std::move(journal_key)),
+        digest_(min_pdq_quality),
+        fingerprint_key_(BatchFingerprint::NewKey()) {}
 
   // Before batch `batch` is checked as the first of a stream (or a unary
   // call): FAILED_PRECONDITION when it is past the part's next number (a
@@ -77,15 +109,26 @@ class SessionPart final {
   // Feeds an answered batch: its items, its matched items by kind, and the
   // registry version it was checked against. A numbered batch already fed
   // is counted once (OK, nothing fed); FAILED_PRECONDITION naming
-  // session_batch when it holds other item counts than when first fed, is
-  // older than kResendWindow, or skips a number. Ignored (OK) once the
+  // session_batch when it holds other items than when first fed (another
+  // fingerprint), is older than kResendWindow, or skips a number. Ignored (OK) once the
   // session is closed or forgotten.
   absl::Status Add(const v1::CheckRequest& request, const KindCounts& matched, uint64_t version,
                    absl::Time now);
 
  private:
   friend class CheckSessions;
+  // Saves the part to the journal (if any); a failure is logged once and
+  // the part goes on in memory only.
+  void SaveLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes back a saved part, raising `last_active` (unix micros) to its
+  // last activity; false for a state it cannot read.
+  bool RestoreLocked(const std::string& state, int64_t* last_active)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   const std::shared_ptr<std::atomic<int64_t>> last_active_;  // unix micros, of the session
+  const int min_pdq_quality_;
+  SessionJournal* const journal_;
+  const std::string journal_key_;
   mutable absl::Mutex mu_;
   receipt::ItemsDigest digest_ ABSL_GUARDED_BY(mu_);
   KindCounts matched_ ABSL_GUARDED_BY(mu_);
@@ -94,8 +137,10 @@ class SessionPart final {
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   // The number the next new numbered batch must carry.
   uint64_t next_batch_ ABSL_GUARDED_BY(mu_) = 1;
-  // Item count fingerprints of batches next_batch_ - size() .. next_batch_ - 1.
-  std::deque<uint64_t> recent_ ABSL_GUARDED_BY(mu_);
+  // Fingerprints of batches next_batch_ - size() .. next_batch_ - 1.
+  BatchFingerprintKey fingerprint_key_ ABSL_GUARDED_BY(mu_);
+  std::deque<BatchFingerprintTag> recent_ ABSL_GUARDED_BY(mu_);
+  bool journal_failed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // The batch numbers of one stream: consecutive from the first, or all 0.
@@ -122,6 +167,13 @@ class CheckSessions final {
   CheckSessions(const CheckSessionOptions& options, Signer signer, VersionSource version,
                 Clock clock = absl::Now);
 
+  // Keeps sessions in `journal` from now on, and takes back the sessions
+  // it holds that have not expired (the time the server was down counts as
+  // idle); the others, and any it cannot read, are removed from it. Call
+  // once, before serving. The journal's error when it cannot be listed
+  // (nothing is restored; sessions are then kept in it all the same).
+  absl::Status Restore(SessionJournal* journal);
+
   // A new session for `owner` (a non-empty name the gRPC layer gives the
   // caller). RESOURCE_EXHAUSTED when the server or the owner holds too many.
   absl::StatusOr<v1::OpenCheckSessionResponse> Open(const std::string& owner);
@@ -146,6 +198,12 @@ class CheckSessions final {
   bool Expired(const Session& session, absl::Time now) const;
   // Drops every expired session. Needs mu_.
   void Sweep(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A new part `number` of session `id`, kept in the journal if any.
+  std::shared_ptr<SessionPart> NewPart(const std::string& id, uint32_t number,
+                                       const Session& session) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Removes session `id` from the journal, if any (failures are logged).
+  void Forget(const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const CheckSessionOptions options_;
   const Signer signer_;
@@ -153,6 +211,7 @@ class CheckSessions final {
   const Clock clock_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<Session>> sessions_ ABSL_GUARDED_BY(mu_);
+  SessionJournal* journal_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 
 }  // namespace optout::service

@@ -26,6 +26,7 @@
 #include "service/api_keys.h"
 #include "service/answer_budget.h"
 #include "service/check_access.h"
+#include "service/check_session_journal.h"
 #include "service/cluster/jetstream_log.h"
 #include "service/descriptor_limit.h"
 #include "service/grpc_service.h"
@@ -76,6 +77,7 @@ struct Server::Impl {
   std::unique_ptr<AuditLog> audit;  // null without --audit_log
   std::unique_ptr<PdqProbeGuard> pdq_probes;  // used by check_access
   std::unique_ptr<CheckAccess> check_access;
+  std::unique_ptr<CheckSessionJournal> check_session_journal;  // keeps sessions over restarts
   std::unique_ptr<CheckSessions> check_sessions;
   std::unique_ptr<AdminServiceImpl> admin_service;
   std::unique_ptr<grpc::Server> grpc_server;
@@ -489,13 +491,23 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       impl->pdq_probes.get());
   {
     const Registry* registry = impl->registry.get();
+    CheckSessionOptions session_options = options.check_sessions;
+    session_options.min_pdq_quality = options.registry.min_pdq_quality;
     impl->check_sessions = std::make_unique<CheckSessions>(
-        options.check_sessions,
+        session_options,
         // Signed with the current key version's key (it changes with rotate-keys).
         [registry](v1::CheckReceipt* r) {
           return registry->key_set()->current->receipt_signer().Sign(r);
         },
         [registry] { return registry->mutation_log().Progress().applied_version; });
+    impl->check_session_journal = std::make_unique<CheckSessionJournal>(
+        impl->store.get(), [registry] { return registry->key_set(); });
+    const absl::Status restored =
+        impl->check_sessions->Restore(impl->check_session_journal.get());
+    if (!restored.ok()) {
+      Log(LogLevel::kWarning,
+          absl::StrCat("check sessions of the last run are lost: ", restored.message()));
+    }
   }
   impl->check_service = std::make_unique<CheckServiceImpl>(
       impl->registry.get(), impl->check_workers.get(), impl->check_access.get(), stream_limits,

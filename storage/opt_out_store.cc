@@ -204,6 +204,42 @@ absl::Status OptOutStore::PutMeta(absl::string_view key, absl::string_view value
                                   ToSlice(value)),
                    "put meta");
 }
+absl::Status OptOutStore::PutUnsyncedMeta(absl::string_view key, absl::string_view value) {
+  rocksdb::WriteOptions options = impl_->write_options;
+  options.sync = false;
+  return FromRocks(impl_->db->Put(options, impl_->handles[0], ToSlice(key), ToSlice(value)),
+                   "put meta");
+}
+
+absl::Status OptOutStore::DeleteMetaPrefix(absl::string_view prefix) {
+  if (prefix.empty()) return absl::InvalidArgumentError("delete meta: empty prefix");
+  rocksdb::WriteBatch batch;
+  absl::Status listed = ForEachMeta(prefix, [&](absl::string_view key, absl::string_view) {
+    return FromRocks(batch.Delete(impl_->handles[0], ToSlice(key)), "delete meta");
+  });
+  if (!listed.ok()) return listed;
+  if (batch.Count() == 0) return absl::OkStatus();
+  rocksdb::WriteOptions options = impl_->write_options;
+  options.sync = false;
+  return FromRocks(impl_->db->Write(options, &batch), "delete meta");
+}
+
+absl::Status OptOutStore::ForEachMeta(
+    absl::string_view prefix,
+    const std::function<absl::Status(absl::string_view, absl::string_view)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->handles[0]));
+  for (it->Seek(ToSlice(prefix)); it->Valid(); it->Next()) {
+    const rocksdb::Slice k = it->key();
+    const absl::string_view key(k.data(), k.size());
+    if (key.substr(0, prefix.size()) != prefix) break;
+    const rocksdb::Slice v = it->value();
+    absl::Status s = fn(key, absl::string_view(v.data(), v.size()));
+    if (!s.ok()) return s;
+  }
+  return FromRocks(it->status(), "scan meta");
+}
+
 absl::Status OptOutStore::PutProgress(const ProgressMark& mark) {
   rocksdb::WriteBatch batch;
   return FromRocks(impl_->WriteWithMark(&batch, &mark), "progress");

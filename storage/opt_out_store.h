@@ -153,6 +153,19 @@ class OptOutStore final {
   absl::StatusOr<std::optional<std::string>> GetMeta(absl::string_view key) const;
   absl::Status PutMeta(absl::string_view key, absl::string_view value);
 
+  // Server state that should outlive a restart but not a power failure
+  // (open check sessions: service/check_session_journal.h), in the default
+  // family under keys starting with a caller's prefix. Not synced: RocksDB
+  // hands its WAL to the OS on every write, so a killed process keeps what
+  // it wrote; a power loss may lose the last writes.
+  absl::Status PutUnsyncedMeta(absl::string_view key, absl::string_view value);
+  // Deletes every key that starts with `prefix` (non-empty), unsynced.
+  absl::Status DeleteMetaPrefix(absl::string_view prefix);
+  // Calls `fn` for every key starting with `prefix`, in key order.
+  absl::Status ForEachMeta(
+      absl::string_view prefix,
+      const std::function<absl::Status(absl::string_view key, absl::string_view value)>& fn) const;
+
   // RocksDB's estimate of the number of records (for reserving memory).
   size_t EstimatedRecordCount() const;
 

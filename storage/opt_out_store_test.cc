@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "client/common/base/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -96,6 +97,35 @@ TEST_F(OptOutStoreTest, ProgressMarkIsWrittenWithItsChangeAndSurvivesReopen) {
   EXPECT_EQ(store_->GetProgress()->value_or(""), "seq 3");
   EXPECT_GE(store_->LatestSequence(), after);
   EXPECT_FALSE(store_->GetRecord("id1")->has_value());
+}
+
+TEST_F(OptOutStoreTest, UnsyncedMetaIsListedAndDeletedByPrefix) {
+  ASSERT_THAT(store_->PutMeta("key_state", "k"), IsOk());
+  ASSERT_THAT(store_->PutUnsyncedMeta("session/a", "1"), IsOk());
+  ASSERT_THAT(store_->PutUnsyncedMeta("session/a/0", "2"), IsOk());
+  ASSERT_THAT(store_->PutUnsyncedMeta("session/b", "3"), IsOk());
+  ASSERT_THAT(store_->PutUnsyncedMeta("sessions", "other prefix"), IsOk());
+  Reopen();
+  auto list = [&](absl::string_view prefix) {
+    std::vector<std::string> seen;
+    EXPECT_THAT(store_->ForEachMeta(prefix,
+                                    [&](absl::string_view key, absl::string_view value) {
+                                      seen.push_back(absl::StrCat(key, "=", value));
+                                      return absl::OkStatus();
+                                    }),
+                IsOk());
+    return seen;
+  };
+  EXPECT_EQ(list("session/"),
+            (std::vector<std::string>{"session/a=1", "session/a/0=2", "session/b=3"}));
+  ASSERT_THAT(store_->DeleteMetaPrefix("session/a"), IsOk());
+  EXPECT_EQ(list("session/"), (std::vector<std::string>{"session/b=3"}));
+  EXPECT_THAT(store_->DeleteMetaPrefix(""),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("empty prefix")));
+  auto kept = store_->GetMeta("key_state");
+  ASSERT_THAT(kept, IsOk());
+  EXPECT_EQ(kept->value_or(""), "k");
+  EXPECT_EQ(list("sessions").size(), 1u);
 }
 
 TEST_F(OptOutStoreTest, MissingKeysAreNulloptNotErrors) {

@@ -142,7 +142,7 @@ absl::StatusOr<receipt::Digest32> DigestInputs(const dataset::ReceiptSection& s,
   char tmpl[] = "/tmp/optout-verify-XXXXXX";
   if (::mkdtemp(tmpl) == nullptr) return absl::UnavailableError("cannot create a temp folder");
   const std::string temp = tmpl;
-  receipt::ItemsDigest digest;
+  receipt::ItemsDigest digest(s.min_pdq_quality);
   dataset::DatasetOptions d;
   d.inputs = inputs;
   d.out_dir = temp + "/out";
@@ -243,8 +243,10 @@ absl::Status Verify(CommandContext& ctx, const VerifyOptions& o, std::string* su
   }
   if (o.from_output && merged) {
     return absl::UnimplementedError(
-        "--from-output: a merged report is verified from the inputs (or each shard's report "
-        "from its own output)");
+        "--from-output: a merged report's shards split Parquet files by row group (each "
+        "output holds only its shard's groups) and hold one receipt each, so the rows cannot "
+        "be put back in place; verify the merged report from the inputs (without "
+        "--from-output)");
   }
   // 2. and 3. for every shard, then the merged totals: the cheap checks
   // before the inputs are read.

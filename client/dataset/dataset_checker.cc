@@ -742,7 +742,7 @@ absl::StatusOr<DatasetResult> CheckDataset(const DatasetOptions& options,
 
   // Signed receipts (issue 14): one session for the whole run.
   std::string session_id;
-  receipt::ItemsDigest sent;
+  receipt::ItemsDigest sent(protocol::MinPdqQuality(info));
   if (options.receipt && options.digest_only == nullptr) {
     auto opened = client.OpenCheckSession();
     if (opened.ok()) {
@@ -764,6 +764,10 @@ absl::StatusOr<DatasetResult> CheckDataset(const DatasetOptions& options,
   run_info.started = NowRfc3339();
   run_info.keep_unchecked = options.keep_unchecked;
   run_info.min_pdq_quality = protocol::MinPdqQuality(info);
+  {
+    const protocol::PdqQualityFloors floors = protocol::PdqFloors(info);
+    run_info.low_quality_pdq_floor = floors.low < floors.min ? floors.low : 0;
+  }
 
   DatasetResult result;
   std::vector<std::string> not_covered;  // inputs an earlier run finished
@@ -855,8 +859,7 @@ absl::StatusOr<DatasetResult> CheckDataset(const DatasetOptions& options,
     section.shard = run_info.shard;
     section.url_column = options.url_column;
     section.min_pdq_quality = run_info.min_pdq_quality;
-    const protocol::PdqQualityFloors floors = protocol::PdqFloors(info);
-    section.low_quality_pdq_floor = floors.low < floors.min ? floors.low : 0;
+    section.low_quality_pdq_floor = run_info.low_quality_pdq_floor;
     section.psl_sha256 = psl->sha256_hex();
     const std::string& server_digest = section.receipt.items_digest();
     result.receipt_ok =

@@ -78,7 +78,7 @@ absl::StatusOr<MergedReport> MergeReports(const std::string& out, const std::vec
     if (!seen.emplace(index, dir).second) {
       return absl::FailedPreconditionError(absl::StrCat("shard ", shard, " is given twice: ", seen[index], " and ", dir));
     }
-    for (const char* option : {"keep_unchecked", "min_pdq_quality"}) {
+    for (const char* option : {"keep_unchecked", "min_pdq_quality", "low_quality_pdq_floor"}) {
       if (!reports.empty() && reports[0].value(option, Json()) != report->value(option, Json())) {
         return absl::FailedPreconditionError(absl::StrCat(dir, " was checked with another ", option));
       }
@@ -95,6 +95,9 @@ absl::StatusOr<MergedReport> MergeReports(const std::string& out, const std::vec
   merged["shards"] = count;
   merged["keep_unchecked"] = reports[0].value("keep_unchecked", false);
   merged["min_pdq_quality"] = reports[0].value("min_pdq_quality", Json());
+  if (reports[0].contains("low_quality_pdq_floor")) {
+    merged["low_quality_pdq_floor"] = reports[0]["low_quality_pdq_floor"];
+  }
   std::string started, finished;
   for (const Json& r : reports) {
     const std::string s = r.value("started", ""), f = r.value("finished", "");

@@ -91,8 +91,11 @@ absl::StatusOr<std::unique_ptr<RecordReader>> OpenOutput(const std::string& path
     f = Format::kUrlList;
   } else {
     return absl::UnimplementedError(absl::StrCat(
-        path, " is a ", format, " output: verify-receipt --from-output rebuilds tables only; "
-        "verify it from the inputs"));
+        path, " is a ", format,
+        " output: verify-receipt --from-output rebuilds tables and whole Parquet files only "
+        "(images were checked by the PDQ and digests of their bytes, so rebuilding would hash "
+        "every kept image again in the run's order); verify it from the inputs (without "
+        "--from-output)"));
   }
   return OpenTableReader(path, f, options, compression);
 }
@@ -108,8 +111,9 @@ absl::Status DigestOutput(const Json& input, const Json& report, const std::stri
   const std::string name = fs::path(output).filename().string();
   if (format == "parquet" && !s.shard.empty()) {
     return absl::UnimplementedError(absl::StrCat(
-        source, ": a Parquet file split by --shard holds only its shard's row groups; verify it "
-        "from the inputs"));
+        source, ": a Parquet file split by --shard holds only its shard's row groups, and its "
+        "removed rows are numbered in the whole file, so they cannot be put back in place; "
+        "verify it from the inputs (without --from-output)"));
   }
   std::error_code ec;
   if (!fs::exists(output, ec)) output = report_dir + "/" + name;
@@ -194,7 +198,7 @@ absl::StatusOr<receipt::Digest32> DigestFilteredOutputs(const Json& report,
   const Json inputs = report.value("inputs", Json::array());
   if (!inputs.is_array()) return absl::InvalidArgumentError("report.json: inputs: not a list");
   UrlDigester digester(psl);
-  receipt::ItemsDigest digest;
+  receipt::ItemsDigest digest(s.min_pdq_quality);
   // In run order; refused inputs have no output (and are not listed here).
   for (const Json& input : inputs) {
     if (!input.is_object()) return absl::InvalidArgumentError("report.json: inputs: not objects");

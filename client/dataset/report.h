@@ -99,6 +99,9 @@ struct RunInfo {
   std::string started, finished;  // RFC 3339
   bool keep_unchecked = false;
   int min_pdq_quality = protocol::kDefaultMinPdqQuality;
+  // The registry's low-quality PDQ floor when it has that tier (below
+  // min_pdq_quality); 0 without. Written only when set.
+  int low_quality_pdq_floor = 0;
   std::optional<ReceiptSection> receipt;  // the run's signed receipt, if any
 };
 

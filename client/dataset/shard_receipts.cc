@@ -22,7 +22,8 @@ bool ParseShard(const std::string& shard, int* index, int* count) {
 // What every shard of one release must have checked alike.
 bool SameRelease(const ReceiptSection& a, const ReceiptSection& b) {
   return a.inputs == b.inputs && a.url_column == b.url_column &&
-         a.min_pdq_quality == b.min_pdq_quality && a.psl_sha256 == b.psl_sha256;
+         a.min_pdq_quality == b.min_pdq_quality &&
+         a.low_quality_pdq_floor == b.low_quality_pdq_floor && a.psl_sha256 == b.psl_sha256;
 }
 
 }  // namespace

@@ -353,6 +353,19 @@ TEST_F(ReceiptCliTest, MergedShardReceiptsVerifyAndTamperingFails) {
   nlohmann::json other_inputs = report;
   other_inputs["receipts"][1]["receipt_inputs"]["inputs"].erase(2);
   fails(other_inputs, "over other inputs or options");
+  // Shards checked with another low-quality PDQ floor are not one release.
+  EXPECT_EQ(report["low_quality_pdq_floor"], info_.low_quality_pdq_floor());
+  nlohmann::json other_floor = report;
+  other_floor["receipts"][1]["receipt_inputs"]["low_quality_pdq_floor"] =
+      info_.low_quality_pdq_floor() + 5;
+  fails(other_floor, "over other inputs or options");
+  nlohmann::json shard1 = nlohmann::json::parse(testing::ReadFile(dirs[1] + "/report.json"));
+  EXPECT_EQ(shard1["low_quality_pdq_floor"], info_.low_quality_pdq_floor());
+  shard1["low_quality_pdq_floor"] = info_.low_quality_pdq_floor() + 5;
+  testing::WriteFile(dirs[1] + "/report.json", shard1.dump(2));
+  auto mixed = Optout({"merge-reports", dir_ + "/mixed.json", dirs[0], dirs[1]});
+  EXPECT_EQ(mixed.exit_code, 1);
+  EXPECT_THAT(mixed.err, HasSubstr("was checked with another low_quality_pdq_floor"));
 }
 
 // verify-receipt --from-output: the filtered output with the removed rows

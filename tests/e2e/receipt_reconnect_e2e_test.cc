@@ -4,7 +4,10 @@
 // The client reconnects and re-sends those batches (same session_batch
 // numbers); the registry answers them again but counts them once, so the
 // receipt's digest is still the client's own and verify-receipt accepts it.
+// The same when the registry itself is killed and restarted mid-run: it
+// takes its open sessions back from its journal.
 #include <filesystem>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "client/bulk_checker.h"
@@ -123,6 +126,98 @@ TEST_F(ReceiptReconnectTest, CheckDatasetThroughDropsStillVerifies) {
   EXPECT_THAT(run.err, ::testing::Not(HasSubstr("receipt covers other items")));
   const auto report = nlohmann::json::parse(testing::ReadFile(dir + "/out/report.json"));
   EXPECT_EQ(report["receipt"]["items"]["md5"], 40'000);
+  EXPECT_EQ(report["receipt"]["items_digest"], report["client_items_digest"]);
+  auto verified = testing::RunCommand(
+      {testing::OptoutCliBinary(), "--server", server_.address(), "verify-receipt", dir + "/out"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+  EXPECT_THAT(verified.out, HasSubstr("receipt verified"));
+}
+
+// optoutd is killed (SIGKILL) with batches in flight and started again on
+// its port: the client reconnects, re-sends what it has no answer for, and
+// the session goes on where the registry's journal left it.
+TEST_F(ReceiptReconnectTest, SessionOutlivesARegistryRestart) {
+  client::ClientOptions client_options;
+  client_options.timeout = absl::Seconds(10);
+  auto client = client::RegistryClient::Create(server_.address(), client_options);
+  auto opened = client->OpenCheckSession();
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  client::BulkOptions options;
+  options.session_id = opened->session_id();
+  options.retry_for = absl::Seconds(30);
+  receipt::ItemsDigest mine;
+  constexpr int kBatch = 2000, kBatches = 40;
+  int answered = 0;
+  {
+    client::BulkChecker bulk(*client, options);
+    for (int b = 0; b < kBatches; ++b) {
+      v1::CheckRequest batch = Md5Batch(static_cast<uint64_t>(b) * kBatch, kBatch);
+      mine.Add(batch);
+      if (bulk.in_flight() == bulk.max_in_flight()) {
+        auto answer = bulk.Next();
+        ASSERT_TRUE(answer.ok()) << answer.status();
+        ++answered;
+      }
+      ASSERT_TRUE(bulk.Send(std::move(batch)).ok());
+      if (b == kBatches / 2) {
+        server_.Kill();
+        ASSERT_TRUE(server_.Start(/*same_port=*/true).ok()) << server_.ReadLog();
+      }
+    }
+    while (bulk.in_flight() > 0) {
+      auto answer = bulk.Next();
+      ASSERT_TRUE(answer.ok()) << answer.status();
+      ++answered;
+    }
+    ASSERT_TRUE(bulk.Finish().ok());
+    EXPECT_GE(bulk.reconnects(), 1);
+  }
+  EXPECT_EQ(answered, kBatches);
+  EXPECT_THAT(server_.ReadLog(), HasSubstr("check sessions: 1 kept across the restart"));
+  auto r = client->CloseCheckSession(opened->session_id());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(receipt::VerifyReceipt(*r, info_.receipt_public_key()).ok());
+  EXPECT_EQ(r->md5_items(), uint64_t{kBatch} * kBatches);
+  EXPECT_EQ(r->md5_matches(), 1u);
+  const receipt::Digest32 expected = receipt::CombineParts({{0, mine.Finish()}});
+  EXPECT_EQ(r->items_digest(), std::string(expected.begin(), expected.end()));
+  // Closed: not taken back by the next start.
+  ASSERT_TRUE(server_.Stop().ok());
+  ASSERT_TRUE(server_.Start(/*same_port=*/true).ok()) << server_.ReadLog();
+  EXPECT_EQ(client->CloseCheckSession(opened->session_id()).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+// The journey: check-dataset keeps going while its registry restarts, and
+// its report's receipt verifies.
+TEST_F(ReceiptReconnectTest, CheckDatasetThroughARegistryRestartStillVerifies) {
+  const std::string dir = server_.root() + "/work";
+  fs::create_directories(dir);
+  std::string csv = "url,md5\n";
+  for (uint64_t r = 0; r < 60'000; ++r) {
+    absl::StrAppend(&csv, "https://img", r % 7, ".example.org/b/", r, ".jpg,",
+                    digest::ToHex(Md5Of(r)), "\n");
+  }
+  testing::WriteFile(dir + "/release.csv", csv);
+  // The proxy only measures progress here: it drops nothing.
+  testing::CommandResult run;
+  std::thread checker([&] {
+    run = testing::RunCommand({testing::OptoutCliBinary(), "--server", proxy_->address(),
+                               "check-dataset", dir + "/release.csv", "--out", dir + "/out",
+                               "--quiet", "--retry-for", "60s"});
+  });
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (proxy_->upstream_bytes() < 1'500'000 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  server_.Kill();
+  const absl::Status restarted = server_.Start(/*same_port=*/true);
+  checker.join();
+  ASSERT_TRUE(restarted.ok()) << restarted << server_.ReadLog();
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("reconnecting"));
+  const auto report = nlohmann::json::parse(testing::ReadFile(dir + "/out/report.json"));
+  EXPECT_EQ(report["receipt"]["items"]["md5"], 60'000);
   EXPECT_EQ(report["receipt"]["items_digest"], report["client_items_digest"]);
   auto verified = testing::RunCommand(
       {testing::OptoutCliBinary(), "--server", server_.address(), "verify-receipt", dir + "/out"});

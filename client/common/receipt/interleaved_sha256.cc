@@ -83,4 +83,34 @@ std::array<uint8_t, 32> InterleavedSha256::Finish() const {
   return out;
 }
 
+void InterleavedSha256::Save(std::string* out) const {
+  const size_t start = out->size();
+  out->resize(start + kStateBytes);
+  char* at = out->data() + start;
+  for (const digest::Sha256State& lane : lanes_) {
+    std::memcpy(at, lane.data(), 32);
+    at += 32;
+  }
+  const uint64_t pending = pending_size_;
+  std::memcpy(at, &pending, 8);
+  std::memcpy(at + 8, &length_, 8);
+  std::memcpy(at + 16, pending_, sizeof(pending_));
+}
+
+bool InterleavedSha256::Restore(const char* state) {
+  uint64_t pending = 0, length = 0;
+  std::memcpy(&pending, state + kLanes * 32, 8);
+  std::memcpy(&length, state + kLanes * 32 + 8, 8);
+  // The pending round is what the length leaves after whole rounds.
+  if (pending >= sizeof(pending_) || pending != length % sizeof(pending_)) return false;
+  for (digest::Sha256State& lane : lanes_) {
+    std::memcpy(lane.data(), state, 32);
+    state += 32;
+  }
+  pending_size_ = pending;
+  length_ = length;
+  std::memcpy(pending_, state + 16, sizeof(pending_));
+  return true;
+}
+
 }  // namespace optout::receipt

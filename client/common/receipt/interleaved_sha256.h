@@ -25,6 +25,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "client/common/digest/sha256_blocks.h"
 
@@ -40,6 +41,14 @@ class InterleavedSha256 final {
   uint64_t length() const { return length_; }
   // The hash of everything fed so far; Update may go on afterwards.
   std::array<uint8_t, 32> Finish() const;
+
+  // The state as bytes (lanes, pending bytes, length; kStateBytes of them),
+  // appended to `out`, and back: Restore returns false, changing nothing,
+  // for bytes Save did not write. For a registry that keeps a check session
+  // across a restart (ItemsDigest::SaveState).
+  static constexpr size_t kStateBytes = kLanes * 32 + 8 + 8 + kLanes * kBlock;
+  void Save(std::string* out) const;
+  bool Restore(const char* state);
 
  private:
   // Absorbs four whole blocks, one per lane, in lockstep.

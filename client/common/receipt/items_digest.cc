@@ -27,10 +27,12 @@ void PutU64(uint64_t v, char* out) { std::memcpy(out, &v, 8); }
 
 struct ItemsDigest::Streams {
   InterleavedSha256 hash[kStreams];
+  StreamBytesObserver* observer = nullptr;  // during one Add
 
   void Feed(Stream s, const void* data, size_t n) {
     if (n == 0) return;
     hash[s].Update(data, n);
+    if (observer != nullptr) observer->Feed(s, data, n);
   }
   void Feed(Stream s, const std::string& data) { Feed(s, data.data(), data.size()); }
   void FeedU32(Stream s, uint32_t v) {
@@ -39,9 +41,10 @@ struct ItemsDigest::Streams {
     Feed(s, b, 4);
   }
   // One PDQ item: its hash, then its variant and region counts and bytes.
-  // A low-quality packed item (PackedItems.pdq_low_quality) has the high
-  // bit of its variant count set: the tier changes what matches, so the
-  // receipt covers it; other items feed the bytes they always did.
+  // A low-quality item (packed: flagged in PackedItems.pdq_low_quality;
+  // typed: a quality below the registry's minimum) has the high bit of its
+  // variant count set: the tier changes what matches, so the receipt covers
+  // it; other items feed the bytes they always did.
   void FeedPdq(const char* hash, const char* variants, size_t n_variants, const char* regions,
                size_t n_regions, bool low_quality = false) {
     Feed(kPdq, hash, kPdqBytes);
@@ -53,13 +56,15 @@ struct ItemsDigest::Streams {
   }
 };
 
-ItemsDigest::ItemsDigest() : streams_(std::make_unique<Streams>()) {}
+ItemsDigest::ItemsDigest(int min_pdq_quality)
+    : streams_(std::make_unique<Streams>()), min_pdq_quality_(min_pdq_quality) {}
 ItemsDigest::~ItemsDigest() = default;
 ItemsDigest::ItemsDigest(ItemsDigest&&) noexcept = default;
 ItemsDigest& ItemsDigest::operator=(ItemsDigest&&) noexcept = default;
 
-void ItemsDigest::Add(const v1::CheckRequest& request) {
+void ItemsDigest::Add(const v1::CheckRequest& request, StreamBytesObserver* also) {
   Streams& s = *streams_;
+  s.observer = also;
   for (const v1::CheckItem& item : request.items()) {
     switch (item.kind_case()) {
       case v1::CheckItem::kUrl:
@@ -81,8 +86,9 @@ void ItemsDigest::Add(const v1::CheckRequest& request) {
         std::string variants, regions;
         for (const std::string& v : p.dihedral()) variants += v;
         for (const std::string& r : p.regions()) regions += r;
+        const bool low_quality = p.has_quality() && p.quality() < min_pdq_quality_;
         s.FeedPdq(p.hash().data(), variants.data(), p.dihedral_size(), regions.data(),
-                  p.regions_size());
+                  p.regions_size(), low_quality);
         ++counts_.pdq;
         break;
       }
@@ -150,6 +156,7 @@ void ItemsDigest::Add(const v1::CheckRequest& request) {
       default: break;
     }
   }
+  s.observer = nullptr;
 }
 
 Digest32 ItemsDigest::Finish() const {
@@ -169,6 +176,52 @@ Digest32 ItemsDigest::Finish() const {
   EVP_DigestFinal_ex(outer, out.data(), &n);
   EVP_MD_CTX_free(outer);
   return out;
+}
+
+namespace {
+
+// SaveState's layout: the tag, each stream's InterleavedSha256 state, then
+// the item counts url, pdq, sha256, md5 (u64 little-endian).
+constexpr char kStateTag[] = "optout-items-digest-state-v2";
+constexpr size_t kStateBytes =
+    sizeof(kStateTag) - 1 + kStreams * InterleavedSha256::kStateBytes + 4 * 8;
+
+uint64_t GetU64(const char* in) {
+  uint64_t v;
+  std::memcpy(&v, in, 8);
+  return v;
+}
+
+}  // namespace
+
+std::string ItemsDigest::SaveState() const {
+  std::string out(kStateTag, sizeof(kStateTag) - 1);
+  out.reserve(kStateBytes);
+  for (const InterleavedSha256& h : streams_->hash) h.Save(&out);
+  char b[8];
+  for (uint64_t v : {counts_.url, counts_.pdq, counts_.sha256, counts_.md5}) {
+    PutU64(v, b);
+    out.append(b, 8);
+  }
+  return out;
+}
+
+bool ItemsDigest::RestoreState(const std::string& state) {
+  if (state.size() != kStateBytes || state.compare(0, sizeof(kStateTag) - 1, kStateTag) != 0) {
+    return false;
+  }
+  auto streams = std::make_unique<Streams>();
+  const char* at = state.data() + sizeof(kStateTag) - 1;
+  for (InterleavedSha256& h : streams->hash) {
+    if (!h.Restore(at)) return false;
+    at += InterleavedSha256::kStateBytes;
+  }
+  ItemCounts counts;
+  counts.url = GetU64(at), counts.pdq = GetU64(at + 8), counts.sha256 = GetU64(at + 16),
+  counts.md5 = GetU64(at + 24);
+  streams_ = std::move(streams);
+  counts_ = counts;
+  return true;
 }
 
 Digest32 CombineParts(const std::map<uint32_t, Digest32>& parts) {

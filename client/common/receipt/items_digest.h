@@ -11,10 +11,11 @@
 //   url_counts   the number of digests of each URL item, u32 little-endian
 //   sha256, md5  the file digests
 //   pdq          each PDQ item's 32-byte hash
-//   pdq_variants per PDQ item: u8 variant count (| 0x80 for a packed item
-//                flagged in pdq_low_quality), u8 region count, then the
-//                variants and regions (32 bytes each; packed regions are
-//                the `counts` of a KIND_PDQ group)
+//   pdq_variants per PDQ item: u8 variant count (| 0x80 for a low-quality
+//                item: a packed one flagged in pdq_low_quality, a typed one
+//                whose quality is below the registry's min_pdq_quality),
+//                u8 region count, then the variants and regions (32 bytes
+//                each; packed regions are the `counts` of a KIND_PDQ group)
 //   url_text     per typed URL string: u32 LE length, then its bytes
 // Each stream is hashed as four interleaved SHA-256 lanes
 // (interleaved_sha256.h: the hash of the stream's bytes, made four
@@ -69,9 +70,23 @@ struct ItemCounts {
   }
 };
 
+// Sees the bytes an ItemsDigest feeds its streams, call by call, in
+// feeding order (`stream` 0..6 in the order listed above): the registry
+// fingerprints each batch with it (service/batch_fingerprint.h).
+class StreamBytesObserver {
+ public:
+  virtual ~StreamBytesObserver() = default;
+  virtual void Feed(int stream, const void* data, size_t n) = 0;
+};
+
 class ItemsDigest final {
  public:
-  ItemsDigest();
+  // `min_pdq_quality`: the registry's (GetInfo's min_pdq_quality, as the
+  // report's receipt_inputs record it). A typed PdqHash whose quality is
+  // below it is low-quality (the registry answers it in its low-quality
+  // tier), fed like a packed item flagged in pdq_low_quality. 0: no typed
+  // item is low-quality.
+  explicit ItemsDigest(int min_pdq_quality = 0);
   ~ItemsDigest();
   ItemsDigest(ItemsDigest&&) noexcept;
   ItemsDigest& operator=(ItemsDigest&&) noexcept;
@@ -81,16 +96,25 @@ class ItemsDigest final {
   // Feeds every item of `request` (typed, then packed groups, in order).
   // The request must be well formed (as the server validated it); packed
   // data not a whole number of items has its tail ignored.
-  void Add(const v1::CheckRequest& request);
+  // `also`, when set, sees every byte fed, for this call only.
+  void Add(const v1::CheckRequest& request, StreamBytesObserver* also = nullptr);
 
   const ItemCounts& counts() const { return counts_; }
   // The digest of everything fed so far; Add may go on afterwards.
   Digest32 Finish() const;
 
+  // The running state (streams, byte and item counts; not min_pdq_quality)
+  // as bytes, and back, so that a registry keeps a session across a
+  // restart. Restore returns false, changing nothing, for bytes SaveState
+  // did not write.
+  std::string SaveState() const;
+  bool RestoreState(const std::string& state);
+
  private:
   struct Streams;
   std::unique_ptr<Streams> streams_;
   ItemCounts counts_;
+  int min_pdq_quality_ = 0;
 };
 
 // SHA-256("optout-session-digest-v1" || for each part in ascending part

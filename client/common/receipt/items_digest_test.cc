@@ -162,6 +162,57 @@ TEST(ItemsDigestTest, LowQualityPackedPdqItemsAreCovered) {
   EXPECT_NE(packed(std::string(1, '\x01')), packed(std::string(1, '\x02')));
 }
 
+// A typed PDQ item is low-quality when its quality is below the registry's
+// minimum: it feeds what a packed item flagged in pdq_low_quality feeds.
+TEST(ItemsDigestTest, LowQualityTypedPdqItemsAgreeWithFlaggedPackedOnes) {
+  const std::string hash = Bytes('h', 32);
+  v1::CheckRequest packed;
+  v1::PackedItems* p = packed.add_packed();
+  p->set_kind(v1::PackedItems::KIND_PDQ);
+  p->set_data(hash + hash + hash);
+  p->set_pdq_low_quality(std::string(1, '\x02'));  // the second item
+  v1::CheckRequest typed;
+  typed.add_items()->mutable_pdq()->set_hash(hash);        // no quality: not low
+  typed.add_items()->mutable_pdq()->set_hash(hash);
+  typed.mutable_items(1)->mutable_pdq()->set_quality(30);  // low under 50
+  typed.add_items()->mutable_pdq()->set_hash(hash);
+  typed.mutable_items(2)->mutable_pdq()->set_quality(50);  // at the minimum: not low
+  ItemsDigest flagged, with_min(50), without_min;
+  flagged.Add(packed);
+  with_min.Add(typed);
+  without_min.Add(typed);
+  EXPECT_EQ(with_min.Finish(), flagged.Finish());
+  EXPECT_NE(without_min.Finish(), flagged.Finish());
+  ItemsDigest lower_min(30);  // 30 is not below 30
+  lower_min.Add(typed);
+  EXPECT_EQ(lower_min.Finish(), without_min.Finish());
+}
+
+// A registry keeps a session across a restart by its saved state: feeding
+// on from the restored state gives what feeding on would have given.
+TEST(ItemsDigestTest, SavedStateRestoresTheRunningDigest) {
+  ItemsDigest running, restored;
+  running.Add(PackedBatch());
+  v1::CheckRequest odd;  // leaves a partial block buffered in each stream
+  odd.add_items()->set_url("https://example.com/a.jpg");
+  odd.add_items()->set_md5(Bytes('q', 16));
+  running.Add(odd);
+  ASSERT_TRUE(restored.RestoreState(running.SaveState()));
+  EXPECT_EQ(restored.Finish(), running.Finish());
+  EXPECT_EQ(restored.counts(), running.counts());
+  running.Add(PackedBatch());
+  restored.Add(PackedBatch());
+  EXPECT_EQ(restored.Finish(), running.Finish());
+  EXPECT_EQ(restored.counts().url, 7u);
+
+  const std::string state = running.SaveState();
+  for (const std::string& bad : {std::string(), state.substr(1), state + "x",
+                                 "x" + state.substr(1)}) {
+    EXPECT_FALSE(restored.RestoreState(bad));
+  }
+  EXPECT_EQ(restored.Finish(), running.Finish());  // unchanged by a refused state
+}
+
 TEST(ItemsDigestTest, FinishLetsFeedingGoOn) {
   ItemsDigest digest;
   digest.Add(PackedBatch());
