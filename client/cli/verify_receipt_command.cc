@@ -12,7 +12,9 @@
 //      inputs (the report's paths, or --input) and digested; a different
 //      digest means the receipt is for other inputs (or they changed).
 //      With --from-output, from the filtered outputs and the removed rows
-//      the report lists instead (client/dataset/output_digest.h).
+//      the report lists instead (client/dataset/output_digest.h); for a
+//      merged report, each shard's from its folder (merged_from), whose
+//      report.json must hold the receipt section the merged report has.
 // A merged report (merge-reports) carries one receipt per shard: each is
 // checked so, against its shard's inputs, and together they must cover
 // shards 0..N-1 once each and account for the merged removed rows
@@ -172,6 +174,41 @@ absl::StatusOr<receipt::Digest32> DigestInputs(const dataset::ReceiptSection& s,
   return receipt::CombineParts({{0, digest.Finish()}});
 }
 
+// A shard's folder as merge-reports named it (merged_from), holding the
+// report.json whose receipt section the merged report carries for it.
+struct ShardFolder {
+  std::string dir;
+  nlohmann::json report;
+};
+
+absl::StatusOr<ShardFolder> ShardFolderOf(const nlohmann::json& merged,
+                                          const std::string& merged_dir,
+                                          const std::string& shard) {
+  nlohmann::json entry;
+  for (const nlohmann::json& e : merged.value("receipts", nlohmann::json::array())) {
+    if (e.is_object() && e.value("shard", "") == shard) entry = e;
+  }
+  for (const nlohmann::json& from : merged.value("merged_from", nlohmann::json::array())) {
+    if (!from.is_string()) continue;
+    // As given to merge-reports, or relative to the merged report.
+    for (const std::string& dir : {from.get<std::string>(),
+                                   merged_dir + "/" + from.get<std::string>()}) {
+      std::error_code ec;
+      if (!fs::exists(dir + "/report.json", ec)) continue;
+      absl::StatusOr<std::string> text = ReadWhole(dir + "/report.json");
+      if (!text.ok()) continue;
+      nlohmann::json report = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+      if (report.is_discarded()) continue;
+      absl::StatusOr<nlohmann::json> own = dataset::ShardReceiptEntry(report);
+      if (own.ok() && *own == entry) return ShardFolder{dir, std::move(report)};
+    }
+  }
+  return Failed(absl::StrCat(
+      "--from-output reads each shard's outputs and removed rows from its folder, and no folder "
+      "the merged report names (merged_from) holds a report.json with shard ", shard,
+      "'s receipt as merged"));
+}
+
 absl::Status Verify(CommandContext& ctx, const VerifyOptions& o, std::string* summary) {
   std::string report_path = o.report;
   if (fs::is_directory(report_path)) report_path += "/report.json";
@@ -241,13 +278,6 @@ absl::Status Verify(CommandContext& ctx, const VerifyOptions& o, std::string* su
       psl = std::move(synced.list);
     }
   }
-  if (o.from_output && merged) {
-    return absl::UnimplementedError(
-        "--from-output: a merged report's shards split Parquet files by row group (each "
-        "output holds only its shard's groups) and hold one receipt each, so the rows cannot "
-        "be put back in place; verify the merged report from the inputs (without "
-        "--from-output)");
-  }
   // 2. and 3. for every shard, then the merged totals: the cheap checks
   // before the inputs are read.
   auto in_shard = [&](const dataset::ShardReceipt& shard, const absl::Status& st) {
@@ -279,11 +309,19 @@ absl::Status Verify(CommandContext& ctx, const VerifyOptions& o, std::string* su
   const bool offline = !o.registry_key.empty();
   for (const dataset::ShardReceipt& shard : shards) {
     const dataset::ReceiptSection& s = shard.section;
-    absl::StatusOr<receipt::Digest32> recomputed =
-        o.from_output
-            ? dataset::DigestFilteredOutputs(report, fs::path(report_path).parent_path().string(),
-                                             s, *psl, s.floors())
-            : DigestInputs(s, o, *client, offline ? &offline_info : nullptr);
+    const std::string report_dir = fs::path(report_path).parent_path().string();
+    absl::StatusOr<receipt::Digest32> recomputed;
+    if (!o.from_output) {
+      recomputed = DigestInputs(s, o, *client, offline ? &offline_info : nullptr);
+    } else if (!merged) {
+      recomputed = dataset::DigestFilteredOutputs(report, report_dir, s, *psl, s.floors());
+    } else {
+      // Each shard's outputs and removed rows are in its own folder.
+      absl::StatusOr<ShardFolder> folder = ShardFolderOf(report, report_dir, s.shard);
+      recomputed = !folder.ok() ? absl::StatusOr<receipt::Digest32>(folder.status())
+                                : dataset::DigestFilteredOutputs(folder->report, folder->dir, s,
+                                                                 *psl, s.floors());
+    }
     if (!recomputed.ok()) return in_shard(shard, recomputed.status());
     if (std::string(recomputed->begin(), recomputed->end()) != s.receipt.items_digest()) {
       return in_shard(shard, Failed(absl::StrCat(
@@ -338,7 +376,8 @@ void AddVerifyReceiptCommand(CLI::App& app, CommandContext& ctx) {
   cmd->add_flag("--from-output", options->from_output,
                 "recompute the row digest from the filtered outputs next to the report and the "
                 "removed rows it lists (with their items) instead of the inputs: detects an "
-                "altered output or removed rows list (tables and whole Parquet files)");
+                "altered output or removed rows list (tables and whole Parquet files; a merged "
+                "report: each shard's, from the folders merge-reports read)");
   cmd->callback([&ctx, options] {
     std::string summary;
     absl::Status s = Verify(ctx, *options, &summary);

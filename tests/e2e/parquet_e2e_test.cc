@@ -408,6 +408,12 @@ TEST_F(ParquetE2eTest, ShardsMergedEqualOneRun) {
   EXPECT_EQ(kept_rows, per_input[parquet]["kept"].get<uint64_t>());
   EXPECT_EQ(kept_rows + per_input[parquet]["removed"].get<uint64_t>(), 20000u);
 
+  // --from-output cannot put a split Parquet file's rows back: refused, saying why.
+  auto from_output = Optout({"verify-receipt", dir_ + "/merged.json", "--from-output"});
+  EXPECT_EQ(from_output.exit_code, 1);
+  EXPECT_THAT(from_output.err, HasSubstr("holds only its shard's row groups"));
+  EXPECT_THAT(from_output.err, HasSubstr("verify it from the inputs"));
+
   // A missing or doubled shard is refused, naming it.
   auto missing = Optout({"merge-reports", dir_ + "/m2.json", dirs[0], dirs[1]});
   EXPECT_EQ(missing.exit_code, 1);

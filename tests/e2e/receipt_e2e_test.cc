@@ -318,6 +318,10 @@ TEST_F(ReceiptCliTest, MergedShardReceiptsVerifyAndTamperingFails) {
   EXPECT_THAT(verified.out, HasSubstr("signed all 2 shards, once each (8000 items"));
   auto offline = VerifyReport(report, {"--registry-key", KeyFile(info_.receipt_public_key())});
   EXPECT_EQ(offline.exit_code, 0) << offline.err;
+  // From the outputs: each shard's, in the folders merge-reports read.
+  auto from_output = Optout({"verify-receipt", merged_path, "--from-output"});
+  EXPECT_EQ(from_output.exit_code, 0) << from_output.err;
+  EXPECT_THAT(from_output.out, HasSubstr("signed all 2 shards"));
 
   auto fails = [&](const nlohmann::json& altered, const std::string& reason) {
     auto v = VerifyReport(altered);
@@ -359,6 +363,16 @@ TEST_F(ReceiptCliTest, MergedShardReceiptsVerifyAndTamperingFails) {
   other_floor["receipts"][1]["receipt_inputs"]["low_quality_pdq_floor"] =
       info_.low_quality_pdq_floor() + 5;
   fails(other_floor, "over other inputs or options");
+  // A shard's output edited: --from-output on the merged report catches it.
+  const std::string shard1_csv = dirs[1] + "/part1.csv";  // inputs dealt 0, 1, 0
+  const std::string kept_csv = testing::ReadFile(shard1_csv);
+  ASSERT_FALSE(kept_csv.empty());
+  testing::WriteFile(shard1_csv, kept_csv.substr(0, kept_csv.rfind('\n', kept_csv.size() - 2) + 1));
+  auto edited = Optout({"verify-receipt", merged_path, "--from-output"});
+  EXPECT_EQ(edited.exit_code, 1);
+  EXPECT_THAT(edited.err, HasSubstr("shard 1/2: "));
+  EXPECT_THAT(edited.err, HasSubstr("removed rows list or output altered"));
+  testing::WriteFile(shard1_csv, kept_csv);
   nlohmann::json shard1 = nlohmann::json::parse(testing::ReadFile(dirs[1] + "/report.json"));
   EXPECT_EQ(shard1["low_quality_pdq_floor"], info_.low_quality_pdq_floor());
   shard1["low_quality_pdq_floor"] = info_.low_quality_pdq_floor() + 5;

@@ -60,5 +60,33 @@ TEST(InterleavedSha256Test, NotPlainSha256) {
             std::string(plain.begin(), plain.end()));
 }
 
+// A saved state, restored, hashes on as the original does, whatever part
+// of a round of four blocks is pending.
+TEST(InterleavedSha256Test, SavedStateGoesOnAsTheOriginal) {
+  std::string bytes(1000, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7 + 1);
+  for (size_t cut : {0, 1, 63, 64, 255, 256, 300, 700}) {
+    InterleavedSha256 original;
+    original.Update(bytes.data(), cut);
+    std::string state;
+    original.Save(&state);
+    ASSERT_EQ(state.size(), InterleavedSha256::kStateBytes);
+    InterleavedSha256 restored;
+    ASSERT_TRUE(restored.Restore(state.data())) << cut;
+    original.Update(bytes.data() + cut, bytes.size() - cut);
+    restored.Update(bytes.data() + cut, bytes.size() - cut);
+    EXPECT_EQ(restored.Finish(), original.Finish()) << cut;
+    EXPECT_EQ(restored.length(), bytes.size());
+  }
+  // A pending count the length does not leave is refused.
+  InterleavedSha256 h;
+  h.Update(bytes.data(), 10);
+  std::string state;
+  h.Save(&state);
+  state[InterleavedSha256::kLanes * 32] = 11;
+  InterleavedSha256 other;
+  EXPECT_FALSE(other.Restore(state.data()));
+}
+
 }  // namespace
 }  // namespace optout::receipt
