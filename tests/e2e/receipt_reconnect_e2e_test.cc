@@ -7,6 +7,7 @@
 // The same when the registry itself is killed and restarted mid-run: it
 // takes its open sessions back from its journal.
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -34,6 +35,39 @@ using ::optout::testing::Md5Of;
 
 class ReceiptReconnectTest : public ::testing::Test {
  protected:
+  struct SentBatches {
+    int answered = 0;
+    int reconnects = 0;
+  };
+
+  // Streams `batches` md5 batches of `batch_size` items through one
+  // BulkChecker (keeping `in_flight` full), each folded into `mine`, the
+  // client's own digest; `before_batch(b)` runs before batch b is made, to
+  // drop a connection or restart the registry mid-run.
+  static void SendMd5Batches(client::RegistryClient& client, const client::BulkOptions& options,
+                             int batch_size, int batches, receipt::ItemsDigest& mine,
+                             SentBatches* sent, const std::function<void(int)>& before_batch) {
+    client::BulkChecker bulk(client, options);
+    for (int b = 0; b < batches; ++b) {
+      before_batch(b);
+      v1::CheckRequest batch = Md5Batch(static_cast<uint64_t>(b) * batch_size, batch_size);
+      mine.Add(batch);
+      if (bulk.in_flight() == bulk.max_in_flight()) {
+        auto answer = bulk.Next();
+        ASSERT_TRUE(answer.ok()) << answer.status();
+        ++sent->answered;
+      }
+      ASSERT_TRUE(bulk.Send(std::move(batch)).ok());
+    }
+    while (bulk.in_flight() > 0) {
+      auto answer = bulk.Next();
+      ASSERT_TRUE(answer.ok()) << answer.status();
+      ++sent->answered;
+    }
+    ASSERT_TRUE(bulk.Finish().ok());
+    sent->reconnects = bulk.reconnects();
+  }
+
   void SetUp() override {
     ASSERT_TRUE(server_.Start().ok()) << server_.ReadLog();
     auto proxy = testing::TcpProxy::Start(server_.port());
@@ -68,29 +102,12 @@ TEST_F(ReceiptReconnectTest, ResentBatchesAreCountedOnce) {
   constexpr int kBatch = 2000, kBatches = 60;  // 32 KB each
   // Two drops, each holding back the answers to the batches in flight.
   proxy_->DropAfter(10 * 32'000, absl::Milliseconds(300));
-  int answered = 0;
-  {
-    client::BulkChecker bulk(*through_proxy, options);
-    for (int b = 0; b < kBatches; ++b) {
-      if (b == kBatches / 2) proxy_->DropAfter(8 * 32'000, absl::Milliseconds(300));
-      v1::CheckRequest batch = Md5Batch(static_cast<uint64_t>(b) * kBatch, kBatch);
-      mine.Add(batch);
-      if (bulk.in_flight() == bulk.max_in_flight()) {
-        auto answer = bulk.Next();
-        ASSERT_TRUE(answer.ok()) << answer.status();
-        ++answered;
-      }
-      ASSERT_TRUE(bulk.Send(std::move(batch)).ok());
-    }
-    while (bulk.in_flight() > 0) {
-      auto answer = bulk.Next();
-      ASSERT_TRUE(answer.ok()) << answer.status();
-      ++answered;
-    }
-    ASSERT_TRUE(bulk.Finish().ok());
-    EXPECT_GE(bulk.reconnects(), 2);
-  }
-  EXPECT_EQ(answered, kBatches);
+  SentBatches sent;
+  SendMd5Batches(*through_proxy, options, kBatch, kBatches, mine, &sent, [&](int b) {
+    if (b == kBatches / 2) proxy_->DropAfter(8 * 32'000, absl::Milliseconds(300));
+  });
+  EXPECT_GE(sent.reconnects, 2);
+  EXPECT_EQ(sent.answered, kBatches);
   EXPECT_EQ(proxy_->drops(), 2);
   // Batches were re-sent: more than the items went upstream, by batches
   // the registry had already answered (the proxy held those answers back).
@@ -147,32 +164,16 @@ TEST_F(ReceiptReconnectTest, SessionOutlivesARegistryRestart) {
   options.retry_for = absl::Seconds(30);
   receipt::ItemsDigest mine;
   constexpr int kBatch = 2000, kBatches = 40;
-  int answered = 0;
-  {
-    client::BulkChecker bulk(*client, options);
-    for (int b = 0; b < kBatches; ++b) {
-      v1::CheckRequest batch = Md5Batch(static_cast<uint64_t>(b) * kBatch, kBatch);
-      mine.Add(batch);
-      if (bulk.in_flight() == bulk.max_in_flight()) {
-        auto answer = bulk.Next();
-        ASSERT_TRUE(answer.ok()) << answer.status();
-        ++answered;
-      }
-      ASSERT_TRUE(bulk.Send(std::move(batch)).ok());
-      if (b == kBatches / 2) {
-        server_.Kill();
-        ASSERT_TRUE(server_.Start(/*same_port=*/true).ok()) << server_.ReadLog();
-      }
+  SentBatches sent;
+  // Killed right after batch kBatches / 2 went out.
+  SendMd5Batches(*client, options, kBatch, kBatches, mine, &sent, [&](int b) {
+    if (b == kBatches / 2 + 1) {
+      server_.Kill();
+      ASSERT_TRUE(server_.Start(/*same_port=*/true).ok()) << server_.ReadLog();
     }
-    while (bulk.in_flight() > 0) {
-      auto answer = bulk.Next();
-      ASSERT_TRUE(answer.ok()) << answer.status();
-      ++answered;
-    }
-    ASSERT_TRUE(bulk.Finish().ok());
-    EXPECT_GE(bulk.reconnects(), 1);
-  }
-  EXPECT_EQ(answered, kBatches);
+  });
+  EXPECT_GE(sent.reconnects, 1);
+  EXPECT_EQ(sent.answered, kBatches);
   EXPECT_THAT(server_.ReadLog(), HasSubstr("check sessions: 1 kept across the restart"));
   auto r = client->CloseCheckSession(opened->session_id());
   ASSERT_TRUE(r.ok()) << r.status();
