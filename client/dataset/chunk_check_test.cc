@@ -1,14 +1,12 @@
 // Request building and verdict mapping, without a server.
 #include "client/dataset/chunk_check.h"
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "client/common/base/testing/status_matchers.h"
 #include "client/common/protocol/packed_items.h"
 #include "client/common/digest/digest.h"
+#include "client/pdq/testing/corpus_photo.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -104,17 +102,11 @@ TEST_F(ChunkCheckTest, UndecodableImageIsUncheckedButItsDigestsAreNot) {
 // `optout check --image` sends, and BuildRequest puts them after the
 // image's hashes with one count per PDQ item (client/pdq/match_regions.h).
 TEST_F(ChunkCheckTest, FramedImageCarriesItsRegionsAfterItsHashes) {
-  const char* root = std::getenv("OPTOUT_TESTDATA");
-  const std::string path =
-      std::string(root != nullptr && *root != '\0' ? root : "tests/testdata") +
-      "/photos/images/v01__border.jpg";
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  ASSERT_FALSE(bytes.str().empty()) << path;
+  const std::string framed = pdq::testing::CorpusPhotoBytes("v01__border.jpg");
+  ASSERT_FALSE(framed.empty());
   UrlDigester digester(*psl_);
   std::vector<Record> records(2);
-  records[0].files.push_back({"framed.jpg", bytes.str()});
+  records[0].files.push_back({"framed.jpg", framed});
   records[0].image_file = 0;
   records[1].sha256 = std::string(32, '\x02');
   for (Record& r : records) PrepareRecord(digester, protocol::PdqQualityFloors{}, &r);
@@ -137,22 +129,12 @@ TEST_F(ChunkCheckTest, FramedImageCarriesItsRegionsAfterItsHashes) {
   EXPECT_EQ(protocol::PackedItemCount(*pdq), 1u);  // one image, one item
 }
 
-std::string ReadTestImage(const std::string& relative) {
-  const char* root = std::getenv("OPTOUT_TESTDATA");
-  std::ifstream in(std::string(root != nullptr && *root != '\0' ? root : "tests/testdata") + "/" +
-                       relative,
-                   std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
-
 // v09 has PDQ quality 30: below the server's minimum (50), above its
 // low-quality floor (15). Sent as low-quality, flagged in the group's
 // bitmap; without the tier (old server: floors 50/50), by digests only.
 TEST_F(ChunkCheckTest, LowQualityImagesAreFlaggedInTheirGroup) {
-  const std::string low = ReadTestImage("photos/images/v09__recompress.jpg");
-  const std::string normal = ReadTestImage("photos/images/v01__recompress.jpg");
+  const std::string low = pdq::testing::CorpusPhotoBytes("v09__recompress.jpg");
+  const std::string normal = pdq::testing::CorpusPhotoBytes("v01__recompress.jpg");
   ASSERT_FALSE(low.empty());
   ASSERT_FALSE(normal.empty());
   UrlDigester digester(*psl_);

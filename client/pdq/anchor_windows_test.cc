@@ -1,12 +1,10 @@
 #include "client/pdq/anchor_windows.h"
 
 #include <cmath>
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "client/pdq/image_decoder.h"
+#include "client/pdq/testing/corpus_photo.h"
 #include "client/pdq/testing/image_encoder.h"
 #include "gtest/gtest.h"
 
@@ -23,20 +21,6 @@ struct Luma {
   RegionHasher hasher;
 };
 
-// A photograph of the matching corpus (tests/testdata/photos) at full size:
-// synthetic test patterns have edges and gradients, not blobs.
-Image Photo(const std::string& name) {
-  const char* root = std::getenv("OPTOUT_TESTDATA");
-  const std::string path = std::string(root != nullptr && *root != '\0' ? root : "tests/testdata") +
-                           "/photos/images/" + name;
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  auto image = DecodeFull(bytes.str(), DecodeLimits{});
-  EXPECT_TRUE(image.ok()) << path;
-  return image.ok() ? *image : testing::Uniform(64, 64, 3, 0);
-}
-
 Image Crop(const Image& image, int x, int y, int width, int height) {
   Image out = testing::Uniform(width, height, 3, 0);
   for (int row = 0; row < height; ++row) {
@@ -46,7 +30,7 @@ Image Crop(const Image& image, int x, int y, int width, int height) {
 }
 
 TEST(FindAnchorsTest, StrongestFirstAndFlatImagesHaveNone) {
-  const std::vector<Anchor> anchors = Luma(Photo("v13__orig.jpg")).Anchors(12);
+  const std::vector<Anchor> anchors = Luma(testing::CorpusPhoto("v13__orig.jpg")).Anchors(12);
   ASSERT_GT(anchors.size(), 3u);
   EXPECT_LE(anchors.size(), 12u);
   for (size_t i = 1; i < anchors.size(); ++i) {
@@ -57,7 +41,7 @@ TEST(FindAnchorsTest, StrongestFirstAndFlatImagesHaveNone) {
 
 TEST(FindAnchorsTest, ACropFindsTheSameAnchorsAtTheSamePlaces) {
   // Small enough (at most 256 px a side) to be hashed at full resolution.
-  const Image photo = Crop(Photo("v13__orig.jpg"), 100, 300, 256, 200);
+  const Image photo = Crop(testing::CorpusPhoto("v13__orig.jpg"), 100, 300, 256, 200);
   const int x = 30, y = 18;
   const std::vector<Anchor> whole = Luma(photo).Anchors(24);
   const std::vector<Anchor> cropped = Luma(Crop(photo, x, y, 200, 164)).Anchors(4);

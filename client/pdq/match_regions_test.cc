@@ -1,13 +1,11 @@
 #include "client/pdq/match_regions.h"
 
 #include <algorithm>
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "client/pdq/image_decoder.h"
 #include "client/pdq/pdq_core.h"
+#include "client/pdq/testing/corpus_photo.h"
 #include "client/pdq/testing/image_encoder.h"
 #include "gtest/gtest.h"
 
@@ -29,21 +27,6 @@ Image Crop(const Image& image, int x, int y, int width, int height) {
     std::copy(image.row(y + row) + x * 3, image.row(y + row) + (x + width) * 3, out.row(row));
   }
   return out;
-}
-
-// A real photograph of the matching corpus (tests/testdata/photos), decoded
-// at full size: synthetic patterns hash too close to their median to show
-// how photos behave.
-Image Photo(const std::string& name) {
-  const char* root = std::getenv("OPTOUT_TESTDATA");
-  const std::string path = std::string(root != nullptr && *root != '\0' ? root : "tests/testdata") +
-                           "/photos/images/" + name;
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  auto image = DecodeFull(bytes.str(), DecodeLimits{});
-  EXPECT_TRUE(image.ok()) << path;
-  return image.ok() ? *image : testing::Uniform(64, 64, 3, 0);
 }
 
 PdqHash Plain(const Image& image) { return HashCheckedPixels(image, false).hash; }
@@ -95,7 +78,7 @@ TEST(OwnerRegionsTest, AtMostSixtyThreeDistinctHashesNoneThePlainOne) {
 }
 
 TEST(OwnerRegionsTest, ACentreCropLandsNearAWindowButNotTheWholeImage) {
-  const Image photo = Photo("v14__orig.jpg");
+  const Image photo = testing::CorpusPhoto("v14__orig.jpg");
   ASSERT_EQ(photo.channels, 3);
   const int w = photo.width, h = photo.height;
   // Keeps 83 % of each side, as a "fill" layout would.
@@ -106,7 +89,7 @@ TEST(OwnerRegionsTest, ACentreCropLandsNearAWindowButNotTheWholeImage) {
 }
 
 TEST(CheckerRegionsTest, APaddedCopyTrimsBackToTheOriginal) {
-  const Image photo = Photo("v14__orig.jpg");
+  const Image photo = testing::CorpusPhoto("v14__orig.jpg");
   ASSERT_EQ(photo.channels, 3);
   const int w = photo.width, h = photo.height;
   const Image padded = OnCanvas(photo, w, h + h / 2, 0, h / 4, 0);
@@ -115,7 +98,7 @@ TEST(CheckerRegionsTest, APaddedCopyTrimsBackToTheOriginal) {
 }
 
 TEST(CheckerRegionsTest, AnUntouchedCopyFindsEachOfItsRegionsAmongTheOwners) {
-  const Image photo = Photo("v13__orig.jpg");
+  const Image photo = testing::CorpusPhoto("v13__orig.jpg");
   const std::vector<RegionHash> regions = CheckerRegions(photo, photo.width, photo.height, 50);
   EXPECT_GT(regions.size(), SharedWindows().size());
   EXPECT_LE(regions.size(), static_cast<size_t>(kMaxCheckerRegions));
@@ -126,7 +109,7 @@ TEST(CheckerRegionsTest, AnUntouchedCopyFindsEachOfItsRegionsAmongTheOwners) {
 }
 
 TEST(CheckerRegionsTest, AnOffCentreCropFindsAnAnchorWindow) {
-  const Image photo = Photo("v14__orig.jpg");
+  const Image photo = testing::CorpusPhoto("v14__orig.jpg");
   ASSERT_EQ(photo.channels, 3);
   const int w = photo.width, h = photo.height;
   // 78 % x 74 % of the photo, off centre: no fixed window is near it.
@@ -147,7 +130,7 @@ TEST(VerificationTest, IsThePdqOfTheCentreTurnedLikeTheRegion) {
   EXPECT_NEAR(c.y0, 0.375, 1e-9);
   EXPECT_NEAR(c.y1, 0.725, 1e-9);
   EXPECT_EQ(c.degrees, 3);
-  const Image photo = Photo("v13__orig.jpg");
+  const Image photo = testing::CorpusPhoto("v13__orig.jpg");
   const RegionHasher hasher(photo, photo.width, photo.height);
   EXPECT_EQ(hasher.Verification(r), hasher.Hash(c).hash);
   EXPECT_EQ(hasher.Hash(r).region.degrees, 3);
@@ -160,7 +143,7 @@ TEST(VerificationTest, IsThePdqOfTheCentreTurnedLikeTheRegion) {
 }
 
 TEST(VerificationTest, AMirroredCopyFindsItsVerificationAmongTheVariants) {
-  const Image photo = Photo("v14__orig.jpg");
+  const Image photo = testing::CorpusPhoto("v14__orig.jpg");
   Image mirror = photo;
   for (int y = 0; y < photo.height; ++y) {
     for (int x = 0; x < photo.width; ++x) {
@@ -173,7 +156,7 @@ TEST(VerificationTest, AMirroredCopyFindsItsVerificationAmongTheVariants) {
   const PdqHash registered = original.Verification(Region{});
   EXPECT_LE(HammingDistance(copy.VerificationDihedral(Region{})[kFlipY], registered), 31);
   // An unrelated photo's centre is far away.
-  const Image other = Photo("v13__orig.jpg");
+  const Image other = testing::CorpusPhoto("v13__orig.jpg");
   const RegionHasher unrelated(other, other.width, other.height);
   EXPECT_GT(HammingDistance(unrelated.Verification(Region{}), registered), 64);
 }
