@@ -83,6 +83,32 @@ class ReceiptReconnectTest : public ::testing::Test {
     info_ = *info;
   }
 
+  // release.csv of `rows` rows (url, md5) in a new folder, returned; row 7
+  // matches by md5. `path` keeps the URLs of different tests apart.
+  std::string WriteRelease(uint64_t rows, const std::string& path) const {
+    const std::string dir = server_.root() + "/work";
+    fs::create_directories(dir);
+    std::string csv = "url,md5\n";
+    for (uint64_t r = 0; r < rows; ++r) {
+      absl::StrAppend(&csv, "https://img", r % 7, ".example.org/", path, "/", r, ".jpg,",
+                      digest::ToHex(Md5Of(r)), "\n");
+    }
+    testing::WriteFile(dir + "/release.csv", csv);
+    return dir;
+  }
+
+  // check-dataset's report in `out` covers `rows` md5 items with the
+  // client's own digest, and verify-receipt accepts it.
+  void ExpectReportVerifies(const std::string& out, int rows) const {
+    const auto report = nlohmann::json::parse(testing::ReadFile(out + "/report.json"));
+    EXPECT_EQ(report["receipt"]["items"]["md5"], rows);
+    EXPECT_EQ(report["receipt"]["items_digest"], report["client_items_digest"]);
+    auto verified = testing::RunCommand(
+        {testing::OptoutCliBinary(), "--server", server_.address(), "verify-receipt", out});
+    EXPECT_EQ(verified.exit_code, 0) << verified.err;
+    EXPECT_THAT(verified.out, HasSubstr("receipt verified"));
+  }
+
   testing::OptoutdProcess server_;
   std::unique_ptr<testing::TcpProxy> proxy_;
   std::unique_ptr<client::RegistryClient> direct_;
@@ -124,15 +150,8 @@ TEST_F(ReceiptReconnectTest, ResentBatchesAreCountedOnce) {
 }
 
 TEST_F(ReceiptReconnectTest, CheckDatasetThroughDropsStillVerifies) {
-  const std::string dir = server_.root() + "/work";
-  fs::create_directories(dir);
   // 40,000 rows (about ten 1 MB batches); row 7 matches by md5.
-  std::string csv = "url,md5\n";
-  for (uint64_t r = 0; r < 40'000; ++r) {
-    absl::StrAppend(&csv, "https://img", r % 7, ".example.org/a/", r, ".jpg,",
-                    digest::ToHex(Md5Of(r)), "\n");
-  }
-  testing::WriteFile(dir + "/release.csv", csv);
+  const std::string dir = WriteRelease(40'000, "a");
   proxy_->DropAfter(2'500'000, absl::Milliseconds(400));
   auto run = testing::RunCommand({testing::OptoutCliBinary(), "--server", proxy_->address(),
                                   "check-dataset", dir + "/release.csv", "--out", dir + "/out",
@@ -141,13 +160,7 @@ TEST_F(ReceiptReconnectTest, CheckDatasetThroughDropsStillVerifies) {
   EXPECT_EQ(proxy_->drops(), 1);
   EXPECT_THAT(run.err, HasSubstr("reconnecting"));
   EXPECT_THAT(run.err, ::testing::Not(HasSubstr("receipt covers other items")));
-  const auto report = nlohmann::json::parse(testing::ReadFile(dir + "/out/report.json"));
-  EXPECT_EQ(report["receipt"]["items"]["md5"], 40'000);
-  EXPECT_EQ(report["receipt"]["items_digest"], report["client_items_digest"]);
-  auto verified = testing::RunCommand(
-      {testing::OptoutCliBinary(), "--server", server_.address(), "verify-receipt", dir + "/out"});
-  EXPECT_EQ(verified.exit_code, 0) << verified.err;
-  EXPECT_THAT(verified.out, HasSubstr("receipt verified"));
+  ExpectReportVerifies(dir + "/out", 40'000);
 }
 
 // optoutd is killed (SIGKILL) with batches in flight and started again on
@@ -192,14 +205,7 @@ TEST_F(ReceiptReconnectTest, SessionOutlivesARegistryRestart) {
 // The journey: check-dataset keeps going while its registry restarts, and
 // its report's receipt verifies.
 TEST_F(ReceiptReconnectTest, CheckDatasetThroughARegistryRestartStillVerifies) {
-  const std::string dir = server_.root() + "/work";
-  fs::create_directories(dir);
-  std::string csv = "url,md5\n";
-  for (uint64_t r = 0; r < 60'000; ++r) {
-    absl::StrAppend(&csv, "https://img", r % 7, ".example.org/b/", r, ".jpg,",
-                    digest::ToHex(Md5Of(r)), "\n");
-  }
-  testing::WriteFile(dir + "/release.csv", csv);
+  const std::string dir = WriteRelease(60'000, "b");
   // The proxy only measures progress here: it drops nothing.
   testing::CommandResult run;
   std::thread checker([&] {
@@ -217,13 +223,7 @@ TEST_F(ReceiptReconnectTest, CheckDatasetThroughARegistryRestartStillVerifies) {
   ASSERT_TRUE(restarted.ok()) << restarted << server_.ReadLog();
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_THAT(run.err, HasSubstr("reconnecting"));
-  const auto report = nlohmann::json::parse(testing::ReadFile(dir + "/out/report.json"));
-  EXPECT_EQ(report["receipt"]["items"]["md5"], 60'000);
-  EXPECT_EQ(report["receipt"]["items_digest"], report["client_items_digest"]);
-  auto verified = testing::RunCommand(
-      {testing::OptoutCliBinary(), "--server", server_.address(), "verify-receipt", dir + "/out"});
-  EXPECT_EQ(verified.exit_code, 0) << verified.err;
-  EXPECT_THAT(verified.out, HasSubstr("receipt verified"));
+  ExpectReportVerifies(dir + "/out", 60'000);
 }
 
 }  // namespace
