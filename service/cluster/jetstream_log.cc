@@ -24,6 +24,7 @@
 #include "absl/time/clock.h"
 #include "client/common/base/status_macros.h"
 #include "client/common/digest/digest.h"
+#include "service/cluster/divergence.h"
 #include "service/cluster/key_fingerprint.h"
 #include "service/cluster/progress.h"
 #include "service/log.h"
@@ -55,15 +56,23 @@ constexpr absl::Duration kDivergedAfter = absl::Seconds(8);
 constexpr int kDivergedTries = 4;
 constexpr int kExitDiverged = 75;
 // Nodes tell each other their digests (core NATS, not the stream) at every
-// multiple of this sequence and at their last one; a node whose digest at a
-// version differs from that of more peers agreeing with each other (two at
-// least) than agree with it holds
-// another history (a consumer once read a replica that later changed) and
-// takes the same way out.
+// multiple of this sequence and at their last one. A node told another
+// digest than its own at a version judges its own history against the
+// stream leader's messages (divergence.h), not by counting nodes: nodes that
+// read a replica the defect shortened agree with each other, and a vote
+// would make the one that read a whole replica drop an acknowledged write.
 constexpr uint64_t kCheckpointEvery = 64;
+// The longest range of the leader's messages a node reads to judge itself.
+constexpr uint64_t kMaxJudgedMessages = 4096;
 constexpr size_t kCheckpointsKept = 256;
 // Store meta key written before that exit; a peer's snapshot replaces it.
 constexpr absl::string_view kDivergedMarker = "cluster_diverged_at";
+// The writes this node acknowledged, kept (sealed) under this prefix and the
+// stream sequence, written in the batch that applies them (so durable with
+// that synced write) for this many sequences: before a node gives up its
+// history, it re-publishes those the stream's leader lacks.
+constexpr absl::string_view kAckedPrefix = "cluster_acked/";
+constexpr uint64_t kAckedKeptSequences = 16384;
 // Publishes in flight at once per node; each takes every write waiting
 // (up to the limits below) as one message, so writers arriving during a
 // publish round trip share the next one.
@@ -82,6 +91,12 @@ std::string Subject(const std::string& stream) { return absl::StrCat("optout.mut
 std::string AadFor(const std::string& stream) { return absl::StrCat("optout-mutation:", stream); }
 std::string BatchAadFor(const std::string& stream) {
   return absl::StrCat("optout-mutation-batch:", stream);
+}
+std::string AckedAadFor(const std::string& stream) {
+  return absl::StrCat("optout-acked-mutations:", stream);
+}
+std::string AckedKey(uint64_t sequence) {
+  return absl::StrCat(kAckedPrefix, absl::Hex(sequence, absl::kZeroPad16));
 }
 
 // A write waiting for its publish; guarded by Impl::mu.
@@ -125,6 +140,7 @@ struct JetStreamLog::Impl {
   std::string subject;
   std::string aad;
   std::string batch_aad;
+  std::string acked_aad;
 
   natsOptions* nats_options = nullptr;
   natsConnection* connection = nullptr;
@@ -136,7 +152,10 @@ struct JetStreamLog::Impl {
   // its replica holds the same message there (see Subscribe).
   // Digest comparison with peers (consumer thread, but `peer_reports`).
   natsSubscription* progress_subscription = nullptr;
-  std::map<uint64_t, std::string> my_digests;  // version -> hex, checkpoints and last
+  std::map<uint64_t, cluster::Progress> my_digests;  // checkpoints and the last
+  // Versions already judged against the leader (one judgment each).
+  absl::flat_hash_set<uint64_t> judged_versions;
+  uint64_t next_acked_prune = 0;
   absl::Time last_progress_report = absl::InfinitePast();
   absl::Mutex peer_mu;
   // version -> node name -> digest hex, as the peers reported.
@@ -168,7 +187,7 @@ struct JetStreamLog::Impl {
 
   Impl(const ClusterOptions& o, const Keyring& k, storage::OptOutStore* s, MutationApplier* a)
       : options(o), keyring(k), store(s), applier(a), subject(Subject(o.stream)),
-        aad(AadFor(o.stream)), batch_aad(BatchAadFor(o.stream)) {}
+        aad(AadFor(o.stream)), batch_aad(BatchAadFor(o.stream)), acked_aad(AckedAadFor(o.stream)) {}
 
   ~Impl() {
     {
@@ -213,10 +232,26 @@ struct JetStreamLog::Impl {
   void SyncAndPublish();
   void PollStream();
   // Records the applied progress, tells the peers, compares with theirs;
-  // exits (kExitDiverged) when two agreeing peers say this node diverged.
+  // a node told another digest judges itself against the stream's leader.
   void NoteDigest();
   void ReportAndCompare();
   [[noreturn]] void ExitDiverged(const std::string& why);
+  // The leader's message at `seq` (NotFound past the end), and the ids of
+  // the mutations in it.
+  absl::StatusOr<std::string> LeaderMessage(uint64_t seq);
+  absl::StatusOr<std::vector<std::string>> LeaderIds(uint64_t seq);
+  // The mutations in a stream message (one or a batch); empty when it
+  // cannot be opened with this node's keys.
+  std::vector<internal::Mutation> OpenMessage(absl::string_view data) const;
+  // Keeps the mutations of `mutations` this node waits to acknowledge.
+  void KeepAcked(uint64_t seq, const std::vector<internal::Mutation>& mutations);
+  // Re-publishes the kept acknowledged mutations the leader's stream lacks.
+  absl::Status Rescue();
+  // Judges this node's history over (from, to] against the leader's; when
+  // it differs, rescues what this node acknowledged and exits for a
+  // snapshot. Stays (and says why) when it is the same or cannot be told.
+  void JudgeAgainstLeader(const cluster::Progress& from, const cluster::Progress& to,
+                          const std::string& why);
   // Messages already received for the subscription and not yet taken.
   int LocallyQueued() const {
     int messages = 0, bytes = 0;
@@ -382,13 +417,12 @@ void JetStreamLog::Impl::ExitDiverged(const std::string& where) {
 }
 
 void JetStreamLog::Impl::NoteDigest() {
-  const std::string hex = digest::ToHex(progress.digest);
   // Only checkpoints stay; the last applied is replaced by the next.
   if (!my_digests.empty()) {
     auto last = std::prev(my_digests.end());
     if (last->first % kCheckpointEvery != 0) my_digests.erase(last);
   }
-  my_digests[progress.sequence] = hex;
+  my_digests[progress.sequence] = progress;
   while (my_digests.size() > kCheckpointsKept) my_digests.erase(my_digests.begin());
 }
 
@@ -422,33 +456,234 @@ void JetStreamLog::Impl::ReportAndCompare() {
   std::string report = options.node_name;
   int told = 0;
   for (auto it = my_digests.rbegin(); it != my_digests.rend() && told < 3; ++it, ++told) {
-    absl::StrAppend(&report, " ", it->first, " ", it->second);
+    absl::StrAppend(&report, " ", it->first, " ", digest::ToHex(it->second.digest));
   }
   natsConnection_Publish(connection, report_subject.c_str(), report.data(),
                          static_cast<int>(report.size()));
-  absl::MutexLock lock(&peer_mu);
-  for (const auto& [version, by_node] : peer_reports) {
-    auto mine = my_digests.find(version);
-    if (mine == my_digests.end()) continue;
-    std::map<std::string, int> others;  // digest -> peers reporting it
-    int same = 1;                       // this node and the peers agreeing with it
-    for (const auto& [node, hex] : by_node) {
-      if (hex != mine->second) {
-        ++others[hex];
-      } else {
-        ++same;
+  // The first version not judged yet where a peer reports another digest,
+  // and the range to judge: from the highest version below it where that
+  // peer agreed with this node (their histories part after it), else the
+  // nearest version this node knows the digest of.
+  std::optional<std::pair<cluster::Progress, cluster::Progress>> range;
+  std::string why;
+  {
+    absl::MutexLock lock(&peer_mu);
+    for (const auto& [version, by_node] : peer_reports) {
+      auto mine = my_digests.find(version);
+      if (mine == my_digests.end() || judged_versions.contains(version)) continue;
+      const std::string my_hex = digest::ToHex(mine->second.digest);
+      for (const auto& [node, hex] : by_node) {
+        if (hex == my_hex) continue;
+        const cluster::Progress& to = mine->second;
+        cluster::Progress from;
+        from.sequence = to.sequence - 1;
+        from.digest = to.previous_digest;
+        bool agreed = false;
+        for (auto it = std::make_reverse_iterator(mine); it != my_digests.rend(); ++it) {
+          if (to.sequence - it->first > kMaxJudgedMessages) break;
+          auto reported = peer_reports.find(it->first);
+          if (reported != peer_reports.end()) {
+            auto theirs = reported->second.find(node);
+            if (theirs != reported->second.end() &&
+                theirs->second == digest::ToHex(it->second.digest)) {
+              from = it->second;
+              agreed = true;
+              break;
+            }
+          }
+        }
+        if (!agreed && !to.knows_previous) {
+          // No digest before `to` is known: the nearest checkpoint below.
+          auto below = std::make_reverse_iterator(mine);
+          if (below == my_digests.rend() || to.sequence - below->first > kMaxJudgedMessages) {
+            continue;
+          }
+          from = below->second;
+        }
+        if (judged_versions.size() > 4 * kCheckpointsKept) judged_versions.clear();
+        judged_versions.insert(version);
+        range.emplace(from, to);
+        why = absl::StrCat("node ", node, " reports digest ", hex, " at version ", version,
+                           ", this node ", my_hex);
+        break;
       }
-    }
-    for (const auto& [hex, peers] : others) {
-      if (peers < 2 || peers <= same) continue;
-      Log(LogLevel::kError,
-          absl::StrCat("cluster: at version ", version, " this node's digest is ", mine->second,
-                       ", ", peers, " peers agree on ", hex, ": this node's history diverged "
-                       "from the stream's (nats-server 2.9.10 defect); exiting so that it "
-                       "restarts and takes a peer's snapshot (--cluster_snapshot_from)"));
-      ExitDiverged(absl::StrCat(version));
+      if (range.has_value()) break;
     }
   }
+  if (range.has_value()) JudgeAgainstLeader(range->first, range->second, why);
+}
+
+absl::StatusOr<std::string> JetStreamLog::Impl::LeaderMessage(uint64_t seq) {
+  // Not a consumer (JetStream places those on any replica): the stream's
+  // leader answers a message get.
+  jsOptions wait;
+  jsOptions_Init(&wait);
+  wait.Wait = 2000;
+  natsMsg* msg = nullptr;
+  jsErrCode code = jsErrCode(0);
+  natsStatus s = js_GetMsg(&msg, js, options.stream.c_str(), seq, &wait, &code);
+  if (s == NATS_NOT_FOUND || code == JSNoMessageFoundErr) {
+    if (msg != nullptr) natsMsg_Destroy(msg);
+    return absl::NotFoundError(absl::StrCat("no stream message ", seq));
+  }
+  if (s != NATS_OK || msg == nullptr) {
+    if (msg != nullptr) natsMsg_Destroy(msg);
+    return NatsError(s, absl::StrCat("read stream message ", seq, " from the leader"), code);
+  }
+  std::string bytes(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
+  natsMsg_Destroy(msg);
+  return bytes;
+}
+
+std::vector<internal::Mutation> JetStreamLog::Impl::OpenMessage(absl::string_view data) const {
+  std::vector<internal::Mutation> mutations;
+  absl::StatusOr<std::string> opened = keyring.record_cipher().Open(data, aad);
+  if (opened.ok()) {
+    mutations.emplace_back();
+    if (!mutations.back().ParseFromString(*opened)) mutations.clear();
+  } else if ((opened = keyring.record_cipher().Open(data, batch_aad)).ok()) {
+    internal::MutationBatch batch;
+    if (batch.ParseFromString(*opened)) {
+      for (internal::Mutation& m : *batch.mutable_mutations()) mutations.push_back(std::move(m));
+    }
+  }
+  return mutations;
+}
+
+absl::StatusOr<std::vector<std::string>> JetStreamLog::Impl::LeaderIds(uint64_t seq) {
+  OPTOUT_ASSIGN_OR_RETURN(std::string bytes, LeaderMessage(seq));
+  std::vector<std::string> ids;
+  for (const internal::Mutation& m : OpenMessage(bytes)) ids.push_back(m.mutation_id());
+  return ids;
+}
+
+void JetStreamLog::Impl::KeepAcked(uint64_t seq, const std::vector<internal::Mutation>& mutations) {
+  internal::MutationBatch mine;
+  {
+    absl::MutexLock lock(&mu);
+    for (const internal::Mutation& m : mutations) {
+      if (waiting.contains(m.mutation_id())) *mine.add_mutations() = m;
+    }
+  }
+  if (mine.mutations_size() == 0) return;
+  // Unsynced by itself: the synced write applying this message (which the
+  // writers wait for) makes it durable, the WAL being one sequential file.
+  absl::StatusOr<std::string> sealed =
+      keyring.record_cipher().Seal(mine.SerializeAsString(), acked_aad);
+  absl::Status kept = sealed.ok() ? store->PutUnsyncedMeta(AckedKey(seq), *sealed) : sealed.status();
+  if (!kept.ok()) {
+    Log(LogLevel::kWarning, absl::StrCat("cluster: keeping acknowledged writes: ", kept.ToString()));
+  }
+  if (seq < next_acked_prune) return;
+  next_acked_prune = seq + 1024;
+  if (seq <= kAckedKeptSequences) return;
+  const std::string oldest_kept = AckedKey(seq - kAckedKeptSequences);
+  std::vector<std::string> old;
+  (void)store->ForEachMeta(kAckedPrefix, [&](absl::string_view key, absl::string_view) {
+    if (key >= oldest_kept) return absl::CancelledError("the rest are kept");
+    old.emplace_back(key);
+    return absl::OkStatus();
+  });
+  // A key is a prefix of no other (fixed width): each deletes itself only.
+  for (const std::string& key : old) (void)store->DeleteMetaPrefix(key);
+}
+
+absl::Status JetStreamLog::Impl::Rescue() {
+  std::map<uint64_t, std::vector<std::string>> acked;
+  absl::flat_hash_map<std::string, internal::Mutation> by_id;
+  OPTOUT_RETURN_IF_ERROR(store->ForEachMeta(kAckedPrefix, [&](absl::string_view key,
+                                                              absl::string_view value) {
+    uint64_t seq = 0;
+    if (!absl::SimpleHexAtoi(key.substr(kAckedPrefix.size()), &seq)) return absl::OkStatus();
+    absl::StatusOr<std::string> opened = keyring.record_cipher().Open(value, acked_aad);
+    internal::MutationBatch batch;
+    if (!opened.ok() || !batch.ParseFromString(*opened)) return absl::OkStatus();
+    for (internal::Mutation& m : *batch.mutable_mutations()) {
+      acked[seq].push_back(m.mutation_id());
+      by_id[m.mutation_id()] = std::move(m);
+    }
+    return absl::OkStatus();
+  }));
+  if (acked.empty()) return absl::OkStatus();
+  OPTOUT_ASSIGN_OR_RETURN(StreamState state, StreamInfo());
+  OPTOUT_ASSIGN_OR_RETURN(
+      std::vector<std::string> missing,
+      MissingFromLeader(acked, state.first_seq, kDivergedReplicaSlack,
+                        [this](uint64_t seq) { return LeaderIds(seq); }));
+  if (missing.empty()) {
+    Log(LogLevel::kInfo, absl::StrCat("cluster: the stream's leader holds every write this node "
+                                      "acknowledged since sequence ", acked.begin()->first));
+    return absl::OkStatus();
+  }
+  // Appended as new messages: applying a mutation again changes nothing
+  // on a node that has it (a held id, a gone record, proofs that no longer
+  // are), and the nodes that lack it apply it.
+  for (size_t at = 0; at < missing.size(); at += kMaxBatchMutations) {
+    internal::MutationBatch batch;
+    for (size_t i = at; i < std::min(missing.size(), at + kMaxBatchMutations); ++i) {
+      *batch.add_mutations() = by_id[missing[i]];
+    }
+    OPTOUT_ASSIGN_OR_RETURN(std::string sealed,
+                            keyring.record_cipher().Seal(batch.SerializeAsString(), batch_aad));
+    const std::string message_id = absl::StrCat("r", digest::ToHex(missing[at]));
+    absl::Status last;
+    uint64_t sequence = 0;
+    for (const absl::Time give_up = absl::Now() + absl::Seconds(30);
+         sequence == 0 && absl::Now() < give_up;) {
+      jsPubOptions pub;
+      jsPubOptions_Init(&pub);
+      pub.MsgId = message_id.c_str();
+      pub.ExpectStream = options.stream.c_str();
+      pub.MaxWait = 2000;
+      jsPubAck* ack = nullptr;
+      jsErrCode code = jsErrCode(0);
+      natsStatus s = js_Publish(&ack, js, subject.c_str(), sealed.data(),
+                                static_cast<int>(sealed.size()), &pub, &code);
+      if (s == NATS_OK && ack != nullptr) sequence = ack->Sequence;
+      if (s != NATS_OK) last = NatsError(s, "re-publish", code);
+      if (ack != nullptr) jsPubAck_Destroy(ack);
+      if (sequence == 0) absl::SleepFor(absl::Milliseconds(100));
+    }
+    if (sequence == 0) return last;
+    Log(LogLevel::kWarning,
+        absl::StrCat("cluster: re-published ", batch.mutations_size(), " write(s) this node "
+                     "acknowledged that the stream's leader lacks, as stream message ", sequence));
+  }
+  return absl::OkStatus();
+}
+
+void JetStreamLog::Impl::JudgeAgainstLeader(const cluster::Progress& from,
+                                            const cluster::Progress& to, const std::string& why) {
+  const LeaderVerdict verdict =
+      CompareWithLeader(from, to, [this](uint64_t seq) { return LeaderMessage(seq); },
+                        kMaxJudgedMessages);
+  const std::string range = absl::StrCat("(", from.sequence, ", ", to.sequence, "]");
+  if (verdict == LeaderVerdict::kSame) {
+    Log(LogLevel::kWarning,
+        absl::StrCat("cluster: ", why, "; the stream's leader serves the messages this node "
+                     "applied over ", range, ": staying (the other history is not the stream's)"));
+    return;
+  }
+  if (verdict == LeaderVerdict::kUnknown) {
+    Log(LogLevel::kWarning,
+        absl::StrCat("cluster: ", why, "; the stream's leader could not be read over ", range,
+                     ": staying until it can"));
+    return;
+  }
+  absl::Status rescued = Rescue();
+  if (!rescued.ok()) {
+    Log(LogLevel::kError,
+        absl::StrCat("cluster: ", why, "; this node's messages over ", range, " differ from the "
+                     "stream leader's, but the writes it acknowledged could not be checked or "
+                     "re-published (", rescued.ToString(), "): staying, so that none is lost"));
+    return;
+  }
+  Log(LogLevel::kError,
+      absl::StrCat("cluster: ", why, "; this node's messages over ", range, " differ from the "
+                   "stream leader's: its history diverged from the stream's (nats-server 2.9.10 "
+                   "defect); exiting so that it restarts and takes a peer's snapshot "
+                   "(--cluster_snapshot_from)"));
+  ExitDiverged(absl::StrCat(to.sequence));
 }
 
 absl::Status JetStreamLog::Impl::CheckNotDiverged() {
@@ -506,24 +741,15 @@ void JetStreamLog::Impl::Unsubscribe() {
 }
 
 bool JetStreamLog::Impl::ApplyMessage(uint64_t seq, uint64_t pending, absl::string_view data) {
-  std::vector<internal::Mutation> mutations;
-  absl::StatusOr<std::string> opened = keyring.record_cipher().Open(data, aad);
-  bool readable = false;
-  if (opened.ok()) {
-    mutations.emplace_back();
-    readable = mutations.back().ParseFromString(*opened);
-  } else if ((opened = keyring.record_cipher().Open(data, batch_aad)).ok()) {
-    internal::MutationBatch batch;
-    readable = batch.ParseFromString(*opened) && batch.mutations_size() > 0;
-    for (internal::Mutation& m : *batch.mutable_mutations()) mutations.push_back(std::move(m));
-  }
-  if (!readable) {
+  std::vector<internal::Mutation> mutations = OpenMessage(data);
+  if (mutations.empty()) {
     // Never skipped: a node that cannot read a mutation stops applying
     // (its lag grows, GetInfo shows it) rather than diverge.
     Log(LogLevel::kError, absl::StrCat("cluster: stream message ", seq,
                                        " cannot be opened with this node's keys; not applying"));
     return false;
   }
+  KeepAcked(seq, mutations);
   const cluster::Progress next = progress.Next(seq, data);
   const std::string before = progress.Encode();
   const std::string after = next.Encode();
@@ -660,14 +886,16 @@ void JetStreamLog::Impl::Run() {
           if (mismatches_in_a_row++ == 0) first_mismatch = absl::Now();
           if (mismatches_in_a_row >= kDivergedTries &&
               absl::Now() - first_mismatch >= kDivergedAfter) {
-            Log(LogLevel::kError,
-                absl::StrCat("cluster: no replica of the stream holds the message this node "
-                             "applied at sequence ", seq, " (", mismatches_in_a_row,
-                             " consumers in a row since ", absl::FormatDuration(absl::Now() -
-                             first_mismatch), "): this node's history diverged from the stream's "
-                             "(nats-server 2.9.10 defect); exiting so that it restarts and takes "
-                             "a peer's snapshot (--cluster_snapshot_from)"));
-            ExitDiverged(absl::StrCat(seq));
+            // The leader decides (exits only when its message differs too).
+            cluster::Progress before;
+            before.sequence = progress.sequence - 1;
+            before.digest = progress.previous_digest;
+            JudgeAgainstLeader(
+                before, progress,
+                absl::StrCat("the replicas serving this node's consumers held another message at "
+                             "sequence ", seq, " (", mismatches_in_a_row, " consumers in a row "
+                             "since ", absl::FormatDuration(absl::Now() - first_mismatch), ")"));
+            mismatches_in_a_row = 0;
           }
           Log(LogLevel::kWarning,
               absl::StrCat("cluster: the stream replica serving this node's consumer holds another "
@@ -738,6 +966,17 @@ absl::StatusOr<std::unique_ptr<JetStreamLog>> JetStreamLog::Start(const ClusterO
         "cluster: stream ", options.stream, " was written with key fingerprint ",
         state.fingerprint.empty() ? "(none)" : state.fingerprint, ", this node's keys have ", mine,
         ": every node needs the same registry secret (--secret_file)"));
+  }
+  if (impl->progress.sequence > state.last_seq) {
+    // The stream ends before what this node applied (a replica that lost
+    // messages leads, or a quorum lost power within JetStream's sync
+    // window): what this node acknowledged must not be lost with it.
+    absl::Status rescued = impl->Rescue();
+    if (!rescued.ok()) {
+      Log(LogLevel::kWarning,
+          absl::StrCat("cluster: checking this node's acknowledged writes against the stream: ",
+                       rescued.ToString()));
+    }
   }
   OPTOUT_RETURN_IF_ERROR(impl->CheckLocalData(state));
   OPTOUT_RETURN_IF_ERROR(impl->CheckNotDiverged());
