@@ -12,11 +12,13 @@
 // history when the leader is SIGKILLed with a message proposed but not yet
 // committed (README "Cluster mode"). Nodes cope with most of it (a consumer
 // on such a replica is dropped; a node whose history diverged exits and,
-// restarted here as systemd would, takes a peer's snapshot), but not with
-// all: in 1 of 23 runs with leader kills, an acknowledged revoke was lost
-// on every node, most likely as the two nodes that had read the short
-// replica outvoted the one that had not. OPTOUT_FAULT_KILL_LEADERS=1 kills
-// the leader every other round, to see it.
+// restarted here as systemd would, takes a peer's snapshot). In 1 of 23
+// runs with leader kills an acknowledged revoke was lost on every node, as
+// the two nodes that had read the short replica outvoted the one that had
+// not; nodes now judge themselves against the stream leader's messages and
+// re-publish what they acknowledged before giving up a history
+// (service/cluster/divergence.h). OPTOUT_FAULT_KILL_LEADERS=1 kills the
+// leader every other round.
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
