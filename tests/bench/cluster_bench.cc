@@ -43,6 +43,14 @@ std::string Url(const std::string& tag, uint64_t n) {
   return absl::StrCat("https://", tag, ".bench.example/", n, "/", salt++, ".jpg");
 }
 
+// A fresh request_id (32 hex digits: 128 random bits), as a client that
+// retries safely sends with every registration: the node then also keeps
+// and checks the request key, which the figures must include.
+std::string RequestId() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  return absl::StrFormat("%016x%016x", rng(), rng());
+}
+
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -93,6 +101,7 @@ void MeasureWrites(const char* label, Stubs& stubs, absl::Duration duration) {
       auto& stub = *stubs.registry[w % stubs.registry.size()];
       while (absl::Now() < end) {
         v1::RegisterRequest request;
+        request.set_request_id(RequestId());
         request.add_urls(Url("write", n++));
         grpc::ClientContext context;
         context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(15)));
@@ -188,6 +197,7 @@ int Run(absl::Duration phase) {
           if (due >= end) break;
           absl::SleepFor(due - absl::Now());
           v1::RegisterRequest request;
+          request.set_request_id(RequestId());
           request.add_urls(Url("lag", p * 1000000 + i));
           grpc::ClientContext context;
           context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(15)));
@@ -244,6 +254,7 @@ int Run(absl::Duration phase) {
     for (int i = 0; i < 50; ++i) {
       const std::string url = Url("revoke", i);
       v1::RegisterRequest request;
+      request.set_request_id(RequestId());
       request.add_urls(url);
       absl::StatusOr<v1::RegisterResponse> r = cluster.Register(0, request);
       if (!r.ok()) continue;
