@@ -10,15 +10,25 @@
 namespace optout::service::http {
 namespace {
 
+// Route indexes, in the order of kRouteNames.
+enum Route : int {
+  kRegister,
+  kGetOptOut,
+  kRevoke,
+  kCheck,
+  kInfo,
+  kPublicSuffixList,
+  kOpenSession,
+  kCloseSession,
+  kStatic,
+  kOther,
+};
 constexpr std::array<const char*, HttpMetrics::kRoutes> kRouteNames = {
     "POST /v1/optouts",        "GET /v1/optouts/{id}", "DELETE /v1/optouts/{id}",
     "POST /v1/check",          "GET /v1/info",         "GET /v1/public-suffix-list",
     "POST /v1/check-sessions", "DELETE /v1/check-sessions/{id}",
     "static",                  "other"};
-constexpr int kOpenSession = 6;
-constexpr int kCloseSession = 7;
-constexpr int kStatic = 8;
-constexpr int kOther = 9;
+static_assert(kOther + 1 == HttpMetrics::kRoutes, "a route without a name");
 
 // What JsonApi, StaticFiles and the listener answer; anything else "other".
 constexpr std::array<int, HttpMetrics::kCodes - 1> kCodeValues = {
@@ -64,16 +74,16 @@ HttpMetrics::HttpMetrics(metrics::MetricRegistry* registry) {
 
 int HttpMetrics::RouteOf(absl::string_view method, absl::string_view path) {
   if (!absl::StartsWith(path, "/v1/")) return method == "GET" || method == "HEAD" ? kStatic : kOther;
-  if (path == "/v1/optouts") return method == "POST" ? 0 : kOther;
-  if (path == "/v1/check") return method == "POST" ? 3 : kOther;
-  if (path == "/v1/info") return method == "GET" ? 4 : kOther;
-  if (path == "/v1/public-suffix-list") return method == "GET" ? 5 : kOther;
+  if (path == "/v1/optouts") return method == "POST" ? kRegister : kOther;
+  if (path == "/v1/check") return method == "POST" ? kCheck : kOther;
+  if (path == "/v1/info") return method == "GET" ? kInfo : kOther;
+  if (path == "/v1/public-suffix-list") return method == "GET" ? kPublicSuffixList : kOther;
   if (path == "/v1/check-sessions") return method == "POST" ? kOpenSession : kOther;
   absl::string_view id = path;
   if (absl::ConsumePrefix(&id, "/v1/optouts/") && !id.empty() &&
       id.find('/') == absl::string_view::npos) {
-    if (method == "GET") return 1;
-    if (method == "DELETE") return 2;
+    if (method == "GET") return kGetOptOut;
+    if (method == "DELETE") return kRevoke;
   }
   id = path;
   if (absl::ConsumePrefix(&id, "/v1/check-sessions/") && !id.empty() &&

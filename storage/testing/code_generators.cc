@@ -1,12 +1,12 @@
 // File: storage/testing/code_generators.cc
 #include "storage/testing/code_generators.h"
 
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_split.h"
+#include "client/common/base/testing/testdata_path.h"
 
 namespace optout::storage::testing {
 
@@ -72,10 +72,9 @@ std::vector<Code256> MixedQueries(const std::vector<Code256>& stored,
 }
 
 absl::StatusOr<std::vector<Code256>> LoadPdqCorpus() {
-  const char* env = std::getenv("OPTOUT_TESTDATA");
-  const std::string dir = env != nullptr ? env : "tests/testdata";
-  std::ifstream in(dir + "/pdq/expected.tsv");
-  if (!in) return absl::NotFoundError("no pdq/expected.tsv under " + dir);
+  const std::string path = optout::testing::TestDataPath("pdq/expected.tsv");
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError("cannot open " + path);
   std::string line;
   std::getline(in, line);
   std::vector<std::string> header = absl::StrSplit(line, '\t');

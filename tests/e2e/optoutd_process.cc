@@ -26,10 +26,6 @@ std::string OptoutdBinary() {
   return other != nullptr && *other != '\0' ? other : OPTOUTD_PATH;
 }
 
-std::string TestDataPath(const std::string& relative) {
-  const char* root = std::getenv("OPTOUT_TESTDATA");
-  return std::string(root != nullptr ? root : "tests/testdata") + "/" + relative;
-}
 std::string OptoutCliBinary() { return OPTOUT_CLI_PATH; }
 std::string OptoutAdminBinary() { return OPTOUT_ADMIN_PATH; }
 

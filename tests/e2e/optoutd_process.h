@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "client/common/base/testing/testdata_path.h"
 #include "tests/e2e/test_certificates.h"
 
 namespace optout::testing {
@@ -82,10 +83,6 @@ class OptoutdProcess final {
   int port_ = 0;
   int descriptor_limit_ = 0;
 };
-
-// Path of a file under tests/testdata (env OPTOUT_TESTDATA, set by ctest),
-// e.g. TestDataPath("pdq/images/d01_plasma__orig.jpg").
-std::string TestDataPath(const std::string& relative);
 
 // Path of a built binary next to optoutd (e.g. "optout"); set by CMake.
 std::string OptoutdBinary();

@@ -1,9 +1,9 @@
 #include "client/common/url/test_vectors.h"
 
-#include <cstdlib>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "client/common/base/testing/testdata_path.h"
 
 namespace optout::url::testing {
 namespace {
@@ -49,9 +49,7 @@ absl::StatusOr<std::string> UnescapeField(absl::string_view field) {
 }
 
 absl::StatusOr<std::vector<VectorRow>> ReadVectors(const std::string& name) {
-  const char* env = std::getenv("OPTOUT_TESTDATA");
-  const std::string dir = env != nullptr && *env != '\0' ? env : "tests/testdata";
-  const std::string path = absl::StrCat(dir, "/url/", name);
+  const std::string path = optout::testing::TestDataPath("url/" + name);
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
   std::vector<VectorRow> rows;

@@ -1,16 +1,16 @@
 // File: client/pdq/testing/corpus_photo.h
 //
 // Photos of the matching corpus (tests/testdata/photos/images) for tests,
-// found under $OPTOUT_TESTDATA (set by optout_add_test), else tests/testdata.
+// found through TestDataPath.
 // Header-only so the test binaries' gtest reports a missing file.
 #ifndef OPTOUT_CLIENT_PDQ_TESTING_CORPUS_PHOTO_H_
 #define OPTOUT_CLIENT_PDQ_TESTING_CORPUS_PHOTO_H_
 
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include "client/common/base/testing/testdata_path.h"
 #include "client/pdq/image_decoder.h"
 #include "client/pdq/testing/image_encoder.h"
 #include "gtest/gtest.h"
@@ -19,9 +19,7 @@ namespace optout::pdq::testing {
 
 // The file's bytes (e.g. "v01__border.jpg"); a test failure when unreadable.
 inline std::string CorpusPhotoBytes(const std::string& name) {
-  const char* root = std::getenv("OPTOUT_TESTDATA");
-  const std::string path = std::string(root != nullptr && *root != '\0' ? root : "tests/testdata") +
-                           "/photos/images/" + name;
+  const std::string path = optout::testing::TestDataPath("photos/images/" + name);
   std::ifstream in(path, std::ios::binary);
   std::stringstream bytes;
   bytes << in.rdbuf();

@@ -1,17 +1,14 @@
 #include "client/pdq/testing/reference_tables.h"
 
-#include <cstdlib>
 #include <fstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "client/common/base/testing/testdata_path.h"
 
 namespace optout::pdq::testing {
 
-std::string PdqTestdataDir() {
-  const char* root = std::getenv("OPTOUT_TESTDATA");
-  return std::string(root != nullptr && *root != '\0' ? root : "tests/testdata") + "/pdq";
-}
+std::string PdqTestdataDir() { return optout::testing::TestDataPath("pdq"); }
 
 std::vector<std::vector<std::string>> ReadTsv(const std::string& path) {
   std::vector<std::vector<std::string>> rows;
