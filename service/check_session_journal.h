@@ -17,13 +17,24 @@
 // --max_check_sessions sessions of at most 64 parts, about 4 KB each;
 // closed and expired sessions are deleted.
 //
-// Thread-safe.
+// Key rotation (optout-admin rotate-keys): entries are sealed under the
+// version current when written, and a finished rotation forgets the old
+// version. So before it does, the rotation calls Reseal, which seals every
+// entry of the old version again under the new one (a session's header is
+// written only when it opens, an idle part only after its last batch):
+// sessions open across a rotation survive a later restart too. Receipts
+// are signed by the key current when the session closes (server.cc).
+//
+// Thread-safe: Put, Erase and Reseal are serialized, so a reseal never
+// writes back a part state older than one a batch has just saved.
 #ifndef OPTOUT_SERVICE_CHECK_SESSION_JOURNAL_H_
 #define OPTOUT_SERVICE_CHECK_SESSION_JOURNAL_H_
 
 #include <functional>
 #include <memory>
 #include <string>
+
+#include "absl/synchronization/mutex.h"
 
 #include "service/check_sessions.h"
 #include "service/key_set.h"
@@ -44,9 +55,15 @@ class CheckSessionJournal final : public SessionJournal {
   absl::Status ForEach(
       const std::function<void(const std::string& key, const std::string& state)>& fn) override;
 
+  // Seals again under the current key version every entry sealed under
+  // another version the key set still holds (rotation's previous); entries
+  // no version opens are left for ForEach to delete. The number resealed.
+  absl::StatusOr<int> Reseal();
+
  private:
   storage::OptOutStore* const store_;
   const std::function<std::shared_ptr<const KeySet>()> keys_;
+  absl::Mutex mu_;  // serializes writes (Reseal reads and writes back)
 };
 
 }  // namespace optout::service

@@ -241,6 +241,13 @@ void KeyRotation::Run() {
   }
   // Every record is of the new version (registrations have used it since
   // the switch): drop the old one, durably first.
+  if (options_.before_forgetting_old_version) {
+    const absl::Status moved = options_.before_forgetting_old_version();
+    if (!moved.ok()) {
+      Log(LogLevel::kWarning, absl::StrCat("key rotation: what else was sealed under the old "
+                                           "version stays there: ", moved.message()));
+    }
+  }
   internal::KeyState finished;
   {
     absl::MutexLock lock(&mu_);

@@ -26,6 +26,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -89,6 +90,12 @@ class KeyRotation final {
     // (cluster mode: a node that re-keys alone writes records its peers
     // cannot open). Default: empty.
     std::string refuse_start;
+    // Called once every record is re-keyed, while the registry still holds
+    // the old version and before the state forgets it: what else is sealed
+    // under it moves to the new one (open check sessions' journal entries,
+    // service/check_session_journal.h). An error is logged; the rotation
+    // finishes all the same. Default: none.
+    std::function<absl::Status()> before_forgetting_old_version;
   };
   // `store` and `registry` must outlive this; `versions` as opened;
   // `secret_file` is optoutd's --secret_file.

@@ -60,6 +60,9 @@ struct Server::Impl {
   // Asked by the registry for scope proofs; outlives it.
   std::unique_ptr<verify::ScopeVerifier> scope_verifier;
   std::unique_ptr<Registry> registry;
+  // Keeps check sessions over restarts; outlives key_rotation, which
+  // reseals it at a rotation's end.
+  std::unique_ptr<CheckSessionJournal> check_session_journal;
   std::unique_ptr<KeyRotation> key_rotation;  // stops before the registry goes
   std::unique_ptr<ScopeUpkeep> scope_upkeep;  // stopped before the registry goes
   std::unique_ptr<ThreadPool> pool;
@@ -77,7 +80,6 @@ struct Server::Impl {
   std::unique_ptr<AuditLog> audit;  // null without --audit_log
   std::unique_ptr<PdqProbeGuard> pdq_probes;  // used by check_access
   std::unique_ptr<CheckAccess> check_access;
-  std::unique_ptr<CheckSessionJournal> check_session_journal;  // keeps sessions over restarts
   std::unique_ptr<CheckSessions> check_sessions;
   std::unique_ptr<AdminServiceImpl> admin_service;
   std::unique_ptr<grpc::Server> grpc_server;
@@ -438,6 +440,23 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
         "rotate-keys: not supported in cluster mode yet (every node must hold the keys the "
         "stream was written with; a node re-keying alone would stop its peers)";
   }
+  {
+    const Registry* registry = impl->registry.get();
+    impl->check_session_journal = std::make_unique<CheckSessionJournal>(
+        impl->store.get(), [registry] { return registry->key_set(); });
+    // Open sessions' entries move to the new version before the old one is
+    // forgotten, so they survive a restart after the rotation.
+    CheckSessionJournal* journal = impl->check_session_journal.get();
+    rotation_options.before_forgetting_old_version = [journal]() -> absl::Status {
+      absl::StatusOr<int> resealed = journal->Reseal();
+      if (!resealed.ok()) return resealed.status();
+      if (*resealed > 0) {
+        Log(LogLevel::kInfo, absl::StrCat("key rotation: ", *resealed,
+                                          " check session entries sealed under the new version"));
+      }
+      return absl::OkStatus();
+    };
+  }
   impl->key_rotation = std::make_unique<KeyRotation>(impl->store.get(), impl->registry.get(),
                                                      **versions, secret_file, rotation_options);
   // A rotation a crash or a stop interrupted goes on from its last batch.
@@ -495,13 +514,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     session_options.min_pdq_quality = options.registry.min_pdq_quality;
     impl->check_sessions = std::make_unique<CheckSessions>(
         session_options,
-        // Signed with the current key version's key (it changes with rotate-keys).
+        // Signed with the key of the version current at the close: a session
+        // open across rotate-keys is signed by the new key, which GetInfo
+        // then publishes (its journal entries were resealed, see above).
         [registry](v1::CheckReceipt* r) {
           return registry->key_set()->current->receipt_signer().Sign(r);
         },
         [registry] { return registry->mutation_log().Progress().applied_version; });
-    impl->check_session_journal = std::make_unique<CheckSessionJournal>(
-        impl->store.get(), [registry] { return registry->key_set(); });
     const absl::Status restored =
         impl->check_sessions->Restore(impl->check_session_journal.get());
     if (!restored.ok()) {

@@ -135,6 +135,7 @@ void RunCheckDataset(CommandContext& ctx, dataset::DatasetOptions options) {
   if (!result->receipt_ok && !result->receipt_note.empty()) {
     ReportNote("check-dataset", result->receipt_note);
   }
+  if (!result->receipt_key_note.empty()) ReportNote("check-dataset", result->receipt_key_note);
   if (ctx.json) {
     nlohmann::json by_kind;
     for (int k = 1; k < protocol::kMatchKindCount; ++k) {

@@ -314,13 +314,13 @@ absl::Status Verify(CommandContext& ctx, const VerifyOptions& o, std::string* su
     if (!o.from_output) {
       recomputed = DigestInputs(s, o, *client, offline ? &offline_info : nullptr);
     } else if (!merged) {
-      recomputed = dataset::DigestFilteredOutputs(report, report_dir, s, *psl, s.floors());
+      recomputed = dataset::DigestFilteredOutputs(report, report_dir, s, *psl, *client, o.jobs);
     } else {
       // Each shard's outputs and removed rows are in its own folder.
       absl::StatusOr<ShardFolder> folder = ShardFolderOf(report, report_dir, s.shard);
       recomputed = !folder.ok() ? absl::StatusOr<receipt::Digest32>(folder.status())
                                 : dataset::DigestFilteredOutputs(folder->report, folder->dir, s,
-                                                                 *psl, s.floors());
+                                                                 *psl, *client, o.jobs);
     }
     if (!recomputed.ok()) return in_shard(shard, recomputed.status());
     if (std::string(recomputed->begin(), recomputed->end()) != s.receipt.items_digest()) {
@@ -376,8 +376,10 @@ void AddVerifyReceiptCommand(CLI::App& app, CommandContext& ctx) {
   cmd->add_flag("--from-output", options->from_output,
                 "recompute the row digest from the filtered outputs next to the report and the "
                 "removed rows it lists (with their items) instead of the inputs: detects an "
-                "altered output or removed rows list (tables and whole Parquet files; a merged "
-                "report: each shard's, from the folders merge-reports read)");
+                "altered output or removed rows list (tables, Parquet files also split by "
+                "--shard, webdataset tars, image folders and img2dataset shards, whose images "
+                "are hashed again; a merged report: each shard's, from the folders "
+                "merge-reports read)");
   cmd->callback([&ctx, options] {
     std::string summary;
     absl::Status s = Verify(ctx, *options, &summary);

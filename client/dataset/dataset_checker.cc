@@ -70,8 +70,13 @@ struct InputSpec {
   std::string refusal;  // why the input is refused; empty when it is read
   // Parquet, with --shard: the row groups of this shard; absent: all.
   std::optional<std::vector<int>> row_groups;
+  // And their rows in the whole file (InputSummary::row_ranges).
+  std::vector<std::pair<uint64_t, uint64_t>> row_ranges;
   std::string fingerprint;
   int64_t bytes = 0;
+  // verify-receipt --from-output: an empty output, all of whose rows the
+  // run dropped (put back, never read).
+  bool all_dropped = false;
 };
 
 // Readers' errors that mean "this input is not what it can be read as"
@@ -194,7 +199,9 @@ absl::StatusOr<std::vector<InputSpec>> ResolveInputs(const DatasetOptions& optio
       spec.bytes = static_cast<int64_t>(st.st_size);
       stamp = absl::StrCat(st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec);
       auto format = SniffFile(path, spec.bytes);
-      if (format.ok()) {
+      if (options.put_back != nullptr && spec.bytes == 0 && S_ISREG(st.st_mode)) {
+        spec.all_dropped = true;
+      } else if (format.ok()) {
         spec.format = format->format;
         spec.compression = format->compression;
       } else if (IsRefusal(format.status())) {
@@ -221,19 +228,26 @@ std::vector<InputSpec> SelectShard(std::vector<InputSpec> specs, int index, int 
   std::vector<InputSpec> mine;
   int64_t unit = 0;
   for (InputSpec& spec : specs) {
-    int64_t groups = 0;
+    std::vector<int64_t> group_rows;
     if (spec.format == Format::kParquet && spec.refusal.empty()) {
       if (auto file = parquet::ParquetFile::Open(spec.path); file.ok()) {
-        groups = static_cast<int64_t>((*file)->metadata().row_groups.size());
+        for (const auto& group : (*file)->metadata().row_groups) group_rows.push_back(group.num_rows);
       }
     }
+    const int64_t groups = static_cast<int64_t>(group_rows.size());
     if (groups == 0) {
       if (unit++ % count == index) mine.push_back(std::move(spec));
       continue;
     }
     spec.row_groups.emplace();
+    uint64_t first_row = 1;
     for (int64_t g = 0; g < groups; ++g) {
-      if (unit++ % count == index) spec.row_groups->push_back(static_cast<int>(g));
+      const uint64_t rows = static_cast<uint64_t>(std::max<int64_t>(group_rows[g], 0));
+      if (unit++ % count == index) {
+        spec.row_groups->push_back(static_cast<int>(g));
+        spec.row_ranges.emplace_back(first_row, rows);
+      }
+      first_row += rows;
     }
     if (!spec.row_groups->empty()) mine.push_back(std::move(spec));
   }
@@ -308,8 +322,13 @@ class Run {
   // Streams one reader through the registry into one writer.
   absl::Status CheckRecords(RecordReader& reader, RecordWriter& writer, InputLog& log,
                             InputSummary* summary, ShardLink* link = nullptr);
-  // verify-receipt: what CheckRecords would send, fed to digest_ only.
-  absl::Status DigestRecords(RecordReader& reader, size_t chunk_rows, bool images);
+  // verify-receipt: what CheckRecords would send, fed to digest_ only
+  // (with the dropped rows of file `shown` put back, for --from-output).
+  absl::Status DigestRecords(RecordReader& reader, size_t chunk_rows, bool images,
+                             const std::string& shown, InputSummary* summary);
+  // verify-receipt --from-output: an empty output; every row of file
+  // `shown` was dropped.
+  absl::Status PutBackAll(const std::string& shown, InputSummary* summary);
   void Schedule(std::shared_ptr<Chunk> chunk, bool images);
   absl::Status Handle(Chunk& chunk, const v1::CheckResponse& response, RecordWriter& writer,
                       InputLog& log, InputSummary* summary, ShardLink* link);
@@ -405,7 +424,9 @@ absl::Status Run::CheckRecords(RecordReader& reader, RecordWriter& writer, Input
   // on the wire; this (with max_in_flight) is what bounds memory.
   const size_t depth = images ? std::max<size_t>(2, 2 * pool_.size() / chunk_rows + 1)
                               : static_cast<size_t>(pool_.size()) + 2;
-  if (options_.digest_only != nullptr) return DigestRecords(reader, chunk_rows, images);
+  if (options_.digest_only != nullptr) {
+    return DigestRecords(reader, chunk_rows, images, log.shown(), summary);
+  }
 
   client::BulkOptions bulk_options;
   bulk_options.session_id = session_id_;
@@ -479,18 +500,56 @@ absl::Status Run::CheckRecords(RecordReader& reader, RecordWriter& writer, Input
   return bulk.Finish();
 }
 
-absl::Status Run::DigestRecords(RecordReader& reader, size_t chunk_rows, bool images) {
+absl::Status Run::DigestRecords(RecordReader& reader, size_t chunk_rows, bool images,
+                                const std::string& shown, InputSummary* summary) {
+  receipt::ItemsDigest& digest = *options_.digest_only;
+  PutBack* put_back = options_.put_back != nullptr ? options_.put_back->For(shown) : nullptr;
+  std::vector<Record> between;  // output rows with no dropped row among them
+  auto feed = [&] {
+    if (between.empty()) return;
+    ChunkPlan plan;
+    BuildRequest(between, &plan);
+    digest.Add(plan.request);
+    between.clear();
+  };
   for (;;) {
     if (Stopped()) return absl::CancelledError("interrupted");
     auto chunk = std::make_shared<Chunk>();
     absl::Status s = reader.Read(chunk_rows, &chunk->records);
     if (!s.ok()) return AsRefusalIfContent(s);
-    if (chunk->records.empty()) return absl::OkStatus();
+    if (chunk->records.empty()) break;
     Schedule(chunk, images);
     chunk->prepared.WaitForNotification();
-    BuildRequest(chunk->records, &chunk->plan);
-    options_.digest_only->Add(chunk->plan.request);
+    if (put_back == nullptr) {
+      for (const Record& r : chunk->records) summary->rows += r.passthrough ? 0 : 1;
+      BuildRequest(chunk->records, &chunk->plan);
+      digest.Add(chunk->plan.request);
+      continue;
+    }
+    // The items digest depends on the items' order within each kind only,
+    // not on how they are split into requests.
+    for (Record& r : chunk->records) {
+      if (r.passthrough) continue;
+      if (put_back->due()) {
+        feed();
+        put_back->FeedDue(&digest);
+      }
+      between.push_back(std::move(r));
+      put_back->Advance();
+    }
+    feed();
   }
+  if (put_back == nullptr) return absl::OkStatus();
+  OPTOUT_RETURN_IF_ERROR(put_back->Finish(&digest));
+  summary->rows += put_back->rows();
+  return absl::OkStatus();
+}
+
+absl::Status Run::PutBackAll(const std::string& shown, InputSummary* summary) {
+  PutBack* put_back = options_.put_back->For(shown);
+  OPTOUT_RETURN_IF_ERROR(put_back->Finish(options_.digest_only));
+  summary->rows += put_back->rows();
+  return absl::OkStatus();
 }
 
 absl::StatusOr<InputSummary> Run::CheckInput(const InputSpec& spec, InputLog& log) {
@@ -501,9 +560,12 @@ absl::StatusOr<InputSummary> Run::CheckInput(const InputSpec& spec, InputLog& lo
   summary.format = FormatName(spec.format);
   summary.output = spec.output;
   summary.fingerprint = spec.fingerprint;
+  summary.row_ranges = spec.row_ranges;
 
   const ReaderOptions reader_options{options_.url_column};
-  if (spec.format == Format::kImageFolder) {
+  if (spec.all_dropped) {
+    OPTOUT_RETURN_IF_ERROR(PutBackAll(spec.name, &summary));
+  } else if (spec.format == Format::kImageFolder) {
     OPTOUT_RETURN_IF_ERROR(CheckFolder(spec, log, &summary));
   } else {
     const FileKind kind{spec.format, spec.compression};
@@ -529,6 +591,7 @@ absl::Status Run::CheckFolderFile(const std::string& source, const std::string& 
   fs::create_directories(fs::path(target).parent_path(), ec);
   if (ec) return absl::UnavailableError(absl::StrCat("cannot create folder for ", target));
   const int64_t size = static_cast<int64_t>(fs::file_size(source, ec));
+  if (options_.put_back != nullptr && size == 0) return PutBackAll(log.shown(), summary);
   auto format = SniffFile(source, size);
   if (!format.ok() && !IsRefusal(format.status())) return format.status();
   if (format.ok() && is_shard != (format->format == Format::kWebdataset)) {
@@ -567,15 +630,23 @@ absl::Status Run::DropFromShard(const std::string& source, const std::string& ta
         continue;
       }
       --summary->kept;
+      // The first pass sent its items: hashed again to list them (rare:
+      // only what the parquet alone dropped leaves the tar here).
+      std::string items;
+      if (digest_ != nullptr && options_.digest_only == nullptr) {
+        UrlDigester digester(psl_);
+        PrepareRecord(digester, protocol::PdqFloors(info_), &r);
+        items = DroppedRowItems(r);
+      }
       const Verdict& verdict = fate->second.verdict;
       if (verdict.kind != v1::MATCH_KIND_NONE) {
         ++summary->removed;
         ++summary->removed_by_kind[verdict.kind];
-        OPTOUT_RETURN_IF_ERROR(log.AddRemoved(r, verdict));
+        OPTOUT_RETURN_IF_ERROR(log.AddRemoved(r, verdict, items));
       } else {
         r.unchecked = absl::StrCat("not kept in ", parquet_name, ": ", fate->second.unchecked);
         ++summary->unchecked;
-        OPTOUT_RETURN_IF_ERROR(log.AddUnchecked(r, false));
+        OPTOUT_RETURN_IF_ERROR(log.AddUnchecked(r, false, items));
       }
     }
   }
@@ -726,9 +797,11 @@ absl::StatusOr<DatasetResult> CheckDataset(const DatasetOptions& options,
     // verify-receipt with a key file: no server; the caller compares the
     // list's SHA-256 with the one the check used.
     info = *options.info;
-    OPTOUT_ASSIGN_OR_RETURN(psl, url::PublicSuffixList::Load(
-                                     options.psl_file.empty() ? url::PublicSuffixList::kDefaultPath
-                                                              : options.psl_file));
+    if (options.psl == nullptr) {
+      OPTOUT_ASSIGN_OR_RETURN(psl, url::PublicSuffixList::Load(
+                                       options.psl_file.empty() ? url::PublicSuffixList::kDefaultPath
+                                                                : options.psl_file));
+    }
   } else {
     OPTOUT_ASSIGN_OR_RETURN(info, client.GetInfo());
     client::PslSyncOptions psl_options;
@@ -772,7 +845,7 @@ absl::StatusOr<DatasetResult> CheckDataset(const DatasetOptions& options,
   DatasetResult result;
   std::vector<std::string> not_covered;  // inputs an earlier run finished
   {
-    Run run(options, client, *psl, info, total_bytes);
+    Run run(options, client, psl != nullptr ? *psl : *options.psl, info, total_bytes);
     if (options.digest_only != nullptr) {
       run.UseSession("", options.digest_only);
     } else if (!session_id.empty()) {
@@ -875,6 +948,15 @@ absl::StatusOr<DatasetResult> CheckDataset(const DatasetOptions& options,
                            " answered, ", section.client_items.total(),
                            " sent; an older registry counts batches re-sent after a "
                            "reconnect twice): verify-receipt will refuse it");
+    if (result.receipt_ok && !info.receipt_key_fingerprint().empty() &&
+        info.receipt_key_fingerprint() != section.receipt.key_fingerprint()) {
+      // optout-admin rotate-keys ran during the check: the registry signs
+      // with the key current at the close (README, "Signed check receipts").
+      result.receipt_key_note = absl::StrCat(
+          "the registry rotated its keys during the run: the receipt is signed by its new key ",
+          section.receipt.key_fingerprint(), ", not ", info.receipt_key_fingerprint(),
+          " it published at the start");
+    }
     run_info.receipt = std::move(section);
   }
   run_info.finished = NowRfc3339();

@@ -36,10 +36,13 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "client/common/receipt/items_digest.h"
+#include "client/common/url/public_suffix_list.h"
 #include "client/dataset/report.h"
 #include "client/registry_client.h"
 
 namespace optout::dataset {
+
+class DroppedRows;  // output_digest.h
 
 struct DatasetOptions {
   std::vector<std::string> inputs;
@@ -94,6 +97,14 @@ struct DatasetOptions {
   const v1::GetInfoResponse* info = nullptr;
   // Inputs (as given) passed over as if an earlier run had finished them.
   std::vector<std::string> skip_inputs;
+  // With digest_only and info: this Public Suffix List instead of loading
+  // psl_file. Default: null.
+  const url::PublicSuffixList* psl = nullptr;
+  // verify-receipt --from-output (with digest_only): the inputs are a run's
+  // filtered outputs, and the rows it dropped are put back among their
+  // rows, file by file, as they are read (output_digest.h); an empty
+  // output is a file whose rows were all dropped. Default: null.
+  DroppedRows* put_back = nullptr;
 };
 
 struct DatasetResult {
@@ -106,6 +117,9 @@ struct DatasetResult {
   // About the receipt: who signed it, or why there is none (for stderr).
   std::string receipt_note;
   bool receipt_ok = false;  // a receipt whose digest is the client's own
+  // Set when the receipt is signed by another key than the registry
+  // published at the start (optout-admin rotate-keys ran meanwhile).
+  std::string receipt_key_note;
 };
 
 absl::StatusOr<DatasetResult> CheckDataset(const DatasetOptions& options,

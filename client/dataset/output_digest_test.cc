@@ -6,12 +6,14 @@
 #include "client/common/base/testing/status_matchers.h"
 #include "client/dataset/chunk_check.h"
 #include "client/dataset/url_digests.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace optout::dataset {
 namespace {
 
 using ::optout::testing::IsOk;
+using ::optout::testing::StatusIs;
 
 TEST(OutputDigestTest, DroppedRowItemsFeedTheDigestAsTheirChunkDid) {
   auto psl = url::PublicSuffixList::Load();
@@ -58,6 +60,53 @@ TEST(OutputDigestTest, DroppedRowItemsFeedTheDigestAsTheirChunkDid) {
   }
   EXPECT_EQ(by_row.counts(), whole.counts());
   EXPECT_EQ(receipt::ToHex(by_row.Finish()), receipt::ToHex(whole.Finish()));
+}
+
+// A split Parquet file's output holds rows 1-3 and 7-9 of the whole file
+// (its shard's row groups); rows 2 and 8 were dropped. Output rows are
+// numbered across the gap, and the dropped rows come back between them.
+TEST(OutputDigestTest, PutBackNumbersOutputRowsByTheShardsRowRanges) {
+  auto dropped_at = [](uint64_t at, const std::string& md5) {
+    PutBack::Row row;
+    row.at = at;
+    v1::PackedItems* p = row.items.add_packed();
+    p->set_kind(v1::PackedItems::KIND_MD5);
+    p->set_data(md5);
+    row.has_items = true;
+    return row;
+  };
+  PutBack put_back("laion.parquet", /*samples=*/false,
+                   {dropped_at(2, std::string(16, 'b')), dropped_at(8, std::string(16, 'h'))},
+                   {{1, 3}, {7, 3}});
+  receipt::ItemsDigest rebuilt, original;
+  // The output's four rows are 1, 3, 7, 9 of the file.
+  for (char row : std::string("acgi")) {
+    if (put_back.due()) put_back.FeedDue(&rebuilt);
+    v1::CheckRequest one;
+    v1::PackedItems* p = one.add_packed();
+    p->set_kind(v1::PackedItems::KIND_MD5);
+    p->set_data(std::string(16, row));
+    rebuilt.Add(one);
+    put_back.Advance();
+  }
+  ASSERT_THAT(put_back.Finish(&rebuilt), IsOk());
+  EXPECT_EQ(put_back.rows(), 6u);
+  for (char row : std::string("abcghi")) {
+    v1::CheckRequest one;
+    v1::PackedItems* p = one.add_packed();
+    p->set_kind(v1::PackedItems::KIND_MD5);
+    p->set_data(std::string(16, row));
+    original.Add(one);
+  }
+  EXPECT_EQ(receipt::ToHex(rebuilt.Finish()), receipt::ToHex(original.Finish()));
+
+  // A dropped row outside the shard's rows is never put back: named.
+  PutBack outside("laion.parquet", /*samples=*/false, {dropped_at(5, std::string(16, 'e'))},
+                  {{1, 3}, {7, 3}});
+  for (int i = 0; i < 6; ++i) outside.Advance();
+  EXPECT_THAT(outside.Finish(&rebuilt),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       ::testing::HasSubstr("row 5 of laion.parquet lies past its end or outside the row groups")));
 }
 
 }  // namespace

@@ -27,7 +27,9 @@ absl::Status IoError(const std::string& what, const std::string& path) {
   return absl::UnavailableError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
 }
 
-// Rows of tables are numbered; samples are named by key.
+// Rows of tables are numbered; samples are named by key, and numbered in
+// reading order ("sample": 1, 2, ... in the shard or folder), so that
+// verify-receipt --from-output puts a dropped one back in its place.
 void Locate(const Record& r, Json* line) {
   if (r.key.empty()) {
     (*line)["row"] = r.row;
@@ -35,6 +37,7 @@ void Locate(const Record& r, Json* line) {
     if (!r.pair_key.empty()) (*line)["key"] = r.pair_key;
   } else {
     (*line)["key"] = r.key;
+    if (r.row > 0) (*line)["sample"] = r.row;
   }
 }
 
@@ -55,6 +58,11 @@ Json SummaryJson(const InputSummary& s) {
   j["removed_by_match"] = by_kind;
   j["seconds"] = s.seconds;
   j["resumed"] = s.resumed;
+  if (!s.row_ranges.empty()) {
+    Json ranges = Json::array();
+    for (const auto& [first, count] : s.row_ranges) ranges.push_back({first, count});
+    j["row_ranges"] = ranges;
+  }
   return j;
 }
 
@@ -207,6 +215,12 @@ std::optional<InputSummary> LoadDone(const std::string& state_dir, const std::st
   if (j.contains("removed_by_match") && j["removed_by_match"].is_object()) {
     for (int k = 1; k < protocol::kMatchKindCount; ++k) {
       s.removed_by_kind[k] = j["removed_by_match"].value(protocol::MatchKindName(k), uint64_t{0});
+    }
+  }
+  for (const Json& range : j.value("row_ranges", Json::array())) {
+    if (range.is_array() && range.size() == 2 && range[0].is_number_unsigned() &&
+        range[1].is_number_unsigned()) {
+      s.row_ranges.emplace_back(range[0].get<uint64_t>(), range[1].get<uint64_t>());
     }
   }
   s.resumed = true;

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -38,6 +39,11 @@ struct InputSummary {
   std::array<uint64_t, protocol::kMatchKindCount> removed_by_kind{};  // indexed by v1::MatchKind
   double seconds = 0;
   bool resumed = false;  // finished by an earlier run
+  // A Parquet file split by --shard: the rows of the whole file this shard
+  // read (each row group's first row, 1-based, and row count), in order, so
+  // that its filtered output's rows can be numbered as in the file
+  // (verify-receipt --from-output). Empty otherwise.
+  std::vector<std::pair<uint64_t, uint64_t>> row_ranges;
 };
 
 // An input refused as a whole (not the format it claims, or one not read):
@@ -59,6 +65,7 @@ class InputLog final {
   // The "input" of the lines that follow: a file inside a folder input is
   // named "FOLDER/PATH". Default: the input's name.
   void SetInput(std::string shown) { shown_ = std::move(shown); }
+  const std::string& shown() const { return shown_; }
   // `items`: what the row brought to a receipt's check (output_digest.h),
   // listed so that the receipt can be verified from the filtered output;
   // empty: none listed.

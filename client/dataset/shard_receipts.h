@@ -25,7 +25,9 @@
 
 namespace optout::dataset {
 
-// Rows `report` removed from its inputs, leaving out `not_covered` ones.
+// Rows `report` removed from its inputs, leaving out `not_covered` ones; a
+// key an img2dataset shard removed from both its tar and its parquet counts
+// once (one match removes both).
 uint64_t RemovedRowsCovered(const nlohmann::json& report,
                             const std::vector<std::string>& not_covered);
 

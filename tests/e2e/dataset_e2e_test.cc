@@ -361,6 +361,59 @@ TEST_F(DatasetE2eTest, ShardsAndFoldersLoseNearDuplicatesOfRegisteredImages) {
   EXPECT_TRUE(fs::exists(out + "/photos/b.json"));
   EXPECT_FALSE(fs::exists(out + "/photos/sub/a.jpg"));
   EXPECT_FALSE(fs::exists(out + "/photos/sub/a.json"));
+
+  // verify-receipt --from-output: the filtered tars and folder, their images
+  // hashed again, with the dropped samples put back by number, are what the
+  // registry signed (low-quality PDQ items included).
+  for (const auto& line : report["removed"]) {
+    EXPECT_TRUE(line.contains("sample") && line.contains("items")) << line;
+  }
+  auto verified = Optout({"verify-receipt", out, "--from-output"});
+  ASSERT_EQ(verified.exit_code, 0) << verified.err;
+  EXPECT_THAT(verified.out, HasSubstr("receipt verified"));
+  auto fails = [&](const std::string& what, const std::string& reason) {
+    auto v = Optout({"verify-receipt", out, "--from-output"});
+    EXPECT_EQ(v.exit_code, 1) << what;
+    EXPECT_THAT(v.err, HasSubstr(reason)) << what;
+  };
+  const std::string altered = "removed rows list or output altered";
+  // A kept sample removed from the folder, an image added, one edited.
+  const std::string b_jpg = ReadFile(out + "/photos/b.jpg");
+  const std::string b_json = ReadFile(out + "/photos/b.json");
+  fs::remove(out + "/photos/b.jpg");
+  fs::remove(out + "/photos/b.json");
+  fails("sample removed", altered);
+  std::ofstream(out + "/photos/b.jpg", std::ios::binary) << b_jpg;
+  std::ofstream(out + "/photos/b.json", std::ios::binary) << b_json;
+  std::ofstream(out + "/photos/c.jpg", std::ios::binary) << TestImage("d07_finechecker__orig.jpg");
+  fails("image added", altered);
+  fs::remove(out + "/photos/c.jpg");
+  std::ofstream(out + "/photos/b.jpg", std::ios::binary | std::ios::app) << "x";
+  fails("image edited", "not what the registry checked");
+  std::ofstream(out + "/photos/b.jpg", std::ios::binary | std::ios::trunc) << b_jpg;
+  // A kept sample removed from a tar (GNU tar deletes members in place).
+  const std::string tar0 = ReadFile(out + "/shard-000.tar");
+  auto deleted = RunCommand({"/usr/bin/env", "tar", "--delete", "-f", out + "/shard-000.tar",
+                             "000004.jpg", "000004.json", "000004.txt"});
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.err;
+  fails("sample removed from a tar", altered);
+  std::ofstream(out + "/shard-000.tar", std::ios::binary | std::ios::trunc) << tar0;
+  // A removed sample hidden from the list, or moved to another place.
+  nlohmann::json hidden = report;
+  for (size_t i = 0; i < hidden["removed"].size(); ++i) {
+    if (hidden["removed"][i]["key"] == "000003") hidden["removed"].erase(i);
+  }
+  testing::WriteFile(out + "/report.json", hidden.dump(2));
+  fails("sample hidden", altered);
+  nlohmann::json moved = report;
+  for (auto& line : moved["removed"]) {
+    if (line["key"] == "000100") line["sample"] = 3;
+  }
+  testing::WriteFile(out + "/report.json", moved.dump(2));
+  fails("sample moved", "not what the registry checked");
+  testing::WriteFile(out + "/report.json", report.dump(2));
+  auto again = Optout({"verify-receipt", out, "--from-output"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
 }
 
 // Framed, captioned, screenshotted and cropped copies of a registered photo

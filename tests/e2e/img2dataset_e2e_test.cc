@@ -285,6 +285,49 @@ TEST_F(Img2datasetE2eTest, SameKeysLeaveTarAndParquetAndStatsFollow) {
   for (const char* name : {"00003.tar", "00003.parquet", "00003_stats.json"}) {
     EXPECT_FALSE(fs::exists(out + "/release/" + name)) << name;
   }
+
+  // verify-receipt --from-output reads the filtered shards as the run read
+  // the originals (tar, then parquet), images hashed again, and puts back
+  // what left each file by its number, including the sample that left the
+  // tar only after the parquet pass (listed with the items it brought).
+  for (const auto& line : report["unchecked"]) {
+    if (line["input"] == "release/00001.tar") EXPECT_TRUE(line.contains("items")) << line;
+  }
+  auto verified = Optout({"verify-receipt", out, "--from-output"});
+  ASSERT_EQ(verified.exit_code, 0) << verified.err;
+  EXPECT_THAT(verified.out, HasSubstr("receipt verified"));
+  // From the inputs too (a key that left tar and parquet for one match is
+  // one removed row against the signed matches).
+  auto from_inputs = Optout({"verify-receipt", out});
+  EXPECT_EQ(from_inputs.exit_code, 0) << from_inputs.err;
+  auto fails = [&](const std::string& what) {
+    auto v = Optout({"verify-receipt", out, "--from-output"});
+    EXPECT_EQ(v.exit_code, 1) << what;
+    EXPECT_THAT(v.err, HasSubstr("removed rows list or output altered")) << what << v.err;
+  };
+  // A kept sample removed from a filtered tar.
+  const std::string tar0 = ReadFile(out + "/release/00000.tar");
+  auto deleted = testing::RunCommand({"/usr/bin/env", "tar", "--delete", "-f",
+                                      out + "/release/00000.tar", "000000000.jpg",
+                                      "000000000.json", "000000000.txt"});
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.err;
+  fails("sample removed from the tar");
+  testing::WriteFile(out + "/release/00000.tar", tar0);
+  // The parquet with its removed rows added back.
+  const std::string parquet2 = ReadFile(out + "/release/00002.parquet");
+  testing::WriteFile(out + "/release/00002.parquet", ReadFile(release + "/00002.parquet"));
+  fails("rows added to the parquet");
+  testing::WriteFile(out + "/release/00002.parquet", parquet2);
+  // The sample the parquet pass dropped from the tar, hidden from the list.
+  nlohmann::json hidden = report;
+  for (size_t i = 0; i < hidden["unchecked"].size(); ++i) {
+    if (hidden["unchecked"][i]["input"] == "release/00001.tar") hidden["unchecked"].erase(i);
+  }
+  testing::WriteFile(out + "/report.json", hidden.dump(2));
+  fails("sample hidden");
+  testing::WriteFile(out + "/report.json", report.dump(2));
+  auto again = Optout({"verify-receipt", out, "--from-output"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
 }
 
 }  // namespace

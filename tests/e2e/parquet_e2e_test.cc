@@ -408,11 +408,39 @@ TEST_F(ParquetE2eTest, ShardsMergedEqualOneRun) {
   EXPECT_EQ(kept_rows, per_input[parquet]["kept"].get<uint64_t>());
   EXPECT_EQ(kept_rows + per_input[parquet]["removed"].get<uint64_t>(), 20000u);
 
-  // --from-output cannot put a split Parquet file's rows back: refused, saying why.
+  // --from-output reads each shard's part of the split Parquet file, its
+  // rows numbered as in the whole file by the report's row_ranges.
+  for (const std::string& d : dirs) {
+    const nlohmann::json shard = Report(d);
+    for (const auto& input : shard["inputs"]) {
+      if (input["input"] == parquet) EXPECT_FALSE(input["row_ranges"].empty()) << d;
+    }
+  }
   auto from_output = Optout({"verify-receipt", dir_ + "/merged.json", "--from-output"});
-  EXPECT_EQ(from_output.exit_code, 1);
-  EXPECT_THAT(from_output.err, HasSubstr("holds only its shard's row groups"));
-  EXPECT_THAT(from_output.err, HasSubstr("verify it from the inputs"));
+  EXPECT_EQ(from_output.exit_code, 0) << from_output.err;
+  EXPECT_THAT(from_output.out, HasSubstr("signed all 3 shards"));
+  // Shard 1's part replaced by shard 0's, or shard 2's rows numbered
+  // from another row: caught, naming the shard.
+  const std::string part1 = ReadFile(dirs[1] + "/laion.parquet");
+  testing::WriteFile(dirs[1] + "/laion.parquet", ReadFile(dirs[0] + "/laion.parquet"));
+  auto swapped = Optout({"verify-receipt", dir_ + "/merged.json", "--from-output"});
+  EXPECT_EQ(swapped.exit_code, 1);
+  EXPECT_THAT(swapped.err, HasSubstr("shard 1/3: "));
+  EXPECT_THAT(swapped.err, HasSubstr("altered"));
+  testing::WriteFile(dirs[1] + "/laion.parquet", part1);
+  const nlohmann::json report2 = Report(dirs[2]);
+  nlohmann::json shifted = report2;
+  for (auto& input : shifted["inputs"]) {
+    if (input["input"] == parquet) {
+      input["row_ranges"][0][0] = input["row_ranges"][0][0].get<uint64_t>() + 1;
+    }
+  }
+  testing::WriteFile(dirs[2] + "/report.json", shifted.dump(2));
+  auto moved = Optout({"verify-receipt", dir_ + "/merged.json", "--from-output"});
+  EXPECT_EQ(moved.exit_code, 1);
+  EXPECT_THAT(moved.err, HasSubstr("shard 2/3: "));
+  EXPECT_THAT(moved.err, HasSubstr("altered"));
+  testing::WriteFile(dirs[2] + "/report.json", report2.dump(2));
 
   // A missing or doubled shard is refused, naming it.
   auto missing = Optout({"merge-reports", dir_ + "/m2.json", dirs[0], dirs[1]});

@@ -202,6 +202,50 @@ TEST_F(ReceiptReconnectTest, SessionOutlivesARegistryRestart) {
             absl::StatusCode::kNotFound);
 }
 
+// optout-admin rotate-keys runs to its end while a session is open, and
+// optoutd is then killed and restarted: the session's journal entries,
+// sealed under the old key version, were sealed again under the new one
+// before the old was forgotten, so the session goes on. Its receipt is
+// signed by the key current at the close (the new one, which GetInfo
+// publishes); the old key calls it a wrong key.
+TEST_F(ReceiptReconnectTest, SessionOpenAcrossAKeyRotationAndARestartIsSignedByTheNewKey) {
+  client::ClientOptions client_options;
+  client_options.timeout = absl::Seconds(10);
+  auto client = client::RegistryClient::Create(server_.address(), client_options);
+  auto opened = client->OpenCheckSession();
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  client::BulkOptions options;
+  options.session_id = opened->session_id();
+  options.retry_for = absl::Seconds(30);
+  receipt::ItemsDigest mine;
+  constexpr int kBatch = 2000, kBatches = 20;
+  SentBatches sent;
+  SendMd5Batches(*client, options, kBatch, kBatches, mine, &sent, [&](int b) {
+    if (b != kBatches / 2) return;
+    const testing::CommandResult rotated = testing::RunAdmin(server_, {"rotate-keys"});
+    ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
+    server_.Kill();
+    ASSERT_TRUE(server_.Start(/*same_port=*/true).ok()) << server_.ReadLog();
+  });
+  EXPECT_EQ(sent.answered, kBatches);
+  const std::string log = server_.ReadLog();
+  EXPECT_THAT(log, HasSubstr("check session entries sealed under the new version"));
+  EXPECT_THAT(log, HasSubstr("check sessions: 1 kept across the restart"));
+  auto info = client->GetInfo();
+  ASSERT_TRUE(info.ok()) << info.status();
+  ASSERT_NE(info->receipt_key_fingerprint(), info_.receipt_key_fingerprint());
+  auto r = client->CloseCheckSession(opened->session_id());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->key_fingerprint(), info->receipt_key_fingerprint());
+  EXPECT_TRUE(receipt::VerifyReceipt(*r, info->receipt_public_key()).ok());
+  EXPECT_THAT(receipt::VerifyReceipt(*r, info_.receipt_public_key()).message(),
+              HasSubstr("wrong key"));
+  EXPECT_EQ(r->md5_items(), uint64_t{kBatch} * kBatches);
+  EXPECT_EQ(r->md5_matches(), 1u);
+  const receipt::Digest32 expected = receipt::CombineParts({{0, mine.Finish()}});
+  EXPECT_EQ(r->items_digest(), std::string(expected.begin(), expected.end()));
+}
+
 // The journey: check-dataset keeps going while its registry restarts, and
 // its report's receipt verifies.
 TEST_F(ReceiptReconnectTest, CheckDatasetThroughARegistryRestartStillVerifies) {
@@ -224,6 +268,36 @@ TEST_F(ReceiptReconnectTest, CheckDatasetThroughARegistryRestartStillVerifies) {
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_THAT(run.err, HasSubstr("reconnecting"));
   ExpectReportVerifies(dir + "/out", 60'000);
+}
+
+// rotate-keys runs while check-dataset runs: the run finishes, says that
+// the receipt is signed by the registry's new key, and the receipt
+// verifies with the key GetInfo publishes now.
+TEST_F(ReceiptReconnectTest, CheckDatasetAcrossAKeyRotationVerifiesWithTheNewKey) {
+  const std::string dir = WriteRelease(60'000, "c");
+  testing::CommandResult run;
+  std::thread checker([&] {
+    run = testing::RunCommand({testing::OptoutCliBinary(), "--server", proxy_->address(),
+                               "check-dataset", dir + "/release.csv", "--out", dir + "/out",
+                               "--quiet", "--retry-for", "60s"});
+  });
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (proxy_->upstream_bytes() < 1'500'000 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  const testing::CommandResult rotated = testing::RunAdmin(server_, {"rotate-keys"});
+  checker.join();
+  ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("the registry rotated its keys during the run"));
+  ExpectReportVerifies(dir + "/out", 60'000);
+  // The key of the start no longer fits.
+  const std::string old_key = dir + "/old.key";
+  testing::WriteFile(old_key, digest::ToHex(info_.receipt_public_key()));
+  auto with_old = testing::RunCommand({testing::OptoutCliBinary(), "--server", server_.address(),
+                                       "verify-receipt", dir + "/out", "--registry-key", old_key});
+  EXPECT_EQ(with_old.exit_code, 1);
+  EXPECT_THAT(with_old.err, HasSubstr("wrong key"));
 }
 
 }  // namespace
