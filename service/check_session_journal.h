@@ -14,7 +14,7 @@
 // (OptOutStore::PutUnsyncedMeta): a killed process keeps every write, a
 // power loss may lose the last ones (the client is then told the session
 // is unknown). Bounded like the sessions themselves: at most
-// --max_check_sessions sessions of at most 64 parts, about 4 KB each;
+// --max_check_sessions sessions of at most 64 parts, about 1.7 KB each;
 // closed and expired sessions are deleted.
 //
 // Key rotation (optout-admin rotate-keys): entries are sealed under the

@@ -7,7 +7,7 @@
 // in the same run: CPU per checked row (all threads: RocksDB's flushes and
 // compactions count) and the bytes handed to the store per row.
 //
-//   session_journal_bench [--benchmark_repetitions=3]
+//   session_journal_bench --benchmark_min_time=2   (figures: tests/bench/README.md)
 //
 // Batches are what check-dataset sends for a CSV/Parquet table with an md5
 // column: N rows, each a URL item of 8 expression digests and an MD5 item.

@@ -85,23 +85,46 @@ std::array<uint8_t, 32> InterleavedSha256::Finish() const {
 
 void InterleavedSha256::Save(std::string* out) const {
   const size_t start = out->size();
-  out->resize(start + kStateBytes);
+  const size_t size = length_ == 0 ? 8 : 8 + kLanes * 32 + pending_size_;
+  out->resize(start + size);
   char* at = out->data() + start;
+  std::memcpy(at, &length_, 8);
+  if (length_ == 0) return;
+  at += 8;
   for (const digest::Sha256State& lane : lanes_) {
     std::memcpy(at, lane.data(), 32);
     at += 32;
   }
-  const uint64_t pending = pending_size_;
-  std::memcpy(at, &pending, 8);
-  std::memcpy(at + 8, &length_, 8);
-  std::memcpy(at + 16, pending_, sizeof(pending_));
+  std::memcpy(at, pending_, pending_size_);
 }
 
-bool InterleavedSha256::Restore(const char* state) {
+size_t InterleavedSha256::Restore(const char* state, size_t size) {
+  uint64_t length = 0;
+  if (size < 8) return 0;
+  std::memcpy(&length, state, 8);
+  if (length == 0) {
+    *this = InterleavedSha256();
+    return 8;
+  }
+  // The pending round is what the length leaves after whole rounds.
+  const size_t pending = static_cast<size_t>(length % sizeof(pending_));
+  const size_t taken = 8 + kLanes * 32 + pending;
+  if (size < taken) return 0;
+  state += 8;
+  for (digest::Sha256State& lane : lanes_) {
+    std::memcpy(lane.data(), state, 32);
+    state += 32;
+  }
+  std::memcpy(pending_, state, pending);
+  pending_size_ = pending;
+  length_ = length;
+  return taken;
+}
+
+bool InterleavedSha256::RestoreLegacy(const char* state) {
   uint64_t pending = 0, length = 0;
   std::memcpy(&pending, state + kLanes * 32, 8);
   std::memcpy(&length, state + kLanes * 32 + 8, 8);
-  // The pending round is what the length leaves after whole rounds.
   if (pending >= sizeof(pending_) || pending != length % sizeof(pending_)) return false;
   for (digest::Sha256State& lane : lanes_) {
     std::memcpy(lane.data(), state, 32);

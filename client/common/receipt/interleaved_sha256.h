@@ -42,13 +42,21 @@ class InterleavedSha256 final {
   // The hash of everything fed so far; Update may go on afterwards.
   std::array<uint8_t, 32> Finish() const;
 
-  // The state as bytes (lanes, pending bytes, length; kStateBytes of them),
-  // appended to `out`, and back: Restore returns false, changing nothing,
-  // for bytes Save did not write. For a registry that keeps a check session
-  // across a restart (ItemsDigest::SaveState).
-  static constexpr size_t kStateBytes = kLanes * 32 + 8 + 8 + kLanes * kBlock;
+  // The state as bytes, appended to `out`: the stream length (u64 LE) and,
+  // unless it is 0, the lanes and the bytes of the round not yet absorbed
+  // (length mod 256 of them). 8 bytes for an unused stream, 136..391 for
+  // another: a registry journals it after every batch of a check session
+  // (ItemsDigest::SaveState), and the bytes are what that costs.
+  static constexpr size_t kMaxStateBytes = 8 + kLanes * 32 + kLanes * kBlock - 1;
   void Save(std::string* out) const;
-  bool Restore(const char* state);
+  // Reads a state Save wrote from the front of `state`: the bytes it took,
+  // or 0 (changing nothing) for bytes Save did not write.
+  size_t Restore(const char* state, size_t size);
+  // The fixed layout of builds before (lanes, pending size, length, the
+  // whole pending buffer: kLegacyStateBytes), still read so that sessions
+  // journaled by them survive the upgrade. False as Restore.
+  static constexpr size_t kLegacyStateBytes = kLanes * 32 + 8 + 8 + kLanes * kBlock;
+  bool RestoreLegacy(const char* state);
 
  private:
   // Absorbs four whole blocks, one per lane, in lockstep.

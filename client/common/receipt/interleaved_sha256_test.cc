@@ -61,31 +61,55 @@ TEST(InterleavedSha256Test, NotPlainSha256) {
 }
 
 // A saved state, restored, hashes on as the original does, whatever part
-// of a round of four blocks is pending.
+// of a round of four blocks is pending; it holds only the pending bytes.
 TEST(InterleavedSha256Test, SavedStateGoesOnAsTheOriginal) {
   std::string bytes(1000, '\0');
   for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7 + 1);
   for (size_t cut : {0, 1, 63, 64, 255, 256, 300, 700}) {
     InterleavedSha256 original;
     original.Update(bytes.data(), cut);
-    std::string state;
+    std::string state = "head";
     original.Save(&state);
-    ASSERT_EQ(state.size(), InterleavedSha256::kStateBytes);
+    EXPECT_EQ(state.size(), 4 + (cut == 0 ? 8 : 8 + InterleavedSha256::kLanes * 32 + cut % 256))
+        << cut;
     InterleavedSha256 restored;
-    ASSERT_TRUE(restored.Restore(state.data())) << cut;
+    restored.Update(bytes.data(), 5);  // replaced by the restored state
+    ASSERT_EQ(restored.Restore(state.data() + 4, state.size() - 4), state.size() - 4) << cut;
     original.Update(bytes.data() + cut, bytes.size() - cut);
     restored.Update(bytes.data() + cut, bytes.size() - cut);
     EXPECT_EQ(restored.Finish(), original.Finish()) << cut;
     EXPECT_EQ(restored.length(), bytes.size());
   }
-  // A pending count the length does not leave is refused.
+  // A state cut short is refused.
   InterleavedSha256 h;
   h.Update(bytes.data(), 10);
   std::string state;
   h.Save(&state);
-  state[InterleavedSha256::kLanes * 32] = 11;
   InterleavedSha256 other;
-  EXPECT_FALSE(other.Restore(state.data()));
+  EXPECT_EQ(other.Restore(state.data(), state.size() - 1), 0u);
+  EXPECT_EQ(other.length(), 0u);
+}
+
+// The fixed layout of earlier builds still restores.
+TEST(InterleavedSha256Test, LegacyStateRestores) {
+  std::string bytes(300, 'z');
+  InterleavedSha256 original;
+  original.Update(bytes.data(), bytes.size());
+  // Made from the compact state: length, lanes, pending bytes.
+  std::string compact;
+  original.Save(&compact);
+  const size_t lanes = InterleavedSha256::kLanes * 32;
+  const uint64_t length = bytes.size(), pending = length % 256;
+  std::string state = compact.substr(8, lanes);
+  state.append(reinterpret_cast<const char*>(&pending), 8);
+  state.append(reinterpret_cast<const char*>(&length), 8);
+  state += compact.substr(8 + lanes);
+  state.resize(InterleavedSha256::kLegacyStateBytes, '\0');
+  InterleavedSha256 restored;
+  ASSERT_TRUE(restored.RestoreLegacy(state.data()));
+  EXPECT_EQ(restored.Finish(), original.Finish());
+  state[InterleavedSha256::kLanes * 32] = 11;  // a pending count the length does not leave
+  EXPECT_FALSE(restored.RestoreLegacy(state.data()));
 }
 
 }  // namespace

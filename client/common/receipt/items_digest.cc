@@ -180,11 +180,17 @@ Digest32 ItemsDigest::Finish() const {
 
 namespace {
 
-// SaveState's layout: the tag, each stream's InterleavedSha256 state, then
-// the item counts url, pdq, sha256, md5 (u64 little-endian).
-constexpr char kStateTag[] = "optout-items-digest-state-v2";
-constexpr size_t kStateBytes =
-    sizeof(kStateTag) - 1 + kStreams * InterleavedSha256::kStateBytes + 4 * 8;
+// SaveState's layout: the tag, each stream's InterleavedSha256 state
+// (8 bytes for an unused stream), then the item counts url, pdq, sha256,
+// md5 (u64 little-endian). v2, before, saved every stream at its largest
+// (kLegacyStateBytes): still read.
+constexpr char kStateTag[] = "optout-items-digest-state-v3";
+constexpr char kLegacyStateTag[] = "optout-items-digest-state-v2";
+constexpr size_t kTagBytes = sizeof(kStateTag) - 1;
+static_assert(sizeof(kLegacyStateTag) == sizeof(kStateTag));
+constexpr size_t kCountBytes = 4 * 8;
+constexpr size_t kLegacyStateBytes =
+    kTagBytes + kStreams * InterleavedSha256::kLegacyStateBytes + kCountBytes;
 
 uint64_t GetU64(const char* in) {
   uint64_t v;
@@ -195,8 +201,8 @@ uint64_t GetU64(const char* in) {
 }  // namespace
 
 std::string ItemsDigest::SaveState() const {
-  std::string out(kStateTag, sizeof(kStateTag) - 1);
-  out.reserve(kStateBytes);
+  std::string out(kStateTag, kTagBytes);
+  out.reserve(kTagBytes + kStreams * InterleavedSha256::kMaxStateBytes + kCountBytes);
   for (const InterleavedSha256& h : streams_->hash) h.Save(&out);
   char b[8];
   for (uint64_t v : {counts_.url, counts_.pdq, counts_.sha256, counts_.md5}) {
@@ -207,15 +213,24 @@ std::string ItemsDigest::SaveState() const {
 }
 
 bool ItemsDigest::RestoreState(const std::string& state) {
-  if (state.size() != kStateBytes || state.compare(0, sizeof(kStateTag) - 1, kStateTag) != 0) {
-    return false;
-  }
+  if (state.size() < kTagBytes + kCountBytes) return false;
+  const bool legacy = state.compare(0, kTagBytes, kLegacyStateTag) == 0;
+  if (!legacy && state.compare(0, kTagBytes, kStateTag) != 0) return false;
+  if (legacy && state.size() != kLegacyStateBytes) return false;
   auto streams = std::make_unique<Streams>();
-  const char* at = state.data() + sizeof(kStateTag) - 1;
+  const char* at = state.data() + kTagBytes;
+  const char* const counts_at = state.data() + state.size() - kCountBytes;
   for (InterleavedSha256& h : streams->hash) {
-    if (!h.Restore(at)) return false;
-    at += InterleavedSha256::kStateBytes;
+    if (legacy) {
+      if (!h.RestoreLegacy(at)) return false;
+      at += InterleavedSha256::kLegacyStateBytes;
+      continue;
+    }
+    const size_t taken = h.Restore(at, static_cast<size_t>(counts_at - at));
+    if (taken == 0) return false;
+    at += taken;
   }
+  if (at != counts_at) return false;
   ItemCounts counts;
   counts.url = GetU64(at), counts.pdq = GetU64(at + 8), counts.sha256 = GetU64(at + 16),
   counts.md5 = GetU64(at + 24);

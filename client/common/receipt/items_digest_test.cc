@@ -211,6 +211,10 @@ TEST(ItemsDigestTest, SavedStateRestoresTheRunningDigest) {
     EXPECT_FALSE(restored.RestoreState(bad));
   }
   EXPECT_EQ(restored.Finish(), running.Finish());  // unchanged by a refused state
+  // Unused streams take 8 bytes, used ones their pending bytes only.
+  ItemsDigest fresh;
+  EXPECT_EQ(fresh.SaveState().size(), 28u + 7 * 8 + 4 * 8);
+  EXPECT_LT(state.size(), 28u + 7 * 400 + 4 * 8);
 }
 
 TEST(ItemsDigestTest, FinishLetsFeedingGoOn) {
