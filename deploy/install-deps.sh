@@ -4,7 +4,8 @@
 # Parquet interoperability tests' packages in tests/interop) only when its
 # lockfile changed.
 #   deploy/install-deps.sh          build + test + run dependencies
-#   deploy/install-deps.sh --bench  also FAISS (peer in the Hamming benchmark)
+#   deploy/install-deps.sh --bench  also FAISS (peer in the Hamming benchmark) and
+#                                   OpenCV's ORB and RANSAC (tests/bench/match_orb)
 set -euo pipefail
 
 packages=(
@@ -28,7 +29,7 @@ if ! command -v npm >/dev/null 2>&1; then
   packages+=(npm)
 fi
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(libfaiss-dev)
+  packages+=(libfaiss-dev libopencv-features2d-dev libopencv-calib3d-dev)
 fi
 
 missing=()

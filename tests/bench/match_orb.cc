@@ -1,0 +1,487 @@
+// match_orb: does local-feature agreement (ORB keypoints + RANSAC
+// similarity, orb_verifier.h) separate PDQ hits of real copies from the
+// closest unrelated images? Offline prototype for the false-match bound
+// (README.md#matching, issue 12); nothing here is wired into a client or
+// the registry.
+//
+// Images: --corpus DIR (the photo corpus layout: DIR/images/GROUP__FAMILY.jpg
+// with GROUP__orig.jpg the original) gives the copies whose own pairs are
+// measured: per family, the PDQ decision of the registry (threshold 31, 20
+// with a low-quality side; hashes as `optout register --image` and
+// `optout check --image` make them) and the RANSAC inlier count against
+// the original (checked as is and mirrored, the better of the two).
+// Unrelated pairs: every checked image (all files of --corpus and --images
+// folders, K random windows of each file as new images, --synthetic and
+// --smooth generated scenes) against every registered image (originals and
+// scenes) of another group: the inlier count, and the pair's PDQ distance
+// (best over the hashes both sides send), so the inlier count of the pairs
+// closest by PDQ can be compared with that of all pairs (tail dependence).
+//
+// The inlier count of unrelated pairs is then read like match_fp reads
+// distances: log10 of its upper tail's share, a straight line over the
+// observed tail, extrapolated to each inlier threshold K.
+//
+//   match_orb --corpus DIR [--images DIR]... [--synthetic N] [--smooth N]
+//             [--random-windows K] [--features N] [--side PX]
+//             [--fast-threshold T] [--ratio R] [--reprojection PX]
+//             [--registered N] [--show-top N] [--list-own] [--no-equalize]
+//             [--report-every N]
+#include <dirent.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "client/common/protocol/pdq_quality.h"
+#include "client/pdq/image_decoder.h"
+#include "client/pdq/image_hasher.h"
+#include "client/pdq/match_regions.h"
+#include "client/pdq/pdq_core.h"
+#include "client/pdq/testing/image_encoder.h"
+#include "tests/bench/match_scenes.h"
+#include "tests/bench/orb_verifier.h"
+
+namespace {
+
+namespace pdq = optout::pdq;
+using optout::bench::LocalFeatures;
+
+constexpr int kMinQuality = optout::protocol::kDefaultMinPdqQuality;
+constexpr int kLowFloor = optout::protocol::kDefaultLowQualityPdqFloor;
+constexpr int kThreshold = 31;
+constexpr int kLowThreshold = optout::protocol::kDefaultLowQualityPdqDistance;
+constexpr int kMaxInliers = 600;
+const int kInlierThresholds[] = {6, 8, 10, 12, 15, 20, 25, 30, 40, 50};
+
+double CpuMillis() {
+  timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+struct Source {
+  std::string path;
+  std::string group;
+  std::string family;  // "orig" for an original
+};
+
+std::vector<Source> ListImages(const std::string& dir) {
+  std::vector<Source> out;
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (dirent* e = readdir(d)) {
+    const std::string name = e->d_name;
+    const size_t dot = name.rfind('.');
+    if (dot == std::string::npos) continue;
+    std::string ext = name.substr(dot + 1);
+    std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+    if (ext != "jpg" && ext != "jpeg" && ext != "png" && ext != "webp") continue;
+    const size_t sep = name.find("__");
+    if (sep == std::string::npos) {
+      out.push_back({dir + "/" + name, dir + "/" + name, "orig"});
+    } else {
+      out.push_back({dir + "/" + name, dir + "/" + name.substr(0, sep),
+                     name.substr(sep + 2, dot - sep - 2)});
+    }
+  }
+  closedir(d);
+  std::sort(out.begin(), out.end(), [](const Source& a, const Source& b) { return a.path < b.path; });
+  return out;
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// One side of a pair: the PDQ hashes that side sends or stores, its tier,
+// and its keypoints (mirrored too on the checked side).
+struct Side {
+  std::string name;
+  int group = 0;
+  std::string family;
+  bool own_corpus = false;  // a copy of --corpus whose original is registered
+  bool low = false;
+  std::vector<pdq::PdqHash> hashes;
+  LocalFeatures features, mirrored;
+};
+
+int BestDistance(const Side& a, const Side& b) {
+  int best = 256;
+  for (const auto& x : a.hashes) {
+    for (const auto& y : b.hashes) best = std::min(best, pdq::HammingDistance(x, y));
+  }
+  return best;
+}
+
+// Straight line through log10 of the upper tail's share of `hist`
+// (pairs with at least k inliers); returns {slope, intercept}, or NaNs.
+std::pair<double, double> UpperTailLine(const std::vector<long long>& hist, double max_share,
+                                        int* lo, int* hi) {
+  long long total = 0;
+  for (long long c : hist) total += c;
+  std::vector<std::pair<int, double>> points;
+  long long cum = 0;
+  for (int k = static_cast<int>(hist.size()) - 1; k >= 0; --k) {
+    cum += hist[k];
+    const double share = 1.0 * cum / total;
+    if (cum >= 10 && share <= max_share) points.emplace_back(k, std::log10(share));
+  }
+  if (points.size() < 3) return {NAN, NAN};
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (const auto& [x, y] : points) {
+    sx += x;
+    sy += y;
+    sxx += 1.0 * x * x;
+    sxy += x * y;
+  }
+  const double n = points.size();
+  const double slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+  *lo = points.back().first;
+  *hi = points.front().first;
+  return {slope, (sy - slope * sx) / n};
+}
+
+struct Unrelated {
+  // Inlier counts of unrelated pairs, all and by the pair's PDQ distance.
+  static constexpr int kCond[] = {56, 64, 72, 80, 88, 96, 256};
+  std::vector<long long> inliers[7];
+  long long pairs = 0;
+  Unrelated() {
+    for (auto& h : inliers) h.assign(kMaxInliers + 1, 0);
+  }
+  void Add(int pdq_distance, int n) {
+    ++pairs;
+    for (int c = 0; c < 7; ++c) {
+      if (pdq_distance <= kCond[c]) ++inliers[c][std::min(n, kMaxInliers)];
+    }
+  }
+  void Print(const char* name, double registered) const {
+    std::printf("\n%s: %lld unrelated image pairs\n", name, pairs);
+    if (pairs == 0) return;
+    std::printf("  inliers by the pair's PDQ distance (tail dependence: the closest by PDQ "
+                "should not agree more):\n      pdq<=      pairs  max");
+    for (int k : kInlierThresholds) std::printf("   >=%-3d", k);
+    std::printf("\n");
+    for (int c = 0; c < 7; ++c) {
+      long long n = 0;
+      int max = 0;
+      for (int k = 0; k <= kMaxInliers; ++k) {
+        n += inliers[c][k];
+        if (inliers[c][k] > 0) max = k;
+      }
+      if (n == 0) continue;
+      std::printf("      %4d %10lld  %3d", kCond[c], n, max);
+      for (int t : kInlierThresholds) {
+        long long ge = 0;
+        for (int k = t; k <= kMaxInliers; ++k) ge += inliers[c][k];
+        std::printf("  %6lld", ge);
+      }
+      std::printf("\n");
+    }
+    std::printf("  inlier histogram of all pairs:");
+    for (int k = 0; k <= kMaxInliers; ++k) {
+      if (inliers[6][k] > 0) std::printf(" %d:%lld", k, inliers[6][k]);
+    }
+    std::printf("\n");
+    int lo = 0, hi = 0;
+    const auto [slope, intercept] = UpperTailLine(inliers[6], 1e-2, &lo, &hi);
+    if (std::isnan(slope)) {
+      std::printf("  too few tail points to fit\n");
+      return;
+    }
+    std::printf("  upper tail line, k = %d..%d: log10 share(inliers >= k) = %.3f %+.4f k\n", lo,
+                hi, intercept, slope);
+    for (int k : kInlierThresholds) {
+      const double p = intercept + slope * k;
+      std::printf("    K = %2d: 10^%.1f per image pair, 10^%.1f per check at %.0e images\n", k,
+                  p, p + std::log10(registered), registered);
+    }
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> corpora, dirs;
+  int synthetic = 0, smooth = 0, random_windows = 0, show_top = 15;
+  bool list_own = false;  // one line per own pair
+  size_t report_every = 300;
+  double registered_count = 1e7;
+  optout::bench::OrbOptions orb;
+  optout::bench::VerifyOptions verify;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto next = [&]() { return std::string(argv[++i]); };
+    if (arg == "--corpus" && i + 1 < argc) corpora.push_back(next());
+    else if (arg == "--images" && i + 1 < argc) dirs.push_back(next());
+    else if (arg == "--synthetic" && i + 1 < argc) synthetic = std::atoi(argv[++i]);
+    else if (arg == "--smooth" && i + 1 < argc) smooth = std::atoi(argv[++i]);
+    else if (arg == "--random-windows" && i + 1 < argc) random_windows = std::atoi(argv[++i]);
+    else if (arg == "--features" && i + 1 < argc) orb.features = std::atoi(argv[++i]);
+    else if (arg == "--side" && i + 1 < argc) orb.side = std::atoi(argv[++i]);
+    else if (arg == "--fast-threshold" && i + 1 < argc) orb.fast_threshold = std::atoi(argv[++i]);
+    else if (arg == "--ratio" && i + 1 < argc) verify.ratio = std::atof(argv[++i]);
+    else if (arg == "--reprojection" && i + 1 < argc) verify.reprojection = std::atof(argv[++i]);
+    else if (arg == "--registered" && i + 1 < argc) registered_count = std::atof(argv[++i]);
+    else if (arg == "--show-top" && i + 1 < argc) show_top = std::atoi(argv[++i]);
+    else if (arg == "--list-own") list_own = true;
+    else if (arg == "--no-equalize") orb.equalize = false;
+    else if (arg == "--report-every" && i + 1 < argc) report_every = std::max(1, std::atoi(argv[++i]));
+    else {
+      std::fprintf(stderr,
+                   "usage: match_orb --corpus DIR [--images DIR]... [--synthetic N] [--smooth N]\n"
+                   "                 [--random-windows K] [--features N] [--side PX]\n"
+                   "                 [--fast-threshold T] [--ratio R] [--reprojection PX]\n"
+                   "                 [--registered N] [--show-top N] [--list-own] [--no-equalize]\n"
+                   "                 [--report-every N]\n");
+      return 2;
+    }
+  }
+  std::map<std::string, int> group_ids;
+  std::vector<Side> stored, checked;
+  std::mt19937 rng(12);
+  std::uniform_real_distribution<double> unit(0, 1);
+  double extract_ms = 0;
+  int extracted = 0;
+  auto features = [&](const pdq::Image& image, bool mirror) {
+    optout::bench::OrbOptions o = orb;
+    o.mirror = mirror;
+    const double start = CpuMillis();
+    LocalFeatures f = optout::bench::ExtractOrb(image, o);
+    extract_ms += CpuMillis() - start;
+    ++extracted;
+    return f;
+  };
+  // Tier and hashes as the clients make them (README.md#matching).
+  auto usable = [](int quality, bool* low) {
+    *low = quality < kMinQuality;
+    return quality >= kLowFloor;
+  };
+  auto hashes_of = [](const pdq::ImageHashes& h, bool low, bool dihedral) {
+    std::vector<pdq::PdqHash> out;
+    if (dihedral) out.assign(h.dihedral.begin(), h.dihedral.end());
+    else out.push_back(h.pdq);
+    for (const auto& r : h.regions) {
+      if (r.quality >= (low ? kLowFloor : kMinQuality)) out.push_back(r.hash);
+    }
+    return out;
+  };
+  auto add = [&](const std::string& bytes, const std::string& name, const std::string& group_name,
+                 const std::string& family, bool own_corpus, int windows_of_it) {
+    const int group = group_ids.emplace(group_name, static_cast<int>(group_ids.size())).first->second;
+    auto full = pdq::DecodeFull(bytes, pdq::DecodeLimits{});
+    if (!full.ok()) return;
+    pdq::HashOptions options;
+    options.min_region_quality = kLowFloor;
+    if (family == "orig") {
+      options.regions = pdq::RegionSet::kOwner;
+      auto h = pdq::HashImageBytes(bytes, options);
+      bool low = false;
+      if (h.ok() && usable(h->quality, &low)) {
+        Side s{name, group, family, false, low, hashes_of(*h, low, false), {}, {}};
+        s.features = features(*full, false);
+        stored.push_back(std::move(s));
+      }
+    }
+    options.regions = pdq::RegionSet::kChecker;
+    options.dihedral = true;
+    auto h = pdq::HashImageBytes(bytes, options);
+    bool low = false;
+    if (!h.ok() || !usable(h->quality, &low)) return;
+    Side c{name, group, family, own_corpus && family != "orig", low, hashes_of(*h, low, true), {}, {}};
+    c.features = features(*full, false);
+    c.mirrored = features(*full, true);
+    checked.push_back(std::move(c));
+    // Random windows of the file, each a new unrelated image: its PDQ hash
+    // through the region hasher (as match_fp), its keypoints from the crop.
+    auto decoded = pdq::DecodeForPdq(bytes, pdq::DecodeLimits{});
+    if (!decoded.ok()) return;
+    const pdq::RegionHasher hasher(decoded->image, decoded->source_width, decoded->source_height);
+    for (int k = 0; k < windows_of_it; ++k) {
+      const double w = 0.25 + 0.75 * unit(rng), hgt = 0.25 + 0.75 * unit(rng);
+      pdq::Region r{0, 0, w, hgt, 0};
+      r.x0 = (1 - w) * unit(rng);
+      r.y0 = (1 - hgt) * unit(rng);
+      r.x1 = r.x0 + w;
+      r.y1 = r.y0 + hgt;
+      const pdq::RegionHash rh = hasher.Hash(r);
+      if (rh.quality < kMinQuality || rh.hash.IsZero()) continue;
+      pdq::Image crop;
+      crop.channels = full->channels;
+      const int x0 = static_cast<int>(r.x0 * full->width), y0 = static_cast<int>(r.y0 * full->height);
+      crop.width = std::max(1, static_cast<int>(w * full->width));
+      crop.height = std::max(1, static_cast<int>(hgt * full->height));
+      crop.width = std::min(crop.width, full->width - x0);
+      crop.height = std::min(crop.height, full->height - y0);
+      crop.pixels.resize(crop.row_bytes() * crop.height);
+      for (int y = 0; y < crop.height; ++y) {
+        std::copy_n(full->row(y0 + y) + static_cast<size_t>(x0) * full->channels, crop.row_bytes(),
+                    crop.row(y));
+      }
+      Side wside{name + " window " + std::to_string(k), group, "window", false, false, {rh.hash}, {}, {}};
+      wside.features = features(crop, false);
+      wside.mirrored = features(crop, true);
+      checked.push_back(std::move(wside));
+    }
+  };
+  for (const std::string& dir : corpora) {
+    for (const Source& s : ListImages(dir + "/images")) {
+      add(ReadAll(s.path), s.path, s.group, s.family, true, random_windows);
+    }
+  }
+  for (const std::string& dir : dirs) {
+    for (const Source& s : ListImages(dir)) add(ReadAll(s.path), s.path, s.group, s.family, false, random_windows);
+  }
+  std::mt19937 scene_rng(34);
+  for (int i = 0; i < synthetic; ++i) {
+    const int width = 320 + static_cast<int>(scene_rng() % 400);
+    const int height = 240 + static_cast<int>(scene_rng() % 300);
+    const std::string jpeg =
+        pdq::testing::EncodeJpeg(optout::bench::Scene(width, height, scene_rng, 1.0), 85);
+    add(jpeg, "scene " + std::to_string(i), "scene " + std::to_string(i), "orig", false, 0);
+  }
+  std::mt19937 smooth_rng(56);
+  for (int i = 0; i < smooth; ++i) {
+    const int width = 320 + static_cast<int>(smooth_rng() % 400);
+    const int height = 240 + static_cast<int>(smooth_rng() % 300);
+    const std::string jpeg =
+        pdq::testing::EncodeJpeg(optout::bench::Scene(width, height, smooth_rng, 0.08), 85);
+    add(jpeg, "smooth " + std::to_string(i), "smooth " + std::to_string(i), "orig", false, 0);
+  }
+  size_t keypoints = 0;
+  for (const Side& s : stored) keypoints += s.features.size();
+  std::printf("groups %zu, registered %zu (%.0f keypoints each), checked %zu; ORB extraction "
+              "%.1f ms per image (thread CPU, %d extractions)\n",
+              group_ids.size(), stored.size(), 1.0 * keypoints / stored.size(), checked.size(),
+              extract_ms / extracted, extracted);
+
+  // Own pairs: PDQ decision and inliers, per family.
+  struct FamilyRow {
+    int copies = 0, pdq_hits = 0;
+    std::vector<int> hit_inliers, miss_inliers;
+  };
+  std::map<std::string, FamilyRow> rows;
+  auto both = [&](const Side& c, const Side& s) {
+    const auto a = optout::bench::Verify(c.features, s.features, verify);
+    const auto b = optout::bench::Verify(c.mirrored, s.features, verify);
+    return std::max(a.inliers, b.inliers);
+  };
+  for (const Side& c : checked) {
+    if (!c.own_corpus) continue;
+    for (const Side& s : stored) {
+      if (s.group != c.group) continue;
+      FamilyRow& row = rows[c.family];
+      ++row.copies;
+      const bool hit = BestDistance(c, s) <= (c.low || s.low ? kLowThreshold : kThreshold);
+      const int n = both(c, s);
+      (hit ? row.hit_inliers : row.miss_inliers).push_back(n);
+      if (list_own) {
+        std::printf("own %-48s %s inliers %3d  keypoints %zu / %zu\n", c.name.c_str(),
+                    hit ? "pdq hit " : "pdq miss", n, c.features.size(), s.features.size());
+      }
+      row.pdq_hits += hit;
+    }
+  }
+  std::printf("\nown pairs (--corpus copies vs their original): PDQ hits kept by an inlier "
+              "threshold K; last column: PDQ misses that K alone would find\n");
+  std::printf("  %-13s %5s %5s  min", "family", "copy", "hits");
+  for (int k : kInlierThresholds) std::printf("  >=%-3d", k);
+  std::printf("  miss>=12\n");
+  FamilyRow total;
+  for (auto& [family, row] : rows) {
+    total.copies += row.copies;
+    total.pdq_hits += row.pdq_hits;
+    total.hit_inliers.insert(total.hit_inliers.end(), row.hit_inliers.begin(), row.hit_inliers.end());
+    total.miss_inliers.insert(total.miss_inliers.end(), row.miss_inliers.begin(), row.miss_inliers.end());
+  }
+  rows["total"] = total;
+  for (auto& [family, row] : rows) {
+    std::sort(row.hit_inliers.begin(), row.hit_inliers.end());
+    std::printf("  %-13s %5d %5d %4d", family.c_str(), row.copies, row.pdq_hits,
+                row.hit_inliers.empty() ? -1 : row.hit_inliers.front());
+    for (int k : kInlierThresholds) {
+      std::printf("  %5ld", std::count_if(row.hit_inliers.begin(), row.hit_inliers.end(),
+                                          [k](int n) { return n >= k; }));
+    }
+    std::printf("  %5ld\n", std::count_if(row.miss_inliers.begin(), row.miss_inliers.end(),
+                                          [](int n) { return n >= 12; }));
+  }
+  std::printf("  inliers of PDQ hits, lowest 20:");
+  for (size_t i = 0; i < std::min<size_t>(20, total.hit_inliers.size()); ++i) {
+    std::printf(" %d", total.hit_inliers[i]);
+  }
+  std::printf("\n");
+
+  // Unrelated pairs, checked images in a shuffled order with the summary
+  // printed every --report-every of them, so a run cut short still reads
+  // as a sample of all sources.
+  Unrelated normal, low;
+  struct Top {
+    int inliers, distance;
+    std::string checked, stored;
+  };
+  std::vector<Top> by_inliers, by_distance;
+  auto more_inliers = [](const Top& a, const Top& b) { return a.inliers > b.inliers; };
+  auto closer = [](const Top& a, const Top& b) { return a.distance < b.distance; };
+  auto keep = [&](std::vector<Top>& v, auto better) {
+    if (v.size() > static_cast<size_t>(4 * show_top)) {
+      std::partial_sort(v.begin(), v.begin() + show_top, v.end(), better);
+      v.resize(show_top);
+    }
+  };
+  std::vector<size_t> order(checked.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::shuffle(order.begin(), order.end(), std::mt19937(78));
+  double verify_ms = 0;
+  long long verified = 0;
+  auto report = [&](size_t done) {
+    std::printf("\n=== after %zu of %zu checked images: verification %.3f ms per (checked, "
+                "stored) feature pair (thread CPU, PDQ distance included)\n",
+                done, checked.size(), verify_ms / std::max<long long>(1, verified));
+    normal.Print("normal tier (both sides quality >= 50)", registered_count);
+    low.Print("low-quality tier (a side of quality 15..49)", registered_count);
+    std::sort(by_inliers.begin(), by_inliers.end(), more_inliers);
+    std::sort(by_distance.begin(), by_distance.end(), closer);
+    std::printf("\nunrelated pairs with the most inliers:\n");
+    for (int i = 0; i < show_top && i < static_cast<int>(by_inliers.size()); ++i) {
+      std::printf("  %3d inliers, pdq %3d  %s  vs registered %s\n", by_inliers[i].inliers,
+                  by_inliers[i].distance, by_inliers[i].checked.c_str(), by_inliers[i].stored.c_str());
+    }
+    std::printf("unrelated pairs closest by PDQ:\n");
+    for (int i = 0; i < show_top && i < static_cast<int>(by_distance.size()); ++i) {
+      std::printf("  pdq %3d, %3d inliers  %s  vs registered %s\n", by_distance[i].distance,
+                  by_distance[i].inliers, by_distance[i].checked.c_str(), by_distance[i].stored.c_str());
+    }
+    std::fflush(stdout);
+  };
+  for (size_t done = 0; done < order.size(); ++done) {
+    const Side& c = checked[order[done]];
+    const double start = CpuMillis();
+    for (const Side& s : stored) {
+      if (s.group == c.group) continue;
+      const int d = BestDistance(c, s);
+      const int n = both(c, s);
+      verified += 2;
+      (c.low || s.low ? low : normal).Add(d, n);
+      by_inliers.push_back({n, d, c.name, s.name});
+      by_distance.push_back({n, d, c.name, s.name});
+      keep(by_inliers, more_inliers);
+      keep(by_distance, closer);
+    }
+    verify_ms += CpuMillis() - start;
+    if ((done + 1) % report_every == 0 && done + 1 < order.size()) report(done + 1);
+  }
+  report(order.size());
+  return 0;
+}
