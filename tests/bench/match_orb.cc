@@ -25,7 +25,7 @@
 //             [--random-windows K] [--features N] [--side PX]
 //             [--fast-threshold T] [--ratio R] [--reprojection PX]
 //             [--registered N] [--show-top N] [--list-own] [--no-equalize]
-//             [--report-every N]
+//             [--report-every N] [--register-copies]
 #include <dirent.h>
 
 #include <algorithm>
@@ -217,6 +217,10 @@ int main(int argc, char** argv) {
   int synthetic = 0, smooth = 0, random_windows = 0, show_top = 15;
   bool list_own = false;  // one line per own pair
   size_t report_every = 300;
+  // Registers every file, copies too (a registry holds framed, captioned and
+  // screenshotted pictures as well): unrelated pairs that share an overlay
+  // style (caption font, window chrome, logo box) are then counted.
+  bool register_copies = false;
   double registered_count = 1e7;
   optout::bench::OrbOptions orb;
   optout::bench::VerifyOptions verify;
@@ -237,6 +241,7 @@ int main(int argc, char** argv) {
     else if (arg == "--show-top" && i + 1 < argc) show_top = std::atoi(argv[++i]);
     else if (arg == "--list-own") list_own = true;
     else if (arg == "--no-equalize") orb.equalize = false;
+    else if (arg == "--register-copies") register_copies = true;
     else if (arg == "--report-every" && i + 1 < argc) report_every = std::max(1, std::atoi(argv[++i]));
     else {
       std::fprintf(stderr,
@@ -244,7 +249,7 @@ int main(int argc, char** argv) {
                    "                 [--random-windows K] [--features N] [--side PX]\n"
                    "                 [--fast-threshold T] [--ratio R] [--reprojection PX]\n"
                    "                 [--registered N] [--show-top N] [--list-own] [--no-equalize]\n"
-                   "                 [--report-every N]\n");
+                   "                 [--report-every N] [--register-copies]\n");
       return 2;
     }
   }
@@ -284,7 +289,7 @@ int main(int argc, char** argv) {
     if (!full.ok()) return;
     pdq::HashOptions options;
     options.min_region_quality = kLowFloor;
-    if (family == "orig") {
+    if (family == "orig" || register_copies) {
       options.regions = pdq::RegionSet::kOwner;
       auto h = pdq::HashImageBytes(bytes, options);
       bool low = false;
@@ -380,7 +385,7 @@ int main(int argc, char** argv) {
   for (const Side& c : checked) {
     if (!c.own_corpus) continue;
     for (const Side& s : stored) {
-      if (s.group != c.group) continue;
+      if (s.group != c.group || s.family != "orig") continue;
       FamilyRow& row = rows[c.family];
       ++row.copies;
       const bool hit = BestDistance(c, s) <= (c.low || s.low ? kLowThreshold : kThreshold);
