@@ -7,6 +7,7 @@
 #include <atomic>
 #include <map>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -18,6 +19,7 @@
 #include "client/common/digest/digest.h"
 #include "gtest/gtest.h"
 #include "optout/internal/record.pb.h"
+#include "service/check_session_journal.h"
 #include "service/registry_secret.h"
 #include "service/testing/in_memory_registry.h"
 
@@ -79,6 +81,7 @@ class KeyRotationTest : public ::testing::Test {
     KeyRotation::Options rotation_options;
     rotation_options.batch_records = batch_records_;
     rotation_options.pause_between_batches = pause_;
+    rotation_options.before_forgetting_old_version = before_forgetting_;
     rotation_ = std::make_unique<KeyRotation>(db_.store(), db_.registry(), *versions,
                                               secret_file, rotation_options);
     if (resume) rotation_->ResumeIfPending();
@@ -139,8 +142,65 @@ class KeyRotationTest : public ::testing::Test {
   std::unique_ptr<KeyRotation> rotation_;
   size_t batch_records_ = 50;
   absl::Duration pause_ = absl::ZeroDuration();
+  std::function<absl::Status()> before_forgetting_;
   std::map<int, std::string> ids_, tokens_;
 };
+
+// Open check sessions' journal entries are sealed under the key version
+// current when written; the rotation's hook seals them again under the new
+// version before the old one is forgotten, so a later start still reads
+// them. Without the hook they would be unreadable (and deleted).
+TEST_F(KeyRotationTest, CheckSessionJournalIsResealedBeforeTheOldVersionIsForgotten) {
+  RegisterMany(0, 120);
+  // Over the store of the moment (Reopen opens it anew).
+  std::unique_ptr<CheckSessionJournal> journal;
+  auto open_journal = [&] {
+    journal = std::make_unique<CheckSessionJournal>(
+        db_.store(), [this] { return db_.registry()->key_set(); });
+  };
+  auto read_all = [&] {
+    std::map<std::string, std::string> read;
+    EXPECT_THAT(journal->ForEach([&](const std::string& key, const std::string& state) {
+      read[key] = state;
+    }), IsOk());
+    return read;
+  };
+  int resealed = -1;
+  before_forgetting_ = [&]() -> absl::Status {
+    absl::StatusOr<int> n = journal->Reseal();
+    if (!n.ok()) return n.status();
+    resealed = *n;
+    return absl::OkStatus();
+  };
+  journal.reset();
+  Reopen(secret_file_);
+  open_journal();
+  ASSERT_THAT(journal->Put("s1", "header of s1"), IsOk());
+  ASSERT_THAT(journal->Put("s1/0", "part 0 of s1"), IsOk());
+  ASSERT_THAT(rotation_->Start("", 0), IsOk());
+  // Written during (or after) the rotation: under the new version.
+  ASSERT_THAT(journal->Put("s1/1", "part 1 of s1"), IsOk());
+  ASSERT_EQ(WaitUntilSettled().state, State::kDone);
+  EXPECT_EQ(resealed, 2);
+  EXPECT_EQ(db_.registry()->key_set()->previous, nullptr);
+  // As the next start reads them: with version 2 only.
+  journal.reset();
+  Reopen(secret_file_);
+  open_journal();
+  EXPECT_EQ(read_all(), (std::map<std::string, std::string>{
+                            {"s1", "header of s1"}, {"s1/0", "part 0 of s1"}, {"s1/1", "part 1 of s1"}}));
+
+  // The same rotation without the hook: what was sealed under version 2
+  // and not written since is lost once version 3 forgets version 2.
+  before_forgetting_ = nullptr;
+  journal.reset();
+  Reopen(secret_file_);
+  open_journal();
+  ASSERT_THAT(rotation_->Start("", 0), IsOk());
+  ASSERT_EQ(WaitUntilSettled().state, State::kDone);
+  EXPECT_TRUE(read_all().empty());
+  journal.reset();
+}
 
 TEST_F(KeyRotationTest, MovesEveryRecordWhileChecksKeepMatchingAndErasesTheOldVersion) {
   RegisterMany(0, 300);
