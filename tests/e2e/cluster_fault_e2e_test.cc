@@ -1,23 +1,25 @@
 // Issue 13, the fault test: 8 writers spread over 3 optoutd nodes register
 // and revoke while a random nats-server and a random optoutd are SIGKILLed
-// and restarted, again and again (>= 20 kills, 45-55 s). After healing,
+// and restarted, again and again (>= 20 kills, about 30 s). After healing,
 // every acknowledged opt-out matches on every node with all its items,
 // every acknowledged revoke is gone everywhere, and the nodes agree on
 // version and digest. Bounded: about a minute in all; every wait has a
 // deadline, and a watchdog kills the servers and fails the test past
 // kHardLimit (ctest's TIMEOUT is the last resort).
 //
-// Every other round the NATS server killed is the stream's leader of the
-// moment, while writes are in flight. Debian's nats-server 2.9.10 can then
-// leave a replica with another history (a leader SIGKILLed with a message
-// proposed but not yet committed; README "Cluster mode"). Nodes cope: a
-// consumer on such a replica is dropped; a node whose history differs from
-// the stream leader's re-publishes what it acknowledged that the leader
-// lacks, exits and, restarted here as systemd would, takes a peer's
-// snapshot (service/cluster/divergence.h). Before that rule, 1 of 23 runs
-// lost an acknowledged revoke on every node (two nodes that had read the
-// short replica outvoted the one that had not), so leader kills were kept
-// out of ctest; OPTOUT_FAULT_SPARE_LEADERS=1 still spares the leader.
+// In ctest the NATS server killed is never the stream's leader of the
+// moment. Debian's nats-server 2.9.10 can leave a replica with another
+// history when the leader is SIGKILLed with a message proposed but not yet
+// committed (README "Cluster mode"). Nodes cope: a consumer on such a
+// replica is dropped; a node whose history differs from the stream
+// leader's re-publishes what it acknowledged that the leader lacks, exits
+// and, restarted here as systemd would, takes a peer's snapshot
+// (service/cluster/divergence.h; before that rule, 1 of 23 leader-kill runs
+// lost an acknowledged revoke on every node, as two nodes that had read the
+// short replica outvoted the one that had not). OPTOUT_FAULT_KILL_LEADERS=1
+// kills the leader every other round: 10 of 11 such runs passed with the
+// rule; the 11th lost no write, but a restarted node could not create its
+// consumer for 60 s while the stream re-elected, so they stay out of ctest.
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -240,7 +242,7 @@ TEST(ClusterFaultTest, AcknowledgedWritesSurviveKilledServersAndNodes) {
   // only once caught up, which takes a few seconds while the stream elects
   // a new leader).
   std::mt19937 rng(42);
-  const bool kill_leaders = std::getenv("OPTOUT_FAULT_SPARE_LEADERS") == nullptr;
+  const bool kill_leaders = std::getenv("OPTOUT_FAULT_KILL_LEADERS") != nullptr;
   int kills = 0, leader_kills = 0, round = 0;
   absl::Duration slowest_nats, slowest_node;  // restart times, reported
   std::thread restarter;
@@ -261,10 +263,10 @@ TEST(ClusterFaultTest, AcknowledgedWritesSurviveKilledServersAndNodes) {
     ASSERT_LT(absl::Now() - faults_end, absl::Seconds(40)) << "fault phase overran: " << kills
                                                            << " kills";
     const absl::Time round_end = absl::Now() + kRound;
-    // Every other round the stream's leader of the moment (while writes
-    // are in flight, so it dies holding uncommitted ones), else a random
-    // server; with OPTOUT_FAULT_SPARE_LEADERS, never the leader (see the
-    // file comment).
+    // A NATS server other than the stream's leader; with
+    // OPTOUT_FAULT_KILL_LEADERS, every other round the leader of the moment
+    // (while writes are in flight, so it dies holding uncommitted ones),
+    // else a random one (see the file comment).
     int server = static_cast<int>(rng() % cluster.nats().size());
     const int leader = cluster.nats().StreamLeader("OPTOUT_TEST");
     if (kill_leaders) {
