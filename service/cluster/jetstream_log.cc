@@ -64,6 +64,7 @@ constexpr int kExitDiverged = 75;
 constexpr uint64_t kCheckpointEvery = 64;
 // The longest range of the leader's messages a node reads to judge itself.
 constexpr uint64_t kMaxJudgedMessages = 4096;
+constexpr absl::Duration kJudgmentSpacing = absl::Seconds(5);
 constexpr size_t kCheckpointsKept = 256;
 // Store meta key written before that exit; a peer's snapshot replaces it.
 constexpr absl::string_view kDivergedMarker = "cluster_diverged_at";
@@ -153,8 +154,12 @@ struct JetStreamLog::Impl {
   // Digest comparison with peers (consumer thread, but `peer_reports`).
   natsSubscription* progress_subscription = nullptr;
   std::map<uint64_t, cluster::Progress> my_digests;  // checkpoints and the last
-  // Versions already judged against the leader (one judgment each).
+  // Versions already judged against the leader (one judgment each), and
+  // when the next judgment may be: a peer that keeps reporting another
+  // history (it has not found out yet) must not keep this node's consumer
+  // reading the leader instead of applying.
   absl::flat_hash_set<uint64_t> judged_versions;
+  absl::Time next_judgment = absl::InfinitePast();
   uint64_t next_acked_prune = 0;
   absl::Time last_progress_report = absl::InfinitePast();
   absl::Mutex peer_mu;
@@ -466,7 +471,7 @@ void JetStreamLog::Impl::ReportAndCompare() {
   // nearest version this node knows the digest of.
   std::optional<std::pair<cluster::Progress, cluster::Progress>> range;
   std::string why;
-  {
+  if (absl::Now() >= next_judgment) {
     absl::MutexLock lock(&peer_mu);
     for (const auto& [version, by_node] : peer_reports) {
       auto mine = my_digests.find(version);
@@ -510,7 +515,9 @@ void JetStreamLog::Impl::ReportAndCompare() {
       if (range.has_value()) break;
     }
   }
-  if (range.has_value()) JudgeAgainstLeader(range->first, range->second, why);
+  if (!range.has_value()) return;
+  next_judgment = absl::Now() + kJudgmentSpacing;
+  JudgeAgainstLeader(range->first, range->second, why);
 }
 
 absl::StatusOr<std::string> JetStreamLog::Impl::LeaderMessage(uint64_t seq) {
