@@ -453,6 +453,29 @@ absl::Status Run::CheckRecords(RecordReader& reader, RecordWriter& writer, Input
     bulk.Finish().IgnoreError();
     return refusal;
   };
+  // A read that fails part-way refuses the input; the chunks read before
+  // it are still sent (their answers dropped), so that the receipt covers
+  // every row read before the refusal, whatever was in flight: exactly
+  // what verify-receipt rebuilds from the input (DigestRecords).
+  auto send_read_then_drain = [&](absl::Status refusal) -> absl::Status {
+    if (!IsRefusal(refusal)) return drain(refusal);
+    for (; !preparing.empty(); preparing.pop_front()) {
+      std::shared_ptr<Chunk> chunk = preparing.front();
+      chunk->prepared.WaitForNotification();
+      BuildRequest(chunk->records, &chunk->plan);
+      if (chunk->plan.request.packed_size() == 0) continue;
+      for (; bulk.in_flight() >= bulk.max_in_flight() && !sent.empty(); sent.pop_front()) {
+        if (sent.front()->nothing_to_ask) continue;
+        auto dropped = bulk.Next();
+        if (!dropped.ok()) return gave_up(dropped.status());
+      }
+      if (digest_ != nullptr) digest_->Add(chunk->plan.request);
+      absl::Status s = bulk.Send(std::move(chunk->plan.request));
+      if (!s.ok()) return gave_up(s);
+      sent.push_back(std::move(chunk));
+    }
+    return drain(refusal);
+  };
   auto handle_oldest = [&]() -> absl::Status {
     auto response = sent.front()->nothing_to_ask ? absl::StatusOr<v1::CheckResponse>(v1::CheckResponse())
                                                  : bulk.Next();
@@ -467,7 +490,7 @@ absl::Status Run::CheckRecords(RecordReader& reader, RecordWriter& writer, Input
       auto chunk = std::make_shared<Chunk>();
       chunk->records.reserve(chunk_rows);
       absl::Status s = reader.Read(chunk_rows, &chunk->records);
-      if (!s.ok()) return drain(AsRefusalIfContent(s));
+      if (!s.ok()) return send_read_then_drain(AsRefusalIfContent(s));
       if (chunk->records.empty()) {
         eof = true;
         break;

@@ -168,6 +168,16 @@ TEST_F(DatasetRefusalE2eTest, ContainersAndNonTextAreRefusedWhileGoodInputsAreFi
     EXPECT_THAT(report["refused"][i]["reason"].get<std::string>(), HasSubstr(bad[i].reason));
   }
 
+  // The receipt covers what the run sent, the rows of refused inputs read
+  // before their refusal (latin1.csv, cut.tar) included: verify-receipt
+  // rebuilds that from the inputs. The outputs cannot hold them (nothing of
+  // a refused input is written), and --from-output says so.
+  auto verified = Optout({"verify-receipt", out});
+  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+  auto from_output = Optout({"verify-receipt", out, "--from-output"});
+  EXPECT_EQ(from_output.exit_code, 1);
+  EXPECT_THAT(from_output.err, HasSubstr("an input refused part-way sent rows no output holds"));
+
   // A re-run refuses them again (no done state), reuses the good ones.
   auto again = Optout(args);
   EXPECT_EQ(again.exit_code, 2);
