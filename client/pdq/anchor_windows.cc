@@ -62,8 +62,9 @@ struct Plane {
   float at(int x, int y) const { return v[static_cast<size_t>(y) * width + x]; }
 };
 
-// Separable Gaussian blur of standard deviation sigma, edges clamped.
-Plane Blur(const Plane& in, double sigma) {
+// Separable Gaussian blur of standard deviation sigma, edges clamped, into
+// `out` (resized; its memory is reused).
+void Blur(const Plane& in, double sigma, Plane* out_plane) {
   const int radius = std::max(1, static_cast<int>(std::ceil(3 * sigma)));
   std::vector<float> kernel(2 * radius + 1);
   double sum = 0;
@@ -89,7 +90,10 @@ Plane Blur(const Plane& in, double sigma) {
       out[static_cast<size_t>(x) * stride] = acc;
     }
   };
-  Plane out{w, h, std::vector<float>(in.v.size())};
+  Plane& out = *out_plane;
+  out.width = w;
+  out.height = h;
+  out.v.resize(in.v.size());
   for (int y = 0; y < h; ++y) {
     std::copy(in.v.begin() + static_cast<size_t>(y) * w, in.v.begin() + static_cast<size_t>(y + 1) * w,
               line.begin() + radius);
@@ -99,10 +103,39 @@ Plane Blur(const Plane& in, double sigma) {
     for (int y = 0; y < h; ++y) line[radius + y] = out.v[static_cast<size_t>(y) * w + x];
     convolve(h, out.v.data() + x, w);
   }
-  return out;
 }
 
-// The luma resampled (bilinear) to square pixels (see kDetectSide).
+// Taps of a Gaussian of standard deviation `sigma` (input samples)
+// centred at input coordinate `centre` (sample i's centre is at i), edges
+// clamped: the input samples and weights one output sample averages.
+struct Taps {
+  int first = 0;               // index of weights[0] in the input, unclamped
+  std::vector<float> weights;  // sum 1
+};
+
+Taps GaussianTaps(double centre, double sigma) {
+  const int radius = std::max(1, static_cast<int>(std::ceil(3 * sigma)));
+  Taps t;
+  t.first = static_cast<int>(std::floor(centre)) - radius;
+  t.weights.resize(2 * radius + 2);
+  double sum = 0;
+  for (size_t i = 0; i < t.weights.size(); ++i) {
+    const double d = t.first + static_cast<double>(i) - centre;
+    const double w = d * d > 32 * sigma * sigma ? 0 : ExpNeg(d * d / (2 * sigma * sigma));
+    t.weights[i] = static_cast<float>(w);
+    sum += w;
+  }
+  for (float& w : t.weights) w = static_cast<float>(w / sum);
+  return t;
+}
+
+// The base of the scale space: the luma sampled at square pixels (see
+// kDetectSide) through a Gaussian of kSigma0 detection pixels. Filtering at
+// the luma's own resolution before sampling (rather than sampling, then
+// blurring) makes each detection pixel a weighted average of the same
+// picture area whatever the sampling phase, so a crop, whose grid is
+// shifted by a fraction of a detection pixel, finds its blobs where the
+// original found them.
 Plane DetectionPlane(const std::vector<float>& luma, int width, int height, int source_width,
                      int source_height) {
   const int longer = std::max(source_width, source_height);
@@ -112,18 +145,52 @@ Plane DetectionPlane(const std::vector<float>& luma, int width, int height, int 
   p.width = std::max(1, static_cast<int>(std::lround(1.0 * source_width / factor)));
   p.height = std::max(1, static_cast<int>(std::lround(1.0 * source_height / factor)));
   p.v.resize(static_cast<size_t>(p.width) * p.height);
-  for (int y = 0; y < p.height; ++y) {
-    const double sy = std::clamp((y + 0.5) * height / p.height - 0.5, 0.0, height - 1.0);
-    const int y0 = static_cast<int>(sy), y1 = std::min(y0 + 1, height - 1);
-    const double ay = sy - y0;
+  // Detection pixel x covers source [x, x + 1) * source_width / p.width;
+  // luma sample i sits at source (i + 0.5) * source_width / width.
+  auto taps_of = [](int out, int in, double source_per_out, double source) {
+    std::vector<Taps> taps(out);
+    const double in_per_source = in / source;
+    for (int o = 0; o < out; ++o) {
+      const double centre = (o + 0.5) * source_per_out * in_per_source - 0.5;
+      taps[o] = GaussianTaps(centre, kSigma0 * source_per_out * in_per_source);
+    }
+    return taps;
+  };
+  const std::vector<Taps> tx = taps_of(p.width, width, 1.0 * source_width / p.width, source_width);
+  const std::vector<Taps> ty =
+      taps_of(p.height, height, 1.0 * source_height / p.height, source_height);
+  // Rows first: every luma row filtered to p.width samples, through a line
+  // padded with its edge values (so no tap needs clamping).
+  int pad = 0;
+  for (const Taps& t : tx) {
+    pad = std::max({pad, -t.first, t.first + static_cast<int>(t.weights.size()) - width});
+  }
+  std::vector<float> line(static_cast<size_t>(width) + 2 * pad);
+  thread_local std::vector<float> rows;  // reused (see FindAnchors)
+  const size_t rows_size = static_cast<size_t>(p.width) * height;
+  if (rows.size() < rows_size) rows.resize(rows_size);
+  for (int y = 0; y < height; ++y) {
+    const float* in = luma.data() + static_cast<size_t>(y) * width;
+    std::fill(line.begin(), line.begin() + pad, in[0]);
+    std::copy(in, in + width, line.begin() + pad);
+    std::fill(line.begin() + pad + width, line.end(), in[width - 1]);
+    float* out = rows.data() + static_cast<size_t>(y) * p.width;
     for (int x = 0; x < p.width; ++x) {
-      const double sx = std::clamp((x + 0.5) * width / p.width - 0.5, 0.0, width - 1.0);
-      const int x0 = static_cast<int>(sx), x1 = std::min(x0 + 1, width - 1);
-      const double ax = sx - x0;
-      const float* r0 = luma.data() + static_cast<size_t>(y0) * width;
-      const float* r1 = luma.data() + static_cast<size_t>(y1) * width;
-      p.v[static_cast<size_t>(y) * p.width + x] = static_cast<float>(
-          (r0[x0] * (1 - ax) + r0[x1] * ax) * (1 - ay) + (r1[x0] * (1 - ax) + r1[x1] * ax) * ay);
+      const Taps& t = tx[x];
+      const float* src = line.data() + pad + t.first;
+      float acc = 0;
+      for (size_t i = 0; i < t.weights.size(); ++i) acc += t.weights[i] * src[i];
+      out[x] = acc;
+    }
+  }
+  for (int y = 0; y < p.height; ++y) {
+    const Taps& t = ty[y];
+    float* out = p.v.data() + static_cast<size_t>(y) * p.width;
+    for (size_t i = 0; i < t.weights.size(); ++i) {
+      const float w = t.weights[i];
+      const int row = std::clamp(t.first + static_cast<int>(i), 0, height - 1);
+      const float* in = rows.data() + static_cast<size_t>(row) * p.width;
+      for (int x = 0; x < p.width; ++x) out[x] += w * in[x];
     }
   }
   return p;
@@ -150,22 +217,29 @@ std::vector<Anchor> FindAnchors(const std::vector<float>& luma, int width, int h
                                 int source_width, int source_height, int max_anchors) {
   std::vector<Anchor> found;
   if (width < 2 || height < 2 || source_width < 2 || source_height < 2) return found;
-  Plane base = Blur(DetectionPlane(luma, width, height, source_width, source_height), kSigma0);
+  Plane base = DetectionPlane(luma, width, height, source_width, source_height);
   // Source pixels per detection pixel (the same on both axes up to rounding).
   const double to_source_x = static_cast<double>(source_width) / base.width;
   const double to_source_y = static_cast<double>(source_height) / base.height;
   for (int octave = 0; std::min(base.width, base.height) >= kMinOctaveSide; ++octave) {
-    std::vector<Plane> gauss = {base};
+    // The planes of every octave (and of every call on this thread) reuse
+    // the memory of the first: memory fresh from the system costs a page
+    // fault per 4 KiB, which was most of this function's time.
+    thread_local std::vector<Plane> gauss(kLevels), dog(kLevels - 1);
+    gauss[0].width = base.width;
+    gauss[0].height = base.height;
+    gauss[0].v.assign(base.v.begin(), base.v.end());
     for (int s = 1; s < kLevels; ++s) {
       const double a = SigmaOf(s - 1), b = SigmaOf(s);
-      gauss.push_back(Blur(gauss.back(), std::sqrt(b * b - a * a)));
+      Blur(gauss[s - 1], std::sqrt(b * b - a * a), &gauss[s]);
     }
     const int w = base.width, h = base.height;
-    std::vector<Plane> dog;
     for (int s = 0; s + 1 < kLevels; ++s) {
-      Plane d{w, h, std::vector<float>(base.v.size())};
+      Plane& d = dog[s];
+      d.width = w;
+      d.height = h;
+      d.v.resize(base.v.size());
       for (size_t i = 0; i < d.v.size(); ++i) d.v[i] = gauss[s + 1].v[i] - gauss[s].v[i];
-      dog.push_back(std::move(d));
     }
     const double octave_scale = static_cast<double>(1 << octave);
     for (int s = 1; s + 1 < static_cast<int>(dog.size()); ++s) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <memory>
+#include <vector>
 
 #if defined(__SSE2__)
 #include <xmmintrin.h>
@@ -244,16 +245,16 @@ void Deinterleave(const float* strip, int width, int r0, int n, float* out) {
 // a time in that small strip (one SIMD lane per row), which keeps the serial
 // running sums fast without transposing the whole image. Writes height x
 // width row-major, or height x 64 when `keep` selects the sampled columns.
+// `strip` and `filtered` are scratch for width * kLanes floats each.
 template <typename Fill>
-void HorizontalPass(Fill fill, float* out, int height, int width, int window, const int* keep) {
+void HorizontalPass(Fill fill, float* out, int height, int width, int window, const int* keep,
+                    float* strip, float* filtered) {
   const int out_width = keep != nullptr ? kOut : width;
-  std::unique_ptr<float[]> strip(new float[static_cast<size_t>(width) * kLanes]);
-  std::unique_ptr<float[]> filtered(new float[static_cast<size_t>(out_width) * kLanes]);
   for (int r0 = 0; r0 < height; r0 += kLanes) {
     const int n = std::min(kLanes, height - r0);
-    fill(r0, n, strip.get());
-    BoxPassStrip(strip.get(), filtered.get(), width, window, keep);
-    Deinterleave(filtered.get(), out_width, r0, n, out);
+    fill(r0, n, strip);
+    BoxPassStrip(strip, filtered, width, window, keep);
+    Deinterleave(filtered, out_width, r0, n, out);
   }
 }
 
@@ -271,35 +272,52 @@ void SamplePositions(int n, int* positions) {
   for (int i = 0; i < kOut; ++i) positions[i] = static_cast<int>((2LL * i + 1) * n / (2 * kOut));
 }
 
+// Every buffer is taken from `scratch` (grown as needed) when it is given,
+// else allocated for this call.
 template <typename Fill>
-void FilterAndDecimate(Fill fill_first_pass, int height, int width, float* out) {
+void FilterAndDecimate(Fill fill_first_pass, int height, int width, float* out,
+                       JaroszScratch* scratch) {
   const int wx = JaroszWindow(width);
   const int wy = JaroszWindow(height);
   // Pass 2 keeps 64 columns, which is more than an image narrower than 64 px has.
-  const size_t size = static_cast<size_t>(height) * std::max(width, kOut);
+  const int line = std::max(width, kOut);
+  const size_t size = static_cast<size_t>(height) * line;
+  const size_t strip_size = static_cast<size_t>(line) * kLanes;
   // Uninitialised on purpose: every element is written before it is read.
-  std::unique_ptr<float[]> buf_a(new float[size]);
-  std::unique_ptr<float[]> buf_b(new float[size]);
-  std::unique_ptr<float[]> sum(new float[std::max(width, kOut)]);
+  std::unique_ptr<float[]> own[5];
+  auto take = [&](std::vector<float> JaroszScratch::*member, size_t n, int slot) {
+    if (scratch == nullptr) {
+      own[slot].reset(new float[n]);
+      return own[slot].get();
+    }
+    std::vector<float>& v = scratch->*member;
+    if (v.size() < n) v.resize(n);  // grown, never shrunk
+    return v.data();
+  };
+  float* a = take(&JaroszScratch::a, size, 0);
+  float* b = take(&JaroszScratch::b, size, 1);
+  float* sum = take(&JaroszScratch::sum, line, 2);
+  float* strip = take(&JaroszScratch::strip, strip_size, 3);
+  float* filtered = take(&JaroszScratch::filtered, strip_size, 4);
   int rows_kept[kOut], cols_kept[kOut];
   SamplePositions(height, rows_kept);
   SamplePositions(width, cols_kept);
-  float* a = buf_a.get();
-  float* b = buf_b.get();
 
-  HorizontalPass(fill_first_pass, a, height, width, wx, nullptr);  // pass 1, rows
-  BoxPass(a, b, height, width, wy, nullptr, sum.get());   // pass 1, columns
+  HorizontalPass(fill_first_pass, a, height, width, wx, nullptr, strip, filtered);  // pass 1, rows
+  BoxPass(a, b, height, width, wy, nullptr, sum);   // pass 1, columns
   // Pass 2: only the 64 sampled columns and then 64 sampled rows are needed.
-  HorizontalPass(MatrixRows(b, width), a, height, width, wx, cols_kept);  // a: H x 64
-  BoxPass(a, out, height, kOut, wy, rows_kept, sum.get());  // out: 64 x 64
+  HorizontalPass(MatrixRows(b, width), a, height, width, wx, cols_kept, strip,
+                 filtered);  // a: H x 64
+  BoxPass(a, out, height, kOut, wy, rows_kept, sum);  // out: 64 x 64
 }
 
 }  // namespace
 
 int JaroszWindow(int length) { return (length + 127) / 128; }
 
-void JaroszFilterAndDecimate(const float* luma, int height, int width, float* out) {
-  FilterAndDecimate(MatrixRows(luma, width), height, width, out);
+void JaroszFilterAndDecimate(const float* luma, int height, int width, float* out,
+                             JaroszScratch* scratch) {
+  FilterAndDecimate(MatrixRows(luma, width), height, width, out, scratch);
 }
 
 void LumaFilterAndDecimate(const Image& image, float* out) {
@@ -313,7 +331,7 @@ void LumaFilterAndDecimate(const Image& image, float* out) {
           for (int k = n; k < kLanes; ++k) strip[static_cast<size_t>(x) * kLanes + k] = 0.0f;
         }
       },
-      image.height, width, out);
+      image.height, width, out, /*scratch=*/nullptr);
 }
 
 }  // namespace optout::pdq

@@ -112,6 +112,10 @@ class RegionHasher {
  private:
   // The region resampled to a grey image (empty if too small to hash).
   Image Resample(const Region& region) const;
+  // The same pixels as floats into `pixels` (grown as needed), row-major
+  // width x height; false if the region is too small to hash.
+  bool ResampleInto(const Region& region, std::vector<float>* pixels, int* width,
+                    int* height) const;
 
   int source_width_;
   int source_height_;
