@@ -275,6 +275,10 @@ TEST_F(ReceiptReconnectTest, CheckDatasetThroughARegistryRestartStillVerifies) {
 // verifies with the key GetInfo publishes now.
 TEST_F(ReceiptReconnectTest, CheckDatasetAcrossAKeyRotationVerifiesWithTheNewKey) {
   const std::string dir = WriteRelease(60'000, "c");
+  // Once 1.5 MB went up, answers are held back for 3 s (then the
+  // connection drops and the client re-sends): the run cannot end before
+  // the rotation has switched keys, however fast the machine.
+  proxy_->DropAfter(1'500'000, absl::Seconds(3));
   testing::CommandResult run;
   std::thread checker([&] {
     run = testing::RunCommand({testing::OptoutCliBinary(), "--server", proxy_->address(),
@@ -287,6 +291,7 @@ TEST_F(ReceiptReconnectTest, CheckDatasetAcrossAKeyRotationVerifiesWithTheNewKey
   }
   const testing::CommandResult rotated = testing::RunAdmin(server_, {"rotate-keys"});
   checker.join();
+  EXPECT_EQ(proxy_->drops(), 1);
   ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_THAT(run.err, HasSubstr("the registry rotated its keys during the run"));
