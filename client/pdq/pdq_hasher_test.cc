@@ -1,6 +1,8 @@
 #include "client/pdq/pdq_hasher.h"
 
 #include <algorithm>
+#include <utility>
+#include <vector>
 
 #include "client/pdq/jarosz_filter.h"
 #include "client/pdq/prescale.h"
@@ -51,6 +53,23 @@ TEST(PdqHasherTest, JaroszWindowIsCeilingOfLengthOver128) {
   EXPECT_EQ(JaroszWindow(128), 1);
   EXPECT_EQ(JaroszWindow(129), 2);
   EXPECT_EQ(JaroszWindow(5), 1);
+}
+
+TEST(PdqHasherTest, JaroszScratchReusedAcrossSizesGivesTheSameMatrix) {
+  // Region hashing filters many images through one scratch, whose buffers
+  // keep what the previous, larger or smaller, image left in them.
+  JaroszScratch scratch;
+  for (const auto& [w, h] : {std::pair{300, 200}, std::pair{64, 90}, std::pair{256, 256},
+                             std::pair{17, 300}}) {
+    std::vector<float> luma(static_cast<size_t>(w) * h);
+    for (size_t i = 0; i < luma.size(); ++i) {
+      luma[i] = static_cast<float>((i * 37 + i / w * 11) % 256);
+    }
+    std::vector<float> fresh(64 * 64), reused(64 * 64);
+    JaroszFilterAndDecimate(luma.data(), h, w, fresh.data());
+    JaroszFilterAndDecimate(luma.data(), h, w, reused.data(), &scratch);
+    EXPECT_EQ(fresh, reused) << w << "x" << h;
+  }
 }
 
 TEST(PdqHasherTest, SidesUnderFivePixelsAreRefused) {
