@@ -436,6 +436,9 @@ absl::Status Run::CheckRecords(RecordReader& reader, RecordWriter& writer, Input
   bulk_options.on_retry = options_.on_retry;
   client::BulkChecker bulk(client_, bulk_options);
   std::deque<std::shared_ptr<Chunk>> preparing, sent;
+  // Records of answered chunks, refilled by the next reads
+  // (RecordReader::ReadReusing) rather than freed and allocated again.
+  std::vector<std::vector<Record>> spare;
   bool eof = false;
   // When the server stays away, say how far this input got (a re-run
   // resumes from the last finished input).
@@ -480,16 +483,25 @@ absl::Status Run::CheckRecords(RecordReader& reader, RecordWriter& writer, Input
     auto response = sent.front()->nothing_to_ask ? absl::StatusOr<v1::CheckResponse>(v1::CheckResponse())
                                                  : bulk.Next();
     if (!response.ok()) return gave_up(response.status());
-    absl::Status s = Handle(*sent.front(), *response, writer, log, summary, link);
+    std::shared_ptr<Chunk> done = std::move(sent.front());
     sent.pop_front();
-    return s.ok() ? s : drain(s);
+    absl::Status s = Handle(*done, *response, writer, log, summary, link);
+    if (!s.ok()) return drain(s);
+    // Only when nothing else holds the chunk (its digest tasks are over).
+    if (done.use_count() == 1 && spare.size() <= depth) spare.push_back(std::move(done->records));
+    return s;
   };
   for (;;) {
     if (Stopped()) return absl::CancelledError("interrupted");
     while (!eof && preparing.size() < depth) {
       auto chunk = std::make_shared<Chunk>();
-      chunk->records.reserve(chunk_rows);
-      absl::Status s = reader.Read(chunk_rows, &chunk->records);
+      if (!spare.empty()) {
+        chunk->records = std::move(spare.back());
+        spare.pop_back();
+      } else {
+        chunk->records.reserve(chunk_rows);
+      }
+      absl::Status s = reader.ReadReusing(chunk_rows, &chunk->records);
       if (!s.ok()) return send_read_then_drain(AsRefusalIfContent(s));
       if (chunk->records.empty()) {
         eof = true;

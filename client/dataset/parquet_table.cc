@@ -124,15 +124,49 @@ class ParquetReader final : public RecordReader {
   }
 
   absl::Status Read(size_t max_records, std::vector<Record>* out) override {
+    return Fill(max_records, [out]() -> Record& { return out->emplace_back(); });
+  }
+
+  absl::Status ReadReusing(size_t max_records, std::vector<Record>* out) override {
+    size_t n = 0;
+    absl::Status s = Fill(max_records, [out, &n]() -> Record& {
+      if (n < out->size()) {
+        ClearForReuse(&(*out)[n]);
+        return (*out)[n++];
+      }
+      ++n;
+      return out->emplace_back();
+    });
+    out->resize(n);
+    return s;
+  }
+
+  // What the writer of this file may take instead of decoding again.  // What the writer of this file may take instead of decoding again.
+  const std::shared_ptr<DecodedColumns>& decoded() const { return decoded_; }
+
+  int64_t bytes_read() const override {
+    if (total_rows_ == 0) return file_->size();
+    return static_cast<int64_t>(static_cast<double>(file_->size()) * rows_done_ / total_rows_);
+  }
+  const std::string& header() const override { return header_; }
+  int items_per_record() const override { return 3; }
+  bool has_images() const override { return false; }
+
+ private:
+  // Fills up to `max_records` records, each into the Record `next()`
+  // returns (a fresh or a cleared one).
+  template <typename NextRecord>
+  absl::Status Fill(size_t max_records, NextRecord next) {
     for (size_t n = 0; n < max_records; ++n) {
       while (next_row_ >= group_rows_) {
         if (next_group_ >= row_groups_.size()) return absl::OkStatus();
         OPTOUT_RETURN_IF_ERROR(LoadGroup(row_groups_[next_group_++]));
       }
-      Record record;
+      Record& record = next();
       record.row = static_cast<uint64_t>(group_first_row_ + next_row_) + 1;
       if (url_col_ >= 0 && url_.def_present(next_row_)) {
-        record.url = std::string(absl::StripAsciiWhitespace(url_.value()));
+        const absl::string_view url = absl::StripAsciiWhitespace(url_.value());
+        record.url.assign(url.data(), url.size());
         record.has_url = true;
       }
       if (key_col_ >= 0 && key_.def_present(next_row_)) record.pair_key = std::string(key_.value());
@@ -145,23 +179,10 @@ class ParquetReader final : public RecordReader {
       }
       ++next_row_;
       ++rows_done_;
-      out->push_back(std::move(record));
     }
     return absl::OkStatus();
   }
 
-  // What the writer of this file may take instead of decoding again.
-  const std::shared_ptr<DecodedColumns>& decoded() const { return decoded_; }
-
-  int64_t bytes_read() const override {
-    if (total_rows_ == 0) return file_->size();
-    return static_cast<int64_t>(static_cast<double>(file_->size()) * rows_done_ / total_rows_);
-  }
-  const std::string& header() const override { return header_; }
-  int items_per_record() const override { return 3; }
-  bool has_images() const override { return false; }
-
- private:
   // One flat column of the current row group, walked row by row.
   struct Cursor {
     SharedColumn data;

@@ -46,6 +46,14 @@ class RecordReader {
   virtual ~RecordReader() = default;
   // Appends up to `max_records` records to `*out`; appends none at the end.
   virtual absl::Status Read(size_t max_records, std::vector<Record>* out) = 0;
+  // Like Read, but `*out` holds records of an earlier chunk that are done
+  // with and replaces them: afterwards it holds exactly the records read.
+  // A reader that refills them in place (ClearForReuse) keeps their string
+  // buffers; by default they are dropped and Read appends.
+  virtual absl::Status ReadReusing(size_t max_records, std::vector<Record>* out) {
+    out->clear();
+    return Read(max_records, out);
+  }
   // Input bytes consumed so far (for progress and ETA).
   virtual int64_t bytes_read() const = 0;
   // Bytes the filtered output starts with (the header row of CSV/TSV).

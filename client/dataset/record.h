@@ -71,6 +71,25 @@ struct Record {
   bool pdq_low_quality = false;  // pdq sent as low-quality (PackedItems.pdq_low_quality)
 };
 
+// Makes `*r` a default Record again but keeps the heap buffers of the
+// strings a table row fills (url, md5, sha256, url_digests), so that a
+// reader refilling it (RecordReader::ReadReusing) allocates nothing: those
+// were three allocations and frees per Parquet row. Every other field is
+// reset by assignment, so a field added later starts out default too.
+inline void ClearForReuse(Record* r) {
+  std::string url = std::move(r->url), md5 = std::move(r->md5), sha256 = std::move(r->sha256),
+              url_digests = std::move(r->url_digests);
+  *r = Record();
+  url.clear();
+  md5.clear();
+  sha256.clear();
+  url_digests.clear();
+  r->url = std::move(url);
+  r->md5 = std::move(md5);
+  r->sha256 = std::move(sha256);
+  r->url_digests = std::move(url_digests);
+}
+
 }  // namespace optout::dataset
 
 #endif  // OPTOUT_CLIENT_DATASET_RECORD_H_
