@@ -44,21 +44,29 @@ std::string MtimeVersion(const struct stat& st) {
   return buf;
 }
 
-// Per-thread memo of RegistrableDomainLabels: direct-mapped, keyed by the
-// list's id and the host. A thread-local table needs no locks and is always
-// coherent because a loaded list never changes.
+// Per-thread memo of RegistrableDomainLabels, keyed by the list's id and
+// the host. A thread-local table needs no locks and is always coherent
+// because a loaded list never changes. Each host may sit in either of two
+// slots (the less recently used one is replaced): with one slot per host,
+// two hosts landing on the same slot evicted each other on every URL when
+// rows cycle through hosts, and each miss is a libpsl lookup (~1 us).
 struct LabelCacheEntry {
   uint64_t list_id = 0;  // 0 = empty
+  uint64_t used = 0;     // the thread's lookup count when last hit
   std::string host;
   int labels = 0;
 };
-constexpr size_t kLabelCacheSize = 512;  // power of two
+constexpr size_t kLabelCacheSize = 2048;  // power of two
 constexpr size_t kMaxCachedHostBytes = 128;
 
-LabelCacheEntry& CacheSlot(uint64_t list_id, absl::string_view host) {
-  thread_local std::array<LabelCacheEntry, kLabelCacheSize> cache;
-  const size_t h = absl::HashOf(list_id, host);
-  return cache[h & (kLabelCacheSize - 1)];
+struct LabelCache {
+  std::array<LabelCacheEntry, kLabelCacheSize> slots;
+  uint64_t lookups = 0;
+};
+
+LabelCache& ThreadLabelCache() {
+  thread_local LabelCache cache;
+  return cache;
 }
 
 std::atomic<uint64_t> next_list_id{1};
@@ -129,10 +137,21 @@ absl::string_view PublicSuffixList::RegistrableDomain(absl::string_view host) co
 
 int PublicSuffixList::RegistrableDomainLabels(absl::string_view host) const {
   if (host.size() > kMaxCachedHostBytes) return RegistrableDomainLabelsUncached(host);
-  LabelCacheEntry& entry = CacheSlot(id_, host);
-  if (entry.list_id == id_ && entry.host == host) return entry.labels;
+  LabelCache& cache = ThreadLabelCache();
+  const uint64_t h = absl::HashOf(id_, host);
+  LabelCacheEntry& a = cache.slots[h & (kLabelCacheSize - 1)];
+  LabelCacheEntry& b = cache.slots[(h >> 32) & (kLabelCacheSize - 1)];
+  const uint64_t now = ++cache.lookups;
+  for (LabelCacheEntry* e : {&a, &b}) {
+    if (e->list_id == id_ && e->host == host) {
+      e->used = now;
+      return e->labels;
+    }
+  }
+  LabelCacheEntry& entry = a.used <= b.used ? a : b;
   entry.labels = RegistrableDomainLabelsUncached(host);
   entry.list_id = id_;
+  entry.used = now;
   entry.host.assign(host.data(), host.size());
   return entry.labels;
 }
