@@ -198,11 +198,12 @@ class ChunkEncoder {
   // (compressed when `compress`).
   absl::Status Page(PageType type, TValue type_header, absl::string_view body,
                     absl::string_view prefix, bool compress) {
-    std::string packed;
+    // One compression buffer per thread, reused page after page and chunk
+    // after chunk (compression.h, CompressTo).
+    thread_local std::string scratch;
+    absl::string_view packed = body;
     if (compress) {
-      OPTOUT_RETURN_IF_ERROR(Compress(options_.codec, body, &packed));
-    } else {
-      packed.assign(body.data(), body.size());
+      OPTOUT_ASSIGN_OR_RETURN(packed, CompressTo(options_.codec, body, &scratch));
     }
     TValue header = TValue::Struct();
     header.items.push_back(TValue::Int(fid::kPageType, TType::kI32, static_cast<int>(type)));
@@ -216,7 +217,7 @@ class ChunkEncoder {
     SerializeStruct(header, &out_.bytes);
     out_.uncompressed_bytes += static_cast<int64_t>(out_.bytes.size() - before + prefix.size() + body.size());
     out_.bytes.append(prefix.data(), prefix.size());
-    out_.bytes.append(packed);
+    out_.bytes.append(packed.data(), packed.size());
     return absl::OkStatus();
   }
 

@@ -5,6 +5,7 @@
 #include <zstd.h>
 
 #include <climits>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "client/parquet/format.h"
@@ -107,22 +108,48 @@ absl::Status Decompress(int codec, absl::string_view in, size_t size, std::strin
 }
 
 absl::Status Compress(int codec, absl::string_view in, std::string* out) {
+  if (static_cast<Codec>(codec) == Codec::kGzip) return Deflate(in, out);
+  std::string scratch;
+  absl::StatusOr<absl::string_view> packed = CompressTo(codec, in, &scratch);
+  if (!packed.ok()) return packed.status();
+  if (packed->data() == scratch.data()) {
+    scratch.resize(packed->size());
+    *out = std::move(scratch);
+  } else {
+    out->assign(packed->data(), packed->size());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<absl::string_view> CompressTo(int codec, absl::string_view in, std::string* scratch) {
+  // Grown to the codec's bound when short; never shrunk.
+  auto room = [scratch](size_t bound) {
+    if (scratch->size() < bound) scratch->resize(bound);
+    return scratch->data();
+  };
   switch (static_cast<Codec>(codec)) {
     case Codec::kUncompressed:
-      out->assign(in.data(), in.size());
-      return absl::OkStatus();
-    case Codec::kSnappy:
-      out->clear();
-      snappy::Compress(in.data(), in.size(), out);
-      return absl::OkStatus();
-    case Codec::kGzip:
-      return Deflate(in, out);
+      return in;
+    case Codec::kSnappy: {
+      char* out = room(snappy::MaxCompressedLength(in.size()));
+      size_t n = 0;
+      snappy::RawCompress(in.data(), in.size(), out, &n);
+      return absl::string_view(out, n);
+    }
+    case Codec::kGzip: {
+      // Rare in releases; zlib sizes its own output.
+      std::string packed;
+      if (absl::Status s = Deflate(in, &packed); !s.ok()) return s;
+      if (scratch->size() < packed.size()) scratch->resize(packed.size());
+      std::memcpy(scratch->data(), packed.data(), packed.size());
+      return absl::string_view(scratch->data(), packed.size());
+    }
     case Codec::kZstd: {
-      out->resize(ZSTD_compressBound(in.size()));
-      const size_t n = ZSTD_compress(out->data(), out->size(), in.data(), in.size(), 3);
+      const size_t bound = ZSTD_compressBound(in.size());
+      char* out = room(bound);
+      const size_t n = ZSTD_compress(out, bound, in.data(), in.size(), 3);
       if (ZSTD_isError(n)) return absl::InternalError("zstd compression failed");
-      out->resize(n);
-      return absl::OkStatus();
+      return absl::string_view(out, n);
     }
     default:
       return Unsupported(codec);

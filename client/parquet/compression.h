@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace optout::parquet {
@@ -22,6 +23,14 @@ absl::Status Decompress(int codec, absl::string_view in, size_t size, std::strin
 
 // Replaces *out with `in` compressed by `codec`.
 absl::Status Compress(int codec, absl::string_view in, std::string* out);
+
+// `in` compressed by `codec`, written at the start of *scratch and returned
+// as a view of it (of `in` itself when UNCOMPRESSED). *scratch only ever
+// grows, so a writer that compresses page after page through one buffer
+// neither allocates nor zero-fills a page-sized string per page (those
+// were most of what compressing a rewritten row group cost beyond the
+// compression itself). The view is valid until *scratch is next changed.
+absl::StatusOr<absl::string_view> CompressTo(int codec, absl::string_view in, std::string* scratch);
 
 }  // namespace optout::parquet
 

@@ -209,5 +209,28 @@ TEST(CompressionTest, RefusesUnsupportedCodecsByName) {
               ::optout::testing::StatusIs(absl::StatusCode::kDataLoss, ::testing::_));
 }
 
+// One scratch buffer through pages of shrinking and growing size, as the
+// writer uses it: each view decompresses to its own page, whatever longer
+// page the buffer held before.
+TEST(CompressionTest, CompressToReusesOneBufferPageAfterPage) {
+  for (Codec codec : {Codec::kUncompressed, Codec::kSnappy, Codec::kGzip, Codec::kZstd}) {
+    std::string scratch;
+    for (size_t size : {size_t{100000}, size_t{10}, size_t{1}, size_t{5000}, size_t{300000}}) {
+      std::string page;
+      for (size_t i = 0; i < size; ++i) page.push_back(static_cast<char>('a' + (i * 7 + i / 13) % 26));
+      auto packed = CompressTo(static_cast<int>(codec), page, &scratch);
+      ASSERT_THAT(packed.status(), ::optout::testing::IsOk());
+      std::string back;
+      ASSERT_THAT(Decompress(static_cast<int>(codec), *packed, page.size(), &back),
+                  ::optout::testing::IsOk())
+          << CodecName(static_cast<int>(codec)) << " " << size;
+      EXPECT_EQ(back, page) << CodecName(static_cast<int>(codec)) << " " << size;
+      std::string whole;
+      ASSERT_THAT(Compress(static_cast<int>(codec), page, &whole), ::optout::testing::IsOk());
+      EXPECT_EQ(whole, std::string(*packed)) << CodecName(static_cast<int>(codec)) << " " << size;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace optout::parquet
