@@ -12,6 +12,7 @@
 #include "client/dataset/reader.h"
 #include "client/common/base/testing/status_matchers.h"
 #include "client/dataset/writer.h"
+#include "client/parquet/parquet_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -218,6 +219,84 @@ TEST_F(ReaderTest, TextThatStopsBeingUtf8IsRefusedWhereverItIs) {
   }
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(status.message(), ::testing::HasSubstr("not UTF-8 text"));
+}
+
+// check-dataset refills the records of answered chunks (ReadReusing): a
+// refilled record must equal a fresh one, whatever the stale record held.
+TEST_F(ReaderTest, ParquetRecordsRefilledInPlaceEqualFreshOnes) {
+  const parquet::FileMetadata schema = parquet::MakeFlatSchema(parquet::testing::SampleColumns());
+  const std::string path = dir_ + "/t.parquet";
+  {
+    auto writer = parquet::ParquetWriter::Create(path, schema);
+    ASSERT_THAT(writer, IsOk());
+    const std::vector<parquet::ColumnWriteOptions> options(schema.columns.size());
+    ASSERT_THAT((*writer)->WriteRowGroup(parquet::testing::SampleRows(schema, 0, 9), options), IsOk());
+    ASSERT_THAT((*writer)->WriteRowGroup(parquet::testing::SampleRows(schema, 9, 8), options), IsOk());
+    ASSERT_THAT((*writer)->Close(), IsOk());
+  }
+  auto fresh_reader = OpenParquetReader(path, {});
+  ASSERT_THAT(fresh_reader, IsOk());
+  const std::vector<Record> fresh = ReadAll(**fresh_reader, 4);
+  ASSERT_EQ(fresh.size(), 17u);
+
+  auto reader = OpenParquetReader(path, {});
+  ASSERT_THAT(reader, IsOk());
+  Record stale;
+  stale.passthrough = true;
+  stale.key = "k";
+  stale.pair_key = "p";
+  stale.url = "https://stale.example/a-long-enough-url-to-be-on-the-heap";
+  stale.has_url = true;
+  stale.md5 = std::string(16, 'm');
+  stale.sha256 = std::string(32, 's');
+  stale.image_file = 0;
+  stale.unchecked = "stale";
+  stale.incomplete = true;
+  stale.raw = "raw";
+  stale.files.push_back({"f.jpg", "bytes"});
+  stale.url_digests = std::string(256, 'd');
+  stale.url_count = 8;
+  stale.pdq = std::string(288, 'q');
+  stale.pdq_regions = std::string(64, 'r');
+  stale.low_quality = true;
+  stale.pdq_low_quality = true;
+  std::vector<Record> chunk(6, stale);  // more than a read fills: the rest must go
+  std::vector<Record> refilled;
+  for (;;) {
+    ASSERT_THAT((*reader)->ReadReusing(4, &chunk), IsOk());
+    if (chunk.empty()) break;
+    ASSERT_LE(chunk.size(), 4u);
+    refilled.insert(refilled.end(), chunk.begin(), chunk.end());
+    for (Record& r : chunk) r = stale;  // answered and done with
+  }
+  ASSERT_EQ(refilled.size(), fresh.size());
+  for (size_t i = 0; i < fresh.size(); ++i) {
+    const Record& a = fresh[i];
+    const Record& b = refilled[i];
+    EXPECT_EQ(b.row, a.row) << i;
+    EXPECT_EQ(b.url, a.url) << i;
+    EXPECT_EQ(b.has_url, a.has_url) << i;
+    EXPECT_EQ(b.md5, a.md5) << i;
+    EXPECT_EQ(b.sha256, a.sha256) << i;
+    EXPECT_EQ(b.unchecked, a.unchecked) << i;
+    EXPECT_EQ(b.passthrough, a.passthrough) << i;
+    EXPECT_EQ(b.key, a.key) << i;
+    EXPECT_EQ(b.pair_key, a.pair_key) << i;
+    EXPECT_EQ(b.image_file, a.image_file) << i;
+    EXPECT_EQ(b.incomplete, a.incomplete) << i;
+    EXPECT_EQ(b.raw, a.raw) << i;
+    EXPECT_TRUE(b.files.empty()) << i;
+    EXPECT_EQ(b.url_digests, "") << i;
+    EXPECT_EQ(b.url_count, 0u) << i;
+    EXPECT_EQ(b.pdq, "") << i;
+    EXPECT_EQ(b.pdq_regions, "") << i;
+    EXPECT_EQ(b.low_quality, a.low_quality) << i;
+    EXPECT_EQ(b.pdq_low_quality, a.pdq_low_quality) << i;
+  }
+  // Nulls and values both came through.
+  EXPECT_FALSE(fresh[0].has_url);  // row 0: (0 + 0) % 7 == 0
+  EXPECT_TRUE(fresh[1].has_url);
+  EXPECT_EQ(fresh[1].md5.size(), 16u);
 }
 
 TEST(SampleKeyTest, IsThePathUpToTheFirstDotOfTheBaseName) {
