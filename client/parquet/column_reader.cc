@@ -56,9 +56,9 @@ absl::Status DecodePlain(absl::string_view data, size_t count, ColumnData* out, 
     const size_t expected = std::min(expected_values, kMaxEstimatedValues);
     if (count > 0 && expected > after && base + pos > out->bytes.capacity()) {
       const size_t rest = expected - after;
-      const size_t target = std::max(
-          base + pos,
-          std::min(base + value_bytes + (value_bytes / count + 1) * rest, kMaxEstimatedBytes));
+      // Room for the later pages' values with their length prefixes: each
+      // page is appended whole before it is closed up.
+      const size_t target = std::min(base + pos + (pos / count + 1) * rest, kMaxEstimatedBytes);
       // (reserve below the capacity could shrink the buffer)
       if (target > out->bytes.capacity()) out->bytes.reserve(target);
       if (expected + 1 > out->offsets.capacity()) out->offsets.reserve(expected + 1);
