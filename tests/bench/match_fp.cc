@@ -41,7 +41,6 @@
 //            [--synthetic N] [--smooth N] [--threshold T] [--verification-distance T2]
 //            [--low-quality-distance T] [--low-quality-verification-distance T2]
 //            [--show-closer-than D] [--plain-only]
-#include <dirent.h>
 
 #include <algorithm>
 #include <array>
@@ -61,48 +60,18 @@
 #include "client/pdq/match_regions.h"
 #include "client/pdq/pdq_core.h"
 #include "client/pdq/testing/image_encoder.h"
+#include "tests/bench/corpus_files.h"
 #include "tests/bench/match_scenes.h"
 
 namespace {
 
 namespace pdq = optout::pdq;
+using optout::bench::CorpusFile;
+using optout::bench::ListCorpusFiles;
+using optout::bench::ReadFileBytes;
 
 constexpr int kMinQuality = optout::protocol::kDefaultMinPdqQuality;
 constexpr int kLowFloor = optout::protocol::kDefaultLowQualityPdqFloor;
-
-struct Source {
-  std::string path;
-  std::string group;
-  bool original = false;
-};
-
-std::vector<Source> ListImages(const std::string& dir) {
-  std::vector<Source> out;
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return out;
-  while (dirent* e = readdir(d)) {
-    const std::string name = e->d_name;
-    const size_t dot = name.rfind('.');
-    if (dot == std::string::npos) continue;
-    std::string ext = name.substr(dot + 1);
-    std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-    if (ext != "jpg" && ext != "jpeg" && ext != "png" && ext != "webp") continue;
-    const size_t sep = name.find("__");
-    Source s{dir + "/" + name, sep == std::string::npos ? dir + "/" + name : name.substr(0, sep),
-             sep == std::string::npos || name.compare(sep, 7, "__orig.") == 0};
-    out.push_back(s);
-  }
-  closedir(d);
-  std::sort(out.begin(), out.end(), [](const Source& a, const Source& b) { return a.path < b.path; });
-  return out;
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 struct HashSet {
   int group = 0;
@@ -368,7 +337,9 @@ int main(int argc, char** argv) {
     checked.push_back(std::move(windows));
   };
   for (const std::string& dir : dirs) {
-    for (const Source& s : ListImages(dir)) add(ReadAll(s.path), s.path, s.group, s.original, random_windows);
+    for (const CorpusFile& s : ListCorpusFiles(dir)) {
+      add(ReadFileBytes(s.path), s.path, s.group, s.family == "orig", random_windows);
+    }
   }
   std::mt19937 scene_rng(34);
   for (int i = 0; i < synthetic; ++i) {

@@ -26,7 +26,6 @@
 //             [--fast-threshold T] [--ratio R] [--reprojection PX]
 //             [--registered N] [--show-top N] [--list-own] [--no-equalize]
 //             [--report-every N] [--register-copies]
-#include <dirent.h>
 
 #include <algorithm>
 #include <cmath>
@@ -46,12 +45,16 @@
 #include "client/pdq/match_regions.h"
 #include "client/pdq/pdq_core.h"
 #include "client/pdq/testing/image_encoder.h"
+#include "tests/bench/corpus_files.h"
 #include "tests/bench/match_scenes.h"
 #include "tests/bench/orb_verifier.h"
 
 namespace {
 
 namespace pdq = optout::pdq;
+using optout::bench::CorpusFile;
+using optout::bench::ListCorpusFiles;
+using optout::bench::ReadFileBytes;
 using optout::bench::LocalFeatures;
 
 constexpr int kMinQuality = optout::protocol::kDefaultMinPdqQuality;
@@ -65,43 +68,6 @@ double CpuMillis() {
   timespec t;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
   return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
-struct Source {
-  std::string path;
-  std::string group;
-  std::string family;  // "orig" for an original
-};
-
-std::vector<Source> ListImages(const std::string& dir) {
-  std::vector<Source> out;
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return out;
-  while (dirent* e = readdir(d)) {
-    const std::string name = e->d_name;
-    const size_t dot = name.rfind('.');
-    if (dot == std::string::npos) continue;
-    std::string ext = name.substr(dot + 1);
-    std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-    if (ext != "jpg" && ext != "jpeg" && ext != "png" && ext != "webp") continue;
-    const size_t sep = name.find("__");
-    if (sep == std::string::npos) {
-      out.push_back({dir + "/" + name, dir + "/" + name, "orig"});
-    } else {
-      out.push_back({dir + "/" + name, dir + "/" + name.substr(0, sep),
-                     name.substr(sep + 2, dot - sep - 2)});
-    }
-  }
-  closedir(d);
-  std::sort(out.begin(), out.end(), [](const Source& a, const Source& b) { return a.path < b.path; });
-  return out;
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 // One side of a pair: the PDQ hashes that side sends or stores, its tier,
@@ -341,12 +307,14 @@ int main(int argc, char** argv) {
     }
   };
   for (const std::string& dir : corpora) {
-    for (const Source& s : ListImages(dir + "/images")) {
-      add(ReadAll(s.path), s.path, s.group, s.family, true, random_windows);
+    for (const CorpusFile& s : ListCorpusFiles(dir + "/images")) {
+      add(ReadFileBytes(s.path), s.path, s.group, s.family, true, random_windows);
     }
   }
   for (const std::string& dir : dirs) {
-    for (const Source& s : ListImages(dir)) add(ReadAll(s.path), s.path, s.group, s.family, false, random_windows);
+    for (const CorpusFile& s : ListCorpusFiles(dir)) {
+      add(ReadFileBytes(s.path), s.path, s.group, s.family, false, random_windows);
+    }
   }
   std::mt19937 scene_rng(34);
   for (int i = 0; i < synthetic; ++i) {
