@@ -38,6 +38,17 @@ v1::RegisterRequest RegisterUrl(const std::string& url) {
   return request;
 }
 
+// The node's exit status once it has exited, polled for up to `timeout`
+// (a diverged node exits 75 to be repaired); -1 while it still runs.
+int ExitStatusWithin(OptoutdProcess& node, absl::Duration timeout) {
+  int exit_code = node.ExitedWith();
+  for (const absl::Time give_up = absl::Now() + timeout; exit_code < 0 && absl::Now() < give_up;) {
+    absl::SleepFor(absl::Milliseconds(200));
+    exit_code = node.ExitedWith();
+  }
+  return exit_code;
+}
+
 class ClusterE2eTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(cluster_.Start().ok()) << "cluster did not start"; }
@@ -521,13 +532,7 @@ TEST(ClusterDivergenceTest, DivergedNodeExitsAndRepairsFromAPeerSnapshot) {
     ASSERT_TRUE((*store)->PutProgress(storage::ProgressMark{encoded}).ok());
   }
   ASSERT_TRUE(cluster.StartNode(2).ok()) << cluster.node(2).ReadLog();
-  int exit_code = -1;
-  for (const absl::Time give_up = absl::Now() + absl::Seconds(40);
-       exit_code < 0 && absl::Now() < give_up;) {
-    absl::SleepFor(absl::Milliseconds(200));
-    exit_code = cluster.node(2).ExitedWith();
-  }
-  ASSERT_EQ(exit_code, 75) << cluster.node(2).ReadLog();
+  ASSERT_EQ(ExitStatusWithin(cluster.node(2), absl::Seconds(40)), 75) << cluster.node(2).ReadLog();
   EXPECT_THAT(cluster.node(2).ReadLog(), ::testing::HasSubstr("history diverged"));
 
   absl::Status repaired = cluster.StartNode(2);
@@ -664,17 +669,12 @@ void ExpectAcknowledgedWritesSurviveALostTail(const std::string& stream, int lat
   // Behind a longer stream, node 0 finds out while catching up, before it
   // listens; ahead of a shorter one, once it serves.
   absl::Status restarted = cluster.StartNode(0);
-  int exit_code = -1;
   if (!restarted.ok()) {
     ASSERT_THAT(std::string(restarted.message()), ::testing::HasSubstr("status 75")) << restarted;
-    exit_code = 75;
+  } else {
+    ASSERT_EQ(ExitStatusWithin(cluster.node(0), absl::Seconds(40)), 75)
+        << cluster.node(0).ReadLog();
   }
-  for (const absl::Time give_up = absl::Now() + absl::Seconds(40);
-       exit_code < 0 && absl::Now() < give_up;) {
-    absl::SleepFor(absl::Milliseconds(200));
-    exit_code = cluster.node(0).ExitedWith();
-  }
-  ASSERT_EQ(exit_code, 75) << cluster.node(0).ReadLog();
   EXPECT_THAT(cluster.node(0).ReadLog(), ::testing::HasSubstr("re-published 2 write(s)"));
   absl::Status repaired = cluster.StartNode(0);
   ASSERT_TRUE(repaired.ok()) << repaired << cluster.node(0).ReadLog();

@@ -40,6 +40,36 @@ class ReceiptReconnectTest : public ::testing::Test {
     int reconnects = 0;
   };
 
+  // A client with a check session open and the bulk options that send into
+  // it, retrying for 30 s across drops and restarts.
+  struct Session {
+    std::unique_ptr<client::RegistryClient> client;
+    std::string id;
+    client::BulkOptions options;
+  };
+
+  // Opens a session through `address` (10 s per call).
+  static void OpenSession(const std::string& address, Session* session) {
+    client::ClientOptions client_options;
+    client_options.timeout = absl::Seconds(10);
+    session->client = client::RegistryClient::Create(address, client_options);
+    auto opened = session->client->OpenCheckSession();
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    session->id = opened->session_id();
+    session->options.session_id = session->id;
+    session->options.retry_for = absl::Seconds(30);
+  }
+
+  // The receipt counts `items` md5 items, the one registered md5 matched,
+  // and its digest is the client's own over what it sent.
+  static void ExpectReceiptCovers(const v1::CheckReceipt& signed_receipt, uint64_t items,
+                                  receipt::ItemsDigest& mine) {
+    EXPECT_EQ(signed_receipt.md5_items(), items);
+    EXPECT_EQ(signed_receipt.md5_matches(), 1u);
+    const receipt::Digest32 expected = receipt::CombineParts({{0, mine.Finish()}});
+    EXPECT_EQ(signed_receipt.items_digest(), std::string(expected.begin(), expected.end()));
+  }
+
   // Streams `batches` md5 batches of `batch_size` items through one
   // BulkChecker (keeping `in_flight` full), each folded into `mine`, the
   // client's own digest; `before_batch(b)` runs before batch b is made, to
@@ -116,20 +146,14 @@ class ReceiptReconnectTest : public ::testing::Test {
 };
 
 TEST_F(ReceiptReconnectTest, ResentBatchesAreCountedOnce) {
-  client::ClientOptions client_options;
-  client_options.timeout = absl::Seconds(10);
-  auto through_proxy = client::RegistryClient::Create(proxy_->address(), client_options);
-  auto opened = through_proxy->OpenCheckSession();
-  ASSERT_TRUE(opened.ok()) << opened.status();
-  client::BulkOptions options;
-  options.session_id = opened->session_id();
-  options.retry_for = absl::Seconds(30);
+  Session session;
+  ASSERT_NO_FATAL_FAILURE(OpenSession(proxy_->address(), &session));
   receipt::ItemsDigest mine;
   constexpr int kBatch = 2000, kBatches = 60;  // 32 KB each
   // Two drops, each holding back the answers to the batches in flight.
   proxy_->DropAfter(10 * 32'000, absl::Milliseconds(300));
   SentBatches sent;
-  SendMd5Batches(*through_proxy, options, kBatch, kBatches, mine, &sent, [&](int b) {
+  SendMd5Batches(*session.client, session.options, kBatch, kBatches, mine, &sent, [&](int b) {
     if (b == kBatches / 2) proxy_->DropAfter(8 * 32'000, absl::Milliseconds(300));
   });
   EXPECT_GE(sent.reconnects, 2);
@@ -138,15 +162,12 @@ TEST_F(ReceiptReconnectTest, ResentBatchesAreCountedOnce) {
   // Batches were re-sent: more than the items went upstream, by batches
   // the registry had already answered (the proxy held those answers back).
   EXPECT_GT(proxy_->upstream_bytes(), int64_t{16} * kBatch * (kBatches + 4));
-  auto r = direct_->CloseCheckSession(opened->session_id());
+  auto r = direct_->CloseCheckSession(session.id);
   // The session belongs to the proxy's address as the registry sees it,
   // which is the loopback address the direct client comes from too.
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(receipt::VerifyReceipt(*r, info_.receipt_public_key()).ok());
-  EXPECT_EQ(r->md5_items(), uint64_t{kBatch} * kBatches);
-  EXPECT_EQ(r->md5_matches(), 1u);
-  const receipt::Digest32 expected = receipt::CombineParts({{0, mine.Finish()}});
-  EXPECT_EQ(r->items_digest(), std::string(expected.begin(), expected.end()));
+  ExpectReceiptCovers(*r, uint64_t{kBatch} * kBatches, mine);
 }
 
 TEST_F(ReceiptReconnectTest, CheckDatasetThroughDropsStillVerifies) {
@@ -167,19 +188,13 @@ TEST_F(ReceiptReconnectTest, CheckDatasetThroughDropsStillVerifies) {
 // its port: the client reconnects, re-sends what it has no answer for, and
 // the session goes on where the registry's journal left it.
 TEST_F(ReceiptReconnectTest, SessionOutlivesARegistryRestart) {
-  client::ClientOptions client_options;
-  client_options.timeout = absl::Seconds(10);
-  auto client = client::RegistryClient::Create(server_.address(), client_options);
-  auto opened = client->OpenCheckSession();
-  ASSERT_TRUE(opened.ok()) << opened.status();
-  client::BulkOptions options;
-  options.session_id = opened->session_id();
-  options.retry_for = absl::Seconds(30);
+  Session session;
+  ASSERT_NO_FATAL_FAILURE(OpenSession(server_.address(), &session));
   receipt::ItemsDigest mine;
   constexpr int kBatch = 2000, kBatches = 40;
   SentBatches sent;
   // Killed right after batch kBatches / 2 went out.
-  SendMd5Batches(*client, options, kBatch, kBatches, mine, &sent, [&](int b) {
+  SendMd5Batches(*session.client, session.options, kBatch, kBatches, mine, &sent, [&](int b) {
     if (b == kBatches / 2 + 1) {
       server_.Kill();
       ASSERT_TRUE(server_.Start(/*same_port=*/true).ok()) << server_.ReadLog();
@@ -188,17 +203,14 @@ TEST_F(ReceiptReconnectTest, SessionOutlivesARegistryRestart) {
   EXPECT_GE(sent.reconnects, 1);
   EXPECT_EQ(sent.answered, kBatches);
   EXPECT_THAT(server_.ReadLog(), HasSubstr("check sessions: 1 kept across the restart"));
-  auto r = client->CloseCheckSession(opened->session_id());
+  auto r = session.client->CloseCheckSession(session.id);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(receipt::VerifyReceipt(*r, info_.receipt_public_key()).ok());
-  EXPECT_EQ(r->md5_items(), uint64_t{kBatch} * kBatches);
-  EXPECT_EQ(r->md5_matches(), 1u);
-  const receipt::Digest32 expected = receipt::CombineParts({{0, mine.Finish()}});
-  EXPECT_EQ(r->items_digest(), std::string(expected.begin(), expected.end()));
+  ExpectReceiptCovers(*r, uint64_t{kBatch} * kBatches, mine);
   // Closed: not taken back by the next start.
   ASSERT_TRUE(server_.Stop().ok());
   ASSERT_TRUE(server_.Start(/*same_port=*/true).ok()) << server_.ReadLog();
-  EXPECT_EQ(client->CloseCheckSession(opened->session_id()).status().code(),
+  EXPECT_EQ(session.client->CloseCheckSession(session.id).status().code(),
             absl::StatusCode::kNotFound);
 }
 
@@ -209,18 +221,12 @@ TEST_F(ReceiptReconnectTest, SessionOutlivesARegistryRestart) {
 // signed by the key current at the close (the new one, which GetInfo
 // publishes); the old key calls it a wrong key.
 TEST_F(ReceiptReconnectTest, SessionOpenAcrossAKeyRotationAndARestartIsSignedByTheNewKey) {
-  client::ClientOptions client_options;
-  client_options.timeout = absl::Seconds(10);
-  auto client = client::RegistryClient::Create(server_.address(), client_options);
-  auto opened = client->OpenCheckSession();
-  ASSERT_TRUE(opened.ok()) << opened.status();
-  client::BulkOptions options;
-  options.session_id = opened->session_id();
-  options.retry_for = absl::Seconds(30);
+  Session session;
+  ASSERT_NO_FATAL_FAILURE(OpenSession(server_.address(), &session));
   receipt::ItemsDigest mine;
   constexpr int kBatch = 2000, kBatches = 20;
   SentBatches sent;
-  SendMd5Batches(*client, options, kBatch, kBatches, mine, &sent, [&](int b) {
+  SendMd5Batches(*session.client, session.options, kBatch, kBatches, mine, &sent, [&](int b) {
     if (b != kBatches / 2) return;
     const testing::CommandResult rotated = testing::RunAdmin(server_, {"rotate-keys"});
     ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
@@ -231,19 +237,16 @@ TEST_F(ReceiptReconnectTest, SessionOpenAcrossAKeyRotationAndARestartIsSignedByT
   const std::string log = server_.ReadLog();
   EXPECT_THAT(log, HasSubstr("check session entries sealed under the new version"));
   EXPECT_THAT(log, HasSubstr("check sessions: 1 kept across the restart"));
-  auto info = client->GetInfo();
+  auto info = session.client->GetInfo();
   ASSERT_TRUE(info.ok()) << info.status();
   ASSERT_NE(info->receipt_key_fingerprint(), info_.receipt_key_fingerprint());
-  auto r = client->CloseCheckSession(opened->session_id());
+  auto r = session.client->CloseCheckSession(session.id);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->key_fingerprint(), info->receipt_key_fingerprint());
   EXPECT_TRUE(receipt::VerifyReceipt(*r, info->receipt_public_key()).ok());
   EXPECT_THAT(receipt::VerifyReceipt(*r, info_.receipt_public_key()).message(),
               HasSubstr("wrong key"));
-  EXPECT_EQ(r->md5_items(), uint64_t{kBatch} * kBatches);
-  EXPECT_EQ(r->md5_matches(), 1u);
-  const receipt::Digest32 expected = receipt::CombineParts({{0, mine.Finish()}});
-  EXPECT_EQ(r->items_digest(), std::string(expected.begin(), expected.end()));
+  ExpectReceiptCovers(*r, uint64_t{kBatch} * kBatches, mine);
 }
 
 // The journey: check-dataset keeps going while its registry restarts, and
