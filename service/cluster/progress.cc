@@ -1,8 +1,9 @@
 #include "service/cluster/progress.h"
 
-#include <openssl/sha.h>
-
 #include <cstring>
+#include <string>
+
+#include "client/common/digest/digest.h"
 
 namespace optout::service::cluster {
 namespace {
@@ -18,12 +19,14 @@ Progress Progress::Next(uint64_t next_sequence, absl::string_view bytes) const {
   next.sequence = next_sequence;
   unsigned char seq[8];
   PutBigEndian(next_sequence, seq);
-  SHA256_CTX ctx;
-  SHA256_Init(&ctx);
-  SHA256_Update(&ctx, digest.data(), digest.size());
-  SHA256_Update(&ctx, seq, sizeof(seq));
-  SHA256_Update(&ctx, bytes.data(), bytes.size());
-  SHA256_Final(next.digest.data(), &ctx);
+  // SHA-256(previous digest || big-endian sequence || message bytes).
+  std::string chained;
+  chained.reserve(digest.size() + sizeof(seq) + bytes.size());
+  chained.append(reinterpret_cast<const char*>(digest.data()), digest.size());
+  chained.append(reinterpret_cast<const char*>(seq), sizeof(seq));
+  chained.append(bytes.data(), bytes.size());
+  const digest::Sha256Digest chained_digest = digest::Sha256(chained);
+  std::memcpy(next.digest.data(), chained_digest.data(), next.digest.size());
   next.previous_digest = digest;
   next.knows_previous = true;
   return next;

@@ -1,5 +1,6 @@
 #include "service/cluster/progress.h"
 
+#include "client/common/digest/digest.h"
 #include "gtest/gtest.h"
 #include "client/common/base/testing/status_matchers.h"
 
@@ -20,6 +21,15 @@ TEST(ProgressTest, DigestDependsOnOrderSequenceAndBytes) {
   EXPECT_NE(ab.digest, Progress().Next(1, "b").Next(2, "a").digest);
   EXPECT_NE(ab.digest, Progress().Next(1, "a").Next(3, "b").digest);
   EXPECT_NE(ab.digest, Progress().Next(1, "a").Next(2, "c").digest);
+}
+
+// Nodes compare digests across builds, so the chain's bytes are fixed:
+// SHA-256(previous digest || big-endian sequence || message), from 32 zero
+// bytes. The expected value was computed apart (Python's hashlib).
+TEST(ProgressTest, DigestIsTheChainedSha256EveryBuildComputes) {
+  const Progress first = Progress().Next(1, "register");
+  EXPECT_EQ(digest::ToHex(first.digest),
+            "2ff64e3d1c21f880b1012dcb61f867e82b6658688e8c9bdb87537749f5d836ce");
 }
 
 TEST(ProgressTest, FollowsOnlyTheMessageAppliedAtItsSequence) {
