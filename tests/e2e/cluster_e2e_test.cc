@@ -499,13 +499,7 @@ TEST(ClusterSnapshotTest, NodeWhoseHistoryWasPurgedBootstrapsFromAPeerSnapshot) 
 // a peer's snapshot and agrees again, with no operator step.
 TEST(ClusterDivergenceTest, DivergedNodeExitsAndRepairsFromAPeerSnapshot) {
   OptoutCluster cluster(3, "OPTOUT_DIVERGE");
-  std::string peers;
-  for (int i = 0; i < cluster.size(); ++i) {
-    absl::StrAppend(&peers, i == 0 ? "" : ",", cluster.AdminAddress(i));
-  }
-  for (int i = 0; i < cluster.size(); ++i) {
-    cluster.node(i).AddFlag("--cluster_snapshot_from=" + peers);
-  }
+  cluster.RepairFromPeers();
   absl::Status started = cluster.Start();
   ASSERT_TRUE(started.ok()) << started;
   std::vector<std::string> urls;
@@ -622,13 +616,7 @@ absl::Status TruncateStream(const std::string& nats_urls, const std::string& str
 // were lost on every node.)
 void ExpectAcknowledgedWritesSurviveALostTail(const std::string& stream, int later_writes) {
   OptoutCluster cluster(3, stream);
-  std::string peers;
-  for (int i = 0; i < cluster.size(); ++i) {
-    absl::StrAppend(&peers, i == 0 ? "" : ",", cluster.AdminAddress(i));
-  }
-  for (int i = 0; i < cluster.size(); ++i) {
-    cluster.node(i).AddFlag("--cluster_snapshot_from=" + peers);
-  }
+  cluster.RepairFromPeers();
   absl::Status started = cluster.Start();
   ASSERT_TRUE(started.ok()) << started;
   const std::string revoked_url = UniqueUrl("tail", 0);

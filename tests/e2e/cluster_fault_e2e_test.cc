@@ -150,16 +150,9 @@ TEST(ClusterFaultTest, AcknowledgedWritesSurviveKilledServersAndNodes) {
   Watchdog watchdog("cluster fault test", kHardLimit);
   const absl::Time test_start = absl::Now();
   OptoutCluster cluster;
-  // A node that finds its history diverged from the stream's exits and,
-  // restarted (by the test here, as systemd or Kubernetes would), takes a
-  // peer's snapshot.
-  std::string peers;
-  for (int i = 0; i < cluster.size(); ++i) {
-    absl::StrAppend(&peers, i == 0 ? "" : ",", cluster.AdminAddress(i));
-  }
-  for (int i = 0; i < cluster.size(); ++i) {
-    cluster.node(i).AddFlag("--cluster_snapshot_from=" + peers);
-  }
+  // Nodes that exit diverged are restarted by the test here, as systemd or
+  // Kubernetes would.
+  cluster.RepairFromPeers();
   int resupplied = 0;  // nodes restarted after exiting by themselves
   watchdog.Phase("starting the cluster");
   absl::Status started = cluster.Start();

@@ -60,6 +60,12 @@ std::vector<std::string> OptoutCluster::NodeFlags(int i, const std::string& secr
   return flags;
 }
 
+void OptoutCluster::RepairFromPeers() {
+  std::string peers;
+  for (int i = 0; i < size(); ++i) absl::StrAppend(&peers, i == 0 ? "" : ",", AdminAddress(i));
+  for (int i = 0; i < size(); ++i) node(i).AddFlag("--cluster_snapshot_from=" + peers);
+}
+
 absl::Status OptoutCluster::Start() {
   absl::Status started = nats_->StartAll();
   if (!started.ok()) return started;

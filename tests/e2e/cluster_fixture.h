@@ -53,6 +53,10 @@ class OptoutCluster final {
   absl::StatusOr<v1::GetInfoResponse> Info(int i);
   // Node i's admin address (its default unix socket), for --cluster_snapshot_from.
   std::string AdminAddress(int i) { return "unix:" + nodes_[i]->data_dir() + "/admin.sock"; }
+  // Before Start: a node that finds its history diverged from the stream's
+  // exits and, restarted, takes a snapshot from one of its peers
+  // (--cluster_snapshot_from naming every node's admin address).
+  void RepairFromPeers();
   // Waits until node i has applied `version`; false after `patience`.
   bool WaitApplied(int i, uint64_t version, absl::Duration patience);
 

@@ -98,6 +98,23 @@ class ReceiptReconnectTest : public ::testing::Test {
     sent->reconnects = bulk.reconnects();
   }
 
+  // Starts check-dataset of `dir`'s release through the proxy (retrying for
+  // 60 s) on a thread writing `*run`, and returns the thread once 1.5 MB
+  // went up (or 60 s passed): the run is then mid-way, for the test to
+  // restart the registry or rotate its keys under it.
+  std::thread StartCheckDatasetUntilMidway(const std::string& dir, testing::CommandResult* run) {
+    std::thread checker([this, dir, run] {
+      *run = testing::RunCommand({testing::OptoutCliBinary(), "--server", proxy_->address(),
+                                  "check-dataset", dir + "/release.csv", "--out", dir + "/out",
+                                  "--quiet", "--retry-for", "60s"});
+    });
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    while (proxy_->upstream_bytes() < 1'500'000 && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(2));
+    }
+    return checker;
+  }
+
   void SetUp() override {
     ASSERT_TRUE(server_.Start().ok()) << server_.ReadLog();
     auto proxy = testing::TcpProxy::Start(server_.port());
@@ -255,15 +272,7 @@ TEST_F(ReceiptReconnectTest, CheckDatasetThroughARegistryRestartStillVerifies) {
   const std::string dir = WriteRelease(60'000, "b");
   // The proxy only measures progress here: it drops nothing.
   testing::CommandResult run;
-  std::thread checker([&] {
-    run = testing::RunCommand({testing::OptoutCliBinary(), "--server", proxy_->address(),
-                               "check-dataset", dir + "/release.csv", "--out", dir + "/out",
-                               "--quiet", "--retry-for", "60s"});
-  });
-  const absl::Time deadline = absl::Now() + absl::Seconds(60);
-  while (proxy_->upstream_bytes() < 1'500'000 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(2));
-  }
+  std::thread checker = StartCheckDatasetUntilMidway(dir, &run);
   server_.Kill();
   const absl::Status restarted = server_.Start(/*same_port=*/true);
   checker.join();
@@ -283,15 +292,7 @@ TEST_F(ReceiptReconnectTest, CheckDatasetAcrossAKeyRotationVerifiesWithTheNewKey
   // the rotation has switched keys, however fast the machine.
   proxy_->DropAfter(1'500'000, absl::Seconds(3));
   testing::CommandResult run;
-  std::thread checker([&] {
-    run = testing::RunCommand({testing::OptoutCliBinary(), "--server", proxy_->address(),
-                               "check-dataset", dir + "/release.csv", "--out", dir + "/out",
-                               "--quiet", "--retry-for", "60s"});
-  });
-  const absl::Time deadline = absl::Now() + absl::Seconds(60);
-  while (proxy_->upstream_bytes() < 1'500'000 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(2));
-  }
+  std::thread checker = StartCheckDatasetUntilMidway(dir, &run);
   const testing::CommandResult rotated = testing::RunAdmin(server_, {"rotate-keys"});
   checker.join();
   EXPECT_EQ(proxy_->drops(), 1);
