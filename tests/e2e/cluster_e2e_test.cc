@@ -51,7 +51,10 @@ int ExitStatusWithin(OptoutdProcess& node, absl::Duration timeout) {
 
 class ClusterE2eTest : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_TRUE(cluster_.Start().ok()) << "cluster did not start"; }
+  void SetUp() override {
+    const absl::Status started = cluster_.Start();
+    ASSERT_TRUE(started.ok()) << "cluster did not start: " << started;
+  }
   OptoutCluster cluster_;
 };
 
@@ -355,7 +358,8 @@ TEST_F(ClusterE2eTest, NodeWithAnotherSecretRefusesToJoin) {
 // only the key lets a check through).
 TEST(ClusterKeysTest, KeyCreatedOnOneNodeWorksOnEveryNodeUntilRevokedOnAnother) {
   OptoutCluster cluster(3, "OPTOUT_KEYS", {"--anonymous_items_per_minute=0"});
-  ASSERT_TRUE(cluster.Start().ok()) << "cluster did not start";
+  const absl::Status started = cluster.Start();
+  ASSERT_TRUE(started.ok()) << "cluster did not start: " << started;
   auto admin = [&](int node, std::vector<std::string> args) {
     return RunAdmin(cluster.node(node), std::move(args));
   };

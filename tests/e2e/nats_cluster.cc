@@ -13,7 +13,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <mutex>
 #include <random>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -32,6 +36,15 @@ bool Accepts(int port) {
   const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
   ::close(fd);
   return ok;
+}
+
+// The end of a server's log, for an error message: the log itself is removed
+// with the cluster's folder when the test ends.
+std::string LogTail(const std::string& path) {
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  constexpr size_t kTail = 2000;
+  return text.size() > kTail ? text.substr(text.size() - kTail) : text;
 }
 
 }  // namespace
@@ -63,6 +76,13 @@ std::vector<int> FreeLoopbackPorts(int count) {
 }
 
 std::vector<int> QuietLoopbackPorts(int count) {
+  // Ports handed out earlier in this process: the NATS servers' ports are
+  // chosen before the optoutd nodes' ports, and none of them listens yet
+  // when the next ones are chosen, so a bind test alone could hand a port
+  // out twice (a node then failed at start, once in a CI run).
+  static std::mutex handed_out_mu;
+  static std::set<int> handed_out;
+  const std::lock_guard<std::mutex> lock(handed_out_mu);
   int ephemeral_low = 32768;
   if (FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
     if (std::fscanf(f, "%d", &ephemeral_low) != 1) ephemeral_low = 32768;
@@ -74,7 +94,7 @@ std::vector<int> QuietLoopbackPorts(int count) {
   std::vector<int> ports;
   for (int tries = 0; static_cast<int>(ports.size()) < count && tries < 10000; ++tries) {
     const int port = low + static_cast<int>(rng() % static_cast<unsigned>(high - low));
-    if (std::find(ports.begin(), ports.end(), port) != ports.end()) continue;
+    if (handed_out.count(port) > 0) continue;
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -82,7 +102,10 @@ std::vector<int> QuietLoopbackPorts(int count) {
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
     ::close(fd);
-    if (free) ports.push_back(port);
+    if (free) {
+      ports.push_back(port);
+      handed_out.insert(port);
+    }
   }
   if (static_cast<int>(ports.size()) < count) return FreeLoopbackPorts(count);
   return ports;
@@ -150,11 +173,13 @@ absl::Status NatsCluster::Start(int i) {
     if (::waitpid(pid, &status, WNOHANG) == pid) {
       ForgetChild(pid);
       pids_[i] = -1;
-      return absl::InternalError(absl::StrCat("nats-server ", i, " exited at start; see ", log));
+      return absl::InternalError(
+          absl::StrCat("nats-server ", i, " exited at start; its log ends: ", LogTail(log)));
     }
     absl::SleepFor(absl::Milliseconds(20));
   }
-  return absl::DeadlineExceededError(absl::StrCat("nats-server ", i, " did not listen in 20 s"));
+  return absl::DeadlineExceededError(
+      absl::StrCat("nats-server ", i, " did not listen in 20 s; its log ends: ", LogTail(log)));
 }
 
 int NatsCluster::StreamLeader(const std::string& stream) const {
