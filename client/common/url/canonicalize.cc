@@ -1,5 +1,7 @@
 #include "client/common/url/canonicalize.h"
 
+#include <array>
+#include <cstdint>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -30,6 +32,31 @@ bool IsSchemeChar(char c) {
 }
 bool IsSlash(char c) { return c == '/' || c == '\\'; }
 
+constexpr uint8_t kSimpleInPath = 1;
+constexpr uint8_t kSimpleInQuery = 2;
+
+// Path bytes every step leaves as they are: printable ASCII but for '%'
+// (decoding), '#' (fragment, escaping), '\\' (becomes '/') and '?' (ends the
+// path). The query also keeps '\\' and '?'.
+constexpr std::array<uint8_t, 256> MakeSimpleTable() {
+  std::array<uint8_t, 256> table{};
+  for (int c = 0x21; c < 0x7F; ++c) {
+    const bool special = c == '%' || c == '#';
+    table[c] = special ? 0 : (c == '\\' || c == '?') ? kSimpleInQuery : kSimpleInQuery | kSimpleInPath;
+  }
+  return table;
+}
+constexpr std::array<uint8_t, 256> kSimple = MakeSimpleTable();
+
+// A path segment raw[begin, end) that canonicalization keeps: not empty,
+// not "." or "..".
+bool SimpleSegment(absl::string_view raw, size_t begin, size_t end) {
+  const size_t n = end - begin;
+  if (n == 0) return false;
+  if (raw[begin] != '.') return true;
+  return !(n == 1 || (n == 2 && raw[begin + 1] == '.'));
+}
+
 bool EqualsIgnoreAsciiCase(absl::string_view a, absl::string_view lower) {
   if (a.size() != lower.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -48,6 +75,85 @@ bool IsValidPort(absl::string_view port) {
     value = value * 10 + static_cast<unsigned>(c - '0');
     if (value > 65535) return false;
   }
+  return true;
+}
+
+// A URL already in canonical form, as nearly all dataset URLs are: each
+// step of URL_RULES.md leaves it as it is, so `*out` is filled by splitting
+// it, at a fraction of the cost of the steps (which were ~15 % of a
+// dataset check's client CPU). That is: "http://" or "https://"; a host of
+// ASCII letters, digits, '-' and '_' in labels joined by single dots, the
+// last label starting with a letter (so not an IPv4 address), no userinfo,
+// no port; a path without empty, "." or ".." segments; path and query of
+// printable ASCII without '%' or '#', and no '\\' in the path; shorter
+// than kMaxUrlLength. Upper-case host letters are lowered (step 3 of
+// #host-names does only that to such a host). False, with `*out` partly
+// written, for anything else: the caller then applies the steps.
+bool CanonicalizeIfSimple(absl::string_view raw, CanonicalUrl* out) {
+  // (Below the limit: an empty path gains a "/".)
+  if (raw.size() >= kMaxUrlLength) return false;
+  size_t pos;
+  if (raw.substr(0, 8) == "https://") {
+    out->scheme.assign("https");
+    pos = 8;
+  } else if (raw.substr(0, 7) == "http://") {
+    out->scheme.assign("http");
+    pos = 7;
+  } else {
+    return false;
+  }
+  // Host: labels of [A-Za-z0-9_-], single dots between them.
+  const size_t host_begin = pos;
+  size_t label_begin = pos;
+  for (; pos < raw.size(); ++pos) {
+    const char c = raw[pos];
+    if (c == '.') {
+      if (pos == label_begin) return false;  // leading or doubled dot
+      label_begin = pos + 1;
+      continue;
+    }
+    if (!IsAsciiAlpha(c) && !(c >= '0' && c <= '9') && c != '-' && c != '_') break;
+  }
+  if (pos == label_begin || !IsAsciiAlpha(raw[label_begin])) return false;
+  if (pos < raw.size() && raw[pos] != '/' && raw[pos] != '?') return false;  // ':', '@', ...
+  out->host.assign(raw.data() + host_begin, pos - host_begin);
+  for (char& c : out->host) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
+  }
+  out->host_is_ip = false;
+  // Path: each segment non-empty and not "." or "..".
+  const size_t path_begin = pos;
+  size_t segment_begin = pos + 1;
+  for (; pos < raw.size(); ++pos) {
+    const auto c = static_cast<unsigned char>(raw[pos]);
+    if (c == '/') {
+      if (pos != path_begin && !SimpleSegment(raw, segment_begin, pos)) return false;
+      segment_begin = pos + 1;
+      continue;
+    }
+    if ((kSimple[c] & kSimpleInPath) == 0) break;
+  }
+  const bool ends_path = pos == raw.size() || raw[pos] == '?';
+  if (!ends_path) return false;
+  // The last segment may be empty (a trailing '/'), not "." or "..".
+  if (pos > path_begin && segment_begin < pos && !SimpleSegment(raw, segment_begin, pos)) {
+    return false;
+  }
+  if (pos == path_begin) {
+    out->path.assign("/");
+  } else {
+    out->path.assign(raw.data() + path_begin, pos - path_begin);
+  }
+  out->has_query = pos < raw.size();
+  if (!out->has_query) {
+    out->query.clear();
+    return true;
+  }
+  const size_t query_begin = pos + 1;
+  for (pos = query_begin; pos < raw.size(); ++pos) {
+    if ((kSimple[static_cast<unsigned char>(raw[pos])] & kSimpleInQuery) == 0) return false;
+  }
+  out->query.assign(raw.data() + query_begin, raw.size() - query_begin);
   return true;
 }
 
@@ -88,6 +194,7 @@ std::string CanonicalUrl::ExactExpression() const {
 }
 
 absl::Status CanonicalizeInto(absl::string_view raw, CanonicalUrl* out) {
+  if (CanonicalizeIfSimple(raw, out)) return absl::OkStatus();
   // URL_RULES.md#pre-checks.
   if (raw.size() > kMaxUrlLength) {
     return UrlError(UrlErrorKind::kTooLong,
