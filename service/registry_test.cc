@@ -9,6 +9,7 @@
 #include "client/common/base/version.h"
 #include "client/common/digest/digest.h"
 #include "client/common/protocol/url_digests.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -698,6 +699,50 @@ TEST_F(RegistryTest, ClientComputedDigestsAnswerLikeServerDigestedUrls) {
     EXPECT_EQ(m.kind(), expected[i]);
   }
   EXPECT_EQ(packed_match, client.packed_verdicts(0).matches_size());
+}
+
+// A packed group's repeated digests are keyed and looked up once each
+// (checker.cc: DistinctDigests, PresentKeys); every row that carries a
+// registered one is still answered, at whatever position its digest
+// stands, and no other row is.
+TEST_F(RegistryTest, EveryRowSharingARegisteredDigestOfAPackedGroupMatches) {
+  v1::RegisterRequest request;
+  request.add_scopes("https://shared.example/dir/");
+  request.add_urls("https://img.shared.example/dir/7.jpg");
+  const v1::RegisterResponse registered = MustRegister(request);
+  // Items answer URLs first, then scopes.
+  ASSERT_EQ(registered.items_size(), 2);
+  const std::string& url_id = registered.items(0).match_id();
+  const std::string& scope_id = registered.items(1).match_id();
+  v1::CheckRequest check;
+  v1::PackedItems* packed = check.add_packed();
+  packed->set_kind(v1::PackedItems::KIND_URL_DIGESTS);
+  protocol::UrlDigests digests;
+  for (int r = 0; r < 300; ++r) {
+    // Rows alternate between the scope's directory and another one.
+    const std::string url = absl::StrCat("https://img.shared.example/", r % 2 ? "dir" : "other",
+                                         "/", r, ".jpg");
+    ASSERT_THAT(protocol::ComputeUrlDigests(url, db_.psl(), &digests), IsOk()) << url;
+    packed->mutable_data()->append(digests.packed().data(), digests.packed().size());
+    packed->add_counts(static_cast<uint32_t>(digests.size()));
+  }
+  const v1::CheckResponse response = MustCheck(check);
+  ASSERT_EQ(response.packed_verdicts_size(), 1);
+  const v1::PackedVerdict& verdict = response.packed_verdicts(0);
+  ASSERT_EQ(verdict.matches_size(), 150);
+  for (int m = 0; m < verdict.matches_size(); ++m) {
+    const int row = 2 * m + 1;
+    SCOPED_TRACE(row);
+    EXPECT_EQ(verdict.matches(m).index(), static_cast<uint32_t>(row));
+    if (row == 7) {
+      EXPECT_EQ(verdict.matches(m).kind(), v1::MATCH_KIND_URL);
+      // One registration: one id, its strongest matching item's.
+      EXPECT_THAT(verdict.matches(m).match_ids(), ElementsAre(url_id));
+    } else {
+      EXPECT_EQ(verdict.matches(m).kind(), v1::MATCH_KIND_SCOPE);
+      EXPECT_THAT(verdict.matches(m).match_ids(), ElementsAre(scope_id));
+    }
+  }
 }
 
 TEST_F(RegistryTest, MalformedCheckUrlRejectsTheBatchNamingTheItem) {
