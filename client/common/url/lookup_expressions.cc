@@ -1,6 +1,7 @@
 #include "client/common/url/lookup_expressions.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace optout::url {
 
@@ -71,20 +72,29 @@ void ComputeLookupExpressions(const CanonicalUrl& url, const PublicSuffixList& p
     if (with_query) total += host_len + path.size() + 1 + url.query.size();
     for (absl::string_view p : paths) total += host_len + p.size();
   }
-  out->buffer_.reserve(total);
+  // Sized once and written through a pointer: appending piece by piece
+  // (two or four string appends per expression) was most of this
+  // function's time on the dataset check path.
+  out->buffer_.resize(total);
+  char* const begin = out->buffer_.data();
+  char* w = begin;
+  auto put = [&w](absl::string_view piece) {
+    std::memcpy(w, piece.data(), piece.size());
+    w += piece.size();
+  };
   for (size_t start : host_starts) {
     const absl::string_view suffix = host.substr(start);
     if (with_query) {
-      out->buffer_.append(suffix.data(), suffix.size());
-      out->buffer_.append(path.data(), path.size());
-      out->buffer_.push_back('?');
-      out->buffer_.append(url.query);
-      out->ends_.push_back(static_cast<uint32_t>(out->buffer_.size()));
+      put(suffix);
+      put(path);
+      *w++ = '?';
+      put(url.query);
+      out->ends_.push_back(static_cast<uint32_t>(w - begin));
     }
     for (absl::string_view p : paths) {
-      out->buffer_.append(suffix.data(), suffix.size());
-      out->buffer_.append(p.data(), p.size());
-      out->ends_.push_back(static_cast<uint32_t>(out->buffer_.size()));
+      put(suffix);
+      put(p);
+      out->ends_.push_back(static_cast<uint32_t>(w - begin));
     }
   }
 }
