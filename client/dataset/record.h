@@ -7,6 +7,7 @@
 #ifndef OPTOUT_CLIENT_DATASET_RECORD_H_
 #define OPTOUT_CLIENT_DATASET_RECORD_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -33,6 +34,11 @@ struct SampleFile {
   // to copy from when the record is written.
   std::string source;
 };
+
+struct Record;
+// sizeof(Record) on 64-bit builds when ClearForReuse was last brought up
+// to date.
+inline constexpr size_t kRecordBytesResetByClearForReuse = 400;
 
 struct Record {
   // Not a row (blank line, directory entry): written back as is, never
@@ -71,23 +77,34 @@ struct Record {
   bool pdq_low_quality = false;  // pdq sent as low-quality (PackedItems.pdq_low_quality)
 };
 
-// Makes `*r` a default Record again but keeps the heap buffers of the
-// strings a table row fills (url, md5, sha256, url_digests), so that a
-// reader refilling it (RecordReader::ReadReusing) allocates nothing: those
-// were three allocations and frees per Parquet row. Every other field is
-// reset by assignment, so a field added later starts out default too.
+// Makes `*r` equal to a default Record again but keeps the heap buffers of
+// its strings, so that a reader refilling it (RecordReader::ReadReusing)
+// allocates nothing: three allocations and frees per Parquet row before.
+// Field by field rather than `*r = Record()` with the buffers moved aside,
+// which was ~4 % of the client's CPU per Parquet row. The size check makes
+// adding a field to Record fail to compile until it is reset here too.
 inline void ClearForReuse(Record* r) {
-  std::string url = std::move(r->url), md5 = std::move(r->md5), sha256 = std::move(r->sha256),
-              url_digests = std::move(r->url_digests);
-  *r = Record();
-  url.clear();
-  md5.clear();
-  sha256.clear();
-  url_digests.clear();
-  r->url = std::move(url);
-  r->md5 = std::move(md5);
-  r->sha256 = std::move(sha256);
-  r->url_digests = std::move(url_digests);
+  static_assert(sizeof(void*) != 8 || sizeof(Record) == kRecordBytesResetByClearForReuse,
+                "a field was added to Record: reset it in ClearForReuse, then update the size");
+  r->passthrough = false;
+  r->row = 0;
+  r->key.clear();
+  r->pair_key.clear();
+  r->url.clear();
+  r->has_url = false;
+  r->md5.clear();
+  r->sha256.clear();
+  r->image_file = -1;
+  r->unchecked.clear();
+  r->incomplete = false;
+  r->raw.clear();
+  r->files.clear();
+  r->url_digests.clear();
+  r->url_count = 0;
+  r->pdq.clear();
+  r->pdq_regions.clear();
+  r->low_quality = false;
+  r->pdq_low_quality = false;
 }
 
 }  // namespace optout::dataset
