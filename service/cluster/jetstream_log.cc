@@ -42,6 +42,21 @@ constexpr int kMaxUnsyncedMutations = 256;
 // With mutations on the stream not arriving for this long, the consumer is
 // created anew from the applied sequence (its server may have died).
 constexpr absl::Duration kStallTimeout = absl::Seconds(2);
+// Making a consumer is a request the JetStream meta leader answers. While
+// the meta group elects (4-9 s in nats-server 2.9.10, each time the server
+// holding it dies, longer while more servers die) such a request is
+// dropped unanswered, and libnats 3.4.1 reports a timeout only once the
+// whole wait is over, so a try made just before the new leader is elected
+// is lost with all its wait (it was 5 s, the context's default). Each try
+// therefore waits kConsumerRequestWaitMs, and the next follows after
+// kMinConsumerRetry, doubling up to kMaxConsumerRetry: a node has its
+// consumer within about 2.5 s of the meta leader's election.
+constexpr int64_t kConsumerRequestWaitMs = 2000;
+constexpr absl::Duration kMinConsumerRetry = absl::Milliseconds(50);
+constexpr absl::Duration kMaxConsumerRetry = absl::Milliseconds(500);
+// The consumer's idle heartbeat; the library reports two missed in a row
+// (its server died) through the connection's error handler.
+constexpr int64_t kConsumerHeartbeatNs = int64_t{1000} * 1000 * 1000;
 // A node that applied up to this many messages more than the stream's
 // leader holds goes on (the leader may be a replica that lost messages to
 // the nats-server 2.9.10 defect, one per event); further ahead, the stream
@@ -116,6 +131,17 @@ struct Outgoing {
   absl::Time deadline;  // the writer's
 };
 
+// The logs alive in this process: the library's error handler runs on its
+// own thread and may come after a log's connection is closed.
+struct LiveImplSet {
+  absl::Mutex mu;
+  absl::flat_hash_set<const void*> impls ABSL_GUARDED_BY(mu);
+};
+LiveImplSet& LiveImpls() {
+  static LiveImplSet* live = new LiveImplSet;
+  return *live;
+}
+
 // "" when the description names no fingerprint.
 std::string FingerprintIn(const char* description) {
   if (description == nullptr) return "";
@@ -149,8 +175,19 @@ struct JetStreamLog::Impl {
 
   // Consumer thread only.
   natsSubscription* subscription = nullptr;
+  // The consumer stopped delivering (missed heartbeats, or the stream is
+  // ahead with nothing arriving): a new one is made, and this one kept
+  // until then, since its server may come back first (an R1 consumer
+  // returns with its server) while no new one can be made (see
+  // kConsumerRequestWaitMs).
+  bool replace_consumer = false;
+  absl::Time next_consumer_try = absl::InfinitePast();
+  absl::Duration consumer_retry = kMinConsumerRetry;
+  // Set from the library's thread when `watched` missed its heartbeats.
+  std::atomic<natsSubscription*> watched{nullptr};
+  std::atomic<bool> heartbeats_missed{false};
   // The subscription starts at the last applied sequence, to check that
-  // its replica holds the same message there (see Subscribe).
+  // its replica holds the same message there (see NewConsumer).
   // Digest comparison with peers (consumer thread, but `peer_reports`).
   natsSubscription* progress_subscription = nullptr;
   std::map<uint64_t, cluster::Progress> my_digests;  // checkpoints and the last
@@ -173,6 +210,8 @@ struct JetStreamLog::Impl {
   int unsynced = 0;
   absl::Time last_message = absl::Now();
   absl::Time last_stream_poll = absl::InfinitePast();
+  // Waiting on NATS is logged at most every 2 s (why a restart is slow).
+  absl::Time last_wait_log = absl::InfinitePast();
   std::vector<std::pair<std::string, ApplyOutcome>> unsynced_outcomes;
 
   std::thread consumer;
@@ -192,9 +231,17 @@ struct JetStreamLog::Impl {
 
   Impl(const ClusterOptions& o, const Keyring& k, storage::OptOutStore* s, MutationApplier* a)
       : options(o), keyring(k), store(s), applier(a), subject(Subject(o.stream)),
-        aad(AadFor(o.stream)), batch_aad(BatchAadFor(o.stream)), acked_aad(AckedAadFor(o.stream)) {}
+        aad(AadFor(o.stream)), batch_aad(BatchAadFor(o.stream)), acked_aad(AckedAadFor(o.stream)) {
+    absl::MutexLock lock(&LiveImpls().mu);
+    LiveImpls().impls.insert(this);
+  }
 
   ~Impl() {
+    {
+      // The library may call OnAsyncError after this log is gone.
+      absl::MutexLock lock(&LiveImpls().mu);
+      LiveImpls().impls.erase(this);
+    }
     {
       absl::MutexLock lock(&mu);
       stop_publishing = true;
@@ -222,8 +269,20 @@ struct JetStreamLog::Impl {
   // NeedsSnapshot when this node found its history diverged from the
   // stream's (and exited for it: kDivergedMarker).
   absl::Status CheckNotDiverged();
-  void Subscribe();
+  // A new consumer starting at the applied progress, or nullptr (logged)
+  // when none could be made now; `verify` says it starts at the last
+  // applied sequence to check it (see the definition).
+  natsSubscription* NewConsumer(bool* verify);
+  // Takes `fresh` as this node's consumer, dropping the one held.
+  void Adopt(natsSubscription* fresh, bool verify);
+  // Makes a consumer when one is due (held: none, or one to replace);
+  // after a failed try the next waits kMinConsumerRetry, doubling to
+  // kMaxConsumerRetry.
+  void TryConsumer();
   void Unsubscribe();
+  // Connection error handler: notes missed heartbeats of the consumer.
+  static void OnAsyncError(natsConnection* connection, natsSubscription* sub, natsStatus err,
+                           void* closure);
   void Run();
   // Applies the message at `seq` (one mutation or a batch); false after an
   // error (logged).
@@ -281,6 +340,9 @@ absl::Status JetStreamLog::Impl::Connect() {
   // A dead server is noticed within ~2 s, not the default 4 minutes.
   if (s == NATS_OK) s = natsOptions_SetPingInterval(nats_options, 1000);
   if (s == NATS_OK) s = natsOptions_SetMaxPingsOut(nats_options, 2);
+  // Without an error handler libnats 3.4.1 does not watch a push
+  // consumer's heartbeats at all (NextMsg never reports them missed).
+  if (s == NATS_OK) s = natsOptions_SetErrorHandler(nats_options, &Impl::OnAsyncError, this);
   if (s == NATS_OK && !options.nats_ca_file.empty()) {
     s = natsOptions_SetSecure(nats_options, true);
     if (s == NATS_OK) s = natsOptions_LoadCATrustedCertificates(nats_options, options.nats_ca_file.c_str());
@@ -340,6 +402,12 @@ absl::StatusOr<StreamState> JetStreamLog::Impl::EnsureStream() {
     absl::StatusOr<StreamState> state = StreamInfo();
     if (state.ok()) return state;
     last = state.status();
+    if (!absl::IsNotFound(last) && absl::Now() - last_wait_log > absl::Seconds(2)) {
+      // No answer while the stream elects its leader.
+      last_wait_log = absl::Now();
+      Log(LogLevel::kWarning,
+          absl::StrCat("cluster: waiting for the stream's info: ", last.ToString()));
+    }
     if (absl::IsNotFound(state.status())) {
       jsStreamConfig config;
       jsStreamConfig_Init(&config);
@@ -704,7 +772,7 @@ absl::Status JetStreamLog::Impl::CheckNotDiverged() {
   return diverged;
 }
 
-void JetStreamLog::Impl::Subscribe() {
+natsSubscription* JetStreamLog::Impl::NewConsumer(bool* verify) {
   // A consumer of our own rather than the library's ordered one, which
   // silently makes itself anew where it stopped when its server goes: the
   // new one may be placed on any replica, and nats-server 2.9.10 can leave
@@ -713,38 +781,91 @@ void JetStreamLog::Impl::Subscribe() {
   // and is kept only if it serves the same message there (Progress::
   // Follows); one on a replica with another history is dropped and made
   // again (JetStream places it on a random replica).
-  const bool verify = progress.sequence > 0 && progress.knows_previous;
+  *verify = progress.sequence > 0 && progress.knows_previous;
   jsSubOptions sub_options;
   jsSubOptions_Init(&sub_options);
   sub_options.Stream = options.stream.c_str();
   sub_options.Config.DeliverPolicy = js_DeliverByStartSequence;
-  sub_options.Config.OptStartSeq = verify ? progress.sequence : progress.sequence + 1;
+  sub_options.Config.OptStartSeq = *verify ? progress.sequence : progress.sequence + 1;
   sub_options.Config.AckPolicy = js_AckNone;
   sub_options.Config.FlowControl = true;
-  // Missed heartbeats (its server died) end NextMsg with an error: made anew.
-  sub_options.Config.Heartbeat = int64_t{1000} * 1000 * 1000;
+  // Missed heartbeats (its server died) reach OnAsyncError: made anew.
+  sub_options.Config.Heartbeat = kConsumerHeartbeatNs;
   sub_options.Config.MemoryStorage = true;
+  // A consumer this node dropped is not deleted (that request waits for
+  // the meta leader too, see Unsubscribe): the server removes it once
+  // nobody listened for this long.
   sub_options.Config.InactiveThreshold = int64_t{30} * 1000 * 1000 * 1000;
+  jsOptions request;
+  jsOptions_Init(&request);
+  request.Wait = kConsumerRequestWaitMs;
   jsErrCode code = jsErrCode(0);
-  natsStatus s =
-      js_SubscribeSync(&subscription, js, subject.c_str(), nullptr, &sub_options, &code);
+  natsSubscription* fresh = nullptr;
+  const absl::Time asked = absl::Now();
+  natsStatus s = js_SubscribeSync(&fresh, js, subject.c_str(), &request, &sub_options, &code);
   if (s != NATS_OK) {
-    subscription = nullptr;
-    Log(LogLevel::kWarning, NatsError(s, "subscribe to the stream (retrying)", code).ToString());
-    return;
+    // A timeout: no meta leader (electing), or the consumer was placed on
+    // a replica whose server is down.
+    Log(LogLevel::kWarning,
+        absl::StrCat(NatsError(s, "make a consumer of the stream", code).message(), " after ",
+                     absl::FormatDuration(absl::Trunc(absl::Now() - asked, absl::Milliseconds(1))),
+                     "; next try in ", absl::FormatDuration(consumer_retry)));
+    return nullptr;
   }
   // Catch-up may deliver a long run at once; the default limit would drop
   // messages (the consumer would then start over).
-  natsSubscription_SetPendingLimits(subscription, -1, 256 << 20);
+  natsSubscription_SetPendingLimits(fresh, -1, 256 << 20);
+  return fresh;
+}
+
+void JetStreamLog::Impl::Adopt(natsSubscription* fresh, bool verify) {
+  Unsubscribe();
+  subscription = fresh;
+  watched = fresh;
   verifying = verify;
+  replace_consumer = false;
+  heartbeats_missed = false;
   last_message = absl::Now();
+}
+
+void JetStreamLog::Impl::TryConsumer() {
+  const absl::Time now = absl::Now();
+  if (now < next_consumer_try) {
+    // Only without a consumer is there nothing else to do meanwhile.
+    if (subscription == nullptr) absl::SleepFor(next_consumer_try - now);
+    return;
+  }
+  bool verify = false;
+  natsSubscription* fresh = NewConsumer(&verify);
+  if (fresh == nullptr) {
+    next_consumer_try = absl::Now() + consumer_retry;
+    consumer_retry = std::min(2 * consumer_retry, kMaxConsumerRetry);
+    return;
+  }
+  consumer_retry = kMinConsumerRetry;
+  next_consumer_try = absl::InfinitePast();
+  Adopt(fresh, verify);
 }
 
 void JetStreamLog::Impl::Unsubscribe() {
   if (subscription == nullptr) return;
-  natsSubscription_Unsubscribe(subscription);
+  // Not natsSubscription_Unsubscribe: for a consumer the library made it
+  // also deletes it, a request that waits (5 s) for the JetStream meta
+  // leader, which is elected anew whenever the server holding it dies.
+  // Destroying only stops listening; the server removes the consumer after
+  // its InactiveThreshold.
+  watched = nullptr;
   natsSubscription_Destroy(subscription);
   subscription = nullptr;
+}
+
+void JetStreamLog::Impl::OnAsyncError(natsConnection*, natsSubscription* sub, natsStatus err,
+                                      void* closure) {
+  if (err != NATS_MISSED_HEARTBEAT || sub == nullptr) return;
+  absl::MutexLock lock(&LiveImpls().mu);
+  if (!LiveImpls().impls.contains(closure)) return;
+  auto* impl = static_cast<Impl*>(closure);
+  if (impl->watched.load() == sub) impl->heartbeats_missed = true;
 }
 
 bool JetStreamLog::Impl::ApplyMessage(uint64_t seq, uint64_t pending, absl::string_view data) {
@@ -826,7 +947,14 @@ void JetStreamLog::Impl::SyncAndPublish() {
 void JetStreamLog::Impl::PollStream() {
   last_stream_poll = absl::Now();
   absl::StatusOr<StreamState> state = StreamInfo();
-  if (!state.ok()) return;
+  if (!state.ok()) {
+    if (absl::Now() - last_wait_log > absl::Seconds(2)) {
+      last_wait_log = absl::Now();
+      Log(LogLevel::kWarning,
+          absl::StrCat("cluster: polling the stream: ", state.status().ToString()));
+    }
+    return;
+  }
   {
     // The leader's figure replaces the highest seen so far: a consumer on a
     // replica that the nats-server 2.9.10 defect left longer reports a
@@ -838,20 +966,19 @@ void JetStreamLog::Impl::PollStream() {
   if (state->last_seq > progress.sequence && absl::Now() - last_message > kStallTimeout) {
     // Mutations exist that are not arriving: the consumer's server may be
     // gone. A new consumer starts at what was applied.
-    Log(LogLevel::kWarning, absl::StrCat("cluster: stream at ", state->last_seq, ", applied ",
-                                         progress.sequence, "; re-creating the consumer"));
-    Unsubscribe();
+    if (!replace_consumer) {
+      Log(LogLevel::kWarning, absl::StrCat("cluster: stream at ", state->last_seq, ", applied ",
+                                           progress.sequence, "; re-creating the consumer"));
+    }
+    replace_consumer = true;
   }
 }
 
 void JetStreamLog::Impl::Run() {
   while (!stopping) {
     if (subscription == nullptr) {
-      Subscribe();
-      if (subscription == nullptr) {
-        absl::SleepFor(absl::Milliseconds(250));
-        continue;
-      }
+      TryConsumer();
+      if (subscription == nullptr) continue;
     }
     natsMsg* msg = nullptr;
     // With applied but unsynced mutations, wait only briefly for the next
@@ -860,6 +987,12 @@ void JetStreamLog::Impl::Run() {
     if (s == NATS_TIMEOUT) {
       SyncAndPublish();
       if (unsynced == 0) ReportAndCompare();
+      if (heartbeats_missed.exchange(false) && !replace_consumer) {
+        Log(LogLevel::kWarning, "cluster: the stream's consumer missed its heartbeats (its server "
+                                "may be gone); making a new one");
+        replace_consumer = true;
+      }
+      if (replace_consumer) TryConsumer();
       if (absl::Now() - last_stream_poll > absl::Seconds(1)) PollStream();
       continue;
     }

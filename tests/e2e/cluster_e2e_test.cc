@@ -662,7 +662,8 @@ void ExpectAcknowledgedWritesSurviveALostTail(const std::string& stream, int lat
   // listens; ahead of a shorter one, once it serves.
   absl::Status restarted = cluster.StartNode(0);
   if (!restarted.ok()) {
-    ASSERT_THAT(std::string(restarted.message()), ::testing::HasSubstr("status 75")) << restarted;
+    ASSERT_THAT(std::string(restarted.message()), ::testing::HasSubstr("status 75"))
+        << restarted << "\n" << cluster.node(0).ReadLog();
   } else {
     ASSERT_EQ(ExitStatusWithin(cluster.node(0), absl::Seconds(40)), 75)
         << cluster.node(0).ReadLog();
