@@ -534,9 +534,7 @@ void JetStreamLog::Impl::ReportAndCompare() {
   natsConnection_Publish(connection, report_subject.c_str(), report.data(),
                          static_cast<int>(report.size()));
   // The first version not judged yet where a peer reports another digest,
-  // and the range to judge: from the highest version below it where that
-  // peer agreed with this node (their histories part after it), else the
-  // nearest version this node knows the digest of.
+  // and the range to judge (see `agreed_at`).
   std::optional<std::pair<cluster::Progress, cluster::Progress>> range;
   std::string why;
   if (absl::Now() >= next_judgment) {
@@ -548,30 +546,41 @@ void JetStreamLog::Impl::ReportAndCompare() {
       for (const auto& [node, hex] : by_node) {
         if (hex == my_hex) continue;
         const cluster::Progress& to = mine->second;
-        cluster::Progress from;
-        from.sequence = to.sequence - 1;
-        from.digest = to.previous_digest;
-        bool agreed = false;
-        for (auto it = std::make_reverse_iterator(mine); it != my_digests.rend(); ++it) {
-          if (to.sequence - it->first > kMaxJudgedMessages) break;
-          auto reported = peer_reports.find(it->first);
-          if (reported != peer_reports.end()) {
-            auto theirs = reported->second.find(node);
-            if (theirs != reported->second.end() &&
-                theirs->second == digest::ToHex(it->second.digest)) {
-              from = it->second;
-              agreed = true;
-              break;
+        // The range must start where this node's history was still the
+        // stream's: chained from a digest that already differs, the
+        // leader's messages after it would look the same as this node's.
+        // So from the highest version below where this node agreed with
+        // that peer, else with any peer (a peer that restarted since
+        // reports only its latest versions), else from the oldest
+        // checkpoint within kMaxJudgedMessages, else the last message.
+        auto agreed_at = [&](bool any_peer) -> const cluster::Progress* {
+          for (auto it = std::make_reverse_iterator(mine); it != my_digests.rend(); ++it) {
+            if (to.sequence - it->first > kMaxJudgedMessages) break;
+            auto reported = peer_reports.find(it->first);
+            if (reported == peer_reports.end()) continue;
+            const std::string mine_then = digest::ToHex(it->second.digest);
+            for (const auto& [peer, theirs] : reported->second) {
+              if ((any_peer || peer == node) && theirs == mine_then) return &it->second;
             }
           }
-        }
-        if (!agreed && !to.knows_previous) {
-          // No digest before `to` is known: the nearest checkpoint below.
-          auto below = std::make_reverse_iterator(mine);
-          if (below == my_digests.rend() || to.sequence - below->first > kMaxJudgedMessages) {
-            continue;
+          return nullptr;
+        };
+        const cluster::Progress* start = agreed_at(/*any_peer=*/false);
+        if (start == nullptr) start = agreed_at(/*any_peer=*/true);
+        if (start == nullptr) {
+          for (auto it = std::make_reverse_iterator(mine);
+               it != my_digests.rend() && to.sequence - it->first <= kMaxJudgedMessages; ++it) {
+            start = &it->second;  // the last one taken is the oldest
           }
-          from = below->second;
+        }
+        cluster::Progress from;
+        if (start != nullptr) {
+          from = *start;
+        } else if (to.knows_previous) {
+          from.sequence = to.sequence - 1;
+          from.digest = to.previous_digest;
+        } else {
+          continue;  // no digest before `to` is known
         }
         if (judged_versions.size() > 4 * kCheckpointsKept) judged_versions.clear();
         judged_versions.insert(version);
