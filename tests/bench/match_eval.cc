@@ -14,12 +14,14 @@
 //
 //   match_eval --corpus DIR [--min-matched N] [--distances]
 //   match_eval --corpus DIR --offline [--min-quality Q] [--low-quality-floor F]
-//              [--low-quality-distance D]     (no server; see RunOffline)
+//              [--low-quality-distance D] [--region-tiers [--checker-image-tier]]
+//                                             (no server; see RunOffline)
 //              [--verification-distance T2 [--low-quality-verification-distance T2]]
 //              (the second check measured in README.md#matching: a pair
 //              matches only if its verification hashes are within T2 too)
 // Exit status 1 when fewer than N copies match or any match is wrong.
 #include <algorithm>
+#include <array>
 #include <ctime>
 #include <cmath>
 #include <cstdio>
@@ -105,18 +107,28 @@ double HashMillis(const std::string& path, pdq::RegionSet regions, bool dihedral
   return ms;
 }
 
-// The hashes one side sends of an image, with the tier they are matched in
-// (README.md#matching): an image of quality >= min_quality is "normal" (its
-// hashes and regions of quality >= min_quality); one of quality in
+// The hashes one side sends of an image, with the tier each is matched in
+// (README.md#matching): an image of quality >= min_quality is "normal"
+// (its hashes and regions of quality >= min_quality); one of quality in
 // [low_floor, min_quality) is "low-quality" (its hashes and regions of
-// quality >= low_floor); below low_floor it has no PDQ hashes.
+// quality >= low_floor, all in its tier); below low_floor it has no PDQ
+// hashes. With `region_tiers` (--region-tiers), every region of quality
+// >= low_floor is sent, and one of quality < min_quality is low-quality
+// even on a normal image (a region is normal only when it and its image are).
 struct TieredHashes {
   bool usable = false;
-  bool low = false;
+  bool low = false;  // the image's (its plain hash's) tier
   int quality = 0;
   std::vector<pdq::PdqHash> hashes;
+  std::vector<bool> hash_low;        // hashes[i] is matched in the low-quality tier
   std::vector<pdq::PdqHash> verify;  // verification hash of hashes[i]
+  bool AnyLow() const {
+    return std::find(hash_low.begin(), hash_low.end(), true) != hash_low.end();
+  }
 };
+
+bool region_tiers = false;        // --region-tiers
+bool checker_image_tier = false;  // --checker-image-tier: the checker keeps image tiers
 
 TieredHashes Tiered(const pdq::ImageHashes& h, bool checker, int min_quality, int low_floor) {
   TieredHashes out;
@@ -124,7 +136,8 @@ TieredHashes Tiered(const pdq::ImageHashes& h, bool checker, int min_quality, in
   if (h.quality < low_floor) return out;
   out.usable = true;
   out.low = h.quality < min_quality;
-  const int region_floor = out.low ? low_floor : min_quality;
+  const bool by_image = !region_tiers || (checker && checker_image_tier);
+  const int region_floor = by_image && !out.low ? min_quality : low_floor;
   if (checker) {
     out.hashes.assign(h.dihedral.begin(), h.dihedral.end());
     out.verify.assign(h.verification.begin(), h.verification.end());
@@ -132,23 +145,39 @@ TieredHashes Tiered(const pdq::ImageHashes& h, bool checker, int min_quality, in
     out.hashes.push_back(h.pdq);
     out.verify.push_back(h.verification[0]);
   }
+  out.hash_low.assign(out.hashes.size(), out.low);
   for (const auto& r : h.regions) {
     if (r.quality >= region_floor) {
       out.hashes.push_back(r.hash);
+      out.hash_low.push_back(out.low || (!by_image && r.quality < min_quality));
       out.verify.push_back(r.verification);
     }
   }
   return out;
 }
 
+// Best distance of a pair of hash sets in each tier: [0] over the pairs of
+// two normal hashes, [1] over pairs with a low-quality side (256: none).
+std::array<int, 2> BestByTier(const TieredHashes& a, const TieredHashes& b) {
+  std::array<int, 2> best = {256, 256};
+  for (size_t i = 0; i < a.hashes.size(); ++i) {
+    for (size_t j = 0; j < b.hashes.size(); ++j) {
+      int& slot = best[a.hash_low[i] || b.hash_low[j]];
+      slot = std::min(slot, pdq::HammingDistance(a.hashes[i], b.hashes[j]));
+    }
+  }
+  return best;
+}
+
 // The closest verification distance among the hash pairs within `bound`
 // of each other (256 when none is): a pair matches with the second check
 // when it is within the verification distance (README.md#matching).
-int BestVerified(const TieredHashes& a, const TieredHashes& b, int bound) {
+int BestVerified(const TieredHashes& a, const TieredHashes& b, const std::array<int, 2>& bound) {
   int best = 256;
   for (size_t i = 0; i < a.hashes.size(); ++i) {
     for (size_t j = 0; j < b.hashes.size(); ++j) {
-      if (pdq::HammingDistance(a.hashes[i], b.hashes[j]) > bound) continue;
+      const int pair_bound = bound[a.hash_low[i] || b.hash_low[j]];
+      if (pdq::HammingDistance(a.hashes[i], b.hashes[j]) > pair_bound) continue;
       if (a.verify[i].IsZero() || b.verify[j].IsZero()) continue;
       best = std::min(best, pdq::HammingDistance(a.verify[i], b.verify[j]));
     }
@@ -160,24 +189,18 @@ int BestVerified(const TieredHashes& a, const TieredHashes& b, int bound) {
 // number of distinct checked hashes (the 8 dihedral variants of the plain
 // one counting as one) and of distinct stored hashes that take part in a
 // hit. A rule that needs two hits agreeing on geometry needs this >= 2.
-size_t HitSpread(const TieredHashes& checked, const TieredHashes& stored, int bound) {
+size_t HitSpread(const TieredHashes& checked, const TieredHashes& stored,
+                 const std::array<int, 2>& bound) {
   std::set<size_t> sources, targets;
   for (size_t i = 0; i < checked.hashes.size(); ++i) {
     for (size_t j = 0; j < stored.hashes.size(); ++j) {
-      if (pdq::HammingDistance(checked.hashes[i], stored.hashes[j]) > bound) continue;
+      const int pair_bound = bound[checked.hash_low[i] || stored.hash_low[j]];
+      if (pdq::HammingDistance(checked.hashes[i], stored.hashes[j]) > pair_bound) continue;
       sources.insert(i < 8 ? 0 : i);
       targets.insert(j);
     }
   }
   return std::min(sources.size(), targets.size());
-}
-
-int BestDistance(const std::vector<pdq::PdqHash>& a, const std::vector<pdq::PdqHash>& b) {
-  int best = 256;
-  for (const auto& x : a) {
-    for (const auto& y : b) best = std::min(best, pdq::HammingDistance(x, y));
-  }
-  return best;
 }
 
 // What the clients send by default (the server's default floors).
@@ -280,10 +303,11 @@ struct TierHistograms {
 
 // --offline: the same decision as the registry, in process (no optoutd):
 // a copy matches an original when one of the hashes its check sends is
-// within the threshold of one the registration stored: 31 when both are
-// normal, --low-quality-distance when either is low-quality (the tier of
-// --low-quality-floor..--min-quality; a floor of --min-quality turns the
-// tier off, as before it existed). Quick to iterate on the scheme; prints
+// within the threshold of one the registration stored: 31 when both hashes
+// are normal, --low-quality-distance when either is low-quality (the tier of
+// --low-quality-floor..--min-quality; with --region-tiers a region of a
+// normal image by its own quality; a floor of --min-quality turns the tier
+// off, as before it existed). Quick to iterate on the scheme; prints
 // each miss with its best distance, the family table, and the distance
 // distributions of pairs with a low-quality side.
 int RunOffline(const std::string& corpus, const std::vector<Copy>& copies, int min_matched,
@@ -291,6 +315,9 @@ int RunOffline(const std::string& corpus, const std::vector<Copy>& copies, int m
                int low_verify_distance) {
   std::vector<int> own_verified(257, 0);  // best d2 of own pairs that pass d1
   std::map<std::string, int> single_hit;    // own matches with one hit, by family
+  // Own matches only the low-quality tier made, by family.
+  std::map<std::string, int> low_tier_matches;
+  int best_wrong_low = 256;  // closest unrelated pair with a low-quality side
   int own_matches = 0;
   constexpr int kThreshold = 31;
   std::map<std::string, TieredHashes> stored;
@@ -332,12 +359,15 @@ int RunOffline(const std::string& corpus, const std::vector<Copy>& copies, int m
       continue;
     }
     int own = 256;
+    std::array<int, 2> own_by_tier = {256, 256};
     bool own_matched = false;
+    const std::array<int, 2> bound = {kThreshold, low_distance};
     for (const auto& [group, s] : stored) {
-      const int best = BestDistance(checked.hashes, s.hashes);
+      const std::array<int, 2> by_tier = BestByTier(checked, s);
+      const int best = std::min(by_tier[0], by_tier[1]);
       const bool low_pair = checked.low || s.low;
-      const int bound = low_pair ? low_distance : kThreshold;
-      bool matched = best <= bound;
+      const bool low_hit = by_tier[1] <= low_distance;
+      bool matched = by_tier[0] <= kThreshold || low_hit;
       if (matched && verify_distance >= 0) {
         const int d2 = BestVerified(checked, s, bound);
         if (group == c.group) ++own_verified[d2];
@@ -352,18 +382,23 @@ int RunOffline(const std::string& corpus, const std::vector<Copy>& copies, int m
       }
       if (group == c.group) {
         own = best;
+        own_by_tier = by_tier;
         own_matched = matched;
         if (matched) {
           ++own_matches;
+          if (low_hit && by_tier[0] > kThreshold) ++low_tier_matches[c.family];
           if (HitSpread(checked, s, bound) < 2) ++single_hit[c.family];
         }
       } else {
         best_wrong = std::min(best_wrong, best);
+        if (by_tier[1] < 256) best_wrong_low = std::min(best_wrong_low, by_tier[1]);
         row.wrong += matched;
       }
     }
     if (own_matched) ++row.matched;
-    else std::printf("miss %-32s best %d%s\n", c.file.c_str(), own, checked.low ? " (low)" : "");
+    else std::printf("miss %-32s best %d (normal pairs %d, low-quality pairs %d)%s\n",
+                     c.file.c_str(), own, own_by_tier[0], own_by_tier[1],
+                     checked.low ? " (low)" : "");
   }
   int matched = 0, wrong = 0;
   for (const auto& [family, row] : rows) {
@@ -375,6 +410,13 @@ int RunOffline(const std::string& corpus, const std::vector<Copy>& copies, int m
   std::printf("%-14s %3d/%-4zu %6.1f%% %6d   (closest unrelated: %d)\n", "total", matched,
               copies.size(), 100.0 * matched / copies.size(), wrong, best_wrong);
   tiers.Print();
+  int low_made = 0;
+  for (const auto& [family, n] : low_tier_matches) low_made += n;
+  std::printf("\nown matches made by a low-quality hash pair alone: %d (closest unrelated "
+              "low-quality pair %d):",
+              low_made, best_wrong_low);
+  for (const auto& [family, n] : low_tier_matches) std::printf(" %s %d", family.c_str(), n);
+  std::printf("\n");
   int single = 0;
   for (const auto& [family, n] : single_hit) single += n;
   std::printf("\nown matches with two or more distinct hits (a two-hit rule keeps them): "
@@ -424,6 +466,10 @@ int main(int argc, char** argv) {
       offline = true;
     } else if (arg == "--min-quality" && i + 1 < argc) {
       min_quality = std::atoi(argv[++i]);
+    } else if (arg == "--region-tiers") {
+      region_tiers = true;
+    } else if (arg == "--checker-image-tier") {
+      checker_image_tier = true;
     } else if (arg == "--low-quality-floor" && i + 1 < argc) {
       low_floor = std::atoi(argv[++i]);
     } else if (arg == "--low-quality-distance" && i + 1 < argc) {
@@ -435,6 +481,7 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr, "usage: match_eval --corpus DIR [--min-matched N] [--distances]\n"
                    "       [--offline [--min-quality Q] [--low-quality-floor F]\n"
+                   "                  [--region-tiers [--checker-image-tier]]\n"
                    "                  [--low-quality-distance D]\n"
                    "                  [--verification-distance T2\n"
                    "                   [--low-quality-verification-distance T2]]]\n");

@@ -33,14 +33,17 @@
 // d2 over unrelated pairs, the distribution of d2 among the pairs whose d1
 // is small (independence: it stays that of all pairs), each distance's own
 // line, and the line through the joint score max(d1, d2 - (T2 - T)), which
-// assumes nothing about independence. Images of quality 15..49 form the
-// low-quality tier (threshold --low-quality-distance, 20); --smooth N adds
-// N generated scenes with little texture, most of which fall in it.
+// assumes nothing about independence. Hashes of quality 15..49 form the
+// low-quality tier (threshold --low-quality-distance, 20): a pair is in it
+// when either hash is; a region takes its image's tier, or with
+// --region-tiers is low-quality when it or its image is;
+// --smooth N adds N generated scenes with little texture, most of which
+// fall in it.
 //
 //   match_fp --images DIR [--images DIR]... [--random-windows K] [--registered N]
 //            [--synthetic N] [--smooth N] [--threshold T] [--verification-distance T2]
 //            [--low-quality-distance T] [--low-quality-verification-distance T2]
-//            [--show-closer-than D] [--plain-only]
+//            [--show-closer-than D] [--plain-only] [--region-tiers]
 
 #include <algorithm>
 #include <array>
@@ -76,9 +79,16 @@ constexpr int kLowFloor = optout::protocol::kDefaultLowQualityPdqFloor;
 struct HashSet {
   int group = 0;
   std::string name;
-  bool low = false;  // low-quality tier (quality low_floor..min_quality-1)
+  bool low = false;  // the image's tier (quality low_floor..min_quality-1)
   std::vector<pdq::PdqHash> hashes;
+  std::vector<bool> hash_low;        // hashes[i] is matched in the low-quality tier
   std::vector<pdq::PdqHash> verify;  // verification hash of hashes[i]
+  bool random_windows = false;       // generated windows of a file, not a file
+  void Add(const pdq::PdqHash& hash, bool low_quality, const pdq::PdqHash& verification) {
+    hashes.push_back(hash);
+    hash_low.push_back(low_quality);
+    verify.push_back(verification);
+  }
 };
 
 // Distances of unrelated pairs of one tier (both sides normal, or a
@@ -160,13 +170,15 @@ double TailLog(const char* what, const std::vector<long long>& hist, double max_
   return log_p;
 }
 
-void PrintTier(const char* name, const TierStats& t, double registered, double stored_each,
-               double checked_each) {
+// Prints a tier's figures; returns log10 of its extrapolated per-pair
+// chance at its threshold (PDQ alone), NaN when it has no pairs.
+double PrintTier(const char* name, const TierStats& t, double registered, double stored_each,
+                 double checked_each) {
   long long total = 0;
   for (long long c : t.d1) total += c;
   if (total == 0) {
     std::printf("\n%s: no pairs\n", name);
-    return;
+    return NAN;
   }
   const double n = total;
   const double m1 = t.s1 / n, m2 = t.s2 / n;
@@ -215,6 +227,7 @@ void PrintTier(const char* name, const TierStats& t, double registered, double s
   const double ij = TailLog("closest joint per image pair", t.best_joint, 1e-3, t.threshold);
   std::printf("  per check (no union bound): PDQ alone 10^%.1f; joint 10^%.1f\n",
               i1 + std::log10(registered), ij + std::log10(registered));
+  return p1;
 }
 
 }  // namespace
@@ -229,6 +242,7 @@ int main(int argc, char** argv) {
   int low_verify_bound = optout::protocol::kDefaultLowQualityPdqDistance;
   int close_report = 0;  // print (checked, registered) pairs closer than this
   bool plain_only = false;  // the scheme before windows, for comparison
+  bool region_tiers = false;  // --region-tiers
   int synthetic = 0;
   int smooth = 0;
   for (int i = 1; i < argc; ++i) {
@@ -245,6 +259,8 @@ int main(int argc, char** argv) {
       smooth = std::atoi(argv[++i]);
     } else if (arg == "--plain-only") {
       plain_only = true;
+    } else if (arg == "--region-tiers") {
+      region_tiers = true;
     } else if (arg == "--show-closer-than" && i + 1 < argc) {
       close_report = std::atoi(argv[++i]);
     } else if (arg == "--threshold" && i + 1 < argc) {
@@ -261,7 +277,7 @@ int main(int argc, char** argv) {
                    "[--registered N] [--synthetic N] [--smooth N] [--threshold T] "
                    "[--verification-distance T2] [--low-quality-distance T] "
                    "[--low-quality-verification-distance T2] [--show-closer-than D] "
-                   "[--plain-only]\n");
+                   "[--plain-only] [--region-tiers]\n");
       return 2;
     }
   }
@@ -277,6 +293,13 @@ int main(int argc, char** argv) {
     *low = quality < kMinQuality;
     return quality >= kLowFloor;
   };
+  // A normal image sends regions of quality >= kMinQuality, a low-quality
+  // one those >= kLowFloor, all in its tier; with --region-tiers every
+  // region >= kLowFloor goes, low-quality when it or its image is.
+  auto RegionFloor = [&](bool image_low) { return region_tiers || image_low ? kLowFloor : kMinQuality; };
+  auto RegionLow = [&](bool image_low, int quality) {
+    return image_low || (region_tiers && quality < kMinQuality);
+  };
   auto add = [&](const std::string& bytes, const std::string& name, const std::string& group_name,
                  bool original, int windows_of_it) {
     const int group = group_ids.emplace(group_name, static_cast<int>(group_ids.size())).first->second;
@@ -288,11 +311,11 @@ int main(int argc, char** argv) {
       auto h = pdq::HashImageBytes(bytes, options);
       bool low = false;
       if (h.ok() && tier_of(h->quality, &low)) {
-        HashSet set{group, name, low, {h->pdq}, {h->verification[0]}};
+        HashSet set{group, name, low, {}, {}, {}};
+        set.Add(h->pdq, low, h->verification[0]);
         for (const auto& r : h->regions) {
-          if (r.quality < (low ? kLowFloor : kMinQuality)) continue;
-          set.hashes.push_back(r.hash);
-          set.verify.push_back(r.verification);
+          if (r.quality < RegionFloor(low)) continue;
+          set.Add(r.hash, RegionLow(low, r.quality), r.verification);
         }
         stored.push_back(std::move(set));
       }
@@ -304,12 +327,11 @@ int main(int argc, char** argv) {
     if (!h.ok() || !tier_of(h->quality, &low)) return;
     ++files;
     low_files += low;
-    HashSet set{group, name, low, {h->dihedral.begin(), h->dihedral.end()},
-                {h->verification.begin(), h->verification.end()}};
+    HashSet set{group, name, low, {}, {}, {}};
+    for (int d = 0; d < 8; ++d) set.Add(h->dihedral[d], low, h->verification[d]);
     for (const auto& r : h->regions) {
-      if (r.quality < (low ? kLowFloor : kMinQuality)) continue;
-      set.hashes.push_back(r.hash);
-      set.verify.push_back(r.verification);
+      if (r.quality < RegionFloor(low)) continue;
+      set.Add(r.hash, RegionLow(low, r.quality), r.verification);
     }
     ++sent_sets;
     sent_hashes += set.hashes.size();
@@ -320,7 +342,7 @@ int main(int argc, char** argv) {
     if (!decoded.ok()) return;
     const pdq::RegionHasher hasher(decoded->image, decoded->source_width,
                                    decoded->source_height);
-    HashSet windows{group, name + " (random windows)", false, {}, {}};
+    HashSet windows{group, name + " (random windows)", false, {}, {}, {}, true};
     for (int k = 0; k < windows_of_it; ++k) {
       const double w = 0.25 + 0.75 * unit(rng), hgt = 0.25 + 0.75 * unit(rng);
       pdq::Region r{0, 0, w, hgt, k % 3 == 0 ? (unit(rng) * 16 - 8) : 0};
@@ -329,9 +351,10 @@ int main(int argc, char** argv) {
       r.x1 = r.x0 + w;
       r.y1 = r.y0 + hgt;
       const pdq::RegionHash rh = hasher.Hash(r);
-      if (rh.quality >= kMinQuality && !rh.hash.IsZero()) {
-        windows.hashes.push_back(rh.hash);
-        windows.verify.push_back(hasher.Verification(r));
+      // Each window is a checked image of its own: its plain hash takes
+      // its own tier in both ways of tiering (none below the floor).
+      if (rh.quality >= kLowFloor && !rh.hash.IsZero()) {
+        windows.Add(rh.hash, rh.quality < kMinQuality, hasher.Verification(r));
       }
     }
     checked.push_back(std::move(windows));
@@ -368,30 +391,38 @@ int main(int argc, char** argv) {
     low_stored += s.low;
     for (const auto& v : s.verify) zero_verify += v.IsZero();
   }
+  long long tier_pairs[2] = {0, 0};  // hash pairs of checked sets from files, by tier
   for (const HashSet& c : checked) {
     checked_hashes += c.hashes.size();
     for (const HashSet& s : stored) {
       if (s.group == c.group) continue;
-      TierStats& t = c.low || s.low ? low : normal;
-      int best = 256, best_joint = 512;
+      TierStats* tier[2] = {&normal, &low};
+      // Closest of this image pair in each tier (256 / 512: no pair there).
+      int best[2] = {256, 256}, best_joint[2] = {512, 512};
       for (size_t i = 0; i < c.hashes.size(); ++i) {
         for (size_t j = 0; j < s.hashes.size(); ++j) {
+          const int k = c.hash_low[i] || s.hash_low[j];
+          TierStats& t = *tier[k];
           const int d1 = pdq::HammingDistance(c.hashes[i], s.hashes[j]);
           // An all-zero verification hash (a flat centre) verifies nothing.
           const int d2 = c.verify[i].IsZero() || s.verify[j].IsZero()
                              ? 256
                              : pdq::HammingDistance(c.verify[i], s.verify[j]);
           t.Add(d1, d2);
-          best = std::min(best, d1);
-          best_joint = std::min(best_joint, t.Joint(d1, d2));
+          if (!c.random_windows) ++tier_pairs[k];
+          best[k] = std::min(best[k], d1);
+          best_joint[k] = std::min(best_joint[k], t.Joint(d1, d2));
         }
       }
-      if (!c.hashes.empty()) {
-        ++t.best_d1[best];
-        ++t.best_joint[best_joint];
+      for (int k = 0; k < 2; ++k) {
+        if (best[k] == 256) continue;
+        ++tier[k]->best_d1[best[k]];
+        ++tier[k]->best_joint[best_joint[k]];
       }
-      if (best < close_report) {
-        std::printf("close: %d  %s  vs registered %s\n", best, c.name.c_str(), s.name.c_str());
+      const int closest = std::min(best[0], best[1]);
+      if (closest < close_report) {
+        std::printf("close: %d (%s pair)  %s  vs registered %s\n", closest,
+                    best[1] < best[0] ? "low-quality" : "normal", c.name.c_str(), s.name.c_str());
       }
     }
   }
@@ -402,7 +433,27 @@ int main(int argc, char** argv) {
               1.0 * stored_hashes / stored.size(), checked.size(), checked_hashes);
   const double stored_each = 1.0 * stored_hashes / stored.size();
   const double per_image = 1.0 * sent_hashes / sent_sets;  // as checks send them
-  PrintTier("normal tier (both sides quality >= 50)", normal, registered, stored_each, per_image);
-  PrintTier("low-quality tier (a side of quality 15..49)", low, registered, stored_each, per_image);
+  // Each tier's figures take every hash pair of a check as if it were of
+  // that tier (the bound earlier figures used); the share of a check's
+  // pairs in each tier is printed beside, and both combined below.
+  const long long all_pairs = tier_pairs[0] + tier_pairs[1];
+  std::printf("hash pairs of checked files by tier: normal %lld, low-quality %lld (share %.3f)\n",
+              tier_pairs[0], tier_pairs[1], all_pairs > 0 ? 1.0 * tier_pairs[1] / all_pairs : 0.0);
+  const double p_normal =
+      PrintTier("normal tier (both hashes normal)", normal, registered, stored_each, per_image);
+  const double p_low = PrintTier("low-quality tier (a hash of quality 15..49 or of such an image)",
+                                 low, registered, stored_each, per_image);
+  // A check's hash pairs fall in the two tiers in the shares measured; the
+  // union bound over both, each pair at its own tier's chance.
+  if (all_pairs > 0) {
+    const double share_low = 1.0 * tier_pairs[1] / all_pairs;
+    double sum = 0;
+    if (!std::isnan(p_normal)) sum += (1 - share_low) * std::pow(10.0, p_normal);
+    if (!std::isnan(p_low)) sum += share_low * std::pow(10.0, p_low);
+    const double pairs_per_check = registered * stored_each * per_image;
+    std::printf("\nboth tiers, each pair at its tier's chance (low-quality share %.3f of %.2e "
+                "hash pairs per check): PDQ alone 10^%.1f per check\n",
+                share_low, pairs_per_check, std::log10(sum * pairs_per_check));
+  }
   return 0;
 }
