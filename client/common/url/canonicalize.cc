@@ -48,6 +48,22 @@ constexpr std::array<uint8_t, 256> MakeSimpleTable() {
 }
 constexpr std::array<uint8_t, 256> kSimple = MakeSimpleTable();
 
+// Whether raw[pos] ('%') starts an escape that decoding and escaping give
+// back byte for byte: two upper-case hex digits naming a byte that is
+// escaped again (<= 0x20, >= 0x7F or '#'; not '%', whose decoding could
+// start another escape). Such a byte is no delimiter and no '.', so it
+// changes no split and no segment either.
+bool StableEscape(absl::string_view raw, size_t pos) {
+  if (pos + 2 >= raw.size()) return false;
+  auto upper_hex = [](char c) -> int {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+  };
+  const int hi = upper_hex(raw[pos + 1]), lo = upper_hex(raw[pos + 2]);
+  if (hi < 0 || lo < 0) return false;
+  const int v = hi * 16 + lo;
+  return v <= 0x20 || v >= 0x7F || v == '#';
+}
+
 // A path segment raw[begin, end) that canonicalization keeps: not empty,
 // not "." or "..".
 bool SimpleSegment(absl::string_view raw, size_t begin, size_t end) {
@@ -85,7 +101,8 @@ bool IsValidPort(absl::string_view port) {
 // ASCII letters, digits, '-' and '_' in labels joined by single dots, the
 // last label starting with a letter (so not an IPv4 address), no userinfo,
 // no port; a path without empty, "." or ".." segments; path and query of
-// printable ASCII without '%' or '#', and no '\\' in the path; shorter
+// printable ASCII without '#', '%' only in escapes that come back as they
+// are (StableEscape: "%20", "%C3%A9"), and no '\\' in the path; shorter
 // than kMaxUrlLength. Upper-case host letters are lowered (step 3 of
 // #host-names does only that to such a host). False, with `*out` partly
 // written, for anything else: the caller then applies the steps.
@@ -131,6 +148,11 @@ bool CanonicalizeIfSimple(absl::string_view raw, CanonicalUrl* out) {
       segment_begin = pos + 1;
       continue;
     }
+    if (c == '%') {
+      if (!StableEscape(raw, pos)) return false;
+      pos += 2;
+      continue;
+    }
     if ((kSimple[c] & kSimpleInPath) == 0) break;
   }
   const bool ends_path = pos == raw.size() || raw[pos] == '?';
@@ -151,6 +173,11 @@ bool CanonicalizeIfSimple(absl::string_view raw, CanonicalUrl* out) {
   }
   const size_t query_begin = pos + 1;
   for (pos = query_begin; pos < raw.size(); ++pos) {
+    if (raw[pos] == '%') {
+      if (!StableEscape(raw, pos)) return false;
+      pos += 2;
+      continue;
+    }
     if ((kSimple[static_cast<unsigned char>(raw[pos])] & kSimpleInQuery) == 0) return false;
   }
   out->query.assign(raw.data() + query_begin, raw.size() - query_begin);

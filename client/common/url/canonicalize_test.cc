@@ -1,5 +1,6 @@
 #include "client/common/url/canonicalize.h"
 
+#include <iterator>
 #include <random>
 #include <string>
 
@@ -351,6 +352,14 @@ TEST(Canonicalize, ShortcutForCanonicalUrlsAgreesWithEveryStep) {
     if (rng() % 16 == 0) raw += pick(":@1", 1 + rng() % 3);
     raw += pick(rng() % 2 ? clean_path_bytes : path_bytes, rng() % 24);
     if (rng() % 8 == 0) raw.insert(rng() % raw.size(), 1, "%:@ \t\x80"[rng() % 7]);
+    // Escapes, the shortcut keeps the first few (they come back as they
+    // are) and refuses the others.
+    static const char* const kEscapes[] = {"%20", "%C3%A9", "%23", "%7F", "%09", "%00", "%FF",
+                                           "%25", "%2e", "%2E", "%41", "%c3", "%2F", "%3F",
+                                           "%5C", "%2",  "%G0", "%25%32%30"};
+    for (int e = rng() % 3; e > 0; --e) {
+      raw.insert(7 + rng() % (raw.size() - 6), kEscapes[rng() % std::size(kEscapes)]);
+    }
     const absl::StatusOr<CanonicalUrl> shortcut = Canonicalize(raw);
     for (const std::string& slow : {raw + "#", " " + raw}) {
       const absl::StatusOr<CanonicalUrl> steps = Canonicalize(slow);
