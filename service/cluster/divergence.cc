@@ -4,6 +4,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "client/common/digest/digest.h"
 
 namespace optout::service::cluster {
 
@@ -19,6 +20,30 @@ LeaderVerdict CompareWithLeader(const Progress& from, const Progress& to,
     chained = chained.Next(seq, *bytes);
   }
   return chained.digest == to.digest ? LeaderVerdict::kSame : LeaderVerdict::kDiffers;
+}
+
+std::optional<Progress> JudgedRangeStart(
+    const std::map<uint64_t, Progress>& mine, uint64_t to,
+    const std::map<uint64_t, std::map<std::string, std::string>>& reports,
+    const std::string& peer, uint64_t max_messages) {
+  auto below = std::make_reverse_iterator(mine.lower_bound(to));
+  auto in_reach = [&](auto it) { return it != mine.rend() && to - it->first <= max_messages; };
+  auto agreed = [&](bool any_peer) -> std::optional<Progress> {
+    for (auto it = below; in_reach(it); ++it) {
+      auto reported = reports.find(it->first);
+      if (reported == reports.end()) continue;
+      const std::string mine_then = digest::ToHex(it->second.digest);
+      for (const auto& [node, theirs] : reported->second) {
+        if ((any_peer || node == peer) && theirs == mine_then) return it->second;
+      }
+    }
+    return std::nullopt;
+  };
+  if (std::optional<Progress> start = agreed(/*any_peer=*/false)) return start;
+  if (std::optional<Progress> start = agreed(/*any_peer=*/true)) return start;
+  std::optional<Progress> oldest;
+  for (auto it = below; in_reach(it); ++it) oldest = it->second;
+  return oldest;
 }
 
 absl::StatusOr<std::vector<std::string>> MissingFromLeader(

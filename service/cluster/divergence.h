@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,20 @@ using LeaderMessage = std::function<absl::StatusOr<std::string>(uint64_t sequenc
 // beyond).
 LeaderVerdict CompareWithLeader(const Progress& from, const Progress& to,
                                 const LeaderMessage& leader, uint64_t max_messages);
+
+// Where a node whose digest at version `to` differs from `peer`'s starts
+// judging itself (CompareWithLeader from there): the range must start where
+// its history was still the stream's, since chained from a digest that
+// already differs the leader's later messages look the same as its own.
+// Of `mine` (this node's digests by version, checkpoints and the last), the
+// highest below `to` where `peer` reported the same digest, else where any
+// peer did (a peer restarted since reports only its latest versions), else
+// the oldest within `max_messages` of `to`; nullopt when none is in reach.
+// `reports`: version -> node -> digest hex, as the peers told them.
+std::optional<Progress> JudgedRangeStart(
+    const std::map<uint64_t, Progress>& mine, uint64_t to,
+    const std::map<uint64_t, std::map<std::string, std::string>>& reports,
+    const std::string& peer, uint64_t max_messages);
 
 // The mutation ids in the leader's message at a sequence; NotFound when the
 // stream holds none there (past its end).

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "client/common/digest/digest.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -118,6 +119,60 @@ TEST(MissingFromLeaderTest, LeaderThatCannotBeAskedIsAnError) {
         return absl::UnavailableError("no leader");
       });
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kUnavailable);
+}
+
+// A node's digests at versions 1..messages.size() (checkpoints and the
+// last, as it keeps them; here every version).
+std::map<uint64_t, Progress> DigestsOf(const std::vector<std::string>& messages) {
+  std::map<uint64_t, Progress> digests;
+  for (uint64_t v = 1; v <= messages.size(); ++v) digests[v] = Applied(messages, v);
+  return digests;
+}
+
+std::string Hex(const Progress& p) { return digest::ToHex(p.digest); }
+
+TEST(JudgedRangeStartTest, StartsWhereTheDifferingPeerLastAgreed) {
+  const std::map<uint64_t, Progress> mine = DigestsOf(kStream);
+  const std::map<uint64_t, std::map<std::string, std::string>> reports = {
+      {2, {{"node1", Hex(mine.at(2))}, {"node2", Hex(mine.at(2))}}},
+      {4, {{"node2", Hex(mine.at(4))}}},
+      {6, {{"node1", "another digest"}}}};
+  std::optional<Progress> start = JudgedRangeStart(mine, 6, reports, "node1", 64);
+  ASSERT_TRUE(start.has_value());
+  EXPECT_EQ(start->sequence, 2u);
+}
+
+// The fault run that ended with digests never agreeing: node1 restarted and
+// told only its latest version, where it differs; node2 had agreed at 4.
+// Judging the last message alone, chained from a digest that already
+// differed, found it the same again and again.
+TEST(JudgedRangeStartTest, ElseWhereAnyPeerLastAgreed) {
+  const std::map<uint64_t, Progress> mine = DigestsOf(kShortReplica);
+  const std::map<uint64_t, std::map<std::string, std::string>> reports = {
+      {2, {{"node2", "another digest"}}},
+      {4, {{"node2", Hex(mine.at(4))}}},
+      {5, {{"node1", Hex(Applied(kStream, 5))}}}};
+  std::optional<Progress> start = JudgedRangeStart(mine, 5, reports, "node1", 64);
+  ASSERT_TRUE(start.has_value());
+  EXPECT_EQ(start->sequence, 4u);
+}
+
+TEST(JudgedRangeStartTest, ElseTheOldestDigestInReach) {
+  const std::map<uint64_t, Progress> mine = DigestsOf(kStream);
+  // An agreement further back than `max_messages` is out of reach too.
+  const std::map<uint64_t, std::map<std::string, std::string>> reports = {
+      {1, {{"node1", Hex(mine.at(1))}}}, {6, {{"node1", "another digest"}}}};
+  std::optional<Progress> start = JudgedRangeStart(mine, 6, reports, "node1", 3);
+  ASSERT_TRUE(start.has_value());
+  EXPECT_EQ(start->sequence, 3u);
+  start = JudgedRangeStart(mine, 6, {{6, {{"node1", "another digest"}}}}, "node1", 64);
+  ASSERT_TRUE(start.has_value());
+  EXPECT_EQ(start->sequence, 1u);
+}
+
+TEST(JudgedRangeStartTest, NoneBelowInReach) {
+  const std::map<uint64_t, Progress> mine = {{6, Applied(kStream, 6)}};
+  EXPECT_FALSE(JudgedRangeStart(mine, 6, {}, "node1", 64).has_value());
 }
 
 }  // namespace

@@ -534,7 +534,7 @@ void JetStreamLog::Impl::ReportAndCompare() {
   natsConnection_Publish(connection, report_subject.c_str(), report.data(),
                          static_cast<int>(report.size()));
   // The first version not judged yet where a peer reports another digest,
-  // and the range to judge (see `agreed_at`).
+  // and the range to judge (JudgedRangeStart, else the last message).
   std::optional<std::pair<cluster::Progress, cluster::Progress>> range;
   std::string why;
   if (absl::Now() >= next_judgment) {
@@ -546,35 +546,10 @@ void JetStreamLog::Impl::ReportAndCompare() {
       for (const auto& [node, hex] : by_node) {
         if (hex == my_hex) continue;
         const cluster::Progress& to = mine->second;
-        // The range must start where this node's history was still the
-        // stream's: chained from a digest that already differs, the
-        // leader's messages after it would look the same as this node's.
-        // So from the highest version below where this node agreed with
-        // that peer, else with any peer (a peer that restarted since
-        // reports only its latest versions), else from the oldest
-        // checkpoint within kMaxJudgedMessages, else the last message.
-        auto agreed_at = [&](bool any_peer) -> const cluster::Progress* {
-          for (auto it = std::make_reverse_iterator(mine); it != my_digests.rend(); ++it) {
-            if (to.sequence - it->first > kMaxJudgedMessages) break;
-            auto reported = peer_reports.find(it->first);
-            if (reported == peer_reports.end()) continue;
-            const std::string mine_then = digest::ToHex(it->second.digest);
-            for (const auto& [peer, theirs] : reported->second) {
-              if ((any_peer || peer == node) && theirs == mine_then) return &it->second;
-            }
-          }
-          return nullptr;
-        };
-        const cluster::Progress* start = agreed_at(/*any_peer=*/false);
-        if (start == nullptr) start = agreed_at(/*any_peer=*/true);
-        if (start == nullptr) {
-          for (auto it = std::make_reverse_iterator(mine);
-               it != my_digests.rend() && to.sequence - it->first <= kMaxJudgedMessages; ++it) {
-            start = &it->second;  // the last one taken is the oldest
-          }
-        }
+        const std::optional<cluster::Progress> start =
+            JudgedRangeStart(my_digests, version, peer_reports, node, kMaxJudgedMessages);
         cluster::Progress from;
-        if (start != nullptr) {
+        if (start.has_value()) {
           from = *start;
         } else if (to.knows_previous) {
           from.sequence = to.sequence - 1;
