@@ -12,6 +12,8 @@
 #define OPTOUT_SERVICE_MUTATION_LOG_H_
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -31,6 +33,14 @@ enum class ApplyOutcome {
   kSkipped,
 };
 
+// A mutation staged into a store batch (MutationApplier::Stage).
+struct StagedApply {
+  ApplyOutcome outcome = ApplyOutcome::kApplied;
+  // This node's in-memory changes (the index), made once the batch is
+  // written; empty when there are none.
+  std::function<void()> after_write;
+};
+
 // Applies mutations to the store and the index (the Registry).
 // Thread-safety: Apply may be called from any thread, concurrently.
 class MutationApplier {
@@ -40,6 +50,18 @@ class MutationApplier {
   // for a skipped mutation). Errors are the store's (Unavailable, Internal).
   virtual absl::StatusOr<ApplyOutcome> Apply(const internal::Mutation& mutation,
                                              const storage::ProgressMark* mark) = 0;
+  // Stages `mutation` into `batch` when its kind can be written together
+  // with others (reads through the batch see what earlier staged mutations
+  // wrote); the caller writes the batch with its progress, then runs
+  // after_write. nullopt: this kind is applied by Apply alone, after what
+  // was staged before it is written. The default stages nothing. Called
+  // from one thread at a time.
+  virtual absl::StatusOr<std::optional<StagedApply>> Stage(const internal::Mutation& mutation,
+                                                           storage::OptOutStore::Batch* batch) {
+    (void)mutation;
+    (void)batch;
+    return std::nullopt;
+  }
 };
 
 // A committed mutation: its registry version and what it did here.

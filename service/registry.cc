@@ -422,9 +422,26 @@ absl::StatusOr<ApplyOutcome> Registry::Apply(const internal::Mutation& mutation,
 
 absl::StatusOr<ApplyOutcome> Registry::ApplyInsert(const internal::InsertRecord& insert,
                                                    const storage::ProgressMark* mark) {
+  std::unique_ptr<storage::OptOutStore::Batch> batch = store_->NewBatch();
+  OPTOUT_ASSIGN_OR_RETURN(StagedApply staged, StageInsert(insert, batch.get()));
+  OPTOUT_RETURN_IF_ERROR(store_->Write(batch.get(), mark));
+  if (staged.after_write) staged.after_write();
+  return staged.outcome;
+}
+
+absl::StatusOr<std::optional<StagedApply>> Registry::Stage(const internal::Mutation& mutation,
+                                                           storage::OptOutStore::Batch* batch) {
+  if (mutation.change_case() != internal::Mutation::kInsert) return std::nullopt;
+  OPTOUT_ASSIGN_OR_RETURN(StagedApply staged, StageInsert(mutation.insert(), batch));
+  return staged;
+}
+
+absl::StatusOr<StagedApply> Registry::StageInsert(const internal::InsertRecord& insert,
+                                                  storage::OptOutStore::Batch* batch) {
+  StagedApply staged;
   if (!insert.request_key().empty()) {
     OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> holder,
-                            store_->GetRequest(insert.request_key()));
+                            batch->GetRequest(insert.request_key()));
     bool skip = holder.has_value() && *holder != insert.id();
     if (!holder.has_value()) {
       // The request's opt-out was revoked: this is a late copy of a retry
@@ -432,12 +449,12 @@ absl::StatusOr<ApplyOutcome> Registry::ApplyInsert(const internal::InsertRecord&
       // it would bring back what the owner revoked. Skipped on every node
       // alike, as the revoked key is part of the ordered state.
       OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> revoked,
-                              store_->GetRevokedRequest(insert.request_key()));
+                              batch->GetRevokedRequest(insert.request_key()));
       skip = revoked.has_value();
     }
     if (skip) {
-      if (mark != nullptr) OPTOUT_RETURN_IF_ERROR(store_->PutProgress(*mark));
-      return ApplyOutcome::kSkipped;
+      staged.outcome = ApplyOutcome::kSkipped;
+      return staged;
     }
   }
   internal::OptOutRecord record;
@@ -448,11 +465,15 @@ absl::StatusOr<ApplyOutcome> Registry::ApplyInsert(const internal::InsertRecord&
   std::shared_ptr<const KeySet> keys = key_set();
   OPTOUT_ASSIGN_OR_RETURN(const Keyring* keyring, KeyringOf(record, &keys));
   OPTOUT_ASSIGN_OR_RETURN(IndexedOptOut indexed, IndexedFromRecord(*keyring, insert.id(), record));
-  OPTOUT_RETURN_IF_ERROR(store_->Insert(insert.id(), insert.record(), insert.request_key(), mark));
-  index_.Add(indexed);
-  QueueTokenErasure(record.created_unix_seconds(), insert.id());
-  if (ScopeEntryCount(record) > 0) TrackScopes(insert.id());
-  return ApplyOutcome::kApplied;
+  OPTOUT_RETURN_IF_ERROR(batch->Insert(insert.id(), insert.record(), insert.request_key()));
+  staged.after_write = [this, indexed = std::move(indexed), id = insert.id(),
+                        created = record.created_unix_seconds(),
+                        scoped = ScopeEntryCount(record) > 0]() {
+    index_.Add(indexed);
+    QueueTokenErasure(created, id);
+    if (scoped) TrackScopes(id);
+  };
+  return staged;
 }
 
 absl::Status Registry::AwaitVersion(uint64_t version, const CheckInterrupt& interrupt) const {

@@ -174,6 +174,11 @@ class Registry final : public MutationApplier {
   // MutationApplier: applies one Register or Revoke to the store and index.
   absl::StatusOr<ApplyOutcome> Apply(const internal::Mutation& mutation,
                                      const storage::ProgressMark* mark) override;
+  // MutationApplier: stages registrations (the bulk of a stream message);
+  // revokes and the other kinds are applied alone (a revoke serializes with
+  // token erasure through the record's mutex until its write is done).
+  absl::StatusOr<std::optional<StagedApply>> Stage(const internal::Mutation& mutation,
+                                                   storage::OptOutStore::Batch* batch) override;
 
   static constexpr absl::Duration kMinVersionWaitWithoutDeadline = absl::Seconds(5);
 
@@ -185,6 +190,8 @@ class Registry final : public MutationApplier {
       const internal::SealedPart& content, const ItemPositions& positions) const;
   absl::StatusOr<ApplyOutcome> ApplyInsert(const internal::InsertRecord& insert,
                                            const storage::ProgressMark* mark);
+  absl::StatusOr<StagedApply> StageInsert(const internal::InsertRecord& insert,
+                                          storage::OptOutStore::Batch* batch);
   absl::StatusOr<ApplyOutcome> ApplyDelete(const internal::DeleteRecord& del,
                                            const storage::ProgressMark* mark);
   // registry_scopes.cc: Verify's and maintenance's proof changes.

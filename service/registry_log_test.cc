@@ -235,6 +235,61 @@ TEST_F(RegistryLogTest, SecondRegistrationOfARequestIdIsSkippedEverywhere) {
   EXPECT_EQ(retried->opt_out_id(), on_a->opt_out_id());
 }
 
+// Cluster mode stages a stream message's registrations in one store batch:
+// the second registration of a request id in the same message must see the
+// first (staged, not yet written) and be skipped, as it is when applied alone.
+TEST_F(RegistryLogTest, RegistrationsStagedInOneBatchSeeEachOther) {
+  Node a = Open("/mem/s1");
+  Node b = Open("/mem/s2");
+  Node c = Open("/mem/s3");
+  v1::RegisterRequest request = UrlRequest("https://s.example/x.jpg");
+  request.set_request_id("fedcba9876543210fedcba9876543210");
+  auto owned_a = std::make_unique<RecordingLog>(a.registry.get());
+  auto owned_b = std::make_unique<RecordingLog>(b.registry.get());
+  RecordingLog* log_a = owned_a.get();
+  RecordingLog* log_b = owned_b.get();
+  a.registry->UseMutationLog(std::move(owned_a));
+  b.registry->UseMutationLog(std::move(owned_b));
+  auto on_a = a.registry->Register(request);
+  auto on_b = b.registry->Register(request);
+  auto other = a.registry->Register(UrlRequest("https://s.example/other.jpg"));
+  ASSERT_THAT(on_a, IsOk());
+  ASSERT_THAT(on_b, IsOk());
+  ASSERT_THAT(other, IsOk());
+  std::unique_ptr<storage::OptOutStore::Batch> batch = c.store->NewBatch();
+  std::vector<StagedApply> staged;
+  for (const internal::Mutation* m :
+       {&log_a->mutations[0], &log_b->mutations[0], &log_a->mutations[1]}) {
+    auto one = c.registry->Stage(*m, batch.get());
+    ASSERT_THAT(one, IsOk());
+    ASSERT_TRUE(one->has_value());
+    staged.push_back(std::move(**one));
+  }
+  EXPECT_EQ(staged[0].outcome, ApplyOutcome::kApplied);
+  EXPECT_EQ(staged[1].outcome, ApplyOutcome::kSkipped);
+  EXPECT_EQ(staged[2].outcome, ApplyOutcome::kApplied);
+  // Nothing matches before the batch is written, everything after.
+  EXPECT_FALSE(Matches(*c.registry, "https://s.example/other.jpg"));
+  storage::ProgressMark mark{"progress 3", true};
+  ASSERT_THAT(c.store->Write(batch.get(), &mark), IsOk());
+  for (StagedApply& s : staged) {
+    if (s.after_write) s.after_write();
+  }
+  EXPECT_TRUE(Matches(*c.registry, "https://s.example/x.jpg"));
+  EXPECT_TRUE(Matches(*c.registry, "https://s.example/other.jpg"));
+  EXPECT_EQ(c.store->GetProgress()->value_or(""), "progress 3");
+  // The request id answers with a's opt-out there, as on a.
+  auto retried = c.registry->Register(request);
+  ASSERT_THAT(retried, IsOk());
+  EXPECT_EQ(retried->opt_out_id(), on_a->opt_out_id());
+  // Revokes are not staged: applied alone after what was staged.
+  internal::Mutation revoke;
+  revoke.mutable_delete_()->set_id("x");
+  auto not_staged = c.registry->Stage(revoke, batch.get());
+  ASSERT_THAT(not_staged, IsOk());
+  EXPECT_FALSE(not_staged->has_value());
+}
+
 // The revoke race of cluster mode: a registration timed out on one node
 // (its node kept re-sending it), the client retried the same request id on
 // another node, got it acknowledged and revoked it; then the first copy

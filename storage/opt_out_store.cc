@@ -7,11 +7,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/utilities/backup_engine.h"
 #include "rocksdb/utilities/checkpoint.h"
+#include "rocksdb/utilities/write_batch_with_index.h"
 #include "rocksdb/write_batch.h"
 
 namespace optout::storage {
@@ -92,13 +94,24 @@ absl::StatusOr<std::unique_ptr<OptOutStore>> OptOutStore::Open(const std::string
 
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  // Every registration reads keys that are mostly absent (its request key,
+  // its revoked request key): a whole-key Bloom filter per SST file answers
+  // those without reading the file's blocks (new files only; older builds
+  // read files with it as before).
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   rocksdb::ColumnFamilyOptions cf;
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // The same in the memtable, for the families of those reads: without it a
+  // miss walks the skip list from the top (4-8 % of a cluster node's CPU at
+  // 2,000 registrations/s, perf). 1 % of the write buffer (640 KiB) each.
+  rocksdb::ColumnFamilyOptions absent_reads = cf;
+  absent_reads.memtable_prefix_bloom_size_ratio = 0.01;
+  absent_reads.memtable_whole_key_filtering = true;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {rocksdb::kDefaultColumnFamilyName, cf},
+      {rocksdb::kDefaultColumnFamilyName, absent_reads},
       {kRecordsFamily, cf},
-      {kRequestsFamily, cf},
+      {kRequestsFamily, absent_reads},
       {kTombstonesFamily, cf},
       {kApiKeysFamily, cf},
   };
@@ -120,6 +133,71 @@ absl::Status OptOutStore::Insert(absl::string_view id, absl::string_view record,
   }
   if (!s.ok()) return FromRocks(s, "insert");
   return FromRocks(impl_->WriteWithMark(&batch, mark), "insert");
+}
+
+struct OptOutStore::Batch::Impl {
+  OptOutStore::Impl* store;
+  // overwrite_key: a key staged twice is read as its last value.
+  rocksdb::WriteBatchWithIndex batch{rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true};
+
+  absl::StatusOr<std::optional<std::string>> Get(rocksdb::ColumnFamilyHandle* family,
+                                                 absl::string_view key) const {
+    std::string value;
+    rocksdb::Status s = const_cast<rocksdb::WriteBatchWithIndex&>(batch).GetFromBatchAndDB(
+        store->db.get(), rocksdb::ReadOptions(), family, ToSlice(key), &value);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    if (!s.ok()) return FromRocks(s, "get");
+    return std::optional<std::string>(std::move(value));
+  }
+};
+
+OptOutStore::Batch::Batch(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+OptOutStore::Batch::~Batch() = default;
+
+absl::StatusOr<std::optional<std::string>> OptOutStore::Batch::GetRecord(
+    absl::string_view id) const {
+  return impl_->Get(impl_->store->records(), id);
+}
+
+absl::StatusOr<std::optional<std::string>> OptOutStore::Batch::GetRequest(
+    absl::string_view request_key) const {
+  return impl_->Get(impl_->store->requests(), request_key);
+}
+
+absl::StatusOr<std::optional<std::string>> OptOutStore::Batch::GetRevokedRequest(
+    absl::string_view request_key) const {
+  return impl_->Get(impl_->store->handles[0], RevokedRequestKey(request_key));
+}
+
+absl::Status OptOutStore::Batch::Insert(absl::string_view id, absl::string_view record,
+                                        absl::string_view request_key) {
+  rocksdb::Status s = impl_->batch.Put(impl_->store->records(), ToSlice(id), ToSlice(record));
+  if (s.ok() && !request_key.empty()) {
+    s = impl_->batch.Put(impl_->store->requests(), ToSlice(request_key), ToSlice(id));
+  }
+  return FromRocks(s, "insert");
+}
+
+absl::Status OptOutStore::Batch::PutMeta(absl::string_view key, absl::string_view value) {
+  return FromRocks(impl_->batch.Put(impl_->store->handles[0], ToSlice(key), ToSlice(value)),
+                   "put meta");
+}
+
+bool OptOutStore::Batch::empty() const { return impl_->batch.GetWriteBatch()->Count() == 0; }
+void OptOutStore::Batch::Clear() { impl_->batch.Clear(); }
+
+std::unique_ptr<OptOutStore::Batch> OptOutStore::NewBatch() {
+  auto impl = std::make_unique<Batch::Impl>();
+  impl->store = impl_.get();
+  return std::unique_ptr<Batch>(new Batch(std::move(impl)));
+}
+
+absl::Status OptOutStore::Write(Batch* batch, const ProgressMark* mark) {
+  if (batch->empty() && mark == nullptr) return absl::OkStatus();
+  rocksdb::WriteBatchWithIndex& staged = batch->impl_->batch;
+  absl::Status written = FromRocks(impl_->WriteWithMark(staged.GetWriteBatch(), mark), "write");
+  staged.Clear();
+  return written;
 }
 
 absl::Status OptOutStore::Delete(absl::string_view id, absl::string_view request_key,

@@ -76,6 +76,40 @@ struct ProgressMark {
 
 class OptOutStore final {
  public:
+  // Changes staged to be written as one atomic RocksDB write (OptOutStore::
+  // Write): in cluster mode every registration of one stream message with
+  // its progress, one WAL record, one memtable write group and at most one
+  // fsync instead of one of each per registration. Reads through the batch
+  // see what it staged over what the store holds (RocksDB
+  // WriteBatchWithIndex), so a change staged after another reads that one's
+  // result. Thread-safety: not thread-safe; the store must outlive it.
+  class Batch {
+   public:
+    ~Batch();
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+    // As OptOutStore::GetRecord, GetRequest and GetRevokedRequest, seeing
+    // the staged changes.
+    absl::StatusOr<std::optional<std::string>> GetRecord(absl::string_view id) const;
+    absl::StatusOr<std::optional<std::string>> GetRequest(absl::string_view request_key) const;
+    absl::StatusOr<std::optional<std::string>> GetRevokedRequest(
+        absl::string_view request_key) const;
+    // As OptOutStore::Insert, staged.
+    absl::Status Insert(absl::string_view id, absl::string_view record,
+                        absl::string_view request_key);
+    // As OptOutStore::PutUnsyncedMeta, staged (durable with the batch).
+    absl::Status PutMeta(absl::string_view key, absl::string_view value);
+    bool empty() const;
+    // Drops everything staged.
+    void Clear();
+
+   private:
+    friend class OptOutStore;
+    struct Impl;
+    explicit Batch(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+  };
+
   // Opens (creating if missing) the database in directory `path`.
   static absl::StatusOr<std::unique_ptr<OptOutStore>> Open(const std::string& path,
                                                            const StoreOptions& options);
@@ -89,6 +123,13 @@ class OptOutStore final {
   // With `mark`, the progress mark is written in the same batch.
   absl::Status Insert(absl::string_view id, absl::string_view record,
                       absl::string_view request_key, const ProgressMark* mark = nullptr);
+
+  // An empty batch of this store.
+  std::unique_ptr<Batch> NewBatch();
+  // Writes what `batch` staged, with `mark` (if any) in the same atomic
+  // write, synced unless the mark defers the sync; the batch is empty after
+  // (also after an error). Nothing staged and no mark: writes nothing.
+  absl::Status Write(Batch* batch, const ProgressMark* mark = nullptr);
 
   // Deletes a record and its request key atomically and durably; when
   // `tombstone_key` is non-empty, writes `tombstone` under it in the same

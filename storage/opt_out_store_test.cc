@@ -99,6 +99,45 @@ TEST_F(OptOutStoreTest, ProgressMarkIsWrittenWithItsChangeAndSurvivesReopen) {
   EXPECT_FALSE(store_->GetRecord("id1")->has_value());
 }
 
+TEST_F(OptOutStoreTest, BatchReadsWhatItStagedAndWritesItAllWithTheProgressAtOnce) {
+  ASSERT_THAT(store_->Insert("id0", "held", "req0"), IsOk());
+  ASSERT_THAT(store_->Delete("id0", "req0", "", "", nullptr, "revoked-day"), IsOk());
+  std::unique_ptr<OptOutStore::Batch> batch = store_->NewBatch();
+  EXPECT_TRUE(batch->empty());
+  ASSERT_THAT(batch->Insert("id1", "record1", "req1"), IsOk());
+  ASSERT_THAT(batch->PutMeta("kept/1", "sealed"), IsOk());
+  // Staged changes are read through the batch, not yet from the store.
+  EXPECT_EQ(batch->GetRequest("req1")->value_or(""), "id1");
+  EXPECT_EQ(batch->GetRecord("id1")->value_or(""), "record1");
+  EXPECT_FALSE(store_->GetRecord("id1")->has_value());
+  // What the store holds is read through the batch too.
+  EXPECT_EQ(batch->GetRevokedRequest("req0")->value_or(""), "revoked-day");
+  EXPECT_FALSE(batch->GetRequest("req2")->has_value());
+  const uint64_t before = store_->LatestSequence();
+  ProgressMark mark{"seq 9", /*sync=*/true};
+  ASSERT_THAT(store_->Write(batch.get(), &mark), IsOk());
+  EXPECT_TRUE(batch->empty());
+  // One write: a single sequence for the record, its request key, the meta
+  // value and the progress (RocksDB numbers each key of a batch).
+  EXPECT_EQ(store_->LatestSequence(), before + 4);
+  Reopen();
+  EXPECT_EQ(store_->GetRecord("id1")->value_or(""), "record1");
+  EXPECT_EQ(store_->GetRequest("req1")->value_or(""), "id1");
+  EXPECT_EQ(store_->GetMeta("kept/1")->value_or(""), "sealed");
+  EXPECT_EQ(store_->GetProgress()->value_or(""), "seq 9");
+}
+
+TEST_F(OptOutStoreTest, ClearedOrEmptyBatchWritesNothing) {
+  std::unique_ptr<OptOutStore::Batch> batch = store_->NewBatch();
+  ASSERT_THAT(batch->Insert("id1", "record1", "req1"), IsOk());
+  batch->Clear();
+  EXPECT_FALSE(batch->GetRecord("id1")->has_value());
+  const uint64_t before = store_->LatestSequence();
+  ASSERT_THAT(store_->Write(batch.get()), IsOk());
+  EXPECT_EQ(store_->LatestSequence(), before);
+  EXPECT_FALSE(store_->GetRecord("id1")->has_value());
+}
+
 TEST_F(OptOutStoreTest, UnsyncedMetaIsListedAndDeletedByPrefix) {
   ASSERT_THAT(store_->PutMeta("key_state", "k"), IsOk());
   ASSERT_THAT(store_->PutUnsyncedMeta("session/a", "1"), IsOk());

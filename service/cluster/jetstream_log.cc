@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -115,14 +116,23 @@ std::string AckedKey(uint64_t sequence) {
   return absl::StrCat(kAckedPrefix, absl::Hex(sequence, absl::kZeroPad16));
 }
 
-// A write waiting for its publish; guarded by Impl::mu.
+// A write waiting for its publish ack and for this node's synced apply of
+// it; guarded by Impl::mu. Its writer sleeps on its own `wake`, signalled
+// once by whichever of the publisher and the consumer completes it (a
+// condition on the shared mutex would be re-evaluated for every waiting
+// writer at every unlock, and would wake the writer twice).
 struct PublishSlot {
   // The writer stopped waiting (its deadline passed): a publisher that has
   // not taken it yet drops it, so a write given up on is not sent later.
   bool abandoned = false;
-  bool finished = false;
+  bool finished = false;  // by the publisher
   uint64_t sequence = 0;  // the stream's, once acknowledged
   absl::Status status;    // why not, when finished without a sequence
+  bool applied = false;   // by the consumer, once synced here
+  ApplyOutcome outcome = ApplyOutcome::kApplied;
+  absl::CondVar wake;
+  // Acknowledged and applied, or failed: nothing more to wait for.
+  bool Complete() const { return finished && (applied || !status.ok()); }
 };
 
 struct Outgoing {
@@ -213,15 +223,16 @@ struct JetStreamLog::Impl {
   // Waiting on NATS is logged at most every 2 s (why a restart is slow).
   absl::Time last_wait_log = absl::InfinitePast();
   std::vector<std::pair<std::string, ApplyOutcome>> unsynced_outcomes;
+  // The store batch a message's registrations are staged in (consumer thread).
+  std::unique_ptr<storage::OptOutStore::Batch> staged;
 
   std::thread consumer;
   std::atomic<bool> stopping{false};
 
   AppliedVersion applied;  // synced
   mutable absl::Mutex mu;
-  // Mutation ids this node published and waits for; outcome once applied.
-  absl::flat_hash_set<std::string> waiting ABSL_GUARDED_BY(mu);
-  absl::flat_hash_map<std::string, ApplyOutcome> done ABSL_GUARDED_BY(mu);
+  // Mutation ids this node published and whose writers wait.
+  absl::flat_hash_map<std::string, std::shared_ptr<PublishSlot>> waiting ABSL_GUARDED_BY(mu);
   uint64_t known_last_seq ABSL_GUARDED_BY(mu) = 0;
   std::string synced_digest_hex ABSL_GUARDED_BY(mu);
   // Writes taken by Commit, not yet handed to a publisher.
@@ -307,7 +318,8 @@ struct JetStreamLog::Impl {
   // The mutations in a stream message (one or a batch); empty when it
   // cannot be opened with this node's keys.
   std::vector<internal::Mutation> OpenMessage(absl::string_view data) const;
-  // Keeps the mutations of `mutations` this node waits to acknowledge.
+  // Keeps the mutations of `mutations` this node waits to acknowledge (in
+  // the batch applying the message, `staged`).
   void KeepAcked(uint64_t seq, const std::vector<internal::Mutation>& mutations);
   // Re-publishes the kept acknowledged mutations the leader's stream lacks.
   absl::Status Rescue();
@@ -625,11 +637,11 @@ void JetStreamLog::Impl::KeepAcked(uint64_t seq, const std::vector<internal::Mut
     }
   }
   if (mine.mutations_size() == 0) return;
-  // Unsynced by itself: the synced write applying this message (which the
-  // writers wait for) makes it durable, the WAL being one sequential file.
+  // In the batch applying this message: durable with its synced write,
+  // which the writers wait for.
   absl::StatusOr<std::string> sealed =
       keyring.record_cipher().Seal(mine.SerializeAsString(), acked_aad);
-  absl::Status kept = sealed.ok() ? store->PutUnsyncedMeta(AckedKey(seq), *sealed) : sealed.status();
+  absl::Status kept = sealed.ok() ? staged->PutMeta(AckedKey(seq), *sealed) : sealed.status();
   if (!kept.ok()) {
     Log(LogLevel::kWarning, absl::StrCat("cluster: keeping acknowledged writes: ", kept.ToString()));
   }
@@ -861,46 +873,84 @@ bool JetStreamLog::Impl::ApplyMessage(uint64_t seq, uint64_t pending, absl::stri
                                        " cannot be opened with this node's keys; not applying"));
     return false;
   }
+  if (staged == nullptr) staged = store->NewBatch();
+  staged->Clear();
   KeepAcked(seq, mutations);
   const cluster::Progress next = progress.Next(seq, data);
   const std::string before = progress.Encode();
   const std::string after = next.Encode();
+  // Group commit: while more mutations are on their way (the stream has
+  // later ones, or they already wait in this client's queue), the write is
+  // not synced by itself; the sync after the last one of the run makes the
+  // whole run durable at once (one fsync instead of one per message), and
+  // the writers waiting for them are answered only then.
+  const bool sync =
+      (pending == 0 && LocallyQueued() == 0) || unsynced + 1 >= kMaxUnsyncedMutations;
   std::vector<std::pair<std::string, ApplyOutcome>> outcomes;
+  std::vector<std::function<void()>> after_write;
+  // Writes what is staged with `value` as the progress, then makes the
+  // staged mutations' in-memory changes.
+  auto write_staged = [&](const std::string& value, bool sync_now) {
+    storage::ProgressMark mark;
+    mark.value = value;
+    mark.sync = sync_now;
+    absl::Status written = store->Write(staged.get(), &mark);
+    if (!written.ok()) {
+      Log(LogLevel::kError, absl::StrCat("cluster: applying stream message ", seq, ": ",
+                                         written.ToString(), "; retrying"));
+      return false;
+    }
+    for (std::function<void()>& change : after_write) {
+      if (change) change();
+    }
+    after_write.clear();
+    return true;
+  };
+  // The mutations that can be staged (registrations) go in one store batch
+  // with the progress; the others are applied alone, after what was staged
+  // before them. The progress moves only with the message's last write: a
+  // node that stops part-way applies the whole message again, which changes
+  // nothing twice (an insert of a held id, a revoke of a gone record, a
+  // proof change from proofs that no longer are).
+  bool progress_written = false;
   for (size_t i = 0; i < mutations.size(); ++i) {
     const bool last = i + 1 == mutations.size();
-    storage::ProgressMark mark;
-    // The progress moves only with the batch's last mutation: a node that
-    // stops part-way applies the whole batch again, which changes nothing
-    // twice (an insert of a held id, a revoke of a gone record, a proof
-    // change from proofs that no longer are).
-    mark.value = last ? after : before;
-    // Group commit: while more mutations are on their way (the stream has
-    // later ones, or they already wait in this client's queue), the write is
-    // not synced by itself; the sync after the last one of the run makes the
-    // whole run durable at once (one fsync instead of one per message), and
-    // the writers waiting for them are answered only then.
-    mark.sync = last && ((pending == 0 && LocallyQueued() == 0) ||
-                         unsynced + 1 >= kMaxUnsyncedMutations);
-    absl::StatusOr<ApplyOutcome> outcome = applier->Apply(mutations[i], &mark);
+    absl::StatusOr<std::optional<StagedApply>> staged_apply =
+        applier->Stage(mutations[i], staged.get());
+    if (staged_apply.ok() && staged_apply->has_value()) {
+      outcomes.emplace_back(mutations[i].mutation_id(), (*staged_apply)->outcome);
+      after_write.push_back(std::move((*staged_apply)->after_write));
+      continue;
+    }
+    absl::StatusOr<ApplyOutcome> outcome = absl::UnknownError("not applied");
+    if (!staged_apply.ok()) {
+      outcome = staged_apply.status();
+    } else {
+      if ((!staged->empty() || !after_write.empty()) && !write_staged(before, false)) return false;
+      storage::ProgressMark mark;
+      mark.value = last ? after : before;
+      mark.sync = last && sync;
+      outcome = applier->Apply(mutations[i], &mark);
+    }
     if (!outcome.ok()) {
       Log(LogLevel::kError, absl::StrCat("cluster: applying stream message ", seq, ": ",
                                          outcome.status().ToString(), "; retrying"));
+      staged->Clear();
       return false;
     }
     outcomes.emplace_back(mutations[i].mutation_id(), *outcome);
-    if (last && mark.sync) {
-      progress = next;
-      NoteDigest();
-      unsynced = 0;
-      for (auto& o : outcomes) unsynced_outcomes.push_back(std::move(o));
-      SyncAndPublish();
-      return true;
-    }
+    progress_written = last;
   }
+  if (!progress_written && !write_staged(after, sync)) return false;
   progress = next;
   NoteDigest();
-  ++unsynced;
   for (auto& o : outcomes) unsynced_outcomes.push_back(std::move(o));
+  if (sync) {
+    unsynced = 0;
+    SyncAndPublish();
+  } else {
+    ++unsynced;
+  }
   return true;
 }
 
@@ -919,7 +969,12 @@ void JetStreamLog::Impl::SyncAndPublish() {
   {
     absl::MutexLock lock(&mu);
     for (auto& [id, outcome] : unsynced_outcomes) {
-      if (waiting.contains(id)) done[id] = outcome;
+      auto it = waiting.find(id);
+      if (it == waiting.end()) continue;
+      PublishSlot& slot = *it->second;
+      slot.applied = true;
+      slot.outcome = outcome;
+      if (slot.Complete()) slot.wake.Signal();
     }
     synced_digest_hex = digest::ToHex(progress.digest);
     if (progress.sequence > known_last_seq) known_last_seq = progress.sequence;
@@ -1142,6 +1197,7 @@ void JetStreamLog::Impl::PublishLoop() {
     if (batch.empty()) continue;
     absl::StatusOr<uint64_t> sequence = PublishBatch(batch);
     absl::MutexLock lock(&mu);
+    if (sequence.ok() && *sequence > known_last_seq) known_last_seq = *sequence;
     for (Outgoing& o : batch) {
       o.slot->finished = true;
       if (sequence.ok()) {
@@ -1149,6 +1205,7 @@ void JetStreamLog::Impl::PublishLoop() {
       } else {
         o.slot->status = sequence.status();
       }
+      if (o.slot->Complete()) o.slot->wake.Signal();
     }
   }
 }
@@ -1211,40 +1268,31 @@ absl::StatusOr<Committed> JetStreamLog::Commit(const internal::Mutation& mutatio
   const absl::Time deadline = absl::Now() + impl.options.commit_timeout;
   auto slot = std::make_shared<PublishSlot>();
   absl::MutexLock lock(&impl.mu);
-  impl.waiting.insert(id);
+  impl.waiting[id] = slot;
   impl.outbox.push_back(Outgoing{mutation, slot, deadline});
-  auto forget = [&impl, &id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl.mu) {
-    impl.waiting.erase(id);
-    impl.done.erase(id);
-  };
-  // A publisher takes it with whatever else waits, and fills the slot (it
-  // gives up on its own at commit_timeout after taking it).
-  const bool published = impl.mu.AwaitWithDeadline(absl::Condition(&slot->finished), deadline);
-  if (!published || !slot->status.ok()) {
+  // A publisher takes it with whatever else waits and records the stream's
+  // answer (it gives up on its own at commit_timeout after taking it); the
+  // consumer records its synced apply. Both are needed, in either order.
+  while (!slot->Complete()) {
+    if (slot->wake.WaitWithDeadline(&impl.mu, deadline) && !slot->Complete()) break;
+  }
+  impl.waiting.erase(id);
+  if (!slot->finished) {
     slot->abandoned = true;
-    forget();
-    if (!published) {
-      return absl::UnavailableError(
-          "the cluster's stream did not acknowledge the write in time; it may still be applied: "
-          "retry with the same request_id");
-    }
-    return slot->status;
+    return absl::UnavailableError(
+        "the cluster's stream did not acknowledge the write in time; it may still be applied: "
+        "retry with the same request_id");
   }
-  const uint64_t sequence = slot->sequence;
-  if (sequence > impl.known_last_seq) impl.known_last_seq = sequence;
-  Committed committed;
-  committed.version = sequence;
-  auto applied = [&impl, &id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl.mu) {
-    return impl.done.contains(id);
-  };
-  const bool in_time = impl.mu.AwaitWithDeadline(absl::Condition(&applied), deadline);
-  if (in_time) committed.outcome = impl.done[id];
-  forget();
-  if (!in_time) {
+  if (!slot->status.ok()) return slot->status;
+  if (!slot->applied) {
     return absl::UnavailableError(absl::StrCat(
-        "the write is on the cluster's stream (version ", sequence,
-        ") but this node has not applied it yet; it will be: check with min_version ", sequence));
+        "the write is on the cluster's stream (version ", slot->sequence,
+        ") but this node has not applied it yet; it will be: check with min_version ",
+        slot->sequence));
   }
+  Committed committed;
+  committed.version = slot->sequence;
+  committed.outcome = slot->outcome;
   return committed;
 }
 

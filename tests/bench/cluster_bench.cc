@@ -11,6 +11,7 @@
 //   cluster_bench [--seconds=N]   (default 10 per write phase)
 // Everything runs on loopback on this machine: the figures are what this
 // machine does with 3 NATS servers, 3 optoutd and the clients on it.
+#include <dirent.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -71,6 +73,34 @@ double CpuSeconds(pid_t pid) {
   }
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
+
+// This process's nats-server children (the cluster's NATS servers).
+std::vector<pid_t> NatsServerChildren() {
+  std::vector<pid_t> pids;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return pids;
+  while (const dirent* entry = readdir(proc)) {
+    pid_t pid = 0;
+    if (!absl::SimpleAtoi(entry->d_name, &pid)) continue;
+    std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+    std::string line;
+    if (!std::getline(in, line)) continue;
+    const size_t open = line.find('('), close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    std::string state;
+    pid_t parent = 0;
+    rest >> state >> parent;
+    if (parent == getpid() && line.substr(open + 1, close - open - 1) == "nats-server") {
+      pids.push_back(pid);
+    }
+  }
+  closedir(proc);
+  return pids;
+}
+
+// user+system CPU seconds of this process (the bench's clients and pollers).
+double OwnCpuSeconds() { return CpuSeconds(getpid()); }
 
 struct Stubs {
   std::vector<std::unique_ptr<v1::Registry::Stub>> registry;
@@ -187,6 +217,19 @@ int Run(absl::Duration phase) {
     std::vector<Ack> acks;
     std::atomic<bool> done{false};
     std::atomic<int> failures{0};
+    // CPU per acknowledged write, by process kind: steadier than the rate on
+    // a machine shared with other work.
+    const std::vector<pid_t> nats_pids = NatsServerChildren();
+    auto cpu_now = [&] {
+      std::vector<double> cpu;
+      for (int node = 0; node < 3; ++node) cpu.push_back(CpuSeconds(cluster.node(node).pid()));
+      double nats = 0;
+      for (pid_t pid : nats_pids) nats += CpuSeconds(pid);
+      cpu.push_back(nats);
+      cpu.push_back(OwnCpuSeconds());
+      return cpu;
+    };
+    const std::vector<double> cpu_start = cpu_now();
     const absl::Time start = absl::Now(), end = start + phase;
     std::vector<std::thread> pacers;
     for (int p = 0; p < kPacers; ++p) {
@@ -224,6 +267,8 @@ int Run(absl::Duration phase) {
       });
     }
     for (auto& t : pacers) t.join();
+    std::vector<double> cpu = cpu_now();
+    for (size_t i = 0; i < cpu.size(); ++i) cpu[i] -= cpu_start[i];
     absl::SleepFor(absl::Seconds(2));
     done = true;
     for (auto& t : pollers) t.join();
@@ -246,6 +291,20 @@ int Run(absl::Duration phase) {
                 absl::ToDoubleSeconds(last_ack - start), failures.load(), Percentile(lag, 0.5),
                 Percentile(lag, 0.99),
                 lag.empty() ? 0.0 : *std::max_element(lag.begin(), lag.end()));
+    const double per = acks.empty() ? 0.0 : 1e6 / static_cast<double>(acks.size());
+    uint64_t first_version = ~uint64_t{0}, last_version = 0;
+    for (const Ack& a : acks) {
+      first_version = std::min(first_version, a.version);
+      last_version = std::max(last_version, a.version);
+    }
+    const uint64_t messages = last_version < first_version ? 0 : last_version - first_version + 1;
+    const double per_message =
+        messages == 0 ? 0.0 : static_cast<double>(acks.size()) / static_cast<double>(messages);
+    std::printf("  CPU per acknowledged registration in that phase: optoutd node 0 %.0f us, "
+                "nodes 1 and 2 %.0f + %.0f us, %zu nats-server %.0f us, bench clients %.0f us; "
+                "%.1f registrations per stream message\n",
+                cpu[0] * per, cpu[1] * per, cpu[2] * per, nats_pids.size(), cpu[3] * per,
+                cpu[4] * per, per_message);
   }
 
   // 3. Revoke propagation at idle.

@@ -152,6 +152,9 @@ TEST_F(ClusterE2eTest, LateCopyOfARegistrationAfterItsRevokeIsSkippedOnEveryNode
   request.set_request_id("cluster-late-copy-0123456789abcdef");
   absl::StatusOr<v1::RegisterResponse> registered = cluster_.Register(0, request);
   ASSERT_TRUE(registered.ok()) << registered.status();
+  // Node 1 reads the record to authorize the revoke: it must have applied
+  // the registration (node 0 answered after its own apply, not node 1's).
+  ASSERT_TRUE(cluster_.WaitApplied(1, registered->version(), absl::Seconds(10)));
   absl::StatusOr<v1::RevokeResponse> revoked =
       cluster_.Revoke(1, registered->opt_out_id(), registered->manage_token());
   ASSERT_TRUE(revoked.ok()) << revoked.status();
