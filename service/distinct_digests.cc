@@ -40,6 +40,27 @@ uint64_t Hash(const char* p, size_t length) {
   return h;
 }
 
+// The same for the usual lengths (16 and 32 bytes): each pair of keyed
+// words multiplied to 128 bits and folded, the products independent
+// instead of a chain of four multiplies, so that the hash's latency no
+// longer holds up the probes (Find on LAION-like URL digests, 8 a row:
+// ~11.7 -> ~7.5 ns a value).
+template <size_t kLength>
+uint64_t HashAs(const char* p, size_t length) {
+  if constexpr (kLength == 16 || kLength == 32) {
+    static const Seeds seeds;
+    uint64_t h = 0;
+    for (size_t i = 0; i < kLength; i += 16) {
+      const unsigned __int128 m = static_cast<unsigned __int128>(Load64(p + i) ^ seeds.s[i / 8]) *
+                                  (Load64(p + i + 8) ^ seeds.s[i / 8 + 1]);
+      h ^= static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64);
+    }
+    return h;
+  } else {
+    return Hash(p, length);
+  }
+}
+
 // Equal values; a fixed length lets the compiler compare inline (a call
 // to memcmp per probe was a quarter of Find's time).
 template <size_t kLength>
@@ -79,7 +100,7 @@ void DistinctDigests::FindAs(const char* data, size_t length, size_t count) {
       break;
     }
     const char* v = data + i * length;
-    size_t at = Hash(v, length) & mask;
+    size_t at = HashAs<kLength>(v, length) & mask;
     uint32_t slot = UINT32_MAX;
     for (size_t probe = 0; probe < kMaxProbes; ++probe, at = (at + 1) & mask) {
       const uint32_t held = table_[at];
