@@ -45,7 +45,12 @@ TEST_F(UrlDigestsTest, DigestsAreTheSha256OfEachLookupExpressionExactFirst) {
   for (const char* raw : {"HTTP://Img.Example.com:80/a/b/c/d.jpg?x=1#f",
                           "https://b\xC3\xBC" "cher.example/%7Euser/",
                           "http://[2001:db8::1]/x.png", "https://a.b.c.d.e.f.example.co.uk/p",
-                          "http://192.168.0.1/a"}) {
+                          "http://192.168.0.1/a",
+                          // Expressions longer than one SHA-256 block among
+                          // short ones, more than four of each: hashed apart
+                          // from the short ones, which go four at a time.
+                          "https://cdn.images.example.com/a/b/a-rather-long-directory-name/"
+                          "file-name-long-enough.jpg?size=large&v=2"}) {
     ASSERT_THAT(ComputeUrlDigests(raw, *psl_, &digests), IsOk()) << raw;
     EXPECT_EQ(digests.packed(), Expected(raw, *psl_)) << raw;
     ASSERT_GE(digests.size(), 1u);
