@@ -148,9 +148,11 @@ struct LookupPlan {
   // Which keyring made keys[i] (1: KeySet::previous); filled only while a
   // rotation runs, so the usual check pays nothing for it.
   std::vector<uint8_t> key_ring;
-  // PDQ hashes of normal items, and of low-quality ones (PdqHash.quality
-  // below --min_pdq_quality, PackedItems.pdq_low_quality), which match only
-  // within --low_quality_pdq_distance.
+  // Normal PDQ hashes, and low-quality ones (PdqHash.quality below
+  // --min_pdq_quality, PackedItems.pdq_low_quality, and regions by their
+  // own quality too: PdqHash.region_quality,
+  // PackedItems.pdq_region_low_quality), which match only within
+  // --low_quality_pdq_distance.
   std::vector<storage::Code256> codes;
   std::vector<uint32_t> code_item;
   std::vector<storage::Code256> low_codes;
@@ -219,10 +221,17 @@ class RequestRun {
         }
         return absl::OkStatus();
       case v1::CheckItem::kPdq: {
-        const bool low = in.pdq().has_quality() && IsLowQualityPdq(options_, in.pdq().quality());
-        plan_.AddCode(in.pdq().hash(), item, low);
-        for (const auto& d : in.pdq().dihedral()) plan_.AddCode(d, item, low);
-        for (const auto& r : in.pdq().regions()) plan_.AddCode(r, item, low);
+        const v1::PdqHash& pdq = in.pdq();
+        const bool low = pdq.has_quality() && IsLowQualityPdq(options_, pdq.quality());
+        plan_.AddCode(pdq.hash(), item, low);
+        for (const auto& d : pdq.dihedral()) plan_.AddCode(d, item, low);
+        // A region is low-quality when the item is, or when its own
+        // quality, if given (validated: one per region), is.
+        const bool region_tiers = pdq.region_quality_size() > 0;
+        for (int r = 0; r < pdq.regions_size(); ++r) {
+          plan_.AddCode(pdq.regions(r), item,
+                        low || (region_tiers && IsLowQualityPdq(options_, pdq.region_quality(r))));
+        }
         return absl::OkStatus();
       }
       case v1::CheckItem::kSha256:
@@ -279,12 +288,24 @@ class RequestRun {
           return !low_bits.empty() && (static_cast<uint8_t>(low_bits[i / 8]) >> (i % 8) & 1) != 0;
         };
         if (packed.counts_size() > 0) {  // each item followed by its regions
+          // A region is low-quality when its item is, or when its bit in
+          // pdq_region_low_quality (validated: empty or one per region) is set.
+          const std::string& region_bits = packed.pdq_region_low_quality();
+          size_t region = 0;
           size_t off = 0;
           for (size_t i = 0; i < n; ++i) {
-            const size_t end = off + unit + packed.counts(i) * kPdqBytes;
+            const size_t own_end = off + unit;
+            const size_t end = own_end + packed.counts(i) * kPdqBytes;
             const bool low_quality = low(i);
-            for (; off < end; off += kPdqBytes) {
+            for (; off < own_end; off += kPdqBytes) {
               plan_.AddCode(data.substr(off, kPdqBytes), first_item + i, low_quality);
+            }
+            for (; off < end; off += kPdqBytes, ++region) {
+              const bool region_low =
+                  low_quality ||
+                  (!region_bits.empty() &&
+                   (static_cast<uint8_t>(region_bits[region / 8]) >> (region % 8) & 1) != 0);
+              plan_.AddCode(data.substr(off, kPdqBytes), first_item + i, region_low);
             }
           }
           break;

@@ -228,5 +228,168 @@ TEST_F(LowQualityTierTest, TheTierIsStoredOnlyWhenSomeHashIsLowQuality) {
   EXPECT_EQ(content->pdq_low_quality_size(), 0);  // fingerprints as before the tier
 }
 
+// Per-region tiers (PdqHash.region_quality): a region below the minimum is
+// low-quality even on a normal image; a region is normal only when it and
+// its image are.
+TEST_F(LowQualityTierTest, RegisteredRegionsBelowTheMinimumAreLowQualityEvenOnANormalImage) {
+  EXPECT_TRUE(registry_->Info().pdq_region_tiers());
+  const std::string normal = RandomPdq(70);
+  const std::string low_window = RandomPdq(71);     // quality 30, of a normal image
+  const std::string normal_window = RandomPdq(72);  // quality 80
+  const std::string smooth = RandomPdq(73);         // a low-quality image
+  const std::string sharp_window = RandomPdq(74);   // quality 60, of the smooth image
+  v1::RegisterRequest request;
+  v1::PdqHash* pdq = request.add_pdq();
+  pdq->set_hash(normal);
+  pdq->set_quality(90);
+  pdq->add_regions(low_window);
+  pdq->add_region_quality(30);
+  pdq->add_regions(normal_window);
+  pdq->add_region_quality(80);
+  auto r = registry_->Register(request);
+  ASSERT_THAT(r, IsOk());
+  const std::string id = r->items(0).match_id();
+  const v1::RegisterResponse s = [&] {
+    v1::RegisterRequest smooth_request;
+    v1::PdqHash* p = smooth_request.add_pdq();
+    p->set_hash(smooth);
+    p->set_quality(30);
+    p->add_regions(sharp_window);
+    p->add_region_quality(60);
+    auto response = registry_->Register(smooth_request);
+    EXPECT_THAT(response, IsOk());
+    return response.ok() ? *response : v1::RegisterResponse();
+  }();
+  ASSERT_EQ(s.items_size(), 1);
+  const std::string smooth_id = s.items(0).match_id();
+
+  for (bool restarted : {false, true}) {
+    SCOPED_TRACE(restarted);
+    if (restarted) Reopen(RegistryOptions());  // the tiers are sealed with the record
+    EXPECT_THAT(Check(FlipBits(normal, 31), 90), ElementsAre(id));
+    EXPECT_THAT(Check(FlipBits(normal_window, 31), 90), ElementsAre(id));
+    EXPECT_THAT(Check(FlipBits(low_window, kLowDistance), 90), ElementsAre(id));
+    EXPECT_THAT(Check(FlipBits(low_window, kLowDistance + 1), 90), ::testing::IsEmpty());
+    EXPECT_THAT(Check(FlipBits(smooth, kLowDistance + 1), 90), ::testing::IsEmpty());
+    // A detailed window of a low-quality image stays in its image's tier.
+    EXPECT_THAT(Check(FlipBits(sharp_window, kLowDistance), 90), ElementsAre(smooth_id));
+    EXPECT_THAT(Check(FlipBits(sharp_window, kLowDistance + 1), 90), ::testing::IsEmpty());
+  }
+}
+
+TEST_F(LowQualityTierTest, CheckedRegionsBelowTheMinimumAreLowQualityEvenOnANormalImage) {
+  const std::string normal = RandomPdq(80);
+  MustRegister(normal, 90);
+  // A typed item: a region of quality 30 of a normal image is low-quality,
+  // and so is one of quality 60 of a low-quality image.
+  auto check = [&](int quality, int region_quality, int bits) {
+    v1::CheckRequest request;
+    v1::PdqHash* pdq = request.add_items()->mutable_pdq();
+    pdq->set_hash(RandomPdq(81));
+    pdq->set_quality(quality);
+    pdq->add_regions(FlipBits(normal, bits));
+    pdq->add_region_quality(region_quality);
+    v1::CheckResponse response;
+    EXPECT_THAT(registry_->Check(request, &response), IsOk());
+    return response.results_size() == 1 && response.results(0).matched();
+  };
+  EXPECT_TRUE(check(90, 30, kLowDistance));
+  EXPECT_FALSE(check(90, 30, kLowDistance + 1));
+  EXPECT_TRUE(check(90, 60, 31));
+  EXPECT_TRUE(check(30, 60, kLowDistance));
+  EXPECT_FALSE(check(30, 60, kLowDistance + 1));
+
+  // Packed: items normal, low, normal, normal (pdq_low_quality); their
+  // regions' bits low, normal, low, normal (pdq_region_low_quality).
+  v1::CheckRequest request;
+  v1::PackedItems* packed = request.add_packed();
+  packed->set_kind(v1::PackedItems::KIND_PDQ);
+  const int flips[] = {kLowDistance + 1, kLowDistance + 1, kLowDistance, 31};
+  for (int i = 0; i < 4; ++i) {
+    packed->mutable_data()->append(RandomPdq(82 + i));
+    packed->mutable_data()->append(FlipBits(normal, flips[i]));
+    packed->add_counts(1);
+  }
+  packed->set_pdq_low_quality(std::string(1, static_cast<char>(0b0010)));
+  packed->set_pdq_region_low_quality(std::string(1, static_cast<char>(0b0101)));
+  v1::CheckResponse response;
+  ASSERT_THAT(registry_->Check(request, &response), IsOk());
+  ASSERT_EQ(response.packed_verdicts_size(), 1);
+  // Low at 21: no; low by its item at 21: no; low at 20: yes; normal at 31:
+  // yes.
+  EXPECT_EQ(response.packed_verdicts(0).matched_bitmap(), std::string(1, static_cast<char>(0b1100)));
+}
+
+TEST_F(LowQualityTierTest, MalformedRegionTiersAreRefusedNamingTheField) {
+  v1::RegisterRequest request;
+  v1::PdqHash* pdq = request.add_pdq();
+  pdq->set_hash(RandomPdq(90));
+  pdq->set_quality(90);
+  pdq->add_regions(RandomPdq(91));
+  pdq->add_regions(RandomPdq(92));
+  pdq->add_region_quality(60);
+  EXPECT_THAT(registry_->Register(request),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("pdq[0].region_quality: must be empty or one per region (2), got 1")));
+  pdq->add_region_quality(14);
+  EXPECT_THAT(registry_->Register(request),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("pdq[0].region_quality[1]: quality 14 is outside 15..100")));
+
+  v1::CheckRequest check;
+  v1::PackedItems* packed = check.add_packed();
+  packed->set_kind(v1::PackedItems::KIND_PDQ);
+  for (int i = 0; i < 2; ++i) {
+    packed->mutable_data()->append(RandomPdq(93 + i));
+    packed->mutable_data()->append(RandomPdq(95 + i));
+    packed->mutable_data()->append(RandomPdq(97 + i));
+    packed->add_counts(2);
+  }
+  v1::CheckResponse response;
+  packed->set_pdq_region_low_quality(std::string(2, '\0'));
+  EXPECT_THAT(registry_->Check(check, &response),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("packed[0].pdq_region_low_quality: must be empty or 1 bytes for "
+                                 "4 region hashes")));
+  packed->set_pdq_region_low_quality(std::string(1, static_cast<char>(0b10000)));
+  EXPECT_THAT(registry_->Check(check, &response),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("packed[0].pdq_region_low_quality: has bits set past region hash 3")));
+  packed->clear_counts();
+  packed->set_pdq_region_low_quality(std::string(1, '\1'));
+  EXPECT_THAT(registry_->Check(check, &response),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("packed[0].pdq_region_low_quality: only KIND_PDQ items with "
+                                 "region counts")));
+}
+
+TEST_F(LowQualityTierTest, RegionTiersAreStoredOnlyWhenRegionQualitiesAreGiven) {
+  v1::RegisterRequest request;
+  v1::PdqHash* pdq = request.add_pdq();
+  pdq->set_hash(RandomPdq(100));
+  pdq->set_quality(90);
+  pdq->add_regions(RandomPdq(101));
+  auto content = SaltableContent(request, db_.psl(), nullptr, 50);
+  ASSERT_THAT(content, IsOk());
+  EXPECT_EQ(content->pdq_region_low_quality_size(), 0);  // fingerprints as before
+
+  pdq->add_region_quality(30);
+  v1::PdqHash* low = request.add_pdq();  // a low-quality image without region qualities
+  low->set_hash(RandomPdq(102));
+  low->set_quality(20);
+  low->add_regions(RandomPdq(103));
+  low->add_regions(RandomPdq(104));
+  v1::PdqHash* smooth = request.add_pdq();  // and one with a detailed region
+  smooth->set_hash(RandomPdq(105));
+  smooth->set_quality(30);
+  smooth->add_regions(RandomPdq(106));
+  smooth->add_region_quality(90);
+  content = SaltableContent(request, db_.psl(), nullptr, 50);
+  ASSERT_THAT(content, IsOk());
+  EXPECT_THAT(content->pdq_region_low_quality(),
+              ElementsAre(std::string(1, '\1'), std::string(1, static_cast<char>(0b11)),
+                          std::string(1, '\1')));
+}
+
 }  // namespace
 }  // namespace optout::service

@@ -34,7 +34,7 @@ void MatchIndex::Add(const IndexedOptOut& opt_out) {
     PdqIndexOf(opt_out, i).Add(PdqEntry(handle, i), opt_out.pdq[i]);
   }
   for (const auto& r : opt_out.pdq_regions) {
-    PdqIndexOf(opt_out, r.position).Add(RegionEntry(handle, r), r.code);
+    PdqIndexOf(r).Add(RegionEntry(handle, r), r.code);
   }
   CountKeys(opt_out, +1);
 }
@@ -88,7 +88,7 @@ bool MatchIndex::Remove(const IndexedOptOut& opt_out) {
     PdqIndexOf(opt_out, i).Remove(PdqEntry(handle, i), opt_out.pdq[i]);
   }
   for (const auto& r : opt_out.pdq_regions) {
-    PdqIndexOf(opt_out, r.position).Remove(RegionEntry(handle, r), r.code);
+    PdqIndexOf(r).Remove(RegionEntry(handle, r), r.code);
   }
   CountKeys(opt_out, -1);
   return true;
@@ -172,7 +172,7 @@ void MatchIndex::Load(std::vector<std::vector<IndexedOptOut>> ranges) {
               .emplace_back(PdqEntry(handle, j), opt_out.pdq[j]);
         }
         for (const auto& region : opt_out.pdq_regions) {
-          (opt_out.LowQuality(region.position) ? low_quality_codes : codes)
+          (region.low_quality ? low_quality_codes : codes)
               .emplace_back(RegionEntry(handle, region), region.code);
         }
       }

@@ -53,10 +53,13 @@ struct IndexedOptOut {
     uint16_t position;  // < MatchIndex::kMaxPdqWithRegions
     uint16_t region;    // < MatchIndex::kMaxRegionsPerPdq
     storage::Code256 code;
+    // In the low-quality tier (MatchIndex::low_quality_pdq): when its image
+    // is, or its own quality is below the minimum (region tiers).
+    bool low_quality = false;
   };
   std::vector<PdqRegion> pdq_regions;
-  // pdq_low_quality[position] (empty: none): that hash and its regions are
-  // in the low-quality tier, indexed apart (MatchIndex::low_quality_pdq).
+  // pdq_low_quality[position] (empty: none): that hash is in the
+  // low-quality tier, indexed apart (MatchIndex::low_quality_pdq).
   std::vector<bool> pdq_low_quality;
 
   bool LowQuality(size_t position) const {
@@ -165,6 +168,9 @@ class MatchIndex final {
   std::array<std::atomic<int64_t>, protocol::kMatchKindCount> key_entries_{};
   storage::HammingIndex& PdqIndexOf(const IndexedOptOut& opt_out, size_t position) {
     return opt_out.LowQuality(position) ? low_quality_pdq_ : pdq_;
+  }
+  storage::HammingIndex& PdqIndexOf(const IndexedOptOut::PdqRegion& region) {
+    return region.low_quality ? low_quality_pdq_ : pdq_;
   }
 
   storage::HammingIndex pdq_;

@@ -101,13 +101,31 @@ absl::StatusOr<internal::SealedPart> SaltableContent(const v1::RegisterRequest& 
   if (any_regions) {
     content.mutable_pdq_regions()->Reserve(content.pdq_size());
     for (int i = 0; i < content.pdq_size(); ++i) content.add_pdq_regions();
+    // Each region's tier, when some hash gave its regions' qualities; the
+    // regions of one that did not take its tier (as before per-region tiers).
+    bool region_tiers = false;
+    for (const auto& hash : request.pdq()) region_tiers = region_tiers || hash.region_quality_size() > 0;
+    if (region_tiers) {
+      for (int i = 0; i < content.pdq_size(); ++i) content.add_pdq_region_low_quality();
+    }
     std::vector<bool> filled(content.pdq_size(), false);
     for (int i = 0; i < request.pdq_size(); ++i) {
       const int position = (*pdq_positions)[first_pdq_position + i];
       if (filled[position]) continue;
       filled[position] = true;
+      const v1::PdqHash& hash = request.pdq(i);
       std::string& joined = *content.mutable_pdq_regions(position);
-      for (const auto& region : request.pdq(i).regions()) joined += region;
+      for (const auto& region : hash.regions()) joined += region;
+      if (!region_tiers) continue;
+      std::string& bits = *content.mutable_pdq_region_low_quality(position);
+      bits.assign((hash.regions_size() + 7) / 8, '\0');
+      // Low-quality when the region or its image is: a region's own quality
+      // can only make it stricter (README.md#matching, "Per-region tiers").
+      for (int r = 0; r < hash.regions_size(); ++r) {
+        const bool low = hash.quality() < min_pdq_quality ||
+                         (hash.region_quality_size() > 0 && hash.region_quality(r) < min_pdq_quality);
+        if (low) bits[r / 8] = static_cast<char>(bits[r / 8] | 1 << (r % 8));
+      }
     }
   }
   for (const auto& d : request.sha256()) sha256.Add(d);
@@ -201,15 +219,27 @@ absl::StatusOr<IndexedOptOut> IndexedFromRecord(const Keyring& keyring, absl::st
       }
       out.pdq_low_quality.assign(part.pdq_low_quality().begin(), part.pdq_low_quality().end());
     }
+    const bool region_tiers = part.pdq_region_low_quality_size() != 0;
+    if (region_tiers && part.pdq_region_low_quality_size() != part.pdq_regions_size()) {
+      return absl::DataLossError("sealed PDQ region tiers do not match the regions");
+    }
     for (int i = 0; i < part.pdq_regions_size(); ++i) {
       const std::string& joined = part.pdq_regions(i);
       if (joined.size() % 32 != 0 || joined.size() / 32 > MatchIndex::kMaxRegionsPerPdq ||
           (!joined.empty() && static_cast<size_t>(i) >= MatchIndex::kMaxPdqWithRegions)) {
         return absl::DataLossError("sealed PDQ regions out of bounds");
       }
-      for (size_t r = 0; r < joined.size() / 32; ++r) {
+      const size_t n = joined.size() / 32;
+      if (region_tiers && part.pdq_region_low_quality(i).size() != (n + 7) / 8) {
+        return absl::DataLossError("sealed PDQ region tiers do not match the regions");
+      }
+      for (size_t r = 0; r < n; ++r) {
+        const bool low = region_tiers ? (static_cast<uint8_t>(part.pdq_region_low_quality(i)[r / 8]) >>
+                                         (r % 8) & 1) != 0
+                                      : out.LowQuality(i);
         out.pdq_regions.push_back({static_cast<uint16_t>(i), static_cast<uint16_t>(r),
-                                   storage::CodeFromBytes(absl::string_view(joined).substr(r * 32, 32))});
+                                   storage::CodeFromBytes(absl::string_view(joined).substr(r * 32, 32)),
+                                   low});
       }
     }
   }

@@ -32,7 +32,8 @@ struct ItemPositions {
 // and file digests. Identical items (after canonicalization) are kept once,
 // in first-seen order. InvalidArgument names the field ("scopes[1]: ...").
 // PDQ hashes of quality below `min_pdq_quality` are marked low-quality
-// (SealedPart.pdq_low_quality).
+// (SealedPart.pdq_low_quality), and so are regions whose own quality
+// (PdqHash.region_quality) is (SealedPart.pdq_region_low_quality).
 absl::StatusOr<internal::SealedPart> SaltableContent(
     const v1::RegisterRequest& request, const url::PublicSuffixList& psl,
     ItemPositions* positions = nullptr,

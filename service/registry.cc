@@ -746,6 +746,7 @@ v1::GetInfoResponse Registry::Info() const {
   if (LowestPdqQuality(options_) < options_.min_pdq_quality) {
     info.set_low_quality_pdq_floor(options_.low_quality_pdq_floor);
     info.set_low_quality_pdq_distance(options_.low_quality_pdq_distance);
+    info.set_pdq_region_tiers(true);
   }
   info.set_server_version(kVersion);
   LogProgress progress = log_->Progress();

@@ -146,6 +146,21 @@ absl::Status ValidatePdqHash(absl::string_view field, const v1::PdqHash& pdq,
     OPTOUT_RETURN_IF_ERROR(
         ValidatePdqBytes(At(absl::StrCat(field, ".regions"), i), pdq.regions(i)));
   }
+  // Each region's own tier (README.md#matching): by the same floors as the
+  // hash's quality.
+  if (pdq.region_quality_size() != 0 && pdq.region_quality_size() != pdq.regions_size()) {
+    return Invalid(absl::StrCat(field, ".region_quality"),
+                   absl::StrCat("must be empty or one per region (", pdq.regions_size(),
+                                "), got ", pdq.region_quality_size()));
+  }
+  for (int i = 0; i < pdq.region_quality_size(); ++i) {
+    const int q = pdq.region_quality(i);
+    if (q < floor || q > 100) {
+      return Invalid(At(absl::StrCat(field, ".region_quality"), i),
+                     absl::StrCat("quality ", q, " is outside ", floor,
+                                  "..100: the region is too flat to match reliably"));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -234,6 +249,28 @@ absl::Status ValidatePackedLowQuality(absl::string_view field, const v1::PackedI
   return absl::OkStatus();
 }
 
+// PackedItems.pdq_region_low_quality: empty, or one bit per region hash of
+// a KIND_PDQ group with counts, and no more.
+absl::Status ValidatePackedRegionLowQuality(absl::string_view field,
+                                            const v1::PackedItems& packed) {
+  const std::string& bits = packed.pdq_region_low_quality();
+  if (bits.empty()) return absl::OkStatus();
+  const std::string name = absl::StrCat(field, ".pdq_region_low_quality");
+  if (packed.kind() != v1::PackedItems::KIND_PDQ || packed.counts_size() == 0) {
+    return Invalid(name, "only KIND_PDQ items with region counts have it");
+  }
+  uint64_t n = 0;
+  for (uint32_t c : packed.counts()) n += c;
+  if (bits.size() != (n + 7) / 8) {
+    return Invalid(name, absl::StrCat("must be empty or ", (n + 7) / 8, " bytes for ", n,
+                                      " region hashes, got ", bits.size()));
+  }
+  if (n % 8 != 0 && (static_cast<uint8_t>(bits.back()) >> (n % 8)) != 0) {
+    return Invalid(name, absl::StrCat("has bits set past region hash ", n - 1));
+  }
+  return absl::OkStatus();
+}
+
 // The data and counts of a packed group of a known kind.
 absl::Status ValidatePackedShape(absl::string_view field, const v1::PackedItems& packed) {
   const size_t unit = PackedItemBytes(packed);
@@ -280,7 +317,8 @@ absl::Status ValidatePacked(absl::string_view field, const v1::PackedItems& pack
     return Invalid(absl::StrCat(field, ".kind"), "must be set to a known kind");
   }
   OPTOUT_RETURN_IF_ERROR(ValidatePackedShape(field, packed));
-  return ValidatePackedLowQuality(field, packed);
+  OPTOUT_RETURN_IF_ERROR(ValidatePackedLowQuality(field, packed));
+  return ValidatePackedRegionLowQuality(field, packed);
 }
 
 absl::Status ValidateItem(absl::string_view field, const v1::CheckItem& item,

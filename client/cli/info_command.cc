@@ -29,6 +29,7 @@ void RunInfo(CommandContext& ctx) {
       {"min_pdq_quality", info->min_pdq_quality()},
       {"low_quality_pdq_floor", info->low_quality_pdq_floor()},
       {"low_quality_pdq_distance", info->low_quality_pdq_distance()},
+      {"pdq_region_tiers", info->pdq_region_tiers()},
       {"node_name", info->node_name()},
       {"applied_version", info->applied_version()},
       {"version_lag", info->version_lag()},

@@ -33,13 +33,26 @@ constexpr int kMaxPdqWithRegions = 512;
 // file digests go, and a note tells the user (`command` names who speaks,
 // `use` what happens instead, e.g. "checked"). `low_quality`: usable but
 // below the minimum, so matched within the server's stricter low-quality
-// distance (the quality sent says so); its regions are those of at least the
-// low-quality floor, a normal image's those of at least the minimum.
+// distance (the quality sent says so). `region_tiers`: the server also
+// matches a region below the minimum as low-quality, so regions go from the
+// low-quality floor up with their qualities (PdqHash.region_quality); else
+// a low-quality image's regions are those of at least the low-quality
+// floor, a normal image's those of at least the minimum, all in the
+// image's tier.
 struct HashedImage {
   pdq::ImageHashes hashes;
   bool pdq_usable = false;
   bool low_quality = false;
+  bool region_tiers = false;
 };
+
+// The image's regions (and their qualities, with region tiers) on `pdq`.
+void AddRegions(const HashedImage& image, v1::PdqHash* pdq) {
+  for (const pdq::RegionHash& r : image.hashes.regions) {
+    pdq->add_regions(Bytes(r.hash.bytes));
+    if (image.region_tiers) pdq->add_region_quality(r.quality);
+  }
+}
 
 absl::StatusOr<HashedImage> HashImage(absl::string_view command, absl::string_view use,
                                       const std::string& path, bool dihedral,
@@ -57,7 +70,7 @@ absl::StatusOr<HashedImage> HashImage(absl::string_view command, absl::string_vi
     return WithPixelLimitHint(absl::Status(hashes.status().code(),
                                            absl::StrCat("--image ", hashes.status().message())));
   }
-  HashedImage image{*std::move(hashes), false, false};
+  HashedImage image{*std::move(hashes), false, false, floors.region_tiers};
   const int quality = image.hashes.quality;
   image.pdq_usable = floors.Usable(quality);
   image.low_quality = image.pdq_usable && floors.Low(quality);
@@ -120,7 +133,7 @@ std::vector<v1::CheckItem> ImageCheckItems(const HashedImage& image) {
     pdq->set_hash(Bytes(image.hashes.pdq.bytes));
     pdq->set_quality(image.hashes.quality);
     for (const pdq::PdqHash& d : image.hashes.dihedral) pdq->add_dihedral(Bytes(d.bytes));
-    for (const pdq::RegionHash& r : image.hashes.regions) pdq->add_regions(Bytes(r.hash.bytes));
+    AddRegions(image, pdq);
   }
   items[i++].set_sha256(Bytes(image.hashes.sha256));
   items[i].set_md5(Bytes(image.hashes.md5));
@@ -298,10 +311,13 @@ absl::StatusOr<v1::RegisterRequest> BuildRegisterRequest(const ItemFlags& flags,
       v1::PdqHash* plain = add(hashes.pdq, false);
       // The image's windows travel with its plain hash (README.md#matching);
       // the registry takes them on its first kMaxPdqWithRegions hashes.
-      if (plain != nullptr && request.pdq_size() <= kMaxPdqWithRegions) {
-        for (const pdq::RegionHash& r : hashes.regions) plain->add_regions(Bytes(r.hash.bytes));
-      }
+      if (plain != nullptr && request.pdq_size() <= kMaxPdqWithRegions) AddRegions(hashed, plain);
       image["regions"] = plain != nullptr ? plain->regions_size() : 0;
+      if (plain != nullptr && hashed.region_tiers) {
+        int low_regions = 0;
+        for (int q : plain->region_quality()) low_regions += floors.RegionLow(hashes.quality, q);
+        image["low_quality_regions"] = low_regions;
+      }
       if (dihedral) {
         for (const pdq::PdqHash& h : hashes.dihedral) add(h, true);
         image["dihedral"] = variants;

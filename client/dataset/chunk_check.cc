@@ -63,6 +63,9 @@ void PrepareRecord(UrlDigester& digester, const protocol::PdqQualityFloors& floo
       if (region.quality < region_floor) continue;
       if (regions++ == protocol::kMaxCheckRegionsPerPdq) break;
       r->pdq_regions.append(region.hash.bytes.begin(), region.hash.bytes.end());
+      if (floors.region_tiers) {
+        r->pdq_region_low.push_back(floors.RegionLow(hashes->quality, region.quality) ? 1 : 0);
+      }
     }
   }
 }
@@ -73,10 +76,14 @@ void BuildRequest(const std::vector<Record>& records, ChunkPlan* plan) {
   std::vector<uint32_t> members[kGroups];
   size_t url_bytes = 0;
   bool any_regions = false;  // then every PDQ item says how many follow it
+  // Then every region's tier is sent (pdq_region_low_quality).
+  bool any_region_tiers = false;
   for (const Record& r : records) {
     url_bytes += r.url_digests.size();
     any_regions = any_regions || (!r.passthrough && !r.pdq_regions.empty());
+    any_region_tiers = any_region_tiers || (!r.passthrough && !r.pdq_region_low.empty());
   }
+  size_t regions_in_group = 0;
   auto group = [&](Group g) {
     if (groups[g] == nullptr) {
       groups[g] = plan->request.add_packed();
@@ -110,8 +117,18 @@ void BuildRequest(const std::vector<Record>& records, ChunkPlan* plan) {
       v1::PackedItems* p = group(kPdq);
       p->mutable_data()->append(r.pdq);
       if (any_regions) {
+        const size_t count = r.pdq_regions.size() / protocol::kPdqBytes;
         p->mutable_data()->append(r.pdq_regions);
-        p->add_counts(static_cast<uint32_t>(r.pdq_regions.size() / protocol::kPdqBytes));
+        p->add_counts(static_cast<uint32_t>(count));
+        if (any_region_tiers) {
+          // A region without its own tier takes its item's.
+          std::string& bits = *p->mutable_pdq_region_low_quality();
+          for (size_t j = 0; j < count; ++j, ++regions_in_group) {
+            const bool low = r.pdq_region_low.empty() ? r.pdq_low_quality : r.pdq_region_low[j] != 0;
+            if (bits.size() <= regions_in_group / 8) bits.resize(regions_in_group / 8 + 1, '\0');
+            if (low) bits[regions_in_group / 8] |= static_cast<char>(1 << (regions_in_group % 8));
+          }
+        }
       }
       if (r.pdq_low_quality) {
         // One bit per item of the group, only when some item is low-quality.
@@ -126,6 +143,10 @@ void BuildRequest(const std::vector<Record>& records, ChunkPlan* plan) {
   // The bitmap, when present, has a byte for every 8 items of its group.
   if (groups[kPdq] != nullptr && !groups[kPdq]->pdq_low_quality().empty()) {
     groups[kPdq]->mutable_pdq_low_quality()->resize((members[kPdq].size() + 7) / 8, '\0');
+  }
+  // And the region bitmap one for every 8 regions (none when no region).
+  if (groups[kPdq] != nullptr && any_region_tiers) {
+    groups[kPdq]->mutable_pdq_region_low_quality()->resize((regions_in_group + 7) / 8, '\0');
   }
   // item_record follows the order in which the groups were added.
   plan->item_record.clear();

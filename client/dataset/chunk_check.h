@@ -28,7 +28,8 @@ namespace optout::dataset {
 // Images whose PDQ quality is below `floors.low` are checked by their file
 // digests only (r->low_quality); from there up to `floors.min` their PDQ
 // item is sent as low-quality (r->pdq_low_quality: matched within the
-// server's stricter low-quality distance).
+// server's stricter low-quality distance). With `floors.region_tiers` its
+// regions go from `floors.low` up, each in its own tier (r->pdq_region_low).
 void PrepareRecord(UrlDigester& digester, const protocol::PdqQualityFloors& floors, Record* r);
 
 struct ChunkPlan {

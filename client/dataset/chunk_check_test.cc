@@ -166,5 +166,45 @@ TEST_F(ChunkCheckTest, LowQualityImagesAreFlaggedInTheirGroup) {
   EXPECT_TRUE(old_server.pdq.empty());
 }
 
+// With region tiers (GetInfoResponse.pdq_region_tiers) each region goes
+// with its own tier: PrepareRecord keeps one per region, and BuildRequest
+// sends them all in the group's region bitmap, a region of a record without
+// them in its item's tier.
+TEST_F(ChunkCheckTest, RegionTiersGoInTheGroupsRegionBitmap) {
+  const std::string framed = pdq::testing::CorpusPhotoBytes("v01__border.jpg");
+  ASSERT_FALSE(framed.empty());
+  UrlDigester digester(*psl_);
+  protocol::PdqQualityFloors floors{50, 15};
+  floors.region_tiers = true;
+  Record prepared;
+  prepared.files.push_back({"framed.jpg", framed});
+  prepared.image_file = 0;
+  PrepareRecord(digester, floors, &prepared);
+  EXPECT_EQ(prepared.pdq_region_low.size(), prepared.pdq_regions.size() / protocol::kPdqBytes);
+
+  const std::string pdq(protocol::kPdqDihedralItemBytes, '\x0f');
+  const std::string region(protocol::kPdqBytes, '\x33');
+  std::vector<Record> records(3);
+  records[0].pdq = pdq;  // regions low, normal
+  records[0].pdq_regions = region + region;
+  records[0].pdq_region_low = std::string("\x01\x00", 2);
+  records[1].pdq = pdq;  // a low-quality item whose region has no tier of its own
+  records[1].pdq_low_quality = true;
+  records[1].pdq_regions = region;
+  records[2].pdq = pdq;  // no region
+  ChunkPlan plan;
+  BuildRequest(records, &plan);
+  ASSERT_EQ(plan.request.packed_size(), 1);
+  const v1::PackedItems& group = plan.request.packed(0);
+  EXPECT_EQ(group.pdq_low_quality(), std::string(1, '\x02'));
+  EXPECT_EQ(group.pdq_region_low_quality(), std::string(1, static_cast<char>(0b101)));
+
+  records[0].pdq_region_low.clear();  // no record with region tiers: no bitmap
+  ChunkPlan without;
+  BuildRequest(records, &without);
+  ASSERT_EQ(without.request.packed_size(), 1);
+  EXPECT_TRUE(without.request.packed(0).pdq_region_low_quality().empty());
+}
+
 }  // namespace
 }  // namespace optout::dataset

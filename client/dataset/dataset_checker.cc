@@ -875,6 +875,7 @@ absl::StatusOr<DatasetResult> CheckDataset(const DatasetOptions& options,
   {
     const protocol::PdqQualityFloors floors = protocol::PdqFloors(info);
     run_info.low_quality_pdq_floor = floors.low < floors.min ? floors.low : 0;
+    run_info.pdq_region_tiers = floors.region_tiers;
   }
 
   DatasetResult result;
@@ -968,6 +969,7 @@ absl::StatusOr<DatasetResult> CheckDataset(const DatasetOptions& options,
     section.url_column = options.url_column;
     section.min_pdq_quality = run_info.min_pdq_quality;
     section.low_quality_pdq_floor = run_info.low_quality_pdq_floor;
+    section.pdq_region_tiers = run_info.pdq_region_tiers;
     section.psl_sha256 = psl->sha256_hex();
     const std::string& server_digest = section.receipt.items_digest();
     result.receipt_ok =

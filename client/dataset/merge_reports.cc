@@ -78,7 +78,8 @@ absl::StatusOr<MergedReport> MergeReports(const std::string& out, const std::vec
     if (!seen.emplace(index, dir).second) {
       return absl::FailedPreconditionError(absl::StrCat("shard ", shard, " is given twice: ", seen[index], " and ", dir));
     }
-    for (const char* option : {"keep_unchecked", "min_pdq_quality", "low_quality_pdq_floor"}) {
+    for (const char* option :
+         {"keep_unchecked", "min_pdq_quality", "low_quality_pdq_floor", "pdq_region_tiers"}) {
       if (!reports.empty() && reports[0].value(option, Json()) != report->value(option, Json())) {
         return absl::FailedPreconditionError(absl::StrCat(dir, " was checked with another ", option));
       }
@@ -98,6 +99,7 @@ absl::StatusOr<MergedReport> MergeReports(const std::string& out, const std::vec
   if (reports[0].contains("low_quality_pdq_floor")) {
     merged["low_quality_pdq_floor"] = reports[0]["low_quality_pdq_floor"];
   }
+  if (reports[0].contains("pdq_region_tiers")) merged["pdq_region_tiers"] = reports[0]["pdq_region_tiers"];
   std::string started, finished;
   for (const Json& r : reports) {
     const std::string s = r.value("started", ""), f = r.value("finished", "");

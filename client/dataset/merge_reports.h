@@ -9,7 +9,8 @@
 // receipt under "receipts" (shard_receipts.h).
 //
 // Every shard 0..N-1 must be there exactly once, from runs with the same
-// options (keep_unchecked, min_pdq_quality, low_quality_pdq_floor):
+// options (keep_unchecked, min_pdq_quality, low_quality_pdq_floor,
+// pdq_region_tiers):
 // FailedPrecondition otherwise, naming what is missing or differs. NotFound / InvalidArgument for a
 // missing or unreadable report. Thread-compatible.
 #ifndef OPTOUT_CLIENT_DATASET_MERGE_REPORTS_H_

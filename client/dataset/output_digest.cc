@@ -41,6 +41,7 @@ std::string DroppedRowItems(const Record& record) {
   r.pdq = record.pdq;
   r.pdq_regions = record.pdq_regions;
   r.pdq_low_quality = record.pdq_low_quality;
+  r.pdq_region_low = record.pdq_region_low;
   ChunkPlan plan;
   BuildRequest(one, &plan);
   if (plan.request.packed_size() == 0) return "";
@@ -215,6 +216,7 @@ absl::StatusOr<receipt::Digest32> DigestFilteredOutputs(const Json& report,
   v1::GetInfoResponse info;
   info.set_min_pdq_quality(s.min_pdq_quality);
   info.set_low_quality_pdq_floor(s.low_quality_pdq_floor);
+  info.set_pdq_region_tiers(s.pdq_region_tiers);
   DatasetOptions d;
   d.inputs = outputs;
   d.out_dir = temp + "/out";

@@ -98,6 +98,7 @@ void AddReceiptSection(const ReceiptSection& s, nlohmann::ordered_json* report) 
   inputs["url_column"] = s.url_column;
   inputs["min_pdq_quality"] = s.min_pdq_quality;
   if (s.low_quality_pdq_floor > 0) inputs["low_quality_pdq_floor"] = s.low_quality_pdq_floor;
+  if (s.pdq_region_tiers) inputs["pdq_region_tiers"] = true;
   inputs["psl_sha256"] = s.psl_sha256;
   (*report)["receipt_inputs"] = inputs;
 }
@@ -183,6 +184,11 @@ absl::StatusOr<ReceiptSection> ParseReceiptSection(const nlohmann::json& report)
     auto low = U64(in, "receipt_inputs", "low_quality_pdq_floor");
     if (!low.ok()) return low.status();
     s.low_quality_pdq_floor = static_cast<int>(*low);
+  }
+  if (in.contains("pdq_region_tiers")) {  // absent before per-region tiers
+    const Json& tiers = in["pdq_region_tiers"];
+    if (!tiers.is_boolean()) return Bad("receipt_inputs.pdq_region_tiers", "not a boolean");
+    s.pdq_region_tiers = tiers.get<bool>();
   }
   s.psl_sha256 = *psl;
   return s;

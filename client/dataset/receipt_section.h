@@ -17,7 +17,7 @@
 //   "client_items_digest": "<hex>", "client_items": {...},
 //   "inputs": [...], "not_covered": [...], "shard": "I/N",
 //   "url_column": "", "min_pdq_quality": N, "low_quality_pdq_floor": N,
-//   "psl_sha256": "<hex>"
+//   "pdq_region_tiers": true (only when set), "psl_sha256": "<hex>"
 // (the last group sits in the same "receipt_inputs" object).
 #ifndef OPTOUT_CLIENT_DATASET_RECEIPT_SECTION_H_
 #define OPTOUT_CLIENT_DATASET_RECEIPT_SECTION_H_
@@ -45,12 +45,18 @@ struct ReceiptSection {
   // The server's low-quality PDQ floor the items were built with; 0: none
   // (a server or run from before the tier).
   int low_quality_pdq_floor = 0;
+  // Regions were sent in their own tiers (GetInfoResponse.pdq_region_tiers);
+  // false for runs from before per-region tiers.
+  bool pdq_region_tiers = false;
   std::string psl_sha256;
 
   // The floors the items were built with (PrepareRecord).
   protocol::PdqQualityFloors floors() const {
-    return {min_pdq_quality,
-            low_quality_pdq_floor > 0 ? low_quality_pdq_floor : min_pdq_quality};
+    protocol::PdqQualityFloors f;
+    f.min = min_pdq_quality;
+    f.low = low_quality_pdq_floor > 0 ? low_quality_pdq_floor : min_pdq_quality;
+    f.region_tiers = pdq_region_tiers && f.low < f.min;
+    return f;
   }
 };
 

@@ -38,7 +38,7 @@ struct SampleFile {
 struct Record;
 // sizeof(Record) on 64-bit builds when ClearForReuse was last brought up
 // to date.
-inline constexpr size_t kRecordBytesResetByClearForReuse = 400;
+inline constexpr size_t kRecordBytesResetByClearForReuse = 432;
 
 struct Record {
   // Not a row (blank line, directory entry): written back as is, never
@@ -75,6 +75,10 @@ struct Record {
   std::string pdq_regions;   // R x 32 bytes: the image's trimmed regions (with pdq)
   bool low_quality = false;  // image hashed but PDQ quality below the lowest accepted
   bool pdq_low_quality = false;  // pdq sent as low-quality (PackedItems.pdq_low_quality)
+  // Regions in their own tiers (PackedItems.pdq_region_low_quality): one
+  // byte per region of pdq_regions, 1 for a low-quality one, 0 for a
+  // normal one; empty when they take pdq_low_quality's tier.
+  std::string pdq_region_low;
 };
 
 // Makes `*r` equal to a default Record again but keeps the heap buffers of
@@ -105,6 +109,7 @@ inline void ClearForReuse(Record* r) {
   r->pdq_regions.clear();
   r->low_quality = false;
   r->pdq_low_quality = false;
+  r->pdq_region_low.clear();
 }
 
 }  // namespace optout::dataset

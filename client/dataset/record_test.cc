@@ -28,6 +28,7 @@ TEST(RecordTest, ClearForReuseLeavesEveryFieldDefault) {
   r.pdq_regions = std::string(32, 'r');
   r.low_quality = true;
   r.pdq_low_quality = true;
+  r.pdq_region_low = std::string(1, '\1');
   const size_t url_capacity = r.url.capacity();
 
   ClearForReuse(&r);
@@ -51,6 +52,7 @@ TEST(RecordTest, ClearForReuseLeavesEveryFieldDefault) {
   EXPECT_EQ(r.pdq_regions, fresh.pdq_regions);
   EXPECT_EQ(r.low_quality, fresh.low_quality);
   EXPECT_EQ(r.pdq_low_quality, fresh.pdq_low_quality);
+  EXPECT_EQ(r.pdq_region_low, fresh.pdq_region_low);
   // The point of it: the buffers stay.
   EXPECT_EQ(r.url.capacity(), url_capacity);
 }

@@ -250,6 +250,7 @@ absl::Status WriteReport(const std::string& out_dir, const std::string& state_di
   head["keep_unchecked"] = run.keep_unchecked;
   head["min_pdq_quality"] = run.min_pdq_quality;
   if (run.low_quality_pdq_floor > 0) head["low_quality_pdq_floor"] = run.low_quality_pdq_floor;
+  if (run.pdq_region_tiers) head["pdq_region_tiers"] = true;
   if (!run.shard.empty()) head["shard"] = run.shard;
   Json totals;
   totals["inputs"] = inputs.size() + refused.size();

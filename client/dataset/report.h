@@ -109,6 +109,9 @@ struct RunInfo {
   // The registry's low-quality PDQ floor when it has that tier (below
   // min_pdq_quality); 0 without. Written only when set.
   int low_quality_pdq_floor = 0;
+  // The server matched each region in its own tier (GetInfoResponse.
+  // pdq_region_tiers; PrepareRecord sent their tiers). Written only when set.
+  bool pdq_region_tiers = false;
   std::optional<ReceiptSection> receipt;  // the run's signed receipt, if any
 };
 

@@ -26,7 +26,8 @@ bool ParseShard(const std::string& shard, int* index, int* count) {
 bool SameRelease(const ReceiptSection& a, const ReceiptSection& b) {
   return a.inputs == b.inputs && a.url_column == b.url_column &&
          a.min_pdq_quality == b.min_pdq_quality &&
-         a.low_quality_pdq_floor == b.low_quality_pdq_floor && a.psl_sha256 == b.psl_sha256;
+         a.low_quality_pdq_floor == b.low_quality_pdq_floor &&
+         a.pdq_region_tiers == b.pdq_region_tiers && a.psl_sha256 == b.psl_sha256;
 }
 
 }  // namespace

@@ -14,7 +14,7 @@
 //
 //   match_eval --corpus DIR [--min-matched N] [--distances]
 //   match_eval --corpus DIR --offline [--min-quality Q] [--low-quality-floor F]
-//              [--low-quality-distance D] [--region-tiers [--checker-image-tier]]
+//              [--low-quality-distance D] [--image-tier | --checker-image-tier]
 //                                             (no server; see RunOffline)
 //              [--verification-distance T2 [--low-quality-verification-distance T2]]
 //              (the second check measured in README.md#matching: a pair
@@ -112,9 +112,10 @@ double HashMillis(const std::string& path, pdq::RegionSet regions, bool dihedral
 // (its hashes and regions of quality >= min_quality); one of quality in
 // [low_floor, min_quality) is "low-quality" (its hashes and regions of
 // quality >= low_floor, all in its tier); below low_floor it has no PDQ
-// hashes. With `region_tiers` (--region-tiers), every region of quality
-// >= low_floor is sent, and one of quality < min_quality is low-quality
-// even on a normal image (a region is normal only when it and its image are).
+// hashes. With `region_tiers` (the registry's way since per-region tiers;
+// off with --image-tier), every region of quality >= low_floor is sent,
+// and one of quality < min_quality is low-quality even on a normal image
+// (a region is normal only when it and its image are).
 struct TieredHashes {
   bool usable = false;
   bool low = false;  // the image's (its plain hash's) tier
@@ -127,8 +128,8 @@ struct TieredHashes {
   }
 };
 
-bool region_tiers = false;        // --region-tiers
-bool checker_image_tier = false;  // --checker-image-tier: the checker keeps image tiers
+bool region_tiers = true;         // off with --image-tier
+bool checker_image_tier = false;  // --checker-image-tier: the checker's regions by image
 
 TieredHashes Tiered(const pdq::ImageHashes& h, bool checker, int min_quality, int low_floor) {
   TieredHashes out;
@@ -305,8 +306,8 @@ struct TierHistograms {
 // a copy matches an original when one of the hashes its check sends is
 // within the threshold of one the registration stored: 31 when both hashes
 // are normal, --low-quality-distance when either is low-quality (the tier of
-// --low-quality-floor..--min-quality; with --region-tiers a region of a
-// normal image by its own quality; a floor of --min-quality turns the tier
+// --low-quality-floor..--min-quality; a region of a normal image by its own
+// quality, unless --image-tier; a floor of --min-quality turns the tier
 // off, as before it existed). Quick to iterate on the scheme; prints
 // each miss with its best distance, the family table, and the distance
 // distributions of pairs with a low-quality side.
@@ -466,8 +467,8 @@ int main(int argc, char** argv) {
       offline = true;
     } else if (arg == "--min-quality" && i + 1 < argc) {
       min_quality = std::atoi(argv[++i]);
-    } else if (arg == "--region-tiers") {
-      region_tiers = true;
+    } else if (arg == "--image-tier") {
+      region_tiers = false;
     } else if (arg == "--checker-image-tier") {
       checker_image_tier = true;
     } else if (arg == "--low-quality-floor" && i + 1 < argc) {
@@ -481,7 +482,7 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr, "usage: match_eval --corpus DIR [--min-matched N] [--distances]\n"
                    "       [--offline [--min-quality Q] [--low-quality-floor F]\n"
-                   "                  [--region-tiers [--checker-image-tier]]\n"
+                   "                  [--image-tier | --checker-image-tier]\n"
                    "                  [--low-quality-distance D]\n"
                    "                  [--verification-distance T2\n"
                    "                   [--low-quality-verification-distance T2]]]\n");

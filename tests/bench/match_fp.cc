@@ -35,15 +35,15 @@
 // line, and the line through the joint score max(d1, d2 - (T2 - T)), which
 // assumes nothing about independence. Hashes of quality 15..49 form the
 // low-quality tier (threshold --low-quality-distance, 20): a pair is in it
-// when either hash is; a region takes its image's tier, or with
-// --region-tiers is low-quality when it or its image is;
+// when either hash is; a region is low-quality when it or its image is
+// (with --image-tier, when its image is, as before per-region tiers);
 // --smooth N adds N generated scenes with little texture, most of which
 // fall in it.
 //
 //   match_fp --images DIR [--images DIR]... [--random-windows K] [--registered N]
 //            [--synthetic N] [--smooth N] [--threshold T] [--verification-distance T2]
 //            [--low-quality-distance T] [--low-quality-verification-distance T2]
-//            [--show-closer-than D] [--plain-only] [--region-tiers]
+//            [--show-closer-than D] [--plain-only] [--image-tier]
 
 #include <algorithm>
 #include <array>
@@ -242,7 +242,7 @@ int main(int argc, char** argv) {
   int low_verify_bound = optout::protocol::kDefaultLowQualityPdqDistance;
   int close_report = 0;  // print (checked, registered) pairs closer than this
   bool plain_only = false;  // the scheme before windows, for comparison
-  bool region_tiers = false;  // --region-tiers
+  bool region_tiers = true;  // off with --image-tier
   int synthetic = 0;
   int smooth = 0;
   for (int i = 1; i < argc; ++i) {
@@ -259,8 +259,8 @@ int main(int argc, char** argv) {
       smooth = std::atoi(argv[++i]);
     } else if (arg == "--plain-only") {
       plain_only = true;
-    } else if (arg == "--region-tiers") {
-      region_tiers = true;
+    } else if (arg == "--image-tier") {
+      region_tiers = false;
     } else if (arg == "--show-closer-than" && i + 1 < argc) {
       close_report = std::atoi(argv[++i]);
     } else if (arg == "--threshold" && i + 1 < argc) {
@@ -277,7 +277,7 @@ int main(int argc, char** argv) {
                    "[--registered N] [--synthetic N] [--smooth N] [--threshold T] "
                    "[--verification-distance T2] [--low-quality-distance T] "
                    "[--low-quality-verification-distance T2] [--show-closer-than D] "
-                   "[--plain-only] [--region-tiers]\n");
+                   "[--plain-only] [--image-tier]\n");
       return 2;
     }
   }
@@ -293,9 +293,10 @@ int main(int argc, char** argv) {
     *low = quality < kMinQuality;
     return quality >= kLowFloor;
   };
-  // A normal image sends regions of quality >= kMinQuality, a low-quality
-  // one those >= kLowFloor, all in its tier; with --region-tiers every
-  // region >= kLowFloor goes, low-quality when it or its image is.
+  // Every region >= kLowFloor goes, low-quality when it or its image is
+  // (the registry's per-region tiers); with --image-tier (the way before)
+  // a normal image sends regions of quality >= kMinQuality, a low-quality
+  // one those >= kLowFloor, all in its tier.
   auto RegionFloor = [&](bool image_low) { return region_tiers || image_low ? kLowFloor : kMinQuality; };
   auto RegionLow = [&](bool image_low, int quality) {
     return image_low || (region_tiers && quality < kMinQuality);

@@ -103,6 +103,7 @@ TEST_F(LowQualityE2eTest, TheServerRefusesQualitiesBelowItsFloorNamingTheField) 
   const auto j = nlohmann::json::parse(info.out);
   EXPECT_EQ(j["low_quality_pdq_floor"], 15);
   EXPECT_EQ(j["low_quality_pdq_distance"], 20);
+  EXPECT_EQ(j["pdq_region_tiers"], true);
 }
 
 }  // namespace

@@ -35,10 +35,21 @@ inline int MinPdqQuality(const v1::GetInfoResponse& info) {
 struct PdqQualityFloors {
   int min = kDefaultMinPdqQuality;
   int low = kDefaultMinPdqQuality;  // == min: no low-quality tier
+  // The server matches each region by its own quality too
+  // (GetInfoResponse.pdq_region_tiers): regions are sent from the low floor
+  // up with their qualities, whatever the image's tier.
+  bool region_tiers = false;
   bool Usable(int quality) const { return quality >= low; }
   bool Low(int quality) const { return quality < min; }
-  // The floor for region hashes of an image of `quality`: its own tier's.
-  int RegionFloor(int quality) const { return Low(quality) ? low : min; }
+  // The floor for region hashes of an image of `quality`: the low floor
+  // with region tiers, else its own tier's.
+  int RegionFloor(int quality) const { return region_tiers || Low(quality) ? low : min; }
+  // Whether a region of `region_quality` of an image of `image_quality` is
+  // matched as low-quality: when its image is, and with region tiers also
+  // when it is itself (a region is normal only when it and its image are).
+  bool RegionLow(int image_quality, int region_quality) const {
+    return Low(image_quality) || (region_tiers && Low(region_quality));
+  }
 };
 
 // The server's floors; a server that reports no low-quality tier (older
@@ -49,6 +60,7 @@ inline PdqQualityFloors PdqFloors(const v1::GetInfoResponse& info) {
   floors.low = info.low_quality_pdq_floor() > 0 && info.low_quality_pdq_floor() < floors.min
                    ? info.low_quality_pdq_floor()
                    : floors.min;
+  floors.region_tiers = info.pdq_region_tiers() && floors.low < floors.min;
   return floors;
 }
 

@@ -45,14 +45,20 @@ struct ItemsDigest::Streams {
   // typed: a quality below the registry's minimum) has the high bit of its
   // variant count set: the tier changes what matches, so the receipt covers
   // it; other items feed the bytes they always did.
+  // Regions in their own tiers (PdqHash.region_quality,
+  // PackedItems.pdq_region_low_quality) set the high bit of the region
+  // count, and their tiers follow the regions: `region_low` (n_regions
+  // bits, least significant first) in (n_regions + 7) / 8 bytes.
   void FeedPdq(const char* hash, const char* variants, size_t n_variants, const char* regions,
-               size_t n_regions, bool low_quality = false) {
+               size_t n_regions, bool low_quality = false,
+               const std::string* region_low = nullptr) {
     Feed(kPdq, hash, kPdqBytes);
     const uint8_t counts[2] = {static_cast<uint8_t>(n_variants | (low_quality ? 0x80 : 0)),
-                               static_cast<uint8_t>(n_regions)};
+                               static_cast<uint8_t>(n_regions | (region_low ? 0x80 : 0))};
     Feed(kPdqVariants, counts, 2);
     Feed(kPdqVariants, variants, n_variants * kPdqBytes);
     Feed(kPdqVariants, regions, n_regions * kPdqBytes);
+    if (region_low != nullptr) Feed(kPdqVariants, *region_low);
   }
 };
 
@@ -87,8 +93,16 @@ void ItemsDigest::Add(const v1::CheckRequest& request, StreamBytesObserver* also
         for (const std::string& v : p.dihedral()) variants += v;
         for (const std::string& r : p.regions()) regions += r;
         const bool low_quality = p.has_quality() && p.quality() < min_pdq_quality_;
+        std::string region_low;
+        if (p.region_quality_size() > 0) {
+          region_low.assign((p.regions_size() + 7) / 8, '\0');
+          for (int r = 0; r < p.region_quality_size() && r < p.regions_size(); ++r) {
+            if (p.region_quality(r) < min_pdq_quality_) region_low[r / 8] |= static_cast<char>(1 << (r % 8));
+          }
+        }
         s.FeedPdq(p.hash().data(), variants.data(), p.dihedral_size(), regions.data(),
-                  p.regions_size(), low_quality);
+                  p.regions_size(), low_quality,
+                  p.region_quality_size() > 0 ? &region_low : nullptr);
         ++counts_.pdq;
         break;
       }
@@ -137,6 +151,9 @@ void ItemsDigest::Add(const v1::CheckRequest& request, StreamBytesObserver* also
         const size_t variants = packed.pdq_dihedral() ? kDihedralVariants : 0;
         const size_t item_bytes = (1 + variants) * kPdqBytes;
         const bool with_regions = packed.counts_size() > 0;
+        const std::string& region_bits = packed.pdq_region_low_quality();
+        std::string region_low;
+        size_t region = 0;  // of the group, in order
         size_t at = 0;
         for (size_t i = 0; with_regions ? i < static_cast<size_t>(packed.counts_size())
                                         : at + item_bytes <= data.size();
@@ -147,7 +164,17 @@ void ItemsDigest::Add(const v1::CheckRequest& request, StreamBytesObserver* also
           const std::string& low = packed.pdq_low_quality();
           const bool low_quality =
               i / 8 < low.size() && (static_cast<uint8_t>(low[i / 8]) >> (i % 8) & 1) != 0;
-          s.FeedPdq(p, p + kPdqBytes, variants, p + item_bytes, regions, low_quality);
+          if (!region_bits.empty()) {
+            region_low.assign((regions + 7) / 8, '\0');
+            for (size_t r = 0; r < regions; ++r, ++region) {
+              if (region / 8 < region_bits.size() &&
+                  (static_cast<uint8_t>(region_bits[region / 8]) >> (region % 8) & 1) != 0) {
+                region_low[r / 8] |= static_cast<char>(1 << (r % 8));
+              }
+            }
+          }
+          s.FeedPdq(p, p + kPdqBytes, variants, p + item_bytes, regions, low_quality,
+                    region_bits.empty() ? nullptr : &region_low);
           at += item_bytes + regions * kPdqBytes;
           ++counts_.pdq;
         }

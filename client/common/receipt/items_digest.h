@@ -14,8 +14,12 @@
 //   pdq_variants per PDQ item: u8 variant count (| 0x80 for a low-quality
 //                item: a packed one flagged in pdq_low_quality, a typed one
 //                whose quality is below the registry's min_pdq_quality),
-//                u8 region count, then the variants and regions (32 bytes
-//                each; packed regions are the `counts` of a KIND_PDQ group)
+//                u8 region count (| 0x80 when the regions carry their own
+//                tiers: PdqHash.region_quality, a packed group's
+//                pdq_region_low_quality), then the variants and regions (32
+//                bytes each; packed regions are the `counts` of a KIND_PDQ
+//                group), then with own tiers one bit per region, set for a
+//                low-quality one, in (regions + 7) / 8 bytes
 //   url_text     per typed URL string: u32 LE length, then its bytes
 // Each stream is hashed as four interleaved SHA-256 lanes
 // (interleaved_sha256.h: the hash of the stream's bytes, made four

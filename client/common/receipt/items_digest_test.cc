@@ -1,5 +1,8 @@
 #include "client/common/receipt/items_digest.h"
 
+#include <string>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace optout::receipt {
@@ -186,6 +189,51 @@ TEST(ItemsDigestTest, LowQualityTypedPdqItemsAgreeWithFlaggedPackedOnes) {
   ItemsDigest lower_min(30);  // 30 is not below 30
   lower_min.Add(typed);
   EXPECT_EQ(lower_min.Finish(), without_min.Finish());
+}
+
+// Regions in their own tiers (PdqHash.region_quality, a packed group's
+// pdq_region_low_quality) change what matches, so the digest covers each
+// region's tier; typed and packed forms of the same tiers agree, and items
+// without region tiers feed what they always did.
+TEST(ItemsDigestTest, RegionTiersAreCoveredAndTypedAgreesWithPacked) {
+  const std::string hash = Bytes('h', 32);
+  const std::string regions = Bytes('r', 32) + Bytes('s', 32);
+  auto packed = [&](const std::string& region_bits) {
+    v1::CheckRequest r;
+    v1::PackedItems* p = r.add_packed();
+    p->set_kind(v1::PackedItems::KIND_PDQ);
+    p->set_data(hash + regions + hash + regions.substr(0, 32));
+    p->add_counts(2);
+    p->add_counts(1);
+    p->set_pdq_region_low_quality(region_bits);
+    ItemsDigest d;
+    d.Add(r);
+    return d.Finish();
+  };
+  auto typed = [&](std::vector<int> qualities) {
+    v1::CheckRequest r;
+    v1::PdqHash* t = r.add_items()->mutable_pdq();
+    t->set_hash(hash);
+    t->add_regions(regions.substr(0, 32));
+    t->add_regions(regions.substr(32));
+    v1::PdqHash* u = r.add_items()->mutable_pdq();
+    u->set_hash(hash);
+    u->add_regions(regions.substr(0, 32));
+    if (!qualities.empty()) {
+      for (int i = 0; i < 2; ++i) t->add_region_quality(qualities[i]);
+      u->add_region_quality(qualities[2]);
+    }
+    ItemsDigest d(50);
+    d.Add(r);
+    return d.Finish();
+  };
+  EXPECT_EQ(packed(""), typed({}));
+  // Regions 0..2 of the group: low, normal, low.
+  EXPECT_EQ(packed(std::string(1, static_cast<char>(0b101))), typed({30, 60, 49}));
+  EXPECT_EQ(packed(std::string(1, '\0')), typed({50, 90, 60}));
+  EXPECT_NE(packed(std::string(1, '\0')), packed(""));
+  EXPECT_NE(packed(std::string(1, static_cast<char>(0b101))),
+            packed(std::string(1, static_cast<char>(0b011))));
 }
 
 // A registry keeps a session across a restart by its saved state: feeding
