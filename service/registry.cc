@@ -292,14 +292,17 @@ absl::StatusOr<v1::RegisterResponse> Registry::RegisterNew(const v1::RegisterReq
                             EarlierRegistration(request, keys, request_key, content, positions));
     if (earlier.has_value()) return *std::move(earlier);
 
-    std::string id(kIdBytes, '\0');
-    std::string token(kTokenBytes, '\0');
-    std::string mutation_id(kIdBytes, '\0');
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(id.data()), kIdBytes) != 1 ||
-        RAND_bytes(reinterpret_cast<unsigned char*>(token.data()), kTokenBytes) != 1 ||
-        RAND_bytes(reinterpret_cast<unsigned char*>(mutation_id.data()), kIdBytes) != 1) {
+    // One draw for all three: each RAND_bytes call takes the DRBG's lock
+    // (three calls were ~6 % of node 0's CPU in cluster_bench at 2,000/s, perf).
+    unsigned char random[2 * kIdBytes + kTokenBytes];
+    if (RAND_bytes(random, sizeof(random)) != 1) {
       return absl::InternalError("no randomness for a new opt-out");
     }
+    const char* drawn = reinterpret_cast<const char*>(random);
+    std::string id(drawn, kIdBytes);
+    std::string token(drawn + kIdBytes, kTokenBytes);
+    std::string mutation_id(drawn + kIdBytes + kTokenBytes, kIdBytes);
+    OPENSSL_cleanse(random, sizeof(random));
     const std::string fingerprint = Fingerprint(keyring, content);
     content.set_manage_token(token);
     // Sealed so that a key rotation can re-derive the request key.
