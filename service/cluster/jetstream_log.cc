@@ -295,7 +295,10 @@ struct JetStreamLog::Impl {
   // after a failed try the next waits kMinConsumerRetry, doubling to
   // kMaxConsumerRetry.
   void TryConsumer();
-  void Unsubscribe();
+  // Drops the consumer held. `delete_consumer`: also deletes it on the
+  // server (it still delivers: a replica mismatch, a gap); else only stops
+  // listening (it stalled: its server, or the meta leader, may be gone).
+  void Unsubscribe(bool delete_consumer);
   // Connection error handler: notes missed heartbeats of the consumer.
   static void OnAsyncError(natsConnection* connection, natsSubscription* sub, natsStatus err,
                            void* closure);
@@ -820,7 +823,7 @@ natsSubscription* JetStreamLog::Impl::NewConsumer(bool* verify) {
 }
 
 void JetStreamLog::Impl::Adopt(natsSubscription* fresh, bool verify) {
-  Unsubscribe();
+  Unsubscribe(/*delete_consumer=*/false);  // none, or one that stalled
   subscription = fresh;
   watched = fresh;
   verifying = verify;
@@ -848,14 +851,18 @@ void JetStreamLog::Impl::TryConsumer() {
   Adopt(fresh, verify);
 }
 
-void JetStreamLog::Impl::Unsubscribe() {
+void JetStreamLog::Impl::Unsubscribe(bool delete_consumer) {
   if (subscription == nullptr) return;
-  // Not natsSubscription_Unsubscribe: for a consumer the library made it
-  // also deletes it, a request that waits (5 s) for the JetStream meta
-  // leader, which is elected anew whenever the server holding it dies.
-  // Destroying only stops listening; the server removes the consumer after
-  // its InactiveThreshold.
   watched = nullptr;
+  // natsSubscription_Unsubscribe also deletes a consumer the library made,
+  // a request that waits (5 s) for the JetStream meta leader, which is
+  // elected anew whenever the server holding it dies: a stalled consumer is
+  // only destroyed, and the server removes it after its InactiveThreshold.
+  // A consumer that still delivers is deleted: dropping dozens of them only
+  // destroyed (a replica mismatch re-made every 100 ms) ended in heap
+  // corruption inside the process ("malloc(): unaligned fastbin chunk") in
+  // about 1 of 6 runs of ClusterDivergenceTest.AcknowledgedWritesAStream...
+  if (delete_consumer) natsSubscription_Unsubscribe(subscription);
   natsSubscription_Destroy(subscription);
   subscription = nullptr;
 }
@@ -1044,7 +1051,7 @@ void JetStreamLog::Impl::Run() {
       // Slow consumer, missed heartbeats, connection trouble: start over
       // after what was applied.
       Log(LogLevel::kWarning, NatsError(s, "reading the stream (re-subscribing)").ToString());
-      Unsubscribe();
+      Unsubscribe(/*delete_consumer=*/false);
       absl::SleepFor(absl::Milliseconds(100));
       continue;
     }
@@ -1090,7 +1097,7 @@ void JetStreamLog::Impl::Run() {
         }
         natsMsg_Destroy(msg);
         if (!ok) {
-          Unsubscribe();
+          Unsubscribe(/*delete_consumer=*/true);
           absl::SleepFor(absl::Milliseconds(100));
         }
         continue;
@@ -1106,7 +1113,7 @@ void JetStreamLog::Impl::Run() {
     natsMsg_Destroy(msg);
     if (!ok) {
       SyncAndPublish();
-      Unsubscribe();
+      Unsubscribe(/*delete_consumer=*/true);
       absl::SleepFor(absl::Milliseconds(500));
     }
   }
