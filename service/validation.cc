@@ -232,21 +232,27 @@ absl::Status ValidatePackedPdqWithRegions(absl::string_view field, const v1::Pac
   return absl::OkStatus();
 }
 
+// A non-empty bitmap of one bit per each of `n` things (`plural`, `one`
+// name them in the message): exactly (n + 7) / 8 bytes, no bit past the last.
+absl::Status ValidateBitmap(const std::string& name, const std::string& bits, uint64_t n,
+                            absl::string_view plural, absl::string_view one) {
+  if (bits.size() != (n + 7) / 8) {
+    return Invalid(name, absl::StrCat("must be empty or ", (n + 7) / 8, " bytes for ", n, " ",
+                                      plural, ", got ", bits.size()));
+  }
+  if (n % 8 != 0 && (static_cast<uint8_t>(bits.back()) >> (n % 8)) != 0) {
+    return Invalid(name, absl::StrCat("has bits set past ", one, " ", n - 1));
+  }
+  return absl::OkStatus();
+}
+
 // PackedItems.pdq_low_quality: empty, or one bit per item and no more.
 absl::Status ValidatePackedLowQuality(absl::string_view field, const v1::PackedItems& packed) {
   const std::string& bits = packed.pdq_low_quality();
   if (bits.empty()) return absl::OkStatus();
   const std::string name = absl::StrCat(field, ".pdq_low_quality");
   if (packed.kind() != v1::PackedItems::KIND_PDQ) return Invalid(name, "only KIND_PDQ items have it");
-  const size_t n = PackedItemCount(packed);
-  if (bits.size() != (n + 7) / 8) {
-    return Invalid(name, absl::StrCat("must be empty or ", (n + 7) / 8, " bytes for ", n,
-                                      " items, got ", bits.size()));
-  }
-  if (n % 8 != 0 && (static_cast<uint8_t>(bits.back()) >> (n % 8)) != 0) {
-    return Invalid(name, absl::StrCat("has bits set past item ", n - 1));
-  }
-  return absl::OkStatus();
+  return ValidateBitmap(name, bits, PackedItemCount(packed), "items", "item");
 }
 
 // PackedItems.pdq_region_low_quality: empty, or one bit per region hash of
@@ -261,14 +267,7 @@ absl::Status ValidatePackedRegionLowQuality(absl::string_view field,
   }
   uint64_t n = 0;
   for (uint32_t c : packed.counts()) n += c;
-  if (bits.size() != (n + 7) / 8) {
-    return Invalid(name, absl::StrCat("must be empty or ", (n + 7) / 8, " bytes for ", n,
-                                      " region hashes, got ", bits.size()));
-  }
-  if (n % 8 != 0 && (static_cast<uint8_t>(bits.back()) >> (n % 8)) != 0) {
-    return Invalid(name, absl::StrCat("has bits set past region hash ", n - 1));
-  }
-  return absl::OkStatus();
+  return ValidateBitmap(name, bits, n, "region hashes", "region hash");
 }
 
 // The data and counts of a packed group of a known kind.
