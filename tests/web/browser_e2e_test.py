@@ -266,6 +266,14 @@ def run(driver, root, grpc_port, http_port):
             register_body = body
     print(f"registration body: {len(register_body)} bytes for 2 photos and 1 URL")
     assert len(register_body) < 4096 * 2, len(register_body)
+    # The server matches each window in its own tier (GetInfo's
+    # pdqRegionTiers, on by default), so the page sends each window's
+    # quality with it, as `optout register --image` does.
+    with_regions = [p for p in json.loads(register_body)["pdq"] if p.get("regions")]
+    assert with_regions, register_body
+    for pdq in with_regions:
+        assert len(pdq.get("regionQuality", [])) == len(pdq["regions"]), pdq
+        assert all(15 <= q <= 100 for q in pdq["regionQuality"]), pdq
 
     # A recompressed copy (JPEG quality 0.7 by the browser) matches.
     copy_b64 = driver.execute_async_script(

@@ -1,12 +1,14 @@
-// pdq_pixel_dump OUT.rgba: for each image path read from stdin (one per
+// pdq_pixel_dump OUT.rgba REGION_FLOOR: for each image path read from stdin (one per
 // line), decodes it with the project's decoders (full size, the pixels
 // `optout hash` starts from), writes them to OUT.rgba as RGBA (alpha 255)
 // and prints one JSON line with the size and the native hashes of the file
 // (PDQ, quality, 8 dihedral variants, SHA-256, MD5, and the region hashes
-// of client/pdq/match_regions.h: owner windows and checker regions), so that
+// of client/pdq/match_regions.h, owner windows and checker regions of
+// quality >= REGION_FLOOR, with their qualities), so that
 // wasm_pdq_test.mjs can hash the same pixels in WebAssembly and compare.
 // One process for the whole corpus; OUT.rgba holds one image at a time.
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -21,7 +23,7 @@
 
 namespace {
 
-void Dump(const std::string& path, const char* out) {
+void Dump(const std::string& path, const char* out, int region_floor) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream bytes;
   bytes << in.rdbuf();
@@ -61,12 +63,18 @@ void Dump(const std::string& path, const char* out) {
                                   std::pair{"checker_regions", optout::pdq::RegionSet::kChecker}}) {
     optout::pdq::HashOptions with_regions;
     with_regions.regions = set;
+    with_regions.min_region_quality = region_floor;
     auto regions = optout::pdq::HashImageBytes(file, with_regions);
     std::vector<std::string> hex;
+    std::vector<int> qualities;
     if (regions.ok()) {
-      for (const auto& r : regions->regions) hex.push_back(r.hash.ToHex());
+      for (const auto& r : regions->regions) {
+        hex.push_back(r.hash.ToHex());
+        qualities.push_back(r.quality);
+      }
     }
     line[name] = hex;
+    line[std::string(name) + "_quality"] = qualities;
   }
   line["sha256"] = optout::digest::ToHex(hashes->sha256);
   line["md5"] = optout::digest::ToHex(hashes->md5);
@@ -76,10 +84,11 @@ void Dump(const std::string& path, const char* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: pdq_pixel_dump OUT.rgba < image-paths\n");
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: pdq_pixel_dump OUT.rgba REGION_FLOOR < image-paths\n");
     return 2;
   }
-  for (std::string path; std::getline(std::cin, path);) Dump(path, argv[1]);
+  const int region_floor = std::atoi(argv[2]);
+  for (std::string path; std::getline(std::cin, path);) Dump(path, argv[1], region_floor);
   return 0;
 }

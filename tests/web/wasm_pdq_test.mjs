@@ -3,8 +3,10 @@
 // The page's hasher (web/static/hasher.js + pdq.wasm, the project's PDQ core
 // built by em++) against the native one (`optout hash`'s HashImageBytes), on
 // the same decoded pixels of every image in IMAGE_DIR: PDQ hash, quality,
-// the 8 dihedral variants, the region hashes (owner windows and checker
-// regions, client/pdq/match_regions.h) and MD5 must be identical; an image the native
+// the 8 dihedral variants, the region hashes and their qualities (owner
+// windows and checker regions, client/pdq/match_regions.h, from the
+// low-quality floor up, as sent when the server has region tiers) and MD5
+// must be identical; an image the native
 // hasher refuses for lack of detail must be refused too. Exit 1 on any
 // difference.
 import { spawn } from 'node:child_process';
@@ -19,7 +21,10 @@ const hasher = await Hasher.load(readFileSync(wasmPath));
 const work = mkdtempSync(join(tmpdir(), 'optout-wasm-pdq-'));
 const rgbaPath = join(work, 'pixels.rgba');
 // One dump process answers a JSON line per image path written to it.
-const dump = spawn(dumpTool, [rgbaPath], { stdio: ['pipe', 'pipe', 'inherit'] });
+// Regions from the server's default low-quality floor
+// (client/common/protocol/pdq_quality.h), the page's floor with region tiers.
+const REGION_FLOOR = 15;
+const dump = spawn(dumpTool, [rgbaPath, String(REGION_FLOOR)], { stdio: ['pipe', 'pipe', 'inherit'] });
 const answers = createInterface({ input: dump.stdout })[Symbol.asyncIterator]();
 async function native(file) {
   dump.stdin.write(`${file}\n`);
@@ -54,13 +59,15 @@ try {
     const row = expected.width * 4;
     const got = hasher.pdq(expected.width, expected.height,
                            (y, n) => rgba.subarray(y * row, (y + n) * row), { dihedral: true });
-    const ownerRegions = hasher.regions({ owner: true });
-    const checkerRegions = hasher.regions();
+    const ownerRegions = hasher.regions({ owner: true, minQuality: REGION_FLOOR });
+    const checkerRegions = hasher.regions({ minQuality: REGION_FLOOR });
     const md5 = hasher.md5(bytes);
+    const sameRegions = (got, hashes, qualities) =>
+      got.map((r) => r.hash).join() === hashes.join() && got.map((r) => r.quality).join() === qualities.join();
     const same = got.pdq === expected.pdq && got.quality === expected.quality &&
                  got.dihedral.join() === expected.dihedral.join() && md5 === expected.md5 &&
-                 ownerRegions.join() === expected.owner_regions.join() &&
-                 checkerRegions.join() === expected.checker_regions.join();
+                 sameRegions(ownerRegions, expected.owner_regions, expected.owner_regions_quality) &&
+                 sameRegions(checkerRegions, expected.checker_regions, expected.checker_regions_quality);
     if (!same) failures.push({ name, native: expected, wasm: { ...got, md5, ownerRegions, checkerRegions } });
     regions += ownerRegions.length + checkerRegions.length;
     compared += 1;

@@ -41,9 +41,27 @@ async function lowQualityFloor() {
     return low > 0 && low < min ? low : min;
   } catch { return min; }
 }
-// Regions of an image of `quality` are those of its own tier's floor.
+// Whether the server matches each region in its own tier
+// (GetInfoResponse.pdq_region_tiers): then regions go from the low-quality
+// floor up with their qualities (PdqHash.region_quality), whatever the
+// image's tier, as `optout register --image` sends them
+// (client/common/protocol/pdq_quality.h).
+async function regionTiers() {
+  try {
+    return Boolean((await infoReady).pdqRegionTiers) && await lowQualityFloor() < await minQuality();
+  } catch { return false; }
+}
+// Regions of an image of `quality`: from the low floor with region tiers,
+// else from its own tier's floor.
 async function regionFloor(quality) {
+  if (await regionTiers()) return lowQualityFloor();
   return quality >= await minQuality() ? minQuality() : lowQualityFloor();
+}
+// `h.regions` on the PdqHash `pdq` they travel with: their hashes, and their
+// qualities when the server has region tiers (hashFile recorded it).
+function putRegions(pdq, h) {
+  pdq.regions = h.regions.map((r) => pdqWire(r.hash));
+  if (h.regionTiers) pdq.regionQuality = h.regions.map((r) => r.quality);
 }
 
 function showError(error) {
@@ -118,7 +136,10 @@ async function hashFile(file, { dihedral = false, regions = '' } = {}) {
   context.drawImage(bitmap, 0, 0);
   bitmap.close();
   const pdq = hasher.pdq(width, height, (y, n) => context.getImageData(0, y, width, n).data, { dihedral });
-  if (regions) pdq.regions = hasher.regions({ owner: regions === 'owner', minQuality: await regionFloor(pdq.quality) });
+  if (regions) {
+    pdq.regions = hasher.regions({ owner: regions === 'owner', minQuality: await regionFloor(pdq.quality) });
+    pdq.regionTiers = await regionTiers();
+  }
   return { ...pdq, sha256, md5 };
 }
 
@@ -201,7 +222,7 @@ async function buildRegistration() {
         hex.pdq.push(variant);
       }
       // The image's windows travel with its plain hash (README.md#matching).
-      if (h.regions.length) request.pdq[request.pdq.length - variants.length].regions = h.regions.map(pdqWire);
+      if (h.regions.length) putRegions(request.pdq[request.pdq.length - variants.length], h);
       image.regions = h.regions.length;
       if (dihedral) image.dihedral = variants.slice(1);
     }
@@ -410,8 +431,9 @@ $('check-form').addEventListener('submit', async (e) => {
       const h = await hashFile(photo, { dihedral: true, regions: 'checker' });
       if (h.quality >= await lowQualityFloor()) {
         // The quality tells the server whether the image is low-quality.
-        items.push({ pdq: { hash: pdqWire(h.pdq), quality: h.quality, dihedral: h.dihedral.map(pdqWire),
-                            regions: h.regions.map(pdqWire) } });
+        const pdq = { hash: pdqWire(h.pdq), quality: h.quality, dihedral: h.dihedral.map(pdqWire) };
+        putRegions(pdq, h);
+        items.push({ pdq });
         imageItems += 1;
       }
       items.push({ sha256: base64(hexToBytes(h.sha256)) }, { md5: base64(hexToBytes(h.md5)) });

@@ -60,14 +60,15 @@ export class Hasher {
     return result;
   }
 
-  // After pdq(): the hex of the image's region hashes (client/pdq/
-  // match_regions.h), the owner's windows when registering (`owner`) or
-  // the checker's trimmed regions, those of quality >= minQuality only.
+  // After pdq(): the image's region hashes (client/pdq/match_regions.h),
+  // the owner's windows when registering (`owner`) or the checker's trimmed
+  // regions, those of quality >= minQuality only, as [{hash: hex, quality}].
   regions({ owner = false, minQuality = 50 } = {}) {
     const n = this.x.optout_pdq_regions(owner ? 1 : 0, minQuality);
     if (n < 0) throw new Error('internal error: regions asked before a hash');
     const hex = this.string(this.x.optout_pdq_regions_hex(), 64 * n);
-    return [...Array(n).keys()].map((i) => hex.slice(64 * i, 64 * (i + 1)));
+    const qualities = new Uint8Array(this.x.memory.buffer, this.x.optout_pdq_region_qualities(), n);
+    return [...Array(n).keys()].map((i) => ({ hash: hex.slice(64 * i, 64 * (i + 1)), quality: qualities[i] }));
   }
 
   md5(bytes) {

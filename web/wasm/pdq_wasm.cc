@@ -41,6 +41,10 @@ int last_width = 0;
 int last_height = 0;
 // Region hashes: at most 63 x 64 hex digits and a NUL.
 char regions_out[optout::pdq::kMaxOwnerRegions * 64 + 1];
+// Each region's PDQ quality (0..100), in the order of regions_out: the page
+// sends them (PdqHash.region_quality) when the server matches each region in
+// its own tier, as `optout register --image` does.
+unsigned char region_qualities_out[optout::pdq::kMaxOwnerRegions];
 std::unique_ptr<optout::web::Md5> md5;
 char md5_out[33];
 
@@ -118,7 +122,8 @@ const char* optout_pdq_hex() { return hex_out; }
 // After a successful finish: hashes the image's regions, the owner's
 // windows (`owner` != 0, registering) or the checker's trimmed regions, and
 // returns how many there are (their hex, 64 digits each, in
-// optout_pdq_regions_hex()); regions of quality below `min_quality` are
+// optout_pdq_regions_hex(), their qualities in
+// optout_pdq_region_qualities()); regions of quality below `min_quality` are
 // left out. -1 when no image was finished.
 int optout_pdq_regions(int owner, int min_quality) {
   if (last_width == 0) return -1;
@@ -129,6 +134,7 @@ int optout_pdq_regions(int owner, int min_quality) {
   int n = 0;
   for (const optout::pdq::RegionHash& r : regions) {
     if (n == optout::pdq::kMaxOwnerRegions) break;
+    region_qualities_out[n] = static_cast<unsigned char>(r.quality);
     std::memcpy(regions_out + 64 * n++, r.hash.ToHex().data(), 64);
   }
   regions_out[64 * n] = '\0';
@@ -136,6 +142,8 @@ int optout_pdq_regions(int owner, int min_quality) {
 }
 
 const char* optout_pdq_regions_hex() { return regions_out; }
+
+const unsigned char* optout_pdq_region_qualities() { return region_qualities_out; }
 
 void optout_md5_begin() { md5 = std::make_unique<optout::web::Md5>(); }
 
