@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "client/common/digest/digest.h"
 #include "optout/internal/record.pb.h"
 #include "service/local_mutation_log.h"
@@ -402,6 +403,29 @@ absl::StatusOr<std::optional<v1::RegisterResponse>> Registry::EarlierRegistratio
   return response;
 }
 
+namespace {
+
+// A mutation of a kind this build does not know: written by a newer optoutd
+// in a cluster that is being upgraded one node at a time. Skipping it would
+// leave this node without that change while its progress said it had it (a
+// silent divergence, found only by the digest exchange), so the node stops
+// applying at this message until it runs a build that knows the kind: its
+// lag grows and GetInfo shows it; the message is applied after the upgrade.
+absl::Status UnknownMutationKind(const internal::Mutation& mutation) {
+  std::string fields;
+  const google::protobuf::UnknownFieldSet& unknown =
+      mutation.GetReflection()->GetUnknownFields(mutation);
+  for (int i = 0; i < unknown.field_count(); ++i) {
+    absl::StrAppend(&fields, fields.empty() ? "" : ", ", unknown.field(i).number());
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "mutation ", digest::ToHex(mutation.mutation_id()), " is of a kind this optoutd (",
+      kVersion, ") does not know (field ", fields.empty() ? "none" : fields,
+      "): written by a newer optoutd; upgrade this node, it applies nothing further until then"));
+}
+
+}  // namespace
+
 absl::StatusOr<ApplyOutcome> Registry::Apply(const internal::Mutation& mutation,
                                              const storage::ProgressMark* mark) {
   switch (mutation.change_case()) {
@@ -414,13 +438,13 @@ absl::StatusOr<ApplyOutcome> Registry::Apply(const internal::Mutation& mutation,
     case internal::Mutation::kPutApiKey:
     case internal::Mutation::kDeleteApiKey:
       if (key_applier_ != nullptr) return key_applier_->Apply(mutation, mark);
-      break;
+      // No key store behind this registry: nothing to change, the progress
+      // moves on.
+      if (mark != nullptr) OPTOUT_RETURN_IF_ERROR(store_->PutProgress(*mark));
+      return ApplyOutcome::kSkipped;
     default: break;
   }
-  // A kind this build does not know (written by a newer node): nothing to
-  // change here, but the progress moves on.
-  if (mark != nullptr) OPTOUT_RETURN_IF_ERROR(store_->PutProgress(*mark));
-  return ApplyOutcome::kSkipped;
+  return UnknownMutationKind(mutation);
 }
 
 absl::StatusOr<ApplyOutcome> Registry::ApplyInsert(const internal::InsertRecord& insert,

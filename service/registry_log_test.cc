@@ -19,6 +19,7 @@ namespace {
 using ::optout::testing::IsOk;
 using ::optout::testing::StatusIs;
 using ::testing::_;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 // A log that applies at once and remembers every mutation, numbered from 1,
@@ -170,6 +171,33 @@ TEST_F(RegistryLogTest, AnotherNodeAppliesTheSameMutations) {
   ASSERT_THAT(outcome, IsOk());
   EXPECT_EQ(*outcome, ApplyOutcome::kSkipped);
   EXPECT_EQ(b.store->GetProgress()->value_or(""), "progress 4");
+}
+
+// A mutation of a kind this build does not know (a newer node wrote it
+// during a rolling upgrade) stops the node at that message: skipping it
+// would move the progress past a change this node never made.
+TEST_F(RegistryLogTest, MutationOfAnUnknownKindIsNotSkippedAndTheProgressStays) {
+  Node a = Open("/mem/u1");
+  Node b = Open("/mem/u2");
+  auto owned = std::make_unique<RecordingLog>(a.registry.get());
+  RecordingLog* log = owned.get();
+  a.registry->UseMutationLog(std::move(owned));
+  ASSERT_THAT(a.registry->Register(UrlRequest("https://u.example/kept.jpg")), IsOk());
+  storage::ProgressMark first{"progress 1", true};
+  ASSERT_THAT(b.registry->Apply(log->mutations[0], &first), IsOk());
+
+  // What a newer build's kind looks like here: an id and a field this
+  // build's Mutation.change has no case for.
+  internal::Mutation newer;
+  newer.set_mutation_id(std::string(16, '\x5a'));
+  newer.GetReflection()->MutableUnknownFields(&newer)->AddLengthDelimited(99, "future change");
+  storage::ProgressMark second{"progress 2", true};
+  EXPECT_THAT(b.registry->Apply(newer, &second),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr("field 99"), HasSubstr("newer optoutd"),
+                             HasSubstr("upgrade this node"))));
+  EXPECT_EQ(b.store->GetProgress()->value_or(""), "progress 1");
+  EXPECT_TRUE(Matches(*b.registry, "https://u.example/kept.jpg"));
 }
 
 TEST_F(RegistryLogTest, ScopeProofsGoThroughTheLogAndAStaleChangeIsSkipped) {
