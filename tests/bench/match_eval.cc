@@ -13,7 +13,7 @@
 //              images/GROUP__orig.jpg.
 //
 //   match_eval --corpus DIR [--min-matched N] [--distances]
-//   match_eval --corpus DIR --offline [--min-quality Q] [--low-quality-floor F]
+//   match_eval --corpus DIR --offline [--dump PATH] [--min-quality Q] [--low-quality-floor F]
 //              [--low-quality-distance D] [--image-tier | --checker-image-tier]
 //                                             (no server; see RunOffline)
 //              [--verification-distance T2 [--low-quality-verification-distance T2]]
@@ -123,6 +123,12 @@ struct TieredHashes {
   std::vector<pdq::PdqHash> hashes;
   std::vector<bool> hash_low;        // hashes[i] is matched in the low-quality tier
   std::vector<pdq::PdqHash> verify;  // verification hash of hashes[i]
+  // For --dump: hashes[i] is a region (else the whole image), from source
+  // source[i] (the dihedral variants: 0; regions 1, 2, ... in the hasher's
+  // order), of PDQ quality quality[i].
+  std::vector<uint8_t> region;
+  std::vector<uint16_t> source;
+  std::vector<uint8_t> hash_quality;
   bool AnyLow() const {
     return std::find(hash_low.begin(), hash_low.end(), true) != hash_low.end();
   }
@@ -147,11 +153,19 @@ TieredHashes Tiered(const pdq::ImageHashes& h, bool checker, int min_quality, in
     out.verify.push_back(h.verification[0]);
   }
   out.hash_low.assign(out.hashes.size(), out.low);
+  out.region.assign(out.hashes.size(), 0);
+  out.source.assign(out.hashes.size(), 0);
+  out.hash_quality.assign(out.hashes.size(), static_cast<uint8_t>(h.quality));
+  int from = 0;
   for (const auto& r : h.regions) {
+    ++from;
     if (r.quality >= region_floor) {
       out.hashes.push_back(r.hash);
       out.hash_low.push_back(out.low || (!by_image && r.quality < min_quality));
       out.verify.push_back(r.verification);
+      out.region.push_back(1);
+      out.source.push_back(static_cast<uint16_t>(from));
+      out.hash_quality.push_back(static_cast<uint8_t>(r.quality));
     }
   }
   return out;
@@ -202,6 +216,31 @@ size_t HitSpread(const TieredHashes& checked, const TieredHashes& stored,
     }
   }
   return std::min(sources.size(), targets.size());
+}
+
+// --dump: every hash pair of a copy and an original within `below`, one
+// line per such (copy, original) pair: "C file family own copy_low
+// original_low" then "d,tier,checked kind,stored kind,checked source,stored
+// source,checked quality,stored quality" per hit (the strata of match_fp
+// --dump), so match policies can be evaluated on the copies' own hits.
+void DumpHits(std::FILE* dump, const Copy& copy, bool own, const TieredHashes& checked,
+              const TieredHashes& stored, int below) {
+  std::string hits;
+  for (size_t i = 0; i < checked.hashes.size(); ++i) {
+    for (size_t j = 0; j < stored.hashes.size(); ++j) {
+      const int d = pdq::HammingDistance(checked.hashes[i], stored.hashes[j]);
+      if (d > below) continue;
+      hits += " " + std::to_string(d) + "," +
+              std::to_string(checked.hash_low[i] || stored.hash_low[j]) + "," +
+              std::to_string(checked.region[i]) + "," + std::to_string(stored.region[j]) + "," +
+              std::to_string(checked.source[i]) + "," + std::to_string(stored.source[j]) + "," +
+              std::to_string(checked.hash_quality[i]) + "," +
+              std::to_string(stored.hash_quality[j]);
+    }
+  }
+  if (hits.empty()) return;
+  std::fprintf(dump, "C\t%s\t%s\t%d\t%d\t%d\t%s\n", copy.file.c_str(), copy.family.c_str(),
+               own ? 1 : 0, checked.low ? 1 : 0, stored.low ? 1 : 0, hits.c_str() + 1);
 }
 
 // What the clients send by default (the server's default floors).
@@ -313,7 +352,7 @@ struct TierHistograms {
 // distributions of pairs with a low-quality side.
 int RunOffline(const std::string& corpus, const std::vector<Copy>& copies, int min_matched,
                int min_quality, int low_floor, int low_distance, int verify_distance,
-               int low_verify_distance) {
+               int low_verify_distance, std::FILE* dump) {
   std::vector<int> own_verified(257, 0);  // best d2 of own pairs that pass d1
   std::map<std::string, int> single_hit;    // own matches with one hit, by family
   // Own matches only the low-quality tier made, by family.
@@ -364,6 +403,7 @@ int RunOffline(const std::string& corpus, const std::vector<Copy>& copies, int m
     bool own_matched = false;
     const std::array<int, 2> bound = {kThreshold, low_distance};
     for (const auto& [group, s] : stored) {
+      if (dump != nullptr) DumpHits(dump, c, group == c.group, checked, s, 80);
       const std::array<int, 2> by_tier = BestByTier(checked, s);
       const int best = std::min(by_tier[0], by_tier[1]);
       const bool low_pair = checked.low || s.low;
@@ -446,6 +486,7 @@ int main(int argc, char** argv) {
   int min_matched = 0;
   bool distances = false;
   bool offline = false;
+  std::string dump_path;  // --offline --dump PATH: every close hash pair
   // --offline: the registry's defaults (--min_pdq_quality,
   // --low_quality_pdq_floor, --low_quality_pdq_distance); a floor equal to
   // the minimum measures without the low-quality tier.
@@ -465,6 +506,8 @@ int main(int argc, char** argv) {
       distances = true;
     } else if (arg == "--offline") {
       offline = true;
+    } else if (arg == "--dump" && i + 1 < argc) {
+      dump_path = argv[++i];
     } else if (arg == "--min-quality" && i + 1 < argc) {
       min_quality = std::atoi(argv[++i]);
     } else if (arg == "--image-tier") {
@@ -496,8 +539,11 @@ int main(int argc, char** argv) {
   }
   if (offline) {
     if (low_verify_distance < 0) low_verify_distance = verify_distance;
-    return RunOffline(corpus, copies, min_matched, min_quality, low_floor, low_distance,
-                      verify_distance, low_verify_distance);
+    std::FILE* dump = dump_path.empty() ? nullptr : std::fopen(dump_path.c_str(), "w");
+    const int rc = RunOffline(corpus, copies, min_matched, min_quality, low_floor, low_distance,
+                              verify_distance, low_verify_distance, dump);
+    if (dump != nullptr) std::fclose(dump);
+    return rc;
   }
   OptoutdProcess server;
   if (absl::Status s = server.Start(); !s.ok()) {

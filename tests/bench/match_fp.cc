@@ -40,10 +40,21 @@
 // --smooth N adds N generated scenes with little texture, most of which
 // fall in it.
 //
+// Strata: every tier's pairs are also split by checked kind (the whole
+// copy with its dihedral variants, or a checker region) and stored kind (the
+// plain hash, or an owner window), each with its own line (where the tail's
+// mass comes from). --dump PATH writes every hash pair within --dump-below
+// (80) of each image pair that has one, with kinds, sources and qualities,
+// and the strata's histograms: tests/bench/match_policy.py evaluates match
+// policies on it and on match_eval's --dump. --window-images makes each
+// random window an image of its own, cropped, JPEG-encoded and hashed as a
+// check hashes a file (else its plain window hash, all K in one set).
+//
 //   match_fp --images DIR [--images DIR]... [--random-windows K] [--registered N]
 //            [--synthetic N] [--smooth N] [--threshold T] [--verification-distance T2]
 //            [--low-quality-distance T] [--low-quality-verification-distance T2]
-//            [--show-closer-than D] [--plain-only] [--image-tier]
+//            [--show-closer-than D] [--plain-only] [--image-tier] [--window-images]
+//            [--no-verification] [--dump PATH [--dump-below D]]
 
 #include <algorithm>
 #include <array>
@@ -84,10 +95,33 @@ struct HashSet {
   std::vector<bool> hash_low;        // hashes[i] is matched in the low-quality tier
   std::vector<pdq::PdqHash> verify;  // verification hash of hashes[i]
   bool random_windows = false;       // generated windows of a file, not a file
-  void Add(const pdq::PdqHash& hash, bool low_quality, const pdq::PdqHash& verification) {
+  // What hashes[i] is (the strata of --dump): a region (a checker region or
+  // an owner window) or the whole image (plain, or a dihedral variant);
+  // which of the side's sources it comes from (the 8 dihedral variants are
+  // one source, 0; regions 1, 2, ...); its PDQ quality.
+  std::vector<uint8_t> region;
+  std::vector<uint16_t> source;
+  std::vector<uint8_t> quality;
+  void Add(const pdq::PdqHash& hash, bool low_quality, const pdq::PdqHash& verification,
+           bool is_region = false, int from = 0, int q = 0) {
     hashes.push_back(hash);
     hash_low.push_back(low_quality);
     verify.push_back(verification);
+    region.push_back(is_region);
+    source.push_back(static_cast<uint16_t>(from));
+    quality.push_back(static_cast<uint8_t>(q));
+  }
+};
+
+// Hash-pair distances by stratum: tier (normal, low-quality) x checked kind
+// (whole, region) x stored kind (plain, window), to see where the tail's
+// mass comes from; and the hits of every close image pair, for --dump.
+struct Strata {
+  std::vector<long long> hist[2][2][2];
+  std::vector<long long> best[2][2][2];  // per image pair, closest in the stratum
+  Strata() {
+    for (auto& a : hist) for (auto& b : a) for (auto& c : b) c.assign(257, 0);
+    for (auto& a : best) for (auto& b : a) for (auto& c : b) c.assign(257, 0);
   }
 };
 
@@ -245,6 +279,10 @@ int main(int argc, char** argv) {
   bool region_tiers = true;  // off with --image-tier
   int synthetic = 0;
   int smooth = 0;
+  bool window_images = false;  // --window-images: random windows as whole checks
+  bool verification = true;    // off with --no-verification (faster)
+  std::string dump_path;       // --dump: every hit of close image pairs
+  int dump_below = 80;         // ... within this distance (--dump-below)
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--images" && i + 1 < argc) {
@@ -261,6 +299,14 @@ int main(int argc, char** argv) {
       plain_only = true;
     } else if (arg == "--image-tier") {
       region_tiers = false;
+    } else if (arg == "--window-images") {
+      window_images = true;
+    } else if (arg == "--no-verification") {
+      verification = false;
+    } else if (arg == "--dump" && i + 1 < argc) {
+      dump_path = argv[++i];
+    } else if (arg == "--dump-below" && i + 1 < argc) {
+      dump_below = std::atoi(argv[++i]);
     } else if (arg == "--show-closer-than" && i + 1 < argc) {
       close_report = std::atoi(argv[++i]);
     } else if (arg == "--threshold" && i + 1 < argc) {
@@ -277,7 +323,8 @@ int main(int argc, char** argv) {
                    "[--registered N] [--synthetic N] [--smooth N] [--threshold T] "
                    "[--verification-distance T2] [--low-quality-distance T] "
                    "[--low-quality-verification-distance T2] [--show-closer-than D] "
-                   "[--plain-only] [--image-tier]\n");
+                   "[--plain-only] [--image-tier] [--window-images] [--no-verification] "
+                   "[--dump PATH [--dump-below D]]\n");
       return 2;
     }
   }
@@ -301,22 +348,35 @@ int main(int argc, char** argv) {
   auto RegionLow = [&](bool image_low, int quality) {
     return image_low || (region_tiers && quality < kMinQuality);
   };
+  // What a check sends of an image: its 8 dihedral variants (one source)
+  // and its regions.
+  auto AddChecked = [&](const pdq::ImageHashes& h, bool low, HashSet* set) {
+    for (int d = 0; d < 8; ++d) set->Add(h.dihedral[d], low, h.verification[d], false, 0, h.quality);
+    int from = 0;
+    for (const auto& r : h.regions) {
+      ++from;
+      if (r.quality < RegionFloor(low)) continue;
+      set->Add(r.hash, RegionLow(low, r.quality), r.verification, true, from, r.quality);
+    }
+  };
   auto add = [&](const std::string& bytes, const std::string& name, const std::string& group_name,
                  bool original, int windows_of_it) {
     const int group = group_ids.emplace(group_name, static_cast<int>(group_ids.size())).first->second;
     pdq::HashOptions options;
     options.min_region_quality = kLowFloor;
-    options.verification = !plain_only;
+    options.verification = !plain_only && verification;
     if (original) {
       options.regions = plain_only ? pdq::RegionSet::kNone : pdq::RegionSet::kOwner;
       auto h = pdq::HashImageBytes(bytes, options);
       bool low = false;
       if (h.ok() && tier_of(h->quality, &low)) {
-        HashSet set{group, name, low, {}, {}, {}};
-        set.Add(h->pdq, low, h->verification[0]);
+        HashSet set{group, name, low};
+        set.Add(h->pdq, low, h->verification[0], false, 0, h->quality);
+        int from = 0;
         for (const auto& r : h->regions) {
+          ++from;
           if (r.quality < RegionFloor(low)) continue;
-          set.Add(r.hash, RegionLow(low, r.quality), r.verification);
+          set.Add(r.hash, RegionLow(low, r.quality), r.verification, true, from, r.quality);
         }
         stored.push_back(std::move(set));
       }
@@ -328,22 +388,53 @@ int main(int argc, char** argv) {
     if (!h.ok() || !tier_of(h->quality, &low)) return;
     ++files;
     low_files += low;
-    HashSet set{group, name, low, {}, {}, {}};
-    for (int d = 0; d < 8; ++d) set.Add(h->dihedral[d], low, h->verification[d]);
-    for (const auto& r : h->regions) {
-      if (r.quality < RegionFloor(low)) continue;
-      set.Add(r.hash, RegionLow(low, r.quality), r.verification);
-    }
+    HashSet set{group, name, low};
+    AddChecked(*h, low, &set);
     ++sent_sets;
     sent_hashes += set.hashes.size();
     checked.push_back(std::move(set));
     if (windows_of_it == 0) return;
+    if (window_images) {
+      // Random crops of the file, each a checked image of its own hashed
+      // as `optout check --image` hashes a file (plain + dihedral + regions).
+      auto full = pdq::DecodeFull(bytes, pdq::DecodeLimits{});
+      if (!full.ok()) return;
+      for (int k = 0; k < windows_of_it; ++k) {
+        const double w = 0.25 + 0.75 * unit(rng), hgt = 0.25 + 0.75 * unit(rng);
+        const double x0 = (1 - w) * unit(rng), y0 = (1 - hgt) * unit(rng);
+        pdq::Image crop;
+        crop.channels = full->channels;
+        crop.width = std::max(8, static_cast<int>(w * full->width));
+        crop.height = std::max(8, static_cast<int>(hgt * full->height));
+        const int cx = std::min(full->width - crop.width, static_cast<int>(x0 * full->width));
+        const int cy = std::min(full->height - crop.height, static_cast<int>(y0 * full->height));
+        crop.pixels.resize(crop.row_bytes() * crop.height);
+        for (int y = 0; y < crop.height; ++y) {
+          std::copy_n(full->row(cy + y) + static_cast<size_t>(cx) * crop.channels,
+                      crop.row_bytes(), crop.row(y));
+        }
+        pdq::HashOptions checker;
+        checker.min_region_quality = kLowFloor;
+        checker.verification = options.verification;
+        checker.regions = pdq::RegionSet::kChecker;
+        checker.dihedral = true;
+        auto wh = pdq::HashImageBytes(pdq::testing::EncodeJpeg(crop, 85), checker);
+        bool window_low = false;
+        if (!wh.ok() || !tier_of(wh->quality, &window_low)) continue;
+        HashSet window{group, name + " (window " + std::to_string(k) + ")", window_low};
+        window.random_windows = true;
+        AddChecked(*wh, window_low, &window);
+        checked.push_back(std::move(window));
+      }
+      return;
+    }
     // Random windows of the file: distractors of photographic content.
     auto decoded = pdq::DecodeForPdq(bytes, pdq::DecodeLimits{});
     if (!decoded.ok()) return;
     const pdq::RegionHasher hasher(decoded->image, decoded->source_width,
                                    decoded->source_height);
-    HashSet windows{group, name + " (random windows)", false, {}, {}, {}, true};
+    HashSet windows{group, name + " (random windows)", false};
+    windows.random_windows = true;
     for (int k = 0; k < windows_of_it; ++k) {
       const double w = 0.25 + 0.75 * unit(rng), hgt = 0.25 + 0.75 * unit(rng);
       pdq::Region r{0, 0, w, hgt, k % 3 == 0 ? (unit(rng) * 16 - 8) : 0};
@@ -355,7 +446,8 @@ int main(int argc, char** argv) {
       // Each window is a checked image of its own: its plain hash takes
       // its own tier in both ways of tiering (none below the floor).
       if (rh.quality >= kLowFloor && !rh.hash.IsZero()) {
-        windows.Add(rh.hash, rh.quality < kMinQuality, hasher.Verification(r));
+        windows.Add(rh.hash, rh.quality < kMinQuality, hasher.Verification(r), false, k,
+                    rh.quality);
       }
     }
     checked.push_back(std::move(windows));
@@ -393,18 +485,38 @@ int main(int argc, char** argv) {
     for (const auto& v : s.verify) zero_verify += v.IsZero();
   }
   long long tier_pairs[2] = {0, 0};  // hash pairs of checked sets from files, by tier
+  long long stratum_pairs[2][2][2] = {};  // the same by stratum
+  long long image_pairs[2] = {0, 0};      // [random window check?]
+  Strata strata;
+  std::FILE* dump = dump_path.empty() ? nullptr : std::fopen(dump_path.c_str(), "w");
+  std::string hits;
   for (const HashSet& c : checked) {
     checked_hashes += c.hashes.size();
     for (const HashSet& s : stored) {
       if (s.group == c.group) continue;
+      ++image_pairs[c.random_windows];
       TierStats* tier[2] = {&normal, &low};
       // Closest of this image pair in each tier (256 / 512: no pair there).
       int best[2] = {256, 256}, best_joint[2] = {512, 512};
+      int best_stratum[2][2][2];
+      for (auto& a : best_stratum) for (auto& b : a) for (auto& x : b) x = 256;
+      hits.clear();
       for (size_t i = 0; i < c.hashes.size(); ++i) {
         for (size_t j = 0; j < s.hashes.size(); ++j) {
           const int k = c.hash_low[i] || s.hash_low[j];
           TierStats& t = *tier[k];
           const int d1 = pdq::HammingDistance(c.hashes[i], s.hashes[j]);
+          ++strata.hist[k][c.region[i]][s.region[j]][d1];
+          if (!c.random_windows) ++stratum_pairs[k][c.region[i]][s.region[j]];
+          int& bs = best_stratum[k][c.region[i]][s.region[j]];
+          bs = std::min(bs, d1);
+          if (dump != nullptr && d1 <= dump_below) {
+            // d, tier, checked kind, stored kind, sources, qualities
+            hits += " " + std::to_string(d1) + "," + std::to_string(k) + "," +
+                    std::to_string(c.region[i]) + "," + std::to_string(s.region[j]) + "," +
+                    std::to_string(c.source[i]) + "," + std::to_string(s.source[j]) + "," +
+                    std::to_string(c.quality[i]) + "," + std::to_string(s.quality[j]);
+          }
           // An all-zero verification hash (a flat centre) verifies nothing.
           const int d2 = c.verify[i].IsZero() || s.verify[j].IsZero()
                              ? 256
@@ -419,6 +531,17 @@ int main(int argc, char** argv) {
         if (best[k] == 256) continue;
         ++tier[k]->best_d1[best[k]];
         ++tier[k]->best_joint[best_joint[k]];
+      }
+      for (int k = 0; k < 2; ++k) {
+        for (int a = 0; a < 2; ++a) {
+          for (int b = 0; b < 2; ++b) {
+            if (best_stratum[k][a][b] < 256) ++strata.best[k][a][b][best_stratum[k][a][b]];
+          }
+        }
+      }
+      if (dump != nullptr && !hits.empty()) {
+        std::fprintf(dump, "P\t%s\t%s\t%d\t%d\t%d\t%s\n", c.name.c_str(), s.name.c_str(),
+                     c.random_windows ? 1 : 0, c.low ? 1 : 0, s.low ? 1 : 0, hits.c_str() + 1);
       }
       const int closest = std::min(best[0], best[1]);
       if (closest < close_report) {
@@ -440,6 +563,68 @@ int main(int argc, char** argv) {
   const long long all_pairs = tier_pairs[0] + tier_pairs[1];
   std::printf("hash pairs of checked files by tier: normal %lld, low-quality %lld (share %.3f)\n",
               tier_pairs[0], tier_pairs[1], all_pairs > 0 ? 1.0 * tier_pairs[1] / all_pairs : 0.0);
+  // Strata: hash pairs, pairs per check (files' checks), closest, and the
+  // cumulative count at a few distances; each stratum's line.
+  static const char* kKind[2][2] = {{"whole", "region"}, {"plain", "window"}};
+  std::printf("\nimage pairs: %lld from checked files, %lld from random-window checks\n",
+              image_pairs[0], image_pairs[1]);
+  std::printf("strata (tier, checked kind x stored kind): hash pairs, per checked file and "
+              "registered image, closest; cumulative hash pairs | image pairs at d <=\n");
+  for (int k = 0; k < 2; ++k) {
+    for (int a = 0; a < 2; ++a) {
+      for (int b = 0; b < 2; ++b) {
+        const auto& h = strata.hist[k][a][b];
+        const auto& bi = strata.best[k][a][b];
+        long long total = 0, total_best = 0;
+        int first = -1;
+        for (int d = 0; d <= 256; ++d) {
+          total += h[d];
+          total_best += bi[d];
+          if (h[d] > 0 && first < 0) first = d;
+        }
+        std::printf("  %s %s x %s: %lld pairs, %.2f per check per image, closest %d, image pairs "
+                    "%lld;",
+                    k ? "low" : "normal", kKind[0][a], kKind[1][b], total,
+                    1.0 * stratum_pairs[k][a][b] / std::max<long long>(1, image_pairs[0]), first,
+                    total_best);
+        long long cum = 0, cum_best = 0;
+        int next = 0;
+        static const int kAt[] = {20, 31, 40, 48, 56, 64, 72, 80, 88, 96};
+        for (int d = 0; d <= 96; ++d) {
+          cum += h[d];
+          cum_best += bi[d];
+          if (d == kAt[next]) {
+            std::printf(" %d: %lld|%lld", d, cum, cum_best);
+            ++next;
+          }
+        }
+        std::printf("\n");
+        if (total > 0) {
+          TailLog("    hash pairs", h, 1e-4, k ? low_threshold : threshold);
+          TailLog("    image pairs", bi, 1e-3, k ? low_threshold : threshold);
+        }
+      }
+    }
+  }
+  if (dump != nullptr) {
+    // The strata's histograms (hash pairs: H, closest per image pair: B)
+    // and the image pair counts, so the dump alone can be re-fitted.
+    std::fprintf(dump, "N\t%lld\t%lld\n", image_pairs[0], image_pairs[1]);
+    for (int k = 0; k < 2; ++k) {
+      for (int a = 0; a < 2; ++a) {
+        for (int b = 0; b < 2; ++b) {
+          for (const char* what : {"H", "B"}) {
+            const auto& h = what[0] == 'H' ? strata.hist[k][a][b] : strata.best[k][a][b];
+            std::fprintf(dump, "%s\t%d\t%d\t%d\t%.4f\t", what, k, a, b,
+                         1.0 * stratum_pairs[k][a][b] / std::max<long long>(1, image_pairs[0]));
+            for (int d = 0; d <= 256; ++d) std::fprintf(dump, "%s%lld", d ? "," : "", h[d]);
+            std::fprintf(dump, "\n");
+          }
+        }
+      }
+    }
+    std::fclose(dump);
+  }
   const double p_normal =
       PrintTier("normal tier (both hashes normal)", normal, registered, stored_each, per_image);
   const double p_low = PrintTier("low-quality tier (a hash of quality 15..49 or of such an image)",

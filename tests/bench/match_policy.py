@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""Evaluates PDQ match policies on the hits match_eval and match_fp dump.
+
+  match_eval --corpus PHOTOS --offline --dump eval.tsv
+  match_fp ... --dump fp.tsv
+  python3 tests/bench/match_policy.py --fp fp.tsv --eval eval.tsv [--eval unseen.tsv]
+
+A hit is one hash pair within 80 bits: distance, tier (0 normal, 1 a
+low-quality side), checked kind (0 the whole copy or a dihedral variant,
+1 a checker region), stored kind (0 the plain hash, 1 an owner window),
+checked source (the dihedral variants are source 0), stored source,
+qualities. A policy turns an image pair's hits into a score; the pair
+matches when score <= 0. Recall and wrong matches come from match_eval's
+dump; the false-match chance per check at 10 M registered images from the
+scores of match_fp's unrelated image pairs: log10 of their cumulative
+share fitted by a straight line over its low tail (share <= 1e-3, >= 10
+pairs) and read at 0, times 10 M (README.md#matching).
+"""
+import argparse, math, sys
+from collections import defaultdict
+
+INF = 10 ** 6
+
+
+def parse_hits(field):
+    out = []
+    for h in field.split():
+        d, t, ck, sk, cs, ss, qc, qs = map(int, h.split(','))
+        out.append((d, t, ck, sk, cs, ss, qc, qs))
+    return out
+
+
+def read_fp(path):
+    pairs, hist, best, n = [], {}, {}, (0, 0)
+    for line in open(path):
+        f = line.rstrip('\n').split('\t')
+        if f[0] == 'P':
+            pairs.append((f[1], f[2], int(f[3]), parse_hits(f[6])))
+        elif f[0] == 'N':
+            n = (int(f[1]), int(f[2]))
+        elif f[0] in 'HB':
+            key = (int(f[1]), int(f[2]), int(f[3]))
+            (hist if f[0] == 'H' else best)[key] = (float(f[4]), list(map(int, f[5].split(','))))
+    return pairs, hist, best, n
+
+
+def read_eval(path):
+    copies = []  # (file, family, own, hits)
+    for line in open(path):
+        f = line.rstrip('\n').split('\t')
+        if f[0] == 'C':
+            copies.append((f[1], f[2], int(f[3]), parse_hits(f[6])))
+    return copies
+
+
+class Policy:
+    """single[t][ck][sk]: threshold of one hit in that stratum (None: a hit
+    there never matches alone); pair[t][ck][sk]: threshold of each of two
+    hits (distinct checked and stored sources) that match together;
+    min_q: a single hit needs both qualities >= min_q[t][ck][sk]."""
+
+    def __init__(self, name, single, pair=None, min_q=None):
+        self.name, self.single, self.pair, self.min_q = name, single, pair or {}, min_q or {}
+
+    def score(self, hits):
+        best = INF
+        twos = []
+        for h in hits:
+            d, t, ck, sk, cs, ss, qc, qs = h
+            key = (t, ck, sk)
+            T = self.single.get(key)
+            if T is not None and min(qc, qs) >= self.min_q.get(key, 0):
+                best = min(best, d - T)
+            T2 = self.pair.get(key)
+            if T2 is not None:
+                twos.append((d - T2, cs, ss))
+        if len(twos) >= 2:
+            twos.sort()
+            for i in range(len(twos)):
+                if twos[i][0] >= best:
+                    break
+                for j in range(i + 1, len(twos)):
+                    if twos[j][0] >= best:
+                        break
+                    if twos[i][1] != twos[j][1] and twos[i][2] != twos[j][2]:
+                        best = min(best, twos[j][0])
+                        break
+        return best
+
+
+def poisson_upper95(k):
+    """One-sided 95 % upper bound of a Poisson mean after k events."""
+    return {0: 3.00, 1: 4.74, 2: 6.30, 3: 7.75, 4: 9.15, 5: 10.51}.get(k, k + 1.645 * math.sqrt(k) + 1.5)
+
+
+def fit_line(points):
+    n = len(points)
+    sx = sum(x for x, _ in points); sy = sum(y for _, y in points)
+    sxx = sum(x * x for x, _ in points); sxy = sum(x * y for x, y in points)
+    slope = (n * sxy - sx * sy) / (n * sxx - sx * sx)
+    return slope, (sy - slope * sx) / n
+
+
+def tail_log(counts, total, at, max_share=1e-3, lo=None, hi=None):
+    """counts: {score: pairs}; returns (log10 share at `at`, fit text)."""
+    cum, pts, first = 0, [], None
+    for s in sorted(counts):
+        cum += counts[s]
+        if first is None:
+            first = s
+        share = cum / total
+        if cum >= 10 and share <= max_share and (lo is None or s >= lo) and (hi is None or s <= hi):
+            pts.append((s, math.log10(share)))
+    if len(pts) < 3:
+        return float('nan'), 'closest %s, too few tail points' % first
+    slope, icpt = fit_line(pts)
+    return icpt + slope * at, 'closest %d, fit %d..%d slope %.4f' % (first, pts[0][0], pts[-1][0], slope)
+
+
+def evaluate(policy, fp, evals, registered=1e7, verbose=True):
+    pairs, _, _, n = fp
+    total = n[0] + n[1]
+    counts = defaultdict(int)
+    for c, s, rw, hits in pairs:
+        sc = policy.score(hits)
+        if sc < INF:
+            counts[sc] += 1
+    # Scores above 80 - the largest threshold are incomplete (hits > 80 not dumped).
+    log_p, text = tail_log(counts, total, 0, hi=40)
+    within = sum(v for k, v in counts.items() if k <= 0)
+    up = math.log10(poisson_upper95(within) / total)
+    out = ['%-38s unrelated image pairs matched %d of %.2e (95 %% upper 10^%.1f per pair, 10^%.1f per '
+           'check); line 10^%.1f per pair, 10^%.1f per check (%s)' % (
+               policy.name, within, total, up, up + math.log10(registered), log_p,
+               log_p + math.log10(registered), text)]
+    for path, copies in evals:
+        own_ok, wrong, fam_miss = set(), 0, defaultdict(int)
+        files = set()
+        for file, family, own, hits in copies:
+            files.add((file, family))
+            if policy.score(hits) <= 0:
+                if own:
+                    own_ok.add(file)
+                else:
+                    wrong += 1
+        out.append('    %s: copies matched %d, wrong %d' % (path, len(own_ok), wrong))
+    if verbose:
+        print('\n'.join(out))
+    return log_p
+
+
+def strata_union(fp, thresholds, registered=1e7):
+    """Union bound over hash pairs, each stratum at its own threshold."""
+    _, hist, _, _ = fp
+    total_log = 0
+    s = 0
+    for key, (per_check, h) in sorted(hist.items()):
+        T = thresholds.get(key)
+        tot = sum(h)
+        if T is None or tot == 0:
+            continue
+        counts = {d: c for d, c in enumerate(h) if c}
+        lp, text = tail_log(counts, tot, T, max_share=1e-4)
+        contrib = registered * per_check * 10 ** lp if not math.isnan(lp) else float('nan')
+        print('  stratum %s: %.2f pairs per check per image, %s, per pair 10^%.1f at %d, per check 10^%.1f'
+              % (key, per_check, text, lp, T, math.log10(contrib) if contrib == contrib and contrib > 0 else float('nan')))
+        if contrib == contrib:
+            s += contrib
+    print('  union over strata: per check 10^%.1f' % math.log10(s))
+
+
+def holdout(fp, cut=64):
+    """Is the straight line conservative? Fit each stratum's hash-pair tail
+    above `cut` only and compare what it predicts below with what was seen."""
+    _, hist, best, _ = fp
+    print('hold-out: line fitted on d >= %d (share <= 1e-4 hash pairs, 1e-3 image pairs), '
+          'predicted | observed count at d <= 40, 48, 56' % cut)
+    for what, src, ms in (('hash pairs', hist, 1e-4), ('image pairs', best, 1e-3)):
+        for key, (_, h) in sorted(src.items()):
+            tot = sum(h)
+            cum, c = [], 0
+            for v in h:
+                c += v
+                cum.append(c)
+            pts = [(d, math.log10(cum[d] / tot)) for d in range(257)
+                   if d >= cut and cum[d] >= 10 and cum[d] / tot <= ms]
+            if len(pts) < 4 or cum[56] == 0:
+                continue
+            slope, icpt = fit_line(pts)
+            cells = ['%.1f | %d' % (tot * 10 ** (icpt + slope * d), cum[d]) for d in (40, 48, 56)]
+            print('  %-11s %s: %s' % (what, key, '; '.join(cells)))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--fp', required=True)
+    ap.add_argument('--eval', action='append', default=[])
+    a = ap.parse_args()
+    fp = read_fp(a.fp)
+    evals = [(p, read_eval(p)) for p in a.eval]
+    ALL = [(t, ck, sk) for t in (0, 1) for ck in (0, 1) for sk in (0, 1)]
+
+    def today(t):
+        return 31 if t == 0 else 20
+
+    base = Policy('today (31 / 20)', {k: today(k[0]) for k in ALL})
+    print('strata at today\'s thresholds (tier, checked kind, stored kind), union over hash pairs:')
+    strata_union(fp, base.single)
+    holdout(fp)
+    print('\npolicies:')
+    policies = [base]
+    for low in (18, 16, 12):
+        single = {k: (today(k[0]) if k[0] == 0 else low) for k in ALL}
+        policies.append(Policy('low-quality %d' % low, single))
+        policies.append(Policy('low-quality %d, two hits %d' % (low, 20), single,
+                               {k: 20 for k in ALL if k[0] == 1}))
+    for win in (28, 24):
+        single = {k: (win if k[2] == 1 or k[1] == 1 else today(k[0])) for k in ALL}
+        for k in ALL:
+            if k[0] == 1:
+                single[k] = min(single[k], 20)
+        policies.append(Policy('windows and regions %d' % win, single))
+        policies.append(Policy('windows and regions %d, two hits 31' % win, single,
+                               {k: today(k[0]) for k in ALL}))
+    policies.append(Policy('no checker region x stored plain',
+                           {k: today(k[0]) for k in ALL if not (k[1] == 1 and k[2] == 0)}))
+    policies.append(Policy('whole x plain only (PDQ alone)', {k: today(k[0]) for k in ALL
+                                                              if k[1] == 0 and k[2] == 0}))
+    for p in policies:
+        evaluate(p, fp, evals)
+
+
+if __name__ == '__main__':
+    main()
