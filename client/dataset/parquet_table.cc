@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -60,6 +61,10 @@ class DecodedColumns final {
     SharedColumn data = std::move(it->second);
     columns_.erase(it);
     return data;
+  }
+  bool Has(int group, int column) {
+    absl::MutexLock lock(&mu_);
+    return columns_.count({group, column}) > 0;
   }
   // The writer is past `group`: its columns are no longer wanted.
   void Done(int group) {
@@ -296,6 +301,15 @@ class ParquetRecordWriter final : public RecordWriter {
     return std::make_shared<const ColumnData>(std::move(data));
   }
 
+  // Column `c` of row group `g` in dictionary form, when it is dictionary-
+  // encoded throughout and the reader has not decoded it already (a
+  // checked column: its values are at hand); nullopt otherwise.
+  absl::StatusOr<std::optional<parquet::DictionaryChunk>> DictionaryForm(int g, int c,
+                                                                        bool dictionary) {
+    if (!dictionary || (decoded_ != nullptr && decoded_->Has(g, c))) return std::nullopt;
+    return source_->ReadDictionaryColumn(g, c);
+  }
+
   // Writes the current row group's kept rows and moves to the next.
   absl::Status Flush() {
     const int g = row_groups_[next_];
@@ -314,31 +328,56 @@ class ParquetRecordWriter final : public RecordWriter {
       // Copied as stored, but decoded first: a corrupt column that no check
       // reads must refuse the input, not pass into the release unseen (the
       // columns the reader decoded have been).
+      // A dictionary-encoded column is checked in its dictionary form (every
+      // page and index checked, no value looked up).
       for (size_t c = 0; c < source_->metadata().columns.size(); ++c) {
-        OPTOUT_RETURN_IF_ERROR(Column(g, static_cast<int>(c)).status());
+        OPTOUT_ASSIGN_OR_RETURN(std::optional<parquet::DictionaryChunk> stored,
+                                DictionaryForm(g, static_cast<int>(c), UsesDictionary(g, c)));
+        if (!stored.has_value()) OPTOUT_RETURN_IF_ERROR(Column(g, static_cast<int>(c)).status());
       }
       OPTOUT_RETURN_IF_ERROR(out_->CopyRowGroup(*source_, g));
     } else if (kept_ > 0) {
       const parquet::FileMetadata& meta = source_->metadata();
       std::vector<ColumnData> columns;
       std::vector<parquet::ColumnWriteOptions> options(meta.columns.size());
+      // Kept dictionary pages, one per column that has its own (stable
+      // addresses: options point at them).
+      std::vector<parquet::StoredDictionary> dictionaries(meta.columns.size());
+      const parquet::RowRuns runs = parquet::KeptRuns(keep_);
       for (size_t c = 0; c < meta.columns.size(); ++c) {
-        OPTOUT_ASSIGN_OR_RETURN(SharedColumn data, Column(g, static_cast<int>(c)));
-        columns.push_back(parquet::FilterRows(*data, meta.columns[c].max_def, meta.columns[c].max_rep, keep_));
+        const ColumnDescriptor& desc = meta.columns[c];
         // Same codec; dictionary pages where the source had them.
-        const parquet::TValue* chunk = meta.tree.Field(parquet::fid::kFileRowGroups)
-                                           ->items[g].Field(parquet::fid::kRowGroupColumns)->items[c]
-                                           .Field(parquet::fid::kChunkMetaData);
         options[c].codec = meta.row_groups[g].chunks[c].codec;
-        options[c].dictionary = chunk->Field(parquet::fid::kMetaDictionaryPageOffset) != nullptr ||
-                                UsesDictionary(*chunk);
+        options[c].dictionary = UsesDictionary(g, c);
+        OPTOUT_ASSIGN_OR_RETURN(std::optional<parquet::DictionaryChunk> stored,
+                                DictionaryForm(g, static_cast<int>(c), options[c].dictionary));
+        if (stored.has_value()) {
+          // Only the indices are filtered and written again: the dictionary
+          // page is kept as stored, not rebuilt from every row's value.
+          dictionaries[c] = std::move(stored->dictionary);
+          options[c].stored_dictionary = &dictionaries[c];
+          columns.push_back(
+              parquet::FilterRows(stored->indices, desc.max_def, desc.max_rep, keep_, &runs));
+          continue;
+        }
+        OPTOUT_ASSIGN_OR_RETURN(SharedColumn data, Column(g, static_cast<int>(c)));
+        columns.push_back(parquet::FilterRows(*data, desc.max_def, desc.max_rep, keep_, &runs));
       }
       OPTOUT_RETURN_IF_ERROR(out_->WriteRowGroup(columns, options));
     }
     return absl::OkStatus();
   }
 
-  static bool UsesDictionary(const parquet::TValue& meta) {
+  // Whether the source's chunk of column `c` in row group `g` has a
+  // dictionary page or says it uses dictionary encoding.
+  bool UsesDictionary(int g, size_t c) const {
+    const parquet::TValue* chunk = source_->metadata().tree.Field(parquet::fid::kFileRowGroups)
+                                       ->items[g].Field(parquet::fid::kRowGroupColumns)->items[c]
+                                       .Field(parquet::fid::kChunkMetaData);
+    return chunk->Field(parquet::fid::kMetaDictionaryPageOffset) != nullptr ||
+           UsesDictionaryEncoding(*chunk);
+  }
+  static bool UsesDictionaryEncoding(const parquet::TValue& meta) {
     const parquet::TValue* encodings = meta.Field(parquet::fid::kMetaEncodings);
     if (encodings == nullptr) return false;
     for (const parquet::TValue& e : encodings->items) {

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -46,11 +47,26 @@ struct ColumnData {
   }
 };
 
+// A dictionary page exactly as a file stores it (header and compressed
+// body), so that a rewritten chunk can keep it rather than build it again.
+struct StoredDictionary {
+  std::string page;
+  int64_t uncompressed_bytes = 0;  // header + uncompressed body
+  size_t values = 0;
+  int encoding = 0;  // as its header says (PLAIN or PLAIN_DICTIONARY)
+};
+
 // The rows of `in` whose `keep[row]` is true (one flag per row of the row
 // group), levels and values alike. Rows start where the repetition level is
 // 0 (every level slot, for a column without repetition).
+// `runs`, when given, must be KeptRuns(keep): a row group's columns share
+// it, so the flags are scanned once rather than once per column.
+using RowRuns = std::vector<std::pair<size_t, size_t>>;
 ColumnData FilterRows(const ColumnData& in, int max_def, int max_rep,
-                      const std::vector<bool>& keep);
+                      const std::vector<bool>& keep, const RowRuns* runs = nullptr);
+
+// The runs [begin, end) of rows whose `keep` flag is set, in order.
+RowRuns KeptRuns(const std::vector<bool>& keep);
 
 }  // namespace optout::parquet
 

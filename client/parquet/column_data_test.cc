@@ -90,6 +90,11 @@ TEST(FilterRowsTest, FlatColumnsEqualRowByRowFiltering) {
                     KeepRowByRow(in, optional ? 1 : 0, patterns[p]),
                     "width " + std::to_string(layout.width) + (optional ? " optional" : " required") +
                         " pattern " + std::to_string(p));
+        // The same with the runs a row group's columns share.
+        const RowRuns runs = KeptRuns(patterns[p]);
+        ExpectEqual(FilterRows(in, optional ? 1 : 0, 0, patterns[p], &runs),
+                    KeepRowByRow(in, optional ? 1 : 0, patterns[p]),
+                    "with runs, pattern " + std::to_string(p));
       }
     }
   }

@@ -89,13 +89,29 @@ absl::Status DecodePlain(absl::string_view data, size_t count, ColumnData* out, 
 
 class ChunkDecoder {
  public:
+  // `indices`: dictionary-encoded values are kept as their indices (INT32)
+  // rather than looked up (DictionaryChunk).
   ChunkDecoder(absl::string_view bytes, int64_t file_offset, const ColumnDescriptor& column,
-               const ChunkInfo& chunk, const ReadLimits& limits)
-      : bytes_(bytes), file_offset_(file_offset), column_(column), chunk_(chunk), limits_(limits) {
-    out_.type = column.type;
-    out_.width = ValueWidth(column.type, column.type_length);
-    dict_.type = out_.type;
-    dict_.width = out_.width;
+               const ChunkInfo& chunk, const ReadLimits& limits, bool indices = false)
+      : bytes_(bytes), file_offset_(file_offset), column_(column), chunk_(chunk), limits_(limits),
+        keep_indices_(indices) {
+    out_.type = indices ? PhysicalType::kInt32 : column.type;
+    out_.width = indices ? 4 : ValueWidth(column.type, column.type_length);
+    dict_.type = column.type;
+    dict_.width = ValueWidth(column.type, column.type_length);
+  }
+
+  // Run() in dictionary form; nullopt when a page is not dictionary-encoded.
+  absl::StatusOr<std::optional<DictionaryChunk>> RunIndices() {
+    OPTOUT_ASSIGN_OR_RETURN(ColumnData indices, Run());
+    if (not_dictionary_ || !has_dict_) return std::nullopt;
+    DictionaryChunk chunk;
+    chunk.dictionary.page = std::string(dict_page_);
+    chunk.dictionary.uncompressed_bytes = dict_page_uncompressed_;
+    chunk.dictionary.values = dict_.num_values;
+    chunk.dictionary.encoding = dict_encoding_;
+    chunk.indices = std::move(indices);
+    return chunk;
   }
 
   absl::StatusOr<ColumnData> Run() {
@@ -110,7 +126,7 @@ class ChunkDecoder {
     }
     const size_t total = static_cast<size_t>(chunk_.num_values);
     size_t pos = 0;
-    while (out_.num_levels < total) {
+    while (out_.num_levels < total && !not_dictionary_) {
       if (pos >= bytes_.size()) {
         return Error(pos, absl::StrCat("column chunk ends after ", out_.num_levels, " of ", total, " values"));
       }
@@ -130,6 +146,8 @@ class ChunkDecoder {
       switch (static_cast<PageType>(type)) {
         case PageType::kDictionaryPage:
           s = Dictionary(*header, body, raw_size);
+          dict_page_ = bytes_.substr(page_at_, pos - page_at_);
+          dict_page_uncompressed_ = static_cast<int64_t>(pos - size - page_at_) + raw_size;
           break;
         case PageType::kDataPage:
           s = DataV1(*header, body, raw_size, total);
@@ -174,6 +192,7 @@ class ChunkDecoder {
     size_t used = 0;
     OPTOUT_RETURN_IF_ERROR(DecodePlain(page_, count, &dict_, &used));
     has_dict_ = true;
+    dict_encoding_ = static_cast<int>(encoding);
     return absl::OkStatus();
   }
 
@@ -271,6 +290,11 @@ class ChunkDecoder {
 
   absl::Status Values(absl::string_view data, int64_t encoding, size_t count) {
     size_t used = 0;
+    if (keep_indices_ && encoding != static_cast<int>(Encoding::kPlainDictionary) &&
+        encoding != static_cast<int>(Encoding::kRleDictionary)) {
+      not_dictionary_ = true;  // RunIndices gives up; nothing more is read
+      return absl::OkStatus();
+    }
     switch (static_cast<Encoding>(encoding)) {
       case Encoding::kPlain:
         return DecodePlain(data, count, &out_, &used, static_cast<size_t>(chunk_.num_values));
@@ -282,6 +306,15 @@ class ChunkDecoder {
         const int width = static_cast<uint8_t>(data[0]);
         indices_.clear();
         OPTOUT_RETURN_IF_ERROR(DecodeHybrid(data.substr(1), width, count, &indices_));
+        if (keep_indices_) {
+          for (uint32_t index : indices_) {
+            if (index >= dict_.num_values) return absl::DataLossError("dictionary index out of range");
+          }
+          static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "indices kept as INT32 LE");
+          out_.fixed.append(reinterpret_cast<const char*>(indices_.data()), indices_.size() * 4);
+          out_.num_values += indices_.size();
+          return absl::OkStatus();
+        }
         for (uint32_t index : indices_) {
           if (index >= dict_.num_values) return absl::DataLossError("dictionary index out of range");
           out_.AppendValue(dict_.Value(index));
@@ -311,8 +344,13 @@ class ChunkDecoder {
   const ColumnDescriptor& column_;
   const ChunkInfo& chunk_;
   const ReadLimits& limits_;
+  const bool keep_indices_;
   ColumnData out_, dict_;
   bool has_dict_ = false;
+  bool not_dictionary_ = false;  // keep_indices_: a page holds its values otherwise
+  absl::string_view dict_page_;  // header and body, as stored
+  int64_t dict_page_uncompressed_ = 0;
+  int dict_encoding_ = 0;
   std::string page_;
   std::vector<uint32_t> indices_;
   size_t page_at_ = 0;
@@ -324,6 +362,12 @@ absl::StatusOr<ColumnData> DecodeColumnChunk(absl::string_view bytes, int64_t fi
                                              const ColumnDescriptor& column,
                                              const ChunkInfo& chunk, const ReadLimits& limits) {
   return ChunkDecoder(bytes, file_offset, column, chunk, limits).Run();
+}
+
+absl::StatusOr<std::optional<DictionaryChunk>> DecodeDictionaryChunk(
+    absl::string_view bytes, int64_t file_offset, const ColumnDescriptor& column,
+    const ChunkInfo& chunk, const ReadLimits& limits) {
+  return ChunkDecoder(bytes, file_offset, column, chunk, limits, true).RunIndices();
 }
 
 }  // namespace optout::parquet

@@ -10,6 +10,8 @@
 #define OPTOUT_CLIENT_PARQUET_COLUMN_READER_H_
 
 #include <cstdint>
+#include <optional>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -29,6 +31,25 @@ struct ReadLimits {
 absl::StatusOr<ColumnData> DecodeColumnChunk(absl::string_view bytes, int64_t file_offset,
                                              const ColumnDescriptor& column,
                                              const ChunkInfo& chunk, const ReadLimits& limits);
+
+// A dictionary-encoded chunk in its dictionary form, for rewriting it
+// without its rows' values: the dictionary page exactly as stored (header
+// and compressed body) and, in `indices`, the chunk's levels and one INT32
+// (4 bytes, little-endian) dictionary index per non-null value, so that
+// FilterRows and the writer treat them as any fixed-width column.
+struct DictionaryChunk {
+  StoredDictionary dictionary;
+  ColumnData indices;
+};
+
+// The chunk in dictionary form when it has a dictionary page and every
+// data page is dictionary-encoded; nullopt when it is not (a writer that
+// fell back to PLAIN part-way: decode it with DecodeColumnChunk). Every
+// page is checked as DecodeColumnChunk checks it (the dictionary's values,
+// each index against the dictionary's size), with the same errors.
+absl::StatusOr<std::optional<DictionaryChunk>> DecodeDictionaryChunk(
+    absl::string_view bytes, int64_t file_offset, const ColumnDescriptor& column,
+    const ChunkInfo& chunk, const ReadLimits& limits);
 
 }  // namespace optout::parquet
 

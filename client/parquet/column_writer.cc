@@ -89,10 +89,21 @@ class ChunkEncoder {
       : data_(data), column_(column), options_(options), file_offset_(file_offset) {}
 
   absl::StatusOr<EncodedChunk> Run() {
-    const bool dictionary = options_.dictionary && data_.type != PhysicalType::kBoolean &&
-                            data_.num_values > 0 && BuildDictionary(data_, &dict_);
+    const StoredDictionary* stored = options_.stored_dictionary;
+    const bool dictionary = stored != nullptr ||
+                            (options_.dictionary && data_.type != PhysicalType::kBoolean &&
+                             data_.num_values > 0 && BuildDictionary(data_, &dict_));
     int64_t dictionary_offset = -1;
-    if (dictionary) {
+    if (stored != nullptr) {
+      // The stored page as it is: its values, encoding and compression do
+      // not depend on which rows were kept.
+      dictionary_offset = file_offset_;
+      dict_.indices.resize(data_.num_values);
+      std::memcpy(dict_.indices.data(), data_.fixed.data(), data_.num_values * 4);
+      dict_.values.num_values = stored->values;
+      out_.bytes.append(stored->page);
+      out_.uncompressed_bytes += stored->uncompressed_bytes;
+    } else if (dictionary) {
       dictionary_offset = file_offset_;
       std::string plain;
       Plain(dict_.values, 0, dict_.values.num_values, &plain);
@@ -133,6 +144,9 @@ class ChunkEncoder {
     encodings.items.push_back(TValue::Int(0, TType::kI32, static_cast<int>(Encoding::kRle)));
     if (dictionary) {
       encodings.items.push_back(TValue::Int(0, TType::kI32, static_cast<int>(Encoding::kRleDictionary)));
+    }
+    if (stored != nullptr && stored->encoding == static_cast<int>(Encoding::kPlainDictionary)) {
+      encodings.items.push_back(TValue::Int(0, TType::kI32, stored->encoding));
     }
     meta.items.push_back(std::move(encodings));
     TValue path = TValue::List(fid::kMetaPath, TType::kBinary);
@@ -186,7 +200,9 @@ class ChunkEncoder {
   // The page's values, appended to `*out`: dictionary indices or PLAIN.
   void Values(size_t value_begin, size_t value_end, bool dictionary, std::string* out) const {
     if (dictionary) {
-      const int width = std::max(1, BitWidth(dict_.values.num_values - 1));
+      // (A stored dictionary may be empty when every value is null.)
+      const size_t n = dict_.values.num_values;
+      const int width = std::max(1, BitWidth(n > 0 ? n - 1 : 0));
       out->push_back(static_cast<char>(width));
       EncodeHybrid(dict_.indices.data() + value_begin, value_end - value_begin, width, out);
     } else {

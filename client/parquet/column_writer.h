@@ -1,7 +1,7 @@
 // File: client/parquet/column_writer.h
 //
 // Encodes ColumnData as one column chunk: an optional dictionary page
-// (PLAIN) and data pages (v1 or v2) of about `page_bytes` each, split at
+// (PLAIN, or one kept as stored) and data pages (v1 or v2) of about `page_bytes` each, split at
 // row boundaries, levels in RLE, values PLAIN or RLE_DICTIONARY, each page
 // compressed with `codec`. Returns the bytes and the chunk's
 // ColumnMetaData. Pure function; thread-safe.
@@ -25,6 +25,11 @@ struct ColumnWriteOptions {
   bool dictionary = true;
   bool page_v2 = false;
   size_t page_bytes = 1 << 20;  // values per data page, before compression
+  // When set, the chunk keeps this dictionary page (written as it is, in
+  // `codec`, which must be the one it was compressed with) and the data
+  // holds INT32 indices into its values (DictionaryChunk): no dictionary is
+  // built. Not owned; must outlive the call. Default: none.
+  const StoredDictionary* stored_dictionary = nullptr;
 };
 
 struct EncodedChunk {

@@ -82,6 +82,37 @@ TEST(ParquetCorruptTest, ChangedBytesNeverCrash) {
   }
 }
 
+// The rewrite reads columns it does not check in dictionary form
+// (ReadDictionaryColumn); a corrupt chunk must not pass that way into a
+// release when the full decode refuses it. A nullopt answer is a fallback
+// to the full decode, so it passes nothing either.
+TEST(ParquetCorruptTest, DictionaryFormRefusesWhatFullDecodingRefuses) {
+  for (Codec codec : {Codec::kUncompressed, Codec::kSnappy}) {
+    for (bool v2 : {false, true}) {
+      const std::string bytes = SmallFile(codec, v2);
+      std::mt19937 rng(static_cast<int>(codec) * 2 + v2 + 100);
+      for (int trial = 0; trial < 1500; ++trial) {
+        std::string changed = bytes;
+        changed[rng() % changed.size()] = static_cast<char>(trial % 3 == 0 ? 0xff : rng());
+        ReadLimits limits;
+        limits.max_values_per_chunk = 1 << 16;
+        auto file = ParquetFile::FromBytes(changed, "in.parquet", limits);
+        if (!file.ok()) continue;
+        for (size_t g = 0; g < (*file)->metadata().row_groups.size(); ++g) {
+          for (size_t c = 0; c < (*file)->metadata().columns.size(); ++c) {
+            auto full = (*file)->ReadColumn(static_cast<int>(g), static_cast<int>(c));
+            auto stored = (*file)->ReadDictionaryColumn(static_cast<int>(g), static_cast<int>(c));
+            if (!full.ok() && stored.ok()) {
+              EXPECT_FALSE(stored->has_value()) << trial << " " << g << " " << c << ": " << full.status();
+            }
+            if (!stored.ok()) EXPECT_THAT(stored.status().message(), HasSubstr("in.parquet: "));
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(ParquetCorruptTest, SaysWhatIsWrong) {
   const std::string bytes = SmallFile(Codec::kSnappy, false);
   EXPECT_THAT(ReadEverything("hello, world, this is a CSV file"),

@@ -129,6 +129,21 @@ absl::StatusOr<ColumnData> ParquetFile::ReadColumn(int row_group, int column) {
   return data;
 }
 
+absl::StatusOr<std::optional<DictionaryChunk>> ParquetFile::ReadDictionaryColumn(int row_group,
+                                                                                int column) {
+  const RowGroupInfo& group = metadata_.row_groups.at(row_group);
+  const ChunkInfo& chunk = group.chunks.at(column);
+  const ColumnDescriptor& desc = metadata_.columns[column];
+  OPTOUT_RETURN_IF_ERROR(InFile(name_, ReadAt(chunk.start, chunk.length, &chunk_)));
+  auto data = DecodeDictionaryChunk(chunk_, chunk.start, desc, chunk, limits_);
+  if (!data.ok()) return InFile(name_, data.status());
+  if (data->has_value()) {
+    OPTOUT_RETURN_IF_ERROR(
+        InFile(name_, CheckRows(desc, (*data)->indices, group.num_rows, chunk.start)));
+  }
+  return data;
+}
+
 absl::StatusOr<std::string> ParquetFile::ReadChunkBytes(int row_group, int column) {
   const ChunkInfo& chunk = metadata_.row_groups.at(row_group).chunks.at(column);
   std::string bytes;

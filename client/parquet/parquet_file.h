@@ -14,6 +14,7 @@
 #define OPTOUT_CLIENT_PARQUET_PARQUET_FILE_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -45,6 +46,10 @@ class ParquetFile final {
   // Column `column` (leaf index) of row group `row_group`, decoded. Checks
   // that it holds exactly the row group's rows.
   absl::StatusOr<ColumnData> ReadColumn(int row_group, int column);
+  // The chunk in dictionary form (column_reader.h, DecodeDictionaryChunk),
+  // with the same checks as ReadColumn; nullopt when not every data page is
+  // dictionary-encoded.
+  absl::StatusOr<std::optional<DictionaryChunk>> ReadDictionaryColumn(int row_group, int column);
   // The chunk's stored bytes, for a verbatim copy.
   absl::StatusOr<std::string> ReadChunkBytes(int row_group, int column);
 

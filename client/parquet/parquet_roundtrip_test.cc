@@ -136,6 +136,95 @@ TEST(ParquetWriterTest, FiltersRowsAndCopiesRowGroupsVerbatim) {
   }
 }
 
+// A row group rewritten in dictionary form (its dictionary pages kept as
+// stored, only the indices filtered) holds exactly the rows that filtering
+// the decoded values keeps, for every codec and page version; a column
+// with no dictionary has no dictionary form (booleans here).
+TEST(ParquetWriterTest, DictionaryFormRewriteKeepsTheSameRows) {
+  const FileMetadata schema = MakeFlatSchema(SampleColumns());
+  for (const Variant v : {Variant{Codec::kSnappy, true, false}, Variant{Codec::kZstd, true, true},
+                          Variant{Codec::kUncompressed, true, true}}) {
+    SCOPED_TRACE(CodecName(static_cast<int>(v.codec)));
+    const std::string in_path = TempPath("dict-source.parquet"),
+                      out_path = TempPath("dict-filtered.parquet");
+    std::vector<ColumnWriteOptions> options(schema.columns.size());
+    for (auto& o : options) {
+      o.codec = static_cast<int>(v.codec);
+      o.page_v2 = v.v2;
+      o.page_bytes = 2048;  // many data pages after the dictionary
+    }
+    {
+      auto writer = ParquetWriter::Create(in_path, schema);
+      ASSERT_TRUE(writer.ok());
+      ASSERT_TRUE((*writer)->WriteRowGroup(SampleRows(schema, 0, 2000), options).ok());
+      ASSERT_TRUE((*writer)->Close().ok());
+    }
+    auto source = ParquetFile::Open(in_path);
+    ASSERT_TRUE(source.ok());
+    std::vector<bool> keep(2000, true);
+    for (int r : {0, 5, 6, 7, 999, 1998}) keep[r] = false;
+    const RowRuns runs = KeptRuns(keep);
+    std::vector<ColumnData> kept, expected;
+    std::vector<StoredDictionary> dictionaries(schema.columns.size());
+    std::vector<ColumnWriteOptions> rewrite = options;
+    for (size_t c = 0; c < schema.columns.size(); ++c) {
+      const int max_def = schema.columns[c].max_def;
+      auto full = (*source)->ReadColumn(0, static_cast<int>(c));
+      ASSERT_TRUE(full.ok()) << full.status();
+      expected.push_back(FilterRows(*full, max_def, 0, keep));
+      auto stored = (*source)->ReadDictionaryColumn(0, static_cast<int>(c));
+      ASSERT_TRUE(stored.ok()) << stored.status();
+      ASSERT_EQ(stored->has_value(), schema.columns[c].type != PhysicalType::kBoolean) << c;
+      if (!stored->has_value()) {
+        kept.push_back(expected.back());
+        continue;
+      }
+      EXPECT_EQ((*stored)->indices.num_levels, 2000u);
+      EXPECT_EQ((*stored)->indices.def, full->def);
+      dictionaries[c] = std::move((*stored)->dictionary);
+      rewrite[c].stored_dictionary = &dictionaries[c];
+      kept.push_back(FilterRows((*stored)->indices, max_def, 0, keep, &runs));
+    }
+    {
+      auto writer = ParquetWriter::Create(out_path, (*source)->metadata());
+      ASSERT_TRUE(writer.ok());
+      ASSERT_TRUE((*writer)->WriteRowGroup(kept, rewrite).ok());
+      ASSERT_TRUE((*writer)->Close().ok());
+    }
+    auto out = ParquetFile::Open(out_path);
+    ASSERT_TRUE(out.ok()) << out.status();
+    EXPECT_EQ((*out)->metadata().num_rows, 1994);
+    for (size_t c = 0; c < schema.columns.size(); ++c) {
+      auto read = (*out)->ReadColumn(0, static_cast<int>(c));
+      ASSERT_TRUE(read.ok()) << read.status();
+      EXPECT_EQ(read->def, expected[c].def) << c;
+      EXPECT_EQ(read->num_values, expected[c].num_values) << c;
+      EXPECT_EQ(read->fixed, expected[c].fixed) << c;
+      EXPECT_EQ(read->bytes, expected[c].bytes) << c;
+      EXPECT_EQ(read->offsets, expected[c].offsets) << c;
+    }
+  }
+}
+
+// A chunk whose data pages are PLAIN has no dictionary form.
+TEST(ParquetWriterTest, PlainChunksHaveNoDictionaryForm) {
+  const FileMetadata schema = MakeFlatSchema(SampleColumns());
+  const std::string path = TempPath("plain.parquet");
+  std::vector<ColumnWriteOptions> options(schema.columns.size());
+  for (auto& o : options) o.dictionary = false;
+  {
+    auto writer = ParquetWriter::Create(path, schema);
+    ASSERT_TRUE(writer.ok());
+    ASSERT_TRUE((*writer)->WriteRowGroup(SampleRows(schema, 0, 100), options).ok());
+    ASSERT_TRUE((*writer)->Close().ok());
+  }
+  auto file = ParquetFile::Open(path);
+  ASSERT_TRUE(file.ok());
+  auto stored = (*file)->ReadDictionaryColumn(0, 0);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_FALSE(stored->has_value());
+}
+
 // A list<string> column: optional group tags (LIST) { repeated group list
 // { optional binary element } }, so max_def 3 and max_rep 1.
 FileMetadata ListSchema() {
