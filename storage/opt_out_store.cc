@@ -202,12 +202,14 @@ absl::Status OptOutStore::Write(Batch* batch, const ProgressMark* mark) {
 
 absl::Status OptOutStore::Delete(absl::string_view id, absl::string_view request_key,
                                  absl::string_view tombstone_key, absl::string_view tombstone,
-                                 const ProgressMark* mark, absl::string_view revoked_request) {
+                                 const ProgressMark* mark, absl::string_view revoked_request,
+                                 absl::string_view revoked_request_key) {
   rocksdb::WriteBatch batch;
   rocksdb::Status s = batch.Delete(impl_->records(), ToSlice(id));
   if (s.ok() && !request_key.empty()) s = batch.Delete(impl_->requests(), ToSlice(request_key));
   if (s.ok() && !request_key.empty() && !revoked_request.empty()) {
-    s = batch.Put(impl_->handles[0], RevokedRequestKey(request_key), ToSlice(revoked_request));
+    const absl::string_view kept = revoked_request_key.empty() ? request_key : revoked_request_key;
+    s = batch.Put(impl_->handles[0], RevokedRequestKey(kept), ToSlice(revoked_request));
   }
   if (s.ok() && !tombstone_key.empty()) {
     s = batch.Put(impl_->tombstones(), ToSlice(tombstone_key), ToSlice(tombstone));

@@ -136,10 +136,13 @@ class OptOutStore final {
   // batch, so a revocation and its tombstone are durable together. When
   // `revoked_request` and `request_key` are non-empty, the request key is
   // kept as a revoked request key with that value (GetRevokedRequest), in
-  // the same batch.
+  // the same batch, under `revoked_request_key` when that is non-empty (a
+  // key rotation keeps it under the new version's key), else under
+  // `request_key`.
   absl::Status Delete(absl::string_view id, absl::string_view request_key,
                       absl::string_view tombstone_key = {}, absl::string_view tombstone = {},
-                      const ProgressMark* mark = nullptr, absl::string_view revoked_request = {});
+                      const ProgressMark* mark = nullptr, absl::string_view revoked_request = {},
+                      absl::string_view revoked_request_key = {});
 
   // Revoked request keys (written by Delete): the value stored, nullopt if none.
   absl::StatusOr<std::optional<std::string>> GetRevokedRequest(

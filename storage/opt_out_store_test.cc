@@ -201,6 +201,17 @@ TEST_F(OptOutStoreTest, DeleteWithTombstoneKeepsOnlyTheTombstone) {
   EXPECT_EQ(records, 0);
 }
 
+// A key rotation keeps a revoked request under the new version's key: the
+// stored request key goes, the revoked one is written under the other key.
+TEST_F(OptOutStoreTest, RevokedRequestMayBeKeptUnderAnotherKeyThanTheOneDeleted) {
+  ASSERT_THAT(store_->Insert("id1", "r", "req1-old"), IsOk());
+  ASSERT_THAT(store_->Delete("id1", "req1-old", "t1", "day", nullptr, "revoked-day", "req1-new"),
+              IsOk());
+  EXPECT_FALSE(store_->GetRequest("req1-old")->has_value());
+  EXPECT_FALSE(store_->GetRevokedRequest("req1-old")->has_value());
+  EXPECT_EQ(store_->GetRevokedRequest("req1-new")->value_or(""), "revoked-day");
+}
+
 TEST_F(OptOutStoreTest, RevokedRequestKeysStayUntilDeletedAndSurviveReopen) {
   ASSERT_THAT(store_->Insert("id1", "r", "req1"), IsOk());
   ASSERT_THAT(store_->Insert("id2", "r", "req2"), IsOk());
