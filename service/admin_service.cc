@@ -100,9 +100,7 @@ grpc::Status AdminServiceImpl::GetSnapshot(grpc::ServerContext* context,
   return Done(timer, ToGrpcStatus(sent));
 }
 
-namespace {
-
-admin::v1::KeyRotationStatus ToProto(const RotationProgress& p) {
+admin::v1::KeyRotationStatus KeyRotationStatusProto(const RotationProgress& p) {
   admin::v1::KeyRotationStatus out;
   switch (p.state) {
     case RotationProgress::State::kIdle: out.set_state(admin::v1::KeyRotationStatus::STATE_IDLE); break;
@@ -123,6 +121,26 @@ admin::v1::KeyRotationStatus ToProto(const RotationProgress& p) {
   return out;
 }
 
+namespace {
+
+// This node's status, with every node's from the cluster's status board
+// (server.cc shares this node's part there).
+admin::v1::KeyRotationStatus WithNodes(admin::v1::KeyRotationStatus status,
+                                       const Registry& registry) {
+  const LogProgress progress = registry.mutation_log().Progress();
+  status.set_node_name(progress.node_name);
+  for (const NodeStatus& node : registry.mutation_log().SharedStatuses()) {
+    admin::v1::KeyRotationStatus* part = status.add_nodes();
+    if (!part->ParseFromString(node.status)) {
+      part->Clear();
+      part->set_error("status does not parse (another optoutd version?)");
+    }
+    part->set_node_name(node.node_name);
+    part->set_reported_unix_seconds(absl::ToUnixSeconds(node.reported));
+  }
+  return status;
+}
+
 }  // namespace
 
 grpc::Status AdminServiceImpl::RotateKeys(grpc::ServerContext* context,
@@ -131,7 +149,7 @@ grpc::Status AdminServiceImpl::RotateKeys(grpc::ServerContext* context,
   const CallTimer timer = Timed("RotateKeys");
   absl::StatusOr<RotationProgress> started = rotation_->Start(
       request->new_secret_file(), static_cast<size_t>(keys_->List().keys_size()));
-  if (started.ok()) *response = ToProto(*started);
+  if (started.ok()) *response = WithNodes(KeyRotationStatusProto(*started), *registry_);
   Audit(context, "admin.RotateKeys", "", started.status());
   return Done(timer, ToGrpcStatus(started.status()));
 }
@@ -140,7 +158,7 @@ grpc::Status AdminServiceImpl::GetKeyRotation(grpc::ServerContext* /*context*/,
                                               const admin::v1::GetKeyRotationRequest* /*request*/,
                                               admin::v1::KeyRotationStatus* response) {
   const CallTimer timer = Timed("GetKeyRotation");
-  *response = ToProto(rotation_->Status());
+  *response = WithNodes(KeyRotationStatusProto(rotation_->Status()), *registry_);
   return Done(timer, grpc::Status::OK);
 }
 

@@ -18,6 +18,10 @@
 
 namespace optout::service {
 
+// A rotation's progress as the admin API reports it (also this node's part
+// of a cluster's status board).
+admin::v1::KeyRotationStatus KeyRotationStatusProto(const RotationProgress& progress);
+
 class AdminServiceImpl final : public admin::v1::Admin::Service {
  public:
   // `keys`, `audit` (nullptr: none), `store` and `registry` must outlive

@@ -98,7 +98,7 @@ KeyRotation::~KeyRotation() { Stop(); }
 
 absl::StatusOr<RotationProgress> KeyRotation::Start(const std::string& new_secret_file,
                                                     size_t api_key_count) {
-  if (!options_.refuse_start.empty()) return absl::FailedPreconditionError(options_.refuse_start);
+  if (options_.ordered_by_log) return StartInOrder(new_secret_file);
   absl::MutexLock lock(&mu_);
   if (state_.has_previous()) {
     if (!new_secret_file.empty() && new_secret_file != state_.current().secret_file()) {
@@ -169,6 +169,7 @@ absl::StatusOr<RotationProgress> KeyRotation::Start(const std::string& new_secre
 
 void KeyRotation::ResumeIfPending() {
   absl::MutexLock lock(&mu_);
+  live_ = true;
   if (!state_.has_previous() || running_) return;
   Log(LogLevel::kInfo, absl::StrCat("key rotation to version ", state_.current().version(),
                                     " resumes at ", static_cast<int>(FractionOf(state_.rotation_cursor()) * 100),
@@ -183,27 +184,21 @@ void KeyRotation::StartWorkerLocked() {
   run_started_ = absl::Now();
   rekeyed_at_run_start_ = state_.rotation_rekeyed();
   stop_ = std::make_unique<absl::Notification>();
-  worker_ = std::thread([this] { Run(); });
+  worker_ = std::thread([this] { options_.ordered_by_log ? RunInOrder() : Run(); });
 }
 
 void KeyRotation::Stop() {
   std::thread worker;
   {
     absl::MutexLock lock(&mu_);
+    live_ = false;
     if (stop_ != nullptr && !stop_->HasBeenNotified()) stop_->Notify();
     worker = std::move(worker_);
   }
   if (worker.joinable()) worker.join();
 }
 
-void KeyRotation::Run() {
-  absl::Notification* stop = nullptr;
-  std::string cursor;
-  {
-    absl::MutexLock lock(&mu_);
-    stop = stop_.get();
-    cursor = state_.rotation_cursor();
-  }
+absl::StatusOr<Registry::RekeyStep> KeyRotation::NextBatch(const std::string& cursor) {
   auto progress = [this](const std::string& at, size_t rekeyed) {
     absl::MutexLock lock(&mu_);
     internal::KeyState next = state_;
@@ -211,36 +206,19 @@ void KeyRotation::Run() {
     next.set_rotation_rekeyed(next.rotation_rekeyed() + rekeyed);
     return next.SerializeAsString();
   };
-  auto fail = [this](const absl::Status& status) {
-    Log(LogLevel::kError, absl::StrCat("key rotation stopped: ", status.ToString(),
-                                       "; optout-admin rotate-keys resumes it"));
+  absl::StatusOr<Registry::RekeyStep> step =
+      registry_->RekeyBatch(cursor, options_.batch_records, kKeyStateKey, progress);
+  if (step.ok()) {
     absl::MutexLock lock(&mu_);
-    error_ = std::string(status.message());
-    running_ = false;
-  };
-  bool done = false;
-  while (!done && !stop->HasBeenNotified()) {
-    absl::StatusOr<Registry::RekeyStep> step =
-        registry_->RekeyBatch(cursor, options_.batch_records, kKeyStateKey, progress);
-    if (!step.ok()) return fail(step.status());
-    cursor = step->cursor;
-    done = step->done;
-    {
-      absl::MutexLock lock(&mu_);
-      state_.set_rotation_cursor(cursor);
-      state_.set_rotation_rekeyed(state_.rotation_rekeyed() + step->rekeyed);
-    }
-    if (!done && options_.pause_between_batches > absl::ZeroDuration()) {
-      stop->WaitForNotificationWithTimeout(options_.pause_between_batches);
-    }
+    state_.set_rotation_cursor(step->cursor);
+    state_.set_rotation_rekeyed(state_.rotation_rekeyed() + step->rekeyed);
   }
-  if (!done) {
-    absl::MutexLock lock(&mu_);
-    running_ = false;
-    return;
-  }
-  // Every record is of the new version (registrations have used it since
-  // the switch): drop the old one, durably first.
+  return step;
+}
+
+internal::KeyState KeyRotation::FinishedState() {
+  // What else was sealed under the old version moves first, while the
+  // registry still holds it.
   if (options_.before_forgetting_old_version) {
     const absl::Status moved = options_.before_forgetting_old_version();
     if (!moved.ok()) {
@@ -256,6 +234,42 @@ void KeyRotation::Run() {
   finished.clear_previous();
   finished.clear_rotation_cursor();
   finished.set_rotation_finished_unix_seconds(absl::ToUnixSeconds(absl::Now()));
+  return finished;
+}
+
+void KeyRotation::Run() {
+  absl::Notification* stop = nullptr;
+  std::string cursor;
+  {
+    absl::MutexLock lock(&mu_);
+    stop = stop_.get();
+    cursor = state_.rotation_cursor();
+  }
+  auto fail = [this](const absl::Status& status) {
+    Log(LogLevel::kError, absl::StrCat("key rotation stopped: ", status.ToString(),
+                                       "; optout-admin rotate-keys resumes it"));
+    absl::MutexLock lock(&mu_);
+    error_ = std::string(status.message());
+    running_ = false;
+  };
+  bool done = false;
+  while (!done && !stop->HasBeenNotified()) {
+    absl::StatusOr<Registry::RekeyStep> step = NextBatch(cursor);
+    if (!step.ok()) return fail(step.status());
+    cursor = step->cursor;
+    done = step->done;
+    if (!done && options_.pause_between_batches > absl::ZeroDuration()) {
+      stop->WaitForNotificationWithTimeout(options_.pause_between_batches);
+    }
+  }
+  if (!done) {
+    absl::MutexLock lock(&mu_);
+    running_ = false;
+    return;
+  }
+  // Every record is of the new version (registrations have used it since
+  // the switch): drop the old one, durably first.
+  internal::KeyState finished = FinishedState();
   absl::Status saved = store_->PutMeta(kKeyStateKey, finished.SerializeAsString());
   if (!saved.ok()) return fail(saved);
   registry_->SwitchKeySet(KeySet{registry_->key_set()->current, nullptr});
@@ -275,7 +289,7 @@ RotationProgress KeyRotation::Status() const {
 RotationProgress KeyRotation::StatusLocked() const {
   RotationProgress p;
   const bool rotating = state_.has_previous();
-  p.state = running_                               ? RotationProgress::State::kRunning
+  p.state = running_ && rotating                   ? RotationProgress::State::kRunning
             : rotating                             ? RotationProgress::State::kFailed
             : state_.rotation_finished_unix_seconds() != 0 ? RotationProgress::State::kDone
                                                    : RotationProgress::State::kIdle;
@@ -285,7 +299,7 @@ RotationProgress KeyRotation::StatusLocked() const {
                                                                : 0;
   p.secret_file = state_.current().secret_file();
   p.rekeyed = state_.rotation_rekeyed();
-  p.fraction_done = rotating ? FractionOf(state_.rotation_cursor())
+  p.fraction_done = rotating ? (scanned_ ? 1.0 : FractionOf(state_.rotation_cursor()))
                     : p.state == RotationProgress::State::kDone ? 1.0
                                                                 : 0.0;
   p.opt_outs = registry_->opt_out_count();

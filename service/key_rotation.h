@@ -15,6 +15,12 @@
 // A crash anywhere resumes from the last batch when optoutd starts again
 // (OpenKeyVersions loads both versions; KeyRotation::ResumeIfPending).
 //
+// In cluster mode (Options::ordered_by_log, service/key_rotation_cluster.cc)
+// the start and the end are mutations of the stream, so every node switches
+// at the same place of it: each re-keys its own records meanwhile, and the
+// first node done commits the end, which every node applies after
+// re-keying what it has left.
+//
 // API keys are stored as keyed hashes, which cannot move without the keys:
 // they stay hashed under version 1 of the current secret (kept across a
 // same-secret rotation), so a rotation to a new secret file is refused while
@@ -40,6 +46,7 @@
 #include "optout/internal/record.pb.h"
 #include "service/key_set.h"
 #include "service/keyring.h"
+#include "service/mutation_log.h"
 #include "service/registry.h"
 #include "storage/opt_out_store.h"
 
@@ -80,16 +87,19 @@ struct RotationProgress {
   std::string error;              // why it stopped (kFailed)
 };
 
-class KeyRotation final {
+class KeyRotation final : public MutationApplier {
  public:
   struct Options {
     size_t batch_records = 2000;  // records per synced batch
     // Pauses between batches (tests slow a rotation down to crash it midway).
     absl::Duration pause_between_batches = absl::ZeroDuration();
-    // When not empty, Start refuses with FailedPrecondition and this text
-    // (cluster mode: a node that re-keys alone writes records its peers
-    // cannot open). Default: empty.
-    std::string refuse_start;
+    // Cluster mode: Start commits an internal::StartKeyRotation to the
+    // registry's log and every node applies it (Apply); once this node has
+    // re-keyed its records, the worker commits a FinishKeyRotation, and the
+    // first one on the stream ends the rotation on every node. Only the
+    // next version of the same secret. Default: false (one node: Start and
+    // the worker switch the versions themselves).
+    bool ordered_by_log = false;
     // Called once every record is re-keyed, while the registry still holds
     // the old version and before the state forgets it: what else is sealed
     // under it moves to the new one (open check sessions' journal entries,
@@ -115,14 +125,37 @@ class KeyRotation final {
   absl::StatusOr<RotationProgress> Start(const std::string& new_secret_file,
                                          size_t api_key_count);
   // Starts the worker when the stored state says a rotation is under way
-  // (after a crash or a stop); no-op otherwise.
+  // (after a crash or a stop); no-op otherwise. In cluster mode call it
+  // once the registry's log is the stream's: only from then on does an
+  // applied start run the worker (which commits the end to that log).
   void ResumeIfPending();
+  // Cluster mode: applies a StartKeyRotation or FinishKeyRotation (the
+  // Registry hands them here), the key state written with `mark`. A start
+  // derives the new version from this node's secret file and checks it
+  // against the starter's (FailedPrecondition: another secret); an end
+  // first re-keys what this node has left, in the caller's thread.
+  // Called by the log's applying thread only.
+  absl::StatusOr<ApplyOutcome> Apply(const internal::Mutation& mutation,
+                                     const storage::ProgressMark* mark) override;
   RotationProgress Status() const;
-  // Stops the worker after its current batch and waits for it.
+  // Stops the worker after its current batch and waits for it; in cluster
+  // mode an applied start no longer starts it.
   void Stop();
 
  private:
   void Run();
+  // One batch after `cursor`, its progress stored with it and noted in
+  // state_. Caller holds scan_mu_ in cluster mode.
+  absl::StatusOr<Registry::RekeyStep> NextBatch(const std::string& cursor);
+  // state_ once the old version is forgotten.
+  internal::KeyState FinishedState();
+  // key_rotation_cluster.cc
+  absl::StatusOr<RotationProgress> StartInOrder(const std::string& new_secret_file);
+  void RunInOrder();
+  absl::StatusOr<ApplyOutcome> ApplyStart(const internal::StartKeyRotation& start,
+                                          const storage::ProgressMark* mark);
+  absl::StatusOr<ApplyOutcome> ApplyFinish(uint32_t to_version, const storage::ProgressMark* mark);
+  absl::StatusOr<ApplyOutcome> Skip(const storage::ProgressMark* mark);
   void StartWorkerLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   RotationProgress StatusLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -131,12 +164,20 @@ class KeyRotation final {
   const std::string secret_file_;
   const Options options_;
 
+  // Cluster mode: held around each batch of re-keying, by the worker or by
+  // the applying thread ending the rotation; taken before mu_.
+  absl::Mutex scan_mu_;
   mutable absl::Mutex mu_;
   internal::KeyState state_ ABSL_GUARDED_BY(mu_);
   bool running_ ABSL_GUARDED_BY(mu_) = false;
   std::string error_ ABSL_GUARDED_BY(mu_);
   absl::Time run_started_ ABSL_GUARDED_BY(mu_);
   uint64_t rekeyed_at_run_start_ ABSL_GUARDED_BY(mu_) = 0;
+  // Cluster mode: an applied start may run the worker (ResumeIfPending).
+  bool live_ ABSL_GUARDED_BY(mu_) = false;
+  // Cluster mode: every record here is of the new version; the worker
+  // commits the end.
+  bool scanned_ ABSL_GUARDED_BY(mu_) = false;
   std::unique_ptr<absl::Notification> stop_;
   std::thread worker_;
 };

@@ -15,6 +15,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -78,6 +79,13 @@ struct LogProgress {
   std::string node_name;     // empty on a single node
 };
 
+// One node's part of the status board the nodes of a cluster share.
+struct NodeStatus {
+  std::string node_name;
+  std::string status;  // opaque to the log (e.g. a serialized proto)
+  absl::Time reported;
+};
+
 // Thread-safety: all methods may be called concurrently.
 class MutationLog {
  public:
@@ -90,6 +98,12 @@ class MutationLog {
   // at most until `deadline`; false then.
   virtual bool AwaitApplied(uint64_t version, absl::Time deadline) const = 0;
   virtual LogProgress Progress() const = 0;
+  // Cluster mode: `source` gives this node's part of a status board every
+  // node shares (service/cluster/status_board.h; asked about every second
+  // until the log goes, from another thread), and SharedStatuses every
+  // node's last part, this node's included. A single node shares nothing.
+  virtual void ShareStatus(std::function<std::string()> source) { (void)source; }
+  virtual std::vector<NodeStatus> SharedStatuses() const { return {}; }
 };
 
 // 16 random bytes for Mutation::mutation_id (the JetStream message id that

@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <cstring>
 #include <iterator>
+#include <optional>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
@@ -20,6 +22,7 @@
 #include "service/log.h"
 #include "service/match_id.h"
 #include "service/opt_out_codec.h"
+#include "service/record_rekey.h"
 #include "service/scope_proofs.h"
 #include "client/common/base/status_macros.h"
 #include "client/common/base/version.h"
@@ -322,7 +325,16 @@ absl::StatusOr<v1::RegisterResponse> Registry::RegisterNew(const v1::RegisterReq
     insert->set_record(record.SerializeAsString());
     insert->set_request_key(request_key);
     OPTOUT_ASSIGN_OR_RETURN(Committed committed, log_->Commit(mutation));
-    if (committed.outcome == ApplyOutcome::kSkipped) continue;
+    if (committed.outcome == ApplyOutcome::kSkipped) {
+      if (key_set()->ForVersion(keyring.version()) == nullptr) {
+        // Sealed under a version a cluster key rotation finished with
+        // before the stream reached it: skipped on every node (StageInsert).
+        return absl::UnavailableError(
+            "a key rotation ended while this registration was on its way; retry with the same "
+            "request_id");
+      }
+      continue;
+    }
 
     v1::RegisterResponse response;
     response.set_opt_out_id(digest::ToHex(id));
@@ -442,6 +454,12 @@ absl::StatusOr<ApplyOutcome> Registry::Apply(const internal::Mutation& mutation,
       // moves on.
       if (mark != nullptr) OPTOUT_RETURN_IF_ERROR(store_->PutProgress(*mark));
       return ApplyOutcome::kSkipped;
+    case internal::Mutation::kStartKeyRotation:
+    case internal::Mutation::kFinishKeyRotation: {
+      MutationApplier* rotation = rotation_applier_.load();
+      if (rotation != nullptr) return rotation->Apply(mutation, mark);
+      return absl::FailedPreconditionError("a key rotation mutation, and no key rotation to apply it");
+    }
     default: break;
   }
   return UnknownMutationKind(mutation);
@@ -466,33 +484,69 @@ absl::StatusOr<std::optional<StagedApply>> Registry::Stage(const internal::Mutat
 absl::StatusOr<StagedApply> Registry::StageInsert(const internal::InsertRecord& insert,
                                                   storage::OptOutStore::Batch* batch) {
   StagedApply staged;
-  if (!insert.request_key().empty()) {
-    OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> holder,
-                            batch->GetRequest(insert.request_key()));
+  internal::OptOutRecord record;
+  if (!record.ParseFromString(insert.record())) {
+    return absl::DataLossError("mutation record does not parse");
+  }
+  // The key set changes only as this log applies a rotation's start or end
+  // (cluster mode), so every node decides the same below.
+  const std::shared_ptr<const KeySet> keys = key_set();
+  const Keyring* keyring = keys->ForVersion(record.key_version());
+  if (keyring == nullptr) {
+    // Sealed under a version a cluster key rotation finished with before
+    // the stream reached it (its node had not applied the rotation's start
+    // yet): skipped everywhere; its writer answers UNAVAILABLE (Register).
+    staged.outcome = ApplyOutcome::kSkipped;
+    return staged;
+  }
+  // The request's key under each version a holder's may be stored under:
+  // during a rotation both, the previous first, since re-keying moves keys
+  // from there to the current one, never back (whatever this node's own
+  // re-keying reached, the answer is the same).
+  std::vector<std::string> request_keys;
+  std::optional<RekeyedRecord> moved;
+  if (keys->previous != nullptr && keyring == keys->previous.get()) {
+    // Of the version the rotation leaves: moved to the current one now, as
+    // re-keying would have moved it had it been stored before the start.
+    OPTOUT_ASSIGN_OR_RETURN(moved, RekeyRecord(*keyring, *keys->current, insert.id(), record));
+    request_keys = {insert.request_key(), moved->request_key};
+  } else if (keys->previous != nullptr && !insert.request_key().empty()) {
+    OPTOUT_ASSIGN_OR_RETURN(internal::SealedPart sealed, OpenSealed(*keyring, insert.id(), record));
+    if (!sealed.request_id().empty()) {
+      request_keys.push_back(RequestKey(*keys->previous, sealed.request_id()));
+    }
+    request_keys.push_back(insert.request_key());
+  } else {
+    request_keys = {insert.request_key()};
+  }
+  for (const std::string& key : request_keys) {
+    if (key.empty()) continue;
+    OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> holder, batch->GetRequest(key));
     bool skip = holder.has_value() && *holder != insert.id();
     if (!holder.has_value()) {
       // The request's opt-out was revoked: this is a late copy of a retry
       // (its node re-sent it after the client had moved on), and applying
       // it would bring back what the owner revoked. Skipped on every node
       // alike, as the revoked key is part of the ordered state.
-      OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> revoked,
-                              batch->GetRevokedRequest(insert.request_key()));
+      OPTOUT_ASSIGN_OR_RETURN(std::optional<std::string> revoked, batch->GetRevokedRequest(key));
       skip = revoked.has_value();
     }
     if (skip) {
       staged.outcome = ApplyOutcome::kSkipped;
       return staged;
     }
+    if (holder.has_value()) break;  // this very insert, applied before (a re-applied message)
   }
-  internal::OptOutRecord record;
-  if (!record.ParseFromString(insert.record())) {
-    return absl::DataLossError("mutation record does not parse");
+  if (moved.has_value()) {
+    keyring = keys->current.get();
+    record = std::move(moved->record);
   }
   // Decoded before the write, so a record this node cannot open changes nothing.
-  std::shared_ptr<const KeySet> keys = key_set();
-  OPTOUT_ASSIGN_OR_RETURN(const Keyring* keyring, KeyringOf(record, &keys));
   OPTOUT_ASSIGN_OR_RETURN(IndexedOptOut indexed, IndexedFromRecord(*keyring, insert.id(), record));
-  OPTOUT_RETURN_IF_ERROR(batch->Insert(insert.id(), insert.record(), insert.request_key()));
+  OPTOUT_RETURN_IF_ERROR(moved.has_value()
+                             ? batch->Insert(insert.id(), record.SerializeAsString(),
+                                             moved->request_key)
+                             : batch->Insert(insert.id(), insert.record(), insert.request_key()));
   staged.after_write = [this, indexed = std::move(indexed), id = insert.id(),
                         created = record.created_unix_seconds(),
                         scoped = ScopeEntryCount(record) > 0]() {
@@ -641,10 +695,18 @@ absl::StatusOr<ApplyOutcome> Registry::ApplyDelete(const internal::DeleteRecord&
   OPTOUT_ASSIGN_OR_RETURN(const Keyring* keyring, KeyringOf(record, &keys));
   OPTOUT_ASSIGN_OR_RETURN(IndexedOptOut indexed, IndexedFromRecord(*keyring, del.id(), record));
   // The request key stored now: a re-key may have moved it since the revoke
-  // was written.
-  // The request key stays, revoked, until ExpireRevokedRequests.
+  // was written. It stays, revoked, until ExpireRevokedRequests; during a
+  // rotation under the current version's key, as re-keying would have moved
+  // it, so that every node keeps the same key whatever its own re-keying
+  // reached (StageInsert asks both until the rotation ends, then only that).
+  std::string revoked_key;
+  if (keys->previous != nullptr && keyring == keys->previous.get() &&
+      !record.request_key().empty()) {
+    OPTOUT_ASSIGN_OR_RETURN(internal::SealedPart sealed, OpenSealed(*keyring, del.id(), record));
+    if (!sealed.request_id().empty()) revoked_key = RequestKey(*keys->current, sealed.request_id());
+  }
   OPTOUT_RETURN_IF_ERROR(store_->Delete(del.id(), record.request_key(), del.tombstone_key(),
-                                        del.tombstone(), mark, del.tombstone()));
+                                        del.tombstone(), mark, del.tombstone(), revoked_key));
   index_.Remove(indexed);
   return ApplyOutcome::kApplied;
 }

@@ -22,6 +22,7 @@
 #define OPTOUT_SERVICE_REGISTRY_H_
 
 #include <array>
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -82,6 +83,12 @@ class Registry final : public MutationApplier {
   // one they are skipped. Set before the log applies anything.
   void UseKeyApplier(MutationApplier* keys) { key_applier_ = keys; }
   MutationLog& mutation_log() const { return *log_; }
+  // Key rotation mutations of the log (cluster mode: StartKeyRotation,
+  // FinishKeyRotation) are handed to `rotation` (KeyRotation); without one
+  // applying them fails (the log tries again), since skipping them would
+  // leave this node's keys behind its peers'. Set before the log applies
+  // anything; nullptr before `rotation` goes.
+  void UseRotationApplier(MutationApplier* rotation) { rotation_applier_ = rotation; }
 
   absl::StatusOr<v1::RegisterResponse> Register(const v1::RegisterRequest& request);
   absl::StatusOr<v1::GetResponse> Get(const v1::GetRequest& request) const;
@@ -145,6 +152,12 @@ class Registry final : public MutationApplier {
   // Makes `keys` the versions in use once every registration that took the
   // old set has finished, so none writes an old version after this returns.
   void SwitchKeySet(KeySet keys);
+  // Makes `keys` the versions in use at once (cluster mode, where the
+  // stream orders the switch: registrations that took the old set still
+  // commit records of it, and applying re-keys or skips them, see
+  // StageInsert). Waiting for them, as SwitchKeySet does, would stall the
+  // thread that applies the very writes they wait for.
+  void SwitchKeySetInOrder(KeySet keys);
   // What one RekeyBatch did.
   struct RekeyStep {
     std::string cursor;  // last id visited (pass it back as `after`)
@@ -246,6 +259,7 @@ class Registry final : public MutationApplier {
   Checker checker_;
   std::unique_ptr<MutationLog> log_;  // LocalMutationLog unless UseMutationLog
   MutationApplier* key_applier_ = nullptr;
+  std::atomic<MutationApplier*> rotation_applier_{nullptr};
   mutable CheckCounters check_counters_;  // thread-safe counters, updated by const Check
 
   absl::Mutex requests_mu_;

@@ -30,6 +30,12 @@ void Registry::SwitchKeySet(KeySet keys) {
   keys_ = std::move(next);
 }
 
+void Registry::SwitchKeySetInOrder(KeySet keys) {
+  auto next = std::make_shared<const KeySet>(std::move(keys));
+  absl::MutexLock lock(&keys_mu_);
+  keys_ = std::move(next);
+}
+
 absl::StatusOr<Registry::RekeyStep> Registry::RekeyBatch(
     const std::string& after, size_t max_records, absl::string_view progress_key,
     const std::function<std::string(const std::string& cursor, size_t rekeyed)>& progress) {

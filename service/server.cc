@@ -107,7 +107,15 @@ struct Server::Impl {
     stop_token_eraser.Notify();
     token_eraser.join();
   }
-  ~Impl() { StopTokenEraser(); }  // also when Start fails after starting it
+  ~Impl() {  // also when Start fails after starting them
+    StopTokenEraser();
+    // The stream's applying thread may hand the registry a rotation's
+    // mutation until the registry (declared before) goes.
+    if (registry != nullptr) {
+      registry->UseRotationApplier(nullptr);
+      registry->mutation_log().ShareStatus(nullptr);
+    }
+  }
 };
 
 namespace {
@@ -201,6 +209,28 @@ absl::StatusOr<int> ApplyConnectionLimits(const ServerOptions& options,
 
 // The JSON API and page over HTTP, on the core objects gRPC uses (same
 // registry, register rate, disk floor and check workers).
+KeyRotation::Options RotationOptions(const ServerOptions& options, CheckSessionJournal* journal) {
+  KeyRotation::Options rotation;
+  rotation.batch_records = static_cast<size_t>(std::max(options.key_rotation_batch, 1));
+  rotation.pause_between_batches = absl::Milliseconds(options.key_rotation_pause_ms);
+  // In a cluster every node must switch versions at one place of the
+  // stream: a node re-keying alone would write records its peers cannot
+  // open, and they would stop applying the stream.
+  rotation.ordered_by_log = !options.cluster.nats_urls.empty();
+  // Open sessions' entries move to the new version before the old one is
+  // forgotten, so they survive a restart after the rotation.
+  rotation.before_forgetting_old_version = [journal]() -> absl::Status {
+    absl::StatusOr<int> resealed = journal->Reseal();
+    if (!resealed.ok()) return resealed.status();
+    if (*resealed > 0) {
+      Log(LogLevel::kInfo, absl::StrCat("key rotation: ", *resealed,
+                                        " check session entries sealed under the new version"));
+    }
+    return absl::OkStatus();
+  };
+  return rotation;
+}
+
 }  // namespace
 
 absl::Status Server::Impl::StartHttp(const ServerOptions& options) {
@@ -389,6 +419,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     });
     Log(LogLevel::kInfo, absl::StrCat("loaded ", impl->registry->opt_out_count(), " opt-outs in ",
                                       absl::FormatDuration(absl::Now() - load_start)));
+    const Registry* registry = impl->registry.get();
+    impl->check_session_journal = std::make_unique<CheckSessionJournal>(
+        impl->store.get(), [registry] { return registry->key_set(); });
+    // Before the stream is applied: in a cluster a rotation's start and
+    // end are mutations of it.
+    impl->key_rotation = std::make_unique<KeyRotation>(
+        impl->store.get(), impl->registry.get(), versions, secret_file,
+        RotationOptions(options, impl->check_session_journal.get()));
+    impl->registry->UseRotationApplier(impl->key_rotation.get());
     return std::make_unique<KeyVersions>(std::move(versions));
   };
   absl::StatusOr<std::unique_ptr<KeyVersions>> versions = open_registry();
@@ -400,11 +439,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       cluster.node_name = host;
     }
     // Returns once this node has applied what the stream held: it serves
-    // nothing before it is caught up.
+    // nothing before it is caught up. The stream is sealed and
+    // fingerprinted with version 1 of the secret, which every version of
+    // the same secret's rotations keeps (so restarted and new nodes join
+    // whatever version the cluster rotated to).
     absl::StatusOr<std::unique_ptr<cluster::JetStreamLog>> log = cluster::JetStreamLog::Start(
-        cluster, *(*versions)->keys.current, impl->store.get(), impl->registry.get());
+        cluster, (*versions)->api_keys, impl->store.get(), impl->registry.get());
     if (!log.ok() && cluster::NeedsSnapshot(log.status()) && !cluster.snapshot_from.empty()) {
       Log(LogLevel::kWarning, absl::StrCat(log.status().message(), "; taking a peer's snapshot"));
+      impl->registry->UseRotationApplier(nullptr);
+      impl->key_rotation.reset();
+      impl->check_session_journal.reset();
       impl->registry.reset();
       impl->api_keys.reset();
       impl->store.reset();
@@ -416,7 +461,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       }
       versions = open_registry();
       if (versions.ok()) {
-        log = cluster::JetStreamLog::Start(cluster, *(*versions)->keys.current, impl->store.get(),
+        log = cluster::JetStreamLog::Start(cluster, (*versions)->api_keys, impl->store.get(),
                                            impl->registry.get());
       }
     }
@@ -429,38 +474,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   }
   secret.fill(0);
   OPTOUT_RETURN_IF_ERROR(versions.status());
-  KeyRotation::Options rotation_options;
-  rotation_options.batch_records = static_cast<size_t>(std::max(options.key_rotation_batch, 1));
-  rotation_options.pause_between_batches = absl::Milliseconds(options.key_rotation_pause_ms);
-  if (!options.cluster.nats_urls.empty()) {
-    // Every node must hold the keys of what the stream carries: one node
-    // re-keying alone would write records that its peers cannot open, and
-    // they would stop applying the stream.
-    rotation_options.refuse_start =
-        "rotate-keys: not supported in cluster mode yet (every node must hold the keys the "
-        "stream was written with; a node re-keying alone would stop its peers)";
-  }
-  {
-    const Registry* registry = impl->registry.get();
-    impl->check_session_journal = std::make_unique<CheckSessionJournal>(
-        impl->store.get(), [registry] { return registry->key_set(); });
-    // Open sessions' entries move to the new version before the old one is
-    // forgotten, so they survive a restart after the rotation.
-    CheckSessionJournal* journal = impl->check_session_journal.get();
-    rotation_options.before_forgetting_old_version = [journal]() -> absl::Status {
-      absl::StatusOr<int> resealed = journal->Reseal();
-      if (!resealed.ok()) return resealed.status();
-      if (*resealed > 0) {
-        Log(LogLevel::kInfo, absl::StrCat("key rotation: ", *resealed,
-                                          " check session entries sealed under the new version"));
-      }
-      return absl::OkStatus();
-    };
-  }
-  impl->key_rotation = std::make_unique<KeyRotation>(impl->store.get(), impl->registry.get(),
-                                                     **versions, secret_file, rotation_options);
   // A rotation a crash or a stop interrupted goes on from its last batch.
   impl->key_rotation->ResumeIfPending();
+  if (!options.cluster.nats_urls.empty()) {
+    // Each node's rotation progress, for rotate-keys --status on any node.
+    impl->registry->mutation_log().ShareStatus([rotation = impl->key_rotation.get()] {
+      return KeyRotationStatusProto(rotation->Status()).SerializeAsString();
+    });
+  }
 
   // The first pass runs before the server listens, so that no retry can
   // still find a token copy that is past its window at start.
@@ -630,6 +651,7 @@ void Server::Shutdown(absl::Duration deadline) {
   if (impl_->metrics_endpoint != nullptr) impl_->metrics_endpoint->Stop();
   impl_->StopTokenEraser();
   impl_->key_rotation->Stop();  // after its current batch; resumes at next start
+  impl_->registry->mutation_log().ShareStatus(nullptr);
   impl_->scope_upkeep.reset();
   impl_->pool.reset();  // runs any queued durable write to completion
   impl_->check_workers.reset();

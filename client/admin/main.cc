@@ -256,6 +256,17 @@ void PrintRotation(const admin::KeyRotationStatus& s) {
   if (s.records_per_second() > 0) std::printf(", %.0f records/s", s.records_per_second());
   if (!s.error().empty()) std::printf(" (%s)", s.error().c_str());
   std::printf("\n");
+  // Cluster mode: each node's own progress, as it last told the others.
+  for (const admin::KeyRotationStatus& node : s.nodes()) {
+    const int64_t age = absl::ToUnixSeconds(absl::Now()) - node.reported_unix_seconds();
+    std::printf("  node %s: %s, version %u -> %u, %.1f%% scanned, %llu records re-keyed, %llu "
+                "opt-outs%s%s (%lld s ago)\n",
+                node.node_name().c_str(), RotationStateName(node.state()), node.from_version(),
+                node.to_version(), 100.0 * node.fraction_done(),
+                static_cast<unsigned long long>(node.rekeyed()),
+                static_cast<unsigned long long>(node.opt_outs()), node.error().empty() ? "" : ": ",
+                node.error().c_str(), static_cast<long long>(age));
+  }
 }
 
 struct RotateArgs {

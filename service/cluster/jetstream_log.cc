@@ -28,6 +28,7 @@
 #include "service/cluster/divergence.h"
 #include "service/cluster/key_fingerprint.h"
 #include "service/cluster/progress.h"
+#include "service/cluster/status_board.h"
 #include "service/log.h"
 
 namespace optout::service::cluster {
@@ -233,6 +234,7 @@ struct JetStreamLog::Impl {
 
   std::thread consumer;
   std::atomic<bool> stopping{false};
+  std::unique_ptr<StatusBoard> board;  // goes before the connection
 
   AppliedVersion applied;  // synced
   mutable absl::Mutex mu;
@@ -265,6 +267,7 @@ struct JetStreamLog::Impl {
     stopping = true;
     for (std::thread& t : publishers) t.join();
     if (consumer.joinable()) consumer.join();
+    board.reset();
     if (subscription != nullptr) natsSubscription_Destroy(subscription);
     if (progress_subscription != nullptr) {
       natsSubscription_Unsubscribe(progress_subscription);
@@ -1150,6 +1153,7 @@ absl::StatusOr<std::unique_ptr<JetStreamLog>> JetStreamLog::Start(const ClusterO
     impl->known_last_seq = impl->progress.sequence;
   }
   OPTOUT_RETURN_IF_ERROR(impl->Connect());
+  impl->board = std::make_unique<StatusBoard>(impl->connection, options.stream, options.node_name);
   OPTOUT_ASSIGN_OR_RETURN(StreamState state, impl->EnsureStream());
   const std::string mine = KeyFingerprint(keyring);
   if (state.fingerprint != mine) {
@@ -1323,6 +1327,12 @@ LogProgress JetStreamLog::Progress() const {
                      : 0;
   return progress;
 }
+
+void JetStreamLog::ShareStatus(std::function<std::string()> source) {
+  impl_->board->Share(std::move(source));
+}
+
+std::vector<NodeStatus> JetStreamLog::SharedStatuses() const { return impl_->board->Statuses(); }
 
 bool NeedsSnapshot(const absl::Status& status) {
   return status.GetPayload(kNeedsSnapshotPayload).has_value();

@@ -22,7 +22,10 @@
 #ifndef OPTOUT_SERVICE_CLUSTER_JETSTREAM_LOG_H_
 #define OPTOUT_SERVICE_CLUSTER_JETSTREAM_LOG_H_
 
+#include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "service/cluster/cluster_options.h"
@@ -54,6 +57,9 @@ class JetStreamLog final : public MutationLog {
   absl::StatusOr<Committed> Commit(const internal::Mutation& mutation) override;
   bool AwaitApplied(uint64_t version, absl::Time deadline) const override;
   LogProgress Progress() const override;
+  // A status board over core NATS (status_board.h).
+  void ShareStatus(std::function<std::string()> source) override;
+  std::vector<NodeStatus> SharedStatuses() const override;
 
   struct Impl;
 

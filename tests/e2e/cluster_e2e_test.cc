@@ -332,11 +332,18 @@ TEST_F(ClusterE2eTest, CliRegisterPrintsVersionThatCheckMinVersionWaitsFor) {
 // Key rotation is per node: one node re-keying alone would write records
 // its peers cannot open (they would stop applying the stream), so a
 // cluster node refuses it and keeps serving with the keys it has.
-TEST_F(ClusterE2eTest, RotateKeysIsRefusedInClusterMode) {
-  const CommandResult rotate = RunAdmin(cluster_.node(1), {"rotate-keys", "--no-wait"});
+// Rotating to the same secret's next version works in cluster mode
+// (cluster_rotation_e2e_test); a new secret file is refused, and the
+// registry goes on as before.
+TEST_F(ClusterE2eTest, RotateKeysToANewSecretIsRefusedInClusterMode) {
+  const CommandResult rotate = RunAdmin(
+      cluster_.node(1),
+      {"rotate-keys", "--no-wait", "--new-secret-file", cluster_.node(1).root() + "/new.secret"});
   EXPECT_NE(rotate.exit_code, 0) << rotate.out;
   EXPECT_THAT(rotate.err, ::testing::HasSubstr("FAILED_PRECONDITION"));
   EXPECT_THAT(rotate.err, ::testing::HasSubstr("not supported in cluster mode"));
+  EXPECT_THAT(RunAdmin(cluster_.node(1), {"rotate-keys", "--status"}).out,
+              ::testing::HasSubstr("key rotation: idle"));
   const std::string url = UniqueUrl("after-rotate", 0);
   absl::StatusOr<v1::RegisterResponse> r = cluster_.Register(1, RegisterUrl(url));
   ASSERT_TRUE(r.ok()) << r.status();
