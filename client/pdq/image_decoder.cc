@@ -19,6 +19,24 @@ bool HasPrefixAt(absl::string_view bytes, size_t offset, const char (&literal)[N
   return bytes.size() >= offset + magic.size() && bytes.substr(offset, magic.size()) == magic;
 }
 
+// Hands every row to two sinks.
+class TeeSink final : public RowSink {
+ public:
+  TeeSink(RowSink& a, RowSink& b) : a_(a), b_(b) {}
+  void Begin(int width, int height, int channels) override {
+    a_.Begin(width, height, channels);
+    b_.Begin(width, height, channels);
+  }
+  void PutRow(int y, const uint8_t* row) override {
+    a_.PutRow(y, row);
+    b_.PutRow(y, row);
+  }
+
+ private:
+  RowSink& a_;
+  RowSink& b_;
+};
+
 }  // namespace
 
 ImageFormat DetectFormat(absl::string_view b) {
@@ -88,14 +106,19 @@ absl::Status DecodeImage(absl::string_view bytes, const DecodeLimits& limits, Ro
   }
 }
 
-absl::StatusOr<PrescaledImage> DecodeForPdq(absl::string_view bytes, const DecodeLimits& limits) {
+absl::StatusOr<PrescaledImage> DecodeForPdq(absl::string_view bytes, const DecodeLimits& limits,
+                                            bool region_luma) {
   PrescaleSink sink;
-  absl::Status status = DecodeImage(bytes, limits, sink);
+  RegionLumaSink luma_sink;
+  TeeSink tee(sink, luma_sink);
+  absl::Status status =
+      region_luma ? DecodeImage(bytes, limits, tee) : DecodeImage(bytes, limits, sink);
   if (!status.ok()) return status;
   PrescaledImage out;
   out.source_width = sink.source_width();
   out.source_height = sink.source_height();
   out.image = sink.Finish();
+  if (region_luma) out.region_luma = luma_sink.Finish();
   return out;
 }
 

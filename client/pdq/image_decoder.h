@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "client/pdq/decode_limits.h"
 #include "client/pdq/image.h"
+#include "client/pdq/region_luma.h"
 
 namespace optout::pdq {
 
@@ -34,10 +35,14 @@ struct PrescaledImage {
   Image image;  // at most 512x512, grey folded (prescale.h)
   int source_width = 0;
   int source_height = 0;
+  // Filled only on request: the luma regions are hashed from (region_luma.h).
+  LumaPlane region_luma;
 };
 
-// Decodes and applies the reference's pre-scale while decoding (prescale.h).
-absl::StatusOr<PrescaledImage> DecodeForPdq(absl::string_view bytes, const DecodeLimits& limits);
+// Decodes and applies the reference's pre-scale while decoding (prescale.h);
+// with `region_luma`, also builds the region luma plane from the same rows.
+absl::StatusOr<PrescaledImage> DecodeForPdq(absl::string_view bytes, const DecodeLimits& limits,
+                                            bool region_luma = false);
 
 // Decodes to a full-size 8-bit image (grey folded, no pre-scale).
 absl::StatusOr<Image> DecodeFull(absl::string_view bytes, const DecodeLimits& limits);

@@ -68,7 +68,8 @@ absl::StatusOr<ImageHashes> HashImageBytes(absl::string_view file_bytes,
                                            const HashOptions& options) {
   DecodeLimits limits;
   limits.max_pixels = options.max_pixels;
-  absl::StatusOr<PrescaledImage> decoded = DecodeForPdq(file_bytes, limits);
+  const bool region_luma = options.regions != RegionSet::kNone || options.verification;
+  absl::StatusOr<PrescaledImage> decoded = DecodeForPdq(file_bytes, limits, region_luma);
   if (!decoded.ok()) return decoded.status();
   absl::StatusOr<PdqResult> pdq = HashPixels(decoded->image, options.dihedral);
   if (!pdq.ok()) {
@@ -95,20 +96,23 @@ absl::StatusOr<ImageHashes> HashImageBytes(absl::string_view file_bytes,
   out.md5 = digest::Md5(file_bytes);
   out.width = decoded->source_width;
   out.height = decoded->source_height;
+  // The verification hasher needs the plane after the regions' hasher took it.
+  LumaPlane verification_luma;
+  if (options.verification) verification_luma = decoded->region_luma;
   switch (options.regions) {
     case RegionSet::kNone:
       break;
     case RegionSet::kOwner:
-      out.regions = OwnerRegions(decoded->image, out.width, out.height, out.pdq,
-                                 options.min_region_quality);
+      out.regions = OwnerRegions(decoded->image, std::move(decoded->region_luma), out.width,
+                                 out.height, out.pdq, options.min_region_quality);
       break;
     case RegionSet::kChecker:
-      out.regions = CheckerRegions(decoded->image, out.width, out.height,
-                                   options.min_region_quality);
+      out.regions = CheckerRegions(decoded->image, std::move(decoded->region_luma), out.width,
+                                   out.height, options.min_region_quality);
       break;
   }
   if (options.verification) {
-    const RegionHasher whole(decoded->image, out.width, out.height);
+    const RegionHasher whole(std::move(verification_luma), out.width, out.height);
     out.verification = whole.VerificationDihedral(Region{});
     for (RegionHash& r : out.regions) r.verification = whole.Verification(r.region);
   }

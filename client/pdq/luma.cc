@@ -48,6 +48,10 @@ void ComputeLuma(const Image& image, float* out) {
   }
 }
 
+void LumaOfRow(const uint8_t* row, int width, int channels, float* out) {
+  LumaRow(row, width, channels, out, 1);
+}
+
 void ComputeLumaRow(const Image& image, int y, float* out, int stride) {
   LumaRow(image.row(y), image.width, image.channels, out, static_cast<size_t>(stride));
 }

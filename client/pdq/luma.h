@@ -16,6 +16,9 @@ void ComputeLuma(const Image& image, float* out);
 // Row y only: writes image.width floats, x-th at out[x * stride].
 void ComputeLumaRow(const Image& image, int y, float* out, int stride = 1);
 
+// One row of `width` pixels of `channels` (1 or 3) samples: writes width floats.
+void LumaOfRow(const uint8_t* row, int width, int channels, float* out);
+
 }  // namespace optout::pdq
 
 #endif  // OPTOUT_CLIENT_PDQ_LUMA_H_

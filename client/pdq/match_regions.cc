@@ -20,13 +20,46 @@ constexpr double kPi = 3.14159265358979323846;
 // frequencies up to 16 cycles of a 64x64 reduction, so more adds time only.
 constexpr int kMaxRegionSide = 256;
 
-// The luma regions are cut from keeps up to this many samples a side (the
-// whole pre-scale, which is at most 512x512): a region is resampled from
-// twice the samples it is hashed at, so a turned or sub-pixel-shifted
-// window is interpolated between finer samples. Against a 256-sample luma
-// on the photo corpus: 540 -> 545 of 592 copies (rotate 30 -> 33), the
-// closest unrelated pair 64 -> 70, at the same hashing time.
-constexpr int kMaxLumaSide = 512;
+// PDQ's grid: a region that is not turned is averaged to this many cells a
+// side and hashed from them (pdq_core.h skips its own filter at 64x64).
+constexpr int kGrid = 64;
+
+// Per-thread working memory of the area average (see RegionHasher::Hash).
+struct AreaScratch {
+  std::vector<int> first_x, first_y;
+  std::vector<float> weight_x, weight_y;
+  std::vector<float> columns;  // luma rows averaged to kGrid columns
+};
+
+// The luma samples cell u of kGrid covers along an axis: [lo, hi) in luma
+// pixels (pixel i covers [i, i + 1)), each weighted by its overlap with the
+// cell, weights summing to 1. Writes `taps` weights per cell; samples past
+// the plane's ends get weight 0.
+void AreaWeights(double lo, double hi, int n, int taps, std::vector<int>* first,
+                 std::vector<float>* weights) {
+  const double step = (hi - lo) / kGrid;
+  first->resize(kGrid);
+  weights->assign(static_cast<size_t>(kGrid) * taps, 0.0f);
+  for (int u = 0; u < kGrid; ++u) {
+    const double a = lo + u * step, b = a + step;
+    const int i0 = static_cast<int>(std::floor(a));
+    (*first)[u] = i0;
+    float* w = weights->data() + static_cast<size_t>(u) * taps;
+    double sum = 0;
+    for (int k = 0; k < taps; ++k) {
+      const int i = i0 + k;
+      if (i < 0 || i >= n) continue;
+      const double overlap = std::min(b, i + 1.0) - std::max(a, static_cast<double>(i));
+      if (overlap > 0) {
+        w[k] = static_cast<float>(overlap);
+        sum += overlap;
+      }
+    }
+    if (sum > 0) {
+      for (int k = 0; k < taps; ++k) w[k] = static_cast<float>(w[k] / sum);
+    }
+  }
+}
 
 // Two samples differ "visibly" above this (0..255 scale): JPEG ringing next
 // to a flat border stays below it.
@@ -253,32 +286,15 @@ std::vector<Region> OwnerWindows(int source_width, int source_height) {
   return out;
 }
 
+RegionHasher::RegionHasher(LumaPlane luma, int source_width, int source_height)
+    : source_width_(source_width),
+      source_height_(source_height),
+      width_(luma.width),
+      height_(luma.height),
+      luma_(std::move(luma.v)) {}
+
 RegionHasher::RegionHasher(const Image& image, int source_width, int source_height)
-    : source_width_(source_width), source_height_(source_height) {
-  std::vector<float> full(static_cast<size_t>(image.width) * image.height);
-  ComputeLuma(image, full.data());
-  // Shrink each axis by a whole factor (box average) to kMaxLumaSide or less.
-  const int fx = (image.width + kMaxLumaSide - 1) / kMaxLumaSide;
-  const int fy = (image.height + kMaxLumaSide - 1) / kMaxLumaSide;
-  width_ = image.width / fx;
-  height_ = image.height / fy;
-  if (fx == 1 && fy == 1) {
-    luma_ = std::move(full);
-    return;
-  }
-  luma_.assign(static_cast<size_t>(width_) * height_, 0.0f);
-  const float scale = 1.0f / (fx * fy);
-  for (int y = 0; y < height_; ++y) {
-    float* out = luma_.data() + static_cast<size_t>(y) * width_;
-    for (int dy = 0; dy < fy; ++dy) {
-      const float* in = full.data() + static_cast<size_t>(y * fy + dy) * image.width;
-      for (int x = 0; x < width_; ++x) {
-        for (int dx = 0; dx < fx; ++dx) out[x] += in[x * fx + dx];
-      }
-    }
-    for (int x = 0; x < width_; ++x) out[x] *= scale;
-  }
-}
+    : RegionHasher(RegionLumaOf(image), source_width, source_height) {}
 
 Region VerificationRegion(const Region& region) {
   const double cx = (region.x0 + region.x1) / 2, cy = (region.y0 + region.y1) / 2;
@@ -368,10 +384,58 @@ RegionHash RegionHasher::Hash(const Region& region) const {
     JaroszScratch filter;
   };
   thread_local Scratch scratch;
+  float a[kGrid * kGrid];
+  float b[16 * 16];
+  if (region.degrees == 0) {
+    // Each cell of PDQ's 64x64 grid is the mean of the luma under it: the
+    // same picture area gives the same cell whatever the region's size in
+    // luma pixels and wherever the luma grid falls, where resampling, then
+    // PDQ's tent filter, aliases fine detail by the copy's scale and offset
+    // (photo corpus: 558 -> 564 of 592 with region_luma.h's plane,
+    // crop_offset 25 -> 30; README.md#matching).
+    const double x0 = region.x0 * width_, x1 = region.x1 * width_;
+    const double y0 = region.y0 * height_, y1 = region.y1 * height_;
+    if (x1 - x0 < kMinHashableSide || y1 - y0 < kMinHashableSide) return result;
+    thread_local AreaScratch area;
+    const int taps_x = static_cast<int>(std::ceil((x1 - x0) / kGrid)) + 2;
+    const int taps_y = static_cast<int>(std::ceil((y1 - y0) / kGrid)) + 2;
+    AreaWeights(x0, x1, width_, taps_x, &area.first_x, &area.weight_x);
+    AreaWeights(y0, y1, height_, taps_y, &area.first_y, &area.weight_y);
+    // Rows first (only those the region covers), then columns.
+    const int row_lo = std::max(0, area.first_y[0]);
+    const int row_hi = std::min(height_ - 1, area.first_y[kGrid - 1] + taps_y - 1);
+    area.columns.resize(static_cast<size_t>(row_hi - row_lo + 1) * kGrid);
+    for (int y = row_lo; y <= row_hi; ++y) {
+      const float* in = luma_.data() + static_cast<size_t>(y) * width_;
+      float* out = area.columns.data() + static_cast<size_t>(y - row_lo) * kGrid;
+      for (int u = 0; u < kGrid; ++u) {
+        const float* w = area.weight_x.data() + static_cast<size_t>(u) * taps_x;
+        const int first = area.first_x[u];
+        float acc = 0;
+        for (int k = 0; k < taps_x; ++k) {
+          if (w[k] != 0) acc += w[k] * in[first + k];
+        }
+        out[u] = acc;
+      }
+    }
+    for (int v = 0; v < kGrid; ++v) {
+      const float* w = area.weight_y.data() + static_cast<size_t>(v) * taps_y;
+      float* out = a + v * kGrid;
+      std::fill(out, out + kGrid, 0.0f);
+      for (int k = 0; k < taps_y; ++k) {
+        if (w[k] == 0) continue;
+        const float* in =
+            area.columns.data() + static_cast<size_t>(area.first_y[v] + k - row_lo) * kGrid;
+        for (int u = 0; u < kGrid; ++u) out[u] += w[k] * in[u];
+      }
+    }
+    result.quality = QualityOf64(a);
+    Dct64To16(a, b);
+    result.hash = BitsOf16(b);
+    return result;
+  }
   int w = 0, h = 0;
   if (!ResampleInto(region, &scratch.pixels, &w, &h)) return result;
-  float a[64 * 64];
-  float b[16 * 16];
   if (w == 64 && h == 64) {
     // The plain path hashes a 64x64 image's luma unfiltered (pdq_core.h).
     std::copy(scratch.pixels.begin(), scratch.pixels.begin() + 64 * 64, a);
@@ -396,13 +460,13 @@ std::array<PdqHash, 8> RegionHasher::VerificationDihedral(const Region& region) 
   return HashCheckedPixels(centre, /*with_dihedral=*/true).dihedral;
 }
 
-std::vector<RegionHash> OwnerRegions(const Image& image, int source_width, int source_height,
-                                     const PdqHash& plain, int min_quality) {
+std::vector<RegionHash> OwnerRegions(const Image& image, LumaPlane luma, int source_width,
+                                     int source_height, const PdqHash& plain, int min_quality) {
   std::vector<Region> regions;
   const Region trimmed = TrimBorders(image, /*bars=*/false);
   if (IsProperSubregion(trimmed)) regions.push_back(trimmed);
   for (const Region& r : OwnerWindows(source_width, source_height)) regions.push_back(r);
-  const RegionHasher hasher(image, source_width, source_height);
+  const RegionHasher hasher(std::move(luma), source_width, source_height);
   std::vector<RegionHash> out;
   auto add = [&](const RegionHash& h) {
     if (h.quality < min_quality || h.hash.IsZero() || h.hash == plain) return;
@@ -429,21 +493,19 @@ std::vector<RegionHash> OwnerRegions(const Image& image, int source_width, int s
   return out;
 }
 
-std::vector<RegionHash> CheckerRegions(const Image& image, int source_width, int source_height,
-                                       int min_quality) {
+std::vector<RegionHash> CheckerRegions(const Image& image, LumaPlane luma, int source_width,
+                                       int source_height, int min_quality) {
   std::vector<RegionHash> out;
-  std::unique_ptr<RegionHasher> hasher;  // only when something is trimmed
+  const auto hasher = std::make_unique<RegionHasher>(std::move(luma), source_width, source_height);
   for (bool bars : {false, true}) {
     const Region r = TrimBorders(image, bars);
     if (!IsProperSubregion(r)) continue;
-    if (hasher == nullptr) hasher = std::make_unique<RegionHasher>(image, source_width, source_height);
     const RegionHash h = hasher->Hash(r);
     if (h.quality < min_quality || h.hash.IsZero()) continue;
     if (!out.empty() && out.back().hash == h.hash) continue;
     out.push_back(h);
   }
   for (const Region& r : SharedWindows()) {
-    if (hasher == nullptr) hasher = std::make_unique<RegionHasher>(image, source_width, source_height);
     const RegionHash h = hasher->Hash(r);
     if (h.quality >= min_quality && !h.hash.IsZero()) out.push_back(h);
   }
@@ -460,6 +522,16 @@ std::vector<RegionHash> CheckerRegions(const Image& image, int source_width, int
     }
   }
   return out;
+}
+
+std::vector<RegionHash> OwnerRegions(const Image& image, int source_width, int source_height,
+                                     const PdqHash& plain, int min_quality) {
+  return OwnerRegions(image, RegionLumaOf(image), source_width, source_height, plain, min_quality);
+}
+
+std::vector<RegionHash> CheckerRegions(const Image& image, int source_width, int source_height,
+                                       int min_quality) {
+  return CheckerRegions(image, RegionLumaOf(image), source_width, source_height, min_quality);
 }
 
 }  // namespace optout::pdq

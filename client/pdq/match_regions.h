@@ -11,10 +11,11 @@
 //    caption-like bars trimmed (CheckerRegions): what is left of a padded,
 //    framed or screenshotted copy is the original picture.
 //
-// Regions are cut from the image the PDQ file conventions give
-// (prescale.h: at most 512x512, possibly grey), in coordinates relative to
-// the source's width and height, so the aspect stretch of the pre-scale
-// does not matter. The plain PDQ hash is not changed by anything here.
+// Regions are cut from the luma of every decoded pixel, box-averaged to at
+// most 512 a side (region_luma.h), in coordinates relative to the source's
+// width and height; borders are judged on the pre-scaled image (prescale.h),
+// whose aspect stretch does not matter in relative coordinates. The plain
+// PDQ hash is not changed by anything here.
 //
 // Abseil-free like pdq_core.h (it may be built for WebAssembly). Pure
 // functions; thread-safe.
@@ -26,6 +27,7 @@
 
 #include "client/pdq/image.h"
 #include "client/pdq/pdq_hash.h"
+#include "client/pdq/region_luma.h"
 
 namespace optout::pdq {
 
@@ -84,13 +86,19 @@ struct RegionHash {
   PdqHash verification;
 };
 
-// Hashes regions of one image (the pre-scaled pixels of a source of
-// source_width x source_height). Its luma is computed once, at no more than
-// 512 px a side (box-averaged), and each region is resampled from it at
-// about one output pixel per luma pixel, up to 256 a side (PDQ keeps no
-// finer detail). Immutable after construction: Hash may be called concurrently.
+// Hashes regions of one image of source_width x source_height pixels from
+// its region luma plane (region_luma.h). A region that is not turned is
+// averaged over its footprint straight to PDQ's 64x64 grid (each cell the
+// mean of the luma it covers), so an original and a copy at another size
+// or crop offset sample the same picture area alike; a turned one is
+// resampled bilinearly at about one output pixel per luma pixel, up to 256
+// a side, and hashed as an image. Immutable after construction: Hash may
+// be called concurrently.
 class RegionHasher {
  public:
+  RegionHasher(LumaPlane luma, int source_width, int source_height);
+  // The plane from `image` itself (RegionLumaOf): the pre-scaled pixels when
+  // the decoded ones are gone.
   RegionHasher(const Image& image, int source_width, int source_height);
   RegionHasher(const RegionHasher&) = delete;
   RegionHasher& operator=(const RegionHasher&) = delete;
@@ -104,7 +112,7 @@ class RegionHasher {
   PdqHash Verification(const Region& region) const;
   std::array<PdqHash, 8> VerificationDihedral(const Region& region) const;
 
-  // The luma plane regions are cut from (stretched like the pre-scale).
+  // The luma plane regions are cut from.
   const std::vector<float>& luma() const { return luma_; }
   int luma_width() const { return width_; }
   int luma_height() const { return height_; }
@@ -126,12 +134,22 @@ class RegionHasher {
 
 // Owner side: the trimmed image (if it has borders) and OwnerWindows, each
 // hashed; hashes of quality below `min_quality` and duplicates of `plain`
-// or of each other are left out. At most kMaxOwnerRegions.
-std::vector<RegionHash> OwnerRegions(const Image& image, int source_width, int source_height,
-                                     const PdqHash& plain, int min_quality);
+// or of each other are left out. At most kMaxOwnerRegions. `image` is the
+// pre-scaled image (borders are found on it), `luma` the decoded pixels'
+// region luma plane.
+std::vector<RegionHash> OwnerRegions(const Image& image, LumaPlane luma, int source_width,
+                                     int source_height, const PdqHash& plain, int min_quality);
 
 // Checker side: the image with borders trimmed, and with caption bars
-// trimmed, when they differ from the whole image (0, 1 or 2 hashes).
+// trimmed, when they differ from the whole image (0, 1 or 2 hashes), the
+// shared windows and anchor windows (at most kMaxCheckerRegions).
+std::vector<RegionHash> CheckerRegions(const Image& image, LumaPlane luma, int source_width,
+                                       int source_height, int min_quality);
+
+// The same with the luma plane of `image` itself (RegionLumaOf): for an
+// image that was not pre-scaled, the same hashes.
+std::vector<RegionHash> OwnerRegions(const Image& image, int source_width, int source_height,
+                                     const PdqHash& plain, int min_quality);
 std::vector<RegionHash> CheckerRegions(const Image& image, int source_width, int source_height,
                                        int min_quality);
 

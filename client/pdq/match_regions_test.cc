@@ -37,6 +37,26 @@ int BestDistance(const std::vector<RegionHash>& hashes, const PdqHash& target) {
   return best;
 }
 
+TEST(RegionHasherTest, AnUnturnedRegionHashesAlikeFromAPlaneOfTwiceTheResolution) {
+  // Each of PDQ's 64x64 cells is the mean of the luma under it, so the same
+  // picture area sampled twice as finely gives the same cells.
+  const Image photo = testing::SyntheticPhoto(300, 200, 5);
+  LumaPlane plane = RegionLumaOf(photo);
+  LumaPlane twice{2 * plane.width, 2 * plane.height, {}};
+  for (int y = 0; y < twice.height; ++y) {
+    for (int x = 0; x < twice.width; ++x) {
+      twice.v.push_back(plane.v[static_cast<size_t>(y / 2) * plane.width + x / 2]);
+    }
+  }
+  const RegionHasher fine(std::move(twice), 300, 200);
+  const RegionHasher coarse(std::move(plane), 300, 200);
+  for (const Region& r : {Region{}, Region{0.1, 0.2, 0.7, 0.9, 0}, Region{0.33, 0.05, 0.96, 0.61, 0}}) {
+    const RegionHash a = coarse.Hash(r), b = fine.Hash(r);
+    EXPECT_GE(a.quality, 15);  // detail to hash (the low-quality floor)
+    EXPECT_LE(HammingDistance(a.hash, b.hash), 4);
+  }
+}
+
 TEST(TrimBordersTest, FindsAFrameAndLeavesAPlainPhotoWhole) {
   const Image photo = testing::SyntheticPhoto(300, 200, 3);
   EXPECT_FALSE(IsProperSubregion(TrimBorders(photo, false)));

@@ -450,6 +450,10 @@ int RunOffline(const std::string& corpus, const std::vector<Copy>& copies, int m
   }
   std::printf("%-14s %3d/%-4zu %6.1f%% %6d   (closest unrelated: %d)\n", "total", matched,
               copies.size(), 100.0 * matched / copies.size(), wrong, best_wrong);
+  size_t stored_hashes = 0;
+  for (const auto& [group, s] : stored) stored_hashes += s.hashes.size();
+  std::printf("stored hashes per registered image: %.1f\n",
+              static_cast<double>(stored_hashes) / std::max<size_t>(1, stored.size()));
   tiers.Print();
   int low_made = 0;
   for (const auto& [family, n] : low_tier_matches) low_made += n;

@@ -429,9 +429,9 @@ int main(int argc, char** argv) {
       return;
     }
     // Random windows of the file: distractors of photographic content.
-    auto decoded = pdq::DecodeForPdq(bytes, pdq::DecodeLimits{});
+    auto decoded = pdq::DecodeForPdq(bytes, pdq::DecodeLimits{}, /*region_luma=*/true);
     if (!decoded.ok()) return;
-    const pdq::RegionHasher hasher(decoded->image, decoded->source_width,
+    const pdq::RegionHasher hasher(std::move(decoded->region_luma), decoded->source_width,
                                    decoded->source_height);
     HashSet windows{group, name + " (random windows)", false};
     windows.random_windows = true;

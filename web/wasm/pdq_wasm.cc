@@ -7,9 +7,10 @@
 // go through Md5 in chunks. Everything lives in one module-wide session:
 // the page hashes one photo at a time, synchronously between begin and
 // finish. Exchange goes through one scratch buffer in linear memory.
-// After finish, optout_pdq_regions hashes the same pre-scaled pixels'
-// regions (client/pdq/match_regions.h), as `optout register --image` and
-// `optout check --image` send them.
+// After finish, optout_pdq_regions hashes the image's regions
+// (client/pdq/match_regions.h) from the region luma plane of the same rows
+// (region_luma.h), as `optout register --image` and `optout check --image`
+// send them.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -20,6 +21,7 @@
 #include "client/pdq/match_regions.h"
 #include "client/pdq/pdq_core.h"
 #include "client/pdq/prescale.h"
+#include "client/pdq/region_luma.h"
 #include "web/wasm/md5.h"
 
 namespace {
@@ -28,6 +30,7 @@ using optout::pdq::PrescaleSink;
 
 std::vector<uint8_t> scratch;
 std::unique_ptr<PrescaleSink> sink;
+std::unique_ptr<optout::pdq::RegionLumaSink> luma_sink;
 int width = 0;
 int height = 0;
 int next_row = 0;
@@ -36,6 +39,7 @@ std::vector<uint8_t> rgb_row;
 char hex_out[9 * 64 + 1];
 // The last finished image (pre-scaled) and its hash, for optout_pdq_regions.
 optout::pdq::Image last_image;
+optout::pdq::LumaPlane last_luma;
 optout::pdq::PdqHash last_hash;
 int last_width = 0;
 int last_height = 0;
@@ -69,6 +73,8 @@ int optout_pdq_begin(int w, int h) {
   next_row = 0;
   sink = std::make_unique<PrescaleSink>();
   sink->Begin(w, h, 3);
+  luma_sink = std::make_unique<optout::pdq::RegionLumaSink>();
+  luma_sink->Begin(w, h, 3);
   rgb_row.resize(static_cast<size_t>(w) * 3);
   return 0;
 }
@@ -88,6 +94,7 @@ int optout_pdq_rows(int count) {
       rgb_row[3 * x + 1] = rgba[4 * x + 1];
       rgb_row[3 * x + 2] = rgba[4 * x + 2];
     }
+    luma_sink->PutRow(next_row, rgb_row.data());
     sink->PutRow(next_row++, rgb_row.data());
   }
   return 0;
@@ -101,10 +108,13 @@ int optout_pdq_finish(int dihedral) {
   if (sink == nullptr || next_row != height) return -1;
   optout::pdq::Image image = sink->Finish();
   sink.reset();
+  optout::pdq::LumaPlane luma = luma_sink->Finish();
+  luma_sink.reset();
   if (optout::pdq::CheckPixels(image) != optout::pdq::PixelsProblem::kNone) return -2;
   const optout::pdq::PdqResult result = optout::pdq::HashCheckedPixels(image, dihedral != 0);
   if (result.hash.IsZero()) return -3;
   last_image = std::move(image);
+  last_luma = std::move(luma);
   last_hash = result.hash;
   last_width = width;
   last_height = height;
@@ -128,9 +138,10 @@ const char* optout_pdq_hex() { return hex_out; }
 int optout_pdq_regions(int owner, int min_quality) {
   if (last_width == 0) return -1;
   const std::vector<optout::pdq::RegionHash> regions =
-      owner != 0 ? optout::pdq::OwnerRegions(last_image, last_width, last_height, last_hash,
-                                             min_quality)
-                 : optout::pdq::CheckerRegions(last_image, last_width, last_height, min_quality);
+      owner != 0 ? optout::pdq::OwnerRegions(last_image, last_luma, last_width, last_height,
+                                             last_hash, min_quality)
+                 : optout::pdq::CheckerRegions(last_image, last_luma, last_width, last_height,
+                                               min_quality);
   int n = 0;
   for (const optout::pdq::RegionHash& r : regions) {
     if (n == optout::pdq::kMaxOwnerRegions) break;

@@ -1,0 +1,52 @@
+#include "client/pdq/region_luma.h"
+
+#include <cstddef>
+
+#include "client/pdq/luma.h"
+
+namespace optout::pdq {
+
+void RegionLumaSink::Begin(int width, int height, int channels) {
+  channels_ = channels;
+  source_width_ = width;
+  fx_ = (width + kMaxRegionLumaSide - 1) / kMaxRegionLumaSide;
+  fy_ = (height + kMaxRegionLumaSide - 1) / kMaxRegionLumaSide;
+  out_.width = width / fx_;
+  out_.height = height / fy_;
+  out_.v.assign(static_cast<size_t>(out_.width) * out_.height, 0.0f);
+  row_luma_.resize(width);
+}
+
+void RegionLumaSink::PutRow(int y, const uint8_t* row) {
+  const int out_y = y / fy_;
+  if (out_y >= out_.height) return;  // rows past the last whole block
+  LumaOfRow(row, source_width_, channels_, row_luma_.data());
+  if (channels_ == 3) {
+    // A grey pixel's luma is its value, as when the decoder hands grey rows
+    // (a grey JPEG natively, RGBA in the web page): the same plane both ways.
+    for (int x = 0; x < source_width_; ++x) {
+      const uint8_t* p = row + 3 * x;
+      if (p[0] == p[1] && p[1] == p[2]) row_luma_[x] = p[0];
+    }
+  }
+  float* out = out_.v.data() + static_cast<size_t>(out_y) * out_.width;
+  for (int x = 0; x < out_.width; ++x) {
+    const float* in = row_luma_.data() + static_cast<size_t>(x) * fx_;
+    for (int dx = 0; dx < fx_; ++dx) out[x] += in[dx];
+  }
+  if (y % fy_ == fy_ - 1 && fx_ * fy_ > 1) {
+    const float scale = 1.0f / (fx_ * fy_);
+    for (int x = 0; x < out_.width; ++x) out[x] *= scale;
+  }
+}
+
+LumaPlane RegionLumaSink::Finish() { return std::move(out_); }
+
+LumaPlane RegionLumaOf(const Image& image) {
+  RegionLumaSink sink;
+  sink.Begin(image.width, image.height, image.channels);
+  for (int y = 0; y < image.height; ++y) sink.PutRow(y, image.row(y));
+  return sink.Finish();
+}
+
+}  // namespace optout::pdq
