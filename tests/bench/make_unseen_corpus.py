@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Unseen corpora for match_eval (issue 12): the photo corpus's edit families
+applied to other originals with other seeds.
+
+The visible photo corpus (../shared/testdata/photos) is made by its make.py;
+this script takes that file's edits() (the same 16 families and parameter
+ranges) and applies it, with seed SEED + i, to every original of the PDQ test
+corpus (../shared/testdata/pdq/images/*__orig.*, 33 files), each first made
+into uNN__orig.jpg the way make.py makes its originals (longest side at most
+960 px, JPEG q88). The output has the photo corpus's layout (images/ and
+edits.tsv), so `match_eval --corpus OUT` reads it. Needs ImageMagick 6
+(Debian 12's `imagemagick`) and fonts-dejavu-core, as make.py does.
+
+  python3 tests/bench/make_unseen_corpus.py --seed 5000 --out /tmp/unseen5000
+  python3 tests/bench/make_unseen_corpus.py --seed 7000 --out /tmp/unseen7000
+"""
+import argparse
+import glob
+import importlib.util
+import os
+import random
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SHARED = os.path.normpath(os.path.join(HERE, '..', '..', '..', 'shared', 'testdata'))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument('--seed', type=int, required=True, help='copy i (1-based) uses SEED + i')
+    p.add_argument('--out', required=True)
+    p.add_argument('--photos', default=os.path.join(SHARED, 'photos'), help="folder of make.py")
+    p.add_argument('--originals', default=os.path.join(SHARED, 'pdq', 'images'))
+    args = p.parse_args()
+    spec = importlib.util.spec_from_file_location('photos_make', os.path.join(args.photos, 'make.py'))
+    make = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make)
+    out = os.path.join(args.out, 'images')
+    os.makedirs(out, exist_ok=True)
+    sources = sorted(glob.glob(os.path.join(args.originals, '*__orig.*')))
+    rows = ['file\tfamily\tparameters\tsource']
+    for i, src in enumerate(sources, 1):
+        g = f'u{i:02d}'
+        o = os.path.join(out, f'{g}__orig.jpg')
+        make.im(src, '-auto-orient', '-resize', '960x960>', '-strip', '-quality', 88, o)
+        w, h = make.size(o)
+        r = random.Random(args.seed + i)
+        for family, params, edit in make.edits(o, w, h, r):
+            f = os.path.join(out, f'{g}__{family}.jpg')
+            make.im(*edit, f)
+            rows.append(f'images/{g}__{family}.jpg\t{family}\t{params}\t{os.path.basename(src)}')
+        print(g, os.path.basename(src), file=sys.stderr)
+    with open(os.path.join(args.out, 'edits.tsv'), 'w') as f:
+        f.write('\n'.join(rows) + '\n')
+
+
+if __name__ == '__main__':
+    main()
