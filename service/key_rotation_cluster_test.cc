@@ -86,6 +86,12 @@ class OrderedKeyRotationTest : public ::testing::Test {
     rotation_ = std::make_unique<KeyRotation>(db_.store(), db_.registry(), *versions,
                                               secret_file_, options);
     db_.registry()->UseRotationApplier(rotation_.get());
+    // As optoutd sets it in a cluster.
+    db_.registry()->UseOlderKeys([path = secret_file_](uint32_t version) -> absl::StatusOr<Keyring> {
+      absl::StatusOr<SecretBytes> secret = ReadRegistrySecret(path);
+      if (!secret.ok()) return secret.status();
+      return Keyring::Derive(*secret, version);
+    });
   }
   void TearDown() override {
     rotation_->Stop();
@@ -191,19 +197,31 @@ TEST_F(OrderedKeyRotationTest, ARegistrationOfThePreviousVersionAppliedDuringThe
   EXPECT_TRUE(Matches(100));
 }
 
-// After the end, the old version is gone on every node alike: a
-// registration still of it is skipped (its writer answers UNAVAILABLE, and
-// a retry uses the new version).
-TEST_F(OrderedKeyRotationTest, ARegistrationOfTheForgottenVersionIsSkippedAfterTheEnd) {
+// After the end a registration still of the old version (its node sealed
+// it before applying the start, or re-publishes a write the stream lost) is
+// re-keyed from the shared secret as it is applied, on every node alike;
+// without that secret's derivation it would be skipped everywhere.
+TEST_F(OrderedKeyRotationTest, ARegistrationOfTheEndedVersionIsReKeyedFromTheSecretAfterTheEnd) {
   const internal::Mutation late = HeldRegistration(7, "stale");
+  const internal::Mutation later = HeldRegistration(8, "stale-too");
   rotation_->ResumeIfPending();
   ASSERT_THAT(rotation_->Start("", 0), IsOk());
   ASSERT_EQ(WaitUntilSettled().state, State::kDone);
+  ASSERT_EQ(db_.registry()->key_set()->previous, nullptr);
   absl::StatusOr<ApplyOutcome> applied = ApplyLate(late);
   ASSERT_THAT(applied, IsOk());
-  EXPECT_EQ(*applied, ApplyOutcome::kSkipped);
-  EXPECT_FALSE(Matches(7));
-  EXPECT_TRUE(StoredVersions().empty());
+  EXPECT_EQ(*applied, ApplyOutcome::kApplied);
+  EXPECT_TRUE(Matches(7));
+  EXPECT_EQ(StoredVersions(), std::vector<uint32_t>(1, 2u));
+  absl::StatusOr<v1::RegisterResponse> retry = db_.registry()->Register(Registration(7, "stale"));
+  ASSERT_THAT(retry, IsOk());
+  EXPECT_EQ(retry->opt_out_id(), digest::ToHex(late.insert().id()));
+
+  db_.registry()->UseOlderKeys(nullptr);
+  absl::StatusOr<ApplyOutcome> skipped = ApplyLate(later);
+  ASSERT_THAT(skipped, IsOk());
+  EXPECT_EQ(*skipped, ApplyOutcome::kSkipped);
+  EXPECT_FALSE(Matches(8));
 }
 
 // Two registrations of one request id (one node's, and a retry's on

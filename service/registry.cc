@@ -492,10 +492,18 @@ absl::StatusOr<StagedApply> Registry::StageInsert(const internal::InsertRecord& 
   // (cluster mode), so every node decides the same below.
   const std::shared_ptr<const KeySet> keys = key_set();
   const Keyring* keyring = keys->ForVersion(record.key_version());
-  if (keyring == nullptr) {
+  std::optional<Keyring> older;
+  if (keyring == nullptr && older_keys_ && record.key_version() < keys->current->version()) {
     // Sealed under a version a cluster key rotation finished with before
-    // the stream reached it (its node had not applied the rotation's start
-    // yet): skipped everywhere; its writer answers UNAVAILABLE (Register).
+    // the stream reached it: derived again (an error is retried, never
+    // skipped: this node's own trouble must not make it differ).
+    absl::StatusOr<Keyring> derived = older_keys_(record.key_version());
+    if (!derived.ok()) return derived.status();
+    keyring = &older.emplace(*std::move(derived));
+  }
+  if (keyring == nullptr) {
+    // Without a way to that version: skipped everywhere; its writer
+    // answers UNAVAILABLE (Register).
     staged.outcome = ApplyOutcome::kSkipped;
     return staged;
   }
@@ -505,9 +513,10 @@ absl::StatusOr<StagedApply> Registry::StageInsert(const internal::InsertRecord& 
   // re-keying reached, the answer is the same).
   std::vector<std::string> request_keys;
   std::optional<RekeyedRecord> moved;
-  if (keys->previous != nullptr && keyring == keys->previous.get()) {
-    // Of the version the rotation leaves: moved to the current one now, as
-    // re-keying would have moved it had it been stored before the start.
+  if (keyring != keys->current.get()) {
+    // Of the version the rotation leaves (or left): moved to the current
+    // one now, as re-keying would have moved it had it been stored before
+    // the start.
     OPTOUT_ASSIGN_OR_RETURN(moved, RekeyRecord(*keyring, *keys->current, insert.id(), record));
     request_keys = {insert.request_key(), moved->request_key};
   } else if (keys->previous != nullptr && !insert.request_key().empty()) {

@@ -89,6 +89,15 @@ class Registry final : public MutationApplier {
   // leave this node's keys behind its peers'. Set before the log applies
   // anything; nullptr before `rotation` goes.
   void UseRotationApplier(MutationApplier* rotation) { rotation_applier_ = rotation; }
+  // Cluster mode: derives the keyring of an earlier version of the secret
+  // every node holds, so that a registration still of a version a rotation
+  // has ended with (its node sealed it before applying the start; or a
+  // write it acknowledged, lost by the stream and re-published later) is
+  // re-keyed as it is applied, on every node alike. Unset: such a
+  // registration is skipped (its writer answers UNAVAILABLE). Set before
+  // the log applies anything.
+  using OlderKeys = std::function<absl::StatusOr<Keyring>(uint32_t version)>;
+  void UseOlderKeys(OlderKeys older) { older_keys_ = std::move(older); }
 
   absl::StatusOr<v1::RegisterResponse> Register(const v1::RegisterRequest& request);
   absl::StatusOr<v1::GetResponse> Get(const v1::GetRequest& request) const;
@@ -260,6 +269,7 @@ class Registry final : public MutationApplier {
   std::unique_ptr<MutationLog> log_;  // LocalMutationLog unless UseMutationLog
   MutationApplier* key_applier_ = nullptr;
   std::atomic<MutationApplier*> rotation_applier_{nullptr};
+  OlderKeys older_keys_;
   mutable CheckCounters check_counters_;  // thread-safe counters, updated by const Check
 
   absl::Mutex requests_mu_;

@@ -428,6 +428,19 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
         impl->store.get(), impl->registry.get(), versions, secret_file,
         RotationOptions(options, impl->check_session_journal.get()));
     impl->registry->UseRotationApplier(impl->key_rotation.get());
+    if (!options.cluster.nats_urls.empty()) {
+      // Every version of a cluster is of one secret (a new secret file is
+      // refused there), read again for the rare late write of an old one.
+      const std::string path = versions.state.current().secret_file().empty()
+                                   ? secret_file
+                                   : versions.state.current().secret_file();
+      impl->registry->UseOlderKeys([path](uint32_t version) -> absl::StatusOr<Keyring> {
+        OPTOUT_ASSIGN_OR_RETURN(SecretBytes secret, ReadRegistrySecret(path));
+        absl::StatusOr<Keyring> keyring = Keyring::Derive(secret, version);
+        secret.fill(0);
+        return keyring;
+      });
+    }
     return std::make_unique<KeyVersions>(std::move(versions));
   };
   absl::StatusOr<std::unique_ptr<KeyVersions>> versions = open_registry();
