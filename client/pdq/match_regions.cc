@@ -8,7 +8,6 @@
 #include "client/pdq/anchor_windows.h"
 #include "client/pdq/dct.h"
 #include "client/pdq/jarosz_filter.h"
-#include "client/pdq/luma.h"
 #include "client/pdq/pdq_core.h"
 
 namespace optout::pdq {
@@ -295,6 +294,8 @@ RegionHasher::RegionHasher(LumaPlane luma, int source_width, int source_height)
 
 RegionHasher::RegionHasher(const Image& image, int source_width, int source_height)
     : RegionHasher(RegionLumaOf(image), source_width, source_height) {}
+
+RegionHasher::~RegionHasher() { RecycleLumaPlane(std::move(luma_)); }
 
 Region VerificationRegion(const Region& region) {
   const double cx = (region.x0 + region.x1) / 2, cy = (region.y0 + region.y1) / 2;

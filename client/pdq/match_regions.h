@@ -100,6 +100,7 @@ class RegionHasher {
   // The plane from `image` itself (RegionLumaOf): the pre-scaled pixels when
   // the decoded ones are gone.
   RegionHasher(const Image& image, int source_width, int source_height);
+  ~RegionHasher();
   RegionHasher(const RegionHasher&) = delete;
   RegionHasher& operator=(const RegionHasher&) = delete;
 

@@ -1,10 +1,20 @@
 #include "client/pdq/region_luma.h"
 
 #include <cstddef>
+#include <utility>
 
 #include "client/pdq/luma.h"
 
 namespace optout::pdq {
+namespace {
+
+thread_local std::vector<float> recycled;
+
+}  // namespace
+
+void RecycleLumaPlane(std::vector<float> v) {
+  if (v.capacity() > recycled.capacity()) recycled = std::move(v);
+}
 
 void RegionLumaSink::Begin(int width, int height, int channels) {
   channels_ = channels;
@@ -13,6 +23,8 @@ void RegionLumaSink::Begin(int width, int height, int channels) {
   fy_ = (height + kMaxRegionLumaSide - 1) / kMaxRegionLumaSide;
   out_.width = width / fx_;
   out_.height = height / fy_;
+  out_.v = std::move(recycled);
+  recycled = std::vector<float>();
   out_.v.assign(static_cast<size_t>(out_.width) * out_.height, 0.0f);
   row_luma_.resize(width);
 }
