@@ -26,6 +26,7 @@
 #include "client/common/base/status_macros.h"
 #include "client/common/digest/digest.h"
 #include "service/cluster/divergence.h"
+#include "service/cluster/internal/subscription_reaper.h"
 #include "service/cluster/key_fingerprint.h"
 #include "service/cluster/progress.h"
 #include "service/cluster/status_board.h"
@@ -54,6 +55,13 @@ constexpr absl::Duration kStallTimeout = absl::Seconds(2);
 // kMinConsumerRetry, doubling up to kMaxConsumerRetry: a node has its
 // consumer within about 2.5 s of the meta leader's election.
 constexpr int64_t kConsumerRequestWaitMs = 2000;
+// Dropping a consumer deletes it, a request the meta leader answers too:
+// waited for this long at most (the consumer thread waits), else the
+// server removes it after its InactiveThreshold.
+constexpr int64_t kConsumerDeleteWaitMs = 500;
+// A dropped subscription is freed after a flush round trip of at most this
+// long; while the connection is down, at the next try, once a second.
+constexpr int64_t kReapFlushWaitMs = 1000;
 constexpr absl::Duration kMinConsumerRetry = absl::Milliseconds(50);
 constexpr absl::Duration kMaxConsumerRetry = absl::Milliseconds(500);
 // The consumer's idle heartbeat; the library reports two missed in a row
@@ -188,9 +196,15 @@ struct JetStreamLog::Impl {
   natsOptions* nats_options = nullptr;
   natsConnection* connection = nullptr;
   jsCtx* js = nullptr;
+  // Makes the consumers; its default wait bounds the delete of one dropped
+  // (kConsumerDeleteWaitMs).
+  jsCtx* consumer_js = nullptr;
 
   // Consumer thread only.
   natsSubscription* subscription = nullptr;
+  // Frees dropped subscriptions once the read loop is done with them.
+  std::unique_ptr<SubscriptionReaper> reaper;
+  absl::Time last_reap = absl::InfinitePast();
   // The consumer stopped delivering (missed heartbeats, or the stream is
   // ahead with nothing arriving): a new one is made, and this one kept
   // until then, since its server may come back first (an R1 consumer
@@ -267,17 +281,16 @@ struct JetStreamLog::Impl {
     stopping = true;
     for (std::thread& t : publishers) t.join();
     if (consumer.joinable()) consumer.join();
-    board.reset();
+    board.reset();  // drains its subscription, which needs the connection
+    // Closed first: that joins the read loop, which may be handing a
+    // message to a subscription (SubscriptionReaper says why that matters).
+    if (connection != nullptr) natsConnection_Close(connection);
+    reaper.reset();
     if (subscription != nullptr) natsSubscription_Destroy(subscription);
-    if (progress_subscription != nullptr) {
-      natsSubscription_Unsubscribe(progress_subscription);
-      natsSubscription_Destroy(progress_subscription);
-    }
+    if (progress_subscription != nullptr) natsSubscription_Destroy(progress_subscription);
+    if (consumer_js != nullptr) jsCtx_Destroy(consumer_js);
     if (js != nullptr) jsCtx_Destroy(js);
-    if (connection != nullptr) {
-      natsConnection_Close(connection);
-      natsConnection_Destroy(connection);
-    }
+    if (connection != nullptr) natsConnection_Destroy(connection);
     if (nats_options != nullptr) natsOptions_Destroy(nats_options);
   }
 
@@ -298,10 +311,9 @@ struct JetStreamLog::Impl {
   // after a failed try the next waits kMinConsumerRetry, doubling to
   // kMaxConsumerRetry.
   void TryConsumer();
-  // Drops the consumer held. `delete_consumer`: also deletes it on the
-  // server (it still delivers: a replica mismatch, a gap); else only stops
-  // listening (it stalled: its server, or the meta leader, may be gone).
-  void Unsubscribe(bool delete_consumer);
+  // Drops the consumer held: deletes it on the server (waiting at most
+  // kConsumerDeleteWaitMs) and frees it once the read loop is done with it.
+  void DropConsumer();
   // Connection error handler: notes missed heartbeats of the consumer.
   static void OnAsyncError(natsConnection* connection, natsSubscription* sub, natsStatus err,
                            void* closure);
@@ -390,6 +402,10 @@ absl::Status JetStreamLog::Impl::Connect() {
   js_options.Wait = 5000;
   s = natsConnection_JetStream(&js, connection, &js_options);
   if (s != NATS_OK) return NatsError(s, "JetStream context");
+  js_options.Wait = kConsumerDeleteWaitMs;
+  s = natsConnection_JetStream(&consumer_js, connection, &js_options);
+  if (s != NATS_OK) return NatsError(s, "JetStream context");
+  reaper = std::make_unique<SubscriptionReaper>(connection);
   return absl::OkStatus();
 }
 
@@ -528,10 +544,14 @@ void JetStreamLog::Impl::ReportAndCompare() {
   const std::string report_subject = absl::StrCat("optout.progress.", options.stream);
   if (progress_subscription == nullptr) {
     auto on_report = [](natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
-      auto* impl = static_cast<Impl*>(closure);
       std::vector<std::string> parts =
           absl::StrSplit(absl::string_view(natsMsg_GetData(msg), natsMsg_GetDataLength(msg)), ' ');
       natsMsg_Destroy(msg);
+      // Runs on the subscription's own thread, which unsubscribing does not
+      // wait for: the log may be going away meanwhile.
+      absl::MutexLock live(&LiveImpls().mu);
+      if (!LiveImpls().impls.contains(closure)) return;
+      auto* impl = static_cast<Impl*>(closure);
       if (parts.size() < 3 || parts.size() % 2 != 1 || parts[0] == impl->options.node_name) return;
       absl::MutexLock lock(&impl->peer_mu);
       for (size_t i = 1; i + 1 < parts.size(); i += 2) {
@@ -799,9 +819,8 @@ natsSubscription* JetStreamLog::Impl::NewConsumer(bool* verify) {
   // Missed heartbeats (its server died) reach OnAsyncError: made anew.
   sub_options.Config.Heartbeat = kConsumerHeartbeatNs;
   sub_options.Config.MemoryStorage = true;
-  // A consumer this node dropped is not deleted (that request waits for
-  // the meta leader too, see Unsubscribe): the server removes it once
-  // nobody listened for this long.
+  // A consumer this node dropped and could not delete (no meta leader
+  // within kConsumerDeleteWaitMs) is removed once nobody listened this long.
   sub_options.Config.InactiveThreshold = int64_t{30} * 1000 * 1000 * 1000;
   jsOptions request;
   jsOptions_Init(&request);
@@ -809,7 +828,8 @@ natsSubscription* JetStreamLog::Impl::NewConsumer(bool* verify) {
   jsErrCode code = jsErrCode(0);
   natsSubscription* fresh = nullptr;
   const absl::Time asked = absl::Now();
-  natsStatus s = js_SubscribeSync(&fresh, js, subject.c_str(), &request, &sub_options, &code);
+  natsStatus s =
+      js_SubscribeSync(&fresh, consumer_js, subject.c_str(), &request, &sub_options, &code);
   if (s != NATS_OK) {
     // A timeout: no meta leader (electing), or the consumer was placed on
     // a replica whose server is down.
@@ -826,7 +846,7 @@ natsSubscription* JetStreamLog::Impl::NewConsumer(bool* verify) {
 }
 
 void JetStreamLog::Impl::Adopt(natsSubscription* fresh, bool verify) {
-  Unsubscribe(/*delete_consumer=*/false);  // none, or one that stalled
+  DropConsumer();  // none, or one that stalled
   subscription = fresh;
   watched = fresh;
   verifying = verify;
@@ -854,19 +874,14 @@ void JetStreamLog::Impl::TryConsumer() {
   Adopt(fresh, verify);
 }
 
-void JetStreamLog::Impl::Unsubscribe(bool delete_consumer) {
+void JetStreamLog::Impl::DropConsumer() {
   if (subscription == nullptr) return;
   watched = nullptr;
-  // natsSubscription_Unsubscribe also deletes a consumer the library made,
-  // a request that waits (5 s) for the JetStream meta leader, which is
-  // elected anew whenever the server holding it dies: a stalled consumer is
-  // only destroyed, and the server removes it after its InactiveThreshold.
-  // A consumer that still delivers is deleted: dropping dozens of them only
-  // destroyed (a replica mismatch re-made every 100 ms) ended in heap
-  // corruption inside the process ("malloc(): unaligned fastbin chunk") in
-  // about 1 of 6 runs of ClusterDivergenceTest.AcknowledgedWritesAStream...
-  if (delete_consumer) natsSubscription_Unsubscribe(subscription);
-  natsSubscription_Destroy(subscription);
+  // Not natsSubscription_Destroy alone: with messages for it arriving, that
+  // freed it under libnats 3.4.1's read loop (heap corruption, "malloc():
+  // unaligned fastbin chunk", when replica mismatches re-made consumers
+  // every 100 ms); see SubscriptionReaper.
+  reaper->Drop(subscription, kReapFlushWaitMs);
   subscription = nullptr;
 }
 
@@ -1048,13 +1063,17 @@ void JetStreamLog::Impl::Run() {
       }
       if (replace_consumer) TryConsumer();
       if (absl::Now() - last_stream_poll > absl::Seconds(1)) PollStream();
+      if (reaper->held() > 0 && absl::Now() - last_reap > absl::Seconds(1)) {
+        last_reap = absl::Now();
+        reaper->Reap(kReapFlushWaitMs);
+      }
       continue;
     }
     if (s != NATS_OK) {
       // Slow consumer, missed heartbeats, connection trouble: start over
       // after what was applied.
       Log(LogLevel::kWarning, NatsError(s, "reading the stream (re-subscribing)").ToString());
-      Unsubscribe(/*delete_consumer=*/false);
+      DropConsumer();
       absl::SleepFor(absl::Milliseconds(100));
       continue;
     }
@@ -1100,7 +1119,7 @@ void JetStreamLog::Impl::Run() {
         }
         natsMsg_Destroy(msg);
         if (!ok) {
-          Unsubscribe(/*delete_consumer=*/true);
+          DropConsumer();
           absl::SleepFor(absl::Milliseconds(100));
         }
         continue;
@@ -1116,7 +1135,7 @@ void JetStreamLog::Impl::Run() {
     natsMsg_Destroy(msg);
     if (!ok) {
       SyncAndPublish();
-      Unsubscribe(/*delete_consumer=*/true);
+      DropConsumer();
       absl::SleepFor(absl::Milliseconds(500));
     }
   }

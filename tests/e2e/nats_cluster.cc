@@ -149,9 +149,15 @@ absl::Status NatsCluster::Start(int i) {
   }
   std::vector<std::string> args = {
       binary, "-a", "127.0.0.1", "-p", absl::StrCat(client_ports_[i]), "-js",
-      "-sd", absl::StrCat(root_, "/store", i), "--server_name", absl::StrCat("n", i),
-      "--cluster_name", "optout-test", "--cluster",
-      absl::StrCat("nats://127.0.0.1:", route_ports_[i]), "--routes", absl::StrJoin(routes, ",")};
+      "-sd", absl::StrCat(root_, "/store", i), "--server_name", absl::StrCat("n", i)};
+  if (size() > 1) {  // one server runs JetStream on its own, unclustered
+    for (std::string arg : {std::string("--cluster_name"), std::string("optout-test"),
+                            std::string("--cluster"),
+                            absl::StrCat("nats://127.0.0.1:", route_ports_[i]),
+                            std::string("--routes"), absl::StrJoin(routes, ",")}) {
+      args.push_back(std::move(arg));
+    }
+  }
   const std::string log = absl::StrCat(root_, "/nats", i, ".log");
   const pid_t pid = fork();
   if (pid == 0) {

@@ -22,6 +22,7 @@ std::string NatsServerBinary();
 
 class NatsCluster final {
  public:
+  // size 1: a single JetStream server, not clustered.
   explicit NatsCluster(int size = 3);
   ~NatsCluster();  // kills every server and removes the directory
   NatsCluster(const NatsCluster&) = delete;
