@@ -76,12 +76,14 @@ absl::StatusOr<v1::GetResponse> RegistryClient::Get(const std::string& opt_out_i
 }
 
 absl::Status RegistryClient::Revoke(const std::string& opt_out_id,
-                                    const std::string& manage_token, uint64_t* version) {
+                                    const std::string& manage_token, uint64_t* version,
+                                    uint64_t min_version) {
   grpc::ClientContext context;
   SetDeadline(&context);
   v1::RevokeRequest request;
   request.set_opt_out_id(opt_out_id);
   request.set_manage_token(manage_token);
+  request.set_min_version(min_version);
   v1::RevokeResponse response;
   absl::Status status = FromGrpcStatus(registry_->Revoke(&context, request, &response));
   if (status.ok() && version != nullptr) *version = response.version();

@@ -56,8 +56,9 @@ class RegistryClient final {
   absl::StatusOr<v1::GetResponse> Get(const std::string& opt_out_id,
                                       const std::string& manage_token);
   // `version` (optional) receives the registry version of the revocation.
+  // `min_version`: RevokeRequest.min_version (0: none).
   absl::Status Revoke(const std::string& opt_out_id, const std::string& manage_token,
-                      uint64_t* version = nullptr);
+                      uint64_t* version = nullptr, uint64_t min_version = 0);
   // Asks the registry to check the challenges of the opt-out's pending and
   // lapsed scopes now (issue 10).
   absl::StatusOr<v1::VerifyResponse> Verify(const std::string& opt_out_id,

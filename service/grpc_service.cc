@@ -116,7 +116,10 @@ grpc::ServerUnaryReactor* RegistryServiceImpl::Revoke(grpc::CallbackServerContex
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   pool_->Schedule([this, context, reactor, request, response, timer] {
     uint64_t version = 0;
-    const absl::Status status = registry_->Revoke(*request, &version);
+    // A wait for min_version (or to catch up before NOT_FOUND) answers
+    // UNAVAILABLE a little before the deadline, as a check's does.
+    const absl::Status status = registry_->Revoke(
+        *request, &version, InterruptOf(context, std::chrono::milliseconds(200)));
     response->set_version(version);
     Audit(context, "Revoke", KindCounts(), status);
     Finish(reactor, timer, ToGrpcStatus(status));

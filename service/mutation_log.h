@@ -104,6 +104,15 @@ class MutationLog {
   // node's last part, this node's included. A single node shares nothing.
   virtual void ShareStatus(std::function<std::string()> source) { (void)source; }
   virtual std::vector<NodeStatus> SharedStatuses() const { return {}; }
+  // The highest version ordered so far, learnt now: a cluster log asks its
+  // stream, so every write acknowledged anywhere before the call is at or
+  // below it. A node about to answer that something does not exist first
+  // applies up to it. Unavailable when it cannot tell by `deadline`. The
+  // default, for a log that applies in the caller's thread: what it applied.
+  virtual absl::StatusOr<uint64_t> OrderedVersion(absl::Time deadline) const {
+    (void)deadline;
+    return Progress().applied_version;
+  }
 };
 
 // 16 random bytes for Mutation::mutation_id (the JetStream message id that

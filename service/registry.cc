@@ -665,11 +665,35 @@ absl::StatusOr<v1::VerifyResponse> Registry::Verify(const v1::VerifyRequest& req
   return VerifyScopes(id, record);
 }
 
-absl::Status Registry::Revoke(const v1::RevokeRequest& request, uint64_t* version) {
+absl::Status Registry::CatchUpWithLog(const CheckInterrupt& interrupt) const {
+  const uint64_t applied = log_->Progress().applied_version;
+  absl::StatusOr<uint64_t> ordered = log_->OrderedVersion(absl::Now() + absl::Seconds(1));
+  if (!ordered.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "opt_out_id: not on this node, and whether another node took it could not be told (",
+        ordered.status().message(), "); retry"));
+  }
+  if (*ordered <= applied) return absl::OkStatus();
+  return AwaitVersion(*ordered, interrupt);
+}
+
+absl::Status Registry::Revoke(const v1::RevokeRequest& request, uint64_t* version,
+                              const CheckInterrupt& interrupt) {
   std::string id, token;
   OPTOUT_RETURN_IF_ERROR(
       ParseCredentials(request.opt_out_id(), request.manage_token(), &id, &token));
-  OPTOUT_ASSIGN_OR_RETURN(internal::OptOutRecord record, Authorize(*store_, id, token));
+  if (request.min_version() != 0) {
+    OPTOUT_RETURN_IF_ERROR(AwaitVersion(request.min_version(), interrupt));
+  }
+  absl::StatusOr<internal::OptOutRecord> found = Authorize(*store_, id, token);
+  if (absl::IsNotFound(found.status())) {
+    // In a cluster the registration may have been acknowledged by another
+    // node a moment ago and not be applied here yet.
+    OPTOUT_RETURN_IF_ERROR(CatchUpWithLog(interrupt));
+    found = Authorize(*store_, id, token);
+  }
+  if (!found.ok()) return found.status();
+  const internal::OptOutRecord& record = *found;
   internal::Tombstone tombstone;
   constexpr int64_t kDay = 24 * 60 * 60;
   const int64_t now = absl::ToUnixSeconds(absl::Now());

@@ -102,7 +102,13 @@ class Registry final : public MutationApplier {
   absl::StatusOr<v1::RegisterResponse> Register(const v1::RegisterRequest& request);
   absl::StatusOr<v1::GetResponse> Get(const v1::GetRequest& request) const;
   // `version` (optional) receives the registry version of the revocation.
-  absl::Status Revoke(const v1::RevokeRequest& request, uint64_t* version = nullptr);
+  // With request.min_version, first waits for it as Check does (Unavailable
+  // when `interrupt` stops the wait). An opt-out this node does not hold
+  // is looked for again once it has applied what the log held then
+  // (MutationLog::OrderedVersion): NotFound means not registered anywhere
+  // before the call, Unavailable that this node could not tell in time.
+  absl::Status Revoke(const v1::RevokeRequest& request, uint64_t* version = nullptr,
+                      const CheckInterrupt& interrupt = nullptr);
   // With request.min_version, first waits until this node has applied that
   // version, asking `interrupt` every few milliseconds; when it stops the
   // wait (deadline, cancel) the answer is Unavailable. Without an interrupt
@@ -206,6 +212,8 @@ class Registry final : public MutationApplier {
 
  private:
   absl::Status AwaitVersion(uint64_t version, const CheckInterrupt& interrupt) const;
+  // Waits until this node has applied what the log held when called.
+  absl::Status CatchUpWithLog(const CheckInterrupt& interrupt) const;
   // The answer to a retried request id (nullopt: none registered yet).
   absl::StatusOr<std::optional<v1::RegisterResponse>> EarlierRegistration(
       const v1::RegisterRequest& request, const KeySet& keys, const std::string& request_key,

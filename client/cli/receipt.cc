@@ -105,6 +105,7 @@ absl::Status WriteReceipt(const std::string& path, const Receipt& receipt) {
   if (!receipt.match_ids.empty()) json["match_ids"] = receipt.match_ids;
   if (!receipt.challenge.empty()) json["challenge"] = receipt.challenge;
   if (!receipt.revoked.empty()) json["revoked"] = receipt.revoked;
+  if (receipt.version != 0) json["version"] = receipt.version;
   return WriteNewPrivateFile(path, ReceiptText(json));
 }
 
@@ -169,6 +170,9 @@ absl::StatusOr<Receipt> ReadReceipt(const std::string& path) {
   }
   if (json.contains("revoked") && json["revoked"].is_string()) {
     receipt.revoked = json["revoked"].get<std::string>();
+  }
+  if (json.contains("version") && json["version"].is_number_unsigned()) {
+    receipt.version = json["version"].get<uint64_t>();
   }
   return receipt;
 }

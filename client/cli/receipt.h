@@ -7,6 +7,7 @@
 #ifndef OPTOUT_CLIENT_CLI_RECEIPT_H_
 #define OPTOUT_CLIENT_CLI_RECEIPT_H_
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,6 +36,10 @@ struct Receipt {
   nlohmann::ordered_json challenge = nlohmann::ordered_json::object();
   // The day the opt-out was revoked (YYYY-MM-DD), empty while it is active.
   std::string revoked;
+  // The registry version the registration answered (RegisterResponse.
+  // version); `revoke --receipt` sends it as min_version, so that any node
+  // of a cluster finds the opt-out. 0: unknown (older receipts).
+  uint64_t version = 0;
 };
 
 // ~/.optout/receipt-<id>.json ($HOME must be set; FailedPrecondition if not).

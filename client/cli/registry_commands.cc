@@ -154,6 +154,7 @@ void RunRegister(CommandContext& ctx, const RegisterArgs& args) {
     receipt.created = absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone());
     receipt.registered = std::move(registered);
     receipt.match_ids = match_ids;
+    receipt.version = response->version();
     receipt.challenge =
         ChallengeJson(response->challenge_token(), response->scopes());
     saved = WriteReceipt(receipt_path, receipt);
@@ -190,6 +191,8 @@ void RunRegister(CommandContext& ctx, const RegisterArgs& args) {
 
 struct ManageArgs {
   std::string id, token, receipt;
+  // revoke: RevokeRequest.min_version (--min-version, else the receipt's).
+  uint64_t min_version = 0;
 };
 
 // Resolves id/token (and, when neither --server nor $OPTOUT_SERVER chose one,
@@ -211,6 +214,7 @@ absl::Status ResolveManageArgs(CLI::App& sub, CommandContext& ctx, ManageArgs* a
   if (!receipt.ok()) return receipt.status();
   args->id = std::string(absl::StripAsciiWhitespace(receipt->id));
   args->token = std::string(absl::StripAsciiWhitespace(receipt->token));
+  if (args->min_version == 0) args->min_version = receipt->version;
   const char* env = std::getenv("OPTOUT_SERVER");
   const bool server_chosen = sub.get_parent()->get_option("--server")->count() > 0 ||
                              (env != nullptr && *env != '\0');
@@ -310,7 +314,7 @@ void RunRevoke(CommandContext& ctx, const ManageArgs& args) {
   if (!connected.ok()) return ReportError(ctx, "revoke", connected.status());
   client::RegistryClient* client = connected->get();
   uint64_t version = 0;
-  absl::Status s = client->Revoke(args.id, args.token, &version);
+  absl::Status s = client->Revoke(args.id, args.token, &version, args.min_version);
   std::string date = AlreadyRevokedDate(s);
   if (s.ok()) date = absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone());
   // The receipt says the opt-out is gone (also after a second revoke), so
@@ -377,6 +381,11 @@ void AddRegistryCommands(CLI::App& app, CommandContext& ctx) {
     sub->add_option("--token", margs->token, "manage token returned by register");
     sub->add_option("--receipt", margs->receipt,
                     "receipt file written by register (instead of --id/--token)");
+    if (command == "revoke") {
+      sub->add_option("--min-version", margs->min_version,
+                      "the version register answered: a node that has not applied it yet "
+                      "waits for it (default: the receipt's, when it holds one)");
+    }
     sub->callback([&ctx, margs, sub, command] {
       ManageArgs resolved = *margs;
       absl::Status s = ResolveManageArgs(*sub, ctx, &resolved);

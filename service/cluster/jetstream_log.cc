@@ -295,7 +295,8 @@ struct JetStreamLog::Impl {
   }
 
   absl::Status Connect();
-  absl::StatusOr<StreamState> StreamInfo();
+  // Thread-safe (uses only the JetStream context).
+  absl::StatusOr<StreamState> StreamInfo(int64_t wait_ms = 1000);
   absl::StatusOr<StreamState> EnsureStream();
   absl::Status CheckLocalData(const StreamState& state);
   // NeedsSnapshot when this node found its history diverged from the
@@ -409,7 +410,7 @@ absl::Status JetStreamLog::Impl::Connect() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<StreamState> JetStreamLog::Impl::StreamInfo() {
+absl::StatusOr<StreamState> JetStreamLog::Impl::StreamInfo(int64_t wait_ms) {
   jsStreamInfo* info = nullptr;
   jsErrCode code = jsErrCode(0);
   // Short: while the stream elects a leader a request gets no answer at
@@ -417,7 +418,7 @@ absl::StatusOr<StreamState> JetStreamLog::Impl::StreamInfo() {
   // long wait would.
   jsOptions wait;
   jsOptions_Init(&wait);
-  wait.Wait = 1000;
+  wait.Wait = wait_ms;
   natsStatus s = js_GetStreamInfo(&info, js, options.stream.c_str(), &wait, &code);
   if (s == NATS_NOT_FOUND || code == JSStreamNotFoundErr) {
     return absl::NotFoundError(absl::StrCat("no stream ", options.stream));
@@ -1333,6 +1334,13 @@ absl::StatusOr<Committed> JetStreamLog::Commit(const internal::Mutation& mutatio
 
 bool JetStreamLog::AwaitApplied(uint64_t version, absl::Time deadline) const {
   return impl_->applied.Await(version, deadline);
+}
+
+absl::StatusOr<uint64_t> JetStreamLog::OrderedVersion(absl::Time deadline) const {
+  const int64_t wait_ms =
+      std::clamp<int64_t>(absl::ToInt64Milliseconds(deadline - absl::Now()), 1, 1000);
+  OPTOUT_ASSIGN_OR_RETURN(StreamState state, impl_->StreamInfo(wait_ms));
+  return state.last_seq;
 }
 
 LogProgress JetStreamLog::Progress() const {

@@ -60,6 +60,9 @@ class JetStreamLog final : public MutationLog {
   // A status board over core NATS (status_board.h).
   void ShareStatus(std::function<std::string()> source) override;
   std::vector<NodeStatus> SharedStatuses() const override;
+  // The stream's last sequence, asked of its leader (Unavailable when it
+  // does not answer by `deadline`, at most 1 s).
+  absl::StatusOr<uint64_t> OrderedVersion(absl::Time deadline) const override;
 
   struct Impl;
 

@@ -5,9 +5,12 @@
 // no longer holds what a node needs.
 #include <nats/nats.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <fstream>
 #include <random>
 #include <thread>
 #include <vector>
@@ -23,6 +26,7 @@
 #include "service/cluster/progress.h"
 #include "storage/opt_out_store.h"
 #include "tests/e2e/cluster_fixture.h"
+#include "tests/e2e/test_files.h"
 
 namespace optout::testing {
 namespace {
@@ -180,6 +184,83 @@ TEST_F(ClusterE2eTest, LateCopyOfARegistrationAfterItsRevokeIsSkippedOnEveryNode
   absl::StatusOr<v1::RegisterResponse> retried = cluster_.Register(2, request);
   EXPECT_EQ(retried.status().code(), absl::StatusCode::kFailedPrecondition) << retried.status();
   EXPECT_THAT(std::string(retried.status().message()), ::testing::HasSubstr("revoked on"));
+}
+
+// Read-your-writes for Revoke: a revoke sent to another node the moment a
+// registration is acknowledged finds it, with the registration's version as
+// min_version and without (the node first applies what the stream held).
+// Before, such a revoke answered NOT_FOUND in about 1 of 5 tries.
+TEST_F(ClusterE2eTest, RevokeOnAnotherNodeRightAfterItsRegistrationFindsIt) {
+  constexpr int kTries = 24;
+  for (int n = 0; n < kTries; ++n) {
+    const int writer = n % 3;
+    const int revoker = (writer + 1 + (n / 3) % 2) % 3;
+    absl::StatusOr<v1::RegisterResponse> registered =
+        cluster_.Register(writer, RegisterUrl(UniqueUrl("ryw", n)));
+    ASSERT_TRUE(registered.ok()) << registered.status();
+    const uint64_t min_version = n % 2 == 0 ? registered->version() : 0;
+    absl::StatusOr<v1::RevokeResponse> revoked =
+        cluster_.Revoke(revoker, registered->opt_out_id(), registered->manage_token(),
+                        absl::Seconds(10), min_version);
+    ASSERT_TRUE(revoked.ok()) << "try " << n << " (node " << writer << " registered, node "
+                              << revoker << " revoked, min_version " << min_version
+                              << "): " << revoked.status();
+    EXPECT_GT(revoked->version(), registered->version());
+  }
+  // An id that was never registered is still NOT_FOUND (after catching up).
+  absl::StatusOr<v1::RevokeResponse> unknown =
+      cluster_.Revoke(1, std::string(32, 'a'), std::string(64, 'b'));
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound) << unknown.status();
+}
+
+// `optout revoke --receipt` sends the version the registration answered,
+// which register kept in the receipt: with it raised past what any node
+// applied, the revoke waits and fails instead of revoking.
+TEST_F(ClusterE2eTest, CliRevokeSendsTheReceiptsVersionToAnotherNode) {
+  const std::string receipt_path = cluster_.node(0).root() + "/receipt.json";
+  CommandResult reg = RunCommand({OptoutCliBinary(), "--server", cluster_.node(0).address(),
+                                  "register", "--json", "--url", UniqueUrl("cli-ryw", 0),
+                                  "--receipt", receipt_path});
+  ASSERT_EQ(reg.exit_code, 0) << reg.err;
+  const nlohmann::json registered = nlohmann::json::parse(reg.out);
+  nlohmann::json receipt = nlohmann::json::parse(ReadFile(receipt_path));
+  ASSERT_EQ(receipt["version"], registered["version"]);
+
+  const uint64_t version = registered["version"].get<uint64_t>();
+  receipt["version"] = version + 1000;
+  const std::string future_path = cluster_.node(0).root() + "/future-receipt.json";
+  {
+    std::ofstream out(future_path);
+    out << receipt.dump();
+  }
+  ::chmod(future_path.c_str(), 0600);
+  CommandResult early =
+      RunCommand({OptoutCliBinary(), "--server", cluster_.node(1).address(), "--timeout", "2s",
+                  "revoke", "--receipt", future_path});
+  EXPECT_NE(early.exit_code, 0);
+  EXPECT_THAT(early.err, ::testing::HasSubstr("min_version")) << early.err;
+
+  CommandResult revoked = RunCommand({OptoutCliBinary(), "--server", cluster_.node(2).address(),
+                                      "revoke", "--json", "--receipt", receipt_path});
+  ASSERT_EQ(revoked.exit_code, 0) << revoked.err;
+  EXPECT_GT(nlohmann::json::parse(revoked.out)["version"].get<uint64_t>(), version);
+}
+
+TEST_F(ClusterE2eTest, RevokeWithAVersionNotAppliedAnswersUnavailableAtTheDeadline) {
+  absl::StatusOr<v1::RegisterResponse> registered =
+      cluster_.Register(0, RegisterUrl(UniqueUrl("ryw-future", 0)));
+  ASSERT_TRUE(registered.ok()) << registered.status();
+  const absl::Time start = absl::Now();
+  absl::StatusOr<v1::RevokeResponse> early =
+      cluster_.Revoke(1, registered->opt_out_id(), registered->manage_token(), absl::Seconds(1),
+                      registered->version() + 1000);
+  EXPECT_EQ(early.status().code(), absl::StatusCode::kUnavailable) << early.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  // Nothing was revoked: with the version it has, the revoke goes through.
+  absl::StatusOr<v1::RevokeResponse> revoked =
+      cluster_.Revoke(1, registered->opt_out_id(), registered->manage_token(), absl::Seconds(10),
+                      registered->version());
+  EXPECT_TRUE(revoked.ok()) << revoked.status();
 }
 
 TEST_F(ClusterE2eTest, MinVersionNotAppliedAnswersUnavailableAtTheDeadline) {

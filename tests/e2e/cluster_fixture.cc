@@ -115,12 +115,14 @@ absl::StatusOr<v1::RegisterResponse> OptoutCluster::Register(int i,
 
 absl::StatusOr<v1::RevokeResponse> OptoutCluster::Revoke(int i, const std::string& id,
                                                          const std::string& token,
-                                                         absl::Duration deadline) {
+                                                         absl::Duration deadline,
+                                                         uint64_t min_version) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
   v1::RevokeRequest request;
   request.set_opt_out_id(id);
   request.set_manage_token(token);
+  request.set_min_version(min_version);
   v1::RevokeResponse response;
   grpc::Status s = registry_stubs_[i]->Revoke(&context, request, &response);
   if (!s.ok()) return FromGrpc(s);

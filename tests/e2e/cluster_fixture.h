@@ -46,7 +46,8 @@ class OptoutCluster final {
   absl::StatusOr<v1::RegisterResponse> Register(int i, const v1::RegisterRequest& request,
                                                 absl::Duration deadline = absl::Seconds(15));
   absl::StatusOr<v1::RevokeResponse> Revoke(int i, const std::string& id, const std::string& token,
-                                            absl::Duration deadline = absl::Seconds(15));
+                                            absl::Duration deadline = absl::Seconds(15),
+                                            uint64_t min_version = 0);
   // Whether `url` matches on node i (waiting for min_version when not 0).
   absl::StatusOr<bool> Matches(int i, const std::string& url, uint64_t min_version = 0,
                                absl::Duration deadline = absl::Seconds(10));
