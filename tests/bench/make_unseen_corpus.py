@@ -2,17 +2,17 @@
 """Unseen corpora for match_eval (issue 12): the photo corpus's edit families
 applied to other originals with other seeds.
 
-The visible photo corpus (../shared/testdata/photos) is made by its make.py;
+The visible photo corpus (--photos PHOTOS, not in this repository) is made by its make.py;
 this script takes that file's edits() (the same 16 families and parameter
 ranges) and applies it, with seed SEED + i, to every original of the PDQ test
-corpus (../shared/testdata/pdq/images/*__orig.*, 33 files), each first made
+corpus (--originals PDQ_IMAGES: its *__orig.* files, 33), each first made
 into uNN__orig.jpg the way make.py makes its originals (longest side at most
 960 px, JPEG q88). The output has the photo corpus's layout (images/ and
 edits.tsv), so `match_eval --corpus OUT` reads it. Needs ImageMagick 6
 (Debian 12's `imagemagick`) and fonts-dejavu-core, as make.py does.
 
-  python3 tests/bench/make_unseen_corpus.py --seed 5000 --out /tmp/unseen5000
-  python3 tests/bench/make_unseen_corpus.py --seed 7000 --out /tmp/unseen7000
+  python3 tests/bench/make_unseen_corpus.py --seed 5000 --out /tmp/unseen5000 \
+      --photos PHOTOS --originals PDQ_IMAGES
 """
 import argparse
 import glob
@@ -21,16 +21,14 @@ import os
 import random
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SHARED = os.path.normpath(os.path.join(HERE, '..', '..', '..', 'shared', 'testdata'))
 
 
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--seed', type=int, required=True, help='copy i (1-based) uses SEED + i')
     p.add_argument('--out', required=True)
-    p.add_argument('--photos', default=os.path.join(SHARED, 'photos'), help="folder of make.py")
-    p.add_argument('--originals', default=os.path.join(SHARED, 'pdq', 'images'))
+    p.add_argument('--photos', required=True, help="the photo corpus's folder (holding its make.py)")
+    p.add_argument('--originals', required=True, help='folder of the PDQ corpus images (*__orig.*)')
     args = p.parse_args()
     spec = importlib.util.spec_from_file_location('photos_make', os.path.join(args.photos, 'make.py'))
     make = importlib.util.module_from_spec(spec)
