@@ -46,6 +46,7 @@
 #include "service/log.h"
 #include "service/huge_pages.h"
 #include "service/server.h"
+#include "service/startup_signal_watcher.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "address to serve on, HOST:PORT (port 0: any free port)");
 ABSL_FLAG(std::string, admin_listen, "", "address of the admin service optout.admin.v1 (optout-admin), never the public port (default: unix:<data_dir>/admin.sock, mode 0600)");
@@ -269,13 +270,22 @@ int main(int argc, char** argv) {
   using optout::service::LogLevel;
   Log(LogLevel::kInfo, absl::StrCat("optoutd starting: data_dir ", options.data_dir, ", listen ",
                                     options.listen));
+  const absl::Duration grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
+  optout::service::StartupSignalWatcher startup_signals(signals, grace);
+  options.cluster.stop_starting = startup_signals.stop_requested();
   auto server = optout::service::Server::Start(options);
+  int signal = startup_signals.Finish();
   if (!server.ok()) {
+    if (signal != 0) {
+      Log(LogLevel::kInfo, absl::StrCat("start-up stopped by signal ", signal, ": ",
+                                        server.status().ToString()));
+      return 0;
+    }
     Log(LogLevel::kError, absl::StrCat("cannot start: ", server.status().ToString()));
     return 1;
   }
-  int signal = 0;
-  while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
+  while (signal == 0 && sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
+    signal = 0;
     absl::Status reloaded = (*server)->ReloadTlsCertificates();
     Log(reloaded.ok() ? LogLevel::kInfo : LogLevel::kError,
         reloaded.ok() ? "SIGHUP: TLS certificates reloaded; new connections use them"
@@ -283,6 +293,6 @@ int main(int argc, char** argv) {
                                      "previous ones: ", reloaded.message()));
   }
   Log(LogLevel::kInfo, absl::StrCat("received signal ", signal));
-  (*server)->Shutdown(absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
+  (*server)->Shutdown(grace);
   return 0;
 }

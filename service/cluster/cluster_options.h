@@ -4,6 +4,7 @@
 #ifndef OPTOUT_SERVICE_CLUSTER_CLUSTER_OPTIONS_H_
 #define OPTOUT_SERVICE_CLUSTER_CLUSTER_OPTIONS_H_
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,10 @@ struct ClusterOptions {
   // How long a write may wait for the stream's acknowledgement and for
   // this node to apply it before it fails with UNAVAILABLE. Default: 10 s.
   absl::Duration commit_timeout = absl::Seconds(10);
+  // Raised by optoutd when a signal asks it to stop during start-up: the
+  // waits for NATS, the stream and the catch-up give up with CANCELLED
+  // instead of holding the process for up to a minute. Null: never.
+  const std::atomic<bool>* stop_starting = nullptr;
 };
 
 }  // namespace optout::service::cluster

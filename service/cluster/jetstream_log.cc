@@ -20,6 +20,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -117,6 +118,10 @@ absl::Status NatsError(natsStatus s, absl::string_view what, jsErrCode code = js
   return absl::UnavailableError(message);
 }
 
+absl::Status StartupStopped(absl::string_view while_doing) {
+  return absl::CancelledError(absl::StrCat("cluster: stopped by a signal while ", while_doing));
+}
+
 std::string Subject(const std::string& stream) { return absl::StrCat("optout.mutations.", stream); }
 
 std::string AadFor(const std::string& stream) { return absl::StrCat("optout-mutation:", stream); }
@@ -184,6 +189,10 @@ struct StreamState {
 }  // namespace
 
 struct JetStreamLog::Impl {
+  bool StopStarting() const {
+    return options.stop_starting != nullptr && options.stop_starting->load();
+  }
+
   ClusterOptions options;
   Keyring keyring;
   storage::OptOutStore* store;
@@ -396,6 +405,14 @@ absl::Status JetStreamLog::Impl::Connect() {
     s = natsConnection_Connect(&connection, nats_options);
     if (s == NATS_OK) break;
     if (absl::Now() > give_up) return NatsError(s, "connect to --cluster_nats");
+    if (StopStarting()) return StartupStopped("connecting to --cluster_nats");
+    if (absl::Now() - last_wait_log > absl::Seconds(5)) {
+      last_wait_log = absl::Now();
+      Log(LogLevel::kWarning,
+          absl::StrCat("cluster: waiting for NATS (--cluster_nats ",
+                       absl::StrJoin(options.nats_urls, ","), "; giving up after ",
+                       absl::FormatDuration(kConnectPatience), "): ", natsStatus_GetText(s)));
+    }
     absl::SleepFor(absl::Milliseconds(250));
   }
   jsOptions js_options;
@@ -439,6 +456,7 @@ absl::StatusOr<StreamState> JetStreamLog::Impl::EnsureStream() {
   absl::Status last;
   // A cluster that just started has no JetStream leader for a few seconds.
   while (absl::Now() < give_up) {
+    if (StopStarting()) return StartupStopped("waiting for the stream");
     absl::StatusOr<StreamState> state = StreamInfo();
     if (state.ok()) return state;
     last = state.status();
@@ -473,6 +491,26 @@ absl::StatusOr<StreamState> JetStreamLog::Impl::EnsureStream() {
         continue;  // read it back
       }
       last = NatsError(s, "create stream", code);
+      if (code == JSStreamReplicasNotSupportedErr) {
+        // A single JetStream server never gains replicas: waiting is futile.
+        return absl::FailedPreconditionError(absl::StrCat(
+            "cluster: cannot create stream ", options.stream, " with ", options.replicas,
+            " replicas: the NATS server is not clustered (JetStream error ",
+            static_cast<int>(code), "); give --cluster_replicas=1, or run a NATS cluster of ",
+            options.replicas, " JetStream servers"));
+      }
+      if (absl::Now() - last_wait_log > absl::Seconds(2)) {
+        last_wait_log = absl::Now();
+        Log(LogLevel::kWarning,
+            absl::StrCat("cluster: cannot create stream ", options.stream, " yet (",
+                         options.replicas, " replicas; retrying until ",
+                         absl::FormatDuration(kConnectPatience), " have passed): ",
+                         last.ToString(),
+                         code == JSClusterNoPeersErr || code == JSInsufficientResourcesErr
+                             ? absl::StrCat(" -- JetStream needs ", options.replicas,
+                                            " servers with room for the stream (--cluster_replicas)")
+                             : ""));
+      }
     }
     absl::SleepFor(absl::Milliseconds(100));
   }
@@ -1204,7 +1242,11 @@ absl::StatusOr<std::unique_ptr<JetStreamLog>> JetStreamLog::Start(const ClusterO
   impl->consumer = std::thread([raw] { raw->Run(); });
   for (int i = 0; i < kPublishers; ++i) impl->publishers.emplace_back([raw] { raw->PublishLoop(); });
   // Serve only once caught up with what the stream held at start.
-  while (!impl->applied.Await(state.last_seq, absl::Now() + absl::Seconds(5))) {
+  absl::Time next_progress_log = absl::Now() + absl::Seconds(5);
+  while (!impl->applied.Await(state.last_seq, absl::Now() + absl::Milliseconds(250))) {
+    if (impl->StopStarting()) return StartupStopped("catching up with the stream");
+    if (absl::Now() < next_progress_log) continue;
+    next_progress_log = absl::Now() + absl::Seconds(5);
     Log(LogLevel::kInfo, absl::StrCat("cluster: catching up: applied ", impl->applied.Get(),
                                       " of ", state.last_seq));
   }
