@@ -31,7 +31,7 @@ using ::testing::HasSubstr;
 using testing::ReadFile;
 namespace fs = std::filesystem;
 
-const char kInterop[] = "tests/interop";
+const std::string kInterop = testing::InteropDir();
 
 // One URL img2dataset tried: downloaded (image set) or failed.
 struct Row {

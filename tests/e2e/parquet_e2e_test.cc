@@ -34,7 +34,7 @@ using ::testing::HasSubstr;
 using testing::ReadFile;
 namespace fs = std::filesystem;
 
-const char kInterop[] = "tests/interop";
+const std::string kInterop = testing::InteropDir();
 
 // The URL and md5 of row r of write_laion.mjs.
 std::string LaionUrl(uint64_t r) {

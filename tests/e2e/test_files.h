@@ -4,6 +4,7 @@
 #ifndef OPTOUT_TESTS_E2E_TEST_FILES_H_
 #define OPTOUT_TESTS_E2E_TEST_FILES_H_
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -22,6 +23,15 @@ inline std::string ReadFile(const std::string& path) {
 inline void WriteFile(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << bytes;
+}
+
+// tests/interop (the npm Parquet reader and writer): beside OPTOUT_TESTDATA
+// (ctest sets it), so a test binary run from the build folder finds it too;
+// without it, relative to the working directory (the repository's root).
+inline std::string InteropDir() {
+  const char* testdata = std::getenv("OPTOUT_TESTDATA");
+  return testdata != nullptr && *testdata != '\0' ? std::string(testdata) + "/../interop"
+                                                   : "tests/interop";
 }
 
 }  // namespace optout::testing
