@@ -25,11 +25,14 @@ void Finish(grpc::ServerUnaryReactor* reactor, const CallTimer& timer,
 }  // namespace
 
 RegistryServiceImpl::RegistryServiceImpl(Registry* registry, ThreadPool* pool,
-                                         PeerRateLimiter* register_rate, DiskFloor* disk_floor,
-                                         AuditLog* audit, const RpcMetrics* rpc_metrics)
+                                         PeerRateLimiter* register_rate,
+                                         PeerRateLimiter* revoke_catch_up_rate,
+                                         DiskFloor* disk_floor, AuditLog* audit,
+                                         const RpcMetrics* rpc_metrics)
     : registry_(registry),
       pool_(pool),
       register_rate_(register_rate),
+      revoke_catch_up_rate_(revoke_catch_up_rate),
       disk_floor_(disk_floor),
       audit_(audit),
       register_calls_(Find(rpc_metrics, v1::Registry::service_full_name(), "Register")),
@@ -119,7 +122,8 @@ grpc::ServerUnaryReactor* RegistryServiceImpl::Revoke(grpc::CallbackServerContex
     // A wait for min_version (or to catch up before NOT_FOUND) answers
     // UNAVAILABLE a little before the deadline, as a check's does.
     const absl::Status status = registry_->Revoke(
-        *request, &version, InterruptOf(context, std::chrono::milliseconds(200)));
+        *request, &version, InterruptOf(context, std::chrono::milliseconds(200)),
+        [this, context] { return revoke_catch_up_rate_->Admit(context->peer(), absl::Now()); });
     response->set_version(version);
     Audit(context, "Revoke", KindCounts(), status);
     Finish(reactor, timer, ToGrpcStatus(status));

@@ -28,10 +28,12 @@ class RegistryServiceImpl final : public v1::Registry::CallbackService {
  public:
   // Every pointer must outlive the gRPC server; `audit` may be nullptr (no
   // audit log), `rpc_metrics` too (calls not counted). Register is refused
-  // (RESOURCE_EXHAUSTED) below the disk floor or past the peer's rate.
+  // (RESOURCE_EXHAUSTED) below the disk floor or past the peer's rate; a
+  // Revoke of an opt-out this node does not hold, past the peer's
+  // `revoke_catch_up_rate` when it would query the cluster's stream.
   RegistryServiceImpl(Registry* registry, ThreadPool* pool, PeerRateLimiter* register_rate,
-                      DiskFloor* disk_floor, AuditLog* audit,
-                      const RpcMetrics* rpc_metrics = nullptr);
+                      PeerRateLimiter* revoke_catch_up_rate, DiskFloor* disk_floor,
+                      AuditLog* audit, const RpcMetrics* rpc_metrics = nullptr);
 
   grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* context,
                                      const v1::RegisterRequest* request,
@@ -56,6 +58,7 @@ class RegistryServiceImpl final : public v1::Registry::CallbackService {
   Registry* const registry_;
   ThreadPool* const pool_;
   PeerRateLimiter* const register_rate_;
+  PeerRateLimiter* const revoke_catch_up_rate_;
   DiskFloor* const disk_floor_;
   AuditLog* const audit_;
   const MethodMetrics* register_calls_ = nullptr;

@@ -113,6 +113,10 @@ class MutationLog {
     (void)deadline;
     return Progress().applied_version;
   }
+  // Whether OrderedVersion asks another machine (a cluster's stream's
+  // leader), so that callers should meter and share it; false when it
+  // answers from this process.
+  virtual bool OrderedVersionIsRemote() const { return false; }
 };
 
 // 16 random bytes for Mutation::mutation_id (the JetStream message id that

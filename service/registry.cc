@@ -69,7 +69,10 @@ Registry::Registry(storage::OptOutStore* store, KeySet keys, const url::PublicSu
       keys_(std::make_shared<const KeySet>(std::move(keys))),
       psl_(psl),
       options_(options),
-      checker_(*psl_, index_, options_) {}
+      checker_(*psl_, index_, options_),
+      catch_up_queries_(
+          [this](absl::Time deadline) { return log_->OrderedVersion(deadline); },
+          kCatchUpQueryInterval, absl::Seconds(1)) {}
 
 absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(storage::OptOutStore* store,
                                                          Keyring keyring,
@@ -665,9 +668,19 @@ absl::StatusOr<v1::VerifyResponse> Registry::Verify(const v1::VerifyRequest& req
   return VerifyScopes(id, record);
 }
 
-absl::Status Registry::CatchUpWithLog(const CheckInterrupt& interrupt) const {
+absl::Status Registry::CatchUpWithLog(const CheckInterrupt& interrupt,
+                                      const CatchUpAdmission& admit) const {
   const uint64_t applied = log_->Progress().applied_version;
-  absl::StatusOr<uint64_t> ordered = log_->OrderedVersion(absl::Now() + absl::Seconds(1));
+  const absl::Time deadline = absl::Now() + absl::Seconds(1);
+  absl::StatusOr<uint64_t> ordered;
+  if (log_->OrderedVersionIsRemote()) {
+    // Anyone can send revokes of random ids: each costs the stream's leader
+    // a request and this thread a wait unless metered and shared.
+    if (admit != nullptr) OPTOUT_RETURN_IF_ERROR(admit());
+    ordered = catch_up_queries_.Get(deadline);
+  } else {
+    ordered = log_->OrderedVersion(deadline);
+  }
   if (!ordered.ok()) {
     return absl::UnavailableError(absl::StrCat(
         "opt_out_id: not on this node, and whether another node took it could not be told (",
@@ -678,7 +691,8 @@ absl::Status Registry::CatchUpWithLog(const CheckInterrupt& interrupt) const {
 }
 
 absl::Status Registry::Revoke(const v1::RevokeRequest& request, uint64_t* version,
-                              const CheckInterrupt& interrupt) {
+                              const CheckInterrupt& interrupt,
+                              const CatchUpAdmission& admit_catch_up) {
   std::string id, token;
   OPTOUT_RETURN_IF_ERROR(
       ParseCredentials(request.opt_out_id(), request.manage_token(), &id, &token));
@@ -689,7 +703,7 @@ absl::Status Registry::Revoke(const v1::RevokeRequest& request, uint64_t* versio
   if (absl::IsNotFound(found.status())) {
     // In a cluster the registration may have been acknowledged by another
     // node a moment ago and not be applied here yet.
-    OPTOUT_RETURN_IF_ERROR(CatchUpWithLog(interrupt));
+    OPTOUT_RETURN_IF_ERROR(CatchUpWithLog(interrupt, admit_catch_up));
     found = Authorize(*store_, id, token);
   }
   if (!found.ok()) return found.status();

@@ -46,6 +46,7 @@
 #include "service/match_index.h"
 #include "service/mutation_log.h"
 #include "service/opt_out_codec.h"
+#include "service/ordered_version_queries.h"
 #include "service/registry_options.h"
 #include "storage/opt_out_store.h"
 
@@ -56,6 +57,11 @@ class SetScopeProofs;
 }  // namespace optout::internal
 
 namespace optout::service {
+
+// Asked before a revoke of an opt-out this node does not hold queries the
+// cluster's stream (Registry::Revoke); not OK refuses the revoke with that
+// status (e.g. a per-peer rate). Null: always admitted.
+using CatchUpAdmission = std::function<absl::Status()>;
 
 class Registry final : public MutationApplier {
  public:
@@ -107,8 +113,12 @@ class Registry final : public MutationApplier {
   // is looked for again once it has applied what the log held then
   // (MutationLog::OrderedVersion): NotFound means not registered anywhere
   // before the call, Unavailable that this node could not tell in time.
+  // When learning what the log holds asks another machine (a cluster's
+  // stream), `admit_catch_up` is asked first (its error is the answer), and
+  // concurrent revokes share the query (kCatchUpQueryInterval).
   absl::Status Revoke(const v1::RevokeRequest& request, uint64_t* version = nullptr,
-                      const CheckInterrupt& interrupt = nullptr);
+                      const CheckInterrupt& interrupt = nullptr,
+                      const CatchUpAdmission& admit_catch_up = nullptr);
   // With request.min_version, first waits until this node has applied that
   // version, asking `interrupt` every few milliseconds; when it stops the
   // wait (deadline, cancel) the answer is Unavailable. Without an interrupt
@@ -209,11 +219,21 @@ class Registry final : public MutationApplier {
                                                    storage::OptOutStore::Batch* batch) override;
 
   static constexpr absl::Duration kMinVersionWaitWithoutDeadline = absl::Seconds(5);
+  // Revokes of opt-outs this node does not hold ask a cluster's stream for
+  // its last sequence at most once per this interval, every revoke waiting
+  // meanwhile sharing the next query (ordered_version_queries.h): at most
+  // 50 stream queries a second per node, for at most 20 ms more per revoke.
+  static constexpr absl::Duration kCatchUpQueryInterval = absl::Milliseconds(20);
+  // Stream queries made for such revokes, and the revokes that made or
+  // shared one (both 0 on a single node, which asks no one).
+  uint64_t catch_up_queries() const { return catch_up_queries_.queries(); }
+  uint64_t catch_ups() const { return catch_up_queries_.callers(); }
 
  private:
   absl::Status AwaitVersion(uint64_t version, const CheckInterrupt& interrupt) const;
   // Waits until this node has applied what the log held when called.
-  absl::Status CatchUpWithLog(const CheckInterrupt& interrupt) const;
+  absl::Status CatchUpWithLog(const CheckInterrupt& interrupt,
+                              const CatchUpAdmission& admit) const;
   // The answer to a retried request id (nullopt: none registered yet).
   absl::StatusOr<std::optional<v1::RegisterResponse>> EarlierRegistration(
       const v1::RegisterRequest& request, const KeySet& keys, const std::string& request_key,
@@ -275,6 +295,8 @@ class Registry final : public MutationApplier {
   MatchIndex index_;
   Checker checker_;
   std::unique_ptr<MutationLog> log_;  // LocalMutationLog unless UseMutationLog
+  // Shares log_->OrderedVersion among revokes when it asks another machine.
+  mutable OrderedVersionQueries catch_up_queries_;
   MutationApplier* key_applier_ = nullptr;
   std::atomic<MutationApplier*> rotation_applier_{nullptr};
   OlderKeys older_keys_;

@@ -45,6 +45,15 @@ class RecordingLog final : public MutationLog {
     return applied_.Await(version, deadline);
   }
   LogProgress Progress() const override { return {applied_.Get(), 0, "", ""}; }
+  // As a cluster's stream: OrderedVersion "asks another machine".
+  absl::StatusOr<uint64_t> OrderedVersion(absl::Time deadline) const override {
+    (void)deadline;
+    ++ordered_version_calls;
+    return applied_.Get();
+  }
+  bool OrderedVersionIsRemote() const override { return remote; }
+  bool remote = false;
+  mutable int ordered_version_calls = 0;
   std::vector<internal::Mutation> mutations;
   bool time_out_next = false;
   std::vector<internal::Mutation> late;  // timed out, not applied (yet)
@@ -171,6 +180,58 @@ TEST_F(RegistryLogTest, AnotherNodeAppliesTheSameMutations) {
   ASSERT_THAT(outcome, IsOk());
   EXPECT_EQ(*outcome, ApplyOutcome::kSkipped);
   EXPECT_EQ(b.store->GetProgress()->value_or(""), "progress 4");
+}
+
+// In a cluster a revoke of an opt-out this node does not hold asks the
+// stream: only then is the caller's admission asked, and a refusal is the
+// answer, with no query made. Revokes of held opt-outs, and every revoke
+// over a log that answers from memory, are not metered.
+TEST_F(RegistryLogTest, OnlyRevokesThatMustAskTheStreamAreMeteredAndCounted) {
+  Node node = Open("/mem/m");
+  auto owned = std::make_unique<RecordingLog>(node.registry.get());
+  RecordingLog* log = owned.get();
+  node.registry->UseMutationLog(std::move(owned));
+  int admissions = 0;
+  absl::Status admission = absl::OkStatus();
+  auto admit = [&] {
+    ++admissions;
+    return admission;
+  };
+  v1::RevokeRequest unknown;
+  unknown.set_opt_out_id(std::string(32, 'a'));
+  unknown.set_manage_token(std::string(64, 'b'));
+
+  // Answered from memory: NOT_FOUND, nothing asked.
+  admission = absl::ResourceExhaustedError("over the rate");
+  EXPECT_THAT(node.registry->Revoke(unknown, nullptr, nullptr, admit),
+              StatusIs(absl::StatusCode::kNotFound, _));
+  EXPECT_EQ(admissions, 0);
+  EXPECT_EQ(node.registry->catch_up_queries(), 0u);
+
+  log->remote = true;
+  log->ordered_version_calls = 0;
+  EXPECT_THAT(node.registry->Revoke(unknown, nullptr, nullptr, admit),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("over the rate")));
+  EXPECT_EQ(admissions, 1);
+  EXPECT_EQ(log->ordered_version_calls, 0);
+
+  admission = absl::OkStatus();
+  EXPECT_THAT(node.registry->Revoke(unknown, nullptr, nullptr, admit),
+              StatusIs(absl::StatusCode::kNotFound, _));
+  EXPECT_EQ(admissions, 2);
+  EXPECT_EQ(log->ordered_version_calls, 1);
+  EXPECT_EQ(node.registry->catch_up_queries(), 1u);
+  EXPECT_EQ(node.registry->catch_ups(), 1u);
+
+  auto held = node.registry->Register(UrlRequest("https://m.example/held.jpg"));
+  ASSERT_THAT(held, IsOk());
+  v1::RevokeRequest revoke;
+  revoke.set_opt_out_id(held->opt_out_id());
+  revoke.set_manage_token(held->manage_token());
+  admission = absl::ResourceExhaustedError("over the rate");
+  EXPECT_THAT(node.registry->Revoke(revoke, nullptr, nullptr, admit), IsOk());
+  EXPECT_EQ(admissions, 2);
+  EXPECT_EQ(log->ordered_version_calls, 1);
 }
 
 // A mutation of a kind this build does not know (a newer node wrote it

@@ -70,6 +70,7 @@ struct Server::Impl {
   std::unique_ptr<StreamSweeper> stream_sweeper;
   std::unique_ptr<AnswerBudget> answer_budget;
   std::unique_ptr<PeerRateLimiter> register_rate;
+  std::unique_ptr<PeerRateLimiter> revoke_catch_up_rate;
   std::unique_ptr<DiskFloor> disk_floor;
   std::unique_ptr<RegistryServiceImpl> registry_service;
   std::unique_ptr<CheckServiceImpl> check_service;
@@ -249,6 +250,7 @@ absl::Status Server::Impl::StartHttp(const ServerOptions& options) {
   http::JsonApi::Core core;
   core.registry = impl->registry.get();
   core.register_rate = impl->register_rate.get();
+  core.revoke_catch_up_rate = impl->revoke_catch_up_rate.get();
   core.disk_floor = impl->disk_floor.get();
   core.check_workers = impl->check_workers.get();
   core.check_access = impl->check_access.get();
@@ -519,6 +521,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       options.cluster.nats_urls.empty() ? options.write_threads
                                         : std::max(options.write_threads, kClusterWriteThreads));
   impl->register_rate = std::make_unique<PeerRateLimiter>(options.register_rate_per_peer);
+  impl->revoke_catch_up_rate = std::make_unique<PeerRateLimiter>(
+      options.revoke_catch_up_rate_per_peer, "revokes of opt-outs this node does not hold",
+      "--revoke_catch_up_rate_per_peer");
   impl->disk_floor = std::make_unique<DiskFloor>(options.data_dir, options.min_free_disk_mb);
   if (!options.audit_log.empty()) {
     OPTOUT_ASSIGN_OR_RETURN(
@@ -527,8 +532,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
                                     options.audit_log_keep));
   }
   impl->registry_service = std::make_unique<RegistryServiceImpl>(
-      impl->registry.get(), impl->pool.get(), impl->register_rate.get(), impl->disk_floor.get(),
-      impl->audit.get(), impl->rpc_metrics.get());
+      impl->registry.get(), impl->pool.get(), impl->register_rate.get(),
+      impl->revoke_catch_up_rate.get(), impl->disk_floor.get(), impl->audit.get(),
+      impl->rpc_metrics.get());
   impl->check_workers =
       std::make_unique<CheckWorkers>(options.check_threads, options.max_queued_checks);
   impl->stream_sweeper = std::make_unique<StreamSweeper>();
@@ -595,6 +601,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     sources.check_workers = impl->check_workers.get();
     sources.write_pool = impl->pool.get();
     sources.register_rate = impl->register_rate.get();
+    sources.revoke_catch_up_rate = impl->revoke_catch_up_rate.get();
     sources.disk_floor = impl->disk_floor.get();
     sources.check_access = impl->check_access.get();
     sources.key_rotation = impl->key_rotation.get();

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "client/common/base/version.h"
 #include "client/common/protocol/match_kind.h"
 
@@ -66,6 +67,8 @@ void AddServerMetrics(const ServerMetricSources& s, metrics::MetricRegistry* reg
        {"limit"}},
       MetricType::kCounter, [s](std::vector<Sample>* out) {
         out->push_back({{"register_rate_per_peer"}, static_cast<double>(s.register_rate->refused())});
+        out->push_back({{"revoke_catch_up_rate_per_peer"},
+                        static_cast<double>(s.revoke_catch_up_rate->refused())});
         out->push_back({{"min_free_disk_mb"}, static_cast<double>(s.disk_floor->refused())});
         out->push_back({{"max_queued_checks"}, static_cast<double>(s.check_workers->refused())});
         out->push_back({{"anonymous_items_per_minute"},
@@ -76,6 +79,24 @@ void AddServerMetrics(const ServerMetricSources& s, metrics::MetricRegistry* reg
                         static_cast<double>(s.check_access->probing_refused())});
       });
 
+  registry->AddCallbackFamily(
+      {"optout_revoke_catch_up_queries_total",
+       absl::StrCat("Cluster mode: queries of the stream's last sequence (stream info, to its "
+                    "leader) made so that revokes of opt-outs this node did not hold caught up "
+                    "first; revokes waiting at once share one, at most one per ",
+                    absl::FormatDuration(Registry::kCatchUpQueryInterval), "."),
+       {}},
+      MetricType::kCounter, [r](std::vector<Sample>* out) {
+        out->push_back({{}, static_cast<double>(r->catch_up_queries())});
+      });
+  registry->AddCallbackFamily(
+      {"optout_revoke_catch_ups_total",
+       "Cluster mode: revokes of opt-outs this node did not hold that made or shared a "
+       "query of the stream's last sequence.",
+       {}},
+      MetricType::kCounter, [r](std::vector<Sample>* out) {
+        out->push_back({{}, static_cast<double>(r->catch_ups())});
+      });
   AddGauge(registry, "optout_opt_outs", "Opt-outs stored and served (revoked ones excluded).",
            [r] { return static_cast<double>(r->opt_out_count()); });
   registry->AddCallbackFamily(

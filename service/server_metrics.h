@@ -29,6 +29,7 @@ struct ServerMetricSources {
   const CheckWorkers* check_workers = nullptr;
   const ThreadPool* write_pool = nullptr;
   const PeerRateLimiter* register_rate = nullptr;
+  const PeerRateLimiter* revoke_catch_up_rate = nullptr;
   const DiskFloor* disk_floor = nullptr;
   const CheckAccess* check_access = nullptr;
   const KeyRotation* key_rotation = nullptr;  // null: no key rotation gauges

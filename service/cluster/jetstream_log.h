@@ -63,6 +63,7 @@ class JetStreamLog final : public MutationLog {
   // The stream's last sequence, asked of its leader (Unavailable when it
   // does not answer by `deadline`, at most 1 s).
   absl::StatusOr<uint64_t> OrderedVersion(absl::Time deadline) const override;
+  bool OrderedVersionIsRemote() const override { return true; }
 
   struct Impl;
 

@@ -211,7 +211,11 @@ HttpReply JsonApi::Revoke(const ApiRequest& request, const std::string& id) cons
   revoke.set_manage_token(*token);
   v1::RevokeResponse response;
   uint64_t version = 0;
-  const absl::Status revoked = core_.registry->Revoke(revoke, &version);
+  const absl::Status revoked =
+      core_.registry->Revoke(revoke, &version, nullptr, [this, &request] {
+        if (core_.revoke_catch_up_rate == nullptr) return absl::OkStatus();
+        return core_.revoke_catch_up_rate->Admit(request.peer, absl::Now());
+      });
   Audit(request, "Revoke", KindCounts(), revoked);
   if (!revoked.ok()) return ErrorReply(revoked);
   response.set_version(version);

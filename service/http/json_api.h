@@ -76,6 +76,7 @@ class JsonApi final {
   struct Core {
     Registry* registry = nullptr;
     PeerRateLimiter* register_rate = nullptr;
+    PeerRateLimiter* revoke_catch_up_rate = nullptr;
     DiskFloor* disk_floor = nullptr;
     CheckWorkers* check_workers = nullptr;
     CheckAccess* check_access = nullptr;
