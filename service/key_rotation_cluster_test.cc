@@ -22,7 +22,7 @@
 #include "service/opt_out_codec.h"
 #include "service/record_rekey.h"
 #include "service/registry_secret.h"
-#include "service/testing/in_memory_registry.h"
+#include "service/testing/key_rotation_fixture.h"
 
 namespace optout::service {
 namespace {
@@ -62,21 +62,13 @@ class HoldingLog final : public MutationLog {
   LocalMutationLog local_;
 };
 
-class OrderedKeyRotationTest : public ::testing::Test {
+class OrderedKeyRotationTest : public testing::KeyRotationFixture {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/ordered_rotation_test_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    secret_file_ = dir_ + "/registry.secret";
-    ASSERT_THAT(LoadOrCreateRegistrySecret(secret_file_), IsOk());
-    ASSERT_THAT(db_.Init(), IsOk());
-    ASSERT_THAT(db_.ReopenStore(), IsOk());
-    auto secret = ReadRegistrySecret(secret_file_);
-    ASSERT_THAT(secret, IsOk());
-    auto versions = OpenKeyVersions(*db_.store(), *secret, secret_file_);
+    KeyRotationFixture::SetUp();
+    if (HasFatalFailure()) return;
+    auto versions = OpenRegistry(secret_file_);
     ASSERT_THAT(versions, IsOk());
-    ASSERT_THAT(db_.OpenRegistry(versions->keys, {}), IsOk());
     auto log = std::make_unique<HoldingLog>(db_.registry(), db_.store());
     log_ = log.get();
     db_.registry()->UseMutationLog(std::move(log));
@@ -94,21 +86,15 @@ class OrderedKeyRotationTest : public ::testing::Test {
     });
   }
   void TearDown() override {
-    rotation_->Stop();
-    db_.registry()->UseRotationApplier(nullptr);
-    rotation_.reset();
-    db_.Close();
-    std::system(absl::StrCat("rm -rf ", dir_).c_str());
+    if (rotation_ != nullptr) {
+      rotation_->Stop();
+      db_.registry()->UseRotationApplier(nullptr);
+    }
+    KeyRotationFixture::TearDown();
   }
 
   RotationProgress WaitUntilSettled() {
-    const absl::Time deadline = absl::Now() + absl::Seconds(20);
-    RotationProgress p = rotation_->Status();
-    while (p.state == State::kRunning && absl::Now() < deadline) {
-      absl::SleepFor(absl::Milliseconds(5));
-      p = rotation_->Status();
-    }
-    return p;
+    return KeyRotationFixture::WaitUntilSettled(absl::Seconds(20));
   }
 
   // The insert a registration of `i` makes, kept from the store.
@@ -130,26 +116,11 @@ class OrderedKeyRotationTest : public ::testing::Test {
     return response.results_size() == 1 && response.results(0).matched();
   }
 
-  std::vector<uint32_t> StoredVersions() {
-    std::vector<uint32_t> versions;
-    EXPECT_THAT(db_.store()->ForEachRecord([&](absl::string_view, absl::string_view bytes) {
-      internal::OptOutRecord record;
-      record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
-      versions.push_back(record.key_version());
-      return absl::OkStatus();
-    }),
-                IsOk());
-    return versions;
-  }
-
   absl::StatusOr<ApplyOutcome> ApplyLate(const internal::Mutation& m) {
     return db_.registry()->Apply(m, nullptr);
   }
 
-  std::string dir_, secret_file_;
-  testing::InMemoryRegistry db_;
   HoldingLog* log_ = nullptr;
-  std::unique_ptr<KeyRotation> rotation_;
 };
 
 TEST_F(OrderedKeyRotationTest, StartAndEndAreAppliedFromTheLogAndEveryRecordEndsInTheNewVersion) {

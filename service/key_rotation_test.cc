@@ -21,7 +21,7 @@
 #include "optout/internal/record.pb.h"
 #include "service/check_session_journal.h"
 #include "service/registry_secret.h"
-#include "service/testing/in_memory_registry.h"
+#include "service/testing/key_rotation_fixture.h"
 
 namespace optout::service {
 namespace {
@@ -52,32 +52,19 @@ v1::RegisterRequest Registration(int i) {
   return request;
 }
 
-class KeyRotationTest : public ::testing::Test {
+class KeyRotationTest : public testing::KeyRotationFixture {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/key_rotation_test_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    secret_file_ = dir_ + "/registry.secret";
-    ASSERT_THAT(LoadOrCreateRegistrySecret(secret_file_), IsOk());
-    ASSERT_THAT(db_.Init(), IsOk());
+    KeyRotationFixture::SetUp();
+    if (HasFatalFailure()) return;
     Reopen(secret_file_);
-  }
-  void TearDown() override {
-    rotation_.reset();
-    db_.Close();
-    std::system(absl::StrCat("rm -rf ", dir_).c_str());
   }
 
   // As optoutd starts: store, key versions, registry, rotation (resumed).
   void Reopen(const std::string& secret_file, bool resume = true) {
     rotation_.reset();
-    ASSERT_THAT(db_.ReopenStore(), IsOk());
-    auto secret = ReadRegistrySecret(secret_file);
-    ASSERT_THAT(secret, IsOk());
-    auto versions = OpenKeyVersions(*db_.store(), *secret, secret_file);
+    auto versions = OpenRegistry(secret_file);
     ASSERT_THAT(versions, IsOk());
-    ASSERT_THAT(db_.OpenRegistry(versions->keys, {}), IsOk());
     KeyRotation::Options rotation_options;
     rotation_options.batch_records = batch_records_;
     rotation_options.pause_between_batches = pause_;
@@ -115,31 +102,6 @@ class KeyRotationTest : public ::testing::Test {
     return matching;
   }
 
-  std::vector<uint32_t> StoredVersions() {
-    std::vector<uint32_t> versions;
-    EXPECT_THAT(db_.store()->ForEachRecord([&](absl::string_view, absl::string_view bytes) {
-      internal::OptOutRecord record;
-      record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
-      versions.push_back(record.key_version());
-      return absl::OkStatus();
-    }),
-                IsOk());
-    return versions;
-  }
-
-  RotationProgress WaitUntilSettled() {
-    const absl::Time deadline = absl::Now() + absl::Seconds(60);
-    RotationProgress p = rotation_->Status();
-    while (p.state == State::kRunning && absl::Now() < deadline) {
-      absl::SleepFor(absl::Milliseconds(5));
-      p = rotation_->Status();
-    }
-    return p;
-  }
-
-  std::string dir_, secret_file_;
-  testing::InMemoryRegistry db_;
-  std::unique_ptr<KeyRotation> rotation_;
   size_t batch_records_ = 50;
   absl::Duration pause_ = absl::ZeroDuration();
   std::function<absl::Status()> before_forgetting_;

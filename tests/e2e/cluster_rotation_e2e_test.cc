@@ -22,9 +22,8 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
-#include "optout/internal/record.pb.h"
-#include "storage/opt_out_store.h"
 #include "tests/e2e/cluster_fixture.h"
+#include "tests/e2e/stored_versions.h"
 #include "tests/e2e/test_inputs.h"
 
 namespace optout::testing {
@@ -110,23 +109,6 @@ bool RotationDoneOn(const OptoutdProcess& node, uint32_t to_version, absl::Durat
     absl::SleepFor(absl::Milliseconds(200));
   }
   return false;
-}
-
-// Key version of every stored record (the node stopped).
-std::map<uint32_t, int> StoredVersions(const std::string& data_dir) {
-  std::map<uint32_t, int> versions;
-  auto store = storage::OptOutStore::Open(data_dir, storage::StoreOptions());
-  EXPECT_TRUE(store.ok()) << store.status();
-  if (!store.ok()) return versions;
-  EXPECT_TRUE((*store)
-                  ->ForEachRecord([&](absl::string_view, absl::string_view bytes) {
-                    internal::OptOutRecord record;
-                    record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
-                    ++versions[record.key_version()];
-                    return absl::OkStatus();
-                  })
-                  .ok());
-  return versions;
 }
 
 // Once quiet: every node at the same applied version with the same digest.

@@ -17,9 +17,8 @@
 #include "client/registry_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "optout/internal/record.pb.h"
-#include "storage/opt_out_store.h"
 #include "tests/e2e/optoutd_process.h"
+#include "tests/e2e/stored_versions.h"
 #include "tests/e2e/test_inputs.h"
 
 namespace optout {
@@ -29,6 +28,7 @@ using ::testing::HasSubstr;
 using testing::CommandResult;
 using testing::RunAdmin;
 using testing::RunCommand;
+using testing::StoredVersions;
 
 std::string UrlOf(int i) { return absl::StrCat("https://img.example.org/rotate/", i, ".jpg"); }
 
@@ -78,23 +78,6 @@ std::string MatchIdNow(client::RegistryClient& client, int i) {
   auto answer = client.Check(check);
   if (!answer.ok() || answer->results(0).match_ids_size() == 0) return "";
   return answer->results(0).match_ids(0);
-}
-
-// Key version of every stored record (optoutd stopped).
-std::map<uint32_t, int> StoredVersions(const std::string& data_dir) {
-  std::map<uint32_t, int> versions;
-  auto store = storage::OptOutStore::Open(data_dir, storage::StoreOptions());
-  EXPECT_TRUE(store.ok()) << store.status();
-  if (!store.ok()) return versions;
-  EXPECT_TRUE((*store)
-                  ->ForEachRecord([&](absl::string_view, absl::string_view bytes) {
-                    internal::OptOutRecord record;
-                    record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
-                    ++versions[record.key_version()];
-                    return absl::OkStatus();
-                  })
-                  .ok());
-  return versions;
 }
 
 TEST(RotationE2eTest, ChecksKeepMatchingUnderLoadAndNewRegistrationsLandInTheNewVersion) {
