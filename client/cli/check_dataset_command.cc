@@ -5,7 +5,6 @@
 // input was refused or some rows or files could not be checked (each named
 // on stderr or in report.json); 130 when interrupted (a re-run resumes);
 // 1, with one line on stderr, when the run could not complete.
-#include <malloc.h>
 #include <signal.h>
 
 #include <atomic>
@@ -22,6 +21,7 @@
 #include "client/cli/cli_util.h"
 #include "client/cli/command.h"
 #include "client/cli/error_reporter.h"
+#include "client/cli/streaming_heap.h"
 #include "client/common/protocol/match_kind.h"
 #include "client/dataset/dataset_checker.h"
 #include "client/registry_client.h"
@@ -59,16 +59,6 @@ std::string SummaryLine(const dataset::DatasetResult& r, bool keep_unchecked) {
   return line;
 }
 
-// Chunks allocate and free megabyte-sized buffers (records, requests) many
-// times a second; by default glibc serves those with mmap/munmap, and the
-// page faults of fresh mappings cost ~30% of the client's CPU. Keep them on
-// the heap instead (memory stays bounded by the chunks in flight).
-void TuneAllocatorForStreaming() {
-  mallopt(M_MMAP_THRESHOLD, 64 << 20);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
-  mallopt(M_TOP_PAD, 64 << 20);
-}
-
 // Ctrl-C (or SIGTERM) asks the run to stop between chunks, so that what is
 // finished stays finished and the state in --out allows a resume. A second
 // Ctrl-C kills at once.
@@ -102,7 +92,7 @@ std::string ResumeCommand(const CommandContext& ctx, const dataset::DatasetOptio
 }
 
 void RunCheckDataset(CommandContext& ctx, dataset::DatasetOptions options) {
-  TuneAllocatorForStreaming();
+  TuneHeapForStreaming();
   options.server_label = ctx.server;
   options.stop = &g_stop;
   ::signal(SIGINT, OnInterrupt);
