@@ -25,6 +25,12 @@ void TuneHeapForStreaming() {
   // (memory given back and grown again would come without huge pages).
   ::mallopt(M_TRIM_THRESHOLD, 512 << 20);
   ::mallopt(M_TOP_PAD, static_cast<int>(kTopPad));
+  // One arena for every thread: the workers' buffers (each record's URL
+  // digests) then come from the same huge-page heap, and no per-thread
+  // heap grows by mprotect, each call a TLB shootdown across the cores.
+  // The workers allocate only while the first chunks fill (records are
+  // reused after), so they hardly contend for it.
+  ::mallopt(M_ARENA_MAX, 1);
   const char* tunables = ::getenv("GLIBC_TUNABLES");
   if (tunables != nullptr && ::strstr(tunables, "hugetlb") != nullptr) return;
   // Grow the main heap once by the reserve: ask for more than its top

@@ -11,13 +11,13 @@
 namespace optout::cli {
 
 // Keeps large buffers on the main heap (glibc would mmap and munmap each
-// one, faulting in fresh pages every time) and backs the first 256 MiB the
-// heap grows by with transparent huge pages (MADV_HUGEPAGE; what
-// GLIBC_TUNABLES=glibc.malloc.hugetlb=1 does, which glibc reads only at
-// start-up). Memory stays bounded by the chunks in flight; only address
-// space is reserved. The huge pages are left to glibc when GLIBC_TUNABLES
-// names hugetlb (the user's choice wins). Call once, before the run
-// allocates.
+// one, faulting in fresh pages every time), serves every thread from that
+// one heap, and backs the first 256 MiB it grows by with transparent huge
+// pages (MADV_HUGEPAGE; what GLIBC_TUNABLES=glibc.malloc.hugetlb=1 does,
+// which glibc reads only at start-up). Memory stays bounded by the chunks
+// in flight; only address space is reserved. The huge pages are left to
+// glibc when GLIBC_TUNABLES names hugetlb (the user's choice wins). Call
+// once, before the run allocates.
 void TuneHeapForStreaming();
 
 }  // namespace optout::cli
