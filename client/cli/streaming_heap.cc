@@ -11,7 +11,6 @@
 namespace optout::cli {
 namespace {
 
-constexpr uintptr_t kHugePage = uintptr_t{2} << 20;
 // Address space the main heap reserves at once and asks huge pages for.
 // Later growth past it (a run holding more) gets ordinary pages.
 constexpr size_t kHugeReserve = size_t{256} << 20;
@@ -45,10 +44,14 @@ void TuneHeapForStreaming() {
   const uintptr_t after = reinterpret_cast<uintptr_t>(::sbrk(0));
   ::free(probe);
   ::mallopt(M_TOP_PAD, static_cast<int>(kTopPad));
-  const uintptr_t from = (before + kHugePage - 1) & ~(kHugePage - 1);
-  const uintptr_t to = after & ~(kHugePage - 1);
+  // From the start of the old top chunk (the next allocations are carved
+  // from it) to the new break. The kernel backs only the 2 MiB-aligned
+  // blocks inside the range with huge pages, so the ends need no rounding
+  // beyond the page.
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t from = (before - top) & ~(page - 1);
   // Advice only: without THP (or on an old kernel) the heap works as before.
-  if (to > from) ::madvise(reinterpret_cast<void*>(from), to - from, MADV_HUGEPAGE);
+  if (after > before) ::madvise(reinterpret_cast<void*>(from), after - from, MADV_HUGEPAGE);
 }
 
 }  // namespace optout::cli
