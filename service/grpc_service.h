@@ -29,8 +29,8 @@ class RegistryServiceImpl final : public v1::Registry::CallbackService {
   // Every pointer must outlive the gRPC server; `audit` may be nullptr (no
   // audit log), `rpc_metrics` too (calls not counted). Register is refused
   // (RESOURCE_EXHAUSTED) below the disk floor or past the peer's rate; a
-  // Revoke of an opt-out this node does not hold, past the peer's
-  // `revoke_catch_up_rate` when it would query the cluster's stream.
+  // Revoke that must ask the cluster's stream for its last sequence (see
+  // Registry::Revoke), past the peer's `revoke_catch_up_rate`.
   RegistryServiceImpl(Registry* registry, ThreadPool* pool, PeerRateLimiter* register_rate,
                       PeerRateLimiter* revoke_catch_up_rate, DiskFloor* disk_floor,
                       AuditLog* audit, const RpcMetrics* rpc_metrics = nullptr);

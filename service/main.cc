@@ -86,7 +86,7 @@ ABSL_FLAG(std::string, psl_file, "", "Public Suffix List file (default: Debian's
 ABSL_FLAG(int, check_threads, 0, "threads running checks (0: one per core)");
 ABSL_FLAG(int, max_queued_checks, 64, "checks that may wait for a check thread; more are refused with RESOURCE_EXHAUSTED");
 ABSL_FLAG(int, register_rate_per_peer, 60, "registrations per minute per client address (IPv4, or IPv6 /64), as many at once; 0: unlimited");
-ABSL_FLAG(int, revoke_catch_up_rate_per_peer, 60, "cluster mode: revokes per minute per client address (IPv4, or IPv6 /64) of opt-outs this node does not hold (each asks the stream's leader before NOT_FOUND), as many at once; more are refused with RESOURCE_EXHAUSTED; 0: unlimited");
+ABSL_FLAG(int, revoke_catch_up_rate_per_peer, 60, "cluster mode: revokes per minute per client address (IPv4, or IPv6 /64) that ask the stream's leader for its last sequence (of an opt-out this node does not hold, before NOT_FOUND; or with a min_version it has not applied), as many at once; more are refused with RESOURCE_EXHAUSTED; 0: unlimited");
 ABSL_FLAG(int64_t, min_free_disk_mb, 1024, "below this free space (MB) on the data disk, Register is refused with RESOURCE_EXHAUSTED; checks go on; 0: no floor");
 ABSL_FLAG(int, max_connections, 0, "client connections open at once, more are closed at once (0: RLIMIT_NOFILE, raised to its hard limit, minus a reserve)");
 ABSL_FLAG(int, idle_timeout_seconds, 300, "close a connection that has had no call for this long");

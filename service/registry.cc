@@ -668,14 +668,13 @@ absl::StatusOr<v1::VerifyResponse> Registry::Verify(const v1::VerifyRequest& req
   return VerifyScopes(id, record);
 }
 
-absl::Status Registry::CatchUpWithLog(const CheckInterrupt& interrupt,
-                                      const CatchUpAdmission& admit) const {
-  const uint64_t applied = log_->Progress().applied_version;
+absl::StatusOr<uint64_t> Registry::OrderedVersionNow(const CatchUpAdmission& admit) const {
   const absl::Time deadline = absl::Now() + absl::Seconds(1);
   absl::StatusOr<uint64_t> ordered;
   if (log_->OrderedVersionIsRemote()) {
-    // Anyone can send revokes of random ids: each costs the stream's leader
-    // a request and this thread a wait unless metered and shared.
+    // Anyone can send revokes of random ids and versions: each costs the
+    // stream's leader a request and this thread a wait unless metered and
+    // shared.
     if (admit != nullptr) OPTOUT_RETURN_IF_ERROR(admit());
     ordered = catch_up_queries_.Get(deadline);
   } else {
@@ -683,11 +682,10 @@ absl::Status Registry::CatchUpWithLog(const CheckInterrupt& interrupt,
   }
   if (!ordered.ok()) {
     return absl::UnavailableError(absl::StrCat(
-        "opt_out_id: not on this node, and whether another node took it could not be told (",
-        ordered.status().message(), "); retry"));
+        "this node could not learn the log's last version in time (", ordered.status().message(),
+        "); retry"));
   }
-  if (*ordered <= applied) return absl::OkStatus();
-  return AwaitVersion(*ordered, interrupt);
+  return *ordered;
 }
 
 absl::Status Registry::Revoke(const v1::RevokeRequest& request, uint64_t* version,
@@ -696,15 +694,40 @@ absl::Status Registry::Revoke(const v1::RevokeRequest& request, uint64_t* versio
   std::string id, token;
   OPTOUT_RETURN_IF_ERROR(
       ParseCredentials(request.opt_out_id(), request.manage_token(), &id, &token));
-  if (request.min_version() != 0) {
+  // The log's last version, once learnt after this call came: every write
+  // acknowledged before the call is at or below it.
+  std::optional<uint64_t> ordered;
+  if (request.min_version() != 0 &&
+      !log_->AwaitApplied(request.min_version(), absl::InfinitePast())) {
+    // A version past the log's last was never given to anyone: waiting for
+    // it would only hold this thread until the caller's deadline.
+    OPTOUT_ASSIGN_OR_RETURN(ordered, OrderedVersionNow(admit_catch_up));
+    if (request.min_version() > *ordered) {
+      return absl::UnavailableError(absl::StrCat(
+          "min_version: ", request.min_version(), " is past the last version the log holds (",
+          *ordered, "), so no answer gave it; check the receipt, or retry"));
+    }
     OPTOUT_RETURN_IF_ERROR(AwaitVersion(request.min_version(), interrupt));
   }
+  const uint64_t applied = log_->Progress().applied_version;
   absl::StatusOr<internal::OptOutRecord> found = Authorize(*store_, id, token);
   if (absl::IsNotFound(found.status())) {
     // In a cluster the registration may have been acknowledged by another
     // node a moment ago and not be applied here yet.
-    OPTOUT_RETURN_IF_ERROR(CatchUpWithLog(interrupt, admit_catch_up));
-    found = Authorize(*store_, id, token);
+    if (!ordered.has_value()) {
+      absl::StatusOr<uint64_t> learnt = OrderedVersionNow(admit_catch_up);
+      if (absl::IsUnavailable(learnt.status())) {
+        return absl::UnavailableError(absl::StrCat(
+            "opt_out_id: not on this node, and whether another node took it could not be told (",
+            learnt.status().message(), ")"));
+      }
+      OPTOUT_RETURN_IF_ERROR(learnt.status());
+      ordered = *learnt;
+    }
+    if (*ordered > applied) {
+      OPTOUT_RETURN_IF_ERROR(AwaitVersion(*ordered, interrupt));
+      found = Authorize(*store_, id, token);
+    }
   }
   if (!found.ok()) return found.status();
   const internal::OptOutRecord& record = *found;

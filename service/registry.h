@@ -109,13 +109,15 @@ class Registry final : public MutationApplier {
   absl::StatusOr<v1::GetResponse> Get(const v1::GetRequest& request) const;
   // `version` (optional) receives the registry version of the revocation.
   // With request.min_version, first waits for it as Check does (Unavailable
-  // when `interrupt` stops the wait). An opt-out this node does not hold
-  // is looked for again once it has applied what the log held then
-  // (MutationLog::OrderedVersion): NotFound means not registered anywhere
-  // before the call, Unavailable that this node could not tell in time.
-  // When learning what the log holds asks another machine (a cluster's
-  // stream), `admit_catch_up` is asked first (its error is the answer), and
-  // concurrent revokes share the query (kCatchUpQueryInterval).
+  // when `interrupt` stops the wait), unless it is past the log's last
+  // version (MutationLog::OrderedVersion), which no answer ever gave:
+  // Unavailable at once. An opt-out this node does not hold is looked for
+  // again once it has applied what the log held then: NotFound means not
+  // registered anywhere before the call, Unavailable that this node could
+  // not tell in time. When learning the log's last version asks another
+  // machine (a cluster's stream), `admit_catch_up` is asked first (its
+  // error is the answer), and concurrent revokes share the query
+  // (kCatchUpQueryInterval); one revoke asks at most once.
   absl::Status Revoke(const v1::RevokeRequest& request, uint64_t* version = nullptr,
                       const CheckInterrupt& interrupt = nullptr,
                       const CatchUpAdmission& admit_catch_up = nullptr);
@@ -231,9 +233,11 @@ class Registry final : public MutationApplier {
 
  private:
   absl::Status AwaitVersion(uint64_t version, const CheckInterrupt& interrupt) const;
-  // Waits until this node has applied what the log held when called.
-  absl::Status CatchUpWithLog(const CheckInterrupt& interrupt,
-                              const CatchUpAdmission& admit) const;
+  // The log's last version, learnt now (MutationLog::OrderedVersion; when
+  // that asks another machine, after `admit`, and shared through
+  // catch_up_queries_). Unavailable when it is not learnt within a second;
+  // `admit`'s error as it is.
+  absl::StatusOr<uint64_t> OrderedVersionNow(const CatchUpAdmission& admit) const;
   // The answer to a retried request id (nullopt: none registered yet).
   absl::StatusOr<std::optional<v1::RegisterResponse>> EarlierRegistration(
       const v1::RegisterRequest& request, const KeySet& keys, const std::string& request_key,

@@ -234,6 +234,47 @@ TEST_F(RegistryLogTest, OnlyRevokesThatMustAskTheStreamAreMeteredAndCounted) {
   EXPECT_EQ(log->ordered_version_calls, 1);
 }
 
+// A min_version past the log's last version was never given to anyone:
+// the revoke answers at once instead of waiting for the caller's deadline.
+TEST_F(RegistryLogTest, RevokeWithAMinVersionNoAnswerGaveAnswersAtOnce) {
+  Node node = Open("/mem/f");
+  auto owned = std::make_unique<RecordingLog>(node.registry.get());
+  RecordingLog* log = owned.get();
+  node.registry->UseMutationLog(std::move(owned));
+  auto held = node.registry->Register(UrlRequest("https://f.example/held.jpg"));
+  ASSERT_THAT(held, IsOk());
+  v1::RevokeRequest revoke;
+  revoke.set_opt_out_id(held->opt_out_id());
+  revoke.set_manage_token(held->manage_token());
+  revoke.set_min_version(held->version() + 1000);
+  bool interrupted = false;
+  auto never_stop = [&]() -> absl::Status {
+    interrupted = true;
+    return absl::OkStatus();
+  };
+  for (bool remote : {false, true}) {
+    log->remote = remote;
+    log->ordered_version_calls = 0;
+    EXPECT_THAT(node.registry->Revoke(revoke, nullptr, never_stop),
+                StatusIs(absl::StatusCode::kUnavailable,
+                         AllOf(HasSubstr("min_version"), HasSubstr("past the last version"))));
+    EXPECT_EQ(log->ordered_version_calls, 1);
+  }
+  EXPECT_FALSE(interrupted);  // it never waited
+  // A version it has applied: no question for it; the catch-up asks once.
+  v1::RevokeRequest unknown;
+  unknown.set_opt_out_id(std::string(32, 'c'));
+  unknown.set_manage_token(std::string(64, 'd'));
+  unknown.set_min_version(held->version());
+  log->ordered_version_calls = 0;
+  EXPECT_THAT(node.registry->Revoke(unknown, nullptr, never_stop),
+              StatusIs(absl::StatusCode::kNotFound, _));
+  EXPECT_EQ(log->ordered_version_calls, 1);
+  // Nothing was revoked: with the version it has, the revoke goes through.
+  revoke.set_min_version(held->version());
+  EXPECT_THAT(node.registry->Revoke(revoke, nullptr, never_stop), IsOk());
+}
+
 // A mutation of a kind this build does not know (a newer node wrote it
 // during a rolling upgrade) stops the node at that message: skipping it
 // would move the progress past a change this node never made.

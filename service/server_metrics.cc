@@ -82,8 +82,9 @@ void AddServerMetrics(const ServerMetricSources& s, metrics::MetricRegistry* reg
   registry->AddCallbackFamily(
       {"optout_revoke_catch_up_queries_total",
        absl::StrCat("Cluster mode: queries of the stream's last sequence (stream info, to its "
-                    "leader) made so that revokes of opt-outs this node did not hold caught up "
-                    "first; revokes waiting at once share one, at most one per ",
+                    "leader) made for revokes of opt-outs this node did not hold (or with a "
+                    "min_version it had not applied); revokes waiting at once share one, at "
+                    "most one per ",
                     absl::FormatDuration(Registry::kCatchUpQueryInterval), "."),
        {}},
       MetricType::kCounter, [r](std::vector<Sample>* out) {
@@ -91,8 +92,7 @@ void AddServerMetrics(const ServerMetricSources& s, metrics::MetricRegistry* reg
       });
   registry->AddCallbackFamily(
       {"optout_revoke_catch_ups_total",
-       "Cluster mode: revokes of opt-outs this node did not hold that made or shared a "
-       "query of the stream's last sequence.",
+       "Cluster mode: revokes that made or shared a query of the stream's last sequence.",
        {}},
       MetricType::kCounter, [r](std::vector<Sample>* out) {
         out->push_back({{}, static_cast<double>(r->catch_ups())});

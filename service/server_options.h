@@ -72,11 +72,11 @@ struct ServerOptions {
   // as many at once; <= 0: unlimited. Default: 60.
   int register_rate_per_peer = 60;
   // Cluster mode: revokes per minute per client address (IPv4, or IPv6 /64)
-  // of opt-outs this node does not hold, each of which asks the stream's
-  // leader for its last sequence before answering NOT_FOUND, with as many
-  // at once; more are refused with RESOURCE_EXHAUSTED. Revokes of opt-outs
-  // the node holds, and every revoke on a single node, are not counted.
-  // <= 0: unlimited. Default: 60.
+  // that ask the stream's leader for its last sequence (of an opt-out this
+  // node does not hold, before NOT_FOUND; or with a min_version it has not
+  // applied), with as many at once; more are refused with
+  // RESOURCE_EXHAUSTED. Other revokes, and every revoke on a single node,
+  // are not counted. <= 0: unlimited. Default: 60.
   int revoke_catch_up_rate_per_peer = 60;
   // Below this much free space on the data disk, Register is refused;
   // <= 0: no floor. Default: 1024 MB.

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -84,26 +85,39 @@ class AdversarialRevokeClusterTest : public ::testing::Test {
 // the flood's length however many revokes came, every revoke still gets
 // its NOT_FOUND, and meanwhile Health and GetInfo answer, and a revoke of
 // an opt-out registered on the other node a moment before finds it.
+// Some flooders also send a min_version no answer gave, with a long
+// deadline: each is answered UNAVAILABLE at once instead of holding a
+// write thread until its deadline.
 TEST_F(AdversarialRevokeClusterTest, RandomRevokesShareStreamQueriesAndOtherCallsGoOn) {
   ASSERT_NO_FATAL_FAILURE(StartCluster(/*revoke_catch_up_rate=*/0));
   constexpr int kFlooders = 24;
+  constexpr int kFutureVersionFlooders = 4;  // of kFlooders
   constexpr absl::Duration kFlood = absl::Seconds(5);
 
   const std::map<std::string, double> before = Metrics(0);
   const absl::Time flood_start = absl::Now();
   std::atomic<bool> stop{false};
   std::atomic<int> not_found{0};
+  std::atomic<int> future_refused{0};
   absl::Mutex mu;
   std::vector<std::string> other_answers;  // anything but NOT_FOUND, for the report
   std::vector<std::thread> flooders;
   for (int f = 0; f < kFlooders; ++f) {
     flooders.emplace_back([&, f] {
       std::mt19937_64 rng(7000 + f);
+      const bool future = f < kFutureVersionFlooders;
       while (!stop) {
         absl::StatusOr<v1::RevokeResponse> r =
-            cluster_->Revoke(0, RandomHex(rng, 32), RandomHex(rng, 64), absl::Seconds(5));
-        if (absl::IsNotFound(r.status())) {
+            future ? cluster_->Revoke(0, RandomHex(rng, 32), RandomHex(rng, 64),
+                                      absl::Seconds(20), uint64_t{1} << 60)
+                   : cluster_->Revoke(0, RandomHex(rng, 32), RandomHex(rng, 64), absl::Seconds(5));
+        if (!future && absl::IsNotFound(r.status())) {
           ++not_found;
+          continue;
+        }
+        if (future && absl::IsUnavailable(r.status()) &&
+            absl::StrContains(r.status().message(), "past the last version")) {
+          ++future_refused;
           continue;
         }
         absl::MutexLock lock(&mu);
@@ -152,7 +166,8 @@ TEST_F(AdversarialRevokeClusterTest, RandomRevokesShareStreamQueriesAndOtherCall
   const double catch_ups = after.at(kCatchUps) - before.at(kCatchUps);
   const double most_queries =
       1 + absl::FDivDuration(elapsed, service::Registry::kCatchUpQueryInterval);
-  std::cout << not_found << " random revokes answered NOT_FOUND in " << elapsed << "; "
+  std::cout << not_found << " random revokes answered NOT_FOUND and " << future_refused
+            << " with a future min_version UNAVAILABLE in " << elapsed << "; "
             << catch_ups << " caught up with " << queries << " stream queries (at most "
             << most_queries << " allowed); " << probes << " health/info probes, slowest "
             << slowest_probe << "\n";
@@ -160,7 +175,9 @@ TEST_F(AdversarialRevokeClusterTest, RandomRevokesShareStreamQueriesAndOtherCall
   EXPECT_TRUE(other_answers.empty()) << other_answers.size() << " revokes answered otherwise, first: "
                                      << other_answers.front();
   EXPECT_GT(not_found.load(), kFlooders);
-  EXPECT_GE(catch_ups, not_found.load());
+  // Before, each waited for its 20 s deadline: one answer per flooder.
+  EXPECT_GT(future_refused.load(), 3 * kFutureVersionFlooders);
+  EXPECT_GE(catch_ups, not_found.load() + future_refused.load());
   EXPECT_LE(queries, most_queries);
   // Revokes waiting together share one query.
   EXPECT_LT(queries, catch_ups);
