@@ -28,6 +28,7 @@
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "tests/e2e/adversarial_util.h"
+#include "tests/e2e/metrics_scrape.h"
 #include "tests/e2e/optoutd_process.h"
 
 namespace optout {
@@ -52,15 +53,9 @@ int Connect(int port) {
   return fd;
 }
 
-// The port a listener wrote to its port file, or logged as "MARKER PORT ".
-int PortFromLog(const std::string& log, const std::string& marker) {
-  const size_t at = log.find(marker);
-  if (at == std::string::npos) return 0;
-  const size_t begin = at + marker.size();
-  int port = 0;
-  return absl::SimpleAtoi(log.substr(begin, log.find(' ', begin) - begin), &port) ? port : 0;
-}
+using testing::PortFromLog;
 
+// The port a listener wrote to its port file.
 int PortFromFile(const std::string& file) {
   std::ifstream in(file);
   int port = 0;

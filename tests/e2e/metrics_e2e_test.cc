@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "optout/v1/optout.grpc.pb.h"
+#include "tests/e2e/metrics_scrape.h"
 #include "tests/e2e/optoutd_process.h"
 #include "tests/e2e/test_inputs.h"
 
@@ -48,14 +49,7 @@ std::map<std::string, double> ParseExposition(const std::string& text) {
 
 // The metrics port optoutd logged ("serving metrics on port N").
 int MetricsPort(const testing::OptoutdProcess& server) {
-  const std::string log = server.ReadLog();
-  const std::string marker = "serving metrics on port ";
-  const size_t at = log.find(marker);
-  int port = 0;
-  if (at == std::string::npos) return 0;
-  const std::string digits = log.substr(at + marker.size(), log.find(' ', at + marker.size()) -
-                                                                 (at + marker.size()));
-  return absl::SimpleAtoi(digits, &port) ? port : 0;
+  return testing::PortFromLog(server.ReadLog(), "serving metrics on port ");
 }
 
 std::string Handled(const std::string& service, const std::string& method,
