@@ -569,16 +569,42 @@ absl::StatusOr<StagedApply> Registry::StageInsert(const internal::InsertRecord& 
   return staged;
 }
 
+namespace {
+
+absl::Status NotAppliedYet(const MutationLog& log, uint64_t version) {
+  return absl::UnavailableError(absl::StrCat("min_version: this node has applied version ",
+                                             log.Progress().applied_version, ", not yet ",
+                                             version, "; retry (or ask another node)"));
+}
+
+}  // namespace
+
 absl::Status Registry::AwaitVersion(uint64_t version, const CheckInterrupt& interrupt) const {
   // Polls the interrupt (deadline, cancel) between short waits.
   const absl::Time give_up = absl::Now() + kMinVersionWaitWithoutDeadline;
   while (!log_->AwaitApplied(version, absl::Now() + absl::Milliseconds(5))) {
     const bool stop = interrupt != nullptr ? !interrupt().ok() : absl::Now() > give_up;
-    if (stop) {
+    if (stop) return NotAppliedYet(*log_, version);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Registry::AwaitMinVersion(uint64_t version, const CheckInterrupt& interrupt,
+                                       const CatchUpAdmission& admit,
+                                       std::optional<uint64_t>* ordered) const {
+  const absl::Time grace_end = absl::Now() + kMinVersionGrace;
+  while (!log_->AwaitApplied(version,
+                             std::min(grace_end, absl::Now() + absl::Milliseconds(5)))) {
+    if (interrupt != nullptr && !interrupt().ok()) return NotAppliedYet(*log_, version);
+    if (absl::Now() < grace_end) continue;
+    OPTOUT_ASSIGN_OR_RETURN(const uint64_t last, OrderedVersionNow(admit));
+    if (ordered != nullptr) *ordered = last;
+    if (version > last) {
       return absl::UnavailableError(absl::StrCat(
-          "min_version: this node has applied version ", log_->Progress().applied_version,
-          ", not yet ", version, "; retry (or ask another node)"));
+          "min_version: ", version, " is past the last version the log holds (", last,
+          "), so no answer gave it; check the receipt, or retry"));
     }
+    return AwaitVersion(version, interrupt);
   }
   return absl::OkStatus();
 }
@@ -697,17 +723,9 @@ absl::Status Registry::Revoke(const v1::RevokeRequest& request, uint64_t* versio
   // The log's last version, once learnt after this call came: every write
   // acknowledged before the call is at or below it.
   std::optional<uint64_t> ordered;
-  if (request.min_version() != 0 &&
-      !log_->AwaitApplied(request.min_version(), absl::InfinitePast())) {
-    // A version past the log's last was never given to anyone: waiting for
-    // it would only hold this thread until the caller's deadline.
-    OPTOUT_ASSIGN_OR_RETURN(ordered, OrderedVersionNow(admit_catch_up));
-    if (request.min_version() > *ordered) {
-      return absl::UnavailableError(absl::StrCat(
-          "min_version: ", request.min_version(), " is past the last version the log holds (",
-          *ordered, "), so no answer gave it; check the receipt, or retry"));
-    }
-    OPTOUT_RETURN_IF_ERROR(AwaitVersion(request.min_version(), interrupt));
+  if (request.min_version() != 0) {
+    OPTOUT_RETURN_IF_ERROR(
+        AwaitMinVersion(request.min_version(), interrupt, admit_catch_up, &ordered));
   }
   const uint64_t applied = log_->Progress().applied_version;
   absl::StatusOr<internal::OptOutRecord> found = Authorize(*store_, id, token);

@@ -124,11 +124,14 @@ class Registry final : public MutationApplier {
   // With request.min_version, first waits until this node has applied that
   // version, asking `interrupt` every few milliseconds; when it stops the
   // wait (deadline, cancel) the answer is Unavailable. Without an interrupt
-  // the wait is at most kMinVersionWaitWithoutDeadline.
+  // the wait is at most kMinVersionWaitWithoutDeadline. A version still
+  // not applied after kMinVersionGrace and past the log's last version
+  // (MutationLog::OrderedVersion), which no answer ever gave, is
+  // Unavailable at once.
   absl::Status Check(const v1::CheckRequest& request, v1::CheckResponse* response,
                      const CheckInterrupt& interrupt = nullptr) const {
     if (request.min_version() != 0) {
-      absl::Status applied = AwaitVersion(request.min_version(), interrupt);
+      absl::Status applied = AwaitMinVersion(request.min_version(), interrupt, nullptr, nullptr);
       if (!applied.ok()) return applied;
     }
     absl::Status status = checker_.Check(request, response, *key_set(), interrupt);
@@ -221,18 +224,31 @@ class Registry final : public MutationApplier {
                                                    storage::OptOutStore::Batch* batch) override;
 
   static constexpr absl::Duration kMinVersionWaitWithoutDeadline = absl::Seconds(5);
+  // A min_version not applied within this long is compared with the log's
+  // last version before the wait goes on (a version this node lags behind
+  // is usually applied well within it, so that costs nothing then).
+  static constexpr absl::Duration kMinVersionGrace = absl::Milliseconds(100);
   // Revokes of opt-outs this node does not hold ask a cluster's stream for
   // its last sequence at most once per this interval, every revoke waiting
   // meanwhile sharing the next query (ordered_version_queries.h): at most
   // 50 stream queries a second per node, for at most 20 ms more per revoke.
   static constexpr absl::Duration kCatchUpQueryInterval = absl::Milliseconds(20);
-  // Stream queries made for such revokes, and the revokes that made or
-  // shared one (both 0 on a single node, which asks no one).
+  // Stream queries made for such revokes (and checks waiting for a
+  // min_version past kMinVersionGrace), and the calls that made or shared
+  // one (both 0 on a single node, which asks no one).
   uint64_t catch_up_queries() const { return catch_up_queries_.queries(); }
   uint64_t catch_ups() const { return catch_up_queries_.callers(); }
 
  private:
   absl::Status AwaitVersion(uint64_t version, const CheckInterrupt& interrupt) const;
+  // AwaitVersion for a caller's min_version: once kMinVersionGrace has
+  // passed without it, learns the log's last version (OrderedVersionNow,
+  // kept in `*ordered` when not null) and answers Unavailable at once for a
+  // version past it: waiting for a version no answer gave would only hold
+  // this thread until the caller's deadline.
+  absl::Status AwaitMinVersion(uint64_t version, const CheckInterrupt& interrupt,
+                               const CatchUpAdmission& admit,
+                               std::optional<uint64_t>* ordered) const;
   // The log's last version, learnt now (MutationLog::OrderedVersion; when
   // that asks another machine, after `admit`, and shared through
   // catch_up_queries_). Unavailable when it is not learnt within a second;

@@ -235,8 +235,9 @@ TEST_F(RegistryLogTest, OnlyRevokesThatMustAskTheStreamAreMeteredAndCounted) {
 }
 
 // A min_version past the log's last version was never given to anyone:
-// the revoke answers at once instead of waiting for the caller's deadline.
-TEST_F(RegistryLogTest, RevokeWithAMinVersionNoAnswerGaveAnswersAtOnce) {
+// a revoke or check answers after Registry::kMinVersionGrace instead of
+// waiting for the caller's deadline.
+TEST_F(RegistryLogTest, AMinVersionNoAnswerGaveIsAnsweredAfterTheGraceNotAtTheDeadline) {
   Node node = Open("/mem/f");
   auto owned = std::make_unique<RecordingLog>(node.registry.get());
   RecordingLog* log = owned.get();
@@ -247,10 +248,10 @@ TEST_F(RegistryLogTest, RevokeWithAMinVersionNoAnswerGaveAnswersAtOnce) {
   revoke.set_opt_out_id(held->opt_out_id());
   revoke.set_manage_token(held->manage_token());
   revoke.set_min_version(held->version() + 1000);
-  bool interrupted = false;
-  auto never_stop = [&]() -> absl::Status {
-    interrupted = true;
-    return absl::OkStatus();
+  // The caller's deadline: far away.
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  auto never_stop = [deadline]() -> absl::Status {
+    return absl::Now() > deadline ? absl::DeadlineExceededError("deadline") : absl::OkStatus();
   };
   for (bool remote : {false, true}) {
     log->remote = remote;
@@ -259,8 +260,15 @@ TEST_F(RegistryLogTest, RevokeWithAMinVersionNoAnswerGaveAnswersAtOnce) {
                 StatusIs(absl::StatusCode::kUnavailable,
                          AllOf(HasSubstr("min_version"), HasSubstr("past the last version"))));
     EXPECT_EQ(log->ordered_version_calls, 1);
+    v1::CheckRequest check;
+    check.add_items()->set_url("https://f.example/held.jpg");
+    check.set_min_version(held->version() + 1000);
+    v1::CheckResponse response;
+    EXPECT_THAT(node.registry->Check(check, &response, never_stop),
+                StatusIs(absl::StatusCode::kUnavailable, HasSubstr("past the last version")));
+    EXPECT_EQ(log->ordered_version_calls, 2);
   }
-  EXPECT_FALSE(interrupted);  // it never waited
+  EXPECT_LT(absl::Now(), deadline);
   // A version it has applied: no question for it; the catch-up asks once.
   v1::RevokeRequest unknown;
   unknown.set_opt_out_id(std::string(32, 'c'));

@@ -83,8 +83,8 @@ void AddServerMetrics(const ServerMetricSources& s, metrics::MetricRegistry* reg
       {"optout_revoke_catch_up_queries_total",
        absl::StrCat("Cluster mode: queries of the stream's last sequence (stream info, to its "
                     "leader) made for revokes of opt-outs this node did not hold (or with a "
-                    "min_version it had not applied); revokes waiting at once share one, at "
-                    "most one per ",
+                    "min_version it had not applied) and for checks waiting for a min_version; "
+                    "calls waiting at once share one, at most one per ",
                     absl::FormatDuration(Registry::kCatchUpQueryInterval), "."),
        {}},
       MetricType::kCounter, [r](std::vector<Sample>* out) {
@@ -92,7 +92,8 @@ void AddServerMetrics(const ServerMetricSources& s, metrics::MetricRegistry* reg
       });
   registry->AddCallbackFamily(
       {"optout_revoke_catch_ups_total",
-       "Cluster mode: revokes that made or shared a query of the stream's last sequence.",
+       "Cluster mode: revokes and checks that made or shared a query of the stream's last "
+       "sequence.",
        {}},
       MetricType::kCounter, [r](std::vector<Sample>* out) {
         out->push_back({{}, static_cast<double>(r->catch_ups())});

@@ -86,8 +86,8 @@ class AdversarialRevokeClusterTest : public ::testing::Test {
 // its NOT_FOUND, and meanwhile Health and GetInfo answer, and a revoke of
 // an opt-out registered on the other node a moment before finds it.
 // Some flooders also send a min_version no answer gave, with a long
-// deadline: each is answered UNAVAILABLE at once instead of holding a
-// write thread until its deadline.
+// deadline: each is answered UNAVAILABLE after Registry::kMinVersionGrace
+// instead of holding a write thread until its deadline; so is a check.
 TEST_F(AdversarialRevokeClusterTest, RandomRevokesShareStreamQueriesAndOtherCallsGoOn) {
   ASSERT_NO_FATAL_FAILURE(StartCluster(/*revoke_catch_up_rate=*/0));
   constexpr int kFlooders = 24;
@@ -157,6 +157,10 @@ TEST_F(AdversarialRevokeClusterTest, RandomRevokesShareStreamQueriesAndOtherCall
     }
     absl::SleepFor(absl::Milliseconds(50));
   }
+  const absl::Time check_sent = absl::Now();
+  absl::StatusOr<bool> future_check = cluster_->Matches(
+      0, "https://revlimit.cluster.example/none.jpg", uint64_t{1} << 60, absl::Seconds(20));
+  const absl::Duration check_took = absl::Now() - check_sent;
   stop = true;
   for (std::thread& t : flooders) t.join();
   const absl::Duration elapsed = absl::Now() - flood_start;
@@ -182,6 +186,9 @@ TEST_F(AdversarialRevokeClusterTest, RandomRevokesShareStreamQueriesAndOtherCall
   // Revokes waiting together share one query.
   EXPECT_LT(queries, catch_ups);
   EXPECT_EQ(failed_probes, 0) << "of " << probes;
+  EXPECT_EQ(future_check.status().code(), absl::StatusCode::kUnavailable) << future_check.status();
+  EXPECT_THAT(future_check.status().message(), HasSubstr("past the last version"));
+  EXPECT_LT(check_took, absl::Seconds(10));
   EXPECT_EQ(pairs, 10);
   EXPECT_TRUE(pair_failures.empty()) << pair_failures.front();
 }
