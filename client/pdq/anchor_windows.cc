@@ -75,33 +75,39 @@ void Blur(const Plane& in, double sigma, Plane* out_plane) {
   }
   for (float& k : kernel) k = static_cast<float>(k / sum);
   const int w = in.width, h = in.height;
-  // One row or column at a time through a buffer padded with its edge
-  // values, so the inner loop has no bounds to check.
-  std::vector<float> line(std::max(w, h) + 2 * radius);
-  auto convolve = [&](int n, float* out, int stride) {
-    for (int i = 0; i < radius; ++i) {
-      line[i] = line[radius];
-      line[radius + n + i] = line[radius + n - 1];
-    }
-    for (int x = 0; x < n; ++x) {
-      const float* src = line.data() + x;
-      float acc = 0;
-      for (int i = 0; i <= 2 * radius; ++i) acc += kernel[i] * src[i];
-      out[static_cast<size_t>(x) * stride] = acc;
-    }
-  };
-  Plane& out = *out_plane;
-  out.width = w;
-  out.height = h;
-  out.v.resize(in.v.size());
+  // Each output sample is 0 + k[0] * s[0] + k[1] * s[1] + ... in tap order;
+  // the loops run the taps outside and the samples inside, so that many
+  // samples are summed side by side (vectorised) in that same order per
+  // sample (the result does not depend on it). Rows go through a line
+  // padded with their edge values; columns take their clamped rows whole.
+  thread_local std::vector<float> line, rows;
+  line.resize(static_cast<size_t>(w) + 2 * radius);
+  rows.resize(in.v.size());
   for (int y = 0; y < h; ++y) {
-    std::copy(in.v.begin() + static_cast<size_t>(y) * w, in.v.begin() + static_cast<size_t>(y + 1) * w,
-              line.begin() + radius);
-    convolve(w, out.v.data() + static_cast<size_t>(y) * w, 1);
+    const float* src = in.v.data() + static_cast<size_t>(y) * w;
+    std::fill(line.begin(), line.begin() + radius, src[0]);
+    std::copy(src, src + w, line.begin() + radius);
+    std::fill(line.begin() + radius + w, line.end(), src[w - 1]);
+    float* out = rows.data() + static_cast<size_t>(y) * w;
+    std::fill(out, out + w, 0.0f);
+    for (int i = 0; i <= 2 * radius; ++i) {
+      const float k = kernel[i];
+      const float* l = line.data() + i;
+      for (int x = 0; x < w; ++x) out[x] += k * l[x];
+    }
   }
-  for (int x = 0; x < w; ++x) {
-    for (int y = 0; y < h; ++y) line[radius + y] = out.v[static_cast<size_t>(y) * w + x];
-    convolve(h, out.v.data() + x, w);
+  Plane& out_p = *out_plane;
+  out_p.width = w;
+  out_p.height = h;
+  out_p.v.resize(in.v.size());
+  for (int y = 0; y < h; ++y) {
+    float* out = out_p.v.data() + static_cast<size_t>(y) * w;
+    std::fill(out, out + w, 0.0f);
+    for (int i = 0; i <= 2 * radius; ++i) {
+      const float k = kernel[i];
+      const float* r = rows.data() + static_cast<size_t>(std::clamp(y + i - radius, 0, h - 1)) * w;
+      for (int x = 0; x < w; ++x) out[x] += k * r[x];
+    }
   }
 }
 
