@@ -213,10 +213,10 @@ void Interleave(const float* const* rows, int width, int n, float* strip) {
   }
 }
 
-// Inverse of Interleave for the first n lanes of a strip of `width` columns.
-void Deinterleave(const float* strip, int width, int r0, int n, float* out) {
-  float* rows[kLanes];
-  for (int k = 0; k < kLanes; ++k) rows[k] = out + static_cast<size_t>(r0 + std::min(k, n - 1)) * width;
+// Inverse of Interleave for the first n lanes of a strip of `width`
+// columns: lane k goes to rows[k] (k < n; rows[n..kLanes) may repeat
+// rows[n - 1], they are not written).
+void DeinterleaveRows(const float* strip, int width, int n, float* const* rows) {
   int x = 0;
 #if defined(__SSE2__)
   if (n == kLanes) {
@@ -239,23 +239,11 @@ void Deinterleave(const float* strip, int width, int r0, int n, float* out) {
   }
 }
 
-// Box pass along every row of a height x width image. `fill(r0, n, strip)`
-// writes rows r0 .. r0+n-1 interleaved into `strip` (strip[x * kLanes + k] =
-// row r0+k, column x) and zeroes lanes n .. kLanes-1. Rows are filtered 16 at
-// a time in that small strip (one SIMD lane per row), which keeps the serial
-// running sums fast without transposing the whole image. Writes height x
-// width row-major, or height x 64 when `keep` selects the sampled columns.
-// `strip` and `filtered` are scratch for width * kLanes floats each.
-template <typename Fill>
-void HorizontalPass(Fill fill, float* out, int height, int width, int window, const int* keep,
-                    float* strip, float* filtered) {
-  const int out_width = keep != nullptr ? kOut : width;
-  for (int r0 = 0; r0 < height; r0 += kLanes) {
-    const int n = std::min(kLanes, height - r0);
-    fill(r0, n, strip);
-    BoxPassStrip(strip, filtered, width, window, keep);
-    Deinterleave(filtered, out_width, r0, n, out);
-  }
+// The same into rows r0 .. r0+n-1 of a row-major matrix `width` wide.
+void Deinterleave(const float* strip, int width, int r0, int n, float* out) {
+  float* rows[kLanes];
+  for (int k = 0; k < kLanes; ++k) rows[k] = out + static_cast<size_t>(r0 + std::min(k, n - 1)) * width;
+  DeinterleaveRows(strip, width, n, rows);
 }
 
 // Strip filler for a row-major matrix.
@@ -272,8 +260,77 @@ void SamplePositions(int n, int* positions) {
   for (int i = 0; i < kOut; ++i) positions[i] = static_cast<int>((2LL * i + 1) * n / (2 * kOut));
 }
 
-// Every buffer is taken from `scratch` (grown as needed) when it is given,
-// else allocated for this call.
+// BoxPass(keep = nullptr) down the columns of a rows x cols matrix whose
+// rows are asked for one at a time, in order, through in_row(r) (each
+// stays readable until the pass has read `window` more), each output row
+// going to out_row(j) and then announced by done(j): the same float32
+// operations in the same order, so the same result, without the whole
+// matrix in memory. `sum` is scratch for `cols` floats.
+template <typename InRow, typename OutRow, typename Done>
+void ColumnBoxPass(InRow in_row, OutRow out_row, Done done, int rows, int cols, int window,
+                   float* sum) {
+  const int half = (window + 2) / 2;
+  std::fill(sum, sum + cols, 0.0f);
+  int read = 0, leave = 0, written = 0, count = 0;
+  auto emit = [&](int divisor_count) {
+    const Divider div(divisor_count);
+    float* o = out_row(written);
+    if (div.power_of_two) {
+      for (int c = 0; c < cols; ++c) o[c] = sum[c] * div.reciprocal;
+    } else {
+      for (int c = 0; c < cols; ++c) o[c] = sum[c] / div.d;
+    }
+    done(written++);
+  };
+  for (int k = 0; k < half - 1; ++k, ++count) {
+    const float* p = in_row(read++);
+    for (int c = 0; c < cols; ++c) sum[c] += p[c];
+  }
+  for (int k = 0; k < window - half + 1; ++k) {
+    const float* p = in_row(read++);
+    for (int c = 0; c < cols; ++c) sum[c] += p[c];
+    emit(++count);
+  }
+  const Divider div(window);
+  for (int k = 0; k < rows - window; ++k) {
+    const float* enter = in_row(read++);
+    const float* exit = in_row(leave++);
+    float* o = out_row(written);
+    if (div.power_of_two) {
+      for (int c = 0; c < cols; ++c) {
+        const float s = (sum[c] + enter[c]) - exit[c];
+        sum[c] = s;
+        o[c] = s * div.reciprocal;
+      }
+    } else {
+      for (int c = 0; c < cols; ++c) {
+        const float s = (sum[c] + enter[c]) - exit[c];
+        sum[c] = s;
+        o[c] = s / div.d;
+      }
+    }
+    done(written++);
+  }
+  for (int k = 0; k < half - 1; ++k) {
+    const float* p = in_row(leave++);
+    for (int c = 0; c < cols; ++c) sum[c] -= p[c];
+    emit(--count);
+  }
+}
+
+// `fill_first_pass(r0, n, strip)` writes rows r0 .. r0+n-1 interleaved into
+// `strip` (strip[x * kLanes + k] = row r0+k, column x) and zeroes lanes
+// n .. kLanes-1: rows are filtered kLanes at a time in that small strip (one
+// SIMD lane per row), which keeps the serial running sums fast without
+// transposing the whole image. Every buffer is taken from `scratch` (grown
+// as needed) when it is given, else allocated for this call.
+//
+// The passes stream: pass 1 along the rows makes kLanes rows at a time into
+// a ring of rows, pass 1 down the columns reads them from there as it
+// needs them, and pass 2 along the rows takes each kLanes rows it makes.
+// Only pass 2's height x 64 result is whole in memory: a 512 x 512 input
+// touches ~0.3 MB instead of 2 MB, and memory fresh from the system costs
+// a page fault per 4 KiB, on some virtual machines more than the filter.
 template <typename Fill>
 void FilterAndDecimate(Fill fill_first_pass, int height, int width, float* out,
                        JaroszScratch* scratch) {
@@ -281,10 +338,12 @@ void FilterAndDecimate(Fill fill_first_pass, int height, int width, float* out,
   const int wy = JaroszWindow(height);
   // Pass 2 keeps 64 columns, which is more than an image narrower than 64 px has.
   const int line = std::max(width, kOut);
-  const size_t size = static_cast<size_t>(height) * line;
+  // Pass 1 down the columns reads row r - wy last when it reads row r, and
+  // asking for row r makes up to kLanes rows from r on: the ring holds them.
+  const int ring = kLanes + wy + 1;
   const size_t strip_size = static_cast<size_t>(line) * kLanes;
   // Uninitialised on purpose: every element is written before it is read.
-  std::unique_ptr<float[]> own[5];
+  std::unique_ptr<float[]> own[6];
   auto take = [&](std::vector<float> JaroszScratch::*member, size_t n, int slot) {
     if (scratch == nullptr) {
       own[slot].reset(new float[n]);
@@ -294,21 +353,44 @@ void FilterAndDecimate(Fill fill_first_pass, int height, int width, float* out,
     if (v.size() < n) v.resize(n);  // grown, never shrunk
     return v.data();
   };
-  float* a = take(&JaroszScratch::a, size, 0);
-  float* b = take(&JaroszScratch::b, size, 1);
+  float* ring_rows = take(&JaroszScratch::a, static_cast<size_t>(ring) * line, 0);
+  float* block = take(&JaroszScratch::b, strip_size, 1);
   float* sum = take(&JaroszScratch::sum, line, 2);
   float* strip = take(&JaroszScratch::strip, strip_size, 3);
   float* filtered = take(&JaroszScratch::filtered, strip_size, 4);
+  float* columns = take(&JaroszScratch::columns, static_cast<size_t>(height) * kOut, 5);
   int rows_kept[kOut], cols_kept[kOut];
   SamplePositions(height, rows_kept);
   SamplePositions(width, cols_kept);
 
-  HorizontalPass(fill_first_pass, a, height, width, wx, nullptr, strip, filtered);  // pass 1, rows
-  BoxPass(a, b, height, width, wy, nullptr, sum);   // pass 1, columns
-  // Pass 2: only the 64 sampled columns and then 64 sampled rows are needed.
-  HorizontalPass(MatrixRows(b, width), a, height, width, wx, cols_kept, strip,
-                 filtered);  // a: H x 64
-  BoxPass(a, out, height, kOut, wy, rows_kept, sum);  // out: 64 x 64
+  int made = 0;  // rows of pass 1 along the rows so far
+  auto pass1_row = [&](int r) -> const float* {
+    while (r >= made) {
+      const int n = std::min(kLanes, height - made);
+      fill_first_pass(made, n, strip);
+      BoxPassStrip(strip, filtered, width, wx, nullptr);
+      float* rows[kLanes];
+      for (int k = 0; k < kLanes; ++k) {
+        rows[k] = ring_rows + static_cast<size_t>((made + std::min(k, n - 1)) % ring) * line;
+      }
+      DeinterleaveRows(filtered, width, n, rows);
+      made += n;
+    }
+    return ring_rows + static_cast<size_t>(r % ring) * line;
+  };
+  auto block_row = [&](int j) { return block + static_cast<size_t>(j % kLanes) * line; };
+  // Pass 2 along the rows, only the 64 sampled columns, kLanes rows at a time.
+  auto pass2_rows = [&](int j) {
+    if (j % kLanes != kLanes - 1 && j != height - 1) return;
+    const int n = j % kLanes + 1;
+    const float* rows[kLanes];
+    for (int k = 0; k < kLanes; ++k) rows[k] = block + static_cast<size_t>(std::min(k, n - 1)) * line;
+    Interleave(rows, width, n, strip);
+    BoxPassStrip(strip, filtered, width, wx, cols_kept);
+    Deinterleave(filtered, kOut, j - (n - 1), n, columns);  // height x 64
+  };
+  ColumnBoxPass(pass1_row, block_row, pass2_rows, height, width, wy, sum);  // pass 1, columns
+  BoxPass(columns, out, height, kOut, wy, rows_kept, sum);  // pass 2, columns: 64 x 64
 }
 
 }  // namespace

@@ -22,7 +22,7 @@ int JaroszWindow(int length);
 // costs a page fault per 4 KiB, which made up most of a region's hashing
 // time. Results do not depend on it.
 struct JaroszScratch {
-  std::vector<float> a, b, sum, strip, filtered;
+  std::vector<float> a, b, sum, strip, filtered, columns;
 };
 
 // `luma` is the H x W luma, row-major. Writes the 64x64 matrix A row-major

@@ -72,6 +72,72 @@ TEST(PdqHasherTest, JaroszScratchReusedAcrossSizesGivesTheSameMatrix) {
   }
 }
 
+// The reference's Jarosz filter as it is written (pdq/cpp downscaling.cpp):
+// a whole-matrix box pass along every row, then every column, twice, then
+// the 64x64 samples. The filter here streams its passes through small
+// buffers and vectorises them; its floats must be these.
+void ReferenceBox1D(const float* in, float* out, int length, int stride, int window) {
+  const int half = (window + 2) / 2;
+  int li = 0, ri = 0, oi = 0, size = 0;
+  float sum = 0.0f;
+  for (int i = 0; i < half - 1; ++i, ri += stride) {
+    sum += in[ri];
+    ++size;
+  }
+  for (int i = 0; i < window - half + 1; ++i, ri += stride, oi += stride) {
+    sum += in[ri];
+    ++size;
+    out[oi] = sum / size;
+  }
+  for (int i = 0; i < length - window; ++i, ri += stride, li += stride, oi += stride) {
+    sum += in[ri];
+    sum -= in[li];
+    out[oi] = sum / size;
+  }
+  for (int i = 0; i < half - 1; ++i, li += stride, oi += stride) {
+    sum -= in[li];
+    --size;
+    out[oi] = sum / size;
+  }
+}
+
+std::vector<float> ReferenceJarosz(std::vector<float> a, int h, int w) {
+  std::vector<float> b(a.size());
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int y = 0; y < h; ++y) {
+      ReferenceBox1D(&a[static_cast<size_t>(y) * w], &b[static_cast<size_t>(y) * w], w, 1,
+                     JaroszWindow(w));
+    }
+    for (int x = 0; x < w; ++x) ReferenceBox1D(&b[x], &a[x], h, w, JaroszWindow(h));
+  }
+  std::vector<float> out(64 * 64);
+  for (int i = 0; i < 64; ++i) {
+    for (int j = 0; j < 64; ++j) {
+      const int y = static_cast<int>((i + 0.5) * h / 64), x = static_cast<int>((j + 0.5) * w / 64);
+      out[64 * i + j] = a[static_cast<size_t>(y) * w + x];
+    }
+  }
+  return out;
+}
+
+TEST(PdqHasherTest, JaroszFilterGivesTheReferencesFloatsAtAnySize) {
+  // Heights around the 16-row strips and the ring of rows, widths under
+  // PDQ's 64 columns, windows of 1 to 8.
+  for (const auto& [w, h] :
+       {std::pair{5, 5}, std::pair{7, 300}, std::pair{300, 7}, std::pair{17, 63},
+        std::pair{64, 64}, std::pair{100, 257}, std::pair{513, 257}, std::pair{512, 512},
+        std::pair{130, 1000}, std::pair{33, 17}, std::pair{960, 31}}) {
+    std::vector<float> luma(static_cast<size_t>(w) * h);
+    for (size_t i = 0; i < luma.size(); ++i) {
+      // Fractions as luma has them, so the sums round.
+      luma[i] = static_cast<float>((i * 2654435761u) % 25500) / 100.0f;
+    }
+    std::vector<float> got(64 * 64);
+    JaroszFilterAndDecimate(luma.data(), h, w, got.data());
+    EXPECT_EQ(got, ReferenceJarosz(luma, h, w)) << w << "x" << h;
+  }
+}
+
 TEST(PdqHasherTest, SidesUnderFivePixelsAreRefused) {
   EXPECT_THAT(HashPixels(testing::SyntheticPhoto(4, 100), false),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("at least 5 px")));
