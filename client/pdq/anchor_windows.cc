@@ -18,6 +18,8 @@ constexpr int kDetectSide = 256;
 // differences of neighbours; extrema of the middle three).
 constexpr double kSigma0 = 1.6;
 constexpr int kLevels = 6;
+// FindAnchors halves level 3 for the next octave once level 4 is made.
+static_assert(kLevels >= 5, "the next octave needs levels 3 and 4");
 constexpr int kMinOctaveSide = 12;
 
 // A blob weaker than this (luma units, 0..255) is noise.
@@ -62,9 +64,16 @@ struct Plane {
   float at(int x, int y) const { return v[static_cast<size_t>(y) * width + x]; }
 };
 
+// Sets the plane's size; its memory is reused (contents undefined).
+void Resize(Plane* p, int width, int height) {
+  p->width = width;
+  p->height = height;
+  p->v.resize(static_cast<size_t>(width) * height);
+}
+
 // Separable Gaussian blur of standard deviation sigma, edges clamped, into
-// `out` (resized; its memory is reused).
-void Blur(const Plane& in, double sigma, Plane* out_plane) {
+// `out` (another plane than `in`; resized, its memory reused).
+void Blur(const Plane& in, double sigma, Plane* out) {
   const int radius = std::max(1, static_cast<int>(std::ceil(3 * sigma)));
   std::vector<float> kernel(2 * radius + 1);
   double sum = 0;
@@ -79,34 +88,38 @@ void Blur(const Plane& in, double sigma, Plane* out_plane) {
   // the loops run the taps outside and the samples inside, so that many
   // samples are summed side by side (vectorised) in that same order per
   // sample (the result does not depend on it). Rows go through a line
-  // padded with their edge values; columns take their clamped rows whole.
+  // padded with their edge values; the column pass reads the row pass's
+  // rows from a ring of 2 * radius + 1 (clamped at the edges), made as it
+  // needs them, so no whole intermediate plane is held.
+  const int ring = 2 * radius + 1;
   thread_local std::vector<float> line, rows;
   line.resize(static_cast<size_t>(w) + 2 * radius);
-  rows.resize(in.v.size());
-  for (int y = 0; y < h; ++y) {
-    const float* src = in.v.data() + static_cast<size_t>(y) * w;
-    std::fill(line.begin(), line.begin() + radius, src[0]);
-    std::copy(src, src + w, line.begin() + radius);
-    std::fill(line.begin() + radius + w, line.end(), src[w - 1]);
-    float* out = rows.data() + static_cast<size_t>(y) * w;
-    std::fill(out, out + w, 0.0f);
-    for (int i = 0; i <= 2 * radius; ++i) {
-      const float k = kernel[i];
-      const float* l = line.data() + i;
-      for (int x = 0; x < w; ++x) out[x] += k * l[x];
+  rows.resize(static_cast<size_t>(ring) * w);
+  int made = 0;
+  auto row = [&](int y) -> const float* {
+    for (; made <= y; ++made) {
+      const float* src = in.v.data() + static_cast<size_t>(made) * w;
+      std::fill(line.begin(), line.begin() + radius, src[0]);
+      std::copy(src, src + w, line.begin() + radius);
+      std::fill(line.begin() + radius + w, line.end(), src[w - 1]);
+      float* o = rows.data() + static_cast<size_t>(made % ring) * w;
+      std::fill(o, o + w, 0.0f);
+      for (int i = 0; i <= 2 * radius; ++i) {
+        const float k = kernel[i];
+        const float* l = line.data() + i;
+        for (int x = 0; x < w; ++x) o[x] += k * l[x];
+      }
     }
-  }
-  Plane& out_p = *out_plane;
-  out_p.width = w;
-  out_p.height = h;
-  out_p.v.resize(in.v.size());
+    return rows.data() + static_cast<size_t>(y % ring) * w;
+  };
+  Resize(out, w, h);
   for (int y = 0; y < h; ++y) {
-    float* out = out_p.v.data() + static_cast<size_t>(y) * w;
-    std::fill(out, out + w, 0.0f);
+    float* o = out->v.data() + static_cast<size_t>(y) * w;
+    std::fill(o, o + w, 0.0f);
     for (int i = 0; i <= 2 * radius; ++i) {
       const float k = kernel[i];
-      const float* r = rows.data() + static_cast<size_t>(std::clamp(y + i - radius, 0, h - 1)) * w;
-      for (int x = 0; x < w; ++x) out[x] += k * r[x];
+      const float* r = row(std::clamp(y + i - radius, 0, h - 1));
+      for (int x = 0; x < w; ++x) o[x] += k * r[x];
     }
   }
 }
@@ -142,15 +155,16 @@ Taps GaussianTaps(double centre, double sigma) {
 // picture area whatever the sampling phase, so a crop, whose grid is
 // shifted by a fraction of a detection pixel, finds its blobs where the
 // original found them.
-Plane DetectionPlane(const std::vector<float>& luma, int width, int height, int source_width,
-                     int source_height) {
+// Written into *out (its memory reused).
+void DetectionPlane(const std::vector<float>& luma, int width, int height, int source_width,
+                    int source_height, Plane* out) {
   const int longer = std::max(source_width, source_height);
   int factor = 1;
   while (longer > kDetectSide * factor) factor *= 2;
-  Plane p;
+  Plane& p = *out;
   p.width = std::max(1, static_cast<int>(std::lround(1.0 * source_width / factor)));
   p.height = std::max(1, static_cast<int>(std::lround(1.0 * source_height / factor)));
-  p.v.resize(static_cast<size_t>(p.width) * p.height);
+  p.v.assign(static_cast<size_t>(p.width) * p.height, 0.0f);
   // Detection pixel x covers source [x, x + 1) * source_width / p.width;
   // luma sample i sits at source (i + 0.5) * source_width / width.
   auto taps_of = [](int out, int in, double source_per_out, double source) {
@@ -172,34 +186,39 @@ Plane DetectionPlane(const std::vector<float>& luma, int width, int height, int 
     pad = std::max({pad, -t.first, t.first + static_cast<int>(t.weights.size()) - width});
   }
   std::vector<float> line(static_cast<size_t>(width) + 2 * pad);
+  // The column taps of successive outputs move down the rows, each
+  // spanning ty[0].weights.size() of them: the filtered rows are made as
+  // the columns need them, into a ring of that many.
+  const int ring = static_cast<int>(ty[0].weights.size());
   thread_local std::vector<float> rows;  // reused (see FindAnchors)
-  const size_t rows_size = static_cast<size_t>(p.width) * height;
-  if (rows.size() < rows_size) rows.resize(rows_size);
-  for (int y = 0; y < height; ++y) {
-    const float* in = luma.data() + static_cast<size_t>(y) * width;
-    std::fill(line.begin(), line.begin() + pad, in[0]);
-    std::copy(in, in + width, line.begin() + pad);
-    std::fill(line.begin() + pad + width, line.end(), in[width - 1]);
-    float* out = rows.data() + static_cast<size_t>(y) * p.width;
-    for (int x = 0; x < p.width; ++x) {
-      const Taps& t = tx[x];
-      const float* src = line.data() + pad + t.first;
-      float acc = 0;
-      for (size_t i = 0; i < t.weights.size(); ++i) acc += t.weights[i] * src[i];
-      out[x] = acc;
+  rows.resize(static_cast<size_t>(ring) * p.width);
+  int made = 0;
+  auto row = [&](int y) -> const float* {
+    for (; made <= y; ++made) {
+      const float* in = luma.data() + static_cast<size_t>(made) * width;
+      std::fill(line.begin(), line.begin() + pad, in[0]);
+      std::copy(in, in + width, line.begin() + pad);
+      std::fill(line.begin() + pad + width, line.end(), in[width - 1]);
+      float* o = rows.data() + static_cast<size_t>(made % ring) * p.width;
+      for (int x = 0; x < p.width; ++x) {
+        const Taps& t = tx[x];
+        const float* src = line.data() + pad + t.first;
+        float acc = 0;
+        for (size_t i = 0; i < t.weights.size(); ++i) acc += t.weights[i] * src[i];
+        o[x] = acc;
+      }
     }
-  }
+    return rows.data() + static_cast<size_t>(y % ring) * p.width;
+  };
   for (int y = 0; y < p.height; ++y) {
     const Taps& t = ty[y];
-    float* out = p.v.data() + static_cast<size_t>(y) * p.width;
+    float* out_row = p.v.data() + static_cast<size_t>(y) * p.width;
     for (size_t i = 0; i < t.weights.size(); ++i) {
       const float w = t.weights[i];
-      const int row = std::clamp(t.first + static_cast<int>(i), 0, height - 1);
-      const float* in = rows.data() + static_cast<size_t>(row) * p.width;
-      for (int x = 0; x < p.width; ++x) out[x] += w * in[x];
+      const float* in = row(std::clamp(t.first + static_cast<int>(i), 0, height - 1));
+      for (int x = 0; x < p.width; ++x) out_row[x] += w * in[x];
     }
   }
-  return p;
 }
 
 double SigmaOf(int level) {
@@ -223,49 +242,41 @@ std::vector<Anchor> FindAnchors(const std::vector<float>& luma, int width, int h
                                 int source_width, int source_height, int max_anchors) {
   std::vector<Anchor> found;
   if (width < 2 || height < 2 || source_width < 2 || source_height < 2) return found;
-  Plane base = DetectionPlane(luma, width, height, source_width, source_height);
+  // Memory fresh from the system costs a page fault per 4 KiB, which was
+  // most of this function's time: its planes are kept per thread, and an
+  // octave holds five (two Gaussians, three differences) instead of all of
+  // its levels. Gaussian s is in gauss[(first + s) % 2], its difference
+  // with the next in dog[s % 3].
+  thread_local Plane gauss[2], dog[3];
+  int first = 0;  // which gauss[] holds the octave's base
+  DetectionPlane(luma, width, height, source_width, source_height, &gauss[first]);
   // Source pixels per detection pixel (the same on both axes up to rounding).
-  const double to_source_x = static_cast<double>(source_width) / base.width;
-  const double to_source_y = static_cast<double>(source_height) / base.height;
-  for (int octave = 0; std::min(base.width, base.height) >= kMinOctaveSide; ++octave) {
-    // The planes of every octave (and of every call on this thread) reuse
-    // the memory of the first: memory fresh from the system costs a page
-    // fault per 4 KiB, which was most of this function's time.
-    thread_local std::vector<Plane> gauss(kLevels), dog(kLevels - 1);
-    gauss[0].width = base.width;
-    gauss[0].height = base.height;
-    gauss[0].v.assign(base.v.begin(), base.v.end());
-    for (int s = 1; s < kLevels; ++s) {
-      const double a = SigmaOf(s - 1), b = SigmaOf(s);
-      Blur(gauss[s - 1], std::sqrt(b * b - a * a), &gauss[s]);
-    }
-    const int w = base.width, h = base.height;
-    for (int s = 0; s + 1 < kLevels; ++s) {
-      Plane& d = dog[s];
-      d.width = w;
-      d.height = h;
-      d.v.resize(base.v.size());
-      for (size_t i = 0; i < d.v.size(); ++i) d.v[i] = gauss[s + 1].v[i] - gauss[s].v[i];
-    }
+  const double to_source_x = static_cast<double>(source_width) / gauss[first].width;
+  const double to_source_y = static_cast<double>(source_height) / gauss[first].height;
+  for (int octave = 0;
+       std::min(gauss[first].width, gauss[first].height) >= kMinOctaveSide; ++octave) {
+    const int w = gauss[first].width, h = gauss[first].height;
     const double octave_scale = static_cast<double>(1 << octave);
-    for (int s = 1; s + 1 < static_cast<int>(dog.size()); ++s) {
+    // Extrema of difference s among its neighbours in s - 1, s and s + 1.
+    auto extrema = [&](int s) {
+      const Plane* level[3] = {&dog[(s - 1) % 3], &dog[s % 3], &dog[(s + 1) % 3]};
+      const Plane& d = *level[1];
       const int margin = static_cast<int>(std::ceil(kEdgeMargin * SigmaOf(s + 1)));
       for (int y = std::max(1, margin); y < h - std::max(1, margin); ++y) {
         for (int x = std::max(1, margin); x < w - std::max(1, margin); ++x) {
-          const float v = dog[s].at(x, y);
+          const float v = d.at(x, y);
           if (std::abs(v) < kMinStrength) continue;
           bool extremum = true;
           for (int ds = -1; ds <= 1 && extremum; ++ds) {
             for (int dy = -1; dy <= 1 && extremum; ++dy) {
               for (int dx = -1; dx <= 1 && extremum; ++dx) {
                 if (ds == 0 && dy == 0 && dx == 0) continue;
-                const float u = dog[s + ds].at(x + dx, y + dy);
+                const float u = level[ds + 1]->at(x + dx, y + dy);
                 extremum = v > 0 ? v > u : v < u;
               }
             }
           }
           if (!extremum) continue;
-          const Plane& d = dog[s];
           const double dxx = d.at(x + 1, y) - 2.0 * v + d.at(x - 1, y);
           const double dyy = d.at(x, y + 1) - 2.0 * v + d.at(x, y - 1);
           const double dxy = (d.at(x + 1, y + 1) - d.at(x - 1, y + 1) - d.at(x + 1, y - 1) +
@@ -285,15 +296,31 @@ std::vector<Anchor> FindAnchors(const std::vector<float>& luma, int width, int h
           found.push_back(a);
         }
       }
+    };
+    for (int s = 1; s < kLevels; ++s) {
+      const Plane& below = gauss[(first + s - 1) % 2];
+      Plane& d = dog[(s - 1) % 3];
+      const double a = SigmaOf(s - 1), b = SigmaOf(s);
+      // The last Gaussian is needed only for its difference, which is
+      // made in its place.
+      Plane& g = s == kLevels - 1 ? d : gauss[(first + s) % 2];
+      Blur(below, std::sqrt(b * b - a * a), &g);
+      if (&g != &d) Resize(&d, w, h);
+      for (size_t i = 0; i < d.v.size(); ++i) d.v[i] = g.v[i] - below.v[i];
+      if (s >= 3) extrema(s - 2);  // its three differences are made
+      if (s == 4) {
+        // The next octave starts from the Gaussian of twice kSigma0 (level
+        // 3, needed no more), halved in place: sample (x, y) comes from
+        // (2x, 2y), never behind where it goes.
+        Plane& g3 = gauss[(first + 3) % 2];
+        const int nw = w / 2, nh = h / 2;
+        for (int y = 0; y < nh; ++y) {
+          for (int x = 0; x < nw; ++x) g3.v[static_cast<size_t>(y) * nw + x] = g3.at(2 * x, 2 * y);
+        }
+        Resize(&g3, nw, nh);
+      }
     }
-    // The next octave starts from the Gaussian of twice kSigma0, halved.
-    const Plane& g = gauss[3];
-    Plane next{w / 2, h / 2, {}};
-    next.v.resize(static_cast<size_t>(next.width) * next.height);
-    for (int y = 0; y < next.height; ++y) {
-      for (int x = 0; x < next.width; ++x) next.v[static_cast<size_t>(y) * next.width + x] = g.at(2 * x, 2 * y);
-    }
-    base = std::move(next);
+    first = (first + 3) % 2;
   }
   std::sort(found.begin(), found.end(), [](const Anchor& a, const Anchor& b) {
     if (a.strength != b.strength) return a.strength > b.strength;
