@@ -5,16 +5,18 @@ Issue 12's budget is "checking an image <= 3x today's client time", today
 being the client before issue 12 (plain PDQ hash + its 8 dihedral variants).
 This runs both clients as users run them, one process per copy, against one
 real optoutd of this build on loopback (temp data dir), with the corpus's
-originals registered, alternating base/new per file (and which goes first)
+originals registered, alternating the clients per file (and which goes first)
 so that both see the same load and the same page cache.
 
   tests/bench/check_time.py --base BASE_OPTOUT --corpus PHOTOS \
-      [--build build] [--every N] [--rounds R]
+      [--client NAME=OPTOUT ...] [--build build] [--every N] [--rounds R]
 
   BASE_OPTOUT  the base client's `optout` binary (e.g. built in a worktree
                at ec41fec^, the commit before issue 12's first)
   PHOTOS       a corpus laid out like tests/testdata/photos (edits.tsv,
                images/GROUP__FAMILY.jpg, images/GROUP__orig.jpg)
+  --client     another client timed in the same command (e.g. main's
+               build before a change), with its ratio to the base
   --every N    check every Nth copy of edits.tsv only (default 1: all)
 
 CPU time is user + system of each child process from wait4() (all its
@@ -60,13 +62,19 @@ def main():
     ap.add_argument("--base", required=True, help="the base client's optout binary")
     ap.add_argument("--corpus", required=True)
     ap.add_argument("--build", default="build")
+    ap.add_argument("--client", action="append", default=[], metavar="NAME=OPTOUT")
     ap.add_argument("--every", type=int, default=1)
     ap.add_argument("--rounds", type=int, default=1)
     args = ap.parse_args()
 
     new = os.path.join(args.build, "client/optout")
     optoutd = os.path.join(args.build, "service/optoutd")
-    for b in (args.base, new, optoutd):
+    clients = {"base": args.base}
+    for c in args.client:
+        name, _, path = c.partition("=")
+        clients[name] = path
+    clients["new"] = new
+    for b in list(clients.values()) + [optoutd]:
         if not os.access(b, os.X_OK):
             sys.exit(f"check_time: missing {b}")
     copies, groups = [], set()
@@ -101,7 +109,6 @@ def main():
             if rc != 0:
                 sys.exit(f"check_time: register {orig} failed ({rc})")
 
-        clients = {"base": args.base, "new": new}
         cpu = {k: 0.0 for k in clients}
         fixed = {k: 0.0 for k in clients}
         wall = {k: 0.0 for k in clients}
@@ -112,7 +119,9 @@ def main():
         n = 0
         for r in range(args.rounds):
             for i, path in enumerate(copies):
-                order = ["base", "new"] if (i + r) % 2 == 0 else ["new", "base"]
+                names = list(clients)
+                shift = (i + r) % len(names)
+                order = names[shift:] + names[:shift]
                 for k in order:
                     rc, out, c, w = run([clients[k], "--server", address, "--json", "check",
                                          "--image", path])
@@ -134,15 +143,19 @@ def main():
     ms = lambda total: 1000.0 * total / n
     print(f"check_time: {len(copies)} copies x {args.rounds} round(s), {len(groups)} originals "
           f"registered; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after")
-    print(f"{'client':6} {'whole ms':>9} {'fixed ms':>9} {'image ms':>9} {'wall ms':>8} "
+    width = max(6, max(len(k) for k in clients))
+    print(f"{'client':{width}} {'whole ms':>9} {'fixed ms':>9} {'image ms':>9} {'wall ms':>8} "
           f"{'matched':>8} {'errors':>6}")
     for k in clients:
-        print(f"{k:6} {ms(cpu[k]):9.2f} {ms(fixed[k]):9.2f} {ms(cpu[k] - fixed[k]):9.2f} "
+        print(f"{k:{width}} {ms(cpu[k]):9.2f} {ms(fixed[k]):9.2f} {ms(cpu[k] - fixed[k]):9.2f} "
               f"{ms(wall[k]):8.1f} {hits[k] // args.rounds:5d}/{len(copies):<3d} "
               f"{failed[k]:5d}")
-    print(f"ratio new/base (CPU per copy): whole process x{cpu['new'] / cpu['base']:.2f}, "
-          f"image part x{(cpu['new'] - fixed['new']) / (cpu['base'] - fixed['base']):.2f} "
-          f"(budget x3)")
+    for k in clients:
+        if k == "base":
+            continue
+        print(f"ratio {k}/base (CPU per copy): whole process x{cpu[k] / cpu['base']:.2f}, "
+              f"image part x{(cpu[k] - fixed[k]) / (cpu['base'] - fixed['base']):.2f} "
+              f"(budget x3)")
 
 
 if __name__ == "__main__":
