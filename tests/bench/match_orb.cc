@@ -17,12 +17,29 @@
 // (best over the hashes both sides send), so the inlier count of the pairs
 // closest by PDQ can be compared with that of all pairs (tail dependence).
 //
+// The PDQ decision is the registry's (per-region tiers, as match_eval
+// --offline). --regions verifies only where the PDQ evidence is: the hash
+// pair with the smallest distance minus its tier's threshold (the hit, or
+// for an unrelated pair the one that would be hit first; --hit-pairs M:
+// the M smallest, the best of them counts) names a checked region (or a
+// dihedral variant of the whole copy) and a stored window; the checked
+// region's keypoints (extracted from it, upscaled to --side) and the
+// stored keypoints inside the window are both placed in the window's
+// frame, and the similarity must stay near the identity (orb_verifier.h
+// VerifyInFrame). Without --regions: the whole images at any similarity.
+//
 // The inlier count of unrelated pairs is then read like match_fp reads
 // distances: log10 of its upper tail's share, a straight line over the
-// observed tail, extrapolated to each inlier threshold K.
+// observed tail, extrapolated to each inlier threshold K; and the reading
+// README.md#matching takes: from the last point with >= 3 pairs at the
+// slope of the far end (from the last point with >= 16 pairs).
 //
 //   match_orb --corpus DIR [--images DIR]... [--synthetic N] [--smooth N]
 //             [--random-windows K] [--features N] [--side PX]
+//             [--stored-features N] [--stored-side PX] [--levels N] [--min-side PX]
+//             [--regions]
+//             [--hit-pairs M] [--frame PX] [--mutual] [--max-frame-scale S]
+//             [--max-degrees D] [--max-shift F] [--max-checked N]
 //             [--fast-threshold T] [--ratio R] [--reprojection PX]
 //             [--registered N] [--show-top N] [--list-own] [--no-equalize]
 //             [--report-every N] [--register-copies]
@@ -62,7 +79,7 @@ constexpr int kLowFloor = optout::protocol::kDefaultLowQualityPdqFloor;
 constexpr int kThreshold = 31;
 constexpr int kLowThreshold = optout::protocol::kDefaultLowQualityPdqDistance;
 constexpr int kMaxInliers = 600;
-const int kInlierThresholds[] = {6, 8, 10, 12, 15, 20, 25, 30, 40, 50};
+const int kInlierThresholds[] = {6, 8, 10, 12, 15, 18, 20, 25, 30, 40, 50};
 
 double CpuMillis() {
   timespec t;
@@ -70,24 +87,148 @@ double CpuMillis() {
   return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
-// One side of a pair: the PDQ hashes that side sends or stores, its tier,
-// and its keypoints (mirrored too on the checked side).
+// Where a hash came from: sources 0..7 are the whole image (a checked
+// image's 8 dihedral variants, in pdq_core.h's order; a stored image's
+// plain hash is 0), source kFirstRegion + k its region k.
+constexpr int kFirstRegion = 8;
+
+struct Hashed {
+  pdq::PdqHash hash;
+  bool low = false;  // matched in the low-quality tier
+  int source = 0;
+};
+
+// One side of a pair: the PDQ hashes that side sends or stores with their
+// tiers (per region, as the registry), the regions they came from, and its
+// keypoints: of the whole image (mirrored too on the checked side) and,
+// with --regions, of each checked region.
 struct Side {
   std::string name;
   int group = 0;
   std::string family;
   bool own_corpus = false;  // a copy of --corpus whose original is registered
-  bool low = false;
-  std::vector<pdq::PdqHash> hashes;
+  bool low = false;         // the image's tier
+  int width = 0, height = 0;  // source pixels
+  std::vector<Hashed> hashes;
+  std::vector<pdq::Region> regions;
   LocalFeatures features, mirrored;
 };
 
 int BestDistance(const Side& a, const Side& b) {
   int best = 256;
   for (const auto& x : a.hashes) {
-    for (const auto& y : b.hashes) best = std::min(best, pdq::HammingDistance(x, y));
+    for (const auto& y : b.hashes) best = std::min(best, pdq::HammingDistance(x.hash, y.hash));
   }
   return best;
+}
+
+// A checked and a stored hash, by their distance minus their tier's
+// threshold (a hit at <= 0).
+struct HashPair {
+  int margin = 1000;
+  int distance = 256;
+  bool low = false;
+  int checked_source = 0, stored_source = 0;
+};
+
+// The `m` pairs of distinct sources with the smallest margins, best first.
+std::vector<HashPair> BestPairs(const Side& c, const Side& s, int m) {
+  std::vector<HashPair> all;
+  for (const auto& x : c.hashes) {
+    for (const auto& y : s.hashes) {
+      const bool low = x.low || y.low;
+      const int d = pdq::HammingDistance(x.hash, y.hash);
+      all.push_back({d - (low ? kLowThreshold : kThreshold), d, low, x.source, y.source});
+    }
+  }
+  // Equal margins: the larger stored region first (more keypoints).
+  auto area = [&](int source) {
+    if (source < kFirstRegion) return 1.0;
+    const pdq::Region& r = s.regions[source - kFirstRegion];
+    return (r.x1 - r.x0) * (r.y1 - r.y0);
+  };
+  std::stable_sort(all.begin(), all.end(), [&](const HashPair& a, const HashPair& b) {
+    if (a.margin != b.margin) return a.margin < b.margin;
+    return area(a.stored_source) > area(b.stored_source);
+  });
+  std::vector<HashPair> out;
+  for (const HashPair& p : all) {
+    if (static_cast<int>(out.size()) == m) break;
+    bool seen = false;
+    for (const HashPair& q : out) {
+      seen |= q.checked_source == p.checked_source && q.stored_source == p.stored_source;
+    }
+    if (!seen) out.push_back(p);
+  }
+  return out;
+}
+
+// Relative position (0..1) of a point of the whole image under dihedral
+// variant v (pdq_core.h's DihedralIndex: the variant's hash is of the
+// image so transformed).
+void Dihedral(int v, double* u, double* w) {
+  const double a = *u, b = *w;
+  switch (v) {
+    case 1: *u = b, *w = 1 - a; break;      // 90 degrees counter-clockwise
+    case 2: *u = 1 - a, *w = 1 - b; break;  // 180
+    case 3: *u = 1 - b, *w = a; break;      // 90 clockwise
+    case 4: *u = a, *w = 1 - b; break;      // top and bottom swap
+    case 5: *u = 1 - a, *w = b; break;      // left and right swap
+    case 6: *u = b, *w = a; break;          // transpose
+    case 7: *u = 1 - b, *w = 1 - a; break;  // anti-transpose
+    default: break;
+  }
+}
+
+// The hash pair's two sides in the stored region's frame (its source
+// pixels scaled to `frame` on the longest side): the keypoints of each
+// image inside its region (the checked one's whole image in the variant's
+// orientation; mirrored variants use the mirror's keypoints, ORB
+// descriptors being turn- but not mirror-invariant). Both come from
+// whole-image extractions, so a region keeps the scale its image had.
+struct Framed {
+  LocalFeatures checked, stored;
+  double width = 0, height = 0;
+};
+
+// Keypoints of `f` inside `r` (relative to the whole image; a turned
+// region by its unturned rectangle, the similarity absorbing the turn),
+// placed in a frame of width x height that the region fills. `v`: the
+// dihedral variant the whole image was hashed in (r is then the whole).
+void Place(const LocalFeatures& f, const pdq::Region& r, int v, bool mirrored, double width,
+           double height, LocalFeatures* out) {
+  const double rw = std::max(1e-6, r.x1 - r.x0), rh = std::max(1e-6, r.y1 - r.y0);
+  for (size_t k = 0; k < f.size(); ++k) {
+    double u = f.x[k] / f.width, w = f.y[k] / f.height;
+    if (mirrored) u = 1 - u;  // back to the image's own orientation
+    if (u < r.x0 || u > r.x1 || w < r.y0 || w > r.y1) continue;
+    u = (u - r.x0) / rw;
+    w = (w - r.y0) / rh;
+    Dihedral(v, &u, &w);
+    out->x.push_back(static_cast<float>(u * width));
+    out->y.push_back(static_cast<float>(w * height));
+    out->descriptors.push_back(f.descriptors[k]);
+  }
+}
+
+Framed InFrame(const Side& c, const Side& s, const HashPair& p, int frame) {
+  Framed out;
+  const pdq::Region whole;
+  const pdq::Region& r =
+      p.stored_source >= kFirstRegion ? s.regions[p.stored_source - kFirstRegion] : whole;
+  const double pw = (r.x1 - r.x0) * s.width, ph = (r.y1 - r.y0) * s.height;
+  out.width = frame * pw / std::max(pw, ph);
+  out.height = frame * ph / std::max(pw, ph);
+  Place(s.features, r, 0, false, out.width, out.height, &out.stored);
+  if (p.checked_source >= kFirstRegion) {
+    Place(c.features, c.regions[p.checked_source - kFirstRegion], 0, false, out.width, out.height,
+          &out.checked);
+  } else {
+    const int v = p.checked_source;
+    const bool mirror = v >= 4;
+    Place(mirror ? c.mirrored : c.features, whole, v, mirror, out.width, out.height, &out.checked);
+  }
+  return out;
 }
 
 // Straight line through log10 of the upper tail's share of `hist`
@@ -173,6 +314,31 @@ struct Unrelated {
       std::printf("    K = %2d: 10^%.1f per image pair, 10^%.1f per check at %.0e images\n", k,
                   p, p + std::log10(registered), registered);
     }
+    // README.md#matching's reading: the tail flattens towards its far end,
+    // so extrapolate from the last point with >= 3 pairs at the slope from
+    // the last point with >= 16 pairs to it.
+    int k16 = -1, k3 = -1;
+    long long cum = 0, at16 = 0, at3 = 0;
+    for (int k = kMaxInliers; k >= 0; --k) {
+      cum += inliers[6][k];
+      if (k3 < 0 && cum >= 3) k3 = k, at3 = cum;
+      if (k16 < 0 && cum >= 16) k16 = k, at16 = cum;
+    }
+    if (k3 > k16 && k16 >= 0) {
+      const double far = (std::log10(1.0 * at16) - std::log10(1.0 * at3)) / (k3 - k16);
+      const double p3 = std::log10(1.0 * at3 / pairs);
+      std::printf("  far-end reading: >= %d: %lld pairs (10^%.2f), >= %d: %lld, slope %.3f per "
+                  "inlier\n", k3, at3, p3, k16, at16, far);
+      for (int k : kInlierThresholds) {
+        if (k <= k3) continue;
+        const double p = p3 - far * (k - k3);
+        std::printf("    K = %2d: 10^%.1f per image pair, 10^%.1f per check at %.0e images\n",
+                    k, p, p + std::log10(registered), registered);
+      }
+    } else {
+      std::printf("  far-end reading: too few tail points (>= 3 pairs at %d, >= 16 at %d)\n", k3,
+                  k16);
+    }
   }
 };
 
@@ -190,6 +356,11 @@ int main(int argc, char** argv) {
   double registered_count = 1e7;
   optout::bench::OrbOptions orb;
   optout::bench::VerifyOptions verify;
+  // --regions: verify the PDQ hit's region pair in its frame (see the top).
+  bool regions = false;
+  int hit_pairs = 1, frame = 640;
+  int stored_features = -1, stored_side = -1;  // default: --features, --side
+  size_t max_checked = static_cast<size_t>(-1);  // unrelated pairs: cut after N checked
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto next = [&]() { return std::string(argv[++i]); };
@@ -209,10 +380,27 @@ int main(int argc, char** argv) {
     else if (arg == "--no-equalize") orb.equalize = false;
     else if (arg == "--register-copies") register_copies = true;
     else if (arg == "--report-every" && i + 1 < argc) report_every = std::max(1, std::atoi(argv[++i]));
+    else if (arg == "--regions") regions = true;
+    else if (arg == "--levels" && i + 1 < argc) orb.levels = std::atoi(argv[++i]);
+    else if (arg == "--min-side" && i + 1 < argc) orb.min_side = std::atoi(argv[++i]);
+    else if (arg == "--hit-pairs" && i + 1 < argc) hit_pairs = std::max(1, std::atoi(argv[++i]));
+    else if (arg == "--frame" && i + 1 < argc) frame = std::atoi(argv[++i]);
+    else if (arg == "--stored-features" && i + 1 < argc) stored_features = std::atoi(argv[++i]);
+    else if (arg == "--stored-side" && i + 1 < argc) stored_side = std::atoi(argv[++i]);
+    else if (arg == "--mutual") verify.mutual = true;
+    else if (arg == "--max-frame-scale" && i + 1 < argc) verify.max_frame_scale = std::atof(argv[++i]);
+    else if (arg == "--max-degrees" && i + 1 < argc) verify.max_degrees = std::atof(argv[++i]);
+    else if (arg == "--max-shift" && i + 1 < argc) verify.max_shift = std::atof(argv[++i]);
+    else if (arg == "--max-checked" && i + 1 < argc) max_checked = std::atol(argv[++i]);
     else {
       std::fprintf(stderr,
                    "usage: match_orb --corpus DIR [--images DIR]... [--synthetic N] [--smooth N]\n"
                    "                 [--random-windows K] [--features N] [--side PX]\n"
+                   "                 [--stored-features N] [--stored-side PX] [--levels N]\n"
+                   "                 [--min-side PX]\n"
+                   "                 [--regions]\n"
+                   "                 [--hit-pairs M] [--frame PX] [--mutual] [--max-frame-scale S]\n"
+                   "                 [--max-degrees D] [--max-shift F] [--max-checked N]\n"
                    "                 [--fast-threshold T] [--ratio R] [--reprojection PX]\n"
                    "                 [--registered N] [--show-top N] [--list-own] [--no-equalize]\n"
                    "                 [--report-every N] [--register-copies]\n");
@@ -225,8 +413,13 @@ int main(int argc, char** argv) {
   std::uniform_real_distribution<double> unit(0, 1);
   double extract_ms = 0;
   int extracted = 0;
-  auto features = [&](const pdq::Image& image, bool mirror) {
-    optout::bench::OrbOptions o = orb;
+  optout::bench::OrbOptions stored_orb = orb;
+  if (stored_features > 0) stored_orb.features = stored_features;
+  if (stored_side > 0) stored_orb.side = stored_side;
+  auto features = [&](const pdq::Image& image, bool mirror,
+                      const optout::bench::OrbOptions& base = optout::bench::OrbOptions{},
+                      bool use_base = false) {
+    optout::bench::OrbOptions o = use_base ? base : orb;
     o.mirror = mirror;
     const double start = CpuMillis();
     LocalFeatures f = optout::bench::ExtractOrb(image, o);
@@ -239,14 +432,21 @@ int main(int argc, char** argv) {
     *low = quality < kMinQuality;
     return quality >= kLowFloor;
   };
-  auto hashes_of = [](const pdq::ImageHashes& h, bool low, bool dihedral) {
-    std::vector<pdq::PdqHash> out;
-    if (dihedral) out.assign(h.dihedral.begin(), h.dihedral.end());
-    else out.push_back(h.pdq);
-    for (const auto& r : h.regions) {
-      if (r.quality >= (low ? kLowFloor : kMinQuality)) out.push_back(r.hash);
+  // Per-region tiers, as the registry since they exist (match_eval's
+  // Tiered): every region of quality >= the floor is sent, in the
+  // low-quality tier when it or its image is below kMinQuality.
+  auto hashes_of = [](const pdq::ImageHashes& h, bool low, bool dihedral, Side* side) {
+    if (dihedral) {
+      for (int v = 0; v < 8; ++v) side->hashes.push_back({h.dihedral[v], low, v});
+    } else {
+      side->hashes.push_back({h.pdq, low, 0});
     }
-    return out;
+    for (const auto& r : h.regions) {
+      side->regions.push_back(r.region);
+      if (r.quality < kLowFloor || r.hash.IsZero()) continue;
+      side->hashes.push_back({r.hash, low || r.quality < kMinQuality,
+                              kFirstRegion + static_cast<int>(side->regions.size()) - 1});
+    }
   };
   auto add = [&](const std::string& bytes, const std::string& name, const std::string& group_name,
                  const std::string& family, bool own_corpus, int windows_of_it) {
@@ -260,8 +460,9 @@ int main(int argc, char** argv) {
       auto h = pdq::HashImageBytes(bytes, options);
       bool low = false;
       if (h.ok() && usable(h->quality, &low)) {
-        Side s{name, group, family, false, low, hashes_of(*h, low, false), {}, {}};
-        s.features = features(*full, false);
+        Side s{name, group, family, false, low, full->width, full->height, {}, {}, {}, {}};
+        hashes_of(*h, low, false, &s);
+        s.features = features(*full, false, stored_orb, true);
         stored.push_back(std::move(s));
       }
     }
@@ -270,7 +471,9 @@ int main(int argc, char** argv) {
     auto h = pdq::HashImageBytes(bytes, options);
     bool low = false;
     if (!h.ok() || !usable(h->quality, &low)) return;
-    Side c{name, group, family, own_corpus && family != "orig", low, hashes_of(*h, low, true), {}, {}};
+    Side c{name, group, family, own_corpus && family != "orig", low, full->width, full->height,
+           {}, {}, {}, {}};
+    hashes_of(*h, low, true, &c);
     c.features = features(*full, false);
     c.mirrored = features(*full, true);
     checked.push_back(std::move(c));
@@ -300,7 +503,8 @@ int main(int argc, char** argv) {
         std::copy_n(full->row(y0 + y) + static_cast<size_t>(x0) * full->channels, crop.row_bytes(),
                     crop.row(y));
       }
-      Side wside{name + " window " + std::to_string(k), group, "window", false, false, {rh.hash}, {}, {}};
+      Side wside{name + " window " + std::to_string(k), group, "window", false, false, crop.width,
+                 crop.height, {{rh.hash, false, 0}}, {}, {}, {}};
       wside.features = features(crop, false);
       wside.mirrored = features(crop, true);
       checked.push_back(std::move(wside));
@@ -345,7 +549,19 @@ int main(int argc, char** argv) {
     std::vector<int> hit_inliers, miss_inliers;
   };
   std::map<std::string, FamilyRow> rows;
+  // Inliers of a pair: the whole images at any similarity, the checked one
+  // as is and mirrored; or with --regions the best of its `hit_pairs`
+  // closest hash pairs, each verified in its frame.
   auto both = [&](const Side& c, const Side& s) {
+    if (regions) {
+      int best = 0;
+      for (const HashPair& p : BestPairs(c, s, hit_pairs)) {
+        const Framed f = InFrame(c, s, p, frame);
+        best = std::max(best, optout::bench::VerifyInFrame(f.checked, f.stored, f.width, f.height,
+                                                           verify).inliers);
+      }
+      return best;
+    }
     const auto a = optout::bench::Verify(c.features, s.features, verify);
     const auto b = optout::bench::Verify(c.mirrored, s.features, verify);
     return std::max(a.inliers, b.inliers);
@@ -356,12 +572,15 @@ int main(int argc, char** argv) {
       if (s.group != c.group || s.family != "orig") continue;
       FamilyRow& row = rows[c.family];
       ++row.copies;
-      const bool hit = BestDistance(c, s) <= (c.low || s.low ? kLowThreshold : kThreshold);
+      const bool hit = BestPairs(c, s, 1).front().margin <= 0;
       const int n = both(c, s);
       (hit ? row.hit_inliers : row.miss_inliers).push_back(n);
       if (list_own) {
-        std::printf("own %-48s %s inliers %3d  keypoints %zu / %zu\n", c.name.c_str(),
-                    hit ? "pdq hit " : "pdq miss", n, c.features.size(), s.features.size());
+        const HashPair p = BestPairs(c, s, 1).front();
+        std::printf("own %-48s %s inliers %3d  keypoints %zu / %zu  pdq %d%s sources %d/%d\n",
+                    c.name.c_str(), hit ? "pdq hit " : "pdq miss", n, c.features.size(),
+                    s.features.size(), p.distance, p.low ? " low" : "", p.checked_source,
+                    p.stored_source);
       }
       row.pdq_hits += hit;
     }
@@ -391,9 +610,8 @@ int main(int argc, char** argv) {
                                           [](int n) { return n >= 12; }));
   }
   std::printf("  inliers of PDQ hits, lowest 20:");
-  for (size_t i = 0; i < std::min<size_t>(20, total.hit_inliers.size()); ++i) {
-    std::printf(" %d", total.hit_inliers[i]);
-  }
+  const std::vector<int>& lowest = rows["total"].hit_inliers;
+  for (size_t i = 0; i < std::min<size_t>(20, lowest.size()); ++i) std::printf(" %d", lowest[i]);
   std::printf("\n");
 
   // Unrelated pairs, checked images in a shuffled order with the summary
@@ -420,10 +638,11 @@ int main(int argc, char** argv) {
   long long verified = 0;
   auto report = [&](size_t done) {
     std::printf("\n=== after %zu of %zu checked images: verification %.3f ms per (checked, "
-                "stored) feature pair (thread CPU, PDQ distance included)\n",
+                "stored) feature pair (thread CPU, PDQ distance included; --regions: per image "
+                "pair)\n",
                 done, checked.size(), verify_ms / std::max<long long>(1, verified));
-    normal.Print("normal tier (both sides quality >= 50)", registered_count);
-    low.Print("low-quality tier (a side of quality 15..49)", registered_count);
+    normal.Print("normal tier (the closest hash pair's: both hashes of quality >= 50)", registered_count);
+    low.Print("low-quality tier (the closest hash pair has a side of quality 15..49)", registered_count);
     std::sort(by_inliers.begin(), by_inliers.end(), more_inliers);
     std::sort(by_distance.begin(), by_distance.end(), closer);
     std::printf("\nunrelated pairs with the most inliers:\n");
@@ -438,15 +657,17 @@ int main(int argc, char** argv) {
     }
     std::fflush(stdout);
   };
+  if (max_checked < order.size()) order.resize(max_checked);
   for (size_t done = 0; done < order.size(); ++done) {
     const Side& c = checked[order[done]];
     const double start = CpuMillis();
     for (const Side& s : stored) {
       if (s.group == c.group) continue;
-      const int d = BestDistance(c, s);
+      const HashPair best = BestPairs(c, s, 1).front();
+      const int d = best.distance;
       const int n = both(c, s);
-      verified += 2;
-      (c.low || s.low ? low : normal).Add(d, n);
+      verified += regions ? 1 : 2;
+      (best.low ? low : normal).Add(d, n);
       by_inliers.push_back({n, d, c.name, s.name});
       by_distance.push_back({n, d, c.name, s.name});
       keep(by_inliers, more_inliers);

@@ -6,7 +6,10 @@
 // then a RANSAC similarity (rotation, uniform scale, shift): the inlier
 // count says whether the two pictures share one geometric layout of
 // distinctive points, evidence that does not come from how the whole
-// pixels look. Benchmark code, not part of any client or server library.
+// pixels look. VerifyInFrame is the region-bound variant: both sides'
+// keypoints already placed in one frame (the two regions a PDQ hit came
+// from, mapped onto each other), so the similarity must stay near the
+// identity. Benchmark code, not part of any client or server library.
 // Pure functions; thread-safe.
 #ifndef OPTOUT_TESTS_BENCH_ORB_VERIFIER_H_
 #define OPTOUT_TESTS_BENCH_ORB_VERIFIER_H_
@@ -31,7 +34,12 @@ struct LocalFeatures {
 
 struct OrbOptions {
   int side = 640;            // longest side after resizing (up or down)
+  // When > 0, the longest side is kept as it is between min_side and
+  // side (a copy that keeps its picture's pixels, framed or padded, is
+  // then sampled like the original), smaller images upscaled to min_side.
+  int min_side = 0;
   int features = 500;        // keypoints kept, strongest first
+  int levels = 8;            // ORB pyramid levels, 1.2 apart (8: 3.6x of scale)
   int fast_threshold = 5;    // OpenCV's 20 leaves smooth pictures with none
   bool equalize = true;      // CLAHE before detection
   bool mirror = false;       // extract from the left-right mirror
@@ -44,6 +52,18 @@ struct VerifyOptions {
   double ratio = 0.8;          // nearest / second nearest Hamming distance
   double reprojection = 5.0;   // RANSAC inlier tolerance, pixels of the resized images
   double max_scale = 8.0;      // the similarity's scale must lie in [1/max, max]
+  // Keep a match only when each side is the other's nearest (after the
+  // ratio test), instead of the stored side's best of the checked ones.
+  bool mutual = false;
+  // VerifyInFrame only: the similarity must keep the frame within these
+  // bounds of the identity: scale in [1/max_frame_scale, max_frame_scale],
+  // turn within max_degrees, the frame's centre moved at most max_shift of
+  // the frame's longest side. Hypotheses are every pair of matches when
+  // there are at most max_hypotheses pairs, else that many random pairs.
+  double max_frame_scale = 1.25;
+  double max_degrees = 10;
+  double max_shift = 0.1;
+  int max_hypotheses = 20000;
 };
 
 struct Verification {
@@ -55,6 +75,13 @@ struct Verification {
 // How well `checked` maps onto `stored` by one similarity transform.
 Verification Verify(const LocalFeatures& checked, const LocalFeatures& stored,
                     const VerifyOptions& options);
+
+// The same with both sides' x, y in one frame of frame_width x
+// frame_height pixels (width and height of `checked` and `stored` are not
+// read): the largest set of matches one near-identity similarity
+// (VerifyOptions' frame bounds) maps within `reprojection` pixels.
+Verification VerifyInFrame(const LocalFeatures& checked, const LocalFeatures& stored,
+                           double frame_width, double frame_height, const VerifyOptions& options);
 
 }  // namespace optout::bench
 
