@@ -597,11 +597,18 @@ absl::Status Registry::AwaitMinVersion(uint64_t version, const CheckInterrupt& i
                              std::min(grace_end, absl::Now() + absl::Milliseconds(5)))) {
     if (interrupt != nullptr && !interrupt().ok()) return NotAppliedYet(*log_, version);
     if (absl::Now() < grace_end) continue;
-    OPTOUT_ASSIGN_OR_RETURN(const uint64_t last, OrderedVersionNow(admit));
-    if (ordered != nullptr) *ordered = last;
-    if (version > last) {
+    absl::StatusOr<uint64_t> last = OrderedVersionNow(admit);
+    if (!last.ok()) {
+      // Refused (a per-address rate): that is the answer. Not learnt (a slow
+      // or leaderless stream): the version may well be real, so wait for it
+      // as before rather than fail a caller who did nothing wrong.
+      if (!absl::IsUnavailable(last.status())) return last.status();
+      return AwaitVersion(version, interrupt);
+    }
+    if (ordered != nullptr) *ordered = *last;
+    if (version > *last) {
       return absl::UnavailableError(absl::StrCat(
-          "min_version: ", version, " is past the last version the log holds (", last,
+          "min_version: ", version, " is past the last version the log holds (", *last,
           "), so no answer gave it; check the receipt, or retry"));
     }
     return AwaitVersion(version, interrupt);

@@ -245,7 +245,8 @@ class Registry final : public MutationApplier {
   // passed without it, learns the log's last version (OrderedVersionNow,
   // kept in `*ordered` when not null) and answers Unavailable at once for a
   // version past it: waiting for a version no answer gave would only hold
-  // this thread until the caller's deadline.
+  // this thread until the caller's deadline. When the log's version cannot
+  // be learnt, waits as AwaitVersion does; `admit`'s refusal is the answer.
   absl::Status AwaitMinVersion(uint64_t version, const CheckInterrupt& interrupt,
                                const CatchUpAdmission& admit,
                                std::optional<uint64_t>* ordered) const;
