@@ -13,6 +13,11 @@ edits.tsv), so `match_eval --corpus OUT` reads it. Needs ImageMagick 6
 
   python3 tests/bench/make_unseen_corpus.py --seed 5000 --out /tmp/unseen5000 \
       --photos PHOTOS --originals PDQ_IMAGES
+
+--sources FILE takes the originals from a list of image paths instead (one a
+line, # comments): tests/bench/unseen_photo_sources.txt lists real photos and
+artworks from Debian 12 wallpaper packages that the photo corpus does not use,
+a fair unseen set of the photo corpus's kind (install the packages it names).
 """
 import argparse
 import glob
@@ -28,14 +33,24 @@ def main():
     p.add_argument('--seed', type=int, required=True, help='copy i (1-based) uses SEED + i')
     p.add_argument('--out', required=True)
     p.add_argument('--photos', required=True, help="the photo corpus's folder (holding its make.py)")
-    p.add_argument('--originals', required=True, help='folder of the PDQ corpus images (*__orig.*)')
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument('--originals', help='folder of the PDQ corpus images (*__orig.*)')
+    src.add_argument('--sources', help='file listing image paths, one a line (# comments)')
     args = p.parse_args()
     spec = importlib.util.spec_from_file_location('photos_make', os.path.join(args.photos, 'make.py'))
     make = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(make)
     out = os.path.join(args.out, 'images')
     os.makedirs(out, exist_ok=True)
-    sources = sorted(glob.glob(os.path.join(args.originals, '*__orig.*')))
+    if args.sources:
+        with open(args.sources) as f:
+            sources = [l.split('#')[0].strip() for l in f]
+        sources = [s for s in sources if s]
+        missing = [s for s in sources if not os.path.exists(s)]
+        if missing:
+            sys.exit(f'missing sources (install the packages {args.sources} names): {missing[:3]}')
+    else:
+        sources = sorted(glob.glob(os.path.join(args.originals, '*__orig.*')))
     rows = ['file\tfamily\tparameters\tsource']
     for i, src in enumerate(sources, 1):
         g = f'u{i:02d}'

@@ -386,6 +386,7 @@ int RunOffline(const std::string& corpus, const std::vector<Copy>& copies, int m
   std::map<std::string, FamilyRow> rows;
   TierHistograms tiers;
   int best_wrong = 256;
+  std::string best_wrong_pair;  // "copy vs original group" of best_wrong
   for (const Copy& c : copies) {
     FamilyRow& row = rows[c.family];
     ++row.copies;
@@ -431,7 +432,10 @@ int RunOffline(const std::string& corpus, const std::vector<Copy>& copies, int m
           if (HitSpread(checked, s, bound) < 2) ++single_hit[c.family];
         }
       } else {
-        best_wrong = std::min(best_wrong, best);
+        if (best < best_wrong) {
+          best_wrong = best;
+          best_wrong_pair = c.file + " vs " + group;
+        }
         if (by_tier[1] < 256) best_wrong_low = std::min(best_wrong_low, by_tier[1]);
         row.wrong += matched;
       }
@@ -450,6 +454,7 @@ int RunOffline(const std::string& corpus, const std::vector<Copy>& copies, int m
   }
   std::printf("%-14s %3d/%-4zu %6.1f%% %6d   (closest unrelated: %d)\n", "total", matched,
               copies.size(), 100.0 * matched / copies.size(), wrong, best_wrong);
+  std::printf("closest unrelated pair: %s\n", best_wrong_pair.c_str());
   size_t stored_hashes = 0;
   for (const auto& [group, s] : stored) stored_hashes += s.hashes.size();
   std::printf("stored hashes per registered image: %.1f\n",
