@@ -9,6 +9,7 @@
 #include "client/pdq/dct.h"
 #include "client/pdq/jarosz_filter.h"
 #include "client/pdq/pdq_core.h"
+#include "client/pdq/rotation_wedges.h"
 
 namespace optout::pdq {
 namespace {
@@ -139,10 +140,6 @@ int CaptionBarRows(const Image& image, int step) {
   return rows < depth ? rows : 0;
 }
 
-// What a turned window shows outside the image: editors fill the corners a
-// rotation uncovers with white by default (ImageMagick's -background).
-constexpr uint8_t kBlankCorner = 255;
-
 // Anchors (anchor_windows.h) each side looks at: the owner's strongest
 // twelve, so that most of a copy's strongest are among them, and the
 // first windows of pairs of the copy's eight that fit in its budget (with
@@ -258,15 +255,19 @@ std::vector<Region> OwnerWindows(int source_width, int source_height) {
   // editors do when they rotate onto a larger canvas and then crop "centred"
   // on the canvas size from before the rotation (ImageMagick's -rotate then
   // -gravity center -crop): the kept window sits half the canvas growth
-  // off the centre.
+  // off the centre, along the turned canvas's axes, i.e. the window's own
+  // (taking the shift along the source's axes instead put windows turned
+  // by 4-6 degrees 0.5-0.75 % off, 30-50 bits from copies they then
+  // matched at 4-12; README.md#matching).
   for (double d : kRotations) {
     const double t = d * kPi / 180;
     const double grow_w = source_width * std::cos(t) + source_height * std::sin(t) - source_width;
     const double grow_h = source_width * std::sin(t) + source_height * std::cos(t) - source_height;
     const double k = RotationKeep(d);
-    const double ox = grow_w / 2 / source_width;
-    const double oy = grow_h / 2 / source_height;
     for (double sign : {1.0, -1.0}) {
+      const double cs = std::cos(t), sn = sign * std::sin(t);
+      const double ox = (cs * grow_w / 2 - sn * grow_h / 2) / source_width;
+      const double oy = (sn * grow_w / 2 + cs * grow_h / 2) / source_height;
       Region r = centred(k, k, sign * d);
       r.x0 += ox;
       r.x1 += ox;
@@ -317,14 +318,15 @@ bool RegionHasher::ResampleInto(const Region& region, std::vector<float>* pixels
   }
   if (out_w < kMinHashableSide || out_h < kMinHashableSide) return false;
   // Output pixel centre (u, v) -> offset from the region's centre in source
-  // pixels, turned there -> luma pixel.
+  // pixels, turned there -> luma pixel. A turned window's corners past the
+  // image take the nearest edge pixel, not the blank an editor leaves there
+  // (rotation_wedges.h says why).
   const double cx = (region.x0 + region.x1) / 2 * source_width_;
   const double cy = (region.y0 + region.y1) / 2 * source_height_;
   const double sw = (region.x1 - region.x0) * source_width_ / out_w;
   const double sh = (region.y1 - region.y0) * source_height_ / out_h;
   const double t = region.degrees * kPi / 180;
   const double cs = std::cos(t), sn = std::sin(t);
-  const bool turned = region.degrees != 0;
   const double to_x = static_cast<double>(width_) / source_width_;
   const double to_y = static_cast<double>(height_) / source_height_;
   *width = out_w;
@@ -338,10 +340,6 @@ bool RegionHasher::ResampleInto(const Region& region, std::vector<float>* pixels
       const double dx = (u + 0.5 - out_w / 2.0) * sw;
       const double ux = (cx + cs * dx - sn * dy) * to_x - 0.5;
       const double uy = (cy + sn * dx + cs * dy) * to_y - 0.5;
-      if (turned && (ux < -1 || uy < -1 || ux > width_ || uy > height_)) {
-        row[u] = kBlankCorner;
-        continue;
-      }
       const double sx = std::clamp(ux, 0.0, width_ - 1.0);
       const double sy = std::clamp(uy, 0.0, height_ - 1.0);
       const int x0 = static_cast<int>(sx), y0 = static_cast<int>(sy);
@@ -509,6 +507,19 @@ std::vector<RegionHash> CheckerRegions(const Image& image, LumaPlane luma, int s
   for (const Region& r : SharedWindows()) {
     const RegionHash h = hasher->Hash(r);
     if (h.quality >= min_quality && !h.hash.IsZero()) out.push_back(h);
+  }
+  // A turned copy, its blank corner wedges filled from the picture next to
+  // them: what the owner's turned windows hash (rotation_wedges.h).
+  {
+    std::vector<float> filled;
+    if (FillRotationWedges(hasher->luma(), hasher->luma_width(), hasher->luma_height(),
+                           source_width, source_height, &filled)) {
+      const RegionHasher unwedged(
+          LumaPlane{hasher->luma_width(), hasher->luma_height(), std::move(filled)},
+          source_width, source_height);
+      const RegionHash h = unwedged.Hash(Region{});
+      if (h.quality >= min_quality && !h.hash.IsZero()) out.push_back(h);
+    }
   }
   // Anchor windows, as many as the checked item's region budget leaves.
   if (static_cast<int>(out.size()) < kMaxCheckerRegions) {

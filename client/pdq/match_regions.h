@@ -9,7 +9,8 @@
 //    aspect crops, off-centre crops and small rotations (OwnerRegions).
 //  * The checking side hashes the candidate with uniform borders and
 //    caption-like bars trimmed (CheckerRegions): what is left of a padded,
-//    framed or screenshotted copy is the original picture.
+//    framed or screenshotted copy is the original picture; a turned copy
+//    is hashed again with its blank corners filled (rotation_wedges.h).
 //
 // Regions are cut from the luma of every decoded pixel, box-averaged to at
 // most 512 a side (region_luma.h), in coordinates relative to the source's
@@ -143,7 +144,8 @@ std::vector<RegionHash> OwnerRegions(const Image& image, LumaPlane luma, int sou
 
 // Checker side: the image with borders trimmed, and with caption bars
 // trimmed, when they differ from the whole image (0, 1 or 2 hashes), the
-// shared windows and anchor windows (at most kMaxCheckerRegions).
+// shared windows, the whole image with rotation wedges filled when it has
+// them (rotation_wedges.h) and anchor windows (at most kMaxCheckerRegions).
 std::vector<RegionHash> CheckerRegions(const Image& image, LumaPlane luma, int source_width,
                                        int source_height, int min_quality);
 
