@@ -52,6 +52,14 @@ void LumaOfRow(const uint8_t* row, int width, int channels, float* out) {
   LumaRow(row, width, channels, out, 1);
 }
 
+void GreyExactLumaOfRgbRow(const uint8_t* row, int width, float* out) {
+  const LumaTables& t = Tables();
+  for (int x = 0; x < width; ++x) {
+    const uint8_t r = row[3 * x], g = row[3 * x + 1], b = row[3 * x + 2];
+    out[x] = r == g && g == b ? static_cast<float>(r) : (t.r[r] + t.g[g]) + t.b[b];
+  }
+}
+
 void ComputeLumaRow(const Image& image, int y, float* out, int stride) {
   LumaRow(image.row(y), image.width, image.channels, out, static_cast<size_t>(stride));
 }

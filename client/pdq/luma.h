@@ -19,6 +19,11 @@ void ComputeLumaRow(const Image& image, int y, float* out, int stride = 1);
 // One row of `width` pixels of `channels` (1 or 3) samples: writes width floats.
 void LumaOfRow(const uint8_t* row, int width, int channels, float* out);
 
+// LumaOfRow of an RGB row (channels 3), except that a grey pixel (R == G ==
+// B) gets its value itself, as it would in a grey row: region_luma.h's
+// plane, in one pass.
+void GreyExactLumaOfRgbRow(const uint8_t* row, int width, float* out);
+
 }  // namespace optout::pdq
 
 #endif  // OPTOUT_CLIENT_PDQ_LUMA_H_

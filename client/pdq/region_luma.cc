@@ -32,19 +32,25 @@ void RegionLumaSink::Begin(int width, int height, int channels) {
 void RegionLumaSink::PutRow(int y, const uint8_t* row) {
   const int out_y = y / fy_;
   if (out_y >= out_.height) return;  // rows past the last whole block
-  LumaOfRow(row, source_width_, channels_, row_luma_.data());
   if (channels_ == 3) {
     // A grey pixel's luma is its value, as when the decoder hands grey rows
     // (a grey JPEG natively, RGBA in the web page): the same plane both ways.
-    for (int x = 0; x < source_width_; ++x) {
-      const uint8_t* p = row + 3 * x;
-      if (p[0] == p[1] && p[1] == p[2]) row_luma_[x] = p[0];
-    }
+    GreyExactLumaOfRgbRow(row, source_width_, row_luma_.data());
+  } else {
+    LumaOfRow(row, source_width_, channels_, row_luma_.data());
   }
   float* out = out_.v.data() + static_cast<size_t>(out_y) * out_.width;
-  for (int x = 0; x < out_.width; ++x) {
-    const float* in = row_luma_.data() + static_cast<size_t>(x) * fx_;
-    for (int dx = 0; dx < fx_; ++dx) out[x] += in[dx];
+  const float* in = row_luma_.data();
+  // The common factors spelt out, so the compiler unrolls them; the same
+  // additions in the same order.
+  if (fx_ == 1) {
+    for (int x = 0; x < out_.width; ++x) out[x] += in[x];
+  } else if (fx_ == 2) {
+    for (int x = 0; x < out_.width; ++x) out[x] = (out[x] + in[2 * x]) + in[2 * x + 1];
+  } else {
+    for (int x = 0; x < out_.width; ++x) {
+      for (int dx = 0; dx < fx_; ++dx) out[x] += in[static_cast<size_t>(x) * fx_ + dx];
+    }
   }
   if (y % fy_ == fy_ - 1 && fx_ * fy_ > 1) {
     const float scale = 1.0f / (fx_ * fy_);
