@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
@@ -162,6 +163,7 @@ TEST(ClusterRotationE2eTest, RotationUnderLoadKeepsEveryAcknowledgedOptOutMatchi
   std::mutex mu;
   std::vector<Acked> during;   // acknowledged while rotating
   std::vector<Acked> revoked;  // revoke acknowledged (version in `version`)
+  std::vector<std::string> miss_details;  // what each miss was, for the failure message
   std::vector<std::thread> load;
   load.emplace_back([&] {  // checks the kept ones on every node in turn
     for (int round = 0; !stop.load(); ++round) {
@@ -169,7 +171,13 @@ TEST(ClusterRotationE2eTest, RotationUnderLoadKeepsEveryAcknowledgedOptOutMatchi
       if (matching < 0) {
         ++check_errors;
       } else {
-        misses += static_cast<int>(kept.size()) - matching;
+        const int missed = static_cast<int>(kept.size()) - matching;
+        misses += missed;
+        if (missed > 0) {
+          std::lock_guard<std::mutex> lock(mu);
+          miss_details.push_back(absl::StrCat(missed, " of the earlier opt-outs unmatched on node ",
+                                              round % 3, " in check round ", round));
+        }
       }
       ++check_rounds;
     }
@@ -192,7 +200,13 @@ TEST(ClusterRotationE2eTest, RotationUnderLoadKeepsEveryAcknowledgedOptOutMatchi
           continue;
         }
         absl::StatusOr<bool> seen = cluster.Matches((i + w + 1) % 3, UrlOf(tag, i), r->version());
-        if (!seen.ok() || !*seen) ++misses;
+        if (!seen.ok() || !*seen) {
+          ++misses;
+          std::lock_guard<std::mutex> lock(mu);
+          miss_details.push_back(absl::StrCat(
+              "registered version ", r->version(), ", read on node ", (i + w + 1) % 3, ": ",
+              seen.ok() ? "not matched" : seen.status().ToString()));
+        }
         std::lock_guard<std::mutex> lock(mu);
         during.push_back(Acked{UrlOf(tag, i), r->opt_out_id(), r->manage_token(), r->version()});
       }
@@ -236,7 +250,7 @@ TEST(ClusterRotationE2eTest, RotationUnderLoadKeepsEveryAcknowledgedOptOutMatchi
   }
   EXPECT_TRUE(listed) << status;
   EXPECT_GE(check_rounds.load(), 3) << "too few checks ran during the rotation";
-  EXPECT_EQ(misses.load(), 0);
+  EXPECT_EQ(misses.load(), 0) << absl::StrJoin(miss_details, "\n");
   EXPECT_EQ(check_errors.load(), 0);
   EXPECT_EQ(write_failures.load(), 0);
   EXPECT_FALSE(during.empty());
