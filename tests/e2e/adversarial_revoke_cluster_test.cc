@@ -7,7 +7,8 @@
 // node shares one query among the revokes waiting for it and starts at most
 // one per Registry::kCatchUpQueryInterval, and each client address gets
 // --revoke_catch_up_rate_per_peer such revokes a minute (RESOURCE_EXHAUSTED
-// past it). Real nats-server and optoutd on loopback; about 15 s each.
+// past it), whether they come over gRPC or the JSON API's DELETE. Real
+// nats-server and optoutd on loopback; about 15 s each.
 #include <algorithm>
 #include <atomic>
 #include <iostream>
@@ -25,6 +26,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
 #include "service/registry.h"
 #include "tests/e2e/adversarial_util.h"
 #include "tests/e2e/cluster_fixture.h"
@@ -55,12 +57,10 @@ v1::RegisterRequest RegisterUrl(std::mt19937_64& rng, int n) {
 class AdversarialRevokeClusterTest : public ::testing::Test {
  protected:
   // Two optoutd nodes (three NATS servers) serving metrics.
-  void StartCluster(int revoke_catch_up_rate) {
-    cluster_ = std::make_unique<OptoutCluster>(
-        2, "OPTOUT_REVLIMIT",
-        std::vector<std::string>{"--metrics_listen=127.0.0.1:0",
-                                 absl::StrCat("--revoke_catch_up_rate_per_peer=",
-                                              revoke_catch_up_rate)});
+  void StartCluster(int revoke_catch_up_rate, std::vector<std::string> flags = {}) {
+    flags.push_back("--metrics_listen=127.0.0.1:0");
+    flags.push_back(absl::StrCat("--revoke_catch_up_rate_per_peer=", revoke_catch_up_rate));
+    cluster_ = std::make_unique<OptoutCluster>(2, "OPTOUT_REVLIMIT", std::move(flags));
     const absl::Status started = cluster_->Start();
     ASSERT_TRUE(started.ok()) << "cluster did not start: " << started;
     for (int i = 0; i < cluster_->size(); ++i) {
@@ -226,6 +226,51 @@ TEST_F(AdversarialRevokeClusterTest, RevokesOfUnknownOptOutsPastThePeersRateAreR
   absl::StatusOr<v1::RevokeResponse> elsewhere =
       cluster_->Revoke(1, RandomHex(rng, 32), RandomHex(rng, 64));
   EXPECT_EQ(elsewhere.status().code(), absl::StatusCode::kNotFound) << elsewhere.status();
+}
+
+// The JSON API's DELETE /v1/optouts/{id} draws on the same per-address
+// budget as gRPC Revoke (one limiter per node, keyed by address): past it
+// a DELETE gets 429 with Retry-After and a message naming the flag, and a
+// gRPC revoke from the same address is refused too.
+TEST_F(AdversarialRevokeClusterTest, HttpDeletesShareTheRevokeLimitWithGrpcAndGet429) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster(/*revoke_catch_up_rate=*/5, {"--http_listen=127.0.0.1:0"}));
+  const int http_port = PortFromLog(cluster_->node(0).ReadLog(), "HTTP (JSON API and web page) on port ");
+  ASSERT_GT(http_port, 0) << cluster_->node(0).ReadLog();
+  httplib::Client http("127.0.0.1", http_port);
+  http.set_read_timeout(15, 0);
+  std::mt19937_64 rng(7);
+  auto http_delete = [&](const std::string& id, const std::string& token) {
+    return http.Delete(("/v1/optouts/" + id).c_str(), {{"Authorization", "Bearer " + token}});
+  };
+  const std::map<std::string, double> before = Metrics(0);
+  for (int n = 0; n < 3; ++n) {
+    absl::StatusOr<v1::RevokeResponse> r = cluster_->Revoke(0, RandomHex(rng, 32), RandomHex(rng, 64));
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound) << "gRPC revoke " << n << ": " << r.status();
+  }
+  for (int n = 3; n < 5; ++n) {
+    httplib::Result r = http_delete(RandomHex(rng, 32), RandomHex(rng, 64));
+    ASSERT_TRUE(r) << "no answer to DELETE " << n;
+    EXPECT_EQ(r->status, 404) << "DELETE " << n << ": " << r->body;
+  }
+  httplib::Result refused = http_delete(RandomHex(rng, 32), RandomHex(rng, 64));
+  ASSERT_TRUE(refused) << "no answer to the DELETE past the limit";
+  EXPECT_EQ(refused->status, 429) << refused->body;
+  EXPECT_THAT(refused->body, HasSubstr("RESOURCE_EXHAUSTED"));
+  EXPECT_THAT(refused->body, HasSubstr("--revoke_catch_up_rate_per_peer"));
+  EXPECT_FALSE(refused->get_header_value("Retry-After").empty()) << "a 429 says when to retry";
+  absl::StatusOr<v1::RevokeResponse> grpc_refused =
+      cluster_->Revoke(0, RandomHex(rng, 32), RandomHex(rng, 64));
+  EXPECT_EQ(grpc_refused.status().code(), absl::StatusCode::kResourceExhausted) << grpc_refused.status();
+  const std::map<std::string, double> after = Metrics(0);
+  EXPECT_EQ(after.at(kRefused) - before.at(kRefused), 2);
+  EXPECT_EQ(after.at(kCatchUps) - before.at(kCatchUps), 5);
+
+  // An opt-out this node holds needs no catch-up: its DELETE goes through.
+  absl::StatusOr<v1::RegisterResponse> registered = cluster_->Register(0, RegisterUrl(rng, 1));
+  ASSERT_TRUE(registered.ok()) << registered.status();
+  httplib::Result revoked = http_delete(registered->opt_out_id(), registered->manage_token());
+  ASSERT_TRUE(revoked) << "no answer to the DELETE of a held opt-out";
+  EXPECT_EQ(revoked->status, 200) << revoked->body;
 }
 
 }  // namespace
