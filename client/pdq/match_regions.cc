@@ -217,7 +217,8 @@ Region TrimBorders(const Image& image, bool bars) {
     }
   }
   Region r;
-  if (bottom - top <= min_h || right - left <= min_w) return r;
+  r.kind = bars ? RegionKind::kCaptionTrimmed : RegionKind::kTrimmed;
+  if (bottom - top <= min_h || right - left <= min_w) return Region{};
   r.x0 = static_cast<double>(left) / w;
   r.x1 = static_cast<double>(right) / w;
   r.y0 = static_cast<double>(top) / h;
@@ -226,7 +227,8 @@ Region TrimBorders(const Image& image, bool bars) {
 }
 
 std::vector<Region> SharedWindows() {
-  return {Region{0, kStrip, 1, 1, 0}, Region{0, 0, 1, 1 - kStrip, 0}};
+  return {Region{0, kStrip, 1, 1, 0, RegionKind::kBand},
+          Region{0, 0, 1, 1 - kStrip, 0, RegionKind::kBand}};
 }
 
 std::vector<Region> OwnerWindows(int source_width, int source_height) {
@@ -235,7 +237,8 @@ std::vector<Region> OwnerWindows(int source_width, int source_height) {
   // like rather than against the plain hash's own resampling.
   std::vector<Region> out = {Region{}};
   auto centred = [](double kw, double kh, double degrees = 0) {
-    return Region{0.5 - kw / 2, 0.5 - kh / 2, 0.5 + kw / 2, 0.5 + kh / 2, degrees};
+    return Region{0.5 - kw / 2, 0.5 - kh / 2, 0.5 + kw / 2, 0.5 + kh / 2, degrees,
+                  degrees != 0 ? RegionKind::kTurned : RegionKind::kCentred};
   };
   // Centred crops (thumbnails, "fill" layouts).
   for (double k : {0.95, 0.92, 0.89, 0.86, 0.83, 0.80, 0.77}) out.push_back(centred(k, k));
@@ -248,7 +251,7 @@ std::vector<Region> OwnerWindows(int source_width, int source_height) {
     for (double at : {0.0, 0.5, 1.0}) {
       const double x0 = (1 - kw) * at;
       const double y0 = (1 - kh) * at;
-      out.push_back(Region{x0, y0, x0 + kw, y0 + kh, 0});
+      out.push_back(Region{x0, y0, x0 + kw, y0 + kh, 0, RegionKind::kAspect});
     }
   }
   // Small rotations, cropped inside. The crop is modelled on what image
@@ -302,7 +305,7 @@ Region VerificationRegion(const Region& region) {
   const double cx = (region.x0 + region.x1) / 2, cy = (region.y0 + region.y1) / 2;
   const double hw = (region.x1 - region.x0) * kVerificationKeep / 2;
   const double hh = (region.y1 - region.y0) * kVerificationKeep / 2;
-  return Region{cx - hw, cy - hh, cx + hw, cy + hh, region.degrees};
+  return Region{cx - hw, cy - hh, cx + hw, cy + hh, region.degrees, region.kind};
 }
 
 bool RegionHasher::ResampleInto(const Region& region, std::vector<float>* pixels, int* width,
@@ -483,8 +486,9 @@ std::vector<RegionHash> OwnerRegions(const Image& image, LumaPlane luma, int sou
     const std::vector<Anchor> anchors =
         FindAnchors(hasher.luma(), hasher.luma_width(), hasher.luma_height(), source_width,
                     source_height, kOwnerAnchors);
-    for (const Region& r : AnchorWindows(anchors, source_width, source_height,
-                                         AnchorSide::kOwner, kMaxOwnerRegions)) {
+    for (Region r : AnchorWindows(anchors, source_width, source_height, AnchorSide::kOwner,
+                                  kMaxOwnerRegions)) {
+      r.kind = RegionKind::kAnchor;
       add(hasher.Hash(r));
       if (static_cast<int>(out.size()) == kMaxOwnerRegions) break;
     }
@@ -517,7 +521,7 @@ std::vector<RegionHash> CheckerRegions(const Image& image, LumaPlane luma, int s
       const RegionHasher unwedged(
           LumaPlane{hasher->luma_width(), hasher->luma_height(), std::move(filled)},
           source_width, source_height);
-      const RegionHash h = unwedged.Hash(Region{});
+      const RegionHash h = unwedged.Hash(Region{0, 0, 1, 1, 0, RegionKind::kTurned});
       if (h.quality >= min_quality && !h.hash.IsZero()) out.push_back(h);
     }
   }
@@ -527,8 +531,9 @@ std::vector<RegionHash> CheckerRegions(const Image& image, LumaPlane luma, int s
         FindAnchors(hasher->luma(), hasher->luma_width(), hasher->luma_height(), source_width,
                     source_height, kCheckerAnchors);
     const int room = std::min(kCheckerAnchorWindows, kMaxCheckerRegions - static_cast<int>(out.size()));
-    for (const Region& r :
+    for (Region r :
          AnchorWindows(anchors, source_width, source_height, AnchorSide::kChecker, room)) {
+      r.kind = RegionKind::kAnchor;
       const RegionHash h = hasher->Hash(r);
       if (h.quality >= min_quality && !h.hash.IsZero()) out.push_back(h);
     }

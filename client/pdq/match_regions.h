@@ -32,12 +32,29 @@
 
 namespace optout::pdq {
 
+// Which of the scheme's windows a region is. Only a label: nothing hashed
+// depends on it. It says which stored window a checked region can be meant
+// to meet (tests/bench/match_policy.py measures the pairings true copies
+// use; README.md#matching, "Which checked hash meets which stored hash").
+enum class RegionKind : unsigned char {
+  kWhole = 0,           // the whole image through the region resampler (owner)
+  kTrimmed = 1,         // uniform borders trimmed (both sides)
+  kCaptionTrimmed = 2,  // caption bars trimmed as well (checker)
+  kCentred = 3,         // a centred crop (owner)
+  kAspect = 4,          // a social-media aspect crop (owner)
+  kTurned = 5,          // a turned window (owner); the copy with its wedges filled (checker)
+  kBand = 6,            // SharedWindows: without the top or the bottom band (both sides)
+  kAnchor = 7,          // an anchor window (both sides, anchor_windows.h)
+};
+inline constexpr int kRegionKinds = 8;
+
 // A rectangle of the image in relative coordinates (0..1 on each axis),
 // turned by `degrees` about its centre (measured in source pixels, so a
 // rotation stays a rotation whatever the pre-scale did to the aspect).
 struct Region {
   double x0 = 0, y0 = 0, x1 = 1, y1 = 1;
   double degrees = 0;
+  RegionKind kind = RegionKind::kWhole;
 };
 
 // Largest number of hashes OwnerRegions gives (the registry stores at most

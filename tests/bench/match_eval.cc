@@ -129,12 +129,17 @@ struct TieredHashes {
   std::vector<uint8_t> region;
   std::vector<uint16_t> source;
   std::vector<uint8_t> hash_quality;
+  // Finer (match_policy.py's kinds): the whole copy's dihedral variant
+  // 0..7 (0 the plain hash; pdq_core.h order), or 8 + the region's
+  // pdq::RegionKind (the owner's plain hash: 0).
+  std::vector<uint8_t> kind;
   bool AnyLow() const {
     return std::find(hash_low.begin(), hash_low.end(), true) != hash_low.end();
   }
 };
 
 bool region_tiers = true;         // off with --image-tier
+
 bool checker_image_tier = false;  // --checker-image-tier: the checker's regions by image
 
 TieredHashes Tiered(const pdq::ImageHashes& h, bool checker, int min_quality, int low_floor) {
@@ -156,6 +161,7 @@ TieredHashes Tiered(const pdq::ImageHashes& h, bool checker, int min_quality, in
   out.region.assign(out.hashes.size(), 0);
   out.source.assign(out.hashes.size(), 0);
   out.hash_quality.assign(out.hashes.size(), static_cast<uint8_t>(h.quality));
+  for (size_t i = 0; i < out.hashes.size(); ++i) out.kind.push_back(static_cast<uint8_t>(i));
   int from = 0;
   for (const auto& r : h.regions) {
     ++from;
@@ -166,6 +172,7 @@ TieredHashes Tiered(const pdq::ImageHashes& h, bool checker, int min_quality, in
       out.region.push_back(1);
       out.source.push_back(static_cast<uint16_t>(from));
       out.hash_quality.push_back(static_cast<uint8_t>(r.quality));
+      out.kind.push_back(static_cast<uint8_t>(8 + static_cast<int>(r.region.kind)));
     }
   }
   return out;
@@ -221,8 +228,9 @@ size_t HitSpread(const TieredHashes& checked, const TieredHashes& stored,
 // --dump: every hash pair of a copy and an original within `below`, one
 // line per such (copy, original) pair: "C file family own copy_low
 // original_low" then "d,tier,checked kind,stored kind,checked source,stored
-// source,checked quality,stored quality" per hit (the strata of match_fp
-// --dump), so match policies can be evaluated on the copies' own hits.
+// source,checked quality,stored quality,checked fine kind,stored fine kind"
+// per hit (the strata of match_fp --dump; fine kinds: TieredHashes::kind),
+// so match policies can be evaluated on the copies' own hits.
 void DumpHits(std::FILE* dump, const Copy& copy, bool own, const TieredHashes& checked,
               const TieredHashes& stored, int below) {
   std::string hits;
@@ -235,7 +243,8 @@ void DumpHits(std::FILE* dump, const Copy& copy, bool own, const TieredHashes& c
               std::to_string(checked.region[i]) + "," + std::to_string(stored.region[j]) + "," +
               std::to_string(checked.source[i]) + "," + std::to_string(stored.source[j]) + "," +
               std::to_string(checked.hash_quality[i]) + "," +
-              std::to_string(stored.hash_quality[j]);
+              std::to_string(stored.hash_quality[j]) + "," + std::to_string(checked.kind[i]) +
+              "," + std::to_string(stored.kind[j]);
     }
   }
   if (hits.empty()) return;

@@ -102,8 +102,13 @@ struct HashSet {
   std::vector<uint8_t> region;
   std::vector<uint16_t> source;
   std::vector<uint8_t> quality;
+  // Finer (match_policy.py's kinds): the dihedral variant 0..7 of the
+  // whole image (0 the plain hash, pdq_core.h order; a random window's
+  // plain hash 0), or 8 + the region's pdq::RegionKind.
+  std::vector<uint8_t> kind;
   void Add(const pdq::PdqHash& hash, bool low_quality, const pdq::PdqHash& verification,
-           bool is_region = false, int from = 0, int q = 0) {
+           bool is_region = false, int from = 0, int q = 0, int fine_kind = 0) {
+    kind.push_back(static_cast<uint8_t>(fine_kind));
     hashes.push_back(hash);
     hash_low.push_back(low_quality);
     verify.push_back(verification);
@@ -116,12 +121,20 @@ struct HashSet {
 // Hash-pair distances by stratum: tier (normal, low-quality) x checked kind
 // (whole, region) x stored kind (plain, window), to see where the tail's
 // mass comes from; and the hits of every close image pair, for --dump.
+constexpr int kFineKinds = 8 + pdq::kRegionKinds;
+int FineKind(const pdq::RegionHash& r) { return 8 + static_cast<int>(r.region.kind); }
+
 struct Strata {
   std::vector<long long> hist[2][2][2];
+  // The same hash pairs by fine kinds (HashSet::kind), for --dump: what a
+  // rule that lets only some kinds of checked hash meet some kinds of
+  // stored hash leaves of each stratum (match_policy.py).
+  std::vector<long long> fine[2][kFineKinds][kFineKinds];
   std::vector<long long> best[2][2][2];  // per image pair, closest in the stratum
   Strata() {
     for (auto& a : hist) for (auto& b : a) for (auto& c : b) c.assign(257, 0);
     for (auto& a : best) for (auto& b : a) for (auto& c : b) c.assign(257, 0);
+    for (auto& a : fine) for (auto& b : a) for (auto& c : b) c.assign(257, 0);
   }
 };
 
@@ -351,12 +364,15 @@ int main(int argc, char** argv) {
   // What a check sends of an image: its 8 dihedral variants (one source)
   // and its regions.
   auto AddChecked = [&](const pdq::ImageHashes& h, bool low, HashSet* set) {
-    for (int d = 0; d < 8; ++d) set->Add(h.dihedral[d], low, h.verification[d], false, 0, h.quality);
+    for (int d = 0; d < 8; ++d) {
+      set->Add(h.dihedral[d], low, h.verification[d], false, 0, h.quality, d);
+    }
     int from = 0;
     for (const auto& r : h.regions) {
       ++from;
       if (r.quality < RegionFloor(low)) continue;
-      set->Add(r.hash, RegionLow(low, r.quality), r.verification, true, from, r.quality);
+      set->Add(r.hash, RegionLow(low, r.quality), r.verification, true, from, r.quality,
+               FineKind(r));
     }
   };
   auto add = [&](const std::string& bytes, const std::string& name, const std::string& group_name,
@@ -376,7 +392,8 @@ int main(int argc, char** argv) {
         for (const auto& r : h->regions) {
           ++from;
           if (r.quality < RegionFloor(low)) continue;
-          set.Add(r.hash, RegionLow(low, r.quality), r.verification, true, from, r.quality);
+          set.Add(r.hash, RegionLow(low, r.quality), r.verification, true, from, r.quality,
+                  FineKind(r));
         }
         stored.push_back(std::move(set));
       }
@@ -486,6 +503,7 @@ int main(int argc, char** argv) {
   }
   long long tier_pairs[2] = {0, 0};  // hash pairs of checked sets from files, by tier
   long long stratum_pairs[2][2][2] = {};  // the same by stratum
+  static long long fine_pairs[2][kFineKinds][kFineKinds] = {};  // ... and by fine kinds
   long long image_pairs[2] = {0, 0};      // [random window check?]
   Strata strata;
   std::FILE* dump = dump_path.empty() ? nullptr : std::fopen(dump_path.c_str(), "w");
@@ -507,15 +525,20 @@ int main(int argc, char** argv) {
           TierStats& t = *tier[k];
           const int d1 = pdq::HammingDistance(c.hashes[i], s.hashes[j]);
           ++strata.hist[k][c.region[i]][s.region[j]][d1];
-          if (!c.random_windows) ++stratum_pairs[k][c.region[i]][s.region[j]];
+          ++strata.fine[k][c.kind[i]][s.kind[j]][d1];
+          if (!c.random_windows) {
+            ++stratum_pairs[k][c.region[i]][s.region[j]];
+            ++fine_pairs[k][c.kind[i]][s.kind[j]];
+          }
           int& bs = best_stratum[k][c.region[i]][s.region[j]];
           bs = std::min(bs, d1);
           if (dump != nullptr && d1 <= dump_below) {
-            // d, tier, checked kind, stored kind, sources, qualities
+            // d, tier, checked kind, stored kind, sources, qualities, fine kinds
             hits += " " + std::to_string(d1) + "," + std::to_string(k) + "," +
                     std::to_string(c.region[i]) + "," + std::to_string(s.region[j]) + "," +
                     std::to_string(c.source[i]) + "," + std::to_string(s.source[j]) + "," +
-                    std::to_string(c.quality[i]) + "," + std::to_string(s.quality[j]);
+                    std::to_string(c.quality[i]) + "," + std::to_string(s.quality[j]) + "," +
+                    std::to_string(c.kind[i]) + "," + std::to_string(s.kind[j]);
           }
           // An all-zero verification hash (a flat centre) verifies nothing.
           const int d2 = c.verify[i].IsZero() || s.verify[j].IsZero()
@@ -620,6 +643,22 @@ int main(int argc, char** argv) {
             for (int d = 0; d <= 256; ++d) std::fprintf(dump, "%s%lld", d ? "," : "", h[d]);
             std::fprintf(dump, "\n");
           }
+        }
+      }
+    }
+    // K: hash pairs by tier and fine kinds (checked, stored), with pairs
+    // per check per registered image, for the kinds that met at all.
+    for (int k = 0; k < 2; ++k) {
+      for (int a = 0; a < kFineKinds; ++a) {
+        for (int b = 0; b < kFineKinds; ++b) {
+          const auto& h = strata.fine[k][a][b];
+          long long total = 0;
+          for (long long v : h) total += v;
+          if (total == 0) continue;
+          std::fprintf(dump, "K\t%d\t%d\t%d\t%.4f\t", k, a, b,
+                       1.0 * fine_pairs[k][a][b] / std::max<long long>(1, image_pairs[0]));
+          for (int d = 0; d <= 256; ++d) std::fprintf(dump, "%s%lld", d ? "," : "", h[d]);
+          std::fprintf(dump, "\n");
         }
       }
     }
