@@ -1,6 +1,7 @@
 #include "client/pdq/match_regions.h"
 
 #include <algorithm>
+#include <set>
 #include <string>
 
 #include "client/pdq/image_decoder.h"
@@ -96,6 +97,32 @@ TEST(OwnerRegionsTest, AtMostSixtyThreeDistinctHashesNoneThePlainOne) {
     EXPECT_LT(r.x0, r.x1);
     EXPECT_LT(r.y0, r.y1);
   }
+}
+
+// Each region says which of the scheme's windows it is (the pairings
+// match_policy.py --pairings measures), and the label changes no hash.
+TEST(OwnerRegionsTest, EachWindowCarriesItsKindWhichChangesNoHash) {
+  const Image photo = testing::CorpusPhoto("v14__orig.jpg");
+  const int w = photo.width, h = photo.height;
+  std::set<RegionKind> kinds;
+  for (const RegionHash& r : OwnerRegions(photo, w, h, Plain(photo), 50)) {
+    kinds.insert(r.region.kind);
+    EXPECT_EQ(r.region.degrees != 0, r.region.kind == RegionKind::kTurned);
+  }
+  for (RegionKind k : {RegionKind::kWhole, RegionKind::kCentred, RegionKind::kAspect,
+                       RegionKind::kTurned, RegionKind::kBand, RegionKind::kAnchor}) {
+    EXPECT_EQ(kinds.count(k), 1u) << static_cast<int>(k);
+  }
+  const Image padded = OnCanvas(photo, w, h + h / 2, 0, h / 4, 0);
+  std::set<RegionKind> checker;
+  for (const RegionHash& r : CheckerRegions(padded, w, h + h / 2, 50)) checker.insert(r.region.kind);
+  EXPECT_EQ(checker.count(RegionKind::kTrimmed), 1u);
+  EXPECT_EQ(checker.count(RegionKind::kBand), 1u);
+  const RegionHasher hasher(photo, w, h);
+  Region band = SharedWindows()[0];
+  const PdqHash as_band = hasher.Hash(band).hash;
+  band.kind = RegionKind::kAnchor;
+  EXPECT_EQ(hasher.Hash(band).hash, as_band);
 }
 
 TEST(OwnerRegionsTest, ACentreCropLandsNearAWindowButNotTheWholeImage) {

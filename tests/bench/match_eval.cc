@@ -15,6 +15,7 @@
 //   match_eval --corpus DIR [--min-matched N] [--distances]
 //   match_eval --corpus DIR --offline [--dump PATH] [--min-quality Q] [--low-quality-floor F]
 //              [--low-quality-distance D] [--image-tier | --checker-image-tier]
+//              [--variants-plain-only] (dihedral variants meet no stored window)
 //                                             (no server; see RunOffline)
 //              [--verification-distance T2 [--low-quality-verification-distance T2]]
 //              (the second check measured in README.md#matching: a pair
@@ -139,8 +140,20 @@ struct TieredHashes {
 };
 
 bool region_tiers = true;         // off with --image-tier
-
 bool checker_image_tier = false;  // --checker-image-tier: the checker's regions by image
+// --variants-plain-only: a rule the registry does not apply, measured: a
+// checked dihedral variant (not the plain hash) compared with stored plain
+// hashes only, not with windows (README.md#matching, "Which checked hash
+// meets which stored hash": it loses mirrored or turned copies that were
+// also cropped).
+bool variants_plain_only = false;
+
+// Whether checked hash i is compared with stored hash j (the registry
+// compares every pair).
+bool Compared(const TieredHashes& checked, size_t i, const TieredHashes& stored, size_t j) {
+  const int k = checked.kind[i];
+  return !variants_plain_only || !(k >= 1 && k <= 7 && stored.region[j] != 0);
+}
 
 TieredHashes Tiered(const pdq::ImageHashes& h, bool checker, int min_quality, int low_floor) {
   TieredHashes out;
@@ -184,6 +197,7 @@ std::array<int, 2> BestByTier(const TieredHashes& a, const TieredHashes& b) {
   std::array<int, 2> best = {256, 256};
   for (size_t i = 0; i < a.hashes.size(); ++i) {
     for (size_t j = 0; j < b.hashes.size(); ++j) {
+      if (!Compared(a, i, b, j)) continue;
       int& slot = best[a.hash_low[i] || b.hash_low[j]];
       slot = std::min(slot, pdq::HammingDistance(a.hashes[i], b.hashes[j]));
     }
@@ -198,6 +212,7 @@ int BestVerified(const TieredHashes& a, const TieredHashes& b, const std::array<
   int best = 256;
   for (size_t i = 0; i < a.hashes.size(); ++i) {
     for (size_t j = 0; j < b.hashes.size(); ++j) {
+      if (!Compared(a, i, b, j)) continue;
       const int pair_bound = bound[a.hash_low[i] || b.hash_low[j]];
       if (pdq::HammingDistance(a.hashes[i], b.hashes[j]) > pair_bound) continue;
       if (a.verify[i].IsZero() || b.verify[j].IsZero()) continue;
@@ -216,6 +231,7 @@ size_t HitSpread(const TieredHashes& checked, const TieredHashes& stored,
   std::set<size_t> sources, targets;
   for (size_t i = 0; i < checked.hashes.size(); ++i) {
     for (size_t j = 0; j < stored.hashes.size(); ++j) {
+      if (!Compared(checked, i, stored, j)) continue;
       const int pair_bound = bound[checked.hash_low[i] || stored.hash_low[j]];
       if (pdq::HammingDistance(checked.hashes[i], stored.hashes[j]) > pair_bound) continue;
       sources.insert(i < 8 ? 0 : i);
@@ -528,6 +544,8 @@ int main(int argc, char** argv) {
       dump_path = argv[++i];
     } else if (arg == "--min-quality" && i + 1 < argc) {
       min_quality = std::atoi(argv[++i]);
+    } else if (arg == "--variants-plain-only") {
+      variants_plain_only = true;
     } else if (arg == "--image-tier") {
       region_tiers = false;
     } else if (arg == "--checker-image-tier") {

@@ -239,7 +239,9 @@ def own_hit_combos(copies):
 
 def pairing_rules():
     """Candidate rules: which checked fine kinds may meet which stored ones.
-    Each is allow(checked, stored) -> bool."""
+    Each is allow(checked, stored) -> bool. None is applied by the registry
+    (README.md#matching): the variants' rule loses mirrored or turned crops,
+    the others save 0.1 order or less."""
     dihedral = lambda c: 1 <= c <= 7
     r_dih = lambda c, s: not (dihedral(c) and s != PLAIN)
     r_anchor = lambda c, s: not (c == ANCHOR and s != ANCHOR)
@@ -247,8 +249,10 @@ def pairing_rules():
     r_turned = lambda c, s: not (c == TURNED and s not in (TURNED, WHOLE, PLAIN))
     r_band = lambda c, s: not (c == BAND and s not in (BAND, PLAIN, WHOLE))
     r_trim = lambda c, s: not (c in (TRIMMED, CAPTION) and s == ANCHOR)
+    r_dih_crops = lambda c, s: not (dihedral(c) and s not in (PLAIN, WHOLE, CENTRED, ASPECT))
     rules = [
         ('dihedral variants (not the plain hash) x stored plain only', r_dih),
+        ('dihedral variants x stored plain, whole, centred, aspect', r_dih_crops),
         ('checker anchors x owner anchors only', r_anchor),
         ('checker anchors x owner anchors and plain', r_anchor_p),
         ('checker turned copy x owner turned, whole and plain only', r_turned),
@@ -329,6 +333,10 @@ def pairings(fp, evals, registered=1e7):
         print('  %-15s x %-15s %7.2f + %6.2f  closest %3s | %3s   %s' % (
             fine_name(c), fine_name(st), per[0], per[1], closest[0], closest[1], '  '.join(cells)))
     base_pairs, base_kept, base_today = fine_union(fp, None, registered)
+    print()
+    evaluate(Policy('today: every checked hash x every stored hash',
+                    {(t, ck, sk): today_threshold(t) for t in (0, 1) for ck in (0, 1)
+                     for sk in (0, 1)}), fp, evals, registered)
     print('\nrules (union bound at 10 M; "kept lines": each stratum\'s line through the pairs a '
           'rule keeps; "today\'s per pair": the kept pairs at the stratum\'s per-pair chance of '
           'all its pairs):')
