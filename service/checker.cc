@@ -167,6 +167,14 @@ struct LookupPlan {
     (low_quality ? low_codes : codes).push_back(storage::CodeFromBytes(bytes32));
     (low_quality ? low_code_item : code_item).push_back(item);
   }
+  // A variant or region of an item equal to its plain hash finds nothing
+  // the plain hash's search did not (in the same tier or a stricter one),
+  // and clients send the dihedral identity as the first variant: searched
+  // once, not twice.
+  void AddCodeUnlessPlain(absl::string_view bytes32, absl::string_view plain, uint32_t item,
+                          bool low_quality) {
+    if (bytes32 != plain) AddCode(bytes32, item, low_quality);
+  }
   void Clear() {
     keys.clear();
     key_item.clear();
@@ -224,13 +232,14 @@ class RequestRun {
         const v1::PdqHash& pdq = in.pdq();
         const bool low = pdq.has_quality() && IsLowQualityPdq(options_, pdq.quality());
         plan_.AddCode(pdq.hash(), item, low);
-        for (const auto& d : pdq.dihedral()) plan_.AddCode(d, item, low);
+        for (const auto& d : pdq.dihedral()) plan_.AddCodeUnlessPlain(d, pdq.hash(), item, low);
         // A region is low-quality when the item is, or when its own
         // quality, if given (validated: one per region), is.
         const bool region_tiers = pdq.region_quality_size() > 0;
         for (int r = 0; r < pdq.regions_size(); ++r) {
-          plan_.AddCode(pdq.regions(r), item,
-                        low || (region_tiers && IsLowQualityPdq(options_, pdq.region_quality(r))));
+          plan_.AddCodeUnlessPlain(
+              pdq.regions(r), pdq.hash(), item,
+              low || (region_tiers && IsLowQualityPdq(options_, pdq.region_quality(r))));
         }
         return absl::OkStatus();
       }
@@ -297,22 +306,30 @@ class RequestRun {
             const size_t own_end = off + unit;
             const size_t end = own_end + packed.counts(i) * kPdqBytes;
             const bool low_quality = low(i);
-            for (; off < own_end; off += kPdqBytes) {
-              plan_.AddCode(data.substr(off, kPdqBytes), first_item + i, low_quality);
+            const absl::string_view plain = data.substr(off, kPdqBytes);
+            plan_.AddCode(plain, first_item + i, low_quality);
+            for (off += kPdqBytes; off < own_end; off += kPdqBytes) {
+              plan_.AddCodeUnlessPlain(data.substr(off, kPdqBytes), plain, first_item + i,
+                                       low_quality);
             }
             for (; off < end; off += kPdqBytes, ++region) {
               const bool region_low =
                   low_quality ||
                   (!region_bits.empty() &&
                    (static_cast<uint8_t>(region_bits[region / 8]) >> (region % 8) & 1) != 0);
-              plan_.AddCode(data.substr(off, kPdqBytes), first_item + i, region_low);
+              plan_.AddCodeUnlessPlain(data.substr(off, kPdqBytes), plain, first_item + i,
+                                       region_low);
             }
           }
           break;
         }
-        for (size_t off = 0; off < data.size(); off += kPdqBytes) {
+        for (size_t off = 0; off < data.size(); off += unit) {
           const size_t i = off / unit;
-          plan_.AddCode(data.substr(off, kPdqBytes), first_item + i, low(i));
+          const absl::string_view plain = data.substr(off, kPdqBytes);
+          plan_.AddCode(plain, first_item + i, low(i));
+          for (size_t v = off + kPdqBytes; v < off + unit; v += kPdqBytes) {
+            plan_.AddCodeUnlessPlain(data.substr(v, kPdqBytes), plain, first_item + i, low(i));
+          }
         }
         break;
       }

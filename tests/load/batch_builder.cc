@@ -65,7 +65,10 @@ absl::StatusOr<Batch> BuildBatch(const Workload& workload, const BatchOptions& o
         const Code code = workload.CheckPdq(j);
         data->append(reinterpret_cast<const char*>(code.data()), code.size());
         if (!options.dihedral) continue;
-        for (int k = 0; k < 8; ++k) {
+        // As clients send them: the identity first (the hash itself), then
+        // seven others (random here: they stand for turned copies).
+        data->append(reinterpret_cast<const char*>(code.data()), code.size());
+        for (int k = 1; k < 8; ++k) {
           const Code filler = workload.DihedralFiller(j, k);
           data->append(reinterpret_cast<const char*>(filler.data()), filler.size());
         }
