@@ -15,6 +15,13 @@
 // hashes those of pairs among the strongest anchors of its copy, which,
 // blobs being local, are mostly the owner's minus those cropped away.
 //
+// A crop reorders what is left: the owner's strongest may be cut off or
+// too near the copy's edge, so the copy's strongest include anchors the
+// owner ranks lower. The owner therefore does not take the pairs of its
+// strongest few in order: it replays the checker on simulated crops of its
+// own anchors (OwnerAnchorWindows) and registers the windows those crops
+// would hash, most often hashed first.
+//
 // Abseil-free and free of transcendental functions whose last bit could
 // differ between C libraries (it is built for WebAssembly too, and the
 // web page must find the same windows as the native client). Pure
@@ -44,11 +51,33 @@ std::vector<Anchor> FindAnchors(const std::vector<float>& luma, int width, int h
 
 enum class AnchorSide { kOwner, kChecker };
 
+// Anchors each side looks at, and the checker's windows: the owner ranks
+// pairs among its strongest 24; the checker hashes the first 6 windows of
+// pairs among its copy's strongest 10 (match_regions.h, CheckerRegions,
+// which may have room for fewer). Measured on the photo corpus and two
+// unseen photo sets (README.md#matching): 12 / 8 / 4 with the owner's
+// pairs taken in order matched 30, 29 and 27 crop_offset copies of 37, 38
+// and 38; these with OwnerAnchorWindows 32, 31 and 31.
+inline constexpr int kOwnerAnchors = 24;
+inline constexpr int kCheckerAnchors = 10;
+inline constexpr int kCheckerAnchorWindows = 6;
+
 // Windows of anchor pairs (i, j), in the order of j then i (so the
 // windows of the strongest few anchors come first), that lie inside the
 // image and are not too small for their side; at most `max_windows`.
 std::vector<Region> AnchorWindows(const std::vector<Anchor>& anchors, int source_width,
                                   int source_height, AnchorSide side, int max_windows);
+
+// Owner side: the windows of pairs among `anchors` (FindAnchors' order)
+// that the checker hashes (kCheckerAnchors, kCheckerAnchorWindows) in crops
+// of the image keeping 65-95 % of each side at offsets spread over the
+// whole range, the most often hashed first (ties in AnchorWindows' order);
+// pairs no simulated crop hashes are left out. A simulated crop keeps the
+// anchors FindAnchors would keep in it (clear of its edges by the same
+// margin), so the result depends on the anchors and the image size only.
+// At most `max_windows`.
+std::vector<Region> OwnerAnchorWindows(const std::vector<Anchor>& anchors, int source_width,
+                                       int source_height, int max_windows);
 
 }  // namespace optout::pdq
 

@@ -71,5 +71,107 @@ TEST(AnchorWindowsTest, SquaresInsideTheImageCentredBetweenPairs) {
   EXPECT_TRUE(AnchorWindows(anchors, 400, 300, AnchorSide::kOwner, 0).empty());
 }
 
+Anchor At(double x, double y, double sigma = 8) {
+  Anchor a;
+  a.x = x, a.y = y, a.sigma = sigma;
+  return a;
+}
+
+bool Contains(const std::vector<Region>& windows, const Region& r) {
+  for (const Region& w : windows) {
+    if (std::abs(w.x0 - r.x0) < 1e-9 && std::abs(w.y0 - r.y0) < 1e-9 &&
+        std::abs(w.x1 - r.x1) < 1e-9 && std::abs(w.y1 - r.y1) < 1e-9) {
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST(OwnerAnchorWindowsTest, RegistersTheWindowsOfAnUncroppedCopyFirst) {
+  const Luma photo(testing::CorpusPhoto("v13__orig.jpg"));
+  const std::vector<Anchor> anchors = photo.Anchors(kOwnerAnchors);
+  // The size the anchors are measured in (Luma's).
+  const int w = photo.hasher.luma_width(), h = photo.hasher.luma_height();
+  ASSERT_GT(anchors.size(), 6u);
+  const std::vector<Region> copy = AnchorWindows(
+      std::vector<Anchor>(anchors.begin(), anchors.begin() + kCheckerAnchors), w, h,
+      AnchorSide::kChecker, kCheckerAnchorWindows);
+  const std::vector<Region> owner = OwnerAnchorWindows(anchors, w, h, copy.size());
+  ASSERT_FALSE(copy.empty());
+  for (const Region& r : copy) EXPECT_TRUE(Contains(owner, r));
+}
+
+TEST(OwnerAnchorWindowsTest, LeavesOutPairsNoCopyHashes) {
+  // The first anchor is too large for its distance from the left edge: no
+  // copy, whole or cropped, keeps it (FindAnchors' edge margin), so its
+  // window with the second, which fits the image, is not registered; the
+  // second and third, in the middle, are kept by most crops.
+  const std::vector<Anchor> anchors = {At(60, 150, 30), At(180, 150), At(260, 150),
+                                       At(200, 220)};
+  const std::vector<Region> in_order = AnchorWindows(anchors, 400, 300, AnchorSide::kOwner, 10);
+  const std::vector<Region> owner = OwnerAnchorWindows(anchors, 400, 300, 10);
+  const std::vector<Region> edge = AnchorWindows({anchors[0], anchors[1]}, 400, 300,
+                                                 AnchorSide::kOwner, 1);
+  const std::vector<Region> middle = AnchorWindows({anchors[1], anchors[2]}, 400, 300,
+                                                   AnchorSide::kOwner, 1);
+  ASSERT_EQ(edge.size(), 1u);
+  ASSERT_EQ(middle.size(), 1u);
+  EXPECT_TRUE(Contains(in_order, edge[0]));
+  EXPECT_FALSE(Contains(owner, edge[0]));
+  EXPECT_TRUE(Contains(owner, middle[0]));
+  for (const Region& r : owner) EXPECT_TRUE(Contains(in_order, r));
+  EXPECT_EQ(OwnerAnchorWindows(anchors, 400, 300, 1).size(), 1u);
+  EXPECT_TRUE(OwnerAnchorWindows({anchors[1]}, 400, 300, 10).empty());
+}
+
+// How far (largest edge difference, relative to the photo) the nearest of
+// `owner` is from any of the windows a checker hashes in `copy`, a crop of
+// `photo` at (x, y); 1 if there are none.
+double NearestOwnerWindow(const Image& photo, const Image& copy, int x, int y,
+                          const std::vector<Region>& owner) {
+  const int w = photo.width, h = photo.height, cw = copy.width, ch = copy.height;
+  const RegionHasher copy_luma(copy, cw, ch);
+  const std::vector<Region> windows = AnchorWindows(
+      FindAnchors(copy_luma.luma(), copy_luma.luma_width(), copy_luma.luma_height(), cw, ch,
+                  kCheckerAnchors),
+      cw, ch, AnchorSide::kChecker, kCheckerAnchorWindows);
+  double best = 1;
+  for (const Region& c : windows) {
+    const Region in_photo{(c.x0 * cw + x) / w, (c.y0 * ch + y) / h, (c.x1 * cw + x) / w,
+                          (c.y1 * ch + y) / h, 0};
+    for (const Region& o : owner) {
+      best = std::min(best, std::max({std::abs(o.x0 - in_photo.x0), std::abs(o.x1 - in_photo.x1),
+                                      std::abs(o.y0 - in_photo.y0), std::abs(o.y1 - in_photo.y1)}));
+    }
+  }
+  return best;
+}
+
+std::vector<Region> OwnerWindowsOf(const Image& photo) {
+  const RegionHasher luma(photo, photo.width, photo.height);
+  return OwnerAnchorWindows(FindAnchors(luma.luma(), luma.luma_width(), luma.luma_height(),
+                                        photo.width, photo.height, kOwnerAnchors),
+                            photo.width, photo.height, kMaxOwnerRegions);
+}
+
+TEST(OwnerAnchorWindowsTest, OffCentreCropsHashAWindowTheOwnerRegistered) {
+  // 78 % x 74 % of v14, off centre (no fixed window is near it), and the
+  // committed corpus's crop_offset copy of v09 (tests/testdata/photos/
+  // edits.tsv: 89 % x 74 % at 98,60), whose strongest anchors and their
+  // first pairs include ones the owner's strongest twelve in order missed.
+  // The checker's anchors are found on the copy itself; within half a
+  // percent of the photo on every edge.
+  const Image v14 = testing::CorpusPhoto("v14__orig.jpg");
+  const int w = v14.width, h = v14.height;
+  const int x = w * 15 / 100, y = h * 4 / 100;
+  EXPECT_LT(NearestOwnerWindow(v14, Crop(v14, x, y, w * 78 / 100, h * 74 / 100), x, y,
+                               OwnerWindowsOf(v14)),
+            0.005);
+  const Image v09 = testing::CorpusPhoto("v09__orig.jpg");
+  EXPECT_LT(NearestOwnerWindow(v09, testing::CorpusPhoto("v09__crop_offset.jpg"), 98, 60,
+                               OwnerWindowsOf(v09)),
+            0.005);
+}
+
 }  // namespace
 }  // namespace optout::pdq

@@ -140,15 +140,6 @@ int CaptionBarRows(const Image& image, int step) {
   return rows < depth ? rows : 0;
 }
 
-// Anchors (anchor_windows.h) each side looks at: the owner's strongest
-// twelve, so that most of a copy's strongest are among them, and the
-// first windows of pairs of the copy's eight that fit in its budget (with
-// six, a copy whose first pairs all leave its edges had no window: eight
-// gained one crop_offset copy of 37 and one of 33 on each unseen set).
-constexpr int kOwnerAnchors = 12;
-constexpr int kCheckerAnchors = 8;
-constexpr int kCheckerAnchorWindows = 4;
-
 // Height of the band SharedWindows leave out, as a fraction of the height.
 constexpr double kStrip = 0.15;
 
@@ -486,8 +477,8 @@ std::vector<RegionHash> OwnerRegions(const Image& image, LumaPlane luma, int sou
     const std::vector<Anchor> anchors =
         FindAnchors(hasher.luma(), hasher.luma_width(), hasher.luma_height(), source_width,
                     source_height, kOwnerAnchors);
-    for (Region r : AnchorWindows(anchors, source_width, source_height, AnchorSide::kOwner,
-                                  kMaxOwnerRegions)) {
+    for (Region r :
+         OwnerAnchorWindows(anchors, source_width, source_height, kMaxOwnerRegions)) {
       r.kind = RegionKind::kAnchor;
       add(hasher.Hash(r));
       if (static_cast<int>(out.size()) == kMaxOwnerRegions) break;

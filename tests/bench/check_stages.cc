@@ -50,8 +50,6 @@ double ThreadCpuMillis() {
   return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
-// The checker's anchors (match_regions.cc: kCheckerAnchors).
-constexpr int kCheckerAnchors = 8;
 // optoutd's default low-quality floor: the client keeps regions from it up.
 constexpr int kMinRegionQuality = 15;
 
@@ -152,7 +150,7 @@ int main(int argc, char** argv) {
       const pdq::LumaPlane& luma = decoded->region_luma;
       time(5, [&] {
         pdq::FindAnchors(luma.v, luma.width, luma.height, decoded->source_width,
-                         decoded->source_height, kCheckerAnchors);
+                         decoded->source_height, pdq::kCheckerAnchors);
       });
       time(6, [&] {
         pdq::CheckerRegions(decoded->image, pdq::LumaPlane(luma), decoded->source_width,
