@@ -62,6 +62,12 @@ inline constexpr int kOwnerAnchors = 24;
 inline constexpr int kCheckerAnchors = 10;
 inline constexpr int kCheckerAnchorWindows = 6;
 
+// The owner stores at most this many anchor windows (OwnerRegions), the
+// most often hashed by the simulated crops: more gained 1 copy on each
+// unseen set for 7 more stored hashes per image (every stored hash is one
+// more chance of a false match for every check).
+inline constexpr int kOwnerAnchorWindows = 16;
+
 // Windows of anchor pairs (i, j), in the order of j then i (so the
 // windows of the strongest few anchors come first), that lie inside the
 // image and are not too small for their side; at most `max_windows`.

@@ -472,7 +472,9 @@ std::vector<RegionHash> OwnerRegions(const Image& image, LumaPlane luma, int sou
     add(hasher.Hash(r));
     if (static_cast<int>(out.size()) == kMaxOwnerRegions) break;
   }
-  // Anchor windows fill what the fixed ones left of the budget.
+  // Anchor windows fill what the fixed ones left of the budget, up to
+  // kOwnerAnchorWindows of them.
+  const size_t fixed = out.size();
   if (static_cast<int>(out.size()) < kMaxOwnerRegions) {
     const std::vector<Anchor> anchors =
         FindAnchors(hasher.luma(), hasher.luma_width(), hasher.luma_height(), source_width,
@@ -481,7 +483,10 @@ std::vector<RegionHash> OwnerRegions(const Image& image, LumaPlane luma, int sou
          OwnerAnchorWindows(anchors, source_width, source_height, kMaxOwnerRegions)) {
       r.kind = RegionKind::kAnchor;
       add(hasher.Hash(r));
-      if (static_cast<int>(out.size()) == kMaxOwnerRegions) break;
+      if (static_cast<int>(out.size()) == kMaxOwnerRegions ||
+          static_cast<int>(out.size() - fixed) == kOwnerAnchorWindows) {
+        break;
+      }
     }
   }
   return out;
