@@ -57,7 +57,9 @@ enum class AnchorSide { kOwner, kChecker };
 // which may have room for fewer). Measured on the photo corpus and two
 // unseen photo sets (README.md#matching): 12 / 8 / 4 with the owner's
 // pairs taken in order matched 30, 29 and 27 crop_offset copies of 37, 38
-// and 38; these with OwnerAnchorWindows 32, 31 and 31.
+// and 38; these with OwnerAnchorWindows 32, 31 and 31 (32, 30 and 30 with
+// at most kOwnerAnchorWindows stored). With the checker's 4 windows of 8
+// anchors, OwnerAnchorWindows alone gained 1, 1 and 1.
 inline constexpr int kOwnerAnchors = 24;
 inline constexpr int kCheckerAnchors = 10;
 inline constexpr int kCheckerAnchorWindows = 6;
