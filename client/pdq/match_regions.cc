@@ -425,6 +425,7 @@ RegionHash RegionHasher::Hash(const Region& region) const {
     result.quality = QualityOf64(a);
     Dct64To16(a, b);
     result.hash = BitsOf16(b);
+    result.mirror = MirrorBitsOf16(b);
     return result;
   }
   int w = 0, h = 0;
@@ -438,6 +439,7 @@ RegionHash RegionHasher::Hash(const Region& region) const {
   result.quality = QualityOf64(a);
   Dct64To16(a, b);
   result.hash = BitsOf16(b);
+  result.mirror = MirrorBitsOf16(b);
   return result;
 }
 

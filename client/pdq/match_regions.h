@@ -102,6 +102,13 @@ struct RegionHash {
   // Filled only on request (HashOptions::verification): the verification
   // hash of `region`; all zero when its centre is too small to hash.
   PdqHash verification;
+  // The hash of the region's mirror image (left and right swapped), from the
+  // same DCT (pdq_core.h MirrorBitsOf16), so a copy that was both mirrored
+  // and cropped, padded or captioned meets the owner's windows: the whole
+  // copy's dihedral variants do not reach them (README.md#matching,
+  // "Mirrored regions"). Always filled with `hash` (one more median
+  // selection); all zero when `hash` is. Its quality is `quality`.
+  PdqHash mirror;
 };
 
 // Hashes regions of one image of source_width x source_height pixels from

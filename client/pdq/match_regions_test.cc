@@ -33,6 +33,19 @@ Image Crop(const Image& image, int x, int y, int width, int height) {
 
 PdqHash Plain(const Image& image) { return HashCheckedPixels(image, false).hash; }
 
+// Left and right swapped (ImageMagick's -flop).
+Image Mirrored(const Image& image) {
+  Image out = image;
+  const int c = image.channels;
+  for (int y = 0; y < image.height; ++y) {
+    for (int x = 0; x < image.width; ++x) {
+      std::copy(image.row(y) + c * x, image.row(y) + c * x + c,
+                out.row(y) + c * (image.width - 1 - x));
+    }
+  }
+  return out;
+}
+
 int BestDistance(const std::vector<RegionHash>& hashes, const PdqHash& target) {
   int best = 256;
   for (const RegionHash& h : hashes) best = std::min(best, HammingDistance(h.hash, target));
@@ -215,6 +228,39 @@ TEST(CheckerRegionsTest, ATurnedCopyFindsAnOwnerWindowOnceItsBlankCornersAreFill
   EXPECT_LT(filled_best, with_wedges);
   EXPECT_LE(BestDistance(CheckerRegions(copy, copy.width, copy.height, 50),
                          unwedged.Hash(Region{}).hash), 0);
+}
+
+TEST(RegionMirrorTest, IsTheHashOfTheMirroredRegionWithItsQuality) {
+  const Image photo = testing::SyntheticPhoto(300, 200, 7);
+  const RegionHasher original(photo, 300, 200);
+  const RegionHasher mirrored(Mirrored(photo), 300, 200);
+  // A region and the same picture area of the mirrored image (x flipped).
+  for (const Region& r : {Region{}, Region{0.1, 0.2, 0.7, 0.9, 0}, Region{0.05, 0, 0.5, 0.85, 0}}) {
+    const Region flipped{1 - r.x1, r.y0, 1 - r.x0, r.y1, 0};
+    const RegionHash a = original.Hash(r), b = mirrored.Hash(flipped);
+    EXPECT_EQ(a.quality, b.quality);
+    // Only float rounding of the area average differs.
+    EXPECT_LE(HammingDistance(a.hash, b.mirror), 4);
+    EXPECT_LE(HammingDistance(b.hash, a.mirror), 4);
+    EXPECT_GT(HammingDistance(a.hash, b.hash), 31);
+  }
+}
+
+TEST(RegionMirrorTest, AMirroredPaddedCopyMeetsTheOriginalThroughItsRegionsMirrors) {
+  // The dihedral variants flip the whole padded copy, borders and all; the
+  // trimmed region's mirror is the picture itself.
+  const Image photo = testing::CorpusPhoto("v14__orig.jpg");
+  ASSERT_EQ(photo.channels, 3);
+  const int w = photo.width, h = photo.height;
+  const Image copy = Mirrored(OnCanvas(photo, w, h + h / 2, 0, h / 4, 0));
+  const PdqHash registered = Plain(photo);
+  const std::vector<RegionHash> regions = CheckerRegions(copy, w, h + h / 2, 50);
+  EXPECT_GT(BestDistance(regions, registered), 31);
+  int best_mirror = 256;
+  for (const RegionHash& r : regions) {
+    best_mirror = std::min(best_mirror, HammingDistance(r.mirror, registered));
+  }
+  EXPECT_LE(best_mirror, 31);
 }
 
 TEST(VerificationTest, IsThePdqOfTheCentreTurnedLikeTheRegion) {

@@ -78,6 +78,15 @@ std::array<PdqHash, 8> DihedralBitsOf16(const float* b) {
   return out;
 }
 
+PdqHash MirrorBitsOf16(const float* b) {
+  // As DihedralBitsOf16's kFlipY: even column indices change sign.
+  float c[kB * kB];
+  for (int i = 0; i < kB; ++i) {
+    for (int j = 0; j < kB; ++j) c[kB * i + j] = j % 2 == 0 ? -b[kB * i + j] : b[kB * i + j];
+  }
+  return BitsOf16(c);
+}
+
 PixelsProblem CheckPixels(const Image& image) {
   if (image.channels != 1 && image.channels != 3) return PixelsProblem::kChannels;
   if (image.width < kMinHashableSide || image.height < kMinHashableSide) {

@@ -65,6 +65,10 @@ int QualityOf64(const float* a);
 PdqHash BitsOf16(const float* b);
 // The 8 dihedral hashes from the 16x16 DCT `b`.
 std::array<PdqHash, 8> DihedralBitsOf16(const float* b);
+// The mirror's hash alone (left and right swapped: DihedralBitsOf16(b)[kFlipY])
+// at one median selection instead of eight: checker regions send it
+// (match_regions.h, RegionHash::mirror).
+PdqHash MirrorBitsOf16(const float* b);
 
 }  // namespace optout::pdq
 

@@ -1,6 +1,7 @@
 #include "client/pdq/pdq_hasher.h"
 
 #include <algorithm>
+#include <random>
 #include <utility>
 #include <vector>
 
@@ -198,6 +199,16 @@ TEST(PdqHasherTest, EachDihedralVariantIsCloseToTheTransformedImagesHash) {
     for (int other = 0; other < 8; ++other) {
       if (other != variant) EXPECT_LT(own, HammingDistance(original->dihedral[other], moved->hash));
     }
+  }
+}
+
+TEST(PdqHasherTest, MirrorBitsAreTheDihedralFlipY) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> value(0, 100);
+  for (int trial = 0; trial < 20; ++trial) {
+    float b[256];
+    for (float& v : b) v = value(rng);
+    EXPECT_EQ(MirrorBitsOf16(b), DihedralBitsOf16(b)[kFlipY]);
   }
 }
 

@@ -16,6 +16,7 @@
 //   match_eval --corpus DIR --offline [--dump PATH] [--min-quality Q] [--low-quality-floor F]
 //              [--low-quality-distance D] [--image-tier | --checker-image-tier]
 //              [--variants-plain-only] (dihedral variants meet no stored window)
+//              [--region-mirrors] (checker regions' mirror hashes sent too)
 //                                             (no server; see RunOffline)
 //              [--verification-distance T2 [--low-quality-verification-distance T2]]
 //              (the second check measured in README.md#matching: a pair
@@ -147,6 +148,10 @@ bool checker_image_tier = false;  // --checker-image-tier: the checker's regions
 // meets which stored hash": it loses mirrored or turned copies that were
 // also cropped).
 bool variants_plain_only = false;
+// --region-mirrors: the checker also sends each region's mirror hash
+// (RegionHash::mirror; README.md#matching, "Mirrored regions"), matched in
+// its region's tier; fine kind 16 + the region's kind.
+bool region_mirrors = false;
 
 // Whether checked hash i is compared with stored hash j (the registry
 // compares every pair).
@@ -186,6 +191,15 @@ TieredHashes Tiered(const pdq::ImageHashes& h, bool checker, int min_quality, in
       out.source.push_back(static_cast<uint16_t>(from));
       out.hash_quality.push_back(static_cast<uint8_t>(r.quality));
       out.kind.push_back(static_cast<uint8_t>(8 + static_cast<int>(r.region.kind)));
+      if (checker && region_mirrors && !r.mirror.IsZero()) {
+        out.hashes.push_back(r.mirror);
+        out.hash_low.push_back(out.hash_low.back());
+        out.verify.push_back(pdq::PdqHash());  // no verification hash of the mirror
+        out.region.push_back(1);
+        out.source.push_back(static_cast<uint16_t>(from));
+        out.hash_quality.push_back(static_cast<uint8_t>(r.quality));
+        out.kind.push_back(static_cast<uint8_t>(16 + static_cast<int>(r.region.kind)));
+      }
     }
   }
   return out;
@@ -546,6 +560,8 @@ int main(int argc, char** argv) {
       min_quality = std::atoi(argv[++i]);
     } else if (arg == "--variants-plain-only") {
       variants_plain_only = true;
+    } else if (arg == "--region-mirrors") {
+      region_mirrors = true;
     } else if (arg == "--image-tier") {
       region_tiers = false;
     } else if (arg == "--checker-image-tier") {

@@ -55,7 +55,11 @@
 //            [--low-quality-distance T] [--low-quality-verification-distance T2]
 //            [--show-closer-than D] [--plain-only] [--image-tier] [--window-images]
 //            [--no-verification] [--dump PATH [--dump-below D]] [--variants-plain-only]
+//            [--region-mirrors]
 //
+// --region-mirrors: checks also send each checker region's mirror hash
+// (match_regions.h RegionHash::mirror), in its region's tier (fine kind 16 +
+// the region's kind; README.md#matching, "Mirrored regions").
 // --variants-plain-only counts a checked dihedral variant (not the plain
 // hash) against stored plain hashes only, a rule measured and not applied
 // by the registry (README.md#matching).
@@ -125,8 +129,12 @@ struct HashSet {
 // Hash-pair distances by stratum: tier (normal, low-quality) x checked kind
 // (whole, region) x stored kind (plain, window), to see where the tail's
 // mass comes from; and the hits of every close image pair, for --dump.
-constexpr int kFineKinds = 8 + pdq::kRegionKinds;
+constexpr int kFineKinds = 8 + 2 * pdq::kRegionKinds;
 int FineKind(const pdq::RegionHash& r) { return 8 + static_cast<int>(r.region.kind); }
+// --region-mirrors: a checker region's mirror hash (RegionHash::mirror).
+int MirrorFineKind(const pdq::RegionHash& r) {
+  return 8 + pdq::kRegionKinds + static_cast<int>(r.region.kind);
+}
 
 struct Strata {
   std::vector<long long> hist[2][2][2];
@@ -298,6 +306,7 @@ int main(int argc, char** argv) {
   // hash) against stored plain hashes only, a rule the registry does not
   // apply (match_eval --variants-plain-only).
   bool variants_plain_only = false;
+  bool region_mirrors = false;  // checker regions' mirror hashes sent too
   int synthetic = 0;
   int smooth = 0;
   bool window_images = false;  // --window-images: random windows as whole checks
@@ -320,6 +329,8 @@ int main(int argc, char** argv) {
       plain_only = true;
     } else if (arg == "--variants-plain-only") {
       variants_plain_only = true;
+    } else if (arg == "--region-mirrors") {
+      region_mirrors = true;
     } else if (arg == "--image-tier") {
       region_tiers = false;
     } else if (arg == "--window-images") {
@@ -383,6 +394,10 @@ int main(int argc, char** argv) {
       if (r.quality < RegionFloor(low)) continue;
       set->Add(r.hash, RegionLow(low, r.quality), r.verification, true, from, r.quality,
                FineKind(r));
+      if (region_mirrors && !r.mirror.IsZero()) {
+        set->Add(r.mirror, RegionLow(low, r.quality), pdq::PdqHash(), true, from, r.quality,
+                 MirrorFineKind(r));
+      }
     }
   };
   auto add = [&](const std::string& bytes, const std::string& name, const std::string& group_name,

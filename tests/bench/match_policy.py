@@ -209,10 +209,12 @@ def holdout(fp, cut=64):
 
 
 # Fine kinds (match_eval / match_fp --dump): the whole image's dihedral
-# variants, then 8 + client/pdq/match_regions.h's RegionKind.
-FINE_NAMES = ['plain', 'rot90', 'rot180', 'rot270', 'flip-x', 'mirror', 'transpose',
-              'anti-transpose', 'whole', 'trimmed', 'caption-trimmed', 'centred', 'aspect',
-              'turned', 'band', 'anchor']
+# variants, then 8 + client/pdq/match_regions.h's RegionKind, then (with
+# --region-mirrors) 16 + the kind of the checker region whose mirror it is.
+REGION_NAMES = ['whole', 'trimmed', 'caption-trimmed', 'centred', 'aspect', 'turned', 'band',
+                'anchor']
+FINE_NAMES = (['plain', 'rot90', 'rot180', 'rot270', 'flip-x', 'mirror', 'transpose',
+               'anti-transpose'] + REGION_NAMES + ['mirrored ' + n for n in REGION_NAMES])
 PLAIN, WHOLE, TRIMMED, CAPTION, CENTRED, ASPECT, TURNED, BAND, ANCHOR = 0, 8, 9, 10, 11, 12, 13, 14, 15
 
 
