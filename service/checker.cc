@@ -236,10 +236,14 @@ class RequestRun {
         // A region is low-quality when the item is, or when its own
         // quality, if given (validated: one per region), is.
         const bool region_tiers = pdq.region_quality_size() > 0;
+        // A region's mirror (validated: none, or one per region) is searched
+        // in its region's tier.
+        const bool mirrors = pdq.region_mirrors_size() > 0;
         for (int r = 0; r < pdq.regions_size(); ++r) {
-          plan_.AddCodeUnlessPlain(
-              pdq.regions(r), pdq.hash(), item,
-              low || (region_tiers && IsLowQualityPdq(options_, pdq.region_quality(r))));
+          const bool region_low =
+              low || (region_tiers && IsLowQualityPdq(options_, pdq.region_quality(r)));
+          plan_.AddCodeUnlessPlain(pdq.regions(r), pdq.hash(), item, region_low);
+          if (mirrors) plan_.AddCodeUnlessPlain(pdq.region_mirrors(r), pdq.hash(), item, region_low);
         }
         return absl::OkStatus();
       }

@@ -320,6 +320,29 @@ TEST_F(LowQualityTierTest, CheckedRegionsBelowTheMinimumAreLowQualityEvenOnANorm
   EXPECT_EQ(response.packed_verdicts(0).matched_bitmap(), std::string(1, static_cast<char>(0b1100)));
 }
 
+// A region's mirror (PdqHash.region_mirrors) is matched in its region's
+// tier: its quality is the region's (the same pixels, swapped).
+TEST_F(LowQualityTierTest, CheckedRegionMirrorsTakeTheirRegionsTier) {
+  const std::string normal = RandomPdq(86);
+  MustRegister(normal, 90);
+  auto check = [&](int region_quality, int bits) {
+    v1::CheckRequest request;
+    v1::PdqHash* pdq = request.add_items()->mutable_pdq();
+    pdq->set_hash(RandomPdq(87));
+    pdq->set_quality(90);
+    pdq->add_regions(RandomPdq(88));
+    pdq->add_region_quality(region_quality);
+    pdq->add_region_mirrors(FlipBits(normal, bits));
+    v1::CheckResponse response;
+    EXPECT_THAT(registry_->Check(request, &response), IsOk());
+    return response.results_size() == 1 && response.results(0).matched();
+  };
+  EXPECT_TRUE(check(30, kLowDistance));
+  EXPECT_FALSE(check(30, kLowDistance + 1));
+  EXPECT_TRUE(check(60, 31));
+  EXPECT_FALSE(check(60, 32));
+}
+
 TEST_F(LowQualityTierTest, MalformedRegionTiersAreRefusedNamingTheField) {
   v1::RegisterRequest request;
   v1::PdqHash* pdq = request.add_pdq();

@@ -30,6 +30,9 @@ void ForEachPdqItem(const v1::CheckRequest& request, Visit&& visit) {
     for (const std::string& region : item.pdq().regions()) {
       if (region.size() == kHashBytes) hashes.push_back(storage::CodeFromBytes(region));
     }
+    for (const std::string& mirror : item.pdq().region_mirrors()) {
+      if (mirror.size() == kHashBytes) hashes.push_back(storage::CodeFromBytes(mirror));
+    }
     if (!visit(absl::MakeConstSpan(hashes))) return;
   }
   for (const v1::PackedItems& packed : request.packed()) {

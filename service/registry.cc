@@ -932,6 +932,7 @@ v1::GetInfoResponse Registry::Info() const {
     info.set_low_quality_pdq_distance(options_.low_quality_pdq_distance);
     info.set_pdq_region_tiers(true);
   }
+  info.set_pdq_region_mirrors(true);
   info.set_server_version(kVersion);
   LogProgress progress = log_->Progress();
   info.set_applied_version(progress.applied_version);

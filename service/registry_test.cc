@@ -281,6 +281,16 @@ TEST_F(RegistryTest, RegionsOfAnImageAnswerWithItsMatchIdAndCountOnce) {
   item.mutable_pdq()->set_hash(RandomPdq(44));
   item.mutable_pdq()->add_regions(FlipBits(window, 3));
   EXPECT_THAT(CheckOne(item).match_ids(), ElementsAre(a_id));
+  // And their mirrors (PdqHash.region_mirrors), which Info announces: a
+  // mirrored, cropped copy.
+  EXPECT_TRUE(registry()->Info().pdq_region_mirrors());
+  v1::CheckItem mirrored;
+  mirrored.mutable_pdq()->set_hash(RandomPdq(45));
+  mirrored.mutable_pdq()->add_regions(RandomPdq(46));
+  mirrored.mutable_pdq()->add_region_mirrors(FlipBits(window, 3));
+  EXPECT_THAT(CheckOne(mirrored).match_ids(), ElementsAre(a_id));
+  mirrored.mutable_pdq()->set_region_mirrors(0, FlipBits(window, 32));
+  EXPECT_FALSE(CheckOne(mirrored).matched());
 
   v1::GetRequest get;
   get.set_opt_out_id(r.opt_out_id());

@@ -161,6 +161,23 @@ absl::Status ValidatePdqHash(absl::string_view field, const v1::PdqHash& pdq,
                                   "..100: the region is too flat to match reliably"));
     }
   }
+  // Mirrors of a check's regions: one per region at most, so the regions'
+  // cap bounds them too (an item searches at most 1 + 8 + 8 + 8 hashes).
+  if (pdq.region_mirrors_size() != 0) {
+    if (for_registration) {
+      return Invalid(absl::StrCat(field, ".region_mirrors"),
+                     "checks only; register the image's own windows in regions");
+    }
+    if (pdq.region_mirrors_size() != pdq.regions_size()) {
+      return Invalid(absl::StrCat(field, ".region_mirrors"),
+                     absl::StrCat("must be empty or one per region (", pdq.regions_size(),
+                                  "), got ", pdq.region_mirrors_size()));
+    }
+    for (int i = 0; i < pdq.region_mirrors_size(); ++i) {
+      OPTOUT_RETURN_IF_ERROR(ValidatePdqBytes(At(absl::StrCat(field, ".region_mirrors"), i),
+                                              pdq.region_mirrors(i)));
+    }
+  }
   return absl::OkStatus();
 }
 

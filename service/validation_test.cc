@@ -239,5 +239,47 @@ TEST(ValidationTest, CheckedImageCarriesAtMostEightRegions) {
   ExpectInvalid(ValidateCheckRequest(r, RegistryOptions()), "items[0].pdq.regions");
 }
 
+// A region's mirror rides with its region: one per region or none, so the
+// regions' cap bounds an item's searches (1 + 8 + 8 + 8) whatever is sent.
+TEST(ValidationTest, CheckedImageCarriesAtMostOneMirrorPerRegion) {
+  v1::CheckRequest r;
+  auto* pdq = r.add_items()->mutable_pdq();
+  pdq->set_hash(MixedPdq());
+  for (int i = 0; i < 8; ++i) {
+    pdq->add_regions(MixedPdq());
+    pdq->add_region_mirrors(MixedPdq());
+  }
+  EXPECT_THAT(ValidateCheckRequest(r, RegistryOptions()), IsOk());
+  pdq->add_region_mirrors(MixedPdq());  // 9 mirrors of 8 regions
+  ExpectInvalid(ValidateCheckRequest(r, RegistryOptions()), "items[0].pdq.region_mirrors");
+  pdq->add_regions(MixedPdq());  // 9 of each: the regions' cap
+  ExpectInvalid(ValidateCheckRequest(r, RegistryOptions()), "items[0].pdq.regions");
+  // 16 hashes sent as regions are refused too: mirrors go in their field.
+  v1::CheckRequest sixteen;
+  auto* flat = sixteen.add_items()->mutable_pdq();
+  flat->set_hash(MixedPdq());
+  for (int i = 0; i < 16; ++i) flat->add_regions(MixedPdq());
+  ExpectInvalid(ValidateCheckRequest(sixteen, RegistryOptions()), "items[0].pdq.regions");
+  // Fewer mirrors than regions, and a broken mirror.
+  v1::CheckRequest fewer;
+  auto* f = fewer.add_items()->mutable_pdq();
+  f->set_hash(MixedPdq());
+  f->add_regions(MixedPdq());
+  f->add_regions(MixedPdq());
+  f->add_region_mirrors(MixedPdq());
+  ExpectInvalid(ValidateCheckRequest(fewer, RegistryOptions()), "items[0].pdq.region_mirrors");
+  f->add_region_mirrors(std::string(32, '\0'));
+  ExpectInvalid(ValidateCheckRequest(fewer, RegistryOptions()), "items[0].pdq.region_mirrors[1]");
+}
+
+TEST(ValidationTest, RegistrationRefusesRegionMirrors) {
+  v1::RegisterRequest r;
+  AddPdq(&r, MixedPdq());
+  r.mutable_pdq(0)->add_regions(MixedPdq());
+  EXPECT_THAT(ValidateRegisterRequest(r, RegistryOptions()), IsOk());
+  r.mutable_pdq(0)->add_region_mirrors(MixedPdq());
+  ExpectInvalid(ValidateRegisterRequest(r, RegistryOptions()), "pdq[0].region_mirrors");
+}
+
 }  // namespace
 }  // namespace optout::service

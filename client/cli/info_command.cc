@@ -30,6 +30,7 @@ void RunInfo(CommandContext& ctx) {
       {"low_quality_pdq_floor", info->low_quality_pdq_floor()},
       {"low_quality_pdq_distance", info->low_quality_pdq_distance()},
       {"pdq_region_tiers", info->pdq_region_tiers()},
+      {"pdq_region_mirrors", info->pdq_region_mirrors()},
       {"node_name", info->node_name()},
       {"applied_version", info->applied_version()},
       {"version_lag", info->version_lag()},

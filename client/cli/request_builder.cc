@@ -38,12 +38,14 @@ constexpr int kMaxPdqWithRegions = 512;
 // low-quality floor up with their qualities (PdqHash.region_quality); else
 // a low-quality image's regions are those of at least the low-quality
 // floor, a normal image's those of at least the minimum, all in the
-// image's tier.
+// image's tier. `region_mirrors`: the server searches the mirrors of a
+// check's regions (PdqHash.region_mirrors).
 struct HashedImage {
   pdq::ImageHashes hashes;
   bool pdq_usable = false;
   bool low_quality = false;
   bool region_tiers = false;
+  bool region_mirrors = false;
 };
 
 // The image's regions (and their qualities, with region tiers) on `pdq`.
@@ -70,7 +72,8 @@ absl::StatusOr<HashedImage> HashImage(absl::string_view command, absl::string_vi
     return WithPixelLimitHint(absl::Status(hashes.status().code(),
                                            absl::StrCat("--image ", hashes.status().message())));
   }
-  HashedImage image{*std::move(hashes), false, false, floors.region_tiers};
+  HashedImage image{*std::move(hashes), false, false, floors.region_tiers,
+                    floors.region_mirrors};
   const int quality = image.hashes.quality;
   image.pdq_usable = floors.Usable(quality);
   image.low_quality = image.pdq_usable && floors.Low(quality);
@@ -123,8 +126,8 @@ absl::StatusOr<v1::CheckItem> CheckItemOf(const ItemArg& item) {
 }
 
 // The check items of an image: its PDQ hash with the dihedral variants and
-// its trimmed regions (the server matches any of them) when usable, then
-// SHA-256 and MD5.
+// its trimmed regions (and their mirrors, when the server searches them;
+// it matches any of them) when usable, then SHA-256 and MD5.
 std::vector<v1::CheckItem> ImageCheckItems(const HashedImage& image) {
   std::vector<v1::CheckItem> items(image.pdq_usable ? 3 : 2);
   size_t i = 0;
@@ -134,6 +137,14 @@ std::vector<v1::CheckItem> ImageCheckItems(const HashedImage& image) {
     pdq->set_quality(image.hashes.quality);
     for (const pdq::PdqHash& d : image.hashes.dihedral) pdq->add_dihedral(Bytes(d.bytes));
     AddRegions(image, pdq);
+    // Each region's mirror: a copy both mirrored and cropped, padded or
+    // captioned meets the owner's windows only through them
+    // (README.md#matching, "Mirrored regions").
+    if (image.region_mirrors) {
+      for (const pdq::RegionHash& r : image.hashes.regions) {
+        pdq->add_region_mirrors(Bytes(r.mirror.bytes));
+      }
+    }
   }
   items[i++].set_sha256(Bytes(image.hashes.sha256));
   items[i].set_md5(Bytes(image.hashes.md5));

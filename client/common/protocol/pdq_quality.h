@@ -39,6 +39,10 @@ struct PdqQualityFloors {
   // (GetInfoResponse.pdq_region_tiers): regions are sent from the low floor
   // up with their qualities, whatever the image's tier.
   bool region_tiers = false;
+  // The server searches the mirrors of a check's regions
+  // (GetInfoResponse.pdq_region_mirrors): checks send
+  // PdqHash.region_mirrors. Not a floor, but learnt from the same answer.
+  bool region_mirrors = false;
   bool Usable(int quality) const { return quality >= low; }
   bool Low(int quality) const { return quality < min; }
   // The floor for region hashes of an image of `quality`: the low floor
@@ -61,6 +65,7 @@ inline PdqQualityFloors PdqFloors(const v1::GetInfoResponse& info) {
                    ? info.low_quality_pdq_floor()
                    : floors.min;
   floors.region_tiers = info.pdq_region_tiers() && floors.low < floors.min;
+  floors.region_mirrors = info.pdq_region_mirrors();
   return floors;
 }
 

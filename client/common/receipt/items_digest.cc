@@ -49,15 +49,20 @@ struct ItemsDigest::Streams {
   // PackedItems.pdq_region_low_quality) set the high bit of the region
   // count, and their tiers follow the regions: `region_low` (n_regions
   // bits, least significant first) in (n_regions + 7) / 8 bytes.
+  // Regions' mirrors (PdqHash.region_mirrors, one per region) set 0x40 of
+  // the region count and follow the regions: they change what matches.
   void FeedPdq(const char* hash, const char* variants, size_t n_variants, const char* regions,
                size_t n_regions, bool low_quality = false,
-               const std::string* region_low = nullptr) {
+               const std::string* region_low = nullptr,
+               const std::string* region_mirrors = nullptr) {
     Feed(kPdq, hash, kPdqBytes);
-    const uint8_t counts[2] = {static_cast<uint8_t>(n_variants | (low_quality ? 0x80 : 0)),
-                               static_cast<uint8_t>(n_regions | (region_low ? 0x80 : 0))};
+    const uint8_t counts[2] = {
+        static_cast<uint8_t>(n_variants | (low_quality ? 0x80 : 0)),
+        static_cast<uint8_t>(n_regions | (region_low ? 0x80 : 0) | (region_mirrors ? 0x40 : 0))};
     Feed(kPdqVariants, counts, 2);
     Feed(kPdqVariants, variants, n_variants * kPdqBytes);
     Feed(kPdqVariants, regions, n_regions * kPdqBytes);
+    if (region_mirrors != nullptr) Feed(kPdqVariants, *region_mirrors);
     if (region_low != nullptr) Feed(kPdqVariants, *region_low);
   }
 };
@@ -100,9 +105,12 @@ void ItemsDigest::Add(const v1::CheckRequest& request, StreamBytesObserver* also
             if (p.region_quality(r) < min_pdq_quality_) region_low[r / 8] |= static_cast<char>(1 << (r % 8));
           }
         }
+        std::string mirrors;
+        for (const std::string& m : p.region_mirrors()) mirrors += m;
         s.FeedPdq(p.hash().data(), variants.data(), p.dihedral_size(), regions.data(),
                   p.regions_size(), low_quality,
-                  p.region_quality_size() > 0 ? &region_low : nullptr);
+                  p.region_quality_size() > 0 ? &region_low : nullptr,
+                  p.region_mirrors_size() > 0 ? &mirrors : nullptr);
         ++counts_.pdq;
         break;
       }

@@ -19,7 +19,10 @@
 //                pdq_region_low_quality), then the variants and regions (32
 //                bytes each; packed regions are the `counts` of a KIND_PDQ
 //                group), then with own tiers one bit per region, set for a
-//                low-quality one, in (regions + 7) / 8 bytes
+//                low-quality one, in (regions + 7) / 8 bytes; a typed item
+//                with PdqHash.region_mirrors sets 0x40 in the region count
+//                and its mirrors (32 bytes each, in region order) follow
+//                the regions (items without them feed what they always did)
 //   url_text     per typed URL string: u32 LE length, then its bytes
 // Each stream is hashed as four interleaved SHA-256 lanes
 // (interleaved_sha256.h: the hash of the stream's bytes, made four

@@ -236,6 +236,29 @@ TEST(ItemsDigestTest, RegionTiersAreCoveredAndTypedAgreesWithPacked) {
             packed(std::string(1, static_cast<char>(0b011))));
 }
 
+// Regions' mirrors (PdqHash.region_mirrors) change what matches, so the
+// digest covers them: which mirrors, and that they are mirrors rather than
+// more regions.
+TEST(ItemsDigestTest, RegionMirrorsAreCovered) {
+  const std::string hash = Bytes('h', 32);
+  auto typed = [&](std::vector<std::string> regions, std::vector<std::string> mirrors) {
+    v1::CheckRequest r;
+    v1::PdqHash* t = r.add_items()->mutable_pdq();
+    t->set_hash(hash);
+    for (const std::string& region : regions) t->add_regions(region);
+    for (const std::string& mirror : mirrors) t->add_region_mirrors(mirror);
+    ItemsDigest d;
+    d.Add(r);
+    return d.Finish();
+  };
+  const std::string a = Bytes('a', 32), b = Bytes('b', 32), c = Bytes('c', 32);
+  const auto with = typed({a}, {b});
+  EXPECT_NE(with, typed({a}, {}));
+  EXPECT_NE(with, typed({a}, {c}));
+  EXPECT_NE(with, typed({a, b}, {}));
+  EXPECT_EQ(with, typed({a}, {b}));
+}
+
 // A registry keeps a session across a restart by its saved state: feeding
 // on from the restored state gives what feeding on would have given.
 TEST(ItemsDigestTest, SavedStateRestoresTheRunningDigest) {
