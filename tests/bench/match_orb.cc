@@ -32,7 +32,12 @@
 // distances: log10 of its upper tail's share, a straight line over the
 // observed tail, extrapolated to each inlier threshold K; and the reading
 // README.md#matching takes: from the last point with >= 3 pairs at the
-// slope of the far end (from the last point with >= 16 pairs).
+// slope of the far end (from the last point with >= 16 pairs); each
+// reading's K for --per-check (10^-6) at --registered images, and how
+// many PDQ hits that K keeps with K set per tier (the hit's hash pair's).
+// --variants also verifies every pair with --mutual, at
+// --variant-reprojection PX (3) and with both, on the same descriptor
+// matches, so one run compares them on the same pairs.
 //
 //   match_orb --corpus DIR [--images DIR]... [--synthetic N] [--smooth N]
 //             [--random-windows K] [--features N] [--side PX]
@@ -43,8 +48,10 @@
 //             [--fast-threshold T] [--ratio R] [--reprojection PX]
 //             [--registered N] [--show-top N] [--list-own] [--no-equalize]
 //             [--report-every N] [--register-copies]
+//             [--variants] [--variant-reprojection PX] [--per-check P]
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -259,6 +266,21 @@ std::pair<double, double> UpperTailLine(const std::vector<long long>& hist, doub
   return {slope, (sy - slope * sx) / n};
 }
 
+// The smallest inlier threshold K whose extrapolated chance per check is
+// below --per-check, by the fitted line and by the far-end reading (0:
+// not readable).
+struct NeededK {
+  int line = 0, far = 0;
+};
+
+// Smallest integer K with log10_at(K) < target, for log10_at(k) =
+// at_k0 - slope * (k - k0) falling by `slope` > 0 per inlier.
+int SmallestK(double at_k0, int k0, double slope, double target) {
+  if (!(slope > 0)) return 0;
+  if (at_k0 < target) return k0;
+  return k0 + static_cast<int>(std::floor((at_k0 - target) / slope)) + 1;
+}
+
 struct Unrelated {
   // Inlier counts of unrelated pairs, all and by the pair's PDQ distance.
   static constexpr int kCond[] = {56, 64, 72, 80, 88, 96, 256};
@@ -273,9 +295,11 @@ struct Unrelated {
       if (pdq_distance <= kCond[c]) ++inliers[c][std::min(n, kMaxInliers)];
     }
   }
-  void Print(const char* name, double registered) const {
+  NeededK Print(const char* name, double registered, double per_check) const {
+    NeededK needed;
+    const double target = std::log10(per_check) - std::log10(registered);  // per image pair
     std::printf("\n%s: %lld unrelated image pairs\n", name, pairs);
-    if (pairs == 0) return;
+    if (pairs == 0) return needed;
     std::printf("  inliers by the pair's PDQ distance (tail dependence: the closest by PDQ "
                 "should not agree more):\n      pdq<=      pairs  max");
     for (int k : kInlierThresholds) std::printf("   >=%-3d", k);
@@ -305,8 +329,9 @@ struct Unrelated {
     const auto [slope, intercept] = UpperTailLine(inliers[6], 1e-2, &lo, &hi);
     if (std::isnan(slope)) {
       std::printf("  too few tail points to fit\n");
-      return;
+      return needed;
     }
+    needed.line = SmallestK(intercept + slope * hi, hi, -slope, target);
     std::printf("  upper tail line, k = %d..%d: log10 share(inliers >= k) = %.3f %+.4f k\n", lo,
                 hi, intercept, slope);
     for (int k : kInlierThresholds) {
@@ -327,6 +352,7 @@ struct Unrelated {
     if (k3 > k16 && k16 >= 0) {
       const double far = (std::log10(1.0 * at16) - std::log10(1.0 * at3)) / (k3 - k16);
       const double p3 = std::log10(1.0 * at3 / pairs);
+      needed.far = SmallestK(p3, k3, far, target);
       std::printf("  far-end reading: >= %d: %lld pairs (10^%.2f), >= %d: %lld, slope %.3f per "
                   "inlier\n", k3, at3, p3, k16, at16, far);
       for (int k : kInlierThresholds) {
@@ -339,6 +365,9 @@ struct Unrelated {
       std::printf("  far-end reading: too few tail points (>= 3 pairs at %d, >= 16 at %d)\n", k3,
                   k16);
     }
+    std::printf("  K for < %.0e per check at %.0e images: line %d, far end %d (0: not read)\n",
+                per_check, registered, needed.line, needed.far);
+    return needed;
   }
 };
 
@@ -361,6 +390,12 @@ int main(int argc, char** argv) {
   int hit_pairs = 1, frame = 640;
   int stored_features = -1, stored_side = -1;  // default: --features, --side
   size_t max_checked = static_cast<size_t>(-1);  // unrelated pairs: cut after N checked
+  // --variants: every pair also verified with --mutual, at
+  // --variant-reprojection PX, and both, on the same descriptor matches
+  // (one matching pass, most of a verification's cost, for all four).
+  bool compare_variants = false;
+  double variant_reprojection = 3;
+  double per_check = 1e-6;  // the goal K is read for (issue 12)
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto next = [&]() { return std::string(argv[++i]); };
@@ -392,6 +427,9 @@ int main(int argc, char** argv) {
     else if (arg == "--max-degrees" && i + 1 < argc) verify.max_degrees = std::atof(argv[++i]);
     else if (arg == "--max-shift" && i + 1 < argc) verify.max_shift = std::atof(argv[++i]);
     else if (arg == "--max-checked" && i + 1 < argc) max_checked = std::atol(argv[++i]);
+    else if (arg == "--variants") compare_variants = true;
+    else if (arg == "--variant-reprojection" && i + 1 < argc) variant_reprojection = std::atof(argv[++i]);
+    else if (arg == "--per-check" && i + 1 < argc) per_check = std::atof(argv[++i]);
     else {
       std::fprintf(stderr,
                    "usage: match_orb --corpus DIR [--images DIR]... [--synthetic N] [--smooth N]\n"
@@ -403,10 +441,34 @@ int main(int argc, char** argv) {
                    "                 [--max-degrees D] [--max-shift F] [--max-checked N]\n"
                    "                 [--fast-threshold T] [--ratio R] [--reprojection PX]\n"
                    "                 [--registered N] [--show-top N] [--list-own] [--no-equalize]\n"
-                   "                 [--report-every N] [--register-copies]\n");
+                   "                 [--report-every N] [--register-copies]\n"
+                   "                 [--variants] [--variant-reprojection PX] [--per-check P]\n");
       return 2;
     }
   }
+  struct Variant {
+    std::string name;
+    optout::bench::VerifyOptions options;
+  };
+  auto describe = [](const optout::bench::VerifyOptions& o) {
+    char text[96];
+    std::snprintf(text, sizeof text, "%s, ratio %.2f, RANSAC tolerance %.1f px",
+                  o.mutual ? "mutual nearest" : "one match per stored keypoint", o.ratio,
+                  o.reprojection);
+    return std::string(text);
+  };
+  std::vector<Variant> variants = {{describe(verify), verify}};
+  if (compare_variants) {
+    optout::bench::VerifyOptions v = verify;
+    v.mutual = !verify.mutual;
+    variants.push_back({describe(v), v});
+    v = verify;
+    v.reprojection = variant_reprojection;
+    variants.push_back({describe(v), v});
+    v.mutual = !verify.mutual;
+    variants.push_back({describe(v), v});
+  }
+  const size_t nv = variants.size();
   std::map<std::string, int> group_ids;
   std::vector<Side> stored, checked;
   std::mt19937 rng(12);
@@ -543,81 +605,115 @@ int main(int argc, char** argv) {
               group_ids.size(), stored.size(), 1.0 * keypoints / stored.size(), checked.size(),
               extract_ms / extracted, extracted);
 
-  // Own pairs: PDQ decision and inliers, per family.
+  // Own pairs: PDQ decision and inliers, per family and per variant.
   struct FamilyRow {
     int copies = 0, pdq_hits = 0;
     std::vector<int> hit_inliers, miss_inliers;
   };
-  std::map<std::string, FamilyRow> rows;
-  // Inliers of a pair: the whole images at any similarity, the checked one
-  // as is and mirrored; or with --regions the best of its `hit_pairs`
-  // closest hash pairs, each verified in its frame.
+  std::vector<std::map<std::string, FamilyRow>> rows(nv);
+  // Inliers of the PDQ hits by the hit's tier (its hash pair's: [1] with
+  // a side of quality below 50), per variant, for K set per tier.
+  std::vector<std::array<std::vector<int>, 2>> tier_hits(nv);
+  // Inliers of a pair, one per variant: the whole images at any
+  // similarity, the checked one as is and mirrored; or with --regions the
+  // best of its `hit_pairs` closest hash pairs, each verified in its frame.
   auto both = [&](const Side& c, const Side& s) {
+    std::vector<int> best(nv, 0);
+    auto verify_all = [&](const LocalFeatures& a, const LocalFeatures& b, const Framed* f) {
+      const optout::bench::DescriptorMatches m = optout::bench::MatchDescriptors(a, b, verify.ratio);
+      for (size_t v = 0; v < nv; ++v) {
+        const optout::bench::VerifyOptions& o = variants[v].options;
+        const auto& list = o.mutual ? m.mutual : m.best;
+        const int n = f ? optout::bench::VerifyMatchesInFrame(a, b, list, f->width, f->height, o).inliers
+                        : optout::bench::VerifyMatches(a, b, list, o).inliers;
+        best[v] = std::max(best[v], n);
+      }
+    };
     if (regions) {
-      int best = 0;
       for (const HashPair& p : BestPairs(c, s, hit_pairs)) {
         const Framed f = InFrame(c, s, p, frame);
-        best = std::max(best, optout::bench::VerifyInFrame(f.checked, f.stored, f.width, f.height,
-                                                           verify).inliers);
+        verify_all(f.checked, f.stored, &f);
       }
-      return best;
+    } else {
+      verify_all(c.features, s.features, nullptr);
+      verify_all(c.mirrored, s.features, nullptr);
     }
-    const auto a = optout::bench::Verify(c.features, s.features, verify);
-    const auto b = optout::bench::Verify(c.mirrored, s.features, verify);
-    return std::max(a.inliers, b.inliers);
+    return best;
   };
   for (const Side& c : checked) {
     if (!c.own_corpus) continue;
     for (const Side& s : stored) {
       if (s.group != c.group || s.family != "orig") continue;
-      FamilyRow& row = rows[c.family];
-      ++row.copies;
-      const bool hit = BestPairs(c, s, 1).front().margin <= 0;
-      const int n = both(c, s);
-      (hit ? row.hit_inliers : row.miss_inliers).push_back(n);
+      const HashPair p = BestPairs(c, s, 1).front();
+      const bool hit = p.margin <= 0;
+      const std::vector<int> n = both(c, s);
+      for (size_t v = 0; v < nv; ++v) {
+        FamilyRow& row = rows[v][c.family];
+        ++row.copies;
+        row.pdq_hits += hit;
+        (hit ? row.hit_inliers : row.miss_inliers).push_back(n[v]);
+        if (hit) tier_hits[v][p.low].push_back(n[v]);
+      }
       if (list_own) {
-        const HashPair p = BestPairs(c, s, 1).front();
-        std::printf("own %-48s %s inliers %3d  keypoints %zu / %zu  pdq %d%s sources %d/%d\n",
-                    c.name.c_str(), hit ? "pdq hit " : "pdq miss", n, c.features.size(),
+        std::printf("own %-48s %s inliers %3d  keypoints %zu / %zu  pdq %d%s sources %d/%d",
+                    c.name.c_str(), hit ? "pdq hit " : "pdq miss", n[0], c.features.size(),
                     s.features.size(), p.distance, p.low ? " low" : "", p.checked_source,
                     p.stored_source);
+        if (nv > 1) {
+          std::printf("  variants");
+          for (size_t v = 1; v < nv; ++v) std::printf(" %d", n[v]);
+        }
+        std::printf("\n");
       }
-      row.pdq_hits += hit;
     }
   }
-  std::printf("\nown pairs (--corpus copies vs their original): PDQ hits kept by an inlier "
-              "threshold K; last column: PDQ misses that K alone would find\n");
-  std::printf("  %-13s %5s %5s  min", "family", "copy", "hits");
-  for (int k : kInlierThresholds) std::printf("  >=%-3d", k);
-  std::printf("  miss>=12\n");
-  FamilyRow total;
-  for (auto& [family, row] : rows) {
-    total.copies += row.copies;
-    total.pdq_hits += row.pdq_hits;
-    total.hit_inliers.insert(total.hit_inliers.end(), row.hit_inliers.begin(), row.hit_inliers.end());
-    total.miss_inliers.insert(total.miss_inliers.end(), row.miss_inliers.begin(), row.miss_inliers.end());
-  }
-  rows["total"] = total;
-  for (auto& [family, row] : rows) {
-    std::sort(row.hit_inliers.begin(), row.hit_inliers.end());
-    std::printf("  %-13s %5d %5d %4d", family.c_str(), row.copies, row.pdq_hits,
-                row.hit_inliers.empty() ? -1 : row.hit_inliers.front());
-    for (int k : kInlierThresholds) {
-      std::printf("  %5ld", std::count_if(row.hit_inliers.begin(), row.hit_inliers.end(),
-                                          [k](int n) { return n >= k; }));
+  for (size_t v = 0; v < nv; ++v) {
+    std::printf("\nown pairs (--corpus copies vs their original), %s: PDQ hits kept by an "
+                "inlier threshold K; last column: PDQ misses that K alone would find\n",
+                variants[v].name.c_str());
+    std::printf("  %-13s %5s %5s  min", "family", "copy", "hits");
+    for (int k : kInlierThresholds) std::printf("  >=%-3d", k);
+    std::printf("  miss>=12\n");
+    FamilyRow total;
+    for (auto& [family, row] : rows[v]) {
+      total.copies += row.copies;
+      total.pdq_hits += row.pdq_hits;
+      total.hit_inliers.insert(total.hit_inliers.end(), row.hit_inliers.begin(), row.hit_inliers.end());
+      total.miss_inliers.insert(total.miss_inliers.end(), row.miss_inliers.begin(), row.miss_inliers.end());
     }
-    std::printf("  %5ld\n", std::count_if(row.miss_inliers.begin(), row.miss_inliers.end(),
-                                          [](int n) { return n >= 12; }));
+    rows[v]["total"] = total;
+    // The tiers' rows count PDQ hits only (a miss has no tier of its hit).
+    const char* tier_names[2] = {"tier normal", "tier low"};
+    for (int t = 0; t < 2; ++t) {
+      FamilyRow& row = rows[v][tier_names[t]];
+      row.hit_inliers = tier_hits[v][t];
+      row.copies = row.pdq_hits = static_cast<int>(row.hit_inliers.size());
+    }
+    for (auto& [family, row] : rows[v]) {
+      std::sort(row.hit_inliers.begin(), row.hit_inliers.end());
+      std::printf("  %-13s %5d %5d %4d", family.c_str(), row.copies, row.pdq_hits,
+                  row.hit_inliers.empty() ? -1 : row.hit_inliers.front());
+      for (int k : kInlierThresholds) {
+        std::printf("  %5ld", std::count_if(row.hit_inliers.begin(), row.hit_inliers.end(),
+                                            [k](int n) { return n >= k; }));
+      }
+      std::printf("  %5ld\n", std::count_if(row.miss_inliers.begin(), row.miss_inliers.end(),
+                                            [](int n) { return n >= 12; }));
+    }
+    std::printf("  inliers of PDQ hits, lowest 20:");
+    const std::vector<int>& lowest = rows[v]["total"].hit_inliers;
+    for (size_t i = 0; i < std::min<size_t>(20, lowest.size()); ++i) std::printf(" %d", lowest[i]);
+    std::printf("\n");
   }
-  std::printf("  inliers of PDQ hits, lowest 20:");
-  const std::vector<int>& lowest = rows["total"].hit_inliers;
-  for (size_t i = 0; i < std::min<size_t>(20, lowest.size()); ++i) std::printf(" %d", lowest[i]);
-  std::printf("\n");
+  auto kept = [&](size_t v, int tier, int k) {
+    return std::count_if(tier_hits[v][tier].begin(), tier_hits[v][tier].end(),
+                         [k](int n) { return n >= k; });
+  };
 
   // Unrelated pairs, checked images in a shuffled order with the summary
   // printed every --report-every of them, so a run cut short still reads
   // as a sample of all sources.
-  Unrelated normal, low;
+  std::vector<Unrelated> normal(nv), low(nv);
   struct Top {
     int inliers, distance;
     std::string checked, stored;
@@ -639,13 +735,38 @@ int main(int argc, char** argv) {
   auto report = [&](size_t done) {
     std::printf("\n=== after %zu of %zu checked images: verification %.3f ms per (checked, "
                 "stored) feature pair (thread CPU, PDQ distance included; --regions: per image "
-                "pair)\n",
+                "pair; --variants: all variants)\n",
                 done, checked.size(), verify_ms / std::max<long long>(1, verified));
-    normal.Print("normal tier (the closest hash pair's: both hashes of quality >= 50)", registered_count);
-    low.Print("low-quality tier (the closest hash pair has a side of quality 15..49)", registered_count);
+    for (size_t v = 0; v < nv; ++v) {
+      std::printf("\n--- %s\n", variants[v].name.c_str());
+      const NeededK kn = normal[v].Print(
+          "normal tier (the closest hash pair's: both hashes of quality >= 50)", registered_count,
+          per_check);
+      const NeededK kl = low[v].Print(
+          "low-quality tier (the closest hash pair has a side of quality 15..49)",
+          registered_count, per_check);
+      // K per tier: a hit is kept when its inliers reach its own tier's K.
+      const long long hits = tier_hits[v][0].size() + tier_hits[v][1].size();
+      std::printf("  PDQ hits kept, K per tier (normal %zu hits, low %zu):\n",
+                  tier_hits[v][0].size(), tier_hits[v][1].size());
+      const std::pair<const char*, std::pair<int, int>> readings[] = {
+          {"line", {kn.line, kl.line}}, {"far end", {kn.far, kl.far}}};
+      for (const auto& [reading, k] : readings) {
+        if (k.first <= 0 || k.second <= 0) {
+          std::printf("    %-8s not read\n", reading);
+          continue;
+        }
+        const int one = std::max(k.first, k.second);
+        std::printf("    %-8s K normal %d, low %d: %ld + %ld = %ld of %lld; one K (%d) for both: "
+                    "%ld\n",
+                    reading, k.first, k.second, kept(v, 0, k.first), kept(v, 1, k.second),
+                    kept(v, 0, k.first) + kept(v, 1, k.second), hits, one,
+                    kept(v, 0, one) + kept(v, 1, one));
+      }
+    }
     std::sort(by_inliers.begin(), by_inliers.end(), more_inliers);
     std::sort(by_distance.begin(), by_distance.end(), closer);
-    std::printf("\nunrelated pairs with the most inliers:\n");
+    std::printf("\nunrelated pairs with the most inliers (%s):\n", variants[0].name.c_str());
     for (int i = 0; i < show_top && i < static_cast<int>(by_inliers.size()); ++i) {
       std::printf("  %3d inliers, pdq %3d  %s  vs registered %s\n", by_inliers[i].inliers,
                   by_inliers[i].distance, by_inliers[i].checked.c_str(), by_inliers[i].stored.c_str());
@@ -665,11 +786,11 @@ int main(int argc, char** argv) {
       if (s.group == c.group) continue;
       const HashPair best = BestPairs(c, s, 1).front();
       const int d = best.distance;
-      const int n = both(c, s);
+      const std::vector<int> n = both(c, s);
       verified += regions ? 1 : 2;
-      (best.low ? low : normal).Add(d, n);
-      by_inliers.push_back({n, d, c.name, s.name});
-      by_distance.push_back({n, d, c.name, s.name});
+      for (size_t v = 0; v < nv; ++v) (best.low ? low : normal)[v].Add(d, n[v]);
+      by_inliers.push_back({n[0], d, c.name, s.name});
+      by_distance.push_back({n[0], d, c.name, s.name});
       keep(by_inliers, more_inliers);
       keep(by_distance, closer);
     }

@@ -70,15 +70,12 @@ LocalFeatures ExtractOrb(const pdq::Image& image, const OrbOptions& options) {
   return out;
 }
 
-namespace {
-
-// Descriptor matches (checked index, stored index): each checked keypoint's
-// nearest stored one by Hamming distance (POPCNT) that passes the ratio
-// test; then one match per stored keypoint (its best), so a repeated
-// texture cannot vote many times for the same point, or with `mutual`
-// only pairs that are each other's nearest.
-std::vector<std::pair<int, int>> Match(const LocalFeatures& checked, const LocalFeatures& stored,
-                                       const VerifyOptions& options) {
+// Each checked keypoint's nearest stored one by Hamming distance (POPCNT)
+// that passes the ratio test; then one match per stored keypoint (its
+// best), so a repeated texture cannot vote many times for the same point,
+// and the mutual subset.
+DescriptorMatches MatchDescriptors(const LocalFeatures& checked, const LocalFeatures& stored,
+                                   double ratio) {
   std::vector<int> best_for_stored(stored.size(), -1), best_distance(stored.size(), 257);
   std::vector<int> nearest_of_stored(stored.size(), -1), nearest_distance(stored.size(), 257);
   std::vector<int> passed(checked.size(), -1);
@@ -103,29 +100,43 @@ std::vector<std::pair<int, int>> Match(const LocalFeatures& checked, const Local
         nearest_of_stored[j] = static_cast<int>(i);
       }
     }
-    if (j1 < 0 || d1 >= options.ratio * d2) continue;
+    if (j1 < 0 || d1 >= ratio * d2) continue;
     passed[i] = j1;
     if (d1 < best_distance[j1]) {
       best_distance[j1] = d1;
       best_for_stored[j1] = static_cast<int>(i);
     }
   }
-  std::vector<std::pair<int, int>> out;
+  DescriptorMatches out;
   for (size_t j = 0; j < stored.size(); ++j) {
-    const int i = options.mutual ? nearest_of_stored[j] : best_for_stored[j];
-    if (i < 0 || passed[i] != static_cast<int>(j)) continue;
-    out.emplace_back(i, static_cast<int>(j));
+    const int i = best_for_stored[j];
+    if (i >= 0 && passed[i] == static_cast<int>(j)) out.best.emplace_back(i, static_cast<int>(j));
+    const int n = nearest_of_stored[j];
+    if (n >= 0 && passed[n] == static_cast<int>(j)) out.mutual.emplace_back(n, static_cast<int>(j));
   }
   return out;
+}
+
+namespace {
+
+std::vector<std::pair<int, int>> Match(const LocalFeatures& checked, const LocalFeatures& stored,
+                                       const VerifyOptions& options) {
+  DescriptorMatches m = MatchDescriptors(checked, stored, options.ratio);
+  return options.mutual ? std::move(m.mutual) : std::move(m.best);
 }
 
 }  // namespace
 
 Verification Verify(const LocalFeatures& checked, const LocalFeatures& stored,
                     const VerifyOptions& options) {
+  if (checked.size() < 2 || stored.size() < 2) return Verification{};
+  return VerifyMatches(checked, stored, Match(checked, stored, options), options);
+}
+
+Verification VerifyMatches(const LocalFeatures& checked, const LocalFeatures& stored,
+                           const std::vector<std::pair<int, int>>& matches,
+                           const VerifyOptions& options) {
   Verification result;
-  if (checked.size() < 2 || stored.size() < 2) return result;
-  const std::vector<std::pair<int, int>> matches = Match(checked, stored, options);
   std::vector<cv::Point2f> from, to;
   for (const auto& [i, j] : matches) {
     from.emplace_back(checked.x[i], checked.y[i]);
@@ -146,9 +157,16 @@ Verification Verify(const LocalFeatures& checked, const LocalFeatures& stored,
 
 Verification VerifyInFrame(const LocalFeatures& checked, const LocalFeatures& stored,
                            double frame_width, double frame_height, const VerifyOptions& options) {
+  if (checked.size() < 2 || stored.size() < 2) return Verification{};
+  return VerifyMatchesInFrame(checked, stored, Match(checked, stored, options), frame_width,
+                              frame_height, options);
+}
+
+Verification VerifyMatchesInFrame(const LocalFeatures& checked, const LocalFeatures& stored,
+                                  const std::vector<std::pair<int, int>>& matches,
+                                  double frame_width, double frame_height,
+                                  const VerifyOptions& options) {
   Verification result;
-  if (checked.size() < 2 || stored.size() < 2) return result;
-  const std::vector<std::pair<int, int>> matches = Match(checked, stored, options);
   const int n = static_cast<int>(matches.size());
   result.matches = n;
   if (n < 2) return result;

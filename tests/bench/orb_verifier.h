@@ -16,6 +16,7 @@
 
 #include <array>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "client/pdq/image.h"
@@ -72,9 +73,25 @@ struct Verification {
   double scale = 0;
 };
 
+// Descriptor matches (checked index, stored index) after the ratio test,
+// both kinds from one pass over the descriptor pairs (the pass is most of
+// a verification's cost, so a benchmark comparing the two pays it once):
+// `best` one match per stored keypoint (its nearest checked keypoint that
+// passed), `mutual` only pairs that are each other's nearest.
+struct DescriptorMatches {
+  std::vector<std::pair<int, int>> best, mutual;
+};
+DescriptorMatches MatchDescriptors(const LocalFeatures& checked, const LocalFeatures& stored,
+                                   double ratio);
+
 // How well `checked` maps onto `stored` by one similarity transform.
 Verification Verify(const LocalFeatures& checked, const LocalFeatures& stored,
                     const VerifyOptions& options);
+// The same on matches already made (options.ratio and options.mutual
+// are not read).
+Verification VerifyMatches(const LocalFeatures& checked, const LocalFeatures& stored,
+                           const std::vector<std::pair<int, int>>& matches,
+                           const VerifyOptions& options);
 
 // The same with both sides' x, y in one frame of frame_width x
 // frame_height pixels (width and height of `checked` and `stored` are not
@@ -82,6 +99,10 @@ Verification Verify(const LocalFeatures& checked, const LocalFeatures& stored,
 // (VerifyOptions' frame bounds) maps within `reprojection` pixels.
 Verification VerifyInFrame(const LocalFeatures& checked, const LocalFeatures& stored,
                            double frame_width, double frame_height, const VerifyOptions& options);
+Verification VerifyMatchesInFrame(const LocalFeatures& checked, const LocalFeatures& stored,
+                                  const std::vector<std::pair<int, int>>& matches,
+                                  double frame_width, double frame_height,
+                                  const VerifyOptions& options);
 
 }  // namespace optout::bench
 
