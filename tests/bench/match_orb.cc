@@ -328,16 +328,17 @@ struct Unrelated {
     int lo = 0, hi = 0;
     const auto [slope, intercept] = UpperTailLine(inliers[6], 1e-2, &lo, &hi);
     if (std::isnan(slope)) {
-      std::printf("  too few tail points to fit\n");
-      return needed;
-    }
-    needed.line = SmallestK(intercept + slope * hi, hi, -slope, target);
-    std::printf("  upper tail line, k = %d..%d: log10 share(inliers >= k) = %.3f %+.4f k\n", lo,
-                hi, intercept, slope);
-    for (int k : kInlierThresholds) {
-      const double p = intercept + slope * k;
-      std::printf("    K = %2d: 10^%.1f per image pair, 10^%.1f per check at %.0e images\n", k,
-                  p, p + std::log10(registered), registered);
+      // A sparse tail (the low-quality tier) still has a far end to read.
+      std::printf("  too few tail points to fit a line\n");
+    } else {
+      needed.line = SmallestK(intercept + slope * hi, hi, -slope, target);
+      std::printf("  upper tail line, k = %d..%d: log10 share(inliers >= k) = %.3f %+.4f k\n",
+                  lo, hi, intercept, slope);
+      for (int k : kInlierThresholds) {
+        const double p = intercept + slope * k;
+        std::printf("    K = %2d: 10^%.1f per image pair, 10^%.1f per check at %.0e images\n",
+                    k, p, p + std::log10(registered), registered);
+      }
     }
     // README.md#matching's reading: the tail flattens towards its far end,
     // so extrapolate from the last point with >= 3 pairs at the slope from
@@ -617,16 +618,24 @@ int main(int argc, char** argv) {
   // Inliers of a pair, one per variant: the whole images at any
   // similarity, the checked one as is and mirrored; or with --regions the
   // best of its `hit_pairs` closest hash pairs, each verified in its frame.
+  // Thread CPU of the descriptor matching and of each variant's geometric
+  // check, so one variant's cost per pair reads from a --variants run.
+  double match_ms = 0;
+  std::vector<double> geometry_ms(nv, 0);
   auto both = [&](const Side& c, const Side& s) {
     std::vector<int> best(nv, 0);
     auto verify_all = [&](const LocalFeatures& a, const LocalFeatures& b, const Framed* f) {
+      double start = CpuMillis();
       const optout::bench::DescriptorMatches m = optout::bench::MatchDescriptors(a, b, verify.ratio);
+      match_ms += CpuMillis() - start;
       for (size_t v = 0; v < nv; ++v) {
+        start = CpuMillis();
         const optout::bench::VerifyOptions& o = variants[v].options;
         const auto& list = o.mutual ? m.mutual : m.best;
         const int n = f ? optout::bench::VerifyMatchesInFrame(a, b, list, f->width, f->height, o).inliers
                         : optout::bench::VerifyMatches(a, b, list, o).inliers;
         best[v] = std::max(best[v], n);
+        geometry_ms[v] += CpuMillis() - start;
       }
     };
     if (regions) {
@@ -731,12 +740,21 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::shuffle(order.begin(), order.end(), std::mt19937(78));
   double verify_ms = 0;
-  long long verified = 0;
+  long long verified = 0, image_pairs = 0;
+  match_ms = 0;
+  for (double& ms : geometry_ms) ms = 0;
   auto report = [&](size_t done) {
     std::printf("\n=== after %zu of %zu checked images: verification %.3f ms per (checked, "
                 "stored) feature pair (thread CPU, PDQ distance included; --regions: per image "
                 "pair; --variants: all variants)\n",
                 done, checked.size(), verify_ms / std::max<long long>(1, verified));
+    const double per_pair = 1.0 / std::max<long long>(1, image_pairs);
+    std::printf("per image pair: descriptor matching %.3f ms (shared by the variants)",
+                match_ms * per_pair);
+    for (size_t v = 0; v < nv; ++v) {
+      std::printf("; %s %.3f ms", variants[v].name.c_str(), geometry_ms[v] * per_pair);
+    }
+    std::printf("\n");
     for (size_t v = 0; v < nv; ++v) {
       std::printf("\n--- %s\n", variants[v].name.c_str());
       const NeededK kn = normal[v].Print(
@@ -745,23 +763,23 @@ int main(int argc, char** argv) {
       const NeededK kl = low[v].Print(
           "low-quality tier (the closest hash pair has a side of quality 15..49)",
           registered_count, per_check);
-      // K per tier: a hit is kept when its inliers reach its own tier's K.
+      // K per tier: a hit is kept when its inliers reach its own tier's K,
+      // each tier's K the larger of its two readings (the slower slope,
+      // as README.md#matching reads a flattening tail) or the one read.
       const long long hits = tier_hits[v][0].size() + tier_hits[v][1].size();
-      std::printf("  PDQ hits kept, K per tier (normal %zu hits, low %zu):\n",
-                  tier_hits[v][0].size(), tier_hits[v][1].size());
-      const std::pair<const char*, std::pair<int, int>> readings[] = {
-          {"line", {kn.line, kl.line}}, {"far end", {kn.far, kl.far}}};
-      for (const auto& [reading, k] : readings) {
-        if (k.first <= 0 || k.second <= 0) {
-          std::printf("    %-8s not read\n", reading);
-          continue;
-        }
-        const int one = std::max(k.first, k.second);
-        std::printf("    %-8s K normal %d, low %d: %ld + %ld = %ld of %lld; one K (%d) for both: "
-                    "%ld\n",
-                    reading, k.first, k.second, kept(v, 0, k.first), kept(v, 1, k.second),
-                    kept(v, 0, k.first) + kept(v, 1, k.second), hits, one,
+      const int k_normal = std::max(kn.line, kn.far), k_low = std::max(kl.line, kl.far);
+      std::printf("  PDQ hits kept, K per tier (the larger reading): normal K %d (line %d, far "
+                  "end %d), low K %d (line %d, far end %d)\n",
+                  k_normal, kn.line, kn.far, k_low, kl.line, kl.far);
+      if (k_normal > 0 && k_low > 0) {
+        const int one = std::max(k_normal, k_low);
+        std::printf("    kept %ld of %zu + %ld of %zu = %ld of %lld; one K (%d) for both: %ld\n",
+                    kept(v, 0, k_normal), tier_hits[v][0].size(), kept(v, 1, k_low),
+                    tier_hits[v][1].size(), kept(v, 0, k_normal) + kept(v, 1, k_low), hits, one,
                     kept(v, 0, one) + kept(v, 1, one));
+      } else if (k_normal > 0) {
+        std::printf("    normal tier kept %ld of %zu (low tier not read)\n", kept(v, 0, k_normal),
+                    tier_hits[v][0].size());
       }
     }
     std::sort(by_inliers.begin(), by_inliers.end(), more_inliers);
@@ -788,6 +806,7 @@ int main(int argc, char** argv) {
       const int d = best.distance;
       const std::vector<int> n = both(c, s);
       verified += regions ? 1 : 2;
+      ++image_pairs;
       for (size_t v = 0; v < nv; ++v) (best.low ? low : normal)[v].Add(d, n[v]);
       by_inliers.push_back({n[0], d, c.name, s.name});
       by_distance.push_back({n[0], d, c.name, s.name});
