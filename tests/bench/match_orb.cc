@@ -49,6 +49,7 @@
 //             [--registered N] [--show-top N] [--list-own] [--no-equalize]
 //             [--report-every N] [--register-copies]
 //             [--variants] [--variant-reprojection PX] [--per-check P]
+//             [--skip-checked N]
 
 #include <algorithm>
 #include <array>
@@ -391,6 +392,9 @@ int main(int argc, char** argv) {
   int hit_pairs = 1, frame = 640;
   int stored_features = -1, stored_side = -1;  // default: --features, --side
   size_t max_checked = static_cast<size_t>(-1);  // unrelated pairs: cut after N checked
+  // Unrelated pairs: start after the first N of the shuffled order, so a
+  // cut run can be continued by a second process and the histograms added.
+  size_t skip_checked = 0;
   // --variants: every pair also verified with --mutual, at
   // --variant-reprojection PX, and both, on the same descriptor matches
   // (one matching pass, most of a verification's cost, for all four).
@@ -429,6 +433,7 @@ int main(int argc, char** argv) {
     else if (arg == "--max-shift" && i + 1 < argc) verify.max_shift = std::atof(argv[++i]);
     else if (arg == "--max-checked" && i + 1 < argc) max_checked = std::atol(argv[++i]);
     else if (arg == "--variants") compare_variants = true;
+    else if (arg == "--skip-checked" && i + 1 < argc) skip_checked = std::atol(argv[++i]);
     else if (arg == "--variant-reprojection" && i + 1 < argc) variant_reprojection = std::atof(argv[++i]);
     else if (arg == "--per-check" && i + 1 < argc) per_check = std::atof(argv[++i]);
     else {
@@ -443,7 +448,8 @@ int main(int argc, char** argv) {
                    "                 [--fast-threshold T] [--ratio R] [--reprojection PX]\n"
                    "                 [--registered N] [--show-top N] [--list-own] [--no-equalize]\n"
                    "                 [--report-every N] [--register-copies]\n"
-                   "                 [--variants] [--variant-reprojection PX] [--per-check P]\n");
+                   "                 [--variants] [--variant-reprojection PX] [--per-check P]\n"
+                   "                 [--skip-checked N]\n");
       return 2;
     }
   }
@@ -748,6 +754,10 @@ int main(int argc, char** argv) {
                 "stored) feature pair (thread CPU, PDQ distance included; --regions: per image "
                 "pair; --variants: all variants)\n",
                 done, checked.size(), verify_ms / std::max<long long>(1, verified));
+    if (skip_checked > 0) {
+      std::printf("(the first %zu skipped: these pairs are of checked images %zu..%zu only)\n",
+                  skip_checked, skip_checked + 1, done);
+    }
     const double per_pair = 1.0 / std::max<long long>(1, image_pairs);
     std::printf("per image pair: descriptor matching %.3f ms (shared by the variants)",
                 match_ms * per_pair);
@@ -797,6 +807,7 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   };
   if (max_checked < order.size()) order.resize(max_checked);
+  order.erase(order.begin(), order.begin() + std::min(skip_checked, order.size()));
   for (size_t done = 0; done < order.size(); ++done) {
     const Side& c = checked[order[done]];
     const double start = CpuMillis();
@@ -814,8 +825,8 @@ int main(int argc, char** argv) {
       keep(by_distance, closer);
     }
     verify_ms += CpuMillis() - start;
-    if ((done + 1) % report_every == 0 && done + 1 < order.size()) report(done + 1);
+    if ((done + 1) % report_every == 0 && done + 1 < order.size()) report(skip_checked + done + 1);
   }
-  report(order.size());
+  report(skip_checked + order.size());
   return 0;
 }
