@@ -11,23 +11,16 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/e2e/cli_image_test_base.h"
 #include "tests/e2e/optoutd_process.h"
 
 namespace optout {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::OptoutCliBinary;
-using testing::RunCommand;
 
-class LowQualityE2eTest : public ::testing::Test {
+class LowQualityE2eTest : public testing::CliImageTest {
  protected:
-  void SetUp() override { ASSERT_TRUE(server_.Start().ok()) << server_.ReadLog(); }
-
-  testing::CommandResult Optout(std::vector<std::string> args) {
-    args.insert(args.begin(), {OptoutCliBinary(), "--server", server_.address(), "--json"});
-    return RunCommand(args);
-  }
   // What the receipt says was registered of the image (receipt "registered").
   nlohmann::json Register(const std::string& path) {
     const std::string receipt = server_.root() + "/receipt" + std::to_string(++receipts_) + ".json";
@@ -39,20 +32,10 @@ class LowQualityE2eTest : public ::testing::Test {
     auto saved = nlohmann::json::parse(text.str(), nullptr, false);
     return saved.is_discarded() ? saved : saved["registered"];
   }
-  nlohmann::json Check(const std::string& path) {
-    auto r = Optout({"check", "--image", path});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    auto out = nlohmann::json::parse(r.out, nullptr, false);
-    return out.is_discarded() ? out : out["results"][0];
-  }
 
-  testing::OptoutdProcess server_;
   int receipts_ = 0;
 };
 
-std::string Photo(const std::string& name) {
-  return testing::TestDataPath("photos/images/" + name);
-}
 std::string PdqImage(const std::string& name) {
   return testing::TestDataPath("pdq/images/" + name);
 }

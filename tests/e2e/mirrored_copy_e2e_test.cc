@@ -15,13 +15,12 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/e2e/cli_image_test_base.h"
 #include "tests/e2e/optoutd_process.h"
 
 namespace optout {
 namespace {
 
-using testing::OptoutCliBinary;
-using testing::RunCommand;
 
 std::string ReadBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -48,27 +47,7 @@ bool WriteMirrored(const std::string& path, const std::string& out) {
   return file.good();
 }
 
-class MirroredCopyE2eTest : public ::testing::Test {
- protected:
-  void SetUp() override { ASSERT_TRUE(server_.Start().ok()) << server_.ReadLog(); }
-
-  testing::CommandResult Optout(std::vector<std::string> args) {
-    args.insert(args.begin(), {OptoutCliBinary(), "--server", server_.address(), "--json"});
-    return RunCommand(args);
-  }
-  nlohmann::json Check(const std::string& path) {
-    auto r = Optout({"check", "--image", path});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    auto out = nlohmann::json::parse(r.out, nullptr, false);
-    return out.is_discarded() ? out : out["results"][0];
-  }
-
-  testing::OptoutdProcess server_;
-};
-
-std::string Photo(const std::string& name) {
-  return testing::TestDataPath("photos/images/" + name);
-}
+using MirroredCopyE2eTest = testing::CliImageTest;
 
 TEST_F(MirroredCopyE2eTest, ACaptionedThenMirroredCopyMatchesThroughItsRegionsMirrors) {
   auto info = Optout({"info"});
